@@ -1,0 +1,33 @@
+/*-------------------------------------------------------------------------
+ *
+ * frt.h
+ *	  Limits, defaults and shared declarations of the frt extension.
+ *
+ * Every tunable limit or default of the extension is a named constant in
+ * this one header, grouped by layer.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef FRT_H
+#define FRT_H
+
+#include "postgres.h"
+
+/* ---- Layer 1: the face_embedding type ---- */
+#define FRT_MAX_DIM				4096	/* largest dimension a value may have */
+#define FRT_MIN_DIM				1		/* smallest dimension */
+#define FRT_TEXT_MAX_LEN		(FRT_MAX_DIM * 32)	/* longest text form read */
+
+/* ---- Layer 4: the frt_ivf index (see frt_ivf.h for page layout) ---- */
+#define FRT_IVF_DEFAULT_LISTS	0		/* 0 = chosen from the row count */
+#define FRT_IVF_MAX_LISTS		32768
+#define FRT_IVF_DEFAULT_PROBES	1
+#define FRT_IVF_MAX_PROBES		32768
+
+/* ---- SQLSTATEs of the FR class (Measures refusals) ---- */
+/* Defined where used with MAKE_SQLSTATE('F','R',...); see docs/sql.md. */
+
+/* Module entry points and GUC variables shared between layers. */
+extern void _PG_init(void);
+
+#endif							/* FRT_H */

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Start or stop a throwaway PostgreSQL cluster as an unprivileged user.
+#   scripts/cluster.sh start DIR PORT     (prints nothing on success)
+#   scripts/cluster.sh stop DIR
+# Environment: PG_CONFIG (default pg_config), PGUSER_OS (default postgres).
+set -euo pipefail
+cmd=$1; dir=$2; port=${3:-55432}
+bindir=$("${PG_CONFIG:-pg_config}" --bindir)
+osuser=${PGUSER_OS:-postgres}
+as_user() {
+	if [ "$(id -un)" = "$osuser" ]; then "$@"; else runuser -u "$osuser" -- "$@"; fi
+}
+case "$cmd" in
+start)
+	rm -rf "$dir"; mkdir -p "$dir"; chown "$osuser" "$dir"
+	as_user "$bindir/initdb" -D "$dir/data" -A trust -U postgres --no-sync >"$dir/initdb.log"
+	mkdir -p "$dir/keys"; chown "$osuser" "$dir/keys"
+	cat >>"$dir/data/postgresql.conf" <<CONF
+port = $port
+listen_addresses = ''
+unix_socket_directories = '$dir'
+shared_preload_libraries = 'frt,pg_cron'
+cron.database_name = 'postgres'
+max_worker_processes = 16
+fsync = off
+CONF
+	as_user "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start >/dev/null
+	;;
+stop)
+	as_user "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null || true
+	;;
+*) echo "usage: $0 start|stop DIR [PORT]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,22 @@
+/*-------------------------------------------------------------------------
+ *
+ * frt.c
+ *	  Module load: kernel dispatch, GUCs and the start of each layer.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+
+#include "frt.h"
+#include "frt_kernels.h"
+
+PG_MODULE_MAGIC;
+
+/* Called when the library is loaded: choose kernels, start each layer. */
+void
+_PG_init(void)
+{
+	FrtKernelsInit();
+}

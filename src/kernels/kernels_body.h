@@ -1,0 +1,211 @@
+/*-------------------------------------------------------------------------
+ *
+ * kernels_body.h
+ *	  Distance kernels written once with SIMDe intrinsics.
+ *
+ * Included by one .c file per instruction set, each compiled with its own
+ * target flags.  The including file defines FRT_ISA (name suffix), FRT_ISA_NAME
+ * and FRT_WIDTH (8 = 256-bit vectors, 16 = 512-bit vectors).  Without native
+ * support SIMDe lowers the same code to narrower instructions (NEON on ARM).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <math.h>
+#include "frt_kernels.h"
+
+#define FRT_CAT2(a, b) a##_##b
+#define FRT_CAT(a, b) FRT_CAT2(a, b)
+#define FN(name) FRT_CAT(name, FRT_ISA)
+
+#include <simde/x86/avx2.h>
+#include <simde/x86/fma.h>
+
+/* Horizontal sum of eight lanes. */
+static inline float
+FN(hsum8) (simde__m256 v)
+{
+	simde__m128 lo = simde_mm256_castps256_ps128(v);
+	simde__m128 hi = simde_mm256_extractf128_ps(v, 1);
+	simde__m128 s = simde_mm_add_ps(lo, hi);
+
+	s = simde_mm_add_ps(s, simde_mm_movehl_ps(s, s));
+	s = simde_mm_add_ss(s, simde_mm_shuffle_ps(s, s, 0x55));
+	return simde_mm_cvtss_f32(s);
+}
+
+/* Eight int8 codes widened to float lanes. */
+#define I8X8(p)	simde_mm256_cvtepi32_ps(simde_mm256_cvtepi8_epi32(simde_mm_loadl_epi64((const void *) (p))))
+
+#if FRT_WIDTH == 16
+#include <simde/x86/avx512.h>
+typedef simde__m512 vfloat;
+#define V_ZERO()			simde_mm512_setzero_ps()
+#define V_LOAD(p)			simde_mm512_loadu_ps(p)
+#define V_SUB(a, b)			simde_mm512_sub_ps(a, b)
+#define V_ADD(a, b)			simde_mm512_add_ps(a, b)
+#define V_FMA(a, b, c)		simde_mm512_fmadd_ps(a, b, c)
+
+/* Horizontal sum of sixteen lanes. */
+static inline float
+FN(hsum16) (simde__m512 v)
+{
+	simde__m256 lo = simde_mm512_castps512_ps256(v);
+	simde__m256 hi = simde_mm256_castpd_ps(simde_mm512_extractf64x4_pd(simde_mm512_castps_pd(v), 1));
+
+	return FN(hsum8) (simde_mm256_add_ps(lo, hi));
+}
+#define V_SUM(v)			FN(hsum16)(v)
+#define V_LOAD_I8(p)		simde_mm512_insertf32x8(simde_mm512_castps256_ps512(I8X8(p)), I8X8((p) + 8), 1)
+#else
+typedef simde__m256 vfloat;
+#define V_ZERO()			simde_mm256_setzero_ps()
+#define V_LOAD(p)			simde_mm256_loadu_ps(p)
+#define V_SUB(a, b)			simde_mm256_sub_ps(a, b)
+#define V_ADD(a, b)			simde_mm256_add_ps(a, b)
+#define V_FMA(a, b, c)		simde_mm256_fmadd_ps(a, b, c)
+#define V_SUM(v)			FN(hsum8)(v)
+#define V_LOAD_I8(p)		I8X8(p)
+#endif
+
+#define W FRT_WIDTH
+
+/* Squared Euclidean distance of two n-vectors. */
+static float
+FN(l2sq) (const float *a, const float *b, int n)
+{
+	vfloat		acc0 = V_ZERO(),
+				acc1 = V_ZERO();
+	float		s;
+	int			i = 0;
+
+	for (; i + 2 * W <= n; i += 2 * W)
+	{
+		vfloat		d0 = V_SUB(V_LOAD(a + i), V_LOAD(b + i));
+		vfloat		d1 = V_SUB(V_LOAD(a + i + W), V_LOAD(b + i + W));
+
+		acc0 = V_FMA(d0, d0, acc0);
+		acc1 = V_FMA(d1, d1, acc1);
+	}
+	for (; i + W <= n; i += W)
+	{
+		vfloat		d0 = V_SUB(V_LOAD(a + i), V_LOAD(b + i));
+
+		acc0 = V_FMA(d0, d0, acc0);
+	}
+	s = V_SUM(V_ADD(acc0, acc1));
+	for (; i < n; i++)
+	{
+		float		d = a[i] - b[i];
+
+		s += d * d;
+	}
+	return s;
+}
+
+/* Inner product of two n-vectors. */
+static float
+FN(dot) (const float *a, const float *b, int n)
+{
+	vfloat		acc0 = V_ZERO(),
+				acc1 = V_ZERO();
+	float		s;
+	int			i = 0;
+
+	for (; i + 2 * W <= n; i += 2 * W)
+	{
+		acc0 = V_FMA(V_LOAD(a + i), V_LOAD(b + i), acc0);
+		acc1 = V_FMA(V_LOAD(a + i + W), V_LOAD(b + i + W), acc1);
+	}
+	for (; i + W <= n; i += W)
+		acc0 = V_FMA(V_LOAD(a + i), V_LOAD(b + i), acc0);
+	s = V_SUM(V_ADD(acc0, acc1));
+	for (; i < n; i++)
+		s += a[i] * b[i];
+	return s;
+}
+
+/* Inner product and both squared norms in one pass (for cosine). */
+static void
+FN(dot_norms) (const float *a, const float *b, int n,
+			   float *dot, float *na, float *nb)
+{
+	vfloat		vd = V_ZERO(),
+				va = V_ZERO(),
+				vb = V_ZERO();
+	float		sd,
+				sa,
+				sb;
+	int			i = 0;
+
+	for (; i + W <= n; i += W)
+	{
+		vfloat		x = V_LOAD(a + i);
+		vfloat		y = V_LOAD(b + i);
+
+		vd = V_FMA(x, y, vd);
+		va = V_FMA(x, x, va);
+		vb = V_FMA(y, y, vb);
+	}
+	sd = V_SUM(vd);
+	sa = V_SUM(va);
+	sb = V_SUM(vb);
+	for (; i < n; i++)
+	{
+		sd += a[i] * b[i];
+		sa += a[i] * a[i];
+		sb += b[i] * b[i];
+	}
+	*dot = sd;
+	*na = sa;
+	*nb = sb;
+}
+
+/* Inner products of one probe against 'count' rows 'stride' floats apart. */
+static void
+FN(dot_batch) (const float *probe, const float *rows, int n,
+			   size_t stride, int count, float *out)
+{
+	for (int r = 0; r < count; r++)
+		out[r] = FN(dot) (probe, rows + (size_t) r * stride, n);
+}
+
+/* Squared L2 distances of one probe against 'count' rows. */
+static void
+FN(l2sq_batch) (const float *probe, const float *rows, int n,
+				size_t stride, int count, float *out)
+{
+	for (int r = 0; r < count; r++)
+		out[r] = FN(l2sq) (probe, rows + (size_t) r * stride, n);
+}
+
+/* Inner product of an int8 code with a float probe. */
+static float
+FN(dot_i8) (const int8_t *code, const float *probe, int n)
+{
+	vfloat		acc0 = V_ZERO(),
+				acc1 = V_ZERO();
+	float		s;
+	int			i = 0;
+
+	for (; i + 2 * W <= n; i += 2 * W)
+	{
+		acc0 = V_FMA(V_LOAD_I8(code + i), V_LOAD(probe + i), acc0);
+		acc1 = V_FMA(V_LOAD_I8(code + i + W), V_LOAD(probe + i + W), acc1);
+	}
+	for (; i + W <= n; i += W)
+		acc0 = V_FMA(V_LOAD_I8(code + i), V_LOAD(probe + i), acc0);
+	s = V_SUM(V_ADD(acc0, acc1));
+	for (; i < n; i++)
+		s += (float) code[i] * probe[i];
+	return s;
+}
+
+static const FrtKernels FN(table) = {
+	.name = FRT_ISA_NAME,
+	.l2sq = FN(l2sq),
+	.dot = FN(dot),
+	.dot_norms = FN(dot_norms),
+	.dot_batch = FN(dot_batch),
+	.l2sq_batch = FN(l2sq_batch),
+	.dot_i8 = FN(dot_i8),
+};
