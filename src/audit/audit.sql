@@ -72,6 +72,7 @@ ALTER TABLE @extschema@.audit_anchor ENABLE ALWAYS TRIGGER audit_anchor_guard;
 ALTER TABLE @extschema@.audit_anchor ENABLE ALWAYS TRIGGER audit_anchor_no_truncate;
 
 REVOKE ALL ON @extschema@.audit, @extschema@.audit_anchor FROM PUBLIC;
+GRANT USAGE ON SCHEMA @extschema@ TO frt_auditor;
 GRANT SELECT ON @extschema@.audit, @extschema@.audit_anchor TO frt_auditor;
 
 -- Record one audit event; returns its sequence number once committed.

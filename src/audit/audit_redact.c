@@ -17,6 +17,7 @@
 
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/elog.h"
@@ -36,6 +37,13 @@ FrtNumberLen(const char *s, bool *frac)
 
 	if (*p == '-' || *p == '+')
 		p++;
+	/* non-finite values count as numbers (they break no run) */
+	if (pg_strncasecmp(p, "nan", 3) == 0 && !isalnum((unsigned char) p[3]))
+		return (*frac = true), p + 3 - s;
+	if (pg_strncasecmp(p, "infinity", 8) == 0 && !isalnum((unsigned char) p[8]))
+		return (*frac = true), p + 8 - s;
+	if (pg_strncasecmp(p, "inf", 3) == 0 && !isalnum((unsigned char) p[3]))
+		return (*frac = true), p + 3 - s;
 	while (isdigit((unsigned char) *p))
 		p++, digits = true;
 	if (*p == '.')
@@ -94,7 +102,8 @@ FrtNumberStart(const char *s, int i)
 	char		c = s[i];
 	char		b = i > 0 ? s[i - 1] : ' ';
 
-	if (!(isdigit((unsigned char) c) || c == '-' || c == '+' || c == '.'))
+	if (!(isdigit((unsigned char) c) || c == '-' || c == '+' || c == '.' ||
+		  c == 'n' || c == 'N' || c == 'i' || c == 'I'))
 		return false;
 	return !(isalnum((unsigned char) b) || b == '_' || b == '.' || b == '$');
 }
@@ -173,48 +182,86 @@ FrtRedactBiometrics(const char *s, bool *changed)
 	return out.data;
 }
 
-/* Replace *field by its redacted copy if it holds biometric-looking values. */
-static bool
-FrtRedactField(char **field)
+/* Redacted copy of a field, or NULL if it needs none (sets *changed). */
+static char *
+FrtRedactField(const char *field, bool *changed)
 {
-	bool		changed = false;
+	bool		c = false;
 	char	   *r;
 
-	if (*field == NULL)
-		return false;
-	r = FrtRedactBiometrics(*field, &changed);
-	if (changed)
-		*field = r;
-	else
-		pfree(r);
-	return changed;
+	if (field == NULL)
+		return NULL;
+	r = FrtRedactBiometrics(field, &c);
+	*changed |= c;
+	return r;
 }
 
-/* emit_log_hook: scrub every part of a server-log message. */
+/* Severity name for the note on a redacted message. */
+static const char *
+FrtLevelName(int elevel)
+{
+	if (elevel >= PANIC)
+		return "PANIC";
+	if (elevel >= FATAL)
+		return "FATAL";
+	if (elevel >= ERROR)
+		return "ERROR";
+	if (elevel >= WARNING)
+		return "WARNING";
+	if (elevel >= NOTICE)
+		return "NOTICE";
+	if (elevel >= INFO)
+		return "INFO";
+	if (elevel == LOG || elevel == LOG_SERVER_ONLY)
+		return "LOG";
+	return "DEBUG";
+}
+
+static bool FrtInRedactHook = false;
+
+/*
+ * emit_log_hook: if any part of a message bound for the server log (or the
+ * statement it would show) holds an embedding-like value, log a redacted
+ * copy instead; the client still gets the original message.
+ */
 static void
 FrtRedactLogHook(ErrorData *edata)
 {
-	if (frt_log_redact)
+	if (frt_log_redact && !FrtInRedactHook)
 	{
-		FrtRedactField(&edata->message);
-		FrtRedactField(&edata->detail);
-		FrtRedactField(&edata->detail_log);
-		FrtRedactField(&edata->hint);
-		FrtRedactField(&edata->context);
-		FrtRedactField(&edata->internalquery);
-		if (!edata->hide_stmt && debug_query_string != NULL)
-		{
-			bool		changed;
-			char	   *stmt = FrtRedactBiometrics(debug_query_string, &changed);
+		bool		changed = false;
+		bool		stmt_changed = false;
+		char	   *msg = FrtRedactField(edata->message, &changed);
+		char	   *detail = FrtRedactField(edata->detail_log ? edata->detail_log : edata->detail,
+											&changed);
+		char	   *hint = FrtRedactField(edata->hint, &changed);
+		char	   *context = FrtRedactField(edata->context, &changed);
+		char	   *iquery = FrtRedactField(edata->internalquery, &changed);
+		char	   *stmt = NULL;
 
-			if (changed)
-			{
-				/* Log the redacted statement instead of the original. */
-				edata->hide_stmt = true;
-				edata->context = edata->context ?
-					psprintf("%s\nstatement (redacted by frt): %s", edata->context, stmt) :
-					psprintf("statement (redacted by frt): %s", stmt);
-			}
+		if (!edata->hide_stmt && debug_query_string != NULL &&
+			edata->elevel >= log_min_error_statement && edata->elevel != LOG)
+			stmt = FrtRedactField(debug_query_string, &stmt_changed);
+		if (changed || stmt_changed)
+		{
+			HOLD_INTERRUPTS();
+			FrtInRedactHook = true;
+			ereport(LOG_SERVER_ONLY,
+					(errcode(edata->sqlerrcode),
+					 (edata->elevel == LOG || edata->elevel == LOG_SERVER_ONLY) ?
+					 errmsg_internal("%s", msg ? msg : "") :
+					 errmsg_internal("%s: %s", FrtLevelName(edata->elevel), msg ? msg : ""),
+					 detail ? errdetail_internal("%s", detail) : 0,
+					 hint ? errhint("%s", hint) : 0,
+					 context ? errcontext_msg("%s", context) : 0,
+					 iquery ? errcontext_msg("internal query: %s", iquery) : 0,
+					 stmt ? errcontext_msg("statement: %s", stmt) : 0,
+					 errcontext_msg("biometric-looking values redacted by frt"),
+					 errhidestmt(true)));
+			FrtInRedactHook = false;
+			RESUME_INTERRUPTS();
+			edata->output_to_server = false;
+			return;
 		}
 	}
 	if (prev_emit_log_hook)
