@@ -105,3 +105,4 @@ SELECT frt.redact_biometrics('x = ''{0.1, 0.2, 0.3}''::real[] AND y IN (1, 2, 3)
 SELECT frt.redact_biometrics('ARRAY[' || (SELECT string_agg(g::text, ',') FROM generate_series(1, 16) g) || ']');
 SELECT frt.redact_biometrics('decode(''\x' || repeat('3f', 64) || ''', ''hex'')');
 SELECT frt.redact_biometrics('version 1.2, build 3 at 2026-01-01 10:00:00.5');
+SELECT frt.redact_biometrics('''[1,2,3]''::frt.face_embedding, ''{ 5, 7 }''::real[], a[1], f(1, 2), ''[0.5]''');

@@ -7,7 +7,8 @@
  * an embedding literal '[0.12,-0.5,...]', an array '{...}' or ARRAY[...].
  * The log filter (emit_log_hook) replaces runs of FRT_REDACT_MIN_FLOATS or
  * more numbers when one has a fraction or exponent, runs of
- * FRT_REDACT_MIN_NUMBERS or more of any numbers, and '\x' hex strings of
+ * FRT_REDACT_MIN_NUMBERS or more of any numbers, runs of
+ * FRT_REDACT_MIN_BRACKETED or more numbers right after '[' or '{', and '\x' hex strings of
  * FRT_REDACT_MIN_HEX or more digits (bytea casts), in every part of a log
  * message; a statement holding such a value is not logged as is.
  *
@@ -108,6 +109,15 @@ FrtNumberStart(const char *s, int i)
 	return !(isalnum((unsigned char) b) || b == '_' || b == '.' || b == '$');
 }
 
+/* Does the text before s[i] end in '[' or '{' (an array or vector literal)? */
+static bool
+FrtAfterBracket(const char *s, int i)
+{
+	while (i > 0 && (s[i - 1] == ' ' || s[i - 1] == '\t'))
+		i--;
+	return i > 0 && (s[i - 1] == '[' || s[i - 1] == '{');
+}
+
 /* Length of a '\x' hex string at s[i] long enough to be a vector, else 0. */
 static int
 FrtHexLen(const char *s, int i)
@@ -160,7 +170,8 @@ FrtRedactBiometrics(const char *s, bool *changed)
 		if (FrtNumberStart(s, i))
 			len = FrtRunLen(s + i, &count, &frac);
 		if (len > 0 && ((frac && count >= FRT_REDACT_MIN_FLOATS) ||
-						count >= FRT_REDACT_MIN_NUMBERS))
+						count >= FRT_REDACT_MIN_NUMBERS ||
+						(count >= FRT_REDACT_MIN_BRACKETED && FrtAfterBracket(s, i))))
 		{
 			appendStringInfo(&out, "<redacted %d numbers>", count);
 			*changed = true;
