@@ -255,8 +255,12 @@ FrtRedactLogHook(ErrorData *edata)
 			stmt = FrtRedactField(debug_query_string, &stmt_changed);
 		if (changed || stmt_changed)
 		{
+			/* the context callbacks already ran: do not add their text again */
+			ErrorContextCallback *saved_context = error_context_stack;
+
 			HOLD_INTERRUPTS();
 			FrtInRedactHook = true;
+			error_context_stack = NULL;
 			ereport(LOG_SERVER_ONLY,
 					(errcode(edata->sqlerrcode),
 					 (edata->elevel == LOG || edata->elevel == LOG_SERVER_ONLY) ?
@@ -269,6 +273,7 @@ FrtRedactLogHook(ErrorData *edata)
 					 stmt ? errcontext_msg("statement: %s", stmt) : 0,
 					 errcontext_msg("biometric-looking values redacted by frt"),
 					 errhidestmt(true)));
+			error_context_stack = saved_context;
 			FrtInRedactHook = false;
 			RESUME_INTERRUPTS();
 			edata->output_to_server = false;

@@ -65,7 +65,20 @@ DO \$\$ BEGIN PERFORM 1/0 FROM faces WHERE e <=> '$vec'::frt.face_embedding < 2;
 });
 like($err, qr/division by zero/, 'error inside a DO block');
 
+# 5. A warning raised inside a statement that holds the literal (the
+#    "SQL statement" context line is added by a callback).
+$node->safe_psql('postgres', q{
+CREATE FUNCTION warn_me() RETURNS int LANGUAGE plpgsql AS $$
+BEGIN RAISE WARNING 'checking'; RETURN 1; END $$;
+});
+($ret, $out, $err) = $node->psql('postgres', qq{
+DO \$\$ BEGIN PERFORM warn_me() FROM faces WHERE e <=> '$vec'::frt.face_embedding < 2 LIMIT 1; END \$\$;
+}, extra_params => ['-v', 'SHOW_CONTEXT=always']);
+like($err, qr/WARNING:  checking/, 'warning from inside a statement');
+like($err, qr/\Q$secret[1]\E/, 'the client still sees its own statement in the context');
+
 my $log = slurp_file($node->logfile, $log_start);
+like($log, qr/WARNING: checking/, 'the warning is logged');
 like($log, qr/statement: SELECT id FROM faces ORDER BY e <=> '\[<redacted 8 numbers>\]'/,
 	'the statement is logged with the probe redacted');
 like($log, qr/parameters: \$1 = '\[<redacted 8 numbers>\]'/,
