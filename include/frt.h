@@ -28,9 +28,9 @@
 #define FRT_AUDIT_QUEUE_SLOTS	128		/* records waiting for a worker, all databases */
 #define FRT_AUDIT_MAX_DATABASES	32		/* databases with an audit worker at once */
 #define FRT_AUDIT_BATCH_MAX		64		/* records a worker commits in one transaction */
-#define FRT_AUDIT_PAYLOAD_BYTES	4096	/* text of one record (all fields) */
+#define FRT_AUDIT_PAYLOAD_BYTES	16384	/* text of one record (all fields) */
 #define FRT_AUDIT_FIELD_MAX		256		/* longest event/outcome/purpose/subject/device */
-#define FRT_AUDIT_DETAIL_MAX	2048	/* longest detail (jsonb text) */
+#define FRT_AUDIT_DETAIL_MAX	12288	/* longest detail (jsonb text) */
 #define FRT_AUDIT_DEFAULT_TIMEOUT_MS	5000	/* wait for the worker's commit */
 #define FRT_AUDIT_DEFAULT_IDLE_EXIT_MS	2000	/* idle worker exits (lets DROP DATABASE run) */
 #define FRT_AUDIT_MIN_RETENTION	"3 years"	/* Measures Art. 9 / PIPL Art. 56 */

@@ -41,7 +41,7 @@ SELECT frt.audit_event('verify', 'ok', p_sqlstate => 'fr06');
 SELECT frt.audit_event('verify', 'ok', p_similarity => 'NaN');
 SELECT frt.audit_event('verify', 'ok', p_similarity => 'Infinity');
 SELECT frt.audit_event(repeat('e', 300), 'ok');
-SELECT frt.audit_event('verify', 'ok', p_detail => jsonb_build_object('big', repeat('x', 3000)));
+SELECT frt.audit_event('verify', 'ok', p_detail => jsonb_build_object('big', repeat('x', 13000)));
 -- never an embedding: large numeric arrays or vector literals are refused
 SELECT frt.audit_event('verify', 'ok', p_detail =>
 	jsonb_build_object('probe', (SELECT jsonb_agg(g / 100.0) FROM generate_series(1, 16) g)));

@@ -113,7 +113,7 @@ FrtAuditTakeBatch(void)
 			break;
 		FrtAudit->slots[best].state = FRT_SLOT_TAKEN;
 		memcpy(&FrtBatchRecs[FrtBatchLen], &FrtAudit->slots[best].rec,
-			   sizeof(FrtAuditPayload));
+			   offsetof(FrtAuditPayload, buf) + FrtAudit->slots[best].rec.used);
 		FrtBatchSlots[FrtBatchLen++] = best;
 	}
 	LWLockRelease(FrtAudit->lock);
