@@ -49,8 +49,8 @@ SELECT frt.audit_event('verify', 'ok', p_subject =>
 	(SELECT '[' || string_agg(round(g / 7.0, 3)::text, ',') || ']' FROM generate_series(1, 20) g));
 SELECT frt.audit_event('verify', 'ok', p_detail =>
 	jsonb_build_object('probe', (SELECT string_agg(g::text, ', ') FROM generate_series(1, 20) g)));
--- a short list (not a vector) is fine
-SELECT frt.audit_event('identify', 'match', p_detail => '{"top": [0.9, 0.8, 0.7]}') > 0 AS ok;
+-- names and counts are fine
+SELECT frt.audit_event('identify', 'match', p_detail => '{"k": 3, "top": ["s-1", "s-2"]}') > 0 AS ok;
 SELECT count(*) AS new_records FROM frt.audit WHERE seq > (SELECT seq FROM t1);
 
 -- Append-only for everyone, the superuser included.
