@@ -145,8 +145,9 @@ BEGIN
 		pg_catalog.format('%s faces of minors kept beyond their purpose''s minor retention', n);
 
 	-- Art. 8
-	SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE f.expires_at < pg_catalog.now() - '1 day'::pg_catalog.interval)
-	INTO n, m FROM @extschema@.face f WHERE f.expires_at <= pg_catalog.now();
+	SELECT pg_catalog.count(*),
+		pg_catalog.count(*) FILTER (WHERE f.expires_at < pg_catalog.statement_timestamp() - '1 day'::pg_catalog.interval)
+	INTO n, m FROM @extschema@.face f WHERE f.expires_at <= pg_catalog.statement_timestamp();
 	RETURN QUERY SELECT 'Art. 8', 'expired_not_purged',
 		CASE WHEN m > 0 THEN 'violation' WHEN n > 0 THEN 'warning' ELSE 'ok' END,
 		pg_catalog.format('%s faces past retention not yet purged (%s for more than a day; all invisible and unmatched)', n, m);
