@@ -262,6 +262,8 @@ DECLARE
 	v_seen pg_catalog.text[] := '{}';
 	v_sims pg_catalog.float8[] := '{}';
 	v_exact pg_catalog.text;
+	v_limit pg_catalog.int8;
+	v_rows pg_catalog.int8;
 	r record;
 BEGIN
 	IF p_purpose IS NULL THEN
@@ -281,13 +283,26 @@ BEGIN
 	IF v_exact IS NOT NULL THEN
 		PERFORM pg_catalog.set_config('frt.exact', 'on', true);
 	END IF;
-	FOR r IN SELECT n.subject, n.distance
-			 FROM @extschema@._face_nearest(p_purpose, p_probe, 1 - v_min) n
+	-- Nearest faces first; a subject's first face is its best.  Read a
+	-- LIMITed prefix (so the planner streams from an index) and widen it
+	-- until it holds k distinct subjects or every candidate was read.
+	v_limit := GREATEST(p_k * 4, 16);
 	LOOP
-		CONTINUE WHEN r.subject = ANY (v_seen);
-		v_seen := v_seen || r.subject;
-		v_sims := v_sims || (1 - r.distance);
-		EXIT WHEN pg_catalog.cardinality(v_seen) >= p_k;
+		v_seen := '{}';
+		v_sims := '{}';
+		v_rows := 0;
+		FOR r IN SELECT n.subject, n.distance
+				 FROM @extschema@._face_nearest(p_purpose, p_probe, 1 - v_min) n
+				 LIMIT v_limit
+		LOOP
+			v_rows := v_rows + 1;
+			CONTINUE WHEN r.subject = ANY (v_seen);
+			v_seen := v_seen || r.subject;
+			v_sims := v_sims || (1 - r.distance);
+			EXIT WHEN pg_catalog.cardinality(v_seen) >= p_k;
+		END LOOP;
+		EXIT WHEN pg_catalog.cardinality(v_seen) >= p_k OR v_rows < v_limit;
+		v_limit := v_limit * 8;
 	END LOOP;
 	IF v_exact IS NOT NULL THEN
 		PERFORM pg_catalog.set_config('frt.exact', v_exact, true);
