@@ -34,7 +34,8 @@ SELECT matched, similarity FROM frt.verify('m_kid', 'm_door', '[1,0,0]', 'm_offi
 
 -- 1:N: the exhaustive answer, computed directly (as superuser) ...
 CREATE FUNCTION gov_exhaustive(probe frt.face_embedding, k int, min_sim float8)
-RETURNS TABLE (subject text, similarity float8) LANGUAGE sql AS $$
+RETURNS TABLE (subject text, similarity float8) LANGUAGE sql
+SET enable_seqscan = on SET enable_sort = on SET enable_indexscan = off SET enable_bitmapscan = on AS $$
 	SELECT f.subject, max(frt.cosine_similarity(f.embedding, probe)) AS s
 	FROM frt.face f JOIN frt.consent c ON c.id = f.consent_id
 	WHERE f.purpose = 'm_crowd' AND c.withdrawn_at IS NULL AND NOT c.needs_renotice
@@ -72,17 +73,46 @@ FROM frt.identify('m_crowd', gov_face(20, 0.1), 'm_hall', 3, 0.0);
 -- distinct subjects: m_c20 has two faces but is returned once
 SELECT count(*) = count(DISTINCT subject) AS distinct_subjects
 FROM frt.identify('m_crowd', gov_face(20, 0.1), 'm_hall', 60, -1);
--- with an frt_ivf index (when the index layer is present): the same answers
+-- with a per-purpose frt_ivf index (when the index layer is present; one
+-- index per purpose, since purposes may differ in dimension): the same
+-- answers, and the index is what identify's query uses
 DO $$
 BEGIN
 	IF EXISTS (SELECT 1 FROM pg_am WHERE amname = 'frt_ivf') THEN
-		EXECUTE 'CREATE INDEX gov_face_ivf ON frt.face USING frt_ivf (embedding frt.face_cosine_ops)';
+		EXECUTE 'CREATE INDEX gov_face_ivf ON frt.face USING frt_ivf (embedding frt.face_cosine_ops)
+				 WITH (lists = 4) WHERE purpose = ''m_crowd''';
 	END IF;
 END $$;
-SET enable_seqscan = off;
+-- steer the planner to the index (only when there is one: on a table this
+-- small it would rather sort)
+SELECT set_config(g, 'off', false) IS NOT NULL AS prefer_index
+FROM unnest(ARRAY['enable_seqscan', 'enable_bitmapscan', 'enable_sort']) g
+WHERE EXISTS (SELECT 1 FROM pg_class WHERE relname = 'gov_face_ivf')
+UNION ALL SELECT true LIMIT 1;
 SELECT gov_identify_matches_exhaustive() AS same_with_index_if_present;
+CREATE FUNCTION gov_plan_uses_index() RETURNS bool LANGUAGE plpgsql AS $$
+DECLARE
+	line text;
+	found bool := false;
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_class WHERE relname = 'gov_face_ivf') THEN
+		RETURN true;	-- no index layer: nothing to use
+	END IF;
+	FOR line IN EXECUTE format('EXPLAIN SELECT n.subject FROM frt._face_nearest(%L, $1, $2) n LIMIT 16',
+		'm_crowd') USING gov_face(3), 2.0::float8
+	LOOP
+		found := found OR line LIKE '%gov_face_ivf%';
+	END LOOP;
+	RETURN found;
+END
+$$;
+SELECT gov_plan_uses_index() AS index_used_if_present;
 RESET enable_seqscan;
+RESET enable_bitmapscan;
+RESET enable_sort;
+SET client_min_messages = warning;
 DROP INDEX IF EXISTS frt.gov_face_ivf;
+RESET client_min_messages;
 
 -- Withdrawal: effective for the very next statement of the same transaction
 BEGIN;

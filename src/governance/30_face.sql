@@ -14,8 +14,8 @@ RETURNS pg_catalog.bool
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
 	SELECT p_expires_at > pg_catalog.statement_timestamp()
-		AND EXISTS (SELECT 1 FROM @extschema@.consent c
-					WHERE c.id = p_consent_id AND c.withdrawn_at IS NULL)
+		AND COALESCE((SELECT c.withdrawn_at IS NULL FROM @extschema@.consent c
+					  WHERE c.id = p_consent_id), false)
 $$;
 
 -- Row-level security: withdrawn or expired faces are invisible from the
@@ -110,8 +110,10 @@ AS $$
 	FROM @extschema@.face f
 	WHERE f.purpose = p_purpose
 	  AND f.expires_at > pg_catalog.statement_timestamp()
-	  AND EXISTS (SELECT 1 FROM @extschema@.consent c
-				  WHERE c.id = f.consent_id AND c.withdrawn_at IS NULL AND NOT c.needs_renotice)
+	  -- a scalar sub-select, not EXISTS: it stays a per-row filter and is
+	  -- never turned into a join that would stop the ordered index scan
+	  AND (SELECT c.withdrawn_at IS NULL AND NOT c.needs_renotice
+		   FROM @extschema@.consent c WHERE c.id = f.consent_id)
 	  AND (p_max_distance IS NULL OR f.embedding OPERATOR(@extschema@.<=>) p_probe <= p_max_distance)
 	ORDER BY f.embedding OPERATOR(@extschema@.<=>) p_probe
 $$;

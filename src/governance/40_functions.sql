@@ -291,9 +291,11 @@ BEGIN
 		v_seen := '{}';
 		v_sims := '{}';
 		v_rows := 0;
-		FOR r IN SELECT n.subject, n.distance
-				 FROM @extschema@._face_nearest(p_purpose, p_probe, 1 - v_min) n
-				 LIMIT v_limit
+		-- the purpose as a literal, so a per-purpose partial index
+		-- (CREATE INDEX ... WHERE purpose = '...') is matched by the planner
+		FOR r IN EXECUTE pg_catalog.format(
+				'SELECT n.subject, n.distance FROM @extschema@._face_nearest(%L, $1, $2) n LIMIT $3',
+				p_purpose) USING p_probe, 1 - v_min, v_limit
 		LOOP
 			v_rows := v_rows + 1;
 			CONTINUE WHEN r.subject = ANY (v_seen);
