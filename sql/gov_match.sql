@@ -179,6 +179,7 @@ SELECT (SELECT count(*) FROM frt.face WHERE subject = 'm_s2') AS faces,
 -- the subject's audit trail remains, and holds no embedding or probe
 SELECT event, outcome, purpose FROM frt.audit WHERE subject = 'm_s2' ORDER BY seq;
 SELECT count(*) AS audit_rows_with_vectors FROM frt.audit
-WHERE detail::text ~ '\[[-0-9.e]+,' OR detail ? 'embedding' OR detail ? 'probe';
+WHERE (purpose LIKE 'm\_%' OR subject LIKE 'm\_%')
+  AND (detail::text ~ '\[ *-?[0-9.e]+ *, *-?[0-9.e]+ *, *-?[0-9.e]+' OR detail ? 'embedding' OR detail ? 'probe');
 SELECT event, outcome, count(*) FROM frt.audit
 WHERE purpose = 'm_crowd' GROUP BY 1, 2 ORDER BY 1, 2;

@@ -197,6 +197,9 @@ BEGIN
 	IF p_subject IS NULL OR p_purpose IS NULL THEN
 		RAISE EXCEPTION 'subject and purpose must not be NULL' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
+	-- hold the purpose still: a concurrent change of its retention must
+	-- either see this face (and clamp it) or be seen by it
+	PERFORM 1 FROM @extschema@.purpose WHERE name = p_purpose FOR SHARE;
 	p := @extschema@._check_processing('enroll', p_purpose, NULL, p_device, p_subject);
 	c := @extschema@._check_consent('enroll', p_purpose, p_subject, p_device);
 	PERFORM @extschema@._check_probe(p, p_embedding);
