@@ -150,7 +150,9 @@ BEGIN
 		p_sqlstate, p_detail;
 	RETURN 0;
 END $f$;
+\set VERBOSITY terse
 SELECT frt.enroll('r_s1', 'r_door', '[1,0,0]', 'r_changing_room');
+\set VERBOSITY default
 ROLLBACK;
 DO $$
 BEGIN
