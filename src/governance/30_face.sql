@@ -45,9 +45,10 @@ AS $$ SELECT (pg_catalog.now() AT TIME ZONE 'Asia/Shanghai')::pg_catalog.date $$
 -- count reached the Art. 15 threshold, in China Standard Time.
 CREATE FUNCTION @extschema@._filing_count(p_delta pg_catalog.int8)
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
 	INSERT INTO @extschema@.filing_state AS s (id, stored_subjects, threshold_reached_on)
 	VALUES (1, GREATEST(p_delta, 0),
 			CASE WHEN p_delta >= @extschema@._filing_threshold() THEN @extschema@._filing_today() END)
@@ -56,6 +57,7 @@ AS $$
 		threshold_reached_on = COALESCE(s.threshold_reached_on,
 			CASE WHEN s.stored_subjects + p_delta >= @extschema@._filing_threshold()
 				 THEN @extschema@._filing_today() END);
+END
 $$;
 
 -- Store one face; returns its id.  The caller (frt.enroll) has checked the law.
@@ -88,13 +90,16 @@ $$;
 CREATE FUNCTION @extschema@._face_similarity(p_subject pg_catalog.text, p_purpose pg_catalog.text,
 	p_probe @extschema@.face_embedding)
 RETURNS pg_catalog.float8
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT pg_catalog.max(@extschema@.cosine_similarity(f.embedding, p_probe))
-	FROM @extschema@.face f
-	WHERE f.subject = p_subject AND f.purpose = p_purpose
-	  AND @extschema@._face_active(f.consent_id, f.expires_at);
+BEGIN
+	-- PL/pgSQL, not SQL: its plan is cached across calls (the 1:1 hot path)
+	RETURN (SELECT pg_catalog.max(@extschema@.cosine_similarity(f.embedding, p_probe))
+			FROM @extschema@.face f
+			WHERE f.subject = p_subject AND f.purpose = p_purpose
+			  AND @extschema@._face_active(f.consent_id, f.expires_at));
+END
 $$;
 
 -- Active faces of a purpose whose consent needs no re-notice, nearest first

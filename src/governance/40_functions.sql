@@ -24,31 +24,36 @@ $$;
 -- Version of the notice currently in force for a purpose, or NULL.
 CREATE FUNCTION @extschema@.current_notice_version(p_purpose pg_catalog.text)
 RETURNS pg_catalog.int4
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT pg_catalog.max(n.version) FROM @extschema@.notice n
-	WHERE n.purpose = p_purpose;
+BEGIN
+	RETURN (SELECT pg_catalog.max(n.version) FROM @extschema@.notice n WHERE n.purpose = p_purpose);
+END
 $$;
 
 -- Whether a subject born on p_birth_date is under 14 today (Art. 7).
 CREATE FUNCTION @extschema@.is_minor(p_birth_date pg_catalog.date)
 RETURNS pg_catalog.bool
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT p_birth_date > CURRENT_DATE - '14 years'::pg_catalog.interval;
+BEGIN
+	RETURN p_birth_date > CURRENT_DATE - '14 years'::pg_catalog.interval;
+END
 $$;
 
 -- Whether a purpose has a current impact assessment (Art. 9).
 CREATE FUNCTION @extschema@.has_current_assessment(p_purpose pg_catalog.text)
 RETURNS pg_catalog.bool
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT EXISTS (SELECT 1 FROM @extschema@.assessment a
+BEGIN
+	RETURN EXISTS (SELECT 1 FROM @extschema@.assessment a
 				   WHERE a.purpose = p_purpose AND a.voided_at IS NULL
 					 AND (a.valid_until IS NULL OR a.valid_until >= CURRENT_DATE));
+END
 $$;
 
 -- Refuse unless the purpose may be processed at all, of the kind asked, from
