@@ -137,6 +137,13 @@ RESET ROLE;
 SELECT count(*) AS superuser_sees FROM frt.face WHERE subject IN ('m_c5', 'm_s1');
 COMMIT;
 
+-- A REPEATABLE READ snapshot could predate another session's withdrawal:
+-- matching refuses to run in one
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT gov_try($$SELECT frt.verify('m_s2', 'm_door', '[0,1,0]', 'm_office')$$);
+SELECT gov_try($$SELECT * FROM frt.identify('m_crowd', gov_face(3), 'm_hall')$$);
+ROLLBACK;
+
 -- Withdrawal by direct DML (frt_enroller may set withdrawn_at) works the same
 SET ROLE frt_enroller;
 UPDATE frt.consent SET withdrawn_at = '2000-01-01' WHERE subject = 'm_c6' AND purpose = 'm_crowd';

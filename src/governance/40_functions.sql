@@ -162,6 +162,22 @@ BEGIN
 END
 $$;
 
+-- Matching must see a withdrawal committed by another session at once: a
+-- REPEATABLE READ or SERIALIZABLE snapshot taken before it would not, so
+-- matching and export run only at READ COMMITTED (Art. 6).
+CREATE FUNCTION @extschema@._require_read_committed(p_function pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+		RAISE EXCEPTION 'frt.% must run at READ COMMITTED isolation, so that a consent withdrawn by another session takes effect at once (Measures Art. 6)',
+			p_function USING ERRCODE = 'invalid_transaction_state';
+	END IF;
+END
+$$;
+
 -- Reject a NULL argument or an embedding of the wrong dimension (not a
 -- refusal under the Measures: bad input).
 CREATE FUNCTION @extschema@._check_probe(p_purpose @extschema@.purpose, p_embedding @extschema@.face_embedding)
@@ -243,6 +259,7 @@ BEGIN
 	IF p_subject IS NULL OR p_purpose IS NULL THEN
 		RAISE EXCEPTION 'subject and purpose must not be NULL' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
+	PERFORM @extschema@._require_read_committed('verify');
 	p := @extschema@._check_processing('verify', p_purpose, 'verification', p_device, p_subject);
 	PERFORM @extschema@._check_consent('verify', p_purpose, p_subject, p_device);
 	PERFORM @extschema@._check_probe(p, p_probe);
@@ -277,6 +294,7 @@ BEGIN
 	IF p_purpose IS NULL THEN
 		RAISE EXCEPTION 'purpose must not be NULL' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
+	PERFORM @extschema@._require_read_committed('identify');
 	p := @extschema@._check_processing('identify', p_purpose, 'identification', p_device, NULL);
 	PERFORM @extschema@._check_probe(p, p_probe);
 	IF p_k IS NULL OR p_k < 1 OR p_k > 1000 THEN
@@ -453,6 +471,7 @@ BEGIN
 		PERFORM @extschema@._refuse('FR004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
 			'export_faces', p_purpose, p_subject, NULL);
 	END IF;
+	PERFORM @extschema@._require_read_committed('export_faces');
 	c := @extschema@._check_consent('export_faces', p_purpose, p_subject, NULL);
 	IF NOT c.transfer_consent THEN
 		PERFORM @extschema@._refuse('FR008', 8, pg_catalog.format(
