@@ -152,6 +152,11 @@ WHERE subject = 'm_c6' AND purpose = 'm_crowd';
 SELECT count(*) AS enroller_sees_m_c6 FROM frt.face WHERE subject = 'm_c6';
 RESET ROLE;
 
+-- Withdrawal from every purpose at once (purpose NULL)
+SELECT frt.give_consent('m_s1', 'm_station', 'self', 'written') > 0 AS consent;
+SELECT frt.withdraw_consent('m_s1', NULL) AS faces_queued;
+SELECT purpose, withdrawn_at IS NOT NULL AS withdrawn FROM frt.consent WHERE subject = 'm_s1' ORDER BY id;
+
 -- Expiry: a face past retention is invisible at once, before any purge
 UPDATE frt.face SET expires_at = enrolled_at + interval '1 microsecond' WHERE subject = 'm_c7';
 SET ROLE frt_admin;

@@ -399,30 +399,34 @@ BEGIN
 END
 $$;
 
--- Withdraw a subject's consent for a purpose (Art. 6): one call, effective
--- for the very next statement; the faces are hidden at once and queued for
--- erasure by the purge.  Returns the number of faces queued.  Earlier
--- processing and its audit records stay valid.
+-- Withdraw a subject's consent for a purpose, or for every purpose when
+-- p_purpose is NULL (Art. 6): one call, effective for the very next
+-- statement; the faces are hidden at once and queued for erasure by the
+-- purge.  Returns the number of faces queued.  Earlier processing and its
+-- audit records stay valid.
 CREATE FUNCTION @extschema@.withdraw_consent(p_subject pg_catalog.text, p_purpose pg_catalog.text)
 RETURNS pg_catalog.int8
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	v_id pg_catalog.int8;
+	v_ids pg_catalog.int8[];
 	v_faces pg_catalog.int8;
 BEGIN
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.subject WHERE id = p_subject) THEN
 		RAISE EXCEPTION 'subject % is not registered', p_subject USING ERRCODE = 'no_data_found';
 	END IF;
-	UPDATE @extschema@.consent SET withdrawn_at = pg_catalog.clock_timestamp()
-	WHERE subject = p_subject AND purpose = p_purpose AND withdrawn_at IS NULL
-	RETURNING id INTO v_id;
-	IF v_id IS NULL THEN
-		RAISE NOTICE 'subject % has no active consent for purpose %', p_subject, p_purpose;
+	WITH w AS (
+		UPDATE @extschema@.consent SET withdrawn_at = pg_catalog.clock_timestamp()
+		WHERE subject = p_subject AND (purpose = p_purpose OR p_purpose IS NULL) AND withdrawn_at IS NULL
+		RETURNING id)
+	SELECT pg_catalog.array_agg(id) INTO v_ids FROM w;
+	IF v_ids IS NULL THEN
+		RAISE NOTICE 'subject % has no active consent for %', p_subject,
+			COALESCE('purpose ' || p_purpose, 'any purpose');
 		RETURN 0;
 	END IF;
-	SELECT pg_catalog.count(*) INTO v_faces FROM @extschema@.face WHERE consent_id = v_id;
+	SELECT pg_catalog.count(*) INTO v_faces FROM @extschema@.face WHERE consent_id = ANY (v_ids);
 	RETURN v_faces;
 END
 $$;
