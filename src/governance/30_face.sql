@@ -159,16 +159,20 @@ BEGIN
 	-- same lock order as enrolment: subject rows first
 	PERFORM 1 FROM @extschema@.subject s WHERE s.id = ANY (v_subjects)
 		ORDER BY s.id FOR NO KEY UPDATE;
+	v_subjects := '{}';
 	FOR r IN
 		WITH d AS (DELETE FROM @extschema@.face f WHERE f.id = ANY (p_ids)
 				   RETURNING f.subject, f.purpose)
 		SELECT d.subject, d.purpose, pg_catalog.count(*) AS n FROM d GROUP BY 1, 2
 	LOOP
 		v_total := v_total + r.n;
+		v_subjects := v_subjects || r.subject;
 		PERFORM @extschema@.audit_event('erasure', 'erased', r.purpose, r.subject, NULL, NULL, NULL,
 			pg_catalog.jsonb_build_object('faces', r.n, 'reason', p_reason));
 	END LOOP;
-	SELECT pg_catalog.count(*) INTO v_gone FROM pg_catalog.unnest(v_subjects) AS u(s)
+	-- subjects whose last face this call deleted (rows a concurrent erasure
+	-- deleted first were counted by that erasure)
+	SELECT pg_catalog.count(DISTINCT u.s) INTO v_gone FROM pg_catalog.unnest(v_subjects) AS u(s)
 	WHERE NOT EXISTS (SELECT 1 FROM @extschema@.face f WHERE f.subject = u.s);
 	IF v_gone > 0 THEN
 		PERFORM @extschema@._filing_count(-v_gone);

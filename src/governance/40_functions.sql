@@ -221,6 +221,9 @@ BEGIN
 	-- hold the purpose still: a concurrent change of its retention must
 	-- either see this face (and clamp it) or be seen by it
 	PERFORM 1 FROM @extschema@.purpose WHERE name = p_purpose FOR SHARE;
+	-- and the subject: an erasure either finished before (no consent is
+	-- left) or waits for this enrolment and then erases its face too
+	PERFORM 1 FROM @extschema@.subject WHERE id = p_subject FOR NO KEY UPDATE;
 	p := @extschema@._check_processing('enroll', p_purpose, NULL, p_device, p_subject);
 	c := @extschema@._check_consent('enroll', p_purpose, p_subject, p_device);
 	PERFORM @extschema@._check_probe(p, p_embedding);
@@ -374,6 +377,11 @@ BEGIN
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose) THEN
 		PERFORM @extschema@._refuse('FR004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
 			'give_consent', p_purpose, p_subject, NULL);
+	END IF;
+	-- the subject first, in the same lock order as erasure and enrolment
+	PERFORM 1 FROM @extschema@.subject WHERE id = p_subject FOR KEY SHARE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'subject % is not registered', p_subject USING ERRCODE = 'no_data_found';
 	END IF;
 	v_version := @extschema@.current_notice_version(p_purpose);
 	IF v_version IS NULL THEN
