@@ -8,17 +8,8 @@ host=$1; port=$2; n=${3:-20000}; secs=${4:-10}; clients=${5:-2}
 psql="psql -X -q -h $host -p $port -U postgres"
 db=frt_gov_bench
 $psql -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+$psql -d $db -v dim=512 -f "$(dirname "$0")/../test/gov_fixture.sql" >/dev/null
 $psql -d $db <<SQL
-CREATE EXTENSION frt;
-INSERT INTO frt.processor VALUES ('Bench Ltd', 'dpo@bench.example');
-INSERT INTO frt.purpose (name, kind, description, method, retention, alternative_method, dimension)
-VALUES ('door', 'verification', 'door', '1:1', '1 year', 'badge', 512);
-INSERT INTO frt.purpose (name, kind, description, method, retention, serves_public_security, dimension)
-VALUES ('gate', 'identification', 'gate', '1:N', '30 days', true, 512);
-SELECT frt.publish_notice(p, 'n', 'm', 'r', 'i', 'rights') FROM unnest(ARRAY['door', 'gate']) p;
-INSERT INTO frt.assessment (purpose, assessor, report) VALUES ('door', 'dpo', 'PIA'), ('gate', 'dpo', 'PIA');
-INSERT INTO frt.device (name, location_type) VALUES ('d1', 'workplace');
-INSERT INTO frt.device (name, location_type, signage, capture_area) VALUES ('cam', 'public_place', true, 'gate');
 CREATE FUNCTION bench_face(i int) RETURNS frt.face_embedding LANGUAGE sql IMMUTABLE AS
 \$\$ SELECT array_agg(sin(i * 0.37 + j * 1.91 + i * j * 0.013))::float4[]::frt.face_embedding
     FROM generate_series(1, 512) j \$\$;

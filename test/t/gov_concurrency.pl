@@ -13,17 +13,10 @@ $node->init;
 $node->append_conf('postgresql.conf', "shared_preload_libraries = 'frt'\nmax_connections = 20\nclient_min_messages = warning");
 $node->start;
 
+my $fixture = PostgreSQL::Test::Utils::slurp_file("$ENV{TESTDIR}/test/gov_fixture.sql");
+$fixture =~ s/:dim\b/4/g;
+$node->safe_psql('postgres', $fixture);
 $node->safe_psql('postgres', q{
-	CREATE EXTENSION frt;
-	INSERT INTO frt.processor VALUES ('Acme Ltd', 'dpo@acme.example');
-	INSERT INTO frt.purpose (name, kind, description, method, retention, alternative_method, dimension)
-	VALUES ('door', 'verification', 'door', '1:1', '1 year', 'badge', 4);
-	INSERT INTO frt.purpose (name, kind, description, method, retention, serves_public_security, dimension)
-	VALUES ('gate', 'identification', 'gate', '1:N', '30 days', true, 4);
-	SELECT frt.publish_notice(p, 'n', 'm', 'r', 'i', 'rights') FROM unnest(ARRAY['door', 'gate']) p;
-	INSERT INTO frt.assessment (purpose, assessor, report) VALUES ('door', 'dpo', 'PIA'), ('gate', 'dpo', 'PIA');
-	INSERT INTO frt.device (name, location_type) VALUES ('d1', 'workplace');
-	INSERT INTO frt.device (name, location_type, signage, capture_area) VALUES ('cam', 'public_place', true, 'gate');
 	SELECT frt.register_subject('s' || i, '1980-01-01') FROM generate_series(1, 50) i;
 	-- a log of matches, to compare with withdrawal times afterwards
 	CREATE TABLE matched (subject text, at timestamptz DEFAULT clock_timestamp());

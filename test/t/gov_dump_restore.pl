@@ -13,20 +13,15 @@ $node->init;
 $node->append_conf('postgresql.conf', "shared_preload_libraries = 'frt'");
 $node->start;
 
+my $fixture = PostgreSQL::Test::Utils::slurp_file("$ENV{TESTDIR}/test/gov_fixture.sql");
+$fixture =~ s/:dim\b/4/g;
+$node->safe_psql('postgres', $fixture);
 $node->safe_psql('postgres', q{
-	CREATE EXTENSION frt;
-	INSERT INTO frt.processor VALUES ('Acme Ltd', 'dpo@acme.example');
-	INSERT INTO frt.purpose (name, kind, description, method, retention, alternative_method, dimension)
-	VALUES ('door', 'verification', 'door access', '1:1', '1 year', 'badge', 4);
-	SELECT frt.publish_notice('door', 'notice', '1:1', '1 year', 'low impact', 'write to dpo');
-	INSERT INTO frt.assessment (purpose, assessor, report) VALUES ('door', 'dpo', 'PIA');
-	INSERT INTO frt.device (name, location_type) VALUES ('door-1', 'workplace'),
-		('shower-1', 'private_space');
 	INSERT INTO frt.holiday (day, name) VALUES ('2025-10-01', 'National Day');
 	SELECT frt.register_subject('s' || i, '1980-01-01') FROM generate_series(1, 20) i;
 	SELECT frt.give_consent('s' || i, 'door', 'self', 'written', p_transfer_consent => i % 2 = 0)
 	FROM generate_series(1, 20) i;
-	SELECT frt.enroll('s' || i, 'door', ARRAY[i, 1, 0, i % 3]::float4[]::frt.face_embedding, 'door-1')
+	SELECT frt.enroll('s' || i, 'door', ARRAY[i, 1, 0, i % 3]::float4[]::frt.face_embedding, 'd1')
 	FROM generate_series(1, 20) i;
 	SELECT frt.withdraw_consent('s20', 'door');
 });
@@ -62,7 +57,7 @@ for my $fmt ('p', 'c')
 	is($node->safe_psql($db,
 		q{SELECT relrowsecurity AND relforcerowsecurity FROM pg_class WHERE oid = 'frt.face'::regclass}),
 		't', "-F $fmt: row-level security still enabled and forced");
-	is($node->safe_psql($db, q{SELECT matched FROM frt.verify('s3', 'door', '[3,1,0,0]', 'door-1')}),
+	is($node->safe_psql($db, q{SELECT matched FROM frt.verify('s3', 'door', '[3,1,0,0]', 'd1')}),
 		't', "-F $fmt: verification works after restore");
 
 	my ($rc, $out, $err) = $node->psql($db,
@@ -78,7 +73,7 @@ for my $fmt ('p', 'c')
 
 	($rc, $out, $err) = $node->psql($db,
 		q{\set VERBOSITY verbose
-		  SELECT frt.enroll('s1', 'door', '[1,1,1,1]', 'shower-1')});
+		  SELECT frt.enroll('s1', 'door', '[1,1,1,1]', 'shower')});
 	like($err, qr/FR013: .*\(Measures Art\. 13\)/, "-F $fmt: private-space device refused with FR013");
 	($rc, $out, $err) = $node->psql($db,
 		q{\set VERBOSITY verbose
@@ -95,7 +90,7 @@ for my $fmt ('p', 'c')
 	is($node->safe_psql($db, q{
 		SELECT frt.register_subject('s21', '1990-01-01');
 		SELECT frt.give_consent('s21', 'door', 'self', 'written') > 0;
-		SELECT frt.enroll('s21', 'door', '[0,0,1,1]', 'door-1') > 20}), "s21\nt\nt",
+		SELECT frt.enroll('s21', 'door', '[0,0,1,1]', 'd1') > 20}), "s21\nt\nt",
 		"-F $fmt: enrolment after restore continues the id sequence");
 }
 
