@@ -38,7 +38,8 @@ RETURNS TABLE (subject text, similarity float8) LANGUAGE sql
 SET enable_seqscan = on SET enable_sort = on SET enable_indexscan = off SET enable_bitmapscan = on AS $$
 	SELECT f.subject, max(frt.cosine_similarity(f.embedding, probe)) AS s
 	FROM frt.face f JOIN frt.consent c ON c.id = f.consent_id
-	WHERE f.purpose = 'm_crowd' AND c.withdrawn_at IS NULL AND NOT c.needs_renotice
+	WHERE f.purpose = 'm_crowd' AND c.withdrawn_at IS NULL AND NOT c.needs_renotice AND c.separate
+	  AND NOT c.condition_of_service AND (NOT f.minor OR c.given_by = 'guardian')
 	  AND f.expires_at > now()
 	GROUP BY f.subject HAVING max(frt.cosine_similarity(f.embedding, probe)) >= min_sim
 	ORDER BY s DESC LIMIT k
@@ -172,6 +173,12 @@ SELECT count(*) AS matched_before_renewal FROM frt.identify('m_crowd', gov_face(
 SELECT frt.give_consent('m_c' || i, 'm_crowd', 'self', 'written') > 0 AS renewed
 FROM generate_series(8, 9) i;
 SELECT subject FROM frt.identify('m_crowd', gov_face(8), 'm_hall', 60, -1) ORDER BY subject;
+
+-- A consent renewed in a form not valid for processing (not separate, or
+-- as a condition of service) stops identification as it stops verification
+SELECT frt.give_consent('m_c8', 'm_crowd', 'self', 'written', p_separate => false) > 0 AS bundled;
+SELECT frt.give_consent('m_c9', 'm_crowd', 'self', 'written', p_condition_of_service => true) > 0 AS coerced;
+SELECT count(*) AS still_matched FROM frt.identify('m_crowd', gov_face(8), 'm_hall', 60, -1);
 
 -- The purge path (used by the jobs layer) erases what RLS hides
 SELECT frt._face_purge() AS purged;

@@ -102,7 +102,9 @@ BEGIN
 END
 $$;
 
--- Active faces of a purpose whose consent needs no re-notice, nearest first
+-- Active faces of a purpose whose consent is valid for processing (no
+-- re-notice pending, separate, not a condition of service, a guardian's for
+-- a minor: the same rules frt.verify refuses on), nearest first
 -- by cosine distance, optionally only within p_max_distance (1:N).  A plain
 -- SQL function so it is inlined into the caller's query: the ORDER BY ...
 -- <=> probe then streams from an frt_ivf index when one exists.
@@ -117,7 +119,8 @@ AS $$
 	  AND f.expires_at > pg_catalog.statement_timestamp()
 	  -- a scalar sub-select, not EXISTS: it stays a per-row filter and is
 	  -- never turned into a join that would stop the ordered index scan
-	  AND (SELECT c.withdrawn_at IS NULL AND NOT c.needs_renotice
+	  AND (SELECT c.withdrawn_at IS NULL AND NOT c.needs_renotice AND c.separate
+				  AND NOT c.condition_of_service AND (NOT f.minor OR c.given_by = 'guardian')
 		   FROM @extschema@.consent c WHERE c.id = f.consent_id)
 	  AND (p_max_distance IS NULL OR f.embedding OPERATOR(@extschema@.<=>) p_probe <= p_max_distance)
 	ORDER BY f.embedding OPERATOR(@extschema@.<=>) p_probe
