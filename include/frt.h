@@ -29,6 +29,7 @@
 #define FRT_IVF_KMEANS_ITERS	8		/* k-means iterations at build */
 #define FRT_IVF_SAMPLE_PER_LIST	64		/* k-means sample rows per list */
 #define FRT_IVF_SAMPLE_MIN		10000	/* ...but at least this many (if present) */
+#define FRT_IVF_FIRST_SLICE		64		/* rows ordered first; slices grow 4x */
 #define FRT_IVF_STARTUP_PAGES	100.0	/* fixed scan set-up cost, in pages */
 #define FRT_IVF_FLOAT_SLACK		4.0		/* bound slack in units of dim * FLT_EPSILON */
 

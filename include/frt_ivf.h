@@ -141,9 +141,12 @@ typedef struct FrtIvfProbe
 	bool		isnull;			/* probe is NULL: every distance is NULL */
 	bool		zero;			/* cosine with a zero probe: all NaN */
 	float	   *q;				/* the probe (unit length for cosine) */
-	float		qnorm;			/* |q| */
-	float		qnorm2;			/* |q|^2 */
-	float		eps;			/* relative slack for float rounding */
+	int16	   *qi;				/* q quantized: q ~ qscale * qi */
+	double		qscale;
+	double		eqnorm;			/* >= |q - qscale * qi| */
+	double		qnorm;			/* |q| */
+	double		qnorm2;			/* |q|^2 */
+	double		eps;			/* relative slack for the operator's float rounding */
 } FrtIvfProbe;
 
 /* GUCs */

@@ -21,6 +21,7 @@
  */
 #include "postgres.h"
 
+#include <float.h>
 #include <math.h>
 
 #include "access/relscan.h"
@@ -52,9 +53,12 @@ typedef struct FrtIvfScanOpaqueData
 	uint32		batch;			/* lists per batch */
 	bool		nullsDone;		/* the NULL list has been queued */
 	bool		inNulls;		/* candidates are NULL-valued rows */
-	FrtIvfCand *cands;			/* binary min-heap on lb */
+	FrtIvfCand *cands;			/* [0, nheap): min-heap; [pstart, ncands): pending */
 	int			ncands;
 	int			capcands;
+	int			nheap;
+	int			pstart;
+	int			want;			/* rows moved into the heap at the next refill */
 } FrtIvfScanOpaqueData;
 
 typedef FrtIvfScanOpaqueData *FrtIvfScanOpaque;
@@ -99,8 +103,84 @@ FloatDown(double v)
 	float		f = (float) v;
 
 	if ((double) f > v)
-		f = nextafterf(f, -INFINITY);
+		f = (f == 0.0f) ? -FLT_MIN : f - fabsf(f) * FLT_EPSILON;
 	return f;
+}
+
+/* Sift a value down a max-heap of floats (NaN largest). */
+static void
+MaxSiftDown(float *h, int n, int i)
+{
+	float		x = h[i];
+
+	for (;;)
+	{
+		int			c = 2 * i + 1;
+
+		if (c >= n)
+			break;
+		if (c + 1 < n && CandLess(h[c], h[c + 1]))
+			c++;
+		if (!CandLess(x, h[c]))
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	h[i] = x;
+}
+
+/*
+ * Move the 'want' smallest pending candidates (and any ties) into the heap.
+ * Ranking all rows costs one pass; ordering them all would cost more than
+ * the few the executor usually takes, so rows are ordered in growing slices.
+ */
+static void
+Refill(FrtIvfScanOpaque so)
+{
+	int			npend = so->ncands - so->pstart;
+	int			m = so->want;
+	int			front = 0;
+
+	Assert(so->nheap == 0);
+	if (so->pstart > 0)
+		memmove(so->cands, so->cands + so->pstart, sizeof(FrtIvfCand) * npend);
+	so->ncands = npend;
+	so->pstart = 0;
+	if (npend <= m)
+		front = npend;
+	else
+	{
+		float		t;
+		float	   *topk = MemoryContextAlloc(so->ctx, sizeof(float) * m);
+
+		/* threshold: the m-th smallest bound, from a bounded max-heap */
+		for (int i = 0; i < m; i++)
+			topk[i] = so->cands[i].lb;
+		for (int i = m / 2 - 1; i >= 0; i--)
+			MaxSiftDown(topk, m, i);
+		for (int i = m; i < npend; i++)
+			if (CandLess(so->cands[i].lb, topk[0]))
+			{
+				topk[0] = so->cands[i].lb;
+				MaxSiftDown(topk, m, 0);
+			}
+		t = topk[0];
+		pfree(topk);
+		for (int i = 0; i < npend; i++)
+			if (!CandLess(t, so->cands[i].lb))
+			{
+				FrtIvfCand tmp = so->cands[front];
+
+				so->cands[front++] = so->cands[i];
+				so->cands[i] = tmp;
+			}
+	}
+	so->nheap = front;
+	so->pstart = front;
+	for (int i = so->nheap / 2 - 1; i >= 0; i--)
+		SiftDown(so->cands, so->nheap, i);
+	if (so->want < (1 << 16))
+		so->want *= 4;
 }
 
 /* Rank every row of one list and add it to the candidates. */
@@ -111,23 +191,39 @@ ScanList(IndexScanDesc scan, uint32 list)
 	BlockNumber blkno = so->cache->heads[list];
 	bool		nulls = (list == so->nlists);
 
+	Buffer		buf = InvalidBuffer;
+
 	while (blkno != InvalidBlockNumber)
 	{
-		Buffer		buf;
 		Page		page;
 		OffsetNumber maxoff;
+		BlockNumber next;
+		Buffer		nextbuf = InvalidBuffer;
 
 		CHECK_FOR_INTERRUPTS();
-		buf = ReadBuffer(scan->indexRelation, blkno);
+		if (!BufferIsValid(buf))
+			buf = ReadBuffer(scan->indexRelation, blkno);
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
 		maxoff = PageGetMaxOffsetNumber(page);
+		next = FrtIvfPageGetOpaque(page)->next;
+		if (next != InvalidBlockNumber)
+		{
+			/* pin the next page now and pull its start toward the cache */
+			const char *np;
+
+			nextbuf = ReadBuffer(scan->indexRelation, next);
+			np = (const char *) BufferGetPage(nextbuf);
+			for (int i = BLCKSZ - 4096; i < BLCKSZ; i += 64)
+				__builtin_prefetch(np + i);
+		}
 		if (so->ncands + maxoff > so->capcands)
 		{
 			so->capcands = Max(so->capcands * 2, so->ncands + maxoff + 1024);
 			so->cands = repalloc_huge(so->cands, sizeof(FrtIvfCand) * (Size) so->capcands);
 		}
-		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
+		/* last item first: items are stored from the page end down, so memory is read upward */
+		for (OffsetNumber off = maxoff; off >= FirstOffsetNumber; off--)
 		{
 			ItemId		iid = PageGetItemId(page, off);
 			FrtIvfTuple *tup;
@@ -143,8 +239,9 @@ ScanList(IndexScanDesc scan, uint32 list)
 			else
 				c->lb = FloatDown(FrtIvfLowerBound(&so->probe, tup));
 		}
-		blkno = FrtIvfPageGetOpaque(page)->next;
 		UnlockReleaseBuffer(buf);
+		buf = nextbuf;
+		blkno = next;
 	}
 }
 
@@ -175,8 +272,9 @@ LoadNextBatch(IndexScanDesc scan)
 		MemoryContextSwitchTo(old);
 		return false;
 	}
-	for (int i = so->ncands / 2 - 1; i >= 0; i--)
-		SiftDown(so->cands, so->ncands, i);
+	so->nheap = 0;
+	so->pstart = 0;
+	so->want = FRT_IVF_FIRST_SLICE;
 	MemoryContextSwitchTo(old);
 	return true;
 }
@@ -228,9 +326,10 @@ ivfrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int nor
 	so->nextList = 0;
 	so->nullsDone = false;
 	so->inNulls = false;
-	so->ncands = 0;
+	so->ncands = so->nheap = so->pstart = 0;
 	so->capcands = 1024;
 	so->cands = palloc(sizeof(FrtIvfCand) * so->capcands);
+
 	so->order = palloc(sizeof(uint32) * lists);
 	for (uint32 l = 0; l < lists; l++)
 		so->order[l] = l;
@@ -271,12 +370,17 @@ ivfgettuple(IndexScanDesc scan, ScanDirection dir)
 
 	if (so->cache == NULL)
 		elog(ERROR, "frt_ivf scan was not started with amrescan");
-	while (so->ncands == 0)
+	while (so->nheap == 0)
 	{
-		if (!LoadNextBatch(scan))
-			return false;
-		if (so->ncands > 0)
-			pgstat_count_index_scan(scan->indexRelation);
+		if (so->pstart < so->ncands)
+			Refill(so);
+		else
+		{
+			if (!LoadNextBatch(scan))
+				return false;
+			if (so->ncands > 0)
+				pgstat_count_index_scan(scan->indexRelation);
+		}
 	}
 
 	scan->xs_heaptid = so->cands[0].tid;
@@ -287,9 +391,9 @@ ivfgettuple(IndexScanDesc scan, ScanDirection dir)
 		scan->xs_orderbyvals[0] = Float8GetDatum((double) so->cands[0].lb);
 		scan->xs_orderbynulls[0] = so->noprobe || so->inNulls;
 	}
-	so->cands[0] = so->cands[--so->ncands];
-	if (so->ncands > 1)
-		SiftDown(so->cands, so->ncands, 0);
+	so->cands[0] = so->cands[--so->nheap];
+	if (so->nheap > 1)
+		SiftDown(so->cands, so->nheap, 0);
 	return true;
 }
 

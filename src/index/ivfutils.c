@@ -199,17 +199,25 @@ FrtIvfFormTuple(FrtIvfTuple *tup, const float *x, int dim, int metric)
 	tup->cnorm2 = (float) ((double) scale * scale * c2);
 }
 
-/* Prepare a probe: copy (unit-normalize for cosine), norms and float slack. */
+/*
+ * Prepare a probe: copy it (unit-normalized for cosine), quantize it to
+ * int16 with a rounded-up norm of the quantization error, and set the slack
+ * for the operator's float rounding.
+ */
 void
 FrtIvfPrepareProbe(FrtIvfProbe *p, const float *x, int dim, int metric)
 {
-	double		n2 = 0.0;
+	double		n2 = 0.0,
+				maxabs = 0.0,
+				e2 = 0.0;
+	int			qmax = Min(16383, (int) (PG_INT32_MAX / ((int64) dim * 127)) - 1);
 
 	p->metric = metric;
 	p->dim = dim;
 	p->isnull = false;
 	p->zero = false;
 	p->q = palloc(sizeof(float) * dim);
+	p->qi = palloc(sizeof(int16) * dim);
 	for (int i = 0; i < dim; i++)
 		n2 += (double) x[i] * x[i];
 	if (metric == FRT_IVF_METRIC_COSINE)
@@ -219,27 +227,46 @@ FrtIvfPrepareProbe(FrtIvfProbe *p, const float *x, int dim, int metric)
 		p->zero = (n2 == 0.0);
 		for (int i = 0; i < dim; i++)
 			p->q[i] = (float) (x[i] * inv);
-		n2 = p->zero ? 0.0 : 1.0;
+		n2 = 0.0;
+		for (int i = 0; i < dim; i++)
+			n2 += (double) p->q[i] * p->q[i];
 	}
 	else
 		memcpy(p->q, x, sizeof(float) * dim);
-	p->qnorm2 = (float) n2;
-	p->qnorm = (float) sqrt(n2);
-	p->eps = (float) (FRT_IVF_FLOAT_SLACK * dim * FLT_EPSILON);
+	for (int i = 0; i < dim; i++)
+		maxabs = Max(maxabs, fabs(p->q[i]));
+	p->qscale = maxabs > 0.0 ? maxabs / qmax : 1.0;
+	for (int i = 0; i < dim; i++)
+	{
+		long		c = lrint(p->q[i] / p->qscale);
+		double		e;
+
+		c = Max(-qmax, Min(qmax, c));
+		p->qi[i] = (int16) c;
+		e = p->q[i] - p->qscale * c;
+		e2 += e * e;
+	}
+	p->eqnorm = sqrt(e2) * (1.0 + 1e-9);
+	p->qnorm2 = n2;
+	p->qnorm = sqrt(n2);
+	p->eps = FRT_IVF_FLOAT_SLACK * dim * FLT_EPSILON;
 }
 
 /*
  * A lower bound of the distance the operator computes between the probe and
- * the row behind 'tup'.  The code gives x' with |x - x'| <= resid, so by
- * Cauchy-Schwarz |x.q - x'.q| <= resid * |q|; a relative slack eps covers
- * float rounding both here and in the operator.  NaN when the distance is
- * NaN (cosine with a zero vector).
+ * the row behind 'tup'.  With x' = scale * code and q' = qscale * qi, the
+ * integer dot product gives x'.q' exactly, and by Cauchy-Schwarz
+ *	 |x.q - x'.q'| <= |x - x'| |q| + |x'| |q - q'| <= resid |q| + |x'| eqnorm.
+ * A slack eps covers the float rounding of the operator itself.  NaN when
+ * the distance is NaN (cosine with a zero vector).
  */
 double
 FrtIvfLowerBound(const FrtIvfProbe *p, const FrtIvfTuple *tup)
 {
-	double		ip = (double) tup->scale * frt_kernels->dot_i8(tup->code, p->q, p->dim);
-	double		cn = sqrt((double) tup->cnorm2);
+	int32		s = frt_kernels->dot_i8i16(tup->code, p->qi, p->dim);
+	double		ip = (double) tup->scale * p->qscale * s;
+	double		cn = sqrt((double) tup->cnorm2) * (1.0 + 1e-7);
+	double		err = tup->resid * p->qnorm + cn * p->eqnorm + 1e-12 * fabs(ip);
 	double		eps = p->eps;
 
 	switch (p->metric)
@@ -247,13 +274,13 @@ FrtIvfLowerBound(const FrtIvfProbe *p, const FrtIvfTuple *tup)
 		case FRT_IVF_METRIC_COSINE:
 			if (p->zero || (tup->flags & FRT_IVF_TUPLE_ZERO))
 				return get_float8_nan();
-			return 1.0 - ip - tup->resid - eps * (1.0 + cn + tup->resid);
+			return 1.0 - ip - err - eps;
 		case FRT_IVF_METRIC_IP:
-			return -ip - (tup->resid + eps * (cn + tup->resid)) * p->qnorm;
+			return -ip - err - eps * (cn + tup->resid) * p->qnorm;
 		default:
 			{
 				double		sum = cn + p->qnorm;
-				double		d2 = tup->cnorm2 - 2.0 * ip + p->qnorm2 - eps * sum * sum;
+				double		d2 = tup->cnorm2 - 2.0 * (ip + cn * p->eqnorm) + p->qnorm2 - eps * sum * sum;
 				double		d = (d2 > 0.0 ? sqrt(d2) : 0.0) - tup->resid;
 
 				return d > 0.0 ? d * (1.0 - eps) : 0.0;
