@@ -6,17 +6,16 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use FrtIvfTest;
 use IPC::Run;
 
 my $node = PostgreSQL::Test::Cluster->new('ivf_crash');
 $node->init;
 $node->append_conf('postgresql.conf', "checkpoint_timeout = '30s'\nmax_wal_size = '64MB'");
 $node->start;
-$node->safe_psql('postgres', q{
-	CREATE EXTENSION frt;
-	CREATE FUNCTION vec(i int, d int) RETURNS frt.face_embedding LANGUAGE sql IMMUTABLE AS $$
-		SELECT array_agg((sin((i % 41) * 1.3 + j * 0.7) + 0.4 * sin(i * 12.9898 + j * 78.233))::real
-						 ORDER BY j)::real[]::frt.face_embedding FROM generate_series(1, d) j $$;
+$node->safe_psql('postgres', ivf_setup_sql() . q{
 	CREATE TABLE faces (id serial PRIMARY KEY, e frt.face_embedding(48));
 	INSERT INTO faces (e) SELECT vec(i, 48) FROM generate_series(1, 2000) i;
 	CREATE INDEX faces_ivf ON faces USING frt_ivf (e frt.face_cosine_ops) WITH (lists = 6);
@@ -50,20 +49,10 @@ for my $ix ('faces_ivf', 'faces_flat')
 		'0', "index_check($ix) finds nothing after crash recovery");
 }
 
-sub answers
-{
-	my ($gucs, $op) = @_;
-	return $node->safe_psql('postgres', qq{
-		SET enable_seqscan = off; $gucs
-		SELECT string_agg(r, ' ' ORDER BY k) FROM (
-			SELECT k, (SELECT string_agg(id::text, ',') FROM
-						(SELECT id FROM faces ORDER BY e OPERATOR(frt.$op) vec(777000 + k, 48) LIMIT 10) s) AS r
-			FROM generate_series(1, 10) k) t});
-}
 for my $op ('<=>', '<#>')
 {
-	is(answers('SET frt.exact = on;', $op),
-		answers('SET enable_indexscan = off; SET enable_seqscan = on;', $op),
+	is(ivf_answers($node, 'SET frt.exact = on;', $op, 48, 777000, 10),
+		ivf_answers($node, ivf_exhaustive(), $op, 48, 777000, 10),
 		"after recovery exact mode = exhaustive scan ($op)");
 }
 # every row is reachable through the index

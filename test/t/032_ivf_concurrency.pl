@@ -6,15 +6,14 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use FrtIvfTest;
 
 my $node = PostgreSQL::Test::Cluster->new('ivf_conc');
 $node->init;
 $node->start;
-$node->safe_psql('postgres', q{
-	CREATE EXTENSION frt;
-	CREATE FUNCTION vec(i int, d int) RETURNS frt.face_embedding LANGUAGE sql IMMUTABLE AS $$
-		SELECT array_agg((sin((i % 41) * 1.3 + j * 0.7) + 0.4 * sin(i * 12.9898 + j * 78.233))::real
-						 ORDER BY j)::real[]::frt.face_embedding FROM generate_series(1, d) j $$;
+$node->safe_psql('postgres', ivf_setup_sql() . q{
 	CREATE TABLE faces (id serial PRIMARY KEY, e frt.face_embedding(32));
 	INSERT INTO faces (e) SELECT vec(i, 32) FROM generate_series(1, 2000) i;
 	CREATE INDEX faces_ivf ON faces USING frt_ivf (e frt.face_cosine_ops) WITH (lists = 4);
@@ -57,19 +56,9 @@ $node->safe_psql('postgres', 'VACUUM faces');
 is($node->safe_psql('postgres', "SELECT count(*) FROM frt.index_check('faces_ivf')"),
 	'0', 'and after a final VACUUM');
 
-sub answers
-{
-	my ($gucs, $op) = @_;
-	return $node->safe_psql('postgres', qq{
-		$gucs
-		SELECT string_agg(r, ' ' ORDER BY k) FROM (
-			SELECT k, (SELECT string_agg(id::text, ',') FROM
-						(SELECT id FROM faces ORDER BY e OPERATOR(frt.$op) vec(555000 + k, 32) LIMIT 10) s) AS r
-			FROM generate_series(1, 10) k) t});
-}
 for my $op ('<=>', '<->')
 {
-	is(answers('', $op), answers('SET enable_indexscan = off; SET enable_seqscan = on;', $op),
+	is(ivf_answers($node, '', $op, 32, 555000, 10), ivf_answers($node, ivf_exhaustive(), $op, 32, 555000, 10),
 		"exact mode = exhaustive scan after the concurrent run ($op)");
 }
 $node->stop;
