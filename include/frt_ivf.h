@@ -109,8 +109,15 @@ typedef struct FrtIvfPageOpaque
 	BlockNumber next;			/* next data page of the same list */
 	uint32		list;			/* list number (data pages) */
 	uint16		kind;			/* FRT_IVF_PAGE_* */
+	uint16		flags;			/* FRT_IVF_PAGE_HAS_DEAD */
 	uint16		page_id;		/* FRT_IVF_PAGE_ID */
 } FrtIvfPageOpaque;
+
+/*
+ * A data page has erased slots: items marked LP_DEAD whose bytes VACUUM
+ * zeroed; an insert of the same size reuses them in place.
+ */
+#define FRT_IVF_PAGE_HAS_DEAD	0x0001
 
 #define FrtIvfPageGetOpaque(page)	((FrtIvfPageOpaque *) PageGetSpecialPointer(page))
 #define FrtIvfPageGetMeta(page)		((FrtIvfMetaData *) PageGetContents(page))
@@ -167,7 +174,8 @@ extern void FrtIvfPrepareProbe(FrtIvfProbe *p, const float *x, int dim, int metr
 extern double FrtIvfLowerBound(const FrtIvfProbe *p, const FrtIvfTuple *tup);
 extern float FrtIvfCentroidDistance(const FrtIvfProbe *p, const float *c);
 extern int	FrtIvfNearestList(const FrtIvfCache *cache, const float *x);
-extern void FrtIvfZeroFreeSpace(Page page);
+extern bool FrtIvfPageHasRoom(Page page, Size size);
+extern OffsetNumber FrtIvfPageAddTuple(Page page, const FrtIvfTuple *tup, Size size);
 extern void FrtIvfCheckDim(int dim, int indexdim);
 
 /* ivfbuild.c */

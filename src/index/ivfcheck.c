@@ -153,6 +153,19 @@ CheckLists(CheckState *cs)
 				Size		want = nulllist ? FRT_IVF_TUPLE_SIZE(0) : FRT_IVF_TUPLE_SIZE(dim);
 				CheckEntry *e;
 
+				if (ItemIdIsDead(iid) && ItemIdHasStorage(iid))
+				{
+					/* an erased slot: every byte must be zero */
+					const char *b = (const char *) PageGetItem(page, iid);
+
+					for (Size i = 0; i < ItemIdGetLength(iid); i++)
+						if (b[i] != 0)
+						{
+							Report(cs, "structure", blkno, "erased item %u still holds data", off);
+							break;
+						}
+					continue;
+				}
 				if (!ItemIdIsNormal(iid) || ItemIdGetLength(iid) != want)
 				{
 					Report(cs, "structure", blkno, "item %u has length %u, expected %zu",

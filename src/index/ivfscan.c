@@ -209,13 +209,8 @@ ScanList(IndexScanDesc scan, uint32 list)
 		next = FrtIvfPageGetOpaque(page)->next;
 		if (next != InvalidBlockNumber)
 		{
-			/* pin the next page now and pull its start toward the cache */
-			const char *np;
-
+			/* pin the next page while this one is ranked */
 			nextbuf = ReadBuffer(scan->indexRelation, next);
-			np = (const char *) BufferGetPage(nextbuf);
-			for (int i = BLCKSZ - 4096; i < BLCKSZ; i += 64)
-				__builtin_prefetch(np + i);
 		}
 		if (so->ncands + maxoff > so->capcands)
 		{

@@ -117,6 +117,7 @@ FrtIvfInitPage(Page page, uint16 kind, uint32 list)
 	op->next = InvalidBlockNumber;
 	op->list = list;
 	op->kind = kind;
+	op->flags = 0;
 	op->page_id = FRT_IVF_PAGE_ID;
 }
 
@@ -331,14 +332,55 @@ FrtIvfNearestList(const FrtIvfCache *cache, const float *x)
 	return best;
 }
 
-/* Overwrite a page's unused space with zeros (erasure after deletes). */
-void
-FrtIvfZeroFreeSpace(Page page)
+/* Whether a tuple of this size fits a data page: an erased slot or free space. */
+bool
+FrtIvfPageHasRoom(Page page, Size size)
 {
-	PageHeader	ph = (PageHeader) page;
+	return (FrtIvfPageGetOpaque(page)->flags & FRT_IVF_PAGE_HAS_DEAD) ||
+		PageGetFreeSpace(page) >= size;
+}
 
-	if (ph->pd_upper > ph->pd_lower)
-		memset((char *) page + ph->pd_lower, 0, ph->pd_upper - ph->pd_lower);
+/*
+ * Add a tuple to a data page: into an erased slot of the same size if there
+ * is one (VACUUM left it zeroed and LP_DEAD), else into the free space.
+ */
+OffsetNumber
+FrtIvfPageAddTuple(Page page, const FrtIvfTuple *tup, Size size)
+{
+	FrtIvfPageOpaque *op = FrtIvfPageGetOpaque(page);
+
+	if (op->flags & FRT_IVF_PAGE_HAS_DEAD)
+	{
+		OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+		OffsetNumber found = InvalidOffsetNumber;
+		bool		more = false;
+
+		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
+		{
+			ItemId		iid = PageGetItemId(page, off);
+
+			if (!ItemIdIsDead(iid) || ItemIdGetLength(iid) != size)
+				continue;
+			if (found == InvalidOffsetNumber)
+				found = off;
+			else
+			{
+				more = true;
+				break;
+			}
+		}
+		if (!more)
+			op->flags &= ~FRT_IVF_PAGE_HAS_DEAD;
+		if (found != InvalidOffsetNumber)
+		{
+			ItemId		iid = PageGetItemId(page, found);
+
+			memcpy(PageGetItem(page, iid), tup, size);
+			ItemIdSetNormal(iid, ItemIdGetOffset(iid), size);
+			return found;
+		}
+	}
+	return PageAddItem(page, (Item) tup, size, InvalidOffsetNumber, false, false);
 }
 
 /* Raise the same error as the operators when a value's dimension differs. */

@@ -25,16 +25,20 @@ sub ivf_exhaustive
 	return 'SET enable_indexscan = off; SET enable_seqscan = on;';
 }
 
-# The top 10 ids of table faces for probes vec(base + k, dim), k = 1..n, as
-# one string; $gucs chooses the mode (the index is preferred by default).
+# The top 10 of table faces for probes vec(base + k, dim), k = 1..n, as one
+# string: ids (when $what is 'id') or distances (otherwise; rows at exactly
+# equal distances may come in either order, so comparisons with an
+# exhaustive scan use distances).  $gucs chooses the mode.
 sub ivf_answers
 {
-	my ($node, $gucs, $op, $dim, $base, $n) = @_;
+	my ($node, $gucs, $op, $dim, $base, $n, $what) = @_;
+	my $col = (defined $what && $what eq 'id') ? 'id::text' : 'd::text';
 	return $node->safe_psql('postgres', qq{
-		SET enable_seqscan = off; $gucs
+		SET enable_seqscan = off; SET extra_float_digits = 3; $gucs
 		SELECT string_agg(r, ' ' ORDER BY k) FROM (
-			SELECT k, (SELECT string_agg(id::text, ',') FROM
-						(SELECT id FROM faces ORDER BY e OPERATOR(frt.$op) vec($base + k, $dim) LIMIT 10) s) AS r
+			SELECT k, (SELECT string_agg($col, ',') FROM
+						(SELECT id, e OPERATOR(frt.$op) vec($base + k, $dim) AS d FROM faces
+						 ORDER BY e OPERATOR(frt.$op) vec($base + k, $dim) LIMIT 10) s) AS r
 			FROM generate_series(1, $n) k) t});
 }
 
