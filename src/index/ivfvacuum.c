@@ -35,13 +35,18 @@ ivfbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	FrtIvfCache *cache = FrtIvfGetCache(index);
 	BufferAccessStrategy bas = info->strategy;
 	Size		tupsize = FRT_IVF_TUPLE_SIZE(cache->meta.dim);
+	uint32		lists = cache->meta.lists;
+	BlockNumber *heads = palloc(sizeof(BlockNumber) * (lists + 1));
+
+	/* copy the heads: the cache does not survive a relcache flush */
+	memcpy(heads, cache->heads, sizeof(BlockNumber) * (lists + 1));
 
 	if (stats == NULL)
 		stats = palloc0(sizeof(IndexBulkDeleteResult));
 
-	for (uint32 list = 0; list <= cache->meta.lists; list++)
+	for (uint32 list = 0; list <= lists; list++)
 	{
-		BlockNumber blkno = cache->heads[list];
+		BlockNumber blkno = heads[list];
 		BlockNumber firstFree = InvalidBlockNumber;
 
 		while (blkno != InvalidBlockNumber)
