@@ -4,10 +4,12 @@
  *	  Building an frt_ivf index: sample rows, k-means centroids, then one
  *	  pass over the table that quantizes each row into its list's pages.
  *
- * Pages are written through shared buffers without WAL and the whole
- * relation is WAL-logged at the end (log_newpage_range), as other index
- * builds do.  Memory: the k-means sample is capped by maintenance_work_mem;
- * the load pass holds one row at a time.
+ * With several lists the quantized rows go through a tuplesort on their list
+ * number, so each list is written as one run of consecutive pages (a scan
+ * then reads memory in order).  Pages are written through shared buffers
+ * without WAL and the whole relation is WAL-logged at the end
+ * (log_newpage_range), as other index builds do.  Memory: the k-means
+ * sample and the sort are capped by maintenance_work_mem.
  *
  *-------------------------------------------------------------------------
  */
@@ -17,14 +19,19 @@
 #include <math.h>
 
 #include "access/tableam.h"
+#include "access/tupdesc.h"
 #include "access/xloginsert.h"
 #include "catalog/index.h"
+#include "catalog/pg_operator_d.h"
+#include "catalog/pg_type_d.h"
 #include "commands/progress.h"
 #include "common/pg_prng.h"
+#include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/tuplesort.h"
 
 #include "frt_embedding.h"
 #include "frt_ivf.h"
@@ -41,6 +48,8 @@ typedef struct FrtIvfBuildState
 	BlockNumber *tails;			/* last page of each list (lists + 1) */
 	BlockNumber *heads;
 	FrtIvfTuple *tup;			/* scratch tuple */
+	Tuplesortstate *sort;		/* (list, tuple) rows, when lists > 1 */
+	TupleTableSlot *slot;
 	double		indtuples;
 	double		heaptuples;
 	MemoryContext tmpCtx;
@@ -265,12 +274,69 @@ LoadCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 			list = 0;
 	}
 	bs->tup->tid = *tid;
-	BuildAppend(bs, list, size);
+	if (bs->sort)
+	{
+		bytea	   *b = palloc(VARHDRSZ + size);
+
+		SET_VARSIZE(b, VARHDRSZ + size);
+		memcpy(VARDATA(b), bs->tup, size);
+		ExecClearTuple(bs->slot);
+		bs->slot->tts_values[0] = Int32GetDatum((int32) list);
+		bs->slot->tts_values[1] = PointerGetDatum(b);
+		bs->slot->tts_isnull[0] = bs->slot->tts_isnull[1] = false;
+		ExecStoreVirtualTuple(bs->slot);
+		tuplesort_puttupleslot(bs->sort, bs->slot);
+	}
+	else
+		BuildAppend(bs, list, size);
 	bs->indtuples += 1;
 	if (((int64) bs->indtuples) % 1024 == 0)
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) bs->indtuples);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(bs->tmpCtx);
+}
+
+/* Start the sort that groups rows by list. */
+static void
+BeginListSort(FrtIvfBuildState *bs)
+{
+	TupleDesc	desc = CreateTemplateTupleDesc(2);
+	AttrNumber	attNums[] = {1};
+	Oid			sortOperators[] = {Int4LessOperator};
+	Oid			sortCollations[] = {InvalidOid};
+	bool		nullsFirst[] = {false};
+
+	TupleDescInitEntry(desc, 1, "list", INT4OID, -1, 0);
+	TupleDescInitEntry(desc, 2, "tuple", BYTEAOID, -1, 0);
+	bs->sort = tuplesort_begin_heap(desc, 1, attNums, sortOperators, sortCollations,
+									nullsFirst, maintenance_work_mem, NULL, TUPLESORT_NONE);
+	bs->slot = MakeSingleTupleTableSlot(desc, &TTSOpsVirtual);
+}
+
+/* Write the sorted rows, list after list. */
+static void
+FinishListSort(FrtIvfBuildState *bs)
+{
+	TupleTableSlot *slot = MakeSingleTupleTableSlot(bs->slot->tts_tupleDescriptor,
+													&TTSOpsMinimalTuple);
+
+	tuplesort_performsort(bs->sort);
+	while (tuplesort_gettupleslot(bs->sort, true, false, slot, NULL))
+	{
+		bool		isnull;
+		uint32		list = (uint32) DatumGetInt32(slot_getattr(slot, 1, &isnull));
+		bytea	   *b = DatumGetByteaPP(slot_getattr(slot, 2, &isnull));
+		Size		size = VARSIZE_ANY_EXHDR(b);
+
+		memcpy(bs->tup, VARDATA_ANY(b), size);
+		BuildAppend(bs, list, size);
+		ExecClearTuple(slot);
+		CHECK_FOR_INTERRUPTS();
+	}
+	tuplesort_end(bs->sort);
+	bs->sort = NULL;
+	ExecDropSingleTupleTableSlot(slot);
+	ExecDropSingleTupleTableSlot(bs->slot);
 }
 
 /* How many lists to build: the reloption, or chosen from the row estimate. */
@@ -411,8 +477,12 @@ BuildIndex(FrtIvfBuildState *bs, Relation heap, struct IndexInfo *indexInfo)
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, FRT_IVF_PHASE_LOAD);
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL,
 									 (int64) Max(0, heap->rd_rel->reltuples));
+		if (bs->lists > 1)
+			BeginListSort(bs);
 		bs->heaptuples = table_index_build_scan(heap, index, indexInfo, true, true,
 												LoadCallback, bs, NULL);
+		if (bs->sort)
+			FinishListSort(bs);
 	}
 	WriteDirectoryAndMeta(bs, FRT_IVF_DIR_START, dirPages, perPage);
 
