@@ -208,14 +208,35 @@ KMeans(FrtIvfBuildState *bs)
 	pfree(dots);
 }
 
+/* Add an empty data page of a list at the end of the fork (locked). */
+static Buffer
+NewListPage(FrtIvfBuildState *bs, uint32 list)
+{
+	Buffer		buf = FrtIvfNewBuffer(bs->index, bs->fork);
+
+	FrtIvfInitPage(BufferGetPage(buf), FRT_IVF_PAGE_DATA, list);
+	MarkBufferDirty(buf);
+	return buf;
+}
+
 /* Append one tuple to the tail page of a list during build. */
 static void
 BuildAppend(FrtIvfBuildState *bs, uint32 list, Size size)
 {
-	Buffer		buf = ReadBufferExtended(bs->index, bs->fork, bs->tails[list], RBM_NORMAL, NULL);
+	Buffer		buf;
 	Page		page;
 
-	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	if (bs->tails[list] == InvalidBlockNumber)
+	{
+		/* first row of a list (sorted build): its head page goes here */
+		buf = NewListPage(bs, list);
+		bs->heads[list] = bs->tails[list] = BufferGetBlockNumber(buf);
+	}
+	else
+	{
+		buf = ReadBufferExtended(bs->index, bs->fork, bs->tails[list], RBM_NORMAL, NULL);
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	}
 	page = BufferGetPage(buf);
 	if (PageGetFreeSpace(page) < size)
 	{
@@ -461,14 +482,20 @@ BuildIndex(FrtIvfBuildState *bs, Relation heap, struct IndexInfo *indexInfo)
 		MarkBufferDirty(buf);
 		UnlockReleaseBuffer(buf);
 	}
+	/*
+	 * Head pages: with a sorted load each list's head is made when its first
+	 * row arrives, so the list is one run of pages; otherwise (one list, or
+	 * no table) they are made now.
+	 */
 	bs->heads = palloc(sizeof(BlockNumber) * (bs->lists + 1));
 	bs->tails = palloc(sizeof(BlockNumber) * (bs->lists + 1));
 	for (uint32 l = 0; l <= bs->lists; l++)
 	{
-		buf = FrtIvfNewBuffer(index, bs->fork);
-		FrtIvfInitPage(BufferGetPage(buf), FRT_IVF_PAGE_DATA, l);
+		bs->heads[l] = bs->tails[l] = InvalidBlockNumber;
+		if (heap && bs->lists > 1)
+			continue;
+		buf = NewListPage(bs, l);
 		bs->heads[l] = bs->tails[l] = BufferGetBlockNumber(buf);
-		MarkBufferDirty(buf);
 		UnlockReleaseBuffer(buf);
 	}
 
@@ -483,6 +510,15 @@ BuildIndex(FrtIvfBuildState *bs, Relation heap, struct IndexInfo *indexInfo)
 												LoadCallback, bs, NULL);
 		if (bs->sort)
 			FinishListSort(bs);
+	}
+	for (uint32 l = 0; l <= bs->lists; l++)
+	{
+		if (bs->heads[l] != InvalidBlockNumber)
+			continue;
+		/* a list no row went to still gets its (empty) head page */
+		buf = NewListPage(bs, l);
+		bs->heads[l] = bs->tails[l] = BufferGetBlockNumber(buf);
+		UnlockReleaseBuffer(buf);
 	}
 	WriteDirectoryAndMeta(bs, FRT_IVF_DIR_START, dirPages, perPage);
 
