@@ -45,7 +45,7 @@ FrtIvfInit(void)
 							NULL, &frt_ivf_probes, FRT_IVF_DEFAULT_PROBES,
 							0, FRT_IVF_MAX_PROBES,
 							PGC_USERSET, 0, NULL, NULL, NULL);
-	MarkGUCPrefixReserved("frt");
+	/* MarkGUCPrefixReserved("frt") belongs after every layer's GUCs, in _PG_init */
 }
 
 /* Parse and check the index's reloptions. */
