@@ -7,8 +7,9 @@
 -- hash = SHA-256(canonical content || prev_hash); frt.verify_audit_chain()
 -- finds the first altered or missing record.
 
--- The roles are the governance layer's; create them here too if missing so
--- the order of the SQL fragments does not matter.
+-- The four frt roles (described in src/governance/20_roles.sql) are created
+-- here, the first layer that grants to one of them; cluster-wide, so only if
+-- missing.
 DO $roles$
 DECLARE
 	r pg_catalog.text;

@@ -1,0 +1,10 @@
+-- Layer 5: governance roles.  Created if missing (roles are cluster-wide and
+-- may already exist from another database); all NOLOGIN: grant them to login
+-- roles.  Privileges are granted in 90_grants.sql, after every object exists.
+--   frt_admin     registry (processor, purpose, notice, assessment, device,
+--                 holiday), erasure, export with transfer consent
+--   frt_enroller  subjects, consent, enrolment, withdrawal, erasure
+--   frt_matcher   frt.verify and frt.identify only; never reads an embedding
+--   frt_auditor   audit trail, registry and reports, read-only
+-- They are created (if missing) by the audit layer's SQL, src/audit/audit.sql,
+-- which runs before this layer and grants frt_auditor its audit privileges.
