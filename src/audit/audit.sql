@@ -9,12 +9,13 @@
 
 -- The four frt roles (described in src/governance/20_roles.sql) are created
 -- here, the first layer that grants to one of them; cluster-wide, so only if
--- missing.
+-- missing.  frt_audit_relay is the audit layer's own: the role a standby
+-- connects to the primary as (through a LOGIN member) to forward records.
 DO $roles$
 DECLARE
 	r pg_catalog.text;
 BEGIN
-	FOREACH r IN ARRAY ARRAY['frt_admin', 'frt_enroller', 'frt_matcher', 'frt_auditor'] LOOP
+	FOREACH r IN ARRAY ARRAY['frt_admin', 'frt_enroller', 'frt_matcher', 'frt_auditor', 'frt_audit_relay'] LOOP
 		IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r) THEN
 			EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', r);
 		END IF;
@@ -54,6 +55,12 @@ CREATE TABLE @extschema@.audit_anchor (
 );
 INSERT INTO @extschema@.audit_anchor VALUES (0, pg_catalog.decode(pg_catalog.repeat('00', 32), 'hex'), NULL, NULL);
 
+-- pg_dump keeps the trail (and a moved anchor).  A restore can only load it
+-- into an empty trail, each row continuing the chain exactly (checked by
+-- the guard trigger below); see docs/audit.md "Backups".
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.audit', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.audit_anchor', 'WHERE last_seq > 0');
+
 CREATE FUNCTION @extschema@.audit_guard() RETURNS trigger
 LANGUAGE c AS 'MODULE_PATHNAME', 'frt_audit_guard';
 REVOKE ALL ON FUNCTION @extschema@.audit_guard() FROM PUBLIC;
@@ -88,6 +95,10 @@ RETURNS pg_catalog.int8
 LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'frt_audit_event';
 REVOKE ALL ON FUNCTION @extschema@.audit_event(pg_catalog.text, pg_catalog.text, pg_catalog.text,
 	pg_catalog.text, pg_catalog.text, pg_catalog.float8, pg_catalog.text, pg_catalog.jsonb) FROM PUBLIC;
+-- Standbys forward their records here (audit_relay.c); nothing else.
+GRANT USAGE ON SCHEMA @extschema@ TO frt_audit_relay;
+GRANT EXECUTE ON FUNCTION @extschema@.audit_event(pg_catalog.text, pg_catalog.text, pg_catalog.text,
+	pg_catalog.text, pg_catalog.text, pg_catalog.float8, pg_catalog.text, pg_catalog.jsonb) TO frt_audit_relay;
 
 -- The first broken or missing record, or an all-clear row (seq NULL).
 CREATE FUNCTION @extschema@.verify_audit_chain(
@@ -120,6 +131,13 @@ CREATE FUNCTION @extschema@.audit_retention_purge(keep pg_catalog.interval DEFAU
 RETURNS pg_catalog.int8
 LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'frt_audit_retention_purge';
 REVOKE ALL ON FUNCTION @extschema@.audit_retention_purge(pg_catalog.interval) FROM PUBLIC;
+
+-- True while a dump is being restored: a superuser session with
+-- check_function_bodies off (pg_dump scripts, pg_restore).  The restored
+-- trail already records the changes that reloading registry rows replays.
+CREATE FUNCTION @extschema@.audit_restoring() RETURNS pg_catalog.bool
+LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'frt_audit_restoring';
+REVOKE ALL ON FUNCTION @extschema@.audit_restoring() FROM PUBLIC;
 
 -- The server log filter applied to a text: embedding-like number lists and
 -- long hex strings replaced.  For applications that log on their own.
