@@ -73,6 +73,10 @@ CREATE TRIGGER audit_anchor_guard BEFORE INSERT OR UPDATE OR DELETE ON @extschem
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.audit_guard('anchor');
 CREATE TRIGGER audit_anchor_no_truncate BEFORE TRUNCATE ON @extschema@.audit_anchor
 	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.audit_guard('anchor');
+-- In a restore: the restored trail must start at seq 1 or at a recorded purge.
+CREATE TRIGGER audit_restore_check AFTER INSERT ON @extschema@.audit
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.audit_guard('audit');
+ALTER TABLE @extschema@.audit ENABLE ALWAYS TRIGGER audit_restore_check;
 -- Fire also under session_replication_role = replica.
 ALTER TABLE @extschema@.audit ENABLE ALWAYS TRIGGER audit_append_only;
 ALTER TABLE @extschema@.audit ENABLE ALWAYS TRIGGER audit_no_truncate;

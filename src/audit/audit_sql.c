@@ -37,6 +37,7 @@ static bool FrtAuditRestoringAnchor = false;
 
 static bool FrtGetHash(HeapTuple tup, TupleDesc desc, int att, uint8 *out);
 static void FrtRowFromTuple(HeapTuple tup, TupleDesc desc, FrtAuditRow *row);
+static bool FrtAnchorBacked(int64 anchor_seq, const uint8 *anchor_hash, bool read_only);
 
 /* Result of a chain verification. */
 typedef struct FrtChainCheck
@@ -372,6 +373,30 @@ FrtAuditRestoreAnchor(TriggerData *td)
 	return PointerGetDatum(NULL);	/* the one anchor row was updated instead */
 }
 
+/*
+ * After a statement inserting into frt.audit: in a restore, an anchor fixed
+ * by the first restored record (a trail restored after a purge) must be
+ * backed by a restored audit_retention_purge record; otherwise the dump
+ * lost its first records.
+ */
+static Datum
+FrtAuditRestoreDone(void)
+{
+	int64		seq;
+	uint8		hash[FRT_AUDIT_HASH_LEN];
+	bool		provisional;
+
+	if (!FrtAuditRestoring())
+		return PointerGetDatum(NULL);
+	SPI_connect();
+	(void) FrtAuditReadAnchor(&seq, hash, &provisional);
+	if (seq > 0 && provisional && !FrtAnchorBacked(seq, hash, false))
+		FrtAuditRefuseRestore("audit", seq + 1,
+							  "the restored trail starts after seq 1 but records no retention purge up to there (records missing)");
+	SPI_finish();
+	return PointerGetDatum(NULL);
+}
+
 PG_FUNCTION_INFO_V1(frt_audit_guard);
 
 /*
@@ -391,6 +416,8 @@ frt_audit_guard(PG_FUNCTION_ARGS)
 	anchor = strcmp(td->tg_trigger->tgargs[0], "anchor") == 0;
 	ev = td->tg_event;
 
+	if (TRIGGER_FIRED_AFTER(ev))
+		return FrtAuditRestoreDone();
 	if (TRIGGER_FIRED_BY_TRUNCATE(ev))
 		FrtAuditRefuse("TRUNCATE", anchor ? "audit_anchor" : "audit");
 	if (TRIGGER_FIRED_BY_INSERT(ev))
@@ -480,7 +507,7 @@ FrtChainBreak(FrtChainCheck *c, int64 seq, char *reason)
 
 /* Is the retention anchor backed by a recorded purge of the trail? */
 static bool
-FrtAnchorBacked(int64 anchor_seq, const uint8 *anchor_hash)
+FrtAnchorBacked(int64 anchor_seq, const uint8 *anchor_hash, bool read_only)
 {
 	Oid			types[2] = {TEXTOID, TEXTOID};
 	Datum		vals[2];
@@ -492,7 +519,7 @@ FrtAnchorBacked(int64 anchor_seq, const uint8 *anchor_hash)
 	vals[1] = CStringGetTextDatum(hex);
 	if (SPI_execute_with_args("SELECT 1 FROM frt.audit WHERE event = 'audit_retention_purge' "
 							  "AND detail->>'through_seq' = $1 AND detail->>'through_hash' = $2",
-							  2, types, vals, NULL, true, 1) != SPI_OK_SELECT)
+							  2, types, vals, NULL, read_only, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not look up the audit purge records");
 	return SPI_processed > 0;
 }
@@ -531,7 +558,7 @@ FrtAuditVerifyChain(FrtChainCheck *c)
 			return;
 		}
 	}
-	if (anchor_seq > 0 && !FrtAnchorBacked(anchor_seq, expect_prev))
+	if (anchor_seq > 0 && !FrtAnchorBacked(anchor_seq, expect_prev, true))
 	{
 		FrtChainBreak(c, anchor_seq,
 					  pstrdup("the retention anchor does not match any recorded audit_retention_purge"));
