@@ -105,10 +105,23 @@ $seq = $standby->safe_psql('postgres', q{SELECT frt.audit_event('relay_test', 'v
 is(on_primary("SELECT outcome FROM frt.audit WHERE seq = $seq"), 'via_primary_conninfo',
 	'with frt.audit_primary_conninfo empty the standby uses primary_conninfo');
 
-# 6. Primary down: matching on the standby fails closed, no secret shown.
+# 6. A session keeps its connection to the primary; when the primary
+# restarts, the session's next record goes over a new connection.
 $standby->append_conf('postgresql.conf', "frt.audit_primary_conninfo = '$relay_conninfo'\n");
 $standby->reload;
-$standby->safe_psql('postgres', q{SELECT frt.audit_event('relay_test', 'before_stop')});
+my $bg = $standby->background_psql('postgres');
+my $s1 = $bg->query_safe(q{SELECT frt.audit_event('relay_test', 'bg_1')});
+my $relay_pid = on_primary(q{SELECT pid FROM pg_stat_activity WHERE usename = 'relay'});
+like($relay_pid, qr/^\d+$/, 'the standby session holds one connection to the primary');
+my $s2 = $bg->query_safe(q{SELECT frt.audit_event('relay_test', 'bg_2')});
+is(on_primary(q{SELECT pid FROM pg_stat_activity WHERE usename = 'relay'}), $relay_pid,
+	'and reuses it for the next record');
+$primary->restart;
+my $s3 = $bg->query_safe(q{SELECT frt.audit_event('relay_test', 'bg_3')});
+is(on_primary("SELECT string_agg(outcome, ',' ORDER BY seq) FROM frt.audit WHERE seq IN ($s1, $s2, $s3)"),
+	'bg_1,bg_2,bg_3', 'after a primary restart the session reconnects and the record is committed');
+
+# 7. Primary down: matching on the standby fails closed, no secret shown.
 $primary->stop('fast');
 ($rc, $out, $err) = $standby->psql('postgres',
 	qq{\\set VERBOSITY verbose
@@ -121,9 +134,13 @@ is($out, '', 'no match result is returned');
 ($rc, $out, $err) = $standby->psql('postgres', q{SELECT frt.audit_event('relay_test', 'down')});
 like($err, qr/could not forward/, 'audit_event itself fails closed');
 
-# 7. The primary back: the standby reconnects on its own.
+# 8. The primary back: the standby reconnects on its own.
 $primary->start;
 $primary->wait_for_catchup($standby);
+my $s4 = $bg->query_safe(q{SELECT frt.audit_event('relay_test', 'bg_4')});
+is(on_primary("SELECT outcome FROM frt.audit WHERE seq = $s4"), 'bg_4',
+	'the long-lived session records again after the outage');
+$bg->quit;
 $seq = $standby->safe_psql('postgres', q{SELECT frt.audit_event('relay_test', 'after_restart')});
 is(on_primary("SELECT outcome FROM frt.audit WHERE seq = $seq"), 'after_restart',
 	'forwarding resumes after the primary restarts');
