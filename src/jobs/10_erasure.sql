@@ -108,8 +108,10 @@ BEGIN
 		v_reason := CASE
 			WHEN v_withdrawn IS NOT NULL THEN 'withdrawal'
 			WHEN v_terminated IS NOT NULL THEN 'purpose_terminated'
-			WHEN v_expires <= pg_catalog.now() THEN 'retention'
-			WHEN v_limit <= pg_catalog.now() THEN CASE WHEN v_minor THEN 'minor_retention' ELSE 'retention' END
+			WHEN v_minor AND v_limit <= pg_catalog.now()
+				AND v_limit < v_enrolled + (SELECT p.retention FROM @extschema@.purpose p WHERE p.name = v_purpose)
+				THEN 'minor_retention'
+			WHEN LEAST(v_expires, v_limit) <= pg_catalog.now() THEN 'retention'
 			ELSE 'erasure' END;
 	END IF;
 	v_due := CASE v_reason
@@ -140,8 +142,8 @@ DECLARE
 BEGIN
 	SELECT t.terminated_on INTO v_on FROM @extschema@.purpose_termination t WHERE t.purpose = NEW.purpose;
 	IF FOUND THEN
-		RAISE EXCEPTION 'purpose "%" was terminated on %: no face processing for it (Measures Art. 4, 15)',
-			NEW.purpose, v_on USING ERRCODE = 'FR004';
+		RAISE EXCEPTION 'purpose "%" was terminated: no face processing for it (Measures Art. 4, 15)',
+			NEW.purpose USING ERRCODE = 'FR004', DETAIL = pg_catalog.format('Terminated on %s.', v_on);
 	END IF;
 	RETURN NEW;
 END;
@@ -305,10 +307,11 @@ BEGIN
 	  CROSS JOIN LATERAL (SELECT
 			CASE WHEN c.withdrawn_at IS NOT NULL THEN 'withdrawal'
 				 WHEN t.purpose IS NOT NULL THEN 'purpose_terminated'
+				 WHEN f.minor AND f.enrolled_at + COALESCE(p.minor_retention, p.retention) <= pg_catalog.now()
+					AND COALESCE(p.minor_retention, p.retention) < p.retention
+					THEN 'minor_retention'
 				 WHEN f.expires_at <= pg_catalog.now() THEN 'retention'
 				 WHEN f.enrolled_at + p.retention <= pg_catalog.now() THEN 'retention'
-				 WHEN f.minor AND f.enrolled_at + COALESCE(p.minor_retention, p.retention) <= pg_catalog.now()
-					THEN 'minor_retention'
 			END AS reason,
 			CASE WHEN c.withdrawn_at IS NOT NULL THEN c.withdrawn_at
 				 WHEN t.purpose IS NOT NULL THEN t.terminated_on::timestamptz
