@@ -192,6 +192,11 @@ BEGIN
 		EXIT WHEN n IS NULL OR n = 0;
 	END LOOP;
 
+	-- Ledger rows are records of processing: kept 3 years after the
+	-- erasure was complete (PIPL Art. 56, Measures Art. 9), then dropped.
+	DELETE FROM @extschema@.erasure_log l
+	 WHERE l.heap_erased_at < pg_catalog.now() - '3 years'::pg_catalog.interval;
+
 	SELECT pg_catalog.count(*) FILTER (WHERE l.reason = 'retention'),
 		   pg_catalog.count(*) FILTER (WHERE l.reason = 'minor_retention'),
 		   pg_catalog.count(*) FILTER (WHERE l.reason = 'withdrawal'),

@@ -15,6 +15,18 @@
 -- late) leaves them for the next day's chain; frt.erasure_report() shows
 -- every face's progress.  Schedules are cron expressions in GMT.
 
+-- Whether the audit layer provides frt.audit_retention_purge (callable
+-- with no arguments: its retention defaults to 3 years).
+CREATE FUNCTION @extschema@._jobs_have_audit_retention()
+RETURNS pg_catalog.bool
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_proc p
+				   WHERE p.proname = 'audit_retention_purge'
+					 AND p.pronamespace = '@extschema@'::pg_catalog.regnamespace
+					 AND p.pronargs = p.pronargdefaults);
+$$;
+
 -- The jobs frt needs: name, default schedule and the single statement each
 -- runs.  Use this to drive any scheduler when pg_cron is not available.
 CREATE FUNCTION @extschema@.job_commands(
@@ -34,8 +46,7 @@ AS $$
 		(5, 'frt-filing-check', p_filing, 'SELECT @extschema@.filing_check()')
 	) AS j(ord, jobname, schedule, command)
 	-- The audit-retention job only if the audit layer provides it.
-	WHERE j.jobname <> 'frt-audit-retention'
-	   OR pg_catalog.to_regprocedure('@extschema@.audit_retention_purge()') IS NOT NULL
+	WHERE j.jobname <> 'frt-audit-retention' OR @extschema@._jobs_have_audit_retention()
 	ORDER BY j.ord;
 $$;
 
@@ -89,7 +100,7 @@ BEGIN
 		EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO jobid USING j.jobname, j.schedule, j.command;
 		RETURN NEXT;
 	END LOOP;
-	IF pg_catalog.to_regprocedure('@extschema@.audit_retention_purge()') IS NULL THEN
+	IF NOT @extschema@._jobs_have_audit_retention() THEN
 		RAISE NOTICE 'frt.audit_retention_purge() does not exist: no audit-retention job scheduled';
 	END IF;
 	PERFORM @extschema@.audit_event('jobs_scheduled', 'ok', p_detail =>
