@@ -56,6 +56,7 @@ SELECT frt.record_filing('change', frt._filing_today(), 'CAC-2026-0050');
 SELECT kind, purpose, filed_on = triggered_on AS filed FROM frt.filing WHERE reference = 'CAC-2026-0050';
 SELECT frt.open_filing('initial', NULL);
 SELECT frt.open_filing('cancellation', NULL);
+SELECT frt.open_filing('change', 'no such purpose');
 
 -- Reaching 100,000 distinct stored subjects opens the initial filing.
 -- Bulk-loaded directly (triggers off) to keep the test fast.

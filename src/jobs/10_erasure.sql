@@ -43,7 +43,7 @@ REVOKE ALL ON FUNCTION @extschema@._erasure_ledger_trigger() FROM PUBLIC;
 -- ---- Terminated purposes (Art. 15: cancellation filing; data erased) ----
 
 CREATE TABLE @extschema@.purpose_termination (
-	purpose		pg_catalog.text PRIMARY KEY REFERENCES @extschema@.purpose (name),
+	purpose		pg_catalog.text PRIMARY KEY,	-- a frt.purpose name (checked by terminate_purpose)
 	terminated_on pg_catalog.date NOT NULL,
 	recorded_at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	recorded_by pg_catalog.text NOT NULL DEFAULT pg_catalog.session_user()

@@ -19,7 +19,7 @@
 CREATE TABLE @extschema@.filing (
 	id			pg_catalog.int8 GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	kind		pg_catalog.text NOT NULL CHECK (kind IN ('change', 'cancellation')),
-	purpose		pg_catalog.text REFERENCES @extschema@.purpose (name),
+	purpose		pg_catalog.text,	-- a frt.purpose name
 	triggered_on pg_catalog.date NOT NULL,
 	deadline	pg_catalog.date NOT NULL,
 	filed_on	pg_catalog.date,
@@ -68,6 +68,9 @@ BEGIN
 	END IF;
 	IF p_kind = 'cancellation' AND p_purpose IS NULL THEN
 		RAISE EXCEPTION 'a cancellation filing names the terminated purpose' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF p_purpose IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.purpose p WHERE p.name = p_purpose) THEN
+		RAISE EXCEPTION 'purpose "%" is not registered (Measures Art. 4)', p_purpose USING ERRCODE = 'FR004';
 	END IF;
 	SELECT f.deadline INTO v_deadline FROM @extschema@.filing f
 	 WHERE f.kind = p_kind AND f.purpose IS NOT DISTINCT FROM p_purpose AND f.filed_on IS NULL;
