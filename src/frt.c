@@ -10,6 +10,7 @@
 #include "fmgr.h"
 
 #include "frt.h"
+#include "frt_audit.h"
 #include "frt_kernels.h"
 
 PG_MODULE_MAGIC;
@@ -19,4 +20,5 @@ void
 _PG_init(void)
 {
 	FrtKernelsInit();
+	FrtAuditInit();
 }
