@@ -11,6 +11,7 @@
 
 #include "frt.h"
 #include "frt_audit.h"
+#include "frt_ivf.h"
 #include "frt_kernels.h"
 
 PG_MODULE_MAGIC;
@@ -21,4 +22,5 @@ _PG_init(void)
 {
 	FrtKernelsInit();
 	FrtAuditInit();
+	FrtIvfInit();
 }
