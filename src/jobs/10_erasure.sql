@@ -102,18 +102,14 @@ BEGIN
 	 WHERE t.purpose = v_purpose;
 	SELECT v_enrolled + CASE WHEN v_minor THEN COALESCE(p.minor_retention, p.retention) ELSE p.retention END
 	  INTO v_limit FROM @extschema@.purpose p WHERE p.name = v_purpose;
-	v_reason := NULLIF(pg_catalog.current_setting('frt.erasure_reason', true), '');
-	IF v_reason IS NULL OR v_reason NOT IN ('retention', 'minor_retention', 'withdrawal',
-											'purpose_terminated', 'erasure') THEN
-		v_reason := CASE
-			WHEN v_withdrawn IS NOT NULL THEN 'withdrawal'
-			WHEN v_terminated IS NOT NULL THEN 'purpose_terminated'
-			WHEN v_minor AND v_limit <= pg_catalog.now()
-				AND v_limit < v_enrolled + (SELECT p.retention FROM @extschema@.purpose p WHERE p.name = v_purpose)
-				THEN 'minor_retention'
-			WHEN LEAST(v_expires, v_limit) <= pg_catalog.now() THEN 'retention'
-			ELSE 'erasure' END;
-	END IF;
+	v_reason := CASE
+		WHEN v_withdrawn IS NOT NULL THEN 'withdrawal'
+		WHEN v_terminated IS NOT NULL THEN 'purpose_terminated'
+		WHEN v_minor AND v_limit <= pg_catalog.now()
+			AND v_limit < v_enrolled + (SELECT p.retention FROM @extschema@.purpose p WHERE p.name = v_purpose)
+			THEN 'minor_retention'
+		WHEN LEAST(v_expires, v_limit) <= pg_catalog.now() THEN 'retention'
+		ELSE 'erasure' END;
 	v_due := CASE v_reason
 		WHEN 'withdrawal' THEN v_withdrawn
 		WHEN 'purpose_terminated' THEN v_terminated::timestamptz
@@ -375,9 +371,7 @@ BEGIN
 	v_deadline := @extschema@.open_filing('cancellation', p_purpose, p_terminated_on);
 	SELECT pg_catalog.array_agg(f.id) INTO ids FROM @extschema@.face f WHERE f.purpose = p_purpose;
 	IF ids IS NOT NULL THEN
-		PERFORM pg_catalog.set_config('frt.erasure_reason', 'purpose_terminated', true);
-		PERFORM @extschema@._face_delete(ids, 'purpose_terminated');
-		PERFORM pg_catalog.set_config('frt.erasure_reason', '', true);
+		PERFORM @extschema@._face_delete(ids, 'purpose terminated');
 	END IF;
 	PERFORM @extschema@.audit_event('purpose_terminated', 'ok', p_purpose, p_detail =>
 		pg_catalog.jsonb_build_object('terminated_on', p_terminated_on, 'faces_erased',
