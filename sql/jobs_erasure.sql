@@ -1,7 +1,9 @@
 -- Jobs layer: purge, the erasure ledger, VACUUM, heap scrub, erasure report.
 \set VERBOSITY terse
 \set purpose jobs_door
+\set ECHO none
 \i test/sql/jobs_fixture.sql
+\set ECHO all
 
 SET client_min_messages = warning;
 -- a1, a2: adults; a3: adult who withdraws; a4: adult with one face of

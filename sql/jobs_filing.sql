@@ -1,7 +1,9 @@
 -- Jobs layer: Art. 15 filing deadlines, purpose termination, scheduling.
 \set VERBOSITY terse
 \set purpose jobs_gate
+\set ECHO none
 \i test/sql/jobs_fixture.sql
+\set ECHO all
 
 -- Working days: weekends and listed holidays skipped, exchanged weekend
 -- working days counted.  2026-10-01..07 is the National Day holiday;

@@ -16,12 +16,15 @@ SELECT frt.publish_notice(:'purpose', 'We match your face to open the door.', '1
 INSERT INTO frt.assessment (purpose, assessor, report) VALUES (:'purpose', 'DPO', 'lawful, necessary, low risk');
 RESET client_min_messages;
 
--- A distinctive embedding for face n: component i is
--- ((n*7919 + i*104729) mod 131071 - 65535) / 65536, exact in float4, so a
--- test can look for its bytes in the relation files.
+-- A distinctive embedding for face n: component i is (h mod 131071 - 65535)
+-- / 65536, exact in float4, where h mixes n*4099 + i (two LCG rounds with
+-- xor-shifts), so a test can recompute the bytes (test/t/060_jobs_cron.pl)
+-- and look for them, or for their index codes, in the relation files.
 CREATE FUNCTION pg_temp.emb(n int, dim int DEFAULT 128) RETURNS frt.face_embedding
 LANGUAGE sql AS $$
-	SELECT ('[' || string_agg((((n::int8 * 7919 + i * 104729) % 131071 - 65535) / 65536.0)::text, ','
-							  ORDER BY i) || ']')::frt.face_embedding
-	FROM generate_series(1, dim) i
+	SELECT ('[' || string_agg(((h4 % 131071 - 65535) / 65536.0)::text, ',' ORDER BY i) || ']')::frt.face_embedding
+	FROM generate_series(1, dim) i,
+		LATERAL (SELECT (n::int8 * 4099 + i) * 1103515245 + 12345 & 2147483647 AS h1) a,
+		LATERAL (SELECT (h1 # (h1 >> 13)) * 1103515245 + 12345 & 2147483647 AS h3) b,
+		LATERAL (SELECT h3 # (h3 >> 16) AS h4) c
 $$;

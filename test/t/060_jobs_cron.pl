@@ -16,7 +16,10 @@ my $DIM = 128;
 sub component
 {
 	my ($n, $i) = @_;
-	return ((($n * 7919 + $i * 104729) % 131071) - 65535) / 65536.0;
+	my $h1 = (($n * 4099 + $i) * 1103515245 + 12345) & 2147483647;
+	my $h3 = (($h1 ^ ($h1 >> 13)) * 1103515245 + 12345) & 2147483647;
+	my $h4 = $h3 ^ ($h3 >> 16);
+	return ($h4 % 131071 - 65535) / 65536.0;
 }
 
 # The stored bytes of face n: float4, little-endian (x86, ARM).
@@ -49,6 +52,44 @@ sub has_fragment
 	foreach my $off (0, 128, 256, 384, length($v) - 32)
 	{
 		return 1 if index($bytes, substr($v, $off, 32)) >= 0;
+	}
+	return 0;
+}
+
+# The frt_ivf index rows of each face, read from the index files: standard
+# page layout, items of an frt_ivf row (heap TID, flags, three floats, one
+# int8 code per dimension); returns { "block,offset" => payload after TID }.
+sub ivf_rows
+{
+	my ($bytes) = @_;
+	my %rows;
+	my $rowlen = 20 + $DIM;
+	for (my $p = 0; $p + 8192 <= length($bytes); $p += 8192)
+	{
+		my $page = substr($bytes, $p, 8192);
+		my ($lower, $upper, $special) = unpack('v3', substr($page, 12, 6));
+		next if $lower < 24 || $lower > $upper || $upper > $special || $special > 8192;
+		for (my $lp = 24; $lp + 4 <= $lower; $lp += 4)
+		{
+			my $w = unpack('V', substr($page, $lp, 4));
+			my ($off, $flags, $len) = ($w & 0x7fff, ($w >> 15) & 3, $w >> 17);
+			# the row, possibly stored with its MAXALIGN padding
+			next unless $flags == 1 && ($len == $rowlen || $len == (($rowlen + 7) & ~7))
+			  && $off + $len <= 8192;
+			my ($bhi, $blo, $posn) = unpack('v3', substr($page, $off, 6));
+			$rows{ ($bhi << 16 | $blo) . ",$posn" } = substr($page, $off + 8, $rowlen - 8);
+		}
+	}
+	return \%rows;
+}
+
+# Does any 24-byte window (at four places) of an index row payload occur?
+sub has_row_fragment
+{
+	my ($bytes, $payload) = @_;
+	foreach my $off (0, 40, 80, length($payload) - 24)
+	{
+		return 1 if index($bytes, substr($payload, $off, 24)) >= 0;
 	}
 	return 0;
 }
@@ -110,7 +151,26 @@ if ($have_ivf
 		  WHERE i.indrelid = 'frt.face'::regclass AND a.amname = 'frt_ivf'"))
 {
 	$node->safe_psql('postgres',
-		'CREATE INDEX face_embedding_ivf ON frt.face USING frt_ivf (embedding) WITH (lists = 1)');
+		'CREATE INDEX face_embedding_ivf ON frt.face USING frt_ivf (embedding) WITH (lists = 2)');
+}
+
+my $ivf_index = $have_ivf ? $node->safe_psql('postgres', q{
+SELECT c.oid::regclass FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
+ WHERE i.indrelid = 'frt.face'::regclass AND a.amname = 'frt_ivf' ORDER BY c.oid LIMIT 1}) : '';
+
+# Each face's frt_ivf index row, as written by the build (TID -> payload).
+my %ivf_payload;
+if ($have_ivf)
+{
+	$node->safe_psql('postgres', 'CHECKPOINT');
+	my $rows = ivf_rows(rel_bytes($node, "'$ivf_index'::regclass"));
+	foreach my $line (split /\n/, $node->safe_psql('postgres',
+		"SELECT substr(subject, 2) || ' ' || trim(both '()' from ctid::text) FROM frt.face"))
+	{
+		my ($n, $tid) = split / /, $line;
+		$ivf_payload{$n} = $rows->{$tid} if exists $rows->{$tid};
+	}
+	is(scalar(keys %ivf_payload), 55, 'every face has its row in the frt_ivf index file');
 }
 
 $node->safe_psql('postgres', q{
@@ -205,6 +265,14 @@ sub check_files
 		ok(!has_fragment($f->{$k}, $_), "$label: erased face $_ not in $k file") for @erased;
 	}
 	ok(has_fragment($f->{heap}, $_), "$label: kept face $_ still in heap file") for (1, 11, 59);
+	if (%ivf_payload)
+	{
+		my $ivf = $f->{"index $ivf_index"};
+		ok(!has_row_fragment($ivf, $ivf_payload{$_}), "$label: code of erased face $_ not in the frt_ivf index file")
+		  for @erased;
+		ok(has_row_fragment($ivf, $ivf_payload{$_}), "$label: code of kept face $_ still in the frt_ivf index file")
+		  for (1, 11, 59);
+	}
 	if ($index_has_floats)
 	{
 		my @idx = grep { /^index/ } keys %$f;
