@@ -46,8 +46,11 @@ SELECT i.n, l.reason, l.heap_tid IS NOT NULL AS has_tid, l.index_erased_at IS NU
 -- A second purge finds nothing.
 SELECT total FROM frt.purge();
 
--- VACUUM removes index entries: line pointers freed, bytes still in the page.
+-- VACUUM removes index entries: line pointers freed, bytes still in the
+-- page (with frt.scrub_on_vacuum off; see the end for the default).
+SET frt.scrub_on_vacuum = off;
 VACUUM (INDEX_CLEANUP ON) frt.face;
+RESET frt.scrub_on_vacuum;
 SELECT i.n, r.status FROM ids i, frt.erasure_report(i.subject) r
  WHERE r.face_id = i.face_id AND r.deleted_at IS NOT NULL ORDER BY i.n;
 
@@ -115,3 +118,16 @@ DROP TABLE scratch;
 SELECT frt.erase_subject('jobs_a2');
 SELECT i.n, r.status, r.reason FROM ids i, frt.erasure_report(i.subject) r
  WHERE r.face_id = i.face_id AND i.subject = 'jobs_a2';
+
+-- With frt.scrub_on_vacuum on (the default), VACUUM of frt.face scrubs the
+-- pages it changed: purge + VACUUM alone erase from table, index and heap.
+SELECT frt.withdraw_consent('jobs_a1', 'jobs_door');
+SELECT total FROM frt.purge();
+VACUUM (INDEX_CLEANUP ON) frt.face;
+SELECT i.n, r.status FROM ids i, frt.erasure_report(i.subject) r
+ WHERE r.face_id = i.face_id AND i.subject = 'jobs_a1';
+SELECT pages_scrubbed FROM frt.scrub_heap('frt.face');
+-- only superusers change it
+SET ROLE frt_admin;
+SET frt.scrub_on_vacuum = off;
+RESET ROLE;

@@ -12,6 +12,7 @@
 #include "frt.h"
 #include "frt_audit.h"
 #include "frt_ivf.h"
+#include "frt_jobs.h"
 #include "frt_kernels.h"
 
 PG_MODULE_MAGIC;
@@ -23,4 +24,5 @@ _PG_init(void)
 	FrtKernelsInit();
 	FrtAuditInit();
 	FrtIvfInit();
+	FrtJobsInit();
 }

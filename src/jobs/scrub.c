@@ -50,15 +50,6 @@
 
 PG_FUNCTION_INFO_V1(frt_scrub_heap);
 
-/* Counters of one scrub, returned to SQL. */
-typedef struct FrtScrubStats
-{
-	int64		pages;			/* pages visited */
-	int64		pages_scrubbed; /* pages rewritten (and WAL-logged) */
-	int64		bytes_zeroed;	/* stale bytes overwritten */
-	int64		tuples_pruned;	/* dead tuples removed while scrubbing */
-} FrtScrubStats;
-
 /* True if len bytes at p are all zero. */
 static bool
 FrtIsZero(const char *p, Size len)
@@ -126,9 +117,13 @@ FrtPageStaleBytes(Page page, bool apply)
 	return stale;
 }
 
-/* Prune and scrub every page of one heap relation, adding to *stats. */
-static void
-FrtScrubRelation(Relation rel, FrtScrubStats *stats)
+/*
+ * Prune and scrub the pages of one heap relation, adding to *stats: every
+ * page, or, if only is not NULL, the pages whose bit is set in that bitmap
+ * of nonly blocks.
+ */
+void
+FrtScrubRelation(Relation rel, FrtScrubStats *stats, const uint8 *only, BlockNumber nonly)
 {
 	BlockNumber nblocks,
 				blkno;
@@ -144,6 +139,8 @@ FrtScrubRelation(Relation rel, FrtScrubStats *stats)
 		int64		stale;
 
 		CHECK_FOR_INTERRUPTS();
+		if (only != NULL && (blkno >= nonly || !(only[blkno / 8] & (1 << (blkno % 8)))))
+			continue;
 		buf = ReadBufferExtended(rel, MAIN_FORKNUM, blkno, RBM_NORMAL, strategy);
 		/* Waits for other backends to drop their pins, as tuples may move. */
 		LockBufferForCleanup(buf);
@@ -173,8 +170,8 @@ FrtScrubRelation(Relation rel, FrtScrubStats *stats)
 	FreeAccessStrategy(strategy);
 }
 
-/* Open rel (a plain table or its TOAST table) for scrubbing; checks access. */
-static Relation
+/* Open rel (a plain table or its TOAST table) for scrubbing; checks its kind. */
+Relation
 FrtScrubOpen(Oid relid)
 {
 	Relation	rel = relation_open(relid, ShareUpdateExclusiveLock);
@@ -222,12 +219,12 @@ frt_scrub_heap(PG_FUNCTION_ARGS)
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, RelationGetRelationName(rel));
 	toastid = rel->rd_rel->reltoastrelid;
 
-	FrtScrubRelation(rel, &stats);
+	FrtScrubRelation(rel, &stats, NULL, 0);
 	if (OidIsValid(toastid))
 	{
 		Relation	toast = FrtScrubOpen(toastid);
 
-		FrtScrubRelation(toast, &stats);
+		FrtScrubRelation(toast, &stats, NULL, 0);
 		relation_close(toast, ShareUpdateExclusiveLock);
 	}
 	relation_close(rel, ShareUpdateExclusiveLock);
