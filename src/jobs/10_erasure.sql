@@ -220,29 +220,34 @@ RETURNS record
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+	v_ids int8[];
+	v_states text[];
 	g record;
 BEGIN
-	CREATE TEMP TABLE IF NOT EXISTS frt_confirm (face_id int8, state text) ON COMMIT DROP;
-	TRUNCATE frt_confirm;
-	INSERT INTO frt_confirm
-	SELECT l.face_id, @extschema@.heap_tid_state('@extschema@.face'::pg_catalog.regclass, l.heap_tid, l.heap_xmin)
-	  FROM @extschema@.erasure_log l
-	 WHERE l.heap_erased_at IS NULL AND l.heap_tid IS NOT NULL;
+	-- Each open row's state, read once from its page (kept in variables:
+	-- no temporary table a caller could have prepared).
+	SELECT pg_catalog.array_agg(s.face_id), pg_catalog.array_agg(s.state) INTO v_ids, v_states
+	  FROM (SELECT l.face_id,
+				   @extschema@.heap_tid_state('@extschema@.face'::pg_catalog.regclass, l.heap_tid, l.heap_xmin) AS state
+			  FROM @extschema@.erasure_log l
+			 WHERE l.heap_erased_at IS NULL AND l.heap_tid IS NOT NULL) s;
 
 	UPDATE @extschema@.erasure_log l SET index_erased_at = pg_catalog.now()
-	  FROM frt_confirm c
+	  FROM ROWS FROM (pg_catalog.unnest(v_ids), pg_catalog.unnest(v_states)) AS c(face_id, state)
 	 WHERE c.face_id = l.face_id AND c.state IN ('unscrubbed', 'erased') AND l.index_erased_at IS NULL;
 	GET DIAGNOSTICS index_confirmed = ROW_COUNT;
 
 	UPDATE @extschema@.erasure_log l SET heap_erased_at = pg_catalog.now(), heap_tid = NULL, heap_xmin = NULL
-	  FROM frt_confirm c
+	  FROM ROWS FROM (pg_catalog.unnest(v_ids), pg_catalog.unnest(v_states)) AS c(face_id, state)
 	 WHERE c.face_id = l.face_id AND c.state = 'erased';
 	GET DIAGNOSTICS heap_confirmed = ROW_COUNT;
 
 	FOR g IN
 		SELECT l.subject, l.purpose, pg_catalog.array_agg(l.face_id ORDER BY l.face_id) AS faces,
 			   pg_catalog.array_agg(DISTINCT l.reason) AS reasons
-		  FROM @extschema@.erasure_log l JOIN frt_confirm c ON c.face_id = l.face_id AND c.state = 'erased'
+		  FROM @extschema@.erasure_log l
+		  JOIN ROWS FROM (pg_catalog.unnest(v_ids), pg_catalog.unnest(v_states)) AS c(face_id, state)
+			ON c.face_id = l.face_id AND c.state = 'erased'
 		 GROUP BY l.subject, l.purpose
 	LOOP
 		PERFORM @extschema@.audit_event('erasure_confirmed', 'ok', g.purpose, g.subject,
