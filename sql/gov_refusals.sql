@@ -43,6 +43,7 @@ SELECT gov_refused($$SELECT frt.enroll('r_s4', 'r_door', '[0,1,0]', 'r_office')$
 SELECT frt.register_subject('r_kid2', (CURRENT_DATE - interval '13 years 11 months')::date);
 SELECT frt.give_consent('r_kid2', 'r_door', 'self', 'written') > 0 AS child_consent;
 SELECT gov_refused($$SELECT frt.enroll('r_kid2', 'r_door', '[0,1,0]', 'r_office')$$);
+SELECT gov_refused($$SELECT frt.verify('r_kid2', 'r_door', '[0,1,0]', 'r_office')$$);
 -- and a 14-year-old may consent personally
 SELECT frt.register_subject('r_teen', (CURRENT_DATE - interval '14 years')::date);
 SELECT frt.give_consent('r_teen', 'r_door', 'self', 'written') > 0 AS teen_consent;
@@ -150,7 +151,9 @@ BEGIN
 		p_sqlstate, p_detail;
 	RETURN 0;
 END $f$;
+\set VERBOSITY terse
 SELECT frt.enroll('r_s1', 'r_door', '[1,0,0]', 'r_changing_room');
+\set VERBOSITY default
 ROLLBACK;
 DO $$
 BEGIN

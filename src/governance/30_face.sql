@@ -45,9 +45,10 @@ AS $$ SELECT (pg_catalog.now() AT TIME ZONE 'Asia/Shanghai')::pg_catalog.date $$
 -- count reached the Art. 15 threshold, in China Standard Time.
 CREATE FUNCTION @extschema@._filing_count(p_delta pg_catalog.int8)
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
 	INSERT INTO @extschema@.filing_state AS s (id, stored_subjects, threshold_reached_on)
 	VALUES (1, GREATEST(p_delta, 0),
 			CASE WHEN p_delta >= @extschema@._filing_threshold() THEN @extschema@._filing_today() END)
@@ -56,6 +57,7 @@ AS $$
 		threshold_reached_on = COALESCE(s.threshold_reached_on,
 			CASE WHEN s.stored_subjects + p_delta >= @extschema@._filing_threshold()
 				 THEN @extschema@._filing_today() END);
+END
 $$;
 
 -- Store one face; returns its id.  The caller (frt.enroll) has checked the law.
@@ -88,16 +90,21 @@ $$;
 CREATE FUNCTION @extschema@._face_similarity(p_subject pg_catalog.text, p_purpose pg_catalog.text,
 	p_probe @extschema@.face_embedding)
 RETURNS pg_catalog.float8
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT pg_catalog.max(@extschema@.cosine_similarity(f.embedding, p_probe))
-	FROM @extschema@.face f
-	WHERE f.subject = p_subject AND f.purpose = p_purpose
-	  AND @extschema@._face_active(f.consent_id, f.expires_at);
+BEGIN
+	-- PL/pgSQL, not SQL: its plan is cached across calls (the 1:1 hot path)
+	RETURN (SELECT pg_catalog.max(@extschema@.cosine_similarity(f.embedding, p_probe))
+			FROM @extschema@.face f
+			WHERE f.subject = p_subject AND f.purpose = p_purpose
+			  AND @extschema@._face_active(f.consent_id, f.expires_at));
+END
 $$;
 
--- Active faces of a purpose whose consent needs no re-notice, nearest first
+-- Active faces of a purpose whose consent is valid for processing (no
+-- re-notice pending, separate, not a condition of service, a guardian's for
+-- a minor: the same rules frt.verify refuses on), nearest first
 -- by cosine distance, optionally only within p_max_distance (1:N).  A plain
 -- SQL function so it is inlined into the caller's query: the ORDER BY ...
 -- <=> probe then streams from an frt_ivf index when one exists.
@@ -112,7 +119,8 @@ AS $$
 	  AND f.expires_at > pg_catalog.statement_timestamp()
 	  -- a scalar sub-select, not EXISTS: it stays a per-row filter and is
 	  -- never turned into a join that would stop the ordered index scan
-	  AND (SELECT c.withdrawn_at IS NULL AND NOT c.needs_renotice
+	  AND (SELECT c.withdrawn_at IS NULL AND NOT c.needs_renotice AND c.separate
+				  AND NOT c.condition_of_service AND (NOT f.minor OR c.given_by = 'guardian')
 		   FROM @extschema@.consent c WHERE c.id = f.consent_id)
 	  AND (p_max_distance IS NULL OR f.embedding OPERATOR(@extschema@.<=>) p_probe <= p_max_distance)
 	ORDER BY f.embedding OPERATOR(@extschema@.<=>) p_probe
@@ -154,16 +162,20 @@ BEGIN
 	-- same lock order as enrolment: subject rows first
 	PERFORM 1 FROM @extschema@.subject s WHERE s.id = ANY (v_subjects)
 		ORDER BY s.id FOR NO KEY UPDATE;
+	v_subjects := '{}';
 	FOR r IN
 		WITH d AS (DELETE FROM @extschema@.face f WHERE f.id = ANY (p_ids)
 				   RETURNING f.subject, f.purpose)
 		SELECT d.subject, d.purpose, pg_catalog.count(*) AS n FROM d GROUP BY 1, 2
 	LOOP
 		v_total := v_total + r.n;
+		v_subjects := v_subjects || r.subject;
 		PERFORM @extschema@.audit_event('erasure', 'erased', r.purpose, r.subject, NULL, NULL, NULL,
 			pg_catalog.jsonb_build_object('faces', r.n, 'reason', p_reason));
 	END LOOP;
-	SELECT pg_catalog.count(*) INTO v_gone FROM pg_catalog.unnest(v_subjects) AS u(s)
+	-- subjects whose last face this call deleted (rows a concurrent erasure
+	-- deleted first were counted by that erasure)
+	SELECT pg_catalog.count(DISTINCT u.s) INTO v_gone FROM pg_catalog.unnest(v_subjects) AS u(s)
 	WHERE NOT EXISTS (SELECT 1 FROM @extschema@.face f WHERE f.subject = u.s);
 	IF v_gone > 0 THEN
 		PERFORM @extschema@._filing_count(-v_gone);

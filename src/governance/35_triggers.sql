@@ -18,6 +18,16 @@ DECLARE
 	v_device pg_catalog.text;
 	v_key pg_catalog.jsonb;
 BEGIN
+	-- a notice publication marking consents for re-notice is audited once,
+	-- by _notice_published, not once per consent (only that trigger can
+	-- change needs_renotice: no role has UPDATE on it)
+	IF TG_TABLE_NAME = 'consent' AND TG_OP = 'UPDATE' THEN
+		IF NEW.needs_renotice AND NOT OLD.needs_renotice
+		   AND NEW.withdrawn_at IS NOT DISTINCT FROM OLD.withdrawn_at
+		   AND NEW.renewed_at IS NOT DISTINCT FROM OLD.renewed_at THEN
+			RETURN NULL;
+		END IF;
+	END IF;
 	j := pg_catalog.to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
 	v_event := CASE TG_TABLE_NAME WHEN 'consent' THEN 'consent' WHEN 'subject' THEN 'subject'
 			   ELSE 'registry' END;
@@ -45,8 +55,6 @@ BEGIN
 			v_outcome := 'withdrawn';
 		ELSIF TG_OP = 'UPDATE' AND NEW.renewed_at IS DISTINCT FROM OLD.renewed_at THEN
 			v_outcome := 'renewed';
-		ELSIF TG_OP = 'UPDATE' AND NEW.needs_renotice AND NOT OLD.needs_renotice THEN
-			v_outcome := 'renotice_required';
 		END IF;
 		v_key := pg_catalog.jsonb_build_object('id', j->'id', 'notice_version', j->'notice_version',
 			'given_by', j->'given_by', 'transfer_consent', j->'transfer_consent');
@@ -172,11 +180,18 @@ RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	v_n pg_catalog.int8;
 BEGIN
 	IF NEW.material_change THEN
 		UPDATE @extschema@.consent SET needs_renotice = true
 		WHERE purpose = NEW.purpose AND notice_version < NEW.version
 		  AND withdrawn_at IS NULL AND NOT needs_renotice;
+		GET DIAGNOSTICS v_n = ROW_COUNT;
+		IF v_n > 0 THEN
+			PERFORM @extschema@.audit_event('consent', 'renotice_required', NEW.purpose, NULL, NULL, NULL,
+				NULL, pg_catalog.jsonb_build_object('notice_version', NEW.version, 'consents', v_n));
+		END IF;
 	END IF;
 	RETURN NULL;
 END

@@ -24,31 +24,36 @@ $$;
 -- Version of the notice currently in force for a purpose, or NULL.
 CREATE FUNCTION @extschema@.current_notice_version(p_purpose pg_catalog.text)
 RETURNS pg_catalog.int4
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT pg_catalog.max(n.version) FROM @extschema@.notice n
-	WHERE n.purpose = p_purpose;
+BEGIN
+	RETURN (SELECT pg_catalog.max(n.version) FROM @extschema@.notice n WHERE n.purpose = p_purpose);
+END
 $$;
 
 -- Whether a subject born on p_birth_date is under 14 today (Art. 7).
 CREATE FUNCTION @extschema@.is_minor(p_birth_date pg_catalog.date)
 RETURNS pg_catalog.bool
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT p_birth_date > CURRENT_DATE - '14 years'::pg_catalog.interval;
+BEGIN
+	RETURN p_birth_date > CURRENT_DATE - '14 years'::pg_catalog.interval;
+END
 $$;
 
 -- Whether a purpose has a current impact assessment (Art. 9).
 CREATE FUNCTION @extschema@.has_current_assessment(p_purpose pg_catalog.text)
 RETURNS pg_catalog.bool
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT EXISTS (SELECT 1 FROM @extschema@.assessment a
+BEGIN
+	RETURN EXISTS (SELECT 1 FROM @extschema@.assessment a
 				   WHERE a.purpose = p_purpose AND a.voided_at IS NULL
 					 AND (a.valid_until IS NULL OR a.valid_until >= CURRENT_DATE));
+END
 $$;
 
 -- Refuse unless the purpose may be processed at all, of the kind asked, from
@@ -157,6 +162,22 @@ BEGIN
 END
 $$;
 
+-- Matching must see a withdrawal committed by another session at once: a
+-- REPEATABLE READ or SERIALIZABLE snapshot taken before it would not, so
+-- matching and export run only at READ COMMITTED (Art. 6).
+CREATE FUNCTION @extschema@._require_read_committed(p_function pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+		RAISE EXCEPTION 'frt.% must run at READ COMMITTED isolation, so that a consent withdrawn by another session takes effect at once (Measures Art. 6)',
+			p_function USING ERRCODE = 'invalid_transaction_state';
+	END IF;
+END
+$$;
+
 -- Reject a NULL argument or an embedding of the wrong dimension (not a
 -- refusal under the Measures: bad input).
 CREATE FUNCTION @extschema@._check_probe(p_purpose @extschema@.purpose, p_embedding @extschema@.face_embedding)
@@ -197,6 +218,12 @@ BEGIN
 	IF p_subject IS NULL OR p_purpose IS NULL THEN
 		RAISE EXCEPTION 'subject and purpose must not be NULL' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
+	-- hold the purpose still: a concurrent change of its retention must
+	-- either see this face (and clamp it) or be seen by it
+	PERFORM 1 FROM @extschema@.purpose WHERE name = p_purpose FOR SHARE;
+	-- and the subject: an erasure either finished before (no consent is
+	-- left) or waits for this enrolment and then erases its face too
+	PERFORM 1 FROM @extschema@.subject WHERE id = p_subject FOR NO KEY UPDATE;
 	p := @extschema@._check_processing('enroll', p_purpose, NULL, p_device, p_subject);
 	c := @extschema@._check_consent('enroll', p_purpose, p_subject, p_device);
 	PERFORM @extschema@._check_probe(p, p_embedding);
@@ -235,6 +262,7 @@ BEGIN
 	IF p_subject IS NULL OR p_purpose IS NULL THEN
 		RAISE EXCEPTION 'subject and purpose must not be NULL' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
+	PERFORM @extschema@._require_read_committed('verify');
 	p := @extschema@._check_processing('verify', p_purpose, 'verification', p_device, p_subject);
 	PERFORM @extschema@._check_consent('verify', p_purpose, p_subject, p_device);
 	PERFORM @extschema@._check_probe(p, p_probe);
@@ -269,6 +297,7 @@ BEGIN
 	IF p_purpose IS NULL THEN
 		RAISE EXCEPTION 'purpose must not be NULL' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
+	PERFORM @extschema@._require_read_committed('identify');
 	p := @extschema@._check_processing('identify', p_purpose, 'identification', p_device, NULL);
 	PERFORM @extschema@._check_probe(p, p_probe);
 	IF p_k IS NULL OR p_k < 1 OR p_k > 1000 THEN
@@ -349,6 +378,11 @@ BEGIN
 		PERFORM @extschema@._refuse('FR004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
 			'give_consent', p_purpose, p_subject, NULL);
 	END IF;
+	-- the subject first, in the same lock order as erasure and enrolment
+	PERFORM 1 FROM @extschema@.subject WHERE id = p_subject FOR KEY SHARE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'subject % is not registered', p_subject USING ERRCODE = 'no_data_found';
+	END IF;
 	v_version := @extschema@.current_notice_version(p_purpose);
 	IF v_version IS NULL THEN
 		PERFORM @extschema@._refuse('FR005', 5, pg_catalog.format(
@@ -373,30 +407,34 @@ BEGIN
 END
 $$;
 
--- Withdraw a subject's consent for a purpose (Art. 6): one call, effective
--- for the very next statement; the faces are hidden at once and queued for
--- erasure by the purge.  Returns the number of faces queued.  Earlier
--- processing and its audit records stay valid.
+-- Withdraw a subject's consent for a purpose, or for every purpose when
+-- p_purpose is NULL (Art. 6): one call, effective for the very next
+-- statement; the faces are hidden at once and queued for erasure by the
+-- purge.  Returns the number of faces queued.  Earlier processing and its
+-- audit records stay valid.
 CREATE FUNCTION @extschema@.withdraw_consent(p_subject pg_catalog.text, p_purpose pg_catalog.text)
 RETURNS pg_catalog.int8
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	v_id pg_catalog.int8;
+	v_ids pg_catalog.int8[];
 	v_faces pg_catalog.int8;
 BEGIN
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.subject WHERE id = p_subject) THEN
 		RAISE EXCEPTION 'subject % is not registered', p_subject USING ERRCODE = 'no_data_found';
 	END IF;
-	UPDATE @extschema@.consent SET withdrawn_at = pg_catalog.clock_timestamp()
-	WHERE subject = p_subject AND purpose = p_purpose AND withdrawn_at IS NULL
-	RETURNING id INTO v_id;
-	IF v_id IS NULL THEN
-		RAISE NOTICE 'subject % has no active consent for purpose %', p_subject, p_purpose;
+	WITH w AS (
+		UPDATE @extschema@.consent SET withdrawn_at = pg_catalog.clock_timestamp()
+		WHERE subject = p_subject AND (purpose = p_purpose OR p_purpose IS NULL) AND withdrawn_at IS NULL
+		RETURNING id)
+	SELECT pg_catalog.array_agg(id) INTO v_ids FROM w;
+	IF v_ids IS NULL THEN
+		RAISE NOTICE 'subject % has no active consent for %', p_subject,
+			COALESCE('purpose ' || p_purpose, 'any purpose');
 		RETURN 0;
 	END IF;
-	SELECT pg_catalog.count(*) INTO v_faces FROM @extschema@.face WHERE consent_id = v_id;
+	SELECT pg_catalog.count(*) INTO v_faces FROM @extschema@.face WHERE consent_id = ANY (v_ids);
 	RETURN v_faces;
 END
 $$;
@@ -445,6 +483,7 @@ BEGIN
 		PERFORM @extschema@._refuse('FR004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
 			'export_faces', p_purpose, p_subject, NULL);
 	END IF;
+	PERFORM @extschema@._require_read_committed('export_faces');
 	c := @extschema@._check_consent('export_faces', p_purpose, p_subject, NULL);
 	IF NOT c.transfer_consent THEN
 		PERFORM @extschema@._refuse('FR008', 8, pg_catalog.format(

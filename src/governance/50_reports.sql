@@ -6,11 +6,13 @@
 -- weekend days listed with is_workday = true are working days (调休).
 CREATE FUNCTION @extschema@.is_working_day(p_day pg_catalog.date)
 RETURNS pg_catalog.bool
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT COALESCE((SELECT h.is_workday FROM @extschema@.holiday h WHERE h.day = p_day),
+BEGIN
+	RETURN COALESCE((SELECT h.is_workday FROM @extschema@.holiday h WHERE h.day = p_day),
 					pg_catalog.date_part('isodow', p_day) < 6);
+END
 $$;
 
 -- The date n working days after p_day (p_day itself not counted).

@@ -16,6 +16,7 @@ BEGIN
 			'_face_similarity', '_face_nearest', '_face_export', '_face_delete', '_face_purge',
 			'_face_clamp_expiry', '_refuse', 'current_notice_version', 'is_minor',
 			'has_current_assessment', '_check_processing', '_check_consent', '_check_probe',
+			'_require_read_committed',
 			'enroll', 'verify', 'identify', 'register_subject', 'give_consent', 'withdraw_consent',
 			'erase_subject', 'export_faces', 'record_decline', 'publish_notice', 'void_assessment',
 			'_void_assessments', 'record_filing', '_audit_change', '_purpose_defaults',
