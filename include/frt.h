@@ -23,11 +23,11 @@
 #define FRT_IVF_MAX_LISTS		32768
 #define FRT_IVF_DEFAULT_PROBES	0		/* 0 = chosen from lists (see below) */
 #define FRT_IVF_MAX_PROBES		32768
-#define FRT_IVF_AUTO_PROBES_DIV	8		/* probes = 0: lists / this, at least 1 */
+#define FRT_IVF_AUTO_PROBES_DIV	4		/* probes = 0: lists / this, at least 1 */
 #define FRT_IVF_AUTO_FLAT_ROWS	200000	/* lists = 0: flat below this many rows */
 #define FRT_IVF_ROWS_PER_LIST	1000	/* lists = 0: rows / this above that */
-#define FRT_IVF_KMEANS_ITERS	8		/* k-means iterations at build */
-#define FRT_IVF_SAMPLE_PER_LIST	64		/* k-means sample rows per list */
+#define FRT_IVF_KMEANS_ITERS	6		/* k-means iterations at build */
+#define FRT_IVF_SAMPLE_PER_LIST	32		/* k-means sample rows per list */
 #define FRT_IVF_SAMPLE_MIN		10000	/* ...but at least this many (if present) */
 #define FRT_IVF_FIRST_SLICE		64		/* rows ordered first; slices grow 4x */
 #define FRT_IVF_STARTUP_PAGES	100.0	/* fixed scan set-up cost, in pages */

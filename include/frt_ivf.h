@@ -32,6 +32,10 @@
 #include "storage/itemptr.h"
 #include "utils/relcache.h"
 
+#include <math.h>
+
+#include "frt_kernels.h"
+
 #define FRT_IVF_MAGIC			0x46495646	/* "FIVF" */
 #define FRT_IVF_VERSION			1
 #define FRT_IVF_META_BLKNO		0
@@ -86,7 +90,8 @@ typedef struct FrtIvfListData
 /*
  * One index row.  The row's value x is approximated as scale * code; resid
  * is an upper bound of |x - scale * code| (for cosine, of the unit vector
- * x / |x|), and cnorm2 = |scale * code|^2.  The distance of any probe to x
+ * x / |x|), cnorm2 = |scale * code|^2 and cnorm >= |scale * code| (rounded
+ * up).  The distance of any probe to x
  * then lies within resid * |probe| of its distance to the approximation
  * (Cauchy-Schwarz), which is what lets a scan prove its order.
  */
@@ -97,6 +102,7 @@ typedef struct FrtIvfTuple
 	float		scale;
 	float		resid;
 	float		cnorm2;
+	float		cnorm;
 	int8		code[FLEXIBLE_ARRAY_MEMBER];	/* dim int8 values */
 } FrtIvfTuple;
 
@@ -109,8 +115,15 @@ typedef struct FrtIvfPageOpaque
 	BlockNumber next;			/* next data page of the same list */
 	uint32		list;			/* list number (data pages) */
 	uint16		kind;			/* FRT_IVF_PAGE_* */
+	uint16		flags;			/* FRT_IVF_PAGE_HAS_DEAD */
 	uint16		page_id;		/* FRT_IVF_PAGE_ID */
 } FrtIvfPageOpaque;
+
+/*
+ * A data page has erased slots: items marked LP_DEAD whose bytes VACUUM
+ * zeroed; an insert of the same size reuses them in place.
+ */
+#define FRT_IVF_PAGE_HAS_DEAD	0x0001
 
 #define FrtIvfPageGetOpaque(page)	((FrtIvfPageOpaque *) PageGetSpecialPointer(page))
 #define FrtIvfPageGetMeta(page)		((FrtIvfMetaData *) PageGetContents(page))
@@ -131,7 +144,15 @@ typedef struct FrtIvfCache
 	FrtIvfMetaData meta;
 	BlockNumber *heads;			/* lists + 1 entries */
 	float	   *centroids;		/* lists * dim floats, or NULL if lists = 1 */
+	Buffer	   *recent;			/* per block: the buffer it was last read into */
+	BlockNumber nrecent;		/* blocks covered by 'recent' */
 } FrtIvfCache;
+
+/*
+ * The cache may be freed by a relcache flush whenever invalidation messages
+ * are processed, so callers that keep state across such points copy what
+ * they need (scans copy the list heads) instead of keeping the pointer.
+ */
 
 /* A probe prepared for ranking codes. */
 typedef struct FrtIvfProbe
@@ -164,10 +185,11 @@ extern void FrtIvfInitPage(Page page, uint16 kind, uint32 list);
 extern Buffer FrtIvfNewBuffer(Relation index, ForkNumber fork);
 extern void FrtIvfFormTuple(FrtIvfTuple *tup, const float *x, int dim, int metric);
 extern void FrtIvfPrepareProbe(FrtIvfProbe *p, const float *x, int dim, int metric);
-extern double FrtIvfLowerBound(const FrtIvfProbe *p, const FrtIvfTuple *tup);
+extern Buffer FrtIvfReadBuffer(Relation index, BlockNumber blkno);
 extern float FrtIvfCentroidDistance(const FrtIvfProbe *p, const float *c);
 extern int	FrtIvfNearestList(const FrtIvfCache *cache, const float *x);
-extern void FrtIvfZeroFreeSpace(Page page);
+extern bool FrtIvfPageHasRoom(Page page, Size size);
+extern OffsetNumber FrtIvfPageAddTuple(Page page, const FrtIvfTuple *tup, Size size);
 extern void FrtIvfCheckDim(int dim, int indexdim);
 
 /* ivfbuild.c */
@@ -202,5 +224,42 @@ extern void ivfcostestimate(PlannerInfo *root, IndexPath *path, double loop_coun
 							Cost *indexStartupCost, Cost *indexTotalCost,
 							Selectivity *indexSelectivity, double *indexCorrelation,
 							double *indexPages);
+
+/*
+ * A lower bound of the distance the operator computes between the probe and
+ * the row behind 'tup'.  With x' = scale * code and q' = qscale * qi, the
+ * integer dot product gives x'.q' exactly, and by Cauchy-Schwarz
+ *	 |x.q - x'.q'| <= |x - x'| |q| + |x'| |q - q'| <= resid |q| + cnorm eqnorm.
+ * A slack eps covers the float rounding of the operator itself.  NaN when
+ * the distance is NaN (cosine with a zero vector).  Inline: it runs once per
+ * row of every scan.
+ */
+static inline double
+FrtIvfLowerBound(const FrtIvfProbe *p, const FrtIvfTuple *tup)
+{
+	int32		s = frt_kernels->dot_i8i16(tup->code, p->qi, p->dim);
+	double		ip = (double) tup->scale * p->qscale * s;
+	double		cn = tup->cnorm;
+	double		err = tup->resid * p->qnorm + cn * p->eqnorm + 1e-12 * fabs(ip);
+
+	switch (p->metric)
+	{
+		case FRT_IVF_METRIC_COSINE:
+			if (p->zero || (tup->flags & FRT_IVF_TUPLE_ZERO))
+				return NAN;
+			return 1.0 - ip - err - p->eps;
+		case FRT_IVF_METRIC_IP:
+			return -ip - err - p->eps * (cn + tup->resid) * p->qnorm;
+		default:
+			{
+				double		sum = cn + p->qnorm;
+				double		d2 = tup->cnorm2 - 2.0 * (ip + cn * p->eqnorm) + p->qnorm2 -
+					p->eps * sum * sum;
+				double		d = (d2 > 0.0 ? sqrt(d2) : 0.0) - tup->resid;
+
+				return d > 0.0 ? d * (1.0 - p->eps) : 0.0;
+			}
+	}
+}
 
 #endif							/* FRT_IVF_H */

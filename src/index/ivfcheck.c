@@ -47,7 +47,8 @@ typedef struct CheckState
 {
 	ReturnSetInfo *rsinfo;
 	Relation	index;
-	FrtIvfCache *cache;
+	FrtIvfMetaData meta;		/* copies: the relcache may flush its cache */
+	BlockNumber *heads;
 	CheckEntry *entries;
 	int			nentries;
 	int			capentries;
@@ -98,17 +99,16 @@ CompareEntries(const void *a, const void *b)
 static void
 CheckLists(CheckState *cs)
 {
-	FrtIvfCache *cache = cs->cache;
 	BlockNumber nblocks = RelationGetNumberOfBlocks(cs->index);
 	bool	   *visited = palloc0(sizeof(bool) * nblocks);
-	int			dim = cache->meta.dim;
+	int			dim = cs->meta.dim;
 
-	for (uint32 b = 0; b <= cache->meta.dirPages && b < nblocks; b++)
+	for (uint32 b = 0; b <= cs->meta.dirPages && b < nblocks; b++)
 		visited[b] = true;
-	for (uint32 list = 0; list <= cache->meta.lists; list++)
+	for (uint32 list = 0; list <= cs->meta.lists; list++)
 	{
-		BlockNumber blkno = cache->heads[list];
-		bool		nulllist = (list == cache->meta.lists);
+		BlockNumber blkno = cs->heads[list];
+		bool		nulllist = (list == cs->meta.lists);
 
 		while (blkno != InvalidBlockNumber)
 		{
@@ -153,6 +153,19 @@ CheckLists(CheckState *cs)
 				Size		want = nulllist ? FRT_IVF_TUPLE_SIZE(0) : FRT_IVF_TUPLE_SIZE(dim);
 				CheckEntry *e;
 
+				if (ItemIdIsDead(iid) && ItemIdHasStorage(iid))
+				{
+					/* an erased slot: every byte must be zero */
+					const char *b = (const char *) PageGetItem(page, iid);
+
+					for (Size i = 0; i < ItemIdGetLength(iid); i++)
+						if (b[i] != 0)
+						{
+							Report(cs, "structure", blkno, "erased item %u still holds data", off);
+							break;
+						}
+					continue;
+				}
 				if (!ItemIdIsNormal(iid) || ItemIdGetLength(iid) != want)
 				{
 					Report(cs, "structure", blkno, "item %u has length %u, expected %zu",
@@ -218,15 +231,15 @@ HeapRowCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	{
 		FaceEmbedding *v = DatumGetFaceEmbedding(values[0]);
 
-		if (v->dim != cs->cache->meta.dim)
+		if (v->dim != cs->meta.dim)
 		{
 			Report(cs, "mismatch", -1, "heap row (%u,%u) has %d dimensions, the index %d",
 				   ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid),
-				   v->dim, cs->cache->meta.dim);
+				   v->dim, cs->meta.dim);
 			goto done;
 		}
 		memset(cs->scratch, 0, FRT_IVF_TUPLE_SIZE(v->dim));
-		FrtIvfFormTuple(cs->scratch, v->x, v->dim, cs->cache->meta.metric);
+		FrtIvfFormTuple(cs->scratch, v->x, v->dim, cs->meta.metric);
 		hash = PayloadHash(cs->scratch, v->dim);
 	}
 	e = bsearch(&key, cs->entries, cs->nentries, sizeof(CheckEntry), CompareEntries);
@@ -279,10 +292,12 @@ frt_ivf_index_check(PG_FUNCTION_ARGS)
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_INDEX, RelationGetRelationName(index));
 
 	cs.index = index;
-	cs.cache = FrtIvfGetCache(index);
-	if (cs.cache->meta.metric != FrtIvfMetricOf(index))
+	cs.meta = FrtIvfGetCache(index)->meta;
+	cs.heads = palloc(sizeof(BlockNumber) * (cs.meta.lists + 1));
+	memcpy(cs.heads, FrtIvfGetCache(index)->heads, sizeof(BlockNumber) * (cs.meta.lists + 1));
+	if (cs.meta.metric != FrtIvfMetricOf(index))
 		Report(&cs, "structure", FRT_IVF_META_BLKNO, "meta page metric %u does not match the operator class",
-			   cs.cache->meta.metric);
+			   cs.meta.metric);
 	cs.capentries = 1024;
 	cs.entries = palloc(sizeof(CheckEntry) * cs.capentries);
 	cs.scratch = palloc0(FRT_IVF_TUPLE_SIZE(FRT_MAX_DIM));

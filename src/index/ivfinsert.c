@@ -93,11 +93,11 @@ FrtIvfInsertTuple(Relation index, uint32 list, const FrtIvfTuple *tup, Size size
 
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 		page = BufferGetPage(buf);
-		if (PageGetFreeSpace(page) >= size)
+		if (FrtIvfPageHasRoom(page, size))
 		{
 			state = GenericXLogStart(index);
 			page = GenericXLogRegisterBuffer(state, buf, 0);
-			if (PageAddItem(page, (Item) tup, size, InvalidOffsetNumber, false, false) == InvalidOffsetNumber)
+			if (FrtIvfPageAddTuple(page, tup, size) == InvalidOffsetNumber)
 				elog(ERROR, "failed to add tuple to frt_ivf index \"%s\"",
 					 RelationGetRelationName(index));
 			GenericXLogFinish(state);

@@ -44,7 +44,8 @@ typedef struct FrtIvfCand
 typedef struct FrtIvfScanOpaqueData
 {
 	MemoryContext ctx;			/* reset at each rescan */
-	FrtIvfCache *cache;
+	bool		started;		/* amrescan has run */
+	BlockNumber *heads;			/* copy of the lists' head pages */
 	FrtIvfProbe probe;
 	bool		noprobe;		/* no ORDER BY or NULL probe: order is arbitrary */
 	uint32	   *order;			/* lists in visiting order */
@@ -188,7 +189,7 @@ static void
 ScanList(IndexScanDesc scan, uint32 list)
 {
 	FrtIvfScanOpaque so = (FrtIvfScanOpaque) scan->opaque;
-	BlockNumber blkno = so->cache->heads[list];
+	BlockNumber blkno = so->heads[list];
 	bool		nulls = (list == so->nlists);
 
 	Buffer		buf = InvalidBuffer;
@@ -202,20 +203,15 @@ ScanList(IndexScanDesc scan, uint32 list)
 
 		CHECK_FOR_INTERRUPTS();
 		if (!BufferIsValid(buf))
-			buf = ReadBuffer(scan->indexRelation, blkno);
+			buf = FrtIvfReadBuffer(scan->indexRelation, blkno);
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
 		maxoff = PageGetMaxOffsetNumber(page);
 		next = FrtIvfPageGetOpaque(page)->next;
 		if (next != InvalidBlockNumber)
 		{
-			/* pin the next page now and pull its start toward the cache */
-			const char *np;
-
-			nextbuf = ReadBuffer(scan->indexRelation, next);
-			np = (const char *) BufferGetPage(nextbuf);
-			for (int i = BLCKSZ - 4096; i < BLCKSZ; i += 64)
-				__builtin_prefetch(np + i);
+			/* pin the next page while this one is ranked */
+			nextbuf = FrtIvfReadBuffer(scan->indexRelation, next);
 		}
 		if (so->ncands + maxoff > so->capcands)
 		{
@@ -312,6 +308,7 @@ ivfrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int nor
 	FrtIvfScanOpaque so = (FrtIvfScanOpaque) scan->opaque;
 	MemoryContext old;
 	uint32		lists;
+	FrtIvfCache *cache;
 
 	if (keys && scan->numberOfKeys > 0)
 		memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
@@ -320,8 +317,11 @@ ivfrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int nor
 
 	MemoryContextReset(so->ctx);
 	old = MemoryContextSwitchTo(so->ctx);
-	so->cache = FrtIvfGetCache(scan->indexRelation);
-	lists = so->cache->meta.lists;
+	cache = FrtIvfGetCache(scan->indexRelation);
+	lists = cache->meta.lists;
+	so->heads = palloc(sizeof(BlockNumber) * (lists + 1));
+	memcpy(so->heads, cache->heads, sizeof(BlockNumber) * (lists + 1));
+	so->started = true;
 	so->nlists = lists;
 	so->nextList = 0;
 	so->nullsDone = false;
@@ -340,16 +340,16 @@ ivfrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int nor
 	{
 		FaceEmbedding *p = DatumGetFaceEmbedding(scan->orderByData[0].sk_argument);
 
-		if (so->cache->meta.dim != 0)
-			FrtIvfCheckDim(p->dim, so->cache->meta.dim);
-		FrtIvfPrepareProbe(&so->probe, p->x, p->dim, so->cache->meta.metric);
+		if (cache->meta.dim != 0)
+			FrtIvfCheckDim(p->dim, cache->meta.dim);
+		FrtIvfPrepareProbe(&so->probe, p->x, p->dim, cache->meta.metric);
 		if (lists > 1)
 		{
 			float	   *dist = palloc(sizeof(float) * lists);
 
 			for (uint32 l = 0; l < lists; l++)
 				dist[l] = FrtIvfCentroidDistance(&so->probe,
-												 so->cache->centroids + (size_t) l * p->dim);
+												 cache->centroids + (size_t) l * p->dim);
 			qsort_arg(so->order, lists, sizeof(uint32), CompareListDist, dist);
 		}
 	}
@@ -368,7 +368,7 @@ ivfgettuple(IndexScanDesc scan, ScanDirection dir)
 {
 	FrtIvfScanOpaque so = (FrtIvfScanOpaque) scan->opaque;
 
-	if (so->cache == NULL)
+	if (!so->started)
 		elog(ERROR, "frt_ivf scan was not started with amrescan");
 	while (so->nheap == 0)
 	{

@@ -48,6 +48,7 @@ FrtIvfGetCache(Relation index)
 	uint32		list = 0;
 	FrtIvfMetaData meta;
 	Size		sz;
+	BlockNumber nrecent;
 
 	if (index->rd_amcache != NULL)
 		return (FrtIvfCache *) index->rd_amcache;
@@ -64,16 +65,22 @@ FrtIvfGetCache(Relation index)
 						RelationGetRelationName(index))));
 
 	/* one chunk, so that the relcache can free it with one pfree */
-	sz = MAXALIGN(sizeof(FrtIvfCache)) + MAXALIGN(sizeof(BlockNumber) * (meta.lists + 1));
+	nrecent = RelationGetNumberOfBlocks(index);
+	nrecent += nrecent / 4 + 64;	/* room to grow before falling back */
+	sz = MAXALIGN(sizeof(FrtIvfCache)) + MAXALIGN(sizeof(BlockNumber) * (meta.lists + 1)) +
+		MAXALIGN(sizeof(Buffer) * (Size) nrecent);
 	if (meta.lists > 1)
 		sz += sizeof(float) * meta.dim * (Size) meta.lists;
 	old = MemoryContextSwitchTo(index->rd_indexcxt);
 	cache = MemoryContextAllocExtended(index->rd_indexcxt, sz, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	cache->meta = meta;
 	cache->heads = (BlockNumber *) ((char *) cache + MAXALIGN(sizeof(FrtIvfCache)));
+	cache->recent = (Buffer *) ((char *) cache->heads +
+								MAXALIGN(sizeof(BlockNumber) * (meta.lists + 1)));
+	cache->nrecent = nrecent;	/* zeroed: InvalidBuffer */
 	if (meta.lists > 1)
-		cache->centroids = (float *) ((char *) cache->heads +
-									  MAXALIGN(sizeof(BlockNumber) * (meta.lists + 1)));
+		cache->centroids = (float *) ((char *) cache->recent +
+									  MAXALIGN(sizeof(Buffer) * (Size) nrecent));
 
 	for (uint32 d = 0; d < cache->meta.dirPages; d++)
 	{
@@ -106,6 +113,27 @@ FrtIvfGetCache(Relation index)
 	return cache;
 }
 
+/*
+ * Pin an index page, trying first the buffer it was last read into (this
+ * backend remembers one per block): ReadRecentBuffer checks that buffer's
+ * tag instead of probing the shared buffer mapping table, which is the
+ * slower part of reading a cached page when a scan reads thousands.
+ */
+Buffer
+FrtIvfReadBuffer(Relation index, BlockNumber blkno)
+{
+	FrtIvfCache *cache = FrtIvfGetCache(index);
+	Buffer		buf;
+
+	if (blkno < cache->nrecent && cache->recent[blkno] != InvalidBuffer &&
+		ReadRecentBuffer(index->rd_node, MAIN_FORKNUM, blkno, cache->recent[blkno]))
+		return cache->recent[blkno];
+	buf = ReadBuffer(index, blkno);
+	if (blkno < cache->nrecent)
+		cache->recent[blkno] = buf;
+	return buf;
+}
+
 /* Initialize an empty page of the given kind. */
 void
 FrtIvfInitPage(Page page, uint16 kind, uint32 list)
@@ -117,6 +145,7 @@ FrtIvfInitPage(Page page, uint16 kind, uint32 list)
 	op->next = InvalidBlockNumber;
 	op->list = list;
 	op->kind = kind;
+	op->flags = 0;
 	op->page_id = FRT_IVF_PAGE_ID;
 }
 
@@ -169,7 +198,7 @@ FrtIvfFormTuple(FrtIvfTuple *tup, const float *x, int dim, int metric)
 	{
 		/* zero vector: code 0 is exact; cosine distance is undefined (NaN) */
 		memset(tup->code, 0, dim);
-		tup->scale = tup->resid = tup->cnorm2 = 0.0f;
+		tup->scale = tup->resid = tup->cnorm2 = tup->cnorm = 0.0f;
 		if (metric == FRT_IVF_METRIC_COSINE)
 			tup->flags |= FRT_IVF_TUPLE_ZERO;
 		return;
@@ -197,6 +226,7 @@ FrtIvfFormTuple(FrtIvfTuple *tup, const float *x, int dim, int metric)
 	tup->resid = FloatUp(sqrt(r2) * (1.0 + 1e-9));
 	tup->scale = scale;
 	tup->cnorm2 = (float) ((double) scale * scale * c2);
+	tup->cnorm = FloatUp(sqrt((double) scale * scale * c2));
 }
 
 /*
@@ -252,42 +282,6 @@ FrtIvfPrepareProbe(FrtIvfProbe *p, const float *x, int dim, int metric)
 	p->eps = FRT_IVF_FLOAT_SLACK * dim * FLT_EPSILON;
 }
 
-/*
- * A lower bound of the distance the operator computes between the probe and
- * the row behind 'tup'.  With x' = scale * code and q' = qscale * qi, the
- * integer dot product gives x'.q' exactly, and by Cauchy-Schwarz
- *	 |x.q - x'.q'| <= |x - x'| |q| + |x'| |q - q'| <= resid |q| + |x'| eqnorm.
- * A slack eps covers the float rounding of the operator itself.  NaN when
- * the distance is NaN (cosine with a zero vector).
- */
-double
-FrtIvfLowerBound(const FrtIvfProbe *p, const FrtIvfTuple *tup)
-{
-	int32		s = frt_kernels->dot_i8i16(tup->code, p->qi, p->dim);
-	double		ip = (double) tup->scale * p->qscale * s;
-	double		cn = sqrt((double) tup->cnorm2) * (1.0 + 1e-7);
-	double		err = tup->resid * p->qnorm + cn * p->eqnorm + 1e-12 * fabs(ip);
-	double		eps = p->eps;
-
-	switch (p->metric)
-	{
-		case FRT_IVF_METRIC_COSINE:
-			if (p->zero || (tup->flags & FRT_IVF_TUPLE_ZERO))
-				return get_float8_nan();
-			return 1.0 - ip - err - eps;
-		case FRT_IVF_METRIC_IP:
-			return -ip - err - eps * (cn + tup->resid) * p->qnorm;
-		default:
-			{
-				double		sum = cn + p->qnorm;
-				double		d2 = tup->cnorm2 - 2.0 * (ip + cn * p->eqnorm) + p->qnorm2 - eps * sum * sum;
-				double		d = (d2 > 0.0 ? sqrt(d2) : 0.0) - tup->resid;
-
-				return d > 0.0 ? d * (1.0 - eps) : 0.0;
-			}
-	}
-}
-
 /* Distance of the probe (or a row) to a centroid, in the index's metric. */
 float
 FrtIvfCentroidDistance(const FrtIvfProbe *p, const float *c)
@@ -331,14 +325,55 @@ FrtIvfNearestList(const FrtIvfCache *cache, const float *x)
 	return best;
 }
 
-/* Overwrite a page's unused space with zeros (erasure after deletes). */
-void
-FrtIvfZeroFreeSpace(Page page)
+/* Whether a tuple of this size fits a data page: an erased slot or free space. */
+bool
+FrtIvfPageHasRoom(Page page, Size size)
 {
-	PageHeader	ph = (PageHeader) page;
+	return (FrtIvfPageGetOpaque(page)->flags & FRT_IVF_PAGE_HAS_DEAD) ||
+		PageGetFreeSpace(page) >= size;
+}
 
-	if (ph->pd_upper > ph->pd_lower)
-		memset((char *) page + ph->pd_lower, 0, ph->pd_upper - ph->pd_lower);
+/*
+ * Add a tuple to a data page: into an erased slot of the same size if there
+ * is one (VACUUM left it zeroed and LP_DEAD), else into the free space.
+ */
+OffsetNumber
+FrtIvfPageAddTuple(Page page, const FrtIvfTuple *tup, Size size)
+{
+	FrtIvfPageOpaque *op = FrtIvfPageGetOpaque(page);
+
+	if (op->flags & FRT_IVF_PAGE_HAS_DEAD)
+	{
+		OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+		OffsetNumber found = InvalidOffsetNumber;
+		bool		more = false;
+
+		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
+		{
+			ItemId		iid = PageGetItemId(page, off);
+
+			if (!ItemIdIsDead(iid) || ItemIdGetLength(iid) != size)
+				continue;
+			if (found == InvalidOffsetNumber)
+				found = off;
+			else
+			{
+				more = true;
+				break;
+			}
+		}
+		if (!more)
+			op->flags &= ~FRT_IVF_PAGE_HAS_DEAD;
+		if (found != InvalidOffsetNumber)
+		{
+			ItemId		iid = PageGetItemId(page, found);
+
+			memcpy(PageGetItem(page, iid), tup, size);
+			ItemIdSetNormal(iid, ItemIdGetOffset(iid), size);
+			return found;
+		}
+	}
+	return PageAddItem(page, (Item) tup, size, InvalidOffsetNumber, false, false);
 }
 
 /* Raise the same error as the operators when a value's dimension differs. */

@@ -3,12 +3,14 @@
  * ivfvacuum.c
  *	  VACUUM of an frt_ivf index: remove dead rows and erase their bytes.
  *
- * Each data page with dead rows is rewritten under generic WAL: the dead
- * tuples are zeroed, removed (PageIndexMultiDelete compacts the rest), and
- * the page's whole free space is zeroed, so no byte of a deleted row's code
- * survives in the page (nor, after the next checkpoint, in the file).  The
- * list's insert hint is moved back to the first page that now has room, so
- * the space is reused.
+ * Each data page with dead rows is changed under generic WAL: every dead
+ * tuple's bytes (TID, scale, residual, code) are overwritten with zeros and
+ * its line pointer is marked LP_DEAD, keeping its storage as an erased slot
+ * that a later insert of the same size reuses in place.  Live tuples do not
+ * move, so the WAL record holds only the zeroed slots and line pointers, and
+ * no byte of a deleted row survives in the page (nor, after the next
+ * checkpoint, in the file).  The list's insert hint is moved back to the
+ * first page with room, so the space is reused before the index grows.
  *
  *-------------------------------------------------------------------------
  */
@@ -33,16 +35,18 @@ ivfbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	FrtIvfCache *cache = FrtIvfGetCache(index);
 	BufferAccessStrategy bas = info->strategy;
 	Size		tupsize = FRT_IVF_TUPLE_SIZE(cache->meta.dim);
-	int64		pagesDone = 0;
+	uint32		lists = cache->meta.lists;
+	BlockNumber *heads = palloc(sizeof(BlockNumber) * (lists + 1));
+
+	/* copy the heads: the cache does not survive a relcache flush */
+	memcpy(heads, cache->heads, sizeof(BlockNumber) * (lists + 1));
 
 	if (stats == NULL)
 		stats = palloc0(sizeof(IndexBulkDeleteResult));
 
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL,
-								 (int64) RelationGetNumberOfBlocks(index));
-	for (uint32 list = 0; list <= cache->meta.lists; list++)
+	for (uint32 list = 0; list <= lists; list++)
 	{
-		BlockNumber blkno = cache->heads[list];
+		BlockNumber blkno = heads[list];
 		BlockNumber firstFree = InvalidBlockNumber;
 
 		while (blkno != InvalidBlockNumber)
@@ -61,8 +65,12 @@ ivfbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 			maxoff = PageGetMaxOffsetNumber(page);
 			for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
 			{
-				FrtIvfTuple *tup = (FrtIvfTuple *) PageGetItem(page, PageGetItemId(page, off));
+				ItemId		iid = PageGetItemId(page, off);
+				FrtIvfTuple *tup;
 
+				if (!ItemIdIsNormal(iid))
+					continue;
+				tup = (FrtIvfTuple *) PageGetItem(page, iid);
 				if (callback(&tup->tid, callback_state))
 					dead[ndead++] = off;
 				else
@@ -78,18 +86,17 @@ ivfbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 					ItemId		iid = PageGetItemId(page, dead[i]);
 
 					memset(PageGetItem(page, iid), 0, ItemIdGetLength(iid));
+					ItemIdMarkDead(iid);
 				}
-				PageIndexMultiDelete(page, dead, ndead);
-				FrtIvfZeroFreeSpace(page);
+				FrtIvfPageGetOpaque(page)->flags |= FRT_IVF_PAGE_HAS_DEAD;
 				GenericXLogFinish(state);
 				stats->tuples_removed += ndead;
 			}
-			if (firstFree == InvalidBlockNumber && PageGetFreeSpace(page) >= tupsize)
+			if (firstFree == InvalidBlockNumber && FrtIvfPageHasRoom(page, tupsize))
 				firstFree = blkno;
 			next = FrtIvfPageGetOpaque(page)->next;
 			UnlockReleaseBuffer(buf);
 			blkno = next;
-			pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, ++pagesDone);
 		}
 		/* reuse freed space: point the insert hint at the first page with room */
 		if (firstFree != InvalidBlockNumber)
@@ -123,7 +130,9 @@ ivfvacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
 
 				LockBuffer(buf, BUFFER_LOCK_SHARE);
 				page = BufferGetPage(buf);
-				stats->num_index_tuples += PageGetMaxOffsetNumber(page);
+				for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++)
+					if (ItemIdIsNormal(PageGetItemId(page, off)))
+						stats->num_index_tuples += 1;
 				blkno = FrtIvfPageGetOpaque(page)->next;
 				UnlockReleaseBuffer(buf);
 			}
