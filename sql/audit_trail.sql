@@ -33,6 +33,21 @@ FROM frt.audit a JOIN frt.audit b ON b.seq = a.seq - 1
 WHERE a.seq > (SELECT seq FROM t0);
 SELECT ok, seq, checked >= 2 AS checked_some FROM frt.verify_audit_chain();
 
+-- The chain hash is exactly the documented serialization (docs/audit.md),
+-- recomputed here in plain SQL as a regulator could.
+SELECT count(*) > 0 AS some, bool_and(hash = sha256(
+	convert_to('frt-audit-v1', 'UTF8') || int8send(a.seq) || timestamptz_send(a.at) || int4send(a.backend_pid)
+	|| CASE WHEN a.similarity IS NULL THEN '\x00'::bytea ELSE '\x01'::bytea || float8send(a.similarity) END
+	|| (SELECT string_agg(CASE WHEN f IS NULL THEN '\x00'::bytea
+			ELSE '\x01'::bytea || int4send(octet_length(convert_to(f, getdatabaseencoding())))
+				|| convert_to(f, getdatabaseencoding()) END, ''::bytea ORDER BY i)
+		FROM unnest(ARRAY[a.event, a.outcome, a.sqlstate, a.role_name, a.effective_role, a.application,
+			CASE WHEN masklen(a.client_addr) = CASE family(a.client_addr) WHEN 4 THEN 32 ELSE 128 END
+				THEN host(a.client_addr) ELSE a.client_addr::text END,
+			a.purpose, a.subject, a.device, a.detail::text]) WITH ORDINALITY AS u(f, i))
+	|| a.prev_hash)) AS all_hashes_recomputed
+FROM frt.audit a;
+
 -- Bad input: a clear error and no record.
 CREATE TEMP TABLE t1 AS SELECT max(seq) AS seq FROM frt.audit;
 SELECT frt.audit_event(NULL, 'ok');
@@ -49,8 +64,8 @@ SELECT frt.audit_event('verify', 'ok', p_subject =>
 	(SELECT '[' || string_agg(round(g / 7.0, 3)::text, ',') || ']' FROM generate_series(1, 20) g));
 SELECT frt.audit_event('verify', 'ok', p_detail =>
 	jsonb_build_object('probe', (SELECT string_agg(g::text, ', ') FROM generate_series(1, 20) g)));
--- a short list (not a vector) is fine
-SELECT frt.audit_event('identify', 'match', p_detail => '{"top": [0.9, 0.8, 0.7]}') > 0 AS ok;
+-- names and counts are fine
+SELECT frt.audit_event('identify', 'match', p_detail => '{"k": 3, "top": ["s-1", "s-2"]}') > 0 AS ok;
 SELECT count(*) AS new_records FROM frt.audit WHERE seq > (SELECT seq FROM t1);
 
 -- Append-only for everyone, the superuser included.

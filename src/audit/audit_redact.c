@@ -230,6 +230,18 @@ FrtLevelName(int elevel)
 
 static bool FrtInRedactHook = false;
 
+/* Would the server log show the statement with a message of this level? */
+static bool
+FrtStatementLogged(int elevel)
+{
+	/* as is_log_level_output(elevel, log_min_error_statement) in elog.c */
+	if (elevel == LOG || elevel == LOG_SERVER_ONLY)
+		return log_min_error_statement == LOG || log_min_error_statement <= ERROR;
+	if (log_min_error_statement == LOG)
+		return elevel >= FATAL;
+	return elevel >= log_min_error_statement;
+}
+
 /*
  * emit_log_hook: if any part of a message bound for the server log (or the
  * statement it would show) holds an embedding-like value, log a redacted
@@ -251,7 +263,7 @@ FrtRedactLogHook(ErrorData *edata)
 		char	   *stmt = NULL;
 
 		if (!edata->hide_stmt && debug_query_string != NULL &&
-			edata->elevel >= log_min_error_statement && edata->elevel != LOG)
+			FrtStatementLogged(edata->elevel))
 			stmt = FrtRedactField(debug_query_string, &stmt_changed);
 		if (changed || stmt_changed)
 		{
@@ -261,21 +273,28 @@ FrtRedactLogHook(ErrorData *edata)
 			HOLD_INTERRUPTS();
 			FrtInRedactHook = true;
 			error_context_stack = NULL;
-			ereport(LOG_SERVER_ONLY,
-					(errcode(edata->sqlerrcode),
-					 (edata->elevel == LOG || edata->elevel == LOG_SERVER_ONLY) ?
-					 errmsg_internal("%s", msg ? msg : "") :
-					 errmsg_internal("%s: %s", FrtLevelName(edata->elevel), msg ? msg : ""),
-					 detail ? errdetail_internal("%s", detail) : 0,
-					 hint ? errhint("%s", hint) : 0,
-					 context ? errcontext_msg("%s", context) : 0,
-					 iquery ? errcontext_msg("internal query: %s", iquery) : 0,
-					 stmt ? errcontext_msg("statement: %s", stmt) : 0,
-					 errcontext_msg("biometric-looking values redacted by frt"),
-					 errhidestmt(true)));
-			error_context_stack = saved_context;
-			FrtInRedactHook = false;
-			RESUME_INTERRUPTS();
+			PG_TRY();
+			{
+				ereport(LOG_SERVER_ONLY,
+						(errcode(edata->sqlerrcode),
+						 (edata->elevel == LOG || edata->elevel == LOG_SERVER_ONLY) ?
+						 errmsg_internal("%s", msg ? msg : "") :
+						 errmsg_internal("%s: %s", FrtLevelName(edata->elevel), msg ? msg : ""),
+						 detail ? errdetail_internal("%s", detail) : 0,
+						 hint ? errhint("%s", hint) : 0,
+						 context ? errcontext_msg("%s", context) : 0,
+						 iquery ? errcontext_msg("internal query: %s", iquery) : 0,
+						 stmt ? errcontext_msg("statement: %s", stmt) : 0,
+						 errcontext_msg("biometric-looking values redacted by frt"),
+						 errhidestmt(true)));
+			}
+			PG_FINALLY();
+			{
+				error_context_stack = saved_context;
+				FrtInRedactHook = false;
+				RESUME_INTERRUPTS();
+			}
+			PG_END_TRY();
 			edata->output_to_server = false;
 			return;
 		}

@@ -114,9 +114,19 @@ is($node->safe_psql('postgres',
 	't', 'no gaps in sequence numbers');
 is($node->safe_psql('postgres', 'SELECT ok FROM frt.verify_audit_chain()'),
 	't', 'chain intact after concurrent writers');
+
+# 7. No worker can be started: fail closed, nothing recorded.
+$node->append_conf('postgresql.conf', "max_worker_processes = 0\n");
+$node->restart;
+$before = $node->safe_psql('postgres', 'SELECT count(*) FROM frt.audit');
+($ret, $out, $err) = $node->psql('postgres', q{SELECT frt.audit_event('verify', 'match', 'door', 'subj-7')});
+isnt($ret, 0, 'audit_event fails when no audit worker can start');
+like($err, qr/could not start the audit worker/, 'error names the cause');
+like($err, qr/max_worker_processes/, 'error hints at max_worker_processes');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM frt.audit'), $before, 'nothing recorded');
 $node->stop;
 
-# 7. Without shared_preload_libraries: fail closed with a clear error.
+# 8. Without shared_preload_libraries: fail closed with a clear error.
 my $plain = PostgreSQL::Test::Cluster->new('audit_plain');
 $plain->init;
 $plain->start;

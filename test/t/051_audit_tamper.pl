@@ -60,6 +60,31 @@ like(q1('SELECT ok, seq, reason FROM frt.verify_audit_chain()'),
 like(q1('SELECT ok, seq, reason FROM frt.verify_audit_chain()'),
 	qr/^f\|3\|content does not match/, 'replaced hash found at seq 3');
 
+# 2b. An edit whose own hash is recomputed (the serialization is public) is
+#     found at the next record, whose prev_hash no longer matches.
+q1(q{CREATE FUNCTION rehash(a frt.audit) RETURNS bytea LANGUAGE sql AS $$
+SELECT sha256(convert_to('frt-audit-v1', 'UTF8') || int8send(a.seq) || timestamptz_send(a.at)
+	|| int4send(a.backend_pid)
+	|| CASE WHEN a.similarity IS NULL THEN '\x00'::bytea ELSE '\x01'::bytea || float8send(a.similarity) END
+	|| (SELECT string_agg(CASE WHEN f IS NULL THEN '\x00'::bytea
+			ELSE '\x01'::bytea || int4send(octet_length(convert_to(f, getdatabaseencoding())))
+				|| convert_to(f, getdatabaseencoding()) END, ''::bytea ORDER BY i)
+		FROM unnest(ARRAY[a.event, a.outcome, a.sqlstate, a.role_name, a.effective_role, a.application,
+			host(a.client_addr), a.purpose, a.subject, a.device, a.detail::text]) WITH ORDINALITY AS u(f, i))
+	|| a.prev_hash) $$});
+q1("CREATE TABLE saved5 AS SELECT * FROM frt.audit WHERE seq = 5");
+as_superuser_untriggered("UPDATE frt.audit SET outcome = 'no match' WHERE seq = 5;
+	UPDATE frt.audit a SET hash = rehash(a) WHERE seq = 5");
+like(q1('SELECT ok, seq, reason FROM frt.verify_audit_chain()'),
+	qr/^f\|3\|content does not match/, 'replaced hash at seq 3 still reported first');
+as_superuser_untriggered("DELETE FROM frt.audit WHERE seq = 3; INSERT INTO frt.audit SELECT * FROM saved WHERE seq = 3");
+like(q1('SELECT ok, seq, reason FROM frt.verify_audit_chain()'),
+	qr/^f\|6\|prev_hash does not match the previous record's hash/,
+	're-hashed edit of seq 5 found at the link to seq 6');
+as_superuser_untriggered("DELETE FROM frt.audit WHERE seq = 5; INSERT INTO frt.audit SELECT * FROM saved5");
+is(q1('SELECT ok FROM frt.verify_audit_chain()'), 't', 'restored');
+q1('DROP TABLE saved5; DROP FUNCTION rehash(frt.audit)');
+
 # 3. A gap: a deleted row is reported as missing at its position.
 as_superuser_untriggered("DELETE FROM frt.audit WHERE seq = 7");
 # seq 3 is still broken; put it right first so the gap is the first problem

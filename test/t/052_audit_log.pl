@@ -77,8 +77,17 @@ DO \$\$ BEGIN PERFORM warn_me() FROM faces WHERE e <=> '$vec'::frt.face_embeddin
 like($err, qr/WARNING:  checking/, 'warning from inside a statement');
 like($err, qr/\Q$secret[1]\E/, 'the client still sees its own statement in the context');
 
+# 6. A LOG-level message during a statement (the server log adds the
+#    statement to it): RAISE LOG from a function.
+$node->safe_psql('postgres', q{
+CREATE FUNCTION log_me() RETURNS int LANGUAGE plpgsql AS $$
+BEGIN RAISE LOG 'note from inside'; RETURN 1; END $$;
+});
+$node->safe_psql('postgres', "SELECT log_me() FROM faces WHERE e <=> '$vec'::frt.face_embedding < 2 LIMIT 1");
+
 my $log = slurp_file($node->logfile, $log_start);
 like($log, qr/WARNING: checking/, 'the warning is logged');
+like($log, qr/LOG:  note from inside/, 'the LOG message is logged');
 like($log, qr/statement: SELECT id FROM faces ORDER BY e <=> '\[<redacted 8 numbers>\]'/,
 	'the statement is logged with the probe redacted');
 like($log, qr/parameters: \$1 = '\[<redacted 8 numbers>\]'/,
