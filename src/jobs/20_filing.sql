@@ -113,16 +113,11 @@ DECLARE
 	st record;
 	o record;
 BEGIN
-	-- Distinct stored subjects, counted from the face store itself
-	-- (including rows hidden by row-level security and not yet purged).
-	SELECT pg_catalog.count(DISTINCT f.subject) INTO v_n FROM @extschema@.face f;
-	INSERT INTO @extschema@.filing_state (id) VALUES (1) ON CONFLICT (id) DO NOTHING;
-	UPDATE @extschema@.filing_state s
-	   SET stored_subjects = v_n,
-		   threshold_reached_on = COALESCE(s.threshold_reached_on,
-			   CASE WHEN v_n >= @extschema@._filing_threshold() THEN @extschema@._filing_today() END)
-	 WHERE s.id = 1
-	RETURNING * INTO st;
+	-- Distinct stored subjects, recounted from the face store itself
+	-- (rows hidden by row-level security and not yet purged included); the
+	-- governance recount records the day the threshold was first reached.
+	v_n := @extschema@._filing_recount();
+	SELECT * INTO st FROM @extschema@.filing_state s WHERE s.id = 1;
 
 	IF st.threshold_reached_on IS NOT NULL AND st.filed_on IS NULL THEN
 		kind := 'initial';
