@@ -85,6 +85,8 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	j record;
+	ids int8[] := '{}';
+	sockdir text;
 BEGIN
 	PERFORM @extschema@.jobs_require_cron();
 	IF NOT pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c
@@ -98,8 +100,24 @@ BEGIN
 		schedule := j.schedule;
 		command := j.command;
 		EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO jobid USING j.jobname, j.schedule, j.command;
+		ids := ids || jobid;
 		RETURN NEXT;
 	END LOOP;
+	-- pg_cron connects to cron.host (default localhost) over TCP unless it
+	-- runs jobs in background workers.  A server that listens on no TCP
+	-- address is reached through its socket directory instead.
+	IF COALESCE(pg_catalog.current_setting('cron.use_background_workers', true), 'off') = 'off'
+	   AND pg_catalog.btrim(pg_catalog.current_setting('listen_addresses')) = '' THEN
+		sockdir := pg_catalog.btrim(pg_catalog.split_part(
+			pg_catalog.current_setting('unix_socket_directories'), ',', 1));
+		BEGIN
+			EXECUTE 'UPDATE cron.job SET nodename = $1 WHERE jobid = ANY ($2)' USING sockdir, ids;
+			RAISE NOTICE 'the server listens on no TCP address: frt jobs connect through socket directory "%"', sockdir;
+		EXCEPTION WHEN insufficient_privilege THEN
+			RAISE WARNING 'pg_cron cannot connect: the server listens on no TCP address'
+				USING HINT = 'Set cron.use_background_workers = on, or cron.host to the socket directory.';
+		END;
+	END IF;
 	IF NOT @extschema@._jobs_have_audit_retention() THEN
 		RAISE NOTICE 'frt.audit_retention_purge() does not exist: no audit-retention job scheduled';
 	END IF;
