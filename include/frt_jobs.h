@@ -19,6 +19,7 @@ typedef struct FrtScrubStats
 	int64		pages_scrubbed; /* pages rewritten (and WAL-logged) */
 	int64		bytes_zeroed;	/* stale bytes overwritten */
 	int64		tuples_pruned;	/* dead tuples removed while scrubbing */
+	int64		pages_skipped;	/* pages left because another backend pinned them */
 } FrtScrubStats;
 
 /* Stale (non-zero) bytes in a page's free space; zero them if apply. */
@@ -29,7 +30,7 @@ extern Relation FrtScrubOpen(Oid relid);
 
 /* Prune and zero free space of all pages, or of those set in 'only'. */
 extern void FrtScrubRelation(Relation rel, FrtScrubStats *stats,
-							 const uint8 *only, BlockNumber nonly);
+							 const uint8 *only, BlockNumber nonly, bool wait);
 
 /* Layer start: the frt.scrub_on_vacuum GUC and the VACUUM hook. */
 extern void FrtJobsInit(void);

@@ -120,10 +120,12 @@ FrtPageStaleBytes(Page page, bool apply)
 /*
  * Prune and scrub the pages of one heap relation, adding to *stats: every
  * page, or, if only is not NULL, the pages whose bit is set in that bitmap
- * of nonly blocks.
+ * of nonly blocks.  With wait, waits for other backends' pins on a page;
+ * without, skips (and counts) a page it cannot lock at once.
  */
 void
-FrtScrubRelation(Relation rel, FrtScrubStats *stats, const uint8 *only, BlockNumber nonly)
+FrtScrubRelation(Relation rel, FrtScrubStats *stats, const uint8 *only, BlockNumber nonly,
+				 bool wait)
 {
 	BlockNumber nblocks,
 				blkno;
@@ -142,8 +144,15 @@ FrtScrubRelation(Relation rel, FrtScrubStats *stats, const uint8 *only, BlockNum
 		if (only != NULL && (blkno >= nonly || !(only[blkno / 8] & (1 << (blkno % 8)))))
 			continue;
 		buf = ReadBufferExtended(rel, MAIN_FORKNUM, blkno, RBM_NORMAL, strategy);
-		/* Waits for other backends to drop their pins, as tuples may move. */
-		LockBufferForCleanup(buf);
+		/* Tuples may move: no other backend may hold a pin on the page. */
+		if (wait)
+			LockBufferForCleanup(buf);
+		else if (!ConditionalLockBufferForCleanup(buf))
+		{
+			ReleaseBuffer(buf);
+			stats->pages_skipped++;
+			continue;
+		}
 		page = BufferGetPage(buf);
 		stats->pages++;
 
@@ -219,12 +228,12 @@ frt_scrub_heap(PG_FUNCTION_ARGS)
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, RelationGetRelationName(rel));
 	toastid = rel->rd_rel->reltoastrelid;
 
-	FrtScrubRelation(rel, &stats, NULL, 0);
+	FrtScrubRelation(rel, &stats, NULL, 0, true);
 	if (OidIsValid(toastid))
 	{
 		Relation	toast = FrtScrubOpen(toastid);
 
-		FrtScrubRelation(toast, &stats, NULL, 0);
+		FrtScrubRelation(toast, &stats, NULL, 0, true);
 		relation_close(toast, ShareUpdateExclusiveLock);
 	}
 	relation_close(rel, ShareUpdateExclusiveLock);

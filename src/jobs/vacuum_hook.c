@@ -14,7 +14,9 @@
  * from the table, the index and the heap files; the nightly frt-scrub job
  * still scans the whole table and confirms the ledger.
  *
- * Not covered: autovacuum (no statement), VACUUM FULL (it writes new files
+ * Like VACUUM, it does not wait for a page another backend has pinned: it
+ * leaves that page to the nightly frt-scrub job (which waits).  Not
+ * covered: autovacuum (no statement), VACUUM FULL (it writes new files
  * anyway), and VACUUM run by a role that does not own frt.face (VACUUM
  * skips the table too).
  *
@@ -121,20 +123,20 @@ FrtScrubAfterVacuum(Oid face, const uint8 *map, BlockNumber nblocks)
 	PushActiveSnapshot(GetTransactionSnapshot());
 	rel = FrtScrubOpen(face);
 	toastid = rel->rd_rel->reltoastrelid;
-	FrtScrubRelation(rel, &stats, map, nblocks);
+	FrtScrubRelation(rel, &stats, map, nblocks, false);
 	if (OidIsValid(toastid))
 	{
 		Relation	toast = FrtScrubOpen(toastid);
 
-		FrtScrubRelation(toast, &stats, NULL, 0);
+		FrtScrubRelation(toast, &stats, NULL, 0, false);
 		relation_close(toast, ShareUpdateExclusiveLock);
 	}
 	relation_close(rel, ShareUpdateExclusiveLock);
 	PopActiveSnapshot();
 	ereport(DEBUG1,
-			(errmsg("frt: scrubbed %lld of %lld pages visited in frt.face after VACUUM (%lld bytes zeroed)",
+			(errmsg("frt: scrubbed %lld of %lld pages visited in frt.face after VACUUM (%lld bytes zeroed, %lld pinned pages left to the scrub job)",
 					(long long) stats.pages_scrubbed, (long long) stats.pages,
-					(long long) stats.bytes_zeroed)));
+					(long long) stats.bytes_zeroed, (long long) stats.pages_skipped)));
 }
 
 /* ProcessUtility hook: run VACUUM, then scrub the face store's changed pages. */
