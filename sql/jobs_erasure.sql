@@ -83,6 +83,19 @@ SELECT pages, pages_scrubbed, bytes_zeroed > 0 AS zeroed FROM frt.scrub_heap('sc
 SELECT frt.heap_tid_state('scratch', :'tid', :'xmin');
 SELECT count(*) FROM scratch;
 
+-- Values too large for a row go to the TOAST table: it is scrubbed too.
+CREATE TABLE big (id int, e frt.face_embedding(4096)) WITH (autovacuum_enabled = off);
+INSERT INTO big SELECT g, (SELECT ('[' || string_agg((random() - 0.5)::float4::text, ',') || ']')
+						   FROM generate_series(1, 4096) WHERE g > 0)::frt.face_embedding
+  FROM generate_series(1, 3) g;
+SELECT pg_relation_size(reltoastrelid) > 0 AS toasted FROM pg_class WHERE relname = 'big';
+DELETE FROM big WHERE id = 2;
+VACUUM big;
+SELECT pages_scrubbed >= 2 AS heap_and_toast_scrubbed, bytes_zeroed > 16000 AS value_zeroed
+  FROM frt.scrub_heap('big');
+SELECT count(*) FROM big;
+DROP TABLE big;
+
 -- Bad input: clear errors, nothing changed.
 SELECT frt.purge(0);
 SELECT frt.purge(NULL);
