@@ -8,6 +8,7 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "utils/guc.h"
 
 #include "frt.h"
 #include "frt_audit.h"
@@ -25,4 +26,6 @@ _PG_init(void)
 	FrtAuditInit();
 	FrtIvfInit();
 	FrtJobsInit();
+	/* every layer has defined its settings: no other frt.* name is valid */
+	MarkGUCPrefixReserved("frt");
 }

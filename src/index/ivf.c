@@ -41,11 +41,11 @@ FrtIvfInit(void)
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("frt.probes",
 							"Number of frt_ivf lists searched first when frt.exact is off "
-							"(0 = lists / 4).",
+							"(0 = lists / 3).",
 							NULL, &frt_ivf_probes, FRT_IVF_DEFAULT_PROBES,
 							0, FRT_IVF_MAX_PROBES,
 							PGC_USERSET, 0, NULL, NULL, NULL);
-	MarkGUCPrefixReserved("frt");
+	/* MarkGUCPrefixReserved("frt") belongs after every layer's GUCs, in _PG_init */
 }
 
 /* Parse and check the index's reloptions. */

@@ -4,10 +4,12 @@
  *	  Building an frt_ivf index: sample rows, k-means centroids, then one
  *	  pass over the table that quantizes each row into its list's pages.
  *
- * Pages are written through shared buffers without WAL and the whole
- * relation is WAL-logged at the end (log_newpage_range), as other index
- * builds do.  Memory: the k-means sample is capped by maintenance_work_mem;
- * the load pass holds one row at a time.
+ * With several lists the quantized rows go through a tuplesort on their list
+ * number, so each list is written as one run of consecutive pages (a scan
+ * then reads memory in order).  Pages are written through shared buffers
+ * without WAL and the whole relation is WAL-logged at the end
+ * (log_newpage_range), as other index builds do.  Memory: the k-means
+ * sample and the sort are capped by maintenance_work_mem.
  *
  *-------------------------------------------------------------------------
  */
@@ -17,14 +19,19 @@
 #include <math.h>
 
 #include "access/tableam.h"
+#include "access/tupdesc.h"
 #include "access/xloginsert.h"
 #include "catalog/index.h"
+#include "catalog/pg_operator_d.h"
+#include "catalog/pg_type_d.h"
 #include "commands/progress.h"
 #include "common/pg_prng.h"
+#include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/tuplesort.h"
 
 #include "frt_embedding.h"
 #include "frt_ivf.h"
@@ -41,6 +48,8 @@ typedef struct FrtIvfBuildState
 	BlockNumber *tails;			/* last page of each list (lists + 1) */
 	BlockNumber *heads;
 	FrtIvfTuple *tup;			/* scratch tuple */
+	Tuplesortstate *sort;		/* (list, tuple) rows, when lists > 1 */
+	TupleTableSlot *slot;
 	double		indtuples;
 	double		heaptuples;
 	MemoryContext tmpCtx;
@@ -199,14 +208,35 @@ KMeans(FrtIvfBuildState *bs)
 	pfree(dots);
 }
 
+/* Add an empty data page of a list at the end of the fork (locked). */
+static Buffer
+NewListPage(FrtIvfBuildState *bs, uint32 list)
+{
+	Buffer		buf = FrtIvfNewBuffer(bs->index, bs->fork);
+
+	FrtIvfInitPage(BufferGetPage(buf), FRT_IVF_PAGE_DATA, list);
+	MarkBufferDirty(buf);
+	return buf;
+}
+
 /* Append one tuple to the tail page of a list during build. */
 static void
 BuildAppend(FrtIvfBuildState *bs, uint32 list, Size size)
 {
-	Buffer		buf = ReadBufferExtended(bs->index, bs->fork, bs->tails[list], RBM_NORMAL, NULL);
+	Buffer		buf;
 	Page		page;
 
-	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	if (bs->tails[list] == InvalidBlockNumber)
+	{
+		/* first row of a list (sorted build): its head page goes here */
+		buf = NewListPage(bs, list);
+		bs->heads[list] = bs->tails[list] = BufferGetBlockNumber(buf);
+	}
+	else
+	{
+		buf = ReadBufferExtended(bs->index, bs->fork, bs->tails[list], RBM_NORMAL, NULL);
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	}
 	page = BufferGetPage(buf);
 	if (PageGetFreeSpace(page) < size)
 	{
@@ -265,12 +295,69 @@ LoadCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 			list = 0;
 	}
 	bs->tup->tid = *tid;
-	BuildAppend(bs, list, size);
+	if (bs->sort)
+	{
+		bytea	   *b = palloc(VARHDRSZ + size);
+
+		SET_VARSIZE(b, VARHDRSZ + size);
+		memcpy(VARDATA(b), bs->tup, size);
+		ExecClearTuple(bs->slot);
+		bs->slot->tts_values[0] = Int32GetDatum((int32) list);
+		bs->slot->tts_values[1] = PointerGetDatum(b);
+		bs->slot->tts_isnull[0] = bs->slot->tts_isnull[1] = false;
+		ExecStoreVirtualTuple(bs->slot);
+		tuplesort_puttupleslot(bs->sort, bs->slot);
+	}
+	else
+		BuildAppend(bs, list, size);
 	bs->indtuples += 1;
 	if (((int64) bs->indtuples) % 1024 == 0)
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) bs->indtuples);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(bs->tmpCtx);
+}
+
+/* Start the sort that groups rows by list. */
+static void
+BeginListSort(FrtIvfBuildState *bs)
+{
+	TupleDesc	desc = CreateTemplateTupleDesc(2);
+	AttrNumber	attNums[] = {1};
+	Oid			sortOperators[] = {Int4LessOperator};
+	Oid			sortCollations[] = {InvalidOid};
+	bool		nullsFirst[] = {false};
+
+	TupleDescInitEntry(desc, 1, "list", INT4OID, -1, 0);
+	TupleDescInitEntry(desc, 2, "tuple", BYTEAOID, -1, 0);
+	bs->sort = tuplesort_begin_heap(desc, 1, attNums, sortOperators, sortCollations,
+									nullsFirst, maintenance_work_mem, NULL, TUPLESORT_NONE);
+	bs->slot = MakeSingleTupleTableSlot(desc, &TTSOpsVirtual);
+}
+
+/* Write the sorted rows, list after list. */
+static void
+FinishListSort(FrtIvfBuildState *bs)
+{
+	TupleTableSlot *slot = MakeSingleTupleTableSlot(bs->slot->tts_tupleDescriptor,
+													&TTSOpsMinimalTuple);
+
+	tuplesort_performsort(bs->sort);
+	while (tuplesort_gettupleslot(bs->sort, true, false, slot, NULL))
+	{
+		bool		isnull;
+		uint32		list = (uint32) DatumGetInt32(slot_getattr(slot, 1, &isnull));
+		bytea	   *b = DatumGetByteaPP(slot_getattr(slot, 2, &isnull));
+		Size		size = VARSIZE_ANY_EXHDR(b);
+
+		memcpy(bs->tup, VARDATA_ANY(b), size);
+		BuildAppend(bs, list, size);
+		ExecClearTuple(slot);
+		CHECK_FOR_INTERRUPTS();
+	}
+	tuplesort_end(bs->sort);
+	bs->sort = NULL;
+	ExecDropSingleTupleTableSlot(slot);
+	ExecDropSingleTupleTableSlot(bs->slot);
 }
 
 /* How many lists to build: the reloption, or chosen from the row estimate. */
@@ -395,14 +482,20 @@ BuildIndex(FrtIvfBuildState *bs, Relation heap, struct IndexInfo *indexInfo)
 		MarkBufferDirty(buf);
 		UnlockReleaseBuffer(buf);
 	}
+	/*
+	 * Head pages: with a sorted load each list's head is made when its first
+	 * row arrives, so the list is one run of pages; otherwise (one list, or
+	 * no table) they are made now.
+	 */
 	bs->heads = palloc(sizeof(BlockNumber) * (bs->lists + 1));
 	bs->tails = palloc(sizeof(BlockNumber) * (bs->lists + 1));
 	for (uint32 l = 0; l <= bs->lists; l++)
 	{
-		buf = FrtIvfNewBuffer(index, bs->fork);
-		FrtIvfInitPage(BufferGetPage(buf), FRT_IVF_PAGE_DATA, l);
+		bs->heads[l] = bs->tails[l] = InvalidBlockNumber;
+		if (heap && bs->lists > 1)
+			continue;
+		buf = NewListPage(bs, l);
 		bs->heads[l] = bs->tails[l] = BufferGetBlockNumber(buf);
-		MarkBufferDirty(buf);
 		UnlockReleaseBuffer(buf);
 	}
 
@@ -411,8 +504,21 @@ BuildIndex(FrtIvfBuildState *bs, Relation heap, struct IndexInfo *indexInfo)
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, FRT_IVF_PHASE_LOAD);
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL,
 									 (int64) Max(0, heap->rd_rel->reltuples));
+		if (bs->lists > 1)
+			BeginListSort(bs);
 		bs->heaptuples = table_index_build_scan(heap, index, indexInfo, true, true,
 												LoadCallback, bs, NULL);
+		if (bs->sort)
+			FinishListSort(bs);
+	}
+	for (uint32 l = 0; l <= bs->lists; l++)
+	{
+		if (bs->heads[l] != InvalidBlockNumber)
+			continue;
+		/* a list no row went to still gets its (empty) head page */
+		buf = NewListPage(bs, l);
+		bs->heads[l] = bs->tails[l] = BufferGetBlockNumber(buf);
+		UnlockReleaseBuffer(buf);
 	}
 	WriteDirectoryAndMeta(bs, FRT_IVF_DIR_START, dirPages, perPage);
 

@@ -190,8 +190,10 @@ ScanList(IndexScanDesc scan, uint32 list)
 {
 	FrtIvfScanOpaque so = (FrtIvfScanOpaque) scan->opaque;
 	BlockNumber blkno = so->heads[list];
-	bool		nulls = (list == so->nlists);
-
+	bool		ranked = !(list == so->nlists || so->noprobe);
+	FrtIvfProbe probe = so->probe;
+	FrtIvfCand *cands;
+	int			n;
 	Buffer		buf = InvalidBuffer;
 
 	while (blkno != InvalidBlockNumber)
@@ -218,23 +220,26 @@ ScanList(IndexScanDesc scan, uint32 list)
 			so->capcands = Max(so->capcands * 2, so->ncands + maxoff + 1024);
 			so->cands = repalloc_huge(so->cands, sizeof(FrtIvfCand) * (Size) so->capcands);
 		}
-		/* last item first: items are stored from the page end down, so memory is read upward */
+		/*
+		 * Last item first: items are stored from the page end down, so memory
+		 * is read upward.  Locals keep the hot loop in registers (the build
+		 * uses -fno-strict-aliasing, so stores could otherwise force reloads).
+		 */
+		cands = so->cands;
+		n = so->ncands;
 		for (OffsetNumber off = maxoff; off >= FirstOffsetNumber; off--)
 		{
 			ItemId		iid = PageGetItemId(page, off);
 			FrtIvfTuple *tup;
-			FrtIvfCand *c;
 
 			if (!ItemIdIsNormal(iid))
 				continue;
 			tup = (FrtIvfTuple *) PageGetItem(page, iid);
-			c = &so->cands[so->ncands++];
-			c->tid = tup->tid;
-			if (nulls || so->noprobe)
-				c->lb = 0.0f;
-			else
-				c->lb = FloatDown(FrtIvfLowerBound(&so->probe, tup));
+			cands[n].tid = tup->tid;
+			cands[n].lb = ranked ? FloatDown(FrtIvfLowerBound(&probe, tup)) : 0.0f;
+			n++;
 		}
+		so->ncands = n;
 		UnlockReleaseBuffer(buf);
 		buf = nextbuf;
 		blkno = next;
