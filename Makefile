@@ -23,8 +23,10 @@ PROVE_TESTS = test/t/*.pl
 PROVE_FLAGS = -I test/lib
 
 PG_CONFIG ?= pg_config
-PG_CPPFLAGS = -I$(srcdir)/include -std=gnu99 -Wall -Wmissing-prototypes
+PG_CPPFLAGS = -I$(srcdir)/include -I$(libpq_srcdir) -std=gnu99 -Wall -Wmissing-prototypes
 SHLIB_LINK = -lcrypto -lm
+# libpq: a standby forwards audit records to the primary (src/audit/audit_relay.c)
+SHLIB_LINK_INTERNAL = $(libpq)
 
 EXTRA_CLEAN = $(DATA_built) bench/facegen bench/kernelbench
 

@@ -117,6 +117,7 @@ extern int64 FrtAuditPurgeThrough;	/* >0 while a retention purge runs */
 extern int	frt_audit_timeout_ms;
 extern int	frt_audit_idle_exit_ms;
 extern bool frt_log_redact;
+extern char *frt_audit_primary_conninfo;
 
 /* audit_shmem.c */
 extern void FrtAuditInit(void);
@@ -125,6 +126,13 @@ extern void FrtAuditPayloadSet(FrtAuditPayload *rec, FrtAuditField f,
 							   const char *value);
 extern const char *FrtAuditPayloadGet(const FrtAuditPayload *rec,
 									  FrtAuditField f);
+
+/* audit_sql.c */
+extern bool FrtAuditRestoring(void);
+
+/* audit_relay.c */
+extern int64 FrtAuditRelay(const FrtAuditPayload *rec);
+extern void FrtAuditRelayDrop(void);
 
 /* audit_worker.c */
 extern PGDLLEXPORT void FrtAuditWorkerMain(Datum main_arg);

@@ -7,13 +7,15 @@
 -- hash = SHA-256(canonical content || prev_hash); frt.verify_audit_chain()
 -- finds the first altered or missing record.
 
--- The roles are the governance layer's; create them here too if missing so
--- the order of the SQL fragments does not matter.
+-- The four frt roles (described in src/governance/20_roles.sql) are created
+-- here, the first layer that grants to one of them; cluster-wide, so only if
+-- missing.  frt_audit_relay is the audit layer's own: the role a standby
+-- connects to the primary as (through a LOGIN member) to forward records.
 DO $roles$
 DECLARE
 	r pg_catalog.text;
 BEGIN
-	FOREACH r IN ARRAY ARRAY['frt_admin', 'frt_enroller', 'frt_matcher', 'frt_auditor'] LOOP
+	FOREACH r IN ARRAY ARRAY['frt_admin', 'frt_enroller', 'frt_matcher', 'frt_auditor', 'frt_audit_relay'] LOOP
 		IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r) THEN
 			EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', r);
 		END IF;
@@ -53,6 +55,12 @@ CREATE TABLE @extschema@.audit_anchor (
 );
 INSERT INTO @extschema@.audit_anchor VALUES (0, pg_catalog.decode(pg_catalog.repeat('00', 32), 'hex'), NULL, NULL);
 
+-- pg_dump keeps the trail (and a moved anchor).  A restore can only load it
+-- into an empty trail, each row continuing the chain exactly (checked by
+-- the guard trigger below); see docs/audit.md "Backups".
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.audit', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.audit_anchor', 'WHERE last_seq > 0');
+
 CREATE FUNCTION @extschema@.audit_guard() RETURNS trigger
 LANGUAGE c AS 'MODULE_PATHNAME', 'frt_audit_guard';
 REVOKE ALL ON FUNCTION @extschema@.audit_guard() FROM PUBLIC;
@@ -65,6 +73,10 @@ CREATE TRIGGER audit_anchor_guard BEFORE INSERT OR UPDATE OR DELETE ON @extschem
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.audit_guard('anchor');
 CREATE TRIGGER audit_anchor_no_truncate BEFORE TRUNCATE ON @extschema@.audit_anchor
 	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.audit_guard('anchor');
+-- In a restore: the restored trail must start at seq 1 or at a recorded purge.
+CREATE TRIGGER audit_restore_check AFTER INSERT ON @extschema@.audit
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.audit_guard('audit');
+ALTER TABLE @extschema@.audit ENABLE ALWAYS TRIGGER audit_restore_check;
 -- Fire also under session_replication_role = replica.
 ALTER TABLE @extschema@.audit ENABLE ALWAYS TRIGGER audit_append_only;
 ALTER TABLE @extschema@.audit ENABLE ALWAYS TRIGGER audit_no_truncate;
@@ -87,6 +99,10 @@ RETURNS pg_catalog.int8
 LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'frt_audit_event';
 REVOKE ALL ON FUNCTION @extschema@.audit_event(pg_catalog.text, pg_catalog.text, pg_catalog.text,
 	pg_catalog.text, pg_catalog.text, pg_catalog.float8, pg_catalog.text, pg_catalog.jsonb) FROM PUBLIC;
+-- Standbys forward their records here (audit_relay.c); nothing else.
+GRANT USAGE ON SCHEMA @extschema@ TO frt_audit_relay;
+GRANT EXECUTE ON FUNCTION @extschema@.audit_event(pg_catalog.text, pg_catalog.text, pg_catalog.text,
+	pg_catalog.text, pg_catalog.text, pg_catalog.float8, pg_catalog.text, pg_catalog.jsonb) TO frt_audit_relay;
 
 -- The first broken or missing record, or an all-clear row (seq NULL).
 CREATE FUNCTION @extschema@.verify_audit_chain(
@@ -119,6 +135,13 @@ CREATE FUNCTION @extschema@.audit_retention_purge(keep pg_catalog.interval DEFAU
 RETURNS pg_catalog.int8
 LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'frt_audit_retention_purge';
 REVOKE ALL ON FUNCTION @extschema@.audit_retention_purge(pg_catalog.interval) FROM PUBLIC;
+
+-- True while a dump is being restored: a superuser session with
+-- check_function_bodies off (pg_dump scripts, pg_restore).  The restored
+-- trail already records the changes that reloading registry rows replays.
+CREATE FUNCTION @extschema@.audit_restoring() RETURNS pg_catalog.bool
+LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'frt_audit_restoring';
+REVOKE ALL ON FUNCTION @extschema@.audit_restoring() FROM PUBLIC;
 
 -- The server log filter applied to a text: embedding-like number lists and
 -- long hex strings replaced.  For applications that log on their own.

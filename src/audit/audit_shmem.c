@@ -78,6 +78,10 @@ FrtAuditInit(void)
 							NULL, &frt_audit_idle_exit_ms,
 							FRT_AUDIT_DEFAULT_IDLE_EXIT_MS, 100, 3600000,
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomStringVariable("frt.audit_primary_conninfo",
+							   "Connection string a standby uses to forward audit records to the primary (empty: primary_conninfo).",
+							   NULL, &frt_audit_primary_conninfo, "",
+							   PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
 	FrtRedactInstallHook();
 
 	if (!process_shared_preload_libraries_in_progress)
@@ -301,11 +305,10 @@ FrtAuditSubmit(FrtAuditPayload *rec)
 				(errcode(FRT_ERRCODE_AUDIT_UNAVAILABLE),
 				 errmsg("audit trail unavailable: frt is not loaded through shared_preload_libraries (Measures Art. 14)"),
 				 errhint("Add frt to shared_preload_libraries in postgresql.conf and restart the server.")));
+	/* A standby cannot write: the primary records it (audit_relay.c). */
 	if (RecoveryInProgress())
-		ereport(ERROR,
-				(errcode(FRT_ERRCODE_AUDIT_UNAVAILABLE),
-				 errmsg("audit trail unavailable: the server is a read-only standby (Measures Art. 14)"),
-				 errhint("Run audited operations on the primary.")));
+		return FrtAuditRelay(rec);
+	FrtAuditRelayDrop();		/* promoted: no more forwarding */
 	Assert(FrtAuditMySlot < 0);
 
 	idx = FrtAuditEnqueue(rec, &start_worker, &latch);

@@ -12,12 +12,16 @@
 #include <math.h>
 
 #include "access/htup_details.h"
+#include "access/transam.h"
+#include "access/xact.h"
+#include "access/xlog.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
+#include "catalog/pg_type.h"
 #include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
@@ -27,6 +31,13 @@
 
 /* Set while frt.audit_retention_purge() deletes: rows older than this go. */
 static TimestampTz FrtAuditPurgeBefore = 0;
+
+/* Set while a restored anchor is written over the initial one. */
+static bool FrtAuditRestoringAnchor = false;
+
+static bool FrtGetHash(HeapTuple tup, TupleDesc desc, int att, uint8 *out);
+static void FrtRowFromTuple(HeapTuple tup, TupleDesc desc, FrtAuditRow *row);
+static bool FrtAnchorBacked(int64 anchor_seq, const uint8 *anchor_hash, bool read_only);
 
 /* Result of a chain verification. */
 typedef struct FrtChainCheck
@@ -171,6 +182,221 @@ FrtTupleAttr(HeapTuple tup, TupleDesc desc, const char *name, bool *isnull)
 	return heap_getattr(tup, att, desc, isnull);
 }
 
+/*
+ * Are we in a restore?  A superuser session with check_function_bodies off:
+ * how pg_dump scripts and pg_restore run.
+ */
+bool
+FrtAuditRestoring(void)
+{
+	return !check_function_bodies && superuser_arg(GetSessionUserId());
+}
+
+PG_FUNCTION_INFO_V1(frt_audit_restoring);
+
+/* SQL: frt.audit_restoring() -- true while a dump is being restored. */
+Datum
+frt_audit_restoring(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(FrtAuditRestoring());
+}
+
+/* Refuse a restored row that does not continue the chain. */
+static void
+FrtAuditRefuseRestore(const char *table, int64 seq, const char *why)
+{
+	ereport(ERROR,
+			(errcode(FRT_ERRCODE_AUDIT_APPEND_ONLY),
+			 errmsg("restore of frt.%s refused at seq " INT64_FORMAT ": %s (Measures Art. 14)",
+					table, seq, why),
+			 errhint("The dumped audit trail was altered, or the target database's trail is not empty.")));
+}
+
+/* Read the anchor (exactly one row) into seq and hash; false if not initial. */
+static bool
+FrtAuditReadAnchor(int64 *seq, uint8 *hash, bool *provisional)
+{
+	bool		n_at,
+				n_purged,
+				isnull;
+	HeapTuple	t;
+	TupleDesc	d;
+	static const uint8 zero[FRT_AUDIT_HASH_LEN] = {0};
+
+	if (SPI_execute("SELECT last_seq, last_hash, last_at, purged_at FROM frt.audit_anchor",
+					false, 0) != SPI_OK_SELECT || SPI_processed != 1)
+		FrtAuditRefuseRestore("audit_anchor", 0, "the anchor row is missing or duplicated");
+	t = SPI_tuptable->vals[0];
+	d = SPI_tuptable->tupdesc;
+	*seq = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
+	if (!FrtGetHash(t, d, 2, hash))
+		FrtAuditRefuseRestore("audit_anchor", *seq, "the anchor's hash is malformed");
+	(void) SPI_getbinval(t, d, 3, &n_at);
+	(void) SPI_getbinval(t, d, 4, &n_purged);
+	*provisional = n_at && n_purged;
+	return *seq == 0 && *provisional && memcmp(hash, zero, FRT_AUDIT_HASH_LEN) == 0;
+}
+
+/* Move the anchor during a restore (the guard admits this update only). */
+static void
+FrtAuditSetAnchor(int64 seq, Datum hash, Datum at, bool at_null, Datum purged, bool purged_null)
+{
+	Oid			types[4] = {INT8OID, BYTEAOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Datum		vals[4] = {Int64GetDatum(seq), hash, at, purged};
+	char		nulls[4] = {' ', ' ', at_null ? 'n' : ' ', purged_null ? 'n' : ' '};
+
+	FrtAuditRestoringAnchor = true;
+	PG_TRY();
+	{
+		if (SPI_execute_with_args("UPDATE frt.audit_anchor SET last_seq = $1, last_hash = $2, "
+								  "last_at = $3, purged_at = $4", 4, types, vals, nulls,
+								  false, 0) != SPI_OK_UPDATE || SPI_processed != 1)
+			elog(ERROR, "could not restore the audit anchor");
+	}
+	PG_FINALLY();
+	{
+		FrtAuditRestoringAnchor = false;
+	}
+	PG_END_TRY();
+}
+
+/*
+ * A restored frt.audit row: admitted only into an empty trail or after rows
+ * this transaction restored, and only if it continues the chain exactly
+ * (seq, prev_hash, and its hash recomputed here).
+ */
+static Datum
+FrtAuditRestoreRecord(TriggerData *td)
+{
+	HeapTuple	tup = td->tg_trigtuple;
+	TupleDesc	desc = td->tg_relation->rd_att;
+	FrtAuditRow row;
+	uint8		tail_hash[FRT_AUDIT_HASH_LEN];
+	uint8		stored[FRT_AUDIT_HASH_LEN];
+	uint8		computed[FRT_AUDIT_HASH_LEN];
+	int64		tail_seq;
+	bool		isnull;
+
+	if (desc->natts != 17 || SPI_fnumber(desc, "hash") != 17 || SPI_fnumber(desc, "prev_hash") != 16)
+		elog(ERROR, "frt.audit does not have the expected columns");
+	memset(&row, 0, sizeof(row));
+	FrtRowFromTuple(tup, desc, &row);
+	if (!FrtGetHash(tup, desc, 16, row.prev_hash) || !FrtGetHash(tup, desc, 17, stored))
+		FrtAuditRefuseRestore("audit", row.seq, "malformed prev_hash or hash");
+
+	SPI_connect();
+	if (SPI_execute("SELECT seq, hash, xmin FROM frt.audit ORDER BY seq DESC LIMIT 1",
+					false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the audit chain's tail");
+	if (SPI_processed == 1)
+	{
+		TransactionId xmin = DatumGetTransactionId(SPI_getbinval(SPI_tuptable->vals[0],
+																 SPI_tuptable->tupdesc, 3, &isnull));
+
+		if (!TransactionIdIsCurrentTransactionId(xmin))
+			FrtAuditRefuseRestore("audit", row.seq, "the trail already holds records");
+		tail_seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		if (!FrtGetHash(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, tail_hash))
+			FrtAuditRefuseRestore("audit", row.seq, "the previous record's hash is malformed");
+	}
+	else
+	{
+		bool		provisional;
+		bool		initial = FrtAuditReadAnchor(&tail_seq, tail_hash, &provisional);
+
+		/* a trail restored after a purge: its first row fixes the anchor for now */
+		if (initial && row.seq > 1)
+		{
+			FrtAuditSetAnchor(row.seq - 1,
+							  SPI_getbinval(tup, desc, 16, &isnull), (Datum) 0, true, (Datum) 0, true);
+			tail_seq = row.seq - 1;
+			memcpy(tail_hash, row.prev_hash, FRT_AUDIT_HASH_LEN);
+		}
+	}
+	SPI_finish();
+
+	if (row.seq != tail_seq + 1)
+		FrtAuditRefuseRestore("audit", row.seq,
+							  psprintf("expected seq " INT64_FORMAT, tail_seq + 1));
+	if (memcmp(row.prev_hash, tail_hash, FRT_AUDIT_HASH_LEN) != 0)
+		FrtAuditRefuseRestore("audit", row.seq, "prev_hash does not match the previous record's hash");
+	FrtAuditComputeHash(&row, computed);
+	if (memcmp(stored, computed, FRT_AUDIT_HASH_LEN) != 0)
+		FrtAuditRefuseRestore("audit", row.seq, "content does not match its hash (record altered)");
+	return PointerGetDatum(tup);
+}
+
+/*
+ * A restored frt.audit_anchor row: written over the initial anchor (or the
+ * provisional one fixed by the first restored record, if equal), never
+ * inserted as a second row.
+ */
+static Datum
+FrtAuditRestoreAnchor(TriggerData *td)
+{
+	HeapTuple	tup = td->tg_trigtuple;
+	TupleDesc	desc = td->tg_relation->rd_att;
+	uint8		cur_hash[FRT_AUDIT_HASH_LEN];
+	uint8		new_hash[FRT_AUDIT_HASH_LEN];
+	int64		cur_seq,
+				new_seq;
+	bool		provisional,
+				initial,
+				isnull,
+				n_at,
+				n_purged;
+	Datum		at,
+				purged;
+
+	new_seq = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+	if (isnull || new_seq <= 0 || !FrtGetHash(tup, desc, 2, new_hash))
+		FrtAuditRefuseRestore("audit_anchor", new_seq, "malformed anchor");
+	at = SPI_getbinval(tup, desc, 3, &n_at);
+	purged = SPI_getbinval(tup, desc, 4, &n_purged);
+
+	SPI_connect();
+	initial = FrtAuditReadAnchor(&cur_seq, cur_hash, &provisional);
+	if (initial)
+	{
+		if (SPI_execute("SELECT 1 FROM frt.audit LIMIT 1", false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read frt.audit");
+		if (SPI_processed > 0)
+			FrtAuditRefuseRestore("audit_anchor", new_seq,
+								  "the restored trail starts at seq 1, before this anchor");
+	}
+	else if (!provisional || cur_seq != new_seq ||
+			 memcmp(cur_hash, new_hash, FRT_AUDIT_HASH_LEN) != 0)
+		FrtAuditRefuseRestore("audit_anchor", new_seq,
+							  "it does not match where the restored trail starts");
+	FrtAuditSetAnchor(new_seq, SPI_getbinval(tup, desc, 2, &isnull), at, n_at, purged, n_purged);
+	SPI_finish();
+	return PointerGetDatum(NULL);	/* the one anchor row was updated instead */
+}
+
+/*
+ * After a statement inserting into frt.audit: in a restore, an anchor fixed
+ * by the first restored record (a trail restored after a purge) must be
+ * backed by a restored audit_retention_purge record; otherwise the dump
+ * lost its first records.
+ */
+static Datum
+FrtAuditRestoreDone(void)
+{
+	int64		seq;
+	uint8		hash[FRT_AUDIT_HASH_LEN];
+	bool		provisional;
+
+	if (!FrtAuditRestoring())
+		return PointerGetDatum(NULL);
+	SPI_connect();
+	(void) FrtAuditReadAnchor(&seq, hash, &provisional);
+	if (seq > 0 && provisional && !FrtAnchorBacked(seq, hash, false))
+		FrtAuditRefuseRestore("audit", seq + 1,
+							  "the restored trail starts after seq 1 but records no retention purge up to there (records missing)");
+	SPI_finish();
+	return PointerGetDatum(NULL);
+}
+
 PG_FUNCTION_INFO_V1(frt_audit_guard);
 
 /*
@@ -190,17 +416,21 @@ frt_audit_guard(PG_FUNCTION_ARGS)
 	anchor = strcmp(td->tg_trigger->tgargs[0], "anchor") == 0;
 	ev = td->tg_event;
 
+	if (TRIGGER_FIRED_AFTER(ev))
+		return FrtAuditRestoreDone();
 	if (TRIGGER_FIRED_BY_TRUNCATE(ev))
 		FrtAuditRefuse("TRUNCATE", anchor ? "audit_anchor" : "audit");
 	if (TRIGGER_FIRED_BY_INSERT(ev))
 	{
-		if (anchor || !FrtAuditIsWriter)
-			FrtAuditRefuse("INSERT", anchor ? "audit_anchor" : "audit");
-		return PointerGetDatum(td->tg_trigtuple);
+		if (!anchor && FrtAuditIsWriter)
+			return PointerGetDatum(td->tg_trigtuple);
+		if (FrtAuditRestoring())
+			return anchor ? FrtAuditRestoreAnchor(td) : FrtAuditRestoreRecord(td);
+		FrtAuditRefuse("INSERT", anchor ? "audit_anchor" : "audit");
 	}
 	if (TRIGGER_FIRED_BY_UPDATE(ev))
 	{
-		if (!anchor || FrtAuditPurgeThrough <= 0)
+		if (!anchor || (FrtAuditPurgeThrough <= 0 && !FrtAuditRestoringAnchor))
 			FrtAuditRefuse("UPDATE", anchor ? "audit_anchor" : "audit");
 		return PointerGetDatum(td->tg_newtuple);
 	}
@@ -277,7 +507,7 @@ FrtChainBreak(FrtChainCheck *c, int64 seq, char *reason)
 
 /* Is the retention anchor backed by a recorded purge of the trail? */
 static bool
-FrtAnchorBacked(int64 anchor_seq, const uint8 *anchor_hash)
+FrtAnchorBacked(int64 anchor_seq, const uint8 *anchor_hash, bool read_only)
 {
 	Oid			types[2] = {TEXTOID, TEXTOID};
 	Datum		vals[2];
@@ -289,7 +519,7 @@ FrtAnchorBacked(int64 anchor_seq, const uint8 *anchor_hash)
 	vals[1] = CStringGetTextDatum(hex);
 	if (SPI_execute_with_args("SELECT 1 FROM frt.audit WHERE event = 'audit_retention_purge' "
 							  "AND detail->>'through_seq' = $1 AND detail->>'through_hash' = $2",
-							  2, types, vals, NULL, true, 1) != SPI_OK_SELECT)
+							  2, types, vals, NULL, read_only, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not look up the audit purge records");
 	return SPI_processed > 0;
 }
@@ -328,7 +558,7 @@ FrtAuditVerifyChain(FrtChainCheck *c)
 			return;
 		}
 	}
-	if (anchor_seq > 0 && !FrtAnchorBacked(anchor_seq, expect_prev))
+	if (anchor_seq > 0 && !FrtAnchorBacked(anchor_seq, expect_prev, true))
 	{
 		FrtChainBreak(c, anchor_seq,
 					  pstrdup("the retention anchor does not match any recorded audit_retention_purge"));
@@ -501,6 +731,10 @@ frt_audit_retention_purge(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("audit retention period must be given")));
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("the audit retention purge runs on the primary, not on a standby")));
 	keep = PG_GETARG_INTERVAL_P(0);
 	minimum = DatumGetIntervalP(DirectFunctionCall3(interval_in,
 													CStringGetDatum(FRT_AUDIT_MIN_RETENTION),

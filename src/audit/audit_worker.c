@@ -20,6 +20,8 @@
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "catalog/namespace.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -41,6 +43,16 @@ static int	FrtBatchSlots[FRT_AUDIT_BATCH_MAX];
 static int	FrtBatchLen = 0;
 static FrtAuditPayload FrtBatchRecs[FRT_AUDIT_BATCH_MAX];
 static SPIPlanPtr FrtInsertPlan = NULL;
+
+/*
+ * The chain's tail as this worker last committed it, so a batch needs no
+ * query for it.  Valid only for the frt.audit it was read from; dropped on
+ * any failure (the batch is then retried once from the table).
+ */
+static bool FrtTailValid = false;
+static Oid	FrtTailRel = InvalidOid;
+static int64 FrtTailSeq = 0;
+static uint8 FrtTailHash[FRT_AUDIT_HASH_LEN];
 
 /* Settle the batch's slots (done with seqs, or failed) and wake submitters. */
 static void
@@ -251,6 +263,7 @@ FrtAuditWriteBatch(void)
 {
 	uint8		prev[FRT_AUDIT_HASH_LEN];
 	int64		first;
+	Oid			rel;
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
@@ -259,7 +272,15 @@ FrtAuditWriteBatch(void)
 	pgstat_report_activity(STATE_RUNNING, "frt audit: writing records");
 
 	FrtAuditPrepare();
-	first = FrtAuditReadTail(prev) + 1;
+	rel = get_relname_relid("audit", get_namespace_oid("frt", false));
+	if (FrtTailValid && rel == FrtTailRel)
+	{
+		first = FrtTailSeq + 1;
+		memcpy(prev, FrtTailHash, FRT_AUDIT_HASH_LEN);
+	}
+	else
+		first = FrtAuditReadTail(prev) + 1;
+	FrtTailValid = false;
 	for (int i = 0; i < FrtBatchLen; i++)
 		FrtAuditInsertOne(&FrtBatchRecs[i], first + i, prev);
 
@@ -267,6 +288,10 @@ FrtAuditWriteBatch(void)
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 	pgstat_report_activity(STATE_IDLE, NULL);
+	FrtTailRel = rel;
+	FrtTailSeq = first + FrtBatchLen - 1;
+	memcpy(FrtTailHash, prev, FRT_AUDIT_HASH_LEN);
+	FrtTailValid = true;
 	return first;
 }
 
@@ -278,25 +303,35 @@ FrtAuditProcessBatch(void)
 	int64		first = 0;
 	char	   *error = NULL;
 
-	PG_TRY();
+	/* a second try reads the tail from the table (the cached one may be stale) */
+	for (int attempt = 0; attempt < 2; attempt++)
 	{
-		first = FrtAuditWriteBatch();
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
+		bool		cached = FrtTailValid;
 
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		error = pstrdup(edata->message ? edata->message : "unknown error");
-		elog(LOG, "frt audit writer: could not commit %d record(s): %s",
-			 FrtBatchLen, error);
-		FreeErrorData(edata);
-		AbortCurrentTransaction();
-		pgstat_report_activity(STATE_IDLE, NULL);
+		PG_TRY();
+		{
+			first = FrtAuditWriteBatch();
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(oldcxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			error = pstrdup(edata->message ? edata->message : "unknown error");
+			elog(LOG, "frt audit writer: could not commit %d record(s): %s",
+				 FrtBatchLen, error);
+			FreeErrorData(edata);
+			AbortCurrentTransaction();
+			pgstat_report_activity(STATE_IDLE, NULL);
+		}
+		PG_END_TRY();
+		if (error == NULL || !cached)
+			break;
+		pfree(error);
+		error = NULL;
 	}
-	PG_END_TRY();
 	FrtAuditSettleBatch(first, error);
 	if (error)
 		pfree(error);

@@ -6,15 +6,5 @@
 --   frt_enroller  subjects, consent, enrolment, withdrawal, erasure
 --   frt_matcher   frt.verify and frt.identify only; never reads an embedding
 --   frt_auditor   audit trail, registry and reports, read-only
-DO $roles$
-DECLARE
-	r pg_catalog.text;
-BEGIN
-	FOREACH r IN ARRAY ARRAY['frt_admin', 'frt_enroller', 'frt_matcher', 'frt_auditor']
-	LOOP
-		IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r) THEN
-			EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', r);
-		END IF;
-	END LOOP;
-END
-$roles$;
+-- They are created (if missing) by the audit layer's SQL, src/audit/audit.sql,
+-- which runs before this layer and grants frt_auditor its audit privileges.

@@ -18,6 +18,10 @@ DECLARE
 	v_device pg_catalog.text;
 	v_key pg_catalog.jsonb;
 BEGIN
+	-- reloading a dump: the restored audit trail already records these changes
+	IF @extschema@.audit_restoring() THEN
+		RETURN NULL;
+	END IF;
 	-- a notice publication marking consents for re-notice is audited once,
 	-- by _notice_published, not once per consent (only that trigger can
 	-- change needs_renotice: no role has UPDATE on it)

@@ -138,5 +138,18 @@ like($err, qr/DELETE on frt.audit refused/, 'superuser DELETE refused');
 ($ret, $out, $err) = $node->psql('postgres', "SET session_replication_role = replica; DELETE FROM frt.audit WHERE seq = 6");
 like($err, qr/DELETE on frt.audit refused/, 'refused also with session_replication_role = replica');
 
+# 7. The newest records deleted behind the triggers' back while the writer
+# runs: the writer continues from the tail it committed, so the next record
+# shows the gap (re-reading the table would have hidden it).
+$node->append_conf('postgresql.conf', "frt.audit_worker_idle_exit = '10min'\n");
+$node->reload;
+q1('DROP EXTENSION frt; CREATE EXTENSION frt');
+q1("SELECT frt.audit_event('enroll', 'ok', 'door', 'subj-' || g) FROM generate_series(1, 5) g");
+as_superuser_untriggered('DELETE FROM frt.audit WHERE seq >= 4');
+is(q1('SELECT ok FROM frt.verify_audit_chain()'), 't', 'a cut-off end alone is not visible in the chain');
+is(q1("SELECT frt.audit_event('enroll', 'ok', 'door', 'subj-6')"), '6', 'the next record takes seq 6');
+like(q1('SELECT ok, seq, reason FROM frt.verify_audit_chain()'),
+	qr/^f\|4\|record missing: expected seq 4, next present is 6/, 'the deleted newest records show as a gap');
+
 $node->stop;
 done_testing();

@@ -1,0 +1,147 @@
+# Matching on a hot standby: the standby forwards each audit record to the
+# primary, which commits it through its audit writer before the standby's
+# call returns.  The record is on the primary's trail (and replicates back),
+# names the standby, the chain verifies, no probe reaches either log, the
+# relay role needs frt_audit_relay, and with the primary down the standby
+# fails closed (FR140) without showing the connection string's password.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $primary = PostgreSQL::Test::Cluster->new('audit_primary');
+$primary->init(allows_streaming => 1);
+$primary->append_conf('postgresql.conf',
+	"shared_preload_libraries = 'frt'\nlog_statement = all\n");
+$primary->start;
+
+my $fixture = slurp_file("$ENV{TESTDIR}/test/gov_fixture.sql");
+$fixture =~ s/:dim\b/4/g;
+$primary->safe_psql('postgres', $fixture);
+$primary->safe_psql('postgres', q{
+	CREATE ROLE relay LOGIN IN ROLE frt_audit_relay;
+	CREATE ROLE norelay LOGIN;
+	SELECT frt.register_subject('s1', '1990-01-01');
+	SELECT frt.give_consent('s1', p, 'self', 'written') FROM unnest(ARRAY['door', 'gate']) p;
+	SELECT frt.enroll('s1', 'door', '[0.6,0.8,0.0,0.0]', 'd1');
+	SELECT frt.enroll('s1', 'gate', '[0.6,0.8,0.0,0.0]', 'cam');
+});
+$primary->backup('b1');
+
+my $standby = PostgreSQL::Test::Cluster->new('audit_standby');
+$standby->init_from_backup($primary, 'b1', has_streaming => 1);
+my $primary_addr = 'host=' . $primary->host . ' port=' . $primary->port;
+my $relay_conninfo = "$primary_addr user=relay password=Sekrit-42";
+$standby->append_conf('postgresql.conf',
+	"frt.audit_primary_conninfo = '$relay_conninfo'\n");
+$standby->start;
+$primary->wait_for_catchup($standby);
+my $sname = $standby->name;	# its cluster_name
+
+sub on_primary { return $primary->safe_psql('postgres', $_[0]); }
+
+# 1. audit_event on the standby lands on the primary's trail.
+my $seq = $standby->safe_psql('postgres',
+	q{SELECT frt.audit_event('relay_test', 'ok', 'door', 's1', 'd1', 0.75, NULL, '{"k": 1}')});
+like($seq, qr/^\d+$/, 'audit_event on the standby returns a seq');
+is(on_primary("SELECT event || '|' || outcome || '|' || subject || '|' || similarity || '|' || (detail->>'k')
+	FROM frt.audit WHERE seq = $seq"), 'relay_test|ok|s1|0.75|1',
+	'the record is committed on the primary under that seq');
+is(on_primary("SELECT role_name || '|' || application || '|' || (detail->'origin'->>'standby')
+	|| '|' || (detail->'origin'->>'role') FROM frt.audit WHERE seq = $seq"),
+	"relay|frt audit relay from $sname|$sname|postgres",
+	'the primary records which standby served the call and who called there');
+$primary->wait_for_catchup($standby);
+is($standby->safe_psql('postgres', "SELECT event FROM frt.audit WHERE seq = $seq"), 'relay_test',
+	'the record replicates back to the standby');
+
+# 2. Matches on the standby (governance layer) are audited on the primary.
+my $probe = "'[0.6123457,0.7891234,0.0312345,0.0]'";
+my $before = on_primary(q{SELECT count(*) FROM frt.audit WHERE event IN ('verify', 'identify', 'match')});
+is($standby->safe_psql('postgres', "SELECT matched FROM frt.verify('s1', 'door', $probe, 'd1')"),
+	't', 'verification on the standby');
+is($standby->safe_psql('postgres', "SELECT subject FROM frt.identify('gate', $probe, 'cam', 1)"),
+	's1', 'identification on the standby');
+cmp_ok(on_primary(q{SELECT count(*) FROM frt.audit WHERE event IN ('verify', 'identify', 'match')}),
+	'>=', $before + 2, 'both matches are on the primary trail');
+is(on_primary(q{SELECT count(*) FROM frt.audit WHERE seq > } . $seq
+	. qq{ AND detail->'origin'->>'standby' = '$sname'}),
+	on_primary("SELECT count(*) FROM frt.audit WHERE seq > $seq"),
+	'every record since came from the standby');
+is(on_primary('SELECT ok FROM frt.verify_audit_chain()'), 't', 'the chain verifies on the primary');
+$primary->wait_for_catchup($standby);
+is($standby->safe_psql('postgres', 'SELECT ok FROM frt.verify_audit_chain()'), 't',
+	'and on the standby');
+is(on_primary(q{SELECT count(*) FROM frt.audit WHERE detail::text ~ '0\.6123457|0\.7891234'}),
+	'0', 'no probe value in the trail');
+
+# 3. Bad input on the standby is refused there and forwards nothing.
+my $n = on_primary('SELECT count(*) FROM frt.audit');
+my ($rc, $out, $err) = $standby->psql('postgres',
+	q{SELECT frt.audit_event('x', 'y', NULL, NULL, NULL, NULL, NULL,
+		to_jsonb(ARRAY(SELECT g * 0.1 FROM generate_series(1, 20) g)))});
+like($err, qr/looks like a biometric vector/, 'a vector in the detail is refused on the standby');
+is(on_primary('SELECT count(*) FROM frt.audit'), $n, 'and nothing was forwarded');
+($rc, $out, $err) = $standby->psql('postgres', 'SELECT frt.audit_retention_purge()');
+like($err, qr/runs on the primary/, 'the retention purge is refused on a standby');
+is(on_primary('SELECT count(*) FROM frt.audit'), $n, 'and leaves no purge record');
+
+# 4. The relay role needs frt_audit_relay: a plain login is refused.
+$standby->append_conf('postgresql.conf',
+	"frt.audit_primary_conninfo = '$primary_addr user=norelay'\n");
+$standby->reload;
+($rc, $out, $err) = $standby->psql('postgres',
+	q{\set VERBOSITY verbose
+	  SELECT frt.audit_event('relay_test', 'denied')});
+like($err, qr/FR140: .*could not forward.*\(Measures Art\. 14\)/, 'a role outside frt_audit_relay fails closed');
+like($err, qr/permission denied/, 'with the primary\'s refusal as detail');
+is(on_primary("SELECT count(*) FROM frt.audit WHERE outcome = 'denied'"), '0', 'nothing recorded');
+
+# 5. Empty setting: primary_conninfo is used.
+$standby->append_conf('postgresql.conf', "frt.audit_primary_conninfo = ''\n");
+$standby->reload;
+$seq = $standby->safe_psql('postgres', q{SELECT frt.audit_event('relay_test', 'via_primary_conninfo')});
+is(on_primary("SELECT outcome FROM frt.audit WHERE seq = $seq"), 'via_primary_conninfo',
+	'with frt.audit_primary_conninfo empty the standby uses primary_conninfo');
+
+# 6. Primary down: matching on the standby fails closed, no secret shown.
+$standby->append_conf('postgresql.conf', "frt.audit_primary_conninfo = '$relay_conninfo'\n");
+$standby->reload;
+$standby->safe_psql('postgres', q{SELECT frt.audit_event('relay_test', 'before_stop')});
+$primary->stop('fast');
+($rc, $out, $err) = $standby->psql('postgres',
+	qq{\\set VERBOSITY verbose
+	   SELECT matched FROM frt.verify('s1', 'door', $probe, 'd1')});
+isnt($rc, 0, 'verification on the standby fails with the primary down');
+like($err, qr/FR140: audit trail unavailable: this standby could not forward/, 'fail closed with FR140');
+like($err, qr/HINT: .*primary is up/, 'with a hint');
+unlike($err, qr/Sekrit/, 'the password of the connection string is not shown');
+is($out, '', 'no match result is returned');
+($rc, $out, $err) = $standby->psql('postgres', q{SELECT frt.audit_event('relay_test', 'down')});
+like($err, qr/could not forward/, 'audit_event itself fails closed');
+
+# 7. The primary back: the standby reconnects on its own.
+$primary->start;
+$primary->wait_for_catchup($standby);
+$seq = $standby->safe_psql('postgres', q{SELECT frt.audit_event('relay_test', 'after_restart')});
+is(on_primary("SELECT outcome FROM frt.audit WHERE seq = $seq"), 'after_restart',
+	'forwarding resumes after the primary restarts');
+is(on_primary("SELECT count(*) FROM frt.audit WHERE outcome = 'down'"), '0',
+	'the failed call left no record');
+is(on_primary('SELECT ok FROM frt.verify_audit_chain()'), 't', 'the chain still verifies');
+
+for my $node ($primary, $standby)
+{
+	unlike(slurp_file($node->logfile), qr/0\.6123457|0\.7891234|0\.0312345/,
+		'no probe value in the ' . $node->name . ' server log');
+}
+# (PostgreSQL itself logs a setting changed by a reload, password included:
+# docs/audit.md says to keep the password in a passfile.)
+my @leaks = grep { /Sekrit/ && !/parameter "frt.audit_primary_conninfo" changed to/ }
+	split /\n/, slurp_file($standby->logfile);
+is(scalar(@leaks), 0, 'no password in the standby log from frt');
+
+$standby->stop;
+$primary->stop;
+done_testing();
