@@ -50,6 +50,9 @@
 #define FRT_REDACT_MIN_BRACKETED 2		/* run after '[' or '{' redacted in logs */
 #define FRT_REDACT_MIN_HEX		64		/* hex digits after \x redacted in logs */
 
+/* ---- Layer 8: jobs (see frt_jobs.h, docs/operations.md) ---- */
+#define FRT_JOBS_SCRUB_ON_VACUUM_DEFAULT	true	/* frt.scrub_on_vacuum */
+
 /* ---- SQLSTATEs of the FR class (Measures refusals) ---- */
 /* Defined where used with MAKE_SQLSTATE('F','R',...); see docs/sql.md. */
 

@@ -13,6 +13,7 @@
 #include "frt.h"
 #include "frt_audit.h"
 #include "frt_ivf.h"
+#include "frt_jobs.h"
 #include "frt_kernels.h"
 
 PG_MODULE_MAGIC;
@@ -24,6 +25,7 @@ _PG_init(void)
 	FrtKernelsInit();
 	FrtAuditInit();
 	FrtIvfInit();
+	FrtJobsInit();
 	/* every layer has defined its settings: no other frt.* name is valid */
 	MarkGUCPrefixReserved("frt");
 }
