@@ -80,7 +80,10 @@ SET ROLE frt_enroller;
 SELECT frt.withdraw_consent('p1234', 'station');
 RESET ROLE;
 SELECT * FROM frt.identify('station', demo_face(1234, 0.3), 'hall-cam-3', 3, 0.5);
--- PURGE
+SELECT * FROM frt.purge();
+VACUUM (INDEX_CLEANUP ON) frt.face;
+SELECT * FROM frt.scrub_faces();
+SELECT * FROM frt.erasure_report('p1234');
 
 \echo '== 6. the data-protection officer (frt_auditor): compliance report, filing, audit chain'
 SET ROLE frt_auditor;
