@@ -32,6 +32,11 @@ SELECT kind, purpose, deadline = frt.working_days_after(triggered_on, 30) AS dea
 INSERT INTO frt.face (subject, purpose, consent_id, embedding, minor, expires_at)
 SELECT 'jobs_f1', 'jobs_gate', c.id, pg_temp.emb(12), false, now() + interval '1 day'
   FROM frt.consent c WHERE c.subject = 'jobs_f1';
+-- nor enrolment or matching through the functions (FR004)
+SELECT frt.enroll('jobs_f1', 'jobs_gate', pg_temp.emb(12), 'jobs-cam');
+SELECT * FROM frt.identify('jobs_gate', pg_temp.emb(11), 'jobs-cam', 1, 0.0);
+SELECT count(*) AS refusals_recorded FROM frt.audit
+ WHERE event = 'refusal' AND purpose = 'jobs_gate' AND sqlstate = 'FR004';
 SELECT frt.terminate_purpose('jobs_gate');
 SELECT frt.terminate_purpose('no such purpose');
 SELECT frt.terminate_purpose('jobs_gate', NULL);

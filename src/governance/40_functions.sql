@@ -74,6 +74,13 @@ BEGIN
 		PERFORM @extschema@._refuse('FR004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
 			p_function, p_purpose, p_subject, p_device);
 	END IF;
+	-- a terminated purpose processes nothing more (Art. 4; its cancellation
+	-- filing is due under Art. 15); frt.purpose_termination is the jobs layer's
+	IF EXISTS (SELECT 1 FROM @extschema@.purpose_termination t WHERE t.purpose = p_purpose) THEN
+		PERFORM @extschema@._refuse('FR004', 4, pg_catalog.format(
+			'purpose %L has been terminated; its face processing has ended (Art. 15 cancellation filing)',
+			p_purpose), p_function, p_purpose, p_subject, p_device);
+	END IF;
 	IF p_kind IS NOT NULL AND p.kind <> p_kind THEN
 		PERFORM @extschema@._refuse('FR004', 4, pg_catalog.format('purpose %L is registered for %s, not %s',
 			p_purpose, p.kind, p_kind), p_function, p_purpose, p_subject, p_device);
