@@ -208,7 +208,10 @@ main(int argc, char **argv)
 	int8_t	   *codes,
 			   *small_codes;
 	double		bw,
-				scalar_rate[2][KB_NFUNC] = {{0}};
+				best_bw = 0.0,
+				floor_bw,
+				hot[KB_MAX_ISA][KB_NFUNC],
+				cold[KB_MAX_ISA][KB_NFUNC];
 	size_t		fbytes,
 				ibytes;
 
@@ -250,45 +253,43 @@ main(int argc, char **argv)
 		small_codes[i] = codes[i];
 
 	bw = KbBandwidth(big, fbytes, seconds * 2);
+	nk = FrtKernelsList(list, KB_MAX_ISA);
+	for (int k = 0; k < nk; k++)
+		for (int f = 0; f < KB_NFUNC; f++)
+		{
+			hot[k][f] = KbMeasure(list[k], f, probe, small, small_codes, dim,
+								  KB_CACHE_ROWS, seconds);
+			cold[k][f] = KbMeasure(list[k], f, probe, big, codes, dim, nrows, seconds);
+			if (cold[k][f] * dim * (f == KB_DOT_I8 ? 1 : sizeof(float)) > best_bw)
+				best_bw = cold[k][f] * dim * (f == KB_DOT_I8 ? 1 : sizeof(float));
+		}
+	floor_bw = (best_bw > bw) ? best_bw : bw;
+
 	printf("kernelbench: dim %d, streaming array %zu rows (%.1f MB float32, %.1f MB int8)\n",
 		   dim, nrows, fbytes / 1e6, ibytes / 1e6);
-	printf("memory bandwidth (streaming read of the float32 array): %.2f GB/s\n", bw / 1e9);
-	printf("  implied floor for one scan: float32 %.2f ms (%.1f M rows/s), int8 codes %.2f ms (%.1f M rows/s)\n\n",
-		   fbytes / bw * 1e3, nrows / (fbytes / bw) / 1e6,
-		   ibytes / bw * 1e3, nrows / (ibytes / bw) / 1e6);
-
-	nk = FrtKernelsList(list, KB_MAX_ISA);
+	printf("memory bandwidth: plain streaming read %.2f GB/s; fastest streaming kernel %.2f GB/s\n",
+		   bw / 1e9, best_bw / 1e9);
+	printf("  floor for one scan at %.2f GB/s: float32 %.2f ms (%.1f M rows/s), int8 codes %.2f ms (%.1f M rows/s)\n\n",
+		   floor_bw / 1e9, fbytes / floor_bw * 1e3, nrows / (fbytes / floor_bw) / 1e6,
+		   ibytes / floor_bw * 1e3, nrows / (ibytes / floor_bw) / 1e6);
 	printf("%-8s %-20s %12s %7s %12s %7s %8s %9s %8s\n",
 		   "isa", "function", "in-cache M/s", "x scal", "stream M/s", "x scal",
 		   "GB/s", "ms/scan", "x floor");
 	for (int k = 0; k < nk; k++)
-	{
-		const FrtKernels *K = list[k];
-
 		for (int f = 0; f < KB_NFUNC; f++)
 		{
-			double		hot = KbMeasure(K, f, probe, small, small_codes, dim,
-										KB_CACHE_ROWS, seconds);
-			double		cold = KbMeasure(K, f, probe, big, codes, dim, nrows, seconds);
-			double		floor_s = (f == KB_DOT_I8 ? ibytes : fbytes) / bw;
-			double		scan_s = nrows / cold;
+			double		floor_s = (f == KB_DOT_I8 ? ibytes : fbytes) / floor_bw;
+			double		scan_s = nrows / cold[k][f];
 
-			if (k == 0)
-			{
-				scalar_rate[0][f] = hot;
-				scalar_rate[1][f] = cold;
-			}
 			printf("%-8s %-20s %12.2f %7.2f %12.2f %7.2f %8.2f %9.2f %8.2f\n",
-				   K->name, kb_func_names[f], hot / 1e6, hot / scalar_rate[0][f],
-				   cold / 1e6, cold / scalar_rate[1][f],
-				   cold * dim * (f == KB_DOT_I8 ? 1 : sizeof(float)) / 1e9,
+				   list[k]->name, kb_func_names[f], hot[k][f] / 1e6, hot[k][f] / hot[0][f],
+				   cold[k][f] / 1e6, cold[k][f] / cold[0][f],
+				   cold[k][f] * dim * (f == KB_DOT_I8 ? 1 : sizeof(float)) / 1e9,
 				   scan_s * 1e3, scan_s / floor_s);
-			fflush(stdout);
 		}
-	}
 	printf("\nM/s = million %d-dim distances per second, one core; x scal = ratio to the\n"
 		   "scalar reference; GB/s = rows read per second while streaming; ms/scan = one\n"
-		   "probe against all %zu rows; x floor = that time over the floor implied by\n"
-		   "the plain streaming read (1.00 = as fast as reading the array).\n", dim, nrows);
+		   "probe against all %zu rows; x floor = that time over the floor (the array's\n"
+		   "bytes at the higher bandwidth above; 1.00 = as fast as reading the array).\n", dim, nrows);
 	return 0;
 }

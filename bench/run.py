@@ -242,13 +242,13 @@ def plot(points, path, title):
         series = {}
         for p in points:
             series.setdefault(p["series"], []).append(p)
-        styles = {"frt_ivf frt.probes sweep": "o-", "frt_ivf exact": "s",
-                  "frt exhaustive scan": "D", "pgvector 0.8.6 HNSW (quoted in issue 3)": "x--",
+        styles = {"frt exhaustive scan": "D", "pgvector 0.8.6 HNSW (quoted in issue 3)": "x--",
                   "pgvector 0.8.6 exhaustive (quoted)": "x"}
         for name, ps in series.items():
             ps = sorted(ps, key=lambda p: p["recall"])
+            default = "o-" if "sweep" in name else "s"
             ax.plot([p["recall"] for p in ps], [p["qps"] for p in ps],
-                    styles.get(name, "o"), label=name)
+                    styles.get(name, default), label=name)
             for p in ps:
                 if p.get("note"):
                     ax.annotate(p["note"], (p["recall"], p["qps"]), fontsize=7,
@@ -292,7 +292,9 @@ def main():
                     help="genuine and as many impostor probes for recall (default 100 + 100)")
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--index", action="store_true", help="also benchmark the frt_ivf index")
-    ap.add_argument("--lists", type=int, default=0, help="frt_ivf lists reloption (0 = automatic)")
+    ap.add_argument("--lists", default="0",
+                    help="frt_ivf lists reloption(s), comma-separated, one index each in turn "
+                         "(0 = automatic); DELETE + VACUUM runs on the last")
     ap.add_argument("--sweep", default="1,2,4,8,16,32,64", help="frt.probes values")
     ap.add_argument("--pgbench-seconds", type=int, default=5)
     ap.add_argument("--skip-parallel", action="store_true", help="skip the default-workers exhaustive run")
@@ -377,7 +379,9 @@ def main():
             points.append({"series": series, "recall": recall, "qps": 1000.0 / ms_q, "note": label})
 
         if args.index:
-            bench_index(c, args, res, points, serial)
+            lists = [int(x) for x in args.lists.split(",") if x != ""]
+            for i, L in enumerate(lists):
+                bench_index(c, args, res, points, serial, L, i == len(lists) - 1)
 
         res["plot"] = None
         png = os.path.join(args.out, f"recall_qps_{args.n}.png")
@@ -398,62 +402,66 @@ def main():
     log(f"results: {path}")
 
 
-def bench_index(c, args, res, points, serial):
-    """Build frt_ivf, measure exact mode and the frt.probes sweep, delete + vacuum."""
+def bench_index(c, args, res, points, serial, lists, last):
+    """Build frt_ivf with 'lists', measure exact mode and the frt.probes sweep;
+    on the last index, also DELETE 10% + VACUUM and recall afterwards."""
     q = KNN_SQL % args.k
-    log(f"CREATE INDEX ... USING frt_ivf (lists = {args.lists})")
+    tag = f"L{lists}"
+    log(f"CREATE INDEX ... USING frt_ivf (lists = {lists})")
     build = c.timed(gucs_sql(serial) + "CREATE INDEX gallery_e_ivf ON gallery USING frt_ivf "
-                    f"(e frt.face_cosine_ops) WITH (lists = {args.lists});")
+                    f"(e frt.face_cosine_ops) WITH (lists = {lists});")
     size = int(c.psql("SELECT pg_relation_size('gallery_e_ivf')")[0][0])
-    ix = res["index"] = {"lists": args.lists, "build_s": build, "size_bytes": size,
-                         "heap_bytes": res["storage"]["heap_bytes"]}
+    ix = {"lists": lists, "build_s": build, "size_bytes": size,
+          "heap_bytes": res["storage"]["heap_bytes"]}
+    res.setdefault("index", []).append(ix)
     log(f"  built in {build:.2f} s, {size / 1e6:.1f} MB")
     ix["plan"] = [r[0] for r in c.script(
         gucs_sql(serial) + "EXPLAIN (COSTS OFF) SELECT id FROM gallery ORDER BY e OPERATOR(frt.<=>) "
         "(SELECT e FROM probes WHERE id = 1) LIMIT 10;")]
 
-    def measure(label, gucs):
+    def measure(label, gucs, truth="truth"):
         g = dict(serial, **gucs)
         run_label(c, label, "all", 2 * args.recall_probes, args.k, g)  # warm
         ms = run_label(c, label, "all", 2 * args.recall_probes, args.k, g)
         r = summarize(ms)
-        r.update(compare(c, label, "truth"))
+        r.update(compare(c, label, truth))
         r["gucs"] = gucs
         return r
 
-    log("exact mode")
-    ix["exact"] = measure("exact", {"frt.exact": "on"})
+    log("  exact mode")
+    ix["exact"] = measure(f"{tag}_exact", {"frt.exact": "on"})
     ix["exact"]["pgbench"] = c.pgbench(q, args.pgbench_seconds, args.recall_probes,
                                        dict(serial, **{"frt.exact": "on"}))
-    points.append({"series": "frt_ivf exact", "recall": ix["exact"]["recall10"],
+    points.append({"series": f"frt_ivf lists={lists} exact", "recall": ix["exact"]["recall10"],
                    "qps": ix["exact"]["qps"], "note": "exact"})
-    log(f"  {ix['exact']['mean_ms']:.2f} ms/query, identical {ix['exact']['identical']}/{ix['exact']['probes']}")
+    log(f"    {ix['exact']['mean_ms']:.2f} ms/query, identical {ix['exact']['identical']}/{ix['exact']['probes']}")
     ix["sweep"] = []
     for p in [int(x) for x in args.sweep.split(",") if x]:
-        r = measure(f"probes_{p}", {"frt.exact": "off", "frt.probes": p})
+        r = measure(f"{tag}_probes_{p}", {"frt.exact": "off", "frt.probes": p})
         r["probes_setting"] = p
         ix["sweep"].append(r)
-        points.append({"series": "frt_ivf frt.probes sweep", "recall": r["recall10"],
-                       "qps": r["qps"], "note": f"probes={p}"})
-        log(f"  probes={p}: recall@10 {r['recall10']:.4f} rank-1 {r['rank1_agreement']} "
+        points.append({"series": f"frt_ivf lists={lists} frt.probes sweep", "recall": r["recall10"],
+                       "qps": r["qps"], "note": f"{p}"})
+        log(f"    probes={p}: recall@10 {r['recall10']:.4f} rank-1 {r['rank1_agreement']} "
             f"{r['mean_ms']:.2f} ms/query")
-    ix["default"] = measure("default", {})
+    ix["default"] = measure(f"{tag}_default", {})
     ix["default"]["pgbench"] = c.pgbench(q, args.pgbench_seconds, args.recall_probes, serial)
-    log(f"  default settings: recall@10 {ix['default']['recall10']:.4f} {ix['default']['mean_ms']:.2f} ms/query")
+    log(f"    default settings: recall@10 {ix['default']['recall10']:.4f} "
+        f"{ix['default']['mean_ms']:.2f} ms/query")
+    if not last:
+        c.script("DROP INDEX gallery_e_ivf;")
+        return
 
-    # delete 10% + VACUUM
-    log("DELETE 10% + VACUUM")
+    log("  DELETE 10% + VACUUM")
     ix["delete_s"] = c.timed("DELETE FROM gallery WHERE id % 10 = 0;")
     ix["vacuum_s"] = c.timed("VACUUM gallery;")
     ix["vacuum_over_build"] = ix["vacuum_s"] / build
     ix["size_after_vacuum_bytes"] = int(c.psql("SELECT pg_relation_size('gallery_e_ivf')")[0][0])
     c.script(gucs_sql(dict(serial, enable_indexscan="off", enable_bitmapscan="off")) +
              f"SELECT bench_run('truth_after', 'all', {2 * args.recall_probes}, {args.k});")
-    ix["after_delete_exact"] = measure("exact_after", {"frt.exact": "on"})
-    ix["after_delete_exact"].update(compare(c, "exact_after", "truth_after"))
-    ix["after_delete_default"] = measure("default_after", {})
-    ix["after_delete_default"].update(compare(c, "default_after", "truth_after"))
-    log(f"  vacuum {ix['vacuum_s']:.2f} s ({100 * ix['vacuum_over_build']:.1f}% of build); "
+    ix["after_delete_exact"] = measure(f"{tag}_exact_after", {"frt.exact": "on"}, "truth_after")
+    ix["after_delete_default"] = measure(f"{tag}_default_after", {}, "truth_after")
+    log(f"    vacuum {ix['vacuum_s']:.2f} s ({100 * ix['vacuum_over_build']:.1f}% of build); "
         f"recall after: default {ix['after_delete_default']['recall10']:.4f}, "
         f"exact identical {ix['after_delete_exact']['identical']}/{ix['after_delete_exact']['probes']}")
 
