@@ -25,7 +25,10 @@ def main(path):
     res = json.load(open(path))
     n = res["n"]
     print(f"Run: `{res['command']}` ({res['started']} to {res['finished']}; "
-          f"PostgreSQL {res['server']}, kernels in use: {res['simd']}).\n")
+          f"PostgreSQL {res['server']}, kernels in use: {res['simd']}, shared_buffers "
+          f"{res.get('shared_buffers', '?')}; load average at start / end "
+          f"{res.get('loadavg_start', ['?'])[0]:.2f} / {res.get('loadavg_end', ['?'])[0]:.2f} "
+          f"on 2 cores shared with other work).\n")
     st = res["storage"]
     print(f"Storage: heap {st['heap_bytes'] / 1e6:.1f} MB, TOAST relation "
           f"{st['toast_bytes']} bytes, `pg_column_size(e)` {st['min_column_size']}.."
