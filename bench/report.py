@@ -40,6 +40,9 @@ def main(path):
     print("|---|---|---|")
     print(f"| serial, in-server loop, {ex['n']} probes: median / mean | {fmt_ms(ex)} | "
           f"{1000 / ex['median_ms']:.1f} |")
+    if "cpu_ms" in ex:
+        print(f"| serial, backend CPU time per query (user + system) | {ex['cpu_ms']:.1f} | "
+              f"{1000 / ex['cpu_ms']:.1f} |")
     print(f"| serial, pgbench one client ({ex['pgbench']['transactions']} queries), mean | "
           f"{ex['pgbench']['query_ms']:.1f} | {ex['pgbench']['query_qps']:.1f} |")
     if "exhaustive_parallel" in res:
@@ -55,8 +58,9 @@ def main(path):
               f"(heap {ix['heap_bytes'] / 1e6:.1f} MB). Plan: "
               f"`{' / '.join(l.strip() for l in ix['plan'] if 'frt_ivf' in l or 'Scan' in l)}`.\n")
         print("| setting | recall@10 | rank-1 agreement (genuine) | exact ids+distances | "
-              "ms/query median / mean (in-server) | queries/s (1000/mean) | pgbench one client |")
-        print("|---|---|---|---|---|---|---|")
+              "ms/query median / mean (in-server) | backend CPU ms/query | queries/s (1000/mean) | "
+              "pgbench one client |")
+        print("|---|---|---|---|---|---|---|---|")
         rows = [("`frt.exact = on`", ix["exact"])]
         rows += [(f"`frt.probes = {r['probes_setting']}`", r) for r in ix["sweep"]]
         rows.append(("defaults", ix["default"]))
@@ -65,7 +69,7 @@ def main(path):
             rows.append(("after DELETE 10 % + VACUUM: defaults", ix["after_delete_default"]))
         for name, r in rows:
             print(f"| {name} | {r['recall10']:.4f} | {rank1(r)} | {r['identical']}/{r['probes']} | "
-                  f"{fmt_ms(r)} | {r['qps']:.0f} | {pgb(r)} |")
+                  f"{fmt_ms(r)} | {r.get('cpu_ms', float('nan')):.2f} | {r['qps']:.0f} | {pgb(r)} |")
         print()
         if "vacuum_s" in ix:
             print(f"DELETE 10 % ({n // 10:,} rows) {ix['delete_s']:.2f} s; VACUUM "

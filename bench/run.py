@@ -199,10 +199,45 @@ def gucs_sql(gucs):
     return "".join(f"SET {k} = {v};\n" for k, v in gucs.items())
 
 
-def run_label(c, label, kind, count, k, gucs):
-    """Run bench_run for a label under GUC settings; return per-query ms list."""
-    c.script(gucs_sql(gucs) + f"SELECT bench_run('{label}', '{kind}', {count});")
+def backend_cpu_s(pid):
+    """CPU seconds (user + system) used so far by a local server process."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_label(c, label, kind, count, k, gucs, cpu=None):
+    """Run bench_run for a label under GUC settings in one session; return the
+    per-query ms list.  If 'cpu' is a dict, also store the backend's CPU ms per
+    query in cpu['cpu_ms'] (robust to other load on the machine, unlike wall
+    time; the session's first query is included)."""
+    p = subprocess.Popen([os.path.join(c.bindir, "psql"), "-X", "-q", "-A", "-t",
+                          "-v", "ON_ERROR_STOP=1"], env=c.env, text=True,
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+    def ask(sql):
+        p.stdin.write(sql + "\n\\echo __end__\n")
+        p.stdin.flush()
+        lines = []
+        while True:
+            line = p.stdout.readline()
+            if line == "":
+                raise RuntimeError(f"psql ended during: {sql[:200]}")
+            if line.strip() == "__end__":
+                return lines
+            lines.append(line.strip())
+
+    pid = int(ask("SELECT pg_backend_pid();")[0])
+    ask(gucs_sql(gucs))
+    t0 = backend_cpu_s(pid)
+    ask(f"SELECT bench_run('{label}', '{kind}', {count});")
+    t1 = backend_cpu_s(pid)
+    p.stdin.close()
+    if p.wait() != 0:
+        raise RuntimeError(f"bench_run {label} failed")
     rows = c.psql(f"SELECT ms FROM bench_result WHERE label = '{label}' ORDER BY probe")
+    if cpu is not None and rows:
+        cpu["cpu_ms"] = 1000.0 * (t1 - t0) / len(rows)
     return [float(r[0]) for r in rows]
 
 
@@ -359,8 +394,10 @@ def main():
             gucs_sql(serial) + "EXPLAIN (COSTS OFF) SELECT id FROM gallery ORDER BY e OPERATOR(frt.<=>) "
             "(SELECT e FROM probes WHERE id = 1) LIMIT 10;")]
         log("exhaustive scan, serial")
-        ms = run_label(c, "exhaustive_serial", "genuine", args.time_probes, args.k, serial)
+        cpu = {}
+        ms = run_label(c, "exhaustive_serial", "genuine", args.time_probes, args.k, serial, cpu)
         res["exhaustive_serial"] = summarize(ms)
+        res["exhaustive_serial"].update(cpu)
         log(f"  {res['exhaustive_serial']['median_ms']:.1f} ms/query median")
         res["exhaustive_serial"]["pgbench"] = c.pgbench(
             KNN_SQL % args.k, args.pgbench_seconds * 2, args.time_probes, serial)
@@ -432,8 +469,10 @@ def bench_index(c, args, res, points, serial, lists, last):
 
     def measure(label, gucs, truth="truth"):
         g = dict(serial, **gucs)
-        ms = run_label(c, label, "all", 2 * args.recall_probes, args.k, g)
+        cpu = {}
+        ms = run_label(c, label, "all", 2 * args.recall_probes, args.k, g, cpu)
         r = summarize(ms)
+        r.update(cpu)
         r.update(compare(c, label, truth))
         r["gucs"] = gucs
         return r
