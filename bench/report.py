@@ -58,7 +58,7 @@ def main(path):
               f"(heap {ix['heap_bytes'] / 1e6:.1f} MB). Plan: "
               f"`{' / '.join(l.strip() for l in ix['plan'] if 'frt_ivf' in l or 'Scan' in l)}`.\n")
         print("| setting | recall@10 | rank-1 agreement (genuine) | exact ids+distances | "
-              "ms/query median / mean (in-server) | backend CPU ms/query | queries/s (1000/mean) | "
+              "ms/query median / mean (in-server) | backend CPU ms/query | queries/s (1000/median) | "
               "pgbench one client |")
         print("|---|---|---|---|---|---|---|---|")
         rows = [("`frt.exact = on`", ix["exact"])]
