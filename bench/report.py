@@ -38,13 +38,23 @@ def main(path):
     ex = res["exhaustive_serial"]
     print("| exhaustive `ORDER BY e <=> $probe LIMIT 10` | ms/query | queries/s |")
     print("|---|---|---|")
-    print(f"| serial, in-server loop, {ex['n']} probes: median / mean | {fmt_ms(ex)} | "
+    print(f"| serial, shared_buffers = {res.get('shared_buffers', '?')}, in-server loop, "
+          f"{ex['n']} probes: median / mean | {fmt_ms(ex)} | "
           f"{ex['qps']:.1f} |")
     if "cpu_ms" in ex:
         print(f"| serial, backend CPU time per query (user + system) | {ex['cpu_ms']:.1f} | "
               f"{1000 / ex['cpu_ms']:.1f} |")
     print(f"| serial, pgbench one client ({ex['pgbench']['transactions']} queries), mean | "
           f"{ex['pgbench']['query_ms']:.1f} | {ex['pgbench']['query_qps']:.1f} |")
+    alt = res.get("exhaustive_serial_alt")
+    if alt:
+        print(f"| serial, shared_buffers = {alt['shared_buffers']}, in-server loop: median / mean | "
+              f"{fmt_ms(alt)} | {alt['qps']:.1f} |")
+        print(f"| serial, shared_buffers = {alt['shared_buffers']}, backend CPU time per query | "
+              f"{alt['cpu_ms']:.1f} | {1000 / alt['cpu_ms']:.1f} |")
+        print(f"| serial, shared_buffers = {alt['shared_buffers']}, pgbench one client "
+              f"({alt['pgbench']['transactions']} queries), mean | {alt['pgbench']['query_ms']:.1f} | "
+              f"{alt['pgbench']['query_qps']:.1f} |")
     if "exhaustive_parallel" in res:
         pp = res["exhaustive_parallel"]["pgbench"]
         workers = [l.strip() for l in res["exhaustive_parallel"]["plan"] if "Workers" in l]

@@ -347,6 +347,9 @@ def main():
                     help="default 2GB: the 100k x 512 heap (273 MB) is then under a quarter of "
                          "shared_buffers, so sequential scans keep it cached instead of using a "
                          "ring buffer that re-reads it from the kernel on every query")
+    ap.add_argument("--also-shared-buffers", default="128MB",
+                    help="also time the serial exhaustive scan with this shared_buffers "
+                         "(default 128MB, PostgreSQL's default; '' to skip)")
     ap.add_argument("--out", default=os.path.join(HERE, "out"))
     ap.add_argument("--keep", action="store_true", help="leave the cluster running")
     args = ap.parse_args()
@@ -413,6 +416,25 @@ def main():
                 "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT id FROM gallery ORDER BY e OPERATOR(frt.<=>) "
                 "(SELECT e FROM probes WHERE id = 1) LIMIT 10;")]
             log(f"  {res['exhaustive_parallel']['pgbench']['query_ms']:.1f} ms/query mean")
+
+        # the same serial scan with another shared_buffers (e.g. PostgreSQL's
+        # default 128MB, where the heap exceeds a quarter of it and every scan
+        # goes through a 256 kB ring buffer, re-reading from the kernel)
+        if args.also_shared_buffers:
+            sb = args.also_shared_buffers
+            log(f"exhaustive scan, serial, shared_buffers = {sb}")
+            c.psql(f"ALTER SYSTEM SET shared_buffers = '{sb}'")
+            c.ctl("restart")
+            cpu = {}
+            ms = run_label(c, "exhaustive_serial_sb", "genuine", args.time_probes, args.k, serial, cpu)
+            alt = res["exhaustive_serial_alt"] = summarize(ms)
+            alt.update(cpu)
+            alt["shared_buffers"] = sb
+            alt["pgbench"] = c.pgbench(KNN_SQL % args.k, args.pgbench_seconds * 2,
+                                       args.time_probes, serial)
+            log(f"  {alt['median_ms']:.1f} ms/query median; pgbench {alt['pgbench']['query_ms']:.1f} ms/query mean")
+            c.psql(f"ALTER SYSTEM SET shared_buffers = '{args.shared_buffers}'")
+            c.ctl("restart")
 
         # ground truth for recall: exhaustive, serial, every recall probe
         log(f"ground truth: exhaustive over {2 * args.recall_probes} probes")
