@@ -29,6 +29,8 @@ def main(path):
           f"{res.get('shared_buffers', '?')}; load average at start / end "
           f"{res.get('loadavg_start', ['?'])[0]:.2f} / {res.get('loadavg_end', ['?'])[0]:.2f} "
           f"on 2 cores shared with other work).\n")
+    if res.get("note"):
+        print(f"Note: {res['note']}\n")
     st = res["storage"]
     print(f"Storage: heap {st['heap_bytes'] / 1e6:.1f} MB, TOAST relation "
           f"{st['toast_bytes']} bytes, `pg_column_size(e)` {st['min_column_size']}.."

@@ -352,6 +352,7 @@ def main():
                          "(default 128MB, PostgreSQL's default; '' to skip)")
     ap.add_argument("--out", default=os.path.join(HERE, "out"))
     ap.add_argument("--keep", action="store_true", help="leave the cluster running")
+    ap.add_argument("--note", default="", help="free text kept in the results (e.g. the commit measured)")
     args = ap.parse_args()
 
     os.makedirs(args.out, exist_ok=True)
@@ -361,7 +362,8 @@ def main():
     res = {"n": args.n, "dim": args.dim, "seed": args.seed, "k": args.k,
            "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
            "command": " ".join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:]),
-           "shared_buffers": args.shared_buffers, "loadavg_start": os.getloadavg()}
+           "shared_buffers": args.shared_buffers, "loadavg_start": os.getloadavg(),
+           "note": args.note}
 
     c = Cluster(args.pg_config, args.dir, args.port)
     log(f"starting cluster {args.dir} port {args.port}")
