@@ -332,6 +332,8 @@ def main():
                     help="probes timed for the exhaustive scan (default 20)")
     ap.add_argument("--recall-probes", type=int, default=100,
                     help="genuine and as many impostor probes for recall (default 100 + 100)")
+    ap.add_argument("--gen-args", default="",
+                    help="extra facegen options, e.g. \"--clusters 16 --rank 48\" for a differently shaped set")
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--index", action="store_true", help="also benchmark the frt_ivf index")
     ap.add_argument("--lists", default="0",
@@ -358,12 +360,13 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     subprocess.check_call(["make", "-s", "-C", HERE, "facegen"])
     facegen = os.path.join(HERE, "facegen")
-    fg = [facegen, "--n", str(args.n), "--dim", str(args.dim), "--seed", str(args.seed)]
+    fg = [facegen, "--n", str(args.n), "--dim", str(args.dim), "--seed", str(args.seed)] + \
+        args.gen_args.split()
     res = {"n": args.n, "dim": args.dim, "seed": args.seed, "k": args.k,
            "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
            "command": " ".join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:]),
            "shared_buffers": args.shared_buffers, "loadavg_start": os.getloadavg(),
-           "note": args.note}
+           "note": args.note, "gen_args": args.gen_args}
 
     c = Cluster(args.pg_config, args.dir, args.port)
     log(f"starting cluster {args.dir} port {args.port}")
