@@ -398,7 +398,6 @@ def main():
 
         # exhaustive scan timings
         serial = {"max_parallel_workers_per_gather": 0}
-        noindex = {"enable_indexscan": "off", "enable_bitmapscan": "off"}
         res["exhaustive_plan"] = [r[0] for r in c.script(
             gucs_sql(serial) + "EXPLAIN (COSTS OFF) SELECT id FROM gallery ORDER BY e OPERATOR(frt.<=>) "
             "(SELECT e FROM probes WHERE id = 1) LIMIT 10;")]
