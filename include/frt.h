@@ -21,8 +21,34 @@
 /* ---- Layer 4: the frt_ivf index (see frt_ivf.h for page layout) ---- */
 #define FRT_IVF_DEFAULT_LISTS	0		/* 0 = chosen from the row count */
 #define FRT_IVF_MAX_LISTS		32768
-#define FRT_IVF_DEFAULT_PROBES	1
+#define FRT_IVF_DEFAULT_PROBES	0		/* 0 = chosen from lists (see below) */
 #define FRT_IVF_MAX_PROBES		32768
+#define FRT_IVF_AUTO_PROBES_DIV	3		/* probes = 0: lists / this, at least 1 */
+#define FRT_IVF_AUTO_FLAT_ROWS	200000	/* lists = 0: flat below this many rows */
+#define FRT_IVF_ROWS_PER_LIST	1000	/* lists = 0: rows / this above that */
+#define FRT_IVF_KMEANS_ITERS	6		/* k-means iterations at build */
+#define FRT_IVF_SAMPLE_PER_LIST	32		/* k-means sample rows per list */
+#define FRT_IVF_SAMPLE_MIN		10000	/* ...but at least this many (if present) */
+#define FRT_IVF_FIRST_SLICE		64		/* rows ordered first; slices grow 4x */
+#define FRT_IVF_STARTUP_PAGES	100.0	/* fixed scan set-up cost, in pages */
+#define FRT_IVF_FLOAT_SLACK		4.0		/* bound slack in units of dim * FLT_EPSILON */
+
+/* ---- Layer 6: the audit trail (see frt_audit.h, docs/audit.md) ---- */
+#define FRT_AUDIT_QUEUE_SLOTS	128		/* records waiting for a worker, all databases */
+#define FRT_AUDIT_MAX_DATABASES	32		/* databases with an audit worker at once */
+#define FRT_AUDIT_BATCH_MAX		64		/* records a worker commits in one transaction */
+#define FRT_AUDIT_PAYLOAD_BYTES	16384	/* text of one record (all fields) */
+#define FRT_AUDIT_FIELD_MAX		256		/* longest event/outcome/purpose/subject/device */
+#define FRT_AUDIT_DETAIL_MAX	12288	/* longest detail (jsonb text) */
+#define FRT_AUDIT_DEFAULT_TIMEOUT_MS	5000	/* wait for the worker's commit */
+#define FRT_AUDIT_DEFAULT_IDLE_EXIT_MS	2000	/* idle worker exits (lets DROP DATABASE run) */
+#define FRT_AUDIT_MIN_RETENTION	"3 years"	/* Measures Art. 9 / PIPL Art. 56 */
+#define FRT_AUDIT_HASH_LEN		32		/* SHA-256 */
+#define FRT_AUDIT_MAX_NUMBERS	16		/* numeric run refused in audit fields */
+#define FRT_REDACT_MIN_FLOATS	3		/* run of numbers with a fraction redacted in logs */
+#define FRT_REDACT_MIN_NUMBERS	16		/* run of any numbers redacted in logs */
+#define FRT_REDACT_MIN_BRACKETED 2		/* run after '[' or '{' redacted in logs */
+#define FRT_REDACT_MIN_HEX		64		/* hex digits after \x redacted in logs */
 
 /* ---- SQLSTATEs of the FR class (Measures refusals) ---- */
 /* Defined where used with MAKE_SQLSTATE('F','R',...); see docs/sql.md. */

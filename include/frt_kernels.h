@@ -31,6 +31,12 @@ typedef struct FrtKernels
 							   size_t stride, int count, float *out);
 	/* int8 code (per-row scaled) dot a float probe: sum(code[i] * probe[i]) */
 	float		(*dot_i8) (const int8_t *code, const float *probe, int n);
+
+	/*
+	 * exact integer sum(code[i] * probe[i]) of an int8 code and an int16
+	 * probe; the caller keeps n * 127 * max|probe[i]| below 2^31 (frt_ivf)
+	 */
+	int32_t		(*dot_i8i16) (const int8_t *code, const int16_t *probe, int n);
 } FrtKernels;
 
 /* The kernels chosen for this CPU (set by FrtKernelsInit). */

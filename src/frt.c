@@ -8,8 +8,11 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "utils/guc.h"
 
 #include "frt.h"
+#include "frt_audit.h"
+#include "frt_ivf.h"
 #include "frt_kernels.h"
 
 PG_MODULE_MAGIC;
@@ -19,4 +22,8 @@ void
 _PG_init(void)
 {
 	FrtKernelsInit();
+	FrtAuditInit();
+	FrtIvfInit();
+	/* every layer has defined its settings: no other frt.* name is valid */
+	MarkGUCPrefixReserved("frt");
 }

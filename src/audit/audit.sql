@@ -1,43 +1,126 @@
--- Layer 6: the audit trail.
+-- Layer 6: the audit trail (issue 5; see docs/audit.md).
 --
--- PLACEHOLDER owned by the audit work (issue 5): the table shape and the
--- function signature below are the interface the governance layer calls;
--- the audit layer replaces this body with the durable, hash-chained,
--- background-worker implementation.
+-- Records are written only by the extension's background worker, one per
+-- database, which receives them from frt.audit_event() through shared memory
+-- and commits them before audit_event() returns: a record survives the
+-- rollback of the transaction that made it.  Each record carries
+-- hash = SHA-256(canonical content || prev_hash); frt.verify_audit_chain()
+-- finds the first altered or missing record.
+
+-- The roles are the governance layer's; create them here too if missing so
+-- the order of the SQL fragments does not matter.
+DO $roles$
+DECLARE
+	r pg_catalog.text;
+BEGIN
+	FOREACH r IN ARRAY ARRAY['frt_admin', 'frt_enroller', 'frt_matcher', 'frt_auditor'] LOOP
+		IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r) THEN
+			EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', r);
+		END IF;
+	END LOOP;
+END
+$roles$;
 
 CREATE TABLE @extschema@.audit (
 	seq			pg_catalog.int8 PRIMARY KEY,
-	at			pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+	at			pg_catalog.timestamptz NOT NULL,
 	event		pg_catalog.text NOT NULL,
 	outcome		pg_catalog.text NOT NULL,
 	sqlstate	pg_catalog.text,
-	role_name	pg_catalog.text NOT NULL DEFAULT pg_catalog.session_user(),
+	role_name	pg_catalog.text NOT NULL,		-- session_user
+	effective_role pg_catalog.text NOT NULL,	-- current_user at the call
 	application pg_catalog.text,
-	client_addr pg_catalog.inet,
+	client_addr pg_catalog.inet,				-- NULL over a Unix socket
+	backend_pid pg_catalog.int4 NOT NULL,
 	purpose		pg_catalog.text,
-	subject		pg_catalog.text,
+	subject		pg_catalog.text,				-- pseudonymous subject id
 	device		pg_catalog.text,
 	similarity	pg_catalog.float8,
-	detail		pg_catalog.jsonb
+	detail		pg_catalog.jsonb,
+	prev_hash	pg_catalog.bytea NOT NULL,
+	hash		pg_catalog.bytea NOT NULL
 );
-CREATE SEQUENCE @extschema@.audit_seq;
+CREATE INDEX audit_at_idx ON @extschema@.audit (at);
+COMMENT ON TABLE @extschema@.audit IS
+	'frt audit trail: append-only, hash-chained (Measures Art. 9, 14); read by frt_auditor';
 
--- Record one audit event; returns its sequence number.  Callers pass names
--- (purpose, pseudonymous subject id, device), never an embedding.
+-- Where the chain starts after a retention purge: the last dropped record.
+CREATE TABLE @extschema@.audit_anchor (
+	last_seq	pg_catalog.int8 NOT NULL,
+	last_hash	pg_catalog.bytea NOT NULL,
+	last_at		pg_catalog.timestamptz,
+	purged_at	pg_catalog.timestamptz
+);
+INSERT INTO @extschema@.audit_anchor VALUES (0, pg_catalog.decode(pg_catalog.repeat('00', 32), 'hex'), NULL, NULL);
+
+CREATE FUNCTION @extschema@.audit_guard() RETURNS trigger
+LANGUAGE c AS 'MODULE_PATHNAME', 'frt_audit_guard';
+REVOKE ALL ON FUNCTION @extschema@.audit_guard() FROM PUBLIC;
+
+CREATE TRIGGER audit_append_only BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.audit
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.audit_guard('audit');
+CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON @extschema@.audit
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.audit_guard('audit');
+CREATE TRIGGER audit_anchor_guard BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.audit_anchor
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.audit_guard('anchor');
+CREATE TRIGGER audit_anchor_no_truncate BEFORE TRUNCATE ON @extschema@.audit_anchor
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.audit_guard('anchor');
+-- Fire also under session_replication_role = replica.
+ALTER TABLE @extschema@.audit ENABLE ALWAYS TRIGGER audit_append_only;
+ALTER TABLE @extschema@.audit ENABLE ALWAYS TRIGGER audit_no_truncate;
+ALTER TABLE @extschema@.audit_anchor ENABLE ALWAYS TRIGGER audit_anchor_guard;
+ALTER TABLE @extschema@.audit_anchor ENABLE ALWAYS TRIGGER audit_anchor_no_truncate;
+
+REVOKE ALL ON @extschema@.audit, @extschema@.audit_anchor FROM PUBLIC;
+GRANT USAGE ON SCHEMA @extschema@ TO frt_auditor;
+GRANT SELECT ON @extschema@.audit, @extschema@.audit_anchor TO frt_auditor;
+
+-- Record one audit event; returns its sequence number once committed.
+-- Callers pass names (purpose, pseudonymous subject id, device), never an
+-- embedding.  Fails (SQLSTATE FR140) if the record cannot be committed.
 CREATE FUNCTION @extschema@.audit_event(
 	p_event pg_catalog.text, p_outcome pg_catalog.text,
 	p_purpose pg_catalog.text DEFAULT NULL, p_subject pg_catalog.text DEFAULT NULL,
 	p_device pg_catalog.text DEFAULT NULL, p_similarity pg_catalog.float8 DEFAULT NULL,
 	p_sqlstate pg_catalog.text DEFAULT NULL, p_detail pg_catalog.jsonb DEFAULT NULL)
 RETURNS pg_catalog.int8
-LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS $$
-	INSERT INTO @extschema@.audit (seq, event, outcome, sqlstate, application, client_addr,
-		purpose, subject, device, similarity, detail)
-	VALUES (pg_catalog.nextval('@extschema@.audit_seq'), p_event, p_outcome, p_sqlstate,
-		pg_catalog.current_setting('application_name'), pg_catalog.inet_client_addr(),
-		p_purpose, p_subject, p_device, p_similarity, p_detail)
-	RETURNING seq;
-$$;
+LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'frt_audit_event';
 REVOKE ALL ON FUNCTION @extschema@.audit_event(pg_catalog.text, pg_catalog.text, pg_catalog.text,
 	pg_catalog.text, pg_catalog.text, pg_catalog.float8, pg_catalog.text, pg_catalog.jsonb) FROM PUBLIC;
+
+-- The first broken or missing record, or an all-clear row (seq NULL).
+CREATE FUNCTION @extschema@.verify_audit_chain(
+	OUT ok pg_catalog.bool, OUT seq pg_catalog.int8, OUT reason pg_catalog.text,
+	OUT checked pg_catalog.int8)
+RETURNS record
+LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'frt_verify_audit_chain';
+REVOKE ALL ON FUNCTION @extschema@.verify_audit_chain() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.verify_audit_chain() TO frt_auditor;
+
+-- The chain's head (latest seq and hash), to be kept outside the database
+-- so that a removal of the newest records is detectable too.
+CREATE FUNCTION @extschema@.audit_head(
+	OUT seq pg_catalog.int8, OUT hash pg_catalog.text, OUT at pg_catalog.timestamptz)
+RETURNS record
+LANGUAGE sql STABLE
+AS $$
+	SELECT h.seq, pg_catalog.encode(h.hash, 'hex'), h.at FROM (
+		(SELECT a.seq, a.hash, a.at FROM @extschema@.audit a ORDER BY a.seq DESC LIMIT 1)
+		UNION ALL
+		(SELECT n.last_seq, n.last_hash, n.last_at FROM @extschema@.audit_anchor n)
+	) h ORDER BY h.seq DESC LIMIT 1
+$$;
+REVOKE ALL ON FUNCTION @extschema@.audit_head() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.audit_head() TO frt_auditor;
+
+-- Drop the records older than keep (never less than 3 years) and move the
+-- anchor past them; the purge itself is recorded first.  Returns the count.
+CREATE FUNCTION @extschema@.audit_retention_purge(keep pg_catalog.interval DEFAULT '3 years')
+RETURNS pg_catalog.int8
+LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'frt_audit_retention_purge';
+REVOKE ALL ON FUNCTION @extschema@.audit_retention_purge(pg_catalog.interval) FROM PUBLIC;
+
+-- The server log filter applied to a text: embedding-like number lists and
+-- long hex strings replaced.  For applications that log on their own.
+CREATE FUNCTION @extschema@.redact_biometrics(pg_catalog.text) RETURNS pg_catalog.text
+LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'frt_redact_biometrics';

@@ -96,6 +96,17 @@ ScalarDotI8(const int8_t *code, const float *probe, int n)
 	return (float) s;
 }
 
+/* Reference exact int8 x int16 inner product. */
+static int32_t
+ScalarDotI8I16(const int8_t *code, const int16_t *probe, int n)
+{
+	int64		s = 0;
+
+	for (int i = 0; i < n; i++)
+		s += (int32) code[i] * probe[i];
+	return (int32_t) s;
+}
+
 const FrtKernels frt_kernels_scalar = {
 	.name = "scalar",
 	.l2sq = ScalarL2sq,
@@ -104,6 +115,7 @@ const FrtKernels frt_kernels_scalar = {
 	.dot_batch = ScalarDotBatch,
 	.l2sq_batch = ScalarL2sqBatch,
 	.dot_i8 = ScalarDotI8,
+	.dot_i8i16 = ScalarDotI8I16,
 };
 
 /* Whether this CPU (and OS) can run the named instruction set. */

@@ -200,6 +200,51 @@ FN(dot_i8) (const int8_t *code, const float *probe, int n)
 	return s;
 }
 
+/*
+ * Exact integer inner product of an int8 code with an int16 probe: codes are
+ * widened to int16 and multiplied pairwise into int32 lanes (madd).  The
+ * caller keeps n * 127 * max|probe| below 2^31, so nothing overflows.
+ */
+static int32_t
+FN(dot_i8i16) (const int8_t *code, const int16_t *probe, int n)
+{
+	int32_t		s;
+	int			i = 0;
+	simde__m128i h;
+#if FRT_WIDTH == 16
+	simde__m512i acc = simde_mm512_setzero_si512();
+	simde__m256i a8;
+
+	for (; i + 32 <= n; i += 32)
+	{
+		simde__m512i c = simde_mm512_cvtepi8_epi16(simde_mm256_loadu_si256((const void *) (code + i)));
+		simde__m512i p = simde_mm512_loadu_si512((const void *) (probe + i));
+
+		acc = simde_mm512_add_epi32(acc, simde_mm512_madd_epi16(c, p));
+	}
+	a8 = simde_mm256_add_epi32(simde_mm512_castsi512_si256(acc),
+							   simde_mm512_extracti64x4_epi64(acc, 1));
+	h = simde_mm_add_epi32(simde_mm256_castsi256_si128(a8), simde_mm256_extracti128_si256(a8, 1));
+#else
+	simde__m256i acc = simde_mm256_setzero_si256();
+
+	for (; i + 16 <= n; i += 16)
+	{
+		simde__m256i c = simde_mm256_cvtepi8_epi16(simde_mm_loadu_si128((const void *) (code + i)));
+		simde__m256i p = simde_mm256_loadu_si256((const void *) (probe + i));
+
+		acc = simde_mm256_add_epi32(acc, simde_mm256_madd_epi16(c, p));
+	}
+	h = simde_mm_add_epi32(simde_mm256_castsi256_si128(acc), simde_mm256_extracti128_si256(acc, 1));
+#endif
+	h = simde_mm_add_epi32(h, simde_mm_shuffle_epi32(h, 0x4E));
+	h = simde_mm_add_epi32(h, simde_mm_shuffle_epi32(h, 0xB1));
+	s = simde_mm_cvtsi128_si32(h);
+	for (; i < n; i++)
+		s += (int32_t) code[i] * probe[i];
+	return s;
+}
+
 static const FrtKernels FN(table) = {
 	.name = FRT_ISA_NAME,
 	.l2sq = FN(l2sq),
@@ -208,4 +253,5 @@ static const FrtKernels FN(table) = {
 	.dot_batch = FN(dot_batch),
 	.l2sq_batch = FN(l2sq_batch),
 	.dot_i8 = FN(dot_i8),
+	.dot_i8i16 = FN(dot_i8i16),
 };

@@ -241,3 +241,19 @@ face_embedding_avg_final(PG_FUNCTION_ARGS)
 	}
 	PG_RETURN_FACE_EMBEDDING_P(r);
 }
+
+PG_FUNCTION_INFO_V1(face_embedding_eq);
+/* a = b: same dimension and equal components. */
+Datum
+face_embedding_eq(PG_FUNCTION_ARGS)
+{
+	FaceEmbedding *a = PG_GETARG_FACE_EMBEDDING_P(0);
+	FaceEmbedding *b = PG_GETARG_FACE_EMBEDDING_P(1);
+
+	if (a->dim != b->dim)
+		PG_RETURN_BOOL(false);
+	for (int i = 0; i < a->dim; i++)
+		if (a->x[i] != b->x[i])
+			PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL(true);
+}

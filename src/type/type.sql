@@ -123,3 +123,20 @@ CREATE AGGREGATE @extschema@.avg(@extschema@.face_embedding) (
 	INITCOND = '{0}',
 	PARALLEL = SAFE
 );
+
+-- Equality (for tests, DISTINCT checks and application comparisons).
+CREATE FUNCTION @extschema@.face_embedding_eq(@extschema@.face_embedding, @extschema@.face_embedding)
+	RETURNS pg_catalog.bool AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.face_embedding_ne(@extschema@.face_embedding, @extschema@.face_embedding)
+	RETURNS pg_catalog.bool LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+	RETURN NOT @extschema@.face_embedding_eq($1, $2);
+CREATE OPERATOR @extschema@.= (
+	LEFTARG = @extschema@.face_embedding, RIGHTARG = @extschema@.face_embedding,
+	FUNCTION = @extschema@.face_embedding_eq, COMMUTATOR = OPERATOR(@extschema@.=),
+	NEGATOR = OPERATOR(@extschema@.<>), RESTRICT = eqsel, JOIN = eqjoinsel
+);
+CREATE OPERATOR @extschema@.<> (
+	LEFTARG = @extschema@.face_embedding, RIGHTARG = @extschema@.face_embedding,
+	FUNCTION = @extschema@.face_embedding_ne, COMMUTATOR = OPERATOR(@extschema@.<>),
+	NEGATOR = OPERATOR(@extschema@.=), RESTRICT = neqsel, JOIN = neqjoinsel
+);

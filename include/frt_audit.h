@@ -1,0 +1,142 @@
+/*-------------------------------------------------------------------------
+ *
+ * frt_audit.h
+ *	  The audit trail: records handed by backends through shared memory to a
+ *	  per-database background worker that commits them, hash-chained.
+ *
+ * A backend fills an FrtAuditPayload, queues it in a shared slot tagged with
+ * its database and waits on the slot's condition variable; the database's
+ * worker (started on demand) takes the pending slots in ticket order,
+ * assigns sequence numbers, chains SHA-256 hashes, inserts and commits, and
+ * only then acknowledges.  See docs/audit.md.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef FRT_AUDIT_H
+#define FRT_AUDIT_H
+
+#include "postgres.h"
+
+#include "datatype/timestamp.h"
+#include "storage/condition_variable.h"
+#include "storage/latch.h"
+#include "storage/lwlock.h"
+
+#include "frt.h"
+
+/* SQLSTATEs of the audit layer. */
+#define FRT_ERRCODE_AUDIT_UNAVAILABLE	MAKE_SQLSTATE('F','R','1','4','0')
+#define FRT_ERRCODE_AUDIT_APPEND_ONLY	MAKE_SQLSTATE('F','R','1','4','1')
+
+/* Text fields of a record, in hash order (also the column order). */
+typedef enum FrtAuditField
+{
+	FRT_AF_EVENT,
+	FRT_AF_OUTCOME,
+	FRT_AF_SQLSTATE,
+	FRT_AF_ROLE,
+	FRT_AF_EFFECTIVE_ROLE,
+	FRT_AF_APPLICATION,
+	FRT_AF_CLIENT_ADDR,
+	FRT_AF_PURPOSE,
+	FRT_AF_SUBJECT,
+	FRT_AF_DEVICE,
+	FRT_AF_DETAIL,
+	FRT_AUDIT_NFIELDS
+} FrtAuditField;
+
+/* One record as it travels through shared memory (fixed size). */
+typedef struct FrtAuditPayload
+{
+	TimestampTz at;				/* when the event happened (submitter clock) */
+	int32		backend_pid;	/* submitting backend */
+	bool		has_similarity;
+	float8		similarity;
+	int16		off[FRT_AUDIT_NFIELDS]; /* offset into buf, -1 = NULL */
+	int16		used;			/* bytes of buf in use */
+	char		buf[FRT_AUDIT_PAYLOAD_BYTES];
+} FrtAuditPayload;
+
+/* A record's content as hashed: the same for the writer and the verifier. */
+typedef struct FrtAuditRow
+{
+	int64		seq;
+	TimestampTz at;
+	int32		backend_pid;
+	bool		has_similarity;
+	float8		similarity;
+	const char *field[FRT_AUDIT_NFIELDS];	/* NULL = SQL NULL */
+	uint8		prev_hash[FRT_AUDIT_HASH_LEN];
+} FrtAuditRow;
+
+/* Slot states. */
+#define FRT_SLOT_FREE		0
+#define FRT_SLOT_PENDING	1	/* queued, waiting for the worker */
+#define FRT_SLOT_TAKEN		2	/* the worker is writing it */
+#define FRT_SLOT_DONE		3	/* committed; result_seq valid */
+#define FRT_SLOT_FAILED		4	/* could not be written; errmsg valid */
+
+typedef struct FrtAuditSlot
+{
+	int			state;
+	bool		orphaned;		/* submitter gone: worker frees it when done */
+	Oid			dboid;
+	uint64		ticket;			/* submission order */
+	int64		result_seq;
+	ConditionVariable cv;		/* submitter sleeps here */
+	char		errmsg[256];
+	FrtAuditPayload rec;
+} FrtAuditSlot;
+
+/* Worker states per database. */
+#define FRT_WORKER_NONE		0
+#define FRT_WORKER_STARTING	1
+#define FRT_WORKER_RUNNING	2
+
+typedef struct FrtAuditDbWorker
+{
+	Oid			dboid;
+	int			state;
+	int			pid;
+	Latch	   *latch;
+	TimestampTz requested_at;
+} FrtAuditDbWorker;
+
+typedef struct FrtAuditShared
+{
+	LWLock	   *lock;			/* protects everything below */
+	uint64		next_ticket;
+	int			cursor;			/* next slot to try (ring) */
+	FrtAuditDbWorker workers[FRT_AUDIT_MAX_DATABASES];
+	FrtAuditSlot slots[FRT_AUDIT_QUEUE_SLOTS];
+} FrtAuditShared;
+
+extern FrtAuditShared *FrtAudit;	/* NULL unless preloaded */
+extern bool FrtAuditIsWriter;		/* true in an audit worker */
+extern int64 FrtAuditPurgeThrough;	/* >0 while a retention purge runs */
+extern int	frt_audit_timeout_ms;
+extern int	frt_audit_idle_exit_ms;
+extern bool frt_log_redact;
+
+/* audit_shmem.c */
+extern void FrtAuditInit(void);
+extern int64 FrtAuditSubmit(FrtAuditPayload *rec);
+extern void FrtAuditPayloadSet(FrtAuditPayload *rec, FrtAuditField f,
+							   const char *value);
+extern const char *FrtAuditPayloadGet(const FrtAuditPayload *rec,
+									  FrtAuditField f);
+
+/* audit_worker.c */
+extern PGDLLEXPORT void FrtAuditWorkerMain(Datum main_arg);
+
+/* audit_hash.c */
+extern void FrtAuditComputeHash(const FrtAuditRow *row, uint8 *out);
+extern char *FrtAuditCanonicalInet(const char *addr);
+extern char *FrtAuditCanonicalJsonb(const char *json);
+
+/* audit_redact.c */
+extern bool FrtLooksBiometric(const char *s, int min_numbers);
+extern char *FrtRedactBiometrics(const char *s, bool *changed);
+extern void FrtRedactInstallHook(void);
+
+#endif							/* FRT_AUDIT_H */

@@ -1,0 +1,265 @@
+/*-------------------------------------------------------------------------
+ *
+ * frt_ivf.h
+ *	  The frt_ivf index access method: page layout, tuple format and the
+ *	  functions shared by its phases (build, insert, scan, vacuum, check).
+ *
+ * Relation layout (all pages are standard PostgreSQL pages, so generic WAL
+ * and the usual page tools work on them):
+ *
+ *	block 0			meta page: FrtIvfMetaData just after the page header
+ *	blocks 1..D		directory pages: one item (FrtIvfListData) per list,
+ *					plus one extra list that holds the rows whose value is
+ *					NULL; each item has the list's head and insert pages and
+ *					its centroid
+ *	blocks D+1..	data pages: items are FrtIvfTuple; a page's special space
+ *					(FrtIvfPageOpaque) links it to the next page of its list
+ *
+ * See docs/index.md for the error bound and why exact mode is exact.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef FRT_IVF_H
+#define FRT_IVF_H
+
+#include "frt.h"
+
+#include "access/amapi.h"
+#include "access/generic_xlog.h"
+#include "nodes/pathnodes.h"
+#include "storage/bufmgr.h"
+#include "storage/bufpage.h"
+#include "storage/itemptr.h"
+#include "utils/relcache.h"
+
+#include <math.h>
+
+#include "frt_kernels.h"
+
+#define FRT_IVF_MAGIC			0x46495646	/* "FIVF" */
+#define FRT_IVF_VERSION			1
+#define FRT_IVF_META_BLKNO		0
+#define FRT_IVF_DIR_START		1
+#define FRT_IVF_PAGE_ID			0xFF91	/* identifies our pages' special space */
+
+/* Page kinds (FrtIvfPageOpaque.kind). */
+#define FRT_IVF_PAGE_META		1
+#define FRT_IVF_PAGE_DIR		2
+#define FRT_IVF_PAGE_DATA		3
+
+/* Metrics, one per operator class; also the ORDER BY strategy numbers. */
+#define FRT_IVF_METRIC_L2		1	/* face_l2_ops: <-> */
+#define FRT_IVF_METRIC_IP		2	/* face_ip_ops: <#> */
+#define FRT_IVF_METRIC_COSINE	3	/* face_cosine_ops: <=> */
+#define FRT_IVF_NSTRATEGIES		3
+
+/* Tuple flags (FrtIvfTuple.flags).  Bits 8..15 are reserved for encryption. */
+#define FRT_IVF_TUPLE_NULL		0x0001	/* heap value is NULL: no code */
+#define FRT_IVF_TUPLE_ZERO		0x0002	/* zero vector: cosine undefined */
+#define FRT_IVF_TUPLE_ENC_MASK	0xFF00	/* reserved: payload encryption */
+
+/* Build sub-phases reported in pg_stat_progress_create_index. */
+#define FRT_IVF_PHASE_SAMPLE	2
+#define FRT_IVF_PHASE_KMEANS	3
+#define FRT_IVF_PHASE_LOAD		4
+
+/* The meta page's contents. */
+typedef struct FrtIvfMetaData
+{
+	uint32		magic;
+	uint32		version;
+	uint16		dim;			/* dimension of every indexed value */
+	uint16		metric;			/* FRT_IVF_METRIC_* */
+	uint32		lists;			/* number of k-means lists (>= 1) */
+	uint32		flags;			/* reserved: encryption of payloads */
+	BlockNumber dirStart;		/* first directory page */
+	uint32		dirPages;		/* number of directory pages */
+	uint32		perDirPage;		/* directory items per page */
+} FrtIvfMetaData;
+
+/* One directory item: a list (the last one, number 'lists', holds NULLs). */
+typedef struct FrtIvfListData
+{
+	BlockNumber head;			/* first data page of the list (never changes) */
+	BlockNumber insertPage;		/* hint: first page that may have room */
+	uint32		flags;			/* reserved: encryption of the centroid */
+	float		centroid[FLEXIBLE_ARRAY_MEMBER];	/* dim floats (none when
+													 * lists = 1 or NULL list) */
+} FrtIvfListData;
+
+/*
+ * One index row.  The row's value x is approximated as scale * code; resid
+ * is an upper bound of |x - scale * code| (for cosine, of the unit vector
+ * x / |x|), cnorm2 = |scale * code|^2 and cnorm >= |scale * code| (rounded
+ * up).  The distance of any probe to x
+ * then lies within resid * |probe| of its distance to the approximation
+ * (Cauchy-Schwarz), which is what lets a scan prove its order.
+ */
+typedef struct FrtIvfTuple
+{
+	ItemPointerData tid;		/* heap row */
+	uint16		flags;			/* FRT_IVF_TUPLE_*; high byte: encryption */
+	float		scale;
+	float		resid;
+	float		cnorm2;
+	float		cnorm;
+	int8		code[FLEXIBLE_ARRAY_MEMBER];	/* dim int8 values */
+} FrtIvfTuple;
+
+#define FRT_IVF_TUPLE_SIZE(dim)	MAXALIGN(offsetof(FrtIvfTuple, code) + (dim))
+#define FRT_IVF_LIST_SIZE(cdim)	MAXALIGN(offsetof(FrtIvfListData, centroid) + sizeof(float) * (cdim))
+
+/* Special space of every page. */
+typedef struct FrtIvfPageOpaque
+{
+	BlockNumber next;			/* next data page of the same list */
+	uint32		list;			/* list number (data pages) */
+	uint16		kind;			/* FRT_IVF_PAGE_* */
+	uint16		flags;			/* FRT_IVF_PAGE_HAS_DEAD */
+	uint16		page_id;		/* FRT_IVF_PAGE_ID */
+} FrtIvfPageOpaque;
+
+/*
+ * A data page has erased slots: items marked LP_DEAD whose bytes VACUUM
+ * zeroed; an insert of the same size reuses them in place.
+ */
+#define FRT_IVF_PAGE_HAS_DEAD	0x0001
+
+#define FrtIvfPageGetOpaque(page)	((FrtIvfPageOpaque *) PageGetSpecialPointer(page))
+#define FrtIvfPageGetMeta(page)		((FrtIvfMetaData *) PageGetContents(page))
+
+/* reloptions */
+typedef struct FrtIvfOptions
+{
+	int32		vl_len_;
+	int			lists;
+} FrtIvfOptions;
+
+/*
+ * What a backend caches about an index (in rd_amcache): the meta data, each
+ * list's head page and the centroids.  None of these change after a build.
+ */
+typedef struct FrtIvfCache
+{
+	FrtIvfMetaData meta;
+	BlockNumber *heads;			/* lists + 1 entries */
+	float	   *centroids;		/* lists * dim floats, or NULL if lists = 1 */
+	Buffer	   *recent;			/* per block: the buffer it was last read into */
+	BlockNumber nrecent;		/* blocks covered by 'recent' */
+} FrtIvfCache;
+
+/*
+ * The cache may be freed by a relcache flush whenever invalidation messages
+ * are processed, so callers that keep state across such points copy what
+ * they need (scans copy the list heads) instead of keeping the pointer.
+ */
+
+/* A probe prepared for ranking codes. */
+typedef struct FrtIvfProbe
+{
+	int			metric;
+	int			dim;
+	bool		isnull;			/* probe is NULL: every distance is NULL */
+	bool		zero;			/* cosine with a zero probe: all NaN */
+	float	   *q;				/* the probe (unit length for cosine) */
+	int16	   *qi;				/* q quantized: q ~ qscale * qi */
+	double		qscale;
+	double		eqnorm;			/* >= |q - qscale * qi| */
+	double		qnorm;			/* |q| */
+	double		qnorm2;			/* |q|^2 */
+	double		eps;			/* relative slack for the operator's float rounding */
+} FrtIvfProbe;
+
+/* GUCs */
+extern bool frt_ivf_exact;
+extern int	frt_ivf_probes;
+
+/* ivf.c */
+extern void FrtIvfInit(void);
+extern bytea *ivfoptions(Datum reloptions, bool validate);
+
+/* ivfutils.c */
+extern int	FrtIvfMetricOf(Relation index);
+extern FrtIvfCache *FrtIvfGetCache(Relation index);
+extern void FrtIvfInitPage(Page page, uint16 kind, uint32 list);
+extern Buffer FrtIvfNewBuffer(Relation index, ForkNumber fork);
+extern void FrtIvfFormTuple(FrtIvfTuple *tup, const float *x, int dim, int metric);
+extern void FrtIvfPrepareProbe(FrtIvfProbe *p, const float *x, int dim, int metric);
+extern Buffer FrtIvfReadBuffer(Relation index, BlockNumber blkno);
+extern float FrtIvfCentroidDistance(const FrtIvfProbe *p, const float *c);
+extern int	FrtIvfNearestList(const FrtIvfCache *cache, const float *x);
+extern bool FrtIvfPageHasRoom(Page page, Size size);
+extern OffsetNumber FrtIvfPageAddTuple(Page page, const FrtIvfTuple *tup, Size size);
+extern void FrtIvfCheckDim(int dim, int indexdim);
+
+/* ivfbuild.c */
+extern IndexBuildResult *ivfbuild(Relation heap, Relation index, struct IndexInfo *indexInfo);
+extern void ivfbuildempty(Relation index);
+
+/* ivfinsert.c */
+extern bool ivfinsert(Relation index, Datum *values, bool *isnull,
+					  ItemPointer heap_tid, Relation heap,
+					  IndexUniqueCheck checkUnique, bool indexUnchanged,
+					  struct IndexInfo *indexInfo);
+extern void FrtIvfSetInsertPage(Relation index, uint32 list, BlockNumber blkno);
+extern void FrtIvfInsertTuple(Relation index, uint32 list, const FrtIvfTuple *tup, Size size);
+
+/* ivfscan.c */
+extern IndexScanDesc ivfbeginscan(Relation index, int nkeys, int norderbys);
+extern void ivfrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
+					  ScanKey orderbys, int norderbys);
+extern bool ivfgettuple(IndexScanDesc scan, ScanDirection dir);
+extern void ivfendscan(IndexScanDesc scan);
+
+/* ivfvacuum.c */
+extern IndexBulkDeleteResult *ivfbulkdelete(IndexVacuumInfo *info,
+											IndexBulkDeleteResult *stats,
+											IndexBulkDeleteCallback callback,
+											void *callback_state);
+extern IndexBulkDeleteResult *ivfvacuumcleanup(IndexVacuumInfo *info,
+											   IndexBulkDeleteResult *stats);
+
+/* ivfcost.c */
+extern void ivfcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
+							Cost *indexStartupCost, Cost *indexTotalCost,
+							Selectivity *indexSelectivity, double *indexCorrelation,
+							double *indexPages);
+
+/*
+ * A lower bound of the distance the operator computes between the probe and
+ * the row behind 'tup'.  With x' = scale * code and q' = qscale * qi, the
+ * integer dot product gives x'.q' exactly, and by Cauchy-Schwarz
+ *	 |x.q - x'.q'| <= |x - x'| |q| + |x'| |q - q'| <= resid |q| + cnorm eqnorm.
+ * A slack eps covers the float rounding of the operator itself.  NaN when
+ * the distance is NaN (cosine with a zero vector).  Inline: it runs once per
+ * row of every scan.
+ */
+static inline double
+FrtIvfLowerBound(const FrtIvfProbe *p, const FrtIvfTuple *tup)
+{
+	int32		s = frt_kernels->dot_i8i16(tup->code, p->qi, p->dim);
+	double		ip = (double) tup->scale * p->qscale * s;
+	double		cn = tup->cnorm;
+	double		err = tup->resid * p->qnorm + cn * p->eqnorm + 1e-12 * fabs(ip);
+
+	switch (p->metric)
+	{
+		case FRT_IVF_METRIC_COSINE:
+			if (p->zero || (tup->flags & FRT_IVF_TUPLE_ZERO))
+				return NAN;
+			return 1.0 - ip - err - p->eps;
+		case FRT_IVF_METRIC_IP:
+			return -ip - err - p->eps * (cn + tup->resid) * p->qnorm;
+		default:
+			{
+				double		sum = cn + p->qnorm;
+				double		d2 = tup->cnorm2 - 2.0 * (ip + cn * p->eqnorm) + p->qnorm2 -
+					p->eps * sum * sum;
+				double		d = (d2 > 0.0 ? sqrt(d2) : 0.0) - tup->resid;
+
+				return d > 0.0 ? d * (1.0 - p->eps) : 0.0;
+			}
+	}
+}
+
+#endif							/* FRT_IVF_H */

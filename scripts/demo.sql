@@ -1,0 +1,91 @@
+-- frt demo: an office-door (1:1) and a station-hall (1:N) deployment, end to end.
+\pset footer off
+\set ON_ERROR_STOP 1
+\echo '== frt demo'
+CREATE EXTENSION IF NOT EXISTS frt;
+SET search_path = public, frt;
+SELECT kernel AS simd_kernel_in_use FROM frt.simd_info() WHERE in_use;
+
+-- Face-like embeddings for the demo: person p's face is a fixed unit vector;
+-- a capture is that vector plus noise.
+CREATE OR REPLACE FUNCTION demo_face(p int, noise float8) RETURNS frt.face_embedding
+LANGUAGE sql VOLATILE AS $$
+	SELECT frt.l2_normalize(array_agg(sin(p * 0.37 + i * 0.11) + cos(i * (p % 17 + 1) * 0.013)
+	                                  + sin(p * i * 0.0007) + (random() - 0.5) * noise
+	                                  ORDER BY i)::real[]::frt.face_embedding)
+	  FROM generate_series(1, 512) i
+$$;
+
+\echo '== 1. the registry (frt_admin): processor, purposes, notices, assessments, devices'
+SET ROLE frt_admin;
+INSERT INTO frt.processor VALUES ('Acme Transit Ltd', 'dpo@acme.example');
+INSERT INTO frt.purpose (name, kind, description, method, retention, minor_retention,
+                         alternative_method, similarity_threshold, dimension)
+VALUES ('door', 'verification', 'staff door access', '1:1 at the door', '1 year', '90 days',
+        'staff badge', 0.8, 512);
+INSERT INTO frt.purpose (name, kind, description, method, retention, minor_retention,
+                         similarity_threshold, dimension, serves_public_security)
+VALUES ('station', 'identification', 'wanted-person alerts in the station hall',
+        '1:N against the watch list', '30 days', '30 days', 0.8, 512, true);
+SELECT frt.publish_notice(p, 'We compare your face ...', 'comparison of face features',
+       'kept ' || p, 'necessary for ' || p, 'write to dpo@acme.example to withdraw')
+  FROM unnest(ARRAY['door', 'station']) p;
+INSERT INTO frt.assessment (purpose, assessor, report)
+SELECT p, 'DPO', 'impact assessment for ' || p FROM unnest(ARRAY['door', 'station']) p;
+INSERT INTO frt.device (name, location_type) VALUES ('door-1', 'workplace');
+INSERT INTO frt.device (name, location_type, signage, capture_area)
+VALUES ('hall-cam-3', 'public_place', true, 'station hall, gates 1-4');
+INSERT INTO frt.device (name, location_type) VALUES ('changing-room-cam', 'private_space');
+
+RESET ROLE;
+\echo '== 2. enrolment (frt_enroller): 2,000 people with separate consent'
+SET ROLE frt_enroller;
+SELECT count(frt.register_subject('p' || p, date '1990-01-01' + p)) AS subjects,
+       count(frt.give_consent('p' || p, 'station', 'self', 'written')) AS consents,
+       count(frt.enroll('p' || p, 'station', demo_face(p, 0.3), 'hall-cam-3')) AS faces
+  FROM generate_series(1, 2000) p;
+SELECT frt.give_consent('p1001', 'door', 'self', 'written');
+SELECT frt.enroll('p1001', 'door', demo_face(1001, 0.3), 'door-1');
+RESET ROLE;
+-- the exact 1:N index (frt_ivf) for the station purpose
+CREATE INDEX face_station_ivf ON frt.face USING frt_ivf (embedding frt.face_cosine_ops)
+ WHERE purpose = 'station';
+ANALYZE frt.face;
+
+\echo '== 3. refusals: each names its article and leaves nothing behind'
+\set ON_ERROR_STOP 0
+\set SHOW_CONTEXT never
+SET ROLE frt_enroller;
+SELECT frt.register_subject('kid-1', (current_date - interval '8 years')::date);
+SELECT frt.give_consent('kid-1', 'station', 'self', 'written');
+SELECT frt.enroll('kid-1', 'station', demo_face(9999, 0.3), 'hall-cam-3');        -- Art. 7
+SELECT frt.enroll('p1', 'station', demo_face(1, 0.3), 'changing-room-cam');       -- Art. 13
+SELECT frt.enroll('p1', 'door', demo_face(1, 0.3), 'door-1');                     -- Art. 6
+RESET ROLE;
+\set ON_ERROR_STOP 1
+
+\echo '== 4. matching (frt_matcher): 1:1 verification and 1:N identification'
+SET ROLE frt_matcher;
+SELECT * FROM frt.verify('p1001', 'door', demo_face(1001, 0.3), 'door-1');
+SELECT * FROM frt.verify('p1001', 'door', demo_face(1500, 0.3), 'door-1');
+SELECT * FROM frt.identify('station', demo_face(1234, 0.3), 'hall-cam-3', 3, 0.5);
+\echo 'frt_matcher cannot read an embedding:'
+\set ON_ERROR_STOP 0
+SELECT embedding FROM frt.face LIMIT 1;
+\set ON_ERROR_STOP 1
+RESET ROLE;
+
+\echo '== 5. withdrawal: effective for the very next statement'
+SET ROLE frt_enroller;
+SELECT frt.withdraw_consent('p1234', 'station');
+RESET ROLE;
+SELECT * FROM frt.identify('station', demo_face(1234, 0.3), 'hall-cam-3', 3, 0.5);
+-- PURGE
+
+\echo '== 6. the data-protection officer (frt_auditor): compliance report, filing, audit chain'
+SET ROLE frt_auditor;
+SELECT article, check_name, status FROM frt.compliance_report() WHERE status <> 'ok';
+SELECT stored_subjects, threshold, status FROM frt.filing_status();
+SELECT event, outcome, count(*) FROM frt.audit GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT * FROM frt.verify_audit_chain();
+RESET ROLE;

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Run frt's whole test suite: install dependencies, build, install, then run
+# the pg_regress suites (make installcheck) against a throwaway cluster and
+# the TAP tests (make prove_installcheck), all as the unprivileged user
+# postgres.  Ends with the runners' own summary lines; exits non-zero if
+# anything failed.  Run as root (or with sudo) from the repository.
+set -uo pipefail
+if [ "$(id -u)" != 0 ]; then exec sudo -E bash "$0" "$@"; fi
+src=$(cd "$(dirname "$0")/.." && pwd)
+cd "$src"
+scripts/install-deps.sh || exit 1
+export PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+make -s -j2 PG_CONFIG="$PG_CONFIG" >/dev/null && make -s PG_CONFIG="$PG_CONFIG" install >/dev/null || { echo "frt: build failed" >&2; exit 1; }
+
+# A copy of the tree the postgres user can write to (results, tmp_check).
+work=$(mktemp -d /tmp/frt-test.XXXXXX)
+tar -C "$src" --exclude=.git --exclude=results --exclude=tmp_check -cf - . | tar -C "$work" -xf -
+chown -R postgres "$work"
+port=${FRT_TEST_PORT:-54329}
+cleanup() { scripts/cluster.sh stop "$work/cluster" >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+scripts/cluster.sh start "$work/cluster" "$port" || { cat "$work/cluster/server.log" >&2; exit 1; }
+
+echo "== pg_regress (make installcheck)"
+runuser -u postgres -- make -C "$work" -s installcheck PG_CONFIG="$PG_CONFIG" \
+	PGHOST="$work/cluster" PGPORT="$port" >"$work/regress.log" 2>&1
+regress_rc=$?
+cat "$work/regress.log"
+[ $regress_rc = 0 ] || cat "$work/regression.diffs" 2>/dev/null | head -300
+
+echo "== TAP (make prove_installcheck)"
+runuser -u postgres -- env PATH="$($PG_CONFIG --bindir):$PATH" \
+	make -C "$work" -s prove_installcheck PG_CONFIG="$PG_CONFIG" PROVE_FLAGS="-I test/lib ${PROVE_EXTRA:-}" \
+	>"$work/prove.log" 2>&1
+prove_rc=$?
+cat "$work/prove.log"
+if [ $prove_rc != 0 ]; then
+	for f in "$work"/tmp_check/log/*.log; do
+		[ -f "$f" ] && { echo "---- $f"; tail -40 "$f"; }
+	done
+fi
+
+echo
+echo "== summary"
+grep -E "tests? passed|tests? failed|of [0-9]+ tests|All [0-9]+ tests" "$work/regress.log" | tail -3
+grep -E "^(Files=|Result:)" "$work/prove.log" | tail -2
+[ $regress_rc = 0 ] && [ $prove_rc = 0 ]

@@ -1,0 +1,93 @@
+/*-------------------------------------------------------------------------
+ *
+ * audit_hash.c
+ *	  Canonical serialization of an audit record and its SHA-256 chain hash.
+ *
+ * hash = SHA-256("frt-audit-v1" || seq || at || backend_pid || similarity ||
+ *                each text field || prev_hash), where integers are 8- or
+ * 4-byte big-endian, similarity is a presence byte plus its IEEE-754 bits,
+ * and each text field is a presence byte plus a 4-byte length and its bytes.
+ * client_addr and detail are hashed in their canonical output forms
+ * (inet_out, jsonb_out) so the verifier, reading the table, gets the same.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <openssl/evp.h>
+
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+
+#include "frt_audit.h"
+
+/* Append an unsigned integer, big-endian, of n bytes. */
+static void
+FrtHashUInt(EVP_MD_CTX *ctx, uint64 v, int n)
+{
+	uint8		b[8];
+
+	for (int i = 0; i < n; i++)
+		b[i] = (uint8) (v >> (8 * (n - 1 - i)));
+	EVP_DigestUpdate(ctx, b, n);
+}
+
+/* Compute a record's chain hash into out (FRT_AUDIT_HASH_LEN bytes). */
+void
+FrtAuditComputeHash(const FrtAuditRow *row, uint8 *out)
+{
+	static const char tag[] = "frt-audit-v1";
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned int len = 0;
+	uint64		bits;
+	bool		ok;
+
+	if (ctx == NULL)
+		elog(ERROR, "out of memory for SHA-256 context");
+	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
+	EVP_DigestUpdate(ctx, tag, sizeof(tag) - 1);
+	FrtHashUInt(ctx, (uint64) row->seq, 8);
+	FrtHashUInt(ctx, (uint64) row->at, 8);
+	FrtHashUInt(ctx, (uint32) row->backend_pid, 4);
+	FrtHashUInt(ctx, row->has_similarity ? 1 : 0, 1);
+	if (row->has_similarity)
+	{
+		memcpy(&bits, &row->similarity, sizeof(bits));
+		FrtHashUInt(ctx, bits, 8);
+	}
+	for (int f = 0; f < FRT_AUDIT_NFIELDS; f++)
+	{
+		const char *v = row->field[f];
+
+		FrtHashUInt(ctx, v ? 1 : 0, 1);
+		if (v)
+		{
+			size_t		n = strlen(v);
+
+			FrtHashUInt(ctx, (uint32) n, 4);
+			EVP_DigestUpdate(ctx, v, n);
+		}
+	}
+	EVP_DigestUpdate(ctx, row->prev_hash, FRT_AUDIT_HASH_LEN);
+	ok = ok && EVP_DigestFinal_ex(ctx, out, &len) == 1 && len == FRT_AUDIT_HASH_LEN;
+	EVP_MD_CTX_free(ctx);
+	if (!ok)
+		elog(ERROR, "SHA-256 of an audit record failed");
+}
+
+/* The canonical text of an inet value, as the table will return it. */
+char *
+FrtAuditCanonicalInet(const char *addr)
+{
+	return DatumGetCString(DirectFunctionCall1(inet_out,
+											   DirectFunctionCall1(inet_in, CStringGetDatum(addr))));
+}
+
+/* The canonical text of a jsonb value, as the table will return it. */
+char *
+FrtAuditCanonicalJsonb(const char *json)
+{
+	return DatumGetCString(DirectFunctionCall1(jsonb_out,
+											   DirectFunctionCall1(jsonb_in, CStringGetDatum(json))));
+}

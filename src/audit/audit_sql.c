@@ -1,0 +1,576 @@
+/*-------------------------------------------------------------------------
+ *
+ * audit_sql.c
+ *	  SQL entry points of the audit trail: frt.audit_event(), the append-only
+ *	  guard trigger, frt.verify_audit_chain() and
+ *	  frt.audit_retention_purge().
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/guc.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "frt_audit.h"
+
+/* Set while frt.audit_retention_purge() deletes: rows older than this go. */
+static TimestampTz FrtAuditPurgeBefore = 0;
+
+/* Result of a chain verification. */
+typedef struct FrtChainCheck
+{
+	bool		ok;
+	int64		bad_seq;		/* first broken or missing record */
+	char	   *reason;
+	int64		checked;		/* records whose hash was verified */
+	int64		first_seq;
+	int64		last_seq;
+} FrtChainCheck;
+
+/* Refuse a text field that is too long or holds an embedding-like list. */
+static void
+FrtAuditCheckText(const char *name, const char *v, int maxlen)
+{
+	if (v == NULL)
+		return;
+	if (strlen(v) > maxlen)
+		ereport(ERROR,
+				(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
+				 errmsg("audit field \"%s\" is longer than %d bytes", name, maxlen)));
+	if (FrtLooksBiometric(v, FRT_AUDIT_MAX_NUMBERS))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("audit field \"%s\" looks like a biometric vector; audit records must never hold embeddings, probes or keys", name),
+				 errhint("Record names, ids and outcomes only (a list of %d or more numbers is refused).",
+						 FRT_AUDIT_MAX_NUMBERS)));
+}
+
+/* The client's address as text (inet_client_addr()), NULL over a Unix socket. */
+static char *
+FrtAuditClientAddr(void)
+{
+	LOCAL_FCINFO(fc, 0);
+	Datum		d;
+
+	InitFunctionCallInfoData(*fc, NULL, 0, InvalidOid, NULL, NULL);
+	d = inet_client_addr(fc);
+	if (fc->isnull)
+		return NULL;
+	return DatumGetCString(DirectFunctionCall1(inet_out, d));
+}
+
+/* Fill who and when: session and current role, application, client, pid. */
+static void
+FrtAuditFillWho(FrtAuditPayload *rec)
+{
+	rec->at = GetCurrentTimestamp();
+	rec->backend_pid = MyProcPid;
+	FrtAuditPayloadSet(rec, FRT_AF_ROLE, GetUserNameFromId(GetSessionUserId(), false));
+	FrtAuditPayloadSet(rec, FRT_AF_EFFECTIVE_ROLE, GetUserNameFromId(GetUserId(), false));
+	FrtAuditPayloadSet(rec, FRT_AF_APPLICATION,
+					   (application_name && application_name[0]) ? application_name : NULL);
+	FrtAuditPayloadSet(rec, FRT_AF_CLIENT_ADDR, FrtAuditClientAddr());
+}
+
+/* Text argument n as a C string, or NULL. */
+static char *
+FrtArgText(FunctionCallInfo fcinfo, int n)
+{
+	return PG_ARGISNULL(n) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(n));
+}
+
+PG_FUNCTION_INFO_V1(frt_audit_event);
+
+/*
+ * SQL: frt.audit_event(event, outcome, purpose, subject, device, similarity,
+ * sqlstate, detail) -- record one event durably; returns its seq.
+ */
+Datum
+frt_audit_event(PG_FUNCTION_ARGS)
+{
+	FrtAuditPayload rec;
+	char	   *event = FrtArgText(fcinfo, 0);
+	char	   *outcome = FrtArgText(fcinfo, 1);
+	char	   *purpose = FrtArgText(fcinfo, 2);
+	char	   *subject = FrtArgText(fcinfo, 3);
+	char	   *device = FrtArgText(fcinfo, 4);
+	char	   *sqlstate = FrtArgText(fcinfo, 6);
+	char	   *detail = NULL;
+
+	if (event == NULL || outcome == NULL || event[0] == '\0' || outcome[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("audit event and outcome must be given")));
+	FrtAuditCheckText("event", event, FRT_AUDIT_FIELD_MAX);
+	FrtAuditCheckText("outcome", outcome, FRT_AUDIT_FIELD_MAX);
+	FrtAuditCheckText("purpose", purpose, FRT_AUDIT_FIELD_MAX);
+	FrtAuditCheckText("subject", subject, FRT_AUDIT_FIELD_MAX);
+	FrtAuditCheckText("device", device, FRT_AUDIT_FIELD_MAX);
+	if (sqlstate && (strlen(sqlstate) != 5 ||
+					 strspn(sqlstate, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") != 5))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("audit sqlstate must be five digits or upper-case letters")));
+	if (!PG_ARGISNULL(5) && !isfinite(PG_GETARG_FLOAT8(5)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("audit similarity must be a finite number")));
+	if (!PG_ARGISNULL(7))
+	{
+		Jsonb	   *j = PG_GETARG_JSONB_P(7);
+
+		detail = JsonbToCString(NULL, &j->root, VARSIZE(j));
+		FrtAuditCheckText("detail", detail, FRT_AUDIT_DETAIL_MAX);
+	}
+
+	memset(&rec, 0, offsetof(FrtAuditPayload, buf));
+	FrtAuditPayloadSet(&rec, FRT_AF_EVENT, event);
+	FrtAuditPayloadSet(&rec, FRT_AF_OUTCOME, outcome);
+	FrtAuditPayloadSet(&rec, FRT_AF_SQLSTATE, sqlstate);
+	FrtAuditPayloadSet(&rec, FRT_AF_PURPOSE, purpose);
+	FrtAuditPayloadSet(&rec, FRT_AF_SUBJECT, subject);
+	FrtAuditPayloadSet(&rec, FRT_AF_DEVICE, device);
+	FrtAuditPayloadSet(&rec, FRT_AF_DETAIL, detail);
+	rec.has_similarity = !PG_ARGISNULL(5);
+	rec.similarity = rec.has_similarity ? PG_GETARG_FLOAT8(5) : 0.0;
+	FrtAuditFillWho(&rec);
+	PG_RETURN_INT64(FrtAuditSubmit(&rec));
+}
+
+/* Refuse a change to the trail. */
+static void
+FrtAuditRefuse(const char *what, const char *table)
+{
+	ereport(ERROR,
+			(errcode(FRT_ERRCODE_AUDIT_APPEND_ONLY),
+			 errmsg("%s on frt.%s refused: the audit trail is append-only (Measures Art. 14)",
+					what, table),
+			 errhint("Records are written only through frt.audit_event(); old records leave only through frt.audit_retention_purge().")));
+}
+
+/* Attribute of a heap tuple by column name. */
+static Datum
+FrtTupleAttr(HeapTuple tup, TupleDesc desc, const char *name, bool *isnull)
+{
+	int			att = SPI_fnumber(desc, name);
+
+	if (att <= 0)
+		elog(ERROR, "column \"%s\" not found", name);
+	return heap_getattr(tup, att, desc, isnull);
+}
+
+PG_FUNCTION_INFO_V1(frt_audit_guard);
+
+/*
+ * Trigger on frt.audit and frt.audit_anchor (argument: which one): only the
+ * audit worker inserts; nobody updates, deletes or truncates, except the
+ * retention purge deleting records past the minimum retention.
+ */
+Datum
+frt_audit_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	bool		anchor;
+	TriggerEvent ev;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || td->tg_trigger->tgnargs != 1)
+		elog(ERROR, "frt_audit_guard: not called as the audit trigger");
+	anchor = strcmp(td->tg_trigger->tgargs[0], "anchor") == 0;
+	ev = td->tg_event;
+
+	if (TRIGGER_FIRED_BY_TRUNCATE(ev))
+		FrtAuditRefuse("TRUNCATE", anchor ? "audit_anchor" : "audit");
+	if (TRIGGER_FIRED_BY_INSERT(ev))
+	{
+		if (anchor || !FrtAuditIsWriter)
+			FrtAuditRefuse("INSERT", anchor ? "audit_anchor" : "audit");
+		return PointerGetDatum(td->tg_trigtuple);
+	}
+	if (TRIGGER_FIRED_BY_UPDATE(ev))
+	{
+		if (!anchor || FrtAuditPurgeThrough <= 0)
+			FrtAuditRefuse("UPDATE", anchor ? "audit_anchor" : "audit");
+		return PointerGetDatum(td->tg_newtuple);
+	}
+	if (TRIGGER_FIRED_BY_DELETE(ev) && !anchor && FrtAuditPurgeThrough > 0)
+	{
+		bool		n1,
+					n2;
+		int64		seq = DatumGetInt64(FrtTupleAttr(td->tg_trigtuple,
+													 td->tg_relation->rd_att, "seq", &n1));
+		TimestampTz at = DatumGetTimestampTz(FrtTupleAttr(td->tg_trigtuple,
+														  td->tg_relation->rd_att, "at", &n2));
+
+		if (!n1 && !n2 && seq <= FrtAuditPurgeThrough && at < FrtAuditPurgeBefore)
+			return PointerGetDatum(td->tg_trigtuple);
+	}
+	FrtAuditRefuse("DELETE", anchor ? "audit_anchor" : "audit");
+	return (Datum) 0;			/* not reached */
+}
+
+/* A bytea column as a hash; false if NULL or of the wrong length. */
+static bool
+FrtGetHash(HeapTuple tup, TupleDesc desc, int att, uint8 *out)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, att, &isnull);
+	bytea	   *b;
+
+	if (isnull)
+		return false;
+	b = DatumGetByteaPP(d);
+	if (VARSIZE_ANY_EXHDR(b) != FRT_AUDIT_HASH_LEN)
+		return false;
+	memcpy(out, VARDATA_ANY(b), FRT_AUDIT_HASH_LEN);
+	return true;
+}
+
+/* Rebuild a record's hashed content from a row of the verify query. */
+static void
+FrtRowFromTuple(HeapTuple tup, TupleDesc desc, FrtAuditRow *row)
+{
+	/* query column of each field, in FrtAuditField order */
+	static const int cols[FRT_AUDIT_NFIELDS] = {3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 15};
+	bool		isnull;
+	Datum		d;
+
+	row->seq = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+	row->at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 2, &isnull));
+	row->backend_pid = DatumGetInt32(SPI_getbinval(tup, desc, 10, &isnull));
+	d = SPI_getbinval(tup, desc, 14, &isnull);
+	row->has_similarity = !isnull;
+	row->similarity = isnull ? 0.0 : DatumGetFloat8(d);
+	for (int f = 0; f < FRT_AUDIT_NFIELDS; f++)
+	{
+		d = SPI_getbinval(tup, desc, cols[f], &isnull);
+		if (isnull)
+			row->field[f] = NULL;
+		else if (f == FRT_AF_CLIENT_ADDR)
+			row->field[f] = DatumGetCString(DirectFunctionCall1(inet_out, d));
+		else if (f == FRT_AF_DETAIL)
+			row->field[f] = DatumGetCString(DirectFunctionCall1(jsonb_out, d));
+		else
+			row->field[f] = TextDatumGetCString(d);
+	}
+}
+
+/* Note the first problem found and stop the walk. */
+static void
+FrtChainBreak(FrtChainCheck *c, int64 seq, char *reason)
+{
+	c->ok = false;
+	c->bad_seq = seq;
+	c->reason = reason;
+}
+
+/* Is the retention anchor backed by a recorded purge of the trail? */
+static bool
+FrtAnchorBacked(int64 anchor_seq, const uint8 *anchor_hash)
+{
+	Oid			types[2] = {TEXTOID, TEXTOID};
+	Datum		vals[2];
+	char		hex[FRT_AUDIT_HASH_LEN * 2 + 1];
+
+	hex_encode((const char *) anchor_hash, FRT_AUDIT_HASH_LEN, hex);
+	hex[FRT_AUDIT_HASH_LEN * 2] = '\0';
+	vals[0] = CStringGetTextDatum(psprintf(INT64_FORMAT, anchor_seq));
+	vals[1] = CStringGetTextDatum(hex);
+	if (SPI_execute_with_args("SELECT 1 FROM frt.audit WHERE event = 'audit_retention_purge' "
+							  "AND detail->>'through_seq' = $1 AND detail->>'through_hash' = $2",
+							  2, types, vals, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not look up the audit purge records");
+	return SPI_processed > 0;
+}
+
+/* Walk the whole chain from the anchor (caller is connected to SPI). */
+static void
+FrtAuditVerifyChain(FrtChainCheck *c)
+{
+	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext,
+												 "frt audit verify",
+												 ALLOCSET_DEFAULT_SIZES);
+	uint8		expect_prev[FRT_AUDIT_HASH_LEN];
+	int64		anchor_seq = 0;
+	int64		expect_seq;
+	Portal		portal;
+
+	memset(c, 0, sizeof(*c));
+	c->ok = true;
+	memset(expect_prev, 0, sizeof(expect_prev));
+	if (SPI_execute("SELECT last_seq, last_hash FROM frt.audit_anchor", true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read frt.audit_anchor");
+	if (SPI_processed != 1)
+	{
+		FrtChainBreak(c, 0, pstrdup("the retention anchor row is missing or duplicated"));
+		return;
+	}
+	else
+	{
+		bool		isnull;
+
+		anchor_seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+												 SPI_tuptable->tupdesc, 1, &isnull));
+		if (!FrtGetHash(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, expect_prev))
+		{
+			FrtChainBreak(c, anchor_seq, pstrdup("the retention anchor's hash is malformed"));
+			return;
+		}
+	}
+	if (anchor_seq > 0 && !FrtAnchorBacked(anchor_seq, expect_prev))
+	{
+		FrtChainBreak(c, anchor_seq,
+					  pstrdup("the retention anchor does not match any recorded audit_retention_purge"));
+		return;
+	}
+	expect_seq = anchor_seq + 1;
+
+	portal = SPI_cursor_open_with_args(NULL,
+									   "SELECT seq, at, event, outcome, sqlstate, role_name, effective_role, "
+									   "application, client_addr, backend_pid, purpose, subject, device, "
+									   "similarity, detail, prev_hash, hash FROM frt.audit ORDER BY seq",
+									   0, NULL, NULL, NULL, true, 0);
+	while (c->ok)
+	{
+		SPI_cursor_fetch(portal, true, 1000);
+		if (SPI_processed == 0)
+			break;
+		for (uint64 i = 0; i < SPI_processed && c->ok; i++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			FrtAuditRow row;
+			uint8		stored[FRT_AUDIT_HASH_LEN];
+			uint8		computed[FRT_AUDIT_HASH_LEN];
+			MemoryContext old = MemoryContextSwitchTo(rowcxt);
+
+			memset(&row, 0, sizeof(row));
+			FrtRowFromTuple(tup, desc, &row);
+			MemoryContextSwitchTo(old);
+			if (row.seq != expect_seq)
+				FrtChainBreak(c, expect_seq,
+							  row.seq > expect_seq ?
+							  psprintf("record missing: expected seq " INT64_FORMAT ", next present is " INT64_FORMAT,
+									   expect_seq, row.seq) :
+							  psprintf("record at or before the retention anchor: seq " INT64_FORMAT, row.seq));
+			else if (!FrtGetHash(tup, desc, 16, row.prev_hash) ||
+					 memcmp(row.prev_hash, expect_prev, FRT_AUDIT_HASH_LEN) != 0)
+				FrtChainBreak(c, row.seq,
+							  pstrdup(row.seq == anchor_seq + 1 && anchor_seq > 0 ?
+									  "prev_hash does not match the retention anchor" :
+									  "prev_hash does not match the previous record's hash (this record or the previous one was altered)"));
+			else if (FrtAuditComputeHash(&row, computed),
+					 !FrtGetHash(tup, desc, 17, stored) ||
+					 memcmp(stored, computed, FRT_AUDIT_HASH_LEN) != 0)
+				FrtChainBreak(c, row.seq,
+							  pstrdup("content does not match its hash (record altered)"));
+			else
+			{
+				if (c->checked == 0)
+					c->first_seq = row.seq;
+				c->checked++;
+				c->last_seq = row.seq;
+				memcpy(expect_prev, stored, FRT_AUDIT_HASH_LEN);
+				expect_seq++;
+			}
+			MemoryContextReset(rowcxt);
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_cursor_close(portal);
+	MemoryContextDelete(rowcxt);
+	if (c->ok)
+		c->reason = c->checked == 0 ?
+			psprintf("chain intact: no records after the anchor (seq " INT64_FORMAT ")", anchor_seq) :
+			psprintf("chain intact: " INT64_FORMAT " records, seq " INT64_FORMAT " to " INT64_FORMAT,
+					 c->checked, c->first_seq, c->last_seq);
+}
+
+PG_FUNCTION_INFO_V1(frt_verify_audit_chain);
+
+/*
+ * SQL: frt.verify_audit_chain(OUT ok, OUT seq, OUT reason, OUT checked) --
+ * the first broken or missing record, or an all-clear row (seq NULL).
+ */
+Datum
+frt_verify_audit_chain(PG_FUNCTION_ARGS)
+{
+	TupleDesc	desc;
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
+	FrtChainCheck c;
+	char	   *reason;
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "frt.verify_audit_chain must return a record");
+	SPI_connect();
+	FrtAuditVerifyChain(&c);
+	reason = MemoryContextStrdup(TopTransactionContext, c.reason);
+	SPI_finish();
+
+	values[0] = BoolGetDatum(c.ok);
+	values[1] = Int64GetDatum(c.bad_seq);
+	nulls[1] = c.ok;
+	values[2] = CStringGetTextDatum(reason);
+	values[3] = Int64GetDatum(c.checked);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
+}
+
+/* Single int8 result of a query (0 if NULL or no row). */
+static int64
+FrtQueryInt8(const char *sql, int nargs, Oid *types, Datum *vals)
+{
+	bool		isnull;
+	Datum		d;
+
+	if (SPI_execute_with_args(sql, nargs, types, vals, NULL, false, 0) < 0)
+		elog(ERROR, "query failed: %s", sql);
+	if (SPI_processed == 0)
+		return 0;
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return isnull ? 0 : DatumGetInt64(d);
+}
+
+/* Record the purge in the trail itself (committed before anything is dropped). */
+static void
+FrtAuditRecordPurge(int64 through, const char *hex, Interval *keep,
+					TimestampTz cutoff, const FrtChainCheck *c)
+{
+	FrtAuditPayload rec;
+	StringInfoData detail;
+
+	initStringInfo(&detail);
+	appendStringInfo(&detail,
+					 "{\"through_seq\": \"" INT64_FORMAT "\", \"through_hash\": \"%s\", "
+					 "\"keep\": \"%s\", \"cutoff\": \"%s\", \"chain_ok\": %s",
+					 through, hex,
+					 DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(keep))),
+					 timestamptz_to_str(cutoff), c->ok ? "true" : "false");
+	if (!c->ok)
+		appendStringInfo(&detail, ", \"chain_first_break\": " INT64_FORMAT, c->bad_seq);
+	appendStringInfoChar(&detail, '}');
+
+	memset(&rec, 0, offsetof(FrtAuditPayload, buf));
+	FrtAuditPayloadSet(&rec, FRT_AF_EVENT, "audit_retention_purge");
+	FrtAuditPayloadSet(&rec, FRT_AF_OUTCOME, "authorized");
+	FrtAuditPayloadSet(&rec, FRT_AF_SQLSTATE, NULL);
+	FrtAuditPayloadSet(&rec, FRT_AF_PURPOSE, NULL);
+	FrtAuditPayloadSet(&rec, FRT_AF_SUBJECT, NULL);
+	FrtAuditPayloadSet(&rec, FRT_AF_DEVICE, NULL);
+	FrtAuditPayloadSet(&rec, FRT_AF_DETAIL, detail.data);
+	FrtAuditFillWho(&rec);
+	(void) FrtAuditSubmit(&rec);
+}
+
+PG_FUNCTION_INFO_V1(frt_audit_retention_purge);
+
+/*
+ * SQL: frt.audit_retention_purge(keep interval) -- drop the oldest records,
+ * all older than keep (at least 3 years), and move the anchor past them so
+ * the rest of the chain still verifies.  Returns the number dropped.
+ */
+Datum
+frt_audit_retention_purge(PG_FUNCTION_ARGS)
+{
+	Interval   *keep;
+	Interval   *minimum;
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	TimestampTz cutoff;
+	TimestampTz floor_cutoff;
+	int64		anchor_seq,
+				through,
+				dropped = 0;
+	Oid			types[4] = {TIMESTAMPTZOID, INT8OID, BYTEAOID, TIMESTAMPTZOID};
+	Datum		vals[4];
+	FrtChainCheck c;
+	char		hex[FRT_AUDIT_HASH_LEN * 2 + 1];
+	bool		isnull;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("audit retention period must be given")));
+	keep = PG_GETARG_INTERVAL_P(0);
+	minimum = DatumGetIntervalP(DirectFunctionCall3(interval_in,
+													CStringGetDatum(FRT_AUDIT_MIN_RETENTION),
+													ObjectIdGetDatum(InvalidOid),
+													Int32GetDatum(-1)));
+	cutoff = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
+													 TimestampTzGetDatum(now),
+													 IntervalPGetDatum(keep)));
+	floor_cutoff = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
+														   TimestampTzGetDatum(now),
+														   IntervalPGetDatum(minimum)));
+	if (cutoff > floor_cutoff ||
+		DatumGetInt32(DirectFunctionCall2(interval_cmp, IntervalPGetDatum(keep),
+										  IntervalPGetDatum(minimum))) < 0)
+		ereport(ERROR,
+				(errcode(FRT_ERRCODE_AUDIT_APPEND_ONLY),
+				 errmsg("audit records must be kept at least %s (Measures Art. 9; PIPL Art. 56)",
+						FRT_AUDIT_MIN_RETENTION),
+				 errhint("Pass a retention period of at least '%s'.", FRT_AUDIT_MIN_RETENTION)));
+
+	SPI_connect();
+	anchor_seq = FrtQueryInt8("SELECT last_seq FROM frt.audit_anchor", 0, NULL, NULL);
+	vals[0] = TimestampTzGetDatum(cutoff);
+	/* a prefix of the chain: everything before the first record to keep */
+	through = FrtQueryInt8("SELECT coalesce((SELECT min(seq) FROM frt.audit WHERE at >= $1) - 1, "
+						   "(SELECT max(seq) FROM frt.audit))", 1, types, vals);
+	if (through <= anchor_seq)
+	{
+		SPI_finish();
+		PG_RETURN_INT64(0);
+	}
+	vals[1] = Int64GetDatum(through);
+	if (SPI_execute_with_args("SELECT hash, at FROM frt.audit WHERE seq = $1", 1, types + 1,
+							  vals + 1, NULL, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(FRT_ERRCODE_AUDIT_APPEND_ONLY),
+				 errmsg("audit record " INT64_FORMAT " is missing; purge refused", through)));
+	vals[2] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (isnull || VARSIZE_ANY_EXHDR(DatumGetByteaPP(vals[2])) != FRT_AUDIT_HASH_LEN)
+		ereport(ERROR,
+				(errcode(FRT_ERRCODE_AUDIT_APPEND_ONLY),
+				 errmsg("audit record " INT64_FORMAT " has no valid hash; purge refused", through)));
+	vals[2] = PointerGetDatum(DatumGetByteaPCopy(vals[2]));
+	vals[3] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+	hex_encode(VARDATA_ANY(DatumGetByteaPP(vals[2])), FRT_AUDIT_HASH_LEN, hex);
+	hex[FRT_AUDIT_HASH_LEN * 2] = '\0';
+
+	/* the state of the chain, including what is about to go, goes on record */
+	FrtAuditVerifyChain(&c);
+	FrtAuditRecordPurge(through, hex, keep, cutoff, &c);
+
+	FrtAuditPurgeThrough = through;
+	FrtAuditPurgeBefore = floor_cutoff;
+	PG_TRY();
+	{
+		if (SPI_execute_with_args("DELETE FROM frt.audit WHERE seq <= $1", 1, types + 1,
+								  vals + 1, NULL, false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "could not delete old audit records");
+		dropped = SPI_processed;
+		if (SPI_execute_with_args("UPDATE frt.audit_anchor SET last_seq = $2, last_hash = $3, "
+								  "last_at = $4, purged_at = pg_catalog.now()",
+								  4, types, vals, NULL, false, 0) != SPI_OK_UPDATE)
+			elog(ERROR, "could not move the audit retention anchor");
+	}
+	PG_FINALLY();
+	{
+		FrtAuditPurgeThrough = 0;
+		FrtAuditPurgeBefore = 0;
+	}
+	PG_END_TRY();
+	SPI_finish();
+	PG_RETURN_INT64(dropped);
+}

@@ -1,0 +1,402 @@
+/*-------------------------------------------------------------------------
+ *
+ * audit_worker.c
+ *	  The per-database audit writer: takes queued records in submission
+ *	  order, chains their hashes, inserts and commits them, then wakes the
+ *	  submitters.  It is the only writer of frt.audit in its database.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "frt_audit.h"
+
+#define FRT_AUDIT_NCOLS 17
+
+static const char *FrtAuditInsertSql =
+"INSERT INTO frt.audit (seq, at, event, outcome, sqlstate, role_name, "
+"effective_role, application, client_addr, backend_pid, purpose, subject, "
+"device, similarity, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, "
+"$6, $7, $8, $9::pg_catalog.inet, $10, $11, $12, $13, $14, "
+"$15::pg_catalog.jsonb, $16, $17)";
+
+/* The batch in hand, so an exit can fail its slots. */
+static int	FrtBatchSlots[FRT_AUDIT_BATCH_MAX];
+static int	FrtBatchLen = 0;
+static FrtAuditPayload FrtBatchRecs[FRT_AUDIT_BATCH_MAX];
+static SPIPlanPtr FrtInsertPlan = NULL;
+
+/* Settle the batch's slots (done with seqs, or failed) and wake submitters. */
+static void
+FrtAuditSettleBatch(int64 first_seq, const char *error)
+{
+	LWLockAcquire(FrtAudit->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < FrtBatchLen; i++)
+	{
+		FrtAuditSlot *slot = &FrtAudit->slots[FrtBatchSlots[i]];
+
+		if (slot->orphaned)
+			slot->state = FRT_SLOT_FREE;
+		else if (error)
+		{
+			slot->state = FRT_SLOT_FAILED;
+			strlcpy(slot->errmsg, error, sizeof(slot->errmsg));
+		}
+		else
+		{
+			slot->state = FRT_SLOT_DONE;
+			slot->result_seq = first_seq + i;
+		}
+	}
+	LWLockRelease(FrtAudit->lock);
+	for (int i = 0; i < FrtBatchLen; i++)
+		ConditionVariableBroadcast(&FrtAudit->slots[FrtBatchSlots[i]].cv);
+	FrtBatchLen = 0;
+}
+
+/* On exit: fail the batch in hand and give up this database's entry. */
+static void
+FrtAuditWorkerExit(int code, Datum arg)
+{
+	if (FrtBatchLen > 0)
+		FrtAuditSettleBatch(0, "the audit worker exited before committing");
+	LWLockAcquire(FrtAudit->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < FRT_AUDIT_MAX_DATABASES; i++)
+	{
+		FrtAuditDbWorker *w = &FrtAudit->workers[i];
+
+		if (w->dboid == DatumGetObjectId(arg) && w->pid == MyProcPid)
+		{
+			w->state = FRT_WORKER_NONE;
+			w->pid = 0;
+			w->latch = NULL;
+		}
+	}
+	LWLockRelease(FrtAudit->lock);
+}
+
+/* Take up to a batch of pending slots of this database, oldest first. */
+static int
+FrtAuditTakeBatch(void)
+{
+	LWLockAcquire(FrtAudit->lock, LW_EXCLUSIVE);
+	FrtBatchLen = 0;
+	for (;;)
+	{
+		int			best = -1;
+
+		for (int i = 0; i < FRT_AUDIT_QUEUE_SLOTS; i++)
+		{
+			FrtAuditSlot *s = &FrtAudit->slots[i];
+
+			if (s->state == FRT_SLOT_PENDING && s->dboid == MyDatabaseId &&
+				(best < 0 || s->ticket < FrtAudit->slots[best].ticket))
+				best = i;
+		}
+		if (best < 0 || FrtBatchLen >= FRT_AUDIT_BATCH_MAX)
+			break;
+		FrtAudit->slots[best].state = FRT_SLOT_TAKEN;
+		memcpy(&FrtBatchRecs[FrtBatchLen], &FrtAudit->slots[best].rec,
+			   offsetof(FrtAuditPayload, buf) + FrtAudit->slots[best].rec.used);
+		FrtBatchSlots[FrtBatchLen++] = best;
+	}
+	LWLockRelease(FrtAudit->lock);
+	return FrtBatchLen;
+}
+
+/* Read the chain's tail: last seq and hash (anchor if the trail is empty). */
+static int64
+FrtAuditReadTail(uint8 *hash)
+{
+	const char *q[] = {
+		"SELECT seq, hash FROM frt.audit ORDER BY seq DESC LIMIT 1",
+		"SELECT last_seq, last_hash FROM frt.audit_anchor"
+	};
+
+	memset(hash, 0, FRT_AUDIT_HASH_LEN);
+	for (int i = 0; i < 2; i++)
+	{
+		bool		isnull;
+		int64		seq;
+		bytea	   *h;
+
+		if (SPI_execute(q[i], true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not read the audit chain's tail");
+		if (SPI_processed == 0)
+			continue;
+		seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+										  SPI_tuptable->tupdesc, 1, &isnull));
+		h = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0],
+										  SPI_tuptable->tupdesc, 2, &isnull));
+		if (!isnull && VARSIZE_ANY_EXHDR(h) == FRT_AUDIT_HASH_LEN)
+			memcpy(hash, VARDATA_ANY(h), FRT_AUDIT_HASH_LEN);
+		return seq;
+	}
+	return 0;
+}
+
+/* Make a bytea datum of a hash. */
+static Datum
+FrtHashDatum(const uint8 *hash)
+{
+	bytea	   *b = palloc(VARHDRSZ + FRT_AUDIT_HASH_LEN);
+
+	SET_VARSIZE(b, VARHDRSZ + FRT_AUDIT_HASH_LEN);
+	memcpy(VARDATA(b), hash, FRT_AUDIT_HASH_LEN);
+	return PointerGetDatum(b);
+}
+
+/* Insert one record with its seq and chain hash; updates prev to its hash. */
+static void
+FrtAuditInsertOne(const FrtAuditPayload *rec, int64 seq, uint8 *prev)
+{
+	static const FrtAuditField text_cols[] = {
+		FRT_AF_EVENT, FRT_AF_OUTCOME, FRT_AF_SQLSTATE, FRT_AF_ROLE,
+		FRT_AF_EFFECTIVE_ROLE, FRT_AF_APPLICATION, FRT_AF_CLIENT_ADDR
+	};
+	static const FrtAuditField text_cols2[] = {
+		FRT_AF_PURPOSE, FRT_AF_SUBJECT, FRT_AF_DEVICE, FRT_AF_DETAIL
+	};
+	FrtAuditRow row;
+	Datum		values[FRT_AUDIT_NCOLS];
+	char		nulls[FRT_AUDIT_NCOLS];
+	uint8		hash[FRT_AUDIT_HASH_LEN];
+	int			c = 0;
+
+	memset(&row, 0, sizeof(row));
+	row.seq = seq;
+	row.at = rec->at;
+	row.backend_pid = rec->backend_pid;
+	row.has_similarity = rec->has_similarity;
+	row.similarity = rec->similarity;
+	for (int f = 0; f < FRT_AUDIT_NFIELDS; f++)
+		row.field[f] = FrtAuditPayloadGet(rec, f);
+	/* Hash the forms the table will give back to the verifier. */
+	if (row.field[FRT_AF_CLIENT_ADDR])
+		row.field[FRT_AF_CLIENT_ADDR] = FrtAuditCanonicalInet(row.field[FRT_AF_CLIENT_ADDR]);
+	if (row.field[FRT_AF_DETAIL])
+		row.field[FRT_AF_DETAIL] = FrtAuditCanonicalJsonb(row.field[FRT_AF_DETAIL]);
+	memcpy(row.prev_hash, prev, FRT_AUDIT_HASH_LEN);
+	FrtAuditComputeHash(&row, hash);
+
+	memset(nulls, ' ', sizeof(nulls));
+	values[c++] = Int64GetDatum(seq);
+	values[c++] = TimestampTzGetDatum(row.at);
+	for (int i = 0; i < lengthof(text_cols); i++, c++)
+	{
+		const char *v = row.field[text_cols[i]];
+
+		values[c] = v ? CStringGetTextDatum(v) : (Datum) 0;
+		nulls[c] = v ? ' ' : 'n';
+	}
+	values[c++] = Int32GetDatum(row.backend_pid);
+	for (int i = 0; i < lengthof(text_cols2) - 1; i++, c++)
+	{
+		const char *v = row.field[text_cols2[i]];
+
+		values[c] = v ? CStringGetTextDatum(v) : (Datum) 0;
+		nulls[c] = v ? ' ' : 'n';
+	}
+	values[c] = Float8GetDatum(row.similarity);
+	nulls[c++] = row.has_similarity ? ' ' : 'n';
+	values[c] = row.field[FRT_AF_DETAIL] ? CStringGetTextDatum(row.field[FRT_AF_DETAIL]) : (Datum) 0;
+	nulls[c++] = row.field[FRT_AF_DETAIL] ? ' ' : 'n';
+	values[c++] = FrtHashDatum(prev);
+	values[c++] = FrtHashDatum(hash);
+	Assert(c == FRT_AUDIT_NCOLS);
+
+	if (SPI_execute_plan(FrtInsertPlan, values, nulls, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not insert an audit record");
+	memcpy(prev, hash, FRT_AUDIT_HASH_LEN);
+}
+
+/* Prepare the insert statement once per worker. */
+static void
+FrtAuditPrepare(void)
+{
+	Oid			types[FRT_AUDIT_NCOLS] = {
+		INT8OID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+		TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, FLOAT8OID,
+		TEXTOID, BYTEAOID, BYTEAOID
+	};
+
+	if (FrtInsertPlan)
+		return;
+	FrtInsertPlan = SPI_prepare(FrtAuditInsertSql, FRT_AUDIT_NCOLS, types);
+	if (FrtInsertPlan == NULL)
+		elog(ERROR, "could not prepare the audit insert: %s",
+			 SPI_result_code_string(SPI_result));
+	SPI_keepplan(FrtInsertPlan);
+}
+
+/* Write the batch in one transaction; returns the first seq (error on failure). */
+static int64
+FrtAuditWriteBatch(void)
+{
+	uint8		prev[FRT_AUDIT_HASH_LEN];
+	int64		first;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, "frt audit: writing records");
+
+	FrtAuditPrepare();
+	first = FrtAuditReadTail(prev) + 1;
+	for (int i = 0; i < FrtBatchLen; i++)
+		FrtAuditInsertOne(&FrtBatchRecs[i], first + i, prev);
+
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_activity(STATE_IDLE, NULL);
+	return first;
+}
+
+/* Write the batch in hand, turning an error into failed slots. */
+static void
+FrtAuditProcessBatch(void)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	int64		first = 0;
+	char	   *error = NULL;
+
+	PG_TRY();
+	{
+		first = FrtAuditWriteBatch();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		error = pstrdup(edata->message ? edata->message : "unknown error");
+		elog(LOG, "frt audit writer: could not commit %d record(s): %s",
+			 FrtBatchLen, error);
+		FreeErrorData(edata);
+		AbortCurrentTransaction();
+		pgstat_report_activity(STATE_IDLE, NULL);
+	}
+	PG_END_TRY();
+	FrtAuditSettleBatch(first, error);
+	if (error)
+		pfree(error);
+}
+
+/* Register as this database's writer; false if another one is running. */
+static bool
+FrtAuditClaimDatabase(Oid dboid)
+{
+	bool		ok = false;
+
+	LWLockAcquire(FrtAudit->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < FRT_AUDIT_MAX_DATABASES; i++)
+	{
+		FrtAuditDbWorker *w = &FrtAudit->workers[i];
+
+		if (w->dboid != dboid || w->state == FRT_WORKER_NONE)
+			continue;
+		if (w->state == FRT_WORKER_RUNNING && w->pid != MyProcPid)
+			break;
+		w->state = FRT_WORKER_RUNNING;
+		w->pid = MyProcPid;
+		w->latch = &MyProc->procLatch;
+		ok = true;
+		break;
+	}
+	LWLockRelease(FrtAudit->lock);
+	return ok;
+}
+
+/* Exit if idle and nothing is queued for us (atomically with submitters). */
+static bool
+FrtAuditIdleExit(void)
+{
+	bool		pending = false;
+
+	LWLockAcquire(FrtAudit->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < FRT_AUDIT_QUEUE_SLOTS && !pending; i++)
+		pending = (FrtAudit->slots[i].state == FRT_SLOT_PENDING &&
+				   FrtAudit->slots[i].dboid == MyDatabaseId);
+	if (!pending)
+	{
+		for (int i = 0; i < FRT_AUDIT_MAX_DATABASES; i++)
+			if (FrtAudit->workers[i].pid == MyProcPid)
+			{
+				FrtAudit->workers[i].state = FRT_WORKER_NONE;
+				FrtAudit->workers[i].pid = 0;
+				FrtAudit->workers[i].latch = NULL;
+			}
+	}
+	LWLockRelease(FrtAudit->lock);
+	return !pending;
+}
+
+/* Entry point of the audit writer of one database. */
+void
+FrtAuditWorkerMain(Datum main_arg)
+{
+	Oid			dboid = DatumGetObjectId(main_arg);
+	TimestampTz last_work;
+	char		timeout[32];
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	before_shmem_exit(FrtAuditWorkerExit, ObjectIdGetDatum(dboid));
+
+	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
+	FrtAuditIsWriter = true;
+	/* A record is acknowledged only once it is durable. */
+	SetConfigOption("synchronous_commit", "on", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("default_transaction_read_only", "off", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("statement_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
+	snprintf(timeout, sizeof(timeout), "%d", frt_audit_timeout_ms);
+	SetConfigOption("lock_timeout", timeout, PGC_SUSET, PGC_S_OVERRIDE);
+
+	if (!FrtAuditClaimDatabase(dboid))
+		proc_exit(0);
+
+	last_work = GetCurrentTimestamp();
+	for (;;)
+	{
+		CHECK_FOR_INTERRUPTS();
+		ResetLatch(MyLatch);
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+		if (FrtAuditTakeBatch() > 0)
+		{
+			FrtAuditProcessBatch();
+			last_work = GetCurrentTimestamp();
+			continue;
+		}
+		if (TimestampDifferenceExceeds(last_work, GetCurrentTimestamp(),
+									   frt_audit_idle_exit_ms) &&
+			FrtAuditIdleExit())
+			proc_exit(0);
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 frt_audit_idle_exit_ms, PG_WAIT_EXTENSION);
+	}
+}

@@ -1,0 +1,186 @@
+-- Layer 5: governance.  Registry, subject, consent and face tables.
+--
+-- The tables keep every fact a regulator may ask about (Measures Art. 5-15)
+-- with constraints that make malformed records unrepresentable.  States that
+-- are well-formed but not yet lawful to *process* (a verification purpose
+-- still lacking its non-face alternative, a public-place device before its
+-- signs are up, a consent given by a minor personally) are representable on
+-- purpose: processing refuses them with an FR SQLSTATE, and
+-- frt.compliance_report() lists them.  See docs/governance-schema.md.
+
+-- Art. 5(1): the personal information processor.
+CREATE TABLE @extschema@.processor (
+	name			pg_catalog.text PRIMARY KEY CHECK (pg_catalog.btrim(name) <> ''),
+	contact			pg_catalog.text NOT NULL CHECK (pg_catalog.btrim(contact) <> ''),
+	registered_at	pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE @extschema@.processor IS 'personal information processor: name and contact (Measures Art. 5(1))';
+
+-- Art. 4: every face and every match is tied to a registered purpose.
+CREATE TABLE @extschema@.purpose (
+	name			pg_catalog.text PRIMARY KEY CHECK (pg_catalog.btrim(name) <> ''),
+	processor		pg_catalog.text REFERENCES @extschema@.processor (name),
+	kind			pg_catalog.text NOT NULL CHECK (kind IN ('verification', 'identification')),
+	description		pg_catalog.text NOT NULL CHECK (pg_catalog.btrim(description) <> ''),
+	method			pg_catalog.text NOT NULL CHECK (pg_catalog.btrim(method) <> ''),
+	retention		pg_catalog.interval NOT NULL CHECK (retention > '0'::pg_catalog.interval),
+	minor_retention pg_catalog.interval CHECK (minor_retention > '0'::pg_catalog.interval),
+	similarity_threshold pg_catalog.float8 NOT NULL DEFAULT 0.6
+		CHECK (similarity_threshold BETWEEN -1 AND 1),
+	alternative_method pg_catalog.text CHECK (pg_catalog.btrim(alternative_method) <> ''),
+	serves_public_security pg_catalog.bool NOT NULL DEFAULT false,
+	dimension		pg_catalog.int4 CHECK (dimension BETWEEN 1 AND 4096),
+	created_at		pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	changed_at		pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	CONSTRAINT purpose_minor_retention_bound CHECK (minor_retention <= retention)
+);
+COMMENT ON TABLE @extschema@.purpose IS 'registered processing purposes (Measures Art. 4, 8, 10, 13)';
+COMMENT ON COLUMN @extschema@.purpose.minor_retention IS 'retention for subjects under 14 (Art. 7), never longer than retention; NULL on insert means retention';
+
+-- Art. 5: versioned notices, one series per purpose, insert-only.
+CREATE TABLE @extschema@.notice (
+	purpose			pg_catalog.text NOT NULL REFERENCES @extschema@.purpose (name),
+	version			pg_catalog.int4 NOT NULL CHECK (version > 0),
+	body			pg_catalog.text NOT NULL CHECK (pg_catalog.btrim(body) <> ''),
+	processing_method pg_catalog.text NOT NULL CHECK (pg_catalog.btrim(processing_method) <> ''),
+	retention_statement pg_catalog.text NOT NULL CHECK (pg_catalog.btrim(retention_statement) <> ''),
+	necessity_and_impact pg_catalog.text NOT NULL CHECK (pg_catalog.btrim(necessity_and_impact) <> ''),
+	rights_procedure pg_catalog.text NOT NULL CHECK (pg_catalog.btrim(rights_procedure) <> ''),
+	accessibility	pg_catalog.text,
+	material_change pg_catalog.bool NOT NULL DEFAULT true,
+	published_at	pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	PRIMARY KEY (purpose, version)
+);
+COMMENT ON TABLE @extschema@.notice IS 'versioned notices with every Measures Art. 5 item; material_change requires re-notice of earlier consents';
+
+-- Art. 9: personal information protection impact assessments, kept >= 3 years.
+CREATE SEQUENCE @extschema@.assessment_id_seq;
+CREATE TABLE @extschema@.assessment (
+	id				pg_catalog.int8 PRIMARY KEY DEFAULT pg_catalog.nextval('@extschema@.assessment_id_seq'),
+	purpose			pg_catalog.text NOT NULL REFERENCES @extschema@.purpose (name),
+	assessed_at		pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	assessor		pg_catalog.text NOT NULL CHECK (pg_catalog.btrim(assessor) <> ''),
+	report			pg_catalog.text NOT NULL CHECK (pg_catalog.btrim(report) <> ''),
+	valid_until		pg_catalog.date,
+	voided_at		pg_catalog.timestamptz,
+	void_reason		pg_catalog.text,
+	CHECK ((voided_at IS NULL) = (void_reason IS NULL))
+);
+ALTER SEQUENCE @extschema@.assessment_id_seq OWNED BY @extschema@.assessment.id;
+CREATE INDEX assessment_purpose_idx ON @extschema@.assessment (purpose);
+COMMENT ON TABLE @extschema@.assessment IS 'impact assessments (Measures Art. 9); voided when the purpose or method changes';
+
+-- Art. 13: capture devices with their location type and signage.
+CREATE TABLE @extschema@.device (
+	name			pg_catalog.text PRIMARY KEY CHECK (pg_catalog.btrim(name) <> ''),
+	location_type	pg_catalog.text NOT NULL CHECK (location_type IN
+		('private_space', 'public_place', 'workplace', 'business_premises',
+		 'residential', 'personal_device')),
+	capture_area	pg_catalog.text,
+	signage			pg_catalog.bool NOT NULL DEFAULT false,
+	description		pg_catalog.text,
+	registered_at	pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE @extschema@.device IS 'face recognition devices (Measures Art. 13); private_space = hotel rooms, bathhouses, changing rooms, toilets';
+
+-- Art. 15: public holidays and official make-up working days, for deadlines.
+CREATE TABLE @extschema@.holiday (
+	day				pg_catalog.date PRIMARY KEY,
+	name			pg_catalog.text NOT NULL,
+	is_workday		pg_catalog.bool NOT NULL DEFAULT false
+);
+COMMENT ON TABLE @extschema@.holiday IS 'public holidays (is_workday = false) and weekend days that are official working days (is_workday = true)';
+
+-- Pseudonymous subjects: no identity data here (GB/T 35273 separation).
+CREATE TABLE @extschema@.subject (
+	id				pg_catalog.text PRIMARY KEY CHECK (pg_catalog.btrim(id) <> ''),
+	birth_date		pg_catalog.date NOT NULL CHECK (birth_date > '1900-01-01'),
+	created_at		pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE @extschema@.subject IS 'pseudonymous subjects: id and birth date only';
+
+-- Art. 6, 7, 8, 12: separate consent per subject and purpose.
+CREATE SEQUENCE @extschema@.consent_id_seq;
+CREATE TABLE @extschema@.consent (
+	id				pg_catalog.int8 PRIMARY KEY DEFAULT pg_catalog.nextval('@extschema@.consent_id_seq'),
+	subject			pg_catalog.text NOT NULL REFERENCES @extschema@.subject (id),
+	purpose			pg_catalog.text NOT NULL REFERENCES @extschema@.purpose (name),
+	notice_version	pg_catalog.int4 NOT NULL,
+	given_by		pg_catalog.text NOT NULL CHECK (given_by IN ('self', 'guardian')),
+	guardian_ref	pg_catalog.text CHECK (pg_catalog.btrim(guardian_ref) <> ''),
+	obtained_how	pg_catalog.text NOT NULL CHECK (obtained_how IN ('written', 'electronic', 'in_person')),
+	separate		pg_catalog.bool NOT NULL DEFAULT true,
+	condition_of_service pg_catalog.bool NOT NULL DEFAULT false,
+	transfer_consent pg_catalog.bool NOT NULL DEFAULT false,
+	given_at		pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	renewed_at		pg_catalog.timestamptz,
+	withdrawn_at	pg_catalog.timestamptz,
+	needs_renotice	pg_catalog.bool NOT NULL DEFAULT false,
+	FOREIGN KEY (purpose, notice_version) REFERENCES @extschema@.notice (purpose, version),
+	CHECK ((given_by = 'guardian') = (guardian_ref IS NOT NULL))
+);
+ALTER SEQUENCE @extschema@.consent_id_seq OWNED BY @extschema@.consent.id;
+CREATE UNIQUE INDEX consent_active_idx ON @extschema@.consent (subject, purpose) WHERE withdrawn_at IS NULL;
+CREATE INDEX consent_purpose_idx ON @extschema@.consent (purpose, notice_version);
+COMMENT ON TABLE @extschema@.consent IS 'separate consent per subject and purpose (Measures Art. 6, 7, 8, 12)';
+
+-- The face store.  embedding is readable by no role (column privileges);
+-- rows are reached only through the internal path in 30_face.sql.
+CREATE SEQUENCE @extschema@.face_id_seq;
+CREATE TABLE @extschema@.face (
+	id				pg_catalog.int8 PRIMARY KEY DEFAULT pg_catalog.nextval('@extschema@.face_id_seq'),
+	subject			pg_catalog.text NOT NULL REFERENCES @extschema@.subject (id),
+	purpose			pg_catalog.text NOT NULL REFERENCES @extschema@.purpose (name),
+	device			pg_catalog.text REFERENCES @extschema@.device (name),
+	consent_id		pg_catalog.int8 NOT NULL REFERENCES @extschema@.consent (id),
+	embedding		@extschema@.face_embedding NOT NULL,
+	minor			pg_catalog.bool NOT NULL,
+	enrolled_at		pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	expires_at		pg_catalog.timestamptz NOT NULL,
+	CHECK (expires_at > enrolled_at)
+);
+ALTER SEQUENCE @extschema@.face_id_seq OWNED BY @extschema@.face.id;
+CREATE INDEX face_subject_purpose_idx ON @extschema@.face (subject, purpose);
+CREATE INDEX face_consent_idx ON @extschema@.face (consent_id);
+CREATE INDEX face_expires_idx ON @extschema@.face (expires_at);
+COMMENT ON TABLE @extschema@.face IS 'stored face embeddings; RLS hides rows whose consent is withdrawn or retention ended';
+
+-- Art. 10: a person declined face verification and used the alternative.
+CREATE SEQUENCE @extschema@.decline_id_seq;
+CREATE TABLE @extschema@.decline (
+	id				pg_catalog.int8 PRIMARY KEY DEFAULT pg_catalog.nextval('@extschema@.decline_id_seq'),
+	subject			pg_catalog.text,
+	purpose			pg_catalog.text NOT NULL REFERENCES @extschema@.purpose (name),
+	device			pg_catalog.text REFERENCES @extschema@.device (name),
+	declined_at		pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+ALTER SEQUENCE @extschema@.decline_id_seq OWNED BY @extschema@.decline.id;
+COMMENT ON TABLE @extschema@.decline IS 'declined face verifications (Measures Art. 10); never blocks the person';
+
+-- Art. 15: filing state, at most one row (created on first use), maintained
+-- by the face store path.
+CREATE TABLE @extschema@.filing_state (
+	id				pg_catalog.int4 PRIMARY KEY DEFAULT 1 CHECK (id = 1),
+	stored_subjects pg_catalog.int8 NOT NULL DEFAULT 0 CHECK (stored_subjects >= 0),
+	threshold_reached_on pg_catalog.date,
+	filed_on		pg_catalog.date,
+	filing_reference pg_catalog.text
+);
+COMMENT ON TABLE @extschema@.filing_state IS 'distinct subjects stored and the day 100,000 was first reached (Measures Art. 15)';
+
+-- pg_dump keeps the registry, consents and faces (extension config tables).
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.processor', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.purpose', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.notice', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.assessment', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.assessment_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.device', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.holiday', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.subject', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.consent', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.consent_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.face', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.face_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.decline', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.decline_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.filing_state', '');

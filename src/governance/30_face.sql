@@ -1,0 +1,236 @@
+-- Layer 5: the face store and its one internal path.
+--
+-- Every read or write of frt.face.embedding is in this file.  No role is
+-- granted SELECT on that column and these functions are executable by the
+-- extension owner only (EXECUTE revoked from PUBLIC, never granted), so the
+-- public functions in 40_functions.sql reach embeddings only through here.
+-- The encryption-at-rest layer replaces these bodies.
+
+-- Whether a stored face may be seen or matched: its consent is not withdrawn
+-- and its retention has not ended.  Used by the RLS policy and by every
+-- internal read, so both agree.  Not SECURITY DEFINER, so it can be inlined.
+CREATE FUNCTION @extschema@._face_active(p_consent_id pg_catalog.int8, p_expires_at pg_catalog.timestamptz)
+RETURNS pg_catalog.bool
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+	SELECT p_expires_at > pg_catalog.statement_timestamp()
+		AND COALESCE((SELECT c.withdrawn_at IS NULL FROM @extschema@.consent c
+					  WHERE c.id = p_consent_id), false)
+$$;
+
+-- Row-level security: withdrawn or expired faces are invisible from the
+-- statement after the withdrawal (or the instant of expiry), to every role,
+-- the table owner included (FORCE).  Only superusers and BYPASSRLS roles --
+-- the extension owner that runs the purge -- see them: the trusted boundary.
+-- There are no INSERT/UPDATE/DELETE policies: direct writes are denied.
+ALTER TABLE @extschema@.face ENABLE ROW LEVEL SECURITY;
+ALTER TABLE @extschema@.face FORCE ROW LEVEL SECURITY;
+CREATE POLICY face_active ON @extschema@.face FOR SELECT
+	USING (@extschema@._face_active(consent_id, expires_at));
+
+-- The Art. 15 filing threshold: stored faces of 100,000 people.
+CREATE FUNCTION @extschema@._filing_threshold()
+RETURNS pg_catalog.int8
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT 100000::pg_catalog.int8 $$;
+
+-- Today's date for Art. 15 deadlines, in China Standard Time.
+CREATE FUNCTION @extschema@._filing_today()
+RETURNS pg_catalog.date
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$ SELECT (pg_catalog.now() AT TIME ZONE 'Asia/Shanghai')::pg_catalog.date $$;
+
+-- Keep frt.filing_state.stored_subjects in step: p_delta subjects gained
+-- (or lost) their first (or last) stored face.  Records the first day the
+-- count reached the Art. 15 threshold, in China Standard Time.
+CREATE FUNCTION @extschema@._filing_count(p_delta pg_catalog.int8)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	INSERT INTO @extschema@.filing_state AS s (id, stored_subjects, threshold_reached_on)
+	VALUES (1, GREATEST(p_delta, 0),
+			CASE WHEN p_delta >= @extschema@._filing_threshold() THEN @extschema@._filing_today() END)
+	ON CONFLICT (id) DO UPDATE
+	SET stored_subjects = GREATEST(s.stored_subjects + p_delta, 0),
+		threshold_reached_on = COALESCE(s.threshold_reached_on,
+			CASE WHEN s.stored_subjects + p_delta >= @extschema@._filing_threshold()
+				 THEN @extschema@._filing_today() END);
+END
+$$;
+
+-- Store one face; returns its id.  The caller (frt.enroll) has checked the law.
+CREATE FUNCTION @extschema@._face_store(p_subject pg_catalog.text, p_purpose pg_catalog.text,
+	p_device pg_catalog.text, p_consent_id pg_catalog.int8, p_embedding @extschema@.face_embedding,
+	p_minor pg_catalog.bool, p_expires_at pg_catalog.timestamptz)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_new_subject pg_catalog.bool;
+	v_id pg_catalog.int8;
+BEGIN
+	-- serialise with other enrolments and erasures of this subject
+	PERFORM 1 FROM @extschema@.subject WHERE id = p_subject FOR NO KEY UPDATE;
+	v_new_subject := NOT EXISTS (SELECT 1 FROM @extschema@.face WHERE subject = p_subject);
+	INSERT INTO @extschema@.face (subject, purpose, device, consent_id, embedding, minor, expires_at)
+	VALUES (p_subject, p_purpose, p_device, p_consent_id, p_embedding, p_minor, p_expires_at)
+	RETURNING id INTO v_id;
+	IF v_new_subject THEN
+		PERFORM @extschema@._filing_count(1);
+	END IF;
+	RETURN v_id;
+END
+$$;
+
+-- Best cosine similarity of a probe against one subject's active faces for
+-- one purpose (1:1); NULL when there is none.
+CREATE FUNCTION @extschema@._face_similarity(p_subject pg_catalog.text, p_purpose pg_catalog.text,
+	p_probe @extschema@.face_embedding)
+RETURNS pg_catalog.float8
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	-- PL/pgSQL, not SQL: its plan is cached across calls (the 1:1 hot path)
+	RETURN (SELECT pg_catalog.max(@extschema@.cosine_similarity(f.embedding, p_probe))
+			FROM @extschema@.face f
+			WHERE f.subject = p_subject AND f.purpose = p_purpose
+			  AND @extschema@._face_active(f.consent_id, f.expires_at));
+END
+$$;
+
+-- Active faces of a purpose whose consent is valid for processing (no
+-- re-notice pending, separate, not a condition of service, a guardian's for
+-- a minor: the same rules frt.verify refuses on), nearest first
+-- by cosine distance, optionally only within p_max_distance (1:N).  A plain
+-- SQL function so it is inlined into the caller's query: the ORDER BY ...
+-- <=> probe then streams from an frt_ivf index when one exists.
+CREATE FUNCTION @extschema@._face_nearest(p_purpose pg_catalog.text, p_probe @extschema@.face_embedding,
+	p_max_distance pg_catalog.float8)
+RETURNS TABLE (face_id pg_catalog.int8, subject pg_catalog.text, distance pg_catalog.float8)
+LANGUAGE sql STABLE
+AS $$
+	SELECT f.id, f.subject, f.embedding OPERATOR(@extschema@.<=>) p_probe
+	FROM @extschema@.face f
+	WHERE f.purpose = p_purpose
+	  AND f.expires_at > pg_catalog.statement_timestamp()
+	  -- a scalar sub-select, not EXISTS: it stays a per-row filter and is
+	  -- never turned into a join that would stop the ordered index scan
+	  AND (SELECT c.withdrawn_at IS NULL AND NOT c.needs_renotice AND c.separate
+				  AND NOT c.condition_of_service AND (NOT f.minor OR c.given_by = 'guardian')
+		   FROM @extschema@.consent c WHERE c.id = f.consent_id)
+	  AND (p_max_distance IS NULL OR f.embedding OPERATOR(@extschema@.<=>) p_probe <= p_max_distance)
+	ORDER BY f.embedding OPERATOR(@extschema@.<=>) p_probe
+$$;
+
+-- A subject's active faces for a purpose, embeddings included (export only).
+CREATE FUNCTION @extschema@._face_export(p_subject pg_catalog.text, p_purpose pg_catalog.text)
+RETURNS TABLE (face_id pg_catalog.int8, embedding @extschema@.face_embedding,
+	enrolled_at pg_catalog.timestamptz, expires_at pg_catalog.timestamptz)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT f.id, f.embedding, f.enrolled_at, f.expires_at
+	FROM @extschema@.face f
+	WHERE f.subject = p_subject AND f.purpose = p_purpose
+	  AND @extschema@._face_active(f.consent_id, f.expires_at)
+	ORDER BY f.id;
+$$;
+
+-- Physically delete the given faces (VACUUM afterwards is the caller's
+-- job), keep the filing count, audit one 'erasure' per subject and purpose.
+-- Returns the number of rows deleted.
+CREATE FUNCTION @extschema@._face_delete(p_ids pg_catalog.int8[], p_reason pg_catalog.text)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_subjects pg_catalog.text[];
+	v_total pg_catalog.int8 := 0;
+	v_gone pg_catalog.int8;
+	r record;
+BEGIN
+	SELECT pg_catalog.array_agg(DISTINCT f.subject ORDER BY f.subject) INTO v_subjects
+	FROM @extschema@.face f WHERE f.id = ANY (p_ids);
+	IF v_subjects IS NULL THEN
+		RETURN 0;
+	END IF;
+	-- same lock order as enrolment: subject rows first
+	PERFORM 1 FROM @extschema@.subject s WHERE s.id = ANY (v_subjects)
+		ORDER BY s.id FOR NO KEY UPDATE;
+	v_subjects := '{}';
+	FOR r IN
+		WITH d AS (DELETE FROM @extschema@.face f WHERE f.id = ANY (p_ids)
+				   RETURNING f.subject, f.purpose)
+		SELECT d.subject, d.purpose, pg_catalog.count(*) AS n FROM d GROUP BY 1, 2
+	LOOP
+		v_total := v_total + r.n;
+		v_subjects := v_subjects || r.subject;
+		PERFORM @extschema@.audit_event('erasure', 'erased', r.purpose, r.subject, NULL, NULL, NULL,
+			pg_catalog.jsonb_build_object('faces', r.n, 'reason', p_reason));
+	END LOOP;
+	-- subjects whose last face this call deleted (rows a concurrent erasure
+	-- deleted first were counted by that erasure)
+	SELECT pg_catalog.count(DISTINCT u.s) INTO v_gone FROM pg_catalog.unnest(v_subjects) AS u(s)
+	WHERE NOT EXISTS (SELECT 1 FROM @extschema@.face f WHERE f.subject = u.s);
+	IF v_gone > 0 THEN
+		PERFORM @extschema@._filing_count(-v_gone);
+	END IF;
+	RETURN v_total;
+END
+$$;
+
+-- Delete up to p_batch inactive faces (consent withdrawn or retention
+-- ended).  The jobs layer's frt.purge() calls this until it returns 0, then
+-- runs VACUUM (INDEX_CLEANUP ON) on frt.face.
+CREATE FUNCTION @extschema@._face_purge(p_batch pg_catalog.int4 DEFAULT 10000)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_ids pg_catalog.int8[];
+	v_n pg_catalog.int8;
+	v_m pg_catalog.int8;
+BEGIN
+	IF p_batch IS NULL OR p_batch < 1 THEN
+		RAISE EXCEPTION 'batch size must be positive' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT pg_catalog.array_agg(f.id) INTO v_ids FROM (
+		SELECT f.id FROM @extschema@.face f
+		JOIN @extschema@.consent c ON c.id = f.consent_id
+		WHERE c.withdrawn_at IS NOT NULL
+		LIMIT p_batch) f;
+	v_n := COALESCE(@extschema@._face_delete(v_ids, 'consent withdrawn'), 0);
+	IF v_n < p_batch THEN
+		SELECT pg_catalog.array_agg(f.id) INTO v_ids FROM (
+			SELECT f.id FROM @extschema@.face f
+			WHERE f.expires_at <= pg_catalog.statement_timestamp()
+			LIMIT p_batch - v_n) f;
+		v_m := COALESCE(@extschema@._face_delete(v_ids, 'retention ended'), 0);
+		v_n := v_n + v_m;
+	END IF;
+	RETURN v_n;
+END
+$$;
+
+-- Shorten stored expiries of a purpose after its retention was reduced
+-- (Art. 8); never lengthens.  Returns the number of faces changed.
+CREATE FUNCTION @extschema@._face_clamp_expiry(p_purpose pg_catalog.text,
+	p_retention pg_catalog.interval, p_minor_retention pg_catalog.interval)
+RETURNS pg_catalog.int8
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH u AS (
+		UPDATE @extschema@.face f
+		SET expires_at = f.enrolled_at + CASE WHEN f.minor THEN p_minor_retention ELSE p_retention END
+		WHERE f.purpose = p_purpose
+		  AND f.expires_at > f.enrolled_at + CASE WHEN f.minor THEN p_minor_retention ELSE p_retention END
+		RETURNING 1)
+	SELECT pg_catalog.count(*) FROM u;
+$$;

@@ -1,0 +1,237 @@
+-- Layer 5: registry rules kept by triggers, so direct DML by frt_admin or
+-- frt_enroller obeys them too: notice versioning and re-notice (Art. 5),
+-- assessment voiding on a change of purpose or method (Art. 9), final
+-- withdrawals (Art. 6), and an audit record for every change.
+
+-- Audit one registry, subject or consent change (keys only, no payload).
+CREATE FUNCTION @extschema@._audit_change()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	j pg_catalog.jsonb;
+	v_event pg_catalog.text;
+	v_outcome pg_catalog.text;
+	v_purpose pg_catalog.text;
+	v_subject pg_catalog.text;
+	v_device pg_catalog.text;
+	v_key pg_catalog.jsonb;
+BEGIN
+	-- a notice publication marking consents for re-notice is audited once,
+	-- by _notice_published, not once per consent (only that trigger can
+	-- change needs_renotice: no role has UPDATE on it)
+	IF TG_TABLE_NAME = 'consent' AND TG_OP = 'UPDATE' THEN
+		IF NEW.needs_renotice AND NOT OLD.needs_renotice
+		   AND NEW.withdrawn_at IS NOT DISTINCT FROM OLD.withdrawn_at
+		   AND NEW.renewed_at IS NOT DISTINCT FROM OLD.renewed_at THEN
+			RETURN NULL;
+		END IF;
+	END IF;
+	j := pg_catalog.to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+	v_event := CASE TG_TABLE_NAME WHEN 'consent' THEN 'consent' WHEN 'subject' THEN 'subject'
+			   ELSE 'registry' END;
+	v_outcome := pg_catalog.lower(TG_OP);
+	CASE TG_TABLE_NAME
+	WHEN 'purpose' THEN
+		v_purpose := j->>'name'; v_key := j->'name';
+	WHEN 'device' THEN
+		v_device := j->>'name'; v_key := j->'name';
+	WHEN 'processor' THEN
+		v_key := j->'name';
+	WHEN 'notice' THEN
+		v_purpose := j->>'purpose'; v_key := j->'version';
+	WHEN 'assessment' THEN
+		v_purpose := j->>'purpose'; v_key := j->'id';
+	WHEN 'holiday' THEN
+		v_key := j->'day';
+	WHEN 'subject' THEN
+		v_subject := j->>'id'; v_key := j->'id';
+	WHEN 'consent' THEN
+		v_purpose := j->>'purpose'; v_subject := j->>'subject'; v_key := j->'id';
+		IF TG_OP = 'INSERT' THEN
+			v_outcome := 'given';
+		ELSIF TG_OP = 'UPDATE' AND OLD.withdrawn_at IS NULL AND NEW.withdrawn_at IS NOT NULL THEN
+			v_outcome := 'withdrawn';
+		ELSIF TG_OP = 'UPDATE' AND NEW.renewed_at IS DISTINCT FROM OLD.renewed_at THEN
+			v_outcome := 'renewed';
+		END IF;
+		v_key := pg_catalog.jsonb_build_object('id', j->'id', 'notice_version', j->'notice_version',
+			'given_by', j->'given_by', 'transfer_consent', j->'transfer_consent');
+	ELSE
+		v_key := NULL;
+	END CASE;
+	PERFORM @extschema@.audit_event(v_event, v_outcome, v_purpose, v_subject, v_device, NULL, NULL,
+		pg_catalog.jsonb_build_object('table', TG_TABLE_NAME, 'op', TG_OP, 'key', v_key));
+	RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER processor_audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.processor
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._audit_change();
+CREATE TRIGGER purpose_audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.purpose
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._audit_change();
+CREATE TRIGGER notice_audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.notice
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._audit_change();
+CREATE TRIGGER assessment_audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.assessment
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._audit_change();
+CREATE TRIGGER device_audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.device
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._audit_change();
+CREATE TRIGGER holiday_audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.holiday
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._audit_change();
+CREATE TRIGGER subject_audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.subject
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._audit_change();
+CREATE TRIGGER consent_audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.consent
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._audit_change();
+
+-- Purpose defaults: minor retention defaults to (and is clamped to) the
+-- purpose's retention; changed_at tracks updates.
+CREATE FUNCTION @extschema@._purpose_defaults()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NEW.minor_retention IS NULL OR NEW.minor_retention > NEW.retention THEN
+		NEW.minor_retention := NEW.retention;
+	END IF;
+	IF TG_OP = 'UPDATE' THEN
+		IF NEW.name <> OLD.name THEN
+			RAISE EXCEPTION 'a purpose cannot be renamed; register a new purpose'
+				USING ERRCODE = 'feature_not_supported';
+		END IF;
+		NEW.changed_at := pg_catalog.now();
+		NEW.created_at := OLD.created_at;
+	END IF;
+	RETURN NEW;
+END
+$$;
+CREATE TRIGGER purpose_defaults BEFORE INSERT OR UPDATE ON @extschema@.purpose
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._purpose_defaults();
+
+-- A change of purpose or method voids the purpose's assessments (Art. 9);
+-- a shorter retention shortens stored expiries (Art. 8).
+CREATE FUNCTION @extschema@._purpose_changed()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_changed pg_catalog.text[] := '{}';
+BEGIN
+	IF NEW.kind IS DISTINCT FROM OLD.kind THEN v_changed := v_changed || 'kind'::pg_catalog.text; END IF;
+	IF NEW.description IS DISTINCT FROM OLD.description THEN v_changed := v_changed || 'description'::pg_catalog.text; END IF;
+	IF NEW.method IS DISTINCT FROM OLD.method THEN v_changed := v_changed || 'method'::pg_catalog.text; END IF;
+	IF NEW.retention IS DISTINCT FROM OLD.retention THEN v_changed := v_changed || 'retention'::pg_catalog.text; END IF;
+	IF NEW.minor_retention IS DISTINCT FROM OLD.minor_retention THEN v_changed := v_changed || 'minor_retention'::pg_catalog.text; END IF;
+	IF NEW.serves_public_security IS DISTINCT FROM OLD.serves_public_security THEN
+		v_changed := v_changed || 'serves_public_security'::pg_catalog.text;
+	END IF;
+	IF pg_catalog.cardinality(v_changed) > 0 THEN
+		PERFORM @extschema@._void_assessments(NEW.name,
+			'purpose changed: ' || pg_catalog.array_to_string(v_changed, ', '));
+	END IF;
+	IF NEW.retention < OLD.retention OR NEW.minor_retention < OLD.minor_retention THEN
+		PERFORM @extschema@._face_clamp_expiry(NEW.name, NEW.retention, NEW.minor_retention);
+	END IF;
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER purpose_changed AFTER UPDATE ON @extschema@.purpose
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._purpose_changed();
+
+-- Notices are versioned: a new version gets max + 1 when none is given and
+-- must be newer than every existing one.  Notices are never edited.
+CREATE FUNCTION @extschema@._notice_version()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_max pg_catalog.int4;
+BEGIN
+	IF TG_OP <> 'INSERT' THEN
+		RAISE EXCEPTION 'notices are kept as published; publish a new version instead'
+			USING ERRCODE = 'feature_not_supported';
+	END IF;
+	IF NEW.published_at > pg_catalog.now() THEN
+		RAISE EXCEPTION 'a notice takes effect when it is published; insert it then'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- serialise versioning per purpose
+	PERFORM 1 FROM @extschema@.purpose WHERE name = NEW.purpose FOR NO KEY UPDATE;
+	SELECT pg_catalog.max(version) INTO v_max FROM @extschema@.notice WHERE purpose = NEW.purpose;
+	IF NEW.version IS NULL THEN
+		NEW.version := COALESCE(v_max, 0) + 1;
+	ELSIF NEW.version <= COALESCE(v_max, 0) THEN
+		RAISE EXCEPTION 'notice version % of purpose % is not newer than version %', NEW.version,
+			NEW.purpose, v_max USING ERRCODE = 'unique_violation';
+	END IF;
+	RETURN NEW;
+END
+$$;
+CREATE TRIGGER notice_version BEFORE INSERT OR UPDATE ON @extschema@.notice
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._notice_version();
+
+-- A material notice change marks active consents given under older versions
+-- as needing re-notice (Art. 5); processing them is refused until renewed.
+CREATE FUNCTION @extschema@._notice_published()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_n pg_catalog.int8;
+BEGIN
+	IF NEW.material_change THEN
+		UPDATE @extschema@.consent SET needs_renotice = true
+		WHERE purpose = NEW.purpose AND notice_version < NEW.version
+		  AND withdrawn_at IS NULL AND NOT needs_renotice;
+		GET DIAGNOSTICS v_n = ROW_COUNT;
+		IF v_n > 0 THEN
+			PERFORM @extschema@.audit_event('consent', 'renotice_required', NEW.purpose, NULL, NULL, NULL,
+				NULL, pg_catalog.jsonb_build_object('notice_version', NEW.version, 'consents', v_n));
+		END IF;
+	END IF;
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER notice_published AFTER INSERT ON @extschema@.notice
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._notice_published();
+
+-- Consent rules for direct DML: a consent recorded against an older version
+-- than a material change needs re-notice; who, what and when never change;
+-- a withdrawal is final (Art. 6).
+CREATE FUNCTION @extschema@._consent_rules()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF TG_OP = 'UPDATE' THEN
+		IF NEW.subject <> OLD.subject OR NEW.purpose <> OLD.purpose OR NEW.given_at <> OLD.given_at
+		   OR NEW.id <> OLD.id THEN
+			RAISE EXCEPTION 'the subject, purpose and time of a consent cannot change'
+				USING ERRCODE = 'feature_not_supported';
+		END IF;
+		IF OLD.withdrawn_at IS NOT NULL AND NEW.withdrawn_at IS DISTINCT FROM OLD.withdrawn_at THEN
+			RAISE EXCEPTION 'a withdrawn consent stays withdrawn; record a new consent (Measures Art. 6)'
+				USING ERRCODE = 'FR006';
+		END IF;
+		IF OLD.withdrawn_at IS NULL AND NEW.withdrawn_at IS NOT NULL THEN
+			NEW.withdrawn_at := pg_catalog.clock_timestamp();	-- the true instant
+		END IF;
+		IF NEW.notice_version < OLD.notice_version THEN
+			RAISE EXCEPTION 'a consent cannot move to an older notice version'
+				USING ERRCODE = 'check_violation';
+		END IF;
+	END IF;
+	IF EXISTS (SELECT 1 FROM @extschema@.notice n
+			   WHERE n.purpose = NEW.purpose AND n.version > NEW.notice_version AND n.material_change) THEN
+		NEW.needs_renotice := true;
+	END IF;
+	RETURN NEW;
+END
+$$;
+CREATE TRIGGER consent_rules BEFORE INSERT OR UPDATE ON @extschema@.consent
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._consent_rules();

@@ -1,0 +1,597 @@
+-- Layer 5: the law, checked before any processing.
+--
+-- Every refusal goes through frt._refuse(): it records an audit event
+-- 'refusal' with the SQLSTATE, then raises an FR-class error naming the
+-- article.  The public functions are SECURITY DEFINER (they run as the
+-- extension owner), pin search_path and are granted in 90_grants.sql.
+
+-- Record a refusal in the audit trail, then raise it.  Never returns.
+CREATE FUNCTION @extschema@._refuse(p_sqlstate pg_catalog.text, p_article pg_catalog.int4,
+	p_message pg_catalog.text, p_function pg_catalog.text, p_purpose pg_catalog.text,
+	p_subject pg_catalog.text, p_device pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM @extschema@.audit_event('refusal', 'refused', p_purpose, p_subject, p_device, NULL,
+		p_sqlstate, pg_catalog.jsonb_build_object('function', p_function, 'article', p_article,
+			'reason', p_message));
+	RAISE EXCEPTION '% (Measures Art. %)', p_message, p_article USING ERRCODE = p_sqlstate;
+END
+$$;
+
+-- Version of the notice currently in force for a purpose, or NULL.
+CREATE FUNCTION @extschema@.current_notice_version(p_purpose pg_catalog.text)
+RETURNS pg_catalog.int4
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN (SELECT pg_catalog.max(n.version) FROM @extschema@.notice n WHERE n.purpose = p_purpose);
+END
+$$;
+
+-- Whether a subject born on p_birth_date is under 14 today (Art. 7).
+CREATE FUNCTION @extschema@.is_minor(p_birth_date pg_catalog.date)
+RETURNS pg_catalog.bool
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN p_birth_date > CURRENT_DATE - '14 years'::pg_catalog.interval;
+END
+$$;
+
+-- Whether a purpose has a current impact assessment (Art. 9).
+CREATE FUNCTION @extschema@.has_current_assessment(p_purpose pg_catalog.text)
+RETURNS pg_catalog.bool
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN EXISTS (SELECT 1 FROM @extschema@.assessment a
+				   WHERE a.purpose = p_purpose AND a.voided_at IS NULL
+					 AND (a.valid_until IS NULL OR a.valid_until >= CURRENT_DATE));
+END
+$$;
+
+-- Refuse unless the purpose may be processed at all, of the kind asked, from
+-- this device: Art. 4 (registered, right kind), 5 (processor, notice),
+-- 9 (assessment), 10 (alternative), 13 (device).  Returns the purpose row.
+CREATE FUNCTION @extschema@._check_processing(p_function pg_catalog.text, p_purpose pg_catalog.text,
+	p_kind pg_catalog.text, p_device pg_catalog.text, p_subject pg_catalog.text)
+RETURNS @extschema@.purpose
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p @extschema@.purpose;
+	d @extschema@.device;
+BEGIN
+	SELECT * INTO p FROM @extschema@.purpose WHERE name = p_purpose;
+	IF NOT FOUND THEN
+		PERFORM @extschema@._refuse('FR004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF p_kind IS NOT NULL AND p.kind <> p_kind THEN
+		PERFORM @extschema@._refuse('FR004', 4, pg_catalog.format('purpose %L is registered for %s, not %s',
+			p_purpose, p.kind, p_kind), p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.processor pr
+				   WHERE pr.name = p.processor OR p.processor IS NULL) THEN
+		PERFORM @extschema@._refuse('FR005', 5, 'no personal information processor is registered',
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF @extschema@.current_notice_version(p_purpose) IS NULL THEN
+		PERFORM @extschema@._refuse('FR005', 5, pg_catalog.format('purpose %L has no notice in force', p_purpose),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF NOT @extschema@.has_current_assessment(p_purpose) THEN
+		PERFORM @extschema@._refuse('FR009', 9, pg_catalog.format(
+			'purpose %L has no current impact assessment (none, expired, or voided by a change of purpose or method)',
+			p_purpose), p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF p.kind = 'verification' AND p.alternative_method IS NULL THEN
+		PERFORM @extschema@._refuse('FR010', 10, pg_catalog.format(
+			'verification purpose %L declares no non-face alternative', p_purpose),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	SELECT * INTO d FROM @extschema@.device WHERE name = p_device;
+	IF NOT FOUND THEN
+		PERFORM @extschema@._refuse('FR013', 13, pg_catalog.format('device %L is not registered', p_device),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF d.location_type = 'private_space' THEN
+		PERFORM @extschema@._refuse('FR013', 13, pg_catalog.format(
+			'device %L is inside a private space; face capture there is forbidden', p_device),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF d.location_type = 'public_place' AND NOT p.serves_public_security THEN
+		PERFORM @extschema@._refuse('FR013', 13, pg_catalog.format(
+			'device %L is in a public place but purpose %L does not serve public security', p_device, p_purpose),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF d.location_type = 'public_place' AND (NOT d.signage OR d.capture_area IS NULL) THEN
+		PERFORM @extschema@._refuse('FR013', 13, pg_catalog.format(
+			'public-place device %L has no prominent signage or no defined capture area', p_device),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	RETURN p;
+END
+$$;
+
+-- Refuse unless the subject holds a valid, active, separate consent for the
+-- purpose: Art. 6 (separate, active), 12 (not a condition of service),
+-- 5 (given against the notice in force), 7 (guardian for under 14).
+-- Returns the consent row.
+CREATE FUNCTION @extschema@._check_consent(p_function pg_catalog.text, p_purpose pg_catalog.text,
+	p_subject pg_catalog.text, p_device pg_catalog.text)
+RETURNS @extschema@.consent
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c @extschema@.consent;
+	v_birth pg_catalog.date;
+BEGIN
+	SELECT s.birth_date INTO v_birth FROM @extschema@.subject s WHERE s.id = p_subject;
+	SELECT * INTO c FROM @extschema@.consent
+	WHERE subject = p_subject AND purpose = p_purpose AND withdrawn_at IS NULL;
+	IF v_birth IS NULL OR c.id IS NULL OR NOT c.separate THEN
+		PERFORM @extschema@._refuse('FR006', 6, pg_catalog.format(
+			'subject %L has no separate, active consent for purpose %L', p_subject, p_purpose),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF c.condition_of_service THEN
+		PERFORM @extschema@._refuse('FR012', 12, pg_catalog.format(
+			'consent of subject %L for purpose %L was made a condition of service and is not valid',
+			p_subject, p_purpose), p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF c.needs_renotice THEN
+		PERFORM @extschema@._refuse('FR005', 5, pg_catalog.format(
+			'consent of subject %L for purpose %L was given under notice version %s; the changed notice must be given first',
+			p_subject, p_purpose, c.notice_version), p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF @extschema@.is_minor(v_birth) AND c.given_by <> 'guardian' THEN
+		PERFORM @extschema@._refuse('FR007', 7, pg_catalog.format(
+			'subject %L is under 14; consent must be given by a parent or guardian', p_subject),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	RETURN c;
+END
+$$;
+
+-- Matching must see a withdrawal committed by another session at once: a
+-- REPEATABLE READ or SERIALIZABLE snapshot taken before it would not, so
+-- matching and export run only at READ COMMITTED (Art. 6).
+CREATE FUNCTION @extschema@._require_read_committed(p_function pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+		RAISE EXCEPTION 'frt.% must run at READ COMMITTED isolation, so that a consent withdrawn by another session takes effect at once (Measures Art. 6)',
+			p_function USING ERRCODE = 'invalid_transaction_state';
+	END IF;
+END
+$$;
+
+-- Reject a NULL argument or an embedding of the wrong dimension (not a
+-- refusal under the Measures: bad input).
+CREATE FUNCTION @extschema@._check_probe(p_purpose @extschema@.purpose, p_embedding @extschema@.face_embedding)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF p_embedding IS NULL THEN
+		RAISE EXCEPTION 'embedding must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF p_purpose.dimension IS NOT NULL AND @extschema@.dims(p_embedding) <> p_purpose.dimension THEN
+		RAISE EXCEPTION 'embedding has % dimensions; purpose % requires %',
+			@extschema@.dims(p_embedding), p_purpose.name, p_purpose.dimension
+			USING ERRCODE = 'data_exception';
+	END IF;
+END
+$$;
+
+-- Enrol one face for a subject and purpose, captured by a device; returns
+-- the face id.  p_retention may ask for a retention shorter than the
+-- purpose's (Art. 8).
+CREATE FUNCTION @extschema@.enroll(p_subject pg_catalog.text, p_purpose pg_catalog.text,
+	p_embedding @extschema@.face_embedding, p_device pg_catalog.text,
+	p_retention pg_catalog.interval DEFAULT NULL)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p @extschema@.purpose;
+	c @extschema@.consent;
+	v_minor pg_catalog.bool;
+	v_limit pg_catalog.interval;
+	v_expires pg_catalog.timestamptz;
+	v_id pg_catalog.int8;
+BEGIN
+	IF p_subject IS NULL OR p_purpose IS NULL THEN
+		RAISE EXCEPTION 'subject and purpose must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	-- hold the purpose still: a concurrent change of its retention must
+	-- either see this face (and clamp it) or be seen by it
+	PERFORM 1 FROM @extschema@.purpose WHERE name = p_purpose FOR SHARE;
+	-- and the subject: an erasure either finished before (no consent is
+	-- left) or waits for this enrolment and then erases its face too
+	PERFORM 1 FROM @extschema@.subject WHERE id = p_subject FOR NO KEY UPDATE;
+	p := @extschema@._check_processing('enroll', p_purpose, NULL, p_device, p_subject);
+	c := @extschema@._check_consent('enroll', p_purpose, p_subject, p_device);
+	PERFORM @extschema@._check_probe(p, p_embedding);
+	SELECT @extschema@.is_minor(s.birth_date) INTO v_minor FROM @extschema@.subject s WHERE s.id = p_subject;
+	v_limit := CASE WHEN v_minor THEN COALESCE(p.minor_retention, p.retention) ELSE p.retention END;
+	IF p_retention IS NOT NULL AND p_retention <= '0'::pg_catalog.interval THEN
+		RAISE EXCEPTION 'retention must be positive' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF p_retention > v_limit THEN
+		PERFORM @extschema@._refuse('FR008', 8, pg_catalog.format(
+			'requested retention %s exceeds the %s retention %s of purpose %L',
+			p_retention, CASE WHEN v_minor THEN 'minor' ELSE 'purpose' END, v_limit, p_purpose),
+			'enroll', p_purpose, p_subject, p_device);
+	END IF;
+	v_expires := pg_catalog.now() + COALESCE(p_retention, v_limit);
+	v_id := @extschema@._face_store(p_subject, p_purpose, p_device, c.id, p_embedding, v_minor, v_expires);
+	PERFORM @extschema@.audit_event('enrol', 'enrolled', p_purpose, p_subject, p_device, NULL, NULL,
+		pg_catalog.jsonb_build_object('face_id', v_id, 'minor', v_minor, 'expires_at', v_expires,
+			'consent_id', c.id, 'notice_version', c.notice_version));
+	RETURN v_id;
+END
+$$;
+
+-- 1:1 verification: is the probe the enrolled subject?  Compares only with
+-- that subject's active faces for that purpose.
+CREATE FUNCTION @extschema@.verify(p_subject pg_catalog.text, p_purpose pg_catalog.text,
+	p_probe @extschema@.face_embedding, p_device pg_catalog.text,
+	OUT matched pg_catalog.bool, OUT similarity pg_catalog.float8)
+RETURNS record
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p @extschema@.purpose;
+BEGIN
+	IF p_subject IS NULL OR p_purpose IS NULL THEN
+		RAISE EXCEPTION 'subject and purpose must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	PERFORM @extschema@._require_read_committed('verify');
+	p := @extschema@._check_processing('verify', p_purpose, 'verification', p_device, p_subject);
+	PERFORM @extschema@._check_consent('verify', p_purpose, p_subject, p_device);
+	PERFORM @extschema@._check_probe(p, p_probe);
+	similarity := @extschema@._face_similarity(p_subject, p_purpose, p_probe);
+	matched := COALESCE(similarity >= p.similarity_threshold, false);
+	PERFORM @extschema@.audit_event('match', CASE WHEN similarity IS NULL THEN 'no_face'
+		WHEN matched THEN 'matched' ELSE 'not_matched' END, p_purpose, p_subject, p_device, similarity,
+		NULL, pg_catalog.jsonb_build_object('kind', 'verification', 'threshold', p.similarity_threshold));
+END
+$$;
+
+-- 1:N identification within one purpose: up to p_k distinct subjects whose
+-- best active face has cosine similarity >= p_min_similarity (default: the
+-- purpose's threshold), best first.  Exact: uses an index when present, in
+-- exact mode, and returns what an exhaustive search returns.
+CREATE FUNCTION @extschema@.identify(p_purpose pg_catalog.text, p_probe @extschema@.face_embedding,
+	p_device pg_catalog.text, p_k pg_catalog.int4 DEFAULT 1, p_min_similarity pg_catalog.float8 DEFAULT NULL)
+RETURNS TABLE (subject pg_catalog.text, similarity pg_catalog.float8)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p @extschema@.purpose;
+	v_min pg_catalog.float8;
+	v_seen pg_catalog.text[] := '{}';
+	v_sims pg_catalog.float8[] := '{}';
+	v_exact pg_catalog.text;
+	v_limit pg_catalog.int8;
+	v_rows pg_catalog.int8;
+	r record;
+BEGIN
+	IF p_purpose IS NULL THEN
+		RAISE EXCEPTION 'purpose must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	PERFORM @extschema@._require_read_committed('identify');
+	p := @extschema@._check_processing('identify', p_purpose, 'identification', p_device, NULL);
+	PERFORM @extschema@._check_probe(p, p_probe);
+	IF p_k IS NULL OR p_k < 1 OR p_k > 1000 THEN
+		RAISE EXCEPTION 'k must be between 1 and 1000' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	v_min := COALESCE(p_min_similarity, p.similarity_threshold);
+	IF v_min < -1 OR v_min > 1 OR v_min = 'NaN'::pg_catalog.float8 THEN
+		RAISE EXCEPTION 'min_similarity must be between -1 and 1' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- the index (if any) must answer exactly, as an exhaustive search would
+	v_exact := pg_catalog.current_setting('frt.exact', true);
+	IF v_exact IS NOT NULL THEN
+		PERFORM pg_catalog.set_config('frt.exact', 'on', true);
+	END IF;
+	-- Nearest faces first; a subject's first face is its best.  Read a
+	-- LIMITed prefix (so the planner streams from an index) and widen it
+	-- until it holds k distinct subjects or every candidate was read.
+	v_limit := GREATEST(p_k * 4, 16);
+	LOOP
+		v_seen := '{}';
+		v_sims := '{}';
+		v_rows := 0;
+		-- the purpose as a literal, so a per-purpose partial index
+		-- (CREATE INDEX ... WHERE purpose = '...') is matched by the planner
+		FOR r IN EXECUTE pg_catalog.format(
+				'SELECT n.subject, n.distance FROM @extschema@._face_nearest(%L, $1, $2) n LIMIT $3',
+				p_purpose) USING p_probe, 1 - v_min, v_limit
+		LOOP
+			v_rows := v_rows + 1;
+			CONTINUE WHEN r.subject = ANY (v_seen);
+			v_seen := v_seen || r.subject;
+			v_sims := v_sims || (1 - r.distance);
+			EXIT WHEN pg_catalog.cardinality(v_seen) >= p_k;
+		END LOOP;
+		EXIT WHEN pg_catalog.cardinality(v_seen) >= p_k OR v_rows < v_limit;
+		v_limit := v_limit * 8;
+	END LOOP;
+	IF v_exact IS NOT NULL THEN
+		PERFORM pg_catalog.set_config('frt.exact', v_exact, true);
+	END IF;
+	PERFORM @extschema@.audit_event('match', CASE WHEN pg_catalog.cardinality(v_seen) > 0
+		THEN 'identified' ELSE 'not_identified' END, p_purpose, NULL, p_device,
+		CASE WHEN pg_catalog.cardinality(v_sims) > 0 THEN v_sims[1] END, NULL,
+		pg_catalog.jsonb_build_object('kind', 'identification', 'k', p_k, 'min_similarity', v_min,
+			'subjects', pg_catalog.to_jsonb(v_seen)));
+	FOR i IN 1 .. pg_catalog.cardinality(v_seen) LOOP
+		subject := v_seen[i];
+		similarity := v_sims[i];
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+
+-- Register a pseudonymous subject (id and birth date only).
+CREATE FUNCTION @extschema@.register_subject(p_subject pg_catalog.text, p_birth_date pg_catalog.date)
+RETURNS pg_catalog.text
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	INSERT INTO @extschema@.subject (id, birth_date) VALUES (p_subject, p_birth_date) RETURNING id;
+$$;
+
+-- Record (or renew, after a changed notice) a subject's separate consent for
+-- a purpose against the notice in force; returns the consent id.
+CREATE FUNCTION @extschema@.give_consent(p_subject pg_catalog.text, p_purpose pg_catalog.text,
+	p_given_by pg_catalog.text, p_obtained_how pg_catalog.text,
+	p_guardian_ref pg_catalog.text DEFAULT NULL, p_transfer_consent pg_catalog.bool DEFAULT false,
+	p_separate pg_catalog.bool DEFAULT true, p_condition_of_service pg_catalog.bool DEFAULT false)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_version pg_catalog.int4;
+	v_id pg_catalog.int8;
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose) THEN
+		PERFORM @extschema@._refuse('FR004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
+			'give_consent', p_purpose, p_subject, NULL);
+	END IF;
+	-- the subject first, in the same lock order as erasure and enrolment
+	PERFORM 1 FROM @extschema@.subject WHERE id = p_subject FOR KEY SHARE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'subject % is not registered', p_subject USING ERRCODE = 'no_data_found';
+	END IF;
+	v_version := @extschema@.current_notice_version(p_purpose);
+	IF v_version IS NULL THEN
+		PERFORM @extschema@._refuse('FR005', 5, pg_catalog.format(
+			'purpose %L has no notice in force; consent cannot be informed', p_purpose),
+			'give_consent', p_purpose, p_subject, NULL);
+	END IF;
+	UPDATE @extschema@.consent
+	SET notice_version = v_version, needs_renotice = false, renewed_at = pg_catalog.now(),
+		given_by = p_given_by, guardian_ref = p_guardian_ref, obtained_how = p_obtained_how,
+		separate = p_separate, condition_of_service = p_condition_of_service,
+		transfer_consent = p_transfer_consent
+	WHERE subject = p_subject AND purpose = p_purpose AND withdrawn_at IS NULL
+	RETURNING id INTO v_id;
+	IF v_id IS NULL THEN
+		INSERT INTO @extschema@.consent (subject, purpose, notice_version, given_by, guardian_ref,
+			obtained_how, separate, condition_of_service, transfer_consent)
+		VALUES (p_subject, p_purpose, v_version, p_given_by, p_guardian_ref,
+			p_obtained_how, p_separate, p_condition_of_service, p_transfer_consent)
+		RETURNING id INTO v_id;
+	END IF;
+	RETURN v_id;
+END
+$$;
+
+-- Withdraw a subject's consent for a purpose, or for every purpose when
+-- p_purpose is NULL (Art. 6): one call, effective for the very next
+-- statement; the faces are hidden at once and queued for erasure by the
+-- purge.  Returns the number of faces queued.  Earlier processing and its
+-- audit records stay valid.
+CREATE FUNCTION @extschema@.withdraw_consent(p_subject pg_catalog.text, p_purpose pg_catalog.text)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_ids pg_catalog.int8[];
+	v_faces pg_catalog.int8;
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.subject WHERE id = p_subject) THEN
+		RAISE EXCEPTION 'subject % is not registered', p_subject USING ERRCODE = 'no_data_found';
+	END IF;
+	WITH w AS (
+		UPDATE @extschema@.consent SET withdrawn_at = pg_catalog.clock_timestamp()
+		WHERE subject = p_subject AND (purpose = p_purpose OR p_purpose IS NULL) AND withdrawn_at IS NULL
+		RETURNING id)
+	SELECT pg_catalog.array_agg(id) INTO v_ids FROM w;
+	IF v_ids IS NULL THEN
+		RAISE NOTICE 'subject % has no active consent for %', p_subject,
+			COALESCE('purpose ' || p_purpose, 'any purpose');
+		RETURN 0;
+	END IF;
+	SELECT pg_catalog.count(*) INTO v_faces FROM @extschema@.face WHERE consent_id = ANY (v_ids);
+	RETURN v_faces;
+END
+$$;
+
+-- Erase a subject: all faces (physically deleted; VACUUM reclaims the
+-- space), consents, declines and the subject row.  The audit trail remains.
+-- Returns the number of faces erased.
+CREATE FUNCTION @extschema@.erase_subject(p_subject pg_catalog.text)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_ids pg_catalog.int8[];
+	v_n pg_catalog.int8;
+BEGIN
+	PERFORM 1 FROM @extschema@.subject WHERE id = p_subject FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'subject % is not registered', p_subject USING ERRCODE = 'no_data_found';
+	END IF;
+	SELECT pg_catalog.array_agg(id) INTO v_ids FROM @extschema@.face WHERE subject = p_subject;
+	v_n := COALESCE(@extschema@._face_delete(v_ids, 'subject erased'), 0);
+	DELETE FROM @extschema@.consent WHERE subject = p_subject;
+	DELETE FROM @extschema@.decline WHERE subject = p_subject;
+	DELETE FROM @extschema@.subject WHERE id = p_subject;
+	PERFORM @extschema@.audit_event('erasure', 'subject_erased', NULL, p_subject, NULL, NULL, NULL,
+		pg_catalog.jsonb_build_object('faces', v_n));
+	RETURN v_n;
+END
+$$;
+
+-- Export a subject's stored faces for a purpose (Art. 8): the only SQL path
+-- that returns embeddings; frt_admin only; refused without separate transfer
+-- consent.
+CREATE FUNCTION @extschema@.export_faces(p_subject pg_catalog.text, p_purpose pg_catalog.text)
+RETURNS TABLE (face_id pg_catalog.int8, embedding @extschema@.face_embedding,
+	enrolled_at pg_catalog.timestamptz, expires_at pg_catalog.timestamptz)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c @extschema@.consent;
+	v_n pg_catalog.int8;
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose) THEN
+		PERFORM @extschema@._refuse('FR004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
+			'export_faces', p_purpose, p_subject, NULL);
+	END IF;
+	PERFORM @extschema@._require_read_committed('export_faces');
+	c := @extschema@._check_consent('export_faces', p_purpose, p_subject, NULL);
+	IF NOT c.transfer_consent THEN
+		PERFORM @extschema@._refuse('FR008', 8, pg_catalog.format(
+			'subject %L gave no separate consent to transfer face data for purpose %L', p_subject, p_purpose),
+			'export_faces', p_purpose, p_subject, NULL);
+	END IF;
+	RETURN QUERY SELECT * FROM @extschema@._face_export(p_subject, p_purpose);
+	GET DIAGNOSTICS v_n = ROW_COUNT;
+	PERFORM @extschema@.audit_event('export', 'exported', p_purpose, p_subject, NULL, NULL, NULL,
+		pg_catalog.jsonb_build_object('faces', v_n, 'consent_id', c.id));
+END
+$$;
+
+-- Record that a person declined face verification and used the purpose's
+-- alternative (Art. 10); never blocks anything.  Returns the alternative.
+CREATE FUNCTION @extschema@.record_decline(p_purpose pg_catalog.text, p_subject pg_catalog.text DEFAULT NULL,
+	p_device pg_catalog.text DEFAULT NULL)
+RETURNS pg_catalog.text
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_alt pg_catalog.text;
+BEGIN
+	SELECT alternative_method INTO v_alt FROM @extschema@.purpose WHERE name = p_purpose;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'purpose % is not registered', p_purpose USING ERRCODE = 'no_data_found';
+	END IF;
+	INSERT INTO @extschema@.decline (subject, purpose, device)
+	VALUES (p_subject, p_purpose, CASE WHEN EXISTS (SELECT 1 FROM @extschema@.device WHERE name = p_device)
+									   THEN p_device END);
+	PERFORM @extschema@.audit_event('decline', 'alternative_offered', p_purpose, p_subject, p_device,
+		NULL, NULL, NULL);
+	RETURN v_alt;
+END
+$$;
+
+-- Publish a new notice version for a purpose; returns the version.
+CREATE FUNCTION @extschema@.publish_notice(p_purpose pg_catalog.text, p_body pg_catalog.text,
+	p_processing_method pg_catalog.text, p_retention_statement pg_catalog.text,
+	p_necessity_and_impact pg_catalog.text, p_rights_procedure pg_catalog.text,
+	p_accessibility pg_catalog.text DEFAULT NULL, p_material_change pg_catalog.bool DEFAULT true)
+RETURNS pg_catalog.int4
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	INSERT INTO @extschema@.notice (purpose, version, body, processing_method, retention_statement,
+		necessity_and_impact, rights_procedure, accessibility, material_change)
+	VALUES (p_purpose, NULL, p_body, p_processing_method, p_retention_statement,
+		p_necessity_and_impact, p_rights_procedure, p_accessibility, p_material_change)
+	RETURNING version;
+$$;
+
+-- Void a purpose's current assessments, e.g. after a major security incident
+-- (Art. 9); returns how many were voided.
+CREATE FUNCTION @extschema@.void_assessment(p_purpose pg_catalog.text, p_reason pg_catalog.text)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_n pg_catalog.int8;
+BEGIN
+	IF p_reason IS NULL OR pg_catalog.btrim(p_reason) = '' THEN
+		RAISE EXCEPTION 'a reason is required' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose) THEN
+		RAISE EXCEPTION 'purpose % is not registered', p_purpose USING ERRCODE = 'no_data_found';
+	END IF;
+	v_n := @extschema@._void_assessments(p_purpose, p_reason);
+	RETURN v_n;
+END
+$$;
+
+-- Void every current assessment of a purpose and audit it.
+CREATE FUNCTION @extschema@._void_assessments(p_purpose pg_catalog.text, p_reason pg_catalog.text)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_n pg_catalog.int8;
+BEGIN
+	UPDATE @extschema@.assessment SET voided_at = pg_catalog.now(), void_reason = p_reason
+	WHERE purpose = p_purpose AND voided_at IS NULL;
+	GET DIAGNOSTICS v_n = ROW_COUNT;
+	IF v_n > 0 THEN
+		PERFORM @extschema@.audit_event('registry', 'assessment_voided', p_purpose, NULL, NULL, NULL, NULL,
+			pg_catalog.jsonb_build_object('assessments', v_n, 'reason', p_reason));
+	END IF;
+	RETURN v_n;
+END
+$$;
+
+-- Record that the Art. 15 filing was made.
+CREATE FUNCTION @extschema@.record_filing(p_filed_on pg_catalog.date, p_reference pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF p_filed_on IS NULL OR p_reference IS NULL OR pg_catalog.btrim(p_reference) = '' THEN
+		RAISE EXCEPTION 'filing date and reference are required' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	INSERT INTO @extschema@.filing_state AS s (id, filed_on, filing_reference)
+	VALUES (1, p_filed_on, p_reference)
+	ON CONFLICT (id) DO UPDATE SET filed_on = p_filed_on, filing_reference = p_reference;
+	PERFORM @extschema@.audit_event('registry', 'filing_recorded', NULL, NULL, NULL, NULL, NULL,
+		pg_catalog.jsonb_build_object('filed_on', p_filed_on, 'reference', p_reference));
+END
+$$;

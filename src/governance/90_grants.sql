@@ -1,0 +1,92 @@
+-- Layer 5: least privilege.  Every governance function is revoked from
+-- PUBLIC; each role gets exactly what its job needs.  No role gets SELECT on
+-- frt.face.embedding (column privileges list every other column), so the
+-- table cannot be read whole, copied or viewed with its embeddings; only
+-- frt.export_faces (frt_admin, with transfer consent) returns them.
+
+DO $revoke$
+DECLARE
+	f pg_catalog.regprocedure;
+BEGIN
+	FOR f IN
+		SELECT p.oid::pg_catalog.regprocedure FROM pg_catalog.pg_proc p
+		WHERE p.pronamespace = '@extschema@'::pg_catalog.regnamespace
+		  AND p.proname = ANY (ARRAY[
+			'_face_active', '_filing_threshold', '_filing_today', '_filing_count', '_face_store',
+			'_face_similarity', '_face_nearest', '_face_export', '_face_delete', '_face_purge',
+			'_face_clamp_expiry', '_refuse', 'current_notice_version', 'is_minor',
+			'has_current_assessment', '_check_processing', '_check_consent', '_check_probe',
+			'_require_read_committed',
+			'enroll', 'verify', 'identify', 'register_subject', 'give_consent', 'withdraw_consent',
+			'erase_subject', 'export_faces', 'record_decline', 'publish_notice', 'void_assessment',
+			'_void_assessments', 'record_filing', '_audit_change', '_purpose_defaults',
+			'_purpose_changed', '_notice_version', '_notice_published', '_consent_rules',
+			'is_working_day', 'working_days_after', '_filing_recount', 'filing_status',
+			'compliance_report'])
+	LOOP
+		EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
+	END LOOP;
+END
+$revoke$;
+
+GRANT USAGE ON SCHEMA @extschema@ TO frt_admin, frt_enroller, frt_matcher, frt_auditor;
+
+-- frt_admin: the registry; reads subjects, consents and face metadata.
+GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.processor, @extschema@.purpose,
+	@extschema@.device, @extschema@.holiday TO frt_admin;
+GRANT SELECT, INSERT ON @extschema@.notice, @extschema@.assessment TO frt_admin;
+GRANT USAGE ON SEQUENCE @extschema@.assessment_id_seq TO frt_admin;
+GRANT SELECT ON @extschema@.subject, @extschema@.consent, @extschema@.decline,
+	@extschema@.filing_state TO frt_admin;
+GRANT SELECT (id, subject, purpose, device, consent_id, minor, enrolled_at, expires_at)
+	ON @extschema@.face TO frt_admin, frt_enroller;
+GRANT EXECUTE ON FUNCTION
+	@extschema@.export_faces(pg_catalog.text, pg_catalog.text),
+	@extschema@.publish_notice(pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.text,
+		pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.bool),
+	@extschema@.void_assessment(pg_catalog.text, pg_catalog.text),
+	@extschema@.record_filing(pg_catalog.date, pg_catalog.text)
+	TO frt_admin;
+
+-- frt_enroller: subjects, consent, enrolment.
+GRANT SELECT ON @extschema@.processor, @extschema@.purpose, @extschema@.notice,
+	@extschema@.device TO frt_enroller;
+GRANT SELECT, INSERT ON @extschema@.subject, @extschema@.consent TO frt_enroller;
+GRANT UPDATE (withdrawn_at) ON @extschema@.consent TO frt_enroller;
+GRANT USAGE ON SEQUENCE @extschema@.consent_id_seq TO frt_enroller;
+GRANT EXECUTE ON FUNCTION
+	@extschema@.enroll(pg_catalog.text, pg_catalog.text, @extschema@.face_embedding, pg_catalog.text,
+		pg_catalog.interval),
+	@extschema@.register_subject(pg_catalog.text, pg_catalog.date),
+	@extschema@.give_consent(pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.text,
+		pg_catalog.text, pg_catalog.bool, pg_catalog.bool, pg_catalog.bool),
+	@extschema@.withdraw_consent(pg_catalog.text, pg_catalog.text)
+	TO frt_enroller;
+GRANT EXECUTE ON FUNCTION @extschema@.erase_subject(pg_catalog.text) TO frt_admin, frt_enroller;
+
+-- frt_matcher: 1:1 and 1:N matching, and recording a declined verification.
+GRANT EXECUTE ON FUNCTION
+	@extschema@.verify(pg_catalog.text, pg_catalog.text, @extschema@.face_embedding, pg_catalog.text),
+	@extschema@.identify(pg_catalog.text, @extschema@.face_embedding, pg_catalog.text,
+		pg_catalog.int4, pg_catalog.float8)
+	TO frt_matcher;
+GRANT EXECUTE ON FUNCTION @extschema@.record_decline(pg_catalog.text, pg_catalog.text, pg_catalog.text)
+	TO frt_matcher, frt_enroller;
+
+-- frt_auditor: audit trail, registry and reports, read-only.
+GRANT SELECT ON @extschema@.audit, @extschema@.processor, @extschema@.purpose, @extschema@.notice,
+	@extschema@.assessment, @extschema@.device, @extschema@.holiday, @extschema@.consent,
+	@extschema@.decline, @extschema@.filing_state TO frt_auditor;
+
+-- Helpers used by the RLS policy and by clients reading the registry.
+GRANT EXECUTE ON FUNCTION @extschema@._face_active(pg_catalog.int8, pg_catalog.timestamptz)
+	TO frt_admin, frt_enroller;
+GRANT EXECUTE ON FUNCTION
+	@extschema@.current_notice_version(pg_catalog.text),
+	@extschema@.is_minor(pg_catalog.date),
+	@extschema@.has_current_assessment(pg_catalog.text),
+	@extschema@.is_working_day(pg_catalog.date),
+	@extschema@.working_days_after(pg_catalog.date, pg_catalog.int4)
+	TO frt_admin, frt_enroller, frt_auditor;
+GRANT EXECUTE ON FUNCTION @extschema@.compliance_report(), @extschema@.filing_status()
+	TO frt_admin, frt_auditor;

@@ -1,0 +1,140 @@
+/*-------------------------------------------------------------------------
+ *
+ * ivf.c
+ *	  The frt_ivf access method: handler, reloptions, GUCs and build phase
+ *	  names.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/amapi.h"
+#include "access/reloptions.h"
+#include "catalog/index.h"
+#include "commands/progress.h"
+#include "commands/vacuum.h"
+#include "fmgr.h"
+#include "utils/guc.h"
+
+#include "frt_ivf.h"
+
+bool		frt_ivf_exact = false;
+int			frt_ivf_probes = FRT_IVF_DEFAULT_PROBES;
+
+static relopt_kind frt_ivf_relopt_kind;
+
+/* Register the reloption and GUCs of the index (called from _PG_init). */
+void
+FrtIvfInit(void)
+{
+	frt_ivf_relopt_kind = add_reloption_kind();
+	add_int_reloption(frt_ivf_relopt_kind, "lists",
+					  "Number of k-means lists (0 = chosen from the row count, 1 = flat)",
+					  FRT_IVF_DEFAULT_LISTS, 0, FRT_IVF_MAX_LISTS,
+					  AccessExclusiveLock);
+
+	DefineCustomBoolVariable("frt.exact",
+							 "frt_ivf scans return exactly what an exhaustive scan returns.",
+							 "When on, every list is searched and rows are re-ranked "
+							 "until the error bound proves the order.",
+							 &frt_ivf_exact, false,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("frt.probes",
+							"Number of frt_ivf lists searched first when frt.exact is off "
+							"(0 = lists / 3).",
+							NULL, &frt_ivf_probes, FRT_IVF_DEFAULT_PROBES,
+							0, FRT_IVF_MAX_PROBES,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	/* MarkGUCPrefixReserved("frt") belongs after every layer's GUCs, in _PG_init */
+}
+
+/* Parse and check the index's reloptions. */
+bytea *
+ivfoptions(Datum reloptions, bool validate)
+{
+	static const relopt_parse_elt tab[] = {
+		{"lists", RELOPT_TYPE_INT, offsetof(FrtIvfOptions, lists)},
+	};
+
+	return (bytea *) build_reloptions(reloptions, validate, frt_ivf_relopt_kind,
+									  sizeof(FrtIvfOptions), tab, lengthof(tab));
+}
+
+/* Name of a build sub-phase for pg_stat_progress_create_index. */
+static char *
+ivfbuildphasename(int64 phasenum)
+{
+	switch (phasenum)
+	{
+		case PROGRESS_CREATEIDX_SUBPHASE_INITIALIZE:
+			return "initializing";
+		case FRT_IVF_PHASE_SAMPLE:
+			return "sampling rows";
+		case FRT_IVF_PHASE_KMEANS:
+			return "computing centroids (k-means)";
+		case FRT_IVF_PHASE_LOAD:
+			return "loading rows";
+		default:
+			return NULL;
+	}
+}
+
+/* Operator classes are checked when created in ivf.sql; nothing more here. */
+static bool
+ivfvalidate(Oid opclassoid)
+{
+	return true;
+}
+
+PG_FUNCTION_INFO_V1(frt_ivf_handler);
+/* The access method handler: what frt_ivf can do and its callbacks. */
+Datum
+frt_ivf_handler(PG_FUNCTION_ARGS)
+{
+	IndexAmRoutine *am = makeNode(IndexAmRoutine);
+
+	am->amstrategies = FRT_IVF_NSTRATEGIES;
+	am->amsupport = 0;
+	am->amoptsprocnum = 0;
+	am->amcanorder = false;
+	am->amcanorderbyop = true;
+	am->amcanbackward = false;
+	am->amcanunique = false;
+	am->amcanmulticol = false;
+	am->amoptionalkey = true;
+	am->amsearcharray = false;
+	am->amsearchnulls = false;
+	am->amstorage = false;
+	am->amclusterable = false;
+	am->ampredlocks = false;
+	am->amcanparallel = false;
+	am->amcaninclude = false;
+	am->amusemaintenanceworkmem = true;
+	am->amparallelvacuumoptions = VACUUM_OPTION_PARALLEL_BULKDEL;
+	am->amkeytype = InvalidOid;
+
+	am->ambuild = ivfbuild;
+	am->ambuildempty = ivfbuildempty;
+	am->aminsert = ivfinsert;
+	am->ambulkdelete = ivfbulkdelete;
+	am->amvacuumcleanup = ivfvacuumcleanup;
+	am->amcanreturn = NULL;
+	am->amcostestimate = ivfcostestimate;
+	am->amoptions = ivfoptions;
+	am->amproperty = NULL;
+	am->ambuildphasename = ivfbuildphasename;
+	am->amvalidate = ivfvalidate;
+	am->amadjustmembers = NULL;
+	am->ambeginscan = ivfbeginscan;
+	am->amrescan = ivfrescan;
+	am->amgettuple = ivfgettuple;
+	am->amgetbitmap = NULL;
+	am->amendscan = ivfendscan;
+	am->ammarkpos = NULL;
+	am->amrestrpos = NULL;
+	am->amestimateparallelscan = NULL;
+	am->aminitparallelscan = NULL;
+	am->amparallelrescan = NULL;
+
+	PG_RETURN_POINTER(am);
+}

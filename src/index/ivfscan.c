@@ -1,0 +1,414 @@
+/*-------------------------------------------------------------------------
+ *
+ * ivfscan.c
+ *	  Ordered scans of an frt_ivf index.
+ *
+ * A scan ranks the int8 codes of a batch of lists (all lists in exact mode,
+ * the frt.probes nearest otherwise) and returns rows in increasing order of
+ * a proven lower bound of their distance, with xs_recheckorderby set.  The
+ * executor computes each returned row's exact distance from the heap and
+ * holds rows in its reorder queue until no later row can come before them
+ * (a later row's distance is at least its bound, which is at least the
+ * bound just returned).  So in exact mode the output equals an exhaustive
+ * sort; only rows whose bound beats the k-th exact distance are fetched.
+ *
+ * When a batch is used up and the executor still asks (a WHERE clause or a
+ * row-level-security policy rejected rows), the next batch of lists is
+ * ranked, and finally the rows whose value is NULL are returned (NULL
+ * distance, sorting last): a scan never ends before the index does.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <float.h>
+#include <math.h>
+
+#include "access/relscan.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "utils/float.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "frt_embedding.h"
+#include "frt_ivf.h"
+
+/* A candidate row: its heap TID and the lower bound of its distance. */
+typedef struct FrtIvfCand
+{
+	float		lb;				/* rounded down; NaN sorts last */
+	ItemPointerData tid;
+} FrtIvfCand;
+
+typedef struct FrtIvfScanOpaqueData
+{
+	MemoryContext ctx;			/* reset at each rescan */
+	bool		started;		/* amrescan has run */
+	BlockNumber *heads;			/* copy of the lists' head pages */
+	FrtIvfProbe probe;
+	bool		noprobe;		/* no ORDER BY or NULL probe: order is arbitrary */
+	uint32	   *order;			/* lists in visiting order */
+	uint32		nlists;			/* lists, not counting the NULL list */
+	uint32		nextList;		/* position in order[] of the next batch */
+	uint32		batch;			/* lists per batch */
+	bool		nullsDone;		/* the NULL list has been queued */
+	bool		inNulls;		/* candidates are NULL-valued rows */
+	FrtIvfCand *cands;			/* [0, nheap): min-heap; [pstart, ncands): pending */
+	int			ncands;
+	int			capcands;
+	int			nheap;
+	int			pstart;
+	int			want;			/* rows moved into the heap at the next refill */
+} FrtIvfScanOpaqueData;
+
+typedef FrtIvfScanOpaqueData *FrtIvfScanOpaque;
+
+/* a < b with NaN greater than every number (float8 sort order). */
+static inline bool
+CandLess(float a, float b)
+{
+	if (isnan(a))
+		return false;
+	if (isnan(b))
+		return true;
+	return a < b;
+}
+
+/* Restore the heap property below position i. */
+static void
+SiftDown(FrtIvfCand *h, int n, int i)
+{
+	FrtIvfCand x = h[i];
+
+	for (;;)
+	{
+		int			c = 2 * i + 1;
+
+		if (c >= n)
+			break;
+		if (c + 1 < n && CandLess(h[c + 1].lb, h[c].lb))
+			c++;
+		if (!CandLess(h[c].lb, x.lb))
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	h[i] = x;
+}
+
+/* Round a lower bound down to a float, keeping it a lower bound. */
+static inline float
+FloatDown(double v)
+{
+	float		f = (float) v;
+
+	if ((double) f > v)
+		f = (f == 0.0f) ? -FLT_MIN : f - fabsf(f) * FLT_EPSILON;
+	return f;
+}
+
+/* Sift a value down a max-heap of floats (NaN largest). */
+static void
+MaxSiftDown(float *h, int n, int i)
+{
+	float		x = h[i];
+
+	for (;;)
+	{
+		int			c = 2 * i + 1;
+
+		if (c >= n)
+			break;
+		if (c + 1 < n && CandLess(h[c], h[c + 1]))
+			c++;
+		if (!CandLess(x, h[c]))
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	h[i] = x;
+}
+
+/*
+ * Move the 'want' smallest pending candidates (and any ties) into the heap.
+ * Ranking all rows costs one pass; ordering them all would cost more than
+ * the few the executor usually takes, so rows are ordered in growing slices.
+ */
+static void
+Refill(FrtIvfScanOpaque so)
+{
+	int			npend = so->ncands - so->pstart;
+	int			m = so->want;
+	int			front = 0;
+
+	Assert(so->nheap == 0);
+	if (so->pstart > 0)
+		memmove(so->cands, so->cands + so->pstart, sizeof(FrtIvfCand) * npend);
+	so->ncands = npend;
+	so->pstart = 0;
+	if (npend <= m)
+		front = npend;
+	else
+	{
+		float		t;
+		float	   *topk = MemoryContextAlloc(so->ctx, sizeof(float) * m);
+
+		/* threshold: the m-th smallest bound, from a bounded max-heap */
+		for (int i = 0; i < m; i++)
+			topk[i] = so->cands[i].lb;
+		for (int i = m / 2 - 1; i >= 0; i--)
+			MaxSiftDown(topk, m, i);
+		for (int i = m; i < npend; i++)
+			if (CandLess(so->cands[i].lb, topk[0]))
+			{
+				topk[0] = so->cands[i].lb;
+				MaxSiftDown(topk, m, 0);
+			}
+		t = topk[0];
+		pfree(topk);
+		for (int i = 0; i < npend; i++)
+			if (!CandLess(t, so->cands[i].lb))
+			{
+				FrtIvfCand tmp = so->cands[front];
+
+				so->cands[front++] = so->cands[i];
+				so->cands[i] = tmp;
+			}
+	}
+	so->nheap = front;
+	so->pstart = front;
+	for (int i = so->nheap / 2 - 1; i >= 0; i--)
+		SiftDown(so->cands, so->nheap, i);
+	if (so->want < (1 << 16))
+		so->want *= 4;
+}
+
+/* Rank every row of one list and add it to the candidates. */
+static void
+ScanList(IndexScanDesc scan, uint32 list)
+{
+	FrtIvfScanOpaque so = (FrtIvfScanOpaque) scan->opaque;
+	BlockNumber blkno = so->heads[list];
+	bool		ranked = !(list == so->nlists || so->noprobe);
+	FrtIvfProbe probe = so->probe;
+	FrtIvfCand *cands;
+	int			n;
+	Buffer		buf = InvalidBuffer;
+
+	while (blkno != InvalidBlockNumber)
+	{
+		Page		page;
+		OffsetNumber maxoff;
+		BlockNumber next;
+		Buffer		nextbuf = InvalidBuffer;
+
+		CHECK_FOR_INTERRUPTS();
+		if (!BufferIsValid(buf))
+			buf = FrtIvfReadBuffer(scan->indexRelation, blkno);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		maxoff = PageGetMaxOffsetNumber(page);
+		next = FrtIvfPageGetOpaque(page)->next;
+		if (next != InvalidBlockNumber)
+		{
+			/* pin the next page while this one is ranked */
+			nextbuf = FrtIvfReadBuffer(scan->indexRelation, next);
+		}
+		if (so->ncands + maxoff > so->capcands)
+		{
+			so->capcands = Max(so->capcands * 2, so->ncands + maxoff + 1024);
+			so->cands = repalloc_huge(so->cands, sizeof(FrtIvfCand) * (Size) so->capcands);
+		}
+		/*
+		 * Last item first: items are stored from the page end down, so memory
+		 * is read upward.  Locals keep the hot loop in registers (the build
+		 * uses -fno-strict-aliasing, so stores could otherwise force reloads).
+		 */
+		cands = so->cands;
+		n = so->ncands;
+		for (OffsetNumber off = maxoff; off >= FirstOffsetNumber; off--)
+		{
+			ItemId		iid = PageGetItemId(page, off);
+			FrtIvfTuple *tup;
+
+			if (!ItemIdIsNormal(iid))
+				continue;
+			tup = (FrtIvfTuple *) PageGetItem(page, iid);
+			cands[n].tid = tup->tid;
+			cands[n].lb = ranked ? FloatDown(FrtIvfLowerBound(&probe, tup)) : 0.0f;
+			n++;
+		}
+		so->ncands = n;
+		UnlockReleaseBuffer(buf);
+		buf = nextbuf;
+		blkno = next;
+	}
+}
+
+/* Rank the next batch of lists (or the NULL list); false when none is left. */
+static bool
+LoadNextBatch(IndexScanDesc scan)
+{
+	FrtIvfScanOpaque so = (FrtIvfScanOpaque) scan->opaque;
+	MemoryContext old = MemoryContextSwitchTo(so->ctx);
+
+	so->ncands = 0;
+	if (so->nextList < so->nlists)
+	{
+		uint32		end = Min(so->nlists, so->nextList + so->batch);
+
+		for (; so->nextList < end; so->nextList++)
+			ScanList(scan, so->order[so->nextList]);
+		so->inNulls = false;
+	}
+	else if (!so->nullsDone)
+	{
+		ScanList(scan, so->nlists);
+		so->nullsDone = true;
+		so->inNulls = true;
+	}
+	else
+	{
+		MemoryContextSwitchTo(old);
+		return false;
+	}
+	so->nheap = 0;
+	so->pstart = 0;
+	so->want = FRT_IVF_FIRST_SLICE;
+	MemoryContextSwitchTo(old);
+	return true;
+}
+
+/* ambeginscan: allocate the scan state. */
+IndexScanDesc
+ivfbeginscan(Relation index, int nkeys, int norderbys)
+{
+	IndexScanDesc scan = RelationGetIndexScan(index, nkeys, norderbys);
+	FrtIvfScanOpaque so = palloc0(sizeof(FrtIvfScanOpaqueData));
+
+	so->ctx = AllocSetContextCreate(CurrentMemoryContext, "frt_ivf scan",
+									ALLOCSET_DEFAULT_SIZES);
+	scan->opaque = so;
+	scan->xs_orderbyvals = palloc0(sizeof(Datum) * Max(norderbys, 1));
+	scan->xs_orderbynulls = palloc0(sizeof(bool) * Max(norderbys, 1));
+	return scan;
+}
+
+/* Compare two lists by their centroid's distance to the probe. */
+static int
+CompareListDist(const void *a, const void *b, void *arg)
+{
+	const float *dist = (const float *) arg;
+	float		da = dist[*(const uint32 *) a],
+				db = dist[*(const uint32 *) b];
+
+	return (da > db) - (da < db);
+}
+
+/* amrescan: take the probe, order the lists, pick the batch size. */
+void
+ivfrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys)
+{
+	FrtIvfScanOpaque so = (FrtIvfScanOpaque) scan->opaque;
+	MemoryContext old;
+	uint32		lists;
+	FrtIvfCache *cache;
+
+	if (keys && scan->numberOfKeys > 0)
+		memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
+	if (orderbys && scan->numberOfOrderBys > 0)
+		memmove(scan->orderByData, orderbys, scan->numberOfOrderBys * sizeof(ScanKeyData));
+
+	MemoryContextReset(so->ctx);
+	old = MemoryContextSwitchTo(so->ctx);
+	cache = FrtIvfGetCache(scan->indexRelation);
+	lists = cache->meta.lists;
+	so->heads = palloc(sizeof(BlockNumber) * (lists + 1));
+	memcpy(so->heads, cache->heads, sizeof(BlockNumber) * (lists + 1));
+	so->started = true;
+	so->nlists = lists;
+	so->nextList = 0;
+	so->nullsDone = false;
+	so->inNulls = false;
+	so->ncands = so->nheap = so->pstart = 0;
+	so->capcands = 1024;
+	so->cands = palloc(sizeof(FrtIvfCand) * so->capcands);
+
+	so->order = palloc(sizeof(uint32) * lists);
+	for (uint32 l = 0; l < lists; l++)
+		so->order[l] = l;
+
+	so->noprobe = (scan->numberOfOrderBys == 0 ||
+				   (scan->orderByData[0].sk_flags & SK_ISNULL));
+	if (!so->noprobe)
+	{
+		FaceEmbedding *p = DatumGetFaceEmbedding(scan->orderByData[0].sk_argument);
+
+		if (cache->meta.dim != 0)
+			FrtIvfCheckDim(p->dim, cache->meta.dim);
+		FrtIvfPrepareProbe(&so->probe, p->x, p->dim, cache->meta.metric);
+		if (lists > 1)
+		{
+			float	   *dist = palloc(sizeof(float) * lists);
+
+			for (uint32 l = 0; l < lists; l++)
+				dist[l] = FrtIvfCentroidDistance(&so->probe,
+												 cache->centroids + (size_t) l * p->dim);
+			qsort_arg(so->order, lists, sizeof(uint32), CompareListDist, dist);
+		}
+	}
+	if (frt_ivf_exact || so->noprobe)
+		so->batch = lists;
+	else if (frt_ivf_probes > 0)
+		so->batch = frt_ivf_probes;
+	else
+		so->batch = Max(1, lists / FRT_IVF_AUTO_PROBES_DIV);
+	MemoryContextSwitchTo(old);
+}
+
+/* amgettuple: the row with the smallest lower bound not yet returned. */
+bool
+ivfgettuple(IndexScanDesc scan, ScanDirection dir)
+{
+	FrtIvfScanOpaque so = (FrtIvfScanOpaque) scan->opaque;
+
+	if (!so->started)
+		elog(ERROR, "frt_ivf scan was not started with amrescan");
+	while (so->nheap == 0)
+	{
+		if (so->pstart < so->ncands)
+			Refill(so);
+		else
+		{
+			if (!LoadNextBatch(scan))
+				return false;
+			if (so->ncands > 0)
+				pgstat_count_index_scan(scan->indexRelation);
+		}
+	}
+
+	scan->xs_heaptid = so->cands[0].tid;
+	scan->xs_recheck = false;
+	if (scan->numberOfOrderBys > 0)
+	{
+		scan->xs_recheckorderby = !so->noprobe && !so->inNulls;
+		scan->xs_orderbyvals[0] = Float8GetDatum((double) so->cands[0].lb);
+		scan->xs_orderbynulls[0] = so->noprobe || so->inNulls;
+	}
+	so->cands[0] = so->cands[--so->nheap];
+	if (so->nheap > 1)
+		SiftDown(so->cands, so->nheap, 0);
+	return true;
+}
+
+/* amendscan: free the scan state. */
+void
+ivfendscan(IndexScanDesc scan)
+{
+	FrtIvfScanOpaque so = (FrtIvfScanOpaque) scan->opaque;
+
+	MemoryContextDelete(so->ctx);
+	pfree(so);
+	scan->opaque = NULL;
+}

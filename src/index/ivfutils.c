@@ -1,0 +1,387 @@
+/*-------------------------------------------------------------------------
+ *
+ * ivfutils.c
+ *	  Helpers shared by the frt_ivf phases: metric lookup, the per-backend
+ *	  cache of centroids, page set-up, quantization and the error bound.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <float.h>
+#include <math.h>
+
+#include "storage/lmgr.h"
+#include "utils/float.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "frt_ivf.h"
+#include "frt_kernels.h"
+
+/* The metric of an index, from the ORDER BY operator its operator class has. */
+int
+FrtIvfMetricOf(Relation index)
+{
+	Oid			fam = index->rd_opfamily[0];
+	Oid			typ = index->rd_opcintype[0];
+
+	for (int s = 1; s <= FRT_IVF_NSTRATEGIES; s++)
+		if (OidIsValid(get_opfamily_member(fam, typ, typ, s)))
+			return s;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+			 errmsg("operator class of index \"%s\" has no frt_ivf distance operator",
+					RelationGetRelationName(index))));
+	return 0;					/* keep compiler quiet */
+}
+
+/* Read the meta page and directory once per backend and keep them in rd_amcache. */
+FrtIvfCache *
+FrtIvfGetCache(Relation index)
+{
+	FrtIvfCache *cache;
+	Buffer		buf;
+	Page		page;
+	MemoryContext old;
+	uint32		list = 0;
+	FrtIvfMetaData meta;
+	Size		sz;
+	BlockNumber nrecent;
+
+	if (index->rd_amcache != NULL)
+		return (FrtIvfCache *) index->rd_amcache;
+
+	buf = ReadBuffer(index, FRT_IVF_META_BLKNO);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	meta = *FrtIvfPageGetMeta(page);
+	UnlockReleaseBuffer(buf);
+	if (meta.magic != FRT_IVF_MAGIC || meta.version != FRT_IVF_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" is not a valid frt_ivf index",
+						RelationGetRelationName(index))));
+
+	/* one chunk, so that the relcache can free it with one pfree */
+	nrecent = RelationGetNumberOfBlocks(index);
+	nrecent += nrecent / 4 + 64;	/* room to grow before falling back */
+	sz = MAXALIGN(sizeof(FrtIvfCache)) + MAXALIGN(sizeof(BlockNumber) * (meta.lists + 1)) +
+		MAXALIGN(sizeof(Buffer) * (Size) nrecent);
+	if (meta.lists > 1)
+		sz += sizeof(float) * meta.dim * (Size) meta.lists;
+	old = MemoryContextSwitchTo(index->rd_indexcxt);
+	cache = MemoryContextAllocExtended(index->rd_indexcxt, sz, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	cache->meta = meta;
+	cache->heads = (BlockNumber *) ((char *) cache + MAXALIGN(sizeof(FrtIvfCache)));
+	cache->recent = (Buffer *) ((char *) cache->heads +
+								MAXALIGN(sizeof(BlockNumber) * (meta.lists + 1)));
+	cache->nrecent = nrecent;	/* zeroed: InvalidBuffer */
+	if (meta.lists > 1)
+		cache->centroids = (float *) ((char *) cache->recent +
+									  MAXALIGN(sizeof(Buffer) * (Size) nrecent));
+
+	for (uint32 d = 0; d < cache->meta.dirPages; d++)
+	{
+		OffsetNumber maxoff;
+
+		buf = ReadBuffer(index, cache->meta.dirStart + d);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		maxoff = PageGetMaxOffsetNumber(page);
+		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++, list++)
+		{
+			FrtIvfListData *ld = (FrtIvfListData *) PageGetItem(page, PageGetItemId(page, off));
+
+			if (list > cache->meta.lists)
+				break;
+			cache->heads[list] = ld->head;
+			if (cache->centroids && list < cache->meta.lists)
+				memcpy(cache->centroids + (size_t) list * cache->meta.dim,
+					   ld->centroid, sizeof(float) * cache->meta.dim);
+		}
+		UnlockReleaseBuffer(buf);
+	}
+	if (list != cache->meta.lists + 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has %u directory entries, expected %u",
+						RelationGetRelationName(index), list, cache->meta.lists + 1)));
+	MemoryContextSwitchTo(old);
+	index->rd_amcache = cache;
+	return cache;
+}
+
+/*
+ * Pin an index page, trying first the buffer it was last read into (this
+ * backend remembers one per block): ReadRecentBuffer checks that buffer's
+ * tag instead of probing the shared buffer mapping table, which is the
+ * slower part of reading a cached page when a scan reads thousands.
+ */
+Buffer
+FrtIvfReadBuffer(Relation index, BlockNumber blkno)
+{
+	FrtIvfCache *cache = FrtIvfGetCache(index);
+	Buffer		buf;
+
+	if (blkno < cache->nrecent && cache->recent[blkno] != InvalidBuffer &&
+		ReadRecentBuffer(index->rd_node, MAIN_FORKNUM, blkno, cache->recent[blkno]))
+		return cache->recent[blkno];
+	buf = ReadBuffer(index, blkno);
+	if (blkno < cache->nrecent)
+		cache->recent[blkno] = buf;
+	return buf;
+}
+
+/* Initialize an empty page of the given kind. */
+void
+FrtIvfInitPage(Page page, uint16 kind, uint32 list)
+{
+	FrtIvfPageOpaque *op;
+
+	PageInit(page, BLCKSZ, sizeof(FrtIvfPageOpaque));
+	op = FrtIvfPageGetOpaque(page);
+	op->next = InvalidBlockNumber;
+	op->list = list;
+	op->kind = kind;
+	op->flags = 0;
+	op->page_id = FRT_IVF_PAGE_ID;
+}
+
+/* Add a new page at the end of a fork; returned exclusively locked. */
+Buffer
+FrtIvfNewBuffer(Relation index, ForkNumber fork)
+{
+	Buffer		buf;
+	bool		needLock = !RELATION_IS_LOCAL(index);
+
+	if (needLock)
+		LockRelationForExtension(index, ExclusiveLock);
+	buf = ReadBufferExtended(index, fork, P_NEW, RBM_NORMAL, NULL);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	if (needLock)
+		UnlockRelationForExtension(index, ExclusiveLock);
+	return buf;
+}
+
+/* Round a non-negative double up to a float that is not smaller. */
+static float
+FloatUp(double v)
+{
+	float		f = (float) v;
+
+	if ((double) f < v)
+		f = nextafterf(f, INFINITY);
+	return f;
+}
+
+/*
+ * Quantize x into an index tuple (tid left to the caller): per-row scale,
+ * int8 code, a rounded-up residual norm and the code's squared norm.  For
+ * cosine the unit vector x / |x| is quantized.
+ */
+void
+FrtIvfFormTuple(FrtIvfTuple *tup, const float *x, int dim, int metric)
+{
+	double		n2 = 0.0,
+				inv = 1.0,
+				maxabs = 0.0,
+				r2 = 0.0,
+				c2 = 0.0;
+	float		scale;
+
+	for (int i = 0; i < dim; i++)
+		n2 += (double) x[i] * x[i];
+	tup->flags = 0;
+	if (n2 == 0.0)
+	{
+		/* zero vector: code 0 is exact; cosine distance is undefined (NaN) */
+		memset(tup->code, 0, dim);
+		tup->scale = tup->resid = tup->cnorm2 = tup->cnorm = 0.0f;
+		if (metric == FRT_IVF_METRIC_COSINE)
+			tup->flags |= FRT_IVF_TUPLE_ZERO;
+		return;
+	}
+	if (metric == FRT_IVF_METRIC_COSINE)
+		inv = 1.0 / sqrt(n2);
+	for (int i = 0; i < dim; i++)
+		maxabs = Max(maxabs, fabs(x[i] * inv));
+	scale = (float) (maxabs / 127.0);
+	if (scale == 0.0f)			/* denormal underflow: keep a usable scale */
+		scale = FLT_MIN;
+	for (int i = 0; i < dim; i++)
+	{
+		double		u = x[i] * inv;
+		long		c = lrint(u / scale);
+		double		e;
+
+		c = Max(-127, Min(127, c));
+		tup->code[i] = (int8) c;
+		e = u - (double) scale * c;
+		r2 += e * e;
+		c2 += (double) c * c;
+	}
+	/* a hair of extra margin covers the rounding of this very sum */
+	tup->resid = FloatUp(sqrt(r2) * (1.0 + 1e-9));
+	tup->scale = scale;
+	tup->cnorm2 = (float) ((double) scale * scale * c2);
+	tup->cnorm = FloatUp(sqrt((double) scale * scale * c2));
+}
+
+/*
+ * Prepare a probe: copy it (unit-normalized for cosine), quantize it to
+ * int16 with a rounded-up norm of the quantization error, and set the slack
+ * for the operator's float rounding.
+ */
+void
+FrtIvfPrepareProbe(FrtIvfProbe *p, const float *x, int dim, int metric)
+{
+	double		n2 = 0.0,
+				maxabs = 0.0,
+				e2 = 0.0;
+	int			qmax = Min(16383, (int) (PG_INT32_MAX / ((int64) dim * 127)) - 1);
+
+	p->metric = metric;
+	p->dim = dim;
+	p->isnull = false;
+	p->zero = false;
+	p->q = palloc(sizeof(float) * dim);
+	p->qi = palloc(sizeof(int16) * dim);
+	for (int i = 0; i < dim; i++)
+		n2 += (double) x[i] * x[i];
+	if (metric == FRT_IVF_METRIC_COSINE)
+	{
+		double		inv = n2 > 0.0 ? 1.0 / sqrt(n2) : 0.0;
+
+		p->zero = (n2 == 0.0);
+		for (int i = 0; i < dim; i++)
+			p->q[i] = (float) (x[i] * inv);
+		n2 = 0.0;
+		for (int i = 0; i < dim; i++)
+			n2 += (double) p->q[i] * p->q[i];
+	}
+	else
+		memcpy(p->q, x, sizeof(float) * dim);
+	for (int i = 0; i < dim; i++)
+		maxabs = Max(maxabs, fabs(p->q[i]));
+	p->qscale = maxabs > 0.0 ? maxabs / qmax : 1.0;
+	for (int i = 0; i < dim; i++)
+	{
+		long		c = lrint(p->q[i] / p->qscale);
+		double		e;
+
+		c = Max(-qmax, Min(qmax, c));
+		p->qi[i] = (int16) c;
+		e = p->q[i] - p->qscale * c;
+		e2 += e * e;
+	}
+	p->eqnorm = sqrt(e2) * (1.0 + 1e-9);
+	p->qnorm2 = n2;
+	p->qnorm = sqrt(n2);
+	p->eps = FRT_IVF_FLOAT_SLACK * dim * FLT_EPSILON;
+}
+
+/* Distance of the probe (or a row) to a centroid, in the index's metric. */
+float
+FrtIvfCentroidDistance(const FrtIvfProbe *p, const float *c)
+{
+	switch (p->metric)
+	{
+		case FRT_IVF_METRIC_COSINE:
+			return 1.0f - frt_kernels->dot(p->q, c, p->dim);
+		case FRT_IVF_METRIC_IP:
+			return -frt_kernels->dot(p->q, c, p->dim);
+		default:
+			return frt_kernels->l2sq(p->q, c, p->dim);
+	}
+}
+
+/* The list a row belongs to: its nearest centroid (cosine: largest dot). */
+int
+FrtIvfNearestList(const FrtIvfCache *cache, const float *x)
+{
+	int			best = 0;
+	float		bestd = FLT_MAX;
+	int			dim = cache->meta.dim;
+
+	if (cache->meta.lists <= 1)
+		return 0;
+	for (uint32 l = 0; l < cache->meta.lists; l++)
+	{
+		const float *c = cache->centroids + (size_t) l * dim;
+		float		d;
+
+		if (cache->meta.metric == FRT_IVF_METRIC_L2)
+			d = frt_kernels->l2sq(x, c, dim);
+		else
+			d = -frt_kernels->dot(x, c, dim);
+		if (d < bestd)
+		{
+			bestd = d;
+			best = l;
+		}
+	}
+	return best;
+}
+
+/* Whether a tuple of this size fits a data page: an erased slot or free space. */
+bool
+FrtIvfPageHasRoom(Page page, Size size)
+{
+	return (FrtIvfPageGetOpaque(page)->flags & FRT_IVF_PAGE_HAS_DEAD) ||
+		PageGetFreeSpace(page) >= size;
+}
+
+/*
+ * Add a tuple to a data page: into an erased slot of the same size if there
+ * is one (VACUUM left it zeroed and LP_DEAD), else into the free space.
+ */
+OffsetNumber
+FrtIvfPageAddTuple(Page page, const FrtIvfTuple *tup, Size size)
+{
+	FrtIvfPageOpaque *op = FrtIvfPageGetOpaque(page);
+
+	if (op->flags & FRT_IVF_PAGE_HAS_DEAD)
+	{
+		OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+		OffsetNumber found = InvalidOffsetNumber;
+		bool		more = false;
+
+		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
+		{
+			ItemId		iid = PageGetItemId(page, off);
+
+			if (!ItemIdIsDead(iid) || ItemIdGetLength(iid) != size)
+				continue;
+			if (found == InvalidOffsetNumber)
+				found = off;
+			else
+			{
+				more = true;
+				break;
+			}
+		}
+		if (!more)
+			op->flags &= ~FRT_IVF_PAGE_HAS_DEAD;
+		if (found != InvalidOffsetNumber)
+		{
+			ItemId		iid = PageGetItemId(page, found);
+
+			memcpy(PageGetItem(page, iid), tup, size);
+			ItemIdSetNormal(iid, ItemIdGetOffset(iid), size);
+			return found;
+		}
+	}
+	return PageAddItem(page, (Item) tup, size, InvalidOffsetNumber, false, false);
+}
+
+/* Raise the same error as the operators when a value's dimension differs. */
+void
+FrtIvfCheckDim(int dim, int indexdim)
+{
+	if (dim != indexdim)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("different face_embedding dimensions %d and %d", dim, indexdim)));
+}

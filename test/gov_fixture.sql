@@ -1,0 +1,17 @@
+-- A lawful governance world shared by the TAP tests and bench/gov_bench.sh.
+-- psql variable :dim is the embedding dimension (TAP tests substitute it).
+-- Purposes: door (verification, alternative 'badge', 1 year) and gate
+-- (identification serving public security, 30 days); each with a notice and
+-- an assessment.  Devices: d1 (workplace), cam (public place with signage),
+-- shower (private space: always refused).
+CREATE EXTENSION IF NOT EXISTS frt;
+INSERT INTO frt.processor VALUES ('Acme Ltd', 'dpo@acme.example');
+INSERT INTO frt.purpose (name, kind, description, method, retention, alternative_method, dimension)
+VALUES ('door', 'verification', 'door access', '1:1', '1 year', 'badge', :dim);
+INSERT INTO frt.purpose (name, kind, description, method, retention, serves_public_security, dimension)
+VALUES ('gate', 'identification', 'gate', '1:N', '30 days', true, :dim);
+SELECT frt.publish_notice(p, 'notice', 'm', '1 year', 'low impact', 'write to dpo')
+FROM unnest(ARRAY['door', 'gate']) p;
+INSERT INTO frt.assessment (purpose, assessor, report) VALUES ('door', 'dpo', 'PIA'), ('gate', 'dpo', 'PIA');
+INSERT INTO frt.device (name, location_type) VALUES ('d1', 'workplace'), ('shower', 'private_space');
+INSERT INTO frt.device (name, location_type, signage, capture_area) VALUES ('cam', 'public_place', true, 'gate');

@@ -1,0 +1,81 @@
+# frt_ivf physical erasure: after DELETE + VACUUM + CHECKPOINT the bytes of
+# a deleted row (its int8 code, and of course its float values) appear
+# nowhere in the index's relation files.  The pattern is first shown to be
+# present, so the test can fail.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('ivf_erase');
+$node->init;
+$node->start;
+
+# a distinctive vector: k_i in [-127, 127] with one k_i = 127, x_i = k_i / 100;
+# its int8 code is exactly k (the per-row scale is max|x| / 127 = 0.01)
+my $dim = 64;
+my @k = (127, map { (($_ * 37 + 11) % 255) - 127 } 1 .. $dim - 1);
+my $vec = '[' . join(',', map { $_ / 100 } @k) . ']';
+my $code = pack('c*', @k);
+my $floats = pack('f<*', map { $_ / 100 } @k[0 .. 15]);
+
+$node->safe_psql('postgres', qq{
+	CREATE EXTENSION frt;
+	CREATE TABLE faces (id int PRIMARY KEY, e frt.face_embedding($dim));
+	INSERT INTO faces SELECT i, (SELECT array_agg((sin(i * 0.37 + j) * 0.9)::real ORDER BY j)
+								 FROM generate_series(1, $dim) j)::frt.face_embedding
+	FROM generate_series(1, 400) i;
+	INSERT INTO faces VALUES (100000, '$vec');
+	INSERT INTO faces SELECT i, (SELECT array_agg((cos(i * 0.21 + j) * 0.8)::real ORDER BY j)
+								 FROM generate_series(1, $dim) j)::frt.face_embedding
+	FROM generate_series(401, 800) i;
+	CREATE INDEX faces_cos ON faces USING frt_ivf (e frt.face_cosine_ops) WITH (lists = 3);
+	CREATE INDEX faces_l2 ON faces USING frt_ivf (e frt.face_l2_ops);
+	CHECKPOINT;
+});
+
+# all files of a relation (main fork segments and other forks)
+sub relation_bytes
+{
+	my ($rel) = @_;
+	my $path = $node->safe_psql('postgres', "SELECT pg_relation_filepath('$rel')");
+	my $all = '';
+	for my $f (glob($node->data_dir . "/$path*"))
+	{
+		$all .= slurp_file($f);
+	}
+	return $all;
+}
+
+ok(index(relation_bytes('faces'), $floats) >= 0, 'float pattern is in the heap (pattern is right)');
+for my $ix ('faces_cos', 'faces_l2')
+{
+	ok(index(relation_bytes($ix), $code) >= 0, "$ix holds the row's code before the delete");
+}
+
+$node->safe_psql('postgres', q{
+	DELETE FROM faces WHERE id = 100000;
+	VACUUM faces;
+	CHECKPOINT;
+});
+for my $ix ('faces_cos', 'faces_l2')
+{
+	my $bytes = relation_bytes($ix);
+	is(index($bytes, $code), -1, "$ix: the deleted row's code is gone from the files");
+	is(index($bytes, $floats), -1, "$ix: its float values are not there either");
+	is($node->safe_psql('postgres', "SELECT count(*) FROM frt.index_check('$ix')"), '0',
+		"$ix passes index_check after the erasure");
+}
+
+# the space is reused: inserting again does not grow the index
+my $size = $node->safe_psql('postgres', q{SELECT pg_relation_size('faces_l2')});
+$node->safe_psql('postgres', q{
+	DELETE FROM faces WHERE id <= 300; VACUUM faces;
+	INSERT INTO faces SELECT i, (SELECT array_agg((sin(i * 0.11 + j) * 0.7)::real ORDER BY j)
+								 FROM generate_series(1, 64) j)::frt.face_embedding
+	FROM generate_series(2001, 2290) i;});
+is($node->safe_psql('postgres', q{SELECT pg_relation_size('faces_l2')}), $size,
+	'freed space is reused by later inserts');
+$node->stop;
+done_testing();

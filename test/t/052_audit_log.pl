@@ -1,0 +1,113 @@
+# No embedding value reaches the server log, with log_statement = all, for
+# probes passed as literals (simple protocol), as bind parameters (extended
+# protocol) and in error messages; the client still gets its own messages.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('audit_log');
+$node->init;
+$node->append_conf('postgresql.conf', qq{
+shared_preload_libraries = 'frt'
+log_statement = all
+log_min_duration_statement = 0
+log_min_error_statement = error
+});
+$node->start;
+$node->safe_psql('postgres', q{
+CREATE EXTENSION frt;
+ALTER DATABASE postgres SET search_path = public, frt;
+CREATE TABLE faces (id int PRIMARY KEY, e frt.face_embedding(8));
+INSERT INTO faces SELECT g, (SELECT array_agg(((g * 31 + i) % 97) / 97.0)::real[]
+	FROM generate_series(1, 8) i)::frt.face_embedding(8) FROM generate_series(1, 50) g;
+});
+
+# Distinctive numbers that must never show up in the log.
+my @secret = ('0.9876543', '0.1234567', '-0.4567891', '0.3141592');
+my $vec = '[' . join(',', @secret, '0.5', '0.25', '0.125', '0.0625') . ']';
+my $log_start = -s $node->logfile;
+
+# 1. Simple protocol: the literal is in the statement text.
+my $r = $node->safe_psql('postgres',
+	"SELECT id FROM faces ORDER BY e <=> '$vec'::frt.face_embedding LIMIT 1");
+like($r, qr/^\d+$/, 'identification with a literal probe ran');
+
+# 2. An error whose message and statement hold the vector.
+my ($ret, $out, $err) = $node->psql('postgres',
+	"SELECT '[$secret[0],NaN,$secret[1]]'::frt.face_embedding");
+like($err, qr/NaN/, 'client got the error');
+($ret, $out, $err) = $node->psql('postgres',
+	"SELECT 1/0 FROM faces WHERE e <=> '$vec'::frt.face_embedding < 2");
+like($err, qr/division by zero/, 'client got the division error');
+
+# 3. Extended protocol, probe as a bind parameter (pgbench -M extended and
+#    -M prepared bind :probe as $1; log_parameter_max_length = -1 logs it).
+for my $mode ('extended', 'prepared')
+{
+	$node->pgbench(
+		"--no-vacuum --client=1 --transactions=2 -M $mode",
+		0, [qr{processed: 2/2}], [qr{^$}],
+		"probe bound as a parameter ($mode)",
+		{
+			"052_probe_$mode" => qq{
+SELECT '$vec' AS probe \\gset
+SELECT id FROM faces ORDER BY e <=> :probe::frt.face_embedding LIMIT 3;
+SELECT 1 WHERE :probe::frt.face_embedding <=> :probe::frt.face_embedding < 1;
+}
+		});
+}
+
+# 4. A literal inside a function's query (CONTEXT / internal query).
+($ret, $out, $err) = $node->psql('postgres', qq{
+DO \$\$ BEGIN PERFORM 1/0 FROM faces WHERE e <=> '$vec'::frt.face_embedding < 2; END \$\$;
+});
+like($err, qr/division by zero/, 'error inside a DO block');
+
+# 5. A warning raised inside a statement that holds the literal (the
+#    "SQL statement" context line is added by a callback).
+$node->safe_psql('postgres', q{
+CREATE FUNCTION warn_me() RETURNS int LANGUAGE plpgsql AS $$
+BEGIN RAISE WARNING 'checking'; RETURN 1; END $$;
+});
+($ret, $out, $err) = $node->psql('postgres', qq{
+DO \$\$ BEGIN PERFORM warn_me() FROM faces WHERE e <=> '$vec'::frt.face_embedding < 2 LIMIT 1; END \$\$;
+}, extra_params => ['-v', 'SHOW_CONTEXT=always']);
+like($err, qr/WARNING:  checking/, 'warning from inside a statement');
+like($err, qr/\Q$secret[1]\E/, 'the client still sees its own statement in the context');
+
+# 6. A LOG-level message during a statement (the server log adds the
+#    statement to it): RAISE LOG from a function.
+$node->safe_psql('postgres', q{
+CREATE FUNCTION log_me() RETURNS int LANGUAGE plpgsql AS $$
+BEGIN RAISE LOG 'note from inside'; RETURN 1; END $$;
+});
+$node->safe_psql('postgres', "SELECT log_me() FROM faces WHERE e <=> '$vec'::frt.face_embedding < 2 LIMIT 1");
+
+my $log = slurp_file($node->logfile, $log_start);
+like($log, qr/WARNING: checking/, 'the warning is logged');
+like($log, qr/LOG:  note from inside/, 'the LOG message is logged');
+like($log, qr/statement: SELECT id FROM faces ORDER BY e <=> '\[<redacted 8 numbers>\]'/,
+	'the statement is logged with the probe redacted');
+like($log, qr/parameters: \$1 = '\[<redacted 8 numbers>\]'/,
+	'bind parameters are logged redacted');
+like($log, qr/ERROR: division by zero/, 'the error is logged');
+for my $s (@secret)
+{
+	unlike($log, qr/\Q$s\E/, "value $s is not in the server log");
+}
+
+# The check can fail: with the filter off the value is logged.
+$log_start = -s $node->logfile;
+$node->safe_psql('postgres', "SET frt.log_redact = off; SELECT '$vec'::frt.face_embedding");
+$log = slurp_file($node->logfile, $log_start);
+like($log, qr/\Q$secret[0]\E/, 'with frt.log_redact = off the value is logged (the test can fail)');
+
+# Only a superuser can turn the filter off.
+$node->safe_psql('postgres', 'CREATE ROLE app LOGIN');
+($ret, $out, $err) = $node->psql('postgres', 'SET frt.log_redact = off', extra_params => ['-U', 'app']);
+like($err, qr/permission denied to set parameter "frt.log_redact"/, 'ordinary role cannot turn the filter off');
+
+$node->stop;
+done_testing();
