@@ -37,12 +37,17 @@ typedef enum KbFunc
 	KB_DOT_BATCH,
 	KB_L2SQ_BATCH,
 	KB_DOT_I8,
+	KB_DOT_I8I16,
 	KB_NFUNC
 } KbFunc;
 
 static const char *const kb_func_names[KB_NFUNC] = {
-	"dot", "l2sq", "dot_norms (cosine)", "dot_batch", "l2sq_batch", "dot_i8"
+	"dot", "l2sq", "dot_norms (cosine)", "dot_batch", "l2sq_batch", "dot_i8",
+	"dot_i8i16 (exact int)"
 };
+
+/* Whether kernel f reads int8 codes (1 byte per dimension) rather than floats. */
+#define KB_IS_CODE(f)	((f) == KB_DOT_I8 || (f) == KB_DOT_I8I16)
 
 static volatile float kb_sink;
 
@@ -56,12 +61,16 @@ KbNow(void)
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+/* The int16 probe of dot_i8i16 (frt_ivf's quantized probe). */
+static int16_t *kb_probe16;
+
 /* One pass of kernel f of K over 'rows' rows (float or int8), probe p. */
 static void
 KbPass(const FrtKernels *K, KbFunc f, const float *p, const float *rows,
 	   const int8_t *codes, int dim, size_t nrows)
 {
 	float		acc = 0.0f;
+	int32_t		iacc = 0;
 	float		out[KB_BATCH];
 	float		d,
 				na,
@@ -100,6 +109,11 @@ KbPass(const FrtKernels *K, KbFunc f, const float *p, const float *rows,
 		case KB_DOT_I8:
 			for (size_t r = 0; r < nrows; r++)
 				acc += K->dot_i8(codes + r * dim, p, dim);
+			break;
+		case KB_DOT_I8I16:
+			for (size_t r = 0; r < nrows; r++)
+				iacc += K->dot_i8i16(codes + r * dim, kb_probe16, dim);
+			acc = (float) iacc;
 			break;
 		default:
 			break;
@@ -239,7 +253,8 @@ main(int argc, char **argv)
 	small_codes = KbAlloc(KB_CACHE_ROWS * 4096);
 	big = KbAlloc(fbytes);
 	codes = KbAlloc(ibytes);
-	if (!probe || !small || !small_codes || !big || !codes)
+	kb_probe16 = KbAlloc(4096 * sizeof(int16_t));
+	if (!probe || !small || !small_codes || !big || !codes || !kb_probe16)
 	{
 		fprintf(stderr, "out of memory\n");
 		return 1;
@@ -251,6 +266,9 @@ main(int argc, char **argv)
 		codes[i] = (int8_t) ((int) (big[i] * 127.0f));
 	for (size_t i = 0; i < (size_t) KB_CACHE_ROWS * dim; i++)
 		small_codes[i] = codes[i];
+	/* int16 probe with n * 127 * max|q| < 2^31, as frt_ivf quantizes it */
+	for (int i = 0; i < dim; i++)
+		kb_probe16[i] = (int16_t) (probe[i] * 16383.0f);
 
 	bw = KbBandwidth(big, fbytes, seconds * 2);
 	nk = FrtKernelsList(list, KB_MAX_ISA);
@@ -260,8 +278,8 @@ main(int argc, char **argv)
 			hot[k][f] = KbMeasure(list[k], f, probe, small, small_codes, dim,
 								  KB_CACHE_ROWS, seconds);
 			cold[k][f] = KbMeasure(list[k], f, probe, big, codes, dim, nrows, seconds);
-			if (cold[k][f] * dim * (f == KB_DOT_I8 ? 1 : sizeof(float)) > best_bw)
-				best_bw = cold[k][f] * dim * (f == KB_DOT_I8 ? 1 : sizeof(float));
+			if (cold[k][f] * dim * (KB_IS_CODE(f) ? 1 : sizeof(float)) > best_bw)
+				best_bw = cold[k][f] * dim * (KB_IS_CODE(f) ? 1 : sizeof(float));
 		}
 	floor_bw = (best_bw > bw) ? best_bw : bw;
 
@@ -272,19 +290,19 @@ main(int argc, char **argv)
 	printf("  floor for one scan at %.2f GB/s: float32 %.2f ms (%.1f M rows/s), int8 codes %.2f ms (%.1f M rows/s)\n\n",
 		   floor_bw / 1e9, fbytes / floor_bw * 1e3, nrows / (fbytes / floor_bw) / 1e6,
 		   ibytes / floor_bw * 1e3, nrows / (ibytes / floor_bw) / 1e6);
-	printf("%-8s %-20s %12s %7s %12s %7s %8s %9s %8s\n",
+	printf("%-8s %-22s %12s %7s %12s %7s %8s %9s %8s\n",
 		   "isa", "function", "in-cache M/s", "x scal", "stream M/s", "x scal",
 		   "GB/s", "ms/scan", "x floor");
 	for (int k = 0; k < nk; k++)
 		for (int f = 0; f < KB_NFUNC; f++)
 		{
-			double		floor_s = (f == KB_DOT_I8 ? ibytes : fbytes) / floor_bw;
+			double		floor_s = (KB_IS_CODE(f) ? ibytes : fbytes) / floor_bw;
 			double		scan_s = nrows / cold[k][f];
 
-			printf("%-8s %-20s %12.2f %7.2f %12.2f %7.2f %8.2f %9.2f %8.2f\n",
+			printf("%-8s %-22s %12.2f %7.2f %12.2f %7.2f %8.2f %9.2f %8.2f\n",
 				   list[k]->name, kb_func_names[f], hot[k][f] / 1e6, hot[k][f] / hot[0][f],
 				   cold[k][f] / 1e6, cold[k][f] / cold[0][f],
-				   cold[k][f] * dim * (f == KB_DOT_I8 ? 1 : sizeof(float)) / 1e9,
+				   cold[k][f] * dim * (KB_IS_CODE(f) ? 1 : sizeof(float)) / 1e9,
 				   scan_s * 1e3, scan_s / floor_s);
 		}
 	printf("\nM/s = million %d-dim distances per second, one core; x scal = ratio to the\n"
