@@ -33,8 +33,22 @@ FN(hsum8) (simde__m256 v)
 	return simde_mm_cvtss_f32(s);
 }
 
+#ifdef FRT_NARROW_I8
+/* Eight int8 codes widened to float lanes, in two 128-bit halves (SSE4.1). */
+static inline simde__m256
+FN(i8x8) (const int8_t *p)
+{
+	simde__m128i b = simde_mm_loadl_epi64((const void *) p);
+	simde__m128 lo = simde_mm_cvtepi32_ps(simde_mm_cvtepi8_epi32(b));
+	simde__m128 hi = simde_mm_cvtepi32_ps(simde_mm_cvtepi8_epi32(simde_mm_srli_si128(b, 4)));
+
+	return simde_mm256_insertf128_ps(simde_mm256_castps128_ps256(lo), hi, 1);
+}
+#define I8X8(p)	FN(i8x8)((const int8_t *) (p))
+#else
 /* Eight int8 codes widened to float lanes. */
 #define I8X8(p)	simde_mm256_cvtepi32_ps(simde_mm256_cvtepi8_epi32(simde_mm_loadl_epi64((const void *) (p))))
+#endif
 
 #if FRT_WIDTH == 16
 #include <simde/x86/avx512.h>

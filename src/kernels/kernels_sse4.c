@@ -13,6 +13,7 @@
 #define FRT_ISA sse4
 #define FRT_ISA_NAME "sse4"
 #define FRT_WIDTH 8
+#define FRT_NARROW_I8 1	/* 256-bit int8 widening is slow when emulated */
 #include "kernels_body.h"
 
 /* The sse4 kernel table. */
