@@ -299,6 +299,7 @@ DECLARE
 	v_exact pg_catalog.text;
 	v_limit pg_catalog.int8;
 	v_rows pg_catalog.int8;
+	v_past pg_catalog.bool;
 	r record;
 BEGIN
 	IF p_purpose IS NULL THEN
@@ -321,25 +322,33 @@ BEGIN
 	END IF;
 	-- Nearest faces first; a subject's first face is its best.  Read a
 	-- LIMITed prefix (so the planner streams from an index) and widen it
-	-- until it holds k distinct subjects or every candidate was read.
+	-- until it holds k distinct subjects, every candidate was read, or the
+	-- faces have grown farther than the threshold: the rows come in
+	-- distance order, so the scan stops there instead of reading the rest
+	-- of the purpose's faces only to filter them out.
 	v_limit := GREATEST(p_k * 4, 16);
 	LOOP
 		v_seen := '{}';
 		v_sims := '{}';
 		v_rows := 0;
+		v_past := false;
 		-- the purpose as a literal, so a per-purpose partial index
 		-- (CREATE INDEX ... WHERE purpose = '...') is matched by the planner
 		FOR r IN EXECUTE pg_catalog.format(
-				'SELECT n.subject, n.distance FROM @extschema@._face_nearest(%L, $1, $2) n LIMIT $3',
-				p_purpose) USING p_probe, 1 - v_min, v_limit
+				'SELECT n.subject, n.distance FROM @extschema@._face_nearest(%L, $1, NULL) n LIMIT $2',
+				p_purpose) USING p_probe, v_limit
 		LOOP
 			v_rows := v_rows + 1;
+			IF NOT (r.distance <= 1 - v_min) THEN
+				v_past := true;
+				EXIT;
+			END IF;
 			CONTINUE WHEN r.subject = ANY (v_seen);
 			v_seen := v_seen || r.subject;
 			v_sims := v_sims || (1 - r.distance);
 			EXIT WHEN pg_catalog.cardinality(v_seen) >= p_k;
 		END LOOP;
-		EXIT WHEN pg_catalog.cardinality(v_seen) >= p_k OR v_rows < v_limit;
+		EXIT WHEN pg_catalog.cardinality(v_seen) >= p_k OR v_past OR v_rows < v_limit;
 		v_limit := v_limit * 8;
 	END LOOP;
 	IF v_exact IS NOT NULL THEN
