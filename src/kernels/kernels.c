@@ -272,13 +272,15 @@ frt_kernel_check(PG_FUNCTION_ARGS)
 {
 	static const int sizes[] = {1, 3, 7, 17, 512, 4096};
 	static const char *const cases[] = {"ordinary", "tiny", "huge", "negative_zero"};
-	static const char *const funcs[] = {"l2sq", "dot", "dot_norms", "dot_batch", "l2sq_batch", "dot_i8"};
+	static const char *const funcs[] = {"l2sq", "dot", "dot_norms", "dot_batch", "l2sq_batch", "dot_i8",
+	"dot_i8i16"};
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	const FrtKernels *list[8];
 	int			nk = FrtKernelsList(list, 8);
 	float	   *a = palloc(sizeof(float) * 4096 * 4);
 	float	   *b = palloc(sizeof(float) * 4096);
 	int8_t	   *code = palloc(4096);
+	int16_t    *q16 = palloc(sizeof(int16_t) * 4096);
 	float		out[4],
 				ref[4];
 
@@ -340,6 +342,15 @@ frt_kernel_check(PG_FUNCTION_ARGS)
 				for (int r = 0; r < 4; r++)
 					worst[4] = Max(worst[4], CheckRelErr(out[r], ref[r], fabs(ref[r])));
 				worst[5] = CheckRelErr(K->dot_i8(code, b, n), ScalarDotI8(code, b, n), si8);
+				/* the exact integer kernel: any difference is an error (INFINITY) */
+				{
+					int			qmax = Min(32767, (int) (PG_INT32_MAX / ((int64) n * 127)) - 1);
+
+					for (int i = 0; i < n; i++)
+						q16[i] = (int16_t) ((int) (CheckRand(&state) % (2 * qmax + 1)) - qmax);
+					worst[6] = (K->dot_i8i16(code, q16, n) ==
+								ScalarDotI8I16(code, q16, n)) ? 0.0 : INFINITY;
+				}
 
 				for (int f = 0; f < lengthof(funcs); f++)
 				{
