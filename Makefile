@@ -47,7 +47,7 @@ src/kernels/kernels_avx2.bc: BITCODE_CFLAGS += $(ISA_AVX2)
 src/kernels/kernels_avx512.bc: BITCODE_CFLAGS += $(ISA_AVX512)
 src/kernels/kernels_sse4.bc: BITCODE_CFLAGS += $(ISA_SSE4)
 endif
-src/kernels/kernels_%.o: src/kernels/kernels_body.h include/frt_kernels.h
+$(filter src/kernels/kernels_%.o,$(OBJS)): src/kernels/kernels_body.h
 $(OBJS): $(wildcard include/*.h)
 
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) frt.control Makefile
