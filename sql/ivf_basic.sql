@@ -2,13 +2,9 @@
 -- empty tables, bad reloptions, dimension mismatch, VACUUM and index_check.
 SET client_min_messages = warning;
 
--- deterministic pseudo-random vectors (clustered, so neighbours are close)
-CREATE FUNCTION pg_temp.vec(i int, d int) RETURNS frt.face_embedding
-LANGUAGE sql IMMUTABLE AS $$
-	SELECT array_agg((sin((i % 37) * 1.7 + j * 0.9) + 0.35 * sin(i * 12.9898 + j * 78.233))::real
-					 ORDER BY j)::real[]::frt.face_embedding
-	FROM generate_series(1, d) j
-$$;
+\set ECHO none
+\i test/sql/ivf_fixture.sql
+\set ECHO all
 
 CREATE TABLE items (id int PRIMARY KEY, grp int, e frt.face_embedding(32));
 INSERT INTO items SELECT i, i % 5, pg_temp.vec(i, 32) FROM generate_series(1, 3000) i;

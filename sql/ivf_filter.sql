@@ -2,12 +2,9 @@
 -- thresholds return every and only qualifying row, the planner's choice.
 SET client_min_messages = warning;
 
-CREATE FUNCTION pg_temp.vec(i int, d int) RETURNS frt.face_embedding
-LANGUAGE sql IMMUTABLE AS $$
-	SELECT array_agg((sin((i % 37) * 1.7 + j * 0.9) + 0.35 * sin(i * 12.9898 + j * 78.233))::real
-					 ORDER BY j)::real[]::frt.face_embedding
-	FROM generate_series(1, d) j
-$$;
+\set ECHO none
+\i test/sql/ivf_fixture.sql
+\set ECHO all
 
 CREATE TABLE g (id int PRIMARY KEY, dept int, e frt.face_embedding(24));
 INSERT INTO g SELECT i, i % 50, pg_temp.vec(i, 24) FROM generate_series(1, 4000) i;
