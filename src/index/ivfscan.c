@@ -185,28 +185,17 @@ Refill(FrtIvfScanOpaque so)
 }
 
 /*
- * Ask the CPU to start loading the page that follows 'buf' in its list.
- * Ranking is bound by memory latency at each new page: the buffer pool
- * scatters a list's pages, so the hardware prefetcher cannot guess them.
- * The next pointer is read without a lock and the page's buffer is taken
- * from this backend's memory of where the block was last seen, without a
- * pin: both are only hints, since a prefetch of the wrong memory is harmless
- * and the scan reads every page again under pin and lock.
+ * Ask the CPU to start loading a pinned page the scan reads next.  Ranking
+ * is bound by memory at each new page: the buffer pool scatters a list's
+ * pages, so the hardware prefetcher cannot guess them, and without this
+ * every page starts with a wait for memory.
  */
 static inline void
-FrtIvfPrefetchAfter(Relation index, Buffer buf)
+FrtIvfPrefetchPage(Buffer buf)
 {
-	FrtIvfCache *cache = (FrtIvfCache *) index->rd_amcache;
-	Page		page = BufferGetPage(buf);
-	BlockNumber after = ((volatile FrtIvfPageOpaque *)
-						 ((char *) page + BLCKSZ - MAXALIGN(sizeof(FrtIvfPageOpaque))))->next;
-	const char *p;
+	const char *p = (const char *) BufferGetPage(buf);
 
-	if (cache == NULL || after >= cache->nrecent || cache->recent[after] == InvalidBuffer)
-		return;
-	p = (const char *) BufferGetBlock(cache->recent[after]);
-	__builtin_prefetch(p + BLCKSZ - 64, 0, 3);	/* its special space first */
-	for (int i = 0; i < BLCKSZ - 64; i += 64)
+	for (int i = 0; i < BLCKSZ; i += 64)
 		__builtin_prefetch(p + i, 0, 3);
 }
 
@@ -238,9 +227,9 @@ ScanList(IndexScanDesc scan, uint32 list)
 		next = FrtIvfPageGetOpaque(page)->next;
 		if (next != InvalidBlockNumber)
 		{
-			/* pin the next page while this one is ranked; start loading the one after */
+			/* pin the next page and start loading it while this one is ranked */
 			nextbuf = FrtIvfReadBuffer(scan->indexRelation, next);
-			FrtIvfPrefetchAfter(scan->indexRelation, nextbuf);
+			FrtIvfPrefetchPage(nextbuf);
 		}
 		if (so->ncands + maxoff > so->capcands)
 		{
