@@ -119,6 +119,29 @@ FrtIvfPlanOidsLoad(void)
 	return true;
 }
 
+/*
+ * The float8 comparisons a threshold is written with: which side the
+ * distance is on, whether the bound is included, whether the threshold is
+ * float4 (float84lt etc.).
+ */
+static const struct
+{
+	Oid			fn;
+	bool		distleft;
+	bool		inclusive;
+	bool		thr4;
+}			cmp_forms[] =
+{
+	{F_FLOAT8LT, true, false, false},
+	{F_FLOAT8LE, true, true, false},
+	{F_FLOAT8GT, false, false, false},
+	{F_FLOAT8GE, false, true, false},
+	{F_FLOAT84LT, true, false, true},
+	{F_FLOAT84LE, true, true, true},
+	{F_FLOAT48GT, false, false, true},
+	{F_FLOAT48GE, false, true, true},
+};
+
 /* The metric of an frt distance operator, or 0. */
 static int
 FrtIvfDistMetric(Oid opno)
@@ -244,8 +267,9 @@ FrtIvfRewriteClause(Query *q, Node *clause)
 	Var		   *col;
 	bool		distleft,
 				inclusive,
-				thr4 = false;
-	int			metric;
+				thr4;
+	int			metric,
+				form;
 	Oid			relid;
 	AttrNumber	attno;
 	FuncExpr   *make;
@@ -255,27 +279,14 @@ FrtIvfRewriteClause(Query *q, Node *clause)
 		return NULL;
 	cmp = (OpExpr *) clause;
 	set_opfuncid(cmp);
-	switch (cmp->opfuncid)
-	{
-		case F_FLOAT8LT:
-		case F_FLOAT84LT:
-			distleft = true, inclusive = false, thr4 = cmp->opfuncid == F_FLOAT84LT;
+	for (form = 0; form < lengthof(cmp_forms); form++)
+		if (cmp_forms[form].fn == cmp->opfuncid)
 			break;
-		case F_FLOAT8LE:
-		case F_FLOAT84LE:
-			distleft = true, inclusive = true, thr4 = cmp->opfuncid == F_FLOAT84LE;
-			break;
-		case F_FLOAT8GT:
-		case F_FLOAT48GT:
-			distleft = false, inclusive = false, thr4 = cmp->opfuncid == F_FLOAT48GT;
-			break;
-		case F_FLOAT8GE:
-		case F_FLOAT48GE:
-			distleft = false, inclusive = true, thr4 = cmp->opfuncid == F_FLOAT48GE;
-			break;
-		default:
-			return NULL;
-	}
+	if (form == lengthof(cmp_forms))
+		return NULL;
+	distleft = cmp_forms[form].distleft;
+	inclusive = cmp_forms[form].inclusive;
+	thr4 = cmp_forms[form].thr4;
 	dist = (OpExpr *) (distleft ? linitial(cmp->args) : lsecond(cmp->args));
 	thr = distleft ? lsecond(cmp->args) : linitial(cmp->args);
 	if (!IsA(dist, OpExpr) || list_length(dist->args) != 2 ||
