@@ -214,11 +214,15 @@ FrtIvfVarColumn(Query *q, Var *v, Oid *relid, AttrNumber *attno)
 static bool
 FrtIvfColumnHasIndex(Oid relid, AttrNumber attno, Oid search)
 {
-	Relation	rel = relation_open(relid, NoLock);
-	List	   *indexes = RelationGetIndexList(rel);
+	/* the parser has locked the table; the lock is only counted again */
+	Relation	rel = try_relation_open(relid, AccessShareLock);
+	List	   *indexes;
 	ListCell   *lc;
 	bool		found = false;
 
+	if (rel == NULL)
+		return false;
+	indexes = RelationGetIndexList(rel);
 	relation_close(rel, NoLock);
 	foreach(lc, indexes)
 	{
