@@ -53,6 +53,14 @@
 #define FRT_IVF_METRIC_COSINE	3	/* face_cosine_ops: <=> */
 #define FRT_IVF_NSTRATEGIES		3
 
+/*
+ * Threshold search operators (WHERE clauses): strategy = metric + this, e.g.
+ * 6 for face_cosine_ops' <<=>.  The planner hook (ivfplanner.c) rewrites
+ * "e <=> p < t" into "e <<=> frt.face_within(p, t, false)"; see ivfrange.c.
+ */
+#define FRT_IVF_WITHIN_OFFSET	3
+#define FRT_IVF_AM_STRATEGIES	(FRT_IVF_NSTRATEGIES + FRT_IVF_WITHIN_OFFSET)
+
 /* Tuple flags (FrtIvfTuple.flags).  Bits 8..15 are reserved for encryption. */
 #define FRT_IVF_TUPLE_NULL		0x0001	/* heap value is NULL: no code */
 #define FRT_IVF_TUPLE_ZERO		0x0002	/* zero vector: cosine undefined */
@@ -170,6 +178,43 @@ typedef struct FrtIvfProbe
 	double		eps;			/* relative slack for the operator's float rounding */
 } FrtIvfProbe;
 
+/*
+ * frt.face_within: the right operand of a threshold search operator, "a
+ * distance to 'probe' below 'threshold'" (<= when FRT_WITHIN_INCLUSIVE).
+ * 'probe' holds a whole face_embedding varlena (4-byte header), so it can be
+ * passed on as a Datum.
+ */
+typedef struct FrtFaceWithin
+{
+	int32		vl_len_;		/* varlena header (do not touch directly) */
+	uint16		flags;			/* FRT_WITHIN_* */
+	uint16		reserved;
+	float8		threshold;		/* read with memcpy: alignment not assumed */
+	char		probe[FLEXIBLE_ARRAY_MEMBER];	/* a FaceEmbedding varlena */
+} FrtFaceWithin;
+
+#define FRT_WITHIN_INCLUSIVE	0x0001	/* <= instead of < */
+#define FrtWithinProbe(w)		((struct FaceEmbedding *) (w)->probe)
+#define DatumGetFaceWithin(d)	((FrtFaceWithin *) PG_DETOAST_DATUM(d))
+
+/*
+ * What a scan knows about its threshold keys (ivfrange.c).  Rows come in
+ * non-decreasing order of a lower bound of their distance to the ranking
+ * probe; once a bound passes the tightest threshold given for that same
+ * probe, no later row can qualify and the scan ends.
+ */
+typedef struct FrtIvfRange
+{
+	bool		active;			/* the scan has threshold keys: recheck rows */
+	bool		empty;			/* a key is NULL: no row qualifies */
+	bool		canstop;		/* 'limit' bounds the ranking probe's distance */
+	bool		inclusive;		/* the tightest key is <= (else <) */
+	bool		stopped;		/* a bound has passed the limit */
+	double		limit;			/* tightest threshold for the ranking probe */
+	struct FaceEmbedding *rankprobe;	/* without ORDER BY: rank by this key's
+										 * probe (NULL: do not rank) */
+} FrtIvfRange;
+
 /* GUCs */
 extern bool frt_ivf_exact;
 extern int	frt_ivf_probes;
@@ -210,6 +255,13 @@ extern void ivfrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 					  ScanKey orderbys, int norderbys);
 extern bool ivfgettuple(IndexScanDesc scan, ScanDirection dir);
 extern void ivfendscan(IndexScanDesc scan);
+
+/* ivfrange.c */
+extern void FrtIvfRangePrepare(IndexScanDesc scan, FrtIvfRange *range, int indexdim);
+extern bool FrtIvfRangeStop(FrtIvfRange *range, float lb);
+
+/* ivfplanner.c */
+extern void FrtIvfPlannerInit(void);
 
 /* ivfvacuum.c */
 extern IndexBulkDeleteResult *ivfbulkdelete(IndexVacuumInfo *info,

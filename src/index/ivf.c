@@ -45,6 +45,8 @@ FrtIvfInit(void)
 							NULL, &frt_ivf_probes, FRT_IVF_DEFAULT_PROBES,
 							0, FRT_IVF_MAX_PROBES,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+	/* rewrites "e <=> p < t" into an index condition (ivfplanner.c) */
+	FrtIvfPlannerInit();
 	/* MarkGUCPrefixReserved("frt") belongs after every layer's GUCs, in _PG_init */
 }
 
@@ -93,7 +95,7 @@ frt_ivf_handler(PG_FUNCTION_ARGS)
 {
 	IndexAmRoutine *am = makeNode(IndexAmRoutine);
 
-	am->amstrategies = FRT_IVF_NSTRATEGIES;
+	am->amstrategies = FRT_IVF_AM_STRATEGIES;
 	am->amsupport = 0;
 	am->amoptsprocnum = 0;
 	am->amcanorder = false;

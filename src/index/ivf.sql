@@ -7,19 +7,77 @@ CREATE FUNCTION @extschema@.frt_ivf_handler(pg_catalog.internal)
 CREATE ACCESS METHOD frt_ivf TYPE INDEX HANDLER @extschema@.frt_ivf_handler;
 COMMENT ON ACCESS METHOD frt_ivf IS 'k-means lists of int8 face codes with a proven error bound; frt.exact = on gives exhaustive-search results';
 
+-- Distance thresholds as index conditions ---------------------------------
+-- frt.face_within(p, t, inclusive) means "distance to p below t" (<= t when
+-- inclusive); e <<=> w is (e <=> p) < t computed exactly as that clause
+-- (likewise <<-> for <->, <<#> for <#>).  A planner hook writes
+-- "e <=> p < t" in this form when e has a matching frt_ivf index
+-- (src/index/ivfplanner.c, ivfwithin.c).
+CREATE TYPE @extschema@.face_within;
+CREATE FUNCTION @extschema@.face_within_in(pg_catalog.cstring)
+	RETURNS @extschema@.face_within AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.face_within_out(@extschema@.face_within)
+	RETURNS pg_catalog.cstring AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE TYPE @extschema@.face_within (
+	INPUT = @extschema@.face_within_in,
+	OUTPUT = @extschema@.face_within_out,
+	INTERNALLENGTH = VARIABLE,
+	ALIGNMENT = double,
+	STORAGE = plain
+);
+COMMENT ON TYPE @extschema@.face_within IS 'a distance threshold around a probe, "[x1,...] < t": the right operand of <<->, <<#>, <<=>';
+
+CREATE FUNCTION @extschema@.face_within(probe @extschema@.face_embedding, threshold pg_catalog.float8,
+	inclusive pg_catalog.bool DEFAULT false)
+	RETURNS @extschema@.face_within AS 'MODULE_PATHNAME', 'face_within_make'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.face_within(@extschema@.face_embedding, pg_catalog.float8, pg_catalog.bool) IS
+	'distance threshold around a probe: e <<=> frt.face_within(p, t) is e <=> p < t (<= t when inclusive)';
+
+CREATE FUNCTION @extschema@.face_within_sel(pg_catalog.internal, pg_catalog.oid, pg_catalog.internal, pg_catalog.int4)
+	RETURNS pg_catalog.float8 AS 'MODULE_PATHNAME', 'frt_within_sel'
+	LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.l2_within(@extschema@.face_embedding, @extschema@.face_within)
+	RETURNS pg_catalog.bool AS 'MODULE_PATHNAME', 'face_within_l2'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.negative_inner_product_within(@extschema@.face_embedding, @extschema@.face_within)
+	RETURNS pg_catalog.bool AS 'MODULE_PATHNAME', 'face_within_ip'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.cosine_within(@extschema@.face_embedding, @extschema@.face_within)
+	RETURNS pg_catalog.bool AS 'MODULE_PATHNAME', 'face_within_cosine'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE OPERATOR @extschema@.<<-> (
+	LEFTARG = @extschema@.face_embedding, RIGHTARG = @extschema@.face_within,
+	FUNCTION = @extschema@.l2_within, RESTRICT = @extschema@.face_within_sel
+);
+CREATE OPERATOR @extschema@.<<#> (
+	LEFTARG = @extschema@.face_embedding, RIGHTARG = @extschema@.face_within,
+	FUNCTION = @extschema@.negative_inner_product_within, RESTRICT = @extschema@.face_within_sel
+);
+CREATE OPERATOR @extschema@.<<=> (
+	LEFTARG = @extschema@.face_embedding, RIGHTARG = @extschema@.face_within,
+	FUNCTION = @extschema@.cosine_within, RESTRICT = @extschema@.face_within_sel
+);
+
 -- The strategy number of each class's ORDER BY operator names its metric
--- (1 = L2, 2 = inner product, 3 = cosine); see include/frt_ivf.h.
+-- (1 = L2, 2 = inner product, 3 = cosine); its threshold search operator
+-- has the metric + 3 (include/frt_ivf.h).
 CREATE OPERATOR CLASS @extschema@.face_l2_ops
 	FOR TYPE @extschema@.face_embedding USING frt_ivf AS
-	OPERATOR 1 @extschema@.<-> (@extschema@.face_embedding, @extschema@.face_embedding) FOR ORDER BY pg_catalog.float_ops;
+	OPERATOR 1 @extschema@.<-> (@extschema@.face_embedding, @extschema@.face_embedding) FOR ORDER BY pg_catalog.float_ops,
+	OPERATOR 4 @extschema@.<<-> (@extschema@.face_embedding, @extschema@.face_within);
 
 CREATE OPERATOR CLASS @extschema@.face_ip_ops
 	FOR TYPE @extschema@.face_embedding USING frt_ivf AS
-	OPERATOR 2 @extschema@.<#> (@extschema@.face_embedding, @extschema@.face_embedding) FOR ORDER BY pg_catalog.float_ops;
+	OPERATOR 2 @extschema@.<#> (@extschema@.face_embedding, @extschema@.face_embedding) FOR ORDER BY pg_catalog.float_ops,
+	OPERATOR 5 @extschema@.<<#> (@extschema@.face_embedding, @extschema@.face_within);
 
 CREATE OPERATOR CLASS @extschema@.face_cosine_ops
 	DEFAULT FOR TYPE @extschema@.face_embedding USING frt_ivf AS
-	OPERATOR 3 @extschema@.<=> (@extschema@.face_embedding, @extschema@.face_embedding) FOR ORDER BY pg_catalog.float_ops;
+	OPERATOR 3 @extschema@.<=> (@extschema@.face_embedding, @extschema@.face_embedding) FOR ORDER BY pg_catalog.float_ops,
+	OPERATOR 6 @extschema@.<<=> (@extschema@.face_embedding, @extschema@.face_within);
 
 CREATE FUNCTION @extschema@.index_check(index pg_catalog.regclass,
 	OUT kind pg_catalog.text, OUT blkno pg_catalog.int8, OUT detail pg_catalog.text)

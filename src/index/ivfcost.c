@@ -19,11 +19,12 @@
 #include "access/genam.h"
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
+#include "utils/selfuncs.h"
 #include "utils/rel.h"
 
 #include "frt_ivf.h"
 
-/* amcostestimate: cost of an ordered scan; unusable without ORDER BY. */
+/* amcostestimate: cost of an ordered or threshold scan; unusable for neither. */
 void
 ivfcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 				Cost *indexStartupCost, Cost *indexTotalCost,
@@ -43,12 +44,22 @@ ivfcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	*indexCorrelation = 0.0;
 	*indexSelectivity = 1.0;
 	*indexPages = pages;
-	if (path->indexorderbys == NIL)
+	if (path->indexorderbys == NIL && path->indexclauses == NIL)
 	{
-		/* the index only helps ORDER BY distance */
+		/* the index only helps ORDER BY distance and distance thresholds */
 		*indexStartupCost = *indexTotalCost = DBL_MAX;
 		*indexSelectivity = 0.0;
 		return;
+	}
+	if (path->indexclauses != NIL)
+	{
+		/*
+		 * Threshold conditions (ivfrange.c): the scan returns only rows whose
+		 * bound is within the threshold, about the qualifying ones.
+		 */
+		*indexSelectivity = clauselist_selectivity(root,
+												   get_quals_from_indexclauses(path->indexclauses),
+												   info->rel->relid, JOIN_INNER, NULL);
 	}
 
 	index = index_open(info->indexoid, NoLock);
@@ -57,7 +68,8 @@ ivfcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	dim = cache->meta.dim > 0 ? cache->meta.dim : 512;
 	index_close(index, NoLock);
 
-	if (!frt_ivf_exact && lists > 1)
+	/* threshold scans visit every list (ivfrange.c) */
+	if (!frt_ivf_exact && lists > 1 && path->indexclauses == NIL)
 	{
 		double		probes = frt_ivf_probes > 0 ? frt_ivf_probes :
 			Max(1, lists / FRT_IVF_AUTO_PROBES_DIV);
@@ -68,5 +80,6 @@ ivfcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	perTuple = cpu_operator_cost * Max(1.0, dim / 64.0);
 	*indexStartupCost = FRT_IVF_STARTUP_PAGES * seq_page_cost +
 		fraction * (pages * seq_page_cost + tuples * perTuple);
-	*indexTotalCost = *indexStartupCost + tuples * cpu_index_tuple_cost;
+	*indexTotalCost = *indexStartupCost +
+		tuples * *indexSelectivity * cpu_index_tuple_cost;
 }

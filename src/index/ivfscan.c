@@ -60,6 +60,7 @@ typedef struct FrtIvfScanOpaqueData
 	int			nheap;
 	int			pstart;
 	int			want;			/* rows moved into the heap at the next refill */
+	FrtIvfRange range;			/* threshold keys (ivfrange.c) */
 } FrtIvfScanOpaqueData;
 
 typedef FrtIvfScanOpaqueData *FrtIvfScanOpaque;
@@ -357,9 +358,16 @@ ivfrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int nor
 
 	so->noprobe = (scan->numberOfOrderBys == 0 ||
 				   (scan->orderByData[0].sk_flags & SK_ISNULL));
+	/* frt threshold keys (ivfrange.c): without ORDER BY, rank by a key's probe */
+	FrtIvfRangePrepare(scan, &so->range, cache->meta.dim);
+	if (so->range.rankprobe != NULL)
+		so->noprobe = false;
+	if (so->range.active)
+		so->nullsDone = true;	/* a NULL distance passes no threshold */
 	if (!so->noprobe)
 	{
-		FaceEmbedding *p = DatumGetFaceEmbedding(scan->orderByData[0].sk_argument);
+		FaceEmbedding *p = so->range.rankprobe != NULL ? so->range.rankprobe :
+			DatumGetFaceEmbedding(scan->orderByData[0].sk_argument);
 
 		if (cache->meta.dim != 0)
 			FrtIvfCheckDim(p->dim, cache->meta.dim);
@@ -374,7 +382,7 @@ ivfrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int nor
 			qsort_arg(so->order, lists, sizeof(uint32), CompareListDist, dist);
 		}
 	}
-	if (frt_ivf_exact || so->noprobe)
+	if (frt_ivf_exact || so->noprobe || so->range.active)	/* threshold: all lists */
 		so->batch = lists;
 	else if (frt_ivf_probes > 0)
 		so->batch = frt_ivf_probes;
@@ -391,6 +399,8 @@ ivfgettuple(IndexScanDesc scan, ScanDirection dir)
 
 	if (!so->started)
 		elog(ERROR, "frt_ivf scan was not started with amrescan");
+	if (so->range.empty)		/* frt threshold keys: a NULL key matches nothing */
+		return false;
 	while (so->nheap == 0)
 	{
 		if (so->pstart < so->ncands)
@@ -404,8 +414,11 @@ ivfgettuple(IndexScanDesc scan, ScanDirection dir)
 		}
 	}
 
+	/* frt threshold keys (ivfrange.c): later rows' bounds are no smaller */
+	if (FrtIvfRangeStop(&so->range, so->cands[0].lb))
+		return false;
 	scan->xs_heaptid = so->cands[0].tid;
-	scan->xs_recheck = false;
+	scan->xs_recheck = so->range.active;	/* the executor applies keys exactly */
 	if (scan->numberOfOrderBys > 0)
 	{
 		scan->xs_recheckorderby = !so->noprobe && !so->inNulls;

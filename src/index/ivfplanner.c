@@ -1,0 +1,408 @@
+/*-------------------------------------------------------------------------
+ *
+ * ivfplanner.c
+ *	  A planner hook that turns distance thresholds into frt_ivf index
+ *	  conditions.
+ *
+ * PostgreSQL cannot use "e <=> p < t" as an index condition: the clause's
+ * operator is float8lt, which belongs to no frt_ivf operator class.  Before
+ * planning, this hook rewrites, at every query level (subqueries, CTEs, set
+ * operations, sublinks), each WHERE or JOIN ... ON conjunct of the forms
+ *
+ *		e <=> P < C		e <=> P <= C		C > e <=> P		C >= e <=> P
+ *
+ * (and the same with <-> and <#>), where e is a column of a table and P, C
+ * contain no Var of the same query level and nothing volatile, into
+ *
+ *		e <<=> frt.face_within(P, C, inclusive)
+ *
+ * whose function computes exactly the same value (ivfwithin.c), so the
+ * planner matches it to the index by itself.  Only columns that have a
+ * valid frt_ivf index whose operator class has that metric are rewritten;
+ * other queries are left as they are.  A query that mentions no frt distance
+ * operator costs one tree walk; a database without the extension costs
+ * nothing after the first lookup.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/relation.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_type.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/planner.h"
+#include "parser/parse_func.h"
+#include "parser/parsetree.h"
+#include "utils/fmgroids.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+
+#include "frt_ivf.h"
+
+/* The catalog objects the rewrite needs, looked up once per backend. */
+typedef struct FrtIvfPlanOids
+{
+	bool		valid;			/* looked up since the last invalidation */
+	bool		present;		/* the extension (with face_within) is here */
+	Oid			embedding;		/* frt.face_embedding */
+	Oid			within;			/* frt.face_within */
+	Oid			make;			/* frt.face_within(face_embedding, float8, bool) */
+	Oid			dist[FRT_IVF_NSTRATEGIES + 1];	/* by metric: <->, <#>, <=> */
+	Oid			search[FRT_IVF_NSTRATEGIES + 1];	/* by metric: <<->, <<#>, <<=> */
+} FrtIvfPlanOids;
+
+static FrtIvfPlanOids oids;
+static planner_hook_type prev_planner_hook = NULL;
+
+static const char *const dist_names[] = {NULL, "<->", "<#>", "<=>"};
+static const char *const search_names[] = {NULL, "<<->", "<<#>", "<<=>"};
+
+/* Forget the looked-up OIDs when operators or functions change. */
+static void
+FrtIvfPlanOidsInvalidate(Datum arg, int cacheid, uint32 hashvalue)
+{
+	oids.valid = false;
+}
+
+/* Look up (or reuse) the OIDs; false when the extension is not installed. */
+static bool
+FrtIvfPlanOidsLoad(void)
+{
+	Oid			nsp;
+	Oid			argtypes[3];
+
+	if (oids.valid)
+		return oids.present;
+	memset(&oids, 0, sizeof(oids));
+	oids.valid = true;			/* an invalidation during the lookup clears it */
+	nsp = get_namespace_oid("frt", true);
+	if (!OidIsValid(nsp))
+		return false;
+	oids.embedding = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+									 CStringGetDatum("face_embedding"),
+									 ObjectIdGetDatum(nsp));
+	oids.within = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+								  CStringGetDatum("face_within"),
+								  ObjectIdGetDatum(nsp));
+	if (!OidIsValid(oids.embedding) || !OidIsValid(oids.within))
+		return false;
+	argtypes[0] = oids.embedding;
+	argtypes[1] = FLOAT8OID;
+	argtypes[2] = BOOLOID;
+	oids.make = LookupFuncName(list_make2(makeString("frt"), makeString("face_within")),
+							   3, argtypes, true);
+	if (!OidIsValid(oids.make))
+		return false;
+	for (int m = 1; m <= FRT_IVF_NSTRATEGIES; m++)
+	{
+		oids.dist[m] = GetSysCacheOid4(OPERNAMENSP, Anum_pg_operator_oid,
+									   CStringGetDatum(dist_names[m]),
+									   ObjectIdGetDatum(oids.embedding),
+									   ObjectIdGetDatum(oids.embedding),
+									   ObjectIdGetDatum(nsp));
+		oids.search[m] = GetSysCacheOid4(OPERNAMENSP, Anum_pg_operator_oid,
+										 CStringGetDatum(search_names[m]),
+										 ObjectIdGetDatum(oids.embedding),
+										 ObjectIdGetDatum(oids.within),
+										 ObjectIdGetDatum(nsp));
+		if (!OidIsValid(oids.dist[m]) || !OidIsValid(oids.search[m]))
+			return false;
+	}
+	oids.present = true;
+	return true;
+}
+
+/*
+ * The float8 comparisons a threshold is written with: which side the
+ * distance is on, whether the bound is included, whether the threshold is
+ * float4 (float84lt etc.).
+ */
+static const struct
+{
+	Oid			fn;
+	bool		distleft;
+	bool		inclusive;
+	bool		thr4;
+}			cmp_forms[] =
+{
+	{F_FLOAT8LT, true, false, false},
+	{F_FLOAT8LE, true, true, false},
+	{F_FLOAT8GT, false, false, false},
+	{F_FLOAT8GE, false, true, false},
+	{F_FLOAT84LT, true, false, true},
+	{F_FLOAT84LE, true, true, true},
+	{F_FLOAT48GT, false, false, true},
+	{F_FLOAT48GE, false, true, true},
+};
+
+/* The metric of an frt distance operator, or 0. */
+static int
+FrtIvfDistMetric(Oid opno)
+{
+	for (int m = 1; m <= FRT_IVF_NSTRATEGIES; m++)
+		if (opno == oids.dist[m])
+			return m;
+	return 0;
+}
+
+/* Quick check: does the query mention an frt distance operator anywhere? */
+static bool
+FrtIvfMentionsDistance(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, OpExpr) && FrtIvfDistMetric(((OpExpr *) node)->opno) != 0)
+		return true;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, FrtIvfMentionsDistance, context, 0);
+	return expression_tree_walker(node, FrtIvfMentionsDistance, context);
+}
+
+/*
+ * The table column behind a Var of query q: follows subqueries in FROM
+ * (without set operations) and join alias columns.  False if it is not a
+ * plain column of a relation.
+ */
+static bool
+FrtIvfVarColumn(Query *q, Var *v, Oid *relid, AttrNumber *attno)
+{
+	for (int depth = 0; depth < 64; depth++)
+	{
+		RangeTblEntry *rte;
+
+		if (v->varlevelsup != 0 || v->varattno <= 0 ||
+			v->varno < 1 || v->varno > list_length(q->rtable))
+			return false;
+		rte = rt_fetch(v->varno, q->rtable);
+		if (rte->rtekind == RTE_RELATION)
+		{
+			*relid = rte->relid;
+			*attno = v->varattno;
+			return true;
+		}
+		else if (rte->rtekind == RTE_SUBQUERY && rte->subquery->setOperations == NULL)
+		{
+			TargetEntry *tle = get_tle_by_resno(rte->subquery->targetList, v->varattno);
+
+			if (tle == NULL || !IsA(tle->expr, Var))
+				return false;
+			q = rte->subquery;
+			v = (Var *) tle->expr;
+		}
+		else if (rte->rtekind == RTE_JOIN && v->varattno <= list_length(rte->joinaliasvars))
+		{
+			Node	   *alias = list_nth(rte->joinaliasvars, v->varattno - 1);
+
+			if (alias == NULL || !IsA(alias, Var))
+				return false;
+			v = (Var *) alias;
+		}
+		else
+			return false;
+	}
+	return false;
+}
+
+/* Whether column attno of relid has a valid frt_ivf index with operator 'search'. */
+static bool
+FrtIvfColumnHasIndex(Oid relid, AttrNumber attno, Oid search)
+{
+	/* the parser has locked the table; the lock is only counted again */
+	Relation	rel = try_relation_open(relid, AccessShareLock);
+	List	   *indexes;
+	ListCell   *lc;
+	bool		found = false;
+
+	if (rel == NULL)
+		return false;
+	indexes = RelationGetIndexList(rel);
+	relation_close(rel, NoLock);
+	foreach(lc, indexes)
+	{
+		HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
+		Form_pg_index form;
+		Datum		d;
+		bool		isnull;
+
+		if (!HeapTupleIsValid(tup))
+			continue;
+		form = (Form_pg_index) GETSTRUCT(tup);
+		if (form->indisvalid && form->indnkeyatts >= 1 && form->indkey.values[0] == attno)
+		{
+			d = SysCacheGetAttr(INDEXRELID, tup, Anum_pg_index_indclass, &isnull);
+			if (!isnull)
+			{
+				oidvector  *cls = (oidvector *) DatumGetPointer(d);
+
+				found = op_in_opfamily(search, get_opclass_family(cls->values[0]));
+			}
+		}
+		ReleaseSysCache(tup);
+		if (found)
+			break;
+	}
+	list_free(indexes);
+	return found;
+}
+
+/* P or C of a threshold clause: no Var of this level, nothing volatile. */
+static bool
+FrtIvfFreeOperand(Node *n)
+{
+	return !contain_vars_of_level(n, 0) && !contain_volatile_functions(n) &&
+		!expression_returns_set(n);
+}
+
+/* The rewritten form of one conjunct, or NULL to leave it alone. */
+static Node *
+FrtIvfRewriteClause(Query *q, Node *clause)
+{
+	OpExpr	   *cmp,
+			   *dist;
+	Node	   *thr,
+			   *probe;
+	Var		   *col;
+	bool		distleft,
+				inclusive,
+				thr4;
+	int			metric,
+				form;
+	Oid			relid;
+	AttrNumber	attno;
+	FuncExpr   *make;
+	OpExpr	   *result;
+
+	if (!IsA(clause, OpExpr) || list_length(((OpExpr *) clause)->args) != 2)
+		return NULL;
+	cmp = (OpExpr *) clause;
+	set_opfuncid(cmp);
+	for (form = 0; form < lengthof(cmp_forms); form++)
+		if (cmp_forms[form].fn == cmp->opfuncid)
+			break;
+	if (form == lengthof(cmp_forms))
+		return NULL;
+	distleft = cmp_forms[form].distleft;
+	inclusive = cmp_forms[form].inclusive;
+	thr4 = cmp_forms[form].thr4;
+	dist = (OpExpr *) (distleft ? linitial(cmp->args) : lsecond(cmp->args));
+	thr = distleft ? lsecond(cmp->args) : linitial(cmp->args);
+	if (!IsA(dist, OpExpr) || list_length(dist->args) != 2 ||
+		(metric = FrtIvfDistMetric(dist->opno)) == 0)
+		return NULL;
+	/* the column must be the left operand: errors name dimensions in order */
+	if (!IsA(linitial(dist->args), Var))
+		return NULL;
+	col = (Var *) linitial(dist->args);
+	probe = lsecond(dist->args);
+	if (col->varlevelsup != 0 || col->vartype != oids.embedding ||
+		!FrtIvfFreeOperand(probe) || !FrtIvfFreeOperand(thr))
+		return NULL;
+	if (!FrtIvfVarColumn(q, col, &relid, &attno) ||
+		!FrtIvfColumnHasIndex(relid, attno, oids.search[metric]))
+		return NULL;
+
+	if (thr4)					/* float4 to float8 is exact, as in float84lt */
+		thr = (Node *) makeFuncExpr(F_FLOAT8_FLOAT4, FLOAT8OID, list_make1(thr),
+									InvalidOid, InvalidOid, COERCE_IMPLICIT_CAST);
+	make = makeFuncExpr(oids.make, oids.within,
+						list_make3(probe, thr, makeBoolConst(inclusive, false)),
+						InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
+	result = (OpExpr *) make_opclause(oids.search[metric], BOOLOID, false,
+									  (Expr *) col, (Expr *) make,
+									  InvalidOid, InvalidOid);
+	set_opfuncid(result);
+	result->location = cmp->location;
+	return (Node *) result;
+}
+
+/* Rewrite the conjuncts of one qual (an AND tree) in place. */
+static void
+FrtIvfRewriteQual(Query *q, Node **qual)
+{
+	Node	   *n;
+
+	if (*qual == NULL)
+		return;
+	if (is_andclause(*qual))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((BoolExpr *) *qual)->args)
+			FrtIvfRewriteQual(q, (Node **) &lfirst(lc));
+		return;
+	}
+	if ((n = FrtIvfRewriteClause(q, *qual)) != NULL)
+		*qual = n;
+}
+
+/* Rewrite the WHERE and JOIN ... ON quals of a join tree. */
+static void
+FrtIvfRewriteJoinTree(Query *q, Node *jt)
+{
+	ListCell   *lc;
+
+	if (jt == NULL)
+		return;
+	if (IsA(jt, FromExpr))
+	{
+		FromExpr   *f = (FromExpr *) jt;
+
+		FrtIvfRewriteQual(q, &f->quals);
+		foreach(lc, f->fromlist)
+			FrtIvfRewriteJoinTree(q, lfirst(lc));
+	}
+	else if (IsA(jt, JoinExpr))
+	{
+		JoinExpr   *j = (JoinExpr *) jt;
+
+		FrtIvfRewriteQual(q, &j->quals);
+		FrtIvfRewriteJoinTree(q, j->larg);
+		FrtIvfRewriteJoinTree(q, j->rarg);
+	}
+}
+
+/* Visit every query level and rewrite its quals. */
+static bool
+FrtIvfRewriteWalker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+	{
+		Query	   *q = (Query *) node;
+
+		FrtIvfRewriteJoinTree(q, (Node *) q->jointree);
+		return query_tree_walker(q, FrtIvfRewriteWalker, context, 0);
+	}
+	return expression_tree_walker(node, FrtIvfRewriteWalker, context);
+}
+
+/* planner_hook: rewrite distance thresholds, then plan as usual. */
+static PlannedStmt *
+FrtIvfPlanner(Query *parse, const char *query_string, int cursorOptions,
+			  ParamListInfo boundParams)
+{
+	if (FrtIvfPlanOidsLoad() && FrtIvfMentionsDistance((Node *) parse, NULL))
+		FrtIvfRewriteWalker((Node *) parse, NULL);
+	if (prev_planner_hook)
+		return prev_planner_hook(parse, query_string, cursorOptions, boundParams);
+	return standard_planner(parse, query_string, cursorOptions, boundParams);
+}
+
+/* Install the planner hook (called from FrtIvfInit). */
+void
+FrtIvfPlannerInit(void)
+{
+	prev_planner_hook = planner_hook;
+	planner_hook = FrtIvfPlanner;
+	CacheRegisterSyscacheCallback(OPEROID, FrtIvfPlanOidsInvalidate, (Datum) 0);
+	CacheRegisterSyscacheCallback(PROCOID, FrtIvfPlanOidsInvalidate, (Datum) 0);
+	CacheRegisterSyscacheCallback(TYPEOID, FrtIvfPlanOidsInvalidate, (Datum) 0);
+}
