@@ -216,8 +216,10 @@ FN(dot_i8) (const int8_t *code, const float *probe, int n)
 
 /*
  * Exact integer inner product of an int8 code with an int16 probe: codes are
- * widened to int16 and multiplied pairwise into int32 lanes (madd).  The
- * caller keeps n * 127 * max|probe| below 2^31, so nothing overflows.
+ * widened to int16 and multiplied pairwise into int32 lanes (madd).  Four
+ * accumulators keep four madds in flight (one accumulator made every step
+ * wait for the previous add).  The caller keeps n * 127 * max|probe| below
+ * 2^31, so nothing overflows.
  */
 static int32_t
 FN(dot_i8i16) (const int8_t *code, const int16_t *probe, int n)
@@ -226,30 +228,54 @@ FN(dot_i8i16) (const int8_t *code, const int16_t *probe, int n)
 	int			i = 0;
 	simde__m128i h;
 #if FRT_WIDTH == 16
-	simde__m512i acc = simde_mm512_setzero_si512();
+	simde__m512i acc0 = simde_mm512_setzero_si512(),
+				acc1 = simde_mm512_setzero_si512(),
+				acc2 = simde_mm512_setzero_si512(),
+				acc3 = simde_mm512_setzero_si512();
 	simde__m256i a8;
 
-	for (; i + 32 <= n; i += 32)
+#define I8I16_STEP(acc, off) \
+	acc = simde_mm512_add_epi32(acc, simde_mm512_madd_epi16( \
+		simde_mm512_cvtepi8_epi16(simde_mm256_loadu_si256((const void *) (code + i + (off)))), \
+		simde_mm512_loadu_si512((const void *) (probe + i + (off)))))
+	for (; i + 128 <= n; i += 128)
 	{
-		simde__m512i c = simde_mm512_cvtepi8_epi16(simde_mm256_loadu_si256((const void *) (code + i)));
-		simde__m512i p = simde_mm512_loadu_si512((const void *) (probe + i));
-
-		acc = simde_mm512_add_epi32(acc, simde_mm512_madd_epi16(c, p));
+		I8I16_STEP(acc0, 0);
+		I8I16_STEP(acc1, 32);
+		I8I16_STEP(acc2, 64);
+		I8I16_STEP(acc3, 96);
 	}
-	a8 = simde_mm256_add_epi32(simde_mm512_castsi512_si256(acc),
-							   simde_mm512_extracti64x4_epi64(acc, 1));
+	for (; i + 32 <= n; i += 32)
+		I8I16_STEP(acc0, 0);
+#undef I8I16_STEP
+	acc0 = simde_mm512_add_epi32(simde_mm512_add_epi32(acc0, acc1),
+								 simde_mm512_add_epi32(acc2, acc3));
+	a8 = simde_mm256_add_epi32(simde_mm512_castsi512_si256(acc0),
+							   simde_mm512_extracti64x4_epi64(acc0, 1));
 	h = simde_mm_add_epi32(simde_mm256_castsi256_si128(a8), simde_mm256_extracti128_si256(a8, 1));
 #else
-	simde__m256i acc = simde_mm256_setzero_si256();
+	simde__m256i acc0 = simde_mm256_setzero_si256(),
+				acc1 = simde_mm256_setzero_si256(),
+				acc2 = simde_mm256_setzero_si256(),
+				acc3 = simde_mm256_setzero_si256();
 
-	for (; i + 16 <= n; i += 16)
+#define I8I16_STEP(acc, off) \
+	acc = simde_mm256_add_epi32(acc, simde_mm256_madd_epi16( \
+		simde_mm256_cvtepi8_epi16(simde_mm_loadu_si128((const void *) (code + i + (off)))), \
+		simde_mm256_loadu_si256((const void *) (probe + i + (off)))))
+	for (; i + 64 <= n; i += 64)
 	{
-		simde__m256i c = simde_mm256_cvtepi8_epi16(simde_mm_loadu_si128((const void *) (code + i)));
-		simde__m256i p = simde_mm256_loadu_si256((const void *) (probe + i));
-
-		acc = simde_mm256_add_epi32(acc, simde_mm256_madd_epi16(c, p));
+		I8I16_STEP(acc0, 0);
+		I8I16_STEP(acc1, 16);
+		I8I16_STEP(acc2, 32);
+		I8I16_STEP(acc3, 48);
 	}
-	h = simde_mm_add_epi32(simde_mm256_castsi256_si128(acc), simde_mm256_extracti128_si256(acc, 1));
+	for (; i + 16 <= n; i += 16)
+		I8I16_STEP(acc0, 0);
+#undef I8I16_STEP
+	acc0 = simde_mm256_add_epi32(simde_mm256_add_epi32(acc0, acc1),
+								 simde_mm256_add_epi32(acc2, acc3));
+	h = simde_mm_add_epi32(simde_mm256_castsi256_si128(acc0), simde_mm256_extracti128_si256(acc0, 1));
 #endif
 	h = simde_mm_add_epi32(h, simde_mm_shuffle_epi32(h, 0x4E));
 	h = simde_mm_add_epi32(h, simde_mm_shuffle_epi32(h, 0xB1));
