@@ -236,6 +236,7 @@ extern int	FrtIvfNearestList(const FrtIvfCache *cache, const float *x);
 extern bool FrtIvfPageHasRoom(Page page, Size size);
 extern OffsetNumber FrtIvfPageAddTuple(Page page, const FrtIvfTuple *tup, Size size);
 extern void FrtIvfCheckDim(int dim, int indexdim);
+extern uint32 FrtIvfDefaultProbes(uint32 lists);
 
 /* ivfbuild.c */
 extern IndexBuildResult *ivfbuild(Relation heap, Relation index, struct IndexInfo *indexInfo);

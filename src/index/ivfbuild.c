@@ -374,7 +374,7 @@ ChooseLists(Relation heap, Relation index)
 		rows = (double) RelationGetNumberOfBlocks(heap) * 3;	/* ~3 rows of 512 dims a page */
 	if (rows < FRT_IVF_AUTO_FLAT_ROWS)
 		return 1;
-	return (uint32) Min(FRT_IVF_MAX_LISTS, rows / FRT_IVF_ROWS_PER_LIST);
+	return (uint32) Min(FRT_IVF_MAX_LISTS, rint(sqrt(rows)));
 }
 
 /* Write the directory items and the meta page once the lists are known. */

@@ -72,7 +72,7 @@ ivfcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	if (!frt_ivf_exact && lists > 1 && path->indexclauses == NIL)
 	{
 		double		probes = frt_ivf_probes > 0 ? frt_ivf_probes :
-			Max(1, lists / FRT_IVF_AUTO_PROBES_DIV);
+			FrtIvfDefaultProbes(lists);
 
 		fraction = Min(1.0, probes / lists);
 	}

@@ -407,7 +407,7 @@ ivfrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int nor
 	else if (frt_ivf_probes > 0)
 		so->batch = frt_ivf_probes;
 	else
-		so->batch = Max(1, lists / FRT_IVF_AUTO_PROBES_DIV);
+		so->batch = FrtIvfDefaultProbes(lists);
 	MemoryContextSwitchTo(old);
 }
 

@@ -376,6 +376,19 @@ FrtIvfPageAddTuple(Page page, const FrtIvfTuple *tup, Size size)
 	return PageAddItem(page, (Item) tup, size, InvalidOffsetNumber, false, false);
 }
 
+/*
+ * Lists a default-mode scan visits first when frt.probes is 0: a multiple
+ * of sqrt(lists) (about a third of 316 lists, a fifth of 1,000; see
+ * docs/index.md for the recall this gives on face-like data).
+ */
+uint32
+FrtIvfDefaultProbes(uint32 lists)
+{
+	double		p = ceil(FRT_IVF_AUTO_PROBES_SQRT * sqrt((double) lists));
+
+	return (uint32) Max(1.0, Min((double) lists, p));
+}
+
 /* Raise the same error as the operators when a value's dimension differs. */
 void
 FrtIvfCheckDim(int dim, int indexdim)
