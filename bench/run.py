@@ -513,8 +513,8 @@ def bench_index(c, args, res, points, serial, lists, last):
     log(f"    {ix['exact']['mean_ms']:.2f} ms/query, identical {ix['exact']['identical']}/{ix['exact']['probes']}")
     ix["sweep"] = []
     # frt.probes means nothing to a flat index (lists = 1, or lists = 0 below
-    # the automatic threshold of 200,000 rows: FRT_IVF_AUTO_FLAT_ROWS)
-    flat = lists == 1 or (lists == 0 and args.n < 200000)
+    # the automatic threshold of 50,000 rows: FRT_IVF_AUTO_FLAT_ROWS)
+    flat = lists == 1 or (lists == 0 and args.n < 50000)
     for p in [] if flat else [int(x) for x in args.sweep.split(",") if x]:
         r = measure(f"{tag}_probes_{p}", {"frt.exact": "off", "frt.probes": p})
         r["probes_setting"] = p

@@ -192,31 +192,20 @@ Refill(FrtIvfScanOpaque so)
 }
 
 /*
- * Ask the CPU to start loading the header and special space of a pinned
- * page the scan reads next (so its line pointers and next link are at hand
- * when it gets there).  Prefetching whole pages competed with the hardware
- * prefetcher and was slower; these two lines, plus the first lines of tuple
- * data once a page is reached (FrtIvfPrefetchTuples), were about 10 %
- * faster than no prefetch (bench/RESULTS.md).
+ * Ask the CPU to start loading a pinned page the scan ranks next, all of
+ * it.  Where the page sits in memory depends on how the buffer pool handed
+ * out buffers: in scan order after a restart (the hardware prefetcher then
+ * follows on its own, and this costs nothing measurable), in reverse or
+ * scattered order after a REINDEX or eviction (then the scan waits for
+ * memory at every page, and this halves its time; docs/index.md).
  */
 static inline void
 FrtIvfPrefetchPage(Buffer buf)
 {
 	const char *p = (const char *) BufferGetPage(buf);
 
-	__builtin_prefetch(p, 0, 3);
-	__builtin_prefetch(p + BLCKSZ - 64, 0, 3);
-}
-
-/* Start loading the first tuples of a page (stored from pd_upper upward). */
-static inline void
-FrtIvfPrefetchTuples(Page page)
-{
-	const char *p = (const char *) page + ((PageHeader) page)->pd_upper;
-
-	for (int i = 0; i < FRT_IVF_PREFETCH_BYTES; i += 64)
-		if (p + i < (const char *) page + BLCKSZ)
-			__builtin_prefetch(p + i, 0, 3);
+	for (int i = 0; i < BLCKSZ; i += 64)
+		__builtin_prefetch(p + i, 0, 3);
 }
 
 /* Rank every row of one list and add it to the candidates. */
@@ -244,11 +233,10 @@ ScanList(IndexScanDesc scan, uint32 list)
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
 		maxoff = PageGetMaxOffsetNumber(page);
-		FrtIvfPrefetchTuples(page);
 		next = FrtIvfPageGetOpaque(page)->next;
 		if (next != InvalidBlockNumber)
 		{
-			/* pin the next page and start loading its header while this one is ranked */
+			/* pin the next page and start loading it while this one is ranked */
 			nextbuf = FrtIvfReadBuffer(scan->indexRelation, next);
 			FrtIvfPrefetchPage(nextbuf);
 		}
