@@ -74,6 +74,10 @@ ivfbuildphasename(int64 phasenum)
 			return "computing centroids (k-means)";
 		case FRT_IVF_PHASE_LOAD:
 			return "loading rows";
+		case FRT_IVF_PHASE_WRITE:
+			return "writing lists";
+		case FRT_IVF_PHASE_WAL:
+			return "WAL-logging pages";
 		default:
 			return NULL;
 	}
