@@ -31,10 +31,10 @@ REVOKE EXECUTE ON FUNCTION @extschema@.index_check(pg_catalog.regclass) FROM PUB
 
 -- VACUUM progress of frt_ivf indexes.  PostgreSQL 15's pg_stat_progress_vacuum
 -- has no per-index fields and a backend reports one command at a time, so
--- while the VACUUM leader erases an frt_ivf index it publishes the index and
--- blocks done / total in three parameter slots VACUUM leaves unused (see
--- src/index/ivfvacuum.c).  A parallel worker cannot report (PostgreSQL 15);
--- then only pg_stat_progress_vacuum's phase "vacuuming indexes" shows.
+-- while VACUUM erases an frt_ivf index it publishes the index and blocks
+-- done / total in three parameter slots VACUUM leaves unused (see
+-- src/index/ivfvacuum.c).  frt_ivf is never vacuumed by a parallel worker
+-- (which could not report in PostgreSQL 15).
 CREATE VIEW @extschema@.ivf_vacuum_progress AS
 	SELECT v.pid, v.datid, v.datname, v.relid, v.phase,
 		   p.param18::pg_catalog.oid AS indexrelid,
@@ -43,5 +43,5 @@ CREATE VIEW @extschema@.ivf_vacuum_progress AS
 	  JOIN pg_catalog.pg_stat_progress_vacuum v ON v.pid = p.pid
 	 WHERE p.param18 <> 0;
 COMMENT ON VIEW @extschema@.ivf_vacuum_progress IS
-	'blocks done / total of the frt_ivf index each VACUUM leader is erasing (PostgreSQL 15 has no per-index progress fields)';
+	'blocks done / total of the frt_ivf index each VACUUM is erasing (PostgreSQL 15 has no per-index progress fields)';
 GRANT SELECT ON @extschema@.ivf_vacuum_progress TO PUBLIC;

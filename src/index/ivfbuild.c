@@ -340,7 +340,6 @@ FinishListSort(FrtIvfBuildState *bs)
 {
 	TupleTableSlot *slot = MakeSingleTupleTableSlot(bs->slot->tts_tupleDescriptor,
 													&TTSOpsMinimalTuple);
-
 	int64		written = 0;
 
 	tuplesort_performsort(bs->sort);

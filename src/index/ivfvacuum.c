@@ -22,9 +22,10 @@
  * Progress: PostgreSQL 15's pg_stat_progress_vacuum has no per-index
  * fields, and a backend tracks one command at a time (VACUUM's), so
  * pg_stat_progress_create_index cannot be used.  When this backend is the
- * one reporting the VACUUM (the leader, not a parallel worker), the index,
- * blocks done and blocks total go into three parameter slots that VACUUM
- * leaves unused; the view frt.ivf_vacuum_progress shows them.
+ * one reporting the VACUUM (always, since frt_ivf opts out of parallel
+ * VACUUM: a worker could not report), the index, blocks done and blocks
+ * total go into three parameter slots that VACUUM leaves unused; the view
+ * frt.ivf_vacuum_progress shows them.
  *
  * The per-page work is in small helpers (VacuumCollectDead, EraseSlot,
  * VacuumErase) so that a new tuple layout only changes those.
