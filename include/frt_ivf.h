@@ -70,6 +70,19 @@
 #define FRT_IVF_PHASE_SAMPLE	2
 #define FRT_IVF_PHASE_KMEANS	3
 #define FRT_IVF_PHASE_LOAD		4
+#define FRT_IVF_PHASE_WRITE		5	/* writing the sorted lists' pages */
+#define FRT_IVF_PHASE_WAL		6	/* WAL-logging the new relation */
+
+/*
+ * VACUUM progress of an frt_ivf index, in pg_stat_progress_vacuum's
+ * parameter slots that PostgreSQL 15's VACUUM leaves unused (it uses 0..6
+ * of PGSTAT_NUM_PROGRESS_PARAM = 20); shown by the view
+ * frt.ivf_vacuum_progress as param18..param20 of
+ * pg_stat_get_progress_info('VACUUM').
+ */
+#define FRT_IVF_PROGRESS_VACUUM_INDEX		17	/* OID of the index being vacuumed */
+#define FRT_IVF_PROGRESS_VACUUM_BLOCKS_DONE	18
+#define FRT_IVF_PROGRESS_VACUUM_BLOCKS_TOTAL	19
 
 /* The meta page's contents. */
 typedef struct FrtIvfMetaData

@@ -152,3 +152,9 @@ SELECT e FROM unl ORDER BY e OPERATOR(frt.<=>) '[1,0,0]' LIMIT 2;
 RESET enable_seqscan;
 INSERT INTO unl VALUES ('[1,0]');
 SELECT count(*) AS problems FROM frt.index_check('unl_ivf');
+
+-- build sub-phases named in pg_stat_progress_create_index (7: none)
+SELECT n, pg_indexam_progress_phasename((SELECT oid FROM pg_am WHERE amname = 'frt_ivf'), n)
+  FROM generate_series(1, 7) n;
+-- VACUUM progress of frt_ivf indexes: no row while no VACUUM runs
+SELECT count(*) FROM frt.ivf_vacuum_progress;

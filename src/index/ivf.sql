@@ -86,3 +86,20 @@ CREATE FUNCTION @extschema@.index_check(index pg_catalog.regclass,
 COMMENT ON FUNCTION @extschema@.index_check(pg_catalog.regclass) IS
 	'problems found in an frt_ivf index (structure; live heap rows not indexed); no rows = healthy';
 REVOKE EXECUTE ON FUNCTION @extschema@.index_check(pg_catalog.regclass) FROM PUBLIC;
+
+-- VACUUM progress of frt_ivf indexes.  PostgreSQL 15's pg_stat_progress_vacuum
+-- has no per-index fields and a backend reports one command at a time, so
+-- while VACUUM erases an frt_ivf index it publishes the index and blocks
+-- done / total in three parameter slots VACUUM leaves unused (see
+-- src/index/ivfvacuum.c).  frt_ivf is never vacuumed by a parallel worker
+-- (which could not report in PostgreSQL 15).
+CREATE VIEW @extschema@.ivf_vacuum_progress AS
+	SELECT v.pid, v.datid, v.datname, v.relid, v.phase,
+		   p.param18::pg_catalog.oid AS indexrelid,
+		   p.param19 AS blocks_done, p.param20 AS blocks_total
+	  FROM pg_catalog.pg_stat_get_progress_info('VACUUM') p
+	  JOIN pg_catalog.pg_stat_progress_vacuum v ON v.pid = p.pid
+	 WHERE p.param18 <> 0;
+COMMENT ON VIEW @extschema@.ivf_vacuum_progress IS
+	'blocks done / total of the frt_ivf index each VACUUM is erasing (PostgreSQL 15 has no per-index progress fields)';
+GRANT SELECT ON @extschema@.ivf_vacuum_progress TO PUBLIC;

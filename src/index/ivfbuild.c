@@ -340,8 +340,11 @@ FinishListSort(FrtIvfBuildState *bs)
 {
 	TupleTableSlot *slot = MakeSingleTupleTableSlot(bs->slot->tts_tupleDescriptor,
 													&TTSOpsMinimalTuple);
+	int64		written = 0;
 
 	tuplesort_performsort(bs->sort);
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, FRT_IVF_PHASE_WRITE);
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, 0);
 	while (tuplesort_gettupleslot(bs->sort, true, false, slot, NULL))
 	{
 		bool		isnull;
@@ -352,8 +355,11 @@ FinishListSort(FrtIvfBuildState *bs)
 		memcpy(bs->tup, VARDATA_ANY(b), size);
 		BuildAppend(bs, list, size);
 		ExecClearTuple(slot);
+		if (++written % 1024 == 0)
+			pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, written);
 		CHECK_FOR_INTERRUPTS();
 	}
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, written);
 	tuplesort_end(bs->sort);
 	bs->sort = NULL;
 	ExecDropSingleTupleTableSlot(slot);
@@ -420,6 +426,33 @@ WriteDirectoryAndMeta(FrtIvfBuildState *bs, BlockNumber dirStart, uint32 dirPage
 	((PageHeader) page)->pd_lower = ((char *) meta + sizeof(FrtIvfMetaData)) - (char *) page;
 	MarkBufferDirty(buf);
 	UnlockReleaseBuffer(buf);
+}
+
+/*
+ * WAL-log every page of the new relation (full images), in chunks so that
+ * pg_stat_progress_create_index shows blocks done / total meanwhile.
+ */
+static void
+LogNewRelation(Relation index, ForkNumber fork, bool progress)
+{
+	BlockNumber nblocks = RelationGetNumberOfBlocksInFork(index, fork);
+
+	if (progress)
+	{
+		const int	idx[] = {PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_SCAN_BLOCKS_TOTAL,
+		PROGRESS_SCAN_BLOCKS_DONE};
+		const int64 val[] = {FRT_IVF_PHASE_WAL, nblocks, 0};
+
+		pgstat_progress_update_multi_param(3, idx, val);
+	}
+	for (BlockNumber blk = 0; blk < nblocks; blk += FRT_IVF_WAL_CHUNK)
+	{
+		BlockNumber end = Min(nblocks, blk + FRT_IVF_WAL_CHUNK);
+
+		log_newpage_range(index, fork, blk, end, true);
+		if (progress)
+			pgstat_progress_update_param(PROGRESS_SCAN_BLOCKS_DONE, end);
+	}
 }
 
 /* Build the index into 'fork' (MAIN, or INIT for an empty unlogged index). */
@@ -523,8 +556,7 @@ BuildIndex(FrtIvfBuildState *bs, Relation heap, struct IndexInfo *indexInfo)
 	WriteDirectoryAndMeta(bs, FRT_IVF_DIR_START, dirPages, perPage);
 
 	if (RelationNeedsWAL(index) || bs->fork == INIT_FORKNUM)
-		log_newpage_range(index, bs->fork, 0,
-						  RelationGetNumberOfBlocksInFork(index, bs->fork), true);
+		LogNewRelation(index, bs->fork, heap != NULL);
 }
 
 /* Set up a build state for an index. */
