@@ -23,7 +23,7 @@
 #define FRT_IVF_MAX_LISTS		32768
 #define FRT_IVF_DEFAULT_PROBES	0		/* 0 = chosen from lists (see below) */
 #define FRT_IVF_MAX_PROBES		32768
-#define FRT_IVF_AUTO_PROBES_SQRT	6.0	/* probes = 0: this * sqrt(lists), at most lists */
+#define FRT_IVF_AUTO_PROBES_SQRT	5.4	/* probes = 0: this * sqrt(lists), at most lists */
 #define FRT_IVF_AUTO_FLAT_ROWS	50000	/* lists = 0: flat below this many rows, else sqrt(rows) */
 #define FRT_IVF_KMEANS_ITERS	6		/* k-means iterations at build */
 #define FRT_IVF_SAMPLE_PER_LIST	32		/* k-means sample rows per list */

@@ -41,7 +41,7 @@ FrtIvfInit(void)
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("frt.probes",
 							"Number of frt_ivf lists searched first when frt.exact is off "
-							"(0 = 6 * sqrt(lists)).",
+							"(0 = 5.4 * sqrt(lists)).",
 							NULL, &frt_ivf_probes, FRT_IVF_DEFAULT_PROBES,
 							0, FRT_IVF_MAX_PROBES,
 							PGC_USERSET, 0, NULL, NULL, NULL);
