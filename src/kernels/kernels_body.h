@@ -70,6 +70,23 @@ FN(hsum16) (simde__m512 v)
 }
 #define V_SUM(v)			FN(hsum16)(v)
 #define V_LOAD_I8(p)		simde_mm512_insertf32x8(simde_mm512_castps256_ps512(I8X8(p)), I8X8((p) + 8), 1)
+typedef simde__m512i vint;
+#define VI_ZERO()			simde_mm512_setzero_si512()
+#define VI_ADD32(a, b)		simde_mm512_add_epi32(a, b)
+/* 32 int8 codes widened to int16, times 32 int16 probe values, paired into int32 */
+#define VI_MADD_I8I16(c, q)	simde_mm512_madd_epi16(simde_mm512_cvtepi8_epi16(simde_mm256_loadu_si256((const void *) (c))), \
+											   simde_mm512_loadu_si512((const void *) (q)))
+#define VI_TO128(v)			FN(i32to128)(v)
+
+/* Sum sixteen int32 lanes into four. */
+static inline simde__m128i
+FN(i32to128) (simde__m512i v)
+{
+	simde__m256i a = simde_mm256_add_epi32(simde_mm512_castsi512_si256(v),
+										   simde_mm512_extracti64x4_epi64(v, 1));
+
+	return simde_mm_add_epi32(simde_mm256_castsi256_si128(a), simde_mm256_extracti128_si256(a, 1));
+}
 #else
 typedef simde__m256 vfloat;
 #define V_ZERO()			simde_mm256_setzero_ps()
@@ -79,6 +96,13 @@ typedef simde__m256 vfloat;
 #define V_FMA(a, b, c)		simde_mm256_fmadd_ps(a, b, c)
 #define V_SUM(v)			FN(hsum8)(v)
 #define V_LOAD_I8(p)		I8X8(p)
+typedef simde__m256i vint;
+#define VI_ZERO()			simde_mm256_setzero_si256()
+#define VI_ADD32(a, b)		simde_mm256_add_epi32(a, b)
+/* 16 int8 codes widened to int16, times 16 int16 probe values, paired into int32 */
+#define VI_MADD_I8I16(c, q)	simde_mm256_madd_epi16(simde_mm256_cvtepi8_epi16(simde_mm_loadu_si128((const void *) (c))), \
+											   simde_mm256_loadu_si256((const void *) (q)))
+#define VI_TO128(v)			simde_mm_add_epi32(simde_mm256_castsi256_si128(v), simde_mm256_extracti128_si256(v, 1))
 #endif
 
 #define W FRT_WIDTH
@@ -224,59 +248,26 @@ FN(dot_i8) (const int8_t *code, const float *probe, int n)
 static int32_t
 FN(dot_i8i16) (const int8_t *code, const int16_t *probe, int n)
 {
+	vint		acc0 = VI_ZERO(),
+				acc1 = VI_ZERO(),
+				acc2 = VI_ZERO(),
+				acc3 = VI_ZERO();
 	int32_t		s;
 	int			i = 0;
 	simde__m128i h;
-#if FRT_WIDTH == 16
-	simde__m512i acc0 = simde_mm512_setzero_si512(),
-				acc1 = simde_mm512_setzero_si512(),
-				acc2 = simde_mm512_setzero_si512(),
-				acc3 = simde_mm512_setzero_si512();
-	simde__m256i a8;
 
-#define I8I16_STEP(acc, off) \
-	acc = simde_mm512_add_epi32(acc, simde_mm512_madd_epi16( \
-		simde_mm512_cvtepi8_epi16(simde_mm256_loadu_si256((const void *) (code + i + (off)))), \
-		simde_mm512_loadu_si512((const void *) (probe + i + (off)))))
-	for (; i + 128 <= n; i += 128)
+	/* one step covers 2 * W dimensions (W int32 lanes, each a pair) */
+	for (; i + 8 * W <= n; i += 8 * W)
 	{
-		I8I16_STEP(acc0, 0);
-		I8I16_STEP(acc1, 32);
-		I8I16_STEP(acc2, 64);
-		I8I16_STEP(acc3, 96);
+		acc0 = VI_ADD32(acc0, VI_MADD_I8I16(code + i, probe + i));
+		acc1 = VI_ADD32(acc1, VI_MADD_I8I16(code + i + 2 * W, probe + i + 2 * W));
+		acc2 = VI_ADD32(acc2, VI_MADD_I8I16(code + i + 4 * W, probe + i + 4 * W));
+		acc3 = VI_ADD32(acc3, VI_MADD_I8I16(code + i + 6 * W, probe + i + 6 * W));
 	}
-	for (; i + 32 <= n; i += 32)
-		I8I16_STEP(acc0, 0);
-#undef I8I16_STEP
-	acc0 = simde_mm512_add_epi32(simde_mm512_add_epi32(acc0, acc1),
-								 simde_mm512_add_epi32(acc2, acc3));
-	a8 = simde_mm256_add_epi32(simde_mm512_castsi512_si256(acc0),
-							   simde_mm512_extracti64x4_epi64(acc0, 1));
-	h = simde_mm_add_epi32(simde_mm256_castsi256_si128(a8), simde_mm256_extracti128_si256(a8, 1));
-#else
-	simde__m256i acc0 = simde_mm256_setzero_si256(),
-				acc1 = simde_mm256_setzero_si256(),
-				acc2 = simde_mm256_setzero_si256(),
-				acc3 = simde_mm256_setzero_si256();
-
-#define I8I16_STEP(acc, off) \
-	acc = simde_mm256_add_epi32(acc, simde_mm256_madd_epi16( \
-		simde_mm256_cvtepi8_epi16(simde_mm_loadu_si128((const void *) (code + i + (off)))), \
-		simde_mm256_loadu_si256((const void *) (probe + i + (off)))))
-	for (; i + 64 <= n; i += 64)
-	{
-		I8I16_STEP(acc0, 0);
-		I8I16_STEP(acc1, 16);
-		I8I16_STEP(acc2, 32);
-		I8I16_STEP(acc3, 48);
-	}
-	for (; i + 16 <= n; i += 16)
-		I8I16_STEP(acc0, 0);
-#undef I8I16_STEP
-	acc0 = simde_mm256_add_epi32(simde_mm256_add_epi32(acc0, acc1),
-								 simde_mm256_add_epi32(acc2, acc3));
-	h = simde_mm_add_epi32(simde_mm256_castsi256_si128(acc0), simde_mm256_extracti128_si256(acc0, 1));
-#endif
+	for (; i + 2 * W <= n; i += 2 * W)
+		acc0 = VI_ADD32(acc0, VI_MADD_I8I16(code + i, probe + i));
+	acc0 = VI_ADD32(VI_ADD32(acc0, acc1), VI_ADD32(acc2, acc3));
+	h = VI_TO128(acc0);
 	h = simde_mm_add_epi32(h, simde_mm_shuffle_epi32(h, 0x4E));
 	h = simde_mm_add_epi32(h, simde_mm_shuffle_epi32(h, 0xB1));
 	s = simde_mm_cvtsi128_si32(h);
