@@ -33,6 +33,7 @@
 #define FRT_IVF_WITHIN_SEL		0.005	/* selectivity of a distance threshold (a match) */
 #define FRT_IVF_FLOAT_SLACK		4.0		/* bound slack in units of dim * FLT_EPSILON */
 #define FRT_IVF_WAL_CHUNK		1024	/* build: blocks WAL-logged between progress reports */
+#define FRT_IVF_PROGRESS_ROWS	1024	/* build: rows loaded / written between progress reports */
 
 /* ---- Layer 6: the audit trail (see frt_audit.h, docs/audit.md) ---- */
 #define FRT_AUDIT_QUEUE_SLOTS	128		/* records waiting for a worker, all databases */

@@ -210,6 +210,16 @@ typedef struct FrtFaceWithin
 #define FrtWithinProbe(w)		((struct FaceEmbedding *) (w)->probe)
 #define DatumGetFaceWithin(d)	((FrtFaceWithin *) PG_DETOAST_DATUM(d))
 
+/* The threshold of a face_within (stored unaligned-safe). */
+static inline float8
+FrtWithinThreshold(const FrtFaceWithin *w)
+{
+	float8		t;
+
+	memcpy(&t, &w->threshold, sizeof(float8));
+	return t;
+}
+
 /*
  * What a scan knows about its threshold keys (ivfrange.c).  Rows come in
  * non-decreasing order of a lower bound of their distance to the ranking
@@ -249,7 +259,7 @@ extern int	FrtIvfNearestList(const FrtIvfCache *cache, const float *x);
 extern bool FrtIvfPageHasRoom(Page page, Size size);
 extern OffsetNumber FrtIvfPageAddTuple(Page page, const FrtIvfTuple *tup, Size size);
 extern void FrtIvfCheckDim(int dim, int indexdim);
-extern uint32 FrtIvfDefaultProbes(uint32 lists);
+extern uint32 FrtIvfProbes(uint32 lists);
 
 /* ivfbuild.c */
 extern IndexBuildResult *ivfbuild(Relation heap, Relation index, struct IndexInfo *indexInfo);

@@ -311,7 +311,7 @@ LoadCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	else
 		BuildAppend(bs, list, size);
 	bs->indtuples += 1;
-	if (((int64) bs->indtuples) % 1024 == 0)
+	if (((int64) bs->indtuples) % FRT_IVF_PROGRESS_ROWS == 0)
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) bs->indtuples);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(bs->tmpCtx);
@@ -355,7 +355,7 @@ FinishListSort(FrtIvfBuildState *bs)
 		memcpy(bs->tup, VARDATA_ANY(b), size);
 		BuildAppend(bs, list, size);
 		ExecClearTuple(slot);
-		if (++written % 1024 == 0)
+		if (++written % FRT_IVF_PROGRESS_ROWS == 0)
 			pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, written);
 		CHECK_FOR_INTERRUPTS();
 	}

@@ -71,8 +71,7 @@ ivfcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	/* threshold scans visit every list (ivfrange.c) */
 	if (!frt_ivf_exact && lists > 1 && path->indexclauses == NIL)
 	{
-		double		probes = frt_ivf_probes > 0 ? frt_ivf_probes :
-			FrtIvfDefaultProbes(lists);
+		double		probes = FrtIvfProbes(lists);
 
 		fraction = Min(1.0, probes / lists);
 	}

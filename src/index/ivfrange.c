@@ -78,10 +78,9 @@ FrtIvfRangePrepare(IndexScanDesc scan, FrtIvfRange *range, int indexdim)
 
 	for (int i = 0; i < scan->numberOfKeys; i++)
 	{
-		float8		t;
+		float8		t = FrtWithinThreshold(keys[i]);
 		bool		incl = (keys[i]->flags & FRT_WITHIN_INCLUSIVE) != 0;
 
-		memcpy(&t, &keys[i]->threshold, sizeof(float8));
 		/* a NaN threshold passes every number: no stop */
 		if (isnan(t) || !FrtIvfSameProbe(FrtWithinProbe(keys[i]), ref))
 			continue;

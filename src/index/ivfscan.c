@@ -392,10 +392,8 @@ ivfrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int nor
 	}
 	if (frt_ivf_exact || so->noprobe || so->range.active)	/* threshold: all lists */
 		so->batch = lists;
-	else if (frt_ivf_probes > 0)
-		so->batch = frt_ivf_probes;
 	else
-		so->batch = FrtIvfDefaultProbes(lists);
+		so->batch = FrtIvfProbes(lists);
 	MemoryContextSwitchTo(old);
 }
 

@@ -377,15 +377,18 @@ FrtIvfPageAddTuple(Page page, const FrtIvfTuple *tup, Size size)
 }
 
 /*
- * Lists a default-mode scan visits first when frt.probes is 0: a multiple
- * of sqrt(lists) (about a third of 316 lists, a fifth of 1,000; see
- * docs/index.md for the recall this gives on face-like data).
+ * Lists a default-mode scan visits first: frt.probes, or when that is 0 a
+ * multiple of sqrt(lists) (about a third of 316 lists, a fifth of 1,000;
+ * see docs/index.md for the recall this gives on face-like data).
  */
 uint32
-FrtIvfDefaultProbes(uint32 lists)
+FrtIvfProbes(uint32 lists)
 {
-	double		p = ceil(FRT_IVF_AUTO_PROBES_SQRT * sqrt((double) lists));
+	double		p;
 
+	if (frt_ivf_probes > 0)
+		return (uint32) frt_ivf_probes;
+	p = ceil(FRT_IVF_AUTO_PROBES_SQRT * sqrt((double) lists));
 	return (uint32) Max(1.0, Min((double) lists, p));
 }
 

@@ -52,16 +52,6 @@ FrtWithinMake(const FaceEmbedding *probe, float8 threshold, bool inclusive)
 	return w;
 }
 
-/* The threshold of a face_within (stored unaligned-safe). */
-static inline float8
-FrtWithinThreshold(const FrtFaceWithin *w)
-{
-	float8		t;
-
-	memcpy(&t, &w->threshold, sizeof(float8));
-	return t;
-}
-
 PG_FUNCTION_INFO_V1(face_within_in);
 /* Text input: "[x1,...] < t" or "[x1,...] <= t". */
 Datum
