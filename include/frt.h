@@ -29,6 +29,8 @@
 #define FRT_IVF_SAMPLE_PER_LIST	32		/* k-means sample rows per list */
 #define FRT_IVF_SAMPLE_MIN		10000	/* ...but at least this many (if present) */
 #define FRT_IVF_FIRST_SLICE		64		/* rows ordered first; slices grow 4x */
+#define FRT_IVF_PREFETCH_BYTES	5120	/* scan: tuple bytes prefetched ahead of the row ranked */
+#define FRT_IVF_CACHE_LINE		64		/* scan: prefetch granularity, bytes */
 #define FRT_IVF_STARTUP_PAGES	100.0	/* fixed scan set-up cost, in pages */
 #define FRT_IVF_WITHIN_SEL		0.005	/* selectivity of a distance threshold (a match) */
 #define FRT_IVF_FLOAT_SLACK		4.0		/* bound slack in units of dim * FLT_EPSILON */
