@@ -221,6 +221,22 @@ FrtIvfPrefetchAhead(Page page, Page nextpage, const char *item, Size tupsize)
 		__builtin_prefetch((const void *) line, 0, 3);
 }
 
+/*
+ * Pin a page the scan ranks next and ask for the lines it reads first: the
+ * header with the line pointers, and the special space with the link.
+ */
+static Buffer
+FrtIvfPinAhead(IndexScanDesc scan, BlockNumber blkno)
+{
+	Buffer		buf = FrtIvfReadBuffer(scan->indexRelation, blkno);
+	const char *p = (const char *) BufferGetPage(buf);
+
+	__builtin_prefetch(p, 0, 3);
+	__builtin_prefetch(p + FRT_IVF_CACHE_LINE, 0, 3);
+	__builtin_prefetch(p + BLCKSZ - FRT_IVF_CACHE_LINE, 0, 3);
+	return buf;
+}
+
 /* Rank every row of one list and add it to the candidates. */
 static void
 ScanList(IndexScanDesc scan, uint32 list)
@@ -239,7 +255,7 @@ ScanList(IndexScanDesc scan, uint32 list)
 		OffsetNumber maxoff;
 		BlockNumber next;
 		Buffer		nextbuf = InvalidBuffer;
-		Page		nextpage;
+		Page		nextpage = NULL;
 
 		CHECK_FOR_INTERRUPTS();
 		if (!BufferIsValid(buf))
@@ -248,11 +264,10 @@ ScanList(IndexScanDesc scan, uint32 list)
 		page = BufferGetPage(buf);
 		maxoff = PageGetMaxOffsetNumber(page);
 		next = FrtIvfPageGetOpaque(page)->next;
-		nextpage = NULL;
+		/* pin the page ranked next: the prefetch runs into it from this one */
 		if (next != InvalidBlockNumber)
 		{
-			/* pin the next page: the prefetch runs into it from this one */
-			nextbuf = FrtIvfReadBuffer(scan->indexRelation, next);
+			nextbuf = FrtIvfPinAhead(scan, next);
 			nextpage = BufferGetPage(nextbuf);
 		}
 		if (so->ncands + maxoff > so->capcands)
