@@ -476,7 +476,12 @@ BuildIndex(FrtIvfBuildState *bs, Relation heap, struct IndexInfo *indexInfo)
 			rowbytes = sizeof(float) * FRT_MAX_DIM;
 		bs->maxsample = (int) Max(1.0, Min(want, mem / rowbytes));
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, FRT_IVF_PHASE_SAMPLE);
-		table_index_build_scan(heap, index, indexInfo, true, true, SampleCallback, bs, NULL);
+		/*
+		 * No synchronized scan: it would start wherever another scan of a
+		 * large table is, and the reservoir sample, so the centroids, would
+		 * depend on that; from block 0 a build of the same rows is repeatable.
+		 */
+		table_index_build_scan(heap, index, indexInfo, false, true, SampleCallback, bs, NULL);
 		if (bs->nsample < (int) bs->lists)
 			bs->lists = Max(1, bs->nsample);
 		if (bs->lists > 1)
@@ -539,7 +544,8 @@ BuildIndex(FrtIvfBuildState *bs, Relation heap, struct IndexInfo *indexInfo)
 									 (int64) Max(0, heap->rd_rel->reltuples));
 		if (bs->lists > 1)
 			BeginListSort(bs);
-		bs->heaptuples = table_index_build_scan(heap, index, indexInfo, true, true,
+		/* block order too, so that rows sit in their lists in heap order */
+		bs->heaptuples = table_index_build_scan(heap, index, indexInfo, false, true,
 												LoadCallback, bs, NULL);
 		if (bs->sort)
 			FinishListSort(bs);
