@@ -201,7 +201,8 @@ Refill(FrtIvfScanOpaque so)
  * so that is where its first rows are; for the last page it is a harmless
  * guess).  Without this, an erased slot (a gap of one tuple) or buffers
  * handed out in reverse order (after DROP / REINDEX) made the scan wait
- * for memory: VACUUM of 10 % of the rows left an index up to 1.9x slower (docs/index.md).
+ * for memory: VACUUM of 10 % of the rows left an index up to 1.9x slower
+ * (docs/index.md).
  */
 static inline void
 FrtIvfPrefetchAhead(Page page, Page nextpage, const char *item, Size tupsize)
