@@ -16,6 +16,8 @@
  * row-level-security policy rejected rows), the next batch of lists is
  * ranked, and finally the rows whose value is NULL are returned (NULL
  * distance, sorting last): a scan never ends before the index does.
+ * A batch of every list reads the index's data pages in the order of the
+ * shared buffers they sit in rather than list by list (ScanAllPages).
  *
  *-------------------------------------------------------------------------
  */
@@ -238,6 +240,44 @@ FrtIvfPinAhead(IndexScanDesc scan, BlockNumber blkno)
 	return buf;
 }
 
+/* Rank every row of one locked page and add it to the candidates. */
+static void
+RankPage(FrtIvfScanOpaque so, Page page, Page nextpage, bool ranked)
+{
+	OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+	FrtIvfProbe probe = so->probe;
+	FrtIvfCand *cands;
+	int			n;
+
+	if (so->ncands + maxoff > so->capcands)
+	{
+		so->capcands = Max(so->capcands * 2, so->ncands + maxoff + 1024);
+		so->cands = repalloc_huge(so->cands, sizeof(FrtIvfCand) * (Size) so->capcands);
+	}
+	/*
+	 * Last item first: items are stored from the page end down, so memory
+	 * is read upward.  Locals keep the hot loop in registers (the build
+	 * uses -fno-strict-aliasing, so stores could otherwise force reloads).
+	 */
+	cands = so->cands;
+	n = so->ncands;
+	for (OffsetNumber off = maxoff; off >= FirstOffsetNumber; off--)
+	{
+		ItemId		iid = PageGetItemId(page, off);
+		FrtIvfTuple *tup;
+
+		FrtIvfPrefetchAhead(page, nextpage, (const char *) page + ItemIdGetOffset(iid),
+							ItemIdGetLength(iid));
+		if (!ItemIdIsNormal(iid))
+			continue;
+		tup = (FrtIvfTuple *) PageGetItem(page, iid);
+		cands[n].tid = tup->tid;
+		cands[n].lb = ranked ? FloatDown(FrtIvfLowerBound(&probe, tup)) : 0.0f;
+		n++;
+	}
+	so->ncands = n;
+}
+
 /* Rank every row of one list and add it to the candidates. */
 static void
 ScanList(IndexScanDesc scan, uint32 list)
@@ -245,15 +285,11 @@ ScanList(IndexScanDesc scan, uint32 list)
 	FrtIvfScanOpaque so = (FrtIvfScanOpaque) scan->opaque;
 	BlockNumber blkno = so->heads[list];
 	bool		ranked = !(list == so->nlists || so->noprobe);
-	FrtIvfProbe probe = so->probe;
-	FrtIvfCand *cands;
-	int			n;
 	Buffer		buf = InvalidBuffer;
 
 	while (blkno != InvalidBlockNumber)
 	{
 		Page		page;
-		OffsetNumber maxoff;
 		BlockNumber next;
 		Buffer		nextbuf = InvalidBuffer;
 		Page		nextpage = NULL;
@@ -263,7 +299,6 @@ ScanList(IndexScanDesc scan, uint32 list)
 			buf = FrtIvfReadBuffer(scan->indexRelation, blkno);
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
-		maxoff = PageGetMaxOffsetNumber(page);
 		next = FrtIvfPageGetOpaque(page)->next;
 		/* pin the page ranked next: the prefetch runs into it from this one */
 		if (next != InvalidBlockNumber)
@@ -271,37 +306,84 @@ ScanList(IndexScanDesc scan, uint32 list)
 			nextbuf = FrtIvfPinAhead(scan, next);
 			nextpage = BufferGetPage(nextbuf);
 		}
-		if (so->ncands + maxoff > so->capcands)
-		{
-			so->capcands = Max(so->capcands * 2, so->ncands + maxoff + 1024);
-			so->cands = repalloc_huge(so->cands, sizeof(FrtIvfCand) * (Size) so->capcands);
-		}
-		/*
-		 * Last item first: items are stored from the page end down, so memory
-		 * is read upward.  Locals keep the hot loop in registers (the build
-		 * uses -fno-strict-aliasing, so stores could otherwise force reloads).
-		 */
-		cands = so->cands;
-		n = so->ncands;
-		for (OffsetNumber off = maxoff; off >= FirstOffsetNumber; off--)
-		{
-			ItemId		iid = PageGetItemId(page, off);
-			FrtIvfTuple *tup;
-
-			FrtIvfPrefetchAhead(page, nextpage, (const char *) page + ItemIdGetOffset(iid),
-								ItemIdGetLength(iid));
-			if (!ItemIdIsNormal(iid))
-				continue;
-			tup = (FrtIvfTuple *) PageGetItem(page, iid);
-			cands[n].tid = tup->tid;
-			cands[n].lb = ranked ? FloatDown(FrtIvfLowerBound(&probe, tup)) : 0.0f;
-			n++;
-		}
-		so->ncands = n;
+		RankPage(so, page, nextpage, ranked);
 		UnlockReleaseBuffer(buf);
 		buf = nextbuf;
 		blkno = next;
 	}
+}
+
+/* Order blocks by the buffer this backend last found them in, then by number. */
+static int
+CompareRecentBuffer(const void *a, const void *b, void *arg)
+{
+	const FrtIvfCache *cache = (const FrtIvfCache *) arg;
+	BlockNumber ba = *(const BlockNumber *) a,
+				bb = *(const BlockNumber *) b;
+	int64		ka = ba < cache->nrecent && cache->recent[ba] != InvalidBuffer ?
+		cache->recent[ba] : PG_INT32_MAX;
+	int64		kb = bb < cache->nrecent && cache->recent[bb] != InvalidBuffer ?
+		cache->recent[bb] : PG_INT32_MAX;
+
+	if (ka != kb)
+		return ka < kb ? -1 : 1;
+	return (ba > bb) - (ba < bb);
+}
+
+/*
+ * Rank the rows of every list (exact mode, threshold scans, scans without a
+ * probe): all data pages of the index, in the order of the shared buffers
+ * they were last found in, so that memory is read in one ascending sweep
+ * wherever the buffer pool put the pages.  Rows never move between pages
+ * and every row visible to the scan's snapshot was indexed before the scan
+ * began, so the blocks that exist now hold all of them; the NULL list's
+ * pages are skipped here and ranked last, as in a list-by-list scan.
+ */
+static void
+ScanAllPages(IndexScanDesc scan)
+{
+	FrtIvfScanOpaque so = (FrtIvfScanOpaque) scan->opaque;
+	Relation	index = scan->indexRelation;
+	FrtIvfCache *cache = FrtIvfGetCache(index);
+	BlockNumber start = cache->meta.dirStart + cache->meta.dirPages;
+	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+	BlockNumber npages = nblocks > start ? nblocks - start : 0;
+	BlockNumber *blocks;
+	bool		ranked = !so->noprobe;
+	Buffer		buf = InvalidBuffer;
+
+	if (npages == 0)
+		return;
+	blocks = palloc_extended(sizeof(BlockNumber) * (Size) npages, MCXT_ALLOC_HUGE);
+	for (BlockNumber i = 0; i < npages; i++)
+		blocks[i] = start + i;
+	qsort_arg(blocks, npages, sizeof(BlockNumber), CompareRecentBuffer, cache);
+	for (BlockNumber i = 0; i < npages; i++)
+	{
+		Page		page;
+		FrtIvfPageOpaque *op;
+		Buffer		nextbuf = InvalidBuffer;
+		Page		nextpage = NULL;
+
+		CHECK_FOR_INTERRUPTS();
+		if (!BufferIsValid(buf))
+			buf = FrtIvfReadBuffer(index, blocks[i]);
+		if (i + 1 < npages)
+		{
+			nextbuf = FrtIvfPinAhead(scan, blocks[i + 1]);
+			nextpage = BufferGetPage(nextbuf);
+		}
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		op = FrtIvfPageGetOpaque(page);
+		/* a page extended by an insert that failed before initializing it is new */
+		if (!PageIsNew(page) && op->page_id == FRT_IVF_PAGE_ID &&
+			op->kind == FRT_IVF_PAGE_DATA && op->list < so->nlists)
+			RankPage(so, page, nextpage, ranked);
+		UnlockReleaseBuffer(buf);
+		buf = nextbuf;
+	}
+	pfree(blocks);
 }
 
 /* Rank the next batch of lists (or the NULL list); false when none is left. */
@@ -316,6 +398,12 @@ LoadNextBatch(IndexScanDesc scan)
 	{
 		uint32		end = Min(so->nlists, so->nextList + so->batch);
 
+		/* every list in one batch: read the pages in buffer order instead */
+		if (so->nextList == 0 && end == so->nlists)
+		{
+			ScanAllPages(scan);
+			so->nextList = end;
+		}
 		for (; so->nextList < end; so->nextList++)
 			ScanList(scan, so->order[so->nextList]);
 		so->inNulls = false;
