@@ -240,8 +240,11 @@ FrtIvfPinAhead(IndexScanDesc scan, BlockNumber blkno)
 	return buf;
 }
 
-/* Rank every row of one locked page and add it to the candidates. */
-static void
+/*
+ * Rank every row of one locked page and add it to the candidates (inlined
+ * into both page loops: it is the hot loop of every scan).
+ */
+static pg_attribute_always_inline void
 RankPage(FrtIvfScanOpaque so, Page page, Page nextpage, bool ranked)
 {
 	OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
