@@ -256,6 +256,7 @@ extern void FrtIvfPrepareProbe(FrtIvfProbe *p, const float *x, int dim, int metr
 extern Buffer FrtIvfReadBuffer(Relation index, BlockNumber blkno);
 extern float FrtIvfCentroidDistance(const FrtIvfProbe *p, const float *c);
 extern int	FrtIvfNearestList(const FrtIvfCache *cache, const float *x);
+extern bool FrtIvfIsDataPage(Page page);
 extern bool FrtIvfPageHasRoom(Page page, Size size);
 extern OffsetNumber FrtIvfPageAddTuple(Page page, const FrtIvfTuple *tup, Size size);
 extern void FrtIvfCheckDim(int dim, int indexdim);

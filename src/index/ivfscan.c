@@ -364,7 +364,6 @@ ScanAllPages(IndexScanDesc scan)
 	for (BlockNumber i = 0; i < npages; i++)
 	{
 		Page		page;
-		FrtIvfPageOpaque *op;
 		Buffer		nextbuf = InvalidBuffer;
 		Page		nextpage = NULL;
 
@@ -378,10 +377,7 @@ ScanAllPages(IndexScanDesc scan)
 		}
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
-		op = FrtIvfPageGetOpaque(page);
-		/* a page extended by an insert that failed before initializing it is new */
-		if (!PageIsNew(page) && op->page_id == FRT_IVF_PAGE_ID &&
-			op->kind == FRT_IVF_PAGE_DATA && op->list < so->nlists)
+		if (FrtIvfIsDataPage(page) && FrtIvfPageGetOpaque(page)->list < so->nlists)
 			RankPage(so, page, nextpage, ranked);
 		UnlockReleaseBuffer(buf);
 		buf = nextbuf;
@@ -403,12 +399,11 @@ LoadNextBatch(IndexScanDesc scan)
 
 		/* every list in one batch: read the pages in buffer order instead */
 		if (so->nextList == 0 && end == so->nlists)
-		{
 			ScanAllPages(scan);
-			so->nextList = end;
-		}
-		for (; so->nextList < end; so->nextList++)
-			ScanList(scan, so->order[so->nextList]);
+		else
+			for (uint32 i = so->nextList; i < end; i++)
+				ScanList(scan, so->order[i]);
+		so->nextList = end;
 		so->inNulls = false;
 	}
 	else if (!so->nullsDone)

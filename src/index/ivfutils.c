@@ -325,6 +325,19 @@ FrtIvfNearestList(const FrtIvfCache *cache, const float *x)
 	return best;
 }
 
+/*
+ * Whether a block read from the index is an initialized data page (a page
+ * extended by an insert that failed before initializing it is still new).
+ */
+bool
+FrtIvfIsDataPage(Page page)
+{
+	FrtIvfPageOpaque *op = FrtIvfPageGetOpaque(page);
+
+	return !PageIsNew(page) && op->page_id == FRT_IVF_PAGE_ID &&
+		op->kind == FRT_IVF_PAGE_DATA;
+}
+
 /* Whether a tuple of this size fits a data page: an erased slot or free space. */
 bool
 FrtIvfPageHasRoom(Page page, Size size)

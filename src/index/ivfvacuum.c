@@ -164,8 +164,7 @@ VacuumPage(FrtIvfVacuum *vs, BlockNumber blkno)
 	op = FrtIvfPageGetOpaque(page);
 	vs->next[i] = InvalidBlockNumber;
 	vs->room[i] = false;
-	/* a page extended by an insert that failed before initializing it is new */
-	if (PageIsNew(page) || op->page_id != FRT_IVF_PAGE_ID || op->kind != FRT_IVF_PAGE_DATA)
+	if (!FrtIvfIsDataPage(page))
 	{
 		UnlockReleaseBuffer(buf);
 		return;
