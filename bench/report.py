@@ -87,6 +87,36 @@ def main(path):
             print(f"DELETE 10 % ({n // 10:,} rows) {ix['delete_s']:.2f} s; VACUUM "
                   f"{ix['vacuum_s']:.2f} s = {100 * ix['vacuum_over_build']:.1f} % of the build "
                   f"time; index after VACUUM {ix['size_after_vacuum_bytes'] / 1e6:.1f} MB.\n")
+    report_pgvector(res, n)
+
+
+def report_pgvector(res, n):
+    """The --pgvector part of a run: measured figures, or why there are none."""
+    pv = res.get("pgvector")
+    if pv is None:
+        return
+    if not pv.get("available"):
+        print(f"pgvector: not measured ({pv.get('reason', 'not installed')}).\n")
+        return
+    print(f"#### pgvector {pv['version']}, same data and probes, same cluster\n")
+    print(f"Copy into `vector({res['dim']})`: table with TOAST {pv['heap_bytes'] / 1e6:.1f} MB. Index "
+          f"`USING {pv['index']}`: serial build {pv['build_s']:.2f} s, "
+          f"{pv['size_bytes'] / 1e6:.1f} MB. Plan: "
+          f"`{' / '.join(l.strip() for l in pv['plan'] if 'Scan' in l)}`.\n")
+    print("| setting | recall@10 | rank-1 agreement (genuine) | ms/query median / mean (in-server) | "
+          "backend CPU ms/query | queries/s (1000/median) | pgbench one client |")
+    print("|---|---|---|---|---|---|---|")
+    rows = [("exhaustive scan (serial)", pv["exhaustive_serial"])]
+    rows += [(f"`hnsw.ef_search = {r['ef_search']}`", r) for r in pv["sweep"]]
+    rows += [(f"after DELETE 10 % + VACUUM: `hnsw.ef_search = {r['ef_search']}`", r)
+             for r in pv.get("after_delete", [])]
+    for name, r in rows:
+        print(f"| {name} | {r['recall10']:.4f} | {rank1(r)} | {fmt_ms(r)} | "
+              f"{r.get('cpu_ms', float('nan')):.2f} | {r['qps']:.0f} | {pgb(r)} |")
+    print()
+    if "vacuum_s" in pv:
+        print(f"DELETE 10 % ({n // 10:,} rows) {pv['delete_s']:.2f} s; VACUUM {pv['vacuum_s']:.2f} s "
+              f"= {100 * pv['vacuum_over_build']:.1f} % of its build time.\n")
 
 
 if __name__ == "__main__":

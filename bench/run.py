@@ -10,6 +10,11 @@ bench/facegen, and measures:
     ms/query and queries/s from one client, for exact mode (frt.exact = on,
     checked row-for-row against the exhaustive scan) and a sweep of
     frt.probes; then DELETE 10% + VACUUM time and recall afterwards;
+  - with --pgvector, when the pgvector extension ("vector") is installed in
+    the server: the same data copied into a vector column, pgvector's
+    exhaustive scan, a serial HNSW build (m = 16, ef_construction = 64 by
+    default), an hnsw.ef_search sweep and DELETE 10% + VACUUM, measured the
+    same way in the same cluster and plotted beside frt;
   - a recall-versus-QPS plot (PNG) when matplotlib (python3-matplotlib) or
     gnuplot is installed.
 
@@ -45,6 +50,43 @@ PGVECTOR_QUOTED = [
 
 # The measured query; pgbench binds :probe as a parameter.
 KNN_SQL = "SELECT id FROM gallery ORDER BY e OPERATOR(frt.<=>) :probe LIMIT %d;"
+# The same query against pgvector's copy of the gallery (--pgvector).
+PGV_KNN_SQL = ("SELECT id FROM gallery_pgv ORDER BY e OPERATOR(public.<=>) "
+               "CAST(:probe AS public.vector) LIMIT %d;")
+
+# --pgvector: a copy of the gallery in pgvector's type, and bench_run's twin
+# for it (the probe is converted before the clock starts).
+PGV_SETUP_SQL = r"""
+CREATE EXTENSION IF NOT EXISTS vector SCHEMA public;
+DROP TABLE IF EXISTS gallery_pgv;
+CREATE TABLE gallery_pgv (id int8 PRIMARY KEY, e public.vector(%(dim)d) NOT NULL);
+INSERT INTO gallery_pgv SELECT id, CAST(CAST(e AS text) AS public.vector) FROM gallery;
+CREATE OR REPLACE FUNCTION bench_run_pgv(p_label text, p_kind text, p_count int)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    pr record;
+    t0 timestamptz;
+    v_ids int8[];
+    v_d float8[];
+BEGIN
+    DELETE FROM bench_result WHERE label = p_label;
+    FOR pr IN SELECT id, CAST(CAST(e AS text) AS public.vector) AS v FROM probes
+              WHERE (p_kind = 'all') OR (p_kind = 'genuine') = (identity IS NOT NULL)
+              ORDER BY id LIMIT p_count LOOP
+        t0 := clock_timestamp();
+        SELECT array_agg(s.id ORDER BY s.rn), array_agg(s.d ORDER BY s.rn)
+          INTO v_ids, v_d
+          FROM (SELECT g.id, g.e OPERATOR(public.<=>) pr.v AS d,
+                       row_number() OVER () AS rn
+                  FROM (SELECT id, e FROM gallery_pgv
+                        ORDER BY e OPERATOR(public.<=>) pr.v LIMIT %(k)d) g) s;
+        INSERT INTO bench_result
+            VALUES (p_label, pr.id, v_ids, v_d,
+                    extract(epoch FROM clock_timestamp() - t0) * 1000);
+    END LOOP;
+END $$;
+VACUUM ANALYZE gallery_pgv;
+"""
 
 SETUP_SQL = r"""
 CREATE EXTENSION IF NOT EXISTS frt;
@@ -206,7 +248,7 @@ def backend_cpu_s(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_label(c, label, kind, count, k, gucs, cpu=None):
+def run_label(c, label, kind, count, k, gucs, cpu=None, func="bench_run"):
     """Run bench_run for a label under GUC settings in one session; return the
     per-query ms list.  If 'cpu' is a dict, also store the backend's CPU ms per
     query in cpu['cpu_ms'] (robust to other load on the machine, unlike wall
@@ -230,11 +272,11 @@ def run_label(c, label, kind, count, k, gucs, cpu=None):
     pid = int(ask("SELECT pg_backend_pid();")[0])
     ask(gucs_sql(gucs))
     t0 = backend_cpu_s(pid)
-    ask(f"SELECT bench_run('{label}', '{kind}', {count});")
+    ask(f"SELECT {func}('{label}', '{kind}', {count});")
     t1 = backend_cpu_s(pid)
     p.stdin.close()
     if p.wait() != 0:
-        raise RuntimeError(f"bench_run {label} failed")
+        raise RuntimeError(f"{func} {label} failed")
     rows = c.psql(f"SELECT ms FROM bench_result WHERE label = '{label}' ORDER BY probe")
     if cpu is not None and rows:
         cpu["cpu_ms"] = 1000.0 * (t1 - t0) / len(rows)
@@ -340,6 +382,12 @@ def main():
                     help="frt_ivf lists reloption(s), comma-separated, one index each in turn "
                          "(0 = automatic); DELETE + VACUUM runs on the last")
     ap.add_argument("--sweep", default="1,2,4,8,16,32,64", help="frt.probes values")
+    ap.add_argument("--pgvector", action="store_true",
+                    help="also measure pgvector side by side in the same cluster, if its extension "
+                         "(vector) is installed for this server; otherwise say so in the results")
+    ap.add_argument("--pgvector-index", default="hnsw (e public.vector_cosine_ops) WITH (m = 16, ef_construction = 64)",
+                    help="the pgvector index, after USING (default: HNSW as in issue 3)")
+    ap.add_argument("--ef-sweep", default="40,100,200,400", help="hnsw.ef_search values (--pgvector)")
     ap.add_argument("--pgbench-seconds", type=int, default=5)
     ap.add_argument("--skip-parallel", action="store_true", help="skip the default-workers exhaustive run")
     ap.add_argument("--pg-config", default=os.environ.get("PG_CONFIG", "pg_config"))
@@ -403,6 +451,7 @@ def main():
                           "min_column_size": int(row[2]), "max_column_size": int(row[3]),
                           "attstorage": row[4]}
         log(f"storage: {res['storage']}")
+        pgv = pgvector_setup(c, args, res) if args.pgvector else False
 
         # exhaustive scan timings
         serial = {"max_parallel_workers_per_gather": 0}
@@ -457,13 +506,16 @@ def main():
 
         points = [{"series": "frt exhaustive scan", "recall": 1.0,
                    "qps": res["exhaustive_serial"]["qps"], "note": "serial"}]
-        for series, label, recall, ms_q in PGVECTOR_QUOTED:
-            points.append({"series": series, "recall": recall, "qps": 1000.0 / ms_q, "note": label})
+        if not pgv:
+            for series, label, recall, ms_q in PGVECTOR_QUOTED:
+                points.append({"series": series, "recall": recall, "qps": 1000.0 / ms_q, "note": label})
 
         if args.index:
             lists = [int(x) for x in args.lists.split(",") if x != ""]
             for i, L in enumerate(lists):
                 bench_index(c, args, res, points, serial, L, i == len(lists) - 1)
+        if pgv:
+            bench_pgvector(c, args, res, points, serial)
 
         res["plot"] = None
         png = os.path.join(args.out, f"recall_qps_{args.n}.png")
@@ -483,6 +535,99 @@ def main():
         json.dump(res, f, indent=1)
     print(json.dumps(res, indent=1))
     log(f"results: {path}")
+
+
+def pgvector_setup(c, args, res):
+    """--pgvector: copy the gallery into pgvector's type if the extension is
+    installed; return whether it is."""
+    avail = c.psql("SELECT default_version FROM pg_available_extensions WHERE name = 'vector'")
+    if not avail:
+        res["pgvector"] = {"available": False,
+                           "reason": "extension \"vector\" is not installed for this server"}
+        log("pgvector: not installed for this server; its quoted figures are plotted instead")
+        return False
+    log("pgvector: copying the gallery into a vector column")
+    t = c.timed(PGV_SETUP_SQL % {"dim": args.dim, "k": args.k})
+    ver = c.psql("SELECT extversion FROM pg_extension WHERE extname = 'vector'")[0][0]
+    size = int(c.psql("SELECT pg_table_size('gallery_pgv')")[0][0])
+    res["pgvector"] = {"available": True, "version": ver, "copy_s": t, "heap_bytes": size,
+                       "index": args.pgvector_index}
+    log(f"pgvector {ver}: copied in {t:.1f} s, heap {size / 1e6:.1f} MB")
+    return True
+
+
+def bench_pgvector(c, args, res, points, serial):
+    """--pgvector: pgvector's exhaustive scan, index build, ef_search sweep and
+    DELETE 10% + VACUUM, measured like frt's (same probes, same truth)."""
+    pv = res["pgvector"]
+    q = PGV_KNN_SQL % args.k
+    series = f"pgvector {pv['version']}"
+
+    def measure(label, gucs, count, truth="truth"):
+        g = dict(serial, **gucs)
+        cpu = {}
+        ms = run_label(c, label, "all", count, args.k, g, cpu, func="bench_run_pgv")
+        r = summarize(ms)
+        r.update(cpu)
+        r.update(compare(c, label, truth))
+        r["gucs"] = gucs
+        return r
+
+    log(f"{series}: exhaustive scan, serial")
+    ex = pv["exhaustive_serial"] = measure("pgv_exhaustive", {"enable_indexscan": "off"},
+                                           args.time_probes)
+    ex["pgbench"] = c.pgbench(q, args.pgbench_seconds * 2, args.time_probes,
+                              dict(serial, enable_indexscan="off"))
+    points.append({"series": f"{series} exhaustive scan", "recall": 1.0, "qps": ex["qps"],
+                   "note": "serial"})
+    log(f"  {ex['median_ms']:.1f} ms/query median, pgbench {ex['pgbench']['query_ms']:.1f} ms")
+
+    log(f"{series}: CREATE INDEX ... USING {args.pgvector_index} (serial)")
+    build = c.timed("SET max_parallel_maintenance_workers = 0; "
+                    f"CREATE INDEX gallery_pgv_idx ON gallery_pgv USING {args.pgvector_index};")
+    size = int(c.psql("SELECT pg_relation_size('gallery_pgv_idx')")[0][0])
+    pv.update({"build_s": build, "size_bytes": size})
+    log(f"  built in {build:.2f} s, {size / 1e6:.1f} MB")
+    # as for frt: restart, then read the index and heap once
+    c.ctl("restart")
+    efs = [int(x) for x in args.ef_sweep.split(",") if x]
+    # the index is what is measured: no sequential scan even if costed lower
+    serial = dict(serial, enable_seqscan="off")
+    c.script(gucs_sql(dict(serial, **{"hnsw.ef_search": max(efs)})) +
+             "SELECT count(*) FROM gallery_pgv; SELECT count(*) FROM probes; "
+             f"SELECT bench_run_pgv('pgv_warm', 'all', {2 * args.recall_probes});")
+    pv["plan"] = [r[0] for r in c.script(
+        gucs_sql(serial) + "EXPLAIN (COSTS OFF) SELECT id FROM gallery_pgv ORDER BY e OPERATOR(public.<=>) "
+        "(SELECT CAST(CAST(e AS text) AS public.vector) FROM probes WHERE id = 1) LIMIT 10;")]
+    if not any("gallery_pgv_idx" in line for line in pv["plan"]):
+        log("  WARNING: the plan does not use the pgvector index: " + " / ".join(pv["plan"]))
+    pv["sweep"] = []
+    for ef in efs:
+        r = measure(f"pgv_ef_{ef}", {"hnsw.ef_search": ef}, 2 * args.recall_probes)
+        r["ef_search"] = ef
+        r["pgbench"] = c.pgbench(q, args.pgbench_seconds, args.recall_probes,
+                                 dict(serial, **{"hnsw.ef_search": ef}))
+        pv["sweep"].append(r)
+        points.append({"series": f"{series} HNSW, hnsw.ef_search sweep", "recall": r["recall10"],
+                       "qps": r["qps"], "note": f"{ef}"})
+        log(f"  ef_search={ef}: recall@10 {r['recall10']:.4f} rank-1 {r['rank1_agreement']} "
+            f"{r['median_ms']:.2f} ms/query median, pgbench {r['pgbench']['query_ms']:.2f} ms")
+
+    if not any(ix.get("vacuum_s") for ix in res.get("index", [])):
+        return
+    # truth_after (frt's table after the same DELETE) is the truth here too
+    log(f"{series}: DELETE 10% + VACUUM")
+    pv["delete_s"] = c.timed("DELETE FROM gallery_pgv WHERE id % 10 = 0;")
+    pv["vacuum_s"] = c.timed("VACUUM gallery_pgv;")
+    pv["vacuum_over_build"] = pv["vacuum_s"] / build
+    pv["after_delete"] = []
+    for ef in efs:
+        r = measure(f"pgv_ef_{ef}_after", {"hnsw.ef_search": ef}, 2 * args.recall_probes,
+                    "truth_after")
+        r["ef_search"] = ef
+        pv["after_delete"].append(r)
+    log(f"  vacuum {pv['vacuum_s']:.2f} s ({100 * pv['vacuum_over_build']:.1f}% of build); recall after: " +
+        ", ".join(f"ef {r['ef_search']} {r['recall10']:.4f}" for r in pv["after_delete"]))
 
 
 def bench_index(c, args, res, points, serial, lists, last):
