@@ -8,7 +8,7 @@ MODULE_big = frt
 # Layers, in dependency order.  Each folder under src/ may hold C files and
 # SQL fragments; the fragments are concatenated in this order (and in name
 # order within a folder) to make frt--$(EXTVERSION).sql.
-LAYERS = type kernels index audit governance jobs
+LAYERS = type kernels index audit governance jobs intrusion
 
 SRCS = src/frt.c $(foreach l,$(LAYERS),$(sort $(wildcard src/$(l)/*.c)))
 OBJS = $(SRCS:.c=.o)

@@ -49,6 +49,8 @@ BEGIN
 		v_purpose := j->>'purpose'; v_key := j->'id';
 	WHEN 'holiday' THEN
 		v_key := j->'day';
+	WHEN 'intrusion_policy' THEN
+		v_key := j->'role_name';
 	WHEN 'subject' THEN
 		v_subject := j->>'id'; v_key := j->'id';
 	WHEN 'consent' THEN

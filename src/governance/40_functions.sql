@@ -273,11 +273,17 @@ BEGIN
 	p := @extschema@._check_processing('verify', p_purpose, 'verification', p_device, p_subject);
 	PERFORM @extschema@._check_consent('verify', p_purpose, p_subject, p_device);
 	PERFORM @extschema@._check_probe(p, p_probe);
+	-- intrusion detection (layer 9, Art. 14): match rate, brute-force lockout
+	PERFORM @extschema@._intrusion_check_match('verify', p_purpose, p_subject, p_device);
+	PERFORM @extschema@._intrusion_check_lockout(p_purpose, p_subject, p_device);
 	similarity := @extschema@._face_similarity(p_subject, p_purpose, p_probe);
 	matched := COALESCE(similarity >= p.similarity_threshold, false);
 	PERFORM @extschema@.audit_event('match', CASE WHEN similarity IS NULL THEN 'no_face'
 		WHEN matched THEN 'matched' ELSE 'not_matched' END, p_purpose, p_subject, p_device, similarity,
 		NULL, pg_catalog.jsonb_build_object('kind', 'verification', 'threshold', p.similarity_threshold));
+	IF similarity IS NOT NULL THEN
+		PERFORM @extschema@._intrusion_after_verify(p_purpose, p_subject, p_device, matched);
+	END IF;
 END
 $$;
 
@@ -308,6 +314,7 @@ BEGIN
 	PERFORM @extschema@._require_read_committed('identify');
 	p := @extschema@._check_processing('identify', p_purpose, 'identification', p_device, NULL);
 	PERFORM @extschema@._check_probe(p, p_probe);
+	PERFORM @extschema@._intrusion_check_match('identify', p_purpose, NULL, p_device);
 	IF p_k IS NULL OR p_k < 1 OR p_k > 1000 THEN
 		RAISE EXCEPTION 'k must be between 1 and 1000' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
@@ -506,6 +513,7 @@ BEGIN
 			'subject %L gave no separate consent to transfer face data for purpose %L', p_subject, p_purpose),
 			'export_faces', p_purpose, p_subject, NULL);
 	END IF;
+	PERFORM @extschema@._intrusion_check_export(p_purpose, p_subject);
 	RETURN QUERY SELECT * FROM @extschema@._face_export(p_subject, p_purpose);
 	GET DIAGNOSTICS v_n = ROW_COUNT;
 	PERFORM @extschema@.audit_event('export', 'exported', p_purpose, p_subject, NULL, NULL, NULL,

@@ -87,16 +87,15 @@ END;
 $$;
 REVOKE ALL ON FUNCTION @extschema@.open_filing(pg_catalog.text, pg_catalog.text, pg_catalog.date) FROM PUBLIC;
 
--- Raise one alert: into the audit trail (event 'alert'), and into
--- frt.alert when the intrusion-detection layer provides it.
+-- Raise one alert through the intrusion-detection layer's frt._alert: an
+-- audit record of event 'alert' (listed by frt.alert) and a log warning.
 CREATE FUNCTION @extschema@._jobs_alert(p_kind pg_catalog.text, p_purpose pg_catalog.text,
 	p_detail pg_catalog.jsonb)
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	PERFORM @extschema@.audit_event('alert', p_kind, p_purpose, p_detail => p_detail);
-	RAISE WARNING 'frt alert %: %', p_kind, p_detail::text;
+	PERFORM @extschema@._alert(p_kind, p_purpose, NULL, NULL, p_detail);
 END;
 $$;
 REVOKE ALL ON FUNCTION @extschema@._jobs_alert(pg_catalog.text, pg_catalog.text, pg_catalog.jsonb) FROM PUBLIC;

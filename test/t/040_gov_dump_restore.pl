@@ -1,5 +1,6 @@
-# Governance state survives pg_dump/restore (the registry, consents and faces
-# are extension configuration tables), and the restored database enforces
+# Governance state survives pg_dump/restore (the registry, consents, faces
+# and intrusion-detection limits are extension configuration tables), and
+# the restored database enforces
 # the same rules: forced row-level security, no embedding for any role,
 # refusals with their FR SQLSTATE, withdrawal hiding faces at once.
 use strict;
@@ -24,6 +25,8 @@ $node->safe_psql('postgres', q{
 	SELECT frt.enroll('s' || i, 'door', ARRAY[i, 1, 0, i % 3]::float4[]::frt.face_embedding, 'd1')
 	FROM generate_series(1, 20) i;
 	SELECT frt.withdraw_consent('s20', 'door');
+	INSERT INTO frt.intrusion_policy VALUES ('*', 600, 50, 3, '10 minutes', '20 minutes'),
+		('gate', 100, NULL, NULL, '1 minute', '1 minute');
 });
 
 my $digest_sql = q{SELECT md5(concat_ws('|',
@@ -35,7 +38,8 @@ my $digest_sql = q{SELECT md5(concat_ws('|',
 	 FROM frt.face f),
 	(SELECT string_agg(d.name || d.location_type, ',' ORDER BY 1) FROM frt.device d),
 	(SELECT string_agg(h.day::text, ',') FROM frt.holiday h),
-	(SELECT stored_subjects FROM frt.filing_state)))};
+	(SELECT stored_subjects FROM frt.filing_state),
+	(SELECT string_agg(i::text, ',' ORDER BY role_name) FROM frt.intrusion_policy i)))};
 my $digest = $node->safe_psql('postgres', $digest_sql);
 
 my $tmp = PostgreSQL::Test::Utils::tempdir;
@@ -53,7 +57,7 @@ for my $fmt ('p', 'c')
 	{
 		$node->run_log([ 'pg_restore', '-d', $node->connstr($db), "$tmp/dump.c" ]);
 	}
-	is($node->safe_psql($db, $digest_sql), $digest, "pg_dump -F $fmt keeps registry, consents and faces");
+	is($node->safe_psql($db, $digest_sql), $digest, "pg_dump -F $fmt keeps registry, consents, faces and intrusion limits");
 	is($node->safe_psql($db,
 		q{SELECT relrowsecurity AND relforcerowsecurity FROM pg_class WHERE oid = 'frt.face'::regclass}),
 		't', "-F $fmt: row-level security still enabled and forced");

@@ -1,0 +1,17 @@
+-- Layer 9 (intrusion detection): privileges.  frt_admin sets the limits;
+-- frt_admin and frt_auditor read them and the alerts.
+REVOKE ALL ON FUNCTION @extschema@._intrusion_limits(pg_catalog.text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._alert(pg_catalog.text, pg_catalog.text, pg_catalog.text,
+	pg_catalog.text, pg_catalog.jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._alerted_since(pg_catalog.text, pg_catalog.timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._intrusion_check_match(pg_catalog.text, pg_catalog.text,
+	pg_catalog.text, pg_catalog.text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._intrusion_check_lockout(pg_catalog.text, pg_catalog.text,
+	pg_catalog.text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._intrusion_after_verify(pg_catalog.text, pg_catalog.text,
+	pg_catalog.text, pg_catalog.bool) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._intrusion_check_export(pg_catalog.text, pg_catalog.text) FROM PUBLIC;
+REVOKE ALL ON @extschema@.intrusion_policy, @extschema@.alert FROM PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.intrusion_policy TO frt_admin;
+GRANT SELECT ON @extschema@.intrusion_policy TO frt_auditor;
+GRANT SELECT ON @extschema@.alert TO frt_admin, frt_auditor;
