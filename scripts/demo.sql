@@ -85,7 +85,20 @@ VACUUM (INDEX_CLEANUP ON) frt.face;
 SELECT * FROM frt.scrub_faces();
 SELECT * FROM frt.erasure_report('p1234');
 
-\echo '== 6. the data-protection officer (frt_auditor): compliance report, filing, audit chain'
+\echo '== 6. intrusion detection (Art. 14): a brute-force attempt on one person locks them out'
+SET ROLE frt_matcher;
+-- four more wrong faces for p1001 (one failed above): the fifth failure in
+-- 15 minutes locks p1001's verification for 30 minutes and raises an alert
+SELECT (frt.verify('p1001', 'door', demo_face(1600 + i, 0.3), 'door-1')).matched FROM generate_series(1, 4) i;
+\set ON_ERROR_STOP 0
+SELECT * FROM frt.verify('p1001', 'door', demo_face(1001, 0.3), 'door-1');          -- even the right face: FR014
+\set ON_ERROR_STOP 1
+RESET ROLE;
+SET ROLE frt_auditor;
+SELECT kind, purpose, subject, detail FROM frt.alert ORDER BY seq;
+RESET ROLE;
+
+\echo '== 7. the data-protection officer (frt_auditor): compliance report, filing, audit chain'
 SET ROLE frt_auditor;
 SELECT article, check_name, status FROM frt.compliance_report() WHERE status <> 'ok';
 SELECT stored_subjects, threshold, status FROM frt.filing_status();
