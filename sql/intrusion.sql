@@ -89,6 +89,14 @@ RESET SESSION AUTHORIZATION;
 SELECT count(*) AS leaks FROM frt.audit
  WHERE (event IN ('alert', 'refusal')) AND (detail::text LIKE '%[1,0,0]%' OR detail::text LIKE '%0.2,1%');
 
+-- limits left out of a row get the defaults; the compliance report shows
+-- the limits for roles without a row of their own, and warns when a rule is off
+SELECT role_name, match_rate_per_minute, export_rate_per_hour, max_failed_verifications
+  FROM frt.intrusion_policy ORDER BY role_name;
+SELECT status, detail FROM frt.compliance_report() WHERE check_name = 'intrusion_detection';
+UPDATE frt.intrusion_policy SET max_failed_verifications = NULL WHERE role_name = '*';
+SELECT status, detail FROM frt.compliance_report() WHERE check_name = 'intrusion_detection';
+
 -- leave no limits and no roles behind for later tests
 DELETE FROM frt.intrusion_policy;
 DROP ROLE i_gate;

@@ -17,13 +17,14 @@
 -- by frt.alert) and the server log; alerts carry ids and counts, never an
 -- embedding.  Limits come from frt.intrusion_policy: the session user's
 -- row, else the row for '*', else the built-in defaults of
--- frt._intrusion_limits (a NULL limit switches a rule off).
+-- frt._intrusion_limits; a column left out of an INSERT gets the default,
+-- and a limit set to NULL switches its rule off for that row.
 
 CREATE TABLE @extschema@.intrusion_policy (
 	role_name	pg_catalog.text PRIMARY KEY,	-- a role name, or '*' for every other role
 	match_rate_per_minute pg_catalog.int4 CHECK (match_rate_per_minute > 0),
-	export_rate_per_hour pg_catalog.int4 CHECK (export_rate_per_hour > 0),
-	max_failed_verifications pg_catalog.int4 CHECK (max_failed_verifications > 0),
+	export_rate_per_hour pg_catalog.int4 DEFAULT 100 CHECK (export_rate_per_hour > 0),
+	max_failed_verifications pg_catalog.int4 DEFAULT 5 CHECK (max_failed_verifications > 0),
 	failure_window pg_catalog.interval NOT NULL DEFAULT '15 minutes'
 		CHECK (failure_window > '0'::pg_catalog.interval),
 	lockout		pg_catalog.interval NOT NULL DEFAULT '30 minutes'
@@ -64,8 +65,9 @@ BEGIN
 	 WHERE role_name IN (p_role, '*')
 	 ORDER BY role_name = '*' LIMIT 1;
 	IF NOT FOUND THEN
-		-- defaults: no match-rate limit (gates legitimately match all day),
-		-- 100 exports an hour, lockout after 5 failures in 15 minutes
+		-- the column defaults: no match-rate limit (gates legitimately match
+		-- all day), 100 exports an hour, lockout after 5 failures in 15
+		-- minutes, for 30 minutes
 		pol := ROW('*', NULL, 100, 5, '15 minutes', '30 minutes');
 	END IF;
 	RETURN pol;
