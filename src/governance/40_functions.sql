@@ -265,6 +265,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	p @extschema@.purpose;
+	v_seq pg_catalog.int8;
 BEGIN
 	IF p_subject IS NULL OR p_purpose IS NULL THEN
 		RAISE EXCEPTION 'subject and purpose must not be NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -278,11 +279,11 @@ BEGIN
 	PERFORM @extschema@._intrusion_check_lockout(p_purpose, p_subject, p_device);
 	similarity := @extschema@._face_similarity(p_subject, p_purpose, p_probe);
 	matched := COALESCE(similarity >= p.similarity_threshold, false);
-	PERFORM @extschema@.audit_event('match', CASE WHEN similarity IS NULL THEN 'no_face'
+	v_seq := @extschema@.audit_event('match', CASE WHEN similarity IS NULL THEN 'no_face'
 		WHEN matched THEN 'matched' ELSE 'not_matched' END, p_purpose, p_subject, p_device, similarity,
 		NULL, pg_catalog.jsonb_build_object('kind', 'verification', 'threshold', p.similarity_threshold));
 	IF similarity IS NOT NULL THEN
-		PERFORM @extschema@._intrusion_after_verify(p_purpose, p_subject, p_device, matched);
+		PERFORM @extschema@._intrusion_after_verify(p_purpose, p_subject, p_device, matched, v_seq);
 	END IF;
 END
 $$;

@@ -37,16 +37,24 @@ CREATE TRIGGER intrusion_policy_audit AFTER INSERT OR UPDATE OR DELETE ON @extsc
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._audit_change();
 
 -- The counts read the audit trail by role and by subject within a recent
--- window; these partial indexes keep that a short range scan.
-CREATE INDEX audit_intrusion_role_idx ON @extschema@.audit (role_name, event, at)
+-- window; these partial indexes keep that a short range scan.  A record
+-- made on a standby is committed on the primary by the relay role and
+-- names the caller in detail->'origin'->>'role' (layer 6): the caller is
+-- the role a rate counts, so a standby's calls count for their own role
+-- and do not escape the limit.
+CREATE INDEX audit_intrusion_role_idx ON @extschema@.audit
+	((COALESCE(detail #>> '{origin,role}', role_name)), event, at)
 	WHERE event IN ('match', 'export', 'alert');
-CREATE INDEX audit_failed_verify_idx ON @extschema@.audit (subject, purpose, at)
-	WHERE event = 'match' AND outcome = 'not_matched';
+CREATE INDEX audit_intrusion_subject_idx ON @extschema@.audit (subject, purpose, at)
+	WHERE (event = 'match' AND outcome = 'not_matched') OR event = 'alert';
 
 -- The alerts: audit records of event 'alert' (intrusion rules, and the jobs
 -- layer's filing and erasure alerts).
 CREATE VIEW @extschema@.alert AS
-	SELECT a.seq, a.at, a.outcome AS kind, a.role_name, a.purpose, a.subject, a.device, a.detail
+	SELECT a.seq, a.at, a.outcome AS kind,
+		   COALESCE(a.detail #>> '{origin,role}', a.role_name) AS role_name,
+		   a.detail #>> '{origin,standby}' AS standby,
+		   a.purpose, a.subject, a.device, a.detail - 'origin' AS detail
 	  FROM @extschema@.audit a
 	 WHERE a.event = 'alert';
 COMMENT ON VIEW @extschema@.alert IS
@@ -98,8 +106,30 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	RETURN EXISTS (SELECT 1 FROM @extschema@.audit a
-				   WHERE a.role_name = session_user AND a.event = 'alert' AND a.outcome = p_kind
-					 AND a.at > p_since);
+				   WHERE COALESCE(a.detail #>> '{origin,role}', a.role_name) = session_user
+					 AND a.event = 'alert' AND a.outcome = p_kind AND a.at > p_since);
+END
+$$;
+
+-- Raise the lockout alert for a subject and purpose unless one was raised
+-- since p_since (one alert per lockout, whichever node sees it first).
+CREATE FUNCTION @extschema@._lockout_alert(p_purpose pg_catalog.text, p_subject pg_catalog.text,
+	p_device pg_catalog.text, p_since pg_catalog.timestamptz, p_failures pg_catalog.int8,
+	pol @extschema@.intrusion_policy)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF EXISTS (SELECT 1 FROM @extschema@.audit a
+			   WHERE a.subject = p_subject AND a.purpose = p_purpose AND a.event = 'alert'
+				 AND a.outcome = 'verification_lockout' AND a.at > p_since) THEN
+		RETURN;
+	END IF;
+	PERFORM @extschema@._alert('verification_lockout', p_purpose, p_subject, p_device,
+		pg_catalog.jsonb_build_object('failed_verifications', p_failures,
+			'window_s', pg_catalog.date_part('epoch', pol.failure_window),
+			'lockout_s', pg_catalog.date_part('epoch', pol.lockout)));
 END
 $$;
 
@@ -120,7 +150,8 @@ BEGIN
 		RETURN;
 	END IF;
 	SELECT pg_catalog.count(*) INTO v_n FROM @extschema@.audit a
-	 WHERE a.role_name = session_user AND a.event = 'match' AND a.at > v_since;
+	 WHERE COALESCE(a.detail #>> '{origin,role}', a.role_name) = session_user
+	   AND a.event = 'match' AND a.at > v_since;
 	IF v_n < pol.match_rate_per_minute THEN
 		RETURN;
 	END IF;
@@ -165,6 +196,10 @@ BEGIN
 	   AND a.event = 'match' AND a.outcome = 'not_matched'
 	   AND a.at > v_last - pol.failure_window AND a.at <= v_last;
 	IF v_n >= pol.max_failed_verifications THEN
+		-- normally raised by the failure that locked; here if that one could
+		-- not see enough failures yet (a standby behind its primary)
+		PERFORM @extschema@._lockout_alert(p_purpose, p_subject, p_device,
+			v_last - pol.failure_window, v_n, pol);
 		PERFORM @extschema@._refuse('FR014', 14, pg_catalog.format(
 			'verification of subject %L for purpose %L is locked until %s after %s failed attempts within %s',
 			p_subject, p_purpose, v_last + pol.lockout, v_n, pol.failure_window),
@@ -173,30 +208,35 @@ BEGIN
 END
 $$;
 
--- After a failed verification (already in the audit trail): alert when
--- it is the one that locks the subject out.
+-- After a failed verification (record p_seq of the audit trail): alert
+-- when the failures within the window reach the limit.  On a standby the
+-- record (and others just before it) may not have replayed yet: the
+-- failure itself is added if its record is not visible, and a later
+-- failure or the first refusal raises the alert if this one could not.
 CREATE FUNCTION @extschema@._intrusion_after_verify(p_purpose pg_catalog.text,
-	p_subject pg_catalog.text, p_device pg_catalog.text, p_matched pg_catalog.bool)
+	p_subject pg_catalog.text, p_device pg_catalog.text, p_matched pg_catalog.bool,
+	p_seq pg_catalog.int8)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	pol @extschema@.intrusion_policy := @extschema@._intrusion_limits(session_user);
+	v_since pg_catalog.timestamptz;
 	v_n pg_catalog.int8;
 BEGIN
 	IF p_matched OR pol.max_failed_verifications IS NULL THEN
 		RETURN;
 	END IF;
+	v_since := pg_catalog.clock_timestamp() - pol.failure_window;
 	SELECT pg_catalog.count(*) INTO v_n FROM @extschema@.audit a
 	 WHERE a.subject = p_subject AND a.purpose = p_purpose
-	   AND a.event = 'match' AND a.outcome = 'not_matched'
-	   AND a.at > pg_catalog.clock_timestamp() - pol.failure_window;
-	IF v_n = pol.max_failed_verifications THEN
-		PERFORM @extschema@._alert('verification_lockout', p_purpose, p_subject, p_device,
-			pg_catalog.jsonb_build_object('failed_verifications', v_n,
-				'window_s', pg_catalog.date_part('epoch', pol.failure_window),
-				'lockout_s', pg_catalog.date_part('epoch', pol.lockout)));
+	   AND a.event = 'match' AND a.outcome = 'not_matched' AND a.at > v_since;
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.audit a WHERE a.seq = p_seq) THEN
+		v_n := v_n + 1;
+	END IF;
+	IF v_n >= pol.max_failed_verifications THEN
+		PERFORM @extschema@._lockout_alert(p_purpose, p_subject, p_device, v_since, v_n, pol);
 	END IF;
 END
 $$;
@@ -217,7 +257,8 @@ BEGIN
 		RETURN;
 	END IF;
 	SELECT pg_catalog.count(*) INTO v_n FROM @extschema@.audit a
-	 WHERE a.role_name = session_user AND a.event = 'export' AND a.at > v_since;
+	 WHERE COALESCE(a.detail #>> '{origin,role}', a.role_name) = session_user
+	   AND a.event = 'export' AND a.at > v_since;
 	IF v_n < pol.export_rate_per_hour THEN
 		RETURN;
 	END IF;

@@ -9,7 +9,9 @@ REVOKE ALL ON FUNCTION @extschema@._intrusion_check_match(pg_catalog.text, pg_ca
 REVOKE ALL ON FUNCTION @extschema@._intrusion_check_lockout(pg_catalog.text, pg_catalog.text,
 	pg_catalog.text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._intrusion_after_verify(pg_catalog.text, pg_catalog.text,
-	pg_catalog.text, pg_catalog.bool) FROM PUBLIC;
+	pg_catalog.text, pg_catalog.bool, pg_catalog.int8) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._lockout_alert(pg_catalog.text, pg_catalog.text, pg_catalog.text,
+	pg_catalog.timestamptz, pg_catalog.int8, @extschema@.intrusion_policy) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._intrusion_check_export(pg_catalog.text, pg_catalog.text) FROM PUBLIC;
 REVOKE ALL ON @extschema@.intrusion_policy, @extschema@.alert FROM PUBLIC;
 GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.intrusion_policy TO frt_admin;

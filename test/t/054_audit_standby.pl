@@ -1,6 +1,6 @@
 # Matching on a hot standby: the standby forwards each audit record to the
 # primary, which commits it through its audit writer before the standby's
-# call returns.  The record is on the primary's trail (and replicates back),
+# call returns; intrusion detection counts those calls on both nodes.  The record is on the primary's trail (and replicates back),
 # names the standby, the chain verifies, no probe reaches either log, the
 # relay role needs frt_audit_relay, and with the primary down the standby
 # fails closed (FR140) without showing the connection string's password.
@@ -26,6 +26,10 @@ $primary->safe_psql('postgres', q{
 	SELECT frt.give_consent('s1', p, 'self', 'written') FROM unnest(ARRAY['door', 'gate']) p;
 	SELECT frt.enroll('s1', 'door', '[0.6,0.8,0.0,0.0]', 'd1');
 	SELECT frt.enroll('s1', 'gate', '[0.6,0.8,0.0,0.0]', 'cam');
+	SELECT frt.register_subject('s2', '1991-01-01');
+	SELECT frt.give_consent('s2', 'door', 'self', 'written');
+	SELECT frt.enroll('s2', 'door', '[0.0,0.6,0.8,0.0]', 'd1');
+	CREATE ROLE gate2 LOGIN IN ROLE frt_matcher;
 });
 $primary->backup('b1');
 
@@ -76,9 +80,56 @@ is($standby->safe_psql('postgres', 'SELECT ok FROM frt.verify_audit_chain()'), '
 is(on_primary(q{SELECT count(*) FROM frt.audit WHERE detail::text ~ '0\.6123457|0\.7891234'}),
 	'0', 'no probe value in the trail');
 
+my ($rc, $out, $err);
+
+# 2b. Intrusion detection (Art. 14) counts the calls made on a standby.
+# Their records reach the standby's copy of the trail by replication; a
+# lockout set off by failures on the standby holds on both nodes; a role's
+# match rate counts its calls there although the primary commits them as
+# the relay role.
+on_primary(q{INSERT INTO frt.intrusion_policy (role_name, max_failed_verifications) VALUES ('*', 3);
+	INSERT INTO frt.intrusion_policy (role_name, match_rate_per_minute) VALUES ('gate2', 2)});
+$primary->wait_for_catchup($standby);
+for my $i (1 .. 3)
+{
+	is($standby->safe_psql('postgres', q{SELECT matched FROM frt.verify('s2', 'door', '[1,0,0,0]', 'd1')}),
+		'f', "failed verification $i of s2 on the standby");
+	$primary->wait_for_catchup($standby);
+}
+($rc, $out, $err) = $standby->psql('postgres',
+	q{\set VERBOSITY verbose
+	  SELECT matched FROM frt.verify('s2', 'door', '[0,0.6,0.8,0]', 'd1')});
+like($err, qr/FR014: verification of subject 's2' for purpose 'door' is locked/,
+	'after the third failure the standby refuses s2, even with the right face');
+($rc, $out, $err) = $primary->psql('postgres',
+	q{\set VERBOSITY verbose
+	  SELECT matched FROM frt.verify('s2', 'door', '[0,0.6,0.8,0]', 'd1')});
+like($err, qr/FR014: verification of subject 's2'/, 'and so does the primary');
+is(on_primary(q{SELECT kind || '|' || role_name || '|' || standby || '|' || subject FROM frt.alert}),
+	"verification_lockout|postgres|$sname|s2", 'one alert, naming the caller and the standby');
+is($standby->safe_psql('postgres', q{SELECT matched FROM frt.verify('s1', 'door', '[0.6,0.8,0,0]', 'd1')}),
+	't', 'another subject still verifies');
+$primary->wait_for_catchup($standby);
+for my $i (1 .. 2)
+{
+	is($standby->safe_psql('postgres', q{SELECT subject FROM frt.identify('gate', '[0.6,0.8,0,0]', 'cam', 1)},
+		extra_params => [ '-U', 'gate2' ]), 's1', "identification $i by gate2 on the standby");
+	$primary->wait_for_catchup($standby);
+}
+($rc, $out, $err) = $standby->psql('postgres',
+	q{\set VERBOSITY verbose
+	  SELECT subject FROM frt.identify('gate', '[0.6,0.8,0,0]', 'cam', 1)},
+	extra_params => [ '-U', 'gate2' ]);
+like($err, qr/FR014: role gate2 made 2 matches in the last minute/,
+	'the third identification by gate2 on the standby is over its rate');
+is(on_primary(q{SELECT count(*) FROM frt.alert WHERE kind = 'match_rate' AND role_name = 'gate2'}), '1',
+	'one match-rate alert for gate2');
+on_primary(q{DELETE FROM frt.intrusion_policy});
+$primary->wait_for_catchup($standby);
+
 # 3. Bad input on the standby is refused there and forwards nothing.
 my $n = on_primary('SELECT count(*) FROM frt.audit');
-my ($rc, $out, $err) = $standby->psql('postgres',
+($rc, $out, $err) = $standby->psql('postgres',
 	q{SELECT frt.audit_event('x', 'y', NULL, NULL, NULL, NULL, NULL,
 		to_jsonb(ARRAY(SELECT g * 0.1 FROM generate_series(1, 20) g)))});
 like($err, qr/looks like a biometric vector/, 'a vector in the detail is refused on the standby');
