@@ -3,12 +3,19 @@
 # through all their legal checks and audit calls, with pgbench.
 #   bench/gov_bench.sh HOST PORT [SUBJECTS] [SECONDS] [CLIENTS]
 # Creates (and drops) database frt_gov_bench.  512-dimension random faces.
+# INTRUSION=off switches every intrusion-detection rule off (a '*' row of
+# frt.intrusion_policy with NULL limits), to measure what the rules cost.
 set -euo pipefail
 host=$1; port=$2; n=${3:-20000}; secs=${4:-10}; clients=${5:-2}
 psql="psql -X -q -h $host -p $port -U postgres"
 db=frt_gov_bench
 $psql -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
 $psql -d $db -v dim=512 -f "$(dirname "$0")/../test/gov_fixture.sql" >/dev/null
+if [ "${INTRUSION:-on}" = off ]; then
+	$psql -d $db -c "INSERT INTO frt.intrusion_policy (role_name, match_rate_per_minute, export_rate_per_hour,
+		max_failed_verifications) VALUES ('*', NULL, NULL, NULL)"
+fi
+echo "intrusion-detection rules: ${INTRUSION:-on}"
 $psql -d $db <<SQL
 CREATE FUNCTION bench_face(i int) RETURNS frt.face_embedding LANGUAGE sql IMMUTABLE AS
 \$\$ SELECT array_agg(sin(i * 0.37 + j * 1.91 + i * j * 0.013))::float4[]::frt.face_embedding
