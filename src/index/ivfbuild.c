@@ -482,6 +482,9 @@ BuildIndex(FrtIvfBuildState *bs, Relation heap, struct IndexInfo *indexInfo)
 		 * depend on that; from block 0 a build of the same rows is repeatable.
 		 */
 		table_index_build_scan(heap, index, indexInfo, false, true, SampleCallback, bs, NULL);
+		ereport(DEBUG1,
+				(errmsg_internal("frt_ivf build: k-means sample of %d rows (at most %d under maintenance_work_mem) for %u lists",
+								 bs->nsample, bs->maxsample, bs->lists)));
 		if (bs->nsample < (int) bs->lists)
 			bs->lists = Max(1, bs->nsample);
 		if (bs->lists > 1)
