@@ -191,12 +191,12 @@ class Cluster:
         self.script(sql)
         return time.monotonic() - t0
 
-    def copy_from(self, table, producer_cmd):
-        """Pipe a generator's binary COPY output into the table; return seconds."""
+    def copy_from(self, table, producer_cmd, fmt="binary"):
+        """Pipe a generator's COPY output (binary or text) into the table; return seconds."""
         t0 = time.monotonic()
         gen = subprocess.Popen(producer_cmd, stdout=subprocess.PIPE)
         out = subprocess.run([os.path.join(self.bindir, "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1",
-                              "-c", f"COPY {table} FROM STDIN (FORMAT binary)"],
+                              "-c", f"COPY {table} FROM STDIN (FORMAT {fmt})"],
                              env=self.env, stdin=gen.stdout, capture_output=True)
         gen.stdout.close()
         if gen.wait() != 0 or out.returncode != 0:
@@ -374,6 +374,12 @@ def main():
                     help="probes timed for the exhaustive scan (default 20)")
     ap.add_argument("--recall-probes", type=int, default=100,
                     help="genuine and as many impostor probes for recall (default 100 + 100)")
+    ap.add_argument("--generator", default="",
+                    help="another data generator instead of bench/facegen: a program taking facegen's "
+                         "options --n --dim --seed --count and a set name (gallery | genuine | impostor) "
+                         "and writing that set as binary COPY data in facegen's layout (bench/README.md)")
+    ap.add_argument("--generator-format", choices=["binary", "text"], default="binary",
+                    help="COPY format of --generator's output (text: tab-separated, embedding as [x,...])")
     ap.add_argument("--gen-args", default="",
                     help="extra facegen options, e.g. \"--clusters 16 --rank 48\" for a differently shaped set")
     ap.add_argument("--k", type=int, default=10)
@@ -410,15 +416,19 @@ def main():
     args = ap.parse_args()
 
     os.makedirs(args.out, exist_ok=True)
-    subprocess.check_call(["make", "-s", "-C", HERE, "facegen"])
-    facegen = os.path.join(HERE, "facegen")
+    if args.generator:
+        facegen = os.path.abspath(args.generator)
+    else:
+        subprocess.check_call(["make", "-s", "-C", HERE, "facegen"])
+        facegen = os.path.join(HERE, "facegen")
     fg = [facegen, "--n", str(args.n), "--dim", str(args.dim), "--seed", str(args.seed)] + \
         args.gen_args.split()
     res = {"n": args.n, "dim": args.dim, "seed": args.seed, "k": args.k,
            "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
            "command": " ".join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:]),
            "shared_buffers": args.shared_buffers, "loadavg_start": os.getloadavg(),
-           "note": args.note, "gen_args": args.gen_args}
+           "note": args.note, "gen_args": args.gen_args,
+           "generator": os.path.relpath(facegen, ROOT) if facegen.startswith(ROOT) else facegen}
 
     c = Cluster(args.pg_config, args.dir, args.port)
     log(f"starting cluster {args.dir} port {args.port}")
@@ -433,11 +443,11 @@ def main():
         res["server"] = c.psql("SHOW server_version")[0][0]
         res["simd"] = c.psql("SELECT kernel FROM frt.simd_info() WHERE in_use")[0][0]
 
-        log(f"loading {args.n} x {args.dim} gallery rows (binary COPY)")
-        res["load_s"] = c.copy_from("gallery", fg + ["gallery"])
+        log(f"loading {args.n} x {args.dim} gallery rows ({args.generator_format} COPY)")
+        res["load_s"] = c.copy_from("gallery", fg + ["gallery"], args.generator_format)
         nprobe = max(args.recall_probes, args.time_probes)
-        c.copy_from("probes", fg + ["--count", str(nprobe), "genuine"])
-        c.copy_from("probes", fg + ["--count", str(nprobe), "impostor"])
+        c.copy_from("probes", fg + ["--count", str(nprobe), "genuine"], args.generator_format)
+        c.copy_from("probes", fg + ["--count", str(nprobe), "impostor"], args.generator_format)
         t = c.timed("VACUUM ANALYZE gallery; VACUUM ANALYZE probes; CHECKPOINT;")
         log(f"loaded in {res['load_s']:.1f} s (vacuum analyze {t:.1f} s)")
 
