@@ -75,6 +75,9 @@ SET SESSION AUTHORIZATION i_export;
 SELECT count(*) AS faces FROM frt.export_faces('i_s3', 'i_door');
 SELECT count(*) AS faces FROM frt.export_faces('i_s3', 'i_door');
 SELECT gov_try($$SELECT * FROM frt.export_faces('i_s3', 'i_door')$$);
+-- the rates come from per-minute counters kept with the audit records
+SELECT role_name, event, sum(n) AS n FROM frt.intrusion_counter
+ WHERE role_name IN ('i_gate', 'i_export') GROUP BY 1, 2 ORDER BY 1, 2;
 -- frt_admin reads the alerts and the limits; it cannot read the audit trail itself
 SELECT kind, role_name, detail FROM frt.alert WHERE kind = 'bulk_export';
 SELECT role_name, export_rate_per_hour FROM frt.intrusion_policy WHERE role_name = 'i_export';

@@ -1,17 +1,19 @@
 -- Layer 9: intrusion detection and prevention (Measures Art. 14: "detection
 -- and blocking of abnormal access").  Three rules, each counted from the
--- audit trail itself, whose records no rollback, kill or crash can take
--- back (layer 6), so wrapping attempts in a transaction that is rolled back
--- does not hide them:
+-- audit trail (directly, or through per-minute counters the audit writer
+-- keeps with each record), whose records no rollback, kill or crash can
+-- take back (layer 6), so wrapping attempts in a transaction that is
+-- rolled back does not hide them:
 --   * brute-force verification: after max_failed_verifications failed
 --     1:1 verifications of one subject for one purpose within
 --     failure_window, verifying that subject for that purpose is refused
 --     for lockout after the last failure (whoever asks);
 --   * match rate: a role (session user) that has made match_rate_per_minute
---     verifications and identifications in the last minute is refused more
---     until the rate falls (bulk extraction by repeated 1:N queries);
+--     verifications and identifications in this clock minute and the one
+--     before is refused more until the rate falls (bulk extraction by
+--     repeated 1:N queries);
 --   * bulk export: a role that has made export_rate_per_hour exports of a
---     subject's faces in the last hour is refused more.
+--     subject's faces in this minute and the 60 before is refused more.
 -- A refusal is SQLSTATE FR014, recorded like every other refusal.  When a
 -- rule first trips, an alert goes into the audit trail (event 'alert', shown
 -- by frt.alert) and the server log; alerts carry ids and counts, never an
@@ -44,9 +46,70 @@ CREATE TRIGGER intrusion_policy_audit AFTER INSERT OR UPDATE OR DELETE ON @extsc
 -- and do not escape the limit.
 CREATE INDEX audit_intrusion_role_idx ON @extschema@.audit
 	((COALESCE(detail #>> '{origin,role}', role_name)), event, at)
-	WHERE event IN ('match', 'export', 'alert');
+	WHERE event = 'alert';
 CREATE INDEX audit_intrusion_subject_idx ON @extschema@.audit (subject, purpose, at)
 	WHERE (event = 'match' AND outcome = 'not_matched') OR event = 'alert';
+
+-- Per-minute counts of each caller's matches and exports.  A trigger on
+-- frt.audit keeps them, so they are written by the audit writer in the
+-- transaction that commits the record: as rollback-proof as the record.  A
+-- rate check then reads at most 61 rows, whatever the rate; rows older than
+-- two hours are dropped as new minutes begin.
+CREATE TABLE @extschema@.intrusion_counter (
+	role_name	pg_catalog.text NOT NULL,	-- the caller (origin role for a standby's call)
+	event		pg_catalog.text NOT NULL,	-- 'match' or 'export'
+	minute		pg_catalog.timestamptz NOT NULL,
+	n			pg_catalog.int8 NOT NULL,
+	PRIMARY KEY (role_name, event, minute)
+);
+COMMENT ON TABLE @extschema@.intrusion_counter IS
+	'matches and exports per caller and minute, kept from the audit trail for the intrusion-detection rates (Measures Art. 14)';
+
+-- Trigger on frt.audit: count a match or export record for its caller.
+CREATE FUNCTION @extschema@._intrusion_count()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_role pg_catalog.text := COALESCE(NEW.detail #>> '{origin,role}', NEW.role_name);
+	v_minute pg_catalog.timestamptz := pg_catalog.date_trunc('minute', NEW.at);
+	v_new pg_catalog.bool;
+BEGIN
+	-- a restore reloads old records: they count for no rate now
+	IF @extschema@.audit_restoring() THEN
+		RETURN NULL;
+	END IF;
+	INSERT INTO @extschema@.intrusion_counter AS c VALUES (v_role, NEW.event, v_minute, 1)
+	ON CONFLICT (role_name, event, minute) DO UPDATE SET n = c.n + 1
+	RETURNING (c.xmax = 0) INTO v_new;
+	IF v_new THEN
+		DELETE FROM @extschema@.intrusion_counter c
+		 WHERE c.role_name = v_role AND c.event = NEW.event
+		   AND c.minute < v_minute - '2 hours'::pg_catalog.interval;
+	END IF;
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER audit_intrusion_count AFTER INSERT ON @extschema@.audit
+	FOR EACH ROW WHEN (NEW.event IN ('match', 'export'))
+	EXECUTE FUNCTION @extschema@._intrusion_count();
+
+-- How many 'match' or 'export' records the session user made in this
+-- minute and the p_minutes before it (so a window of p_minutes to
+-- p_minutes + 1: a rate never counts less than it should).
+CREATE FUNCTION @extschema@._intrusion_rate(p_event pg_catalog.text, p_minutes pg_catalog.int4)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN (SELECT COALESCE(pg_catalog.sum(c.n), 0)::pg_catalog.int8 FROM @extschema@.intrusion_counter c
+			WHERE c.role_name = session_user AND c.event = p_event
+			  AND c.minute >= pg_catalog.date_trunc('minute', pg_catalog.clock_timestamp())
+				 - p_minutes * '1 minute'::pg_catalog.interval);
+END
+$$;
 
 -- The alerts: audit records of event 'alert' (intrusion rules, and the jobs
 -- layer's filing and erasure alerts).
@@ -149,20 +212,18 @@ BEGIN
 	IF pol.match_rate_per_minute IS NULL THEN
 		RETURN;
 	END IF;
-	SELECT pg_catalog.count(*) INTO v_n FROM @extschema@.audit a
-	 WHERE COALESCE(a.detail #>> '{origin,role}', a.role_name) = session_user
-	   AND a.event = 'match' AND a.at > v_since;
+	v_n := @extschema@._intrusion_rate('match', 1);
 	IF v_n < pol.match_rate_per_minute THEN
 		RETURN;
 	END IF;
 	IF NOT @extschema@._alerted_since('match_rate', v_since) THEN
 		PERFORM @extschema@._alert('match_rate', p_purpose, NULL, p_device,
 			pg_catalog.jsonb_build_object('function', p_function,
-				'matches_last_minute', v_n, 'limit', pol.match_rate_per_minute));
+				'matches_counted', v_n, 'limit', pol.match_rate_per_minute));
 	END IF;
 	PERFORM @extschema@._refuse('FR014', 14, pg_catalog.format(
-		'role %I made %s matches in the last minute, its limit of %s; matching is blocked until the rate falls',
-		session_user, v_n, pol.match_rate_per_minute), p_function, p_purpose, p_subject, p_device);
+		'role %I reached its limit of %s matches a minute (%s in this minute and the one before); matching is blocked until the rate falls',
+		session_user, pol.match_rate_per_minute, v_n), p_function, p_purpose, p_subject, p_device);
 END
 $$;
 
@@ -256,19 +317,17 @@ BEGIN
 	IF pol.export_rate_per_hour IS NULL THEN
 		RETURN;
 	END IF;
-	SELECT pg_catalog.count(*) INTO v_n FROM @extschema@.audit a
-	 WHERE COALESCE(a.detail #>> '{origin,role}', a.role_name) = session_user
-	   AND a.event = 'export' AND a.at > v_since;
+	v_n := @extschema@._intrusion_rate('export', 60);
 	IF v_n < pol.export_rate_per_hour THEN
 		RETURN;
 	END IF;
 	IF NOT @extschema@._alerted_since('bulk_export', v_since) THEN
 		PERFORM @extschema@._alert('bulk_export', p_purpose, NULL, NULL,
-			pg_catalog.jsonb_build_object('exports_last_hour', v_n,
+			pg_catalog.jsonb_build_object('exports_counted', v_n,
 				'limit', pol.export_rate_per_hour));
 	END IF;
 	PERFORM @extschema@._refuse('FR014', 14, pg_catalog.format(
-		'role %I made %s exports in the last hour, its limit of %s; exporting is blocked until the rate falls',
-		session_user, v_n, pol.export_rate_per_hour), 'export_faces', p_purpose, p_subject, NULL);
+		'role %I reached its limit of %s exports an hour (%s in this minute and the 60 before); exporting is blocked until the rate falls',
+		session_user, pol.export_rate_per_hour, v_n), 'export_faces', p_purpose, p_subject, NULL);
 END
 $$;

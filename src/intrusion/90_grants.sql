@@ -17,3 +17,7 @@ REVOKE ALL ON @extschema@.intrusion_policy, @extschema@.alert FROM PUBLIC;
 GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.intrusion_policy TO frt_admin;
 GRANT SELECT ON @extschema@.intrusion_policy TO frt_auditor;
 GRANT SELECT ON @extschema@.alert TO frt_admin, frt_auditor;
+REVOKE ALL ON FUNCTION @extschema@._intrusion_count() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._intrusion_rate(pg_catalog.text, pg_catalog.int4) FROM PUBLIC;
+REVOKE ALL ON @extschema@.intrusion_counter FROM PUBLIC;
+GRANT SELECT ON @extschema@.intrusion_counter TO frt_admin, frt_auditor;

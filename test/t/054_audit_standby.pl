@@ -120,7 +120,7 @@ for my $i (1 .. 2)
 	q{\set VERBOSITY verbose
 	  SELECT subject FROM frt.identify('gate', '[0.6,0.8,0,0]', 'cam', 1)},
 	extra_params => [ '-U', 'gate2' ]);
-like($err, qr/FR014: role gate2 made 2 matches in the last minute/,
+like($err, qr/FR014: role gate2 reached its limit of 2 matches a minute/,
 	'the third identification by gate2 on the standby is over its rate');
 is(on_primary(q{SELECT count(*) FROM frt.alert WHERE kind = 'match_rate' AND role_name = 'gate2'}), '1',
 	'one match-rate alert for gate2');
