@@ -64,6 +64,22 @@ SELECT kind, role_name, purpose, detail FROM frt.alert WHERE kind = 'match_rate'
 -- other roles keep matching
 SELECT subject FROM frt.identify('i_station', '[1,0,0]', 'i_hall', 1, 0.5);
 
+-- 2b. Enumeration through 1:N: at most 5 subjects identified an hour for i_enum
+SELECT frt.enroll('i_s2', 'i_station', '[0,1,0]', 'i_hall') > 0 AS s2_station;
+DROP ROLE IF EXISTS i_enum;
+CREATE ROLE i_enum IN ROLE frt_matcher;
+INSERT INTO frt.intrusion_policy (role_name, identified_per_hour) VALUES ('i_enum', 5);
+SET SESSION AUTHORIZATION i_enum;
+SELECT count(*) AS subjects FROM frt.identify('i_station', '[1,1,0]', 'i_hall', 10, -1);
+SELECT count(*) AS subjects FROM frt.identify('i_station', '[1,1,0]', 'i_hall', 10, -1);
+SELECT count(*) AS subjects FROM frt.identify('i_station', '[1,1,0]', 'i_hall', 10, -1);
+-- six subjects returned: the next identification is refused
+SELECT gov_try($$SELECT * FROM frt.identify('i_station', '[1,1,0]', 'i_hall', 10, -1)$$);
+RESET SESSION AUTHORIZATION;
+SELECT kind, role_name, detail FROM frt.alert WHERE kind = 'bulk_identification';
+SELECT event, sum(n) AS n, sum(subjects) AS subjects FROM frt.intrusion_counter
+ WHERE role_name = 'i_enum' GROUP BY 1;
+
 -- 3. Bulk export: 2 an hour for role i_export (a frt_admin)
 SELECT frt.register_subject('i_s3', '1970-01-01') IS NOT NULL AS registered;
 SELECT frt.give_consent('i_s3', 'i_door', 'self', 'written', NULL, true) > 0 AS transfer_consent;
@@ -103,4 +119,5 @@ SELECT status, detail FROM frt.compliance_report() WHERE check_name = 'intrusion
 -- leave no limits and no roles behind for later tests
 DELETE FROM frt.intrusion_policy;
 DROP ROLE i_gate;
+DROP ROLE i_enum;
 DROP ROLE i_export;

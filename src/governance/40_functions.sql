@@ -316,6 +316,7 @@ BEGIN
 	p := @extschema@._check_processing('identify', p_purpose, 'identification', p_device, NULL);
 	PERFORM @extschema@._check_probe(p, p_probe);
 	PERFORM @extschema@._intrusion_check_match('identify', p_purpose, NULL, p_device);
+	PERFORM @extschema@._intrusion_check_identified(p_purpose, p_device);
 	IF p_k IS NULL OR p_k < 1 OR p_k > 1000 THEN
 		RAISE EXCEPTION 'k must be between 1 and 1000' USING ERRCODE = 'invalid_parameter_value';
 	END IF;

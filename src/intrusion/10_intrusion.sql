@@ -13,7 +13,9 @@
 --     before is refused more until the rate falls (bulk extraction by
 --     repeated 1:N queries);
 --   * bulk export: a role that has made export_rate_per_hour exports of a
---     subject's faces in this minute and the 60 before is refused more.
+--     subject's faces in this minute and the 60 before is refused more;
+--     likewise a role whose identifications returned identified_per_hour
+--     subjects (enumerating the gallery through 1:N queries).
 -- A refusal is SQLSTATE FR014, recorded like every other refusal.  When a
 -- rule first trips, an alert goes into the audit trail (event 'alert', shown
 -- by frt.alert) and the server log; alerts carry ids and counts, never an
@@ -30,7 +32,8 @@ CREATE TABLE @extschema@.intrusion_policy (
 	failure_window pg_catalog.interval NOT NULL DEFAULT '15 minutes'
 		CHECK (failure_window > '0'::pg_catalog.interval),
 	lockout		pg_catalog.interval NOT NULL DEFAULT '30 minutes'
-		CHECK (lockout > '0'::pg_catalog.interval)
+		CHECK (lockout > '0'::pg_catalog.interval),
+	identified_per_hour pg_catalog.int4 CHECK (identified_per_hour > 0)
 );
 COMMENT ON TABLE @extschema@.intrusion_policy IS
 	'intrusion-detection limits per role (''*'' = every other role; NULL limit = rule off) (Measures Art. 14)';
@@ -59,7 +62,8 @@ CREATE TABLE @extschema@.intrusion_counter (
 	role_name	pg_catalog.text NOT NULL,	-- the caller (origin role for a standby's call)
 	event		pg_catalog.text NOT NULL,	-- 'match' or 'export'
 	minute		pg_catalog.timestamptz NOT NULL,
-	n			pg_catalog.int8 NOT NULL,
+	n			pg_catalog.int8 NOT NULL,	-- records
+	subjects	pg_catalog.int8 NOT NULL,	-- subjects returned by identifications
 	PRIMARY KEY (role_name, event, minute)
 );
 COMMENT ON TABLE @extschema@.intrusion_counter IS
@@ -74,14 +78,18 @@ AS $$
 DECLARE
 	v_role pg_catalog.text := COALESCE(NEW.detail #>> '{origin,role}', NEW.role_name);
 	v_minute pg_catalog.timestamptz := pg_catalog.date_trunc('minute', NEW.at);
+	v_subjects pg_catalog.int8 := 0;
 	v_new pg_catalog.bool;
 BEGIN
 	-- a restore reloads old records: they count for no rate now
 	IF @extschema@.audit_restoring() THEN
 		RETURN NULL;
 	END IF;
-	INSERT INTO @extschema@.intrusion_counter AS c VALUES (v_role, NEW.event, v_minute, 1)
-	ON CONFLICT (role_name, event, minute) DO UPDATE SET n = c.n + 1
+	IF pg_catalog.jsonb_typeof(NEW.detail->'subjects') = 'array' THEN
+		v_subjects := pg_catalog.jsonb_array_length(NEW.detail->'subjects');
+	END IF;
+	INSERT INTO @extschema@.intrusion_counter AS c VALUES (v_role, NEW.event, v_minute, 1, v_subjects)
+	ON CONFLICT (role_name, event, minute) DO UPDATE SET n = c.n + 1, subjects = c.subjects + v_subjects
 	RETURNING (c.xmax = 0) INTO v_new;
 	IF v_new THEN
 		DELETE FROM @extschema@.intrusion_counter c
@@ -98,13 +106,16 @@ CREATE TRIGGER audit_intrusion_count AFTER INSERT ON @extschema@.audit
 -- How many 'match' or 'export' records the session user made in this
 -- minute and the p_minutes before it (so a window of p_minutes to
 -- p_minutes + 1: a rate never counts less than it should).
-CREATE FUNCTION @extschema@._intrusion_rate(p_event pg_catalog.text, p_minutes pg_catalog.int4)
+-- With p_subjects, the subjects those records returned instead.
+CREATE FUNCTION @extschema@._intrusion_rate(p_event pg_catalog.text, p_minutes pg_catalog.int4,
+	p_subjects pg_catalog.bool DEFAULT false)
 RETURNS pg_catalog.int8
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	RETURN (SELECT COALESCE(pg_catalog.sum(c.n), 0)::pg_catalog.int8 FROM @extschema@.intrusion_counter c
+	RETURN (SELECT COALESCE(pg_catalog.sum(CASE WHEN p_subjects THEN c.subjects ELSE c.n END), 0)::pg_catalog.int8
+			FROM @extschema@.intrusion_counter c
 			WHERE c.role_name = session_user AND c.event = p_event
 			  AND c.minute >= pg_catalog.date_trunc('minute', pg_catalog.clock_timestamp())
 				 - p_minutes * '1 minute'::pg_catalog.interval);
@@ -138,8 +149,8 @@ BEGIN
 	IF NOT FOUND THEN
 		-- the column defaults: no match-rate limit (gates legitimately match
 		-- all day), 100 exports an hour, lockout after 5 failures in 15
-		-- minutes, for 30 minutes
-		pol := ROW('*', NULL, 100, 5, '15 minutes', '30 minutes');
+		-- minutes, for 30 minutes, no limit on subjects identified
+		pol := ROW('*', NULL, 100, 5, '15 minutes', '30 minutes', NULL);
 	END IF;
 	RETURN pol;
 END
@@ -224,6 +235,37 @@ BEGIN
 	PERFORM @extschema@._refuse('FR014', 14, pg_catalog.format(
 		'role %I reached its limit of %s matches a minute (%s in this minute and the one before); matching is blocked until the rate falls',
 		session_user, pol.match_rate_per_minute, v_n), p_function, p_purpose, p_subject, p_device);
+END
+$$;
+
+-- Refuse an identification once the session user's identifications have
+-- returned identified_per_hour subjects within the hour (enumerating the
+-- gallery through 1:N queries, Art. 14).
+CREATE FUNCTION @extschema@._intrusion_check_identified(p_purpose pg_catalog.text,
+	p_device pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	pol @extschema@.intrusion_policy := @extschema@._intrusion_limits(session_user);
+	v_since pg_catalog.timestamptz := pg_catalog.clock_timestamp() - '1 hour'::pg_catalog.interval;
+	v_n pg_catalog.int8;
+BEGIN
+	IF pol.identified_per_hour IS NULL THEN
+		RETURN;
+	END IF;
+	v_n := @extschema@._intrusion_rate('match', 60, true);
+	IF v_n < pol.identified_per_hour THEN
+		RETURN;
+	END IF;
+	IF NOT @extschema@._alerted_since('bulk_identification', v_since) THEN
+		PERFORM @extschema@._alert('bulk_identification', p_purpose, NULL, p_device,
+			pg_catalog.jsonb_build_object('subjects_counted', v_n, 'limit', pol.identified_per_hour));
+	END IF;
+	PERFORM @extschema@._refuse('FR014', 14, pg_catalog.format(
+		'role %I reached its limit of %s subjects identified an hour (%s in this minute and the 60 before); identification is blocked until the rate falls',
+		session_user, pol.identified_per_hour, v_n), 'identify', p_purpose, NULL, p_device);
 END
 $$;
 

@@ -18,6 +18,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.intrusion_policy TO frt_admi
 GRANT SELECT ON @extschema@.intrusion_policy TO frt_auditor;
 GRANT SELECT ON @extschema@.alert TO frt_admin, frt_auditor;
 REVOKE ALL ON FUNCTION @extschema@._intrusion_count() FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@._intrusion_rate(pg_catalog.text, pg_catalog.int4) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._intrusion_rate(pg_catalog.text, pg_catalog.int4, pg_catalog.bool) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._intrusion_check_identified(pg_catalog.text, pg_catalog.text) FROM PUBLIC;
 REVOKE ALL ON @extschema@.intrusion_counter FROM PUBLIC;
 GRANT SELECT ON @extschema@.intrusion_counter TO frt_admin, frt_auditor;
