@@ -171,17 +171,41 @@ BEGIN
 END
 $$;
 
--- Whether the session user raised an alert of this kind since p_since
--- (one alert per rule and window, not one per refused call).
-CREATE FUNCTION @extschema@._alerted_since(p_kind pg_catalog.text, p_since pg_catalog.timestamptz)
-RETURNS pg_catalog.bool
+-- A per-role rate limit was reached: raise alert p_kind unless the session
+-- user raised one since p_since (one alert per rule and window, not one
+-- per refused call), then refuse with FR014 and p_message.
+CREATE FUNCTION @extschema@._intrusion_over_rate(p_kind pg_catalog.text,
+	p_since pg_catalog.timestamptz, p_detail pg_catalog.jsonb, p_message pg_catalog.text,
+	p_function pg_catalog.text, p_purpose pg_catalog.text, p_subject pg_catalog.text,
+	p_device pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.audit a
+				   WHERE COALESCE(a.detail #>> '{origin,role}', a.role_name) = session_user
+					 AND a.event = 'alert' AND a.outcome = p_kind AND a.at > p_since) THEN
+		PERFORM @extschema@._alert(p_kind, p_purpose, NULL, p_device, p_detail);
+	END IF;
+	PERFORM @extschema@._refuse('FR014', 14, p_message, p_function, p_purpose, p_subject, p_device);
+END
+$$;
+
+-- Failed verifications of a subject for a purpose recorded after p_after
+-- (and up to p_until, if given).
+CREATE FUNCTION @extschema@._failed_verifications(p_purpose pg_catalog.text,
+	p_subject pg_catalog.text, p_after pg_catalog.timestamptz,
+	p_until pg_catalog.timestamptz DEFAULT NULL)
+RETURNS pg_catalog.int8
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	RETURN EXISTS (SELECT 1 FROM @extschema@.audit a
-				   WHERE COALESCE(a.detail #>> '{origin,role}', a.role_name) = session_user
-					 AND a.event = 'alert' AND a.outcome = p_kind AND a.at > p_since);
+	RETURN (SELECT pg_catalog.count(*) FROM @extschema@.audit a
+			WHERE a.subject = p_subject AND a.purpose = p_purpose
+			  AND a.event = 'match' AND a.outcome = 'not_matched'
+			  AND a.at > p_after AND (p_until IS NULL OR a.at <= p_until));
 END
 $$;
 
@@ -217,24 +241,22 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	pol @extschema@.intrusion_policy := @extschema@._intrusion_limits(session_user);
-	v_since pg_catalog.timestamptz := pg_catalog.clock_timestamp() - '1 minute'::pg_catalog.interval;
 	v_n pg_catalog.int8;
 BEGIN
 	IF pol.match_rate_per_minute IS NULL THEN
 		RETURN;
 	END IF;
 	v_n := @extschema@._intrusion_rate('match', 1);
-	IF v_n < pol.match_rate_per_minute THEN
-		RETURN;
-	END IF;
-	IF NOT @extschema@._alerted_since('match_rate', v_since) THEN
-		PERFORM @extschema@._alert('match_rate', p_purpose, NULL, p_device,
+	IF v_n >= pol.match_rate_per_minute THEN
+		PERFORM @extschema@._intrusion_over_rate('match_rate',
+			pg_catalog.clock_timestamp() - '1 minute'::pg_catalog.interval,
 			pg_catalog.jsonb_build_object('function', p_function,
-				'matches_counted', v_n, 'limit', pol.match_rate_per_minute));
+				'matches_counted', v_n, 'limit', pol.match_rate_per_minute),
+			pg_catalog.format(
+				'role %I reached its limit of %s matches a minute (%s in this minute and the one before); matching is blocked until the rate falls',
+				session_user, pol.match_rate_per_minute, v_n),
+			p_function, p_purpose, p_subject, p_device);
 	END IF;
-	PERFORM @extschema@._refuse('FR014', 14, pg_catalog.format(
-		'role %I reached its limit of %s matches a minute (%s in this minute and the one before); matching is blocked until the rate falls',
-		session_user, pol.match_rate_per_minute, v_n), p_function, p_purpose, p_subject, p_device);
 END
 $$;
 
@@ -249,23 +271,21 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	pol @extschema@.intrusion_policy := @extschema@._intrusion_limits(session_user);
-	v_since pg_catalog.timestamptz := pg_catalog.clock_timestamp() - '1 hour'::pg_catalog.interval;
 	v_n pg_catalog.int8;
 BEGIN
 	IF pol.identified_per_hour IS NULL THEN
 		RETURN;
 	END IF;
 	v_n := @extschema@._intrusion_rate('match', 60, true);
-	IF v_n < pol.identified_per_hour THEN
-		RETURN;
+	IF v_n >= pol.identified_per_hour THEN
+		PERFORM @extschema@._intrusion_over_rate('bulk_identification',
+			pg_catalog.clock_timestamp() - '1 hour'::pg_catalog.interval,
+			pg_catalog.jsonb_build_object('subjects_counted', v_n, 'limit', pol.identified_per_hour),
+			pg_catalog.format(
+				'role %I reached its limit of %s subjects identified an hour (%s in this minute and the 60 before); identification is blocked until the rate falls',
+				session_user, pol.identified_per_hour, v_n),
+			'identify', p_purpose, NULL, p_device);
 	END IF;
-	IF NOT @extschema@._alerted_since('bulk_identification', v_since) THEN
-		PERFORM @extschema@._alert('bulk_identification', p_purpose, NULL, p_device,
-			pg_catalog.jsonb_build_object('subjects_counted', v_n, 'limit', pol.identified_per_hour));
-	END IF;
-	PERFORM @extschema@._refuse('FR014', 14, pg_catalog.format(
-		'role %I reached its limit of %s subjects identified an hour (%s in this minute and the 60 before); identification is blocked until the rate falls',
-		session_user, pol.identified_per_hour, v_n), 'identify', p_purpose, NULL, p_device);
 END
 $$;
 
@@ -294,10 +314,7 @@ BEGIN
 		RETURN;
 	END IF;
 	-- how many failures led up to it within the window
-	SELECT pg_catalog.count(*) INTO v_n FROM @extschema@.audit a
-	 WHERE a.subject = p_subject AND a.purpose = p_purpose
-	   AND a.event = 'match' AND a.outcome = 'not_matched'
-	   AND a.at > v_last - pol.failure_window AND a.at <= v_last;
+	v_n := @extschema@._failed_verifications(p_purpose, p_subject, v_last - pol.failure_window, v_last);
 	IF v_n >= pol.max_failed_verifications THEN
 		-- normally raised by the failure that locked; here if that one could
 		-- not see enough failures yet (a standby behind its primary)
@@ -332,9 +349,7 @@ BEGIN
 		RETURN;
 	END IF;
 	v_since := pg_catalog.clock_timestamp() - pol.failure_window;
-	SELECT pg_catalog.count(*) INTO v_n FROM @extschema@.audit a
-	 WHERE a.subject = p_subject AND a.purpose = p_purpose
-	   AND a.event = 'match' AND a.outcome = 'not_matched' AND a.at > v_since;
+	v_n := @extschema@._failed_verifications(p_purpose, p_subject, v_since);
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.audit a WHERE a.seq = p_seq) THEN
 		v_n := v_n + 1;
 	END IF;
@@ -353,23 +368,20 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	pol @extschema@.intrusion_policy := @extschema@._intrusion_limits(session_user);
-	v_since pg_catalog.timestamptz := pg_catalog.clock_timestamp() - '1 hour'::pg_catalog.interval;
 	v_n pg_catalog.int8;
 BEGIN
 	IF pol.export_rate_per_hour IS NULL THEN
 		RETURN;
 	END IF;
 	v_n := @extschema@._intrusion_rate('export', 60);
-	IF v_n < pol.export_rate_per_hour THEN
-		RETURN;
+	IF v_n >= pol.export_rate_per_hour THEN
+		PERFORM @extschema@._intrusion_over_rate('bulk_export',
+			pg_catalog.clock_timestamp() - '1 hour'::pg_catalog.interval,
+			pg_catalog.jsonb_build_object('exports_counted', v_n, 'limit', pol.export_rate_per_hour),
+			pg_catalog.format(
+				'role %I reached its limit of %s exports an hour (%s in this minute and the 60 before); exporting is blocked until the rate falls',
+				session_user, pol.export_rate_per_hour, v_n),
+			'export_faces', p_purpose, p_subject, NULL);
 	END IF;
-	IF NOT @extschema@._alerted_since('bulk_export', v_since) THEN
-		PERFORM @extschema@._alert('bulk_export', p_purpose, NULL, NULL,
-			pg_catalog.jsonb_build_object('exports_counted', v_n,
-				'limit', pol.export_rate_per_hour));
-	END IF;
-	PERFORM @extschema@._refuse('FR014', 14, pg_catalog.format(
-		'role %I reached its limit of %s exports an hour (%s in this minute and the 60 before); exporting is blocked until the rate falls',
-		session_user, pol.export_rate_per_hour, v_n), 'export_faces', p_purpose, p_subject, NULL);
 END
 $$;

@@ -3,7 +3,11 @@
 REVOKE ALL ON FUNCTION @extschema@._intrusion_limits(pg_catalog.text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._alert(pg_catalog.text, pg_catalog.text, pg_catalog.text,
 	pg_catalog.text, pg_catalog.jsonb) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@._alerted_since(pg_catalog.text, pg_catalog.timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._intrusion_over_rate(pg_catalog.text, pg_catalog.timestamptz,
+	pg_catalog.jsonb, pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.text,
+	pg_catalog.text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._failed_verifications(pg_catalog.text, pg_catalog.text,
+	pg_catalog.timestamptz, pg_catalog.timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._intrusion_check_match(pg_catalog.text, pg_catalog.text,
 	pg_catalog.text, pg_catalog.text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._intrusion_check_lockout(pg_catalog.text, pg_catalog.text,
