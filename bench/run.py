@@ -54,14 +54,14 @@ KNN_SQL = "SELECT id FROM gallery ORDER BY e OPERATOR(frt.<=>) :probe LIMIT %d;"
 PGV_KNN_SQL = ("SELECT id FROM gallery_pgv ORDER BY e OPERATOR(public.<=>) "
                "CAST(:probe AS public.vector) LIMIT %d;")
 
-# --pgvector: a copy of the gallery in pgvector's type, and bench_run's twin
-# for it (the probe is converted before the clock starts).
-PGV_SETUP_SQL = r"""
-CREATE EXTENSION IF NOT EXISTS vector SCHEMA public;
-DROP TABLE IF EXISTS gallery_pgv;
-CREATE TABLE gallery_pgv (id int8 PRIMARY KEY, e public.vector(%(dim)d) NOT NULL);
-INSERT INTO gallery_pgv SELECT id, CAST(CAST(e AS text) AS public.vector) FROM gallery;
-CREATE OR REPLACE FUNCTION bench_run_pgv(p_label text, p_kind text, p_count int)
+# One query per probe, the probe a bind parameter; records ids, distances
+# and the elapsed time of each query.  The LIMIT is a constant, as in the
+# pgbench script, so the plan cache sees the same query shape a prepared
+# client's does (a parameter LIMIT hides the row count from the planner).
+# Filled in for frt (bench_run) and for pgvector's copy (bench_run_pgv,
+# whose probe is converted before the clock starts).
+BENCH_RUN_SQL = r"""
+CREATE OR REPLACE FUNCTION %(func)s(p_label text, p_kind text, p_count int)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     pr record;
@@ -70,21 +70,33 @@ DECLARE
     v_d float8[];
 BEGIN
     DELETE FROM bench_result WHERE label = p_label;
-    FOR pr IN SELECT id, CAST(CAST(e AS text) AS public.vector) AS v FROM probes
+    FOR pr IN SELECT id, %(probe)s AS v FROM probes
               WHERE (p_kind = 'all') OR (p_kind = 'genuine') = (identity IS NOT NULL)
               ORDER BY id LIMIT p_count LOOP
         t0 := clock_timestamp();
         SELECT array_agg(s.id ORDER BY s.rn), array_agg(s.d ORDER BY s.rn)
           INTO v_ids, v_d
-          FROM (SELECT g.id, g.e OPERATOR(public.<=>) pr.v AS d,
+          FROM (SELECT g.id, g.e OPERATOR(%(op)s) pr.v AS d,
                        row_number() OVER () AS rn
-                  FROM (SELECT id, e FROM gallery_pgv
-                        ORDER BY e OPERATOR(public.<=>) pr.v LIMIT %(k)d) g) s;
+                  FROM (SELECT id, e FROM %(table)s
+                        ORDER BY e OPERATOR(%(op)s) pr.v LIMIT %(k)d) g) s;
         INSERT INTO bench_result
             VALUES (p_label, pr.id, v_ids, v_d,
                     extract(epoch FROM clock_timestamp() - t0) * 1000);
     END LOOP;
 END $$;
+"""
+FRT_RUN = {"func": "bench_run", "probe": "e", "op": "frt.<=>", "table": "gallery"}
+PGV_RUN = {"func": "bench_run_pgv", "probe": "CAST(CAST(e AS text) AS public.vector)",
+           "op": "public.<=>", "table": "gallery_pgv"}
+
+# --pgvector: a copy of the gallery in pgvector's type (and bench_run_pgv,
+# from BENCH_RUN_SQL).
+PGV_SETUP_SQL = r"""
+CREATE EXTENSION IF NOT EXISTS vector SCHEMA public;
+DROP TABLE IF EXISTS gallery_pgv;
+CREATE TABLE gallery_pgv (id int8 PRIMARY KEY, e public.vector(%(dim)d) NOT NULL);
+INSERT INTO gallery_pgv SELECT id, CAST(CAST(e AS text) AS public.vector) FROM gallery;
 VACUUM ANALYZE gallery_pgv;
 """
 
@@ -94,35 +106,6 @@ DROP TABLE IF EXISTS gallery, probes, bench_result;
 CREATE TABLE gallery (id int8 PRIMARY KEY, e frt.face_embedding(%(dim)d) NOT NULL);
 CREATE TABLE probes (id int8 PRIMARY KEY, identity int8, e frt.face_embedding(%(dim)d) NOT NULL);
 CREATE TABLE bench_result (label text, probe int8, ids int8[], dists float8[], ms float8);
-
--- One query per probe, the probe a bind parameter; records ids, distances
--- and the elapsed time of each query.  The LIMIT is a constant, as in the
--- pgbench script, so the plan cache sees the same query shape a prepared
--- client's does (a parameter LIMIT hides the row count from the planner).
-CREATE OR REPLACE FUNCTION bench_run(p_label text, p_kind text, p_count int)
-RETURNS void LANGUAGE plpgsql AS $$
-DECLARE
-    pr record;
-    t0 timestamptz;
-    v_ids int8[];
-    v_d float8[];
-BEGIN
-    DELETE FROM bench_result WHERE label = p_label;
-    FOR pr IN SELECT id, e FROM probes
-              WHERE (p_kind = 'all') OR (p_kind = 'genuine') = (identity IS NOT NULL)
-              ORDER BY id LIMIT p_count LOOP
-        t0 := clock_timestamp();
-        SELECT array_agg(s.id ORDER BY s.rn), array_agg(s.d ORDER BY s.rn)
-          INTO v_ids, v_d
-          FROM (SELECT g.id, g.e OPERATOR(frt.<=>) pr.e AS d,
-                       row_number() OVER () AS rn
-                  FROM (SELECT id, e FROM gallery
-                        ORDER BY e OPERATOR(frt.<=>) pr.e LIMIT %(k)d) g) s;
-        INSERT INTO bench_result
-            VALUES (p_label, pr.id, v_ids, v_d,
-                    extract(epoch FROM clock_timestamp() - t0) * 1000);
-    END LOOP;
-END $$;
 """
 
 
@@ -302,6 +285,18 @@ def compare(c, label, truth):
             "identical": int(same)}
 
 
+def measure_label(c, args, serial, label, gucs, count, truth, func="bench_run"):
+    """Time 'count' probes under serial + gucs, and compare them with the
+    truth label: timing summary, backend CPU, recall, rank-1, identical."""
+    cpu = {}
+    ms = run_label(c, label, "all", count, args.k, dict(serial, **gucs), cpu, func=func)
+    r = summarize(ms)
+    r.update(cpu)
+    r.update(compare(c, label, truth))
+    r["gucs"] = gucs
+    return r
+
+
 def summarize(ms):
     """Timing summary; the first query of a session is dropped (it pays the
     page faults of mapping shared buffers into a fresh backend)."""
@@ -439,7 +434,7 @@ def main():
     res["huge_pages"] = args.huge_pages
     c.start(conf)
     try:
-        c.script(SETUP_SQL % {"dim": args.dim, "k": args.k})
+        c.script(SETUP_SQL % {"dim": args.dim} + BENCH_RUN_SQL % dict(FRT_RUN, k=args.k))
         res["server"] = c.psql("SHOW server_version")[0][0]
         res["simd"] = c.psql("SELECT kernel FROM frt.simd_info() WHERE in_use")[0][0]
 
@@ -557,7 +552,7 @@ def pgvector_setup(c, args, res):
         log("pgvector: not installed for this server; its quoted figures are plotted instead")
         return False
     log("pgvector: copying the gallery into a vector column")
-    t = c.timed(PGV_SETUP_SQL % {"dim": args.dim, "k": args.k})
+    t = c.timed(PGV_SETUP_SQL % {"dim": args.dim} + BENCH_RUN_SQL % dict(PGV_RUN, k=args.k))
     ver = c.psql("SELECT extversion FROM pg_extension WHERE extname = 'vector'")[0][0]
     size = int(c.psql("SELECT pg_table_size('gallery_pgv')")[0][0])
     res["pgvector"] = {"available": True, "version": ver, "copy_s": t, "heap_bytes": size,
@@ -574,14 +569,7 @@ def bench_pgvector(c, args, res, points, serial):
     series = f"pgvector {pv['version']}"
 
     def measure(label, gucs, count, truth="truth"):
-        g = dict(serial, **gucs)
-        cpu = {}
-        ms = run_label(c, label, "all", count, args.k, g, cpu, func="bench_run_pgv")
-        r = summarize(ms)
-        r.update(cpu)
-        r.update(compare(c, label, truth))
-        r["gucs"] = gucs
-        return r
+        return measure_label(c, args, serial, label, gucs, count, truth, "bench_run_pgv")
 
     log(f"{series}: exhaustive scan, serial")
     ex = pv["exhaustive_serial"] = measure("pgv_exhaustive", {"enable_indexscan": "off"},
@@ -671,14 +659,7 @@ def bench_index(c, args, res, points, serial, lists, last):
         "(SELECT e FROM probes WHERE id = 1) LIMIT 10;")]
 
     def measure(label, gucs, truth="truth"):
-        g = dict(serial, **gucs)
-        cpu = {}
-        ms = run_label(c, label, "all", 2 * args.recall_probes, args.k, g, cpu)
-        r = summarize(ms)
-        r.update(cpu)
-        r.update(compare(c, label, truth))
-        r["gucs"] = gucs
-        return r
+        return measure_label(c, args, serial, label, gucs, 2 * args.recall_probes, truth)
 
     log("  exact mode")
     ix["exact"] = measure(f"{tag}_exact", {"frt.exact": "on"})
