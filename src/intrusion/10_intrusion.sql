@@ -135,6 +135,7 @@ COMMENT ON VIEW @extschema@.alert IS
 	'alerts raised by intrusion detection and the jobs layer (audit records of event ''alert'') (Measures Art. 14)';
 
 -- The limits in force for a role: its own row, else '*', else the defaults.
+-- A governance function looks them up once and passes them to each check.
 CREATE FUNCTION @extschema@._intrusion_limits(p_role pg_catalog.text)
 RETURNS @extschema@.intrusion_policy
 LANGUAGE plpgsql STABLE
@@ -233,14 +234,14 @@ $$;
 
 -- Refuse a match (verify or identify) once the session user has made its
 -- per-minute allowance of matches (Art. 14).
-CREATE FUNCTION @extschema@._intrusion_check_match(p_function pg_catalog.text,
-	p_purpose pg_catalog.text, p_subject pg_catalog.text, p_device pg_catalog.text)
+CREATE FUNCTION @extschema@._intrusion_check_match(pol @extschema@.intrusion_policy,
+	p_function pg_catalog.text, p_purpose pg_catalog.text, p_subject pg_catalog.text,
+	p_device pg_catalog.text)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	pol @extschema@.intrusion_policy := @extschema@._intrusion_limits(session_user);
 	v_n pg_catalog.int8;
 BEGIN
 	IF pol.match_rate_per_minute IS NULL THEN
@@ -263,14 +264,13 @@ $$;
 -- Refuse an identification once the session user's identifications have
 -- returned identified_per_hour subjects within the hour (enumerating the
 -- gallery through 1:N queries, Art. 14).
-CREATE FUNCTION @extschema@._intrusion_check_identified(p_purpose pg_catalog.text,
-	p_device pg_catalog.text)
+CREATE FUNCTION @extschema@._intrusion_check_identified(pol @extschema@.intrusion_policy,
+	p_purpose pg_catalog.text, p_device pg_catalog.text)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	pol @extschema@.intrusion_policy := @extschema@._intrusion_limits(session_user);
 	v_n pg_catalog.int8;
 BEGIN
 	IF pol.identified_per_hour IS NULL THEN
@@ -291,14 +291,13 @@ $$;
 
 -- Refuse verifying a subject for a purpose while it is locked out after
 -- repeated failed verifications (brute force, Art. 14).
-CREATE FUNCTION @extschema@._intrusion_check_lockout(p_purpose pg_catalog.text,
-	p_subject pg_catalog.text, p_device pg_catalog.text)
+CREATE FUNCTION @extschema@._intrusion_check_lockout(pol @extschema@.intrusion_policy,
+	p_purpose pg_catalog.text, p_subject pg_catalog.text, p_device pg_catalog.text)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	pol @extschema@.intrusion_policy := @extschema@._intrusion_limits(session_user);
 	v_last pg_catalog.timestamptz;
 	v_n pg_catalog.int8;
 BEGIN
@@ -333,15 +332,14 @@ $$;
 -- record (and others just before it) may not have replayed yet: the
 -- failure itself is added if its record is not visible, and a later
 -- failure or the first refusal raises the alert if this one could not.
-CREATE FUNCTION @extschema@._intrusion_after_verify(p_purpose pg_catalog.text,
-	p_subject pg_catalog.text, p_device pg_catalog.text, p_matched pg_catalog.bool,
-	p_seq pg_catalog.int8)
+CREATE FUNCTION @extschema@._intrusion_after_verify(pol @extschema@.intrusion_policy,
+	p_purpose pg_catalog.text, p_subject pg_catalog.text, p_device pg_catalog.text,
+	p_matched pg_catalog.bool, p_seq pg_catalog.int8)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	pol @extschema@.intrusion_policy := @extschema@._intrusion_limits(session_user);
 	v_since pg_catalog.timestamptz;
 	v_n pg_catalog.int8;
 BEGIN

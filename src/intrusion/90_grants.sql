@@ -8,12 +8,12 @@ REVOKE ALL ON FUNCTION @extschema@._intrusion_over_rate(pg_catalog.text, pg_cata
 	pg_catalog.text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._failed_verifications(pg_catalog.text, pg_catalog.text,
 	pg_catalog.timestamptz, pg_catalog.timestamptz) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@._intrusion_check_match(pg_catalog.text, pg_catalog.text,
-	pg_catalog.text, pg_catalog.text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@._intrusion_check_lockout(pg_catalog.text, pg_catalog.text,
-	pg_catalog.text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@._intrusion_after_verify(pg_catalog.text, pg_catalog.text,
-	pg_catalog.text, pg_catalog.bool, pg_catalog.int8) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._intrusion_check_match(@extschema@.intrusion_policy,
+	pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._intrusion_check_lockout(@extschema@.intrusion_policy,
+	pg_catalog.text, pg_catalog.text, pg_catalog.text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._intrusion_after_verify(@extschema@.intrusion_policy,
+	pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.bool, pg_catalog.int8) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._lockout_alert(pg_catalog.text, pg_catalog.text, pg_catalog.text,
 	pg_catalog.timestamptz, pg_catalog.int8, @extschema@.intrusion_policy) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._intrusion_check_export(pg_catalog.text, pg_catalog.text) FROM PUBLIC;
@@ -23,6 +23,7 @@ GRANT SELECT ON @extschema@.intrusion_policy TO frt_auditor;
 GRANT SELECT ON @extschema@.alert TO frt_admin, frt_auditor;
 REVOKE ALL ON FUNCTION @extschema@._intrusion_count() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._intrusion_rate(pg_catalog.text, pg_catalog.int4, pg_catalog.bool) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@._intrusion_check_identified(pg_catalog.text, pg_catalog.text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._intrusion_check_identified(@extschema@.intrusion_policy,
+	pg_catalog.text, pg_catalog.text) FROM PUBLIC;
 REVOKE ALL ON @extschema@.intrusion_counter FROM PUBLIC;
 GRANT SELECT ON @extschema@.intrusion_counter TO frt_admin, frt_auditor;
