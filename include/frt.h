@@ -1,10 +1,11 @@
 /*-------------------------------------------------------------------------
  *
  * frt.h
- *	  Limits, defaults and shared declarations of the frt extension.
+ *	  Limits and defaults of the frt core (type, kernels, index).
  *
- * Every tunable limit or default of the extension is a named constant in
- * this one header, grouped by layer.
+ * Every tunable limit or default of the core is a named constant in this
+ * one header, grouped by layer.  The governance extension's are in
+ * frt_governance.h.
  *
  *-------------------------------------------------------------------------
  */
@@ -36,29 +37,6 @@
 #define FRT_IVF_FLOAT_SLACK		4.0		/* bound slack in units of dim * FLT_EPSILON */
 #define FRT_IVF_WAL_CHUNK		1024	/* build: blocks WAL-logged between progress reports */
 #define FRT_IVF_PROGRESS_ROWS	1024	/* build: rows loaded / written between progress reports */
-
-/* ---- Layer 6: the audit trail (see frt_audit.h, docs/audit.md) ---- */
-#define FRT_AUDIT_QUEUE_SLOTS	128		/* records waiting for a worker, all databases */
-#define FRT_AUDIT_MAX_DATABASES	32		/* databases with an audit worker at once */
-#define FRT_AUDIT_BATCH_MAX		64		/* records a worker commits in one transaction */
-#define FRT_AUDIT_PAYLOAD_BYTES	16384	/* text of one record (all fields) */
-#define FRT_AUDIT_FIELD_MAX		256		/* longest event/outcome/purpose/subject/device */
-#define FRT_AUDIT_DETAIL_MAX	12288	/* longest detail (jsonb text) */
-#define FRT_AUDIT_DEFAULT_TIMEOUT_MS	5000	/* wait for the worker's commit */
-#define FRT_AUDIT_DEFAULT_IDLE_EXIT_MS	2000	/* idle worker exits (lets DROP DATABASE run) */
-#define FRT_AUDIT_MIN_RETENTION	"3 years"	/* Measures Art. 9 / PIPL Art. 56 */
-#define FRT_AUDIT_HASH_LEN		32		/* SHA-256 */
-#define FRT_AUDIT_MAX_NUMBERS	16		/* numeric run refused in audit fields */
-#define FRT_REDACT_MIN_FLOATS	3		/* run of numbers with a fraction redacted in logs */
-#define FRT_REDACT_MIN_NUMBERS	16		/* run of any numbers redacted in logs */
-#define FRT_REDACT_MIN_BRACKETED 2		/* run after '[' or '{' redacted in logs */
-#define FRT_REDACT_MIN_HEX		64		/* hex digits after \x redacted in logs */
-
-/* ---- Layer 8: jobs (see frt_jobs.h, docs/operations.md) ---- */
-#define FRT_JOBS_SCRUB_ON_VACUUM_DEFAULT	true	/* frt.scrub_on_vacuum */
-
-/* ---- SQLSTATEs of the FR class (Measures refusals) ---- */
-/* Defined where used with MAKE_SQLSTATE('F','R',...); see docs/sql.md. */
 
 /* Module entry points and GUC variables shared between layers. */
 extern void _PG_init(void);

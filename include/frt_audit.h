@@ -22,7 +22,7 @@
 #include "storage/latch.h"
 #include "storage/lwlock.h"
 
-#include "frt.h"
+#include "frt_governance.h"
 
 /* SQLSTATEs of the audit layer. */
 #define FRT_ERRCODE_AUDIT_UNAVAILABLE	MAKE_SQLSTATE('F','R','1','4','0')

@@ -19,7 +19,7 @@ start)
 port = $port
 listen_addresses = ''
 unix_socket_directories = '$dir'
-shared_preload_libraries = 'frt,pg_cron'
+shared_preload_libraries = 'frt_governance,pg_cron'
 cron.database_name = 'postgres'
 max_worker_processes = 16
 fsync = off

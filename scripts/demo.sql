@@ -2,7 +2,7 @@
 \pset footer off
 \set ON_ERROR_STOP 1
 \echo '== frt demo'
-CREATE EXTENSION IF NOT EXISTS frt;
+CREATE EXTENSION IF NOT EXISTS frt_governance CASCADE;
 SET search_path = public, frt;
 SELECT kernel AS simd_kernel_in_use FROM frt.simd_info() WHERE in_use;
 

@@ -14,7 +14,7 @@ make -s -j2 PG_CONFIG="$PG_CONFIG" >/dev/null && make -s PG_CONFIG="$PG_CONFIG" 
 
 # A copy of the tree the postgres user can write to (results, tmp_check).
 work=$(mktemp -d /tmp/frt-test.XXXXXX)
-tar -C "$src" --exclude=.git --exclude=results --exclude=tmp_check -cf - . | tar -C "$work" -xf -
+tar -C "$src" --exclude=.git --exclude=results --exclude=regress --exclude=tmp_check -cf - . | tar -C "$work" -xf -
 chown -R postgres "$work"
 port=${FRT_TEST_PORT:-54329}
 cleanup() { scripts/cluster.sh stop "$work/cluster" >/dev/null 2>&1 || true; }
@@ -22,11 +22,11 @@ trap cleanup EXIT
 scripts/cluster.sh start "$work/cluster" "$port" || { cat "$work/cluster/server.log" >&2; exit 1; }
 
 echo "== pg_regress (make installcheck)"
-runuser -u postgres -- make -C "$work" -s installcheck PG_CONFIG="$PG_CONFIG" \
+runuser -u postgres -- make -C "$work" -k -s installcheck PG_CONFIG="$PG_CONFIG" \
 	PGHOST="$work/cluster" PGPORT="$port" >"$work/regress.log" 2>&1
 regress_rc=$?
 cat "$work/regress.log"
-[ $regress_rc = 0 ] || cat "$work/regression.diffs" 2>/dev/null | head -300
+[ $regress_rc = 0 ] || cat "$work"/regress/*/regression.diffs 2>/dev/null | head -300
 
 echo "== TAP (make prove_installcheck)"
 runuser -u postgres -- env PATH="$($PG_CONFIG --bindir):$PATH" \
@@ -42,6 +42,6 @@ fi
 
 echo
 echo "== summary"
-grep -E "tests? passed|tests? failed|of [0-9]+ tests|All [0-9]+ tests" "$work/regress.log" | tail -3
+grep -E "tests? passed|tests? failed|of [0-9]+ tests|All [0-9]+ tests" "$work/regress.log"
 grep -E "^(Files=|Result:)" "$work/prove.log" | tail -2
 [ $regress_rc = 0 ] && [ $prove_rc = 0 ]

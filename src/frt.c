@@ -1,31 +1,38 @@
 /*-------------------------------------------------------------------------
  *
  * frt.c
- *	  Module load: kernel dispatch, GUCs and the start of each layer.
+ *	  Load of the frt core library: kernel dispatch and the index layer.
+ *
+ * The core needs no shared_preload_libraries: everything it sets up here is
+ * per backend, so loading it on first use (the first call of one of its C
+ * functions, or the first relcache load of an frt_ivf index) is enough.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/guc.h"
 
 #include "frt.h"
-#include "frt_audit.h"
 #include "frt_ivf.h"
-#include "frt_jobs.h"
 #include "frt_kernels.h"
 
 PG_MODULE_MAGIC;
 
-/* Called when the library is loaded: choose kernels, start each layer. */
+/* Called when the library is loaded: choose kernels, start the index layer. */
 void
 _PG_init(void)
 {
 	FrtKernelsInit();
-	FrtAuditInit();
 	FrtIvfInit();
-	FrtJobsInit();
-	/* every layer has defined its settings: no other frt.* name is valid */
-	MarkGUCPrefixReserved("frt");
+
+	/*
+	 * Reserve the frt. prefix only when loaded after server start: during
+	 * shared_preload_libraries, frt_governance may still have to define its
+	 * own frt.* settings from placeholders (it reserves the prefix itself).
+	 */
+	if (!process_shared_preload_libraries_in_progress)
+		MarkGUCPrefixReserved("frt");
 }

@@ -4,7 +4,7 @@
 -- (identification serving public security, 30 days); each with a notice and
 -- an assessment.  Devices: d1 (workplace), cam (public place with signage),
 -- shower (private space: always refused).
-CREATE EXTENSION IF NOT EXISTS frt;
+CREATE EXTENSION IF NOT EXISTS frt_governance CASCADE;
 INSERT INTO frt.processor VALUES ('Acme Ltd', 'dpo@acme.example');
 INSERT INTO frt.purpose (name, kind, description, method, retention, alternative_method, dimension)
 VALUES ('door', 'verification', 'door access', '1:1', '1 year', 'badge', :dim);

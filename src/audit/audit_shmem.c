@@ -158,7 +158,7 @@ FrtAuditStartWorker(Oid dboid)
 	bgw.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
 	bgw.bgw_start_time = BgWorkerStart_RecoveryFinished;
 	bgw.bgw_restart_time = BGW_NEVER_RESTART;
-	snprintf(bgw.bgw_library_name, BGW_MAXLEN, "frt");
+	snprintf(bgw.bgw_library_name, BGW_MAXLEN, FRT_GOVERNANCE_LIBRARY);
 	snprintf(bgw.bgw_function_name, BGW_MAXLEN, "FrtAuditWorkerMain");
 	snprintf(bgw.bgw_name, BGW_MAXLEN, "frt audit writer for database %u", dboid);
 	snprintf(bgw.bgw_type, BGW_MAXLEN, "frt audit writer");
@@ -303,8 +303,8 @@ FrtAuditSubmit(FrtAuditPayload *rec)
 	if (FrtAudit == NULL)
 		ereport(ERROR,
 				(errcode(FRT_ERRCODE_AUDIT_UNAVAILABLE),
-				 errmsg("audit trail unavailable: frt is not loaded through shared_preload_libraries (Measures Art. 14)"),
-				 errhint("Add frt to shared_preload_libraries in postgresql.conf and restart the server.")));
+				 errmsg("audit trail unavailable: frt_governance is not loaded through shared_preload_libraries (Measures Art. 14)"),
+				 errhint("Add frt_governance to shared_preload_libraries in postgresql.conf and restart the server.")));
 	/* A standby cannot write: the primary records it (audit_relay.c). */
 	if (RecoveryInProgress())
 		return FrtAuditRelay(rec);

@@ -25,7 +25,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
-#include "frt.h"
+#include "frt_governance.h"
 #include "frt_jobs.h"
 
 PG_FUNCTION_INFO_V1(frt_erasure_ledger_trigger);

@@ -45,7 +45,7 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
-#include "frt.h"
+#include "frt_governance.h"
 #include "frt_jobs.h"
 
 PG_FUNCTION_INFO_V1(frt_scrub_heap);

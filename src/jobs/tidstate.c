@@ -40,7 +40,7 @@
 #include "utils/builtins.h"
 #include "utils/rel.h"
 
-#include "frt.h"
+#include "frt_governance.h"
 #include "frt_jobs.h"
 
 PG_FUNCTION_INFO_V1(frt_heap_tid_state);

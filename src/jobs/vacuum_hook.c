@@ -41,7 +41,7 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
-#include "frt.h"
+#include "frt_governance.h"
 #include "frt_jobs.h"
 
 static bool frt_scrub_on_vacuum = FRT_JOBS_SCRUB_ON_VACUUM_DEFAULT;

@@ -11,7 +11,7 @@ use Test::More;
 
 my $node = PostgreSQL::Test::Cluster->new('gov');
 $node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'frt'");
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'frt_governance'");
 $node->start;
 
 my $fixture = PostgreSQL::Test::Utils::slurp_file("$ENV{TESTDIR}/test/gov_fixture.sql");

@@ -10,7 +10,7 @@ use Test::More;
 
 my $node = PostgreSQL::Test::Cluster->new('govconc');
 $node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'frt'\nmax_connections = 20\nclient_min_messages = warning");
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'frt_governance'\nmax_connections = 20\nclient_min_messages = warning");
 $node->start;
 
 my $fixture = PostgreSQL::Test::Utils::slurp_file("$ENV{TESTDIR}/test/gov_fixture.sql");

@@ -8,9 +8,9 @@ use Test::More;
 
 my $node = PostgreSQL::Test::Cluster->new('audit_durable');
 $node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'frt'\n");
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'frt_governance'\n");
 $node->start;
-$node->safe_psql('postgres', 'CREATE EXTENSION frt');
+$node->safe_psql('postgres', 'CREATE EXTENSION frt_governance CASCADE');
 
 sub count_event
 {
@@ -130,13 +130,13 @@ $node->stop;
 my $plain = PostgreSQL::Test::Cluster->new('audit_plain');
 $plain->init;
 $plain->start;
-$plain->safe_psql('postgres', 'CREATE EXTENSION frt');
+$plain->safe_psql('postgres', 'CREATE EXTENSION frt_governance CASCADE');
 ($ret, $out, $err) = $plain->psql('postgres',
 	q{SELECT frt.audit_event('verify', 'match')}, extra_params => ['-v', 'VERBOSITY=verbose']);
 isnt($ret, 0, 'audit_event fails without shared_preload_libraries');
-like($err, qr/FR140: audit trail unavailable: frt is not loaded through shared_preload_libraries/,
+like($err, qr/FR140: audit trail unavailable: frt_governance is not loaded through shared_preload_libraries/,
 	'error names the cause');
-like($err, qr/HINT:\s+Add frt to shared_preload_libraries/, 'error hints at the fix');
+like($err, qr/HINT:\s+Add frt_governance to shared_preload_libraries/, 'error hints at the fix');
 is($plain->safe_psql('postgres', 'SELECT count(*) FROM frt.audit'), '0', 'nothing recorded');
 $plain->stop;
 

@@ -9,9 +9,9 @@ use Test::More;
 
 my $node = PostgreSQL::Test::Cluster->new('audit_tamper');
 $node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'frt'\n");
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'frt_governance'\n");
 $node->start;
-$node->safe_psql('postgres', 'CREATE EXTENSION frt');
+$node->safe_psql('postgres', 'CREATE EXTENSION frt_governance CASCADE');
 
 sub q1 { return $node->safe_psql('postgres', $_[0]); }
 
@@ -98,7 +98,7 @@ q1('DROP TABLE saved');
 like(q1('SELECT ok, seq FROM frt.verify_audit_chain()'), qr/^f\|1$/, 'first record still missing');
 
 # A fresh trail for the retention part.
-$node->safe_psql('postgres', 'DROP EXTENSION frt; CREATE EXTENSION frt');
+$node->safe_psql('postgres', 'DROP EXTENSION frt_governance; CREATE EXTENSION frt_governance');
 
 # 4. Retention: records made "old" (timestamps faked with triggers off,
 #    no re-chaining) are dropped; the rest of the chain still verifies.
@@ -124,7 +124,7 @@ as_superuser_untriggered("UPDATE frt.audit SET at = at - interval '5 years' WHER
 is(q1('SELECT frt.audit_retention_purge()'), '0', 'an old record after a recent one is not dropped');
 
 # 5. A forged anchor (moved forward to hide a deletion) is found.
-q1('DROP EXTENSION frt; CREATE EXTENSION frt');
+q1('DROP EXTENSION frt_governance; CREATE EXTENSION frt_governance');
 q1("SELECT frt.audit_event('enroll', 'ok', 'door', 'subj-' || g) FROM generate_series(1, 6) g");
 as_superuser_untriggered("DELETE FROM frt.audit WHERE seq <= 2;
 	UPDATE frt.audit_anchor SET last_seq = 2, last_hash = (SELECT prev_hash FROM frt.audit WHERE seq = 3)");
@@ -143,7 +143,7 @@ like($err, qr/DELETE on frt.audit refused/, 'refused also with session_replicati
 # shows the gap (re-reading the table would have hidden it).
 $node->append_conf('postgresql.conf', "frt.audit_worker_idle_exit = '10min'\n");
 $node->reload;
-q1('DROP EXTENSION frt; CREATE EXTENSION frt');
+q1('DROP EXTENSION frt_governance; CREATE EXTENSION frt_governance');
 q1("SELECT frt.audit_event('enroll', 'ok', 'door', 'subj-' || g) FROM generate_series(1, 5) g");
 as_superuser_untriggered('DELETE FROM frt.audit WHERE seq >= 4');
 is(q1('SELECT ok FROM frt.verify_audit_chain()'), 't', 'a cut-off end alone is not visible in the chain');

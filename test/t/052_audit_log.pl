@@ -10,14 +10,14 @@ use Test::More;
 my $node = PostgreSQL::Test::Cluster->new('audit_log');
 $node->init;
 $node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'frt'
+shared_preload_libraries = 'frt_governance'
 log_statement = all
 log_min_duration_statement = 0
 log_min_error_statement = error
 });
 $node->start;
 $node->safe_psql('postgres', q{
-CREATE EXTENSION frt;
+CREATE EXTENSION frt_governance CASCADE;
 ALTER DATABASE postgres SET search_path = public, frt;
 CREATE TABLE faces (id int PRIMARY KEY, e frt.face_embedding(8));
 INSERT INTO faces SELECT g, (SELECT array_agg(((g * 31 + i) % 97) / 97.0)::real[]

@@ -9,9 +9,9 @@ use Test::More;
 
 my $node = PostgreSQL::Test::Cluster->new('audit_match');
 $node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'frt'\nlog_statement = all\n");
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'frt_governance'\nlog_statement = all\n");
 $node->start;
-$node->safe_psql('postgres', 'CREATE EXTENSION frt');
+$node->safe_psql('postgres', 'CREATE EXTENSION frt_governance CASCADE');
 if ($node->safe_psql('postgres', "SELECT to_regprocedure('frt.verify(text,text,frt.face_embedding,text)') IS NULL") eq 't')
 {
 	$node->stop;

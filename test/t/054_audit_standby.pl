@@ -13,7 +13,7 @@ use Test::More;
 my $primary = PostgreSQL::Test::Cluster->new('audit_primary');
 $primary->init(allows_streaming => 1);
 $primary->append_conf('postgresql.conf',
-	"shared_preload_libraries = 'frt'\nlog_statement = all\n");
+	"shared_preload_libraries = 'frt_governance'\nlog_statement = all\n");
 $primary->start;
 
 my $fixture = slurp_file("$ENV{TESTDIR}/test/gov_fixture.sql");

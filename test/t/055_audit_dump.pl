@@ -11,7 +11,7 @@ use Test::More;
 
 my $node = PostgreSQL::Test::Cluster->new('audit_dump');
 $node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'frt'\n");
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'frt_governance'\n");
 $node->start;
 
 my $fixture = slurp_file("$ENV{TESTDIR}/test/gov_fixture.sql");

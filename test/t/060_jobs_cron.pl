@@ -113,13 +113,13 @@ sub face_files
 my $node = PostgreSQL::Test::Cluster->new('jobs_cron');
 $node->init(allows_streaming => 1);
 $node->append_conf('postgresql.conf', q{
-shared_preload_libraries = 'frt,pg_cron'
+shared_preload_libraries = 'frt_governance,pg_cron'
 cron.database_name = 'postgres'
 max_worker_processes = 24
 autovacuum = off
 });
 $node->start;
-$node->safe_psql('postgres', 'CREATE EXTENSION pg_cron; CREATE EXTENSION frt;');
+$node->safe_psql('postgres', 'CREATE EXTENSION pg_cron; CREATE EXTENSION frt_governance CASCADE;');
 
 # A streaming replica, to check that the scrub reaches it through WAL.
 $node->backup('b1');
@@ -206,7 +206,7 @@ is($node->safe_psql('postgres', "SELECT command FROM cron.job WHERE jobname = 'f
 	'VACUUM (INDEX_CLEANUP ON) frt.face', 'the VACUUM job is a single statement');
 
 $node->safe_psql('postgres', 'CREATE DATABASE nocron');
-$node->safe_psql('nocron', 'CREATE EXTENSION frt');
+$node->safe_psql('nocron', 'CREATE EXTENSION frt_governance CASCADE');
 my ($ret, $out, $err) = $node->psql('nocron', 'SELECT frt.schedule_jobs()');
 like($err, qr/pg_cron is not installed in database "nocron"/, 'no pg_cron: clear error');
 

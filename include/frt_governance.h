@@ -1,0 +1,45 @@
+/*-------------------------------------------------------------------------
+ *
+ * frt_governance.h
+ *	  Limits and defaults of the frt_governance extension.
+ *
+ * Every tunable limit or default of the governance extension (audit,
+ * registry, jobs, intrusion detection) is a named constant in this one
+ * header, grouped by layer.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef FRT_GOVERNANCE_H
+#define FRT_GOVERNANCE_H
+
+#include "postgres.h"
+
+/* ---- Libraries ---- */
+#define FRT_CORE_LIBRARY		"$libdir/frt"	/* loaded first by _PG_init */
+#define FRT_GOVERNANCE_LIBRARY	"frt_governance"	/* background workers' library */
+
+/* ---- Layer 6: the audit trail (see frt_audit.h, docs/audit.md) ---- */
+#define FRT_AUDIT_QUEUE_SLOTS	128		/* records waiting for a worker, all databases */
+#define FRT_AUDIT_MAX_DATABASES	32		/* databases with an audit worker at once */
+#define FRT_AUDIT_BATCH_MAX		64		/* records a worker commits in one transaction */
+#define FRT_AUDIT_PAYLOAD_BYTES	16384	/* text of one record (all fields) */
+#define FRT_AUDIT_FIELD_MAX		256		/* longest event/outcome/purpose/subject/device */
+#define FRT_AUDIT_DETAIL_MAX	12288	/* longest detail (jsonb text) */
+#define FRT_AUDIT_DEFAULT_TIMEOUT_MS	5000	/* wait for the worker's commit */
+#define FRT_AUDIT_DEFAULT_IDLE_EXIT_MS	2000	/* idle worker exits (lets DROP DATABASE run) */
+#define FRT_AUDIT_MIN_RETENTION	"3 years"	/* Measures Art. 9 / PIPL Art. 56 */
+#define FRT_AUDIT_HASH_LEN		32		/* SHA-256 */
+#define FRT_AUDIT_MAX_NUMBERS	16		/* numeric run refused in audit fields */
+#define FRT_REDACT_MIN_FLOATS	3		/* run of numbers with a fraction redacted in logs */
+#define FRT_REDACT_MIN_NUMBERS	16		/* run of any numbers redacted in logs */
+#define FRT_REDACT_MIN_BRACKETED 2		/* run after '[' or '{' redacted in logs */
+#define FRT_REDACT_MIN_HEX		64		/* hex digits after \x redacted in logs */
+
+/* ---- Layer 8: jobs (see frt_jobs.h, docs/operations.md) ---- */
+#define FRT_JOBS_SCRUB_ON_VACUUM_DEFAULT	true	/* frt.scrub_on_vacuum */
+
+
+/* Module entry point. */
+extern void _PG_init(void);
+
+#endif							/* FRT_GOVERNANCE_H */

@@ -1,0 +1,49 @@
+# Settings shared by the two extensions' makefiles (mk/frt.mk and
+# mk/frt_governance.mk), included before PGXS.  Each makefile sets
+# EXTENSION, LAYERS and REGRESS_TESTS, then includes this file.
+
+# The makefiles live in mk/ but build from the top of the tree.
+VPATH = .
+
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
+MODULE_big = $(EXTENSION)
+
+# C sources are found by layer folder; the SQL fragments of a layer are
+# concatenated in LAYERS order (and name order within a folder) into the
+# extension's install script, so a fragment may use what an earlier layer
+# (or the extension it requires) defines.
+SRCS = src/$(EXTENSION).c $(foreach l,$(LAYERS),$(sort $(wildcard src/$(l)/*.c)))
+OBJS = $(SRCS:.c=.o)
+SQL_PARTS = $(foreach l,$(LAYERS),$(sort $(wildcard src/$(l)/*.sql)))
+
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+DATA = $(wildcard sql/upgrade/$(EXTENSION)--*--*.sql)
+
+REGRESS = $(REGRESS_TESTS)
+REGRESS_OPTS = --inputdir=. --outputdir=regress/$(EXTENSION) \
+	$(foreach e,$(REGRESS_EXTENSIONS),--load-extension=$(e))
+
+PG_CONFIG ?= pg_config
+# Preprocessor flags (include paths) and compiler flags are kept apart, as
+# PGXS expects: PG_CPPFLAGS goes to every compile, PG_CFLAGS after CFLAGS.
+PG_CPPFLAGS = -I$(srcdir)/include $(EXTRA_CPPFLAGS)
+PG_CFLAGS = -std=gnu99 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+	-Wno-sign-compare $(FRT_WERROR)
+
+EXTRA_CLEAN = $(DATA_built) regress/$(EXTENSION)
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+$(OBJS): $(wildcard include/*.h)
+
+# The install script, assembled from the layers' SQL fragments.
+$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) $(EXTENSION).control mk/common.mk
+	@echo "-- $(EXTENSION) $(EXTVERSION): assembled by make from src/*/*.sql; edit those, not this" > $@
+	@printf '%s\n' '\echo Use "CREATE EXTENSION $(EXTENSION)" to load this file. \quit' >> $@
+	@for f in $(SQL_PARTS); do printf '\n-- ---- %s ----\n' "$$f" >> $@; cat "$$f" >> $@; done
+
+# pg_regress writes its results and diffs under regress/<extension>/.
+installcheck: regress/$(EXTENSION)
+regress/$(EXTENSION):
+	$(MKDIR_P) $@

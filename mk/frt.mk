@@ -1,0 +1,26 @@
+# frt, the matching core: the face_embedding type, the SIMD kernels, the
+# distance operators and the frt_ivf index.  No preloading, no roles, no
+# background workers.  Built by the top-level Makefile.
+
+EXTENSION = frt
+LAYERS = type kernels index
+REGRESS_TESTS = type kernels ivf_basic ivf_filter ivf_threshold
+REGRESS_EXTENSIONS = frt
+
+include mk/common.mk
+
+# Kernels: one source compiled once per instruction set; dispatch picks one
+# at load time from the CPU, so a build with generic flags still uses
+# AVX2/AVX-512 where present.
+ifneq ($(filter x86_64 amd64 i686,$(shell uname -m)),)
+ISA_AVX2 = -mavx2 -mfma
+ISA_AVX512 = -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx2 -mfma
+ISA_SSE4 = -msse4.1 -Wno-psabi
+src/kernels/kernels_avx2.o: CFLAGS += $(ISA_AVX2)
+src/kernels/kernels_avx512.o: CFLAGS += $(ISA_AVX512)
+src/kernels/kernels_sse4.o: CFLAGS += $(ISA_SSE4)
+src/kernels/kernels_avx2.bc: BITCODE_CFLAGS += $(ISA_AVX2)
+src/kernels/kernels_avx512.bc: BITCODE_CFLAGS += $(ISA_AVX512)
+src/kernels/kernels_sse4.bc: BITCODE_CFLAGS += $(ISA_SSE4)
+endif
+$(filter src/kernels/kernels_%.o,$(OBJS)): src/kernels/kernels_body.h

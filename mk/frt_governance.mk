@@ -1,0 +1,17 @@
+# frt_governance: the Measures (audit, registry, jobs, intrusion detection),
+# on top of the frt core (requires = 'frt').  Needs
+# shared_preload_libraries = 'frt_governance'.  Built by the top-level
+# Makefile.
+
+EXTENSION = frt_governance
+LAYERS = audit registry jobs intrusion
+REGRESS_TESTS = audit_trail gov_0_setup gov_match gov_refusals gov_report gov_roles \
+	intrusion jobs_erasure jobs_filing
+REGRESS_EXTENSIONS = frt frt_governance
+EXTRA_CPPFLAGS = -I$(libpq_srcdir)
+
+include mk/common.mk
+
+SHLIB_LINK = -lcrypto -lm
+# libpq: a standby forwards audit records to the primary (src/audit/audit_relay.c)
+SHLIB_LINK_INTERNAL = $(libpq)

@@ -1,0 +1,33 @@
+/*-------------------------------------------------------------------------
+ *
+ * frt_governance.c
+ *	  Load of the frt_governance library: the core first, then each layer.
+ *
+ * frt_governance must be in shared_preload_libraries: its audit layer
+ * reserves shared memory and starts background writers.  The core library
+ * is loaded first so that its settings exist before the frt. prefix is
+ * reserved.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/guc.h"
+
+#include "frt_governance.h"
+#include "frt_audit.h"
+#include "frt_jobs.h"
+
+PG_MODULE_MAGIC;
+
+/* Called when the library is loaded: load the core, start each layer. */
+void
+_PG_init(void)
+{
+	load_file(FRT_CORE_LIBRARY, false);
+	FrtAuditInit();
+	FrtJobsInit();
+	/* every frt library has defined its settings: no other frt.* name is valid */
+	MarkGUCPrefixReserved("frt");
+}
