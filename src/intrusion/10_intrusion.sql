@@ -69,39 +69,35 @@ CREATE TABLE @extschema@.intrusion_counter (
 COMMENT ON TABLE @extschema@.intrusion_counter IS
 	'matches and exports per caller and minute, kept from the audit trail for the intrusion-detection rates (Measures Art. 14)';
 
--- Trigger on frt.audit: count a match or export record for its caller.
-CREATE FUNCTION @extschema@._intrusion_count()
-RETURNS trigger
+-- Handler of the audit layer's audit_recorded point: count a match or
+-- export record for its caller.
+CREATE FUNCTION @extschema@._intrusion_count(rec @extschema@.audit)
+RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	v_role pg_catalog.text := COALESCE(NEW.detail #>> '{origin,role}', NEW.role_name);
-	v_minute pg_catalog.timestamptz := pg_catalog.date_trunc('minute', NEW.at);
+	v_role pg_catalog.text := COALESCE(rec.detail #>> '{origin,role}', rec.role_name);
+	v_minute pg_catalog.timestamptz := pg_catalog.date_trunc('minute', rec.at);
 	v_subjects pg_catalog.int8 := 0;
 	v_new pg_catalog.bool;
 BEGIN
-	-- a restore reloads old records: they count for no rate now
-	IF @extschema@.audit_restoring() THEN
-		RETURN NULL;
+	IF rec.event NOT IN ('match', 'export') THEN
+		RETURN;
 	END IF;
-	IF pg_catalog.jsonb_typeof(NEW.detail->'subjects') = 'array' THEN
-		v_subjects := pg_catalog.jsonb_array_length(NEW.detail->'subjects');
+	IF pg_catalog.jsonb_typeof(rec.detail->'subjects') = 'array' THEN
+		v_subjects := pg_catalog.jsonb_array_length(rec.detail->'subjects');
 	END IF;
-	INSERT INTO @extschema@.intrusion_counter AS c VALUES (v_role, NEW.event, v_minute, 1, v_subjects)
+	INSERT INTO @extschema@.intrusion_counter AS c VALUES (v_role, rec.event, v_minute, 1, v_subjects)
 	ON CONFLICT (role_name, event, minute) DO UPDATE SET n = c.n + 1, subjects = c.subjects + v_subjects
 	RETURNING (c.xmax = 0) INTO v_new;
 	IF v_new THEN
 		DELETE FROM @extschema@.intrusion_counter c
-		 WHERE c.role_name = v_role AND c.event = NEW.event
+		 WHERE c.role_name = v_role AND c.event = rec.event
 		   AND c.minute < v_minute - '2 hours'::pg_catalog.interval;
 	END IF;
-	RETURN NULL;
 END
 $$;
-CREATE TRIGGER audit_intrusion_count AFTER INSERT ON @extschema@.audit
-	FOR EACH ROW WHEN (NEW.event IN ('match', 'export'))
-	EXECUTE FUNCTION @extschema@._intrusion_count();
 
 -- How many 'match' or 'export' records the session user made in this
 -- minute and the p_minutes before it (so a window of p_minutes to
@@ -121,18 +117,6 @@ BEGIN
 				 - p_minutes * '1 minute'::pg_catalog.interval);
 END
 $$;
-
--- The alerts: audit records of event 'alert' (intrusion rules, and the jobs
--- layer's filing and erasure alerts).
-CREATE VIEW @extschema@.alert AS
-	SELECT a.seq, a.at, a.outcome AS kind,
-		   COALESCE(a.detail #>> '{origin,role}', a.role_name) AS role_name,
-		   a.detail #>> '{origin,standby}' AS standby,
-		   a.purpose, a.subject, a.device, a.detail - 'origin' AS detail
-	  FROM @extschema@.audit a
-	 WHERE a.event = 'alert';
-COMMENT ON VIEW @extschema@.alert IS
-	'alerts raised by intrusion detection and the jobs layer (audit records of event ''alert'') (Measures Art. 14)';
 
 -- The limits in force for a role: its own row, else '*', else the defaults.
 -- A governance function looks them up once and passes them to each check.
@@ -154,21 +138,6 @@ BEGIN
 		pol := ROW('*', NULL, 100, 5, '15 minutes', '30 minutes', NULL);
 	END IF;
 	RETURN pol;
-END
-$$;
-
--- Raise an alert: a record in the audit trail (event 'alert', outcome =
--- kind; rollback-proof) and a server-log WARNING.  The detail must hold ids
--- and counts only, never biometric data.
-CREATE FUNCTION @extschema@._alert(p_kind pg_catalog.text, p_purpose pg_catalog.text,
-	p_subject pg_catalog.text, p_device pg_catalog.text, p_detail pg_catalog.jsonb)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	PERFORM @extschema@.audit_event('alert', p_kind, p_purpose, p_subject, p_device, NULL, NULL, p_detail);
-	RAISE WARNING 'frt alert %: %', p_kind, p_detail::pg_catalog.text;
 END
 $$;
 
@@ -383,3 +352,75 @@ BEGIN
 	END IF;
 END
 $$;
+
+-- ---- Handlers at the lower layers' extension points ----
+
+-- Registry's before_match point: the match rate, and for a verification
+-- the brute-force lockout, for an identification the subjects identified
+-- an hour; the caller's limits are looked up once.
+CREATE FUNCTION @extschema@._intrusion_before_match(p_function pg_catalog.text,
+	p_purpose pg_catalog.text, p_subject pg_catalog.text, p_device pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	pol @extschema@.intrusion_policy := @extschema@._intrusion_limits(session_user);
+BEGIN
+	PERFORM @extschema@._intrusion_check_match(pol, p_function, p_purpose, p_subject, p_device);
+	IF p_function = 'verify' THEN
+		PERFORM @extschema@._intrusion_check_lockout(pol, p_purpose, p_subject, p_device);
+	ELSE
+		PERFORM @extschema@._intrusion_check_identified(pol, p_purpose, p_device);
+	END IF;
+END
+$$;
+
+-- Registry's after_verify point: a failed verification may lock.
+CREATE FUNCTION @extschema@._intrusion_verified(p_purpose pg_catalog.text,
+	p_subject pg_catalog.text, p_device pg_catalog.text, p_matched pg_catalog.bool,
+	p_seq pg_catalog.int8)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT p_matched THEN
+		PERFORM @extschema@._intrusion_after_verify(@extschema@._intrusion_limits(session_user),
+			p_purpose, p_subject, p_device, p_matched, p_seq);
+	END IF;
+END
+$$;
+
+-- Registry's compliance_checks point: the Art. 14 intrusion_detection row
+-- (the limits every role without its own row gets, and the alerts of the
+-- last 24 hours).
+CREATE FUNCTION @extschema@._intrusion_compliance()
+RETURNS TABLE (article pg_catalog.text, check_name pg_catalog.text, status pg_catalog.text,
+	detail pg_catalog.text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	fs @extschema@.intrusion_policy := @extschema@._intrusion_limits('*');
+	n pg_catalog.int8;
+BEGIN
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.alert a
+	 WHERE a.at > pg_catalog.now() - '24 hours'::pg_catalog.interval;
+	RETURN QUERY SELECT 'Art. 14', 'intrusion_detection',
+		CASE WHEN fs.max_failed_verifications IS NULL OR fs.export_rate_per_hour IS NULL THEN 'warning'
+			 ELSE 'ok' END,
+		pg_catalog.format('limits for roles without their own: brute-force lockout %s; exports %s; match rate %s; %s alerts in the last 24 hours (frt.alert)',
+			CASE WHEN fs.max_failed_verifications IS NULL THEN 'off'
+				 ELSE pg_catalog.format('after %s failed verifications in %s, for %s',
+					fs.max_failed_verifications, fs.failure_window, fs.lockout) END,
+			COALESCE(fs.export_rate_per_hour || ' an hour', 'unlimited'),
+			COALESCE(fs.match_rate_per_minute || ' a minute', 'unlimited'), n);
+END
+$$;
+
+SELECT @extschema@._hook_register('audit_recorded', '_intrusion_count', 'intrusion');
+SELECT @extschema@._hook_register('before_match', '_intrusion_before_match', 'intrusion');
+SELECT @extschema@._hook_register('after_verify', '_intrusion_verified', 'intrusion');
+SELECT @extschema@._hook_register('before_export', '_intrusion_check_export', 'intrusion');
+SELECT @extschema@._hook_register('compliance_checks', '_intrusion_compliance', 'intrusion');

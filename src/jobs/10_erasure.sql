@@ -40,18 +40,6 @@ RETURNS trigger
 AS 'MODULE_PATHNAME', 'frt_erasure_ledger_trigger' LANGUAGE C;
 REVOKE ALL ON FUNCTION @extschema@._erasure_ledger_trigger() FROM PUBLIC;
 
--- ---- Terminated purposes (Art. 15: cancellation filing; data erased) ----
-
-CREATE TABLE @extschema@.purpose_termination (
-	purpose		pg_catalog.text PRIMARY KEY,	-- a frt.purpose name (checked by terminate_purpose)
-	terminated_on pg_catalog.date NOT NULL,
-	recorded_at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
-	recorded_by pg_catalog.text NOT NULL DEFAULT pg_catalog.session_user()
-);
-COMMENT ON TABLE @extschema@.purpose_termination IS
-	'purposes whose face processing has ended: their faces are erased and the filing cancelled within 30 working days (Measures Art. 15)';
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.purpose_termination', '');
-
 -- ---- The ledger ----
 
 CREATE TABLE @extschema@.erasure_log (
@@ -127,26 +115,6 @@ REVOKE ALL ON FUNCTION @extschema@._erasure_record(pg_catalog.tid, pg_catalog.xi
 CREATE TRIGGER face_erasure_ledger AFTER DELETE ON @extschema@.face
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._erasure_ledger_trigger(
 		'id', 'subject', 'purpose', 'consent_id', 'minor', 'enrolled_at', 'expires_at');
-
--- A terminated purpose takes no new faces.
-CREATE FUNCTION @extschema@._face_refuse_terminated()
-RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	v_on date;
-BEGIN
-	SELECT t.terminated_on INTO v_on FROM @extschema@.purpose_termination t WHERE t.purpose = NEW.purpose;
-	IF FOUND THEN
-		RAISE EXCEPTION 'purpose "%" was terminated: no face processing for it (Measures Art. 4, 15)',
-			NEW.purpose USING ERRCODE = 'FR004', DETAIL = pg_catalog.format('Terminated on %s.', v_on);
-	END IF;
-	RETURN NEW;
-END;
-$$;
-REVOKE ALL ON FUNCTION @extschema@._face_refuse_terminated() FROM PUBLIC;
-CREATE TRIGGER face_refuse_terminated BEFORE INSERT OR UPDATE OF purpose ON @extschema@.face
-	FOR EACH ROW EXECUTE FUNCTION @extschema@._face_refuse_terminated();
 
 -- ---- Purge ----
 

@@ -87,7 +87,7 @@ END;
 $$;
 REVOKE ALL ON FUNCTION @extschema@.open_filing(pg_catalog.text, pg_catalog.text, pg_catalog.date) FROM PUBLIC;
 
--- Raise one alert through the intrusion-detection layer's frt._alert: an
+-- Raise one alert through the audit layer's frt._alert: an
 -- audit record of event 'alert' (listed by frt.alert) and a log warning.
 CREATE FUNCTION @extschema@._jobs_alert(p_kind pg_catalog.text, p_purpose pg_catalog.text,
 	p_detail pg_catalog.jsonb)

@@ -17,5 +17,4 @@ GRANT EXECUTE ON FUNCTION @extschema@.record_filing(pg_catalog.text, pg_catalog.
 GRANT EXECUTE ON FUNCTION @extschema@.erasure_report(pg_catalog.text) TO frt_admin, frt_auditor, frt_enroller;
 REVOKE ALL ON FUNCTION @extschema@.working_days_between(pg_catalog.date, pg_catalog.date) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.working_days_between(pg_catalog.date, pg_catalog.date) TO frt_admin, frt_auditor;
-GRANT SELECT ON @extschema@.erasure_log, @extschema@.filing, @extschema@.purpose_termination
-	TO frt_admin, frt_auditor;
+GRANT SELECT ON @extschema@.erasure_log, @extschema@.filing TO frt_admin, frt_auditor;

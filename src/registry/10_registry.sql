@@ -184,3 +184,15 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.face_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.decline', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.decline_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.filing_state', '');
+
+-- Terminated purposes (Art. 15: cancellation filing; data erased): a fact
+-- about the purpose, set by the jobs layer's frt.terminate_purpose().
+CREATE TABLE @extschema@.purpose_termination (
+	purpose		pg_catalog.text PRIMARY KEY,	-- a frt.purpose name (checked by terminate_purpose)
+	terminated_on pg_catalog.date NOT NULL,
+	recorded_at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	recorded_by pg_catalog.text NOT NULL DEFAULT pg_catalog.session_user()
+);
+COMMENT ON TABLE @extschema@.purpose_termination IS
+	'purposes whose face processing has ended: their faces are erased and the filing cancelled within 30 working days (Measures Art. 15)';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.purpose_termination', '');

@@ -241,3 +241,23 @@ END
 $$;
 CREATE TRIGGER consent_rules BEFORE INSERT OR UPDATE ON @extschema@.consent
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._consent_rules();
+
+-- A terminated purpose takes no new faces.
+CREATE FUNCTION @extschema@._face_refuse_terminated()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_on date;
+BEGIN
+	SELECT t.terminated_on INTO v_on FROM @extschema@.purpose_termination t WHERE t.purpose = NEW.purpose;
+	IF FOUND THEN
+		RAISE EXCEPTION 'purpose "%" was terminated: no face processing for it (Measures Art. 4, 15)',
+			NEW.purpose USING ERRCODE = 'FR004', DETAIL = pg_catalog.format('Terminated on %s.', v_on);
+	END IF;
+	RETURN NEW;
+END;
+$$;
+REVOKE ALL ON FUNCTION @extschema@._face_refuse_terminated() FROM PUBLIC;
+CREATE TRIGGER face_refuse_terminated BEFORE INSERT OR UPDATE OF purpose ON @extschema@.face
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._face_refuse_terminated();

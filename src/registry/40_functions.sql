@@ -75,7 +75,7 @@ BEGIN
 			p_function, p_purpose, p_subject, p_device);
 	END IF;
 	-- a terminated purpose processes nothing more (Art. 4; its cancellation
-	-- filing is due under Art. 15); frt.purpose_termination is the jobs layer's
+	-- filing is due under Art. 15); the jobs layer records terminations
 	IF EXISTS (SELECT 1 FROM @extschema@.purpose_termination t WHERE t.purpose = p_purpose) THEN
 		PERFORM @extschema@._refuse('FR004', 4, pg_catalog.format(
 			'purpose %L has been terminated; its face processing has ended (Art. 15 cancellation filing)',
@@ -266,7 +266,6 @@ AS $$
 DECLARE
 	p @extschema@.purpose;
 	v_seq pg_catalog.int8;
-	v_limits @extschema@.intrusion_policy;	-- intrusion layer (9): limits in force
 BEGIN
 	IF p_subject IS NULL OR p_purpose IS NULL THEN
 		RAISE EXCEPTION 'subject and purpose must not be NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -275,18 +274,15 @@ BEGIN
 	p := @extschema@._check_processing('verify', p_purpose, 'verification', p_device, p_subject);
 	PERFORM @extschema@._check_consent('verify', p_purpose, p_subject, p_device);
 	PERFORM @extschema@._check_probe(p, p_probe);
-	-- intrusion detection (layer 9, Art. 14): match rate, brute-force lockout
-	v_limits := @extschema@._intrusion_limits(session_user);
-	PERFORM @extschema@._intrusion_check_match(v_limits, 'verify', p_purpose, p_subject, p_device);
-	PERFORM @extschema@._intrusion_check_lockout(v_limits, p_purpose, p_subject, p_device);
+	-- the layers above (intrusion detection, Art. 14) may refuse
+	PERFORM @extschema@._before_match('verify', p_purpose, p_subject, p_device);
 	similarity := @extschema@._face_similarity(p_subject, p_purpose, p_probe);
 	matched := COALESCE(similarity >= p.similarity_threshold, false);
 	v_seq := @extschema@.audit_event('match', CASE WHEN similarity IS NULL THEN 'no_face'
 		WHEN matched THEN 'matched' ELSE 'not_matched' END, p_purpose, p_subject, p_device, similarity,
 		NULL, pg_catalog.jsonb_build_object('kind', 'verification', 'threshold', p.similarity_threshold));
 	IF similarity IS NOT NULL THEN
-		PERFORM @extschema@._intrusion_after_verify(v_limits, p_purpose, p_subject, p_device,
-			matched, v_seq);
+		PERFORM @extschema@._after_verify(p_purpose, p_subject, p_device, matched, v_seq);
 	END IF;
 END
 $$;
@@ -303,7 +299,6 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	p @extschema@.purpose;
-	v_limits @extschema@.intrusion_policy;	-- intrusion layer (9): limits in force
 	v_min pg_catalog.float8;
 	v_seen pg_catalog.text[] := '{}';
 	v_sims pg_catalog.float8[] := '{}';
@@ -319,9 +314,7 @@ BEGIN
 	PERFORM @extschema@._require_read_committed('identify');
 	p := @extschema@._check_processing('identify', p_purpose, 'identification', p_device, NULL);
 	PERFORM @extschema@._check_probe(p, p_probe);
-	v_limits := @extschema@._intrusion_limits(session_user);
-	PERFORM @extschema@._intrusion_check_match(v_limits, 'identify', p_purpose, NULL, p_device);
-	PERFORM @extschema@._intrusion_check_identified(v_limits, p_purpose, p_device);
+	PERFORM @extschema@._before_match('identify', p_purpose, NULL, p_device);
 	IF p_k IS NULL OR p_k < 1 OR p_k > 1000 THEN
 		RAISE EXCEPTION 'k must be between 1 and 1000' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
@@ -520,7 +513,7 @@ BEGIN
 			'subject %L gave no separate consent to transfer face data for purpose %L', p_subject, p_purpose),
 			'export_faces', p_purpose, p_subject, NULL);
 	END IF;
-	PERFORM @extschema@._intrusion_check_export(p_purpose, p_subject);
+	PERFORM @extschema@._before_export(p_purpose, p_subject);
 	RETURN QUERY SELECT * FROM @extschema@._face_export(p_subject, p_purpose);
 	GET DIAGNOSTICS v_n = ROW_COUNT;
 	PERFORM @extschema@.audit_event('export', 'exported', p_purpose, p_subject, NULL, NULL, NULL,

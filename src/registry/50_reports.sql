@@ -104,6 +104,7 @@ DECLARE
 	fs record;
 	v_rls pg_catalog.bool;
 	v_force pg_catalog.bool;
+	h pg_catalog.text;
 BEGIN
 	-- Art. 4
 	SELECT pg_catalog.count(*) INTO n FROM @extschema@.purpose;
@@ -221,20 +222,10 @@ BEGIN
 	FROM pg_catalog.pg_roles r WHERE (r.rolsuper OR r.rolbypassrls) AND r.rolcanlogin;
 	RETURN QUERY SELECT 'Art. 14', 'trusted_boundary', 'info',
 		pg_catalog.format('%s login roles bypass row-level security (superuser or BYPASSRLS): %s', n, names);
-	-- intrusion detection (layer 9): the limits every role without its own
-	-- row gets, and the alerts of the last 24 hours
-	SELECT * INTO fs FROM @extschema@._intrusion_limits('*');
-	SELECT pg_catalog.count(*) INTO n FROM @extschema@.alert a
-	 WHERE a.at > pg_catalog.now() - '24 hours'::pg_catalog.interval;
-	RETURN QUERY SELECT 'Art. 14', 'intrusion_detection',
-		CASE WHEN fs.max_failed_verifications IS NULL OR fs.export_rate_per_hour IS NULL THEN 'warning'
-			 ELSE 'ok' END,
-		pg_catalog.format('limits for roles without their own: brute-force lockout %s; exports %s; match rate %s; %s alerts in the last 24 hours (frt.alert)',
-			CASE WHEN fs.max_failed_verifications IS NULL THEN 'off'
-				 ELSE pg_catalog.format('after %s failed verifications in %s, for %s',
-					fs.max_failed_verifications, fs.failure_window, fs.lockout) END,
-			COALESCE(fs.export_rate_per_hour || ' an hour', 'unlimited'),
-			COALESCE(fs.match_rate_per_minute || ' a minute', 'unlimited'), n);
+	-- rows of the layers above (intrusion detection's Art. 14 row)
+	FOR h IN SELECT @extschema@._hook_handlers('compliance_checks') LOOP
+		RETURN QUERY EXECUTE pg_catalog.format('SELECT * FROM %s()', h);
+	END LOOP;
 
 	-- Art. 15
 	SELECT * INTO fs FROM @extschema@.filing_status();

@@ -90,3 +90,4 @@ GRANT EXECUTE ON FUNCTION
 	TO frt_admin, frt_enroller, frt_auditor;
 GRANT EXECUTE ON FUNCTION @extschema@.compliance_report(), @extschema@.filing_status()
 	TO frt_admin, frt_auditor;
+GRANT SELECT ON @extschema@.purpose_termination TO frt_admin, frt_auditor;

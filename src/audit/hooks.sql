@@ -1,0 +1,147 @@
+-- Extension points of frt_governance.  Its layers form a stack (audit,
+-- registry, jobs, intrusion): a layer uses only the layers below it.  Where
+-- a lower layer must let a higher one take part (a check before a match, a
+-- counter after an audit record), the lower layer declares a point here,
+-- with the arguments its handlers take, and calls the handlers registered
+-- for it, in (position, handler) order; the higher layer registers its
+-- handler with frt._hook_register.  The lower layer never names a higher
+-- layer's object.  docs/architecture.md lists the points.
+
+CREATE TABLE @extschema@.extension_point (
+	point		pg_catalog.text PRIMARY KEY,
+	offered_by	pg_catalog.text NOT NULL,	-- the layer that calls the handlers
+	arguments	pg_catalog.text NOT NULL,	-- a handler's argument types
+	returns		pg_catalog.text NOT NULL,	-- a handler's result type
+	description pg_catalog.text NOT NULL
+);
+COMMENT ON TABLE @extschema@.extension_point IS
+	'points where a lower frt_governance layer calls handlers of higher layers';
+
+CREATE TABLE @extschema@.extension_hook (
+	point		pg_catalog.text NOT NULL REFERENCES @extschema@.extension_point,
+	handler		pg_catalog.text NOT NULL,	-- a function of this schema
+	layer		pg_catalog.text NOT NULL,	-- the layer that registered it
+	position	pg_catalog.int4 NOT NULL DEFAULT 100,
+	PRIMARY KEY (point, handler)
+);
+COMMENT ON TABLE @extschema@.extension_hook IS
+	'handlers registered by higher frt_governance layers at the extension points';
+REVOKE ALL ON @extschema@.extension_point, @extschema@.extension_hook FROM PUBLIC;
+
+-- Declare an extension point (called by the layer that offers it).
+CREATE FUNCTION @extschema@._hook_point(p_point pg_catalog.text, p_offered_by pg_catalog.text,
+	p_arguments pg_catalog.text, p_returns pg_catalog.text, p_description pg_catalog.text)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+	INSERT INTO @extschema@.extension_point VALUES (p_point, p_offered_by, p_arguments, p_returns,
+		p_description);
+$$;
+
+-- Register a handler (called by a higher layer).  The handler must exist in
+-- this schema with exactly the point's arguments and result type.
+CREATE FUNCTION @extschema@._hook_register(p_point pg_catalog.text, p_handler pg_catalog.text,
+	p_layer pg_catalog.text, p_position pg_catalog.int4 DEFAULT 100)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	pt @extschema@.extension_point;
+	fn pg_catalog.regprocedure;
+BEGIN
+	SELECT * INTO pt FROM @extschema@.extension_point WHERE point = p_point;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'no extension point %', p_point USING ERRCODE = 'undefined_object';
+	END IF;
+	fn := pg_catalog.to_regprocedure(pg_catalog.format('%I.%I(%s)', '@extschema@', p_handler,
+		pt.arguments));
+	IF fn IS NULL OR (SELECT p.prorettype FROM pg_catalog.pg_proc p WHERE p.oid = fn)
+		OPERATOR(pg_catalog.<>) pg_catalog.to_regtype(pt.returns) THEN
+		RAISE EXCEPTION 'handler %(%) returning % does not exist for extension point %',
+			p_handler, pt.arguments, pt.returns, p_point USING ERRCODE = 'undefined_function';
+	END IF;
+	INSERT INTO @extschema@.extension_hook VALUES (p_point, p_handler, p_layer, p_position);
+END
+$$;
+
+-- The handlers of a point, as qualified function names, in call order.
+CREATE FUNCTION @extschema@._hook_handlers(p_point pg_catalog.text)
+RETURNS SETOF pg_catalog.text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT pg_catalog.format('%I.%I', '@extschema@', h.handler)
+	  FROM @extschema@.extension_hook h
+	 WHERE h.point OPERATOR(pg_catalog.=) p_point
+	 ORDER BY h.position, h.handler;
+$$;
+
+-- ---- The audit layer's point: after each audit record ----
+
+SELECT @extschema@._hook_point('audit_recorded', 'audit', '@extschema@.audit', 'void',
+	'each audit record, in the transaction of the audit writer that commits it (so as rollback-proof as the record); not during a restore');
+
+-- Trigger on frt.audit: hand each new record to the audit_recorded handlers.
+CREATE FUNCTION @extschema@._audit_recorded()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	h pg_catalog.text;
+BEGIN
+	-- a restore reloads old records: they are history, not new events
+	IF @extschema@.audit_restoring() THEN
+		RETURN NULL;
+	END IF;
+	FOR h IN SELECT @extschema@._hook_handlers('audit_recorded') LOOP
+		EXECUTE pg_catalog.format('SELECT %s($1)', h) USING NEW;
+	END LOOP;
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER audit_recorded AFTER INSERT ON @extschema@.audit
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._audit_recorded();
+
+REVOKE ALL ON FUNCTION @extschema@._hook_point(pg_catalog.text, pg_catalog.text, pg_catalog.text,
+	pg_catalog.text, pg_catalog.text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._hook_register(pg_catalog.text, pg_catalog.text, pg_catalog.text,
+	pg_catalog.int4) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._hook_handlers(pg_catalog.text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._audit_recorded() FROM PUBLIC;
+
+-- ---- Alerts ----
+
+-- Raise an alert: a record in the audit trail (event 'alert', outcome =
+-- kind; rollback-proof) and a server-log WARNING.  The detail must hold ids
+-- and counts only, never biometric data.  Used by the layers above.
+CREATE FUNCTION @extschema@._alert(p_kind pg_catalog.text, p_purpose pg_catalog.text,
+	p_subject pg_catalog.text, p_device pg_catalog.text, p_detail pg_catalog.jsonb)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM @extschema@.audit_event('alert', p_kind, p_purpose, p_subject, p_device, NULL, NULL, p_detail);
+	RAISE WARNING 'frt alert %: %', p_kind, p_detail::pg_catalog.text;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._alert(pg_catalog.text, pg_catalog.text, pg_catalog.text,
+	pg_catalog.text, pg_catalog.jsonb) FROM PUBLIC;
+
+-- The alerts: audit records of event 'alert' (intrusion detection, filing
+-- and erasure jobs).  A record made on a standby names its caller and the
+-- standby in detail->'origin'.
+CREATE VIEW @extschema@.alert AS
+	SELECT a.seq, a.at, a.outcome AS kind,
+		   COALESCE(a.detail #>> '{origin,role}', a.role_name) AS role_name,
+		   a.detail #>> '{origin,standby}' AS standby,
+		   a.purpose, a.subject, a.device, a.detail - 'origin' AS detail
+	  FROM @extschema@.audit a
+	 WHERE a.event = 'alert';
+COMMENT ON VIEW @extschema@.alert IS
+	'alerts raised by intrusion detection and the jobs (audit records of event ''alert'') (Measures Art. 14)';
+REVOKE ALL ON @extschema@.alert FROM PUBLIC;
+GRANT SELECT ON @extschema@.alert TO frt_auditor;

@@ -1,0 +1,70 @@
+-- The registry's extension points (see src/audit/hooks.sql): where the
+-- layers above take part in a match, an export or the compliance report.
+-- A handler refuses by raising; the call it guards then changes nothing.
+
+SELECT @extschema@._hook_point('before_match', 'registry',
+	'pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.text', 'void',
+	'(function, purpose, subject, device) before verify or identify compares a probe, after the Measures'' checks passed');
+SELECT @extschema@._hook_point('after_verify', 'registry',
+	'pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.bool, pg_catalog.int8', 'void',
+	'(purpose, subject, device, matched, audit seq) after a verification compared a probe and was recorded');
+SELECT @extschema@._hook_point('before_export', 'registry',
+	'pg_catalog.text, pg_catalog.text', 'void',
+	'(purpose, subject) before export_faces returns a subject''s faces, after consent was checked');
+SELECT @extschema@._hook_point('compliance_checks', 'registry', '', 'record',
+	'rows (article, check_name, status, detail) appended to frt.compliance_report()');
+
+-- Call the before_match handlers.
+CREATE FUNCTION @extschema@._before_match(p_function pg_catalog.text, p_purpose pg_catalog.text,
+	p_subject pg_catalog.text, p_device pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	h pg_catalog.text;
+BEGIN
+	FOR h IN SELECT @extschema@._hook_handlers('before_match') LOOP
+		EXECUTE pg_catalog.format('SELECT %s($1, $2, $3, $4)', h)
+			USING p_function, p_purpose, p_subject, p_device;
+	END LOOP;
+END
+$$;
+
+-- Call the after_verify handlers.
+CREATE FUNCTION @extschema@._after_verify(p_purpose pg_catalog.text, p_subject pg_catalog.text,
+	p_device pg_catalog.text, p_matched pg_catalog.bool, p_seq pg_catalog.int8)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	h pg_catalog.text;
+BEGIN
+	FOR h IN SELECT @extschema@._hook_handlers('after_verify') LOOP
+		EXECUTE pg_catalog.format('SELECT %s($1, $2, $3, $4, $5)', h)
+			USING p_purpose, p_subject, p_device, p_matched, p_seq;
+	END LOOP;
+END
+$$;
+
+-- Call the before_export handlers.
+CREATE FUNCTION @extschema@._before_export(p_purpose pg_catalog.text, p_subject pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	h pg_catalog.text;
+BEGIN
+	FOR h IN SELECT @extschema@._hook_handlers('before_export') LOOP
+		EXECUTE pg_catalog.format('SELECT %s($1, $2)', h) USING p_purpose, p_subject;
+	END LOOP;
+END
+$$;
+
+REVOKE ALL ON FUNCTION @extschema@._before_match(pg_catalog.text, pg_catalog.text, pg_catalog.text,
+	pg_catalog.text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._after_verify(pg_catalog.text, pg_catalog.text, pg_catalog.text,
+	pg_catalog.bool, pg_catalog.int8) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._before_export(pg_catalog.text, pg_catalog.text) FROM PUBLIC;
