@@ -3,7 +3,7 @@
 # background workers.  Built by the top-level Makefile.
 
 EXTENSION = frt
-LAYERS = type kernels index
+LAYERS = type kernels operators index
 REGRESS_TESTS = type kernels ivf_basic ivf_filter ivf_threshold
 REGRESS_EXTENSIONS = frt
 

@@ -1,0 +1,113 @@
+# The dependency direction between layers and extensions, checked on the
+# source tree (no cluster): the layers of each extension form a stack
+# (a layer uses only what the layers below it, or the extension it
+# requires, define), the core never refers to the governance extension,
+# and C files include only the headers of their own or lower layers.
+use strict;
+use warnings;
+use File::Basename qw(dirname);
+use Test::More;
+
+my $root = $ENV{TESTDIR} // dirname(__FILE__) . '/../..';
+chdir $root or die "cannot chdir to $root";
+
+# Layers bottom-up: the core's, then the governance extension's.
+my @layers = qw(type kernels operators index audit registry jobs intrusion);
+my %rank;
+@rank{@layers} = 0 .. $#layers;
+my %core = map { $_ => 1 } qw(type kernels operators index);
+
+# Which layers each makefile builds, and that they match the order above.
+sub mk_layers
+{
+	my ($mk) = @_;
+	open my $fh, '<', $mk or die "$mk: $!";
+	while (<$fh>) { return split ' ', $1 if /^LAYERS\s*=\s*(.*)$/; }
+	die "no LAYERS in $mk";
+}
+is_deeply([ mk_layers('mk/frt.mk') ], [qw(type kernels operators index)], 'core layers in mk/frt.mk');
+is_deeply([ mk_layers('mk/frt_governance.mk') ], [qw(audit registry jobs intrusion)],
+	'governance layers in mk/frt_governance.mk');
+
+sub slurp
+{
+	my ($f) = @_;
+	open my $fh, '<', $f or die "$f: $!";
+	local $/;
+	return <$fh>;
+}
+
+# SQL objects: where each is defined, and who refers to it.
+my (%def, @refs);
+for my $l (@layers)
+{
+	for my $f (sort glob("src/$l/*.sql"))
+	{
+		my $t = slurp($f);
+		$t =~ s/--[^\n]*//g;
+		while ($t =~ /CREATE\s+(?:OR\s+REPLACE\s+)?(?:UNIQUE\s+)?(?:FUNCTION|TABLE|VIEW|INDEX|SEQUENCE|TYPE|AGGREGATE|OPERATOR\s+CLASS|OPERATOR\s+FAMILY|ACCESS\s+METHOD)\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:\@extschema\@\.)?(\w+)/gi)
+		{
+			$def{$1} //= $l;
+		}
+		push @refs, [ $l, $f, $1 ] while $t =~ /\@extschema\@\.(\w+)/g;
+	}
+}
+ok(scalar(keys %def) > 100, 'found the SQL objects of every layer');
+my @up;
+for my $r (@refs)
+{
+	my ($l, $f, $name) = @$r;
+	my $d = $def{$name} or next;
+	push @up, "$f ($l) uses $name of layer $d" if $rank{$d} > $rank{$l};
+}
+my %seen;
+@up = grep { !$seen{$_}++ } @up;
+is(scalar(@up), 0, 'no SQL fragment refers to an object of a higher layer')
+  or diag(join("\n", @up));
+
+# C: a layer includes only its own and lower layers' headers.
+my %header_layer = (
+	'frt_embedding.h' => 'type',
+	'frt_kernels.h' => 'kernels',
+	'frt_ivf.h' => 'index',
+	'frt_audit.h' => 'audit',
+	'frt_jobs.h' => 'jobs',
+	'frt_governance.h' => 'audit');
+my @bad;
+for my $l (@layers)
+{
+	for my $f (sort glob("src/$l/*.c"), sort glob("src/$l/*.h"))
+	{
+		my $t = slurp($f);
+		while ($t =~ /#include\s+"(frt\w*\.h)"/g)
+		{
+			my $h = $1;
+			my $hl = $header_layer{$h} or next;
+			push @bad, "$f ($l) includes $h of layer $hl" if $rank{$hl} > $rank{$l};
+		}
+	}
+}
+# The core's own sources never name the governance extension's headers.
+for my $f (sort(glob('src/frt.c')), map { glob("src/$_/*.[ch]") } grep { $core{$_} } @layers)
+{
+	my $t = slurp($f);
+	push @bad, "$f (core) includes $1" while $t =~ /#include\s+"(frt_(?:governance|audit|jobs)\w*\.h)"/g;
+}
+is(scalar(@bad), 0, 'no C file includes a header of a higher layer or of the governance extension')
+  or diag(join("\n", @bad));
+
+# The core's SQL never refers to a governance object or role.
+my @core_gov;
+for my $l (grep { $core{$_} } @layers)
+{
+	for my $f (sort glob("src/$l/*.sql"))
+	{
+		my $t = slurp($f);
+		$t =~ s/--[^\n]*//g;
+		push @core_gov, "$f names $1" while $t =~ /\b(frt_(?:admin|enroller|matcher|auditor|audit_relay|governance))\b/g;
+	}
+}
+is(scalar(@core_gov), 0, 'the core SQL names no governance role or extension')
+  or diag(join("\n", @core_gov));
+
+done_testing();
