@@ -121,6 +121,9 @@ extern char *frt_audit_primary_conninfo;
 
 /* audit_shmem.c */
 extern void FrtAuditInit(void);
+
+/* Install the hook that names the roles a DROP EXTENSION leaves (audit_roles.c). */
+extern void FrtRolesInit(void);
 extern int64 FrtAuditSubmit(FrtAuditPayload *rec);
 extern void FrtAuditPayloadSet(FrtAuditPayload *rec, FrtAuditField f,
 							   const char *value);

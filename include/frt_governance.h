@@ -18,6 +18,13 @@
 #define FRT_CORE_LIBRARY		"$libdir/frt"	/* loaded first by _PG_init */
 #define FRT_GOVERNANCE_LIBRARY	"frt_governance"	/* background workers' library */
 
+/* ---- Extensions and roles ---- */
+#define FRT_CORE_EXTENSION		"frt"
+#define FRT_GOVERNANCE_EXTENSION	"frt_governance"
+/* Roles CREATE EXTENSION frt_governance creates if missing (src/audit/audit.sql) */
+#define FRT_GOV_ROLES \
+	{"frt_admin", "frt_enroller", "frt_matcher", "frt_auditor", "frt_audit_relay"}
+
 /* ---- Layer 6: the audit trail (see frt_audit.h, docs/audit.md) ---- */
 #define FRT_AUDIT_QUEUE_SLOTS	128		/* records waiting for a worker, all databases */
 #define FRT_AUDIT_MAX_DATABASES	32		/* databases with an audit worker at once */

@@ -27,6 +27,7 @@ _PG_init(void)
 {
 	load_file(FRT_CORE_LIBRARY, false);
 	FrtAuditInit();
+	FrtRolesInit();
 	FrtJobsInit();
 	/* every frt library has defined its settings: no other frt.* name is valid */
 	MarkGUCPrefixReserved("frt");

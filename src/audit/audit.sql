@@ -1,4 +1,4 @@
--- Layer 6: the audit trail (issue 5; see docs/audit.md).
+-- Layer 6: the audit trail (see docs/audit.md).
 --
 -- Records are written only by the extension's background worker, one per
 -- database, which receives them from frt.audit_event() through shared memory
@@ -7,19 +7,31 @@
 -- hash = SHA-256(canonical content || prev_hash); frt.verify_audit_chain()
 -- finds the first altered or missing record.
 
--- The four frt roles (described in src/governance/20_roles.sql) are created
--- here, the first layer that grants to one of them; cluster-wide, so only if
--- missing.  frt_audit_relay is the audit layer's own: the role a standby
--- connects to the primary as (through a LOGIN member) to forward records.
+-- The roles frt_governance grants to, created here (the first layer that
+-- grants to one of them) if missing, NOLOGIN: grant them to login roles.
+-- Roles belong to the cluster: one that exists already (another database's
+-- install, or made by the DBA beforehand) is used as it is.  DROP EXTENSION
+-- leaves them and says so (audit_roles.c); docs/operations.md, "Roles".
+--   frt_admin        registry, erasure, export with transfer consent
+--   frt_enroller     subjects, consent, enrolment, withdrawal, erasure
+--   frt_matcher      frt.verify and frt.identify only; never reads an embedding
+--   frt_auditor      audit trail, registry and reports, read-only
+--   frt_audit_relay  the role a standby connects to the primary as (through
+--                    a LOGIN member) to forward its audit records
 DO $roles$
 DECLARE
 	r pg_catalog.text;
+	made pg_catalog.text[] := '{}';
 BEGIN
 	FOREACH r IN ARRAY ARRAY['frt_admin', 'frt_enroller', 'frt_matcher', 'frt_auditor', 'frt_audit_relay'] LOOP
-		IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r) THEN
+		IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) r) THEN
 			EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', r);
+			made := made OPERATOR(pg_catalog.||) r;
 		END IF;
 	END LOOP;
+	IF pg_catalog.cardinality(made) > 0 THEN
+		RAISE NOTICE 'frt_governance created roles %', pg_catalog.array_to_string(made, ', ');
+	END IF;
 END
 $roles$;
 
@@ -147,3 +159,4 @@ REVOKE ALL ON FUNCTION @extschema@.audit_restoring() FROM PUBLIC;
 -- long hex strings replaced.  For applications that log on their own.
 CREATE FUNCTION @extschema@.redact_biometrics(pg_catalog.text) RETURNS pg_catalog.text
 LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'frt_redact_biometrics';
+GRANT EXECUTE ON FUNCTION @extschema@.redact_biometrics(pg_catalog.text) TO PUBLIC;

@@ -145,3 +145,35 @@ COMMENT ON VIEW @extschema@.alert IS
 	'alerts raised by intrusion detection and the jobs (audit records of event ''alert'') (Measures Art. 14)';
 REVOKE ALL ON @extschema@.alert FROM PUBLIC;
 GRANT SELECT ON @extschema@.alert TO frt_auditor;
+
+-- ---- Privileges that cannot drift ----
+
+-- Revoke EXECUTE from PUBLIC on every function of frt_governance whose
+-- privileges were never set (a new function nobody granted), so that no
+-- function is callable by every role by oversight.  Functions meant for
+-- every role are granted to PUBLIC explicitly where they are defined.
+-- Called at the end of the install script (src/intrusion/90_grants.sql).
+CREATE FUNCTION @extschema@._revoke_public_execute()
+RETURNS pg_catalog.int4
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	f pg_catalog.regprocedure;
+	n pg_catalog.int4 := 0;
+BEGIN
+	FOR f IN
+		SELECT p.oid::pg_catalog.regprocedure
+		  FROM pg_catalog.pg_proc p
+		  JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+			   AND d.objid OPERATOR(pg_catalog.=) p.oid AND d.deptype OPERATOR(pg_catalog.=) 'e'
+		  JOIN pg_catalog.pg_extension e ON e.oid OPERATOR(pg_catalog.=) d.refobjid
+		 WHERE e.extname OPERATOR(pg_catalog.=) 'frt_governance' AND p.proacl IS NULL
+	LOOP
+		EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
+		n := n + 1;
+	END LOOP;
+	RETURN n;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._revoke_public_execute() FROM PUBLIC;

@@ -30,3 +30,7 @@ REVOKE ALL ON FUNCTION @extschema@._intrusion_check_identified(@extschema@.intru
 	pg_catalog.text, pg_catalog.text) FROM PUBLIC;
 REVOKE ALL ON @extschema@.intrusion_counter FROM PUBLIC;
 GRANT SELECT ON @extschema@.intrusion_counter TO frt_admin, frt_auditor;
+
+-- Last fragment of the install script: any function of frt_governance whose
+-- privileges were never set is revoked from PUBLIC (src/audit/hooks.sql).
+SELECT @extschema@._revoke_public_execute();

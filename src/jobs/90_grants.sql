@@ -18,3 +18,7 @@ GRANT EXECUTE ON FUNCTION @extschema@.erasure_report(pg_catalog.text) TO frt_adm
 REVOKE ALL ON FUNCTION @extschema@.working_days_between(pg_catalog.date, pg_catalog.date) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.working_days_between(pg_catalog.date, pg_catalog.date) TO frt_admin, frt_auditor;
 GRANT SELECT ON @extschema@.erasure_log, @extschema@.filing TO frt_admin, frt_auditor;
+-- Every role may see which job commands exist and whether pg_cron is ready.
+GRANT EXECUTE ON FUNCTION @extschema@._jobs_have_audit_retention(), @extschema@.jobs_require_cron(),
+	@extschema@.job_commands(pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.text,
+		pg_catalog.text) TO PUBLIC;

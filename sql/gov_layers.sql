@@ -1,0 +1,46 @@
+-- The layers of frt_governance meet at declared extension points: a lower
+-- layer calls the handlers registered for its points and never a higher
+-- layer's function by name.  Privileges cannot drift: only functions
+-- granted to PUBLIC on purpose are callable by every role.
+SELECT gov_world('l');
+SELECT frt.enroll('l_s1', 'l_door', '[1,0,0]', 'l_office') > 0 AS enrolled;
+
+-- the points, who offers them, and who registered for them
+SELECT p.point, p.offered_by, p.arguments, h.handler, h.layer
+  FROM frt.extension_point p LEFT JOIN frt.extension_hook h USING (point)
+ ORDER BY p.offered_by, p.point, h.position, h.handler;
+
+-- a handler registered at before_match takes part in every verification ...
+BEGIN;
+CREATE FUNCTION frt.l_deny(text, text, text, text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+	RAISE EXCEPTION 'l_deny refused % for %', $1, $2;
+END $$;
+SELECT frt._hook_register('before_match', 'l_deny', 'test');
+SELECT gov_try($$SELECT matched FROM frt.verify('l_s1', 'l_door', '[1,0,0]', 'l_office')$$);
+ROLLBACK;
+-- ... and without it the verification goes through again
+SELECT matched FROM frt.verify('l_s1', 'l_door', '[1,0,0]', 'l_office');
+
+-- a handler must match the point's arguments and result
+SELECT gov_try($$SELECT frt._hook_register('before_match', '_intrusion_count', 'test')$$);
+SELECT gov_try($$SELECT frt._hook_register('no_such_point', '_intrusion_count', 'test')$$);
+
+-- every audit record reaches the audit_recorded handlers (here: the
+-- intrusion counters), in the audit writer's transaction
+SELECT sum(n) > 0 AS counted FROM frt.intrusion_counter WHERE event = 'match';
+
+-- the functions of frt_governance that every role may call
+SELECT p.oid::regprocedure AS public_function
+  FROM pg_proc p
+  JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+  JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'frt_governance'
+ WHERE has_function_privilege('public', p.oid, 'EXECUTE')
+ ORDER BY 1::text;
+-- every SECURITY DEFINER function of both extensions pins search_path
+SELECT p.oid::regprocedure AS definer_without_search_path
+  FROM pg_proc p
+  JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+  JOIN pg_extension e ON e.oid = d.refobjid AND e.extname IN ('frt', 'frt_governance')
+ WHERE p.prosecdef
+   AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%');
