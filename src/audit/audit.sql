@@ -11,7 +11,8 @@
 -- grants to one of them) if missing, NOLOGIN: grant them to login roles.
 -- Roles belong to the cluster: one that exists already (another database's
 -- install, or made by the DBA beforehand) is used as it is.  DROP EXTENSION
--- leaves them and says so (audit_roles.c); docs/operations.md, "Roles".
+-- leaves them; audit_roles.c names the roles created and those left, and
+-- revokes their grants on the schema at DROP (docs/operations.md, "Roles").
 --   frt_admin        registry, erasure, export with transfer consent
 --   frt_enroller     subjects, consent, enrolment, withdrawal, erasure
 --   frt_matcher      frt.verify and frt.identify only; never reads an embedding
@@ -21,17 +22,12 @@
 DO $roles$
 DECLARE
 	r pg_catalog.text;
-	made pg_catalog.text[] := '{}';
 BEGIN
 	FOREACH r IN ARRAY ARRAY['frt_admin', 'frt_enroller', 'frt_matcher', 'frt_auditor', 'frt_audit_relay'] LOOP
 		IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) r) THEN
 			EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', r);
-			made := made OPERATOR(pg_catalog.||) r;
 		END IF;
 	END LOOP;
-	IF pg_catalog.cardinality(made) > 0 THEN
-		RAISE NOTICE 'frt_governance created roles %', pg_catalog.array_to_string(made, ', ');
-	END IF;
 END
 $roles$;
 

@@ -4,26 +4,50 @@
  *	  Say what DROP EXTENSION frt_governance leaves behind: its roles.
  *
  * CREATE EXTENSION frt_governance creates the roles it grants to
- * (FRT_GOV_ROLES) if they are missing.  Roles belong to the cluster, not
- * to the database (other databases may have the extension, logins are
- * members of them), so DROP EXTENSION cannot and does not drop them; this
- * utility hook says so with a NOTICE naming the roles that remain and how
- * to remove them, so that nothing is left behind silently.
+ * (FRT_GOV_ROLES) if they are missing; this utility hook names those it
+ * created.  Roles belong to the cluster, not to the database (other
+ * databases may have the extension, logins are members of them), so DROP
+ * EXTENSION does not drop them: the hook revokes what the extension granted
+ * them on its schema (which outlives the extension) and says with a NOTICE
+ * which roles remain and how to remove them, so that nothing is left
+ * behind silently.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_extension.h"
 #include "commands/extension.h"
+#include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "nodes/parsenodes.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
 
 #include "frt_audit.h"
 
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 static const char *const frt_gov_roles[] = FRT_GOV_ROLES;
+
+StaticAssertDecl(lengthof(frt_gov_roles) <= 32, "role set must fit a uint32");
+
+/* Does this statement create frt_governance? */
+static bool
+FrtCreatesGovernance(Node *parsetree)
+{
+	return IsA(parsetree, CreateExtensionStmt) &&
+		strcmp(((CreateExtensionStmt *) parsetree)->extname, FRT_GOVERNANCE_EXTENSION) == 0 &&
+		!OidIsValid(get_extension_oid(FRT_GOVERNANCE_EXTENSION, true));
+}
 
 /* Does this statement drop frt_governance (by name, or frt with CASCADE)? */
 static bool
@@ -48,35 +72,91 @@ FrtDropsGovernance(Node *parsetree)
 	return false;
 }
 
-/* NOTICE naming the governance roles that still exist. */
-static void
-FrtReportRemainingRoles(void)
+/* The schema of an installed extension (get_extension_schema is not exported before PostgreSQL 16). */
+static Oid
+FrtExtensionSchema(Oid extoid)
+{
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			nsp = InvalidOid;
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(extoid));
+	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		nsp = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return nsp;
+}
+
+/* Bit i set when role i of FRT_GOV_ROLES exists. */
+static uint32
+FrtRolesPresent(void)
+{
+	uint32		present = 0;
+
+	for (int i = 0; i < lengthof(frt_gov_roles); i++)
+		if (OidIsValid(get_role_oid(frt_gov_roles[i], true)))
+			present |= (uint32) 1 << i;
+	return present;
+}
+
+/* The names of the roles in a set, comma-separated. */
+static char *
+FrtRoleList(uint32 roles)
 {
 	StringInfoData names;
 
 	initStringInfo(&names);
 	for (int i = 0; i < lengthof(frt_gov_roles); i++)
 	{
-		if (!OidIsValid(get_role_oid(frt_gov_roles[i], true)))
+		if (!(roles & ((uint32) 1 << i)))
 			continue;
 		if (names.len > 0)
 			appendStringInfoString(&names, ", ");
 		appendStringInfoString(&names, frt_gov_roles[i]);
 	}
-	if (names.len > 0)
-		ereport(NOTICE,
-				(errmsg("roles %s remain: roles belong to the cluster, not to this database", names.data),
-				 errhint("If no other database uses frt_governance, drop them with DROP ROLE (after REASSIGN OWNED and DROP OWNED in each database).")));
-	pfree(names.data);
+	return names.data;
 }
 
-/* ProcessUtility hook: after a DROP of frt_governance, name its roles. */
+/* Revoke what the dropped extension granted the roles on its schema. */
+static void
+FrtRevokeSchemaGrants(Oid nsp, uint32 roles)
+{
+	char	   *schema = get_namespace_name(nsp);
+
+	if (schema == NULL || roles == 0)
+		return;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	for (int i = 0; i < lengthof(frt_gov_roles); i++)
+	{
+		if (!(roles & ((uint32) 1 << i)))
+			continue;
+		if (SPI_execute(psprintf("REVOKE ALL ON SCHEMA %s FROM %s", quote_identifier(schema),
+								 quote_identifier(frt_gov_roles[i])), false, 0) != SPI_OK_UTILITY)
+			elog(ERROR, "could not revoke the privileges of role \"%s\" on schema \"%s\"",
+				 frt_gov_roles[i], schema);
+	}
+	SPI_finish();
+}
+
+/* ProcessUtility hook: name the roles CREATE made, or DROP leaves. */
 static void
 FrtRolesProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 					   ProcessUtilityContext context, ParamListInfo params,
 					   QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
 {
+	bool		creates = FrtCreatesGovernance(pstmt->utilityStmt);
 	bool		drops = FrtDropsGovernance(pstmt->utilityStmt);
+	uint32		before = (creates || drops) ? FrtRolesPresent() : 0;
+	Oid			nsp = drops ?
+		FrtExtensionSchema(get_extension_oid(FRT_GOVERNANCE_EXTENSION, false)) : InvalidOid;
 
 	if (prev_ProcessUtility)
 		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
@@ -84,8 +164,24 @@ FrtRolesProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnl
 	else
 		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
 								queryEnv, dest, qc);
+	if (creates)
+	{
+		uint32		made = FrtRolesPresent() & ~before;
+
+		if (made != 0)
+			ereport(NOTICE,
+					(errmsg("frt_governance created roles %s", FrtRoleList(made)),
+					 errhint("Grant them to login roles; DROP EXTENSION leaves them (they belong to the cluster).")));
+	}
 	if (drops)
-		FrtReportRemainingRoles();
+	{
+		FrtRevokeSchemaGrants(nsp, before);
+		if (before != 0)
+			ereport(NOTICE,
+					(errmsg("roles %s remain: roles belong to the cluster, not to this database",
+							FrtRoleList(before)),
+					 errhint("If no other database uses frt_governance, drop them with DROP ROLE (after DROP OWNED BY them in each database that had it).")));
+	}
 }
 
 /* Install the hook (from _PG_init). */
