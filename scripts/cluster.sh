@@ -2,7 +2,9 @@
 # Start or stop a throwaway PostgreSQL cluster as an unprivileged user.
 #   scripts/cluster.sh start DIR PORT     (prints nothing on success)
 #   scripts/cluster.sh stop DIR
-# Environment: PG_CONFIG (default pg_config), PGUSER_OS (default postgres).
+# Environment: PG_CONFIG (default pg_config), PGUSER_OS (default postgres),
+# FRT_PRELOAD (shared_preload_libraries; default frt_governance,pg_cron; empty
+# for a server that preloads nothing, as the core needs).
 set -euo pipefail
 cmd=$1; dir=$2; port=${3:-55432}
 bindir=$("${PG_CONFIG:-pg_config}" --bindir)
@@ -19,7 +21,7 @@ start)
 port = $port
 listen_addresses = ''
 unix_socket_directories = '$dir'
-shared_preload_libraries = 'frt_governance,pg_cron'
+shared_preload_libraries = '${FRT_PRELOAD-frt_governance,pg_cron}'
 cron.database_name = 'postgres'
 max_worker_processes = 16
 fsync = off
