@@ -150,9 +150,12 @@ GRANT SELECT ON @extschema@.alert TO frt_auditor;
 
 -- Revoke EXECUTE from PUBLIC on every function of frt_governance whose
 -- privileges were never set (a new function nobody granted), so that no
--- function is callable by every role by oversight.  Functions meant for
--- every role are granted to PUBLIC explicitly where they are defined.
--- Called at the end of the install script (src/intrusion/90_grants.sql).
+-- function is callable by every role by oversight.  Each layer calls it
+-- before it grants (its 90_grants.sql; the audit layer here), so a function
+-- granted to a role is revoked from PUBLIC first; the few meant for every
+-- role are granted to PUBLIC explicitly after it.  The last fragment of the
+-- install script calls it once more, for anything defined after a layer's
+-- grants.
 CREATE FUNCTION @extschema@._revoke_public_execute()
 RETURNS pg_catalog.int4
 LANGUAGE plpgsql
@@ -177,3 +180,6 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@._revoke_public_execute() FROM PUBLIC;
+
+-- The audit layer's own functions.
+SELECT @extschema@._revoke_public_execute();

@@ -1,5 +1,7 @@
 -- Layer 9 (intrusion detection): privileges.  frt_admin sets the limits;
 -- frt_admin and frt_auditor read them and the alerts.
+SELECT @extschema@._revoke_public_execute();
+
 REVOKE ALL ON FUNCTION @extschema@._intrusion_limits(pg_catalog.text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._intrusion_over_rate(pg_catalog.text, pg_catalog.timestamptz,
 	pg_catalog.jsonb, pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.text,

@@ -6,6 +6,8 @@
 --   frt_enroller answers data-subject requests: the erasure report
 -- Scheduling (frt.schedule_jobs) stays with the owner of frt.face: pg_cron
 -- runs the VACUUM job as the role that scheduled it.
+SELECT @extschema@._revoke_public_execute();
+
 GRANT EXECUTE ON FUNCTION @extschema@.purge(pg_catalog.int4) TO frt_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.scrub_faces() TO frt_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.confirm_erasures() TO frt_admin;

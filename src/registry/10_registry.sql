@@ -1,4 +1,4 @@
--- Layer 5: governance.  Registry, subject, consent and face tables.
+-- Layer 5: the registry.  Registry, subject, consent and face tables.
 --
 -- The tables keep every fact a regulator may ask about (Measures Art. 5-15)
 -- with constraints that make malformed records unrepresentable.  States that

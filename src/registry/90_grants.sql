@@ -1,33 +1,13 @@
 -- Layer 5: least privilege.  Every governance function is revoked from
--- PUBLIC; each role gets exactly what its job needs.  No role gets SELECT on
+-- PUBLIC (frt._revoke_public_execute() at the end of the install script
+-- catches any that a layer did not revoke itself); each role gets exactly
+-- what its job needs.  No role gets SELECT on
 -- frt.face.embedding (column privileges list every other column), so the
 -- table cannot be read whole, copied or viewed with its embeddings; only
 -- frt.export_faces (frt_admin, with transfer consent) returns them.
 
-DO $revoke$
-DECLARE
-	f pg_catalog.regprocedure;
-BEGIN
-	FOR f IN
-		SELECT p.oid::pg_catalog.regprocedure FROM pg_catalog.pg_proc p
-		WHERE p.pronamespace = '@extschema@'::pg_catalog.regnamespace
-		  AND p.proname = ANY (ARRAY[
-			'_face_active', '_filing_threshold', '_filing_today', '_filing_count', '_face_store',
-			'_face_similarity', '_face_nearest', '_face_export', '_face_delete', '_face_purge',
-			'_face_clamp_expiry', '_refuse', 'current_notice_version', 'is_minor',
-			'has_current_assessment', '_check_processing', '_check_consent', '_check_probe',
-			'_require_read_committed',
-			'enroll', 'verify', 'identify', 'register_subject', 'give_consent', 'withdraw_consent',
-			'erase_subject', 'export_faces', 'record_decline', 'publish_notice', 'void_assessment',
-			'_void_assessments', 'record_filing', '_audit_change', '_purpose_defaults',
-			'_purpose_changed', '_notice_version', '_notice_published', '_consent_rules',
-			'is_working_day', 'working_days_after', '_filing_recount', 'filing_status',
-			'compliance_report'])
-	LOOP
-		EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
-	END LOOP;
-END
-$revoke$;
+
+SELECT @extschema@._revoke_public_execute();
 
 GRANT USAGE ON SCHEMA @extschema@ TO frt_admin, frt_enroller, frt_matcher, frt_auditor;
 
