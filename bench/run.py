@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """frt benchmark runner (Python standard library + psql/pgbench only).
 
-Creates a throwaway cluster (scripts/cluster.sh), loads face-like data made by
-bench/facegen, and measures:
+Creates a throwaway cluster (nothing preloaded unless --preload), loads
+face-like data made by bench/facegen, and measures:
   - the exhaustive scan  ORDER BY e <=> $probe LIMIT 10  (ms/query, median),
     serial (max_parallel_workers_per_gather = 0) and with the default workers;
   - with --index (the frt_ivf access method): build time, index size,
@@ -114,7 +114,10 @@ def log(msg):
 
 
 class Cluster:
-    """A throwaway cluster made by scripts/cluster.sh, driven through psql."""
+    """A throwaway cluster in its own directory, run as the unprivileged user
+    postgres (via runuser when started as root), driven through psql.  Nothing
+    is preloaded unless the configuration sets shared_preload_libraries: the
+    type, its operators and frt_ivf load with the library on first use."""
 
     def __init__(self, pg_config, datadir, port):
         self.pg_config = pg_config
@@ -124,24 +127,34 @@ class Cluster:
         self.env = dict(os.environ, PG_CONFIG=pg_config, PGHOST=datadir,
                         PGPORT=self.port, PGUSER="postgres", PGDATABASE="postgres")
 
+    def as_postgres(self, cmd):
+        return ["runuser", "-u", "postgres", "--"] + cmd if os.geteuid() == 0 else cmd
+
     def start(self, conf):
-        subprocess.check_call([os.path.join(ROOT, "scripts/cluster.sh"), "start",
-                               self.dir, self.port], env=self.env)
-        with open(os.path.join(self.dir, "data", "postgresql.auto.conf"), "a") as f:
+        shutil.rmtree(self.dir, ignore_errors=True)
+        os.makedirs(self.dir)
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres")
+        data = os.path.join(self.dir, "data")
+        with open(os.path.join(self.dir, "initdb.log"), "w") as log_f:
+            subprocess.check_call(self.as_postgres(
+                [os.path.join(self.bindir, "initdb"), "-D", data, "-A", "trust",
+                 "-U", "postgres", "--no-sync"]), stdout=log_f, stderr=subprocess.STDOUT)
+        conf = dict({"port": self.port, "listen_addresses": "", "unix_socket_directories": self.dir,
+                     "fsync": "off"}, **conf)
+        with open(os.path.join(data, "postgresql.conf"), "a") as f:
             for k, v in conf.items():
                 f.write(f"{k} = '{v}'\n")
-        self.ctl("restart")
+        self.ctl("start")
 
-    def ctl(self, action):
+    def ctl(self, action, check=True):
         cmd = [os.path.join(self.bindir, "pg_ctl"), "-D", os.path.join(self.dir, "data"),
                "-l", os.path.join(self.dir, "server.log"), "-w", "-m", "fast", action]
-        if os.geteuid() == 0:
-            cmd = ["runuser", "-u", "postgres", "--"] + cmd
-        subprocess.check_call(cmd, env=self.env, stdout=subprocess.DEVNULL)
+        (subprocess.check_call if check else subprocess.call)(
+            self.as_postgres(cmd), env=self.env, stdout=subprocess.DEVNULL)
 
     def stop(self):
-        subprocess.call([os.path.join(ROOT, "scripts/cluster.sh"), "stop", self.dir],
-                        env=self.env)
+        self.ctl("stop", check=False)
 
     def psql(self, sql, stdin=None):
         """Run SQL (ON_ERROR_STOP), return stdout rows as lists of fields."""
@@ -303,6 +316,7 @@ def summarize(ms):
     if len(ms) > 2:
         ms = ms[1:]
     return {"median_ms": statistics.median(ms), "mean_ms": statistics.fmean(ms),
+            "p95_ms": statistics.quantiles(ms, n=20)[18] if len(ms) > 1 else ms[0],
             "min_ms": min(ms), "max_ms": max(ms), "n": len(ms),
             "qps": 1000.0 / statistics.median(ms),
             "qps_mean": 1000.0 / statistics.fmean(ms)}
@@ -360,7 +374,7 @@ def plot(points, path, title):
     return None
 
 
-def main():
+def arg_parser():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=100000, help="gallery rows (default 100000)")
     ap.add_argument("--dim", type=int, default=512)
@@ -405,19 +419,41 @@ def main():
                     help="run the server with huge_pages = on (set vm.nr_hugepages first, as root: "
                          "shared_buffers / 2 MB + 10%%); a new backend then maps shared buffers "
                          "without a page fault per 8 kB, which VACUUM and first queries pay otherwise")
+    ap.add_argument("--preload", default="",
+                    help="shared_preload_libraries of the cluster (default none: the type, its "
+                         "operators and frt_ivf need no preloading)")
     ap.add_argument("--out", default=os.path.join(HERE, "out"))
     ap.add_argument("--keep", action="store_true", help="leave the cluster running")
     ap.add_argument("--note", default="", help="free text kept in the results (e.g. the commit measured)")
-    args = ap.parse_args()
+    return ap
 
-    os.makedirs(args.out, exist_ok=True)
+
+def generator_cmd(args):
+    """The data generator's command without the set to make: --generator, or
+    bench/facegen (built here), with --n --dim --seed and --gen-args."""
     if args.generator:
-        facegen = os.path.abspath(args.generator)
+        prog = os.path.abspath(args.generator)
     else:
         subprocess.check_call(["make", "-s", "-C", HERE, "facegen"])
-        facegen = os.path.join(HERE, "facegen")
-    fg = [facegen, "--n", str(args.n), "--dim", str(args.dim), "--seed", str(args.seed)] + \
+        prog = os.path.join(HERE, "facegen")
+    return [prog, "--n", str(args.n), "--dim", str(args.dim), "--seed", str(args.seed)] + \
         args.gen_args.split()
+
+
+def data_sets(args):
+    """What the generator is asked for, in load order: (table, the set's
+    arguments); the gallery first, then genuine and impostor probes."""
+    nprobe = max(args.recall_probes, args.time_probes)
+    return [("gallery", ["gallery"]), ("probes", ["--count", str(nprobe), "genuine"]),
+            ("probes", ["--count", str(nprobe), "impostor"])]
+
+
+def main():
+    args = arg_parser().parse_args()
+
+    os.makedirs(args.out, exist_ok=True)
+    fg = generator_cmd(args)
+    facegen = fg[0]
     res = {"n": args.n, "dim": args.dim, "seed": args.seed, "k": args.k,
            "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
            "command": " ".join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:]),
@@ -428,21 +464,26 @@ def main():
     c = Cluster(args.pg_config, args.dir, args.port)
     log(f"starting cluster {args.dir} port {args.port}")
     conf = {"shared_buffers": args.shared_buffers, "max_wal_size": "4GB",
-            "maintenance_work_mem": "1GB", "jit": "off"}
+            "maintenance_work_mem": "1GB", "jit": "off",
+            "shared_preload_libraries": args.preload}
     if args.huge_pages:
         conf["huge_pages"] = "on"
     res["huge_pages"] = args.huge_pages
+    res["preload"] = args.preload
     c.start(conf)
     try:
         c.script(SETUP_SQL % {"dim": args.dim} + BENCH_RUN_SQL % dict(FRT_RUN, k=args.k))
         res["server"] = c.psql("SHOW server_version")[0][0]
-        res["simd"] = c.psql("SELECT kernel FROM frt.simd_info() WHERE in_use")[0][0]
+        try:
+            res["simd"] = c.psql("SELECT kernel FROM frt.simd_info() WHERE in_use")[0][0]
+        except (RuntimeError, IndexError):
+            res["simd"] = None  # a build without frt.simd_info()
 
         log(f"loading {args.n} x {args.dim} gallery rows ({args.generator_format} COPY)")
-        res["load_s"] = c.copy_from("gallery", fg + ["gallery"], args.generator_format)
-        nprobe = max(args.recall_probes, args.time_probes)
-        c.copy_from("probes", fg + ["--count", str(nprobe), "genuine"], args.generator_format)
-        c.copy_from("probes", fg + ["--count", str(nprobe), "impostor"], args.generator_format)
+        sets = data_sets(args)
+        res["load_s"] = c.copy_from(sets[0][0], fg + sets[0][1], args.generator_format)
+        for table, what in sets[1:]:
+            c.copy_from(table, fg + what, args.generator_format)
         t = c.timed("VACUUM ANALYZE gallery; VACUUM ANALYZE probes; CHECKPOINT;")
         log(f"loaded in {res['load_s']:.1f} s (vacuum analyze {t:.1f} s)")
 
