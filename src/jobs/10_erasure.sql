@@ -138,8 +138,10 @@ DECLARE
 BEGIN
 	SELECT t.terminated_on INTO v_on FROM @extschema@.purpose_termination t WHERE t.purpose = NEW.purpose;
 	IF FOUND THEN
-		RAISE EXCEPTION 'purpose "%" was terminated: no face processing for it (Measures Art. 4, 15)',
-			NEW.purpose USING ERRCODE = 'FR004', DETAIL = pg_catalog.format('Terminated on %s.', v_on);
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format(
+			'purpose "%s" was terminated: no face processing for it', NEW.purpose),
+			TG_OP || ' face', NEW.purpose, NEW.subject, NEW.device,
+			p_detail => pg_catalog.format('Terminated on %s.', v_on), p_cite_more => ', 15');
 	END IF;
 	RETURN NEW;
 END;
@@ -363,7 +365,8 @@ BEGIN
 			USING ERRCODE = 'null_value_not_allowed';
 	END IF;
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose p WHERE p.name = p_purpose) THEN
-		RAISE EXCEPTION 'purpose "%" is not registered (Measures Art. 4)', p_purpose USING ERRCODE = 'FR004';
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose "%s" is not registered', p_purpose),
+			'terminate_purpose', p_purpose, NULL, NULL);
 	END IF;
 	IF p_terminated_on > @extschema@._filing_today() THEN
 		RAISE EXCEPTION 'termination date % is in the future', p_terminated_on

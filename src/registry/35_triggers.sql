@@ -221,8 +221,8 @@ BEGIN
 				USING ERRCODE = 'feature_not_supported';
 		END IF;
 		IF OLD.withdrawn_at IS NOT NULL AND NEW.withdrawn_at IS DISTINCT FROM OLD.withdrawn_at THEN
-			RAISE EXCEPTION 'a withdrawn consent stays withdrawn; record a new consent (Measures Art. 6)'
-				USING ERRCODE = 'FR006';
+			PERFORM @extschema@._refuse('MF006', 6, 'a withdrawn consent stays withdrawn; record a new consent',
+				'UPDATE consent', OLD.purpose, OLD.subject, NULL);
 		END IF;
 		IF OLD.withdrawn_at IS NULL AND NEW.withdrawn_at IS NOT NULL THEN
 			NEW.withdrawn_at := pg_catalog.clock_timestamp();	-- the true instant
