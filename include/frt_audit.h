@@ -23,10 +23,7 @@
 #include "storage/lwlock.h"
 
 #include "frt_governance.h"
-
-/* SQLSTATEs of the audit layer. */
-#define FRT_ERRCODE_AUDIT_UNAVAILABLE	MAKE_SQLSTATE('F','R','1','4','0')
-#define FRT_ERRCODE_AUDIT_APPEND_ONLY	MAKE_SQLSTATE('F','R','1','4','1')
+#include "frt_refuse.h"			/* FRT_ERRCODE_AUDIT_*, raised by FrtRefuse() */
 
 /* Text fields of a record, in hash order (also the column order). */
 typedef enum FrtAuditField

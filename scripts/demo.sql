@@ -91,7 +91,7 @@ SET ROLE frt_matcher;
 -- 15 minutes locks p1001's verification for 30 minutes and raises an alert
 SELECT (frt.verify('p1001', 'door', demo_face(1600 + i, 0.3), 'door-1')).matched FROM generate_series(1, 4) i;
 \set ON_ERROR_STOP 0
-SELECT * FROM frt.verify('p1001', 'door', demo_face(1001, 0.3), 'door-1');          -- even the right face: FR014
+SELECT * FROM frt.verify('p1001', 'door', demo_face(1001, 0.3), 'door-1');          -- even the right face: MF014
 \set ON_ERROR_STOP 1
 RESET ROLE;
 SET ROLE frt_auditor;

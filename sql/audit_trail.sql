@@ -20,8 +20,8 @@ FROM frt.audit WHERE seq > (SELECT seq FROM t0) ORDER BY seq;
 DO $$
 BEGIN
 	PERFORM frt.audit_event('verify', 'refused', 'door', 'subj-2', 'cam-1', NULL,
-		'FR006', '{"reason": "consent withdrawn"}');
-	RAISE EXCEPTION 'consent withdrawn (Measures Art. 6)' USING ERRCODE = 'FR006';
+		'MF006', '{"reason": "consent withdrawn"}');
+	RAISE EXCEPTION 'consent withdrawn (Measures Art. 6)' USING ERRCODE = 'MF006';
 END
 $$;
 SELECT event, outcome, sqlstate FROM frt.audit
@@ -90,6 +90,24 @@ SELECT frt.audit_retention_purge(NULL);
 SELECT frt.audit_retention_purge() AS dropped;
 SELECT frt.audit_retention_purge('10 years') AS dropped;
 SELECT ok FROM frt.verify_audit_chain();
+
+-- These refusals (class MF, raised in C by FrtRefuse) carry the article in
+-- the CONSTRAINT field too, for clients.
+CREATE FUNCTION pg_temp.refusal_fields(q text)
+RETURNS TABLE (code text, constraint_name text, message text, hint text)
+LANGUAGE plpgsql AS $$
+BEGIN
+	EXECUTE q;
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS code = RETURNED_SQLSTATE, constraint_name = CONSTRAINT_NAME,
+		message = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
+	RETURN NEXT;
+END
+$$;
+\x on
+SELECT * FROM pg_temp.refusal_fields('DELETE FROM frt.audit');
+SELECT * FROM pg_temp.refusal_fields($$SELECT frt.audit_retention_purge('1 year')$$);
+\x off
 
 -- Head of the chain for external safekeeping.
 SELECT h.seq = (SELECT max(seq) FROM frt.audit) AS head_is_last,

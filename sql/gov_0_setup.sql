@@ -35,13 +35,21 @@ BEGIN
 END
 $$;
 
--- Run a statement; return 'ok' or 'SQLSTATE: message'.
+-- Run a statement; return 'ok' or 'SQLSTATE: message'.  A refusal (class
+-- MF) also names its article in the CONSTRAINT field; if that field does
+-- not match the message's "(Measures Art. N", it is shown.
 CREATE FUNCTION gov_try(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	c text;
 BEGIN
 	EXECUTE q;
 	RETURN 'ok';
 EXCEPTION WHEN OTHERS THEN
-	RETURN SQLSTATE || ': ' || SQLERRM;
+	GET STACKED DIAGNOSTICS c = CONSTRAINT_NAME;
+	RETURN SQLSTATE || ': ' || SQLERRM
+		|| CASE WHEN SQLSTATE LIKE 'MF%'
+				 AND c IS DISTINCT FROM substring(SQLERRM FROM '\((Measures Art\. [0-9]+)[,;)]')
+			THEN ' [constraint field: ' || quote_nullable(nullif(c, '')) || ']' ELSE '' END;
 END
 $$;
 

@@ -1,5 +1,6 @@
--- Every refusal of the Measures: SQLSTATE class FR, the article in the
--- message, and nothing written (gov_refused compares gov_state()).
+-- Every refusal of the Measures: SQLSTATE class MF, the article in the
+-- message and in the CONSTRAINT field (gov_try checks that they agree), and
+-- nothing written (gov_refused compares gov_state()).
 SELECT gov_world('r');
 SELECT frt.enroll('r_s1', 'r_door', '[1,0,0]', 'r_office') > 0 AS enrolled_control;
 SELECT frt.enroll('r_s1', 'r_station', '[1,0,0]', 'r_hall') > 0 AS enrolled_control;
@@ -158,7 +159,7 @@ ROLLBACK;
 DO $$
 BEGIN
 	PERFORM frt.enroll('r_s1', 'r_door', '[1,0,0]', 'r_changing_room');
-EXCEPTION WHEN SQLSTATE 'FR013' THEN
+EXCEPTION WHEN SQLSTATE 'MF013' THEN
 	RAISE NOTICE 'caught %', SQLSTATE;
 END $$;
 -- the same refusal at top level, with only the SQLSTATE shown
@@ -166,3 +167,43 @@ END $$;
 SELECT frt.enroll('r_s1', 'r_door', '[1,0,0]', 'r_changing_room');
 SELECT frt.verify('r_s3', 'r_door', '[1,0,0]', 'r_office');
 \set VERBOSITY default
+
+-- The article is also the error's CONSTRAINT field, 'Measures Art. N', for
+-- clients (psycopg: e.diag.constraint_name; JDBC:
+-- getServerErrorMessage().getConstraint()); DETAIL and HINT as usual.
+CREATE FUNCTION pg_temp.refusal_fields(q text)
+RETURNS TABLE (code text, constraint_name text, message text, detail text, hint text)
+LANGUAGE plpgsql AS $$
+BEGIN
+	EXECUTE q;
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS code = RETURNED_SQLSTATE, constraint_name = CONSTRAINT_NAME,
+		message = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
+	RETURN NEXT;
+END
+$$;
+\x on
+SELECT * FROM pg_temp.refusal_fields($$SELECT frt.enroll('r_s1', 'r_door', '[1,0,0]', 'r_changing_room')$$);
+SELECT * FROM pg_temp.refusal_fields($$UPDATE frt.consent SET withdrawn_at = NULL WHERE subject = 'r_s2' AND purpose = 'r_door'$$);
+\x off
+-- and it is recorded like every other refusal
+SELECT sqlstate, detail->>'function' AS function, detail->>'article' AS article
+  FROM frt.audit WHERE event = 'refusal' AND subject = 'r_s2' ORDER BY seq DESC LIMIT 1;
+-- frt._refuse raises class MF only
+SELECT gov_try($$SELECT frt._refuse('22023', 6, 'x', 'x', NULL, NULL, NULL)$$);
+
+-- Refusals are raised only by frt._refuse (in C: FrtRefuse; checked by
+-- test/t/009_refusal_helper.pl): no other function of frt_governance names
+-- an MF SQLSTATE except as _refuse's first argument (or to catch it), or
+-- sets ERRCODE to anything but a literal.  Lists offenders; none expected.
+SELECT p.oid::regprocedure AS raises_a_refusal_itself
+  FROM pg_depend d
+  JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'frt_governance'
+  JOIN pg_proc p ON p.oid = d.objid
+ WHERE d.classid = 'pg_proc'::regclass AND d.refclassid = 'pg_extension'::regclass
+   AND d.deptype = 'e' AND p.prolang <> (SELECT oid FROM pg_language WHERE lanname = 'c')
+   AND p.proname <> '_refuse'
+   AND (regexp_replace(p.prosrc, '(_refuse\s*\(\s*|WHEN\s+SQLSTATE\s+)''MF', '', 'gi') ~* '''MF[0-9A-Z]{3}'''
+        OR EXISTS (SELECT 1 FROM regexp_matches(p.prosrc, 'ERRCODE\s*:?=\s*([^,;]*)', 'gi') m
+                   WHERE m[1] !~ '^''[^'']*''\s*$' OR m[1] ~* '^''MF'))
+ ORDER BY 1;

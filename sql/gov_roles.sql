@@ -27,7 +27,7 @@ BEGIN
 		'SELECT frt._face_store(''p_s1'', ''p_door'', ''p_office'', 1, ''[1,0,0]'', false, now() + ''1 day'')',
 		'SELECT frt._face_delete(ARRAY[1::int8], ''x'')',
 		'SELECT frt._face_purge()',
-		'SELECT frt._refuse(''FR000'', 0, ''x'', ''x'', NULL, NULL, NULL)',
+		'SELECT frt._refuse(''MF000'', 0, ''x'', ''x'', NULL, NULL, NULL)',
 		'SELECT frt.audit_event(''forged'', ''ok'')',
 		'SELECT * FROM frt.export_faces(''p_s2'', ''p_station'')',
 		'CREATE VIEW gov_scratch.v_' || current_user || ' AS SELECT embedding FROM frt.face',

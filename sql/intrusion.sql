@@ -1,6 +1,6 @@
 -- Intrusion detection (Measures Art. 14): brute-force lockout of a
 -- subject's verification, a per-role match rate, a per-role export rate.
--- Refusals are FR014 and change nothing; attempts are counted from the
+-- Refusals are MF014 and change nothing; attempts are counted from the
 -- audit trail, so rolling one back does not hide it; each rule's first trip
 -- raises one alert (frt.alert, and a WARNING without biometric data).
 SELECT gov_world('i');

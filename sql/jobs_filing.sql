@@ -32,11 +32,26 @@ SELECT kind, purpose, deadline = frt.working_days_after(triggered_on, 30) AS dea
 INSERT INTO frt.face (subject, purpose, consent_id, embedding, minor, expires_at)
 SELECT 'jobs_f1', 'jobs_gate', c.id, pg_temp.emb(12), false, now() + interval '1 day'
   FROM frt.consent c WHERE c.subject = 'jobs_f1';
--- nor enrolment or matching through the functions (FR004)
+-- (the article, Art. 4, is also the CONSTRAINT field; DETAIL has the date)
+DO $$
+DECLARE
+	v_state text; v_constraint text; v_detail text;
+BEGIN
+	INSERT INTO frt.face (subject, purpose, consent_id, embedding, minor, expires_at)
+	SELECT 'jobs_f1', 'jobs_gate', c.id, pg_temp.emb(12), false, now() + interval '1 day'
+	  FROM frt.consent c WHERE c.subject = 'jobs_f1';
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_constraint = CONSTRAINT_NAME,
+		v_detail = PG_EXCEPTION_DETAIL;
+	RAISE NOTICE '% [%] detail ok: %', v_state, v_constraint,
+		v_detail = pg_catalog.format('Terminated on %s.', frt._filing_today());
+END $$;
+-- nor enrolment or matching through the functions (MF004)
 SELECT frt.enroll('jobs_f1', 'jobs_gate', pg_temp.emb(12), 'jobs-cam');
 SELECT * FROM frt.identify('jobs_gate', pg_temp.emb(11), 'jobs-cam', 1, 0.0);
+-- every one of these refusals is recorded (the direct INSERTs too)
 SELECT count(*) AS refusals_recorded FROM frt.audit
- WHERE event = 'refusal' AND purpose = 'jobs_gate' AND sqlstate = 'FR004';
+ WHERE event = 'refusal' AND purpose = 'jobs_gate' AND sqlstate = 'MF004';
 SELECT frt.terminate_purpose('jobs_gate');
 SELECT frt.terminate_purpose('no such purpose');
 SELECT frt.terminate_purpose('jobs_gate', NULL);

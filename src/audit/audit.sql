@@ -97,7 +97,7 @@ GRANT SELECT ON @extschema@.audit, @extschema@.audit_anchor TO frt_auditor;
 
 -- Record one audit event; returns its sequence number once committed.
 -- Callers pass names (purpose, pseudonymous subject id, device), never an
--- embedding.  Fails (SQLSTATE FR140) if the record cannot be committed.
+-- embedding.  Fails (SQLSTATE MF140) if the record cannot be committed.
 CREATE FUNCTION @extschema@.audit_event(
 	p_event pg_catalog.text, p_outcome pg_catalog.text,
 	p_purpose pg_catalog.text DEFAULT NULL, p_subject pg_catalog.text DEFAULT NULL,

@@ -5,7 +5,7 @@
  *	  primary's frt.audit_event(), which returns only once the primary's
  *	  audit writer has committed the record durably.  The connection is kept
  *	  per backend and re-established when it breaks; if the primary cannot
- *	  be reached the call fails closed (FR140).
+ *	  be reached the call fails closed (MF140).
  *
  *-------------------------------------------------------------------------
  */
@@ -69,12 +69,10 @@ FrtRelayFail(const char *why, const char *libpq_msg)
 		while (n > 0 && (detail[n - 1] == '\n' || detail[n - 1] == ' '))
 			detail[--n] = '\0';
 	}
-	ereport(ERROR,
-			(errcode(FRT_ERRCODE_AUDIT_UNAVAILABLE),
-			 errmsg("audit trail unavailable: this standby could not forward the audit record to the primary: %s (Measures Art. 14)",
-					why),
-			 detail ? errdetail("%s", detail) : 0,
-			 errhint("A standby audits through the primary: check that the primary is up and reachable with frt.audit_primary_conninfo (empty: primary_conninfo), and that the role it connects as is a member of frt_audit_relay.")));
+	FrtRefuse(FRT_ERRCODE_AUDIT_UNAVAILABLE, 14, NULL, detail,
+			  "A standby audits through the primary: check that the primary is up and reachable with frt.audit_primary_conninfo (empty: primary_conninfo), and that the role it connects as is a member of frt_audit_relay.",
+			  "audit trail unavailable: this standby could not forward the audit record to the primary: %s",
+			  why);
 }
 
 /* Wait until the socket is ready for events or the deadline passes. */

@@ -209,11 +209,10 @@ FrtAuditEnqueue(FrtAuditPayload *rec, bool *start_worker, Latch **latch)
 	if (w == NULL)
 	{
 		LWLockRelease(FrtAudit->lock);
-		ereport(ERROR,
-				(errcode(FRT_ERRCODE_AUDIT_UNAVAILABLE),
-				 errmsg("audit trail unavailable: too many databases with an audit worker (Measures Art. 14)"),
-				 errhint("At most %d databases can write audit records at once.",
-						 FRT_AUDIT_MAX_DATABASES)));
+		FrtRefuse(FRT_ERRCODE_AUDIT_UNAVAILABLE, 14, NULL, NULL,
+				  psprintf("At most %d databases can write audit records at once.",
+						   FRT_AUDIT_MAX_DATABASES),
+				  "audit trail unavailable: too many databases with an audit worker");
 	}
 	for (int n = 0; n < FRT_AUDIT_QUEUE_SLOTS; n++)
 	{
@@ -301,10 +300,9 @@ FrtAuditSubmit(FrtAuditPayload *rec)
 	char		errmsg_buf[256];
 
 	if (FrtAudit == NULL)
-		ereport(ERROR,
-				(errcode(FRT_ERRCODE_AUDIT_UNAVAILABLE),
-				 errmsg("audit trail unavailable: frt_governance is not loaded through shared_preload_libraries (Measures Art. 14)"),
-				 errhint("Add frt_governance to shared_preload_libraries in postgresql.conf and restart the server.")));
+		FrtRefuse(FRT_ERRCODE_AUDIT_UNAVAILABLE, 14, NULL, NULL,
+				  "Add frt_governance to shared_preload_libraries in postgresql.conf and restart the server.",
+				  "audit trail unavailable: frt_governance is not loaded through shared_preload_libraries");
 	/* A standby cannot write: the primary records it (audit_relay.c). */
 	if (RecoveryInProgress())
 		return FrtAuditRelay(rec);
@@ -313,10 +311,9 @@ FrtAuditSubmit(FrtAuditPayload *rec)
 
 	idx = FrtAuditEnqueue(rec, &start_worker, &latch);
 	if (idx < 0)
-		ereport(ERROR,
-				(errcode(FRT_ERRCODE_AUDIT_UNAVAILABLE),
-				 errmsg("audit trail unavailable: the audit queue is full (Measures Art. 14)"),
-				 errhint("The audit worker is not keeping up; retry, or check the server log.")));
+		FrtRefuse(FRT_ERRCODE_AUDIT_UNAVAILABLE, 14, NULL, NULL,
+				  "The audit worker is not keeping up; retry, or check the server log.",
+				  "audit trail unavailable: the audit queue is full");
 
 	PG_ENSURE_ERROR_CLEANUP(FrtAuditWaitCleanup, (Datum) 0);
 	{
@@ -331,10 +328,9 @@ FrtAuditSubmit(FrtAuditPayload *rec)
 					FrtAudit->workers[i].state = FRT_WORKER_NONE;
 			LWLockRelease(FrtAudit->lock);
 			FrtAuditReleaseSlot(true);
-			ereport(ERROR,
-					(errcode(FRT_ERRCODE_AUDIT_UNAVAILABLE),
-					 errmsg("audit trail unavailable: could not start the audit worker (Measures Art. 14)"),
-					 errhint("Raise max_worker_processes.")));
+			FrtRefuse(FRT_ERRCODE_AUDIT_UNAVAILABLE, 14, NULL, NULL,
+					  "Raise max_worker_processes.",
+					  "audit trail unavailable: could not start the audit worker");
 		}
 		if (latch)
 			SetLatch(latch);
@@ -348,15 +344,12 @@ FrtAuditSubmit(FrtAuditPayload *rec)
 	FrtAuditReleaseSlot(true);
 
 	if (state == FRT_SLOT_FAILED)
-		ereport(ERROR,
-				(errcode(FRT_ERRCODE_AUDIT_UNAVAILABLE),
-				 errmsg("audit record could not be written (Measures Art. 14)"),
-				 errdetail("%s", errmsg_buf)));
+		FrtRefuse(FRT_ERRCODE_AUDIT_UNAVAILABLE, 14, NULL, errmsg_buf, NULL,
+				  "audit record could not be written");
 	if (state != FRT_SLOT_DONE)
-		ereport(ERROR,
-				(errcode(FRT_ERRCODE_AUDIT_UNAVAILABLE),
-				 errmsg("audit trail unavailable: the audit worker did not confirm the record within %d ms (Measures Art. 14)",
-						frt_audit_timeout_ms),
-				 errhint("Check the server log for the frt audit writer.")));
+		FrtRefuse(FRT_ERRCODE_AUDIT_UNAVAILABLE, 14, NULL, NULL,
+				  "Check the server log for the frt audit writer.",
+				  "audit trail unavailable: the audit worker did not confirm the record within %d ms",
+				  frt_audit_timeout_ms);
 	return seq;
 }

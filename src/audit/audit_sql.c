@@ -164,11 +164,9 @@ frt_audit_event(PG_FUNCTION_ARGS)
 static void
 FrtAuditRefuse(const char *what, const char *table)
 {
-	ereport(ERROR,
-			(errcode(FRT_ERRCODE_AUDIT_APPEND_ONLY),
-			 errmsg("%s on frt.%s refused: the audit trail is append-only (Measures Art. 14)",
-					what, table),
-			 errhint("Records are written only through frt.audit_event(); old records leave only through frt.audit_retention_purge().")));
+	FrtRefuse(FRT_ERRCODE_AUDIT_APPEND_ONLY, 14, NULL, NULL,
+			  "Records are written only through frt.audit_event(); old records leave only through frt.audit_retention_purge().",
+			  "%s on frt.%s refused: the audit trail is append-only", what, table);
 }
 
 /* Attribute of a heap tuple by column name. */
@@ -205,11 +203,9 @@ frt_audit_restoring(PG_FUNCTION_ARGS)
 static void
 FrtAuditRefuseRestore(const char *table, int64 seq, const char *why)
 {
-	ereport(ERROR,
-			(errcode(FRT_ERRCODE_AUDIT_APPEND_ONLY),
-			 errmsg("restore of frt.%s refused at seq " INT64_FORMAT ": %s (Measures Art. 14)",
-					table, seq, why),
-			 errhint("The dumped audit trail was altered, or the target database's trail is not empty.")));
+	FrtRefuse(FRT_ERRCODE_AUDIT_APPEND_ONLY, 14, NULL, NULL,
+			  "The dumped audit trail was altered, or the target database's trail is not empty.",
+			  "restore of frt.%s refused at seq " INT64_FORMAT ": %s", table, seq, why);
 }
 
 /* Read the anchor (exactly one row) into seq and hash; false if not initial. */
@@ -749,11 +745,9 @@ frt_audit_retention_purge(PG_FUNCTION_ARGS)
 	if (cutoff > floor_cutoff ||
 		DatumGetInt32(DirectFunctionCall2(interval_cmp, IntervalPGetDatum(keep),
 										  IntervalPGetDatum(minimum))) < 0)
-		ereport(ERROR,
-				(errcode(FRT_ERRCODE_AUDIT_APPEND_ONLY),
-				 errmsg("audit records must be kept at least %s (Measures Art. 9; PIPL Art. 56)",
-						FRT_AUDIT_MIN_RETENTION),
-				 errhint("Pass a retention period of at least '%s'.", FRT_AUDIT_MIN_RETENTION)));
+		FrtRefuse(FRT_ERRCODE_AUDIT_APPEND_ONLY, 9, "; PIPL Art. 56", NULL,
+				  psprintf("Pass a retention period of at least '%s'.", FRT_AUDIT_MIN_RETENTION),
+				  "audit records must be kept at least %s", FRT_AUDIT_MIN_RETENTION);
 
 	SPI_connect();
 	anchor_seq = FrtQueryInt8("SELECT last_seq FROM frt.audit_anchor", 0, NULL, NULL);
@@ -769,14 +763,12 @@ frt_audit_retention_purge(PG_FUNCTION_ARGS)
 	vals[1] = Int64GetDatum(through);
 	if (SPI_execute_with_args("SELECT hash, at FROM frt.audit WHERE seq = $1", 1, types + 1,
 							  vals + 1, NULL, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
-		ereport(ERROR,
-				(errcode(FRT_ERRCODE_AUDIT_APPEND_ONLY),
-				 errmsg("audit record " INT64_FORMAT " is missing; purge refused", through)));
+		FrtRefuse(FRT_ERRCODE_AUDIT_APPEND_ONLY, 14, NULL, NULL, NULL,
+				  "audit record " INT64_FORMAT " is missing; purge refused", through);
 	vals[2] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	if (isnull || VARSIZE_ANY_EXHDR(DatumGetByteaPP(vals[2])) != FRT_AUDIT_HASH_LEN)
-		ereport(ERROR,
-				(errcode(FRT_ERRCODE_AUDIT_APPEND_ONLY),
-				 errmsg("audit record " INT64_FORMAT " has no valid hash; purge refused", through)));
+		FrtRefuse(FRT_ERRCODE_AUDIT_APPEND_ONLY, 14, NULL, NULL, NULL,
+				  "audit record " INT64_FORMAT " has no valid hash; purge refused", through);
 	vals[2] = PointerGetDatum(DatumGetByteaPCopy(vals[2]));
 	vals[3] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
 	hex_encode(VARDATA_ANY(DatumGetByteaPP(vals[2])), FRT_AUDIT_HASH_LEN, hex);

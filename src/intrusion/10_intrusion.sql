@@ -16,7 +16,7 @@
 --     subject's faces in this minute and the 60 before is refused more;
 --     likewise a role whose identifications returned identified_per_hour
 --     subjects (enumerating the gallery through 1:N queries).
--- A refusal is SQLSTATE FR014, recorded like every other refusal.  When a
+-- A refusal is SQLSTATE MF014, recorded like every other refusal.  When a
 -- rule first trips, an alert goes into the audit trail (event 'alert', shown
 -- by frt.alert) and the server log; alerts carry ids and counts, never an
 -- embedding.  Limits come from frt.intrusion_policy: the session user's
@@ -143,7 +143,7 @@ $$;
 
 -- A per-role rate limit was reached: raise alert p_kind unless the session
 -- user raised one since p_since (one alert per rule and window, not one
--- per refused call), then refuse with FR014 and p_message.
+-- per refused call), then refuse with MF014 and p_message.
 CREATE FUNCTION @extschema@._intrusion_over_rate(p_kind pg_catalog.text,
 	p_since pg_catalog.timestamptz, p_detail pg_catalog.jsonb, p_message pg_catalog.text,
 	p_function pg_catalog.text, p_purpose pg_catalog.text, p_subject pg_catalog.text,
@@ -158,7 +158,7 @@ BEGIN
 					 AND a.event = 'alert' AND a.outcome = p_kind AND a.at > p_since) THEN
 		PERFORM @extschema@._alert(p_kind, p_purpose, NULL, p_device, p_detail);
 	END IF;
-	PERFORM @extschema@._refuse('FR014', 14, p_message, p_function, p_purpose, p_subject, p_device);
+	PERFORM @extschema@._refuse('MF014', 14, p_message, p_function, p_purpose, p_subject, p_device);
 END
 $$;
 
@@ -288,7 +288,7 @@ BEGIN
 		-- not see enough failures yet (a standby behind its primary)
 		PERFORM @extschema@._lockout_alert(p_purpose, p_subject, p_device,
 			v_last - pol.failure_window, v_n, pol);
-		PERFORM @extschema@._refuse('FR014', 14, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF014', 14, pg_catalog.format(
 			'verification of subject %L for purpose %L is locked until %s after %s failed attempts within %s',
 			p_subject, p_purpose, v_last + pol.lockout, v_n, pol.failure_window),
 			'verify', p_purpose, p_subject, p_device);

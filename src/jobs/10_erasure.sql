@@ -331,7 +331,8 @@ BEGIN
 			USING ERRCODE = 'null_value_not_allowed';
 	END IF;
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose p WHERE p.name = p_purpose) THEN
-		RAISE EXCEPTION 'purpose "%" is not registered (Measures Art. 4)', p_purpose USING ERRCODE = 'FR004';
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose "%s" is not registered', p_purpose),
+			'terminate_purpose', p_purpose, NULL, NULL);
 	END IF;
 	IF p_terminated_on > @extschema@._filing_today() THEN
 		RAISE EXCEPTION 'termination date % is in the future', p_terminated_on

@@ -5,7 +5,7 @@
 -- are well-formed but not yet lawful to *process* (a verification purpose
 -- still lacking its non-face alternative, a public-place device before its
 -- signs are up, a consent given by a minor personally) are representable on
--- purpose: processing refuses them with an FR SQLSTATE, and
+-- purpose: processing refuses them with an MF SQLSTATE, and
 -- frt.compliance_report() lists them.  See docs/governance-schema.md.
 
 -- Art. 5(1): the personal information processor.

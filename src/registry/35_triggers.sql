@@ -221,8 +221,8 @@ BEGIN
 				USING ERRCODE = 'feature_not_supported';
 		END IF;
 		IF OLD.withdrawn_at IS NOT NULL AND NEW.withdrawn_at IS DISTINCT FROM OLD.withdrawn_at THEN
-			RAISE EXCEPTION 'a withdrawn consent stays withdrawn; record a new consent (Measures Art. 6)'
-				USING ERRCODE = 'FR006';
+			PERFORM @extschema@._refuse('MF006', 6, 'a withdrawn consent stays withdrawn; record a new consent',
+				'UPDATE consent', OLD.purpose, OLD.subject, NULL);
 		END IF;
 		IF OLD.withdrawn_at IS NULL AND NEW.withdrawn_at IS NOT NULL THEN
 			NEW.withdrawn_at := pg_catalog.clock_timestamp();	-- the true instant
@@ -252,8 +252,10 @@ DECLARE
 BEGIN
 	SELECT t.terminated_on INTO v_on FROM @extschema@.purpose_termination t WHERE t.purpose = NEW.purpose;
 	IF FOUND THEN
-		RAISE EXCEPTION 'purpose "%" was terminated: no face processing for it (Measures Art. 4, 15)',
-			NEW.purpose USING ERRCODE = 'FR004', DETAIL = pg_catalog.format('Terminated on %s.', v_on);
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format(
+			'purpose "%s" was terminated: no face processing for it', NEW.purpose),
+			TG_OP || ' face', NEW.purpose, NEW.subject, NEW.device,
+			p_detail => pg_catalog.format('Terminated on %s.', v_on), p_cite_more => ', 15');
 	END IF;
 	RETURN NEW;
 END;

@@ -1,23 +1,51 @@
 -- Layer 5: the law, checked before any processing.
 --
 -- Every refusal goes through frt._refuse(): it records an audit event
--- 'refusal' with the SQLSTATE, then raises an FR-class error naming the
+-- 'refusal' with the SQLSTATE, then raises an MF-class error naming the
 -- article.  The public functions are SECURITY DEFINER (they run as the
 -- extension owner), pin search_path and are granted in 90_grants.sql.
 
--- Record a refusal in the audit trail, then raise it.  Never returns.
+-- Record a refusal in the audit trail, then raise it.  Never returns.  The
+-- one way SQL raises a refusal under the Measures (C code: FrtRefuse(),
+-- include/frt_refuse.h; sql/gov_refusals.sql and
+-- test/t/009_refusal_helper.pl fail on any other): SQLSTATE p_sqlstate, of
+-- class MF; message p_message followed by "(Measures Art. <p_article>)"
+-- (p_cite_more, e.g. ', 15', is added inside the parentheses); the
+-- article, as 'Measures Art. <p_article>', in the error's CONSTRAINT field
+-- for drivers; DETAIL p_detail and HINT p_hint when given.
 CREATE FUNCTION @extschema@._refuse(p_sqlstate pg_catalog.text, p_article pg_catalog.int4,
 	p_message pg_catalog.text, p_function pg_catalog.text, p_purpose pg_catalog.text,
-	p_subject pg_catalog.text, p_device pg_catalog.text)
+	p_subject pg_catalog.text, p_device pg_catalog.text, p_detail pg_catalog.text DEFAULT NULL,
+	p_hint pg_catalog.text DEFAULT NULL, p_cite_more pg_catalog.text DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	v_message pg_catalog.text := pg_catalog.format('%s (Measures Art. %s%s)', p_message, p_article, p_cite_more);
+	v_article pg_catalog.text := 'Measures Art. ' || p_article;
 BEGIN
+	IF p_sqlstate IS NULL OR p_sqlstate !~ '^MF[0-9A-Z]{3}$' OR p_article IS NULL OR p_message IS NULL THEN
+		RAISE EXCEPTION 'frt._refuse: SQLSTATE %, article % is not a refusal of the Measures',
+			COALESCE(p_sqlstate, 'NULL'), COALESCE(p_article::pg_catalog.text, 'NULL')
+			USING ERRCODE = 'internal_error';
+	END IF;
 	PERFORM @extschema@.audit_event('refusal', 'refused', p_purpose, p_subject, p_device, NULL,
 		p_sqlstate, pg_catalog.jsonb_build_object('function', p_function, 'article', p_article,
 			'reason', p_message));
-	RAISE EXCEPTION '% (Measures Art. %)', p_message, p_article USING ERRCODE = p_sqlstate;
+	-- RAISE options cannot be NULL: one RAISE per combination
+	IF p_detail IS NULL AND p_hint IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = p_sqlstate, MESSAGE = v_message, CONSTRAINT = v_article;
+	ELSIF p_hint IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = p_sqlstate, MESSAGE = v_message, CONSTRAINT = v_article,
+			DETAIL = p_detail;
+	ELSIF p_detail IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = p_sqlstate, MESSAGE = v_message, CONSTRAINT = v_article,
+			HINT = p_hint;
+	ELSE
+		RAISE EXCEPTION USING ERRCODE = p_sqlstate, MESSAGE = v_message, CONSTRAINT = v_article,
+			DETAIL = p_detail, HINT = p_hint;
+	END IF;
 END
 $$;
 
@@ -71,56 +99,56 @@ DECLARE
 BEGIN
 	SELECT * INTO p FROM @extschema@.purpose WHERE name = p_purpose;
 	IF NOT FOUND THEN
-		PERFORM @extschema@._refuse('FR004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
 			p_function, p_purpose, p_subject, p_device);
 	END IF;
 	-- a terminated purpose processes nothing more (Art. 4; its cancellation
 	-- filing is due under Art. 15); the jobs layer records terminations
 	IF EXISTS (SELECT 1 FROM @extschema@.purpose_termination t WHERE t.purpose = p_purpose) THEN
-		PERFORM @extschema@._refuse('FR004', 4, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format(
 			'purpose %L has been terminated; its face processing has ended (Art. 15 cancellation filing)',
 			p_purpose), p_function, p_purpose, p_subject, p_device);
 	END IF;
 	IF p_kind IS NOT NULL AND p.kind <> p_kind THEN
-		PERFORM @extschema@._refuse('FR004', 4, pg_catalog.format('purpose %L is registered for %s, not %s',
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose %L is registered for %s, not %s',
 			p_purpose, p.kind, p_kind), p_function, p_purpose, p_subject, p_device);
 	END IF;
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.processor pr
 				   WHERE pr.name = p.processor OR p.processor IS NULL) THEN
-		PERFORM @extschema@._refuse('FR005', 5, 'no personal information processor is registered',
+		PERFORM @extschema@._refuse('MF005', 5, 'no personal information processor is registered',
 			p_function, p_purpose, p_subject, p_device);
 	END IF;
 	IF @extschema@.current_notice_version(p_purpose) IS NULL THEN
-		PERFORM @extschema@._refuse('FR005', 5, pg_catalog.format('purpose %L has no notice in force', p_purpose),
+		PERFORM @extschema@._refuse('MF005', 5, pg_catalog.format('purpose %L has no notice in force', p_purpose),
 			p_function, p_purpose, p_subject, p_device);
 	END IF;
 	IF NOT @extschema@.has_current_assessment(p_purpose) THEN
-		PERFORM @extschema@._refuse('FR009', 9, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF009', 9, pg_catalog.format(
 			'purpose %L has no current impact assessment (none, expired, or voided by a change of purpose or method)',
 			p_purpose), p_function, p_purpose, p_subject, p_device);
 	END IF;
 	IF p.kind = 'verification' AND p.alternative_method IS NULL THEN
-		PERFORM @extschema@._refuse('FR010', 10, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF010', 10, pg_catalog.format(
 			'verification purpose %L declares no non-face alternative', p_purpose),
 			p_function, p_purpose, p_subject, p_device);
 	END IF;
 	SELECT * INTO d FROM @extschema@.device WHERE name = p_device;
 	IF NOT FOUND THEN
-		PERFORM @extschema@._refuse('FR013', 13, pg_catalog.format('device %L is not registered', p_device),
+		PERFORM @extschema@._refuse('MF013', 13, pg_catalog.format('device %L is not registered', p_device),
 			p_function, p_purpose, p_subject, p_device);
 	END IF;
 	IF d.location_type = 'private_space' THEN
-		PERFORM @extschema@._refuse('FR013', 13, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF013', 13, pg_catalog.format(
 			'device %L is inside a private space; face capture there is forbidden', p_device),
 			p_function, p_purpose, p_subject, p_device);
 	END IF;
 	IF d.location_type = 'public_place' AND NOT p.serves_public_security THEN
-		PERFORM @extschema@._refuse('FR013', 13, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF013', 13, pg_catalog.format(
 			'device %L is in a public place but purpose %L does not serve public security', p_device, p_purpose),
 			p_function, p_purpose, p_subject, p_device);
 	END IF;
 	IF d.location_type = 'public_place' AND (NOT d.signage OR d.capture_area IS NULL) THEN
-		PERFORM @extschema@._refuse('FR013', 13, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF013', 13, pg_catalog.format(
 			'public-place device %L has no prominent signage or no defined capture area', p_device),
 			p_function, p_purpose, p_subject, p_device);
 	END IF;
@@ -146,22 +174,22 @@ BEGIN
 	SELECT * INTO c FROM @extschema@.consent
 	WHERE subject = p_subject AND purpose = p_purpose AND withdrawn_at IS NULL;
 	IF v_birth IS NULL OR c.id IS NULL OR NOT c.separate THEN
-		PERFORM @extschema@._refuse('FR006', 6, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF006', 6, pg_catalog.format(
 			'subject %L has no separate, active consent for purpose %L', p_subject, p_purpose),
 			p_function, p_purpose, p_subject, p_device);
 	END IF;
 	IF c.condition_of_service THEN
-		PERFORM @extschema@._refuse('FR012', 12, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF012', 12, pg_catalog.format(
 			'consent of subject %L for purpose %L was made a condition of service and is not valid',
 			p_subject, p_purpose), p_function, p_purpose, p_subject, p_device);
 	END IF;
 	IF c.needs_renotice THEN
-		PERFORM @extschema@._refuse('FR005', 5, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF005', 5, pg_catalog.format(
 			'consent of subject %L for purpose %L was given under notice version %s; the changed notice must be given first',
 			p_subject, p_purpose, c.notice_version), p_function, p_purpose, p_subject, p_device);
 	END IF;
 	IF @extschema@.is_minor(v_birth) AND c.given_by <> 'guardian' THEN
-		PERFORM @extschema@._refuse('FR007', 7, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF007', 7, pg_catalog.format(
 			'subject %L is under 14; consent must be given by a parent or guardian', p_subject),
 			p_function, p_purpose, p_subject, p_device);
 	END IF;
@@ -240,7 +268,7 @@ BEGIN
 		RAISE EXCEPTION 'retention must be positive' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	IF p_retention > v_limit THEN
-		PERFORM @extschema@._refuse('FR008', 8, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF008', 8, pg_catalog.format(
 			'requested retention %s exceeds the %s retention %s of purpose %L',
 			p_retention, CASE WHEN v_minor THEN 'minor' ELSE 'purpose' END, v_limit, p_purpose),
 			'enroll', p_purpose, p_subject, p_device);
@@ -398,7 +426,7 @@ DECLARE
 	v_id pg_catalog.int8;
 BEGIN
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose) THEN
-		PERFORM @extschema@._refuse('FR004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
 			'give_consent', p_purpose, p_subject, NULL);
 	END IF;
 	-- the subject first, in the same lock order as erasure and enrolment
@@ -408,7 +436,7 @@ BEGIN
 	END IF;
 	v_version := @extschema@.current_notice_version(p_purpose);
 	IF v_version IS NULL THEN
-		PERFORM @extschema@._refuse('FR005', 5, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF005', 5, pg_catalog.format(
 			'purpose %L has no notice in force; consent cannot be informed', p_purpose),
 			'give_consent', p_purpose, p_subject, NULL);
 	END IF;
@@ -503,13 +531,13 @@ DECLARE
 	v_n pg_catalog.int8;
 BEGIN
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose) THEN
-		PERFORM @extschema@._refuse('FR004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
 			'export_faces', p_purpose, p_subject, NULL);
 	END IF;
 	PERFORM @extschema@._require_read_committed('export_faces');
 	c := @extschema@._check_consent('export_faces', p_purpose, p_subject, NULL);
 	IF NOT c.transfer_consent THEN
-		PERFORM @extschema@._refuse('FR008', 8, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF008', 8, pg_catalog.format(
 			'subject %L gave no separate consent to transfer face data for purpose %L', p_subject, p_purpose),
 			'export_faces', p_purpose, p_subject, NULL);
 	END IF;

@@ -2,7 +2,7 @@
 # and intrusion-detection limits are extension configuration tables), and
 # the restored database enforces
 # the same rules: forced row-level security, no embedding for any role,
-# refusals with their FR SQLSTATE, withdrawal hiding faces at once.
+# refusals with their MF SQLSTATE, withdrawal hiding faces at once.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -78,11 +78,11 @@ for my $fmt ('p', 'c')
 	($rc, $out, $err) = $node->psql($db,
 		q{\set VERBOSITY verbose
 		  SELECT frt.enroll('s1', 'door', '[1,1,1,1]', 'shower')});
-	like($err, qr/FR013: .*\(Measures Art\. 13\)/, "-F $fmt: private-space device refused with FR013");
+	like($err, qr/MF013: .*\(Measures Art\. 13\)/, "-F $fmt: private-space device refused with MF013");
 	($rc, $out, $err) = $node->psql($db,
 		q{\set VERBOSITY verbose
 		  SELECT * FROM frt.export_faces('s3', 'door')});
-	like($err, qr/FR008: .*\(Measures Art\. 8\)/, "-F $fmt: export without transfer consent refused with FR008");
+	like($err, qr/MF008: .*\(Measures Art\. 8\)/, "-F $fmt: export without transfer consent refused with MF008");
 
 	# withdrawal after restore: hidden from the next statement on
 	is($node->safe_psql($db, q{

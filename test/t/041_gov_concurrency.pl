@@ -27,7 +27,7 @@ $node->safe_psql('postgres', q{
 	BEGIN
 		EXECUTE q;
 		INSERT INTO outcome VALUES ('00000');
-	EXCEPTION WHEN SQLSTATE 'FR004' OR SQLSTATE 'FR006' OR foreign_key_violation OR no_data_found
+	EXCEPTION WHEN SQLSTATE 'MF004' OR SQLSTATE 'MF006' OR foreign_key_violation OR no_data_found
 			OR unique_violation THEN
 		INSERT INTO outcome VALUES (SQLSTATE);
 	END $$;

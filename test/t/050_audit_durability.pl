@@ -31,7 +31,7 @@ is(count_event('identify'), '1', 'record survives the rollback of its transactio
 # ... also when the transaction fails afterwards.
 my ($ret, $out, $err) = $node->psql('postgres', q{
 BEGIN;
-SELECT frt.audit_event('verify', 'refused', 'door', 'subj-2', NULL, NULL, 'FR006');
+SELECT frt.audit_event('verify', 'refused', 'door', 'subj-2', NULL, NULL, 'MF006');
 SELECT 1/0;
 COMMIT;
 });
@@ -134,7 +134,7 @@ $plain->safe_psql('postgres', 'CREATE EXTENSION frt_governance CASCADE');
 ($ret, $out, $err) = $plain->psql('postgres',
 	q{SELECT frt.audit_event('verify', 'match')}, extra_params => ['-v', 'VERBOSITY=verbose']);
 isnt($ret, 0, 'audit_event fails without shared_preload_libraries');
-like($err, qr/FR140: audit trail unavailable: frt_governance is not loaded through shared_preload_libraries/,
+like($err, qr/MF140: audit trail unavailable: frt_governance is not loaded through shared_preload_libraries/,
 	'error names the cause');
 like($err, qr/HINT:\s+Add frt_governance to shared_preload_libraries/, 'error hints at the fix');
 is($plain->safe_psql('postgres', 'SELECT count(*) FROM frt.audit'), '0', 'nothing recorded');

@@ -42,7 +42,7 @@ is(q1('SELECT ok FROM frt.verify_audit_chain()'), 't', 'restored row verifies ag
 # Each hashed column is covered (similarity, detail, time, client, who).
 for my $edit ("similarity = similarity + 1e-9", "detail = '{\"n\": 99}'",
 	"at = at - interval '1 second'", "subject = 'subj-x'", "role_name = 'someone'",
-	"client_addr = '10.0.0.1'", "sqlstate = 'FR006'", "backend_pid = backend_pid + 1")
+	"client_addr = '10.0.0.1'", "sqlstate = 'MF006'", "backend_pid = backend_pid + 1")
 {
 	q1("CREATE TABLE saved AS SELECT * FROM frt.audit WHERE seq = 4");
 	as_superuser_untriggered("UPDATE frt.audit SET $edit WHERE seq = 4");

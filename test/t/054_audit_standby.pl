@@ -3,7 +3,7 @@
 # call returns; intrusion detection counts those calls on both nodes.  The record is on the primary's trail (and replicates back),
 # names the standby, the chain verifies, no probe reaches either log, the
 # relay role needs frt_audit_relay, and with the primary down the standby
-# fails closed (FR140) without showing the connection string's password.
+# fails closed (MF140) without showing the connection string's password.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -99,12 +99,12 @@ for my $i (1 .. 3)
 ($rc, $out, $err) = $standby->psql('postgres',
 	q{\set VERBOSITY verbose
 	  SELECT matched FROM frt.verify('s2', 'door', '[0,0.6,0.8,0]', 'd1')});
-like($err, qr/FR014: verification of subject 's2' for purpose 'door' is locked/,
+like($err, qr/MF014: verification of subject 's2' for purpose 'door' is locked/,
 	'after the third failure the standby refuses s2, even with the right face');
 ($rc, $out, $err) = $primary->psql('postgres',
 	q{\set VERBOSITY verbose
 	  SELECT matched FROM frt.verify('s2', 'door', '[0,0.6,0.8,0]', 'd1')});
-like($err, qr/FR014: verification of subject 's2'/, 'and so does the primary');
+like($err, qr/MF014: verification of subject 's2'/, 'and so does the primary');
 is(on_primary(q{SELECT kind || '|' || role_name || '|' || standby || '|' || subject FROM frt.alert}),
 	"verification_lockout|postgres|$sname|s2", 'one alert, naming the caller and the standby');
 is($standby->safe_psql('postgres', q{SELECT matched FROM frt.verify('s1', 'door', '[0.6,0.8,0,0]', 'd1')}),
@@ -120,7 +120,7 @@ for my $i (1 .. 2)
 	q{\set VERBOSITY verbose
 	  SELECT subject FROM frt.identify('gate', '[0.6,0.8,0,0]', 'cam', 1)},
 	extra_params => [ '-U', 'gate2' ]);
-like($err, qr/FR014: role gate2 reached its limit of 2 matches a minute/,
+like($err, qr/MF014: role gate2 reached its limit of 2 matches a minute/,
 	'the third identification by gate2 on the standby is over its rate');
 is(on_primary(q{SELECT count(*) FROM frt.alert WHERE kind = 'match_rate' AND role_name = 'gate2'}), '1',
 	'one match-rate alert for gate2');
@@ -145,7 +145,7 @@ $standby->reload;
 ($rc, $out, $err) = $standby->psql('postgres',
 	q{\set VERBOSITY verbose
 	  SELECT frt.audit_event('relay_test', 'denied')});
-like($err, qr/FR140: .*could not forward.*\(Measures Art\. 14\)/, 'a role outside frt_audit_relay fails closed');
+like($err, qr/MF140: .*could not forward.*\(Measures Art\. 14\)/, 'a role outside frt_audit_relay fails closed');
 like($err, qr/permission denied/, 'with the primary\'s refusal as detail');
 is(on_primary("SELECT count(*) FROM frt.audit WHERE outcome = 'denied'"), '0', 'nothing recorded');
 
@@ -178,7 +178,7 @@ $primary->stop('fast');
 	qq{\\set VERBOSITY verbose
 	   SELECT matched FROM frt.verify('s1', 'door', $probe, 'd1')});
 isnt($rc, 0, 'verification on the standby fails with the primary down');
-like($err, qr/FR140: audit trail unavailable: this standby could not forward/, 'fail closed with FR140');
+like($err, qr/MF140: audit trail unavailable: this standby could not forward/, 'fail closed with MF140');
 like($err, qr/HINT: .*primary is up/, 'with a hint');
 unlike($err, qr/Sekrit/, 'the password of the connection string is not shown');
 is($out, '', 'no match result is returned');

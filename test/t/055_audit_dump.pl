@@ -23,7 +23,7 @@ $node->safe_psql('postgres', q{
 	SELECT frt.enroll('s' || i, 'door', ARRAY[i, 1, 0, 0]::float4[]::frt.face_embedding, 'd1')
 	FROM generate_series(1, 3) i;
 	SELECT frt.verify('s1', 'door', '[1,1,0,0]', 'd1');
-	SELECT frt.audit_event('note', 'ok', NULL, 'it''s "quoted"', NULL, 0.5, 'FR006',
+	SELECT frt.audit_event('note', 'ok', NULL, 'it''s "quoted"', NULL, 0.5, 'MF006',
 		'{"a": [1, 2], "b": "tab\there"}');
 });
 
