@@ -4,6 +4,9 @@
 -- granted to PUBLIC on purpose are callable by every role.
 SELECT gov_world('l');
 SELECT frt.enroll('l_s1', 'l_door', '[1,0,0]', 'l_office') > 0 AS enrolled;
+SELECT frt.give_consent('l_s2', 'l_door', 'self', 'written') > 0 AS consented;
+SELECT frt.enroll('l_s2', 'l_door', '[0,1,0]', 'l_office') > 0 AS enrolled;
+SELECT frt.withdraw_consent('l_s2', 'l_door');
 
 -- the points, who offers them, and who registered for them
 SELECT p.point, p.offered_by, p.arguments, h.handler, h.layer
@@ -44,3 +47,24 @@ SELECT p.oid::regprocedure AS definer_without_search_path
   JOIN pg_extension e ON e.oid = d.refobjid AND e.extname IN ('frt', 'frt_governance')
  WHERE p.prosecdef
    AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%');
+
+-- the row-level security policy and the inlined face reads resolve their
+-- operators the same way whatever the caller's search_path: a role that
+-- may create objects shadows = and > in its own schema, and still sees no
+-- withdrawn face
+CREATE ROLE l_evil;
+GRANT frt_enroller TO l_evil;
+CREATE SCHEMA l_evil AUTHORIZATION l_evil;
+SET ROLE l_evil;
+CREATE FUNCTION l_evil.yes(int8, int8) RETURNS bool LANGUAGE sql AS 'SELECT true';
+CREATE OPERATOR l_evil.= (LEFTARG = int8, RIGHTARG = int8, FUNCTION = l_evil.yes);
+CREATE FUNCTION l_evil.yes(timestamptz, timestamptz) RETURNS bool LANGUAGE sql AS 'SELECT true';
+CREATE OPERATOR l_evil.> (LEFTARG = timestamptz, RIGHTARG = timestamptz, FUNCTION = l_evil.yes);
+SET search_path = l_evil, pg_catalog;
+SELECT subject FROM frt.face WHERE purpose OPERATOR(pg_catalog.=) 'l_door' ORDER BY 1;
+RESET search_path;
+RESET ROLE;
+DROP SCHEMA l_evil CASCADE;
+DROP ROLE l_evil;
+-- leave no withdrawn face behind for the suites that follow
+SELECT frt._face_purge() AS purged;

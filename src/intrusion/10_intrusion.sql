@@ -39,7 +39,7 @@ COMMENT ON TABLE @extschema@.intrusion_policy IS
 	'intrusion-detection limits per role (''*'' = every other role; NULL limit = rule off) (Measures Art. 14)';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.intrusion_policy', '');
 CREATE TRIGGER intrusion_policy_audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.intrusion_policy
-	FOR EACH ROW EXECUTE FUNCTION @extschema@._audit_change();
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._audit_change('role_name');
 
 -- The counts read the audit trail by role and by subject within a recent
 -- window; these partial indexes keep that a short range scan.  A record

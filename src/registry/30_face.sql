@@ -13,9 +13,9 @@ CREATE FUNCTION @extschema@._face_active(p_consent_id pg_catalog.int8, p_expires
 RETURNS pg_catalog.bool
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
-	SELECT p_expires_at > pg_catalog.statement_timestamp()
+	SELECT p_expires_at OPERATOR(pg_catalog.>) pg_catalog.statement_timestamp()
 		AND COALESCE((SELECT c.withdrawn_at IS NULL FROM @extschema@.consent c
-					  WHERE c.id = p_consent_id), false)
+					  WHERE c.id OPERATOR(pg_catalog.=) p_consent_id), false)
 $$;
 
 -- Row-level security: withdrawn or expired faces are invisible from the
@@ -107,7 +107,9 @@ $$;
 -- a minor: the same rules frt.verify refuses on), nearest first
 -- by cosine distance, optionally only within p_max_distance (1:N).  A plain
 -- SQL function so it is inlined into the caller's query: the ORDER BY ...
--- <=> probe then streams from an frt_ivf index when one exists.
+-- <=> probe then streams from an frt_ivf index when one exists.  Inlined
+-- and policy functions are parsed with the caller's search_path, so every
+-- operator is qualified: a role that may create objects cannot shadow them.
 CREATE FUNCTION @extschema@._face_nearest(p_purpose pg_catalog.text, p_probe @extschema@.face_embedding,
 	p_max_distance pg_catalog.float8)
 RETURNS TABLE (face_id pg_catalog.int8, subject pg_catalog.text, distance pg_catalog.float8)
@@ -115,14 +117,14 @@ LANGUAGE sql STABLE
 AS $$
 	SELECT f.id, f.subject, f.embedding OPERATOR(@extschema@.<=>) p_probe
 	FROM @extschema@.face f
-	WHERE f.purpose = p_purpose
-	  AND f.expires_at > pg_catalog.statement_timestamp()
+	WHERE f.purpose OPERATOR(pg_catalog.=) p_purpose
+	  AND f.expires_at OPERATOR(pg_catalog.>) pg_catalog.statement_timestamp()
 	  -- a scalar sub-select, not EXISTS: it stays a per-row filter and is
 	  -- never turned into a join that would stop the ordered index scan
 	  AND (SELECT c.withdrawn_at IS NULL AND NOT c.needs_renotice AND c.separate
-				  AND NOT c.condition_of_service AND (NOT f.minor OR c.given_by = 'guardian')
-		   FROM @extschema@.consent c WHERE c.id = f.consent_id)
-	  AND (p_max_distance IS NULL OR f.embedding OPERATOR(@extschema@.<=>) p_probe <= p_max_distance)
+				  AND NOT c.condition_of_service AND (NOT f.minor OR c.given_by OPERATOR(pg_catalog.=) 'guardian')
+		   FROM @extschema@.consent c WHERE c.id OPERATOR(pg_catalog.=) f.consent_id)
+	  AND (p_max_distance IS NULL OR f.embedding OPERATOR(@extschema@.<=>) p_probe OPERATOR(pg_catalog.<=) p_max_distance)
 	ORDER BY f.embedding OPERATOR(@extschema@.<=>) p_probe
 $$;
 

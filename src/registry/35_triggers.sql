@@ -49,8 +49,6 @@ BEGIN
 		v_purpose := j->>'purpose'; v_key := j->'id';
 	WHEN 'holiday' THEN
 		v_key := j->'day';
-	WHEN 'intrusion_policy' THEN
-		v_key := j->'role_name';
 	WHEN 'subject' THEN
 		v_subject := j->>'id'; v_key := j->'id';
 	WHEN 'consent' THEN
@@ -65,7 +63,8 @@ BEGIN
 		v_key := pg_catalog.jsonb_build_object('id', j->'id', 'notice_version', j->'notice_version',
 			'given_by', j->'given_by', 'transfer_consent', j->'transfer_consent');
 	ELSE
-		v_key := NULL;
+		-- a table of a layer above: its key column is the trigger's argument
+		v_key := CASE WHEN TG_NARGS > 0 THEN j->(TG_ARGV[0]) END;
 	END CASE;
 	PERFORM @extschema@.audit_event(v_event, v_outcome, v_purpose, v_subject, v_device, NULL, NULL,
 		pg_catalog.jsonb_build_object('table', TG_TABLE_NAME, 'op', TG_OP, 'key', v_key));

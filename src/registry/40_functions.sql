@@ -342,7 +342,6 @@ BEGIN
 	PERFORM @extschema@._require_read_committed('identify');
 	p := @extschema@._check_processing('identify', p_purpose, 'identification', p_device, NULL);
 	PERFORM @extschema@._check_probe(p, p_probe);
-	PERFORM @extschema@._before_match('identify', p_purpose, NULL, p_device);
 	IF p_k IS NULL OR p_k < 1 OR p_k > 1000 THEN
 		RAISE EXCEPTION 'k must be between 1 and 1000' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
@@ -350,6 +349,8 @@ BEGIN
 	IF v_min < -1 OR v_min > 1 OR v_min = 'NaN'::pg_catalog.float8 THEN
 		RAISE EXCEPTION 'min_similarity must be between -1 and 1' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
+	-- the layers above (intrusion detection, Art. 14) may refuse
+	PERFORM @extschema@._before_match('identify', p_purpose, NULL, p_device);
 	-- the index (if any) must answer exactly, as an exhaustive search would
 	v_exact := pg_catalog.current_setting('frt.exact', true);
 	IF v_exact IS NOT NULL THEN
