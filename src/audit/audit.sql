@@ -7,25 +7,32 @@
 -- hash = SHA-256(canonical content || prev_hash); frt.verify_audit_chain()
 -- finds the first altered or missing record.
 
--- The roles frt_governance grants to, created here (the first layer that
--- grants to one of them) if missing, NOLOGIN: grant them to login roles.
--- Roles belong to the cluster: one that exists already (another database's
--- install, or made by the DBA beforehand) is used as it is.  DROP EXTENSION
--- leaves them; audit_roles.c names the roles created and those left, and
--- revokes their grants on the schema at DROP (docs/operations.md, "Roles").
---   frt_admin        registry, erasure, export with transfer consent
---   frt_enroller     subjects, consent, enrolment, withdrawal, erasure
---   frt_matcher      frt.verify and frt.identify only; never reads an embedding
---   frt_auditor      audit trail, registry and reports, read-only
---   frt_audit_relay  the role a standby connects to the primary as (through
---                    a LOGIN member) to forward its audit records
+-- The roles of frt_governance (include/frt_governance.h, FRT_GOV_ROLES,
+-- the one list, which the drop hook in audit_roles.c uses too), created
+-- here, by the lowest layer, for every layer, if missing; NOLOGIN: grant
+-- them to login roles.  Roles belong to the cluster: one that exists already
+-- (another database's install, or made by the DBA beforehand) is used as it
+-- is, with a WARNING if it can log in, is a superuser or bypasses row-level
+-- security.  DROP EXTENSION leaves them; audit_roles.c names the roles
+-- created and those left, and revokes their grants on the schema at DROP
+-- (docs/operations.md, "Roles").  What each role may do is granted by the
+-- layer that owns the objects (each layer's 90_grants.sql).
+CREATE FUNCTION @extschema@._governance_roles() RETURNS pg_catalog.text[]
+LANGUAGE c IMMUTABLE AS 'MODULE_PATHNAME', 'frt_governance_roles';
+REVOKE ALL ON FUNCTION @extschema@._governance_roles() FROM PUBLIC;
+
 DO $roles$
 DECLARE
 	r pg_catalog.text;
+	q pg_catalog.pg_roles;
 BEGIN
-	FOREACH r IN ARRAY ARRAY['frt_admin', 'frt_enroller', 'frt_matcher', 'frt_auditor', 'frt_audit_relay'] LOOP
-		IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) r) THEN
+	FOREACH r IN ARRAY @extschema@._governance_roles() LOOP
+		SELECT * INTO q FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) r;
+		IF NOT FOUND THEN
 			EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', r);
+		ELSIF q.rolcanlogin OR q.rolsuper OR q.rolbypassrls THEN
+			RAISE WARNING 'role % exists and can log in, is a superuser or bypasses row-level security', r
+				USING HINT = 'frt_governance roles are meant to be NOLOGIN groups; grant them to login roles instead.';
 		END IF;
 	END LOOP;
 END

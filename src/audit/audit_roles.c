@@ -27,7 +27,10 @@
 #include "lib/stringinfo.h"
 #include "nodes/parsenodes.h"
 #include "tcop/utility.h"
+#include "catalog/pg_type.h"
+#include "fmgr.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -40,36 +43,12 @@ static const char *const frt_gov_roles[] = FRT_GOV_ROLES;
 
 StaticAssertDecl(lengthof(frt_gov_roles) <= 32, "role set must fit a uint32");
 
-/* Does this statement create frt_governance? */
+/* Can this statement create or drop frt_governance (directly or by cascade)? */
 static bool
-FrtCreatesGovernance(Node *parsetree)
+FrtMayChangeGovernance(Node *parsetree)
 {
-	return IsA(parsetree, CreateExtensionStmt) &&
-		strcmp(((CreateExtensionStmt *) parsetree)->extname, FRT_GOVERNANCE_EXTENSION) == 0 &&
-		!OidIsValid(get_extension_oid(FRT_GOVERNANCE_EXTENSION, true));
-}
-
-/* Does this statement drop frt_governance (by name, or frt with CASCADE)? */
-static bool
-FrtDropsGovernance(Node *parsetree)
-{
-	DropStmt   *stmt;
-	ListCell   *lc;
-
-	if (!IsA(parsetree, DropStmt))
-		return false;
-	stmt = (DropStmt *) parsetree;
-	if (stmt->removeType != OBJECT_EXTENSION)
-		return false;
-	foreach(lc, stmt->objects)
-	{
-		const char *name = strVal(lfirst(lc));
-
-		if (strcmp(name, FRT_GOVERNANCE_EXTENSION) == 0 ||
-			(strcmp(name, FRT_CORE_EXTENSION) == 0 && stmt->behavior == DROP_CASCADE))
-			return OidIsValid(get_extension_oid(FRT_GOVERNANCE_EXTENSION, true));
-	}
-	return false;
+	return IsA(parsetree, CreateExtensionStmt) || IsA(parsetree, DropStmt) ||
+		IsA(parsetree, DropOwnedStmt);
 }
 
 /* The schema of an installed extension (get_extension_schema is not exported before PostgreSQL 16). */
@@ -146,17 +125,22 @@ FrtRevokeSchemaGrants(Oid nsp, uint32 roles)
 	SPI_finish();
 }
 
-/* ProcessUtility hook: name the roles CREATE made, or DROP leaves. */
+/*
+ * ProcessUtility hook: name the roles a statement that installed
+ * frt_governance created, or that a statement that removed it leaves.  Any
+ * statement that can install or remove an extension is checked by whether
+ * frt_governance exists before and after it (CREATE EXTENSION ... CASCADE,
+ * DROP EXTENSION, DROP SCHEMA ... CASCADE, DROP OWNED).
+ */
 static void
 FrtRolesProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 					   ProcessUtilityContext context, ParamListInfo params,
 					   QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
 {
-	bool		creates = FrtCreatesGovernance(pstmt->utilityStmt);
-	bool		drops = FrtDropsGovernance(pstmt->utilityStmt);
-	uint32		before = (creates || drops) ? FrtRolesPresent() : 0;
-	Oid			nsp = drops ?
-		FrtExtensionSchema(get_extension_oid(FRT_GOVERNANCE_EXTENSION, false)) : InvalidOid;
+	bool		check = FrtMayChangeGovernance(pstmt->utilityStmt);
+	Oid			ext = check ? get_extension_oid(FRT_GOVERNANCE_EXTENSION, true) : InvalidOid;
+	uint32		before = check ? FrtRolesPresent() : 0;
+	Oid			nsp = OidIsValid(ext) ? FrtExtensionSchema(ext) : InvalidOid;
 
 	if (prev_ProcessUtility)
 		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
@@ -164,7 +148,9 @@ FrtRolesProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnl
 	else
 		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
 								queryEnv, dest, qc);
-	if (creates)
+	if (!check)
+		return;
+	if (!OidIsValid(ext) && OidIsValid(get_extension_oid(FRT_GOVERNANCE_EXTENSION, true)))
 	{
 		uint32		made = FrtRolesPresent() & ~before;
 
@@ -173,7 +159,7 @@ FrtRolesProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnl
 					(errmsg("frt_governance created roles %s", FrtRoleList(made)),
 					 errhint("Grant them to login roles; DROP EXTENSION leaves them (they belong to the cluster).")));
 	}
-	if (drops)
+	else if (OidIsValid(ext) && !OidIsValid(get_extension_oid(FRT_GOVERNANCE_EXTENSION, true)))
 	{
 		FrtRevokeSchemaGrants(nsp, before);
 		if (before != 0)
@@ -182,6 +168,19 @@ FrtRolesProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnl
 							FrtRoleList(before)),
 					 errhint("If no other database uses frt_governance, drop them with DROP ROLE (after DROP OWNED BY them in each database that had it).")));
 	}
+}
+
+/* SQL: frt._governance_roles() -- the roles the install script ensures. */
+PG_FUNCTION_INFO_V1(frt_governance_roles);
+Datum
+frt_governance_roles(PG_FUNCTION_ARGS)
+{
+	Datum		names[lengthof(frt_gov_roles)];
+
+	for (int i = 0; i < lengthof(frt_gov_roles); i++)
+		names[i] = CStringGetTextDatum(frt_gov_roles[i]);
+	PG_RETURN_ARRAYTYPE_P(construct_array(names, lengthof(frt_gov_roles), TEXTOID, -1, false,
+										  TYPALIGN_INT));
 }
 
 /* Install the hook (from _PG_init). */

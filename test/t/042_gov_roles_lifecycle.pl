@@ -48,5 +48,19 @@ $node->psql('postgres', 'DROP EXTENSION frt', stdout => \$out, stderr => \$err);
 unlike($err, qr/remain/, 'dropping the core alone says nothing about roles');
 is($node->safe_psql('postgres', $list), '', 'no frt role is left');
 
+# DROP SCHEMA ... CASCADE removes both extensions: the roles are named too.
+$node->safe_psql('postgres', 'CREATE DATABASE third');
+$node->safe_psql('third', 'CREATE EXTENSION frt_governance CASCADE');
+$node->psql('third', 'DROP SCHEMA frt CASCADE', stdout => \$out, stderr => \$err);
+like($err, qr/roles frt_admin, .* remain/, 'DROP SCHEMA frt CASCADE names the remaining roles');
+
+# A pre-existing role that can log in is reused, with a warning.
+$node->safe_psql('third', 'DROP OWNED BY ' . join(', ', @roles));
+$node->safe_psql('postgres', join('; ', map { "DROP ROLE $_" } @roles) . '; CREATE ROLE frt_matcher LOGIN');
+$node->psql('third', 'CREATE EXTENSION frt_governance CASCADE', stdout => \$out, stderr => \$err);
+like($err, qr/WARNING:\s+role frt_matcher exists and can log in/, 'a LOGIN role of that name draws a warning');
+like($err, qr/created roles frt_admin, frt_enroller, frt_auditor, frt_audit_relay/,
+	'and only the missing roles are created');
+
 $node->stop;
 done_testing();
