@@ -19,19 +19,34 @@ CREATE FUNCTION frt.l_deny(text, text, text, text) RETURNS void LANGUAGE plpgsql
 BEGIN
 	RAISE EXCEPTION 'l_deny refused % for %', $1, $2;
 END $$;
-SELECT frt._hook_register('before_match', 'l_deny', 'test');
+SELECT frt._hook_register('before_match', 'l_deny', 'intrusion');
 SELECT gov_try($$SELECT matched FROM frt.verify('l_s1', 'l_door', '[1,0,0]', 'l_office')$$);
 ROLLBACK;
 -- ... and without it the verification goes through again
 SELECT matched FROM frt.verify('l_s1', 'l_door', '[1,0,0]', 'l_office');
 
 -- a handler must match the point's arguments and result
-SELECT gov_try($$SELECT frt._hook_register('before_match', '_intrusion_count', 'test')$$);
-SELECT gov_try($$SELECT frt._hook_register('no_such_point', '_intrusion_count', 'test')$$);
+SELECT gov_try($$SELECT frt._hook_register('before_match', '_intrusion_count', 'intrusion')$$);
+SELECT gov_try($$SELECT frt._hook_register('no_such_point', '_intrusion_count', 'intrusion')$$);
+-- only a layer above the one offering the point may register
+SELECT gov_try($$SELECT frt._hook_register('audit_recorded', '_intrusion_count', 'audit')$$);
 
 -- every audit record reaches the audit_recorded handlers (here: the
 -- intrusion counters), in the audit writer's transaction
 SELECT sum(n) > 0 AS counted FROM frt.intrusion_counter WHERE event = 'match';
+
+-- a failing audit_recorded handler cannot make the audit writer lose or
+-- refuse records: its error is logged, the record and the chain stand
+CREATE FUNCTION frt.l_fail(frt.audit) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+	RAISE EXCEPTION 'l_fail';
+END $$;
+SELECT frt._hook_register('audit_recorded', 'l_fail', 'intrusion');
+SELECT frt.audit_event('l_test', 'ok') > 0 AS recorded;
+SELECT count(*) AS records FROM frt.audit WHERE event = 'l_test';
+DELETE FROM frt.extension_hook WHERE handler = 'l_fail';
+DROP FUNCTION frt.l_fail(frt.audit);
+SELECT ok FROM frt.verify_audit_chain();
 
 -- the functions of frt_governance that every role may call
 SELECT p.oid::regprocedure AS public_function

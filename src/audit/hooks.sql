@@ -7,9 +7,18 @@
 -- handler with frt._hook_register.  The lower layer never names a higher
 -- layer's object.  docs/architecture.md lists the points.
 
+-- The layers of frt_governance, bottom-up: a handler's layer must be above
+-- the layer that offers the point.
+CREATE TABLE @extschema@.governance_layer (
+	layer		pg_catalog.text PRIMARY KEY,
+	rank		pg_catalog.int4 NOT NULL UNIQUE
+);
+INSERT INTO @extschema@.governance_layer VALUES ('audit', 1), ('registry', 2), ('jobs', 3), ('intrusion', 4);
+COMMENT ON TABLE @extschema@.governance_layer IS 'the layers of frt_governance, bottom-up';
+
 CREATE TABLE @extschema@.extension_point (
 	point		pg_catalog.text PRIMARY KEY,
-	offered_by	pg_catalog.text NOT NULL,	-- the layer that calls the handlers
+	offered_by	pg_catalog.text NOT NULL REFERENCES @extschema@.governance_layer,	-- calls the handlers
 	arguments	pg_catalog.text NOT NULL,	-- a handler's argument types
 	returns		pg_catalog.text NOT NULL,	-- a handler's result type
 	description pg_catalog.text NOT NULL
@@ -20,13 +29,13 @@ COMMENT ON TABLE @extschema@.extension_point IS
 CREATE TABLE @extschema@.extension_hook (
 	point		pg_catalog.text NOT NULL REFERENCES @extschema@.extension_point,
 	handler		pg_catalog.text NOT NULL,	-- a function of this schema
-	layer		pg_catalog.text NOT NULL,	-- the layer that registered it
+	layer		pg_catalog.text NOT NULL REFERENCES @extschema@.governance_layer,	-- registered it
 	position	pg_catalog.int4 NOT NULL DEFAULT 100,
 	PRIMARY KEY (point, handler)
 );
 COMMENT ON TABLE @extschema@.extension_hook IS
 	'handlers registered by higher frt_governance layers at the extension points';
-REVOKE ALL ON @extschema@.extension_point, @extschema@.extension_hook FROM PUBLIC;
+REVOKE ALL ON @extschema@.governance_layer, @extschema@.extension_point, @extschema@.extension_hook FROM PUBLIC;
 
 -- Declare an extension point (called by the layer that offers it).
 CREATE FUNCTION @extschema@._hook_point(p_point pg_catalog.text, p_offered_by pg_catalog.text,
@@ -40,7 +49,8 @@ AS $$
 $$;
 
 -- Register a handler (called by a higher layer).  The handler must exist in
--- this schema with exactly the point's arguments and result type.
+-- this schema with exactly the point's arguments and result type, and its
+-- layer must be above the one that offers the point.
 CREATE FUNCTION @extschema@._hook_register(p_point pg_catalog.text, p_handler pg_catalog.text,
 	p_layer pg_catalog.text, p_position pg_catalog.int4 DEFAULT 100)
 RETURNS void
@@ -61,6 +71,12 @@ BEGIN
 		OPERATOR(pg_catalog.<>) pg_catalog.to_regtype(pt.returns) THEN
 		RAISE EXCEPTION 'handler %(%) returning % does not exist for extension point %',
 			p_handler, pt.arguments, pt.returns, p_point USING ERRCODE = 'undefined_function';
+	END IF;
+	IF (SELECT l.rank FROM @extschema@.governance_layer l WHERE l.layer OPERATOR(pg_catalog.=) p_layer)
+		OPERATOR(pg_catalog.<=) (SELECT l.rank FROM @extschema@.governance_layer l
+								 WHERE l.layer OPERATOR(pg_catalog.=) pt.offered_by) THEN
+		RAISE EXCEPTION 'layer % may not register at extension point % of layer %: handlers come from the layers above',
+			p_layer, p_point, pt.offered_by USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	INSERT INTO @extschema@.extension_hook VALUES (p_point, p_handler, p_layer, p_position);
 END
@@ -96,8 +112,14 @@ BEGIN
 	IF @extschema@.audit_restoring() THEN
 		RETURN NULL;
 	END IF;
+	-- a failing handler must not make the writer fail the other sessions'
+	-- records of its batch: its error is logged and the record stands
 	FOR h IN SELECT @extschema@._hook_handlers('audit_recorded') LOOP
-		EXECUTE pg_catalog.format('SELECT %s($1)', h) USING NEW;
+		BEGIN
+			EXECUTE pg_catalog.format('SELECT %s($1)', h) USING NEW;
+		EXCEPTION WHEN OTHERS THEN
+			RAISE WARNING 'frt: audit_recorded handler % failed on record %: %', h, NEW.seq, SQLERRM;
+		END;
 	END LOOP;
 	RETURN NULL;
 END
