@@ -37,19 +37,24 @@ sub slurp
 	return <$fh>;
 }
 
-# SQL objects: where each is defined, and who refers to it.
+# SQL objects: where each is defined, and who refers to it.  A name
+# defined in several layers (an overload) counts as the lowest one's.
 my (%def, @refs);
+my $create = qr/CREATE\s+(?:OR\s+REPLACE\s+)?(?:UNIQUE\s+|UNLOGGED\s+|TEMP\s+|TEMPORARY\s+|MATERIALIZED\s+)?(?:FUNCTION|PROCEDURE|TABLE|VIEW|INDEX|SEQUENCE|TYPE|DOMAIN|AGGREGATE|OPERATOR\s+CLASS|OPERATOR\s+FAMILY|ACCESS\s+METHOD)\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:\@extschema\@\.|frt\.)?(\w+)/i;
 for my $l (@layers)
 {
 	for my $f (sort glob("src/$l/*.sql"))
 	{
 		my $t = slurp($f);
 		$t =~ s/--[^\n]*//g;
-		while ($t =~ /CREATE\s+(?:OR\s+REPLACE\s+)?(?:UNIQUE\s+)?(?:FUNCTION|TABLE|VIEW|INDEX|SEQUENCE|TYPE|AGGREGATE|OPERATOR\s+CLASS|OPERATOR\s+FAMILY|ACCESS\s+METHOD)\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:\@extschema\@\.)?(\w+)/gi)
-		{
-			$def{$1} //= $l;
-		}
-		push @refs, [ $l, $f, $1 ] while $t =~ /\@extschema\@\.(\w+)/g;
+		while ($t =~ /$create/g) { $def{$1} //= $l; }
+		while ($t =~ /CREATE\s+(?:UNIQUE\s+)?INDEX\s+(\w+)\s+ON/gi) { $def{$1} //= $l; }
+		# qualified references (@extschema@.name or frt.name), unqualified
+		# calls of internal functions (_name(...)), and names in string
+		# literals (format('%I.%I', ..., 'name'), TG_TABLE_NAME checks)
+		push @refs, [ $l, $f, $1 ] while $t =~ /(?:\@extschema\@|\bfrt)\.(\w+)/g;
+		push @refs, [ $l, $f, $1 ] while $t =~ /(?<![.\w])(_\w+)\s*\(/g;
+		push @refs, [ $l, $f, $1 ] while $t =~ /'(\w*_\w*)'/g;
 	}
 }
 ok(scalar(keys %def) > 100, 'found the SQL objects of every layer');
@@ -65,6 +70,27 @@ my %seen;
 is(scalar(@up), 0, 'no SQL fragment refers to an object of a higher layer')
   or diag(join("\n", @up));
 
+# C string literals (SQL built in C) follow the same rule.
+my @c_up;
+for my $l (@layers)
+{
+	for my $f (sort glob("src/$l/*.c"))
+	{
+		my $t = slurp($f);
+		$t =~ s{/\*.*?\*/}{}gs;
+		while ($t =~ /"((?:[^"\\]|\\.)*)"/g)
+		{
+			my $lit = $1;
+			for my $name ($lit =~ /\b(\w*_\w*)\b/g)
+			{
+				my $d = $def{$name} or next;
+				push @c_up, "$f ($l) names $name of layer $d in a string" if $rank{$d} > $rank{$l};
+			}
+		}
+	}
+}
+is(scalar(@c_up), 0, 'no C string names an SQL object of a higher layer') or diag(join("\n", @c_up));
+
 # C: a layer includes only its own and lower layers' headers.
 my %header_layer = (
 	'frt_embedding.h' => 'type',
@@ -72,7 +98,10 @@ my %header_layer = (
 	'frt_ivf.h' => 'index',
 	'frt_audit.h' => 'audit',
 	'frt_jobs.h' => 'jobs',
-	'frt_governance.h' => 'audit');
+	'frt_governance.h' => 'audit',
+	'frt_refuse.h' => 'audit',
+	'frt_compat.h' => 'type',
+	'frt.h' => 'type');
 my @bad;
 for my $l (@layers)
 {
@@ -82,7 +111,12 @@ for my $l (@layers)
 		while ($t =~ /#include\s+"(frt\w*\.h)"/g)
 		{
 			my $h = $1;
-			my $hl = $header_layer{$h} or next;
+			my $hl = $header_layer{$h};
+			if (!defined $hl)
+			{
+				push @bad, "$f includes $h, which belongs to no known layer (add it to this test)";
+				next;
+			}
 			push @bad, "$f ($l) includes $h of layer $hl" if $rank{$hl} > $rank{$l};
 		}
 	}
@@ -109,5 +143,38 @@ for my $l (grep { $core{$_} } @layers)
 }
 is(scalar(@core_gov), 0, 'the core SQL names no governance role or extension')
   or diag(join("\n", @core_gov));
+
+# Symbols: an object file of a layer uses only Frt* functions defined by
+# its own or a lower layer (built trees only).
+my %sym_layer;
+my @objs;
+for my $l (@layers)
+{
+	for my $o (sort glob("src/$l/*.o"))
+	{
+		push @objs, [ $l, $o ];
+		for (`nm --defined-only $o 2>/dev/null`)
+		{
+			$sym_layer{$1} //= $l if /\s[TDBR]\s+((?:Frt|frt_)\w+)$/;
+		}
+	}
+}
+SKIP:
+{
+	skip 'no object files (tree not built)', 1 unless @objs;
+	my @sym_up;
+	for my $lo (@objs)
+	{
+		my ($l, $o) = @$lo;
+		for (`nm --undefined-only $o 2>/dev/null`)
+		{
+			next unless /\sU\s+((?:Frt|frt_)\w+)$/;
+			my $d = $sym_layer{$1} or next;
+			push @sym_up, "$o ($l) calls $1 of layer $d" if $rank{$d} > $rank{$l};
+		}
+	}
+	is(scalar(@sym_up), 0, 'no object file calls a function of a higher layer')
+	  or diag(join("\n", @sym_up));
+}
 
 done_testing();
