@@ -1,11 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * frt.h
- *	  Limits and defaults of the frt core (type, kernels, index).
+ *	  Limits and defaults of the frt core (type, kernels, operators, index).
  *
  * Every tunable limit or default of the core is a named constant in this
- * one header, grouped by layer.  The governance extension's are in
- * frt_governance.h.
+ * one header, grouped by layer.
  *
  *-------------------------------------------------------------------------
  */

@@ -30,8 +30,8 @@ _PG_init(void)
 
 	/*
 	 * Reserve the frt. prefix only when loaded after server start: during
-	 * shared_preload_libraries, frt_governance may still have to define its
-	 * own frt.* settings from placeholders (it reserves the prefix itself).
+	 * shared_preload_libraries, a library loaded after this one may still
+	 * define frt.* settings from placeholders set in postgresql.conf.
 	 */
 	if (!process_shared_preload_libraries_in_progress)
 		MarkGUCPrefixReserved("frt");

@@ -153,8 +153,8 @@ $$;
 REVOKE ALL ON FUNCTION @extschema@._alert(pg_catalog.text, pg_catalog.text, pg_catalog.text,
 	pg_catalog.text, pg_catalog.jsonb) FROM PUBLIC;
 
--- The alerts: audit records of event 'alert' (intrusion detection, filing
--- and erasure jobs).  A record made on a standby names its caller and the
+-- The alerts: audit records of event 'alert' (raised through _alert by the
+-- layers above).  A record made on a standby names its caller and the
 -- standby in detail->'origin'.
 CREATE VIEW @extschema@.alert AS
 	SELECT a.seq, a.at, a.outcome AS kind,
@@ -164,7 +164,7 @@ CREATE VIEW @extschema@.alert AS
 	  FROM @extschema@.audit a
 	 WHERE a.event = 'alert';
 COMMENT ON VIEW @extschema@.alert IS
-	'alerts raised by intrusion detection and the jobs (audit records of event ''alert'') (Measures Art. 14)';
+	'alerts raised through frt._alert (audit records of event ''alert'') (Measures Art. 14)';
 REVOKE ALL ON @extschema@.alert FROM PUBLIC;
 GRANT SELECT ON @extschema@.alert TO frt_auditor;
 

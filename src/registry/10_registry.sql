@@ -186,7 +186,7 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.decline_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.filing_state', '');
 
 -- Terminated purposes (Art. 15: cancellation filing; data erased): a fact
--- about the purpose, set by the jobs layer's frt.terminate_purpose().
+-- about the purpose, recorded by a layer above when it ends the purpose.
 CREATE TABLE @extschema@.purpose_termination (
 	purpose		pg_catalog.text PRIMARY KEY,	-- a frt.purpose name (checked by terminate_purpose)
 	terminated_on pg_catalog.date NOT NULL,

@@ -187,8 +187,8 @@ END
 $$;
 
 -- Delete up to p_batch inactive faces (consent withdrawn or retention
--- ended).  The jobs layer's frt.purge() calls this until it returns 0, then
--- runs VACUUM (INDEX_CLEANUP ON) on frt.face.
+-- ended).  A purge calls this until it returns 0, then runs VACUUM
+-- (INDEX_CLEANUP ON) on frt.face.
 CREATE FUNCTION @extschema@._face_purge(p_batch pg_catalog.int4 DEFAULT 10000)
 RETURNS pg_catalog.int8
 LANGUAGE plpgsql

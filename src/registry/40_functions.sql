@@ -103,7 +103,7 @@ BEGIN
 			p_function, p_purpose, p_subject, p_device);
 	END IF;
 	-- a terminated purpose processes nothing more (Art. 4; its cancellation
-	-- filing is due under Art. 15); the jobs layer records terminations
+	-- filing is due under Art. 15)
 	IF EXISTS (SELECT 1 FROM @extschema@.purpose_termination t WHERE t.purpose = p_purpose) THEN
 		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format(
 			'purpose %L has been terminated; its face processing has ended (Art. 15 cancellation filing)',
@@ -302,7 +302,7 @@ BEGIN
 	p := @extschema@._check_processing('verify', p_purpose, 'verification', p_device, p_subject);
 	PERFORM @extschema@._check_consent('verify', p_purpose, p_subject, p_device);
 	PERFORM @extschema@._check_probe(p, p_probe);
-	-- the layers above (intrusion detection, Art. 14) may refuse
+	-- the before_match handlers (layers above) may refuse
 	PERFORM @extschema@._before_match('verify', p_purpose, p_subject, p_device);
 	similarity := @extschema@._face_similarity(p_subject, p_purpose, p_probe);
 	matched := COALESCE(similarity >= p.similarity_threshold, false);
@@ -349,7 +349,7 @@ BEGIN
 	IF v_min < -1 OR v_min > 1 OR v_min = 'NaN'::pg_catalog.float8 THEN
 		RAISE EXCEPTION 'min_similarity must be between -1 and 1' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	-- the layers above (intrusion detection, Art. 14) may refuse
+	-- the before_match handlers (layers above) may refuse
 	PERFORM @extschema@._before_match('identify', p_purpose, NULL, p_device);
 	-- the index (if any) must answer exactly, as an exhaustive search would
 	v_exact := pg_catalog.current_setting('frt.exact', true);

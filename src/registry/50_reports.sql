@@ -41,8 +41,8 @@ BEGIN
 END
 $$;
 
--- Re-derive frt.filing_state.stored_subjects from the face store (for the
--- jobs layer to run now and then; enrolment and erasure keep it in step).
+-- Re-derive frt.filing_state.stored_subjects from the face store (to run
+-- now and then; enrolment and erasure keep it in step).
 CREATE FUNCTION @extschema@._filing_recount()
 RETURNS pg_catalog.int8
 LANGUAGE plpgsql
@@ -222,7 +222,7 @@ BEGIN
 	FROM pg_catalog.pg_roles r WHERE (r.rolsuper OR r.rolbypassrls) AND r.rolcanlogin;
 	RETURN QUERY SELECT 'Art. 14', 'trusted_boundary', 'info',
 		pg_catalog.format('%s login roles bypass row-level security (superuser or BYPASSRLS): %s', n, names);
-	-- rows of the layers above (intrusion detection's Art. 14 row)
+	-- rows of the compliance_checks handlers (layers above)
 	FOR h IN SELECT @extschema@._hook_handlers('compliance_checks') LOOP
 		RETURN QUERY EXECUTE pg_catalog.format('SELECT * FROM %s()', h);
 	END LOOP;
