@@ -1,5 +1,10 @@
 -- Layer 1: the face_embedding type and its casts.
 
+-- The type, operators and index are for every role, as a built-in type
+-- would be (CREATE EXTENSION made the schema; it is not a member of the
+-- extension and stays, empty, after DROP EXTENSION).
+GRANT USAGE ON SCHEMA @extschema@ TO PUBLIC;
+
 CREATE TYPE @extschema@.face_embedding;
 
 CREATE FUNCTION @extschema@.face_embedding_in(pg_catalog.cstring, pg_catalog.oid, pg_catalog.int4)

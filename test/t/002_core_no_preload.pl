@@ -34,6 +34,15 @@ is($node->safe_psql('postgres', q{
 	   AND (SELECT relkind FROM pg_class WHERE oid = d.objid) = 'r'}),
 	'0', 'the core owns no table');
 
+# Any role may use the type, operators and index.
+$node->safe_psql('postgres', q{
+	CREATE ROLE plain LOGIN;
+	GRANT SELECT ON faces TO plain;
+});
+is($node->safe_psql('postgres', q{SET ROLE plain; SELECT count(*) FROM faces
+	WHERE e OPERATOR(frt.<=>) (SELECT e FROM faces WHERE id = 1) < 2}), '4000',
+	'a role with no grant beyond the table uses the operators');
+
 # Each query below runs in a new session, so the library is loaded on first
 # use inside it.
 my $probe = $node->safe_psql('postgres', 'SELECT e FROM faces WHERE id = 7');
