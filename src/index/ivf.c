@@ -87,7 +87,7 @@ ivfbuildphasename(int64 phasenum)
 
 /* Operator classes are checked when created in ivf.sql; nothing more here. */
 static bool
-ivfvalidate(Oid opclassoid)
+ivfvalidate(Oid opclassoid pg_attribute_unused())
 {
 	return true;
 }

@@ -26,7 +26,8 @@
 
 /* amcostestimate: cost of an ordered or threshold scan; unusable for neither. */
 void
-ivfcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
+ivfcostestimate(PlannerInfo *root, IndexPath *path,
+				double loop_count pg_attribute_unused(),
 				Cost *indexStartupCost, Cost *indexTotalCost,
 				Selectivity *indexSelectivity, double *indexCorrelation,
 				double *indexPages)

@@ -459,10 +459,10 @@ ivfrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int nor
 	uint32		lists;
 	FrtIvfCache *cache;
 
-	if (keys && scan->numberOfKeys > 0)
-		memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
-	if (orderbys && scan->numberOfOrderBys > 0)
-		memmove(scan->orderByData, orderbys, scan->numberOfOrderBys * sizeof(ScanKeyData));
+	if (keys && nkeys > 0)
+		memmove(scan->keyData, keys, nkeys * sizeof(ScanKeyData));
+	if (orderbys && norderbys > 0)
+		memmove(scan->orderByData, orderbys, norderbys * sizeof(ScanKeyData));
 
 	MemoryContextReset(so->ctx);
 	old = MemoryContextSwitchTo(so->ctx);
@@ -518,7 +518,7 @@ ivfrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int nor
 
 /* amgettuple: the row with the smallest lower bound not yet returned. */
 bool
-ivfgettuple(IndexScanDesc scan, ScanDirection dir)
+ivfgettuple(IndexScanDesc scan, ScanDirection dir pg_attribute_unused())
 {
 	FrtIvfScanOpaque so = (FrtIvfScanOpaque) scan->opaque;
 
