@@ -14,6 +14,8 @@
 
 #include "postgres.h"
 
+#include "frt_compat.h"
+
 /* ---- Layer 1: the face_embedding type ---- */
 #define FRT_MAX_DIM				4096	/* largest dimension a value may have */
 #define FRT_MIN_DIM				1		/* smallest dimension */

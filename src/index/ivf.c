@@ -8,6 +8,8 @@
  */
 #include "postgres.h"
 
+#include "frt_compat.h"
+
 #include "access/amapi.h"
 #include "access/reloptions.h"
 #include "catalog/index.h"

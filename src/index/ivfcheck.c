@@ -14,6 +14,8 @@
  */
 #include "postgres.h"
 
+#include "frt_compat.h"
+
 #include <math.h>
 
 #include "access/relation.h"

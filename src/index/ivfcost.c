@@ -14,6 +14,8 @@
  */
 #include "postgres.h"
 
+#include "frt_compat.h"
+
 #include <float.h>
 
 #include "access/genam.h"

@@ -13,6 +13,8 @@
  */
 #include "postgres.h"
 
+#include "frt_compat.h"
+
 #include "access/generic_xlog.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"

@@ -27,6 +27,8 @@
  */
 #include "postgres.h"
 
+#include "frt_compat.h"
+
 #include "access/relation.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_index.h"

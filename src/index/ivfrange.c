@@ -19,6 +19,8 @@
  */
 #include "postgres.h"
 
+#include "frt_compat.h"
+
 #include <math.h>
 
 #include "access/relscan.h"
