@@ -13,6 +13,8 @@
 
 #include "postgres.h"
 
+#include "frt_compat.h"
+
 /* ---- Layer 1: the face_embedding type ---- */
 #define FRT_MAX_DIM				4096	/* largest dimension a value may have */
 #define FRT_MIN_DIM				1		/* smallest dimension */
@@ -28,7 +30,14 @@
 #define FRT_IVF_KMEANS_ITERS	6		/* k-means iterations at build */
 #define FRT_IVF_SAMPLE_PER_LIST	32		/* k-means sample rows per list */
 #define FRT_IVF_SAMPLE_MIN		10000	/* ...but at least this many (if present) */
-#define FRT_IVF_FIRST_SLICE		64		/* rows ordered first; slices grow 4x */
+#define FRT_IVF_FIRST_SLICE		64		/* scan: rows ordered first... */
+#define FRT_IVF_SLICE_GROWTH	4		/* ...each later slice this many times more... */
+#define FRT_IVF_MAX_SLICE		65536	/* ...up to this many rows */
+#define FRT_IVF_INITIAL_CANDIDATES	1024	/* scan: candidate array at first */
+#define FRT_IVF_MIN_CANDIDATES	2048	/* scan: candidates kept even if work_mem is smaller */
+#define FRT_IVF_KEEP_FRACTION	4		/* scan: a full candidate array keeps about 1 / this */
+#define FRT_IVF_CEIL_SAMPLE		1024	/* ...its smallest rows, placed from a sample this big */
+#define FRT_IVF_BLOCK_CHUNK		1024	/* scan of every list: blocks put in buffer order at once */
 #define FRT_IVF_PREFETCH_BYTES	5120	/* scan: tuple bytes prefetched ahead of the row ranked */
 #define FRT_IVF_CACHE_LINE		64		/* scan: prefetch granularity, bytes */
 #define FRT_IVF_STARTUP_PAGES	100.0	/* fixed scan set-up cost, in pages */

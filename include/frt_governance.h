@@ -14,6 +14,8 @@
 
 #include "postgres.h"
 
+#include "frt_compat.h"
+
 /* ---- Libraries ---- */
 #define FRT_CORE_LIBRARY		"$libdir/frt"	/* loaded first by _PG_init */
 #define FRT_GOVERNANCE_LIBRARY	"frt_governance"	/* background workers' library */

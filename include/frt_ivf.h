@@ -285,6 +285,21 @@ extern void ivfendscan(IndexScanDesc scan);
 extern void FrtIvfRangePrepare(IndexScanDesc scan, FrtIvfRange *range, int indexdim);
 extern bool FrtIvfRangeStop(FrtIvfRange *range, float lb);
 
+/*
+ * Whether a row whose bound is lb lies past the scan's threshold: the scan
+ * ends at the first such row, so a scan need not keep any of them.  A NaN
+ * bound means a NaN distance, which passes no (non-NaN) threshold.
+ */
+static inline bool
+FrtIvfRangeBeyond(const FrtIvfRange *range, float lb)
+{
+	if (!range->canstop)
+		return false;
+	if (isnan(lb))
+		return true;
+	return range->inclusive ? (double) lb > range->limit : (double) lb >= range->limit;
+}
+
 /* ivfplanner.c */
 extern void FrtIvfPlannerInit(void);
 

@@ -26,9 +26,16 @@ REGRESS_OPTS = --inputdir=. --outputdir=regress/$(EXTENSION) \
 PG_CONFIG ?= pg_config
 # Preprocessor flags (include paths) and compiler flags are kept apart, as
 # PGXS expects: PG_CPPFLAGS goes to every compile, PG_CFLAGS after CFLAGS.
-PG_CPPFLAGS = -I$(srcdir)/include $(EXTRA_CPPFLAGS)
-PG_CFLAGS = -std=gnu99 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
-	-Wno-sign-compare $(FRT_WERROR)
+#
+# PostgreSQL's server headers are not written for -Wextra (static inline
+# functions with parameters unused in non-assert builds, a macro mixing
+# signed and unsigned operands), so they are named with -isystem as well:
+# the compiler then reports nothing inside them, while our own code gets
+# every -Wall -Wextra warning.  (With -isystem and -I naming the same
+# directory, the -I that PGXS adds is ignored.)
+# FRT_WERROR=-Werror (as CI sets it) turns any warning into an error.
+PG_CPPFLAGS = -I$(srcdir)/include -isystem $(includedir_server) $(EXTRA_CPPFLAGS)
+PG_CFLAGS = -std=gnu99 -Wall -Wextra $(FRT_WERROR)
 
 EXTRA_CLEAN = $(DATA_built) regress/$(EXTENSION)
 

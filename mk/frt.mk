@@ -15,6 +15,8 @@ include mk/common.mk
 ifneq ($(filter x86_64 amd64 i686,$(shell uname -m)),)
 ISA_AVX2 = -mavx2 -mfma
 ISA_AVX512 = -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx2 -mfma
+# SIMDe's 256-bit types passed by value in a 128-bit build draw GCC's ABI
+# note (-Wpsabi) on every such function; it is informational, not a defect.
 ISA_SSE4 = -msse4.1 -Wno-psabi
 src/kernels/kernels_avx2.o: CFLAGS += $(ISA_AVX2)
 src/kernels/kernels_avx512.o: CFLAGS += $(ISA_AVX512)

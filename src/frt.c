@@ -11,6 +11,8 @@
  */
 #include "postgres.h"
 
+#include "frt_compat.h"
+
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/guc.h"

@@ -8,6 +8,8 @@
  */
 #include "postgres.h"
 
+#include "frt_compat.h"
+
 #include "access/amapi.h"
 #include "access/reloptions.h"
 #include "catalog/index.h"
@@ -87,7 +89,7 @@ ivfbuildphasename(int64 phasenum)
 
 /* Operator classes are checked when created in ivf.sql; nothing more here. */
 static bool
-ivfvalidate(Oid opclassoid)
+ivfvalidate(Oid opclassoid pg_attribute_unused())
 {
 	return true;
 }

@@ -15,6 +15,8 @@
  */
 #include "postgres.h"
 
+#include "frt_compat.h"
+
 #include <float.h>
 #include <math.h>
 
@@ -76,8 +78,9 @@ BuildGetValue(FrtIvfBuildState *bs, Datum value)
 
 /* Reservoir-sample one row for k-means. */
 static void
-SampleCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
-			   bool tupleIsAlive, void *state)
+SampleCallback(Relation index pg_attribute_unused(),
+			   ItemPointer tid pg_attribute_unused(), Datum *values, bool *isnull,
+			   bool tupleIsAlive pg_attribute_unused(), void *state)
 {
 	FrtIvfBuildState *bs = (FrtIvfBuildState *) state;
 	MemoryContext old;
@@ -259,8 +262,9 @@ BuildAppend(FrtIvfBuildState *bs, uint32 list, Size size)
 
 /* Quantize one heap row and add it to its list. */
 static void
-LoadCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
-			 bool tupleIsAlive, void *state)
+LoadCallback(Relation index pg_attribute_unused(), ItemPointer tid,
+			 Datum *values, bool *isnull,
+			 bool tupleIsAlive pg_attribute_unused(), void *state)
 {
 	FrtIvfBuildState *bs = (FrtIvfBuildState *) state;
 	MemoryContext old = MemoryContextSwitchTo(bs->tmpCtx);

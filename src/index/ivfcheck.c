@@ -14,6 +14,8 @@
  */
 #include "postgres.h"
 
+#include "frt_compat.h"
+
 #include <math.h>
 
 #include "access/relation.h"
@@ -217,8 +219,9 @@ CheckLists(CheckState *cs)
 
 /* Heap scan callback: the visible row must be indexed with its own code. */
 static void
-HeapRowCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
-				bool tupleIsAlive, void *state)
+HeapRowCallback(Relation index pg_attribute_unused(), ItemPointer tid,
+				Datum *values, bool *isnull,
+				bool tupleIsAlive pg_attribute_unused(), void *state)
 {
 	CheckState *cs = (CheckState *) state;
 	CheckEntry	key;

@@ -14,6 +14,8 @@
  */
 #include "postgres.h"
 
+#include "frt_compat.h"
+
 #include <float.h>
 
 #include "access/genam.h"
@@ -26,7 +28,8 @@
 
 /* amcostestimate: cost of an ordered or threshold scan; unusable for neither. */
 void
-ivfcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
+ivfcostestimate(PlannerInfo *root, IndexPath *path,
+				double loop_count pg_attribute_unused(),
 				Cost *indexStartupCost, Cost *indexTotalCost,
 				Selectivity *indexSelectivity, double *indexCorrelation,
 				double *indexPages)

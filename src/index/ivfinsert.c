@@ -13,6 +13,8 @@
  */
 #include "postgres.h"
 
+#include "frt_compat.h"
+
 #include "access/generic_xlog.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
@@ -158,9 +160,10 @@ SetDimension(Relation index, int dim)
 /* aminsert: quantize the new row and add it to its list. */
 bool
 ivfinsert(Relation index, Datum *values, bool *isnull,
-		  ItemPointer heap_tid, Relation heap,
-		  IndexUniqueCheck checkUnique, bool indexUnchanged,
-		  struct IndexInfo *indexInfo)
+		  ItemPointer heap_tid, Relation heap pg_attribute_unused(),
+		  IndexUniqueCheck checkUnique pg_attribute_unused(),
+		  bool indexUnchanged pg_attribute_unused(),
+		  struct IndexInfo *indexInfo pg_attribute_unused())
 {
 	MemoryContext ctx = AllocSetContextCreate(CurrentMemoryContext, "frt_ivf insert",
 											  ALLOCSET_DEFAULT_SIZES);

@@ -27,6 +27,8 @@
  */
 #include "postgres.h"
 
+#include "frt_compat.h"
+
 #include "access/relation.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_index.h"
@@ -66,7 +68,9 @@ static const char *const search_names[] = {NULL, "<<->", "<<#>", "<<=>"};
 
 /* Forget the looked-up OIDs when operators or functions change. */
 static void
-FrtIvfPlanOidsInvalidate(Datum arg, int cacheid, uint32 hashvalue)
+FrtIvfPlanOidsInvalidate(Datum arg pg_attribute_unused(),
+						 int cacheid pg_attribute_unused(),
+						 uint32 hashvalue pg_attribute_unused())
 {
 	oids.valid = false;
 }
@@ -272,8 +276,8 @@ FrtIvfRewriteClause(Query *q, Node *clause)
 	bool		distleft,
 				inclusive,
 				thr4;
-	int			metric,
-				form;
+	int			metric;
+	size_t		form;
 	Oid			relid;
 	AttrNumber	attno;
 	FuncExpr   *make;

@@ -19,6 +19,8 @@
  */
 #include "postgres.h"
 
+#include "frt_compat.h"
+
 #include <math.h>
 
 #include "access/relscan.h"
@@ -104,10 +106,7 @@ FrtIvfRangeStop(FrtIvfRange *range, float lb)
 {
 	if (range->empty || range->stopped)
 		return true;
-	if (!range->canstop)
-		return false;
-	if (isnan(lb) ||
-		(range->inclusive ? (double) lb > range->limit : (double) lb >= range->limit))
+	if (FrtIvfRangeBeyond(range, lb))
 		range->stopped = true;
 	return range->stopped;
 }

@@ -34,6 +34,8 @@
  */
 #include "postgres.h"
 
+#include "frt_compat.h"
+
 #include "access/generic_xlog.h"
 #include "access/xloginsert.h"
 #include "commands/progress.h"

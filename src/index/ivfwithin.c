@@ -15,6 +15,8 @@
  */
 #include "postgres.h"
 
+#include "frt_compat.h"
+
 #include <math.h>
 
 #include "access/htup_details.h"

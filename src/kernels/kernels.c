@@ -8,6 +8,8 @@
  */
 #include "postgres.h"
 
+#include "frt_compat.h"
+
 #include <float.h>
 #include <math.h>
 
@@ -289,11 +291,11 @@ frt_kernel_check(PG_FUNCTION_ARGS)
 	{
 		const FrtKernels *K = list[k];
 
-		for (int si = 0; si < lengthof(sizes); si++)
+		for (int si = 0; si < (int) lengthof(sizes); si++)
 		{
 			int			n = sizes[si];
 
-			for (int c = 0; c < lengthof(cases); c++)
+			for (int c = 0; c < (int) lengthof(cases); c++)
 			{
 				uint32		state = 2463534242u + n * 31 + c;
 				double		worst[lengthof(funcs)] = {0};
@@ -352,7 +354,7 @@ frt_kernel_check(PG_FUNCTION_ARGS)
 								ScalarDotI8I16(code, q16, n)) ? 0.0 : INFINITY;
 				}
 
-				for (int f = 0; f < lengthof(funcs); f++)
+				for (int f = 0; f < (int) lengthof(funcs); f++)
 				{
 					Datum		values[5];
 					bool		nulls[5] = {0};

@@ -7,6 +7,8 @@
  */
 #include "postgres.h"
 
+#include "frt_compat.h"
+
 #include "frt_kernels.h"
 
 #if defined(__x86_64__) || defined(__i386__)

@@ -7,6 +7,8 @@
  */
 #include "postgres.h"
 
+#include "frt_compat.h"
+
 #include "frt_kernels.h"
 
 #if defined(__aarch64__)

@@ -8,6 +8,8 @@
  */
 #include "postgres.h"
 
+#include "frt_compat.h"
+
 #include <math.h>
 
 #include "catalog/pg_type.h"

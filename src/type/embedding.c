@@ -10,6 +10,8 @@
  */
 #include "postgres.h"
 
+#include "frt_compat.h"
+
 #include <float.h>
 #include <math.h>
 
