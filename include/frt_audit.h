@@ -84,7 +84,7 @@ typedef struct FrtAuditSlot
 	uint64		ticket;			/* submission order */
 	int64		result_seq;
 	ConditionVariable cv;		/* submitter sleeps here */
-	char		errmsg[256];
+	char		errmsg[FRT_AUDIT_ERRMSG_LEN];
 	FrtAuditPayload rec;
 } FrtAuditSlot;
 

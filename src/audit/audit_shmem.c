@@ -71,12 +71,14 @@ FrtAuditInit(void)
 	DefineCustomIntVariable("frt.audit_timeout",
 							"Longest wait (ms) for the audit worker to commit a record; then the call fails.",
 							NULL, &frt_audit_timeout_ms,
-							FRT_AUDIT_DEFAULT_TIMEOUT_MS, 100, 600000,
+							FRT_AUDIT_DEFAULT_TIMEOUT_MS,
+							FRT_AUDIT_MIN_TIMEOUT_MS, FRT_AUDIT_MAX_TIMEOUT_MS,
 							PGC_SUSET, GUC_UNIT_MS, NULL, NULL, NULL);
 	DefineCustomIntVariable("frt.audit_worker_idle_exit",
 							"Idle time (ms) after which a database's audit worker exits.",
 							NULL, &frt_audit_idle_exit_ms,
-							FRT_AUDIT_DEFAULT_IDLE_EXIT_MS, 100, 3600000,
+							FRT_AUDIT_DEFAULT_IDLE_EXIT_MS,
+							FRT_AUDIT_MIN_IDLE_EXIT_MS, FRT_AUDIT_MAX_IDLE_EXIT_MS,
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
 	DefineCustomStringVariable("frt.audit_primary_conninfo",
 							   "Connection string a standby uses to forward audit records to the primary (empty: primary_conninfo).",
