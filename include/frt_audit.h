@@ -23,12 +23,13 @@
 #include "storage/lwlock.h"
 
 #include "frt_governance.h"
+#include "frt_gov_names.h"
 
 /* SQLSTATEs of the audit layer. */
 #define FRT_ERRCODE_AUDIT_UNAVAILABLE	MAKE_SQLSTATE('F','R','1','4','0')
 #define FRT_ERRCODE_AUDIT_APPEND_ONLY	MAKE_SQLSTATE('F','R','1','4','1')
 
-/* Text fields of a record, in hash order (also the column order). */
+/* Text fields of a record, in hash order (their columns: FrtAuditFieldCol). */
 typedef enum FrtAuditField
 {
 	FRT_AF_EVENT,
@@ -44,6 +45,9 @@ typedef enum FrtAuditField
 	FRT_AF_DETAIL,
 	FRT_AUDIT_NFIELDS
 } FrtAuditField;
+
+/* The audit table's column of each text field (audit_hash.c). */
+extern const FrtGovCol FrtAuditFieldCol[FRT_AUDIT_NFIELDS];
 
 /* One record as it travels through shared memory (fixed size). */
 typedef struct FrtAuditPayload
