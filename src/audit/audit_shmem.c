@@ -190,14 +190,18 @@ FrtAuditReleaseSlot(bool withdraw_pending)
 
 /* Error or exit while waiting: keep the record (it will still be written). */
 static void
-FrtAuditWaitCleanup(int code, Datum arg)
+FrtAuditWaitCleanup(int code pg_attribute_unused(), Datum arg pg_attribute_unused())
 {
 	ConditionVariableCancelSleep();
 	FrtAuditReleaseSlot(false);
 }
 
-/* Queue a slot for our database; returns its index or -1 if full. */
-static int
+/*
+ * Queue a slot for our database; returns its index or -1 if full.  Not
+ * inlined into FrtAuditSubmit, whose setjmp would make its locals look
+ * clobbered.
+ */
+static pg_noinline int
 FrtAuditEnqueue(FrtAuditPayload *rec, bool *start_worker, Latch **latch)
 {
 	FrtAuditDbWorker *w;
@@ -298,9 +302,9 @@ FrtAuditSubmit(FrtAuditPayload *rec)
 	bool		start_worker;
 	Latch	   *latch;
 	int			idx;
-	int			state = FRT_SLOT_FREE;
-	int64		seq = 0;
-	char		errmsg_buf[256];
+	volatile int state = FRT_SLOT_FREE;
+	volatile int64 seq = 0;
+	char		errmsg_buf[FRT_AUDIT_ERRMSG_LEN];
 
 	if (FrtAudit == NULL)
 		ereport(ERROR,

@@ -73,7 +73,7 @@ FrtAuditCheckText(const char *name, const char *v, int maxlen)
 {
 	if (v == NULL)
 		return;
-	if (strlen(v) > maxlen)
+	if (strlen(v) > (size_t) maxlen)
 		ereport(ERROR,
 				(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
 				 errmsg("audit field \"%s\" is longer than %d bytes", name, maxlen)));
@@ -209,7 +209,7 @@ PG_FUNCTION_INFO_V1(frt_audit_restoring);
 
 /* SQL: frt.audit_restoring() -- true while a dump is being restored. */
 Datum
-frt_audit_restoring(PG_FUNCTION_ARGS)
+frt_audit_restoring(PG_FUNCTION_ARGS pg_attribute_unused())
 {
 	PG_RETURN_BOOL(FrtAuditRestoring());
 }
@@ -776,8 +776,8 @@ frt_audit_retention_purge(PG_FUNCTION_ARGS)
 	TimestampTz cutoff;
 	TimestampTz floor_cutoff;
 	int64		anchor_seq,
-				through,
-				dropped = 0;
+				through;
+	volatile int64 dropped = 0;
 	Oid			types[4] = {TIMESTAMPTZOID, INT8OID, BYTEAOID, TIMESTAMPTZOID};
 	Datum		vals[4];
 	FrtChainCheck c;

@@ -81,7 +81,7 @@ FrtAuditSettleBatch(int64 first_seq, const char *error)
 
 /* On exit: fail the batch in hand and give up this database's entry. */
 static void
-FrtAuditWorkerExit(int code, Datum arg)
+FrtAuditWorkerExit(int code pg_attribute_unused(), Datum arg)
 {
 	if (FrtBatchLen > 0)
 		FrtAuditSettleBatch(0, "the audit worker exited before committing");
@@ -331,11 +331,40 @@ FrtAuditWriteBatch(void)
 	return first;
 }
 
+/* One try at the batch in hand; false (the error in *error) if it failed. */
+static bool
+FrtAuditTryBatch(int64 *first, char **error)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	volatile bool ok = true;
+
+	PG_TRY();
+	{
+		*first = FrtAuditWriteBatch();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		*error = pstrdup(edata->message ? edata->message : "unknown error");
+		elog(LOG, "frt audit writer: could not commit %d record(s): %s",
+			 FrtBatchLen, *error);
+		FreeErrorData(edata);
+		AbortCurrentTransaction();
+		pgstat_report_activity(STATE_IDLE, NULL);
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
 /* Write the batch in hand, turning an error into failed slots. */
 static void
 FrtAuditProcessBatch(void)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
 	int64		first = 0;
 	char	   *error = NULL;
 
@@ -344,26 +373,7 @@ FrtAuditProcessBatch(void)
 	{
 		bool		cached = FrtTailValid;
 
-		PG_TRY();
-		{
-			first = FrtAuditWriteBatch();
-		}
-		PG_CATCH();
-		{
-			ErrorData  *edata;
-
-			MemoryContextSwitchTo(oldcxt);
-			edata = CopyErrorData();
-			FlushErrorState();
-			error = pstrdup(edata->message ? edata->message : "unknown error");
-			elog(LOG, "frt audit writer: could not commit %d record(s): %s",
-				 FrtBatchLen, error);
-			FreeErrorData(edata);
-			AbortCurrentTransaction();
-			pgstat_report_activity(STATE_IDLE, NULL);
-		}
-		PG_END_TRY();
-		if (error == NULL || !cached)
+		if (FrtAuditTryBatch(&first, &error) || !cached)
 			break;
 		pfree(error);
 		error = NULL;
