@@ -148,7 +148,6 @@ extern char *FrtAuditCanonicalJsonb(const char *json);
 
 /* audit_redact.c */
 extern bool FrtLooksBiometric(const char *s, int min_numbers);
-extern char *FrtRedactBiometrics(const char *s, bool *changed);
 extern void FrtRedactInstallHook(void);
 
 #endif							/* FRT_AUDIT_H */

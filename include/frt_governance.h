@@ -40,6 +40,7 @@
 #define FRT_REDACT_MIN_NUMBERS	16		/* run of any numbers redacted in logs */
 #define FRT_REDACT_MIN_BRACKETED 2		/* run after '[' or '{' redacted in logs */
 #define FRT_REDACT_MIN_HEX		64		/* hex digits after \x redacted in logs */
+#define FRT_LOG_REDACT_DEFAULT	true	/* frt.log_redact: the server-log filter is on */
 
 /* ---- Layer 8: jobs (see frt_jobs.h, docs/operations.md) ---- */
 #define FRT_JOBS_SCRUB_ON_VACUUM_DEFAULT	true	/* frt.scrub_on_vacuum */
