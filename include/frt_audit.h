@@ -24,8 +24,9 @@
 
 #include "frt_governance.h"
 #include "frt_refuse.h"			/* FRT_ERRCODE_AUDIT_*, raised by FrtRefuse() */
+#include "frt_gov_names.h"
 
-/* Text fields of a record, in hash order (also the column order). */
+/* Text fields of a record, in hash order (their columns: FrtAuditFieldCol). */
 typedef enum FrtAuditField
 {
 	FRT_AF_EVENT,
@@ -41,6 +42,9 @@ typedef enum FrtAuditField
 	FRT_AF_DETAIL,
 	FRT_AUDIT_NFIELDS
 } FrtAuditField;
+
+/* The audit table's column of each text field (audit_hash.c). */
+extern const FrtGovCol FrtAuditFieldCol[FRT_AUDIT_NFIELDS];
 
 /* One record as it travels through shared memory (fixed size). */
 typedef struct FrtAuditPayload
@@ -81,7 +85,7 @@ typedef struct FrtAuditSlot
 	uint64		ticket;			/* submission order */
 	int64		result_seq;
 	ConditionVariable cv;		/* submitter sleeps here */
-	char		errmsg[256];
+	char		errmsg[FRT_AUDIT_ERRMSG_LEN];
 	FrtAuditPayload rec;
 } FrtAuditSlot;
 
@@ -144,7 +148,6 @@ extern char *FrtAuditCanonicalJsonb(const char *json);
 
 /* audit_redact.c */
 extern bool FrtLooksBiometric(const char *s, int min_numbers);
-extern char *FrtRedactBiometrics(const char *s, bool *changed);
 extern void FrtRedactInstallHook(void);
 
 #endif							/* FRT_AUDIT_H */

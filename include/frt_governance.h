@@ -34,8 +34,14 @@
 #define FRT_AUDIT_PAYLOAD_BYTES	16384	/* text of one record (all fields) */
 #define FRT_AUDIT_FIELD_MAX		256		/* longest event/outcome/purpose/subject/device */
 #define FRT_AUDIT_DETAIL_MAX	12288	/* longest detail (jsonb text) */
-#define FRT_AUDIT_DEFAULT_TIMEOUT_MS	5000	/* wait for the worker's commit */
+#define FRT_AUDIT_DEFAULT_TIMEOUT_MS	5000	/* wait for the worker's commit (frt.audit_timeout) */
+#define FRT_AUDIT_MIN_TIMEOUT_MS		100		/* ... its smallest setting */
+#define FRT_AUDIT_MAX_TIMEOUT_MS		600000	/* ... its largest setting (10 min) */
 #define FRT_AUDIT_DEFAULT_IDLE_EXIT_MS	2000	/* idle worker exits (lets DROP DATABASE run) */
+#define FRT_AUDIT_MIN_IDLE_EXIT_MS		100		/* ... its smallest setting */
+#define FRT_AUDIT_MAX_IDLE_EXIT_MS		3600000 /* ... its largest setting (1 h) */
+#define FRT_AUDIT_ERRMSG_LEN	256		/* a worker's error text handed back to the submitter */
+#define FRT_AUDIT_VERIFY_FETCH	1000	/* records verify_audit_chain reads at a time */
 #define FRT_AUDIT_MIN_RETENTION	"3 years"	/* Measures Art. 9 / PIPL Art. 56 */
 #define FRT_AUDIT_HASH_LEN		32		/* SHA-256 */
 #define FRT_AUDIT_MAX_NUMBERS	16		/* numeric run refused in audit fields */
@@ -43,6 +49,7 @@
 #define FRT_REDACT_MIN_NUMBERS	16		/* run of any numbers redacted in logs */
 #define FRT_REDACT_MIN_BRACKETED 2		/* run after '[' or '{' redacted in logs */
 #define FRT_REDACT_MIN_HEX		64		/* hex digits after \x redacted in logs */
+#define FRT_LOG_REDACT_DEFAULT	true	/* frt.log_redact: the server-log filter is on */
 
 /* ---- Layer 8: jobs (see frt_jobs.h, docs/operations.md) ---- */
 #define FRT_JOBS_SCRUB_ON_VACUUM_DEFAULT	true	/* frt.scrub_on_vacuum */

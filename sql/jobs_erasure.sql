@@ -144,3 +144,23 @@ SELECT pages_scrubbed FROM frt.scrub_heap('frt.face');
 SET ROLE frt_admin;
 SET frt.scrub_on_vacuum = off;
 RESET ROLE;
+
+-- The ledger trigger never hands an embedding column to the ledger: nor a
+-- domain over the type, nor an array of it (nothing is deleted).
+CREATE DOMAIN ledger_emb AS frt.face_embedding;
+CREATE TABLE ledger_probe (id int, e frt.face_embedding(3), d ledger_emb, a frt.face_embedding[]);
+INSERT INTO ledger_probe VALUES (1, '[1,2,3]', '[1,2,3]', ARRAY['[1,2,3]'::frt.face_embedding]);
+CREATE TRIGGER ledger_probe_e AFTER DELETE ON ledger_probe
+	FOR EACH ROW EXECUTE FUNCTION frt._erasure_ledger_trigger('id', 'e');
+CREATE TRIGGER ledger_probe_d AFTER DELETE ON ledger_probe
+	FOR EACH ROW EXECUTE FUNCTION frt._erasure_ledger_trigger('id', 'd');
+CREATE TRIGGER ledger_probe_a AFTER DELETE ON ledger_probe
+	FOR EACH ROW EXECUTE FUNCTION frt._erasure_ledger_trigger('id', 'a');
+DELETE FROM ledger_probe;
+DROP TRIGGER ledger_probe_a ON ledger_probe;
+DELETE FROM ledger_probe;
+DROP TRIGGER ledger_probe_d ON ledger_probe;
+DELETE FROM ledger_probe;
+SELECT count(*) FROM ledger_probe;
+DROP TABLE ledger_probe;
+DROP DOMAIN ledger_emb;

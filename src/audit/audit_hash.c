@@ -22,6 +22,21 @@
 
 #include "frt_audit.h"
 
+/* The audit table's column of each text field, in FrtAuditField (hash) order. */
+const FrtGovCol FrtAuditFieldCol[FRT_AUDIT_NFIELDS] = {
+	[FRT_AF_EVENT] = FRT_COL_AUDIT_EVENT,
+	[FRT_AF_OUTCOME] = FRT_COL_AUDIT_OUTCOME,
+	[FRT_AF_SQLSTATE] = FRT_COL_AUDIT_SQLSTATE,
+	[FRT_AF_ROLE] = FRT_COL_AUDIT_ROLE_NAME,
+	[FRT_AF_EFFECTIVE_ROLE] = FRT_COL_AUDIT_EFFECTIVE_ROLE,
+	[FRT_AF_APPLICATION] = FRT_COL_AUDIT_APPLICATION,
+	[FRT_AF_CLIENT_ADDR] = FRT_COL_AUDIT_CLIENT_ADDR,
+	[FRT_AF_PURPOSE] = FRT_COL_AUDIT_PURPOSE,
+	[FRT_AF_SUBJECT] = FRT_COL_AUDIT_SUBJECT,
+	[FRT_AF_DEVICE] = FRT_COL_AUDIT_DEVICE,
+	[FRT_AF_DETAIL] = FRT_COL_AUDIT_DETAIL,
+};
+
 /* Append an unsigned integer, big-endian, of n bytes. */
 static void
 FrtHashUInt(EVP_MD_CTX *ctx, uint64 v, int n)

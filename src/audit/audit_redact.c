@@ -8,25 +8,37 @@
  * The log filter (emit_log_hook) replaces runs of FRT_REDACT_MIN_FLOATS or
  * more numbers when one has a fraction or exponent, runs of
  * FRT_REDACT_MIN_NUMBERS or more of any numbers, runs of
- * FRT_REDACT_MIN_BRACKETED or more numbers right after '[' or '{', and '\x' hex strings of
- * FRT_REDACT_MIN_HEX or more digits (bytea casts), in every part of a log
- * message; a statement holding such a value is not logged as is.
+ * FRT_REDACT_MIN_BRACKETED or more numbers right after '[' or '{', and '\x'
+ * hex strings of FRT_REDACT_MIN_HEX or more digits (bytea casts), in every
+ * part of a log message; a statement holding such a value is not logged as
+ * is.
+ *
+ * The hook runs for every message bound for the server log, including
+ * while an error is being reported or recovered from, in critical sections
+ * and in the postmaster.  So it first reads the message without allocating
+ * anything or raising any error, and does nothing more when there is
+ * nothing to redact.  Only then does it build redacted copies (in
+ * ErrorContext, never failing on out-of-memory) and log them in place of
+ * the message, with one nested report; it never uses PG_TRY, so it never
+ * re-throws into the error machinery.  If that is not safe (critical
+ * section, error recursion) or fails, it falls back to what needs no
+ * memory: hide the statement, or keep the message out of the server log.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "fmgr.h"
-#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/elog.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
 
 #include "frt_audit.h"
 
-bool		frt_log_redact = true;
+bool		frt_log_redact = FRT_LOG_REDACT_DEFAULT;
 static emit_log_hook_type prev_emit_log_hook = NULL;
 
 /* Length of the number starting at s (0 if none); sets *frac if it has one. */
@@ -152,59 +164,91 @@ FrtLooksBiometric(const char *s, int min_numbers)
 	return false;
 }
 
-/* Copy of s with biometric-looking runs replaced; *changed if any were. */
-char *
-FrtRedactBiometrics(const char *s, bool *changed)
+/*
+ * What the filter does at s[i]: returns the length of text it consumes in
+ * one step; *redact is set to the count of numbers (or of hex digits, with
+ * *hex) when that text is replaced, else to 0.  Reads s only.
+ */
+static int
+FrtRedactStep(const char *s, int i, int *redact, bool *hex)
 {
-	StringInfoData out;
-	int			i = 0;
+	int			count = 0;
+	bool		frac = false;
+	int			len = 0;
 
-	*changed = false;
-	initStringInfo(&out);
-	while (s[i])
+	*redact = 0;
+	*hex = false;
+	if (FrtNumberStart(s, i))
+		len = FrtRunLen(s + i, &count, &frac);
+	if (len > 0 && ((frac && count >= FRT_REDACT_MIN_FLOATS) ||
+					count >= FRT_REDACT_MIN_NUMBERS ||
+					(count >= FRT_REDACT_MIN_BRACKETED && FrtAfterBracket(s, i))))
 	{
-		int			count = 0;
-		bool		frac = false;
-		int			len = 0;
-
-		if (FrtNumberStart(s, i))
-			len = FrtRunLen(s + i, &count, &frac);
-		if (len > 0 && ((frac && count >= FRT_REDACT_MIN_FLOATS) ||
-						count >= FRT_REDACT_MIN_NUMBERS ||
-						(count >= FRT_REDACT_MIN_BRACKETED && FrtAfterBracket(s, i))))
-		{
-			appendStringInfo(&out, "<redacted %d numbers>", count);
-			*changed = true;
-			i += len;
-			continue;
-		}
-		if (len == 0 && (len = FrtHexLen(s, i)) > 0)
-		{
-			appendStringInfo(&out, "<redacted %d hex digits>", len - 2);
-			*changed = true;
-			i += len;
-			continue;
-		}
-		if (len == 0)
-			len = 1;
-		appendBinaryStringInfo(&out, s + i, len);
-		i += len;
+		*redact = count;
+		return len;
 	}
-	return out.data;
+	if (len == 0 && (len = FrtHexLen(s, i)) > 0)
+	{
+		*redact = len - 2;
+		*hex = true;
+		return len;
+	}
+	return len > 0 ? len : 1;
 }
 
-/* Redacted copy of a field, or NULL if it needs none (sets *changed). */
-static char *
-FrtRedactField(const char *field, bool *changed)
+/*
+ * The filter over s: writes s to out (unless out is NULL) with every
+ * biometric-looking value replaced, and returns the length of the result;
+ * *found tells whether anything was replaced.  Never allocates and never
+ * raises an error: with out NULL it is the log hook's read-only check.
+ */
+static size_t
+FrtRedactWalk(const char *s, char *out, bool *found)
 {
-	bool		c = false;
-	char	   *r;
+	size_t		n = 0;
+	int			i = 0;
 
-	if (field == NULL)
-		return NULL;
-	r = FrtRedactBiometrics(field, &c);
-	*changed |= c;
-	return r;
+	*found = false;
+	while (s[i])
+	{
+		int			redact;
+		bool		hex;
+		int			len = FrtRedactStep(s, i, &redact, &hex);
+
+		if (redact > 0)
+		{
+			char		token[64];
+			int			tlen = snprintf(token, sizeof(token),
+										hex ? "<redacted %d hex digits>" : "<redacted %d numbers>",
+										redact);
+
+			if (out)
+				memcpy(out + n, token, tlen);
+			n += tlen;
+			*found = true;
+		}
+		else
+		{
+			if (out)
+				memcpy(out + n, s + i, len);
+			n += len;
+		}
+		i += len;
+	}
+	if (out)
+		out[n] = '\0';
+	return n;
+}
+
+/* Does s hold anything the log filter replaces?  Reads s only. */
+static bool
+FrtNeedsRedaction(const char *s)
+{
+	bool		found = false;
+
+	if (s != NULL)
+		(void) FrtRedactWalk(s, NULL, &found);
+	return found;
 }
 
 /* Severity name for the note on a redacted message. */
@@ -228,8 +272,6 @@ FrtLevelName(int elevel)
 	return "DEBUG";
 }
 
-static bool FrtInRedactHook = false;
-
 /* Would the server log show the statement with a message of this level? */
 static bool
 FrtStatementLogged(int elevel)
@@ -237,66 +279,176 @@ FrtStatementLogged(int elevel)
 	/* as is_log_level_output(elevel, log_min_error_statement) in elog.c */
 	if (elevel == LOG || elevel == LOG_SERVER_ONLY)
 		return log_min_error_statement == LOG || log_min_error_statement <= ERROR;
+	if (elevel == WARNING_CLIENT_ONLY)
+		return false;
 	if (log_min_error_statement == LOG)
 		return elevel >= FATAL;
 	return elevel >= log_min_error_statement;
 }
 
+/* The parts of a message that the server log shows. */
+typedef enum FrtLogPart
+{
+	FRT_LP_MESSAGE,
+	FRT_LP_DETAIL,
+	FRT_LP_HINT,
+	FRT_LP_CONTEXT,
+	FRT_LP_QUERY,				/* internal query */
+	FRT_LP_STATEMENT,			/* the statement logged with the message */
+	FRT_LP_COUNT
+} FrtLogPart;
+
+/*
+ * Point part[] at the parts of the message the server log would show (NULL
+ * if absent) and set dirty[] for those that need redaction; true if any
+ * does.  Reads only: no allocation, no error.
+ */
+static bool
+FrtLogParts(const ErrorData *edata, const char **part, bool *dirty)
+{
+	bool		any = false;
+
+	part[FRT_LP_MESSAGE] = edata->message;
+	part[FRT_LP_DETAIL] = edata->detail_log ? edata->detail_log : edata->detail;
+	part[FRT_LP_HINT] = edata->hint;
+	part[FRT_LP_CONTEXT] = edata->context;
+	part[FRT_LP_QUERY] = edata->internalquery;
+	part[FRT_LP_STATEMENT] = (!edata->hide_stmt && debug_query_string != NULL &&
+							  FrtStatementLogged(edata->elevel)) ? debug_query_string : NULL;
+	for (int p = 0; p < FRT_LP_COUNT; p++)
+		any |= (dirty[p] = FrtNeedsRedaction(part[p]));
+	return any;
+}
+
+/*
+ * No redacted copy can be logged: hide the statement if it needs redaction,
+ * and keep the message out of the server log if another part does.  Needs
+ * no memory.  Returns whether the message still goes to the server log.
+ */
+static bool
+FrtRedactFallback(ErrorData *edata, const bool *dirty)
+{
+	for (int p = 0; p < FRT_LP_STATEMENT; p++)
+		if (dirty[p])
+		{
+			edata->output_to_server = false;
+			return false;
+		}
+	if (dirty[FRT_LP_STATEMENT])
+		edata->hide_stmt = true;
+	return true;
+}
+
+/* The text domain of the redacted copies: how the hook knows its own reports. */
+static const char FrtRedactDomain[] = "frt-redact";
+
+/*
+ * The errordata entry of the message the hook is replacing while it logs the
+ * copy, else NULL.  A message at a deeper entry arriving meanwhile was
+ * raised inside the hook; one at the same or a shallower entry means the
+ * error machinery was reset since (the hook was left by an error), so the
+ * value is stale.
+ */
+static ErrorData *FrtRedactBusy = NULL;
+
+/*
+ * Log a redacted copy in place of the message, as LOG, with the severity as
+ * a prefix of the text.  The copies are made in ErrorContext without failing
+ * on out-of-memory; returns false (having logged nothing) if they cannot be.
+ */
+static bool
+FrtLogRedactedCopy(ErrorData *edata, const char **part, const bool *dirty)
+{
+	char	   *copy[FRT_LP_COUNT];
+	const char *text[FRT_LP_COUNT];
+	bool		ok = true;
+	ErrorContextCallback *saved_context;
+
+	for (int p = 0; p < FRT_LP_COUNT; p++)
+	{
+		bool		found;
+
+		copy[p] = NULL;
+		text[p] = part[p];
+		if (!dirty[p] || !ok)
+			continue;
+		copy[p] = MemoryContextAllocExtended(ErrorContext,
+											 FrtRedactWalk(part[p], NULL, &found) + 1,
+											 MCXT_ALLOC_NO_OOM);
+		if (copy[p] == NULL)
+			ok = false;
+		else
+			(void) FrtRedactWalk(part[p], copy[p], &found);
+		text[p] = copy[p];
+	}
+
+	if (ok)
+	{
+		/* the context callbacks already ran: their text is in part[FRT_LP_CONTEXT] */
+		saved_context = error_context_stack;
+		error_context_stack = NULL;
+		FrtRedactBusy = edata;
+		HOLD_INTERRUPTS();
+		ereport_domain(LOG_SERVER_ONLY, FrtRedactDomain,
+					   (errcode(edata->sqlerrcode),
+						(edata->elevel == LOG || edata->elevel == LOG_SERVER_ONLY) ?
+						errmsg_internal("%s", text[FRT_LP_MESSAGE] ? text[FRT_LP_MESSAGE] : "") :
+						errmsg_internal("%s: %s", FrtLevelName(edata->elevel),
+										text[FRT_LP_MESSAGE] ? text[FRT_LP_MESSAGE] : ""),
+						text[FRT_LP_DETAIL] ? errdetail_internal("%s", text[FRT_LP_DETAIL]) : 0,
+						text[FRT_LP_HINT] ? errhint("%s", text[FRT_LP_HINT]) : 0,
+						text[FRT_LP_CONTEXT] ? errcontext_msg("%s", text[FRT_LP_CONTEXT]) : 0,
+						text[FRT_LP_QUERY] ? errcontext_msg("internal query: %s", text[FRT_LP_QUERY]) : 0,
+						text[FRT_LP_STATEMENT] ? errcontext_msg("statement: %s", text[FRT_LP_STATEMENT]) : 0,
+						errcontext_msg("biometric-looking values redacted by frt"),
+						errhidestmt(true)));
+		RESUME_INTERRUPTS();
+		FrtRedactBusy = NULL;
+		error_context_stack = saved_context;
+	}
+	for (int p = 0; p < FRT_LP_COUNT; p++)
+		if (copy[p])
+			pfree(copy[p]);
+	return ok;
+}
+
 /*
  * emit_log_hook: if any part of a message bound for the server log (or the
  * statement it would show) holds an embedding-like value, log a redacted
- * copy instead; the client still gets the original message.
+ * copy instead; the client still gets the original message.  Every message
+ * that goes to the server log, as it goes there, is passed on to the
+ * previous hook.
  */
 static void
 FrtRedactLogHook(ErrorData *edata)
 {
-	if (frt_log_redact && !FrtInRedactHook)
+	const char *part[FRT_LP_COUNT];
+	bool		dirty[FRT_LP_COUNT];
+
+	if (edata->domain == FrtRedactDomain)
 	{
-		bool		changed = false;
-		bool		stmt_changed = false;
-		char	   *msg = FrtRedactField(edata->message, &changed);
-		char	   *detail = FrtRedactField(edata->detail_log ? edata->detail_log : edata->detail,
-											&changed);
-		char	   *hint = FrtRedactField(edata->hint, &changed);
-		char	   *context = FrtRedactField(edata->context, &changed);
-		char	   *iquery = FrtRedactField(edata->internalquery, &changed);
-		char	   *stmt = NULL;
-
-		if (!edata->hide_stmt && debug_query_string != NULL &&
-			FrtStatementLogged(edata->elevel))
-			stmt = FrtRedactField(debug_query_string, &stmt_changed);
-		if (changed || stmt_changed)
-		{
-			/* the context callbacks already ran: do not add their text again */
-			ErrorContextCallback *saved_context = error_context_stack;
-
-			HOLD_INTERRUPTS();
-			FrtInRedactHook = true;
-			error_context_stack = NULL;
-			PG_TRY();
-			{
-				ereport(LOG_SERVER_ONLY,
-						(errcode(edata->sqlerrcode),
-						 (edata->elevel == LOG || edata->elevel == LOG_SERVER_ONLY) ?
-						 errmsg_internal("%s", msg ? msg : "") :
-						 errmsg_internal("%s: %s", FrtLevelName(edata->elevel), msg ? msg : ""),
-						 detail ? errdetail_internal("%s", detail) : 0,
-						 hint ? errhint("%s", hint) : 0,
-						 context ? errcontext_msg("%s", context) : 0,
-						 iquery ? errcontext_msg("internal query: %s", iquery) : 0,
-						 stmt ? errcontext_msg("statement: %s", stmt) : 0,
-						 errcontext_msg("biometric-looking values redacted by frt"),
-						 errhidestmt(true)));
-			}
-			PG_FINALLY();
-			{
-				error_context_stack = saved_context;
-				FrtInRedactHook = false;
-				RESUME_INTERRUPTS();
-			}
-			PG_END_TRY();
-			edata->output_to_server = false;
+		/* our own redacted copy */
+	}
+	else if (FrtRedactBusy != NULL && edata > FrtRedactBusy)
+	{
+		/* raised inside the hook (while logging a copy): never a second try */
+		if (frt_log_redact && FrtLogParts(edata, part, dirty) &&
+			!FrtRedactFallback(edata, dirty))
 			return;
+	}
+	else
+	{
+		FrtRedactBusy = NULL;	/* stale: left by an error, since recovered */
+		if (frt_log_redact && FrtLogParts(edata, part, dirty))
+		{
+			if (CritSectionCount == 0 && !in_error_recursion_trouble() &&
+				FrtLogRedactedCopy(edata, part, dirty))
+			{
+				edata->output_to_server = false;
+				return;
+			}
+			if (!FrtRedactFallback(edata, dirty))
+				return;
 		}
 	}
 	if (prev_emit_log_hook)
@@ -309,7 +461,7 @@ FrtRedactInstallHook(void)
 {
 	DefineCustomBoolVariable("frt.log_redact",
 							 "Redact embedding-like number lists from server log messages.",
-							 NULL, &frt_log_redact, true,
+							 NULL, &frt_log_redact, FRT_LOG_REDACT_DEFAULT,
 							 PGC_SUSET, 0, NULL, NULL, NULL);
 	prev_emit_log_hook = emit_log_hook;
 	emit_log_hook = FrtRedactLogHook;
@@ -321,8 +473,14 @@ PG_FUNCTION_INFO_V1(frt_redact_biometrics);
 Datum
 frt_redact_biometrics(PG_FUNCTION_ARGS)
 {
-	bool		changed;
+	char	   *s = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	bool		found;
+	size_t		len = FrtRedactWalk(s, NULL, &found);
+	char	   *out;
 
-	PG_RETURN_TEXT_P(cstring_to_text(FrtRedactBiometrics(text_to_cstring(PG_GETARG_TEXT_PP(0)),
-														 &changed)));
+	if (!found)
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));	/* the log hook's "nothing to do" */
+	out = palloc(len + 1);
+	(void) FrtRedactWalk(s, out, &found);
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(out, len));
 }

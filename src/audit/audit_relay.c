@@ -33,8 +33,10 @@ char	   *frt_audit_primary_conninfo = NULL;
 static PGconn *FrtRelayConn = NULL;		/* cached connection to the primary */
 static char *FrtRelayConnInfo = NULL;	/* the conninfo it was made with */
 
-static const char *FrtRelaySql =
-"SELECT frt.audit_event($1, $2, $3, $4, $5, $6::pg_catalog.float8, $7, "
+/* Arguments of the primary's audit_event: ours, with the origin merged into detail. */
+#define FRT_RELAY_NPARAMS 9
+static const char *const FrtRelayArgs =
+"($1, $2, $3, $4, $5, $6::pg_catalog.float8, $7, "
 "CASE WHEN $8::pg_catalog.jsonb IS NULL THEN $9::pg_catalog.jsonb "
 "WHEN pg_catalog.jsonb_typeof($8::pg_catalog.jsonb) = 'object' "
 "THEN $8::pg_catalog.jsonb OPERATOR(pg_catalog.||) $9::pg_catalog.jsonb "
@@ -206,13 +208,13 @@ FrtRelayOrigin(const FrtAuditPayload *rec)
  * any answer that is not a seq fails closed.
  */
 static bool
-FrtRelaySend(const char *const *params, TimestampTz deadline, int64 *seq)
+FrtRelaySend(const char *sql, const char *const *params, TimestampTz deadline, int64 *seq)
 {
 	PGresult   *res;
 	PGresult   *last = NULL;
 	int			flush;
 
-	if (!PQsendQueryParams(FrtRelayConn, FrtRelaySql, 9, NULL, params, NULL, NULL, 0))
+	if (!PQsendQueryParams(FrtRelayConn, sql, FRT_RELAY_NPARAMS, NULL, params, NULL, NULL, 0))
 		return false;
 	while ((flush = PQflush(FrtRelayConn)) > 0)
 		if (!FrtRelayWait(WL_SOCKET_WRITEABLE, deadline))
@@ -269,9 +271,11 @@ FrtAuditRelay(const FrtAuditPayload *rec)
 {
 	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 													   frt_audit_timeout_ms);
-	const char *params[9];
+	const char *params[FRT_RELAY_NPARAMS];
 	char		sim[64];
 	int64		seq = 0;
+	/* the same schema as here: a standby is a copy of the primary */
+	char	   *sql = psprintf("SELECT %s%s", FrtGovFuncName(FRT_FUNC_AUDIT_EVENT), FrtRelayArgs);
 
 	params[0] = FrtAuditPayloadGet(rec, FRT_AF_EVENT);
 	params[1] = FrtAuditPayloadGet(rec, FRT_AF_OUTCOME);
@@ -296,7 +300,7 @@ FrtAuditRelay(const FrtAuditPayload *rec)
 
 		if (!cached)
 			FrtRelayConnect(deadline);
-		if (!FrtRelaySend(params, deadline, &seq))
+		if (!FrtRelaySend(sql, params, deadline, &seq))
 		{
 			/* a cached connection may have died with a primary restart */
 			char	   *msg = pstrdup(PQerrorMessage(FrtRelayConn));
@@ -305,7 +309,7 @@ FrtAuditRelay(const FrtAuditPayload *rec)
 				FrtRelayFail("the connection to the primary broke", msg);
 			FrtAuditRelayDrop();
 			FrtRelayConnect(deadline);
-			if (!FrtRelaySend(params, deadline, &seq))
+			if (!FrtRelaySend(sql, params, deadline, &seq))
 				FrtRelayFail("the connection to the primary broke",
 							 PQerrorMessage(FrtRelayConn));
 		}

@@ -79,7 +79,7 @@ FrtRolesPresent(void)
 {
 	uint32		present = 0;
 
-	for (int i = 0; i < lengthof(frt_gov_roles); i++)
+	for (int i = 0; i < (int) lengthof(frt_gov_roles); i++)
 		if (OidIsValid(get_role_oid(frt_gov_roles[i], true)))
 			present |= (uint32) 1 << i;
 	return present;
@@ -92,7 +92,7 @@ FrtRoleList(uint32 roles)
 	StringInfoData names;
 
 	initStringInfo(&names);
-	for (int i = 0; i < lengthof(frt_gov_roles); i++)
+	for (int i = 0; i < (int) lengthof(frt_gov_roles); i++)
 	{
 		if (!(roles & ((uint32) 1 << i)))
 			continue;
@@ -113,7 +113,7 @@ FrtRevokeSchemaGrants(Oid nsp, uint32 roles)
 		return;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	for (int i = 0; i < lengthof(frt_gov_roles); i++)
+	for (int i = 0; i < (int) lengthof(frt_gov_roles); i++)
 	{
 		if (!(roles & ((uint32) 1 << i)))
 			continue;
@@ -177,7 +177,7 @@ frt_governance_roles(PG_FUNCTION_ARGS)
 {
 	Datum		names[lengthof(frt_gov_roles)];
 
-	for (int i = 0; i < lengthof(frt_gov_roles); i++)
+	for (int i = 0; i < (int) lengthof(frt_gov_roles); i++)
 		names[i] = CStringGetTextDatum(frt_gov_roles[i]);
 	PG_RETURN_ARRAYTYPE_P(construct_array(names, lengthof(frt_gov_roles), TEXTOID, -1, false,
 										  TYPALIGN_INT));

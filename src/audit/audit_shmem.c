@@ -71,12 +71,14 @@ FrtAuditInit(void)
 	DefineCustomIntVariable("frt.audit_timeout",
 							"Longest wait (ms) for the audit worker to commit a record; then the call fails.",
 							NULL, &frt_audit_timeout_ms,
-							FRT_AUDIT_DEFAULT_TIMEOUT_MS, 100, 600000,
+							FRT_AUDIT_DEFAULT_TIMEOUT_MS,
+							FRT_AUDIT_MIN_TIMEOUT_MS, FRT_AUDIT_MAX_TIMEOUT_MS,
 							PGC_SUSET, GUC_UNIT_MS, NULL, NULL, NULL);
 	DefineCustomIntVariable("frt.audit_worker_idle_exit",
 							"Idle time (ms) after which a database's audit worker exits.",
 							NULL, &frt_audit_idle_exit_ms,
-							FRT_AUDIT_DEFAULT_IDLE_EXIT_MS, 100, 3600000,
+							FRT_AUDIT_DEFAULT_IDLE_EXIT_MS,
+							FRT_AUDIT_MIN_IDLE_EXIT_MS, FRT_AUDIT_MAX_IDLE_EXIT_MS,
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
 	DefineCustomStringVariable("frt.audit_primary_conninfo",
 							   "Connection string a standby uses to forward audit records to the primary (empty: primary_conninfo).",
@@ -188,14 +190,18 @@ FrtAuditReleaseSlot(bool withdraw_pending)
 
 /* Error or exit while waiting: keep the record (it will still be written). */
 static void
-FrtAuditWaitCleanup(int code, Datum arg)
+FrtAuditWaitCleanup(int code pg_attribute_unused(), Datum arg pg_attribute_unused())
 {
 	ConditionVariableCancelSleep();
 	FrtAuditReleaseSlot(false);
 }
 
-/* Queue a slot for our database; returns its index or -1 if full. */
-static int
+/*
+ * Queue a slot for our database; returns its index or -1 if full.  Not
+ * inlined into FrtAuditSubmit, whose setjmp would make its locals look
+ * clobbered.
+ */
+static pg_noinline int
 FrtAuditEnqueue(FrtAuditPayload *rec, bool *start_worker, Latch **latch)
 {
 	FrtAuditDbWorker *w;
@@ -295,9 +301,9 @@ FrtAuditSubmit(FrtAuditPayload *rec)
 	bool		start_worker;
 	Latch	   *latch;
 	int			idx;
-	int			state = FRT_SLOT_FREE;
-	int64		seq = 0;
-	char		errmsg_buf[256];
+	volatile int state = FRT_SLOT_FREE;
+	volatile int64 seq = 0;
+	char		errmsg_buf[FRT_AUDIT_ERRMSG_LEN];
 
 	if (FrtAudit == NULL)
 		FrtRefuse(FRT_ERRCODE_AUDIT_UNAVAILABLE, 14, NULL, NULL,

@@ -29,14 +29,31 @@
 
 #include "frt_audit.h"
 
+/* The event a retention purge records (and that backs a moved anchor). */
+#define FRT_AUDIT_PURGE_EVENT "audit_retention_purge"
+
 /* Set while frt.audit_retention_purge() deletes: rows older than this go. */
 static TimestampTz FrtAuditPurgeBefore = 0;
 
 /* Set while a restored anchor is written over the initial one. */
 static bool FrtAuditRestoringAnchor = false;
 
-static bool FrtGetHash(HeapTuple tup, TupleDesc desc, int att, uint8 *out);
-static void FrtRowFromTuple(HeapTuple tup, TupleDesc desc, FrtAuditRow *row);
+/* Column numbers of an audit row's parts in a tuple descriptor (by name). */
+typedef struct FrtAuditAtts
+{
+	AttrNumber	seq;
+	AttrNumber	at;
+	AttrNumber	backend_pid;
+	AttrNumber	similarity;
+	AttrNumber	prev_hash;
+	AttrNumber	hash;
+	AttrNumber	field[FRT_AUDIT_NFIELDS];	/* FrtAuditField order */
+} FrtAuditAtts;
+
+static bool FrtGetHash(HeapTuple tup, TupleDesc desc, AttrNumber att, uint8 *out);
+static void FrtAuditAttsOf(TupleDesc desc, FrtAuditAtts *atts);
+static void FrtRowFromTuple(HeapTuple tup, TupleDesc desc, const FrtAuditAtts *atts,
+							FrtAuditRow *row);
 static bool FrtAnchorBacked(int64 anchor_seq, const uint8 *anchor_hash, bool read_only);
 
 /* Result of a chain verification. */
@@ -56,7 +73,7 @@ FrtAuditCheckText(const char *name, const char *v, int maxlen)
 {
 	if (v == NULL)
 		return;
-	if (strlen(v) > maxlen)
+	if (strlen(v) > (size_t) maxlen)
 		ereport(ERROR,
 				(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
 				 errmsg("audit field \"%s\" is longer than %d bytes", name, maxlen)));
@@ -169,15 +186,11 @@ FrtAuditRefuse(const char *what, const char *table)
 			  "%s on frt.%s refused: the audit trail is append-only", what, table);
 }
 
-/* Attribute of a heap tuple by column name. */
+/* One of our columns of a heap tuple, looked up by name. */
 static Datum
-FrtTupleAttr(HeapTuple tup, TupleDesc desc, const char *name, bool *isnull)
+FrtTupleAttr(HeapTuple tup, TupleDesc desc, FrtGovCol col, bool *isnull)
 {
-	int			att = SPI_fnumber(desc, name);
-
-	if (att <= 0)
-		elog(ERROR, "column \"%s\" not found", name);
-	return heap_getattr(tup, att, desc, isnull);
+	return heap_getattr(tup, FrtGovAttnum(desc, col), desc, isnull);
 }
 
 /*
@@ -194,7 +207,7 @@ PG_FUNCTION_INFO_V1(frt_audit_restoring);
 
 /* SQL: frt.audit_restoring() -- true while a dump is being restored. */
 Datum
-frt_audit_restoring(PG_FUNCTION_ARGS)
+frt_audit_restoring(PG_FUNCTION_ARGS pg_attribute_unused())
 {
 	PG_RETURN_BOOL(FrtAuditRestoring());
 }
@@ -218,17 +231,19 @@ FrtAuditReadAnchor(int64 *seq, uint8 *hash, bool *provisional)
 	HeapTuple	t;
 	TupleDesc	d;
 	static const uint8 zero[FRT_AUDIT_HASH_LEN] = {0};
+	const char *anchor = FrtGovRelShortName(FRT_REL_AUDIT_ANCHOR);
 
-	if (SPI_execute("SELECT last_seq, last_hash, last_at, purged_at FROM frt.audit_anchor",
+	if (SPI_execute(psprintf("SELECT %s FROM %s", FrtGovColList(FRT_REL_AUDIT_ANCHOR),
+							 FrtGovRelName(FRT_REL_AUDIT_ANCHOR)),
 					false, 0) != SPI_OK_SELECT || SPI_processed != 1)
-		FrtAuditRefuseRestore("audit_anchor", 0, "the anchor row is missing or duplicated");
+		FrtAuditRefuseRestore(anchor, 0, "the anchor row is missing or duplicated");
 	t = SPI_tuptable->vals[0];
 	d = SPI_tuptable->tupdesc;
-	*seq = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
-	if (!FrtGetHash(t, d, 2, hash))
-		FrtAuditRefuseRestore("audit_anchor", *seq, "the anchor's hash is malformed");
-	(void) SPI_getbinval(t, d, 3, &n_at);
-	(void) SPI_getbinval(t, d, 4, &n_purged);
+	*seq = DatumGetInt64(SPI_getbinval(t, d, FrtGovAttnum(d, FRT_COL_ANCHOR_LAST_SEQ), &isnull));
+	if (!FrtGetHash(t, d, FrtGovAttnum(d, FRT_COL_ANCHOR_LAST_HASH), hash))
+		FrtAuditRefuseRestore(anchor, *seq, "the anchor's hash is malformed");
+	(void) SPI_getbinval(t, d, FrtGovAttnum(d, FRT_COL_ANCHOR_LAST_AT), &n_at);
+	(void) SPI_getbinval(t, d, FrtGovAttnum(d, FRT_COL_ANCHOR_PURGED_AT), &n_purged);
 	*provisional = n_at && n_purged;
 	return *seq == 0 && *provisional && memcmp(hash, zero, FRT_AUDIT_HASH_LEN) == 0;
 }
@@ -240,12 +255,17 @@ FrtAuditSetAnchor(int64 seq, Datum hash, Datum at, bool at_null, Datum purged, b
 	Oid			types[4] = {INT8OID, BYTEAOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
 	Datum		vals[4] = {Int64GetDatum(seq), hash, at, purged};
 	char		nulls[4] = {' ', ' ', at_null ? 'n' : ' ', purged_null ? 'n' : ' '};
+	char	   *sql = psprintf("UPDATE %s SET %s = $1, %s = $2, %s = $3, %s = $4",
+							   FrtGovRelName(FRT_REL_AUDIT_ANCHOR),
+							   FrtGovColName(FRT_COL_ANCHOR_LAST_SEQ),
+							   FrtGovColName(FRT_COL_ANCHOR_LAST_HASH),
+							   FrtGovColName(FRT_COL_ANCHOR_LAST_AT),
+							   FrtGovColName(FRT_COL_ANCHOR_PURGED_AT));
 
 	FrtAuditRestoringAnchor = true;
 	PG_TRY();
 	{
-		if (SPI_execute_with_args("UPDATE frt.audit_anchor SET last_seq = $1, last_hash = $2, "
-								  "last_at = $3, purged_at = $4", 4, types, vals, nulls,
+		if (SPI_execute_with_args(sql, 4, types, vals, nulls,
 								  false, 0) != SPI_OK_UPDATE || SPI_processed != 1)
 			elog(ERROR, "could not restore the audit anchor");
 	}
@@ -272,28 +292,34 @@ FrtAuditRestoreRecord(TriggerData *td)
 	uint8		computed[FRT_AUDIT_HASH_LEN];
 	int64		tail_seq;
 	bool		isnull;
+	FrtAuditAtts atts;
+	const char *audit = FrtGovRelShortName(FRT_REL_AUDIT);
 
-	if (desc->natts != 17 || SPI_fnumber(desc, "hash") != 17 || SPI_fnumber(desc, "prev_hash") != 16)
-		elog(ERROR, "frt.audit does not have the expected columns");
+	FrtAuditAttsOf(desc, &atts);
 	memset(&row, 0, sizeof(row));
-	FrtRowFromTuple(tup, desc, &row);
-	if (!FrtGetHash(tup, desc, 16, row.prev_hash) || !FrtGetHash(tup, desc, 17, stored))
-		FrtAuditRefuseRestore("audit", row.seq, "malformed prev_hash or hash");
+	FrtRowFromTuple(tup, desc, &atts, &row);
+	if (!FrtGetHash(tup, desc, atts.prev_hash, row.prev_hash) ||
+		!FrtGetHash(tup, desc, atts.hash, stored))
+		FrtAuditRefuseRestore(audit, row.seq, "malformed prev_hash or hash");
 
 	SPI_connect();
-	if (SPI_execute("SELECT seq, hash, xmin FROM frt.audit ORDER BY seq DESC LIMIT 1",
+	if (SPI_execute(psprintf("SELECT %s, %s, xmin FROM %s ORDER BY %s DESC LIMIT 1",
+							 FrtGovColName(FRT_COL_AUDIT_SEQ), FrtGovColName(FRT_COL_AUDIT_HASH),
+							 FrtGovRelName(FRT_REL_AUDIT), FrtGovColName(FRT_COL_AUDIT_SEQ)),
 					false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the audit chain's tail");
 	if (SPI_processed == 1)
 	{
-		TransactionId xmin = DatumGetTransactionId(SPI_getbinval(SPI_tuptable->vals[0],
-																 SPI_tuptable->tupdesc, 3, &isnull));
+		HeapTuple	t = SPI_tuptable->vals[0];
+		TupleDesc	d = SPI_tuptable->tupdesc;
+		TransactionId xmin = DatumGetTransactionId(SPI_getbinval(t, d, SPI_fnumber(d, "xmin"),
+																 &isnull));
 
 		if (!TransactionIdIsCurrentTransactionId(xmin))
-			FrtAuditRefuseRestore("audit", row.seq, "the trail already holds records");
-		tail_seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-		if (!FrtGetHash(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, tail_hash))
-			FrtAuditRefuseRestore("audit", row.seq, "the previous record's hash is malformed");
+			FrtAuditRefuseRestore(audit, row.seq, "the trail already holds records");
+		tail_seq = DatumGetInt64(SPI_getbinval(t, d, FrtGovAttnum(d, FRT_COL_AUDIT_SEQ), &isnull));
+		if (!FrtGetHash(t, d, FrtGovAttnum(d, FRT_COL_AUDIT_HASH), tail_hash))
+			FrtAuditRefuseRestore(audit, row.seq, "the previous record's hash is malformed");
 	}
 	else
 	{
@@ -303,8 +329,8 @@ FrtAuditRestoreRecord(TriggerData *td)
 		/* a trail restored after a purge: its first row fixes the anchor for now */
 		if (initial && row.seq > 1)
 		{
-			FrtAuditSetAnchor(row.seq - 1,
-							  SPI_getbinval(tup, desc, 16, &isnull), (Datum) 0, true, (Datum) 0, true);
+			FrtAuditSetAnchor(row.seq - 1, SPI_getbinval(tup, desc, atts.prev_hash, &isnull),
+							  (Datum) 0, true, (Datum) 0, true);
 			tail_seq = row.seq - 1;
 			memcpy(tail_hash, row.prev_hash, FRT_AUDIT_HASH_LEN);
 		}
@@ -312,13 +338,13 @@ FrtAuditRestoreRecord(TriggerData *td)
 	SPI_finish();
 
 	if (row.seq != tail_seq + 1)
-		FrtAuditRefuseRestore("audit", row.seq,
+		FrtAuditRefuseRestore(audit, row.seq,
 							  psprintf("expected seq " INT64_FORMAT, tail_seq + 1));
 	if (memcmp(row.prev_hash, tail_hash, FRT_AUDIT_HASH_LEN) != 0)
-		FrtAuditRefuseRestore("audit", row.seq, "prev_hash does not match the previous record's hash");
+		FrtAuditRefuseRestore(audit, row.seq, "prev_hash does not match the previous record's hash");
 	FrtAuditComputeHash(&row, computed);
 	if (memcmp(stored, computed, FRT_AUDIT_HASH_LEN) != 0)
-		FrtAuditRefuseRestore("audit", row.seq, "content does not match its hash (record altered)");
+		FrtAuditRefuseRestore(audit, row.seq, "content does not match its hash (record altered)");
 	return PointerGetDatum(tup);
 }
 
@@ -343,28 +369,32 @@ FrtAuditRestoreAnchor(TriggerData *td)
 				n_purged;
 	Datum		at,
 				purged;
+	AttrNumber	hash_att = FrtGovAttnum(desc, FRT_COL_ANCHOR_LAST_HASH);
+	const char *anchor = FrtGovRelShortName(FRT_REL_AUDIT_ANCHOR);
 
-	new_seq = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
-	if (isnull || new_seq <= 0 || !FrtGetHash(tup, desc, 2, new_hash))
-		FrtAuditRefuseRestore("audit_anchor", new_seq, "malformed anchor");
-	at = SPI_getbinval(tup, desc, 3, &n_at);
-	purged = SPI_getbinval(tup, desc, 4, &n_purged);
+	new_seq = DatumGetInt64(SPI_getbinval(tup, desc, FrtGovAttnum(desc, FRT_COL_ANCHOR_LAST_SEQ),
+										  &isnull));
+	if (isnull || new_seq <= 0 || !FrtGetHash(tup, desc, hash_att, new_hash))
+		FrtAuditRefuseRestore(anchor, new_seq, "malformed anchor");
+	at = SPI_getbinval(tup, desc, FrtGovAttnum(desc, FRT_COL_ANCHOR_LAST_AT), &n_at);
+	purged = SPI_getbinval(tup, desc, FrtGovAttnum(desc, FRT_COL_ANCHOR_PURGED_AT), &n_purged);
 
 	SPI_connect();
 	initial = FrtAuditReadAnchor(&cur_seq, cur_hash, &provisional);
 	if (initial)
 	{
-		if (SPI_execute("SELECT 1 FROM frt.audit LIMIT 1", false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not read frt.audit");
+		if (SPI_execute(psprintf("SELECT 1 FROM %s LIMIT 1", FrtGovRelName(FRT_REL_AUDIT)),
+						false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read the audit trail");
 		if (SPI_processed > 0)
-			FrtAuditRefuseRestore("audit_anchor", new_seq,
+			FrtAuditRefuseRestore(anchor, new_seq,
 								  "the restored trail starts at seq 1, before this anchor");
 	}
 	else if (!provisional || cur_seq != new_seq ||
 			 memcmp(cur_hash, new_hash, FRT_AUDIT_HASH_LEN) != 0)
-		FrtAuditRefuseRestore("audit_anchor", new_seq,
+		FrtAuditRefuseRestore(anchor, new_seq,
 							  "it does not match where the restored trail starts");
-	FrtAuditSetAnchor(new_seq, SPI_getbinval(tup, desc, 2, &isnull), at, n_at, purged, n_purged);
+	FrtAuditSetAnchor(new_seq, SPI_getbinval(tup, desc, hash_att, &isnull), at, n_at, purged, n_purged);
 	SPI_finish();
 	return PointerGetDatum(NULL);	/* the one anchor row was updated instead */
 }
@@ -387,7 +417,7 @@ FrtAuditRestoreDone(void)
 	SPI_connect();
 	(void) FrtAuditReadAnchor(&seq, hash, &provisional);
 	if (seq > 0 && provisional && !FrtAnchorBacked(seq, hash, false))
-		FrtAuditRefuseRestore("audit", seq + 1,
+		FrtAuditRefuseRestore(FrtGovRelShortName(FRT_REL_AUDIT), seq + 1,
 							  "the restored trail starts after seq 1 but records no retention purge up to there (records missing)");
 	SPI_finish();
 	return PointerGetDatum(NULL);
@@ -405,50 +435,52 @@ frt_audit_guard(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
 	bool		anchor;
+	const char *table;
 	TriggerEvent ev;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || td->tg_trigger->tgnargs != 1)
 		elog(ERROR, "frt_audit_guard: not called as the audit trigger");
 	anchor = strcmp(td->tg_trigger->tgargs[0], "anchor") == 0;
+	table = FrtGovRelShortName(anchor ? FRT_REL_AUDIT_ANCHOR : FRT_REL_AUDIT);
 	ev = td->tg_event;
 
 	if (TRIGGER_FIRED_AFTER(ev))
 		return FrtAuditRestoreDone();
 	if (TRIGGER_FIRED_BY_TRUNCATE(ev))
-		FrtAuditRefuse("TRUNCATE", anchor ? "audit_anchor" : "audit");
+		FrtAuditRefuse("TRUNCATE", table);
 	if (TRIGGER_FIRED_BY_INSERT(ev))
 	{
 		if (!anchor && FrtAuditIsWriter)
 			return PointerGetDatum(td->tg_trigtuple);
 		if (FrtAuditRestoring())
 			return anchor ? FrtAuditRestoreAnchor(td) : FrtAuditRestoreRecord(td);
-		FrtAuditRefuse("INSERT", anchor ? "audit_anchor" : "audit");
+		FrtAuditRefuse("INSERT", table);
 	}
 	if (TRIGGER_FIRED_BY_UPDATE(ev))
 	{
 		if (!anchor || (FrtAuditPurgeThrough <= 0 && !FrtAuditRestoringAnchor))
-			FrtAuditRefuse("UPDATE", anchor ? "audit_anchor" : "audit");
+			FrtAuditRefuse("UPDATE", table);
 		return PointerGetDatum(td->tg_newtuple);
 	}
 	if (TRIGGER_FIRED_BY_DELETE(ev) && !anchor && FrtAuditPurgeThrough > 0)
 	{
 		bool		n1,
 					n2;
-		int64		seq = DatumGetInt64(FrtTupleAttr(td->tg_trigtuple,
-													 td->tg_relation->rd_att, "seq", &n1));
-		TimestampTz at = DatumGetTimestampTz(FrtTupleAttr(td->tg_trigtuple,
-														  td->tg_relation->rd_att, "at", &n2));
+		int64		seq = DatumGetInt64(FrtTupleAttr(td->tg_trigtuple, td->tg_relation->rd_att,
+													 FRT_COL_AUDIT_SEQ, &n1));
+		TimestampTz at = DatumGetTimestampTz(FrtTupleAttr(td->tg_trigtuple, td->tg_relation->rd_att,
+														  FRT_COL_AUDIT_AT, &n2));
 
 		if (!n1 && !n2 && seq <= FrtAuditPurgeThrough && at < FrtAuditPurgeBefore)
 			return PointerGetDatum(td->tg_trigtuple);
 	}
-	FrtAuditRefuse("DELETE", anchor ? "audit_anchor" : "audit");
+	FrtAuditRefuse("DELETE", table);
 	return (Datum) 0;			/* not reached */
 }
 
 /* A bytea column as a hash; false if NULL or of the wrong length. */
 static bool
-FrtGetHash(HeapTuple tup, TupleDesc desc, int att, uint8 *out)
+FrtGetHash(HeapTuple tup, TupleDesc desc, AttrNumber att, uint8 *out)
 {
 	bool		isnull;
 	Datum		d = SPI_getbinval(tup, desc, att, &isnull);
@@ -463,24 +495,36 @@ FrtGetHash(HeapTuple tup, TupleDesc desc, int att, uint8 *out)
 	return true;
 }
 
-/* Rebuild a record's hashed content from a row of the verify query. */
+/* Where an audit row's parts are in a tuple descriptor (looked up by name). */
 static void
-FrtRowFromTuple(HeapTuple tup, TupleDesc desc, FrtAuditRow *row)
+FrtAuditAttsOf(TupleDesc desc, FrtAuditAtts *atts)
 {
-	/* query column of each field, in FrtAuditField order */
-	static const int cols[FRT_AUDIT_NFIELDS] = {3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 15};
+	atts->seq = FrtGovAttnum(desc, FRT_COL_AUDIT_SEQ);
+	atts->at = FrtGovAttnum(desc, FRT_COL_AUDIT_AT);
+	atts->backend_pid = FrtGovAttnum(desc, FRT_COL_AUDIT_BACKEND_PID);
+	atts->similarity = FrtGovAttnum(desc, FRT_COL_AUDIT_SIMILARITY);
+	atts->prev_hash = FrtGovAttnum(desc, FRT_COL_AUDIT_PREV_HASH);
+	atts->hash = FrtGovAttnum(desc, FRT_COL_AUDIT_HASH);
+	for (int f = 0; f < FRT_AUDIT_NFIELDS; f++)
+		atts->field[f] = FrtGovAttnum(desc, FrtAuditFieldCol[f]);
+}
+
+/* Rebuild a record's hashed content (not prev_hash) from a row of the trail. */
+static void
+FrtRowFromTuple(HeapTuple tup, TupleDesc desc, const FrtAuditAtts *atts, FrtAuditRow *row)
+{
 	bool		isnull;
 	Datum		d;
 
-	row->seq = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
-	row->at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 2, &isnull));
-	row->backend_pid = DatumGetInt32(SPI_getbinval(tup, desc, 10, &isnull));
-	d = SPI_getbinval(tup, desc, 14, &isnull);
+	row->seq = DatumGetInt64(SPI_getbinval(tup, desc, atts->seq, &isnull));
+	row->at = DatumGetTimestampTz(SPI_getbinval(tup, desc, atts->at, &isnull));
+	row->backend_pid = DatumGetInt32(SPI_getbinval(tup, desc, atts->backend_pid, &isnull));
+	d = SPI_getbinval(tup, desc, atts->similarity, &isnull);
 	row->has_similarity = !isnull;
 	row->similarity = isnull ? 0.0 : DatumGetFloat8(d);
 	for (int f = 0; f < FRT_AUDIT_NFIELDS; f++)
 	{
-		d = SPI_getbinval(tup, desc, cols[f], &isnull);
+		d = SPI_getbinval(tup, desc, atts->field[f], &isnull);
 		if (isnull)
 			row->field[f] = NULL;
 		else if (f == FRT_AF_CLIENT_ADDR)
@@ -513,8 +557,12 @@ FrtAnchorBacked(int64 anchor_seq, const uint8 *anchor_hash, bool read_only)
 	hex[FRT_AUDIT_HASH_LEN * 2] = '\0';
 	vals[0] = CStringGetTextDatum(psprintf(INT64_FORMAT, anchor_seq));
 	vals[1] = CStringGetTextDatum(hex);
-	if (SPI_execute_with_args("SELECT 1 FROM frt.audit WHERE event = 'audit_retention_purge' "
-							  "AND detail->>'through_seq' = $1 AND detail->>'through_hash' = $2",
+	if (SPI_execute_with_args(psprintf("SELECT 1 FROM %s WHERE %s = '%s' "
+									   "AND %s->>'through_seq' = $1 AND %s->>'through_hash' = $2",
+									   FrtGovRelName(FRT_REL_AUDIT),
+									   FrtGovColName(FRT_COL_AUDIT_EVENT), FRT_AUDIT_PURGE_EVENT,
+									   FrtGovColName(FRT_COL_AUDIT_DETAIL),
+									   FrtGovColName(FRT_COL_AUDIT_DETAIL)),
 							  2, types, vals, NULL, read_only, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not look up the audit purge records");
 	return SPI_processed > 0;
@@ -531,28 +579,31 @@ FrtAuditVerifyChain(FrtChainCheck *c)
 	int64		anchor_seq = 0;
 	int64		expect_seq;
 	Portal		portal;
+	FrtAuditAtts atts;
+	bool		have_atts = false;
+	HeapTuple	t;
+	TupleDesc	d;
+	bool		isnull;
 
 	memset(c, 0, sizeof(*c));
 	c->ok = true;
 	memset(expect_prev, 0, sizeof(expect_prev));
-	if (SPI_execute("SELECT last_seq, last_hash FROM frt.audit_anchor", true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read frt.audit_anchor");
+	if (SPI_execute(psprintf("SELECT %s FROM %s", FrtGovColList(FRT_REL_AUDIT_ANCHOR),
+							 FrtGovRelName(FRT_REL_AUDIT_ANCHOR)),
+					true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the audit retention anchor");
 	if (SPI_processed != 1)
 	{
 		FrtChainBreak(c, 0, pstrdup("the retention anchor row is missing or duplicated"));
 		return;
 	}
-	else
+	t = SPI_tuptable->vals[0];
+	d = SPI_tuptable->tupdesc;
+	anchor_seq = DatumGetInt64(SPI_getbinval(t, d, FrtGovAttnum(d, FRT_COL_ANCHOR_LAST_SEQ), &isnull));
+	if (!FrtGetHash(t, d, FrtGovAttnum(d, FRT_COL_ANCHOR_LAST_HASH), expect_prev))
 	{
-		bool		isnull;
-
-		anchor_seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-												 SPI_tuptable->tupdesc, 1, &isnull));
-		if (!FrtGetHash(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, expect_prev))
-		{
-			FrtChainBreak(c, anchor_seq, pstrdup("the retention anchor's hash is malformed"));
-			return;
-		}
+		FrtChainBreak(c, anchor_seq, pstrdup("the retention anchor's hash is malformed"));
+		return;
 	}
 	if (anchor_seq > 0 && !FrtAnchorBacked(anchor_seq, expect_prev, true))
 	{
@@ -563,15 +614,21 @@ FrtAuditVerifyChain(FrtChainCheck *c)
 	expect_seq = anchor_seq + 1;
 
 	portal = SPI_cursor_open_with_args(NULL,
-									   "SELECT seq, at, event, outcome, sqlstate, role_name, effective_role, "
-									   "application, client_addr, backend_pid, purpose, subject, device, "
-									   "similarity, detail, prev_hash, hash FROM frt.audit ORDER BY seq",
+									   psprintf("SELECT %s FROM %s ORDER BY %s",
+												FrtGovColList(FRT_REL_AUDIT),
+												FrtGovRelName(FRT_REL_AUDIT),
+												FrtGovColName(FRT_COL_AUDIT_SEQ)),
 									   0, NULL, NULL, NULL, true, 0);
 	while (c->ok)
 	{
-		SPI_cursor_fetch(portal, true, 1000);
+		SPI_cursor_fetch(portal, true, FRT_AUDIT_VERIFY_FETCH);
 		if (SPI_processed == 0)
 			break;
+		if (!have_atts)
+		{
+			FrtAuditAttsOf(SPI_tuptable->tupdesc, &atts);
+			have_atts = true;
+		}
 		for (uint64 i = 0; i < SPI_processed && c->ok; i++)
 		{
 			HeapTuple	tup = SPI_tuptable->vals[i];
@@ -582,7 +639,7 @@ FrtAuditVerifyChain(FrtChainCheck *c)
 			MemoryContext old = MemoryContextSwitchTo(rowcxt);
 
 			memset(&row, 0, sizeof(row));
-			FrtRowFromTuple(tup, desc, &row);
+			FrtRowFromTuple(tup, desc, &atts, &row);
 			MemoryContextSwitchTo(old);
 			if (row.seq != expect_seq)
 				FrtChainBreak(c, expect_seq,
@@ -590,14 +647,14 @@ FrtAuditVerifyChain(FrtChainCheck *c)
 							  psprintf("record missing: expected seq " INT64_FORMAT ", next present is " INT64_FORMAT,
 									   expect_seq, row.seq) :
 							  psprintf("record at or before the retention anchor: seq " INT64_FORMAT, row.seq));
-			else if (!FrtGetHash(tup, desc, 16, row.prev_hash) ||
+			else if (!FrtGetHash(tup, desc, atts.prev_hash, row.prev_hash) ||
 					 memcmp(row.prev_hash, expect_prev, FRT_AUDIT_HASH_LEN) != 0)
 				FrtChainBreak(c, row.seq,
 							  pstrdup(row.seq == anchor_seq + 1 && anchor_seq > 0 ?
 									  "prev_hash does not match the retention anchor" :
 									  "prev_hash does not match the previous record's hash (this record or the previous one was altered)"));
 			else if (FrtAuditComputeHash(&row, computed),
-					 !FrtGetHash(tup, desc, 17, stored) ||
+					 !FrtGetHash(tup, desc, atts.hash, stored) ||
 					 memcmp(stored, computed, FRT_AUDIT_HASH_LEN) != 0)
 				FrtChainBreak(c, row.seq,
 							  pstrdup("content does not match its hash (record altered)"));
@@ -688,7 +745,7 @@ FrtAuditRecordPurge(int64 through, const char *hex, Interval *keep,
 	appendStringInfoChar(&detail, '}');
 
 	memset(&rec, 0, offsetof(FrtAuditPayload, buf));
-	FrtAuditPayloadSet(&rec, FRT_AF_EVENT, "audit_retention_purge");
+	FrtAuditPayloadSet(&rec, FRT_AF_EVENT, FRT_AUDIT_PURGE_EVENT);
 	FrtAuditPayloadSet(&rec, FRT_AF_OUTCOME, "authorized");
 	FrtAuditPayloadSet(&rec, FRT_AF_SQLSTATE, NULL);
 	FrtAuditPayloadSet(&rec, FRT_AF_PURPOSE, NULL);
@@ -715,13 +772,18 @@ frt_audit_retention_purge(PG_FUNCTION_ARGS)
 	TimestampTz cutoff;
 	TimestampTz floor_cutoff;
 	int64		anchor_seq,
-				through,
-				dropped = 0;
+				through;
+	volatile int64 dropped = 0;
 	Oid			types[4] = {TIMESTAMPTZOID, INT8OID, BYTEAOID, TIMESTAMPTZOID};
 	Datum		vals[4];
 	FrtChainCheck c;
 	char		hex[FRT_AUDIT_HASH_LEN * 2 + 1];
 	bool		isnull;
+	const char *audit;
+	const char *anchor;
+	const char *seqcol;
+	char	   *delete_sql;
+	char	   *anchor_sql;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -750,27 +812,39 @@ frt_audit_retention_purge(PG_FUNCTION_ARGS)
 				  "audit records must be kept at least %s", FRT_AUDIT_MIN_RETENTION);
 
 	SPI_connect();
-	anchor_seq = FrtQueryInt8("SELECT last_seq FROM frt.audit_anchor", 0, NULL, NULL);
+	audit = FrtGovRelName(FRT_REL_AUDIT);
+	anchor = FrtGovRelName(FRT_REL_AUDIT_ANCHOR);
+	seqcol = FrtGovColName(FRT_COL_AUDIT_SEQ);
+	anchor_seq = FrtQueryInt8(psprintf("SELECT %s FROM %s",
+									   FrtGovColName(FRT_COL_ANCHOR_LAST_SEQ), anchor),
+							  0, NULL, NULL);
 	vals[0] = TimestampTzGetDatum(cutoff);
 	/* a prefix of the chain: everything before the first record to keep */
-	through = FrtQueryInt8("SELECT coalesce((SELECT min(seq) FROM frt.audit WHERE at >= $1) - 1, "
-						   "(SELECT max(seq) FROM frt.audit))", 1, types, vals);
+	through = FrtQueryInt8(psprintf("SELECT coalesce((SELECT min(%s) FROM %s WHERE %s >= $1) - 1, "
+									"(SELECT max(%s) FROM %s))",
+									seqcol, audit, FrtGovColName(FRT_COL_AUDIT_AT), seqcol, audit),
+						   1, types, vals);
 	if (through <= anchor_seq)
 	{
 		SPI_finish();
 		PG_RETURN_INT64(0);
 	}
 	vals[1] = Int64GetDatum(through);
-	if (SPI_execute_with_args("SELECT hash, at FROM frt.audit WHERE seq = $1", 1, types + 1,
-							  vals + 1, NULL, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
+	if (SPI_execute_with_args(psprintf("SELECT %s, %s FROM %s WHERE %s = $1",
+									   FrtGovColName(FRT_COL_AUDIT_HASH),
+									   FrtGovColName(FRT_COL_AUDIT_AT), audit, seqcol),
+							  1, types + 1, vals + 1, NULL, false, 0) != SPI_OK_SELECT ||
+		SPI_processed != 1)
 		FrtRefuse(FRT_ERRCODE_AUDIT_APPEND_ONLY, 14, NULL, NULL, NULL,
 				  "audit record " INT64_FORMAT " is missing; purge refused", through);
-	vals[2] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	vals[2] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+							FrtGovAttnum(SPI_tuptable->tupdesc, FRT_COL_AUDIT_HASH), &isnull);
 	if (isnull || VARSIZE_ANY_EXHDR(DatumGetByteaPP(vals[2])) != FRT_AUDIT_HASH_LEN)
 		FrtRefuse(FRT_ERRCODE_AUDIT_APPEND_ONLY, 14, NULL, NULL, NULL,
 				  "audit record " INT64_FORMAT " has no valid hash; purge refused", through);
 	vals[2] = PointerGetDatum(DatumGetByteaPCopy(vals[2]));
-	vals[3] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+	vals[3] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+							FrtGovAttnum(SPI_tuptable->tupdesc, FRT_COL_AUDIT_AT), &isnull);
 	hex_encode(VARDATA_ANY(DatumGetByteaPP(vals[2])), FRT_AUDIT_HASH_LEN, hex);
 	hex[FRT_AUDIT_HASH_LEN * 2] = '\0';
 
@@ -778,16 +852,21 @@ frt_audit_retention_purge(PG_FUNCTION_ARGS)
 	FrtAuditVerifyChain(&c);
 	FrtAuditRecordPurge(through, hex, keep, cutoff, &c);
 
+	delete_sql = psprintf("DELETE FROM %s WHERE %s <= $1", audit, seqcol);
+	anchor_sql = psprintf("UPDATE %s SET %s = $2, %s = $3, %s = $4, %s = pg_catalog.now()", anchor,
+						  FrtGovColName(FRT_COL_ANCHOR_LAST_SEQ),
+						  FrtGovColName(FRT_COL_ANCHOR_LAST_HASH),
+						  FrtGovColName(FRT_COL_ANCHOR_LAST_AT),
+						  FrtGovColName(FRT_COL_ANCHOR_PURGED_AT));
 	FrtAuditPurgeThrough = through;
 	FrtAuditPurgeBefore = floor_cutoff;
 	PG_TRY();
 	{
-		if (SPI_execute_with_args("DELETE FROM frt.audit WHERE seq <= $1", 1, types + 1,
+		if (SPI_execute_with_args(delete_sql, 1, types + 1,
 								  vals + 1, NULL, false, 0) != SPI_OK_DELETE)
 			elog(ERROR, "could not delete old audit records");
 		dropped = SPI_processed;
-		if (SPI_execute_with_args("UPDATE frt.audit_anchor SET last_seq = $2, last_hash = $3, "
-								  "last_at = $4, purged_at = pg_catalog.now()",
+		if (SPI_execute_with_args(anchor_sql,
 								  4, types, vals, NULL, false, 0) != SPI_OK_UPDATE)
 			elog(ERROR, "could not move the audit retention anchor");
 	}

@@ -19,9 +19,8 @@
 #include "storage/latch.h"
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
+#include "catalog/pg_type.h"
 #include "utils/builtins.h"
-#include "utils/lsyscache.h"
-#include "catalog/namespace.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -29,20 +28,18 @@
 
 #include "frt_audit.h"
 
-#define FRT_AUDIT_NCOLS 17
-
-static const char *FrtAuditInsertSql =
-"INSERT INTO frt.audit (seq, at, event, outcome, sqlstate, role_name, "
-"effective_role, application, client_addr, backend_pid, purpose, subject, "
-"device, similarity, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, "
-"$6, $7, $8, $9::pg_catalog.inet, $10, $11, $12, $13, $14, "
-"$15::pg_catalog.jsonb, $16, $17)";
+/* The audit table's columns, all inserted: parameter $n is column FRT_COL_AUDIT_SEQ + n - 1. */
+#define FRT_AUDIT_NCOLS (FRT_COL_AUDIT_HASH - FRT_COL_AUDIT_SEQ + 1)
+#define FRT_AUDIT_PARAM(col) ((col) - FRT_COL_AUDIT_SEQ)
 
 /* The batch in hand, so an exit can fail its slots. */
 static int	FrtBatchSlots[FRT_AUDIT_BATCH_MAX];
 static int	FrtBatchLen = 0;
 static FrtAuditPayload FrtBatchRecs[FRT_AUDIT_BATCH_MAX];
+
+/* The prepared insert, and the SQL it was prepared from (names may change). */
 static SPIPlanPtr FrtInsertPlan = NULL;
+static char *FrtInsertSql = NULL;
 
 /*
  * The chain's tail as this worker last committed it, so a batch needs no
@@ -84,7 +81,7 @@ FrtAuditSettleBatch(int64 first_seq, const char *error)
 
 /* On exit: fail the batch in hand and give up this database's entry. */
 static void
-FrtAuditWorkerExit(int code, Datum arg)
+FrtAuditWorkerExit(int code pg_attribute_unused(), Datum arg)
 {
 	if (FrtBatchLen > 0)
 		FrtAuditSettleBatch(0, "the audit worker exited before committing");
@@ -136,26 +133,34 @@ FrtAuditTakeBatch(void)
 static int64
 FrtAuditReadTail(uint8 *hash)
 {
-	const char *q[] = {
-		"SELECT seq, hash FROM frt.audit ORDER BY seq DESC LIMIT 1",
-		"SELECT last_seq, last_hash FROM frt.audit_anchor"
+	const char *seqcol = FrtGovColName(FRT_COL_AUDIT_SEQ);
+	const char *q[2];
+	const FrtGovCol cols[2][2] = {
+		{FRT_COL_AUDIT_SEQ, FRT_COL_AUDIT_HASH},
+		{FRT_COL_ANCHOR_LAST_SEQ, FRT_COL_ANCHOR_LAST_HASH}
 	};
 
+	q[0] = psprintf("SELECT %s, %s FROM %s ORDER BY %s DESC LIMIT 1", seqcol,
+					FrtGovColName(FRT_COL_AUDIT_HASH), FrtGovRelName(FRT_REL_AUDIT), seqcol);
+	q[1] = psprintf("SELECT %s, %s FROM %s", FrtGovColName(FRT_COL_ANCHOR_LAST_SEQ),
+					FrtGovColName(FRT_COL_ANCHOR_LAST_HASH), FrtGovRelName(FRT_REL_AUDIT_ANCHOR));
 	memset(hash, 0, FRT_AUDIT_HASH_LEN);
 	for (int i = 0; i < 2; i++)
 	{
 		bool		isnull;
 		int64		seq;
 		bytea	   *h;
+		HeapTuple	t;
+		TupleDesc	d;
 
 		if (SPI_execute(q[i], true, 1) != SPI_OK_SELECT)
 			elog(ERROR, "could not read the audit chain's tail");
 		if (SPI_processed == 0)
 			continue;
-		seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-										  SPI_tuptable->tupdesc, 1, &isnull));
-		h = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0],
-										  SPI_tuptable->tupdesc, 2, &isnull));
+		t = SPI_tuptable->vals[0];
+		d = SPI_tuptable->tupdesc;
+		seq = DatumGetInt64(SPI_getbinval(t, d, FrtGovAttnum(d, cols[i][0]), &isnull));
+		h = DatumGetByteaPP(SPI_getbinval(t, d, FrtGovAttnum(d, cols[i][1]), &isnull));
 		if (!isnull && VARSIZE_ANY_EXHDR(h) == FRT_AUDIT_HASH_LEN)
 			memcpy(hash, VARDATA_ANY(h), FRT_AUDIT_HASH_LEN);
 		return seq;
@@ -178,18 +183,10 @@ FrtHashDatum(const uint8 *hash)
 static void
 FrtAuditInsertOne(const FrtAuditPayload *rec, int64 seq, uint8 *prev)
 {
-	static const FrtAuditField text_cols[] = {
-		FRT_AF_EVENT, FRT_AF_OUTCOME, FRT_AF_SQLSTATE, FRT_AF_ROLE,
-		FRT_AF_EFFECTIVE_ROLE, FRT_AF_APPLICATION, FRT_AF_CLIENT_ADDR
-	};
-	static const FrtAuditField text_cols2[] = {
-		FRT_AF_PURPOSE, FRT_AF_SUBJECT, FRT_AF_DEVICE, FRT_AF_DETAIL
-	};
 	FrtAuditRow row;
 	Datum		values[FRT_AUDIT_NCOLS];
 	char		nulls[FRT_AUDIT_NCOLS];
 	uint8		hash[FRT_AUDIT_HASH_LEN];
-	int			c = 0;
 
 	memset(&row, 0, sizeof(row));
 	row.seq = seq;
@@ -207,54 +204,93 @@ FrtAuditInsertOne(const FrtAuditPayload *rec, int64 seq, uint8 *prev)
 	memcpy(row.prev_hash, prev, FRT_AUDIT_HASH_LEN);
 	FrtAuditComputeHash(&row, hash);
 
-	memset(nulls, ' ', sizeof(nulls));
-	values[c++] = Int64GetDatum(seq);
-	values[c++] = TimestampTzGetDatum(row.at);
-	for (int i = 0; i < lengthof(text_cols); i++, c++)
-	{
-		const char *v = row.field[text_cols[i]];
-
-		values[c] = v ? CStringGetTextDatum(v) : (Datum) 0;
-		nulls[c] = v ? ' ' : 'n';
-	}
-	values[c++] = Int32GetDatum(row.backend_pid);
-	for (int i = 0; i < lengthof(text_cols2) - 1; i++, c++)
-	{
-		const char *v = row.field[text_cols2[i]];
-
-		values[c] = v ? CStringGetTextDatum(v) : (Datum) 0;
-		nulls[c] = v ? ' ' : 'n';
-	}
-	values[c] = Float8GetDatum(row.similarity);
-	nulls[c++] = row.has_similarity ? ' ' : 'n';
-	values[c] = row.field[FRT_AF_DETAIL] ? CStringGetTextDatum(row.field[FRT_AF_DETAIL]) : (Datum) 0;
-	nulls[c++] = row.field[FRT_AF_DETAIL] ? ' ' : 'n';
-	values[c++] = FrtHashDatum(prev);
-	values[c++] = FrtHashDatum(hash);
-	Assert(c == FRT_AUDIT_NCOLS);
+	memset(values, 0, sizeof(values));
+	memset(nulls, 'n', sizeof(nulls));
+#define FRT_SET(col, datum) \
+	(values[FRT_AUDIT_PARAM(col)] = (datum), nulls[FRT_AUDIT_PARAM(col)] = ' ')
+	FRT_SET(FRT_COL_AUDIT_SEQ, Int64GetDatum(seq));
+	FRT_SET(FRT_COL_AUDIT_AT, TimestampTzGetDatum(row.at));
+	FRT_SET(FRT_COL_AUDIT_BACKEND_PID, Int32GetDatum(row.backend_pid));
+	if (row.has_similarity)
+		FRT_SET(FRT_COL_AUDIT_SIMILARITY, Float8GetDatum(row.similarity));
+	for (int f = 0; f < FRT_AUDIT_NFIELDS; f++)
+		if (row.field[f])
+			FRT_SET(FrtAuditFieldCol[f], CStringGetTextDatum(row.field[f]));
+	FRT_SET(FRT_COL_AUDIT_PREV_HASH, FrtHashDatum(prev));
+	FRT_SET(FRT_COL_AUDIT_HASH, FrtHashDatum(hash));
+#undef FRT_SET
 
 	if (SPI_execute_plan(FrtInsertPlan, values, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not insert an audit record");
 	memcpy(prev, hash, FRT_AUDIT_HASH_LEN);
 }
 
-/* Prepare the insert statement once per worker. */
+/* Parameter type of an audit column in the insert (text fields are cast in SQL). */
+static Oid
+FrtAuditParamType(FrtGovCol col, const char **cast)
+{
+	*cast = "";
+	switch (col)
+	{
+		case FRT_COL_AUDIT_SEQ:
+			return INT8OID;
+		case FRT_COL_AUDIT_AT:
+			return TIMESTAMPTZOID;
+		case FRT_COL_AUDIT_BACKEND_PID:
+			return INT4OID;
+		case FRT_COL_AUDIT_SIMILARITY:
+			return FLOAT8OID;
+		case FRT_COL_AUDIT_PREV_HASH:
+		case FRT_COL_AUDIT_HASH:
+			return BYTEAOID;
+		case FRT_COL_AUDIT_CLIENT_ADDR:
+			*cast = "::pg_catalog.inet";
+			return TEXTOID;
+		case FRT_COL_AUDIT_DETAIL:
+			*cast = "::pg_catalog.jsonb";
+			return TEXTOID;
+		default:
+			return TEXTOID;
+	}
+}
+
+/* Prepare the insert statement, again only if the names changed. */
 static void
 FrtAuditPrepare(void)
 {
-	Oid			types[FRT_AUDIT_NCOLS] = {
-		INT8OID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-		TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, FLOAT8OID,
-		TEXTOID, BYTEAOID, BYTEAOID
-	};
+	Oid			types[FRT_AUDIT_NCOLS];
+	StringInfoData sql;
+	SPIPlanPtr	plan;
 
-	if (FrtInsertPlan)
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "INSERT INTO %s (", FrtGovRelName(FRT_REL_AUDIT));
+	for (int c = FRT_COL_AUDIT_SEQ; c <= FRT_COL_AUDIT_HASH; c++)
+		appendStringInfo(&sql, "%s%s", c > FRT_COL_AUDIT_SEQ ? ", " : "", FrtGovColName(c));
+	appendStringInfoString(&sql, ") VALUES (");
+	for (int c = FRT_COL_AUDIT_SEQ; c <= FRT_COL_AUDIT_HASH; c++)
+	{
+		const char *cast;
+
+		types[FRT_AUDIT_PARAM(c)] = FrtAuditParamType(c, &cast);
+		appendStringInfo(&sql, "%s$%d%s", c > FRT_COL_AUDIT_SEQ ? ", " : "",
+						 FRT_AUDIT_PARAM(c) + 1, cast);
+	}
+	appendStringInfoChar(&sql, ')');
+
+	if (FrtInsertPlan && strcmp(FrtInsertSql, sql.data) == 0)
 		return;
-	FrtInsertPlan = SPI_prepare(FrtAuditInsertSql, FRT_AUDIT_NCOLS, types);
-	if (FrtInsertPlan == NULL)
+	plan = SPI_prepare(sql.data, FRT_AUDIT_NCOLS, types);
+	if (plan == NULL)
 		elog(ERROR, "could not prepare the audit insert: %s",
 			 SPI_result_code_string(SPI_result));
-	SPI_keepplan(FrtInsertPlan);
+	SPI_keepplan(plan);
+	if (FrtInsertPlan)
+	{
+		SPI_freeplan(FrtInsertPlan);
+		pfree(FrtInsertSql);
+	}
+	FrtInsertPlan = plan;
+	FrtInsertSql = MemoryContextStrdup(TopMemoryContext, sql.data);
 }
 
 /* Write the batch in one transaction; returns the first seq (error on failure). */
@@ -272,7 +308,7 @@ FrtAuditWriteBatch(void)
 	pgstat_report_activity(STATE_RUNNING, "frt audit: writing records");
 
 	FrtAuditPrepare();
-	rel = get_relname_relid("audit", get_namespace_oid("frt", false));
+	rel = FrtGovRelid(FRT_REL_AUDIT, false);
 	if (FrtTailValid && rel == FrtTailRel)
 	{
 		first = FrtTailSeq + 1;
@@ -295,11 +331,40 @@ FrtAuditWriteBatch(void)
 	return first;
 }
 
+/* One try at the batch in hand; false (the error in *error) if it failed. */
+static bool
+FrtAuditTryBatch(int64 *first, char **error)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	volatile bool ok = true;
+
+	PG_TRY();
+	{
+		*first = FrtAuditWriteBatch();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		*error = pstrdup(edata->message ? edata->message : "unknown error");
+		elog(LOG, "frt audit writer: could not commit %d record(s): %s",
+			 FrtBatchLen, *error);
+		FreeErrorData(edata);
+		AbortCurrentTransaction();
+		pgstat_report_activity(STATE_IDLE, NULL);
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
 /* Write the batch in hand, turning an error into failed slots. */
 static void
 FrtAuditProcessBatch(void)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
 	int64		first = 0;
 	char	   *error = NULL;
 
@@ -308,26 +373,7 @@ FrtAuditProcessBatch(void)
 	{
 		bool		cached = FrtTailValid;
 
-		PG_TRY();
-		{
-			first = FrtAuditWriteBatch();
-		}
-		PG_CATCH();
-		{
-			ErrorData  *edata;
-
-			MemoryContextSwitchTo(oldcxt);
-			edata = CopyErrorData();
-			FlushErrorState();
-			error = pstrdup(edata->message ? edata->message : "unknown error");
-			elog(LOG, "frt audit writer: could not commit %d record(s): %s",
-				 FrtBatchLen, error);
-			FreeErrorData(edata);
-			AbortCurrentTransaction();
-			pgstat_report_activity(STATE_IDLE, NULL);
-		}
-		PG_END_TRY();
-		if (error == NULL || !cached)
+		if (FrtAuditTryBatch(&first, &error) || !cached)
 			break;
 		pfree(error);
 		error = NULL;

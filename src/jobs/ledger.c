@@ -26,26 +26,38 @@
 #include "utils/rel.h"
 
 #include "frt_governance.h"
+#include "frt_gov_names.h"
 #include "frt_jobs.h"
 
 PG_FUNCTION_INFO_V1(frt_erasure_ledger_trigger);
 
+/* Is a column of this type an embedding (or a domain or array over one)? */
+static bool
+FrtLedgerIsEmbedding(Oid typid, Oid embedding)
+{
+	Oid			elem;
+
+	typid = getBaseType(typid);
+	elem = get_element_type(typid);
+	if (OidIsValid(elem))
+		typid = getBaseType(elem);
+	return OidIsValid(embedding) && typid == embedding;
+}
+
 /* Text of column 'name' of the deleted row (NULL if null); never an embedding. */
 static Datum
-FrtLedgerColumn(Relation rel, HeapTuple tup, const char *name, bool *isnull)
+FrtLedgerColumn(Relation rel, HeapTuple tup, const char *name, Oid embedding, bool *isnull)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	int			attno = SPI_fnumber(desc, name);
 	char	   *val;
-	char	   *typname;
 
 	if (attno <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("column \"%s\" of \"%s\" does not exist", name,
 						RelationGetRelationName(rel))));
-	typname = SPI_gettype(desc, attno);
-	if (typname && strcmp(typname, "face_embedding") == 0)
+	if (FrtLedgerIsEmbedding(SPI_gettypeid(desc, attno), embedding))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the erasure ledger never records an embedding column (\"%s\")", name)));
@@ -68,7 +80,7 @@ frt_erasure_ledger_trigger(PG_FUNCTION_ARGS)
 	int			i;
 	Datum		args[3];
 	Oid			argtypes[3] = {TIDOID, XIDOID, TEXTARRAYOID};
-	char	   *nspname;
+	Oid			embedding;
 	char	   *query;
 	int			ret;
 
@@ -82,10 +94,12 @@ frt_erasure_ledger_trigger(PG_FUNCTION_ARGS)
 	trigger = trigdata->tg_trigger;
 	tup = trigdata->tg_trigtuple;
 
+	embedding = FrtGovTypeOid(FRT_TYPE_FACE_EMBEDDING, false);
 	elems = palloc(sizeof(Datum) * Max(trigger->tgnargs, 1));
 	elnulls = palloc(sizeof(bool) * Max(trigger->tgnargs, 1));
 	for (i = 0; i < trigger->tgnargs; i++)
-		elems[i] = FrtLedgerColumn(trigdata->tg_relation, tup, trigger->tgargs[i], &elnulls[i]);
+		elems[i] = FrtLedgerColumn(trigdata->tg_relation, tup, trigger->tgargs[i], embedding,
+								   &elnulls[i]);
 	dims[0] = trigger->tgnargs;
 
 	args[0] = PointerGetDatum(&tup->t_self);
@@ -93,9 +107,7 @@ frt_erasure_ledger_trigger(PG_FUNCTION_ARGS)
 	args[2] = PointerGetDatum(construct_md_array(elems, elnulls, 1, dims, lbs,
 												 TEXTOID, -1, false, TYPALIGN_INT));
 
-	/* The recording function lives in the trigger function's own schema. */
-	nspname = get_namespace_name(get_func_namespace(trigger->tgfoid));
-	query = psprintf("SELECT %s._erasure_record($1, $2, $3)", quote_identifier(nspname));
+	query = psprintf("SELECT %s($1, $2, $3)", FrtGovFuncName(FRT_FUNC_ERASURE_RECORD));
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");

@@ -36,12 +36,12 @@
 #include "tcop/utility.h"
 #include "utils/acl.h"
 #include "utils/guc.h"
-#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
 #include "frt_governance.h"
+#include "frt_gov_names.h"
 #include "frt_jobs.h"
 
 static bool frt_scrub_on_vacuum = FRT_JOBS_SCRUB_ON_VACUUM_DEFAULT;
@@ -51,9 +51,7 @@ static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 static Oid
 FrtFaceRelid(void)
 {
-	Oid			nsp = get_namespace_oid("frt", true);
-
-	return OidIsValid(nsp) ? get_relname_relid("face", nsp) : InvalidOid;
+	return FrtGovRelid(FRT_REL_FACE, true);
 }
 
 /* Does this VACUUM statement process the face store (and not as FULL)? */
@@ -134,8 +132,9 @@ FrtScrubAfterVacuum(Oid face, const uint8 *map, BlockNumber nblocks)
 	relation_close(rel, ShareUpdateExclusiveLock);
 	PopActiveSnapshot();
 	ereport(DEBUG1,
-			(errmsg("frt: scrubbed %lld of %lld pages visited in frt.face after VACUUM (%lld bytes zeroed, %lld pinned pages left to the scrub job)",
+			(errmsg("frt: scrubbed %lld of %lld pages visited in %s after VACUUM (%lld bytes zeroed, %lld pinned pages left to the scrub job)",
 					(long long) stats.pages_scrubbed, (long long) stats.pages,
+					FrtGovRelName(FRT_REL_FACE),
 					(long long) stats.bytes_zeroed, (long long) stats.pages_skipped)));
 }
 
@@ -179,8 +178,8 @@ void
 FrtJobsInit(void)
 {
 	DefineCustomBoolVariable("frt.scrub_on_vacuum",
-							 "Zero the heap space of erased faces at the end of each VACUUM of frt.face.",
-							 "Scrubs the pages of frt.face that were not all-visible before the VACUUM.",
+							 "Zero the heap space of erased faces at the end of each VACUUM of the face store.",
+							 "Scrubs the pages of the face table that were not all-visible before the VACUUM.",
 							 &frt_scrub_on_vacuum,
 							 FRT_JOBS_SCRUB_ON_VACUUM_DEFAULT,
 							 PGC_SUSET, 0, NULL, NULL, NULL);

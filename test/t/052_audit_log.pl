@@ -98,6 +98,77 @@ for my $s (@secret)
 	unlike($log, qr/\Q$s\E/, "value $s is not in the server log");
 }
 
+# 7. Messages with nothing to redact reach the log unchanged: the same
+#    lines, no severity prefix, no note (short number lists, versions,
+#    times, a one-element array and a statement without a vector).
+$log_start = -s $node->logfile;
+$node->safe_psql('postgres', q{
+DO $$ BEGIN
+	RAISE LOG 'plain note 1, 2 and 3.5 at 2026-01-01 10:00:00.5'
+		USING DETAIL = 'version 15.3, port 5432', HINT = 'rows 7, 8 of [9]';
+END $$;
+});
+($ret, $out, $err) = $node->psql('postgres', q{SELECT 1/0 AS plain_check, '[1]' AS one, 2.5 AS two});
+like($err, qr/division by zero/, 'the plain error reached the client');
+$log = slurp_file($node->logfile, $log_start);
+like($log, qr/\] \S+ LOG:  plain note 1, 2 and 3\.5 at 2026-01-01 10:00:00\.5\n/,
+	'a message with nothing to redact is logged unchanged');
+like($log, qr/DETAIL:  version 15\.3, port 5432\n/, 'its detail is unchanged');
+like($log, qr/HINT:  rows 7, 8 of \[9\]\n/, 'its hint is unchanged');
+like($log, qr/\] \S+ ERROR:  division by zero\n.*STATEMENT:  SELECT 1\/0 AS plain_check, '\[1\]' AS one, 2\.5 AS two\n/,
+	'an error and its statement with nothing to redact are logged unchanged');
+unlike($log, qr/redacted/, 'nothing was redacted');
+
+# 8. A vector in any one part of a message is redacted in that part: the
+#    message, DETAIL, HINT, CONTEXT, the internal QUERY, the STATEMENT.
+#    vtext() computes the vector, so it is in that part only.
+my @computed = ('0.1234321', '0.2468642', '0.3702963');
+$node->safe_psql('postgres', q{
+CREATE FUNCTION vtext() RETURNS text LANGUAGE sql AS $$
+	SELECT '[' || string_agg((g * 0.1234321)::numeric(8,7)::text, ',' ORDER BY g) || ']'
+	FROM generate_series(1, 3) g $$;
+});
+$log_start = -s $node->logfile;
+$node->safe_psql('postgres', q{DO $$ BEGIN RAISE LOG 'part message %', vtext(); END $$});
+$node->safe_psql('postgres', q{DO $$ BEGIN RAISE LOG 'part detail' USING DETAIL = 'holds ' || vtext(); END $$});
+$node->safe_psql('postgres', q{DO $$ BEGIN RAISE LOG 'part hint' USING HINT = 'holds ' || vtext(); END $$});
+$node->safe_psql('postgres', q{DO $$ BEGIN EXECUTE format('SELECT warn_me() WHERE %L IS NOT NULL', vtext()); END $$});
+($ret, $out, $err) = $node->psql('postgres', q{DO $$ BEGIN EXECUTE format('SELECT %L +', vtext()); END $$});
+like($err, qr/syntax error/, 'the client got the syntax error of the internal query');
+($ret, $out, $err) = $node->psql('postgres', "SELECT 1/0 AS part_statement, '[$computed[0],$computed[1],$computed[2]]' AS v");
+$log = slurp_file($node->logfile, $log_start);
+like($log, qr/LOG:  part message \[<redacted 3 numbers>\]\n[^\n]*CONTEXT:  PL\/pgSQL function/,
+	'a vector in the message is redacted');
+like($log, qr/LOG:  part detail\n[^\n]*DETAIL:  holds \[<redacted 3 numbers>\]\n/,
+	'a vector in the detail is redacted');
+like($log, qr/LOG:  part hint\n[^\n]*HINT:  holds \[<redacted 3 numbers>\]\n/,
+	'a vector in the hint is redacted');
+like($log, qr/LOG:  WARNING: checking\n[^\n]*CONTEXT:  [^\n]*\n(?:\t[^\n]*\n)*?\tSQL statement "SELECT warn_me\(\) WHERE '\[<redacted 3 numbers>\]' IS NOT NULL"/,
+	'a vector in the context is redacted');
+like($log, qr/LOG:  ERROR: syntax error at end of input\n(?:[^\n]*\n)*?[^\n]*internal query: SELECT '\[<redacted 3 numbers>\]' \+/,
+	'a vector in the internal query is redacted');
+like($log, qr/LOG:  ERROR: division by zero\n[^\n]*CONTEXT:  statement: SELECT 1\/0 AS part_statement, '\[<redacted 3 numbers>\]' AS v\n\tbiometric-looking values redacted by frt\n/,
+	'a vector in the statement is redacted');
+for my $s (@computed)
+{
+	unlike($log, qr/\Q$s\E/, "computed value $s is not in the server log");
+}
+my $copies = () = $log =~ /LOG:  part message /g;
+is($copies, 1, 'a redacted message is logged once (no recursion, no duplicate)');
+
+# 9. A FATAL error (the backend exits after reporting it) whose statement
+#    holds a vector: the copy is logged, and the backend exits cleanly.
+$log_start = -s $node->logfile;
+($ret, $out, $err) = $node->psql('postgres',
+	"SELECT pg_terminate_backend(pg_backend_pid()) WHERE '[$computed[2],$computed[1],$computed[0]]' IS NOT NULL");
+isnt($ret, 0, 'the session was terminated');
+is($node->safe_psql('postgres', 'SELECT 1'), '1', 'the server still accepts connections');
+$log = slurp_file($node->logfile, $log_start);
+like($log, qr/LOG:  FATAL: terminating connection due to administrator command\n[^\n]*CONTEXT:  statement: SELECT pg_terminate_backend\(pg_backend_pid\(\)\) WHERE '\[<redacted 3 numbers>\]' IS NOT NULL\n/,
+	'a FATAL error is logged as a redacted copy');
+unlike($log, qr/\Q$computed[2]\E/, 'the FATAL error\'s statement is not in the server log');
+unlike($log, qr/server process .* terminated by signal|was terminated by signal/, 'no backend crashed');
+
 # The check can fail: with the filter off the value is logged.
 $log_start = -s $node->logfile;
 $node->safe_psql('postgres', "SET frt.log_redact = off; SELECT '$vec'::frt.face_embedding");
