@@ -10,7 +10,8 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 cd "$src"
 scripts/install-deps.sh || exit 1
 export PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
-make -s -j2 PG_CONFIG="$PG_CONFIG" >/dev/null && make -s PG_CONFIG="$PG_CONFIG" install >/dev/null || { echo "frt: build failed" >&2; exit 1; }
+# Warnings are errors: the build must be clean under -Wall -Wextra.
+make -s -j2 PG_CONFIG="$PG_CONFIG" FRT_WERROR=-Werror >/dev/null && make -s PG_CONFIG="$PG_CONFIG" install >/dev/null || { echo "frt: build failed" >&2; exit 1; }
 
 # A copy of the tree the postgres user can write to (results, tmp_check).
 work=$(mktemp -d /tmp/frt-test.XXXXXX)
