@@ -154,9 +154,9 @@ like(q1('SELECT ok, seq, reason FROM frt.verify_audit_chain()'),
 # 8. The C code finds the trail through the schema frt_governance is
 # installed in, never by a spelled-out name: with the schema renamed, the
 # running writer (which prepares its insert again), the guard and the
-# verifier work on the renamed tables.  (The intrusion layer's PL/pgSQL
-# trigger on the trail names its schema as of CREATE EXTENSION: off here.)
-q1('ALTER TABLE frt.audit DISABLE TRIGGER audit_intrusion_count');
+# verifier work on the renamed tables.  (The extension-point trigger on the
+# trail, PL/pgSQL, names its schema as of CREATE EXTENSION: off here.)
+q1('ALTER TABLE frt.audit DISABLE TRIGGER audit_recorded');
 q1('ALTER SCHEMA frt RENAME TO frt_moved');
 is(q1("SELECT frt_moved.audit_event('enroll', 'ok', 'door', 'subj-7')"), '7',
 	'a record is written into the renamed schema');
@@ -165,7 +165,7 @@ like(q1('SELECT ok, seq, reason FROM frt_moved.verify_audit_chain()'),
 ($ret, $out, $err) = $node->psql('postgres', 'DELETE FROM frt_moved.audit WHERE seq = 7');
 like($err, qr/DELETE on frt\.audit refused/, 'the guard still refuses');
 q1('ALTER SCHEMA frt_moved RENAME TO frt');
-q1('ALTER TABLE frt.audit ENABLE TRIGGER audit_intrusion_count');
+q1('ALTER TABLE frt.audit ENABLE TRIGGER audit_recorded');
 is(q1("SELECT frt.audit_event('enroll', 'ok', 'door', 'subj-8')"), '8', 'and again under the old name');
 is(q1("SELECT count(*) FROM frt.audit WHERE subject IN ('subj-7', 'subj-8')"), '2', 'both records are in the trail');
 
