@@ -23,7 +23,6 @@
 #include "access/tableam.h"
 #include "catalog/index.h"
 #include "catalog/pg_am.h"
-#include "commands/defrem.h"
 #include "common/hashfn.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -36,6 +35,7 @@
 
 #include "frt_embedding.h"
 #include "frt_ivf.h"
+#include "frt_names.h"
 
 /* What the check remembers of one index entry. */
 typedef struct CheckEntry
@@ -287,7 +287,7 @@ frt_ivf_index_check(PG_FUNCTION_ARGS)
 				 errmsg("\"%s\" is not an index", get_rel_name(indexoid) ? get_rel_name(indexoid) : "?")));
 	heap = table_open(heapoid, AccessShareLock);
 	index = index_open(indexoid, AccessShareLock);
-	if (index->rd_rel->relam != get_index_am_oid("frt_ivf", false))
+	if (index->rd_rel->relam != FrtNamesAmOid())
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not an frt_ivf index", RelationGetRelationName(index))));
