@@ -129,6 +129,7 @@ typedef struct FrtIvfTuple
 
 #define FRT_IVF_TUPLE_SIZE(dim)	MAXALIGN(offsetof(FrtIvfTuple, code) + (dim))
 #define FRT_IVF_LIST_SIZE(cdim)	MAXALIGN(offsetof(FrtIvfListData, centroid) + sizeof(float) * (cdim))
+#define FRT_IVF_CODE_MAX		127		/* codes lie in [-this, this] */
 
 /* Special space of every page. */
 typedef struct FrtIvfPageOpaque
@@ -145,6 +146,17 @@ typedef struct FrtIvfPageOpaque
  * zeroed; an insert of the same size reuses them in place.
  */
 #define FRT_IVF_PAGE_HAS_DEAD	0x0001
+
+/* Room for items on a directory or data page (after header and special space). */
+#define FRT_IVF_PAGE_ROOM	(BLCKSZ - SizeOfPageHeaderData - MAXALIGN(sizeof(FrtIvfPageOpaque)))
+
+/*
+ * The largest dimension an index with lists > 1 supports: one directory
+ * item (with its centroid) and its line pointer must fit a page.
+ */
+#define FRT_IVF_MAX_CENTROID_DIM \
+	((int) ((MAXALIGN_DOWN(FRT_IVF_PAGE_ROOM - sizeof(ItemIdData)) - \
+			 offsetof(FrtIvfListData, centroid)) / sizeof(float)))
 
 #define FrtIvfPageGetOpaque(page)	((FrtIvfPageOpaque *) PageGetSpecialPointer(page))
 #define FrtIvfPageGetMeta(page)		((FrtIvfMetaData *) PageGetContents(page))
@@ -332,7 +344,7 @@ FrtIvfLowerBound(const FrtIvfProbe *p, const FrtIvfTuple *tup)
 	int32		s = frt_kernels->dot_i8i16(tup->code, p->qi, p->dim);
 	double		ip = (double) tup->scale * p->qscale * s;
 	double		cn = tup->cnorm;
-	double		err = tup->resid * p->qnorm + cn * p->eqnorm + 1e-12 * fabs(ip);
+	double		err = tup->resid * p->qnorm + cn * p->eqnorm + FRT_IVF_IP_SLACK * fabs(ip);
 
 	switch (p->metric)
 	{

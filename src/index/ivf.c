@@ -44,7 +44,7 @@ FrtIvfInit(void)
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable(FRT_GUC_PROBES,
 							"Number of frt_ivf lists searched first when frt.exact is off "
-							"(0 = 5.4 * sqrt(lists)).",
+							"(0 = " CppAsString2(FRT_IVF_AUTO_PROBES_SQRT) " * sqrt(lists)).",
 							NULL, &frt_ivf_probes, FRT_IVF_DEFAULT_PROBES,
 							0, FRT_IVF_MAX_PROBES,
 							PGC_USERSET, 0, NULL, NULL, NULL);

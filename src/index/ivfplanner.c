@@ -91,7 +91,7 @@ FrtIvfMentionsDistance(Node *node, void *context)
 static bool
 FrtIvfVarColumn(Query *q, Var *v, Oid *relid, AttrNumber *attno)
 {
-	for (int depth = 0; depth < 64; depth++)
+	for (int depth = 0; depth < FRT_IVF_MAX_VAR_DEPTH; depth++)
 	{
 		RangeTblEntry *rte;
 

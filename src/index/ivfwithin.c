@@ -226,9 +226,9 @@ frt_within_sel(PG_FUNCTION_ARGS)
 		{
 			/* cosine distance lies in [0, 2] */
 			if (t <= 0.0)
-				sel = FRT_IVF_WITHIN_SEL * 0.01;	/* duplicates only */
+				sel = FRT_IVF_WITHIN_SEL_DUP;
 			else if (t >= 1.0)
-				sel = Max(FRT_IVF_WITHIN_SEL, Min(1.0, 0.5 * t));
+				sel = Max(FRT_IVF_WITHIN_SEL, Min(1.0, FRT_IVF_WITHIN_SEL_COSINE * t));
 		}
 	}
 	sel *= 1.0 - nullfrac;
