@@ -62,7 +62,7 @@
 #define FRT_IVF_WAL_CHUNK		1024	/* build: blocks WAL-logged between progress reports */
 #define FRT_IVF_PROGRESS_ROWS	1024	/* build: rows loaded / written between progress reports */
 
-/* Module entry points and GUC variables shared between layers. */
+/* Module entry point (src/frt.c). */
 extern void _PG_init(void);
 
 #endif							/* FRT_H */

@@ -64,7 +64,6 @@
 /* Tuple flags (FrtIvfTuple.flags).  Bits 8..15 are reserved for encryption. */
 #define FRT_IVF_TUPLE_NULL		0x0001	/* heap value is NULL: no code */
 #define FRT_IVF_TUPLE_ZERO		0x0002	/* zero vector: cosine undefined */
-#define FRT_IVF_TUPLE_ENC_MASK	0xFF00	/* reserved: payload encryption */
 
 /* Build sub-phases reported in pg_stat_progress_create_index. */
 #define FRT_IVF_PHASE_SAMPLE	2
@@ -192,7 +191,6 @@ typedef struct FrtIvfProbe
 {
 	int			metric;
 	int			dim;
-	bool		isnull;			/* probe is NULL: every distance is NULL */
 	bool		zero;			/* cosine with a zero probe: all NaN */
 	float	   *q;				/* the probe (unit length for cosine) */
 	int16	   *qi;				/* q quantized: q ~ qscale * qi */

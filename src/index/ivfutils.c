@@ -247,7 +247,6 @@ FrtIvfPrepareProbe(FrtIvfProbe *p, const float *x, int dim, int metric)
 
 	p->metric = metric;
 	p->dim = dim;
-	p->isnull = false;
 	p->zero = false;
 	p->q = palloc(sizeof(float) * dim);
 	p->qi = palloc(sizeof(int16) * dim);

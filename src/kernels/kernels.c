@@ -168,19 +168,6 @@ FrtKernelsList(const FrtKernels **out, int max)
 	return n;
 }
 
-/* Find a usable kernel table by name, or NULL. */
-const FrtKernels *
-FrtKernelsByName(const char *name)
-{
-	const FrtKernels *list[8];
-	int			n = FrtKernelsList(list, 8);
-
-	for (int i = 0; i < n; i++)
-		if (strcmp(list[i]->name, name) == 0)
-			return list[i];
-	return NULL;
-}
-
 /* Choose the best kernels for this CPU; called once from _PG_init. */
 void
 FrtKernelsInit(void)
