@@ -27,9 +27,12 @@
 #define FRT_IVF_MAX_PROBES		32768
 #define FRT_IVF_AUTO_PROBES_SQRT	5.4	/* probes = 0: this * sqrt(lists), at most lists */
 #define FRT_IVF_AUTO_FLAT_ROWS	50000	/* lists = 0: flat below this many rows, else sqrt(rows) */
+#define FRT_IVF_GUESS_ROWS_PER_PAGE	3	/* lists = 0, table never analyzed: rows a heap page */
 #define FRT_IVF_KMEANS_ITERS	6		/* k-means iterations at build */
+#define FRT_IVF_KMEANS_SEED		0x46525449	/* k-means random generator: builds repeat */
 #define FRT_IVF_SAMPLE_PER_LIST	32		/* k-means sample rows per list */
 #define FRT_IVF_SAMPLE_MIN		10000	/* ...but at least this many (if present) */
+#define FRT_IVF_SAMPLE_MEM_SHARE	0.5	/* ...and at most this share of maintenance_work_mem */
 #define FRT_IVF_FIRST_SLICE		64		/* scan: rows ordered first... */
 #define FRT_IVF_SLICE_GROWTH	4		/* ...each later slice this many times more... */
 #define FRT_IVF_MAX_SLICE		65536	/* ...up to this many rows */
@@ -41,12 +44,24 @@
 #define FRT_IVF_PREFETCH_BYTES	5120	/* scan: tuple bytes prefetched ahead of the row ranked */
 #define FRT_IVF_CACHE_LINE		64		/* scan: prefetch granularity, bytes */
 #define FRT_IVF_STARTUP_PAGES	100.0	/* fixed scan set-up cost, in pages */
+#define FRT_IVF_COST_DIMS_PER_OP	64	/* cost: dimensions ranked per cpu_operator_cost */
+#define FRT_IVF_COST_DIM		512		/* cost: dimension assumed before the first row */
 #define FRT_IVF_WITHIN_SEL		0.005	/* selectivity of a distance threshold (a match) */
+#define FRT_IVF_WITHIN_SEL_DUP	0.00005	/* ...of a threshold <= 0 (duplicates only) */
+#define FRT_IVF_WITHIN_SEL_COSINE	0.5	/* ...of a cosine threshold t >= 1: this * t */
+#define FRT_IVF_MAX_VAR_DEPTH	64		/* planner hook: subquery levels followed to a column */
 #define FRT_IVF_FLOAT_SLACK		4.0		/* bound slack in units of dim * FLT_EPSILON */
+#define FRT_IVF_PROBE_QMAX		16383	/* probe quantized to int16 in [-this, this] */
+#define FRT_IVF_NORM_MARGIN		1e-9	/* relative margin on the residual and probe error norms */
+#define FRT_IVF_IP_SLACK		1e-12	/* relative slack on the code-probe product */
+#define FRT_IVF_RECENT_SPARE	4		/* recent-buffer hints: room for 1/this more blocks... */
+#define FRT_IVF_RECENT_EXTRA	64		/* ...plus this many */
+#define FRT_IVF_CHECK_MAX_PROBLEMS	1000	/* index_check lists at most this many problems */
+/* derived from the page layout (frt_ivf.h): FRT_IVF_MAX_CENTROID_DIM, 2033 at 8 kB */
 #define FRT_IVF_WAL_CHUNK		1024	/* build: blocks WAL-logged between progress reports */
 #define FRT_IVF_PROGRESS_ROWS	1024	/* build: rows loaded / written between progress reports */
 
-/* Module entry points and GUC variables shared between layers. */
+/* Module entry point (src/frt.c). */
 extern void _PG_init(void);
 
 #endif							/* FRT_H */

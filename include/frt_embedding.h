@@ -13,7 +13,7 @@
 
 /*
  * A face embedding: a varlena of float4 components.  'flags' is reserved for
- * the at-rest encryption layer (FRT_EMB_FLAG_*) and is zero in plain values.
+ * the at-rest encryption layer and is zero in plain values.
  */
 typedef struct FaceEmbedding
 {

@@ -64,7 +64,6 @@
 /* Tuple flags (FrtIvfTuple.flags).  Bits 8..15 are reserved for encryption. */
 #define FRT_IVF_TUPLE_NULL		0x0001	/* heap value is NULL: no code */
 #define FRT_IVF_TUPLE_ZERO		0x0002	/* zero vector: cosine undefined */
-#define FRT_IVF_TUPLE_ENC_MASK	0xFF00	/* reserved: payload encryption */
 
 /* Build sub-phases reported in pg_stat_progress_create_index. */
 #define FRT_IVF_PHASE_SAMPLE	2
@@ -129,6 +128,7 @@ typedef struct FrtIvfTuple
 
 #define FRT_IVF_TUPLE_SIZE(dim)	MAXALIGN(offsetof(FrtIvfTuple, code) + (dim))
 #define FRT_IVF_LIST_SIZE(cdim)	MAXALIGN(offsetof(FrtIvfListData, centroid) + sizeof(float) * (cdim))
+#define FRT_IVF_CODE_MAX		127		/* codes lie in [-this, this] */
 
 /* Special space of every page. */
 typedef struct FrtIvfPageOpaque
@@ -145,6 +145,17 @@ typedef struct FrtIvfPageOpaque
  * zeroed; an insert of the same size reuses them in place.
  */
 #define FRT_IVF_PAGE_HAS_DEAD	0x0001
+
+/* Room for items on a directory or data page (after header and special space). */
+#define FRT_IVF_PAGE_ROOM	(BLCKSZ - SizeOfPageHeaderData - MAXALIGN(sizeof(FrtIvfPageOpaque)))
+
+/*
+ * The largest dimension an index with lists > 1 supports: one directory
+ * item (with its centroid) and its line pointer must fit a page.
+ */
+#define FRT_IVF_MAX_CENTROID_DIM \
+	((int) ((MAXALIGN_DOWN(FRT_IVF_PAGE_ROOM - sizeof(ItemIdData)) - \
+			 offsetof(FrtIvfListData, centroid)) / sizeof(float)))
 
 #define FrtIvfPageGetOpaque(page)	((FrtIvfPageOpaque *) PageGetSpecialPointer(page))
 #define FrtIvfPageGetMeta(page)		((FrtIvfMetaData *) PageGetContents(page))
@@ -180,7 +191,6 @@ typedef struct FrtIvfProbe
 {
 	int			metric;
 	int			dim;
-	bool		isnull;			/* probe is NULL: every distance is NULL */
 	bool		zero;			/* cosine with a zero probe: all NaN */
 	float	   *q;				/* the probe (unit length for cosine) */
 	int16	   *qi;				/* q quantized: q ~ qscale * qi */
@@ -332,7 +342,7 @@ FrtIvfLowerBound(const FrtIvfProbe *p, const FrtIvfTuple *tup)
 	int32		s = frt_kernels->dot_i8i16(tup->code, p->qi, p->dim);
 	double		ip = (double) tup->scale * p->qscale * s;
 	double		cn = tup->cnorm;
-	double		err = tup->resid * p->qnorm + cn * p->eqnorm + 1e-12 * fabs(ip);
+	double		err = tup->resid * p->qnorm + cn * p->eqnorm + FRT_IVF_IP_SLACK * fabs(ip);
 
 	switch (p->metric)
 	{

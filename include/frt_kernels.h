@@ -43,7 +43,6 @@ typedef struct FrtKernels
 extern const FrtKernels *frt_kernels;
 
 extern void FrtKernelsInit(void);
-extern const FrtKernels *FrtKernelsByName(const char *name);
 extern int	FrtKernelsList(const FrtKernels **out, int max);
 
 /* Per-ISA tables, NULL when the ISA was not compiled in. */

@@ -20,6 +20,7 @@
 #include "frt.h"
 #include "frt_ivf.h"
 #include "frt_kernels.h"
+#include "frt_names.h"
 
 PG_MODULE_MAGIC;
 
@@ -36,5 +37,5 @@ _PG_init(void)
 	 * define frt.* settings from placeholders set in postgresql.conf.
 	 */
 	if (!process_shared_preload_libraries_in_progress)
-		MarkGUCPrefixReserved("frt");
+		MarkGUCPrefixReserved(FRT_GUC_PREFIX);
 }

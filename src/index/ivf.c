@@ -19,6 +19,7 @@
 #include "utils/guc.h"
 
 #include "frt_ivf.h"
+#include "frt_names.h"
 
 bool		frt_ivf_exact = false;
 int			frt_ivf_probes = FRT_IVF_DEFAULT_PROBES;
@@ -30,26 +31,26 @@ void
 FrtIvfInit(void)
 {
 	frt_ivf_relopt_kind = add_reloption_kind();
-	add_int_reloption(frt_ivf_relopt_kind, "lists",
+	add_int_reloption(frt_ivf_relopt_kind, FRT_IVF_RELOPT_LISTS,
 					  "Number of k-means lists (0 = chosen from the row count, 1 = flat)",
 					  FRT_IVF_DEFAULT_LISTS, 0, FRT_IVF_MAX_LISTS,
 					  AccessExclusiveLock);
 
-	DefineCustomBoolVariable("frt.exact",
+	DefineCustomBoolVariable(FRT_GUC_EXACT,
 							 "frt_ivf scans return exactly what an exhaustive scan returns.",
 							 "When on, every list is searched and rows are re-ranked "
 							 "until the error bound proves the order.",
 							 &frt_ivf_exact, false,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
-	DefineCustomIntVariable("frt.probes",
+	DefineCustomIntVariable(FRT_GUC_PROBES,
 							"Number of frt_ivf lists searched first when frt.exact is off "
-							"(0 = 5.4 * sqrt(lists)).",
+							"(0 = " CppAsString2(FRT_IVF_AUTO_PROBES_SQRT) " * sqrt(lists)).",
 							NULL, &frt_ivf_probes, FRT_IVF_DEFAULT_PROBES,
 							0, FRT_IVF_MAX_PROBES,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 	/* rewrites "e <=> p < t" into an index condition (ivfplanner.c) */
 	FrtIvfPlannerInit();
-	/* MarkGUCPrefixReserved("frt") belongs after every layer's GUCs, in _PG_init */
+	/* MarkGUCPrefixReserved(FRT_GUC_PREFIX) belongs after every layer's GUCs, in _PG_init */
 }
 
 /* Parse and check the index's reloptions. */
@@ -57,7 +58,7 @@ bytea *
 ivfoptions(Datum reloptions, bool validate)
 {
 	static const relopt_parse_elt tab[] = {
-		{"lists", RELOPT_TYPE_INT, offsetof(FrtIvfOptions, lists)},
+		{FRT_IVF_RELOPT_LISTS, RELOPT_TYPE_INT, offsetof(FrtIvfOptions, lists)},
 	};
 
 	return (bytea *) build_reloptions(reloptions, validate, frt_ivf_relopt_kind,

@@ -381,7 +381,7 @@ ChooseLists(Relation heap, Relation index)
 		return opts->lists;
 	rows = heap ? heap->rd_rel->reltuples : 0;
 	if (heap && rows < 0)
-		rows = (double) RelationGetNumberOfBlocks(heap) * 3;	/* ~3 rows of 512 dims a page */
+		rows = (double) RelationGetNumberOfBlocks(heap) * FRT_IVF_GUESS_ROWS_PER_PAGE;
 	if (rows < FRT_IVF_AUTO_FLAT_ROWS)
 		return 1;
 	return (uint32) Min(FRT_IVF_MAX_LISTS, rint(sqrt(rows)));
@@ -471,7 +471,7 @@ BuildIndex(FrtIvfBuildState *bs, Relation heap, struct IndexInfo *indexInfo)
 
 	if (heap && bs->lists > 1)
 	{
-		double		mem = (double) maintenance_work_mem * 1024.0 / 2;
+		double		mem = (double) maintenance_work_mem * 1024.0 * FRT_IVF_SAMPLE_MEM_SHARE;
 		double		want = Max((double) FRT_IVF_SAMPLE_MIN,
 							   (double) bs->lists * FRT_IVF_SAMPLE_PER_LIST);
 		int			rowbytes = sizeof(float) * Max(bs->dim, 1);
@@ -504,15 +504,15 @@ BuildIndex(FrtIvfBuildState *bs, Relation heap, struct IndexInfo *indexInfo)
 	}
 
 	/* meta page and directory pages first, then one head page per list */
-	itemsz = FRT_IVF_LIST_SIZE(bs->lists > 1 ? bs->dim : 0);
-	if (itemsz + sizeof(ItemIdData) > BLCKSZ - SizeOfPageHeaderData - MAXALIGN(sizeof(FrtIvfPageOpaque)))
+	if (bs->lists > 1 && bs->dim > FRT_IVF_MAX_CENTROID_DIM)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("frt_ivf supports lists > 1 only up to %d dimensions",
-						(int) ((BLCKSZ - 128) / sizeof(float))),
+						FRT_IVF_MAX_CENTROID_DIM),
 				 errhint("Use lists = 1 (a flat index) for this column.")));
-	perPage = (BLCKSZ - SizeOfPageHeaderData - MAXALIGN(sizeof(FrtIvfPageOpaque))) /
-		(itemsz + sizeof(ItemIdData));
+	itemsz = FRT_IVF_LIST_SIZE(bs->lists > 1 ? bs->dim : 0);
+	Assert(itemsz + sizeof(ItemIdData) <= FRT_IVF_PAGE_ROOM);
+	perPage = FRT_IVF_PAGE_ROOM / (itemsz + sizeof(ItemIdData));
 	dirPages = (bs->lists + 1 + perPage - 1) / perPage;
 
 	buf = FrtIvfNewBuffer(index, bs->fork);
@@ -586,7 +586,7 @@ InitBuildState(FrtIvfBuildState *bs, Relation heap, Relation index, ForkNumber f
 	bs->lists = ChooseLists(heap, index);
 	bs->tmpCtx = AllocSetContextCreate(CurrentMemoryContext, "frt_ivf build",
 									   ALLOCSET_DEFAULT_SIZES);
-	pg_prng_seed(&bs->prng, 0x46525449);	/* reproducible builds */
+	pg_prng_seed(&bs->prng, FRT_IVF_KMEANS_SEED);	/* reproducible builds */
 	bs->tup = palloc0(FRT_IVF_TUPLE_SIZE(bs->dim > 0 ? bs->dim : FRT_MAX_DIM));
 }
 

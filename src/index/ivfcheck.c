@@ -23,7 +23,6 @@
 #include "access/tableam.h"
 #include "catalog/index.h"
 #include "catalog/pg_am.h"
-#include "commands/defrem.h"
 #include "common/hashfn.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -36,6 +35,7 @@
 
 #include "frt_embedding.h"
 #include "frt_ivf.h"
+#include "frt_names.h"
 
 /* What the check remembers of one index entry. */
 typedef struct CheckEntry
@@ -59,7 +59,6 @@ typedef struct CheckState
 	MemoryContext tmpCtx;
 } CheckState;
 
-#define MAX_REPORTED	1000	/* stop listing problems after this many */
 
 /* Add one problem row. */
 static void
@@ -70,7 +69,7 @@ Report(CheckState *cs, const char *kind, int64 blkno, const char *fmt,...)
 	char		buf[512];
 	va_list		ap;
 
-	if (++cs->nproblems > MAX_REPORTED)
+	if (++cs->nproblems > FRT_IVF_CHECK_MAX_PROBLEMS)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
@@ -287,7 +286,7 @@ frt_ivf_index_check(PG_FUNCTION_ARGS)
 				 errmsg("\"%s\" is not an index", get_rel_name(indexoid) ? get_rel_name(indexoid) : "?")));
 	heap = table_open(heapoid, AccessShareLock);
 	index = index_open(indexoid, AccessShareLock);
-	if (index->rd_rel->relam != get_index_am_oid("frt_ivf", false))
+	if (index->rd_rel->relam != FrtNamesAmOid())
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not an frt_ivf index", RelationGetRelationName(index))));
@@ -316,13 +315,13 @@ frt_ivf_index_check(PG_FUNCTION_ARGS)
 	table_index_build_scan(heap, index, indexInfo, true, false, HeapRowCallback, &cs, scan);
 	UnregisterSnapshot(snapshot);
 
-	if (cs.nproblems > MAX_REPORTED)
+	if (cs.nproblems > FRT_IVF_CHECK_MAX_PROBLEMS)
 	{
 		int64		total = cs.nproblems;
 
 		cs.nproblems = 0;		/* let this last row through */
 		Report(&cs, "truncated", -1, "%lld problems in all; only the first %d are listed",
-			   (long long) total, MAX_REPORTED);
+			   (long long) total, FRT_IVF_CHECK_MAX_PROBLEMS);
 	}
 	index_close(index, AccessShareLock);
 	table_close(heap, AccessShareLock);

@@ -68,7 +68,7 @@ ivfcostestimate(PlannerInfo *root, IndexPath *path,
 	index = index_open(info->indexoid, NoLock);
 	cache = FrtIvfGetCache(index);
 	lists = cache->meta.lists;
-	dim = cache->meta.dim > 0 ? cache->meta.dim : 512;
+	dim = cache->meta.dim > 0 ? cache->meta.dim : FRT_IVF_COST_DIM;
 	index_close(index, NoLock);
 
 	/* threshold scans visit every list (ivfrange.c) */
@@ -79,7 +79,7 @@ ivfcostestimate(PlannerInfo *root, IndexPath *path,
 		fraction = Min(1.0, probes / lists);
 	}
 	/* ranking one code costs about one operator call per 64 dimensions */
-	perTuple = cpu_operator_cost * Max(1.0, dim / 64.0);
+	perTuple = cpu_operator_cost * Max(1.0, (double) dim / FRT_IVF_COST_DIMS_PER_OP);
 	*indexStartupCost = FRT_IVF_STARTUP_PAGES * seq_page_cost +
 		fraction * (pages * seq_page_cost + tuples * perTuple);
 	*indexTotalCost = *indexStartupCost +

@@ -30,98 +30,22 @@
 #include "frt_compat.h"
 
 #include "access/relation.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_index.h"
-#include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/planner.h"
-#include "parser/parse_func.h"
 #include "parser/parsetree.h"
 #include "utils/fmgroids.h"
-#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
 #include "frt_ivf.h"
+#include "frt_names.h"
 
-/* The catalog objects the rewrite needs, looked up once per backend. */
-typedef struct FrtIvfPlanOids
-{
-	bool		valid;			/* looked up since the last invalidation */
-	bool		present;		/* the extension (with face_within) is here */
-	Oid			embedding;		/* frt.face_embedding */
-	Oid			within;			/* frt.face_within */
-	Oid			make;			/* frt.face_within(face_embedding, float8, bool) */
-	Oid			dist[FRT_IVF_NSTRATEGIES + 1];	/* by metric: <->, <#>, <=> */
-	Oid			search[FRT_IVF_NSTRATEGIES + 1];	/* by metric: <<->, <<#>, <<=> */
-} FrtIvfPlanOids;
-
-static FrtIvfPlanOids oids;
 static planner_hook_type prev_planner_hook = NULL;
-
-static const char *const dist_names[] = {NULL, "<->", "<#>", "<=>"};
-static const char *const search_names[] = {NULL, "<<->", "<<#>", "<<=>"};
-
-/* Forget the looked-up OIDs when operators or functions change. */
-static void
-FrtIvfPlanOidsInvalidate(Datum arg pg_attribute_unused(),
-						 int cacheid pg_attribute_unused(),
-						 uint32 hashvalue pg_attribute_unused())
-{
-	oids.valid = false;
-}
-
-/* Look up (or reuse) the OIDs; false when the extension is not installed. */
-static bool
-FrtIvfPlanOidsLoad(void)
-{
-	Oid			nsp;
-	Oid			argtypes[3];
-
-	if (oids.valid)
-		return oids.present;
-	memset(&oids, 0, sizeof(oids));
-	oids.valid = true;			/* an invalidation during the lookup clears it */
-	nsp = get_namespace_oid("frt", true);
-	if (!OidIsValid(nsp))
-		return false;
-	oids.embedding = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
-									 CStringGetDatum("face_embedding"),
-									 ObjectIdGetDatum(nsp));
-	oids.within = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
-								  CStringGetDatum("face_within"),
-								  ObjectIdGetDatum(nsp));
-	if (!OidIsValid(oids.embedding) || !OidIsValid(oids.within))
-		return false;
-	argtypes[0] = oids.embedding;
-	argtypes[1] = FLOAT8OID;
-	argtypes[2] = BOOLOID;
-	oids.make = LookupFuncName(list_make2(makeString("frt"), makeString("face_within")),
-							   3, argtypes, true);
-	if (!OidIsValid(oids.make))
-		return false;
-	for (int m = 1; m <= FRT_IVF_NSTRATEGIES; m++)
-	{
-		oids.dist[m] = GetSysCacheOid4(OPERNAMENSP, Anum_pg_operator_oid,
-									   CStringGetDatum(dist_names[m]),
-									   ObjectIdGetDatum(oids.embedding),
-									   ObjectIdGetDatum(oids.embedding),
-									   ObjectIdGetDatum(nsp));
-		oids.search[m] = GetSysCacheOid4(OPERNAMENSP, Anum_pg_operator_oid,
-										 CStringGetDatum(search_names[m]),
-										 ObjectIdGetDatum(oids.embedding),
-										 ObjectIdGetDatum(oids.within),
-										 ObjectIdGetDatum(nsp));
-		if (!OidIsValid(oids.dist[m]) || !OidIsValid(oids.search[m]))
-			return false;
-	}
-	oids.present = true;
-	return true;
-}
 
 /*
  * The float8 comparisons a threshold is written with: which side the
@@ -146,23 +70,13 @@ static const struct
 	{F_FLOAT48GE, false, true, true},
 };
 
-/* The metric of an frt distance operator, or 0. */
-static int
-FrtIvfDistMetric(Oid opno)
-{
-	for (int m = 1; m <= FRT_IVF_NSTRATEGIES; m++)
-		if (opno == oids.dist[m])
-			return m;
-	return 0;
-}
-
 /* Quick check: does the query mention an frt distance operator anywhere? */
 static bool
 FrtIvfMentionsDistance(Node *node, void *context)
 {
 	if (node == NULL)
 		return false;
-	if (IsA(node, OpExpr) && FrtIvfDistMetric(((OpExpr *) node)->opno) != 0)
+	if (IsA(node, OpExpr) && FrtNamesDistanceMetric(((OpExpr *) node)->opno) != 0)
 		return true;
 	if (IsA(node, Query))
 		return query_tree_walker((Query *) node, FrtIvfMentionsDistance, context, 0);
@@ -177,7 +91,7 @@ FrtIvfMentionsDistance(Node *node, void *context)
 static bool
 FrtIvfVarColumn(Query *q, Var *v, Oid *relid, AttrNumber *attno)
 {
-	for (int depth = 0; depth < 64; depth++)
+	for (int depth = 0; depth < FRT_IVF_MAX_VAR_DEPTH; depth++)
 	{
 		RangeTblEntry *rte;
 
@@ -268,6 +182,7 @@ FrtIvfFreeOperand(Node *n)
 static Node *
 FrtIvfRewriteClause(Query *q, Node *clause)
 {
+	const FrtNames *names = FrtNamesLookup();
 	OpExpr	   *cmp,
 			   *dist;
 	Node	   *thr,
@@ -298,27 +213,27 @@ FrtIvfRewriteClause(Query *q, Node *clause)
 	dist = (OpExpr *) (distleft ? linitial(cmp->args) : lsecond(cmp->args));
 	thr = distleft ? lsecond(cmp->args) : linitial(cmp->args);
 	if (!IsA(dist, OpExpr) || list_length(dist->args) != 2 ||
-		(metric = FrtIvfDistMetric(dist->opno)) == 0)
+		(metric = FrtNamesDistanceMetric(dist->opno)) == 0)
 		return NULL;
 	/* the column must be the left operand: errors name dimensions in order */
 	if (!IsA(linitial(dist->args), Var))
 		return NULL;
 	col = (Var *) linitial(dist->args);
 	probe = lsecond(dist->args);
-	if (col->varlevelsup != 0 || col->vartype != oids.embedding ||
+	if (col->varlevelsup != 0 || col->vartype != names->embedding ||
 		!FrtIvfFreeOperand(probe) || !FrtIvfFreeOperand(thr))
 		return NULL;
 	if (!FrtIvfVarColumn(q, col, &relid, &attno) ||
-		!FrtIvfColumnHasIndex(relid, attno, oids.search[metric]))
+		!FrtIvfColumnHasIndex(relid, attno, names->search[metric]))
 		return NULL;
 
 	if (thr4)					/* float4 to float8 is exact, as in float84lt */
 		thr = (Node *) makeFuncExpr(F_FLOAT8_FLOAT4, FLOAT8OID, list_make1(thr),
 									InvalidOid, InvalidOid, COERCE_IMPLICIT_CAST);
-	make = makeFuncExpr(oids.make, oids.within,
+	make = makeFuncExpr(names->within_make, names->within,
 						list_make3(probe, thr, makeBoolConst(inclusive, false)),
 						InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
-	result = (OpExpr *) make_opclause(oids.search[metric], BOOLOID, false,
+	result = (OpExpr *) make_opclause(names->search[metric], BOOLOID, false,
 									  (Expr *) col, (Expr *) make,
 									  InvalidOid, InvalidOid);
 	set_opfuncid(result);
@@ -393,7 +308,7 @@ static PlannedStmt *
 FrtIvfPlanner(Query *parse, const char *query_string, int cursorOptions,
 			  ParamListInfo boundParams)
 {
-	if (FrtIvfPlanOidsLoad() && FrtIvfMentionsDistance((Node *) parse, NULL))
+	if (FrtNamesLookup() != NULL && FrtIvfMentionsDistance((Node *) parse, NULL))
 		FrtIvfRewriteWalker((Node *) parse, NULL);
 	if (prev_planner_hook)
 		return prev_planner_hook(parse, query_string, cursorOptions, boundParams);
@@ -406,7 +321,4 @@ FrtIvfPlannerInit(void)
 {
 	prev_planner_hook = planner_hook;
 	planner_hook = FrtIvfPlanner;
-	CacheRegisterSyscacheCallback(OPEROID, FrtIvfPlanOidsInvalidate, (Datum) 0);
-	CacheRegisterSyscacheCallback(PROCOID, FrtIvfPlanOidsInvalidate, (Datum) 0);
-	CacheRegisterSyscacheCallback(TYPEOID, FrtIvfPlanOidsInvalidate, (Datum) 0);
 }

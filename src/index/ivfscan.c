@@ -24,11 +24,11 @@
  * work_mem, less what the rest of the scan holds (list heads and order,
  * the probe, the threshold keys, two chunks of block numbers), but never
  * fewer than FRT_IVF_MIN_CANDIDATES.  A batch is ranked in passes: when the
- * candidate array is full, only its smallest half is kept, in the total
- * order (bound, TID), and the pass's ceiling becomes the largest row kept;
- * later rows above the ceiling are dropped as they are ranked.  When every
- * row kept has been returned, the next pass ranks the batch again and keeps
- * only the rows after that ceiling (its floor).  Each pass thus returns
+ * candidate array is full, only about its smallest quarter is kept, in the
+ * total order (bound, TID), and the pass's ceiling becomes the largest row
+ * kept; later rows above the ceiling are dropped as they are ranked.  When
+ * every row kept has been returned, the next pass ranks the batch again and
+ * keeps only the rows after that ceiling (its floor).  Each pass thus returns
  * exactly the rows between its floor and its ceiling, and across passes
  * rows come in non-decreasing bound order, as the executor's reorder queue
  * needs (docs/index.md).  A pass costs one more reading of the batch, and
@@ -86,11 +86,11 @@ typedef struct FrtIvfScanOpaqueData
 	int			pstart;
 	int			want;			/* rows moved into the heap at the next refill */
 	/* the window of the current pass over the batch */
-	bool		hasFloor;		/* only rows after 'floor' (passes after the first) */
-	bool		hasCeil;		/* only rows up to 'ceil' (once the array filled) */
-	bool		truncated;		/* this pass dropped rows after 'ceil' */
-	FrtIvfCand floor;
-	FrtIvfCand ceil;
+	bool		hasFloor;		/* only rows after floorCand (later passes) */
+	bool		hasCeil;		/* only rows up to ceilCand (array was full) */
+	bool		truncated;		/* this pass dropped rows after ceilCand */
+	FrtIvfCand floorCand;
+	FrtIvfCand ceilCand;
 	BlockNumber *chunks[2];		/* ScanAllPages: blocks in buffer order */
 	FrtIvfRange range;			/* threshold keys (ivfrange.c) */
 	/* reported at DEBUG1 when the scan ends */
@@ -332,22 +332,22 @@ Compact(FrtIvfScanOpaque so, int most)
 	for (int i = 0; i < ns; i++)
 		sample[i] = c[(int64) i * n / ns];
 	qsort(sample, ns, sizeof(FrtIvfCand), CompareCand);
-	so->ceil = sample[Max(ns / FRT_IVF_KEEP_FRACTION, 1) - 1];
+	so->ceilCand = sample[Max(ns / FRT_IVF_KEEP_FRACTION, 1) - 1];
 	for (int i = 0; i < n; i++)
-		w += !CandBefore(&so->ceil, &c[i]);
+		w += !CandBefore(&so->ceilCand, &c[i]);
 	if (w <= most && w >= target / 2)
 	{
 		w = 0;
 		for (int i = 0; i < n; i++)
 		{
 			c[w] = c[i];
-			w += !CandBefore(&so->ceil, &c[i]);
+			w += !CandBefore(&so->ceilCand, &c[i]);
 		}
 	}
 	else
 	{
 		SelectSmallest(c, n, target);
-		so->ceil = c[target - 1];
+		so->ceilCand = c[target - 1];
 		w = target;
 	}
 	so->ncands = w;
@@ -393,9 +393,9 @@ MakeRoom(FrtIvfScanOpaque so, int nrows)
 static inline bool
 CandInWindow(FrtIvfScanOpaque so, const FrtIvfCand *c)
 {
-	if (so->hasFloor && !CandBefore(&so->floor, c))
+	if (so->hasFloor && !CandBefore(&so->floorCand, c))
 		return false;
-	if (so->hasCeil && CandBefore(&so->ceil, c))
+	if (so->hasCeil && CandBefore(&so->ceilCand, c))
 		return false;
 	return !FrtIvfRangeBeyond(&so->range, c->lb);
 }
@@ -686,7 +686,7 @@ NextPass(IndexScanDesc scan)
 	FrtIvfScanOpaque so = (FrtIvfScanOpaque) scan->opaque;
 
 	Assert(so->truncated && so->nheap == 0 && so->pstart == so->ncands);
-	so->floor = so->ceil;
+	so->floorCand = so->ceilCand;
 	so->hasFloor = true;
 	RankBatch(scan);
 }

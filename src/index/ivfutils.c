@@ -68,7 +68,7 @@ FrtIvfGetCache(Relation index)
 
 	/* one chunk, so that the relcache can free it with one pfree */
 	nrecent = RelationGetNumberOfBlocks(index);
-	nrecent += nrecent / 4 + 64;	/* room to grow before falling back */
+	nrecent += nrecent / FRT_IVF_RECENT_SPARE + FRT_IVF_RECENT_EXTRA;	/* room to grow */
 	sz = MAXALIGN(sizeof(FrtIvfCache)) + MAXALIGN(sizeof(BlockNumber) * (meta.lists + 1)) +
 		MAXALIGN(sizeof(Buffer) * (Size) nrecent);
 	if (meta.lists > 1)
@@ -209,7 +209,7 @@ FrtIvfFormTuple(FrtIvfTuple *tup, const float *x, int dim, int metric)
 		inv = 1.0 / sqrt(n2);
 	for (int i = 0; i < dim; i++)
 		maxabs = Max(maxabs, fabs(x[i] * inv));
-	scale = (float) (maxabs / 127.0);
+	scale = (float) (maxabs / FRT_IVF_CODE_MAX);
 	if (scale == 0.0f)			/* denormal underflow: keep a usable scale */
 		scale = FLT_MIN;
 	for (int i = 0; i < dim; i++)
@@ -218,14 +218,14 @@ FrtIvfFormTuple(FrtIvfTuple *tup, const float *x, int dim, int metric)
 		long		c = lrint(u / scale);
 		double		e;
 
-		c = Max(-127, Min(127, c));
+		c = Max(-FRT_IVF_CODE_MAX, Min(FRT_IVF_CODE_MAX, c));
 		tup->code[i] = (int8) c;
 		e = u - (double) scale * c;
 		r2 += e * e;
 		c2 += (double) c * c;
 	}
 	/* a hair of extra margin covers the rounding of this very sum */
-	tup->resid = FloatUp(sqrt(r2) * (1.0 + 1e-9));
+	tup->resid = FloatUp(sqrt(r2) * (1.0 + FRT_IVF_NORM_MARGIN));
 	tup->scale = scale;
 	tup->cnorm2 = (float) ((double) scale * scale * c2);
 	tup->cnorm = FloatUp(sqrt((double) scale * scale * c2));
@@ -242,11 +242,11 @@ FrtIvfPrepareProbe(FrtIvfProbe *p, const float *x, int dim, int metric)
 	double		n2 = 0.0,
 				maxabs = 0.0,
 				e2 = 0.0;
-	int			qmax = Min(16383, (int) (PG_INT32_MAX / ((int64) dim * 127)) - 1);
+	int			qmax = Min(FRT_IVF_PROBE_QMAX,
+						   (int) (PG_INT32_MAX / ((int64) dim * FRT_IVF_CODE_MAX)) - 1);
 
 	p->metric = metric;
 	p->dim = dim;
-	p->isnull = false;
 	p->zero = false;
 	p->q = palloc(sizeof(float) * dim);
 	p->qi = palloc(sizeof(int16) * dim);
@@ -278,7 +278,7 @@ FrtIvfPrepareProbe(FrtIvfProbe *p, const float *x, int dim, int metric)
 		e = p->q[i] - p->qscale * c;
 		e2 += e * e;
 	}
-	p->eqnorm = sqrt(e2) * (1.0 + 1e-9);
+	p->eqnorm = sqrt(e2) * (1.0 + FRT_IVF_NORM_MARGIN);
 	p->qnorm2 = n2;
 	p->qnorm = sqrt(n2);
 	p->eps = FRT_IVF_FLOAT_SLACK * dim * FLT_EPSILON;

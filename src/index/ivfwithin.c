@@ -26,11 +26,11 @@
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
 #include "utils/float.h"
-#include "utils/lsyscache.h"
 #include "utils/selfuncs.h"
 
 #include "frt_embedding.h"
 #include "frt_ivf.h"
+#include "frt_names.h"
 
 /* the distance operators' functions (src/type/embedding_ops.c) */
 extern Datum face_embedding_l2_distance(PG_FUNCTION_ARGS);
@@ -220,17 +220,15 @@ frt_within_sel(PG_FUNCTION_ARGS)
 	other = estimate_expression_value(root, other);
 	if (varonleft && FrtWithinConstThreshold(other, &t))
 	{
-		char	   *name = get_opname(opno);
-
 		if (isnan(t))
 			sel = 1.0;
-		else if (name != NULL && strcmp(name, "<<=>") == 0)
+		else if (FrtNamesSearchMetric(opno) == FRT_IVF_METRIC_COSINE)
 		{
 			/* cosine distance lies in [0, 2] */
 			if (t <= 0.0)
-				sel = FRT_IVF_WITHIN_SEL * 0.01;	/* duplicates only */
+				sel = FRT_IVF_WITHIN_SEL_DUP;
 			else if (t >= 1.0)
-				sel = Max(FRT_IVF_WITHIN_SEL, Min(1.0, 0.5 * t));
+				sel = Max(FRT_IVF_WITHIN_SEL, Min(1.0, FRT_IVF_WITHIN_SEL_COSINE * t));
 		}
 	}
 	sel *= 1.0 - nullfrac;

@@ -168,19 +168,6 @@ FrtKernelsList(const FrtKernels **out, int max)
 	return n;
 }
 
-/* Find a usable kernel table by name, or NULL. */
-const FrtKernels *
-FrtKernelsByName(const char *name)
-{
-	const FrtKernels *list[8];
-	int			n = FrtKernelsList(list, 8);
-
-	for (int i = 0; i < n; i++)
-		if (strcmp(list[i]->name, name) == 0)
-			return list[i];
-	return NULL;
-}
-
 /* Choose the best kernels for this CPU; called once from _PG_init. */
 void
 FrtKernelsInit(void)
@@ -272,17 +259,17 @@ PG_FUNCTION_INFO_V1(frt_kernel_check);
 Datum
 frt_kernel_check(PG_FUNCTION_ARGS)
 {
-	static const int sizes[] = {1, 3, 7, 17, 512, 4096};
+	static const int sizes[] = {1, 3, 7, 17, 512, FRT_MAX_DIM};
 	static const char *const cases[] = {"ordinary", "tiny", "huge", "negative_zero"};
 	static const char *const funcs[] = {"l2sq", "dot", "dot_norms", "dot_batch", "l2sq_batch", "dot_i8",
 	"dot_i8i16"};
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	const FrtKernels *list[8];
 	int			nk = FrtKernelsList(list, 8);
-	float	   *a = palloc(sizeof(float) * 4096 * 4);
-	float	   *b = palloc(sizeof(float) * 4096);
-	int8_t	   *code = palloc(4096);
-	int16_t    *q16 = palloc(sizeof(int16_t) * 4096);
+	float	   *a = palloc(sizeof(float) * FRT_MAX_DIM * 4);
+	float	   *b = palloc(sizeof(float) * FRT_MAX_DIM);
+	int8_t	   *code = palloc(FRT_MAX_DIM);
+	int16_t    *q16 = palloc(sizeof(int16_t) * FRT_MAX_DIM);
 	float		out[4],
 				ref[4];
 
@@ -315,7 +302,7 @@ frt_kernel_check(PG_FUNCTION_ARGS)
 				CheckFill(b, n, c, &state);
 				for (int i = 0; i < n; i++)
 				{
-					code[i] = (int8_t) ((int) (CheckRand(&state) % 255) - 127);
+					code[i] = (int8_t) ((int) (CheckRand(&state) % (2 * PG_INT8_MAX + 1)) - PG_INT8_MAX);
 					sabs += fabs((double) a[i] * b[i]);
 					sl2 += ((double) a[i] - b[i]) * ((double) a[i] - b[i]);
 					sa2 += (double) a[i] * a[i];
@@ -346,7 +333,8 @@ frt_kernel_check(PG_FUNCTION_ARGS)
 				worst[5] = CheckRelErr(K->dot_i8(code, b, n), ScalarDotI8(code, b, n), si8);
 				/* the exact integer kernel: any difference is an error (INFINITY) */
 				{
-					int			qmax = Min(32767, (int) (PG_INT32_MAX / ((int64) n * 127)) - 1);
+					int			qmax = Min(PG_INT16_MAX,
+										   (int) (PG_INT32_MAX / ((int64) n * PG_INT8_MAX)) - 1);
 
 					for (int i = 0; i < n; i++)
 						q16[i] = (int16_t) ((int) (CheckRand(&state) % (2 * qmax + 1)) - qmax);

@@ -399,7 +399,7 @@ face_embedding_from_bytea(PG_FUNCTION_ARGS)
 	if (len % sizeof(float) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("bytea length %d is not a multiple of 4", len)));
+				 errmsg("bytea length %d is not a multiple of %d", len, (int) sizeof(float))));
 	dim = len / sizeof(float);
 	FrtCheckDim(dim);
 	FrtCheckTypmod(typmod, dim);

@@ -70,11 +70,13 @@ my %seen;
 is(scalar(@up), 0, 'no SQL fragment refers to an object of a higher layer')
   or diag(join("\n", @up));
 
-# C string literals (SQL built in C) follow the same rule.
+# C string literals (SQL built in C) follow the same rule, except in each
+# extension's names module (*names.c), the one place that spells the names
+# of the extension's SQL objects for every layer.
 my @c_up;
 for my $l (@layers)
 {
-	for my $f (sort glob("src/$l/*.c"))
+	for my $f (grep { !/names\.c$/ } sort glob("src/$l/*.c"))
 	{
 		my $t = slurp($f);
 		$t =~ s{/\*.*?\*/}{}gs;
@@ -100,6 +102,8 @@ my %header_layer = (
 	'frt_jobs.h' => 'jobs',
 	'frt_governance.h' => 'audit',
 	'frt_refuse.h' => 'audit',
+	'frt_gov_names.h' => 'audit',
+	'frt_names.h' => 'type',
 	'frt_compat.h' => 'type',
 	'frt.h' => 'type');
 my @bad;
