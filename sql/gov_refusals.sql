@@ -79,7 +79,7 @@ UPDATE frt.purpose SET retention = '180 days' WHERE name = 'r_door';
 SELECT purpose, void_reason FROM frt.assessment WHERE purpose = 'r_door' ORDER BY id;
 SELECT gov_refused($$SELECT frt.enroll('r_s1', 'r_door', '[1,0,0]', 'r_office')$$);
 -- a shorter retention also shortened the stored expiries (Art. 8)
-SELECT count(*) FILTER (WHERE expires_at > enrolled_at + interval '180 days') AS beyond_new_retention
+SELECT count(*) FILTER (WHERE expires_at - enrolled_at > interval '180 days') AS beyond_new_retention
 FROM frt.face WHERE purpose = 'r_door';
 -- a mere threshold change does not void
 INSERT INTO frt.assessment (purpose, assessor, report) VALUES ('r_door', 'dpo', 'PIA door v3');

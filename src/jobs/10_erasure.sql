@@ -82,25 +82,30 @@ DECLARE
 	v_withdrawn timestamptz;
 	v_terminated date;
 	v_limit timestamptz;
+	v_adult_limit timestamptz;
 	v_reason text;
 	v_due timestamptz;
 BEGIN
 	SELECT c.withdrawn_at INTO v_withdrawn FROM @extschema@.consent c WHERE c.id = v_consent;
 	SELECT t.terminated_on INTO v_terminated FROM @extschema@.purpose_termination t
 	 WHERE t.purpose = v_purpose;
-	SELECT v_enrolled + CASE WHEN v_minor THEN COALESCE(p.minor_retention, p.retention) ELSE p.retention END
-	  INTO v_limit FROM @extschema@.purpose p WHERE p.name = v_purpose;
+	-- retention ends: from the enrolment instant, the calendar counted in
+	-- the purpose's legal time zone, as enrolment counts them
+	SELECT @extschema@._legal_add(v_enrolled, CASE WHEN v_minor THEN COALESCE(p.minor_retention, p.retention)
+			ELSE p.retention END, @extschema@._legal_zone(p.name)),
+		   @extschema@._legal_add(v_enrolled, p.retention, @extschema@._legal_zone(p.name))
+	  INTO v_limit, v_adult_limit FROM @extschema@.purpose p WHERE p.name = v_purpose;
 	v_reason := CASE
 		WHEN v_withdrawn IS NOT NULL THEN 'withdrawal'
 		WHEN v_terminated IS NOT NULL THEN 'purpose_terminated'
 		WHEN v_minor AND v_limit <= pg_catalog.now()
-			AND v_limit < v_enrolled + (SELECT p.retention FROM @extschema@.purpose p WHERE p.name = v_purpose)
+			AND v_limit < v_adult_limit
 			THEN 'minor_retention'
 		WHEN LEAST(v_expires, v_limit) <= pg_catalog.now() THEN 'retention'
 		ELSE 'erasure' END;
 	v_due := CASE v_reason
 		WHEN 'withdrawal' THEN v_withdrawn
-		WHEN 'purpose_terminated' THEN v_terminated::timestamptz
+		WHEN 'purpose_terminated' THEN pg_catalog.timezone(@extschema@._legal_zone(v_purpose), v_terminated::pg_catalog.timestamp)
 		WHEN 'retention' THEN LEAST(v_expires, v_limit)
 		WHEN 'minor_retention' THEN LEAST(v_expires, v_limit)
 		ELSE pg_catalog.now() END;
@@ -142,10 +147,12 @@ BEGIN
 	LOOP
 		SELECT pg_catalog.array_agg(s.id) INTO ids FROM (
 			SELECT f.id FROM @extschema@.face f
-			  JOIN @extschema@.purpose p ON p.name = f.purpose
+			  JOIN (SELECT p.*, @extschema@._legal_zone(p.name) AS zone
+					  FROM @extschema@.purpose p OFFSET 0) p ON p.name = f.purpose
 			 WHERE EXISTS (SELECT 1 FROM @extschema@.purpose_termination t WHERE t.purpose = f.purpose)
-				OR f.enrolled_at + CASE WHEN f.minor THEN COALESCE(p.minor_retention, p.retention)
-										ELSE p.retention END <= pg_catalog.now()
+				OR @extschema@._legal_add(f.enrolled_at, CASE WHEN f.minor
+						THEN COALESCE(p.minor_retention, p.retention) ELSE p.retention END, p.zone)
+					<= pg_catalog.now()
 			 LIMIT p_batch) s;
 		EXIT WHEN ids IS NULL;
 		PERFORM @extschema@._face_delete(ids, 'retention');
@@ -275,22 +282,25 @@ BEGIN
 		   due.reason, f.enrolled_at, COALESCE(due.at, f.expires_at), NULL::timestamptz,
 		   NULL::timestamptz, NULL::timestamptz
 	  FROM @extschema@.face f
-	  JOIN @extschema@.purpose p ON p.name = f.purpose
+	  JOIN (SELECT p.*, @extschema@._legal_zone(p.name) AS zone
+			  FROM @extschema@.purpose p OFFSET 0) p ON p.name = f.purpose
 	  LEFT JOIN @extschema@.consent c ON c.id = f.consent_id
 	  LEFT JOIN @extschema@.purpose_termination t ON t.purpose = f.purpose
 	  CROSS JOIN LATERAL (SELECT
 			CASE WHEN c.withdrawn_at IS NOT NULL THEN 'withdrawal'
 				 WHEN t.purpose IS NOT NULL THEN 'purpose_terminated'
-				 WHEN f.minor AND f.enrolled_at + COALESCE(p.minor_retention, p.retention) <= pg_catalog.now()
-					AND COALESCE(p.minor_retention, p.retention) < p.retention
+				 WHEN f.minor AND @extschema@._legal_add(f.enrolled_at, COALESCE(p.minor_retention, p.retention), p.zone)
+						<= pg_catalog.now()
+					AND @extschema@._legal_add(f.enrolled_at, COALESCE(p.minor_retention, p.retention), p.zone)
+						< @extschema@._legal_add(f.enrolled_at, p.retention, p.zone)
 					THEN 'minor_retention'
 				 WHEN f.expires_at <= pg_catalog.now() THEN 'retention'
-				 WHEN f.enrolled_at + p.retention <= pg_catalog.now() THEN 'retention'
+				 WHEN @extschema@._legal_add(f.enrolled_at, p.retention, p.zone) <= pg_catalog.now() THEN 'retention'
 			END AS reason,
 			CASE WHEN c.withdrawn_at IS NOT NULL THEN c.withdrawn_at
-				 WHEN t.purpose IS NOT NULL THEN t.terminated_on::timestamptz
-				 ELSE LEAST(f.expires_at, f.enrolled_at + CASE WHEN f.minor
-					THEN COALESCE(p.minor_retention, p.retention) ELSE p.retention END)
+				 WHEN t.purpose IS NOT NULL THEN pg_catalog.timezone(p.zone, t.terminated_on::pg_catalog.timestamp)
+				 ELSE LEAST(f.expires_at, @extschema@._legal_add(f.enrolled_at, CASE WHEN f.minor
+					THEN COALESCE(p.minor_retention, p.retention) ELSE p.retention END, p.zone))
 			END AS at) due
 	 WHERE f.subject = p_subject
 	UNION ALL

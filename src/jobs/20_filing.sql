@@ -44,8 +44,9 @@ LANGUAGE sql STABLE STRICT SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT pg_catalog.sign(b - a)::int4 * (
 		SELECT pg_catalog.count(*)::int4
-		  FROM pg_catalog.generate_series(LEAST(a, b) + 1, GREATEST(a, b), '1 day') g(d)
-		 WHERE @extschema@.is_working_day(g.d::date));
+		  FROM pg_catalog.generate_series((LEAST(a, b) + 1)::pg_catalog.timestamp,
+				GREATEST(a, b)::pg_catalog.timestamp, '1 day'::pg_catalog.interval) g(d)	-- no time zone
+		 WHERE @extschema@.is_working_day(g.d::pg_catalog.date));
 $$;
 
 -- Open a change or cancellation obligation due 30 working days after

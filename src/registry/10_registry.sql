@@ -12,9 +12,13 @@
 CREATE TABLE @extschema@.processor (
 	name			pg_catalog.text PRIMARY KEY CHECK (pg_catalog.btrim(name) <> ''),
 	contact			pg_catalog.text NOT NULL CHECK (pg_catalog.btrim(contact) <> ''),
-	registered_at	pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now()
+	registered_at	pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	-- the zone of the processor's legal dates (ages, assessment validity,
+	-- retention, filing days); a tz database name, checked in 20_legal_time.sql
+	legal_time_zone	pg_catalog.text NOT NULL DEFAULT 'Asia/Shanghai'
 );
 COMMENT ON TABLE @extschema@.processor IS 'personal information processor: name and contact (Measures Art. 5(1))';
+COMMENT ON COLUMN @extschema@.processor.legal_time_zone IS 'time zone of the processor''s legal dates and retention calendar (tz database name; default Asia/Shanghai)';
 
 -- Art. 4: every face and every match is tied to a registered purpose.
 CREATE TABLE @extschema@.purpose (

@@ -34,15 +34,16 @@ RETURNS pg_catalog.int8
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$ SELECT 100000::pg_catalog.int8 $$;
 
--- Today's date for Art. 15 deadlines, in China Standard Time.
+-- Today's date for Art. 15 deadlines: the installation's legal date
+-- (frt._legal_today, in the processor's legal time zone).
 CREATE FUNCTION @extschema@._filing_today()
 RETURNS pg_catalog.date
-LANGUAGE sql STABLE PARALLEL SAFE
-AS $$ SELECT (pg_catalog.now() AT TIME ZONE 'Asia/Shanghai')::pg_catalog.date $$;
+LANGUAGE sql STABLE
+AS $$ SELECT @extschema@._legal_today(NULL) $$;
 
 -- Keep frt.filing_state.stored_subjects in step: p_delta subjects gained
 -- (or lost) their first (or last) stored face.  Records the first day the
--- count reached the Art. 15 threshold, in China Standard Time.
+-- count reached the Art. 15 threshold, a legal date (frt._filing_today).
 CREATE FUNCTION @extschema@._filing_count(p_delta pg_catalog.int8)
 RETURNS void
 LANGUAGE plpgsql
@@ -221,18 +222,24 @@ END
 $$;
 
 -- Shorten stored expiries of a purpose after its retention was reduced
--- (Art. 8); never lengthens.  Returns the number of faces changed.
+-- (Art. 8); never lengthens.  The end is counted from the enrolment
+-- instant in the purpose's legal time zone (frt._legal_add).  Returns the
+-- number of faces changed.
 CREATE FUNCTION @extschema@._face_clamp_expiry(p_purpose pg_catalog.text,
 	p_retention pg_catalog.interval, p_minor_retention pg_catalog.interval)
 RETURNS pg_catalog.int8
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $$
-	WITH u AS (
+	WITH z AS MATERIALIZED (SELECT @extschema@._legal_zone(p_purpose) AS zone),
+	u AS (
 		UPDATE @extschema@.face f
-		SET expires_at = f.enrolled_at + CASE WHEN f.minor THEN p_minor_retention ELSE p_retention END
+		SET expires_at = LEAST(f.expires_at, @extschema@._legal_add(f.enrolled_at, p_retention, z.zone),
+			CASE WHEN f.minor THEN @extschema@._legal_add(f.enrolled_at, p_minor_retention, z.zone) END)
+		FROM z
 		WHERE f.purpose = p_purpose
-		  AND f.expires_at > f.enrolled_at + CASE WHEN f.minor THEN p_minor_retention ELSE p_retention END
+		  AND f.expires_at > LEAST(@extschema@._legal_add(f.enrolled_at, p_retention, z.zone),
+			CASE WHEN f.minor THEN @extschema@._legal_add(f.enrolled_at, p_minor_retention, z.zone) END)
 		RETURNING 1)
 	SELECT pg_catalog.count(*) FROM u;
 $$;

@@ -136,7 +136,9 @@ BEGIN
 		PERFORM @extschema@._void_assessments(NEW.name,
 			'purpose changed: ' || pg_catalog.array_to_string(v_changed, ', '));
 	END IF;
-	IF NEW.retention < OLD.retention OR NEW.minor_retention < OLD.minor_retention THEN
+	-- any change: whether '1 month' is shorter than '31 days' depends on the
+	-- calendar, not on interval comparison; the clamp only ever shortens
+	IF NEW.retention IS DISTINCT FROM OLD.retention OR NEW.minor_retention IS DISTINCT FROM OLD.minor_retention THEN
 		PERFORM @extschema@._face_clamp_expiry(NEW.name, NEW.retention, NEW.minor_retention);
 	END IF;
 	RETURN NULL;
@@ -206,13 +208,49 @@ CREATE TRIGGER notice_published AFTER INSERT ON @extschema@.notice
 
 -- Consent rules for direct DML: a consent recorded against an older version
 -- than a material change needs re-notice; who, what and when never change;
--- a withdrawal is final (Art. 6).
+-- a withdrawal is final (Art. 6).  Consent evidence: the time of a consent
+-- is the server's (the transaction's timestamp, the column default; a
+-- given_at or renewed_at supplied by the caller is refused, Art. 6), and a
+-- consent cannot cite a notice version that does not exist or was
+-- published after the consent (or its renewal) was recorded (Art. 5).
 CREATE FUNCTION @extschema@._consent_rules()
 RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	v_published pg_catalog.timestamptz;
 BEGIN
+	-- reloading a dump: the rows are the evidence recorded at the time
+	IF NOT @extschema@.audit_restoring() THEN
+		IF TG_OP = 'INSERT' AND (NEW.given_at IS DISTINCT FROM pg_catalog.now() OR NEW.renewed_at IS NOT NULL) THEN
+			PERFORM @extschema@._refuse('MF006', 6,
+				'the time of a consent is the server''s; given_at and renewed_at cannot be supplied',
+				'INSERT consent', NEW.purpose, NEW.subject, NULL,
+				p_hint => 'Leave given_at to its default; keep the date written on a paper consent with the paper.');
+		END IF;
+		IF TG_OP = 'UPDATE' AND NEW.renewed_at IS DISTINCT FROM OLD.renewed_at
+		   AND NEW.renewed_at IS DISTINCT FROM pg_catalog.now() THEN
+			PERFORM @extschema@._refuse('MF006', 6,
+				'the time of a consent is the server''s; renewed_at cannot be supplied',
+				'UPDATE consent', OLD.purpose, OLD.subject, NULL);
+		END IF;
+		IF TG_OP = 'INSERT' OR NEW.notice_version IS DISTINCT FROM OLD.notice_version
+		   OR NEW.renewed_at IS DISTINCT FROM OLD.renewed_at THEN
+			SELECT n.published_at INTO v_published FROM @extschema@.notice n
+			 WHERE n.purpose = NEW.purpose AND n.version = NEW.notice_version;
+			IF NOT FOUND THEN
+				PERFORM @extschema@._refuse('MF005', 5, pg_catalog.format(
+					'purpose %L has no notice version %s; a consent cites the notice the person was given',
+					NEW.purpose, NEW.notice_version), TG_OP || ' consent', NEW.purpose, NEW.subject, NULL);
+			END IF;
+			IF v_published > COALESCE(NEW.renewed_at, NEW.given_at) THEN
+				PERFORM @extschema@._refuse('MF005', 5, pg_catalog.format(
+					'notice version %s of purpose %L was published after this consent was recorded; a consent cannot predate its notice',
+					NEW.notice_version, NEW.purpose), TG_OP || ' consent', NEW.purpose, NEW.subject, NULL);
+			END IF;
+		END IF;
+	END IF;
 	IF TG_OP = 'UPDATE' THEN
 		IF NEW.subject <> OLD.subject OR NEW.purpose <> OLD.purpose OR NEW.given_at <> OLD.given_at
 		   OR NEW.id <> OLD.id THEN

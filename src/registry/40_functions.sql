@@ -60,14 +60,16 @@ BEGIN
 END
 $$;
 
--- Whether a subject born on p_birth_date is under 14 today (Art. 7).
-CREATE FUNCTION @extschema@.is_minor(p_birth_date pg_catalog.date)
+-- Whether a subject born on p_birth_date is under 14 today (Art. 7): on
+-- today's legal date of p_purpose's processor (NULL: the installation's),
+-- whatever the session's TimeZone.
+CREATE FUNCTION @extschema@.is_minor(p_birth_date pg_catalog.date, p_purpose pg_catalog.text DEFAULT NULL)
 RETURNS pg_catalog.bool
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	RETURN p_birth_date > CURRENT_DATE - '14 years'::pg_catalog.interval;
+	RETURN p_birth_date > (@extschema@._legal_today(p_purpose) - '14 years'::pg_catalog.interval)::pg_catalog.date;
 END
 $$;
 
@@ -80,7 +82,7 @@ AS $$
 BEGIN
 	RETURN EXISTS (SELECT 1 FROM @extschema@.assessment a
 				   WHERE a.purpose = p_purpose AND a.voided_at IS NULL
-					 AND (a.valid_until IS NULL OR a.valid_until >= CURRENT_DATE));
+					 AND (a.valid_until IS NULL OR a.valid_until >= @extschema@._legal_today(p_purpose)));
 END
 $$;
 
@@ -188,7 +190,7 @@ BEGIN
 			'consent of subject %L for purpose %L was given under notice version %s; the changed notice must be given first',
 			p_subject, p_purpose, c.notice_version), p_function, p_purpose, p_subject, p_device);
 	END IF;
-	IF @extschema@.is_minor(v_birth) AND c.given_by <> 'guardian' THEN
+	IF @extschema@.is_minor(v_birth, p_purpose) AND c.given_by <> 'guardian' THEN
 		PERFORM @extschema@._refuse('MF007', 7, pg_catalog.format(
 			'subject %L is under 14; consent must be given by a parent or guardian', p_subject),
 			p_function, p_purpose, p_subject, p_device);
@@ -247,6 +249,9 @@ DECLARE
 	c @extschema@.consent;
 	v_minor pg_catalog.bool;
 	v_limit pg_catalog.interval;
+	v_zone pg_catalog.text;
+	v_limit_end pg_catalog.timestamptz;
+	v_asked_end pg_catalog.timestamptz;
 	v_expires pg_catalog.timestamptz;
 	v_id pg_catalog.int8;
 BEGIN
@@ -262,18 +267,26 @@ BEGIN
 	p := @extschema@._check_processing('enroll', p_purpose, NULL, p_device, p_subject);
 	c := @extschema@._check_consent('enroll', p_purpose, p_subject, p_device);
 	PERFORM @extschema@._check_probe(p, p_embedding);
-	SELECT @extschema@.is_minor(s.birth_date) INTO v_minor FROM @extschema@.subject s WHERE s.id = p_subject;
+	SELECT @extschema@.is_minor(s.birth_date, p_purpose) INTO v_minor FROM @extschema@.subject s WHERE s.id = p_subject;
 	v_limit := CASE WHEN v_minor THEN COALESCE(p.minor_retention, p.retention) ELSE p.retention END;
-	IF p_retention IS NOT NULL AND p_retention <= '0'::pg_catalog.interval THEN
+	-- Retention ends are instants: enrolment instant + span, the calendar
+	-- counted in the legal time zone.  A requested retention is compared
+	-- by the instant it ends, not as an interval (interval comparison
+	-- takes a month as 30 days and a year as 360).
+	v_zone := @extschema@._legal_zone(p_purpose);
+	v_limit_end := LEAST(@extschema@._legal_add(pg_catalog.now(), p.retention, v_zone),
+		@extschema@._legal_add(pg_catalog.now(), v_limit, v_zone));
+	v_asked_end := @extschema@._legal_add(pg_catalog.now(), p_retention, v_zone);
+	IF v_asked_end <= pg_catalog.now() OR v_limit_end <= pg_catalog.now() THEN
 		RAISE EXCEPTION 'retention must be positive' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	IF p_retention > v_limit THEN
+	IF v_asked_end > v_limit_end THEN
 		PERFORM @extschema@._refuse('MF008', 8, pg_catalog.format(
 			'requested retention %s exceeds the %s retention %s of purpose %L',
 			p_retention, CASE WHEN v_minor THEN 'minor' ELSE 'purpose' END, v_limit, p_purpose),
 			'enroll', p_purpose, p_subject, p_device);
 	END IF;
-	v_expires := pg_catalog.now() + COALESCE(p_retention, v_limit);
+	v_expires := COALESCE(v_asked_end, v_limit_end);
 	v_id := @extschema@._face_store(p_subject, p_purpose, p_device, c.id, p_embedding, v_minor, v_expires);
 	PERFORM @extschema@.audit_event('enrol', 'enrolled', p_purpose, p_subject, p_device, NULL, NULL,
 		pg_catalog.jsonb_build_object('face_id', v_id, 'minor', v_minor, 'expires_at', v_expires,

@@ -139,11 +139,15 @@ BEGIN
 
 	-- Art. 7
 	SELECT pg_catalog.count(*) INTO n FROM @extschema@.consent c JOIN @extschema@.subject s ON s.id = c.subject
-	WHERE c.withdrawn_at IS NULL AND @extschema@.is_minor(s.birth_date) AND c.given_by <> 'guardian';
+	WHERE c.withdrawn_at IS NULL AND @extschema@.is_minor(s.birth_date, c.purpose) AND c.given_by <> 'guardian';
 	RETURN QUERY SELECT 'Art. 7', 'minor_guardian_consent', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
 		pg_catalog.format('%s active consents of subjects under 14 not given by a parent or guardian (processing them is refused)', n);
-	SELECT pg_catalog.count(*) INTO n FROM @extschema@.face f JOIN @extschema@.purpose p ON p.name = f.purpose
-	WHERE f.minor AND f.expires_at > f.enrolled_at + p.minor_retention;
+	-- retention ends counted from the enrolment instant in the legal zone,
+	-- as enrolment counts them (frt._legal_add)
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.face f
+	  JOIN (SELECT p.*, @extschema@._legal_zone(p.name) AS zone FROM @extschema@.purpose p OFFSET 0) p
+		ON p.name = f.purpose
+	WHERE f.minor AND f.expires_at > @extschema@._legal_add(f.enrolled_at, p.minor_retention, p.zone);
 	RETURN QUERY SELECT 'Art. 7', 'minor_retention', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
 		pg_catalog.format('%s faces of minors kept beyond their purpose''s minor retention', n);
 
@@ -154,8 +158,10 @@ BEGIN
 	RETURN QUERY SELECT 'Art. 8', 'expired_not_purged',
 		CASE WHEN m > 0 THEN 'violation' WHEN n > 0 THEN 'warning' ELSE 'ok' END,
 		pg_catalog.format('%s faces past retention not yet purged (%s for more than a day; all invisible and unmatched)', n, m);
-	SELECT pg_catalog.count(*) INTO n FROM @extschema@.face f JOIN @extschema@.purpose p ON p.name = f.purpose
-	WHERE f.expires_at > f.enrolled_at + p.retention;
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.face f
+	  JOIN (SELECT p.*, @extschema@._legal_zone(p.name) AS zone FROM @extschema@.purpose p OFFSET 0) p
+		ON p.name = f.purpose
+	WHERE f.expires_at > @extschema@._legal_add(f.enrolled_at, p.retention, p.zone);
 	RETURN QUERY SELECT 'Art. 8', 'retention_within_purpose', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
 		pg_catalog.format('%s faces with an expiry beyond their purpose''s retention', n);
 	SELECT pg_catalog.count(*) INTO n FROM @extschema@.consent c WHERE c.withdrawn_at IS NULL AND c.transfer_consent;

@@ -63,7 +63,7 @@ GRANT EXECUTE ON FUNCTION @extschema@._face_active(pg_catalog.int8, pg_catalog.t
 	TO frt_admin, frt_enroller;
 GRANT EXECUTE ON FUNCTION
 	@extschema@.current_notice_version(pg_catalog.text),
-	@extschema@.is_minor(pg_catalog.date),
+	@extschema@.is_minor(pg_catalog.date, pg_catalog.text),
 	@extschema@.has_current_assessment(pg_catalog.text),
 	@extschema@.is_working_day(pg_catalog.date),
 	@extschema@.working_days_after(pg_catalog.date, pg_catalog.int4)
