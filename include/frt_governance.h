@@ -46,6 +46,7 @@
 #define FRT_AUDIT_HASH_LEN		32		/* SHA-256 */
 #define FRT_AUDIT_MAX_NUMBERS	16		/* numeric run refused in audit fields */
 #define FRT_REDACT_MIN_FLOATS	3		/* run of numbers with a fraction redacted in logs */
+#define FRT_REDACT_MIN_SPACED_FLOATS 4	/* ... when separated by blanks only (not ',' ';' quotes, line breaks) */
 #define FRT_REDACT_MIN_NUMBERS	16		/* run of any numbers redacted in logs */
 #define FRT_REDACT_MIN_BRACKETED 2		/* run after '[' or '{' redacted in logs */
 #define FRT_REDACT_MIN_HEX		64		/* hex digits after \x redacted in logs */

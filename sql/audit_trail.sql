@@ -139,3 +139,10 @@ SELECT frt.redact_biometrics('ARRAY[' || (SELECT string_agg(g::text, ',') FROM g
 SELECT frt.redact_biometrics('decode(''\x' || repeat('3f', 64) || ''', ''hex'')');
 SELECT frt.redact_biometrics('version 1.2, build 3 at 2026-01-01 10:00:00.5');
 SELECT frt.redact_biometrics('''[1,2,3]''::frt.face_embedding, ''{ 5, 7 }''::real[], a[1], f(1, 2), ''[0.5]''');
+-- other renderings: line breaks (real or written as \n), numpy's blanks and
+-- ellipsis, semicolons, quoted elements, JSON with exponents, bind
+-- parameters one per component; and what stays: timestamps, addresses,
+-- short id lists, three blank-separated versions
+SELECT frt.redact_biometrics(E'[0.1,\r\n-0.2,\r\n0.3] "0.1\\n-0.2\\r\\n0.3" [ 0.1 -0.2  0.3 ...] 0.1; -0.2; 0.3');
+SELECT frt.redact_biometrics($$ARRAY['0.1','-0.2'] '{"0.1","-0.2"}' {"v": [1e-3, -2E+2, 3e-3]} $1 = '0.1', $2 = '-0.2', $3 = '0.3'$$);
+SELECT frt.redact_biometrics('at 2026-01-01 10:00:00.5 from 192.168.1.10 10.0.0.2; ids 1 2 3; versions 15.3 14.8 13.11');

@@ -133,6 +133,18 @@ SELECT gov_refused($$INSERT INTO frt.notice VALUES ('r_door', 1, 'b', 'm', 'r', 
 -- Bad input (not refusals): clear errors, nothing changed
 SELECT gov_refused($$SELECT frt.enroll('r_s1', 'r_door', NULL, 'r_office')$$);
 SELECT gov_refused($$SELECT frt.enroll('r_s1', 'r_door', '[1,0,0,0]', 'r_office')$$);
+-- a zero vector, or one whose length is out of real's range (its squared
+-- length overflows, or is below the smallest normal real), can be neither
+-- enrolled nor matched; the message never shows a component
+SELECT gov_refused($$SELECT frt.enroll('r_s1', 'r_door', '[0,0,-0]', 'r_office')$$);
+SELECT gov_refused($$SELECT frt.enroll('r_s1', 'r_door', '[3e38,3e38,0.123456]', 'r_office')$$);
+SELECT gov_refused($$SELECT frt.enroll('r_s1', 'r_door', '[1.23456e-20,1e-20,0]', 'r_office')$$);
+SELECT gov_refused($$SELECT frt.verify('r_s1', 'r_door', '[0,0,0]', 'r_office')$$);
+SELECT gov_refused($$SELECT frt.verify('r_s1', 'r_door', '[1e20,3.4e38,0.123456]', 'r_office')$$);
+SELECT gov_refused($$SELECT * FROM frt.identify('r_station', '[0,0,0]', 'r_hall')$$);
+SELECT gov_refused($$SELECT * FROM frt.identify('r_station', '[0.123456,-3e38,3e38]', 'r_hall')$$);
+-- a small but normal length is fine
+SELECT (frt.verify('r_s1', 'r_door', '[1e-18,0,0]', 'r_office')).matched AS small_length_matched;
 SELECT gov_refused($$SELECT frt.enroll('r_s1', 'r_door', '[1,0,0]', 'r_office', '-1 day')$$);
 SELECT gov_refused($$SELECT frt.identify('r_station', '[1,0,0]', 'r_hall', 0)$$);
 SELECT gov_refused($$SELECT frt.identify('r_station', '[1,0,0]', 'r_hall', 1, 2.0)$$);

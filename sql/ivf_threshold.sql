@@ -195,4 +195,27 @@ SELECT '[1,2] <= 0.4'::frt.face_within, frt.face_within('[1,2]', 0.5);
 SELECT '[1,2]'::frt.face_within;
 SELECT '[1,2] < x'::frt.face_within;
 SELECT '[1,2] < 1 2'::frt.face_within;
+SELECT '[1,2] < 1e999'::frt.face_within;
+-- no error of face_within's input echoes it (message, detail, hint)
+CREATE FUNCTION pg_temp.echoes(sql text, OUT state text, OUT echoes bool) LANGUAGE plpgsql AS $$
+DECLARE
+	m text; d text; h text;
+BEGIN
+	EXECUTE sql;
+	state := '00000'; echoes := false;
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, m = MESSAGE_TEXT,
+		d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+	echoes := concat(m, d, h) LIKE '%123456%';
+END $$;
+SELECT t.label, r.* FROM (VALUES
+	('probe after "<"', $$SELECT '0.5 < [0.123456,0.654321]'::frt.face_within$$),
+	('threshold not a number', $$SELECT '[0.123456,0.654321] < 0.123456x'::frt.face_within$$),
+	('junk after threshold', $$SELECT '[0.123456,0.654321] < 0.5 [0.123456]'::frt.face_within$$),
+	('bad probe', $$SELECT '[0.123456,oops] < 0.5'::frt.face_within$$),
+	('probe underflow', $$SELECT '[0.123456,1e-50] < 0.5'::frt.face_within$$),
+	('threshold out of range', $$SELECT '[0.123456,0.654321] < 1e999'::frt.face_within$$),
+	('no "<"', $$SELECT '[0.123456,0.654321]'::frt.face_within$$),
+	('valid', $$SELECT '[0.123456,0.654321] <= 0.5'::frt.face_within$$))
+	AS t(label, sql), LATERAL pg_temp.echoes(t.sql) r;
 SELECT '[1,2,3]'::frt.face_embedding OPERATOR(frt.<<=>) frt.face_within('[1,2]', 1);

@@ -38,7 +38,8 @@ SELECT '[1,2]'::face_embedding(2, 3);
 -- bad text input: each an error with its SQLSTATE, nothing inserted
 SELECT t.label, r.* FROM (VALUES
 	('wrong dimension', '[1,2]'), ('NaN', '[1,2,NaN]'), ('+Infinity', '[1,2,Infinity]'),
-	('-Infinity', '[1,2,-inf]'), ('overflows real', '[1,2,1e39]'), ('empty', '[]'),
+	('-Infinity', '[1,2,-inf]'), ('overflows real', '[1,2,1e39]'), ('underflows real', '[1,2,1e-50]'),
+	('empty', '[]'),
 	('empty string', ''), ('no brackets', '1,2,3'), ('truncated', '[1,2,3'),
 	('missing number', '[1,2,,3]'), ('junk after', '[1,2,3]x'), ('wrong separator', '[1;2;3]'),
 	('not a number', '[1,2,abc]'), ('only bracket', '['), ('nested', '[[1,2,3]]'))
@@ -57,6 +58,34 @@ BEGIN
 EXCEPTION WHEN OTHERS THEN
 	RAISE NOTICE 'echoes value: %', SQLERRM || coalesce(SQLERRM, '') LIKE '%0.123456%';
 END $$;
+-- ... on any error path of the input: message, detail and hint (the
+-- context may quote the caller's own statement)
+CREATE FUNCTION echoes(sql text, OUT state text, OUT echoes bool) LANGUAGE plpgsql AS $$
+DECLARE
+	m text; d text; h text;
+BEGIN
+	EXECUTE sql;
+	state := '00000'; echoes := false;
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, m = MESSAGE_TEXT,
+		d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+	echoes := concat(m, d, h) LIKE '%123456%';
+END $$;
+SELECT t.label, r.* FROM (VALUES
+	('not a number', $$SELECT '[0.123456,oops]'::face_embedding$$),
+	('junk after', $$SELECT '[0.123456]x'::face_embedding$$),
+	('separator', $$SELECT '[0.123456;0.654321]'::face_embedding$$),
+	('no bracket', $$SELECT '0.123456,0.654321'::face_embedding$$),
+	('truncated', $$SELECT '[0.123456,0.654321'::face_embedding$$),
+	('NaN', $$SELECT '[0.123456,NaN]'::face_embedding$$),
+	('overflow', $$SELECT '[0.123456,1e39]'::face_embedding$$),
+	('underflow', $$SELECT '[0.123456,1e-50]'::face_embedding$$),
+	('typmod', $$SELECT '[0.123456,0.654321]'::face_embedding(3)$$),
+	('float8[] overflow', $$SELECT ARRAY[0.123456,1e300]::float8[]::face_embedding$$),
+	('float8[] underflow', $$SELECT ARRAY[0.123456,1e-50]::float8[]::face_embedding$$),
+	('float8[] NaN', $$SELECT ARRAY[0.123456,'NaN']::float8[]::face_embedding$$),
+	('bytea', $$SELECT '\x123456'::bytea::face_embedding$$))
+	AS t(label, sql), LATERAL echoes(t.sql) r;
 
 -- casts from and to arrays
 SELECT ARRAY[1,2,3]::real[]::face_embedding;
@@ -69,6 +98,9 @@ SELECT ARRAY[]::real[]::face_embedding;             -- empty array
 SELECT ARRAY[1,'NaN']::real[]::face_embedding;      -- NaN element
 SELECT ARRAY[1,'-Infinity']::float8[]::face_embedding;  -- infinite element
 SELECT ARRAY[1,1e300]::float8[]::face_embedding;    -- out of range for real
+SELECT ARRAY[1,1e-50]::float8[]::face_embedding;    -- underflows real (not silently 0)
+-- as in text: a denormal and the largest real are fine, a true zero is zero
+SELECT ARRAY[1e-45,3.4028235e38,0]::float8[]::face_embedding = '[1e-45,3.4028235e38,0]' AS same_as_text;
 SELECT ARRAY[1,2]::real[]::face_embedding(3);       -- wrong dimension
 
 -- cast from bytea (little-endian float32)
@@ -77,6 +109,7 @@ SELECT '\x0000803f000000'::bytea::face_embedding;   -- not a multiple of 4
 SELECT '\x'::bytea::face_embedding;                 -- empty
 SELECT '\x0000c07f'::bytea::face_embedding;         -- NaN
 SELECT '\x0000807f'::bytea::face_embedding;         -- +Infinity
+SELECT '\x01000000'::bytea::face_embedding = '[1e-45]' AS denormal_as_in_text;
 
 -- binary send/recv round trip through COPY BINARY
 CREATE TEMP TABLE bin_src AS SELECT id, e FROM emb WHERE e IS NOT NULL;
@@ -104,7 +137,7 @@ SELECT t.label, r.* FROM (VALUES
 	('truncated header', '\x00'), ('zero dimensions', '\x00000000'),
 	('too many dimensions', '\x10010000'), ('negative dimensions', '\xffff0000'),
 	('reserved flags set', '\x000100013f800000'), ('NaN component', '\x000100007fc00000'),
-	('infinite component', '\x00010000ff800000'))
+	('infinite component', '\x00010000ff800000'), ('denormal component (as in text)', '\x0001000000000001'))
 	AS t(label, payload), LATERAL try_recv(t.payload) r;
 SELECT count(*) FROM bin_bad;
 

@@ -3,11 +3,15 @@
  * audit_redact.c
  *	  Keep biometric values out of the server log and the audit trail.
  *
- * A "run" is a list of numbers separated by commas (spaces allowed), as in
- * an embedding literal '[0.12,-0.5,...]', an array '{...}' or ARRAY[...].
- * The log filter (emit_log_hook) replaces runs of FRT_REDACT_MIN_FLOATS or
- * more numbers when one has a fraction or exponent, runs of
- * FRT_REDACT_MIN_NUMBERS or more of any numbers, runs of
+ * A "run" is a list of numbers, as in an embedding literal '[0.12,-0.5,...]',
+ * an array '{...}' or ARRAY[...], a JSON array, numpy's "[ 0.1 -0.2 ...]" or
+ * bind parameters "$1 = '0.1', $2 = '-0.2'": the numbers may be separated
+ * by blanks, line breaks (CR LF too, or written as \n, \r\n), ',' or ';',
+ * may be quoted one by one ('0.1', "0.1", \"0.1\"), and an ellipsis does
+ * not end the run (see FrtSepLen).  The log filter (emit_log_hook) replaces
+ * runs of FRT_REDACT_MIN_FLOATS or more numbers when one has a fraction or
+ * exponent (FRT_REDACT_MIN_SPACED_FLOATS when they are separated by blanks
+ * only), runs of FRT_REDACT_MIN_NUMBERS or more of any numbers, runs of
  * FRT_REDACT_MIN_BRACKETED or more numbers right after '[' or '{', and '\x'
  * hex strings of FRT_REDACT_MIN_HEX or more digits (bytea casts), in every
  * part of a log message; a statement holding such a value is not logged as
@@ -79,33 +83,99 @@ FrtNumberLen(const char *s, bool *frac)
 	return p - s;
 }
 
-/* Scan the comma-separated run of numbers at s: its length and counts. */
+/*
+ * Length of the separator between two numbers of a run at s (0 if none):
+ * white space (CR and LF too), ',' and ';', quotes around elements ('0.1',
+ * "0.1", \"0.1\"), escaped line breaks and tabs written as text (\n, \r\n,
+ * \t), an ellipsis ("..." or U+2026, as numpy and truncated logs print),
+ * and "$N =" (bind parameters listed one by one).  *listed is set when the
+ * separator holds more than blanks: a ',' or ';', a line break, a quote, an
+ * escape or "$N =".
+ */
 static int
-FrtRunLen(const char *s, int *count, bool *frac)
+FrtSepLen(const char *s, bool *listed)
+{
+	const char *p = s;
+
+	for (;;)
+	{
+		if (*p == ' ' || *p == '\t')
+			p++;
+		else if (*p == ',' || *p == ';' || *p == '\n' || *p == '\r' ||
+				 *p == '\'' || *p == '"')
+			p++, *listed = true;
+		else if (*p == '\\' && (p[1] == 'n' || p[1] == 'r' || p[1] == 't'))
+			p += 2, *listed = true;
+		else if (*p == '\\' && (p[1] == '"' || p[1] == '\'' || p[1] == '\\'))
+			p++, *listed = true;
+		else if (p[0] == '.' && p[1] == '.' && p[2] == '.')
+			p += 3;
+		else if ((unsigned char) p[0] == 0xE2 && (unsigned char) p[1] == 0x80 &&
+				 (unsigned char) p[2] == 0xA6)
+			p += 3;
+		else if (*p == '$' && isdigit((unsigned char) p[1]))
+		{
+			const char *q = p + 1;
+
+			while (isdigit((unsigned char) *q))
+				q++;
+			while (*q == ' ')
+				q++;
+			if (*q != '=')
+				break;
+			p = q + 1;
+			*listed = true;
+		}
+		else
+			break;
+	}
+	return p - s;
+}
+
+/*
+ * Scan the run of numbers at s: its length (to the end of its last number),
+ * the count of numbers, whether one has a fraction or exponent (*frac), and
+ * whether the numbers are listed (*listed, see FrtSepLen) rather than only
+ * blank-separated.
+ */
+static int
+FrtRunLen(const char *s, int *count, bool *frac, bool *listed)
 {
 	const char *p = s;
 	const char *end = s;
 
 	*count = 0;
 	*frac = false;
+	*listed = false;
 	for (;;)
 	{
+		bool		sep_listed = false;
+		bool		next_frac = false;
 		int			n = FrtNumberLen(p, frac);
+		int			sep;
 
 		if (n == 0)
 			break;
 		p += n;
 		end = p;
 		(*count)++;
-		while (*p == ' ' || *p == '\t' || *p == '\n')
-			p++;
-		if (*p != ',')
+		sep = FrtSepLen(p, &sep_listed);
+		if (sep == 0)
 			break;
-		p++;
-		while (*p == ' ' || *p == '\t' || *p == '\n')
-			p++;
+		p += sep;
+		if (FrtNumberLen(p, &next_frac) == 0)
+			break;
+		*listed |= sep_listed;
 	}
 	return end - s;
+}
+
+/* Is s[i - 2], s[i - 1] a backslash escape written as text (\n, \r, \t)? */
+static inline bool
+FrtEscapeBefore(const char *s, int i)
+{
+	return i >= 2 && s[i - 2] == '\\' &&
+		(s[i - 1] == 'n' || s[i - 1] == 'r' || s[i - 1] == 't');
 }
 
 /* Can a number start at s[i] (not inside a word or another number)? */
@@ -118,15 +188,30 @@ FrtNumberStart(const char *s, int i)
 	if (!(isdigit((unsigned char) c) || c == '-' || c == '+' || c == '.' ||
 		  c == 'n' || c == 'N' || c == 'i' || c == 'I'))
 		return false;
+	if (FrtEscapeBefore(s, i))
+		return true;
 	return !(isalnum((unsigned char) b) || b == '_' || b == '.' || b == '$');
 }
 
-/* Does the text before s[i] end in '[' or '{' (an array or vector literal)? */
+/*
+ * Does the text before s[i] end in '[' or '{' (an array or vector literal),
+ * allowing blanks, line breaks, quotes and escapes in between?
+ */
 static bool
 FrtAfterBracket(const char *s, int i)
 {
-	while (i > 0 && (s[i - 1] == ' ' || s[i - 1] == '\t'))
-		i--;
+	while (i > 0)
+	{
+		char		b = s[i - 1];
+
+		if (b == ' ' || b == '\t' || b == '\n' || b == '\r' ||
+			b == '\'' || b == '"' || b == '\\')
+			i--;
+		else if (FrtEscapeBefore(s, i))
+			i -= 2;
+		else
+			break;
+	}
 	return i > 0 && (s[i - 1] == '[' || s[i - 1] == '{');
 }
 
@@ -151,11 +236,12 @@ FrtLooksBiometric(const char *s, int min_numbers)
 	{
 		int			count;
 		bool		frac;
+		bool		listed;
 		int			len;
 
 		if (!FrtNumberStart(s, i))
 			continue;
-		len = FrtRunLen(s + i, &count, &frac);
+		len = FrtRunLen(s + i, &count, &frac, &listed);
 		if (count >= min_numbers)
 			return true;
 		if (len > 0)
@@ -174,13 +260,15 @@ FrtRedactStep(const char *s, int i, int *redact, bool *hex)
 {
 	int			count = 0;
 	bool		frac = false;
+	bool		listed = false;
 	int			len = 0;
 
 	*redact = 0;
 	*hex = false;
 	if (FrtNumberStart(s, i))
-		len = FrtRunLen(s + i, &count, &frac);
-	if (len > 0 && ((frac && count >= FRT_REDACT_MIN_FLOATS) ||
+		len = FrtRunLen(s + i, &count, &frac, &listed);
+	if (len > 0 && ((frac && count >= (listed ? FRT_REDACT_MIN_FLOATS :
+									   FRT_REDACT_MIN_SPACED_FLOATS)) ||
 					count >= FRT_REDACT_MIN_NUMBERS ||
 					(count >= FRT_REDACT_MIN_BRACKETED && FrtAfterBracket(s, i))))
 	{

@@ -55,7 +55,11 @@ FrtWithinMake(const FaceEmbedding *probe, float8 threshold, bool inclusive)
 }
 
 PG_FUNCTION_INFO_V1(face_within_in);
-/* Text input: "[x1,...] < t" or "[x1,...] <= t". */
+/*
+ * Text input: "[x1,...] < t" or "[x1,...] <= t".  Like the embedding's own
+ * input, no error echoes the input: the probe is face information, and a
+ * malformed threshold may hold (part of) it.
+ */
 Datum
 face_within_in(PG_FUNCTION_ARGS)
 {
@@ -74,7 +78,20 @@ face_within_in(PG_FUNCTION_ARGS)
 				 errdetail("Expected \"[x1,...] < threshold\" or \"[x1,...] <= threshold\".")));
 	inclusive = (lt[1] == '=');
 	num = lt + (inclusive ? 2 : 1);
-	t = float8in_internal(num, &end, "double precision", num);
+	while (*num == ' ' || *num == '\t' || *num == '\n' || *num == '\r')
+		num++;
+	/* as float8in, without its error (which quotes the text) */
+	errno = 0;
+	t = strtod(num, &end);
+	if (end == num)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid input syntax for type face_within"),
+				 errdetail("The threshold is not a number.")));
+	if (errno == ERANGE && (t == 0.0 || isinf(t)))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("face_within threshold is out of range for type double precision")));
 	while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')
 		end++;
 	if (*end != '\0')

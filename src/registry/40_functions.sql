@@ -215,13 +215,19 @@ BEGIN
 END
 $$;
 
--- Reject a NULL argument or an embedding of the wrong dimension (not a
--- refusal under the Measures: bad input).
+-- Reject a NULL argument, an embedding of the wrong dimension, or one whose
+-- length is zero or out of range (not a refusal under the Measures: bad
+-- input).  The squared length is summed in double precision, so that it is
+-- exact enough for finite components; it must be a normal real (float4)
+-- number, between 2^-126 and real's largest value, or the cosine distance in
+-- float4 kernels is not finite.  No message shows a component.
 CREATE FUNCTION @extschema@._check_probe(p_purpose @extschema@.purpose, p_embedding @extschema@.face_embedding)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	v_ss pg_catalog.float8;
 BEGIN
 	IF p_embedding IS NULL THEN
 		RAISE EXCEPTION 'embedding must not be NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -230,6 +236,16 @@ BEGIN
 		RAISE EXCEPTION 'embedding has % dimensions; purpose % requires %',
 			@extschema@.dims(p_embedding), p_purpose.name, p_purpose.dimension
 			USING ERRCODE = 'data_exception';
+	END IF;
+	SELECT sum(x * x) INTO v_ss FROM unnest(p_embedding::pg_catalog.float8[]) x;
+	IF v_ss = 0 THEN
+		RAISE EXCEPTION 'embedding has zero length: a face cannot be enrolled or matched with it'
+			USING ERRCODE = 'data_exception';
+	END IF;
+	-- FLT_MIN and FLT_MAX, the smallest normal and the largest float4
+	IF NOT v_ss BETWEEN 1.1754943508222875e-38::pg_catalog.float8 AND 3.4028234663852886e38::pg_catalog.float8 THEN
+		RAISE EXCEPTION 'embedding length is out of range: its squared length must be a normal number of type real'
+			USING ERRCODE = 'numeric_value_out_of_range';
 	END IF;
 END
 $$;

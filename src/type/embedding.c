@@ -333,7 +333,8 @@ FromArray(ArrayType *arr, int32 typmod)
 
 			if (isnan(d) || isinf(d))
 				FrtCheckElement((float) d);
-			if (fabs(d) > FLT_MAX)
+			/* overflow, or underflow to zero (as the text form refuses) */
+			if (isinf((float) d) || (d != 0.0 && (float) d == 0.0f))
 				ereport(ERROR,
 						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 						 errmsg("face_embedding component %d is out of range for type real", i + 1)));

@@ -14,6 +14,7 @@ shared_preload_libraries = 'frt_governance'
 log_statement = all
 log_min_duration_statement = 0
 log_min_error_statement = error
+log_parameter_max_length_on_error = -1
 });
 $node->start;
 $node->safe_psql('postgres', q{
@@ -168,6 +169,102 @@ like($log, qr/LOG:  FATAL: terminating connection due to administrator command\n
 	'a FATAL error is logged as a redacted copy');
 unlike($log, qr/\Q$computed[2]\E/, 'the FATAL error\'s statement is not in the server log');
 unlike($log, qr/server process .* terminated by signal|was terminated by signal/, 'no backend crashed');
+
+# 10. Other renderings of a vector: line breaks (CR LF, or \n written as
+#     text) between the numbers, blank- or semicolon-separated numbers (as
+#     numpy prints them), quoted elements, JSON arrays with exponents, and
+#     bind parameters of other types, in the statement, in a bind
+#     parameters DETAIL, and in the "unnamed portal" CONTEXT of an error
+#     (log_parameter_max_length left at its default, no limit).
+my @rendered = ('0.7111111', '0.7222222', '0.7333333', '0.6111111', '0.6222222', '0.6333333',
+	'0.5111111', '0.5222222', '5.5333333e-3', '0.4111111', '0.4222222', '0.4333333',
+	'0.4444444', '0.3111111', '0.3222222', '0.3333333', '0.2111111', '0.2222222');
+$log_start = -s $node->logfile;
+# CR LF between the numbers, in a value that is read (statement logged)
+$node->safe_psql('postgres', "SELECT '[0.7111111,\r\n-0.7222222,\r\n0.7333333]'::frt.face_embedding");
+# \n and \r\n written as text (an E'' literal, a JSON string), and an error
+($ret, $out, $err) = $node->psql('postgres',
+	q{SELECT E'[0.7111111\n-0.7222222\r\n0.7333333]'::frt.face_embedding});
+like($err, qr/invalid input syntax for type face_embedding/, 'client got the syntax error');
+$node->safe_psql('postgres', q{SELECT '{"v": "0.6111111\n-0.6222222\r\n0.6333333"}'::jsonb});
+# numpy's blank-separated form, with an ellipsis, and semicolons
+$node->safe_psql('postgres', q{SELECT length('[ 0.5111111 -0.5222222  0.4111111 ...]')});
+$node->safe_psql('postgres', q{SELECT length('0.4222222 -0.4333333 0.4444444 0.3111111')});
+$node->safe_psql('postgres', q{SELECT length('0.3222222; -0.3333333; 0.2111111')});
+# quoted elements
+$node->safe_psql('postgres', q{SELECT ARRAY['0.7111111','-0.7222222','0.7333333']::real[]::frt.face_embedding});
+$node->safe_psql('postgres', q{SELECT '{"0.6111111","-0.6222222","0.6333333"}'::real[]});
+# JSON arrays, with exponents
+$node->safe_psql('postgres', q{SELECT '{"probe": [0.5111111, -0.5222222, 5.5333333e-3]}'::jsonb});
+# an error whose DETAIL and CONTEXT hold the value (RAISE in a function)
+($ret, $out, $err) = $node->psql('postgres', q{
+DO $$ BEGIN RAISE EXCEPTION 'bad probe' USING DETAIL = format('probe %s', '[ 0.2111111 -0.2222222 0.4111111]'); END $$;
+});
+like($err, qr/bad probe/, 'client got the raised error');
+# bind parameters of other types (text in numpy's form, jsonb, real[],
+# one parameter per component), logged as "parameters: $1 = '...'"
+$node->pgbench(
+	"--no-vacuum --client=1 --transactions=1 -M extended",
+	0, [qr{processed: 1/1}], [qr{^$}],
+	'vectors of other types bound as parameters',
+	{
+		"052_render_params" => q{
+SELECT '[ 0.3111111 -0.3222222  0.3333333 ...]' AS np, '{"v": [0.4111111, -0.4222222, 4.4333333e-3]}' AS js,
+	'{"0.5111111","-0.5222222","0.4444444"}' AS ra,
+	round(5.5 / 9, 7) AS c1, round(-5.6 / 9, 7) AS c2, round(5.7 / 9, 7) AS c3 \gset
+SELECT length(:np::text), :js::jsonb, :ra::real[];
+SELECT :c1::float8 + :c2::float8 + :c3::float8;
+}
+	});
+# errors while a portal with such parameters runs: CONTEXT "unnamed portal
+# with parameters: $1 = '...'", and a parameter refused at bind time
+$node->pgbench(
+	"--no-vacuum --client=1 --transactions=1 -M extended",
+	2, [qr{}], [qr{division by zero}],
+	'an error while bound parameters hold a vector',
+	{
+		"052_render_portal" => q{
+SELECT '[0.2111111,\n-0.2222222,\n0.7111111]' AS probe \gset
+SELECT 1/0 WHERE length(:probe::text) > 0;
+}
+	});
+$node->pgbench(
+	"--no-vacuum --client=1 --transactions=1 -M extended",
+	2, [qr{}], [qr{invalid input syntax for type face_embedding}],
+	'a vector parameter refused at bind time',
+	{
+		"052_render_bind" => q{
+SELECT '[0.7222222; 0.7333333; 0.5111111]' AS probe \gset
+SELECT :probe::frt.face_embedding;
+}
+	});
+$log = slurp_file($node->logfile, $log_start);
+like($log, qr/parameters: \$1 = '\[ <redacted 3 numbers> \.\.\.\]'/, 'a numpy-style text parameter is redacted');
+like($log, qr/parameters: \$1 = '<redacted 3 numbers>'\n/, 'one parameter per component is redacted');
+like($log, qr/CONTEXT:  unnamed portal with parameters: \$1 = '\[<redacted 3 numbers>\]'/,
+	'the unnamed portal context is redacted');
+like($log, qr/unnamed portal parameter \$1 = '\[<redacted 3 numbers>\]'/,
+	'the bind-time parameter context is redacted');
+like($log, qr/DETAIL:  probe \[ <redacted 3 numbers>\]/, 'an error detail is redacted');
+for my $s (@rendered)
+{
+	(my $digits = $s) =~ s/^0\.|e-3$//g;
+	unlike($log, qr/\Q$digits\E/, "rendered value $s is not in the server log");
+}
+
+# ... and ordinary messages still pass unchanged: timestamps, IP addresses,
+# short lists of ids, a few version numbers, semicolon-separated settings.
+$log_start = -s $node->logfile;
+$node->safe_psql('postgres', q{
+DO $$ BEGIN
+	RAISE LOG 'ordinary at 2026-01-01 10:00:00.5; from 192.168.1.10 10.0.0.2; ids 1 2 3; 4, 5; versions 15.3 14.8 13.11'
+		USING DETAIL = 'work_mem=4MB; 0.5 s; 1.5 s', HINT = 'retry 1; 2; then 3';
+END $$;
+});
+$log = slurp_file($node->logfile, $log_start);
+like($log, qr/\] \S+ LOG:  ordinary at 2026-01-01 10:00:00\.5; from 192\.168\.1\.10 10\.0\.0\.2; ids 1 2 3; 4, 5; versions 15\.3 14\.8 13\.11\n[^\n]*DETAIL:  work_mem=4MB; 0\.5 s; 1\.5 s\n[^\n]*HINT:  retry 1; 2; then 3\n/,
+	'an ordinary message is logged unchanged');
+unlike($log, qr/redacted/, 'nothing in it was redacted');
 
 # The check can fail: with the filter off the value is logged.
 $log_start = -s $node->logfile;
