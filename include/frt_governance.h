@@ -44,7 +44,11 @@
 #define FRT_AUDIT_VERIFY_FETCH	1000	/* records verify_audit_chain reads at a time */
 #define FRT_AUDIT_MIN_RETENTION	"3 years"	/* Measures Art. 9 / PIPL Art. 56 */
 #define FRT_AUDIT_HASH_LEN		32		/* SHA-256 */
-#define FRT_AUDIT_MAX_NUMBERS	16		/* numeric run refused in audit fields */
+#define FRT_AUDIT_MAX_NUMBERS	16		/* numeric run hashed in audit fields */
+#define FRT_AUDIT_MARK_HASH		"sha256:"	/* a field replaced by its hash ... */
+#define FRT_AUDIT_MARK_HEX		16		/* ... and this many hex digits of it */
+#define FRT_AUDIT_MARK_VECTOR	"vector "	/* before the hash of an embedding-like field */
+#define FRT_AUDIT_MARK_CUT		"...truncated "	/* between a long field's head and its hash */
 #define FRT_REDACT_MIN_FLOATS	3		/* run of numbers with a fraction redacted in logs */
 #define FRT_REDACT_MIN_SPACED_FLOATS 4	/* ... when separated by blanks only (not ',' ';' quotes, line breaks) */
 #define FRT_REDACT_MIN_NUMBERS	16		/* run of any numbers redacted in logs */

@@ -48,16 +48,20 @@ SELECT count(*) > 0 AS some, bool_and(hash = sha256(
 	|| a.prev_hash)) AS all_hashes_recomputed
 FROM frt.audit a;
 
--- Bad input: a clear error and no record.
+-- Programming errors (no event or outcome, a malformed SQLSTATE): a clear
+-- error and no record.
 CREATE TEMP TABLE t1 AS SELECT max(seq) AS seq FROM frt.audit;
 SELECT frt.audit_event(NULL, 'ok');
 SELECT frt.audit_event('verify', '');
 SELECT frt.audit_event('verify', 'ok', p_sqlstate => 'fr06');
-SELECT frt.audit_event('verify', 'ok', p_similarity => 'NaN');
-SELECT frt.audit_event('verify', 'ok', p_similarity => 'Infinity');
-SELECT frt.audit_event(repeat('e', 300), 'ok');
-SELECT frt.audit_event('verify', 'ok', p_detail => jsonb_build_object('big', repeat('x', 13000)));
--- never an embedding: large numeric arrays or vector literals are refused
+-- A caller's values are never refused: bounded, and recorded.  A
+-- similarity that is not a number is recorded as missing (and said so in
+-- the detail); an over-long field keeps its head and the hash of the whole
+SELECT frt.audit_event('verify', 'ok', p_similarity => 'NaN') > 0 AS recorded;
+SELECT frt.audit_event('verify', 'ok', p_similarity => 'Infinity') > 0 AS recorded;
+SELECT frt.audit_event(repeat('e', 300), 'ok') > 0 AS recorded;
+SELECT frt.audit_event('verify', 'ok', p_detail => jsonb_build_object('big', repeat('x', 13000))) > 0 AS recorded;
+-- never an embedding: large numeric arrays or vector literals are hashed
 SELECT frt.audit_event('verify', 'ok', p_detail =>
 	jsonb_build_object('probe', (SELECT jsonb_agg(g / 100.0) FROM generate_series(1, 16) g)));
 SELECT frt.audit_event('verify', 'ok', p_subject =>
@@ -67,6 +71,11 @@ SELECT frt.audit_event('verify', 'ok', p_detail =>
 -- names and counts are fine
 SELECT frt.audit_event('identify', 'match', p_detail => '{"k": 3, "top": ["s-1", "s-2"]}') > 0 AS ok;
 SELECT count(*) AS new_records FROM frt.audit WHERE seq > (SELECT seq FROM t1);
+SELECT seq - (SELECT seq FROM t1) AS n, length(event) AS event_len,
+	   regexp_replace(event, '^e+', 'e…') AS event, similarity,
+	   regexp_replace(subject, '[0-9a-f]{16}$', '<hash>') AS subject,
+	   regexp_replace(left(detail::text, 120), '[0-9a-f]{16}"', '<hash>"') AS detail
+  FROM frt.audit WHERE seq > (SELECT seq FROM t1) ORDER BY seq;
 
 -- Append-only for everyone, the superuser included.
 UPDATE frt.audit SET outcome = 'no match' WHERE seq = (SELECT seq FROM t1);

@@ -214,7 +214,7 @@ SELECT p.oid::regprocedure AS raises_a_refusal_itself
   JOIN pg_proc p ON p.oid = d.objid
  WHERE d.classid = 'pg_proc'::regclass AND d.refclassid = 'pg_extension'::regclass
    AND d.deptype = 'e' AND p.prolang <> (SELECT oid FROM pg_language WHERE lanname = 'c')
-   AND p.proname <> '_refuse'
+   AND p.proname NOT IN ('_refuse', '_reject')
    AND (regexp_replace(p.prosrc, '(_refuse\s*\(\s*|WHEN\s+SQLSTATE\s+)''MF', '', 'gi') ~* '''MF[0-9A-Z]{3}'''
         OR EXISTS (SELECT 1 FROM regexp_matches(p.prosrc, 'ERRCODE\s*:?=\s*([^,;]*)', 'gi') m
                    WHERE m[1] !~ '^''[^'']*''\s*$' OR m[1] ~* '^''MF'))

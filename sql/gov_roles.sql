@@ -138,3 +138,15 @@ SELECT rolname, rolcanlogin, rolsuper, rolbypassrls FROM pg_roles
 WHERE rolname IN ('frt_admin', 'frt_enroller', 'frt_matcher', 'frt_auditor') ORDER BY 1;
 
 DROP SCHEMA gov_scratch CASCADE;
+
+-- frt_admin terminates a purpose and opens a change filing with the
+-- documented defaults (the default date is evaluated as the caller)
+CREATE ROLE roles_dpo LOGIN IN ROLE frt_admin;
+SET ROLE roles_dpo;
+INSERT INTO frt.purpose (name, kind, description, method, retention, alternative_method)
+VALUES ('roles_ended', 'verification', 'door', '1:1', '1 year', 'badge');
+SELECT frt.terminate_purpose('roles_ended') > CURRENT_DATE AS cancellation_due;
+SELECT frt.open_filing('change', 'roles_ended') > CURRENT_DATE AS change_due;
+RESET ROLE;
+SELECT kind, purpose FROM frt.filing WHERE purpose = 'roles_ended' ORDER BY kind;
+DROP ROLE roles_dpo;

@@ -22,6 +22,9 @@
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "catalog/pg_type.h"
+#include "common/cryptohash.h"
+#include "common/sha2.h"
+#include "mb/pg_wchar.h"
 #include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
@@ -67,22 +70,172 @@ typedef struct FrtChainCheck
 	int64		last_seq;
 } FrtChainCheck;
 
-/* Refuse a text field that is too long or holds an embedding-like list. */
-static void
-FrtAuditCheckText(const char *name, const char *v, int maxlen)
+/*
+ * "sha256:" and the first FRT_AUDIT_MARK_HEX hex digits of the SHA-256 of
+ * s (its whole length), palloc'd.
+ */
+static char *
+FrtAuditShortHash(const char *s, size_t len)
 {
+	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	StringInfoData out;
+
+	if (ctx == NULL || pg_cryptohash_init(ctx) < 0 ||
+		pg_cryptohash_update(ctx, (const uint8 *) s, len) < 0 ||
+		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+		elog(ERROR, "could not compute SHA-256 for an audit field");
+	pg_cryptohash_free(ctx);
+	initStringInfo(&out);
+	appendStringInfoString(&out, FRT_AUDIT_MARK_HASH);
+	for (int i = 0; i < FRT_AUDIT_MARK_HEX / 2; i++)
+		appendStringInfo(&out, "%02x", digest[i]);
+	return out.data;
+}
+
+/*
+ * Bound one text field of a record; never refuses (a refusal of the record
+ * would lose the very call it records).  A value that holds an
+ * embedding-like list of numbers becomes FRT_AUDIT_MARK_VECTOR and its short
+ * hash; a value longer than maxlen bytes keeps its first bytes (whole
+ * characters) followed by FRT_AUDIT_MARK_CUT and the short hash of the whole
+ * value, maxlen bytes at most.  Sets *changed when the value was altered.
+ */
+static char *
+FrtAuditBoundText(char *v, int maxlen, bool *changed)
+{
+	size_t		len;
+	char	   *hash;
+	char	   *out;
+	int			keep;
+
+	*changed = false;
 	if (v == NULL)
-		return;
-	if (strlen(v) > (size_t) maxlen)
-		ereport(ERROR,
-				(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
-				 errmsg("audit field \"%s\" is longer than %d bytes", name, maxlen)));
+		return NULL;
+	len = strlen(v);
 	if (FrtLooksBiometric(v, FRT_AUDIT_MAX_NUMBERS))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("audit field \"%s\" looks like a biometric vector; audit records must never hold embeddings, probes or keys", name),
-				 errhint("Record names, ids and outcomes only (a list of %d or more numbers is refused).",
-						 FRT_AUDIT_MAX_NUMBERS)));
+	{
+		*changed = true;
+		return psprintf("%s%s", FRT_AUDIT_MARK_VECTOR, FrtAuditShortHash(v, len));
+	}
+	if (len <= (size_t) maxlen)
+		return v;
+	*changed = true;
+	hash = FrtAuditShortHash(v, len);
+	keep = maxlen - (int) strlen(FRT_AUDIT_MARK_CUT) - (int) strlen(hash);
+	keep = pg_mbcliplen(v, (int) len, Max(keep, 0));
+	out = palloc(keep + strlen(FRT_AUDIT_MARK_CUT) + strlen(hash) + 1);
+	memcpy(out, v, keep);
+	strcpy(out + keep, FRT_AUDIT_MARK_CUT);
+	strcat(out, hash);
+	return out;
+}
+
+/*
+ * Bound a record's detail (jsonb): each top-level value of an object that is
+ * embedding-like, or longer than FRT_AUDIT_FIELD_MAX as text, is replaced
+ * as FrtAuditBoundText() does, and the names of the keys so replaced are
+ * listed under "audit_bounded"; a detail that still does not fit
+ * FRT_AUDIT_DETAIL_MAX (or is not an object and is embedding-like or too
+ * long) becomes {"audit_bounded": "detail", "sha256": ...}.  Returns the
+ * jsonb text.
+ */
+static char *
+FrtAuditBoundDetail(Jsonb *j)
+{
+	char	   *text = JsonbToCString(NULL, &j->root, VARSIZE(j));
+	bool		changed;
+
+	if (!FrtLooksBiometric(text, FRT_AUDIT_MAX_NUMBERS) && strlen(text) <= FRT_AUDIT_DETAIL_MAX)
+		return text;
+	if (JB_ROOT_IS_OBJECT(j))
+	{
+		JsonbParseState *state = NULL;
+		JsonbIterator *it = JsonbIteratorInit(&j->root);
+		JsonbIteratorToken tok;
+		JsonbValue	v;
+		JsonbValue *res = NULL;
+		StringInfoData bounded;
+		int			level = 0;
+
+		initStringInfo(&bounded);
+		while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
+		{
+			if (tok == WJB_BEGIN_OBJECT && level++ == 0)
+			{
+				res = pushJsonbValue(&state, tok, NULL);
+				continue;
+			}
+			if (tok == WJB_END_OBJECT && --level == 0)
+			{
+				if (bounded.len > 0)
+				{
+					JsonbValue	k,
+								val;
+
+					k.type = jbvString;
+					k.val.string.val = "audit_bounded";
+					k.val.string.len = strlen("audit_bounded");
+					val.type = jbvString;
+					val.val.string.val = bounded.data;
+					val.val.string.len = bounded.len;
+					(void) pushJsonbValue(&state, WJB_KEY, &k);
+					(void) pushJsonbValue(&state, WJB_VALUE, &val);
+				}
+				res = pushJsonbValue(&state, tok, NULL);
+				continue;
+			}
+			if (tok == WJB_KEY)
+			{
+				JsonbValue	key = v;
+
+				(void) pushJsonbValue(&state, WJB_KEY, &key);
+				/* the value, whole (scalar, array or object) */
+				tok = JsonbIteratorNext(&it, &v, true);
+				if (tok == WJB_VALUE || tok == WJB_BEGIN_ARRAY || tok == WJB_BEGIN_OBJECT)
+				{
+					char	   *vt;
+					char	   *bt;
+
+					if (v.type == jbvBinary)
+						vt = JsonbToCString(NULL, v.val.binary.data, v.val.binary.len);
+					else if (v.type == jbvString)
+						vt = pnstrdup(v.val.string.val, v.val.string.len);
+					else
+					{
+						Jsonb	   *one = JsonbValueToJsonb(&v);
+
+						vt = JsonbToCString(NULL, &one->root, VARSIZE(one));
+					}
+					bt = FrtAuditBoundText(vt, FRT_AUDIT_FIELD_MAX, &changed);
+					if (changed)
+					{
+						JsonbValue	nv;
+
+						nv.type = jbvString;
+						nv.val.string.val = bt;
+						nv.val.string.len = strlen(bt);
+						(void) pushJsonbValue(&state, WJB_VALUE, &nv);
+						appendStringInfo(&bounded, "%s%.*s", bounded.len > 0 ? "," : "",
+										 key.val.string.len, key.val.string.val);
+					}
+					else
+						(void) pushJsonbValue(&state, WJB_VALUE, &v);
+				}
+				continue;
+			}
+		}
+		if (res != NULL)
+		{
+			Jsonb	   *nj = JsonbValueToJsonb(res);
+
+			text = JsonbToCString(NULL, &nj->root, VARSIZE(nj));
+			if (!FrtLooksBiometric(text, FRT_AUDIT_MAX_NUMBERS) && strlen(text) <= FRT_AUDIT_DETAIL_MAX)
+				return text;
+		}
+	}
+	return psprintf("{\"audit_bounded\": \"detail\", \"sha256\": \"%s\"}",
+					FrtAuditShortHash(text, strlen(text)) + strlen(FRT_AUDIT_MARK_HASH));
 }
 
 /* The client's address as text (inet_client_addr()), NULL over a Unix socket. */
@@ -136,32 +289,38 @@ frt_audit_event(PG_FUNCTION_ARGS)
 	char	   *device = FrtArgText(fcinfo, 4);
 	char	   *sqlstate = FrtArgText(fcinfo, 6);
 	char	   *detail = NULL;
+	bool		changed;
+	bool		has_similarity;
 
 	if (event == NULL || outcome == NULL || event[0] == '\0' || outcome[0] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("audit event and outcome must be given")));
-	FrtAuditCheckText("event", event, FRT_AUDIT_FIELD_MAX);
-	FrtAuditCheckText("outcome", outcome, FRT_AUDIT_FIELD_MAX);
-	FrtAuditCheckText("purpose", purpose, FRT_AUDIT_FIELD_MAX);
-	FrtAuditCheckText("subject", subject, FRT_AUDIT_FIELD_MAX);
-	FrtAuditCheckText("device", device, FRT_AUDIT_FIELD_MAX);
+	/* bounded, never refused: the record of a refusal must be written */
+	event = FrtAuditBoundText(event, FRT_AUDIT_FIELD_MAX, &changed);
+	outcome = FrtAuditBoundText(outcome, FRT_AUDIT_FIELD_MAX, &changed);
+	purpose = FrtAuditBoundText(purpose, FRT_AUDIT_FIELD_MAX, &changed);
+	subject = FrtAuditBoundText(subject, FRT_AUDIT_FIELD_MAX, &changed);
+	device = FrtAuditBoundText(device, FRT_AUDIT_FIELD_MAX, &changed);
 	if (sqlstate && (strlen(sqlstate) != 5 ||
 					 strspn(sqlstate, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") != 5))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("audit sqlstate must be five digits or upper-case letters")));
-	if (!PG_ARGISNULL(5) && !isfinite(PG_GETARG_FLOAT8(5)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("audit similarity must be a finite number")));
-	if (!PG_ARGISNULL(7))
+	/* a similarity that is not a number is recorded as missing, and said so */
+	has_similarity = !PG_ARGISNULL(5) && isfinite(PG_GETARG_FLOAT8(5));
+	if (!PG_ARGISNULL(5) && !has_similarity)
 	{
-		Jsonb	   *j = PG_GETARG_JSONB_P(7);
+		Datum		note = DirectFunctionCall1(jsonb_in,
+											   CStringGetDatum(psprintf("{\"audit_similarity\": \"%s\"}",
+																		isnan(PG_GETARG_FLOAT8(5)) ? "NaN" : "infinite")));
 
-		detail = JsonbToCString(NULL, &j->root, VARSIZE(j));
-		FrtAuditCheckText("detail", detail, FRT_AUDIT_DETAIL_MAX);
+		detail = FrtAuditBoundDetail(DatumGetJsonbP(PG_ARGISNULL(7) ? note :
+													DirectFunctionCall2(jsonb_concat,
+																		PG_GETARG_DATUM(7), note)));
 	}
+	else if (!PG_ARGISNULL(7))
+		detail = FrtAuditBoundDetail(PG_GETARG_JSONB_P(7));
 
 	memset(&rec, 0, offsetof(FrtAuditPayload, buf));
 	FrtAuditPayloadSet(&rec, FRT_AF_EVENT, event);
@@ -171,8 +330,8 @@ frt_audit_event(PG_FUNCTION_ARGS)
 	FrtAuditPayloadSet(&rec, FRT_AF_SUBJECT, subject);
 	FrtAuditPayloadSet(&rec, FRT_AF_DEVICE, device);
 	FrtAuditPayloadSet(&rec, FRT_AF_DETAIL, detail);
-	rec.has_similarity = !PG_ARGISNULL(5);
-	rec.similarity = rec.has_similarity ? PG_GETARG_FLOAT8(5) : 0.0;
+	rec.has_similarity = has_similarity;
+	rec.similarity = has_similarity ? PG_GETARG_FLOAT8(5) : 0.0;
 	FrtAuditFillWho(&rec);
 	PG_RETURN_INT64(FrtAuditSubmit(&rec));
 }

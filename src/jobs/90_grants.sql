@@ -14,6 +14,8 @@ GRANT EXECUTE ON FUNCTION @extschema@.confirm_erasures() TO frt_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.filing_check() TO frt_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.terminate_purpose(pg_catalog.text, pg_catalog.date) TO frt_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.open_filing(pg_catalog.text, pg_catalog.text, pg_catalog.date) TO frt_admin;
+-- the default of their date argument is evaluated as the caller
+GRANT EXECUTE ON FUNCTION @extschema@._filing_today() TO frt_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.record_filing(pg_catalog.text, pg_catalog.date, pg_catalog.text,
 	pg_catalog.text) TO frt_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.erasure_report(pg_catalog.text) TO frt_admin, frt_auditor, frt_enroller;

@@ -16,7 +16,8 @@
 CREATE FUNCTION @extschema@._refuse(p_sqlstate pg_catalog.text, p_article pg_catalog.int4,
 	p_message pg_catalog.text, p_function pg_catalog.text, p_purpose pg_catalog.text,
 	p_subject pg_catalog.text, p_device pg_catalog.text, p_detail pg_catalog.text DEFAULT NULL,
-	p_hint pg_catalog.text DEFAULT NULL, p_cite_more pg_catalog.text DEFAULT NULL)
+	p_hint pg_catalog.text DEFAULT NULL, p_cite_more pg_catalog.text DEFAULT NULL,
+	p_masked pg_catalog.bool DEFAULT false)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -24,28 +25,90 @@ AS $$
 DECLARE
 	v_message pg_catalog.text := pg_catalog.format('%s (Measures Art. %s%s)', p_message, p_article, p_cite_more);
 	v_article pg_catalog.text := 'Measures Art. ' || p_article;
+	v_sqlstate pg_catalog.text := p_sqlstate;
 BEGIN
 	IF p_sqlstate IS NULL OR p_sqlstate !~ '^MF[0-9A-Z]{3}$' OR p_article IS NULL OR p_message IS NULL THEN
 		RAISE EXCEPTION 'frt._refuse: SQLSTATE %, article % is not a refusal of the Measures',
 			COALESCE(p_sqlstate, 'NULL'), COALESCE(p_article::pg_catalog.text, 'NULL')
 			USING ERRCODE = 'internal_error';
 	END IF;
+	-- the record keeps the exact reason, masked or not
 	PERFORM @extschema@.audit_event('refusal', 'refused', p_purpose, p_subject, p_device, NULL,
 		p_sqlstate, pg_catalog.jsonb_build_object('function', p_function, 'article', p_article,
-			'reason', p_message));
+			'reason', p_message)
+		OPERATOR(pg_catalog.||) CASE WHEN p_masked THEN '{"masked": true}'::pg_catalog.jsonb
+			ELSE '{}'::pg_catalog.jsonb END);
+	-- masked (a matcher asking about a subject): one error for every reason
+	-- the subject cannot be matched, so that the caller learns nothing
+	-- about the subject's registration, consent or age (Art. 6, 7)
+	IF p_masked THEN
+		v_sqlstate := 'MF006';
+		v_message := pg_catalog.format('subject cannot be verified for purpose %L (Measures Art. 6)', p_purpose);
+		v_article := 'Measures Art. 6';
+		RAISE EXCEPTION USING ERRCODE = v_sqlstate, MESSAGE = v_message, CONSTRAINT = v_article;
+	END IF;
 	-- RAISE options cannot be NULL: one RAISE per combination
 	IF p_detail IS NULL AND p_hint IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = p_sqlstate, MESSAGE = v_message, CONSTRAINT = v_article;
+		RAISE EXCEPTION USING ERRCODE = v_sqlstate, MESSAGE = v_message, CONSTRAINT = v_article;
 	ELSIF p_hint IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = p_sqlstate, MESSAGE = v_message, CONSTRAINT = v_article,
+		RAISE EXCEPTION USING ERRCODE = v_sqlstate, MESSAGE = v_message, CONSTRAINT = v_article,
 			DETAIL = p_detail;
 	ELSIF p_detail IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = p_sqlstate, MESSAGE = v_message, CONSTRAINT = v_article,
+		RAISE EXCEPTION USING ERRCODE = v_sqlstate, MESSAGE = v_message, CONSTRAINT = v_article,
 			HINT = p_hint;
 	ELSE
-		RAISE EXCEPTION USING ERRCODE = p_sqlstate, MESSAGE = v_message, CONSTRAINT = v_article,
+		RAISE EXCEPTION USING ERRCODE = v_sqlstate, MESSAGE = v_message, CONSTRAINT = v_article,
 			DETAIL = p_detail, HINT = p_hint;
 	END IF;
+END
+$$;
+
+-- Record a rejected call (bad input: a NULL or out-of-range argument, an
+-- unknown subject for an administrative function, a constraint the input
+-- breaks) in the audit trail, then raise it with its standard SQLSTATE
+-- (class 22, 23, 42, 02, 25...; never MF: refusals of the Measures go
+-- through _refuse).  Never returns.  Every public governance function
+-- rejects its input only through this (sql/gov_refusals.sql checks).
+CREATE FUNCTION @extschema@._reject(p_sqlstate pg_catalog.text, p_message pg_catalog.text,
+	p_function pg_catalog.text, p_purpose pg_catalog.text, p_subject pg_catalog.text,
+	p_device pg_catalog.text, p_hint pg_catalog.text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF p_sqlstate IS NULL OR p_sqlstate !~ '^[0-9A-Z]{5}$' OR pg_catalog.left(p_sqlstate, 2) = 'MF'
+	   OR p_message IS NULL THEN
+		RAISE EXCEPTION 'frt._reject: SQLSTATE % is not a rejection of input',
+			COALESCE(p_sqlstate, 'NULL') USING ERRCODE = 'internal_error';
+	END IF;
+	PERFORM @extschema@.audit_event('rejected', 'rejected', p_purpose, p_subject, p_device, NULL,
+		p_sqlstate, pg_catalog.jsonb_build_object('function', p_function, 'reason', p_message));
+	IF p_hint IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = p_sqlstate, MESSAGE = p_message;
+	ELSE
+		RAISE EXCEPTION USING ERRCODE = p_sqlstate, MESSAGE = p_message, HINT = p_hint;
+	END IF;
+END
+$$;
+
+-- Whether the caller (the role set with SET ROLE, else the session user;
+-- not the owner a SECURITY DEFINER function runs as) may learn why a
+-- subject cannot be matched: a superuser, or a member of frt_admin or
+-- frt_enroller.  A caller holding only frt_matcher gets one masked error.
+CREATE FUNCTION @extschema@._caller_sees_reasons()
+RETURNS pg_catalog.bool
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_role pg_catalog.name := COALESCE(NULLIF(pg_catalog.current_setting('role'), 'none'),
+		SESSION_USER);
+BEGIN
+	RETURN EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+				   WHERE r.rolname OPERATOR(pg_catalog.=) v_role AND r.rolsuper)
+		OR pg_catalog.pg_has_role(v_role, 'frt_admin', 'MEMBER')
+		OR pg_catalog.pg_has_role(v_role, 'frt_enroller', 'MEMBER');
 END
 $$;
 
@@ -171,29 +234,38 @@ AS $$
 DECLARE
 	c @extschema@.consent;
 	v_birth pg_catalog.date;
+	-- a matcher verifying a subject learns only that it cannot be verified
+	v_masked pg_catalog.bool := p_function OPERATOR(pg_catalog.=) 'verify'
+		AND NOT @extschema@._caller_sees_reasons();
 BEGIN
 	SELECT s.birth_date INTO v_birth FROM @extschema@.subject s WHERE s.id = p_subject;
 	SELECT * INTO c FROM @extschema@.consent
 	WHERE subject = p_subject AND purpose = p_purpose AND withdrawn_at IS NULL;
-	IF v_birth IS NULL OR c.id IS NULL OR NOT c.separate THEN
+	IF v_birth IS NULL THEN
+		PERFORM @extschema@._refuse('MF006', 6, pg_catalog.format(
+			'subject %L is not registered, so has no separate, active consent for purpose %L', p_subject, p_purpose),
+			p_function, p_purpose, p_subject, p_device, p_masked => v_masked);
+	END IF;
+	IF c.id IS NULL OR NOT c.separate THEN
 		PERFORM @extschema@._refuse('MF006', 6, pg_catalog.format(
 			'subject %L has no separate, active consent for purpose %L', p_subject, p_purpose),
-			p_function, p_purpose, p_subject, p_device);
+			p_function, p_purpose, p_subject, p_device, p_masked => v_masked);
 	END IF;
 	IF c.condition_of_service THEN
 		PERFORM @extschema@._refuse('MF012', 12, pg_catalog.format(
 			'consent of subject %L for purpose %L was made a condition of service and is not valid',
-			p_subject, p_purpose), p_function, p_purpose, p_subject, p_device);
+			p_subject, p_purpose), p_function, p_purpose, p_subject, p_device, p_masked => v_masked);
 	END IF;
 	IF c.needs_renotice THEN
 		PERFORM @extschema@._refuse('MF005', 5, pg_catalog.format(
 			'consent of subject %L for purpose %L was given under notice version %s; the changed notice must be given first',
-			p_subject, p_purpose, c.notice_version), p_function, p_purpose, p_subject, p_device);
+			p_subject, p_purpose, c.notice_version), p_function, p_purpose, p_subject, p_device,
+			p_masked => v_masked);
 	END IF;
 	IF @extschema@.is_minor(v_birth, p_purpose) AND c.given_by <> 'guardian' THEN
 		PERFORM @extschema@._refuse('MF007', 7, pg_catalog.format(
 			'subject %L is under 14; consent must be given by a parent or guardian', p_subject),
-			p_function, p_purpose, p_subject, p_device);
+			p_function, p_purpose, p_subject, p_device, p_masked => v_masked);
 	END IF;
 	RETURN c;
 END
@@ -209,8 +281,9 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
-		RAISE EXCEPTION 'frt.% must run at READ COMMITTED isolation, so that a consent withdrawn by another session takes effect at once (Measures Art. 6)',
-			p_function USING ERRCODE = 'invalid_transaction_state';
+		PERFORM @extschema@._reject('25000', pg_catalog.format(
+			'frt.%s must run at READ COMMITTED isolation, so that a consent withdrawn by another session takes effect at once (Measures Art. 6)',
+			p_function), p_function, NULL, NULL, NULL);
 	END IF;
 END
 $$;
@@ -230,22 +303,24 @@ DECLARE
 	v_ss pg_catalog.float8;
 BEGIN
 	IF p_embedding IS NULL THEN
-		RAISE EXCEPTION 'embedding must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+		PERFORM @extschema@._reject('22004', 'embedding must not be NULL', 'check_probe',
+			p_purpose.name, NULL, NULL);
 	END IF;
 	IF p_purpose.dimension IS NOT NULL AND @extschema@.dims(p_embedding) <> p_purpose.dimension THEN
-		RAISE EXCEPTION 'embedding has % dimensions; purpose % requires %',
-			@extschema@.dims(p_embedding), p_purpose.name, p_purpose.dimension
-			USING ERRCODE = 'data_exception';
+		PERFORM @extschema@._reject('22000', pg_catalog.format('embedding has %s dimensions; purpose %s requires %s',
+			@extschema@.dims(p_embedding), p_purpose.name, p_purpose.dimension), 'check_probe',
+			p_purpose.name, NULL, NULL);
 	END IF;
 	SELECT sum(x * x) INTO v_ss FROM unnest(p_embedding::pg_catalog.float8[]) x;
 	IF v_ss = 0 THEN
-		RAISE EXCEPTION 'embedding has zero length: a face cannot be enrolled or matched with it'
-			USING ERRCODE = 'data_exception';
+		PERFORM @extschema@._reject('22000', 'embedding has zero length: a face cannot be enrolled or matched with it',
+			'check_probe', p_purpose.name, NULL, NULL);
 	END IF;
 	-- FLT_MIN and FLT_MAX, the smallest normal and the largest float4
 	IF NOT v_ss BETWEEN 1.1754943508222875e-38::pg_catalog.float8 AND 3.4028234663852886e38::pg_catalog.float8 THEN
-		RAISE EXCEPTION 'embedding length is out of range: its squared length must be a normal number of type real'
-			USING ERRCODE = 'numeric_value_out_of_range';
+		PERFORM @extschema@._reject('22003',
+			'embedding length is out of range: its squared length must be a normal number of type real',
+			'check_probe', p_purpose.name, NULL, NULL);
 	END IF;
 END
 $$;
@@ -272,7 +347,8 @@ DECLARE
 	v_id pg_catalog.int8;
 BEGIN
 	IF p_subject IS NULL OR p_purpose IS NULL THEN
-		RAISE EXCEPTION 'subject and purpose must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+		PERFORM @extschema@._reject('22004', 'subject and purpose must not be NULL', 'enroll',
+			p_purpose, p_subject, p_device);
 	END IF;
 	-- hold the purpose still: a concurrent change of its retention must
 	-- either see this face (and clamp it) or be seen by it
@@ -294,7 +370,8 @@ BEGIN
 		@extschema@._legal_add(pg_catalog.now(), v_limit, v_zone));
 	v_asked_end := @extschema@._legal_add(pg_catalog.now(), p_retention, v_zone);
 	IF v_asked_end <= pg_catalog.now() OR v_limit_end <= pg_catalog.now() THEN
-		RAISE EXCEPTION 'retention must be positive' USING ERRCODE = 'invalid_parameter_value';
+		PERFORM @extschema@._reject('22023', 'retention must be positive', 'enroll',
+			p_purpose, p_subject, p_device);
 	END IF;
 	IF v_asked_end > v_limit_end THEN
 		PERFORM @extschema@._refuse('MF008', 8, pg_catalog.format(
@@ -325,7 +402,8 @@ DECLARE
 	v_seq pg_catalog.int8;
 BEGIN
 	IF p_subject IS NULL OR p_purpose IS NULL THEN
-		RAISE EXCEPTION 'subject and purpose must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+		PERFORM @extschema@._reject('22004', 'subject and purpose must not be NULL', 'verify',
+			p_purpose, p_subject, p_device);
 	END IF;
 	PERFORM @extschema@._require_read_committed('verify');
 	p := @extschema@._check_processing('verify', p_purpose, 'verification', p_device, p_subject);
@@ -334,6 +412,12 @@ BEGIN
 	-- the before_match handlers (layers above) may refuse
 	PERFORM @extschema@._before_match('verify', p_purpose, p_subject, p_device);
 	similarity := @extschema@._face_similarity(p_subject, p_purpose, p_probe);
+	-- no active face: for a matcher, the same error as the other reasons
+	IF similarity IS NULL AND NOT @extschema@._caller_sees_reasons() THEN
+		PERFORM @extschema@._refuse('MF006', 6, pg_catalog.format(
+			'subject %L has no active face for purpose %L', p_subject, p_purpose),
+			'verify', p_purpose, p_subject, p_device, p_masked => true);
+	END IF;
 	matched := COALESCE(similarity >= p.similarity_threshold, false);
 	v_seq := @extschema@.audit_event('match', CASE WHEN similarity IS NULL THEN 'no_face'
 		WHEN matched THEN 'matched' ELSE 'not_matched' END, p_purpose, p_subject, p_device, similarity,
@@ -366,17 +450,18 @@ DECLARE
 	r record;
 BEGIN
 	IF p_purpose IS NULL THEN
-		RAISE EXCEPTION 'purpose must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+		PERFORM @extschema@._reject('22004', 'purpose must not be NULL', 'identify', NULL, NULL, p_device);
 	END IF;
 	PERFORM @extschema@._require_read_committed('identify');
 	p := @extschema@._check_processing('identify', p_purpose, 'identification', p_device, NULL);
 	PERFORM @extschema@._check_probe(p, p_probe);
 	IF p_k IS NULL OR p_k < 1 OR p_k > 1000 THEN
-		RAISE EXCEPTION 'k must be between 1 and 1000' USING ERRCODE = 'invalid_parameter_value';
+		PERFORM @extschema@._reject('22023', 'k must be between 1 and 1000', 'identify', p_purpose, NULL, p_device);
 	END IF;
 	v_min := COALESCE(p_min_similarity, p.similarity_threshold);
 	IF v_min < -1 OR v_min > 1 OR v_min = 'NaN'::pg_catalog.float8 THEN
-		RAISE EXCEPTION 'min_similarity must be between -1 and 1' USING ERRCODE = 'invalid_parameter_value';
+		PERFORM @extschema@._reject('22023', 'min_similarity must be between -1 and 1', 'identify',
+			p_purpose, NULL, p_device);
 	END IF;
 	-- the before_match handlers (layers above) may refuse
 	PERFORM @extschema@._before_match('identify', p_purpose, NULL, p_device);
@@ -435,10 +520,19 @@ $$;
 -- Register a pseudonymous subject (id and birth date only).
 CREATE FUNCTION @extschema@.register_subject(p_subject pg_catalog.text, p_birth_date pg_catalog.date)
 RETURNS pg_catalog.text
-LANGUAGE sql SECURITY DEFINER
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-	INSERT INTO @extschema@.subject (id, birth_date) VALUES (p_subject, p_birth_date) RETURNING id;
+DECLARE
+	v_id pg_catalog.text;
+BEGIN
+	INSERT INTO @extschema@.subject (id, birth_date) VALUES (p_subject, p_birth_date) RETURNING id INTO v_id;
+	RETURN v_id;
+EXCEPTION WHEN integrity_constraint_violation OR data_exception THEN
+	-- bad input (NULL, duplicate, impossible birth date): on record first
+	PERFORM @extschema@._reject(SQLSTATE, SQLERRM, 'register_subject', NULL, p_subject, NULL);
+	RETURN NULL;
+END
 $$;
 
 -- Record (or renew, after a changed notice) a subject's separate consent for
@@ -462,7 +556,8 @@ BEGIN
 	-- the subject first, in the same lock order as erasure and enrolment
 	PERFORM 1 FROM @extschema@.subject WHERE id = p_subject FOR KEY SHARE;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'subject % is not registered', p_subject USING ERRCODE = 'no_data_found';
+		PERFORM @extschema@._reject('P0002', pg_catalog.format('subject %s is not registered', p_subject),
+			'give_consent', p_purpose, p_subject, NULL);
 	END IF;
 	v_version := @extschema@.current_notice_version(p_purpose);
 	IF v_version IS NULL THEN
@@ -485,6 +580,10 @@ BEGIN
 		RETURNING id INTO v_id;
 	END IF;
 	RETURN v_id;
+EXCEPTION WHEN integrity_constraint_violation OR data_exception THEN
+	-- bad input (given_by, obtained_how, guardian_ref...): on record first
+	PERFORM @extschema@._reject(SQLSTATE, SQLERRM, 'give_consent', p_purpose, p_subject, NULL);
+	RETURN NULL;
 END
 $$;
 
@@ -503,7 +602,8 @@ DECLARE
 	v_faces pg_catalog.int8;
 BEGIN
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.subject WHERE id = p_subject) THEN
-		RAISE EXCEPTION 'subject % is not registered', p_subject USING ERRCODE = 'no_data_found';
+		PERFORM @extschema@._reject('P0002', pg_catalog.format('subject %s is not registered', p_subject),
+			'withdraw_consent', p_purpose, p_subject, NULL);
 	END IF;
 	WITH w AS (
 		UPDATE @extschema@.consent SET withdrawn_at = pg_catalog.clock_timestamp()
@@ -534,7 +634,8 @@ DECLARE
 BEGIN
 	PERFORM 1 FROM @extschema@.subject WHERE id = p_subject FOR UPDATE;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'subject % is not registered', p_subject USING ERRCODE = 'no_data_found';
+		PERFORM @extschema@._reject('P0002', pg_catalog.format('subject %s is not registered', p_subject),
+			'erase_subject', NULL, p_subject, NULL);
 	END IF;
 	SELECT pg_catalog.array_agg(id) INTO v_ids FROM @extschema@.face WHERE subject = p_subject;
 	v_n := COALESCE(@extschema@._face_delete(v_ids, 'subject erased'), 0);
@@ -592,7 +693,8 @@ DECLARE
 BEGIN
 	SELECT alternative_method INTO v_alt FROM @extschema@.purpose WHERE name = p_purpose;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'purpose % is not registered', p_purpose USING ERRCODE = 'no_data_found';
+		PERFORM @extschema@._reject('P0002', pg_catalog.format('purpose %s is not registered', p_purpose),
+			'record_decline', p_purpose, p_subject, p_device);
 	END IF;
 	INSERT INTO @extschema@.decline (subject, purpose, device)
 	VALUES (p_subject, p_purpose, CASE WHEN EXISTS (SELECT 1 FROM @extschema@.device WHERE name = p_device)
@@ -630,10 +732,11 @@ DECLARE
 	v_n pg_catalog.int8;
 BEGIN
 	IF p_reason IS NULL OR pg_catalog.btrim(p_reason) = '' THEN
-		RAISE EXCEPTION 'a reason is required' USING ERRCODE = 'null_value_not_allowed';
+		PERFORM @extschema@._reject('22004', 'a reason is required', 'void_assessment', p_purpose, NULL, NULL);
 	END IF;
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose) THEN
-		RAISE EXCEPTION 'purpose % is not registered', p_purpose USING ERRCODE = 'no_data_found';
+		PERFORM @extschema@._reject('P0002', pg_catalog.format('purpose %s is not registered', p_purpose),
+			'void_assessment', p_purpose, NULL, NULL);
 	END IF;
 	v_n := @extschema@._void_assessments(p_purpose, p_reason);
 	RETURN v_n;
@@ -668,7 +771,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	IF p_filed_on IS NULL OR p_reference IS NULL OR pg_catalog.btrim(p_reference) = '' THEN
-		RAISE EXCEPTION 'filing date and reference are required' USING ERRCODE = 'null_value_not_allowed';
+		PERFORM @extschema@._reject('22004', 'filing date and reference are required', 'record_filing',
+			NULL, NULL, NULL);
 	END IF;
 	INSERT INTO @extschema@.filing_state AS s (id, filed_on, filing_reference)
 	VALUES (1, p_filed_on, p_reference)

@@ -7,7 +7,8 @@
 #     argument, or a string literal "MF..." / 'MF...';
 #   - in SQL, a literal 'MF...' other than as _refuse's first argument (or
 #     in WHEN SQLSTATE, which catches), or ERRCODE set from anything but a
-#     literal outside _refuse's own definition;
+#     literal outside the definitions of _refuse and of _reject (its
+#     sibling for rejected input, which raises any class but MF);
 #   - anything left of the old class FR.
 # sql/gov_refusals.sql checks the installed functions the same way.
 use strict;
@@ -79,6 +80,10 @@ my $sql_def_re = qr/CREATE FUNCTION \@extschema\@\._refuse\(.*?^\$\$;/ms;
 my $sql_def = (slurp($sql_helper) =~ /($sql_def_re)/)[0];
 ok(defined $sql_def, "$sql_helper defines frt._refuse()");
 like($sql_def // '', qr/CONSTRAINT\s*=/, 'frt._refuse() sets the CONSTRAINT field');
+my $reject_def_re = qr/CREATE FUNCTION \@extschema\@\._reject\(.*?^\$\$;/ms;
+my $reject_def = (slurp($sql_helper) =~ /($reject_def_re)/)[0];
+ok(defined $reject_def, "$sql_helper defines frt._reject()");
+like($reject_def // '', qr/'MF'/, 'frt._reject() will not raise a refusal code');
 
 my (@make, @c_macro, @c_literal, @sql_literal, @sql_errcode, @old);
 my ($sql_calls, $c_calls) = (0, 0);
@@ -104,6 +109,8 @@ for my $rel (@files)
 	elsif ($rel =~ /\.sql$/)
 	{
 		$text =~ s/$sql_def_re/'-- (frt._refuse) ' . ("\n" x ($& =~ tr|\n||))/e
+			if $rel eq $sql_helper;
+		$text =~ s/$reject_def_re/'-- (frt._reject) ' . ("\n" x ($& =~ tr|\n||))/e
 			if $rel eq $sql_helper;
 		$sql_calls += () = $text =~ /_refuse\(\s*'MF[0-9A-Z]{3}'/g;
 		push @sql_literal, offenders($rel, $text, qr/'MF[0-9A-Z]{3}'/,
