@@ -89,6 +89,8 @@ extern const char *FrtGovColName(FrtGovCol col);
 extern const char *FrtGovColList(FrtGovRel rel);
 
 /* OID of a relation or type (InvalidOid if absent, and missing_ok). */
+/* Schema of an installed extension, by name, or InvalidOid. */
+extern Oid	FrtGovExtensionSchema(const char *extname);
 extern Oid	FrtGovRelid(FrtGovRel rel, bool missing_ok);
 extern Oid	FrtGovTypeOid(FrtGovType type, bool missing_ok);
 

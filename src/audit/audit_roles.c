@@ -16,12 +16,7 @@
  */
 #include "postgres.h"
 
-#include "access/genam.h"
-#include "access/htup_details.h"
-#include "access/table.h"
-#include "catalog/indexing.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_extension.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
@@ -32,9 +27,7 @@
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
-#include "utils/rel.h"
 
 #include "frt_audit.h"
 
@@ -49,28 +42,6 @@ FrtMayChangeGovernance(Node *parsetree)
 {
 	return IsA(parsetree, CreateExtensionStmt) || IsA(parsetree, DropStmt) ||
 		IsA(parsetree, DropOwnedStmt);
-}
-
-/* The schema of an installed extension (get_extension_schema is not exported before PostgreSQL 16). */
-static Oid
-FrtExtensionSchema(Oid extoid)
-{
-	Relation	rel;
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tup;
-	Oid			nsp = InvalidOid;
-
-	rel = table_open(ExtensionRelationId, AccessShareLock);
-	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(extoid));
-	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
-	tup = systable_getnext(scan);
-	if (HeapTupleIsValid(tup))
-		nsp = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return nsp;
 }
 
 /* Bit i set when role i of FRT_GOV_ROLES exists. */
@@ -140,7 +111,7 @@ FrtRolesProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnl
 	bool		check = FrtMayChangeGovernance(pstmt->utilityStmt);
 	Oid			ext = check ? get_extension_oid(FRT_GOVERNANCE_EXTENSION, true) : InvalidOid;
 	uint32		before = check ? FrtRolesPresent() : 0;
-	Oid			nsp = OidIsValid(ext) ? FrtExtensionSchema(ext) : InvalidOid;
+	Oid			nsp = OidIsValid(ext) ? FrtGovExtensionSchema(FRT_GOVERNANCE_EXTENSION) : InvalidOid;
 
 	if (prev_ProcessUtility)
 		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,

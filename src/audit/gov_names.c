@@ -33,10 +33,7 @@
 #include "utils/syscache.h"
 
 #include "frt_gov_names.h"
-
-/* The extensions whose schemas hold our objects. */
-#define FRT_GOV_EXTENSION	"frt_governance"
-#define FRT_CORE_EXTENSION	"frt"
+#include "frt_governance.h"		/* FRT_CORE_EXTENSION, FRT_GOVERNANCE_EXTENSION */
 
 /* Relation names (FrtGovRel order), in the frt_governance schema. */
 static const char *const FrtGovRelNames[FRT_GOV_NRELS] = {
@@ -112,7 +109,7 @@ FrtGovNamesInval(Datum arg pg_attribute_unused(), int cacheid pg_attribute_unuse
 }
 
 /* Schema of an installed extension (pg_extension.extnamespace), or InvalidOid. */
-static Oid
+Oid
 FrtGovExtensionSchema(const char *extname)
 {
 	Relation	rel;
@@ -179,7 +176,7 @@ FrtGovResolve(bool missing_ok)
 
 	FrtGovValid = false;
 	FrtGovInvalSeen = false;
-	FrtGovNsp = FrtGovExtensionSchema(FRT_GOV_EXTENSION);
+	FrtGovNsp = FrtGovExtensionSchema(FRT_GOVERNANCE_EXTENSION);
 	name = OidIsValid(FrtGovNsp) ? get_namespace_name(FrtGovNsp) : NULL;
 	if (name == NULL)
 	{
@@ -188,7 +185,7 @@ FrtGovResolve(bool missing_ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("extension \"%s\" is not installed in this database",
-						FRT_GOV_EXTENSION)));
+						FRT_GOVERNANCE_EXTENSION)));
 	}
 	FrtCoreNsp = FrtGovExtensionSchema(FRT_CORE_EXTENSION);
 
