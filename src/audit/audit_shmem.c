@@ -87,7 +87,7 @@ FrtAuditInit(void)
 							   PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
 	DefineCustomBoolVariable("frt.restore",
 							 "Restore mode: this session loads a dump of frt_governance (audit trail checked as a whole chain, registry changes not re-audited).",
-							 "Set it for the restore's sessions only, e.g. PGOPTIONS='-c frt.restore=on' pg_restore ...; then run SELECT * FROM frt.restore_finish().",
+							 "Set it for the restore's sessions only (PGOPTIONS='-c frt.restore=on'); see docs/operations.md, \"Backups and restores\".",
 							 &frt_restore, false,
 							 PGC_SUSET, 0, NULL, NULL, NULL);
 	FrtRedactInstallHook();
