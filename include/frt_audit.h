@@ -118,6 +118,7 @@ extern int64 FrtAuditPurgeThrough;	/* >0 while a retention purge runs */
 extern int	frt_audit_timeout_ms;
 extern int	frt_audit_idle_exit_ms;
 extern bool frt_log_redact;
+extern bool frt_restore;			/* frt.restore: the explicit restore mode */
 extern char *frt_audit_primary_conninfo;
 
 /* audit_shmem.c */

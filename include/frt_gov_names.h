@@ -29,6 +29,7 @@ typedef enum FrtGovRel
 {
 	FRT_REL_AUDIT,				/* the audit trail */
 	FRT_REL_AUDIT_ANCHOR,		/* where the chain starts after a purge */
+	FRT_REL_AUDIT_MARK,			/* the chain's head as last committed */
 	FRT_REL_FACE,				/* the face store */
 	FRT_GOV_NRELS
 } FrtGovRel;
@@ -74,6 +75,9 @@ typedef enum FrtGovCol
 	FRT_COL_ANCHOR_LAST_HASH,
 	FRT_COL_ANCHOR_LAST_AT,
 	FRT_COL_ANCHOR_PURGED_AT,
+	/* FRT_REL_AUDIT_MARK */
+	FRT_COL_MARK_SEQ,
+	FRT_COL_MARK_HASH,
 	FRT_GOV_NCOLS
 } FrtGovCol;
 

@@ -70,11 +70,24 @@ CREATE TABLE @extschema@.audit_anchor (
 );
 INSERT INTO @extschema@.audit_anchor VALUES (0, pg_catalog.decode(pg_catalog.repeat('00', 32), 'hex'), NULL, NULL);
 
--- pg_dump keeps the trail (and a moved anchor).  A restore can only load it
+-- The chain's head as the audit writer last committed it, moved in the
+-- writer's own transaction: a dump or base backup holds trail and mark of
+-- one instant, so a trail that lost records -- its newest ones, or all of
+-- them in a restore that did not load frt.audit -- no longer reaches its
+-- mark, and frt.verify_audit_chain() reports the loss.  A restore adds the
+-- dumped mark as a second row; the highest one counts.
+CREATE TABLE @extschema@.audit_mark (
+	seq			pg_catalog.int8 NOT NULL,
+	hash		pg_catalog.bytea NOT NULL
+);
+INSERT INTO @extschema@.audit_mark VALUES (0, pg_catalog.decode(pg_catalog.repeat('00', 32), 'hex'));
+
+-- pg_dump keeps the trail (and a moved anchor, and the head mark).  A restore can only load it
 -- into an empty trail, each row continuing the chain exactly (checked by
 -- the guard trigger below); see docs/audit.md "Backups".
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.audit', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.audit_anchor', 'WHERE last_seq > 0');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.audit_mark', 'WHERE seq > 0');
 
 CREATE FUNCTION @extschema@.audit_guard() RETURNS trigger
 LANGUAGE c AS 'MODULE_PATHNAME', 'frt_audit_guard';
@@ -88,7 +101,15 @@ CREATE TRIGGER audit_anchor_guard BEFORE INSERT OR UPDATE OR DELETE ON @extschem
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.audit_guard('anchor');
 CREATE TRIGGER audit_anchor_no_truncate BEFORE TRUNCATE ON @extschema@.audit_anchor
 	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.audit_guard('anchor');
--- In a restore: the restored trail must start at seq 1 or at a recorded purge.
+CREATE TRIGGER audit_mark_guard BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.audit_mark
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.audit_guard('mark');
+CREATE TRIGGER audit_mark_no_truncate BEFORE TRUNCATE ON @extschema@.audit_mark
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.audit_guard('mark');
+ALTER TABLE @extschema@.audit_mark ENABLE ALWAYS TRIGGER audit_mark_guard;
+ALTER TABLE @extschema@.audit_mark ENABLE ALWAYS TRIGGER audit_mark_no_truncate;
+-- In a restore (frt.restore = on): the restored trail, sorted by seq, must be
+-- one chain from seq 1 or from a recorded purge; checked at the end of the
+-- statement (the COPY), since a dump holds the rows in heap order.
 CREATE TRIGGER audit_restore_check AFTER INSERT ON @extschema@.audit
 	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.audit_guard('audit');
 ALTER TABLE @extschema@.audit ENABLE ALWAYS TRIGGER audit_restore_check;
@@ -98,9 +119,9 @@ ALTER TABLE @extschema@.audit ENABLE ALWAYS TRIGGER audit_no_truncate;
 ALTER TABLE @extschema@.audit_anchor ENABLE ALWAYS TRIGGER audit_anchor_guard;
 ALTER TABLE @extschema@.audit_anchor ENABLE ALWAYS TRIGGER audit_anchor_no_truncate;
 
-REVOKE ALL ON @extschema@.audit, @extschema@.audit_anchor FROM PUBLIC;
+REVOKE ALL ON @extschema@.audit, @extschema@.audit_anchor, @extschema@.audit_mark FROM PUBLIC;
 GRANT USAGE ON SCHEMA @extschema@ TO frt_auditor;
-GRANT SELECT ON @extschema@.audit, @extschema@.audit_anchor TO frt_auditor;
+GRANT SELECT ON @extschema@.audit, @extschema@.audit_anchor, @extschema@.audit_mark TO frt_auditor;
 
 -- Record one audit event; returns its sequence number once committed.
 -- Callers pass names (purpose, pseudonymous subject id, device), never an
@@ -151,8 +172,8 @@ RETURNS pg_catalog.int8
 LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'frt_audit_retention_purge';
 REVOKE ALL ON FUNCTION @extschema@.audit_retention_purge(pg_catalog.interval) FROM PUBLIC;
 
--- True while a dump is being restored: a superuser session with
--- check_function_bodies off (pg_dump scripts, pg_restore).  The restored
+-- True while a dump is being restored: the explicit restore mode, a
+-- superuser session with frt.restore = on (docs/operations.md).  The restored
 -- trail already records the changes that reloading registry rows replays.
 CREATE FUNCTION @extschema@.audit_restoring() RETURNS pg_catalog.bool
 LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'frt_audit_restoring';

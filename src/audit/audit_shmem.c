@@ -25,6 +25,7 @@ bool		FrtAuditIsWriter = false;
 int64		FrtAuditPurgeThrough = 0;
 int			frt_audit_timeout_ms = FRT_AUDIT_DEFAULT_TIMEOUT_MS;
 int			frt_audit_idle_exit_ms = FRT_AUDIT_DEFAULT_IDLE_EXIT_MS;
+bool		frt_restore = false;
 
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
@@ -84,6 +85,11 @@ FrtAuditInit(void)
 							   "Connection string a standby uses to forward audit records to the primary (empty: primary_conninfo).",
 							   NULL, &frt_audit_primary_conninfo, "",
 							   PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+	DefineCustomBoolVariable("frt.restore",
+							 "Restore mode: this session loads a dump of frt_governance (audit trail checked as a whole chain, registry changes not re-audited).",
+							 "Set it for the restore's sessions only (PGOPTIONS='-c frt.restore=on'); see docs/operations.md, \"Backups and restores\".",
+							 &frt_restore, false,
+							 PGC_SUSET, 0, NULL, NULL, NULL);
 	FrtRedactInstallHook();
 
 	if (!process_shared_preload_libraries_in_progress)

@@ -19,6 +19,7 @@
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "catalog/pg_type.h"
@@ -58,9 +59,15 @@ static void FrtAuditAttsOf(TupleDesc desc, FrtAuditAtts *atts);
 static void FrtRowFromTuple(HeapTuple tup, TupleDesc desc, const FrtAuditAtts *atts,
 							FrtAuditRow *row);
 static bool FrtAnchorBacked(int64 anchor_seq, const uint8 *anchor_hash, bool read_only);
+typedef struct FrtChainCheck FrtChainCheck;
+static void FrtAuditVerifyChain(FrtChainCheck *c, bool read_only);
+
+/* The statement (transaction, command) whose first restored row was checked. */
+static LocalTransactionId FrtRestoreLxid = InvalidLocalTransactionId;
+static CommandId FrtRestoreCid = InvalidCommandId;
 
 /* Result of a chain verification. */
-typedef struct FrtChainCheck
+struct FrtChainCheck
 {
 	bool		ok;
 	int64		bad_seq;		/* first broken or missing record */
@@ -68,7 +75,7 @@ typedef struct FrtChainCheck
 	int64		checked;		/* records whose hash was verified */
 	int64		first_seq;
 	int64		last_seq;
-} FrtChainCheck;
+};
 
 /*
  * "sha256:" and the first FRT_AUDIT_MARK_HEX hex digits of the SHA-256 of
@@ -353,13 +360,13 @@ FrtTupleAttr(HeapTuple tup, TupleDesc desc, FrtGovCol col, bool *isnull)
 }
 
 /*
- * Are we in a restore?  A superuser session with check_function_bodies off:
- * how pg_dump scripts and pg_restore run.
+ * Are we in a restore?  Only in the explicit restore mode: a superuser
+ * session with frt.restore = on (docs/operations.md, "Backups and restores").
  */
 bool
 FrtAuditRestoring(void)
 {
-	return !check_function_bodies && superuser_arg(GetSessionUserId());
+	return frt_restore && superuser_arg(GetSessionUserId());
 }
 
 PG_FUNCTION_INFO_V1(frt_audit_restoring);
@@ -436,9 +443,12 @@ FrtAuditSetAnchor(int64 seq, Datum hash, Datum at, bool at_null, Datum purged, b
 }
 
 /*
- * A restored frt.audit row: admitted only into an empty trail or after rows
- * this transaction restored, and only if it continues the chain exactly
- * (seq, prev_hash, and its hash recomputed here).
+ * A restored frt.audit row: admitted only into a trail that held no records
+ * before this restore, and only if its content matches its hash.  Rows come
+ * in the dump's order (the heap order of the dumped table, not seq order),
+ * so the chain itself -- contiguous seqs from the anchor, each prev_hash the
+ * previous record's hash -- is checked once the statement has loaded them
+ * all (FrtAuditRestoreDone).
  */
 static Datum
 FrtAuditRestoreRecord(TriggerData *td)
@@ -446,10 +456,8 @@ FrtAuditRestoreRecord(TriggerData *td)
 	HeapTuple	tup = td->tg_trigtuple;
 	TupleDesc	desc = td->tg_relation->rd_att;
 	FrtAuditRow row;
-	uint8		tail_hash[FRT_AUDIT_HASH_LEN];
 	uint8		stored[FRT_AUDIT_HASH_LEN];
 	uint8		computed[FRT_AUDIT_HASH_LEN];
-	int64		tail_seq;
 	bool		isnull;
 	FrtAuditAtts atts;
 	const char *audit = FrtGovRelShortName(FRT_REL_AUDIT);
@@ -461,46 +469,27 @@ FrtAuditRestoreRecord(TriggerData *td)
 		!FrtGetHash(tup, desc, atts.hash, stored))
 		FrtAuditRefuseRestore(audit, row.seq, "malformed prev_hash or hash");
 
-	SPI_connect();
-	if (SPI_execute(psprintf("SELECT %s, %s, xmin FROM %s ORDER BY %s DESC LIMIT 1",
-							 FrtGovColName(FRT_COL_AUDIT_SEQ), FrtGovColName(FRT_COL_AUDIT_HASH),
-							 FrtGovRelName(FRT_REL_AUDIT), FrtGovColName(FRT_COL_AUDIT_SEQ)),
-					false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the audit chain's tail");
-	if (SPI_processed == 1)
+	/* once per statement: the trail held no records before this restore */
+	if (FrtRestoreLxid != MyProc->lxid || FrtRestoreCid != GetCurrentCommandId(false))
 	{
-		HeapTuple	t = SPI_tuptable->vals[0];
-		TupleDesc	d = SPI_tuptable->tupdesc;
-		TransactionId xmin = DatumGetTransactionId(SPI_getbinval(t, d, SPI_fnumber(d, "xmin"),
-																 &isnull));
-
-		if (!TransactionIdIsCurrentTransactionId(xmin))
-			FrtAuditRefuseRestore(audit, row.seq, "the trail already holds records");
-		tail_seq = DatumGetInt64(SPI_getbinval(t, d, FrtGovAttnum(d, FRT_COL_AUDIT_SEQ), &isnull));
-		if (!FrtGetHash(t, d, FrtGovAttnum(d, FRT_COL_AUDIT_HASH), tail_hash))
-			FrtAuditRefuseRestore(audit, row.seq, "the previous record's hash is malformed");
-	}
-	else
-	{
-		bool		provisional;
-		bool		initial = FrtAuditReadAnchor(&tail_seq, tail_hash, &provisional);
-
-		/* a trail restored after a purge: its first row fixes the anchor for now */
-		if (initial && row.seq > 1)
+		SPI_connect();
+		if (SPI_execute(psprintf("SELECT xmin FROM %s", FrtGovRelName(FRT_REL_AUDIT)),
+						false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read the audit trail");
+		for (uint64 i = 0; i < SPI_processed; i++)
 		{
-			FrtAuditSetAnchor(row.seq - 1, SPI_getbinval(tup, desc, atts.prev_hash, &isnull),
-							  (Datum) 0, true, (Datum) 0, true);
-			tail_seq = row.seq - 1;
-			memcpy(tail_hash, row.prev_hash, FRT_AUDIT_HASH_LEN);
-		}
-	}
-	SPI_finish();
+			TransactionId xmin = DatumGetTransactionId(SPI_getbinval(SPI_tuptable->vals[i],
+																	 SPI_tuptable->tupdesc, 1,
+																	 &isnull));
 
-	if (row.seq != tail_seq + 1)
-		FrtAuditRefuseRestore(audit, row.seq,
-							  psprintf("expected seq " INT64_FORMAT, tail_seq + 1));
-	if (memcmp(row.prev_hash, tail_hash, FRT_AUDIT_HASH_LEN) != 0)
-		FrtAuditRefuseRestore(audit, row.seq, "prev_hash does not match the previous record's hash");
+			if (!TransactionIdIsCurrentTransactionId(xmin))
+				FrtAuditRefuseRestore(audit, row.seq, "the trail already holds records");
+		}
+		SPI_finish();
+		FrtRestoreLxid = MyProc->lxid;
+		FrtRestoreCid = GetCurrentCommandId(false);
+	}
+
 	FrtAuditComputeHash(&row, computed);
 	if (memcmp(stored, computed, FRT_AUDIT_HASH_LEN) != 0)
 		FrtAuditRefuseRestore(audit, row.seq, "content does not match its hash (record altered)");
@@ -559,10 +548,11 @@ FrtAuditRestoreAnchor(TriggerData *td)
 }
 
 /*
- * After a statement inserting into frt.audit: in a restore, an anchor fixed
- * by the first restored record (a trail restored after a purge) must be
- * backed by a restored audit_retention_purge record; otherwise the dump
- * lost its first records.
+ * After a statement inserting into frt.audit, in a restore: the whole
+ * restored trail, sorted by seq, must be one chain.  A trail restored after
+ * a purge (first seq > 1) fixes the anchor provisionally from its first
+ * record; that anchor must be backed by a restored audit_retention_purge
+ * record, otherwise the dump lost its first records.
  */
 static Datum
 FrtAuditRestoreDone(void)
@@ -570,14 +560,43 @@ FrtAuditRestoreDone(void)
 	int64		seq;
 	uint8		hash[FRT_AUDIT_HASH_LEN];
 	bool		provisional;
+	bool		isnull;
+	FrtChainCheck c;
+	const char *audit = FrtGovRelShortName(FRT_REL_AUDIT);
 
 	if (!FrtAuditRestoring())
 		return PointerGetDatum(NULL);
 	SPI_connect();
-	(void) FrtAuditReadAnchor(&seq, hash, &provisional);
+	if (FrtAuditReadAnchor(&seq, hash, &provisional))
+	{
+		if (SPI_execute(psprintf("SELECT %s, %s FROM %s ORDER BY %s LIMIT 1",
+								 FrtGovColName(FRT_COL_AUDIT_SEQ),
+								 FrtGovColName(FRT_COL_AUDIT_PREV_HASH),
+								 FrtGovRelName(FRT_REL_AUDIT), FrtGovColName(FRT_COL_AUDIT_SEQ)),
+						false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read the audit chain's head");
+		if (SPI_processed == 1)
+		{
+			HeapTuple	t = SPI_tuptable->vals[0];
+			TupleDesc	d = SPI_tuptable->tupdesc;
+			int64		first = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
+
+			if (first > 1)
+			{
+				if (!FrtGetHash(t, d, 2, hash))
+					FrtAuditRefuseRestore(audit, first, "malformed prev_hash or hash");
+				FrtAuditSetAnchor(first - 1, SPI_getbinval(t, d, 2, &isnull),
+								  (Datum) 0, true, (Datum) 0, true);
+				seq = first - 1;
+			}
+		}
+	}
 	if (seq > 0 && provisional && !FrtAnchorBacked(seq, hash, false))
-		FrtAuditRefuseRestore(FrtGovRelShortName(FRT_REL_AUDIT), seq + 1,
+		FrtAuditRefuseRestore(audit, seq + 1,
 							  "the restored trail starts after seq 1 but records no retention purge up to there (records missing)");
+	FrtAuditVerifyChain(&c, false);
+	if (!c.ok)
+		FrtAuditRefuseRestore(audit, c.bad_seq, c.reason);
 	SPI_finish();
 	return PointerGetDatum(NULL);
 }
@@ -600,8 +619,23 @@ frt_audit_guard(PG_FUNCTION_ARGS)
 	if (!CALLED_AS_TRIGGER(fcinfo) || td->tg_trigger->tgnargs != 1)
 		elog(ERROR, "frt_audit_guard: not called as the audit trigger");
 	anchor = strcmp(td->tg_trigger->tgargs[0], "anchor") == 0;
-	table = FrtGovRelShortName(anchor ? FRT_REL_AUDIT_ANCHOR : FRT_REL_AUDIT);
 	ev = td->tg_event;
+	if (strcmp(td->tg_trigger->tgargs[0], "mark") == 0)
+	{
+		/*
+		 * The head mark: the writer moves it forward; a restore (or any
+		 * superuser) may add a row, which only makes verification stricter;
+		 * nobody takes one away.
+		 */
+		table = FrtGovRelShortName(FRT_REL_AUDIT_MARK);
+		if (TRIGGER_FIRED_BY_INSERT(ev))
+			return PointerGetDatum(td->tg_trigtuple);
+		if (TRIGGER_FIRED_BY_UPDATE(ev) && FrtAuditIsWriter)
+			return PointerGetDatum(td->tg_newtuple);
+		FrtAuditRefuse(TRIGGER_FIRED_BY_UPDATE(ev) ? "UPDATE" :
+					   TRIGGER_FIRED_BY_DELETE(ev) ? "DELETE" : "TRUNCATE", table);
+	}
+	table = FrtGovRelShortName(anchor ? FRT_REL_AUDIT_ANCHOR : FRT_REL_AUDIT);
 
 	if (TRIGGER_FIRED_AFTER(ev))
 		return FrtAuditRestoreDone();
@@ -727,9 +761,83 @@ FrtAnchorBacked(int64 anchor_seq, const uint8 *anchor_hash, bool read_only)
 	return SPI_processed > 0;
 }
 
-/* Walk the whole chain from the anchor (caller is connected to SPI). */
+/*
+ * The chain, verified up to tail_seq (tail_hash), must reach the head mark
+ * (the highest if a restore added one): records lost at the end of the
+ * trail -- or a whole trail lost, e.g. by a restore that did not load it --
+ * show up here.
+ */
 static void
-FrtAuditVerifyChain(FrtChainCheck *c)
+FrtAuditCheckMark(FrtChainCheck *c, int64 anchor_seq, int64 tail_seq, const uint8 *tail_hash,
+				  bool read_only)
+{
+	HeapTuple	t;
+	TupleDesc	d;
+	bool		isnull;
+	int64		mark_seq;
+	uint8		mark_hash[FRT_AUDIT_HASH_LEN];
+	Oid			types[1] = {INT8OID};
+	Datum		vals[1];
+
+	if (SPI_execute(psprintf("SELECT %s, %s FROM %s ORDER BY 1 DESC LIMIT 1",
+							 FrtGovColName(FRT_COL_MARK_SEQ), FrtGovColName(FRT_COL_MARK_HASH),
+							 FrtGovRelName(FRT_REL_AUDIT_MARK)),
+					read_only, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the audit head mark");
+	if (SPI_processed == 0)
+	{
+		FrtChainBreak(c, 0, pstrdup("the audit head mark is missing"));
+		return;
+	}
+	t = SPI_tuptable->vals[0];
+	d = SPI_tuptable->tupdesc;
+	mark_seq = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
+	if (!FrtGetHash(t, d, 2, mark_hash))
+	{
+		FrtChainBreak(c, mark_seq, pstrdup("the audit head mark's hash is malformed"));
+		return;
+	}
+	if (mark_seq <= anchor_seq)
+		return;					/* purged since */
+	if (mark_seq > tail_seq)
+	{
+		FrtChainBreak(c, tail_seq + 1,
+					  psprintf("records missing at the end: the trail held records up to seq " INT64_FORMAT
+							   " but ends at seq " INT64_FORMAT " (records lost, e.g. by a restore that did not load them)",
+							   mark_seq, tail_seq));
+		return;
+	}
+	if (mark_seq == tail_seq)
+	{
+		if (memcmp(mark_hash, tail_hash, FRT_AUDIT_HASH_LEN) != 0)
+			FrtChainBreak(c, mark_seq, pstrdup("the record at the head mark was replaced"));
+		return;
+	}
+	vals[0] = Int64GetDatum(mark_seq);
+	if (SPI_execute_with_args(psprintf("SELECT %s FROM %s WHERE %s = $1",
+									   FrtGovColName(FRT_COL_AUDIT_HASH), FrtGovRelName(FRT_REL_AUDIT),
+									   FrtGovColName(FRT_COL_AUDIT_SEQ)),
+							  1, types, vals, NULL, read_only, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the audit trail");
+	if (SPI_processed != 1)
+		FrtChainBreak(c, mark_seq, pstrdup("the record at the head mark is missing"));
+	else
+	{
+		uint8		h[FRT_AUDIT_HASH_LEN];
+
+		if (!FrtGetHash(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, h) ||
+			memcmp(h, mark_hash, FRT_AUDIT_HASH_LEN) != 0)
+			FrtChainBreak(c, mark_seq, pstrdup("the record at the head mark was replaced"));
+	}
+}
+
+/*
+ * Walk the whole chain from the anchor (caller is connected to SPI), then
+ * check that it reaches the head mark: the newest record the writer had
+ * committed when the data was last written or dumped.
+ */
+static void
+FrtAuditVerifyChain(FrtChainCheck *c, bool read_only)
 {
 	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext,
 												 "frt audit verify",
@@ -749,7 +857,7 @@ FrtAuditVerifyChain(FrtChainCheck *c)
 	memset(expect_prev, 0, sizeof(expect_prev));
 	if (SPI_execute(psprintf("SELECT %s FROM %s", FrtGovColList(FRT_REL_AUDIT_ANCHOR),
 							 FrtGovRelName(FRT_REL_AUDIT_ANCHOR)),
-					true, 0) != SPI_OK_SELECT)
+					read_only, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the audit retention anchor");
 	if (SPI_processed != 1)
 	{
@@ -764,7 +872,7 @@ FrtAuditVerifyChain(FrtChainCheck *c)
 		FrtChainBreak(c, anchor_seq, pstrdup("the retention anchor's hash is malformed"));
 		return;
 	}
-	if (anchor_seq > 0 && !FrtAnchorBacked(anchor_seq, expect_prev, true))
+	if (anchor_seq > 0 && !FrtAnchorBacked(anchor_seq, expect_prev, read_only))
 	{
 		FrtChainBreak(c, anchor_seq,
 					  pstrdup("the retention anchor does not match any recorded audit_retention_purge"));
@@ -777,7 +885,7 @@ FrtAuditVerifyChain(FrtChainCheck *c)
 												FrtGovColList(FRT_REL_AUDIT),
 												FrtGovRelName(FRT_REL_AUDIT),
 												FrtGovColName(FRT_COL_AUDIT_SEQ)),
-									   0, NULL, NULL, NULL, true, 0);
+									   0, NULL, NULL, NULL, read_only, 0);
 	while (c->ok)
 	{
 		SPI_cursor_fetch(portal, true, FRT_AUDIT_VERIFY_FETCH);
@@ -833,6 +941,8 @@ FrtAuditVerifyChain(FrtChainCheck *c)
 	SPI_cursor_close(portal);
 	MemoryContextDelete(rowcxt);
 	if (c->ok)
+		FrtAuditCheckMark(c, anchor_seq, expect_seq - 1, expect_prev, read_only);
+	if (c->ok)
 		c->reason = c->checked == 0 ?
 			psprintf("chain intact: no records after the anchor (seq " INT64_FORMAT ")", anchor_seq) :
 			psprintf("chain intact: " INT64_FORMAT " records, seq " INT64_FORMAT " to " INT64_FORMAT,
@@ -857,7 +967,7 @@ frt_verify_audit_chain(PG_FUNCTION_ARGS)
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "frt.verify_audit_chain must return a record");
 	SPI_connect();
-	FrtAuditVerifyChain(&c);
+	FrtAuditVerifyChain(&c, true);
 	reason = MemoryContextStrdup(TopTransactionContext, c.reason);
 	SPI_finish();
 
@@ -1008,7 +1118,7 @@ frt_audit_retention_purge(PG_FUNCTION_ARGS)
 	hex[FRT_AUDIT_HASH_LEN * 2] = '\0';
 
 	/* the state of the chain, including what is about to go, goes on record */
-	FrtAuditVerifyChain(&c);
+	FrtAuditVerifyChain(&c, false);
 	FrtAuditRecordPurge(through, hex, keep, cutoff, &c);
 
 	delete_sql = psprintf("DELETE FROM %s WHERE %s <= $1", audit, seqcol);

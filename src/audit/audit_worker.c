@@ -292,6 +292,27 @@ FrtAuditPrepare(void)
 	FrtInsertPlan = plan;
 	FrtInsertSql = MemoryContextStrdup(TopMemoryContext, sql.data);
 }
+/*
+ * Move the head mark to the batch's last record, in the batch's transaction:
+ * a dump or a base backup then holds records and mark of one instant, and a
+ * trail that lost records (at the end, or all of them in a restore) no
+ * longer reaches its mark.  A mark ahead of the trail is never moved back.
+ */
+static void
+FrtAuditMoveMark(int64 seq, const uint8 *hash)
+{
+	Oid			types[2] = {INT8OID, BYTEAOID};
+	Datum		vals[2];
+	const char *seqcol = FrtGovColName(FRT_COL_MARK_SEQ);
+
+	vals[0] = Int64GetDatum(seq);
+	vals[1] = FrtHashDatum(hash);
+	if (SPI_execute_with_args(psprintf("UPDATE %s SET %s = $1, %s = $2 WHERE %s < $1",
+									   FrtGovRelName(FRT_REL_AUDIT_MARK), seqcol,
+									   FrtGovColName(FRT_COL_MARK_HASH), seqcol),
+							  2, types, vals, NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "could not move the audit head mark");
+}
 
 /* Write the batch in one transaction; returns the first seq (error on failure). */
 static int64
@@ -319,6 +340,7 @@ FrtAuditWriteBatch(void)
 	FrtTailValid = false;
 	for (int i = 0; i < FrtBatchLen; i++)
 		FrtAuditInsertOne(&FrtBatchRecs[i], first + i, prev);
+	FrtAuditMoveMark(first + FrtBatchLen - 1, prev);
 
 	SPI_finish();
 	PopActiveSnapshot();

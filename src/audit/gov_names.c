@@ -39,6 +39,7 @@
 static const char *const FrtGovRelNames[FRT_GOV_NRELS] = {
 	[FRT_REL_AUDIT] = "audit",
 	[FRT_REL_AUDIT_ANCHOR] = "audit_anchor",
+	[FRT_REL_AUDIT_MARK] = "audit_mark",
 	[FRT_REL_FACE] = "face",
 };
 
@@ -80,6 +81,8 @@ static const struct
 	[FRT_COL_ANCHOR_LAST_HASH] = {FRT_REL_AUDIT_ANCHOR, "last_hash"},
 	[FRT_COL_ANCHOR_LAST_AT] = {FRT_REL_AUDIT_ANCHOR, "last_at"},
 	[FRT_COL_ANCHOR_PURGED_AT] = {FRT_REL_AUDIT_ANCHOR, "purged_at"},
+	[FRT_COL_MARK_SEQ] = {FRT_REL_AUDIT_MARK, "seq"},
+	[FRT_COL_MARK_HASH] = {FRT_REL_AUDIT_MARK, "hash"},
 };
 
 /*

@@ -48,6 +48,8 @@ for my $fmt ('p', 'c')
 	my $db = "restore_$fmt";
 	$node->run_log([ 'pg_dump', '-F', $fmt, '-f', "$tmp/dump.$fmt", '-d', $node->connstr('postgres') ]);
 	$node->safe_psql('postgres', "CREATE DATABASE $db");
+	{
+	local $ENV{PGOPTIONS} = '-c frt.restore=on';	# the explicit restore mode
 	if ($fmt eq 'p')
 	{
 		$node->run_log([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', "$tmp/dump.p",
@@ -57,6 +59,8 @@ for my $fmt ('p', 'c')
 	{
 		$node->run_log([ 'pg_restore', '-d', $node->connstr($db), "$tmp/dump.c" ]);
 	}
+	}
+	is($node->safe_psql($db, 'SELECT chain_ok FROM frt.restore_finish()'), 't', "-F $fmt: restore finished, chain verified");
 	is($node->safe_psql($db, $digest_sql), $digest, "pg_dump -F $fmt keeps registry, consents, faces and intrusion limits");
 	is($node->safe_psql($db,
 		q{SELECT relrowsecurity AND relforcerowsecurity FROM pg_class WHERE oid = 'frt.face'::regclass}),

@@ -46,6 +46,9 @@ sub dump_and_restore
 		$node->command_ok([ 'pg_dump', '-F', $fmt, '-f', $file, '-d', $node->connstr('postgres') ],
 			"$label: pg_dump -F $fmt");
 		$node->safe_psql('postgres', "CREATE DATABASE $db");
+		{
+		# the explicit restore mode, for every session of the restore
+		local $ENV{PGOPTIONS} = '-c frt.restore=on';
 		if ($fmt eq 'p')
 		{
 			$node->command_ok([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', $file,
@@ -56,10 +59,14 @@ sub dump_and_restore
 			$node->command_ok([ 'pg_restore', '--exit-on-error', '-d', $node->connstr($db), $file ],
 				"$label: pg_restore succeeds");
 		}
+		}
 		is($node->safe_psql($db, $trail_sql), $trail,
 			"$label -F $fmt: trail and anchor restored exactly, no record added by the reload");
 		is($node->safe_psql($db, 'SELECT ok FROM frt.verify_audit_chain()'), 't',
 			"$label -F $fmt: chain verifies after restore");
+		my $fin = $node->safe_psql($db, q{SELECT chain_ok, restore_seq FROM frt.restore_finish()});
+		is($fin, 't|' . $node->safe_psql($db, q{SELECT max(seq) FROM frt.audit WHERE event = 'restore'}),
+			"$label -F $fmt: restore_finish verifies and records the restore");
 		my $next = $node->safe_psql($db, 'SELECT max(seq) + 1 FROM frt.audit');
 		is($node->safe_psql($db, q{SELECT frt.audit_event('after_restore', 'ok')}), $next,
 			"$label -F $fmt: a new record continues the sequence");
@@ -72,7 +79,7 @@ sub dump_and_restore
 		like($err, qr/INSERT on frt\.audit refused: the audit trail is append-only/,
 			"$label -F $fmt: an ordinary insert is still refused after restore");
 		($rc, $out, $err) = $node->psql($db,
-			q{SET check_function_bodies = off;
+			q{SET frt.restore = on;
 			  INSERT INTO frt.audit SELECT seq + 1, at, event, outcome, sqlstate, role_name,
 				effective_role, application, client_addr, backend_pid, purpose, subject, device,
 				similarity, detail, hash, hash FROM frt.audit ORDER BY seq DESC LIMIT 1});
@@ -101,7 +108,7 @@ my @cases = (
 	[ 'edited record', sub { $_[0] =~ s/(\t)note(\tok\t)/$1nota$2/ } ,
 		qr/restore of frt\.audit refused at seq \d+: content does not match its hash/ ],
 	[ 'removed record', sub { $_[0] =~ s/(COPY frt\.audit \(.*?\n(?:[^\n]*\n){2})[^\n]*\n/$1/s },
-		qr/restore of frt\.audit refused at seq 4: expected seq 3/ ],
+		qr/restore of frt\.audit refused at seq 3: record missing: expected seq 3, next present is 4/ ],
 	[ 'removed first record', sub { $_[0] =~ s/(COPY frt\.audit \(.*?\n)[^\n]*\n/$1/s },
 		qr/restore of frt\.audit refused at seq 2: the restored trail starts after seq 1 but records no retention purge/ ],
 );
@@ -116,6 +123,7 @@ for my $c (@cases)
 	print $fh $text;
 	close $fh;
 	$node->safe_psql('postgres', "CREATE DATABASE t$k");
+	local $ENV{PGOPTIONS} = '-c frt.restore=on';
 	my ($ret, $out, $err) = $node->psql("t$k", undef, extra_params => [ '-v', 'ON_ERROR_STOP=1', '-f', $file ]);
 	isnt($ret, 0, "$label: the restore fails");
 	like($err, $re, "$label: the broken record is named");
@@ -130,6 +138,7 @@ open my $fh, '>', "$tmp/forged.sql" or die;
 print $fh $forged;
 close $fh;
 $node->safe_psql('postgres', 'CREATE DATABASE forged');
+local $ENV{PGOPTIONS} = '-c frt.restore=on';
 my ($ret, $out, $err) = $node->psql('forged', undef, extra_params => [ '-v', 'ON_ERROR_STOP=1', '-f', "$tmp/forged.sql" ]);
 isnt($ret, 0, 'forged anchor: the restore fails');
 like($err, qr/restore of frt\.audit_anchor refused at seq 3: it does not match where the restored trail starts/,
