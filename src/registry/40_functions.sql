@@ -416,7 +416,8 @@ END
 $$;
 
 -- 1:1 verification: is the probe the enrolled subject?  Compares only with
--- that subject's active faces for that purpose.
+-- that subject's active faces for that purpose; the score is shown as the
+-- purpose's score_disclosure says (none below the threshold unless exact).
 CREATE FUNCTION @extschema@.verify(p_subject pg_catalog.text, p_purpose pg_catalog.text,
 	p_probe @extschema@.face_embedding, p_device pg_catalog.text,
 	OUT matched pg_catalog.bool, OUT similarity pg_catalog.float8)

@@ -105,10 +105,11 @@ END \$\$;
 # (a coordinate it never learnt counts as 0).
 my $recovered = q{
 	WITH r AS (
-		SELECT s.subject, (SELECT array_agg(COALESCE((SELECT max(x.v) FROM recon x
-				WHERE x.subject = s.subject AND x.i = g), 0)::real ORDER BY g)
-			FROM generate_series(1, 128) g) AS a
-		FROM (SELECT DISTINCT subject FROM recon) s)
+		SELECT s.subject, array_agg(COALESCE(x.v, 0)::real ORDER BY g) AS a
+		FROM (SELECT DISTINCT subject FROM recon) s CROSS JOIN generate_series(1, 128) g
+		LEFT JOIN (SELECT subject, i, max(v) AS v FROM recon GROUP BY 1, 2) x
+			   ON x.subject = s.subject AND x.i = g
+		GROUP BY s.subject)
 	SELECT count(*) FILTER (WHERE frt.cosine_similarity(f.embedding, r.a::frt.face_embedding) >= 0.9)
 	FROM r JOIN frt.face f ON f.subject = r.subject AND f.purpose = 'gate'
 	WHERE r.a <> array_fill(0::real, ARRAY[128])};
