@@ -260,7 +260,7 @@ FrtAuditClientAddr(void)
 }
 
 /* Fill who and when: session and current role, application, client, pid. */
-static void
+void
 FrtAuditFillWho(FrtAuditPayload *rec)
 {
 	rec->at = GetCurrentTimestamp();
@@ -296,6 +296,7 @@ frt_audit_event(PG_FUNCTION_ARGS)
 	char	   *device = FrtArgText(fcinfo, 4);
 	char	   *sqlstate = FrtArgText(fcinfo, 6);
 	char	   *detail = NULL;
+	Jsonb	   *given;
 	bool		changed;
 	bool		has_similarity;
 
@@ -314,6 +315,8 @@ frt_audit_event(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("audit sqlstate must be five digits or upper-case letters")));
+	/* what the record may claim about its origin (audit_claim.c) */
+	given = FrtAuditBindOrigin(event, PG_ARGISNULL(7) ? NULL : PG_GETARG_JSONB_P(7));
 	/* a similarity that is not a number is recorded as missing, and said so */
 	has_similarity = !PG_ARGISNULL(5) && isfinite(PG_GETARG_FLOAT8(5));
 	if (!PG_ARGISNULL(5) && !has_similarity)
@@ -322,12 +325,12 @@ frt_audit_event(PG_FUNCTION_ARGS)
 											   CStringGetDatum(psprintf("{\"audit_similarity\": \"%s\"}",
 																		isnan(PG_GETARG_FLOAT8(5)) ? "NaN" : "infinite")));
 
-		detail = FrtAuditBoundDetail(DatumGetJsonbP(PG_ARGISNULL(7) ? note :
+		detail = FrtAuditBoundDetail(DatumGetJsonbP(given == NULL ? note :
 													DirectFunctionCall2(jsonb_concat,
-																		PG_GETARG_DATUM(7), note)));
+																		JsonbPGetDatum(given), note)));
 	}
-	else if (!PG_ARGISNULL(7))
-		detail = FrtAuditBoundDetail(PG_GETARG_JSONB_P(7));
+	else if (given != NULL)
+		detail = FrtAuditBoundDetail(given);
 
 	memset(&rec, 0, offsetof(FrtAuditPayload, buf));
 	FrtAuditPayloadSet(&rec, FRT_AF_EVENT, event);
