@@ -327,7 +327,9 @@ SELECT p.oid::regprocedure AS fn, l.lanname, p.prosecdef, p.proconfig, p.provola
 -- the policy calls it on every row read
 CREATE ROLE sp_reader IN ROLE frt_enroller;
 SET ROLE sp_reader;
+SET max_parallel_workers_per_gather = 0;
 EXPLAIN (COSTS OFF) SELECT id FROM frt.face;
+RESET max_parallel_workers_per_gather;
 RESET ROLE;
 DROP ROLE sp_reader;
 
