@@ -110,12 +110,29 @@ FrtRelayClaimProblem(const char *event, Jsonb *detail)
 	return NULL;
 }
 
-/* Record the refusal of a relayed record, then refuse it (MF142). */
+/* Refuse a relayed record (MF142), recording the refusal first. */
 static void
 FrtRelayRefuse(const char *event, const char *why)
 {
+	MemoryContext ctx = CurrentMemoryContext;
+	ErrorData  *err;
 	FrtAuditPayload rec;
 	StringInfoData d;
+
+	/* the refusal, raised the one way, then caught to put it on record */
+	PG_TRY();
+	{
+		FrtRefuse(FRT_ERRCODE_AUDIT_RELAY_CLAIM, 14, NULL, NULL,
+				  "A relay login records only what a standby's callers did there; see docs/audit.md, \"What a relay may claim\".",
+				  "relayed audit record refused: %s", why);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(ctx);
+		err = CopyErrorData();
+		FlushErrorState();
+	}
+	PG_END_TRY();
 
 	initStringInfo(&d);
 	appendStringInfoString(&d, "{\"function\": \"audit_event\", \"article\": 14, \"reason\": ");
@@ -123,17 +140,14 @@ FrtRelayRefuse(const char *event, const char *why)
 	appendStringInfoString(&d, ", \"relayed_event\": ");
 	escape_json(&d, event);
 	appendStringInfoChar(&d, '}');
-
 	memset(&rec, 0, offsetof(FrtAuditPayload, buf));
 	FrtAuditPayloadSet(&rec, FRT_AF_EVENT, "refusal");
 	FrtAuditPayloadSet(&rec, FRT_AF_OUTCOME, "refused");
-	FrtAuditPayloadSet(&rec, FRT_AF_SQLSTATE, "MF142");
+	FrtAuditPayloadSet(&rec, FRT_AF_SQLSTATE, unpack_sql_state(err->sqlerrcode));
 	FrtAuditPayloadSet(&rec, FRT_AF_DETAIL, d.data);
 	FrtAuditFillWho(&rec);
 	(void) FrtAuditSubmit(&rec);
-	FrtRefuse(FRT_ERRCODE_AUDIT_RELAY_CLAIM, 14, NULL, NULL,
-			  "A relay login records only what a standby's callers did there; see docs/audit.md, \"What a relay may claim\".",
-			  "relayed audit record refused: %s", why);
+	ReThrowError(err);
 }
 
 /*
