@@ -21,6 +21,7 @@
 #include "storage/condition_variable.h"
 #include "storage/latch.h"
 #include "storage/lwlock.h"
+#include "utils/jsonb.h"
 
 #include "frt_governance.h"
 #include "frt_refuse.h"			/* FRT_ERRCODE_AUDIT_*, raised by FrtRefuse() */
@@ -134,6 +135,10 @@ extern const char *FrtAuditPayloadGet(const FrtAuditPayload *rec,
 
 /* audit_sql.c */
 extern bool FrtAuditRestoring(void);
+extern void FrtAuditFillWho(FrtAuditPayload *rec);
+
+/* audit_claim.c */
+extern Jsonb *FrtAuditBindOrigin(const char *event, Jsonb *detail);
 
 /* audit_relay.c */
 extern int64 FrtAuditRelay(const FrtAuditPayload *rec);

@@ -23,9 +23,11 @@
 /* ---- Extensions and roles ---- */
 #define FRT_CORE_EXTENSION		"frt"
 #define FRT_GOVERNANCE_EXTENSION	"frt_governance"
+/* The role a standby's audit relay logs in as on the primary (docs/audit.md) */
+#define FRT_AUDIT_RELAY_ROLE	"frt_audit_relay"
 /* Roles CREATE EXTENSION frt_governance creates if missing (src/audit/audit.sql) */
 #define FRT_GOV_ROLES \
-	{"frt_admin", "frt_enroller", "frt_matcher", "frt_auditor", "frt_audit_relay"}
+	{"frt_admin", "frt_enroller", "frt_matcher", "frt_auditor", FRT_AUDIT_RELAY_ROLE}
 
 /* ---- Layer 6: the audit trail (see frt_audit.h, docs/audit.md) ---- */
 #define FRT_AUDIT_QUEUE_SLOTS	128		/* records waiting for a worker, all databases */
@@ -48,6 +50,8 @@
 #define FRT_AUDIT_MARK_HASH		"sha256:"	/* a field replaced by its hash ... */
 #define FRT_AUDIT_MARK_HEX		16		/* ... and this many hex digits of it */
 #define FRT_AUDIT_MARK_VECTOR	"vector "	/* before the hash of an embedding-like field */
+/* The only events a relay may record: those a read-only standby makes (docs/audit.md) */
+#define FRT_AUDIT_RELAY_EVENTS	{"match", "refusal", "rejected", "alert", "export"}
 #define FRT_AUDIT_MARK_CUT		"...truncated "	/* between a long field's head and its hash */
 #define FRT_REDACT_MIN_FLOATS	3		/* run of numbers with a fraction redacted in logs */
 #define FRT_REDACT_MIN_SPACED_FLOATS 4	/* ... when separated by blanks only (not ',' ';' quotes, line breaks) */

@@ -28,6 +28,7 @@
 /* Refusals raised by C code (the audit layer). */
 #define FRT_ERRCODE_AUDIT_UNAVAILABLE	MAKE_SQLSTATE('M','F','1','4','0')
 #define FRT_ERRCODE_AUDIT_APPEND_ONLY	MAKE_SQLSTATE('M','F','1','4','1')
+#define FRT_ERRCODE_AUDIT_RELAY_CLAIM	MAKE_SQLSTATE('M','F','1','4','3')
 
 /*
  * Raise a refusal: ERROR with sqlerrcode (class MF), the message fmt...

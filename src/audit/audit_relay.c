@@ -38,7 +38,7 @@ static char *FrtRelayConnInfo = NULL;	/* the conninfo it was made with */
 static const char *const FrtRelayArgs =
 "($1, $2, $3, $4, $5, $6::pg_catalog.float8, $7, "
 "CASE WHEN $8::pg_catalog.jsonb IS NULL THEN $9::pg_catalog.jsonb "
-"WHEN pg_catalog.jsonb_typeof($8::pg_catalog.jsonb) = 'object' "
+"WHEN pg_catalog.jsonb_typeof($8::pg_catalog.jsonb) OPERATOR(pg_catalog.=) 'object' "
 "THEN $8::pg_catalog.jsonb OPERATOR(pg_catalog.||) $9::pg_catalog.jsonb "
 "ELSE pg_catalog.jsonb_build_object('detail', $8::pg_catalog.jsonb) "
 "OPERATOR(pg_catalog.||) $9::pg_catalog.jsonb END)";

@@ -260,7 +260,7 @@ FrtAuditClientAddr(void)
 }
 
 /* Fill who and when: session and current role, application, client, pid. */
-static void
+void
 FrtAuditFillWho(FrtAuditPayload *rec)
 {
 	rec->at = GetCurrentTimestamp();
@@ -296,6 +296,7 @@ frt_audit_event(PG_FUNCTION_ARGS)
 	char	   *device = FrtArgText(fcinfo, 4);
 	char	   *sqlstate = FrtArgText(fcinfo, 6);
 	char	   *detail = NULL;
+	Jsonb	   *given;
 	bool		changed;
 	bool		has_similarity;
 
@@ -314,6 +315,8 @@ frt_audit_event(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("audit sqlstate must be five digits or upper-case letters")));
+	/* what the record may claim about its origin (audit_claim.c) */
+	given = FrtAuditBindOrigin(event, PG_ARGISNULL(7) ? NULL : PG_GETARG_JSONB_P(7));
 	/* a similarity that is not a number is recorded as missing, and said so */
 	has_similarity = !PG_ARGISNULL(5) && isfinite(PG_GETARG_FLOAT8(5));
 	if (!PG_ARGISNULL(5) && !has_similarity)
@@ -322,12 +325,12 @@ frt_audit_event(PG_FUNCTION_ARGS)
 											   CStringGetDatum(psprintf("{\"audit_similarity\": \"%s\"}",
 																		isnan(PG_GETARG_FLOAT8(5)) ? "NaN" : "infinite")));
 
-		detail = FrtAuditBoundDetail(DatumGetJsonbP(PG_ARGISNULL(7) ? note :
+		detail = FrtAuditBoundDetail(DatumGetJsonbP(given == NULL ? note :
 													DirectFunctionCall2(jsonb_concat,
-																		PG_GETARG_DATUM(7), note)));
+																		JsonbPGetDatum(given), note)));
 	}
-	else if (!PG_ARGISNULL(7))
-		detail = FrtAuditBoundDetail(PG_GETARG_JSONB_P(7));
+	else if (given != NULL)
+		detail = FrtAuditBoundDetail(given);
 
 	memset(&rec, 0, offsetof(FrtAuditPayload, buf));
 	FrtAuditPayloadSet(&rec, FRT_AF_EVENT, event);
@@ -750,8 +753,9 @@ FrtAnchorBacked(int64 anchor_seq, const uint8 *anchor_hash, bool read_only)
 	hex[FRT_AUDIT_HASH_LEN * 2] = '\0';
 	vals[0] = CStringGetTextDatum(psprintf(INT64_FORMAT, anchor_seq));
 	vals[1] = CStringGetTextDatum(hex);
-	if (SPI_execute_with_args(psprintf("SELECT 1 FROM %s WHERE %s = '%s' "
-									   "AND %s->>'through_seq' = $1 AND %s->>'through_hash' = $2",
+	if (SPI_execute_with_args(psprintf("SELECT 1 FROM %s WHERE %s OPERATOR(pg_catalog.=) '%s' "
+									   "AND %s OPERATOR(pg_catalog.->>) 'through_seq' OPERATOR(pg_catalog.=) $1 "
+									   "AND %s OPERATOR(pg_catalog.->>) 'through_hash' OPERATOR(pg_catalog.=) $2",
 									   FrtGovRelName(FRT_REL_AUDIT),
 									   FrtGovColName(FRT_COL_AUDIT_EVENT), FRT_AUDIT_PURGE_EVENT,
 									   FrtGovColName(FRT_COL_AUDIT_DETAIL),
@@ -814,7 +818,7 @@ FrtAuditCheckMark(FrtChainCheck *c, int64 anchor_seq, int64 tail_seq, const uint
 		return;
 	}
 	vals[0] = Int64GetDatum(mark_seq);
-	if (SPI_execute_with_args(psprintf("SELECT %s FROM %s WHERE %s = $1",
+	if (SPI_execute_with_args(psprintf("SELECT %s FROM %s WHERE %s OPERATOR(pg_catalog.=) $1",
 									   FrtGovColName(FRT_COL_AUDIT_HASH), FrtGovRelName(FRT_REL_AUDIT),
 									   FrtGovColName(FRT_COL_AUDIT_SEQ)),
 							  1, types, vals, NULL, read_only, 1) != SPI_OK_SELECT)
@@ -1089,8 +1093,8 @@ frt_audit_retention_purge(PG_FUNCTION_ARGS)
 							  0, NULL, NULL);
 	vals[0] = TimestampTzGetDatum(cutoff);
 	/* a prefix of the chain: everything before the first record to keep */
-	through = FrtQueryInt8(psprintf("SELECT coalesce((SELECT min(%s) FROM %s WHERE %s >= $1) - 1, "
-									"(SELECT max(%s) FROM %s))",
+	through = FrtQueryInt8(psprintf("SELECT coalesce((SELECT pg_catalog.min(%s) FROM %s WHERE %s OPERATOR(pg_catalog.>=) $1) "
+									"OPERATOR(pg_catalog.-) 1, (SELECT pg_catalog.max(%s) FROM %s))",
 									seqcol, audit, FrtGovColName(FRT_COL_AUDIT_AT), seqcol, audit),
 						   1, types, vals);
 	if (through <= anchor_seq)
@@ -1099,7 +1103,7 @@ frt_audit_retention_purge(PG_FUNCTION_ARGS)
 		PG_RETURN_INT64(0);
 	}
 	vals[1] = Int64GetDatum(through);
-	if (SPI_execute_with_args(psprintf("SELECT %s, %s FROM %s WHERE %s = $1",
+	if (SPI_execute_with_args(psprintf("SELECT %s, %s FROM %s WHERE %s OPERATOR(pg_catalog.=) $1",
 									   FrtGovColName(FRT_COL_AUDIT_HASH),
 									   FrtGovColName(FRT_COL_AUDIT_AT), audit, seqcol),
 							  1, types + 1, vals + 1, NULL, false, 0) != SPI_OK_SELECT ||
@@ -1121,7 +1125,7 @@ frt_audit_retention_purge(PG_FUNCTION_ARGS)
 	FrtAuditVerifyChain(&c, false);
 	FrtAuditRecordPurge(through, hex, keep, cutoff, &c);
 
-	delete_sql = psprintf("DELETE FROM %s WHERE %s <= $1", audit, seqcol);
+	delete_sql = psprintf("DELETE FROM %s WHERE %s OPERATOR(pg_catalog.<=) $1", audit, seqcol);
 	anchor_sql = psprintf("UPDATE %s SET %s = $2, %s = $3, %s = $4, %s = pg_catalog.now()", anchor,
 						  FrtGovColName(FRT_COL_ANCHOR_LAST_SEQ),
 						  FrtGovColName(FRT_COL_ANCHOR_LAST_HASH),

@@ -307,7 +307,7 @@ FrtAuditMoveMark(int64 seq, const uint8 *hash)
 
 	vals[0] = Int64GetDatum(seq);
 	vals[1] = FrtHashDatum(hash);
-	if (SPI_execute_with_args(psprintf("UPDATE %s SET %s = $1, %s = $2 WHERE %s < $1",
+	if (SPI_execute_with_args(psprintf("UPDATE %s SET %s = $1, %s = $2 WHERE %s OPERATOR(pg_catalog.<) $1",
 									   FrtGovRelName(FRT_REL_AUDIT_MARK), seqcol,
 									   FrtGovColName(FRT_COL_MARK_HASH), seqcol),
 							  2, types, vals, NULL, false, 0) != SPI_OK_UPDATE)

@@ -8,7 +8,10 @@
 
 -- Whether a stored face may be seen or matched: its consent is not withdrawn
 -- and its retention has not ended.  Used by the RLS policy and by every
--- internal read, so both agree.  Not SECURITY DEFINER, so it can be inlined.
+-- internal read, so both agree.  Not inlined (its sub-select prevents it)
+-- but called for every row the policy filters, so it pins no search_path (a
+-- SET clause would cost a GUC save and restore per row): it runs with the
+-- caller's, and every name in it is qualified (sql/gov_search_path.sql).
 CREATE FUNCTION @extschema@._face_active(p_consent_id pg_catalog.int8, p_expires_at pg_catalog.timestamptz)
 RETURNS pg_catalog.bool
 LANGUAGE sql STABLE PARALLEL SAFE

@@ -47,17 +47,17 @@ sub on_primary { return $primary->safe_psql('postgres', $_[0]); }
 
 # 1. audit_event on the standby lands on the primary's trail.
 my $seq = $standby->safe_psql('postgres',
-	q{SELECT frt.audit_event('relay_test', 'ok', 'door', 's1', 'd1', 0.75, NULL, '{"k": 1}')});
+	q{SELECT frt.audit_event('export', 'ok', 'door', 's1', 'd1', 0.75, NULL, '{"k": 1}')});
 like($seq, qr/^\d+$/, 'audit_event on the standby returns a seq');
 is(on_primary("SELECT event || '|' || outcome || '|' || subject || '|' || similarity || '|' || (detail->>'k')
-	FROM frt.audit WHERE seq = $seq"), 'relay_test|ok|s1|0.75|1',
+	FROM frt.audit WHERE seq = $seq"), 'export|ok|s1|0.75|1',
 	'the record is committed on the primary under that seq');
 is(on_primary("SELECT role_name || '|' || application || '|' || (detail->'origin'->>'standby')
 	|| '|' || (detail->'origin'->>'role') FROM frt.audit WHERE seq = $seq"),
 	"relay|frt audit relay from $sname|$sname|postgres",
 	'the primary records which standby served the call and who called there');
 $primary->wait_for_catchup($standby);
-is($standby->safe_psql('postgres', "SELECT event FROM frt.audit WHERE seq = $seq"), 'relay_test',
+is($standby->safe_psql('postgres', "SELECT event FROM frt.audit WHERE seq = $seq"), 'export',
 	'the record replicates back to the standby');
 
 # 2. Matches on the standby (governance layer) are audited on the primary.
@@ -131,12 +131,12 @@ $primary->wait_for_catchup($standby);
 # (on the primary) with the vector replaced by its hash.
 my $n = on_primary('SELECT count(*) FROM frt.audit');
 ($rc, $out, $err) = $standby->psql('postgres',
-	q{SELECT frt.audit_event('x', 'y', NULL, NULL, NULL, NULL, NULL,
+	q{SELECT frt.audit_event('rejected', 'y', NULL, NULL, NULL, NULL, NULL,
 		to_jsonb(ARRAY(SELECT g * 0.1 FROM generate_series(1, 20) g)))});
 is($rc, 0, 'a vector in the detail is recorded from the standby') or diag($err);
 $n++;
 is(on_primary('SELECT count(*) FROM frt.audit'), $n, 'one record forwarded');
-like(on_primary(q{SELECT (detail - 'origin')::text FROM frt.audit WHERE event = 'x' ORDER BY seq DESC LIMIT 1}),
+like(on_primary(q{SELECT (detail - 'origin')::text FROM frt.audit WHERE event = 'rejected' ORDER BY seq DESC LIMIT 1}),
 	qr/^\{"sha256": "[0-9a-f]{16}", "audit_bounded": "detail"\}$/, 'with the vector hashed');
 ($rc, $out, $err) = $standby->psql('postgres', 'SELECT frt.audit_retention_purge()');
 like($err, qr/runs on the primary/, 'the retention purge is refused on a standby');
@@ -148,7 +148,7 @@ $standby->append_conf('postgresql.conf',
 $standby->reload;
 ($rc, $out, $err) = $standby->psql('postgres',
 	q{\set VERBOSITY verbose
-	  SELECT frt.audit_event('relay_test', 'denied')});
+	  SELECT frt.audit_event('export', 'denied')});
 like($err, qr/MF140: .*could not forward.*\(Measures Art\. 14\)/, 'a role outside frt_audit_relay fails closed');
 like($err, qr/permission denied/, 'with the primary\'s refusal as detail');
 is(on_primary("SELECT count(*) FROM frt.audit WHERE outcome = 'denied'"), '0', 'nothing recorded');
@@ -156,7 +156,7 @@ is(on_primary("SELECT count(*) FROM frt.audit WHERE outcome = 'denied'"), '0', '
 # 5. Empty setting: primary_conninfo is used.
 $standby->append_conf('postgresql.conf', "frt.audit_primary_conninfo = ''\n");
 $standby->reload;
-$seq = $standby->safe_psql('postgres', q{SELECT frt.audit_event('relay_test', 'via_primary_conninfo')});
+$seq = $standby->safe_psql('postgres', q{SELECT frt.audit_event('export', 'via_primary_conninfo')});
 is(on_primary("SELECT outcome FROM frt.audit WHERE seq = $seq"), 'via_primary_conninfo',
 	'with frt.audit_primary_conninfo empty the standby uses primary_conninfo');
 
@@ -165,14 +165,14 @@ is(on_primary("SELECT outcome FROM frt.audit WHERE seq = $seq"), 'via_primary_co
 $standby->append_conf('postgresql.conf', "frt.audit_primary_conninfo = '$relay_conninfo'\n");
 $standby->reload;
 my $bg = $standby->background_psql('postgres');
-my $s1 = $bg->query_safe(q{SELECT frt.audit_event('relay_test', 'bg_1')});
+my $s1 = $bg->query_safe(q{SELECT frt.audit_event('export', 'bg_1')});
 my $relay_pid = on_primary(q{SELECT pid FROM pg_stat_activity WHERE usename = 'relay'});
 like($relay_pid, qr/^\d+$/, 'the standby session holds one connection to the primary');
-my $s2 = $bg->query_safe(q{SELECT frt.audit_event('relay_test', 'bg_2')});
+my $s2 = $bg->query_safe(q{SELECT frt.audit_event('export', 'bg_2')});
 is(on_primary(q{SELECT pid FROM pg_stat_activity WHERE usename = 'relay'}), $relay_pid,
 	'and reuses it for the next record');
 $primary->restart;
-my $s3 = $bg->query_safe(q{SELECT frt.audit_event('relay_test', 'bg_3')});
+my $s3 = $bg->query_safe(q{SELECT frt.audit_event('export', 'bg_3')});
 is(on_primary("SELECT string_agg(outcome, ',' ORDER BY seq) FROM frt.audit WHERE seq IN ($s1, $s2, $s3)"),
 	'bg_1,bg_2,bg_3', 'after a primary restart the session reconnects and the record is committed');
 
@@ -186,17 +186,17 @@ like($err, qr/MF140: audit trail unavailable: this standby could not forward/, '
 like($err, qr/HINT: .*primary is up/, 'with a hint');
 unlike($err, qr/Sekrit/, 'the password of the connection string is not shown');
 is($out, '', 'no match result is returned');
-($rc, $out, $err) = $standby->psql('postgres', q{SELECT frt.audit_event('relay_test', 'down')});
+($rc, $out, $err) = $standby->psql('postgres', q{SELECT frt.audit_event('export', 'down')});
 like($err, qr/could not forward/, 'audit_event itself fails closed');
 
 # 8. The primary back: the standby reconnects on its own.
 $primary->start;
 $primary->wait_for_catchup($standby);
-my $s4 = $bg->query_safe(q{SELECT frt.audit_event('relay_test', 'bg_4')});
+my $s4 = $bg->query_safe(q{SELECT frt.audit_event('export', 'bg_4')});
 is(on_primary("SELECT outcome FROM frt.audit WHERE seq = $s4"), 'bg_4',
 	'the long-lived session records again after the outage');
 $bg->quit;
-$seq = $standby->safe_psql('postgres', q{SELECT frt.audit_event('relay_test', 'after_restart')});
+$seq = $standby->safe_psql('postgres', q{SELECT frt.audit_event('export', 'after_restart')});
 is(on_primary("SELECT outcome FROM frt.audit WHERE seq = $seq"), 'after_restart',
 	'forwarding resumes after the primary restarts');
 is(on_primary("SELECT count(*) FROM frt.audit WHERE outcome = 'down'"), '0',
