@@ -3,11 +3,11 @@
 #   scripts/release.sh 1.1.0
 # From a clean checkout of the commit to release, as root (the upgrade test
 # runs PostgreSQL as the user postgres, like scripts/test.sh):
-#   1. checks VERSION (X.Y.Z, above the previous release, no tag vVERSION yet,
-#      not below the control files) and that CHANGELOG.md has entries under
-#      "## Unreleased";
+#   1. checks VERSION (X.Y.Z, above the previous release, no tag vVERSION yet)
+#      and that CHANGELOG.md has entries under "## Unreleased";
 #   2. sets default_version = 'VERSION' in frt.control and frt_governance.control
-#      (the install scripts frt--VERSION.sql are named from them by make);
+#      (the install scripts frt--VERSION.sql are named from them by make;
+#      a version planned during development is replaced);
 #   3. upgrade scripts, for each extension, from the previous release PREV:
 #      sql/upgrade/<ext>--PREV--VERSION.sql.  One written during development
 #      for another planned version (<ext>--PREV--X.sql) is renamed; an
@@ -53,9 +53,7 @@ if ! grep -q "^## $version - " CHANGELOG.md; then
 		die "CHANGELOG.md: nothing under '## Unreleased'"
 fi
 for e in $exts; do
-	cur=$(control_version <"$e.control")
-	[ -n "$cur" ] || die "$e.control: no default_version"
-	version_lt "$version" "$cur" && die "$e.control is at $cur already, above $version"
+	[ -n "$(control_version <"$e.control")" ] || die "$e.control: no default_version"
 done
 
 prev_tag=${FRT_UPGRADE_FROM:-$(git tag --merged HEAD --list "${prefix}[0-9]*" --sort=-v:refname | head -1)}
@@ -67,8 +65,10 @@ if [ -n "$prev_tag" ]; then
 fi
 echo "release: $version (tag $tag), previous release: ${prev_tag:-none}${prev:+ ($prev)}"
 
-# 2. control files
+# 2. control files (a version planned during development may differ)
 for e in $exts; do
+	cur=$(control_version <"$e.control")
+	[ "$cur" = "$version" ] || echo "release: $e.control: $cur -> $version"
 	sed -i "s/^\([[:space:]]*default_version[[:space:]]*=[[:space:]]*\)'[^']*'/\1'$version'/" "$e.control"
 	[ "$(control_version <"$e.control")" = "$version" ] || die "$e.control: default_version not set"
 done
@@ -83,7 +83,7 @@ if [ -n "$prev" ]; then
 			[ ! -e "$want" ] && [ "$(echo "$others" | wc -l)" = 1 ] ||
 				die "several upgrade scripts from $prev for $e: $want $others"
 			mv "$others" "$want"
-			sed -i "s/UPDATE TO '[^']*'/UPDATE TO '$version'/" "$want"
+			sed -i -e "s/UPDATE TO '[^']*'/UPDATE TO '$version'/" -e "1s/ -> [0-9][0-9.]*/ -> $version/" "$want"
 			echo "release: renamed $others to $want"
 		elif [ ! -e "$want" ]; then
 			cat >"$want" <<SQL

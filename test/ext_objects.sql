@@ -33,11 +33,14 @@ WITH ext AS (
 	-- every member object, with its owner where it has one
 	SELECT extname, obj, 'member' FROM member
 	UNION ALL
-	-- functions and procedures: the whole CREATE statement, owner, privileges
+	-- functions and procedures: the whole CREATE statement; owner and privileges
+	SELECT m.extname, m.obj, pg_catalog.pg_get_functiondef(p.oid)
+	  FROM member m JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) m.objid
+	 WHERE m.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+	   AND p.prokind OPERATOR(pg_catalog.<>) 'a'
+	UNION ALL
 	SELECT m.extname, m.obj,
-		   CASE WHEN p.prokind OPERATOR(pg_catalog.=) 'a' THEN 'aggregate'
-				ELSE pg_catalog.pg_get_functiondef(p.oid) END
-		   || ' owner=' || p.proowner::pg_catalog.regrole::pg_catalog.text
+		   'owner=' || p.proowner::pg_catalog.regrole::pg_catalog.text
 		   || ' acl=' || coalesce((SELECT pg_catalog.string_agg(a::pg_catalog.text, ',' ORDER BY a::pg_catalog.text)
 									 FROM pg_catalog.unnest(p.proacl) a), '-')
 	  FROM member m JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) m.objid
