@@ -2,7 +2,7 @@
 # extensions as a fresh install.
 #
 # The previous release is the newest tag v<version> reachable from HEAD whose
-# version differs from the control files' (else the newest such tag), or the
+# versions differ from the control files' (else the newest such tag), or the
 # tag named by FRT_UPGRADE_FROM; FRT_TAG_PREFIX changes the "v".  The test
 # needs the repository: FRT_GIT_DIR (scripts/test.sh sets it).  With a
 # repository but no release tag it fails, saying so.
@@ -70,7 +70,11 @@ if (!$from)
 		done_testing();
 		exit;
 	}
-	($from) = grep { (control_version(git('show', "$_:frt.control")) // '') ne $current{frt} } @tags;
+	# the newest whose version differs from the control files' (of either extension)
+	($from) = grep {
+		my $tag = $_;
+		grep { (control_version(git('show', "$tag:$_.control")) // '') ne $current{$_} } @exts
+	} @tags;
 	$from //= $tags[0];
 }
 my %old = map { $_ => control_version(git('show', "$from:$_.control")) } @exts;
