@@ -108,7 +108,8 @@ $node->init;
 $node->append_conf('postgresql.conf', "shared_preload_libraries = 'frt_governance'\n");
 $node->start;
 
-# The data set: the old release's demo (ON_ERROR_STOP is on where it expects success).
+# The data set: the old release's demo (ON_ERROR_STOP is on where it expects
+# success; it schedules no job, so pg_cron is not needed).
 my $demo = -f "$work/old/scripts/demo.sql" ? "$work/old/scripts/demo.sql" : "$tree/scripts/demo.sql";
 my ($rc, $out, $err) = $node->psql('postgres', slurp_file($demo), on_error_stop => 1);
 is($rc, 0, 'old release: the demo data set loads') or diag($err);
@@ -159,7 +160,8 @@ my $ivf_check_sql = q{SELECT string_agg(c.oid::regclass || ': ' || coalesce(p.pr
 	LEFT JOIN LATERAL (SELECT string_agg(kind || ' ' || blkno || ' ' || detail, '; ') AS problems
 					   FROM frt.index_check(c.oid)) p ON true};
 
-# Probes: stored faces of the station purpose; 1:N identification as frt_matcher.
+# Probes: stored faces of the demo's identification purpose (station, camera
+# hall-cam-3); 1:N identification as frt_matcher.
 my @probes = split /\n/, $node->safe_psql('postgres', q{
 	SELECT embedding::text FROM frt.face WHERE purpose = 'station' ORDER BY id LIMIT 4});
 my $identify_sql = join(";\n", 'SET ROLE frt_matcher', map {
