@@ -56,6 +56,12 @@
 #define FRT_REDACT_MIN_HEX		64		/* hex digits after \x redacted in logs */
 #define FRT_LOG_REDACT_DEFAULT	true	/* frt.log_redact: the server-log filter is on */
 
+/* ---- Layer 5: the registry's matching bounds (docs/sql/governance.md) ---- */
+#define FRT_IDENTIFY_MAX_K		1000	/* hard ceiling of purpose.max_k */
+#define FRT_IDENTIFY_DEFAULT_K	10		/* purpose.max_k of a new purpose */
+#define FRT_SCORE_ROUNDED_STEP	0.01	/* score_disclosure 'rounded': floor to this */
+#define FRT_SCORE_BANDED_STEP	0.1		/* score_disclosure 'banded': floor to this */
+
 /* ---- Layer 8: jobs (see frt_jobs.h, docs/operations.md) ---- */
 #define FRT_JOBS_SCRUB_ON_VACUUM_DEFAULT	true	/* frt.scrub_on_vacuum */
 

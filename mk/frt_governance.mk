@@ -6,7 +6,7 @@
 EXTENSION = frt_governance
 LAYERS = audit registry jobs intrusion
 REGRESS_TESTS = audit_trail gov_0_setup gov_layers gov_legal_time gov_match gov_refusals gov_report gov_roles \
-	intrusion jobs_erasure jobs_filing gov_on_record
+	intrusion jobs_erasure jobs_filing gov_on_record gov_oracle
 REGRESS_EXTENSIONS = frt frt_governance
 EXTRA_CPPFLAGS = -I$(libpq_srcdir)
 

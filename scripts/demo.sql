@@ -68,9 +68,12 @@ RESET ROLE;
 SET ROLE frt_matcher;
 SELECT * FROM frt.verify('p1001', 'door', demo_face(1001, 0.3), 'door-1');
 SELECT * FROM frt.verify('p1001', 'door', demo_face(1500, 0.3), 'door-1');
-SELECT * FROM frt.identify('station', demo_face(1234, 0.3), 'hall-cam-3', 3, 0.5);
-\echo 'frt_matcher cannot read an embedding:'
+SELECT * FROM frt.identify('station', demo_face(1234, 0.3), 'hall-cam-3', 3);
+\echo 'scores are shown rounded down to 0.01 (purpose.score_disclosure); no asking below the threshold, or for more than max_k subjects:'
 \set ON_ERROR_STOP 0
+SELECT * FROM frt.identify('station', demo_face(1234, 0.3), 'hall-cam-3', 3, 0.5);     -- MF142
+SELECT * FROM frt.identify('station', demo_face(1234, 0.3), 'hall-cam-3', 1000);       -- MF142
+\echo 'frt_matcher cannot read an embedding:'
 SELECT embedding FROM frt.face LIMIT 1;
 \set ON_ERROR_STOP 1
 RESET ROLE;
@@ -79,7 +82,7 @@ RESET ROLE;
 SET ROLE frt_enroller;
 SELECT frt.withdraw_consent('p1234', 'station');
 RESET ROLE;
-SELECT * FROM frt.identify('station', demo_face(1234, 0.3), 'hall-cam-3', 3, 0.5);
+SELECT * FROM frt.identify('station', demo_face(1234, 0.3), 'hall-cam-3', 3);
 SELECT * FROM frt.purge();
 VACUUM (INDEX_CLEANUP ON) frt.face;
 SELECT * FROM frt.scrub_faces();

@@ -33,7 +33,7 @@ CREATE TABLE @extschema@.intrusion_policy (
 		CHECK (failure_window > '0'::pg_catalog.interval),
 	lockout		pg_catalog.interval NOT NULL DEFAULT '30 minutes'
 		CHECK (lockout > '0'::pg_catalog.interval),
-	identified_per_hour pg_catalog.int4 CHECK (identified_per_hour > 0)
+	identified_per_hour pg_catalog.int4 DEFAULT 1000 CHECK (identified_per_hour > 0)
 );
 COMMENT ON TABLE @extschema@.intrusion_policy IS
 	'intrusion-detection limits per role (''*'' = every other role; NULL limit = rule off) (Measures Art. 14)';
@@ -134,19 +134,35 @@ BEGIN
 	IF NOT FOUND THEN
 		-- the column defaults: no match-rate limit (gates legitimately match
 		-- all day), 100 exports an hour, lockout after 5 failures in 15
-		-- minutes, for 30 minutes, no limit on subjects identified
-		pol := ROW('*', NULL, 100, 5, '15 minutes', '30 minutes', NULL);
+		-- minutes, for 30 minutes, 1000 subjects identified an hour
+		pol := ROW('*', NULL, 100, 5, '15 minutes', '30 minutes', 1000);
 	END IF;
 	RETURN pol;
 END
 $$;
 
--- A per-role rate limit was reached: raise alert p_kind unless the session
--- user raised one since p_since (one alert per rule and window, not one
--- per refused call), then refuse with MF014 and p_message.
-CREATE FUNCTION @extschema@._intrusion_over_rate(p_kind pg_catalog.text,
-	p_since pg_catalog.timestamptz, p_detail pg_catalog.jsonb, p_message pg_catalog.text,
-	p_function pg_catalog.text, p_purpose pg_catalog.text, p_subject pg_catalog.text,
+-- Serialize the calls a limit counts: a transaction-scoped advisory lock
+-- on (rule, key), taken before the count is read and held until the
+-- caller's transaction ends, by when the call's audit record (and its
+-- per-minute count) is committed by the audit writer.  So the next call
+-- of the same role (or subject) counts this one, whether this one's
+-- transaction commits or rolls back: a limit holds exactly under any
+-- number of concurrent sessions.  See docs/operations.md "Exact limits".
+CREATE FUNCTION @extschema@._intrusion_lock(p_rule pg_catalog.text, p_key pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('frt intrusion ' || p_rule),
+		pg_catalog.hashtext(p_key));
+END
+$$;
+
+-- Raise alert p_kind unless the session user raised one since p_since
+-- (one alert per rule and window, not one per refused call).
+CREATE FUNCTION @extschema@._intrusion_alert_once(p_kind pg_catalog.text,
+	p_since pg_catalog.timestamptz, p_detail pg_catalog.jsonb, p_purpose pg_catalog.text,
 	p_device pg_catalog.text)
 RETURNS void
 LANGUAGE plpgsql
@@ -158,6 +174,21 @@ BEGIN
 					 AND a.event = 'alert' AND a.outcome = p_kind AND a.at > p_since) THEN
 		PERFORM @extschema@._alert(p_kind, p_purpose, NULL, p_device, p_detail);
 	END IF;
+END
+$$;
+
+-- A per-role rate limit was reached: alert (once per window), then refuse
+-- with MF014 and p_message.
+CREATE FUNCTION @extschema@._intrusion_over_rate(p_kind pg_catalog.text,
+	p_since pg_catalog.timestamptz, p_detail pg_catalog.jsonb, p_message pg_catalog.text,
+	p_function pg_catalog.text, p_purpose pg_catalog.text, p_subject pg_catalog.text,
+	p_device pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM @extschema@._intrusion_alert_once(p_kind, p_since, p_detail, p_purpose, p_device);
 	PERFORM @extschema@._refuse('MF014', 14, p_message, p_function, p_purpose, p_subject, p_device);
 END
 $$;
@@ -327,7 +358,7 @@ END
 $$;
 
 -- Refuse an export once the session user has made its hourly allowance of
--- exports (bulk extraction, Art. 14).
+-- exports (bulk extraction, Art. 14); serialized per role, so exact.
 CREATE FUNCTION @extschema@._intrusion_check_export(p_purpose pg_catalog.text, p_subject pg_catalog.text)
 RETURNS void
 LANGUAGE plpgsql
@@ -340,6 +371,7 @@ BEGIN
 	IF pol.export_rate_per_hour IS NULL THEN
 		RETURN;
 	END IF;
+	PERFORM @extschema@._intrusion_lock('export', session_user);
 	v_n := @extschema@._intrusion_rate('export', 60);
 	IF v_n >= pol.export_rate_per_hour THEN
 		PERFORM @extschema@._intrusion_over_rate('bulk_export',
@@ -376,6 +408,86 @@ BEGIN
 END
 $$;
 
+-- Registry's admit_results point, reached once a match has compared its
+-- probe and before it records or returns anything: take the locks of the
+-- rules that count this call (match rate per role, then the subject's
+-- lockout or the role's identifications; always in this order), count
+-- again under them, and refuse, or for an identification admit only the
+-- subjects still left of identified_per_hour (alerting once an hour when
+-- it cuts an answer short).  The counts before_match read were a cheap
+-- early refusal; these are exact.
+CREATE FUNCTION @extschema@._intrusion_admit(p_function pg_catalog.text,
+	p_purpose pg_catalog.text, p_subject pg_catalog.text, p_device pg_catalog.text,
+	p_found pg_catalog.int8)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	pol @extschema@.intrusion_policy := @extschema@._intrusion_limits(session_user);
+	v_n pg_catalog.int8;
+	v_left pg_catalog.int8;
+BEGIN
+	IF pol.match_rate_per_minute IS NOT NULL THEN
+		PERFORM @extschema@._intrusion_lock('match', session_user);
+		PERFORM @extschema@._intrusion_check_match(pol, p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF p_function = 'verify' AND pol.max_failed_verifications IS NOT NULL THEN
+		PERFORM @extschema@._intrusion_lock('lockout',
+			pg_catalog.jsonb_build_array(p_purpose, p_subject)::pg_catalog.text);
+		PERFORM @extschema@._intrusion_check_lockout(pol, p_purpose, p_subject, p_device);
+	END IF;
+	IF p_function <> 'identify' OR pol.identified_per_hour IS NULL THEN
+		RETURN p_found;
+	END IF;
+	PERFORM @extschema@._intrusion_lock('identified', session_user);
+	-- refuses when nothing is left
+	PERFORM @extschema@._intrusion_check_identified(pol, p_purpose, p_device);
+	v_n := @extschema@._intrusion_rate('match', 60, true);
+	v_left := pol.identified_per_hour - v_n;
+	IF p_found > v_left THEN
+		PERFORM @extschema@._intrusion_alert_once('bulk_identification',
+			pg_catalog.clock_timestamp() - '1 hour'::pg_catalog.interval,
+			pg_catalog.jsonb_build_object('subjects_counted', v_n, 'limit', pol.identified_per_hour,
+				'withheld', p_found - v_left),
+			p_purpose, p_device);
+		RETURN v_left;
+	END IF;
+	RETURN p_found;
+END
+$$;
+
+-- Registry's after_match point: on a standby, wait (up to
+-- frt.audit_timeout) until the match's record, committed on the primary,
+-- has replayed here, so that the next call on this standby, which waits
+-- for this one's locks, counts it too.  On a primary the record is
+-- visible as soon as frt.audit_event returns.
+CREATE FUNCTION @extschema@._intrusion_after_match(p_function pg_catalog.text,
+	p_purpose pg_catalog.text, p_subject pg_catalog.text, p_device pg_catalog.text,
+	p_seq pg_catalog.int8)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_until pg_catalog.timestamptz;
+BEGIN
+	IF p_seq IS NULL OR NOT pg_catalog.pg_is_in_recovery() THEN
+		RETURN;
+	END IF;
+	v_until := pg_catalog.clock_timestamp()
+		+ pg_catalog.current_setting('frt.audit_timeout')::pg_catalog.interval;
+	WHILE NOT EXISTS (SELECT 1 FROM @extschema@.audit a WHERE a.seq = p_seq) LOOP
+		IF pg_catalog.clock_timestamp() > v_until THEN
+			RAISE WARNING 'frt: audit record % has not replayed on this standby within frt.audit_timeout; intrusion counts here may lag',
+				p_seq;
+			RETURN;
+		END IF;
+		PERFORM pg_catalog.pg_sleep(0.001);
+	END LOOP;
+END
+$$;
+
 -- Registry's after_verify point: a failed verification may lock.
 CREATE FUNCTION @extschema@._intrusion_verified(p_purpose pg_catalog.text,
 	p_subject pg_catalog.text, p_device pg_catalog.text, p_matched pg_catalog.bool,
@@ -408,13 +520,15 @@ BEGIN
 	SELECT pg_catalog.count(*) INTO n FROM @extschema@.alert a
 	 WHERE a.at > pg_catalog.now() - '24 hours'::pg_catalog.interval;
 	RETURN QUERY SELECT 'Art. 14', 'intrusion_detection',
-		CASE WHEN fs.max_failed_verifications IS NULL OR fs.export_rate_per_hour IS NULL THEN 'warning'
+		CASE WHEN fs.max_failed_verifications IS NULL OR fs.export_rate_per_hour IS NULL
+				  OR fs.identified_per_hour IS NULL THEN 'warning'
 			 ELSE 'ok' END,
-		pg_catalog.format('limits for roles without their own: brute-force lockout %s; exports %s; match rate %s; %s alerts in the last 24 hours (frt.alert)',
+		pg_catalog.format('limits for roles without their own: brute-force lockout %s; exports %s; subjects identified %s; match rate %s; %s alerts in the last 24 hours (frt.alert)',
 			CASE WHEN fs.max_failed_verifications IS NULL THEN 'off'
 				 ELSE pg_catalog.format('after %s failed verifications in %s, for %s',
 					fs.max_failed_verifications, fs.failure_window, fs.lockout) END,
 			COALESCE(fs.export_rate_per_hour || ' an hour', 'unlimited'),
+			COALESCE(fs.identified_per_hour || ' an hour', 'unlimited'),
 			COALESCE(fs.match_rate_per_minute || ' a minute', 'unlimited'), n);
 END
 $$;
@@ -422,5 +536,7 @@ $$;
 SELECT @extschema@._hook_register('audit_recorded', '_intrusion_count', 'intrusion');
 SELECT @extschema@._hook_register('before_match', '_intrusion_before_match', 'intrusion');
 SELECT @extschema@._hook_register('after_verify', '_intrusion_verified', 'intrusion');
+SELECT @extschema@._hook_register('admit_results', '_intrusion_admit', 'intrusion');
+SELECT @extschema@._hook_register('after_match', '_intrusion_after_match', 'intrusion');
 SELECT @extschema@._hook_register('before_export', '_intrusion_check_export', 'intrusion');
 SELECT @extschema@._hook_register('compliance_checks', '_intrusion_compliance', 'intrusion');

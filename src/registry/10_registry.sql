@@ -20,6 +20,19 @@ CREATE TABLE @extschema@.processor (
 COMMENT ON TABLE @extschema@.processor IS 'personal information processor: name and contact (Measures Art. 5(1))';
 COMMENT ON COLUMN @extschema@.processor.legal_time_zone IS 'time zone of the processor''s legal dates and retention calendar (tz database name; default Asia/Shanghai)';
 
+-- The matching bounds of include/frt_governance.h (src/registry/match_bounds.c):
+-- the ceiling and default of purpose.max_k, and the step a disclosure mode
+-- floors a similarity to ('rounded', 'banded'; NULL for the others).
+CREATE FUNCTION @extschema@._identify_k_ceiling()
+RETURNS pg_catalog.int4
+LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'frt_identify_k_ceiling';
+CREATE FUNCTION @extschema@._identify_k_default()
+RETURNS pg_catalog.int4
+LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'frt_identify_k_default';
+CREATE FUNCTION @extschema@._score_step(p_mode pg_catalog.text)
+RETURNS pg_catalog.float8
+LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'frt_score_step';
+
 -- Art. 4: every face and every match is tied to a registered purpose.
 CREATE TABLE @extschema@.purpose (
 	name			pg_catalog.text PRIMARY KEY CHECK (pg_catalog.btrim(name) <> ''),
@@ -34,11 +47,19 @@ CREATE TABLE @extschema@.purpose (
 	alternative_method pg_catalog.text CHECK (pg_catalog.btrim(alternative_method) <> ''),
 	serves_public_security pg_catalog.bool NOT NULL DEFAULT false,
 	dimension		pg_catalog.int4 CHECK (dimension BETWEEN 1 AND 4096),
+	-- what a match may disclose (Art. 14): the most subjects one
+	-- identification returns, and how finely a similarity is shown
+	max_k			pg_catalog.int4 NOT NULL DEFAULT @extschema@._identify_k_default()
+		CHECK (max_k >= 1 AND max_k <= @extschema@._identify_k_ceiling()),
+	score_disclosure pg_catalog.text NOT NULL DEFAULT 'rounded'
+		CHECK (score_disclosure IN ('exact', 'rounded', 'banded', 'none')),
 	created_at		pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	changed_at		pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	CONSTRAINT purpose_minor_retention_bound CHECK (minor_retention <= retention)
 );
 COMMENT ON TABLE @extschema@.purpose IS 'registered processing purposes (Measures Art. 4, 8, 10, 13)';
+COMMENT ON COLUMN @extschema@.purpose.max_k IS 'most subjects one identification may ask for and return (1 .. the ceiling FRT_IDENTIFY_MAX_K; default 10); a larger k is refused (MF142)';
+COMMENT ON COLUMN @extschema@.purpose.score_disclosure IS 'how finely verify and identify show a similarity: exact, rounded (down to 0.01), banded (down to 0.1) or none; below the threshold none is shown unless exact';
 COMMENT ON COLUMN @extschema@.purpose.minor_retention IS 'retention for subjects under 14 (Art. 7), never longer than retention; NULL on insert means retention';
 
 -- Art. 5: versioned notices, one series per purpose, insert-only.

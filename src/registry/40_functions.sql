@@ -325,6 +325,33 @@ BEGIN
 END
 $$;
 
+-- A similarity as the purpose lets a match show it (Art. 14; the audit
+-- record keeps the exact score for the auditor): 'exact' as computed;
+-- 'rounded' and 'banded' floored to their step (frt._score_step), so the
+-- shown score is never above the real one and never crosses the threshold;
+-- 'none' nothing.  Below the threshold only 'exact' shows a score: the
+-- purpose needs "no match" there, and a score would guide a search for a
+-- stored face.
+CREATE FUNCTION @extschema@._disclose(p_purpose @extschema@.purpose, p_similarity pg_catalog.float8)
+RETURNS pg_catalog.float8
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_step pg_catalog.float8 := @extschema@._score_step(p_purpose.score_disclosure);
+BEGIN
+	IF p_similarity IS NULL OR p_purpose.score_disclosure = 'exact' THEN
+		RETURN p_similarity;
+	END IF;
+	IF v_step IS NULL OR NOT p_similarity >= p_purpose.similarity_threshold THEN
+		RETURN NULL;
+	END IF;
+	-- numeric, so that 0.7 stays 0.7 (0.7 / 0.01 is 69.99999... in float8)
+	RETURN GREATEST(pg_catalog.floor(p_similarity::pg_catalog.numeric / v_step::pg_catalog.numeric)
+		* v_step::pg_catalog.numeric, p_purpose.similarity_threshold::pg_catalog.numeric)::pg_catalog.float8;
+END
+$$;
+
 -- Enrol one face for a subject and purpose, captured by a device; returns
 -- the face id.  p_retention may ask for a retention shorter than the
 -- purpose's (Art. 8).
@@ -389,7 +416,8 @@ END
 $$;
 
 -- 1:1 verification: is the probe the enrolled subject?  Compares only with
--- that subject's active faces for that purpose.
+-- that subject's active faces for that purpose; the score is shown as the
+-- purpose's score_disclosure says (none below the threshold unless exact).
 CREATE FUNCTION @extschema@.verify(p_subject pg_catalog.text, p_purpose pg_catalog.text,
 	p_probe @extschema@.face_embedding, p_device pg_catalog.text,
 	OUT matched pg_catalog.bool, OUT similarity pg_catalog.float8)
@@ -418,20 +446,31 @@ BEGIN
 			'subject %L has no active face for purpose %L', p_subject, p_purpose),
 			'verify', p_purpose, p_subject, p_device, p_masked => true);
 	END IF;
+	-- the admit_results handlers (layers above) may refuse the answer,
+	-- now that no concurrent call can slip past their limits
+	IF similarity IS NOT NULL THEN
+		PERFORM @extschema@._admit_results('verify', p_purpose, p_subject, p_device, 1);
+	END IF;
 	matched := COALESCE(similarity >= p.similarity_threshold, false);
 	v_seq := @extschema@.audit_event('match', CASE WHEN similarity IS NULL THEN 'no_face'
 		WHEN matched THEN 'matched' ELSE 'not_matched' END, p_purpose, p_subject, p_device, similarity,
-		NULL, pg_catalog.jsonb_build_object('kind', 'verification', 'threshold', p.similarity_threshold));
+		NULL, pg_catalog.jsonb_build_object('kind', 'verification', 'threshold', p.similarity_threshold,
+			'disclosure', p.score_disclosure));
 	IF similarity IS NOT NULL THEN
 		PERFORM @extschema@._after_verify(p_purpose, p_subject, p_device, matched, v_seq);
 	END IF;
+	PERFORM @extschema@._after_match('verify', p_purpose, p_subject, p_device, v_seq);
+	-- the caller sees the score only as finely as the purpose discloses it
+	similarity := @extschema@._disclose(p, similarity);
 END
 $$;
 
 -- 1:N identification within one purpose: up to p_k distinct subjects whose
 -- best active face has cosine similarity >= p_min_similarity (default: the
 -- purpose's threshold), best first.  Exact: uses an index when present, in
--- exact mode, and returns what an exhaustive search returns.
+-- exact mode, and returns what an exhaustive search returns.  p_k above the
+-- purpose's max_k, or p_min_similarity below its threshold, is refused
+-- (MF142); the scores are shown as the purpose's score_disclosure says.
 CREATE FUNCTION @extschema@.identify(p_purpose pg_catalog.text, p_probe @extschema@.face_embedding,
 	p_device pg_catalog.text, p_k pg_catalog.int4 DEFAULT 1, p_min_similarity pg_catalog.float8 DEFAULT NULL)
 RETURNS TABLE (subject pg_catalog.text, similarity pg_catalog.float8)
@@ -447,6 +486,9 @@ DECLARE
 	v_limit pg_catalog.int8;
 	v_rows pg_catalog.int8;
 	v_past pg_catalog.bool;
+	v_found pg_catalog.int8;
+	v_admit pg_catalog.int8;
+	v_seq pg_catalog.int8;
 	r record;
 BEGIN
 	IF p_purpose IS NULL THEN
@@ -455,13 +497,28 @@ BEGIN
 	PERFORM @extschema@._require_read_committed('identify');
 	p := @extschema@._check_processing('identify', p_purpose, 'identification', p_device, NULL);
 	PERFORM @extschema@._check_probe(p, p_probe);
-	IF p_k IS NULL OR p_k < 1 OR p_k > 1000 THEN
-		PERFORM @extschema@._reject('22023', 'k must be between 1 and 1000', 'identify', p_purpose, NULL, p_device);
+	IF p_k IS NULL THEN
+		PERFORM @extschema@._reject('22004', 'k must not be NULL', 'identify', p_purpose, NULL, p_device);
+	END IF;
+	IF p_k < 1 THEN
+		PERFORM @extschema@._reject('22023', 'k must be at least 1', 'identify', p_purpose, NULL, p_device);
 	END IF;
 	v_min := COALESCE(p_min_similarity, p.similarity_threshold);
 	IF v_min < -1 OR v_min > 1 OR v_min = 'NaN'::pg_catalog.float8 THEN
 		PERFORM @extschema@._reject('22023', 'min_similarity must be between -1 and 1', 'identify',
 			p_purpose, NULL, p_device);
+	END IF;
+	-- no more subjects, and none less similar, than the purpose needs: a
+	-- large k with a low floor would read the gallery out (Art. 14)
+	IF p_k > p.max_k THEN
+		PERFORM @extschema@._refuse('MF142', 14, pg_catalog.format(
+			'identification asks for %s subjects; purpose %L returns at most %s', p_k, p_purpose, p.max_k),
+			'identify', p_purpose, NULL, p_device);
+	END IF;
+	IF v_min < p.similarity_threshold THEN
+		PERFORM @extschema@._refuse('MF142', 14, pg_catalog.format(
+			'min_similarity %s is below the threshold %s of purpose %L', v_min, p.similarity_threshold,
+			p_purpose), 'identify', p_purpose, NULL, p_device);
 	END IF;
 	-- the before_match handlers (layers above) may refuse
 	PERFORM @extschema@._before_match('identify', p_purpose, NULL, p_device);
@@ -504,14 +561,26 @@ BEGIN
 	IF v_exact IS NOT NULL THEN
 		PERFORM pg_catalog.set_config('frt.exact', v_exact, true);
 	END IF;
-	PERFORM @extschema@.audit_event('match', CASE WHEN pg_catalog.cardinality(v_seen) > 0
+	-- the admit_results handlers (layers above) may cut the answer down to
+	-- what the caller may still receive, or refuse it
+	v_found := pg_catalog.cardinality(v_seen);
+	v_admit := @extschema@._admit_results('identify', p_purpose, NULL, p_device, v_found);
+	IF v_admit < v_found THEN
+		v_seen := v_seen[1:v_admit];
+		v_sims := v_sims[1:v_admit];
+	END IF;
+	v_seq := @extschema@.audit_event('match', CASE WHEN pg_catalog.cardinality(v_seen) > 0
 		THEN 'identified' ELSE 'not_identified' END, p_purpose, NULL, p_device,
 		CASE WHEN pg_catalog.cardinality(v_sims) > 0 THEN v_sims[1] END, NULL,
 		pg_catalog.jsonb_build_object('kind', 'identification', 'k', p_k, 'min_similarity', v_min,
-			'subjects', pg_catalog.to_jsonb(v_seen)));
-	FOR i IN 1 .. pg_catalog.cardinality(v_seen) LOOP
+			'subjects', pg_catalog.to_jsonb(v_seen), 'disclosure', p.score_disclosure)
+		OPERATOR(pg_catalog.||) CASE WHEN v_admit < v_found
+			THEN pg_catalog.jsonb_build_object('withheld', v_found - v_admit)
+			ELSE '{}'::pg_catalog.jsonb END);
+	PERFORM @extschema@._after_match('identify', p_purpose, NULL, p_device, v_seq);
+	FOR i IN 1 .. COALESCE(pg_catalog.cardinality(v_seen), 0) LOOP
 		subject := v_seen[i];
-		similarity := v_sims[i];
+		similarity := @extschema@._disclose(p, v_sims[i]);
 		RETURN NEXT;
 	END LOOP;
 END

@@ -58,6 +58,11 @@ GRANT SELECT ON @extschema@.audit, @extschema@.processor, @extschema@.purpose, @
 	@extschema@.assessment, @extschema@.device, @extschema@.holiday, @extschema@.consent,
 	@extschema@.decline, @extschema@.filing_state TO frt_auditor;
 
+-- The matching bounds (constants): the default and CHECK of purpose.max_k
+-- run them for whoever registers a purpose.
+GRANT EXECUTE ON FUNCTION @extschema@._identify_k_ceiling(), @extschema@._identify_k_default(),
+	@extschema@._score_step(pg_catalog.text) TO PUBLIC;
+
 -- Helpers used by the RLS policy and by clients reading the registry.
 GRANT EXECUTE ON FUNCTION @extschema@._face_active(pg_catalog.int8, pg_catalog.timestamptz)
 	TO frt_admin, frt_enroller;

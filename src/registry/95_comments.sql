@@ -4,10 +4,10 @@ COMMENT ON FUNCTION @extschema@.enroll(pg_catalog.text, pg_catalog.text, @extsch
 	'enrol one face for (subject, purpose) from a device after every check of the Measures; returns the face id';
 COMMENT ON FUNCTION @extschema@.verify(pg_catalog.text, pg_catalog.text, @extschema@.face_embedding,
 	pg_catalog.text) IS
-	'1:1: does the probe match the subject''s active faces for the purpose? (matched, best cosine similarity)';
+	'1:1: does the probe match the subject''s active faces for the purpose? (matched, best cosine similarity as the purpose''s score_disclosure shows it)';
 COMMENT ON FUNCTION @extschema@.identify(pg_catalog.text, @extschema@.face_embedding, pg_catalog.text,
 	pg_catalog.int4, pg_catalog.float8) IS
-	'1:N within one purpose: up to k distinct subjects with similarity >= min_similarity, best first, exact';
+	'1:N within one purpose: up to k (<= the purpose''s max_k) distinct subjects with similarity >= min_similarity (>= its threshold), best first, exact; scores as its score_disclosure shows them';
 COMMENT ON FUNCTION @extschema@.withdraw_consent(pg_catalog.text, pg_catalog.text) IS
 	'withdraw consent for a purpose (NULL: every purpose); effective for the next statement; returns faces queued for erasure';
 COMMENT ON FUNCTION @extschema@.erase_subject(pg_catalog.text) IS

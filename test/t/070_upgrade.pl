@@ -166,7 +166,7 @@ my @probes = split /\n/, $node->safe_psql('postgres', q{
 	SELECT embedding::text FROM frt.face WHERE purpose = 'station' ORDER BY id LIMIT 4});
 my $identify_sql = join(";\n", 'SET ROLE frt_matcher', map {
 	"SELECT string_agg(subject || ' ' || round(similarity::numeric, 5), ', ') "
-	  . "FROM frt.identify('station', '$_', 'hall-cam-3', 3, 0.5)"
+	  . "FROM frt.identify('station', '$_', 'hall-cam-3', 3)"
 } @probes);
 my $knn_sql = q{SET enable_seqscan = off; SET frt.exact = on;
 	SELECT string_agg(r, ' ' ORDER BY k) FROM (
