@@ -5,7 +5,12 @@
 # The makefiles live in mk/ but build from the top of the tree.
 VPATH = .
 
-EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
+# The version is the control file's default_version and nothing else: the
+# install script is $(EXTENSION)--$(EXTVERSION).sql (docs/releasing.md).
+EXTVERSION := $(shell sed -n "s/^[[:space:]]*default_version[[:space:]]*=[[:space:]]*'\([^']*\)'.*/\1/p" $(EXTENSION).control)
+ifeq ($(EXTVERSION),)
+$(error $(EXTENSION).control: no default_version = '...')
+endif
 MODULE_big = $(EXTENSION)
 
 # C sources are found by layer folder; the SQL fragments of a layer are
@@ -17,6 +22,8 @@ OBJS = $(SRCS:.c=.o)
 SQL_PARTS = $(foreach l,$(LAYERS),$(sort $(wildcard src/$(l)/*.sql)))
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+# Upgrade scripts, sql/upgrade/<extension>--<from>--<to>.sql: all installed,
+# so ALTER EXTENSION ... UPDATE finds a path from any earlier release.
 DATA = $(wildcard sql/upgrade/$(EXTENSION)--*--*.sql)
 
 REGRESS = $(REGRESS_TESTS)
@@ -37,7 +44,8 @@ PG_CONFIG ?= pg_config
 PG_CPPFLAGS = -I$(srcdir)/include -isystem $(includedir_server) $(EXTRA_CPPFLAGS)
 PG_CFLAGS = -std=gnu99 -Wall -Wextra $(FRT_WERROR)
 
-EXTRA_CLEAN = $(DATA_built) regress/$(EXTENSION)
+# (install scripts of earlier versions too, left by builds before a version change)
+EXTRA_CLEAN = $(DATA_built) $(wildcard $(EXTENSION)--[0-9]*.sql) regress/$(EXTENSION)
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
