@@ -3,7 +3,8 @@
 #
 # The previous release is the newest tag v<version> reachable from HEAD whose
 # versions differ from the control files' (else the newest such tag), or the
-# tag named by FRT_UPGRADE_FROM; FRT_TAG_PREFIX changes the "v".  The test
+# tag named by FRT_UPGRADE_FROM; FRT_TAG_PREFIX changes the "v".  A clone
+# without tags falls back to the newest release commit ("Release X.Y.Z").  The test
 # needs the repository: FRT_GIT_DIR (scripts/test.sh sets it).  With a
 # repository but no release tag it fails, saying so.
 #
@@ -61,9 +62,14 @@ if (!$from)
 {
 	my @tags = grep { $_ ne '' }
 	  split /\n/, git('tag', '--merged', 'HEAD', '--list', "${prefix}[0-9]*", '--sort=-v:refname');
+	# A clone that did not fetch tags still has the release commits
+	# ("Release X.Y.Z", docs/releasing.md), newest first.
+	@tags = map { (split / /)[0] } grep { $_ ne '' }
+	  split /\n/, git('log', '-E', '--grep=^Release [0-9]+[.][0-9]+[.][0-9]+$', '--format=%H %s', 'HEAD')
+	  unless @tags;
 	if (!@tags)
 	{
-		fail("no release tag ${prefix}<version> is reachable from HEAD in $gitdir");
+		fail("no release tag ${prefix}<version> or release commit is reachable from HEAD in $gitdir");
 		diag("The upgrade test needs the previous release.  Before the first release, cut it "
 			  . "(docs/releasing.md: scripts/release.sh, commit, tag ${prefix}<version>), "
 			  . "or name any tag with FRT_UPGRADE_FROM=<tag>.");
