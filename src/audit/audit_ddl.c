@@ -42,6 +42,7 @@
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "parser/parse_func.h"
+#include "storage/lock.h"
 #include "storage/proc.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
@@ -392,6 +393,25 @@ FrtStatementTouchesAudit(Node *n, Oid nsp)
 }
 
 /*
+ * Does this transaction hold a lock on the trail that the writer's insert
+ * would wait for (an earlier statement on it in the same transaction)?
+ */
+static bool
+FrtAuditLockedByMe(void)
+{
+	Oid			audit = FrtGovRelid(FRT_REL_AUDIT, true);
+	LOCKTAG		tag;
+
+	if (!OidIsValid(audit))
+		return false;
+	SET_LOCKTAG_RELATION(tag, MyDatabaseId, audit);
+	for (LOCKMODE m = ShareLock; m <= AccessExclusiveLock; m++)
+		if (LockHeldByMe(&tag, m))
+			return true;
+	return false;
+}
+
+/*
  * ProcessUtility hook: a statement that alters or removes the audit
  * objects is recorded, and its anchor sent out, before it runs.  If the
  * record cannot be written, the statement fails (MF140).
@@ -411,13 +431,18 @@ FrtAuditDdlProcessUtility(PlannedStmt *pstmt, const char *queryString, bool read
 		if (OidIsValid(nsp) && FrtStatementTouchesAudit(n, nsp))
 		{
 			StringInfoData detail;
+			const char *tag = GetCommandTagName(CreateCommandTag(n));
 
+			if (FrtAuditLockedByMe())
+				FrtRefuse(FRT_ERRCODE_AUDIT_APPEND_ONLY, 14, NULL, NULL,
+						  "Run each statement on the audit objects in its own transaction.",
+						  "%s refused: this transaction holds a lock on frt.audit, so the statement cannot be recorded before it runs",
+						  tag);
 			initStringInfo(&detail);
 			appendStringInfoString(&detail, "{\"statement\": ");
 			escape_json(&detail, queryString ? queryString : "");
 			appendStringInfoChar(&detail, '}');
-			(void) FrtAuditRecord(FRT_AUDIT_DDL_EVENT, GetCommandTagName(CreateCommandTag(n)),
-								  detail.data, true);
+			(void) FrtAuditRecord(FRT_AUDIT_DDL_EVENT, tag, detail.data, true);
 		}
 	}
 	if (prev_ProcessUtility)
