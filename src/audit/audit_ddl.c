@@ -34,6 +34,8 @@
 #include "access/xlog.h"
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
+#include "access/htup_details.h"
+#include "catalog/pg_language.h"
 #include "catalog/pg_proc.h"
 #include "commands/extension.h"
 #include "executor/executor.h"
@@ -49,6 +51,7 @@
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 
 #include "frt_audit.h"
 
@@ -97,6 +100,29 @@ FrtFnCacheReset(void)
 	FrtGovNspCached = OidIsValid(FrtGovExt) ? FrtGovExtensionSchema(FRT_GOVERNANCE_EXTENSION) : InvalidOid;
 }
 
+/*
+ * Is fn always called, never inlined: SECURITY DEFINER, with SET clauses, or
+ * not in SQL?  Only these API functions are tracked, so that tracking never
+ * keeps the planner from inlining an SQL function of the API (one that is
+ * inlined runs inside its caller: inside the API if called from it, and on
+ * record if a superuser calls it directly).
+ */
+static bool
+FrtCalledThroughFmgr(Oid fn)
+{
+	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
+	bool		called;
+	Form_pg_proc p;
+
+	if (!HeapTupleIsValid(tup))
+		return false;
+	p = (Form_pg_proc) GETSTRUCT(tup);
+	called = p->prosecdef || p->prolang != SQLlanguageId ||
+		!heap_attisnull(tup, Anum_pg_proc_proconfig, NULL);
+	ReleaseSysCache(tup);
+	return called;
+}
+
 /* What kind of function fn is, for the tracking of API calls. */
 static FrtFnKind
 FrtFunctionKind(Oid fn)
@@ -115,7 +141,8 @@ FrtFunctionKind(Oid fn)
 	if (get_func_namespace(fn) == FrtGovNspCached)
 	{
 		ext = getExtensionOfObject(ProcedureRelationId, fn);
-		kind = ext == FrtGovExt ? FRT_FN_API : OidIsValid(ext) ? FRT_FN_OTHER : FRT_FN_FOREIGN;
+		kind = ext == FrtGovExt ? (FrtCalledThroughFmgr(fn) ? FRT_FN_API : FRT_FN_OTHER) :
+			OidIsValid(ext) ? FRT_FN_OTHER : FRT_FN_FOREIGN;
 	}
 	if (FrtFnCached < FRT_FN_CACHE)
 	{
