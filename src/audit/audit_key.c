@@ -165,6 +165,9 @@ FrtAuditKeyFromCommand(const char *command)
 void
 FrtAuditKeyInit(void)
 {
+	/* a key only comes with preloading (settings fixed at server start) */
+	if (!process_shared_preload_libraries_in_progress)
+		return;
 	DefineCustomStringVariable("frt.audit_key_file",
 							   "File holding the audit key (one key a line; the first signs), read once at server start.",
 							   "An absolute path outside the data directory; see docs/audit.md, \"The audit key\".",
@@ -174,7 +177,7 @@ FrtAuditKeyInit(void)
 							   "Command printing the audit key (one key a line), run once at server start.",
 							   NULL, &frt_audit_key_command, "",
 							   PGC_POSTMASTER, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
-	if (!process_shared_preload_libraries_in_progress || IsUnderPostmaster)
+	if (IsUnderPostmaster)
 		return;
 	if (frt_audit_key_file[0] != '\0' && frt_audit_key_command[0] != '\0')
 		ereport(FATAL,
