@@ -80,6 +80,10 @@ static int	FrtApiDepth = 0;
 
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 static ExecutorCheckPerms_hook_type prev_ExecutorCheckPerms = NULL;
+static ExecutorStart_hook_type prev_ExecutorStart = NULL;
+
+/* Set while an EXPLAIN without ANALYZE starts its plan: it reads nothing. */
+static bool FrtExplainOnly = false;
 static needs_fmgr_hook_type prev_needs_fmgr = NULL;
 static fmgr_hook_type prev_fmgr = NULL;
 
@@ -218,7 +222,8 @@ FrtCheckPerms(List *rangeTable, bool ereport_on_violation)
 	if (prev_ExecutorCheckPerms && !prev_ExecutorCheckPerms(rangeTable, ereport_on_violation))
 		return false;
 	/* the check without error is a foreign-key validation, not a read */
-	if (!ereport_on_violation || FrtApiDepth > 0 || FrtAudit == NULL || FrtAuditIsWriter)
+	if (!ereport_on_violation || FrtApiDepth > 0 || FrtAudit == NULL || FrtAuditIsWriter ||
+		FrtExplainOnly)
 		return true;
 	FrtFnCacheReset();
 	if (!OidIsValid(FrtGovNspCached))
@@ -251,6 +256,27 @@ FrtCheckPerms(List *rangeTable, bool ereport_on_violation)
 		break;					/* one record per statement */
 	}
 	return true;
+}
+
+/* ExecutorStart_hook: note a plan started only to be explained (no rows read). */
+static void
+FrtExecutorStart(QueryDesc *queryDesc, int eflags)
+{
+	bool		save = FrtExplainOnly;
+
+	FrtExplainOnly = (eflags & EXEC_FLAG_EXPLAIN_ONLY) != 0;
+	PG_TRY();
+	{
+		if (prev_ExecutorStart)
+			prev_ExecutorStart(queryDesc, eflags);
+		else
+			standard_ExecutorStart(queryDesc, eflags);
+	}
+	PG_FINALLY();
+	{
+		FrtExplainOnly = save;
+	}
+	PG_END_TRY();
 }
 
 /* Is the relation named by rv one whose DDL is recorded? */
@@ -488,6 +514,8 @@ FrtAuditDdlInit(void)
 	ProcessUtility_hook = FrtAuditDdlProcessUtility;
 	prev_ExecutorCheckPerms = ExecutorCheckPerms_hook;
 	ExecutorCheckPerms_hook = FrtCheckPerms;
+	prev_ExecutorStart = ExecutorStart_hook;
+	ExecutorStart_hook = FrtExecutorStart;
 	prev_needs_fmgr = needs_fmgr_hook;
 	needs_fmgr_hook = FrtNeedsFmgrHook;
 	prev_fmgr = fmgr_hook;
