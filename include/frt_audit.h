@@ -54,6 +54,7 @@ typedef struct FrtAuditPayload
 	int32		backend_pid;	/* submitting backend */
 	bool		has_similarity;
 	float8		similarity;
+	bool		anchor_now;		/* the writer sends the head out right after it */
 	int16		off[FRT_AUDIT_NFIELDS]; /* offset into buf, -1 = NULL */
 	int16		used;			/* bytes of buf in use */
 	char		buf[FRT_AUDIT_PAYLOAD_BYTES];
@@ -121,6 +122,18 @@ extern int	frt_audit_idle_exit_ms;
 extern bool frt_log_redact;
 extern bool frt_restore;			/* frt.restore: the explicit restore mode */
 extern char *frt_audit_primary_conninfo;
+extern int	frt_audit_anchor_interval_s;
+extern char *frt_audit_anchor_file;
+extern char *frt_audit_anchor_command;
+
+/* The chain's head as sent out of the database (audit_anchor.c). */
+typedef struct FrtAuditHead
+{
+	int64		seq;
+	uint8		hash[FRT_AUDIT_HASH_LEN];
+	bool		has_mac;
+	uint8		mac[FRT_AUDIT_MAC_LEN];
+} FrtAuditHead;
 
 /* audit_shmem.c */
 extern void FrtAuditInit(void);
@@ -135,6 +148,8 @@ extern const char *FrtAuditPayloadGet(const FrtAuditPayload *rec,
 
 /* audit_sql.c */
 extern bool FrtAuditRestoring(void);
+extern int64 FrtAuditRecord(const char *event, const char *outcome, const char *detail,
+							bool anchor_now);
 extern void FrtAuditFillWho(FrtAuditPayload *rec);
 
 /* audit_claim.c */
@@ -146,6 +161,21 @@ extern void FrtAuditRelayDrop(void);
 
 /* audit_worker.c */
 extern PGDLLEXPORT void FrtAuditWorkerMain(Datum main_arg);
+
+/* audit_key.c: the audit key, loaded at server start, never visible to SQL */
+extern void FrtAuditKeyInit(void);
+extern bool FrtAuditKeyed(void);
+extern void FrtAuditMac(const uint8 *hash, uint8 *mac);
+extern bool FrtAuditMacVerifies(const uint8 *hash, const uint8 *mac);
+extern bool FrtAuditPathInDataDir(const char *path);
+
+/* audit_anchor.c: the head, sent out by the writer */
+extern void FrtAuditAnchorInit(void);
+extern void FrtAuditAnchorEmit(const char *dbname, const FrtAuditHead *head, const char *why);
+extern void FrtAuditAnchorReap(void);
+
+/* audit_ddl.c: statements on the audit objects, reads of embeddings */
+extern void FrtAuditDdlInit(void);
 
 /* audit_hash.c */
 extern void FrtAuditComputeHash(const FrtAuditRow *row, uint8 *out);

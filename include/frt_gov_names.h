@@ -70,6 +70,7 @@ typedef enum FrtGovCol
 	FRT_COL_AUDIT_DETAIL,
 	FRT_COL_AUDIT_PREV_HASH,
 	FRT_COL_AUDIT_HASH,
+	FRT_COL_AUDIT_MAC,
 	/* FRT_REL_AUDIT_ANCHOR */
 	FRT_COL_ANCHOR_LAST_SEQ,
 	FRT_COL_ANCHOR_LAST_HASH,
@@ -78,6 +79,8 @@ typedef enum FrtGovCol
 	/* FRT_REL_AUDIT_MARK */
 	FRT_COL_MARK_SEQ,
 	FRT_COL_MARK_HASH,
+	/* FRT_REL_FACE */
+	FRT_COL_FACE_EMBEDDING,
 	FRT_GOV_NCOLS
 } FrtGovCol;
 
@@ -100,5 +103,8 @@ extern Oid	FrtGovTypeOid(FrtGovType type, bool missing_ok);
 
 /* Column number of a column in a tuple descriptor, looked up by name. */
 extern AttrNumber FrtGovAttnum(TupleDesc desc, FrtGovCol col);
+
+/* Column number of a column of a relation (InvalidAttrNumber if absent). */
+extern AttrNumber FrtGovRelAttnum(Oid relid, FrtGovCol col);
 
 #endif							/* FRT_GOV_NAMES_H */

@@ -59,6 +59,18 @@
 #define FRT_REDACT_MIN_BRACKETED 2		/* run after '[' or '{' redacted in logs */
 #define FRT_REDACT_MIN_HEX		64		/* hex digits after \x redacted in logs */
 #define FRT_LOG_REDACT_DEFAULT	true	/* frt.log_redact: the server-log filter is on */
+#define FRT_AUDIT_MAC_LEN		32		/* HMAC-SHA-256 of a record's hash */
+#define FRT_AUDIT_MAC_TAG		"frt-audit-mac-v1"	/* before the hash in the MAC */
+#define FRT_AUDIT_KEY_MIN_BYTES	32		/* shortest audit key (a line of the key file) */
+#define FRT_AUDIT_KEYS_MAX		8		/* keys in the key file: the first signs, all verify */
+#define FRT_AUDIT_KEY_FILE_MAX	8192	/* longest key file or key command output */
+#define FRT_AUDIT_ANCHOR_INTERVAL_DEFAULT_S	60	/* frt.audit_anchor_interval: head leaves the database */
+#define FRT_AUDIT_ANCHOR_INTERVAL_MIN_S		1	/* ... its smallest setting */
+#define FRT_AUDIT_ANCHOR_INTERVAL_MAX_S		86400	/* ... its largest setting (1 day) */
+#define FRT_AUDIT_ANCHOR_LINE_MAX	1024	/* one anchor line (log, file, command) */
+#define FRT_AUDIT_ANCHOR_PREFIX	"frt audit anchor:"	/* how an anchor line starts */
+#define FRT_AUDIT_DDL_EVENT		"audit_ddl"	/* a statement that alters or removes the audit objects */
+#define FRT_AUDIT_READ_EVENT	"embedding_read"	/* a read of frt.face.embedding outside the API */
 
 /* ---- Layer 5: the registry's matching bounds (docs/sql/governance.md) ---- */
 #define FRT_IDENTIFY_MAX_K		1000	/* hard ceiling of purpose.max_k */

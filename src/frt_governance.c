@@ -27,7 +27,10 @@ _PG_init(void)
 {
 	load_file(FRT_CORE_LIBRARY, false);
 	FrtAuditInit();
+	FrtAuditKeyInit();
+	FrtAuditAnchorInit();
 	FrtRolesInit();
+	FrtAuditDdlInit();
 	FrtJobsInit();
 	/* every frt library has defined its settings: no other frt.* name is valid */
 	MarkGUCPrefixReserved("frt");

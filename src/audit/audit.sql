@@ -55,7 +55,8 @@ CREATE TABLE @extschema@.audit (
 	similarity	pg_catalog.float8,
 	detail		pg_catalog.jsonb,
 	prev_hash	pg_catalog.bytea NOT NULL,
-	hash		pg_catalog.bytea NOT NULL
+	hash		pg_catalog.bytea NOT NULL,
+	mac			pg_catalog.bytea		-- HMAC-SHA-256 of hash with the audit key; NULL: unkeyed
 );
 CREATE INDEX audit_at_idx ON @extschema@.audit (at);
 COMMENT ON TABLE @extschema@.audit IS
@@ -140,14 +141,96 @@ GRANT USAGE ON SCHEMA @extschema@ TO frt_audit_relay;
 GRANT EXECUTE ON FUNCTION @extschema@.audit_event(pg_catalog.text, pg_catalog.text, pg_catalog.text,
 	pg_catalog.text, pg_catalog.text, pg_catalog.float8, pg_catalog.text, pg_catalog.jsonb) TO frt_audit_relay;
 
--- The first broken or missing record, or an all-clear row (seq NULL).
+-- The first broken or missing record, or an all-clear row (seq NULL);
+-- warning says what the check could not prove (an unkeyed chain).  With a
+-- key configured, each record's MAC is checked too.
 CREATE FUNCTION @extschema@.verify_audit_chain(
 	OUT ok pg_catalog.bool, OUT seq pg_catalog.int8, OUT reason pg_catalog.text,
-	OUT checked pg_catalog.int8)
+	OUT checked pg_catalog.int8, OUT warning pg_catalog.text)
 RETURNS record
 LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'frt_verify_audit_chain';
 REVOKE ALL ON FUNCTION @extschema@.verify_audit_chain() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.verify_audit_chain() TO frt_auditor;
+
+-- The same, and then against an anchor kept outside the database (a line
+-- of the anchor file or the server log: seq, hash and MAC in hex): a trail
+-- that ends before the anchor (newest records deleted), or holds another
+-- record at its seq (trail replaced), or an anchor whose MAC does not
+-- verify, is reported.
+CREATE FUNCTION @extschema@.verify_audit_chain(anchor_seq pg_catalog.int8,
+	anchor_hash pg_catalog.text, anchor_mac pg_catalog.text DEFAULT NULL,
+	OUT ok pg_catalog.bool, OUT seq pg_catalog.int8, OUT reason pg_catalog.text,
+	OUT checked pg_catalog.int8, OUT warning pg_catalog.text)
+RETURNS record
+LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'frt_verify_audit_chain';
+REVOKE ALL ON FUNCTION @extschema@.verify_audit_chain(pg_catalog.int8, pg_catalog.text, pg_catalog.text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.verify_audit_chain(pg_catalog.int8, pg_catalog.text, pg_catalog.text) TO frt_auditor;
+
+-- One anchor against the trail, without walking the chain: NULL if the
+-- trail holds the anchored record, else why not.
+CREATE FUNCTION @extschema@._audit_anchor_check(anchor_seq pg_catalog.int8,
+	anchor_hash pg_catalog.text, anchor_mac pg_catalog.text)
+RETURNS pg_catalog.text
+LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'frt_audit_anchor_check';
+REVOKE ALL ON FUNCTION @extschema@._audit_anchor_check(pg_catalog.int8, pg_catalog.text, pg_catalog.text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._audit_anchor_check(pg_catalog.int8, pg_catalog.text, pg_catalog.text) TO frt_auditor;
+
+-- The anchors of this database in a text (the anchor file, or server log
+-- lines; other lines and other databases' anchors are skipped).
+CREATE FUNCTION @extschema@._audit_anchor_lines(anchors pg_catalog.text)
+RETURNS TABLE (line pg_catalog.int4, seq pg_catalog.int8, hash pg_catalog.text, mac pg_catalog.text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT l.n::pg_catalog.int4, r[2]::pg_catalog.int8, r[3], NULLIF(r[4], 'none')
+	  FROM pg_catalog.regexp_split_to_table(anchors, E'\n') WITH ORDINALITY AS l(t, n),
+		   pg_catalog.regexp_match(l.t,
+			'frt audit anchor: db=("(?:[^"]|"")*"|\S+) seq=([0-9]+) hash=([0-9a-f]{64}) mac=([0-9a-f]{64}|none)') AS r
+	 WHERE r[1] OPERATOR(pg_catalog.=) pg_catalog.quote_ident(pg_catalog.current_database())
+$$;
+
+-- Anchor lines against this database's trail: first the whole chain with
+-- the newest anchor (line 0), then each anchor on its own.
+--   \set anchors `cat /var/lib/frt/audit-anchors`
+--   SELECT * FROM frt.verify_audit_anchors(:'anchors') WHERE NOT ok;
+CREATE FUNCTION @extschema@.verify_audit_anchors(anchors pg_catalog.text)
+RETURNS TABLE (line pg_catalog.int4, seq pg_catalog.int8, ok pg_catalog.bool, reason pg_catalog.text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	a record;
+	v record;
+	why pg_catalog.text;
+BEGIN
+	SELECT * INTO a FROM @extschema@._audit_anchor_lines(anchors) l ORDER BY l.seq DESC, l.line DESC LIMIT 1;
+	IF NOT FOUND THEN
+		RETURN QUERY SELECT 0, NULL::pg_catalog.int8, false,
+			'no anchor of this database in the text given'::pg_catalog.text;
+		RETURN;
+	END IF;
+	SELECT * INTO v FROM @extschema@.verify_audit_chain(a.seq, a.hash, a.mac);
+	RETURN QUERY SELECT 0, v.seq, v.ok, v.reason || COALESCE('; ' || v.warning, '');
+	FOR a IN SELECT * FROM @extschema@._audit_anchor_lines(anchors) l ORDER BY l.line LOOP
+		why := @extschema@._audit_anchor_check(a.seq, a.hash, a.mac);
+		RETURN QUERY SELECT a.line, a.seq, why IS NULL, COALESCE(why, 'anchor matches the trail');
+	END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._audit_anchor_lines(pg_catalog.text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._audit_anchor_lines(pg_catalog.text) TO frt_auditor;
+REVOKE ALL ON FUNCTION @extschema@.verify_audit_anchors(pg_catalog.text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.verify_audit_anchors(pg_catalog.text) TO frt_auditor;
+
+-- How the trail is protected beyond its chain: signed with a key (its id is
+-- a fingerprint that reveals nothing of it), and where its head goes.
+CREATE FUNCTION @extschema@.audit_protection(OUT keyed pg_catalog.bool, OUT key_id pg_catalog.text,
+	OUT keys pg_catalog.int4, OUT anchor_interval_s pg_catalog.int4,
+	OUT anchor_file pg_catalog.bool, OUT anchor_command pg_catalog.bool)
+RETURNS record
+LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'frt_audit_protection';
+REVOKE ALL ON FUNCTION @extschema@.audit_protection() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.audit_protection() TO frt_auditor;
 
 -- The chain's head (latest seq and hash), to be kept outside the database
 -- so that a removal of the newest records is detectable too.

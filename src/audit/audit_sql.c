@@ -51,6 +51,7 @@ typedef struct FrtAuditAtts
 	AttrNumber	similarity;
 	AttrNumber	prev_hash;
 	AttrNumber	hash;
+	AttrNumber	mac;
 	AttrNumber	field[FRT_AUDIT_NFIELDS];	/* FrtAuditField order */
 } FrtAuditAtts;
 
@@ -60,7 +61,7 @@ static void FrtRowFromTuple(HeapTuple tup, TupleDesc desc, const FrtAuditAtts *a
 							FrtAuditRow *row);
 static bool FrtAnchorBacked(int64 anchor_seq, const uint8 *anchor_hash, bool read_only);
 typedef struct FrtChainCheck FrtChainCheck;
-static void FrtAuditVerifyChain(FrtChainCheck *c, bool read_only);
+static void FrtAuditVerifyChain(FrtChainCheck *c, bool read_only, bool check_macs);
 
 /* The statement (transaction, command) whose first restored row was checked. */
 static LocalTransactionId FrtRestoreLxid = InvalidLocalTransactionId;
@@ -75,6 +76,14 @@ struct FrtChainCheck
 	int64		checked;		/* records whose hash was verified */
 	int64		first_seq;
 	int64		last_seq;
+	char	   *warning;		/* what the check could not prove, or NULL */
+	int64		signed_recs;	/* records with a MAC (verified if keyed) */
+	int64		unsigned_recs;	/* records without one (a prefix, if keyed) */
+	int64		unsigned_last;	/* the last of them */
+	int64		base_seq;		/* where the walk started: the retention anchor */
+	uint8		base_hash[FRT_AUDIT_HASH_LEN];
+	int64		tail_seq;		/* where it ended */
+	uint8		tail_hash[FRT_AUDIT_HASH_LEN];
 };
 
 /*
@@ -346,6 +355,32 @@ frt_audit_event(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(FrtAuditSubmit(&rec));
 }
 
+/*
+ * Record an event raised by the audit layer itself (a statement on the
+ * audit objects, a direct read of embeddings): detail is jsonb text,
+ * bounded like audit_event()'s; with anchor_now the writer sends the new
+ * head out right after committing it.  Returns the record's seq.
+ */
+int64
+FrtAuditRecord(const char *event, const char *outcome, const char *detail, bool anchor_now)
+{
+	FrtAuditPayload rec;
+
+	memset(&rec, 0, offsetof(FrtAuditPayload, buf));
+	FrtAuditPayloadSet(&rec, FRT_AF_EVENT, event);
+	FrtAuditPayloadSet(&rec, FRT_AF_OUTCOME, outcome);
+	FrtAuditPayloadSet(&rec, FRT_AF_SQLSTATE, NULL);
+	FrtAuditPayloadSet(&rec, FRT_AF_PURPOSE, NULL);
+	FrtAuditPayloadSet(&rec, FRT_AF_SUBJECT, NULL);
+	FrtAuditPayloadSet(&rec, FRT_AF_DEVICE, NULL);
+	FrtAuditPayloadSet(&rec, FRT_AF_DETAIL,
+					   detail ? FrtAuditBoundDetail(DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+																					   CStringGetDatum(detail)))) : NULL);
+	rec.anchor_now = anchor_now;
+	FrtAuditFillWho(&rec);
+	return FrtAuditSubmit(&rec);
+}
+
 /* Refuse a change to the trail. */
 static void
 FrtAuditRefuse(const char *what, const char *table)
@@ -597,7 +632,8 @@ FrtAuditRestoreDone(void)
 	if (seq > 0 && provisional && !FrtAnchorBacked(seq, hash, false))
 		FrtAuditRefuseRestore(audit, seq + 1,
 							  "the restored trail starts after seq 1 but records no retention purge up to there (records missing)");
-	FrtAuditVerifyChain(&c, false);
+	/* the chain only: the MACs are checked by restore_finish(), with the key */
+	FrtAuditVerifyChain(&c, false, false);
 	if (!c.ok)
 		FrtAuditRefuseRestore(audit, c.bad_seq, c.reason);
 	SPI_finish();
@@ -701,6 +737,7 @@ FrtAuditAttsOf(TupleDesc desc, FrtAuditAtts *atts)
 	atts->similarity = FrtGovAttnum(desc, FRT_COL_AUDIT_SIMILARITY);
 	atts->prev_hash = FrtGovAttnum(desc, FRT_COL_AUDIT_PREV_HASH);
 	atts->hash = FrtGovAttnum(desc, FRT_COL_AUDIT_HASH);
+	atts->mac = FrtGovAttnum(desc, FRT_COL_AUDIT_MAC);
 	for (int f = 0; f < FRT_AUDIT_NFIELDS; f++)
 		atts->field[f] = FrtGovAttnum(desc, FrtAuditFieldCol[f]);
 }
@@ -836,12 +873,157 @@ FrtAuditCheckMark(FrtChainCheck *c, int64 anchor_seq, int64 tail_seq, const uint
 }
 
 /*
+ * A record's MAC: with the key, a record without one may only precede the
+ * first signed record (written before the key was configured), and a MAC
+ * must verify; without the key MACs are counted, not checked.  False (a
+ * break noted) if the record fails.
+ */
+static bool
+FrtAuditCheckMac(FrtChainCheck *c, HeapTuple tup, TupleDesc desc, AttrNumber att,
+				 int64 seq, const uint8 *hash, bool check_macs)
+{
+	uint8		mac[FRT_AUDIT_MAC_LEN];
+	bool		isnull;
+
+	(void) SPI_getbinval(tup, desc, att, &isnull);
+	if (isnull)
+	{
+		if (check_macs && FrtAuditKeyed() && c->signed_recs > 0)
+		{
+			FrtChainBreak(c, seq, pstrdup("record has no MAC although earlier records are signed (inserted or altered without the audit key)"));
+			return false;
+		}
+		c->unsigned_recs++;
+		c->unsigned_last = seq;
+		return true;
+	}
+	if (check_macs && FrtAuditKeyed() &&
+		(!FrtGetHash(tup, desc, att, mac) || !FrtAuditMacVerifies(hash, mac)))
+	{
+		FrtChainBreak(c, seq, pstrdup("MAC does not verify with the audit key (record forged, or signed with another key)"));
+		return false;
+	}
+	c->signed_recs++;
+	return true;
+}
+
+/* Add a warning to the check's (semicolon-separated). */
+static void
+FrtChainWarn(FrtChainCheck *c, const char *warning)
+{
+	c->warning = c->warning ? psprintf("%s; %s", c->warning, warning) : pstrdup(warning);
+}
+
+/* Say what the chain alone cannot prove: an unkeyed chain, unsigned records. */
+static void
+FrtAuditKeyWarning(FrtChainCheck *c)
+{
+	if (!FrtAuditKeyed())
+		FrtChainWarn(c, c->signed_recs > 0 ?
+					 psprintf("chain unkeyed on this server: no audit key is configured, so the MACs of " INT64_FORMAT " records were not checked", c->signed_recs) :
+					 "chain unkeyed: no audit key is configured (frt.audit_key_file or frt.audit_key_command), so a superuser who knows the hash formula can forge records; check the trail against an anchor");
+	else if (c->unsigned_recs > 0)
+		FrtChainWarn(c, psprintf(INT64_FORMAT " records up to seq " INT64_FORMAT " carry no MAC (written before the audit key was configured, or replaced); check them against an anchor",
+								 c->unsigned_recs, c->unsigned_last));
+}
+
+/* An anchor's hash (or MAC) in hex, "\\x" allowed; false if malformed. */
+static bool
+FrtAnchorHex(text *t, uint8 *out)
+{
+	char	   *s = text_to_cstring(t);
+
+	if (strncmp(s, "\\x", 2) == 0)
+		s += 2;
+	if (strlen(s) != FRT_AUDIT_HASH_LEN * 2 || strspn(s, "0123456789abcdefABCDEF") != FRT_AUDIT_HASH_LEN * 2)
+		return false;
+	(void) hex_decode(s, FRT_AUDIT_HASH_LEN * 2, (char *) out);
+	return true;
+}
+
+/*
+ * An external anchor (seq, hash, mac or NULL) against the trail, whose
+ * retention anchor is base and whose end is tail: the trail must still
+ * reach the anchor and hold exactly the anchored record there; with the
+ * key, the anchor's MAC must verify.  Notes a break, or a warning when the
+ * anchor is older than the retention anchor.
+ */
+static void
+FrtAuditCheckAnchor(FrtChainCheck *c, int64 seq, const uint8 *hash, const uint8 *mac,
+					bool read_only)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		vals[1];
+	uint8		h[FRT_AUDIT_HASH_LEN];
+
+	if (mac && FrtAuditKeyed() && !FrtAuditMacVerifies(hash, mac))
+	{
+		FrtChainBreak(c, seq, psprintf("the anchor of seq " INT64_FORMAT " does not verify with the audit key (the anchor is not authentic)", seq));
+		return;
+	}
+	if (mac && !FrtAuditKeyed())
+		FrtChainWarn(c, "the anchor's MAC was not checked (no audit key on this server)");
+	if (seq < c->base_seq)
+	{
+		FrtChainWarn(c, psprintf("the anchor (seq " INT64_FORMAT ") is older than the retention anchor (seq " INT64_FORMAT "): its records were purged, it was not checked",
+								 seq, c->base_seq));
+		return;
+	}
+	if (seq > c->tail_seq)
+	{
+		FrtChainBreak(c, c->tail_seq + 1,
+					  psprintf("records missing at the end: the anchor holds seq " INT64_FORMAT " but the trail ends at seq " INT64_FORMAT " (newest records deleted, or the trail replaced)",
+							   seq, c->tail_seq));
+		return;
+	}
+	if (seq == c->base_seq)
+		memcpy(h, c->base_hash, FRT_AUDIT_HASH_LEN);
+	else
+	{
+		vals[0] = Int64GetDatum(seq);
+		if (SPI_execute_with_args(psprintf("SELECT %s FROM %s WHERE %s = $1",
+										   FrtGovColName(FRT_COL_AUDIT_HASH), FrtGovRelName(FRT_REL_AUDIT),
+										   FrtGovColName(FRT_COL_AUDIT_SEQ)),
+								  1, types, vals, NULL, read_only, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not read the audit trail");
+		if (SPI_processed != 1 || !FrtGetHash(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, h))
+		{
+			FrtChainBreak(c, seq, psprintf("the anchored record (seq " INT64_FORMAT ") is missing", seq));
+			return;
+		}
+	}
+	if (memcmp(h, hash, FRT_AUDIT_HASH_LEN) != 0)
+		FrtChainBreak(c, seq, psprintf("the record at seq " INT64_FORMAT " is not the anchored one (the trail was replaced or rewritten)", seq));
+}
+
+/* Read an anchor's arguments (seq, hash, mac); mac NULL if not given. */
+static void
+FrtAnchorArgs(FunctionCallInfo fcinfo, int64 *seq, uint8 *hash, uint8 *mac, bool *has_mac)
+{
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("an anchor needs its seq and hash")));
+	*seq = PG_GETARG_INT64(0);
+	if (!FrtAnchorHex(PG_GETARG_TEXT_PP(1), hash))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("an anchor's hash must be %d hex digits", FRT_AUDIT_HASH_LEN * 2)));
+	*has_mac = PG_NARGS() > 2 && !PG_ARGISNULL(2) &&
+		strcmp(text_to_cstring(PG_GETARG_TEXT_PP(2)), "none") != 0;
+	if (*has_mac && !FrtAnchorHex(PG_GETARG_TEXT_PP(2), mac))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("an anchor's MAC must be %d hex digits or none", FRT_AUDIT_MAC_LEN * 2)));
+}
+
+/*
  * Walk the whole chain from the anchor (caller is connected to SPI), then
  * check that it reaches the head mark: the newest record the writer had
  * committed when the data was last written or dumped.
  */
 static void
-FrtAuditVerifyChain(FrtChainCheck *c, bool read_only)
+FrtAuditVerifyChain(FrtChainCheck *c, bool read_only, bool check_macs)
 {
 	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext,
 												 "frt audit verify",
@@ -883,6 +1065,8 @@ FrtAuditVerifyChain(FrtChainCheck *c, bool read_only)
 		return;
 	}
 	expect_seq = anchor_seq + 1;
+	c->base_seq = anchor_seq;
+	memcpy(c->base_hash, expect_prev, FRT_AUDIT_HASH_LEN);
 
 	portal = SPI_cursor_open_with_args(NULL,
 									   psprintf("SELECT %s FROM %s ORDER BY %s",
@@ -929,6 +1113,8 @@ FrtAuditVerifyChain(FrtChainCheck *c, bool read_only)
 					 memcmp(stored, computed, FRT_AUDIT_HASH_LEN) != 0)
 				FrtChainBreak(c, row.seq,
 							  pstrdup("content does not match its hash (record altered)"));
+			else if (!FrtAuditCheckMac(c, tup, desc, atts.mac, row.seq, stored, check_macs))
+				;
 			else
 			{
 				if (c->checked == 0)
@@ -944,8 +1130,11 @@ FrtAuditVerifyChain(FrtChainCheck *c, bool read_only)
 	}
 	SPI_cursor_close(portal);
 	MemoryContextDelete(rowcxt);
+	c->tail_seq = expect_seq - 1;
+	memcpy(c->tail_hash, expect_prev, FRT_AUDIT_HASH_LEN);
 	if (c->ok)
 		FrtAuditCheckMark(c, anchor_seq, expect_seq - 1, expect_prev, read_only);
+	FrtAuditKeyWarning(c);
 	if (c->ok)
 		c->reason = c->checked == 0 ?
 			psprintf("chain intact: no records after the anchor (seq " INT64_FORMAT ")", anchor_seq) :
@@ -956,23 +1145,39 @@ FrtAuditVerifyChain(FrtChainCheck *c, bool read_only)
 PG_FUNCTION_INFO_V1(frt_verify_audit_chain);
 
 /*
- * SQL: frt.verify_audit_chain(OUT ok, OUT seq, OUT reason, OUT checked) --
- * the first broken or missing record, or an all-clear row (seq NULL).
+ * SQL: frt.verify_audit_chain([anchor_seq, anchor_hash, anchor_mac,] OUT ok,
+ * OUT seq, OUT reason, OUT checked, OUT warning) -- the first broken or
+ * missing record, or an all-clear row (seq NULL); with an anchor, also
+ * whether the trail still holds it.
  */
 Datum
 frt_verify_audit_chain(PG_FUNCTION_ARGS)
 {
 	TupleDesc	desc;
-	Datum		values[4];
-	bool		nulls[4] = {false, false, false, false};
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
 	FrtChainCheck c;
 	char	   *reason;
+	char	   *warning;
+	int64		anchor_seq = 0;
+	uint8		anchor_hash[FRT_AUDIT_HASH_LEN];
+	uint8		anchor_mac[FRT_AUDIT_MAC_LEN];
+	bool		has_mac = false;
 
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "frt.verify_audit_chain must return a record");
+	if (PG_NARGS() >= 2)
+		FrtAnchorArgs(fcinfo, &anchor_seq, anchor_hash, anchor_mac, &has_mac);
 	SPI_connect();
-	FrtAuditVerifyChain(&c, true);
+	FrtAuditVerifyChain(&c, true, true);
+	if (c.ok && PG_NARGS() >= 2)
+	{
+		FrtAuditCheckAnchor(&c, anchor_seq, anchor_hash, has_mac ? anchor_mac : NULL, true);
+		if (c.ok)
+			c.reason = psprintf("%s; it holds the anchor of seq " INT64_FORMAT, c.reason, anchor_seq);
+	}
 	reason = MemoryContextStrdup(TopTransactionContext, c.reason);
+	warning = c.warning ? MemoryContextStrdup(TopTransactionContext, c.warning) : NULL;
 	SPI_finish();
 
 	values[0] = BoolGetDatum(c.ok);
@@ -980,7 +1185,51 @@ frt_verify_audit_chain(PG_FUNCTION_ARGS)
 	nulls[1] = c.ok;
 	values[2] = CStringGetTextDatum(reason);
 	values[3] = Int64GetDatum(c.checked);
+	nulls[4] = warning == NULL;
+	values[4] = warning ? CStringGetTextDatum(warning) : (Datum) 0;
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
+}
+
+PG_FUNCTION_INFO_V1(frt_audit_anchor_check);
+
+/*
+ * SQL: frt._audit_anchor_check(anchor_seq, anchor_hash, anchor_mac) -- one
+ * anchor against the trail without walking the chain (verify_audit_anchors
+ * walks it once): NULL if the trail holds the anchored record, else why not.
+ */
+Datum
+frt_audit_anchor_check(PG_FUNCTION_ARGS)
+{
+	FrtChainCheck c;
+	int64		seq;
+	uint8		hash[FRT_AUDIT_HASH_LEN];
+	uint8		mac[FRT_AUDIT_MAC_LEN];
+	bool		has_mac;
+	bool		isnull;
+	char	   *reason = NULL;
+
+	FrtAnchorArgs(fcinfo, &seq, hash, mac, &has_mac);
+	memset(&c, 0, sizeof(c));
+	c.ok = true;
+	SPI_connect();
+	if (SPI_execute(psprintf("SELECT %s, %s, (SELECT pg_catalog.max(%s) FROM %s) FROM %s",
+							 FrtGovColName(FRT_COL_ANCHOR_LAST_SEQ), FrtGovColName(FRT_COL_ANCHOR_LAST_HASH),
+							 FrtGovColName(FRT_COL_AUDIT_SEQ), FrtGovRelName(FRT_REL_AUDIT),
+							 FrtGovRelName(FRT_REL_AUDIT_ANCHOR)), true, 0) != SPI_OK_SELECT ||
+		SPI_processed != 1 ||
+		!FrtGetHash(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, c.base_hash))
+		elog(ERROR, "could not read the audit retention anchor");
+	c.base_seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	c.tail_seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+	if (isnull)
+		c.tail_seq = c.base_seq;
+	FrtAuditCheckAnchor(&c, seq, hash, has_mac ? mac : NULL, true);
+	if (!c.ok)
+		reason = MemoryContextStrdup(TopTransactionContext, c.reason);
+	SPI_finish();
+	if (reason == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(reason));
 }
 
 /* Single int8 result of a query (0 if NULL or no row). */
@@ -1122,7 +1371,7 @@ frt_audit_retention_purge(PG_FUNCTION_ARGS)
 	hex[FRT_AUDIT_HASH_LEN * 2] = '\0';
 
 	/* the state of the chain, including what is about to go, goes on record */
-	FrtAuditVerifyChain(&c, false);
+	FrtAuditVerifyChain(&c, false, true);
 	FrtAuditRecordPurge(through, hex, keep, cutoff, &c);
 
 	delete_sql = psprintf("DELETE FROM %s WHERE %s OPERATOR(pg_catalog.<=) $1", audit, seqcol);

@@ -10,6 +10,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "commands/dbcommands.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -29,7 +30,7 @@
 #include "frt_audit.h"
 
 /* The audit table's columns, all inserted: parameter $n is column FRT_COL_AUDIT_SEQ + n - 1. */
-#define FRT_AUDIT_NCOLS (FRT_COL_AUDIT_HASH - FRT_COL_AUDIT_SEQ + 1)
+#define FRT_AUDIT_NCOLS (FRT_COL_AUDIT_MAC - FRT_COL_AUDIT_SEQ + 1)
 #define FRT_AUDIT_PARAM(col) ((col) - FRT_COL_AUDIT_SEQ)
 
 /* The batch in hand, so an exit can fail its slots. */
@@ -50,6 +51,15 @@ static bool FrtTailValid = false;
 static Oid	FrtTailRel = InvalidOid;
 static int64 FrtTailSeq = 0;
 static uint8 FrtTailHash[FRT_AUDIT_HASH_LEN];
+
+/*
+ * The head as last committed by this writer, and as last sent out as an
+ * anchor (audit_anchor.c); the database's name for the anchor lines.
+ */
+static FrtAuditHead FrtHead;
+static int64 FrtAnchoredSeq = 0;
+static TimestampTz FrtAnchoredAt = 0;
+static char *FrtDbName = NULL;
 
 /* Settle the batch's slots (done with seqs, or failed) and wake submitters. */
 static void
@@ -79,10 +89,26 @@ FrtAuditSettleBatch(int64 first_seq, const char *error)
 	FrtBatchLen = 0;
 }
 
-/* On exit: fail the batch in hand and give up this database's entry. */
+/* Send the head out if it is newer than the last anchor (and due, unless forced). */
+static void
+FrtAuditAnchorIfDue(bool force, const char *why)
+{
+	if (FrtHead.seq <= 0 || FrtDbName == NULL ||
+		(FrtHead.seq == FrtAnchoredSeq && why == NULL))
+		return;
+	if (!force && !TimestampDifferenceExceeds(FrtAnchoredAt, GetCurrentTimestamp(),
+											  frt_audit_anchor_interval_s * 1000))
+		return;
+	FrtAuditAnchorEmit(FrtDbName, &FrtHead, why);
+	FrtAnchoredSeq = FrtHead.seq;
+	FrtAnchoredAt = GetCurrentTimestamp();
+}
+
+/* On exit: fail the batch in hand, send the head out, give up this database's entry. */
 static void
 FrtAuditWorkerExit(int code pg_attribute_unused(), Datum arg)
 {
+	FrtAuditAnchorIfDue(true, NULL);
 	if (FrtBatchLen > 0)
 		FrtAuditSettleBatch(0, "the audit worker exited before committing");
 	LWLockAcquire(FrtAudit->lock, LW_EXCLUSIVE);
@@ -179,9 +205,15 @@ FrtHashDatum(const uint8 *hash)
 	return PointerGetDatum(b);
 }
 
-/* Insert one record with its seq and chain hash; updates prev to its hash. */
+/* A MAC is stored like a hash (FrtHashDatum). */
+StaticAssertDecl(FRT_AUDIT_MAC_LEN == FRT_AUDIT_HASH_LEN, "a MAC is stored like a hash");
+
+/*
+ * Insert one record with its seq, chain hash and (with a key) MAC; updates
+ * prev to its hash and mac to its MAC (*has_mac false without a key).
+ */
 static void
-FrtAuditInsertOne(const FrtAuditPayload *rec, int64 seq, uint8 *prev)
+FrtAuditInsertOne(const FrtAuditPayload *rec, int64 seq, uint8 *prev, uint8 *mac, bool *has_mac)
 {
 	FrtAuditRow row;
 	Datum		values[FRT_AUDIT_NCOLS];
@@ -218,6 +250,12 @@ FrtAuditInsertOne(const FrtAuditPayload *rec, int64 seq, uint8 *prev)
 			FRT_SET(FrtAuditFieldCol[f], CStringGetTextDatum(row.field[f]));
 	FRT_SET(FRT_COL_AUDIT_PREV_HASH, FrtHashDatum(prev));
 	FRT_SET(FRT_COL_AUDIT_HASH, FrtHashDatum(hash));
+	*has_mac = FrtAuditKeyed();
+	if (*has_mac)
+	{
+		FrtAuditMac(hash, mac);
+		FRT_SET(FRT_COL_AUDIT_MAC, FrtHashDatum(mac));
+	}
 #undef FRT_SET
 
 	if (SPI_execute_plan(FrtInsertPlan, values, nulls, false, 0) != SPI_OK_INSERT)
@@ -242,6 +280,7 @@ FrtAuditParamType(FrtGovCol col, const char **cast)
 			return FLOAT8OID;
 		case FRT_COL_AUDIT_PREV_HASH:
 		case FRT_COL_AUDIT_HASH:
+		case FRT_COL_AUDIT_MAC:
 			return BYTEAOID;
 		case FRT_COL_AUDIT_CLIENT_ADDR:
 			*cast = "::pg_catalog.inet";
@@ -264,10 +303,10 @@ FrtAuditPrepare(void)
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "INSERT INTO %s (", FrtGovRelName(FRT_REL_AUDIT));
-	for (int c = FRT_COL_AUDIT_SEQ; c <= FRT_COL_AUDIT_HASH; c++)
+	for (int c = FRT_COL_AUDIT_SEQ; c <= FRT_COL_AUDIT_MAC; c++)
 		appendStringInfo(&sql, "%s%s", c > FRT_COL_AUDIT_SEQ ? ", " : "", FrtGovColName(c));
 	appendStringInfoString(&sql, ") VALUES (");
-	for (int c = FRT_COL_AUDIT_SEQ; c <= FRT_COL_AUDIT_HASH; c++)
+	for (int c = FRT_COL_AUDIT_SEQ; c <= FRT_COL_AUDIT_MAC; c++)
 	{
 		const char *cast;
 
@@ -319,6 +358,8 @@ static int64
 FrtAuditWriteBatch(void)
 {
 	uint8		prev[FRT_AUDIT_HASH_LEN];
+	uint8		mac[FRT_AUDIT_MAC_LEN];
+	bool		has_mac = false;
 	int64		first;
 	Oid			rel;
 
@@ -339,7 +380,7 @@ FrtAuditWriteBatch(void)
 		first = FrtAuditReadTail(prev) + 1;
 	FrtTailValid = false;
 	for (int i = 0; i < FrtBatchLen; i++)
-		FrtAuditInsertOne(&FrtBatchRecs[i], first + i, prev);
+		FrtAuditInsertOne(&FrtBatchRecs[i], first + i, prev, mac, &has_mac);
 	FrtAuditMoveMark(first + FrtBatchLen - 1, prev);
 
 	SPI_finish();
@@ -350,6 +391,10 @@ FrtAuditWriteBatch(void)
 	FrtTailSeq = first + FrtBatchLen - 1;
 	memcpy(FrtTailHash, prev, FRT_AUDIT_HASH_LEN);
 	FrtTailValid = true;
+	FrtHead.seq = FrtTailSeq;
+	memcpy(FrtHead.hash, prev, FRT_AUDIT_HASH_LEN);
+	FrtHead.has_mac = has_mac;
+	memcpy(FrtHead.mac, mac, FRT_AUDIT_MAC_LEN);
 	return first;
 }
 
@@ -389,6 +434,14 @@ FrtAuditProcessBatch(void)
 {
 	int64		first = 0;
 	char	   *error = NULL;
+	char	   *why = NULL;
+
+	/* a record that asks for an anchor (a statement on the audit objects) */
+	for (int i = 0; i < FrtBatchLen; i++)
+		if (FrtBatchRecs[i].anchor_now)
+			why = psprintf("after %s: %s by %s", FrtAuditPayloadGet(&FrtBatchRecs[i], FRT_AF_EVENT),
+						   FrtAuditPayloadGet(&FrtBatchRecs[i], FRT_AF_OUTCOME),
+						   FrtAuditPayloadGet(&FrtBatchRecs[i], FRT_AF_ROLE));
 
 	/* a second try reads the tail from the table (the cached one may be stale) */
 	for (int attempt = 0; attempt < 2; attempt++)
@@ -400,9 +453,14 @@ FrtAuditProcessBatch(void)
 		pfree(error);
 		error = NULL;
 	}
+	/* the anchor is out before the statement that asked for it goes on */
+	if (why && !error)
+		FrtAuditAnchorIfDue(true, why);
 	FrtAuditSettleBatch(first, error);
 	if (error)
 		pfree(error);
+	else
+		FrtAuditAnchorIfDue(false, NULL);
 }
 
 /* Register as this database's writer; false if another one is running. */
@@ -478,11 +536,18 @@ FrtAuditWorkerMain(Datum main_arg)
 
 	if (!FrtAuditClaimDatabase(dboid))
 		proc_exit(0);
+	StartTransactionCommand();
+	FrtDbName = MemoryContextStrdup(TopMemoryContext, get_database_name(dboid));
+	CommitTransactionCommand();
 
 	last_work = GetCurrentTimestamp();
+	FrtAnchoredAt = last_work;
 	for (;;)
 	{
+		long		wait_ms = frt_audit_idle_exit_ms;
+
 		CHECK_FOR_INTERRUPTS();
+		FrtAuditAnchorReap();
 		ResetLatch(MyLatch);
 		if (ConfigReloadPending)
 		{
@@ -495,11 +560,16 @@ FrtAuditWorkerMain(Datum main_arg)
 			last_work = GetCurrentTimestamp();
 			continue;
 		}
+		FrtAuditAnchorIfDue(false, NULL);
 		if (TimestampDifferenceExceeds(last_work, GetCurrentTimestamp(),
 									   frt_audit_idle_exit_ms) &&
 			FrtAuditIdleExit())
-			proc_exit(0);
+			proc_exit(0);		/* the exit callback sends the head out */
+		/* wake for the next anchor if the head is not out yet */
+		if (FrtHead.seq > FrtAnchoredSeq)
+			wait_ms = Min(wait_ms, Max(1, frt_audit_anchor_interval_s * 1000L -
+									   (long) ((GetCurrentTimestamp() - FrtAnchoredAt) / 1000)));
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 frt_audit_idle_exit_ms, PG_WAIT_EXTENSION);
+						 wait_ms, PG_WAIT_EXTENSION);
 	}
 }

@@ -77,12 +77,14 @@ static const struct
 	[FRT_COL_AUDIT_DETAIL] = {FRT_REL_AUDIT, "detail"},
 	[FRT_COL_AUDIT_PREV_HASH] = {FRT_REL_AUDIT, "prev_hash"},
 	[FRT_COL_AUDIT_HASH] = {FRT_REL_AUDIT, "hash"},
+	[FRT_COL_AUDIT_MAC] = {FRT_REL_AUDIT, "mac"},
 	[FRT_COL_ANCHOR_LAST_SEQ] = {FRT_REL_AUDIT_ANCHOR, "last_seq"},
 	[FRT_COL_ANCHOR_LAST_HASH] = {FRT_REL_AUDIT_ANCHOR, "last_hash"},
 	[FRT_COL_ANCHOR_LAST_AT] = {FRT_REL_AUDIT_ANCHOR, "last_at"},
 	[FRT_COL_ANCHOR_PURGED_AT] = {FRT_REL_AUDIT_ANCHOR, "purged_at"},
 	[FRT_COL_MARK_SEQ] = {FRT_REL_AUDIT_MARK, "seq"},
 	[FRT_COL_MARK_HASH] = {FRT_REL_AUDIT_MARK, "hash"},
+	[FRT_COL_FACE_EMBEDDING] = {FRT_REL_FACE, "embedding"},
 };
 
 /*
@@ -296,4 +298,11 @@ FrtGovAttnum(TupleDesc desc, FrtGovCol col)
 				 errmsg("column \"%s\" of relation \"%s\" is missing",
 						FrtGovCols[col].name, FrtGovRelNames[FrtGovCols[col].rel])));
 	return (AttrNumber) attno;
+}
+
+/* Column number of one of our columns in a relation (InvalidAttrNumber if absent). */
+AttrNumber
+FrtGovRelAttnum(Oid relid, FrtGovCol col)
+{
+	return get_attnum(relid, FrtGovCols[col].name);
 }

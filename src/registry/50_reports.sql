@@ -104,6 +104,7 @@ DECLARE
 	fs record;
 	v_rls pg_catalog.bool;
 	v_force pg_catalog.bool;
+	v_prot record;
 	h pg_catalog.text;
 BEGIN
 	-- Art. 4
@@ -228,6 +229,15 @@ BEGIN
 	FROM pg_catalog.pg_roles r WHERE (r.rolsuper OR r.rolbypassrls) AND r.rolcanlogin;
 	RETURN QUERY SELECT 'Art. 14', 'trusted_boundary', 'info',
 		pg_catalog.format('%s login roles bypass row-level security (superuser or BYPASSRLS): %s', n, names);
+	SELECT * INTO v_prot FROM @extschema@.audit_protection();
+	RETURN QUERY SELECT 'Art. 14', 'audit_keyed', CASE WHEN v_prot.keyed THEN 'ok' ELSE 'warning' END,
+		CASE WHEN v_prot.keyed THEN pg_catalog.format('audit records are signed (HMAC) with a key loaded at server start (key id %s)', v_prot.key_id)
+		ELSE 'the audit chain is unkeyed: set frt.audit_key_file or frt.audit_key_command, or a superuser who knows the hash formula can forge records' END;
+	RETURN QUERY SELECT 'Art. 14', 'audit_anchored',
+		CASE WHEN v_prot.anchor_file OR v_prot.anchor_command THEN 'ok' ELSE 'warning' END,
+		pg_catalog.format('the chain head leaves the database every %s s: server log%s%s', v_prot.anchor_interval_s,
+			CASE WHEN v_prot.anchor_file THEN ', anchor file' ELSE '' END,
+			CASE WHEN v_prot.anchor_command THEN ', anchor command' ELSE ' (no anchor file or command: set one, the log alone can be lost)' END);
 	-- rows of the compliance_checks handlers (layers above)
 	FOR h IN SELECT @extschema@._hook_handlers('compliance_checks') LOOP
 		RETURN QUERY EXECUTE pg_catalog.format('SELECT * FROM %s()', h);

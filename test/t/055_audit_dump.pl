@@ -37,10 +37,12 @@ my $round = 0;
 sub dump_and_restore
 {
 	my ($label) = @_;
-	my $trail = $node->safe_psql('postgres', $trail_sql);
 	$round++;
 	for my $fmt ('p', 'c')
 	{
+		# as of this dump: each dump's read of the embeddings is on record
+		# after it (event embedding_read), in the next dump's trail
+		my $trail = $node->safe_psql('postgres', $trail_sql);
 		my $db = "r${round}_$fmt";
 		my $file = "$tmp/dump$round.$fmt";
 		$node->command_ok([ 'pg_dump', '-F', $fmt, '-f', $file, '-d', $node->connstr('postgres') ],

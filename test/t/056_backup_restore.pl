@@ -93,7 +93,10 @@ $node->safe_psql('postgres', q{
 is($node->safe_psql('postgres', 'SELECT string_agg(name, \',\' ORDER BY name) FROM frt.face_index'),
 	'face_door_ivf,face_gate_ivf', 'the per-purpose indexes are recorded in frt.face_index');
 
-my $n_audit = $node->safe_psql('postgres', 'SELECT count(*) FROM frt.audit');
+# The test's own reads of frt.face (the digests below, each pg_dump) are on
+# record (event embedding_read): they are left out of the comparisons.
+my $reads = q{(SELECT count(*) FROM frt.audit WHERE event = 'embedding_read')};
+my $n_audit = $node->safe_psql('postgres', "SELECT count(*) - $reads FROM frt.audit");
 cmp_ok($n_audit, '>=', 100_000, "trail of $n_audit records written by $sessions concurrent sessions");
 is($node->safe_psql('postgres', 'SELECT count(*) FROM frt.face'), 2 * $subjects, '10,000 faces');
 cmp_ok($node->safe_psql('postgres',
@@ -115,6 +118,8 @@ sub digest
 	{
 		my ($rel, $kind, $cond) = split /\|/, $r, 3;
 		$cond =~ s/^\s*WHERE\s+//i;
+		next if $rel eq 'frt.audit_mark';    # moves with each read on record
+		$cond .= " AND event <> 'embedding_read'" if $rel eq 'frt.audit';
 		my $q = $kind eq 'S'
 		  ? "SELECT last_value || ',' || is_called FROM $rel"
 		  : "SELECT count(*) || ' ' || md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM $rel t WHERE $cond";
@@ -130,13 +135,14 @@ sub check_restored
 {
 	my ($db, $label) = @_;
 	is(digest($node, $db), $digest, "$label: every configuration table of both extensions restored exactly");
+	my $n = $n_audit + $node->safe_psql($db, "SELECT $reads");
 	my $fin = $node->safe_psql($db,
 		'SELECT chain_ok, audit_records, indexes_created, restore_seq FROM frt.restore_finish()');
-	is($fin, join('|', 't', $n_audit, 2, $n_audit + 1), "$label: restore_finish verifies $n_audit records, re-creates 2 indexes");
-	is($node->safe_psql($db, 'SELECT ok, checked FROM frt.verify_audit_chain()'), 't|' . ($n_audit + 1),
+	is($fin, join('|', 't', $n, 2, $n + 1), "$label: restore_finish verifies the records, re-creates 2 indexes");
+	is($node->safe_psql($db, 'SELECT ok, checked FROM frt.verify_audit_chain()'), 't|' . ($n + 1),
 		"$label: chain verifies, with the restore's record");
 	is($node->safe_psql($db, q{SELECT event, outcome, detail->>'records' FROM frt.audit ORDER BY seq DESC LIMIT 1}),
-		"restore|chain verified|$n_audit", "$label: the restore left an audit record");
+		"restore|chain verified|$n", "$label: the restore left an audit record");
 	for my $p ('door', 'gate')
 	{
 		my $plan = $node->safe_psql($db, "SET enable_seqscan = off; EXPLAIN SELECT id FROM frt.face
@@ -199,7 +205,7 @@ $node->safe_psql('postgres', 'CREATE DATABASE r_cut');
 }
 my ($ok, $reason) = split /\|/, $node->safe_psql('r_cut', 'SELECT ok, reason FROM frt.verify_audit_chain()');
 is($ok, 'f', 'a restored dump without its audit rows does not verify');
-like($reason, qr/records missing at the end: the trail held records up to seq $n_audit but ends at seq 0/,
+like($reason, qr/records missing at the end: the trail held records up to seq \d+ but ends at seq 0/,
 	'the loss is named');
 is($node->safe_psql('r_cut', 'SELECT chain_ok, restore_seq FROM frt.restore_finish()'), 'f|1',
 	'restore_finish reports the break and records it');
@@ -232,9 +238,10 @@ $pitr->append_conf('postgresql.conf', "recovery_target_name = 'frt_rp'\nrecovery
 $pitr->start;
 $pitr->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()') or die 'recovery did not end';
 is(digest($pitr, 'postgres'), $digest_rp, 'point in time: every configuration table as at the restore point');
-is($pitr->safe_psql('postgres', 'SELECT ok, checked FROM frt.verify_audit_chain()'), "t|$n_rp",
+# the restore point's records, and the digest's read of the faces just now
+is($pitr->safe_psql('postgres', 'SELECT ok, checked FROM frt.verify_audit_chain()'), 't|' . ($n_rp + 1),
 	'point in time: the chain verifies, ending at the restore point');
-is($pitr->safe_psql('postgres', q{SELECT frt.audit_event('after_pitr', 'ok')}), $n_rp + 1,
+is($pitr->safe_psql('postgres', q{SELECT frt.audit_event('after_pitr', 'ok')}), $n_rp + 2,
 	'point in time: new records continue the chain');
 is($pitr->safe_psql('postgres', 'SELECT ok FROM frt.verify_audit_chain()'), 't', 'and it still verifies');
 $pitr->stop;
