@@ -981,7 +981,7 @@ FrtAuditCheckAnchor(FrtChainCheck *c, int64 seq, const uint8 *hash, const uint8 
 	else
 	{
 		vals[0] = Int64GetDatum(seq);
-		if (SPI_execute_with_args(psprintf("SELECT %s FROM %s WHERE %s = $1",
+		if (SPI_execute_with_args(psprintf("SELECT %s FROM %s WHERE %s OPERATOR(pg_catalog.=) $1",
 										   FrtGovColName(FRT_COL_AUDIT_HASH), FrtGovRelName(FRT_REL_AUDIT),
 										   FrtGovColName(FRT_COL_AUDIT_SEQ)),
 								  1, types, vals, NULL, read_only, 1) != SPI_OK_SELECT)
