@@ -169,6 +169,9 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+	-- sessions that reach the limit at once raise one alert: the check and
+	-- the alert's record (committed before _alert returns) are serialized
+	PERFORM @extschema@._intrusion_lock('alert ' || p_kind, session_user);
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.audit a
 				   WHERE COALESCE(a.detail #>> '{origin,role}', a.role_name) = session_user
 					 AND a.event = 'alert' AND a.outcome = p_kind AND a.at > p_since) THEN
@@ -220,6 +223,8 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+	PERFORM @extschema@._intrusion_lock('alert verification_lockout',
+		pg_catalog.format('%s/%s', p_purpose, p_subject));
 	IF EXISTS (SELECT 1 FROM @extschema@.audit a
 			   WHERE a.subject = p_subject AND a.purpose = p_purpose AND a.event = 'alert'
 				 AND a.outcome = 'verification_lockout' AND a.at > p_since) THEN
