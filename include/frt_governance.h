@@ -58,6 +58,9 @@
 #define FRT_REDACT_MIN_NUMBERS	16		/* run of any numbers redacted in logs */
 #define FRT_REDACT_MIN_BRACKETED 2		/* run after '[' or '{' redacted in logs */
 #define FRT_REDACT_MIN_HEX		64		/* hex digits after \x redacted in logs */
+#define FRT_REDACT_MIN_BARE_HEX	192		/* hex digits without \x (decode(..., 'hex')): 24 float4 */
+#define FRT_REDACT_MIN_BASE64	128		/* base64 characters (decode(..., 'base64')): 24 float4 */
+#define FRT_REDACT_ODD_SEPARATORS "|:/_&#!~^*%@`?<>="	/* punctuation that also separates a run */
 #define FRT_LOG_REDACT_DEFAULT	true	/* frt.log_redact: the server-log filter is on */
 #define FRT_AUDIT_MAC_LEN		32		/* HMAC-SHA-256 of a record's hash */
 #define FRT_AUDIT_MAC_TAG		"frt-audit-mac-v1"	/* before the hash in the MAC */

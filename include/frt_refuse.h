@@ -26,6 +26,7 @@
 #define FRT_ERRCLASS_MEASURES			MAKE_SQLSTATE('M','F','0','0','0')
 
 /* Refusals raised by C code (the audit layer). */
+#define FRT_ERRCODE_MASKED_SUBJECT	MAKE_SQLSTATE('M','F','0','0','6')	/* what a matcher sees */
 #define FRT_ERRCODE_AUDIT_UNAVAILABLE	MAKE_SQLSTATE('M','F','1','4','0')
 #define FRT_ERRCODE_AUDIT_APPEND_ONLY	MAKE_SQLSTATE('M','F','1','4','1')
 #define FRT_ERRCODE_AUDIT_RELAY_CLAIM	MAKE_SQLSTATE('M','F','1','4','3')

@@ -262,6 +262,13 @@ CREATE FUNCTION @extschema@.audit_restoring() RETURNS pg_catalog.bool
 LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'frt_audit_restoring';
 REVOKE ALL ON FUNCTION @extschema@.audit_restoring() FROM PUBLIC;
 
+-- The one refusal (MF006) a matcher gets for a subject it may not match,
+-- whatever the reason, raised without error context (which would name the
+-- failing check).  Called by frt._refuse for masked refusals.
+CREATE FUNCTION @extschema@._refuse_masked(pg_catalog.text) RETURNS void
+LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'frt_refuse_masked';
+REVOKE ALL ON FUNCTION @extschema@._refuse_masked(pg_catalog.text) FROM PUBLIC;
+
 -- The server log filter applied to a text: embedding-like number lists and
 -- long hex strings replaced.  For applications that log on their own.
 CREATE FUNCTION @extschema@.redact_biometrics(pg_catalog.text) RETURNS pg_catalog.text

@@ -90,10 +90,12 @@ FrtNumberLen(const char *s, bool *frac)
  * \t), an ellipsis ("..." or U+2026, as numpy and truncated logs print),
  * and "$N =" (bind parameters listed one by one).  *listed is set when the
  * separator holds more than blanks: a ',' or ';', a line break, a quote, an
- * escape or "$N =".
+ * escape or "$N =".  Other punctuation ('|', ':', '/', '_' ..., see
+ * FrtOddSep) separates too, and sets *odd: such runs are redacted only when
+ * long (FRT_REDACT_MIN_NUMBERS), so that times and ratios stay readable.
  */
 static int
-FrtSepLen(const char *s, bool *listed)
+FrtSepLen(const char *s, bool *listed, bool *odd)
 {
 	const char *p = s;
 
@@ -101,6 +103,8 @@ FrtSepLen(const char *s, bool *listed)
 	{
 		if (*p == ' ' || *p == '\t')
 			p++;
+		else if (*p != '\0' && strchr(FRT_REDACT_ODD_SEPARATORS, *p) != NULL)
+			p++, *listed = true, *odd = true;
 		else if (*p == ',' || *p == ';' || *p == '\n' || *p == '\r' ||
 				 *p == '\'' || *p == '"')
 			p++, *listed = true;
@@ -134,12 +138,12 @@ FrtSepLen(const char *s, bool *listed)
 
 /*
  * Scan the run of numbers at s: its length (to the end of its last number),
- * the count of numbers, whether one has a fraction or exponent (*frac), and
+ * the count of numbers, whether one has a fraction or exponent (*frac),
  * whether the numbers are listed (*listed, see FrtSepLen) rather than only
- * blank-separated.
+ * blank-separated, and whether a separator was other punctuation (*odd).
  */
 static int
-FrtRunLen(const char *s, int *count, bool *frac, bool *listed)
+FrtRunLen(const char *s, int *count, bool *frac, bool *listed, bool *odd)
 {
 	const char *p = s;
 	const char *end = s;
@@ -147,9 +151,11 @@ FrtRunLen(const char *s, int *count, bool *frac, bool *listed)
 	*count = 0;
 	*frac = false;
 	*listed = false;
+	*odd = false;
 	for (;;)
 	{
 		bool		sep_listed = false;
+		bool		sep_odd = false;
 		bool		next_frac = false;
 		int			n = FrtNumberLen(p, frac);
 		int			sep;
@@ -159,13 +165,14 @@ FrtRunLen(const char *s, int *count, bool *frac, bool *listed)
 		p += n;
 		end = p;
 		(*count)++;
-		sep = FrtSepLen(p, &sep_listed);
+		sep = FrtSepLen(p, &sep_listed, &sep_odd);
 		if (sep == 0)
 			break;
 		p += sep;
 		if (FrtNumberLen(p, &next_frac) == 0)
 			break;
 		*listed |= sep_listed;
+		*odd |= sep_odd;
 	}
 	return end - s;
 }
@@ -228,6 +235,64 @@ FrtHexLen(const char *s, int i)
 	return n >= FRT_REDACT_MIN_HEX ? n + 2 : 0;
 }
 
+/* Is c a character of base64 text (standard or URL-safe alphabet)? */
+static inline bool
+FrtBase64Char(char c)
+{
+	return isalnum((unsigned char) c) || c == '+' || c == '/' || c == '-' || c == '_';
+}
+
+/*
+ * Length of an encoded blob at s[i] long enough to be a vector (0 if none):
+ * bare hex digits (decode(..., 'hex'), FRT_REDACT_MIN_BARE_HEX or more) or
+ * base64 (FRT_REDACT_MIN_BASE64 or more characters with upper and lower
+ * case letters and digits, '=' padding and the line breaks encode() puts
+ * every 76 characters included).  Only where such a text can start (not
+ * inside a word).  *digits is set to the count of encoded characters and
+ * *hex to whether all are hex digits.
+ */
+static int
+FrtBlobLen(const char *s, int i, int *digits, bool *hex)
+{
+	int			n = 0;
+	int			len = 0;
+	bool		upper = false;
+	bool		lower = false;
+	bool		digit = false;
+
+	*digits = 0;
+	*hex = true;
+	if (!FrtBase64Char(s[i]) || (i > 0 && (FrtBase64Char(s[i - 1]) || s[i - 1] == '\\')))
+		return 0;
+	for (;;)
+	{
+		char		c = s[i + len];
+
+		if (FrtBase64Char(c))
+		{
+			n++;
+			upper |= isupper((unsigned char) c) != 0;
+			lower |= islower((unsigned char) c) != 0;
+			digit |= isdigit((unsigned char) c) != 0;
+			*hex &= isxdigit((unsigned char) c) != 0;
+			len++;
+		}
+		else if ((c == '\n' || c == '\r') && FrtBase64Char(s[i + len + 1]))
+			len++;
+		else
+			break;
+	}
+	while (s[i + len] == '=')
+		len++;
+	*digits = n;
+	if (*hex && n >= FRT_REDACT_MIN_BARE_HEX)
+		return len;
+	*hex = false;
+	if (n >= FRT_REDACT_MIN_BASE64 && upper && lower && digit)
+		return len;
+	return 0;
+}
+
 /* Does s hold a run of at least min_numbers numbers (audit field check)? */
 bool
 FrtLooksBiometric(const char *s, int min_numbers)
@@ -237,11 +302,12 @@ FrtLooksBiometric(const char *s, int min_numbers)
 		int			count;
 		bool		frac;
 		bool		listed;
+		bool		odd;
 		int			len;
 
 		if (!FrtNumberStart(s, i))
 			continue;
-		len = FrtRunLen(s + i, &count, &frac, &listed);
+		len = FrtRunLen(s + i, &count, &frac, &listed, &odd);
 		if (count >= min_numbers)
 			return true;
 		if (len > 0)
@@ -253,24 +319,41 @@ FrtLooksBiometric(const char *s, int min_numbers)
 /*
  * What the filter does at s[i]: returns the length of text it consumes in
  * one step; *redact is set to the count of numbers (or of hex digits, with
- * *hex) when that text is replaced, else to 0.  Reads s only.
+ * *hex, or of base64 characters, with *b64) when that text is replaced,
+ * else to 0.  Reads s only.
  */
 static int
-FrtRedactStep(const char *s, int i, int *redact, bool *hex)
+FrtRedactStep(const char *s, int i, int *redact, bool *hex, bool *b64)
 {
 	int			count = 0;
 	bool		frac = false;
 	bool		listed = false;
+	bool		odd = false;
 	int			len = 0;
 
 	*redact = 0;
 	*hex = false;
+	*b64 = false;
+	/* an encoded blob first: bare hex may begin with digits */
+	{
+		int			digits;
+		bool		allhex;
+		int			blob = FrtBlobLen(s, i, &digits, &allhex);
+
+		if (blob > 0)
+		{
+			*redact = digits;
+			*hex = allhex;
+			*b64 = !allhex;
+			return blob;
+		}
+	}
 	if (FrtNumberStart(s, i))
-		len = FrtRunLen(s + i, &count, &frac, &listed);
-	if (len > 0 && ((frac && count >= (listed ? FRT_REDACT_MIN_FLOATS :
-									   FRT_REDACT_MIN_SPACED_FLOATS)) ||
-					count >= FRT_REDACT_MIN_NUMBERS ||
-					(count >= FRT_REDACT_MIN_BRACKETED && FrtAfterBracket(s, i))))
+		len = FrtRunLen(s + i, &count, &frac, &listed, &odd);
+	if (len > 0 && (count >= FRT_REDACT_MIN_NUMBERS ||
+					(!odd && ((frac && count >= (listed ? FRT_REDACT_MIN_FLOATS :
+												 FRT_REDACT_MIN_SPACED_FLOATS)) ||
+							  (count >= FRT_REDACT_MIN_BRACKETED && FrtAfterBracket(s, i))))))
 	{
 		*redact = count;
 		return len;
@@ -301,13 +384,16 @@ FrtRedactWalk(const char *s, char *out, bool *found)
 	{
 		int			redact;
 		bool		hex;
-		int			len = FrtRedactStep(s, i, &redact, &hex);
+		bool		b64;
+		int			len = FrtRedactStep(s, i, &redact, &hex, &b64);
 
 		if (redact > 0)
 		{
 			char		token[64];
 			int			tlen = snprintf(token, sizeof(token),
-										hex ? "<redacted %d hex digits>" : "<redacted %d numbers>",
+										hex ? "<redacted %d hex digits>" :
+										b64 ? "<redacted %d base64 characters>" :
+										"<redacted %d numbers>",
 										redact);
 
 			if (out)

@@ -8,7 +8,9 @@
  */
 #include "postgres.h"
 
+#include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "utils/builtins.h"
 
 #include "frt_refuse.h"
 
@@ -44,4 +46,26 @@ FrtRefuse(int sqlerrcode, int article, const char *cite_more,
 			 hint ? errhint("%s", hint) : 0,
 			 err_generic_string(PG_DIAG_CONSTRAINT_NAME, constraint)));
 	pg_unreachable();
+}
+
+PG_FUNCTION_INFO_V1(frt_refuse_masked);
+
+/*
+ * SQL: frt._refuse_masked(purpose) -- the one refusal a matcher gets for a
+ * subject it may not match (MF006), raised with no error context: the
+ * context of a PL/pgSQL RAISE names the check and the line that failed, and
+ * would tell an unknown subject from an unconsented, under-14 or re-notice
+ * one (GET STACKED DIAGNOSTICS PG_EXCEPTION_CONTEXT, or a client's CONTEXT).
+ */
+Datum
+frt_refuse_masked(PG_FUNCTION_ARGS)
+{
+	const char *purpose = PG_ARGISNULL(0) ? "NULL" :
+		quote_literal_cstr(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+
+	/* restored by the caller's error recovery (PG_TRY / sigsetjmp) */
+	error_context_stack = NULL;
+	FrtRefuse(FRT_ERRCODE_MASKED_SUBJECT, 6, NULL, NULL, NULL,
+			  "subject cannot be verified for purpose %s", purpose);
+	PG_RETURN_VOID();
 }

@@ -41,11 +41,10 @@ BEGIN
 	-- masked (a matcher asking about a subject): one error for every reason
 	-- the subject cannot be matched, so that the caller learns nothing
 	-- about the subject's registration, consent or age (Art. 6, 7)
+	-- (raised in C without error context: a RAISE here would carry the
+	-- context of the check that failed, line numbers and all)
 	IF p_masked THEN
-		v_sqlstate := 'MF006';
-		v_message := pg_catalog.format('subject cannot be verified for purpose %L (Measures Art. 6)', p_purpose);
-		v_article := 'Measures Art. 6';
-		RAISE EXCEPTION USING ERRCODE = v_sqlstate, MESSAGE = v_message, CONSTRAINT = v_article;
+		PERFORM @extschema@._refuse_masked(p_purpose);
 	END IF;
 	-- RAISE options cannot be NULL: one RAISE per combination
 	IF p_detail IS NULL AND p_hint IS NULL THEN
