@@ -3,7 +3,9 @@
 -- largest interval) failed with 22008 from the date arithmetic, and left
 -- no 'rejected' record.
 SELECT gov_world('xr');
+SET client_min_messages = warning;
 DROP ROLE IF EXISTS xr_desk;
+RESET client_min_messages;
 CREATE ROLE xr_desk IN ROLE frt_enroller;
 SET SESSION AUTHORIZATION xr_desk;
 SELECT left(gov_try($$SELECT frt.enroll('xr_s1', 'xr_station', '[1,0,0]', 'xr_hall', '178000000 years')$$), 5) AS sqlstate;

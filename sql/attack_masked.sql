@@ -16,7 +16,9 @@ SELECT frt.register_subject('xm_child', (CURRENT_DATE - interval '8 years')::dat
 SELECT frt.give_consent('xm_child', 'xm_door', 'self', 'written') > 0 AS child_self_consent;
 SELECT frt.register_subject('xm_noface', '1990-01-01') AS noface;
 SELECT frt.give_consent('xm_noface', 'xm_door', 'self', 'written') > 0 AS noface_consent;
+SET client_min_messages = warning;
 DROP ROLE IF EXISTS xm_gate;
+RESET client_min_messages;
 CREATE ROLE xm_gate IN ROLE frt_matcher;
 -- everything a caller can read of the error, the subject's name taken out
 CREATE FUNCTION xm_error(p_subject text) RETURNS text LANGUAGE plpgsql AS $$

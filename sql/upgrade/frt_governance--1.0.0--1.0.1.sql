@@ -62,3 +62,73 @@ BEGIN
 END
 $$;
 -- ---- end of masked refusals ----
+
+-- ---- Enrolment: a retention out of range is rejected on record (registry) ----
+-- A requested retention whose end no timestamp can hold failed with 22008
+-- from the date arithmetic and left no 'rejected' record.
+CREATE OR REPLACE FUNCTION @extschema@.enroll(p_subject pg_catalog.text, p_purpose pg_catalog.text,
+	p_embedding @extschema@.face_embedding, p_device pg_catalog.text,
+	p_retention pg_catalog.interval DEFAULT NULL)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p @extschema@.purpose;
+	c @extschema@.consent;
+	v_minor pg_catalog.bool;
+	v_limit pg_catalog.interval;
+	v_zone pg_catalog.text;
+	v_limit_end pg_catalog.timestamptz;
+	v_asked_end pg_catalog.timestamptz;
+	v_expires pg_catalog.timestamptz;
+	v_id pg_catalog.int8;
+BEGIN
+	IF p_subject IS NULL OR p_purpose IS NULL THEN
+		PERFORM @extschema@._reject('22004', 'subject and purpose must not be NULL', 'enroll',
+			p_purpose, p_subject, p_device);
+	END IF;
+	-- hold the purpose still: a concurrent change of its retention must
+	-- either see this face (and clamp it) or be seen by it
+	PERFORM 1 FROM @extschema@.purpose WHERE name = p_purpose FOR SHARE;
+	-- and the subject: an erasure either finished before (no consent is
+	-- left) or waits for this enrolment and then erases its face too
+	PERFORM 1 FROM @extschema@.subject WHERE id = p_subject FOR NO KEY UPDATE;
+	p := @extschema@._check_processing('enroll', p_purpose, NULL, p_device, p_subject);
+	c := @extschema@._check_consent('enroll', p_purpose, p_subject, p_device);
+	PERFORM @extschema@._check_probe(p, p_embedding);
+	SELECT @extschema@.is_minor(s.birth_date, p_purpose) INTO v_minor FROM @extschema@.subject s WHERE s.id = p_subject;
+	v_limit := CASE WHEN v_minor THEN COALESCE(p.minor_retention, p.retention) ELSE p.retention END;
+	-- Retention ends are instants: enrolment instant + span, the calendar
+	-- counted in the legal time zone.  A requested retention is compared
+	-- by the instant it ends, not as an interval (interval comparison
+	-- takes a month as 30 days and a year as 360).
+	v_zone := @extschema@._legal_zone(p_purpose);
+	v_limit_end := LEAST(@extschema@._legal_add(pg_catalog.now(), p.retention, v_zone),
+		@extschema@._legal_add(pg_catalog.now(), v_limit, v_zone));
+	BEGIN
+		v_asked_end := @extschema@._legal_add(pg_catalog.now(), p_retention, v_zone);
+	EXCEPTION WHEN datetime_field_overflow THEN
+		-- an end no timestamp can hold ('178000000 years'): rejected, on record
+		PERFORM @extschema@._reject('22008', 'requested retention is out of range', 'enroll',
+			p_purpose, p_subject, p_device);
+	END;
+	IF v_asked_end <= pg_catalog.now() OR v_limit_end <= pg_catalog.now() THEN
+		PERFORM @extschema@._reject('22023', 'retention must be positive', 'enroll',
+			p_purpose, p_subject, p_device);
+	END IF;
+	IF v_asked_end > v_limit_end THEN
+		PERFORM @extschema@._refuse('MF008', 8, pg_catalog.format(
+			'requested retention %s exceeds the %s retention %s of purpose %L',
+			p_retention, CASE WHEN v_minor THEN 'minor' ELSE 'purpose' END, v_limit, p_purpose),
+			'enroll', p_purpose, p_subject, p_device);
+	END IF;
+	v_expires := COALESCE(v_asked_end, v_limit_end);
+	v_id := @extschema@._face_store(p_subject, p_purpose, p_device, c.id, p_embedding, v_minor, v_expires);
+	PERFORM @extschema@.audit_event('enrol', 'enrolled', p_purpose, p_subject, p_device, NULL, NULL,
+		pg_catalog.jsonb_build_object('face_id', v_id, 'minor', v_minor, 'expires_at', v_expires,
+			'consent_id', c.id, 'notice_version', c.notice_version));
+	RETURN v_id;
+END
+$$;
+-- ---- end of enrolment ----

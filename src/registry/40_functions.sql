@@ -394,7 +394,13 @@ BEGIN
 	v_zone := @extschema@._legal_zone(p_purpose);
 	v_limit_end := LEAST(@extschema@._legal_add(pg_catalog.now(), p.retention, v_zone),
 		@extschema@._legal_add(pg_catalog.now(), v_limit, v_zone));
-	v_asked_end := @extschema@._legal_add(pg_catalog.now(), p_retention, v_zone);
+	BEGIN
+		v_asked_end := @extschema@._legal_add(pg_catalog.now(), p_retention, v_zone);
+	EXCEPTION WHEN datetime_field_overflow THEN
+		-- an end no timestamp can hold ('178000000 years'): rejected, on record
+		PERFORM @extschema@._reject('22008', 'requested retention is out of range', 'enroll',
+			p_purpose, p_subject, p_device);
+	END;
 	IF v_asked_end <= pg_catalog.now() OR v_limit_end <= pg_catalog.now() THEN
 		PERFORM @extschema@._reject('22023', 'retention must be positive', 'enroll',
 			p_purpose, p_subject, p_device);
