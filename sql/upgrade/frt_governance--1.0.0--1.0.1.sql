@@ -132,3 +132,207 @@ BEGIN
 END
 $$;
 -- ---- end of enrolment ----
+
+-- ---- Restore mode and replica mode cannot hide registry changes (registry, intrusion) ----
+-- In restore mode (frt.restore) the registry records, the consent rules and
+-- the intrusion-policy guard stood aside for every change; a restore only
+-- inserts, so they now stand aside for inserts only.  And they fire under
+-- session_replication_role = replica too.
+CREATE OR REPLACE FUNCTION @extschema@._audit_change()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	j pg_catalog.jsonb;
+	v_event pg_catalog.text;
+	v_outcome pg_catalog.text;
+	v_purpose pg_catalog.text;
+	v_subject pg_catalog.text;
+	v_device pg_catalog.text;
+	v_key pg_catalog.jsonb;
+BEGIN
+	-- reloading a dump: the restored audit trail already records these
+	-- rows (a restore only inserts; a change in restore mode is recorded)
+	IF TG_OP = 'INSERT' AND @extschema@.audit_restoring() THEN
+		RETURN NULL;
+	END IF;
+	-- a notice publication marking consents for re-notice is audited once,
+	-- by _notice_published, not once per consent (only that trigger can
+	-- change needs_renotice: no role has UPDATE on it)
+	IF TG_TABLE_NAME = 'consent' AND TG_OP = 'UPDATE' THEN
+		IF NEW.needs_renotice AND NOT OLD.needs_renotice
+		   AND NEW.withdrawn_at IS NOT DISTINCT FROM OLD.withdrawn_at
+		   AND NEW.renewed_at IS NOT DISTINCT FROM OLD.renewed_at THEN
+			RETURN NULL;
+		END IF;
+	END IF;
+	j := pg_catalog.to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+	v_event := CASE TG_TABLE_NAME WHEN 'consent' THEN 'consent' WHEN 'subject' THEN 'subject'
+			   ELSE 'registry' END;
+	v_outcome := pg_catalog.lower(TG_OP);
+	CASE TG_TABLE_NAME
+	WHEN 'purpose' THEN
+		v_purpose := j->>'name'; v_key := j->'name';
+	WHEN 'device' THEN
+		v_device := j->>'name'; v_key := j->'name';
+	WHEN 'processor' THEN
+		v_key := j->'name';
+	WHEN 'notice' THEN
+		v_purpose := j->>'purpose'; v_key := j->'version';
+	WHEN 'assessment' THEN
+		v_purpose := j->>'purpose'; v_key := j->'id';
+	WHEN 'holiday' THEN
+		v_key := j->'day';
+	WHEN 'subject' THEN
+		v_subject := j->>'id'; v_key := j->'id';
+	WHEN 'consent' THEN
+		v_purpose := j->>'purpose'; v_subject := j->>'subject'; v_key := j->'id';
+		IF TG_OP = 'INSERT' THEN
+			v_outcome := 'given';
+		ELSIF TG_OP = 'UPDATE' AND OLD.withdrawn_at IS NULL AND NEW.withdrawn_at IS NOT NULL THEN
+			v_outcome := 'withdrawn';
+		ELSIF TG_OP = 'UPDATE' AND NEW.renewed_at IS DISTINCT FROM OLD.renewed_at THEN
+			v_outcome := 'renewed';
+		END IF;
+		v_key := pg_catalog.jsonb_build_object('id', j->'id', 'notice_version', j->'notice_version',
+			'given_by', j->'given_by', 'transfer_consent', j->'transfer_consent');
+	ELSE
+		-- a table of a layer above: its key column is the trigger's argument
+		v_key := CASE WHEN TG_NARGS > 0 THEN j->(TG_ARGV[0]) END;
+	END CASE;
+	PERFORM @extschema@.audit_event(v_event, v_outcome, v_purpose, v_subject, v_device, NULL, NULL,
+		pg_catalog.jsonb_build_object('table', TG_TABLE_NAME, 'op', TG_OP, 'key', v_key));
+	RETURN NULL;
+END
+$$;
+CREATE OR REPLACE FUNCTION @extschema@._consent_rules()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_published pg_catalog.timestamptz;
+BEGIN
+	-- reloading a dump: the rows are the evidence recorded at the time
+	-- (a restore only inserts)
+	IF NOT (TG_OP = 'INSERT' AND @extschema@.audit_restoring()) THEN
+		IF TG_OP = 'INSERT' AND (NEW.given_at IS DISTINCT FROM pg_catalog.now() OR NEW.renewed_at IS NOT NULL) THEN
+			PERFORM @extschema@._refuse('MF006', 6,
+				'the time of a consent is the server''s; given_at and renewed_at cannot be supplied',
+				'INSERT consent', NEW.purpose, NEW.subject, NULL,
+				p_hint => 'Leave given_at to its default; keep the date written on a paper consent with the paper.');
+		END IF;
+		IF TG_OP = 'UPDATE' AND NEW.renewed_at IS DISTINCT FROM OLD.renewed_at
+		   AND NEW.renewed_at IS DISTINCT FROM pg_catalog.now() THEN
+			PERFORM @extschema@._refuse('MF006', 6,
+				'the time of a consent is the server''s; renewed_at cannot be supplied',
+				'UPDATE consent', OLD.purpose, OLD.subject, NULL);
+		END IF;
+		IF TG_OP = 'INSERT' OR NEW.notice_version IS DISTINCT FROM OLD.notice_version
+		   OR NEW.renewed_at IS DISTINCT FROM OLD.renewed_at THEN
+			SELECT n.published_at INTO v_published FROM @extschema@.notice n
+			 WHERE n.purpose = NEW.purpose AND n.version = NEW.notice_version;
+			IF NOT FOUND THEN
+				PERFORM @extschema@._refuse('MF005', 5, pg_catalog.format(
+					'purpose %L has no notice version %s; a consent cites the notice the person was given',
+					NEW.purpose, NEW.notice_version), TG_OP || ' consent', NEW.purpose, NEW.subject, NULL);
+			END IF;
+			IF v_published > COALESCE(NEW.renewed_at, NEW.given_at) THEN
+				PERFORM @extschema@._refuse('MF005', 5, pg_catalog.format(
+					'notice version %s of purpose %L was published after this consent was recorded; a consent cannot predate its notice',
+					NEW.notice_version, NEW.purpose), TG_OP || ' consent', NEW.purpose, NEW.subject, NULL);
+			END IF;
+		END IF;
+	END IF;
+	IF TG_OP = 'UPDATE' THEN
+		IF NEW.subject <> OLD.subject OR NEW.purpose <> OLD.purpose OR NEW.given_at <> OLD.given_at
+		   OR NEW.id <> OLD.id THEN
+			RAISE EXCEPTION 'the subject, purpose and time of a consent cannot change'
+				USING ERRCODE = 'feature_not_supported';
+		END IF;
+		IF OLD.withdrawn_at IS NOT NULL AND NEW.withdrawn_at IS DISTINCT FROM OLD.withdrawn_at THEN
+			PERFORM @extschema@._refuse('MF006', 6, 'a withdrawn consent stays withdrawn; record a new consent',
+				'UPDATE consent', OLD.purpose, OLD.subject, NULL);
+		END IF;
+		IF OLD.withdrawn_at IS NULL AND NEW.withdrawn_at IS NOT NULL THEN
+			NEW.withdrawn_at := pg_catalog.clock_timestamp();	-- the true instant
+		END IF;
+		IF NEW.notice_version < OLD.notice_version THEN
+			RAISE EXCEPTION 'a consent cannot move to an older notice version'
+				USING ERRCODE = 'check_violation';
+		END IF;
+	END IF;
+	IF EXISTS (SELECT 1 FROM @extschema@.notice n
+			   WHERE n.purpose = NEW.purpose AND n.version > NEW.notice_version AND n.material_change) THEN
+		NEW.needs_renotice := true;
+	END IF;
+	RETURN NEW;
+END
+$$;
+CREATE OR REPLACE FUNCTION @extschema@._intrusion_policy_guard()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_me pg_catalog.text := session_user;
+	v_before @extschema@.intrusion_policy;
+	v_after @extschema@.intrusion_policy;
+	v_looser pg_catalog.bool;
+	v_binds_me pg_catalog.bool;
+	v_super pg_catalog.bool;
+	v_detail pg_catalog.jsonb;
+	v_key pg_catalog.text;
+BEGIN
+	-- reloading a dump (a restore only inserts)
+	IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' AND @extschema@.audit_restoring() THEN
+		RETURN NEW;
+	END IF;
+	IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
+		v_key := NEW.role_name;
+		v_before := @extschema@._intrusion_limits(NEW.role_name);	-- what the role had
+		v_after := NEW;
+	ELSE
+		v_key := OLD.role_name;
+		v_before := OLD;
+		-- a deleted or renamed row: its role falls back to something looser, or not
+		v_after := CASE WHEN TG_OP OPERATOR(pg_catalog.=) 'UPDATE'
+							 AND NEW.role_name OPERATOR(pg_catalog.=) OLD.role_name THEN NEW END;
+	END IF;
+	v_looser := @extschema@._intrusion_policy_looser(v_before, v_after);
+	-- the row binds the changer: its own, or '*' while it has no row of its own
+	v_binds_me := v_key OPERATOR(pg_catalog.=) v_me
+		OR (TG_OP OPERATOR(pg_catalog.<>) 'DELETE' AND NEW.role_name OPERATOR(pg_catalog.=) v_me)
+		OR (v_key OPERATOR(pg_catalog.=) '*' AND NOT EXISTS (
+				SELECT 1 FROM @extschema@.intrusion_policy p WHERE p.role_name OPERATOR(pg_catalog.=) v_me));
+	v_detail := pg_catalog.jsonb_build_object('role_name', v_key, 'op', TG_OP, 'changed_by', v_me,
+		'before', pg_catalog.to_jsonb(v_before), 'after',
+		CASE WHEN TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN NULL ELSE pg_catalog.to_jsonb(NEW) END);
+	v_super := (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) v_me);
+	IF v_looser AND v_binds_me AND NOT v_super THEN
+		PERFORM @extschema@._refuse('MF014', 14, pg_catalog.format(
+			'role %I may not loosen the intrusion limits that bind it (%s of the %L row); another account must make the change',
+			v_me, pg_catalog.lower(TG_OP), v_key),
+			'intrusion_policy', NULL, NULL, NULL);
+	END IF;
+	PERFORM @extschema@.audit_event('intrusion_policy', CASE WHEN v_looser THEN 'loosened' ELSE 'changed' END,
+		NULL, NULL, NULL, NULL, NULL, v_detail);
+	IF v_looser AND NOT v_super THEN
+		PERFORM @extschema@._alert('intrusion_policy_loosened', NULL, NULL, NULL, v_detail);
+	END IF;
+	RETURN CASE WHEN TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN OLD ELSE NEW END;
+END
+$$;
+ALTER TABLE @extschema@.processor ENABLE ALWAYS TRIGGER processor_audit;
+ALTER TABLE @extschema@.purpose ENABLE ALWAYS TRIGGER purpose_audit;
+ALTER TABLE @extschema@.notice ENABLE ALWAYS TRIGGER notice_audit;
+ALTER TABLE @extschema@.assessment ENABLE ALWAYS TRIGGER assessment_audit;
+ALTER TABLE @extschema@.device ENABLE ALWAYS TRIGGER device_audit;
+ALTER TABLE @extschema@.holiday ENABLE ALWAYS TRIGGER holiday_audit;
+ALTER TABLE @extschema@.subject ENABLE ALWAYS TRIGGER subject_audit;
+ALTER TABLE @extschema@.consent ENABLE ALWAYS TRIGGER consent_audit;
+ALTER TABLE @extschema@.consent ENABLE ALWAYS TRIGGER consent_rules;
+ALTER TABLE @extschema@.intrusion_policy ENABLE ALWAYS TRIGGER intrusion_policy_guard;
+ALTER TABLE @extschema@.intrusion_policy ENABLE ALWAYS TRIGGER intrusion_policy_audit;
+-- ---- end of restore mode ----

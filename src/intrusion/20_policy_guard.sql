@@ -81,8 +81,9 @@ DECLARE
 	v_detail pg_catalog.jsonb;
 	v_key pg_catalog.text;
 BEGIN
-	IF @extschema@.audit_restoring() THEN
-		RETURN CASE WHEN TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN OLD ELSE NEW END;
+	-- reloading a dump (a restore only inserts)
+	IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' AND @extschema@.audit_restoring() THEN
+		RETURN NEW;
 	END IF;
 	IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
 		v_key := NEW.role_name;
@@ -121,3 +122,6 @@ END
 $$;
 CREATE TRIGGER intrusion_policy_guard BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.intrusion_policy
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._intrusion_policy_guard();
+-- also under session_replication_role = replica, as is the policy's audit
+ALTER TABLE @extschema@.intrusion_policy ENABLE ALWAYS TRIGGER intrusion_policy_guard;
+ALTER TABLE @extschema@.intrusion_policy ENABLE ALWAYS TRIGGER intrusion_policy_audit;

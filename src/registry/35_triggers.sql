@@ -18,8 +18,9 @@ DECLARE
 	v_device pg_catalog.text;
 	v_key pg_catalog.jsonb;
 BEGIN
-	-- reloading a dump: the restored audit trail already records these changes
-	IF @extschema@.audit_restoring() THEN
+	-- reloading a dump: the restored audit trail already records these
+	-- rows (a restore only inserts; a change in restore mode is recorded)
+	IF TG_OP = 'INSERT' AND @extschema@.audit_restoring() THEN
 		RETURN NULL;
 	END IF;
 	-- a notice publication marking consents for re-notice is audited once,
@@ -88,6 +89,18 @@ CREATE TRIGGER subject_audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.sub
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._audit_change();
 CREATE TRIGGER consent_audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.consent
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._audit_change();
+
+-- These records, the consent rules and the intrusion-policy guard fire
+-- also under session_replication_role = replica (which a parallel restore
+-- uses): a superuser cannot change the registry unrecorded by setting it.
+ALTER TABLE @extschema@.processor ENABLE ALWAYS TRIGGER processor_audit;
+ALTER TABLE @extschema@.purpose ENABLE ALWAYS TRIGGER purpose_audit;
+ALTER TABLE @extschema@.notice ENABLE ALWAYS TRIGGER notice_audit;
+ALTER TABLE @extschema@.assessment ENABLE ALWAYS TRIGGER assessment_audit;
+ALTER TABLE @extschema@.device ENABLE ALWAYS TRIGGER device_audit;
+ALTER TABLE @extschema@.holiday ENABLE ALWAYS TRIGGER holiday_audit;
+ALTER TABLE @extschema@.subject ENABLE ALWAYS TRIGGER subject_audit;
+ALTER TABLE @extschema@.consent ENABLE ALWAYS TRIGGER consent_audit;
 
 -- Purpose defaults: minor retention defaults to (and is clamped to) the
 -- purpose's retention; changed_at tracks updates.
@@ -222,7 +235,8 @@ DECLARE
 	v_published pg_catalog.timestamptz;
 BEGIN
 	-- reloading a dump: the rows are the evidence recorded at the time
-	IF NOT @extschema@.audit_restoring() THEN
+	-- (a restore only inserts)
+	IF NOT (TG_OP = 'INSERT' AND @extschema@.audit_restoring()) THEN
 		IF TG_OP = 'INSERT' AND (NEW.given_at IS DISTINCT FROM pg_catalog.now() OR NEW.renewed_at IS NOT NULL) THEN
 			PERFORM @extschema@._refuse('MF006', 6,
 				'the time of a consent is the server''s; given_at and renewed_at cannot be supplied',
@@ -278,6 +292,7 @@ END
 $$;
 CREATE TRIGGER consent_rules BEFORE INSERT OR UPDATE ON @extschema@.consent
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._consent_rules();
+ALTER TABLE @extschema@.consent ENABLE ALWAYS TRIGGER consent_rules;
 
 -- A terminated purpose takes no new faces.
 CREATE FUNCTION @extschema@._face_refuse_terminated()
