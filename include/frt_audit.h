@@ -152,8 +152,22 @@ extern int64 FrtAuditRecord(const char *event, const char *outcome, const char *
 							bool anchor_now);
 extern void FrtAuditFillWho(FrtAuditPayload *rec);
 
-/* audit_claim.c */
-extern Jsonb *FrtAuditBindOrigin(const char *event, Jsonb *detail);
+/* audit_claim.c: the fields of a relayed claim, in the order its MAC covers them */
+typedef enum FrtClaimField
+{
+	FRT_CF_EVENT,
+	FRT_CF_OUTCOME,
+	FRT_CF_PURPOSE,
+	FRT_CF_SUBJECT,
+	FRT_CF_DEVICE,
+	FRT_CF_SQLSTATE,
+	FRT_CF_COUNT
+} FrtClaimField;
+
+extern Jsonb *FrtAuditBindOrigin(const char *const *fields, const float8 *similarity,
+								 Jsonb *detail);
+extern void FrtAuditClaimMac(const char *const *fields, const float8 *similarity,
+							 Jsonb *detail, uint8 *mac);
 
 /* audit_relay.c */
 extern int64 FrtAuditRelay(const FrtAuditPayload *rec);
@@ -167,6 +181,9 @@ extern void FrtAuditKeyInit(void);
 extern bool FrtAuditKeyed(void);
 extern void FrtAuditMac(const uint8 *hash, uint8 *mac);
 extern bool FrtAuditMacVerifies(const uint8 *hash, const uint8 *mac);
+extern void FrtAuditMacOf(const char *tag, const uint8 *data, size_t len, uint8 *mac);
+extern bool FrtAuditMacOfVerifies(const char *tag, const uint8 *data, size_t len,
+								  const uint8 *mac);
 extern bool FrtAuditPathInDataDir(const char *path);
 
 /* audit_anchor.c: the head, sent out by the writer */

@@ -64,6 +64,8 @@
 #define FRT_LOG_REDACT_DEFAULT	true	/* frt.log_redact: the server-log filter is on */
 #define FRT_AUDIT_MAC_LEN		32		/* HMAC-SHA-256 of a record's hash */
 #define FRT_AUDIT_MAC_TAG		"frt-audit-mac-v1"	/* before the hash in the MAC */
+#define FRT_AUDIT_RELAY_MAC_TAG	"frt-audit-relay-v1"	/* before a relayed claim in its MAC */
+#define FRT_AUDIT_RELAY_MAC_KEY	"mac"	/* member of detail.origin holding the claim's MAC */
 #define FRT_AUDIT_KEY_MIN_BYTES	32		/* shortest audit key (a line of the key file) */
 #define FRT_AUDIT_KEYS_MAX		8		/* keys in the key file: the first signs, all verify */
 #define FRT_AUDIT_KEY_FILE_MAX	8192	/* longest key file or key command output */

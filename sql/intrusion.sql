@@ -117,6 +117,35 @@ SELECT status, detail FROM frt.compliance_report() WHERE check_name = 'intrusion
 UPDATE frt.intrusion_policy SET max_failed_verifications = NULL WHERE role_name = '*';
 SELECT status, detail FROM frt.compliance_report() WHERE check_name = 'intrusion_detection';
 
+-- Art. 14 identification_exposure: exact scores, k above the default and
+-- the identified-subjects limit switched off are each named (purposes and
+-- roles, nothing else).  From a state without any warning (other tests'
+-- purposes may warn), one thing at a time:
+BEGIN;
+UPDATE frt.purpose SET score_disclosure = 'rounded', max_k = frt._identify_k_default();
+SELECT status, detail FROM frt.compliance_report() WHERE check_name = 'identification_exposure';
+UPDATE frt.purpose SET score_disclosure = 'exact' WHERE name = 'i_door';
+SELECT status, detail FROM frt.compliance_report() WHERE check_name = 'identification_exposure';
+UPDATE frt.purpose SET score_disclosure = 'rounded' WHERE name = 'i_door';
+UPDATE frt.purpose SET max_k = frt._identify_k_default() + 1 WHERE name = 'i_station';
+SELECT status, detail FROM frt.compliance_report() WHERE check_name = 'identification_exposure';
+UPDATE frt.purpose SET max_k = frt._identify_k_default() WHERE name = 'i_station';
+-- one role's limit off
+INSERT INTO frt.intrusion_policy (role_name, identified_per_hour) VALUES ('i_enum', NULL)
+	ON CONFLICT (role_name) DO UPDATE SET identified_per_hour = NULL;
+SELECT status, detail FROM frt.compliance_report() WHERE check_name = 'identification_exposure';
+-- and the '*' row's (listed first), with the others at once; the detail
+-- names, it shows no score
+UPDATE frt.intrusion_policy SET identified_per_hour = NULL WHERE role_name = '*';
+UPDATE frt.purpose SET score_disclosure = 'exact', max_k = frt._identify_k_default() + 5
+ WHERE name IN ('i_door', 'i_station');
+SELECT status, detail ~ '0\.[0-9]' AS shows_a_score, detail FROM frt.compliance_report()
+ WHERE check_name = 'identification_exposure';
+-- without a '*' row the built-in limit (on) applies
+DELETE FROM frt.intrusion_policy WHERE role_name = '*';
+SELECT status, detail FROM frt.compliance_report() WHERE check_name = 'identification_exposure';
+ROLLBACK;
+
 -- leave no limits and no roles behind for later tests
 DELETE FROM frt.intrusion_policy;
 DROP ROLE i_gate;

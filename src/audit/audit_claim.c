@@ -11,6 +11,10 @@
  *	    * a relay may record only the events a read-only standby makes, each
  *	      with an origin object naming this cluster's system identifier and
  *	      an existing caller that is not itself a relay;
+ *	    * on a primary with the audit key, the claim must carry its MAC
+ *	      (origin.mac), made by the standby with the same key over the
+ *	      record's fields and its detail without the MAC: a relay password
+ *	      alone no longer makes a record;
  *	  anything else is refused (MF143) and the refusal recorded.  The row's
  *	  role_name is always the relay login that made the claim
  *	  (docs/audit.md, "What a relay may claim").
@@ -20,8 +24,11 @@
 #include "postgres.h"
 
 #include "access/xlog.h"
+#include "catalog/pg_type_d.h"
+#include "port/pg_bswap.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/json.h"
@@ -70,6 +77,86 @@ FrtJsonbValueText(JsonbValue *v)
 	return JsonbToCString(NULL, &one->root, VARSIZE(one));
 }
 
+/* Append a text field of a claim: presence byte, 4-byte length, bytes. */
+static void
+FrtClaimText(StringInfo buf, const char *s)
+{
+	uint32		n;
+
+	if (s == NULL)
+	{
+		appendStringInfoChar(buf, 0);
+		return;
+	}
+	n = pg_hton32((uint32) strlen(s));
+	appendStringInfoChar(buf, 1);
+	appendBinaryStringInfo(buf, (const char *) &n, sizeof(n));
+	appendBinaryStringInfo(buf, s, strlen(s));
+}
+
+/*
+ * The bytes a relayed claim's MAC covers: its text fields, its similarity
+ * (presence byte, IEEE-754 bits) and the canonical text of its detail
+ * (origin included, origin.mac not).  Standby and primary compute the same
+ * bytes from what is sent and what is received.
+ */
+static void
+FrtClaimBytes(StringInfo buf, const char *const *fields, const float8 *similarity, Jsonb *detail)
+{
+	initStringInfo(buf);
+	for (int i = 0; i < FRT_CF_COUNT; i++)
+		FrtClaimText(buf, fields[i]);
+	if (similarity)
+	{
+		uint64		bits;
+
+		memcpy(&bits, similarity, sizeof(bits));
+		bits = pg_hton64(bits);
+		appendStringInfoChar(buf, 1);
+		appendBinaryStringInfo(buf, (const char *) &bits, sizeof(bits));
+	}
+	else
+		appendStringInfoChar(buf, 0);
+	FrtClaimText(buf, detail ? JsonbToCString(NULL, &detail->root, VARSIZE(detail)) : NULL);
+}
+
+/* The MAC of a relayed claim (detail without origin.mac) with the signing key. */
+void
+FrtAuditClaimMac(const char *const *fields, const float8 *similarity, Jsonb *detail, uint8 *mac)
+{
+	StringInfoData buf;
+
+	FrtClaimBytes(&buf, fields, similarity, detail);
+	FrtAuditMacOf(FRT_AUDIT_RELAY_MAC_TAG, (const uint8 *) buf.data, buf.len, mac);
+	pfree(buf.data);
+}
+
+/* Does the claim's origin.mac (hex) verify with one of the audit keys? */
+static bool
+FrtClaimMacVerifies(const char *const *fields, const float8 *similarity, Jsonb *detail,
+					const char *mac_hex)
+{
+	Datum		path[2];
+	Jsonb	   *unsigned_detail;
+	uint8		mac[FRT_AUDIT_MAC_LEN];
+	StringInfoData buf;
+	bool		ok;
+
+	if (strlen(mac_hex) != FRT_AUDIT_MAC_LEN * 2 ||
+		strspn(mac_hex, "0123456789abcdef") != FRT_AUDIT_MAC_LEN * 2)
+		return false;
+	hex_decode(mac_hex, FRT_AUDIT_MAC_LEN * 2, (char *) mac);
+	path[0] = CStringGetTextDatum(FRT_ORIGIN_KEY);
+	path[1] = CStringGetTextDatum(FRT_AUDIT_RELAY_MAC_KEY);
+	unsigned_detail = DatumGetJsonbP(DirectFunctionCall2(jsonb_delete_path, JsonbPGetDatum(detail),
+														 PointerGetDatum(construct_array(path, 2, TEXTOID, -1, false,
+																						 TYPALIGN_INT))));
+	FrtClaimBytes(&buf, fields, similarity, unsigned_detail);
+	ok = FrtAuditMacOfVerifies(FRT_AUDIT_RELAY_MAC_TAG, (const uint8 *) buf.data, buf.len, mac);
+	pfree(buf.data);
+	return ok;
+}
+
 /* Is the current role a member (not through superuser) of the relay role? */
 static bool
 FrtCallerIsRelay(void)
@@ -81,8 +168,9 @@ FrtCallerIsRelay(void)
 
 /* Why a relay's record cannot be taken, or NULL if it can. */
 static char *
-FrtRelayClaimProblem(const char *event, Jsonb *detail)
+FrtRelayClaimProblem(const char *const *fields, const float8 *similarity, Jsonb *detail)
 {
+	const char *event = fields[FRT_CF_EVENT];
 	JsonbValue *origin = FrtJsonbKey(detail, FRT_ORIGIN_KEY);
 	char	   *sysid;
 	char	   *role;
@@ -107,6 +195,15 @@ FrtRelayClaimProblem(const char *event, Jsonb *detail)
 		return pstrdup("the origin names no existing role");
 	if (is_member_of_role_nosuper(role_oid, relay))
 		return pstrdup("the origin names a relay role");
+	if (FrtAuditKeyed())
+	{
+		char	   *mac = FrtJsonbMember(origin, FRT_AUDIT_RELAY_MAC_KEY);
+
+		if (mac == NULL)
+			return pstrdup("this primary has the audit key and the record carries no MAC of its claim (a standby relays with the same key)");
+		if (!FrtClaimMacVerifies(fields, similarity, detail, mac))
+			return pstrdup("the MAC of the claim does not verify with the audit key");
+	}
 	return NULL;
 }
 
@@ -151,19 +248,22 @@ FrtRelayRefuse(const char *event, const char *why)
 }
 
 /*
- * The detail to record for event: a relay's claim checked (refused with
- * MF143 if it claims what a relay may not), anyone else's "origin" key
- * kept as "unverified_origin".  detail may be NULL.
+ * The detail to record for a record of these fields: a relay's claim
+ * checked (refused with MF143 if it claims what a relay may not, or, with
+ * the key, without a MAC that verifies), anyone else's "origin" key kept as
+ * "unverified_origin".  similarity and detail may be NULL.
  */
 Jsonb *
-FrtAuditBindOrigin(const char *event, Jsonb *detail)
+FrtAuditBindOrigin(const char *const *fields, const float8 *similarity, Jsonb *detail)
 {
+	const char *event = fields[FRT_CF_EVENT];
+
 	JsonbValue *origin;
 	char	   *moved;
 
 	if (FrtCallerIsRelay() && !RecoveryInProgress())
 	{
-		char	   *why = FrtRelayClaimProblem(event, detail);
+		char	   *why = FrtRelayClaimProblem(fields, similarity, detail);
 
 		if (why)
 			FrtRelayRefuse(event, why);

@@ -212,27 +212,41 @@ FrtAuditHmac(int k, const char *tag, const uint8 *data, size_t len, uint8 *out)
 		elog(ERROR, "could not compute the MAC of an audit record");
 }
 
+/* The MAC of tag || data with the signing key (the first). */
+void
+FrtAuditMacOf(const char *tag, const uint8 *data, size_t len, uint8 *mac)
+{
+	Assert(FrtAuditNKeys > 0);
+	FrtAuditHmac(0, tag, data, len, mac);
+}
+
+/* Does mac verify for tag || data with one of the keys? */
+bool
+FrtAuditMacOfVerifies(const char *tag, const uint8 *data, size_t len, const uint8 *mac)
+{
+	uint8		want[FRT_AUDIT_MAC_LEN];
+
+	for (int k = 0; k < FrtAuditNKeys; k++)
+	{
+		FrtAuditHmac(k, tag, data, len, want);
+		if (timingsafe_bcmp(want, mac, FRT_AUDIT_MAC_LEN) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* The MAC of a record's hash with the signing key (the first). */
 void
 FrtAuditMac(const uint8 *hash, uint8 *mac)
 {
-	Assert(FrtAuditNKeys > 0);
-	FrtAuditHmac(0, FRT_AUDIT_MAC_TAG, hash, FRT_AUDIT_HASH_LEN, mac);
+	FrtAuditMacOf(FRT_AUDIT_MAC_TAG, hash, FRT_AUDIT_HASH_LEN, mac);
 }
 
 /* Does mac verify for hash with one of the keys? */
 bool
 FrtAuditMacVerifies(const uint8 *hash, const uint8 *mac)
 {
-	uint8		want[FRT_AUDIT_MAC_LEN];
-
-	for (int k = 0; k < FrtAuditNKeys; k++)
-	{
-		FrtAuditHmac(k, FRT_AUDIT_MAC_TAG, hash, FRT_AUDIT_HASH_LEN, want);
-		if (timingsafe_bcmp(want, mac, FRT_AUDIT_MAC_LEN) == 0)
-			return true;
-	}
-	return false;
+	return FrtAuditMacOfVerifies(FRT_AUDIT_MAC_TAG, hash, FRT_AUDIT_HASH_LEN, mac);
 }
 
 PG_FUNCTION_INFO_V1(frt_audit_protection);

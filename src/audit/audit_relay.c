@@ -182,9 +182,9 @@ FrtJsonStr(StringInfo s, const char *key, const char *v)
 		appendStringInfoString(s, "null");
 }
 
-/* The origin object: which standby, and who called there. */
+/* The origin object: which standby, and who called there (and mac, if given). */
 static char *
-FrtRelayOrigin(const FrtAuditPayload *rec)
+FrtRelayOrigin(const FrtAuditPayload *rec, const char *mac)
 {
 	StringInfoData s;
 
@@ -198,8 +198,45 @@ FrtRelayOrigin(const FrtAuditPayload *rec)
 	FrtJsonStr(&s, "client_addr", FrtAuditPayloadGet(rec, FRT_AF_CLIENT_ADDR));
 	appendStringInfo(&s, ", \"backend_pid\": %d", rec->backend_pid);
 	FrtJsonStr(&s, "at", timestamptz_to_str(rec->at));
+	if (mac)
+		FrtJsonStr(&s, FRT_AUDIT_RELAY_MAC_KEY, mac);
 	appendStringInfoString(&s, "}}");
 	return s.data;
+}
+
+/*
+ * With the audit key: the origin carrying the MAC of the claim, over the
+ * detail the primary will receive ($8 and $9 merged as FrtRelayArgs does).
+ */
+static char *
+FrtRelaySignedOrigin(const FrtAuditPayload *rec, const char *const *params)
+{
+	const char *fields[FRT_CF_COUNT];
+	Datum		origin = DirectFunctionCall1(jsonb_in, CStringGetDatum(params[8]));
+	Datum		merged = origin;
+	float8		sim = rec->similarity;
+	uint8		mac[FRT_AUDIT_MAC_LEN];
+	char		hex[FRT_AUDIT_MAC_LEN * 2 + 1];
+
+	if (params[7])
+	{
+		Datum		detail = DirectFunctionCall1(jsonb_in, CStringGetDatum(params[7]));
+
+		if (!JB_ROOT_IS_OBJECT(DatumGetJsonbP(detail)))
+			detail = DirectFunctionCall1(jsonb_in,
+										 CStringGetDatum(psprintf("{\"detail\": %s}", params[7])));
+		merged = DirectFunctionCall2(jsonb_concat, detail, origin);
+	}
+	fields[FRT_CF_EVENT] = params[0];
+	fields[FRT_CF_OUTCOME] = params[1];
+	fields[FRT_CF_PURPOSE] = params[2];
+	fields[FRT_CF_SUBJECT] = params[3];
+	fields[FRT_CF_DEVICE] = params[4];
+	fields[FRT_CF_SQLSTATE] = params[6];
+	FrtAuditClaimMac(fields, rec->has_similarity ? &sim : NULL, DatumGetJsonbP(merged), mac);
+	hex_encode((const char *) mac, FRT_AUDIT_MAC_LEN, hex);
+	hex[FRT_AUDIT_MAC_LEN * 2] = '\0';
+	return FrtRelayOrigin(rec, hex);
 }
 
 /*
@@ -286,7 +323,10 @@ FrtAuditRelay(const FrtAuditPayload *rec)
 	params[5] = rec->has_similarity ? sim : NULL;
 	params[6] = FrtAuditPayloadGet(rec, FRT_AF_SQLSTATE);
 	params[7] = FrtAuditPayloadGet(rec, FRT_AF_DETAIL);
-	params[8] = FrtRelayOrigin(rec);
+	params[8] = FrtRelayOrigin(rec, NULL);
+	/* with the key, the claim is bound to this standby's key (audit_claim.c) */
+	if (FrtAuditKeyed())
+		params[8] = FrtRelaySignedOrigin(rec, params);
 
 	/* a changed setting (SIGHUP) takes effect on the next record */
 	if (FrtRelayConn && strcmp(FrtRelayConnInfo, FrtRelayConnInfoSetting()) != 0)

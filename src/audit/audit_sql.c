@@ -325,7 +325,13 @@ frt_audit_event(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("audit sqlstate must be five digits or upper-case letters")));
 	/* what the record may claim about its origin (audit_claim.c) */
-	given = FrtAuditBindOrigin(event, PG_ARGISNULL(7) ? NULL : PG_GETARG_JSONB_P(7));
+	{
+		const char *claim[FRT_CF_COUNT] = {event, outcome, purpose, subject, device, sqlstate};
+		float8		sim = PG_ARGISNULL(5) ? 0 : PG_GETARG_FLOAT8(5);
+
+		given = FrtAuditBindOrigin(claim, PG_ARGISNULL(5) ? NULL : &sim,
+								   PG_ARGISNULL(7) ? NULL : PG_GETARG_JSONB_P(7));
+	}
 	/* a similarity that is not a number is recorded as missing, and said so */
 	has_similarity = !PG_ARGISNULL(5) && isfinite(PG_GETARG_FLOAT8(5));
 	if (!PG_ARGISNULL(5) && !has_similarity)

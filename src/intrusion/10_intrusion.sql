@@ -509,9 +509,11 @@ BEGIN
 END
 $$;
 
--- Registry's compliance_checks point: the Art. 14 intrusion_detection row
+-- Registry's compliance_checks point: the Art. 14 rows intrusion_detection
 -- (the limits every role without its own row gets, and the alerts of the
--- last 24 hours).
+-- last 24 hours) and identification_exposure (purposes that show exact
+-- scores or allow k above the default, roles whose identified-subjects limit
+-- is off: names only, nothing biometric).
 CREATE FUNCTION @extschema@._intrusion_compliance()
 RETURNS TABLE (article pg_catalog.text, check_name pg_catalog.text, status pg_catalog.text,
 	detail pg_catalog.text)
@@ -521,6 +523,10 @@ AS $$
 DECLARE
 	fs @extschema@.intrusion_policy := @extschema@._intrusion_limits('*');
 	n pg_catalog.int8;
+	v_k pg_catalog.int4 := @extschema@._identify_k_default();
+	v_exact pg_catalog.text;
+	v_wide pg_catalog.text;
+	v_unlimited pg_catalog.text;
 BEGIN
 	SELECT pg_catalog.count(*) INTO n FROM @extschema@.alert a
 	 WHERE a.at > pg_catalog.now() - '24 hours'::pg_catalog.interval;
@@ -535,6 +541,25 @@ BEGIN
 			COALESCE(fs.export_rate_per_hour || ' an hour', 'unlimited'),
 			COALESCE(fs.identified_per_hour || ' an hour', 'unlimited'),
 			COALESCE(fs.match_rate_per_minute || ' a minute', 'unlimited'), n);
+	SELECT pg_catalog.string_agg(p.name, ', ' ORDER BY p.name) INTO v_exact
+	  FROM @extschema@.purpose p WHERE p.score_disclosure OPERATOR(pg_catalog.=) 'exact';
+	SELECT pg_catalog.string_agg(pg_catalog.format('%s (%s)', p.name, p.max_k), ', ' ORDER BY p.name) INTO v_wide
+	  FROM @extschema@.purpose p WHERE p.max_k OPERATOR(pg_catalog.>) v_k;
+	-- roles whose own row switches the rule off, and '*' when the limits
+	-- for every other role do (fs: the '*' row, or the defaults without one)
+	SELECT pg_catalog.string_agg(r, ', ' ORDER BY r OPERATOR(pg_catalog.<>) '*', r) INTO v_unlimited
+	  FROM (SELECT i.role_name AS r FROM @extschema@.intrusion_policy i
+			 WHERE i.identified_per_hour IS NULL AND i.role_name OPERATOR(pg_catalog.<>) '*'
+			UNION ALL
+			SELECT '*' WHERE fs.identified_per_hour IS NULL) u;
+	RETURN QUERY SELECT 'Art. 14', 'identification_exposure',
+		CASE WHEN v_exact IS NULL AND v_wide IS NULL AND v_unlimited IS NULL THEN 'ok' ELSE 'warning' END,
+		CASE WHEN v_exact IS NULL AND v_wide IS NULL AND v_unlimited IS NULL
+			THEN pg_catalog.format('no purpose discloses exact scores or allows more than %s results per identification; every role''s limit on subjects identified is on', v_k)
+		ELSE pg_catalog.concat_ws('; ',
+			'purposes disclosing exact scores: ' OPERATOR(pg_catalog.||) v_exact,
+			pg_catalog.format('purposes allowing more than %s results per identification (max_k): ', v_k) OPERATOR(pg_catalog.||) v_wide,
+			'roles with the limit on subjects identified switched off (''*'': every role without its own row): ' OPERATOR(pg_catalog.||) v_unlimited) END;
 END
 $$;
 
