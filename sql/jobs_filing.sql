@@ -81,9 +81,13 @@ SELECT frt.open_filing('cancellation', NULL);
 SELECT frt.open_filing('change', 'no such purpose');
 
 -- Reaching 100,000 distinct stored subjects opens the initial filing.
--- Bulk-loaded directly (triggers off) to keep the test fast.
+-- Bulk-loaded directly to keep the test fast, as a restore loads rows
+-- (restore mode: inserts not recorded again, rules for new rows off;
+-- replica: no foreign-key checks), in a transaction rolled back at the end.
 SELECT stored_subjects < 100000 AS below, threshold_reached_on FROM frt.filing_state;
-SET session_replication_role = replica;
+BEGIN;
+SET LOCAL frt.restore = on;
+SET LOCAL session_replication_role = replica;
 INSERT INTO frt.purpose (name, kind, description, method, retention)
 VALUES ('jobs_bulk', 'identification', 'bulk', 'bulk', '30 days');
 INSERT INTO frt.subject (id, birth_date) SELECT 'jobs_bulk_' || g, '1990-01-01' FROM generate_series(1, 100000) g;
@@ -92,6 +96,7 @@ SELECT -g, 'jobs_bulk_' || g, 'jobs_bulk', 1, 'self', 'written' FROM generate_se
 INSERT INTO frt.face (subject, purpose, consent_id, embedding, minor, expires_at)
 SELECT 'jobs_bulk_' || g, 'jobs_bulk', -g, '[1]', false, now() + interval '1 day' FROM generate_series(1, 100000) g;
 RESET session_replication_role;
+RESET frt.restore;
 SELECT kind, triggered_on = frt._filing_today() AS today, working_days_left BETWEEN 29 AND 30 AS days_left_ok,
 	   subjects >= 100000 AS counted
   FROM frt.filing_check() WHERE kind = 'initial';
@@ -102,17 +107,18 @@ SELECT outcome, detail->>'kind' AS kind FROM frt.audit
 UPDATE frt.filing_state SET threshold_reached_on = frt._filing_today() - 60;
 SELECT kind, working_days_left < 0 AS overdue FROM frt.filing_check() WHERE kind = 'initial';
 SELECT outcome FROM frt.audit WHERE event = 'alert' AND detail->>'kind' = 'initial' ORDER BY seq DESC LIMIT 1;
+SAVEPOINT refused;
 SELECT frt.record_filing('initial', frt._filing_today(), 'CAC-2026-0100', 'jobs_bulk');
+ROLLBACK TO SAVEPOINT refused;
 SELECT frt.record_filing('initial', frt._filing_today(), 'CAC-2026-0100');
+SAVEPOINT refused;
 SELECT frt.record_filing('initial', frt._filing_today(), 'CAC-2026-0101');
+ROLLBACK TO SAVEPOINT refused;
 SELECT count(*) FROM frt.filing_check() WHERE kind = 'initial';
 SELECT filed_on = frt._filing_today() AS filed, filing_reference FROM frt.filing_state;
--- clean up the bulk rows
-SET session_replication_role = replica;
-DELETE FROM frt.face WHERE purpose = 'jobs_bulk';
-DELETE FROM frt.consent WHERE purpose = 'jobs_bulk';
-DELETE FROM frt.subject WHERE id LIKE 'jobs_bulk_%';
-RESET session_replication_role;
+-- the bulk rows go with the transaction (the audit records stay)
+ROLLBACK;
+SELECT count(*) AS bulk_left FROM frt.subject WHERE id LIKE 'jobs_bulk_%';
 
 -- Scheduling needs pg_cron in this database: a clear error without it;
 -- the statements to run from any other scheduler.
