@@ -17,7 +17,9 @@
 # Besides the readable output, each figure is printed as a line
 #   gov_bench: METRIC VALUE
 # (enrol_s, enrol_per_s, and per phase and client count
-# PHASE_cN_tps / PHASE_cN_ms with PHASE verify, identify_exh, identify_ivf)
+# PHASE_cN_tps / PHASE_cN_ms / PHASE_cN_cpu_ms with PHASE verify,
+# identify_exh, identify_ivf; cpu_ms: the server's CPU time, all its
+# processes, per transaction)
 # for bench/gov_compare.sh.  A phase with a failed or aborted transaction,
 # or an identification cut short by a limit, makes the script fail.
 set -euo pipefail
@@ -80,17 +82,36 @@ cat > "$tmp/identify.sql" <<PG
 \set i random(1, $n)
 SELECT * FROM frt.identify('gate', (SELECT p FROM probes WHERE i = :i)::frt.face_embedding, 'cam', 5);
 PG
+# The server's CPU time so far, in ms: the postmaster's own and that of the
+# children it has reaped (every pgbench backend, once it has exited), plus
+# its live children (audit writer, checkpointer, ...).  On a machine shared
+# with other work this is steadier than wall time.  Needs the server on
+# this machine and its data directory readable; prints nothing otherwise.
+datadir=$($psql -d $db -tAc "SHOW data_directory")
+clk=$(getconf CLK_TCK)
+server_cpu_ms() {
+	local pm
+	pm=$(head -1 "$datadir/postmaster.pid" 2>/dev/null) || return 0
+	[ -r "/proc/$pm/stat" ] || return 0
+	{ sed 's/^.*) //' "/proc/$pm/stat" | awk '{print $12 + $13 + $14 + $15}'
+	  for c in $(cat "/proc/$pm/task/$pm/children" 2>/dev/null); do
+		sed 's/^.*) //' "/proc/$c/stat" 2>/dev/null | awk '{print $12 + $13}'
+	  done; } | awk -v hz="$clk" '{t += $1} END {printf "%.0f\n", t * 1000 / hz}'
+}
 # identifications cut short by a limit so far (alert bulk_identification)
 cut_short() {
 	$psql -d $db -tAc "SELECT count(*) FROM frt.audit WHERE event = 'alert' AND outcome = 'bulk_identification'"
 }
 # phase NAME LABEL SCRIPT: pgbench at each client count; print and record the figures
 phase() {
-	local name=$1 label=$2 script=$3 c out tps ms
+	local name=$1 label=$2 script=$3 c out tps ms cpu0 cpu1 txns
 	for c in ${clients//,/ }; do
 		echo "== $label, $c clients, ${secs}s"
+		cpu0=$(server_cpu_ms)
 		out=$(pgbench -n -h "$host" -p "$port" -U postgres -c "$c" -T "$secs" -f "$script" $db 2>&1) || {
 			echo "$out"; echo "gov_bench: pgbench failed in phase $name" >&2; return 1; }
+		sleep 0.2	# the backends have exited and been reaped
+		cpu1=$(server_cpu_ms)
 		echo "$out" | grep -E "latency average|tps"
 		if echo "$out" | grep -qE 'aborted|failed transactions: [1-9]'; then
 			echo "$out" | grep -E 'aborted|failed|ERROR' | head -5
@@ -101,6 +122,11 @@ phase() {
 		ms=$(echo "$out" | sed -n 's/^latency average = \([0-9.]*\) ms.*/\1/p' | head -1)
 		echo "gov_bench: ${name}_c${c}_tps $tps"
 		echo "gov_bench: ${name}_c${c}_ms $ms"
+		txns=$(echo "$out" | sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p')
+		if [ -n "$cpu0" ] && [ -n "$cpu1" ] && [ "${txns:-0}" -gt 0 ]; then
+			echo "server CPU: $(echo "scale=3; ($cpu1 - $cpu0) / $txns" | bc) ms per transaction"
+			echo "gov_bench: ${name}_c${c}_cpu_ms $(echo "scale=3; ($cpu1 - $cpu0) / $txns" | bc)"
+		fi
 	done
 }
 phase verify "verify" "$tmp/verify.sql"

@@ -144,6 +144,7 @@ for ph, label in (("verify", "verify"), ("identify_exh", "identify k=5, exhausti
     for c in "$clients".split(","):
         names[f"{ph}_c{c}_tps"] = f"{label}, {c} client{'s' if c != '1' else ''}: tps"
         names[f"{ph}_c{c}_ms"] = f"{label}, {c} client{'s' if c != '1' else ''}: ms"
+        names[f"{ph}_c{c}_cpu_ms"] = f"{label}, {c} client{'s' if c != '1' else ''}: server CPU ms/txn"
 names["load"] = "load average (1 min)"
 def med(m, v):
     x = vals.get((m, v))
