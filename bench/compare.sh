@@ -33,13 +33,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/frt-compare.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 . "$here/sides.sh"
-side_export "$repo" "$base" '' "$work/base"
-base_label=$side_label base_rev=$side_rev
-side_export "$repo" "$head" "$tree" "$work/head"
-head_label=$side_label head_rev=$side_rev
-base_pgc=$(side_build "$root" "$prefix" base "$work/base")
-head_pgc=$(side_build "$root" "$prefix" head "$work/head")
-echo "compare.sh: built both in ${SECONDS}s" >&2
+sides_prepare "$root" "$repo" "$base" "$head" "$tree" "$prefix" "$work"
 
 status=0
 python3 "$here/compare.py" --base-pg-config "$base_pgc" --head-pg-config "$head_pgc" \

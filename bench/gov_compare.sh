@@ -59,13 +59,7 @@ stop() {
 }
 trap stop EXIT
 . "$here/sides.sh"
-side_export "$repo" "$base" '' "$work/base"
-base_label=$side_label base_rev=$side_rev
-side_export "$repo" "$head" "$tree" "$work/head"
-head_label=$side_label head_rev=$side_rev
-base_pgc=$(side_build "$root" "$prefix" base "$work/base")
-head_pgc=$(side_build "$root" "$prefix" head "$work/head")
-echo "gov_compare.sh: built both in ${SECONDS}s" >&2
+sides_prepare "$root" "$repo" "$base" "$head" "$tree" "$prefix" "$work"
 
 # the clusters (stopped on exit)
 PG_CONFIG=$base_pgc FRT_PRELOAD=frt_governance "$root/scripts/cluster.sh" start "$dir/base" "$port"
@@ -94,6 +88,7 @@ variants=(base head)
 [ "$key" = 1 ] && variants+=(head+key)
 mkdir -p "$out"
 stem=$out/gov_compare_${subjects}_${base_label}_${head_label}
+[ "$intrusion" = on ] || stem=${stem}_intrusion-$intrusion
 raw=$stem.tsv
 printf 'variant\tround\tmetric\tvalue\n' >"$raw"
 for ((r = 1; r <= rounds; r++)); do

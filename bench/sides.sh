@@ -40,3 +40,17 @@ side_build() {
 	fi
 	echo "$pgc"
 }
+
+# sides_prepare ROOT REPO BASE HEAD TREE PREFIX WORK: both sides exported
+# into WORK/base and WORK/head and built into PREFIX-base and PREFIX-head;
+# sets base_label, base_rev, head_label, head_rev, base_pgc and head_pgc
+sides_prepare() {
+	local root=$1 repo=$2 base=$3 head=$4 tree=$5 prefix=$6 work=$7
+	side_export "$repo" "$base" '' "$work/base"
+	base_label=$side_label base_rev=$side_rev
+	side_export "$repo" "$head" "$tree" "$work/head"
+	head_label=$side_label head_rev=$side_rev
+	base_pgc=$(side_build "$root" "$prefix" base "$work/base")
+	head_pgc=$(side_build "$root" "$prefix" head "$work/head")
+	echo "$(basename "$0"): built both in ${SECONDS}s" >&2
+}
