@@ -31,45 +31,9 @@ fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/frt-compare.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-mkdir "$work/base" "$work/head"
 
-# the sources of each side
-git -C "$repo" archive "$base" | tar -x -C "$work/base"
-if [ -n "$tree" ]; then
-	# tracked and untracked files as they are now, not ignored ones (build outputs)
-	git -C "$tree" ls-files -z -co --exclude-standard |
-		(cd "$tree" && tar --null -T - --ignore-failed-read -cf - 2>/dev/null) |
-		tar -x -C "$work/head"
-	head_label=$(git -C "$tree" rev-parse --short HEAD)-tree
-	head_rev="working tree at $head_label"
-else
-	git -C "$repo" archive "$head" | tar -x -C "$work/head"
-	head_label=$(git -C "$repo" rev-parse --short "$head^{commit}")
-	head_rev="$head ($(git -C "$repo" log -1 --format='%h %s' "$head"))"
-fi
-base_label=$(git -C "$repo" rev-parse --short "$base^{commit}")
-base_rev="$base ($(git -C "$repo" log -1 --format='%h %s' "$base"))"
-
-# build SIDE: make and install into PREFIX-SIDE, after removing any frt files
-# an earlier install left there (the other layout's extensions, say); prints
-# the copy's pg_config
-build() {
-	local side=$1 pgc
-	pgc=$("$root/scripts/private-pg.sh" "$prefix-$side")
-	rm -rf "$("$pgc" --sharedir)"/extension/frt* "$("$pgc" --pkglibdir)"/frt*.so \
-		"$("$pgc" --pkglibdir)"/bitcode/frt*
-	echo "compare.sh: building $side in $prefix-$side" >&2
-	if ! { make -C "$work/$side" -j2 PG_CONFIG="$pgc" &&
-		make -C "$work/$side" PG_CONFIG="$pgc" install; } >"$work/$side.log" 2>&1; then
-		tail -n 40 "$work/$side.log" >&2
-		echo "compare.sh: the $side build failed" >&2
-		return 1
-	fi
-	echo "$pgc"
-}
-base_pgc=$(build base)
-head_pgc=$(build head)
-echo "compare.sh: built both in ${SECONDS}s" >&2
+. "$here/sides.sh"
+sides_prepare "$root" "$repo" "$base" "$head" "$tree" "$prefix" "$work"
 
 status=0
 python3 "$here/compare.py" --base-pg-config "$base_pgc" --head-pg-config "$head_pgc" \
