@@ -49,6 +49,7 @@
 #include "tcop/utility.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
@@ -63,7 +64,7 @@ typedef enum FrtFnKind
 	FRT_FN_FOREIGN				/* in its schema, but no extension's member */
 } FrtFnKind;
 
-/* Function kinds seen in this transaction (extension membership can change). */
+/* Function kinds seen since the last change of a function or schema. */
 #define FRT_FN_CACHE 64
 static struct
 {
@@ -71,7 +72,7 @@ static struct
 	FrtFnKind	kind;
 }			FrtFnCache[FRT_FN_CACHE];
 static int	FrtFnCached = 0;
-static LocalTransactionId FrtFnCacheLxid = InvalidLocalTransactionId;
+static bool FrtFnCacheValid = false;
 static Oid	FrtGovExt = InvalidOid;
 static Oid	FrtGovNspCached = InvalidOid;
 
@@ -92,14 +93,18 @@ static const FrtGovRel FrtProtectedRels[] = {
 	FRT_REL_AUDIT, FRT_REL_AUDIT_ANCHOR, FRT_REL_AUDIT_MARK, FRT_REL_FACE
 };
 
-/* Start this transaction's cache: the extension and its schema. */
+/*
+ * Refill the cache once a catalog change emptied it: the extension and its
+ * schema.  It outlives transactions (looking the API's functions up again
+ * in every transaction cost a tenth of a verification).
+ */
 static void
 FrtFnCacheReset(void)
 {
-	if (FrtFnCacheLxid == MyProc->lxid)
+	if (FrtFnCacheValid)
 		return;
 	FrtFnCached = 0;
-	FrtFnCacheLxid = MyProc->lxid;
+	FrtFnCacheValid = true;
 	FrtGovExt = get_extension_oid(FRT_GOVERNANCE_EXTENSION, true);
 	FrtGovNspCached = OidIsValid(FrtGovExt) ? FrtGovExtensionSchema(FRT_GOVERNANCE_EXTENSION) : InvalidOid;
 }
@@ -189,6 +194,18 @@ FrtFmgrHook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *private)
 			FrtApiDepth = DatumGetInt32(*private);
 			break;
 	}
+}
+
+/*
+ * Empty the cache on any change of a function or a schema (or a cache
+ * reset): creating, dropping or altering the extension changes its
+ * functions, so a kind is never kept past the change that alters it.
+ */
+static void
+FrtFnCacheInvalidate(Datum arg pg_attribute_unused(), int cacheid pg_attribute_unused(),
+					 uint32 hashvalue pg_attribute_unused())
+{
+	FrtFnCacheValid = false;
 }
 
 /* At the end of a transaction no API call is in progress. */
@@ -521,4 +538,6 @@ FrtAuditDdlInit(void)
 	prev_fmgr = fmgr_hook;
 	fmgr_hook = FrtFmgrHook;
 	RegisterXactCallback(FrtApiXactCallback, NULL);
+	CacheRegisterSyscacheCallback(PROCOID, FrtFnCacheInvalidate, (Datum) 0);
+	CacheRegisterSyscacheCallback(NAMESPACEOID, FrtFnCacheInvalidate, (Datum) 0);
 }
