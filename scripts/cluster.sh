@@ -4,7 +4,8 @@
 #   scripts/cluster.sh stop DIR
 # Environment: PG_CONFIG (default pg_config), PGUSER_OS (default postgres),
 # FRT_PRELOAD (shared_preload_libraries; default frt_governance,pg_cron; empty
-# for a server that preloads nothing, as the core needs).
+# for a server that preloads nothing, as the core needs), FRT_AUDIT_KEY
+# (on: an audit key and an anchor file under DIR/keys; default off).
 set -euo pipefail
 cmd=$1; dir=$2; port=${3:-55432}
 bindir=$("${PG_CONFIG:-pg_config}" --bindir)
@@ -16,7 +17,7 @@ case "$cmd" in
 start)
 	rm -rf "$dir"; mkdir -p "$dir"; chown "$osuser" "$dir"
 	as_user "$bindir/initdb" -D "$dir/data" -A trust -U postgres --no-sync >"$dir/initdb.log"
-	mkdir -p "$dir/keys"; chown "$osuser" "$dir/keys"
+	mkdir -p "$dir/keys"; chown "$osuser" "$dir/keys"; chmod 0700 "$dir/keys"
 	cat >>"$dir/data/postgresql.conf" <<CONF
 port = $port
 listen_addresses = ''
@@ -26,6 +27,20 @@ cron.database_name = 'postgres'
 max_worker_processes = 16
 fsync = off
 CONF
+	if [ "${FRT_AUDIT_KEY:-off}" = on ]; then
+		# an audit key and an anchor file outside the data directory
+		# (docs/operations.md, "Audit key and anchors")
+		head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/keys/audit.key"
+		echo >>"$dir/keys/audit.key"
+		touch "$dir/keys/audit-anchors"
+		chown "$osuser" "$dir/keys/audit.key" "$dir/keys/audit-anchors"
+		chmod 0400 "$dir/keys/audit.key"
+		cat >>"$dir/data/postgresql.conf" <<CONF
+frt.audit_key_file = '$dir/keys/audit.key'
+frt.audit_anchor_file = '$dir/keys/audit-anchors'
+frt.audit_anchor_interval = '10s'
+CONF
+	fi
 	as_user "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start >/dev/null
 	;;
 stop)

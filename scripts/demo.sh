@@ -27,10 +27,15 @@ echo
 dir=/tmp/frt-demo
 port=${FRT_DEMO_PORT:-54330}
 scripts/cluster.sh stop "$dir" 2>/dev/null || true
-scripts/cluster.sh start "$dir" "$port"
+# with an audit key and an anchor file, as docs/operations.md sets them up
+FRT_AUDIT_KEY=on scripts/cluster.sh start "$dir" "$port"
 cp scripts/demo.sql "$dir/demo.sql"; chown postgres "$dir/demo.sql"
 runuser -u postgres -- "$psql" -X -h "$dir" -p "$port" -U postgres -d postgres \
 	-v ON_ERROR_STOP=1 -f "$dir/demo.sql"
+sleep 2
+echo
+echo "The chain head as the audit writer sent it out of the database ($dir/keys/audit-anchors):"
+tail -n 1 "$dir/keys/audit-anchors"
 echo
 echo "The demo cluster is still running: psql -h $dir -p $port -U postgres"
 echo "Stop it with: sudo scripts/cluster.sh stop $dir"
