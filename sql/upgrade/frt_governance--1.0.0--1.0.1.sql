@@ -390,3 +390,77 @@ BEGIN
 			'roles with the limit on subjects identified switched off (''*'': every role without its own row): ' OPERATOR(pg_catalog.||) v_unlimited) END;
 END
 $$;
+
+-- ---- Identifications counted once under the lock (intrusion) ----
+-- _intrusion_admit read the hour's count of subjects identified twice
+-- under its lock: _intrusion_check_identified now returns the count it
+-- checked (a new result type, so it is dropped and created again).
+DROP FUNCTION @extschema@._intrusion_check_identified(@extschema@.intrusion_policy,
+	pg_catalog.text, pg_catalog.text);
+CREATE FUNCTION @extschema@._intrusion_check_identified(pol @extschema@.intrusion_policy,
+	p_purpose pg_catalog.text, p_device pg_catalog.text)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_n pg_catalog.int8;
+BEGIN
+	IF pol.identified_per_hour IS NULL THEN
+		RETURN NULL;
+	END IF;
+	v_n := @extschema@._intrusion_rate('match', 60, true);
+	IF v_n >= pol.identified_per_hour THEN
+		PERFORM @extschema@._intrusion_over_rate('bulk_identification',
+			pg_catalog.clock_timestamp() - '1 hour'::pg_catalog.interval,
+			pg_catalog.jsonb_build_object('subjects_counted', v_n, 'limit', pol.identified_per_hour),
+			pg_catalog.format(
+				'role %I reached its limit of %s subjects identified an hour (%s in this minute and the 60 before); identification is blocked until the rate falls',
+				session_user, pol.identified_per_hour, v_n),
+			'identify', p_purpose, NULL, p_device);
+	END IF;
+	RETURN v_n;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._intrusion_check_identified(@extschema@.intrusion_policy,
+	pg_catalog.text, pg_catalog.text) FROM PUBLIC;
+CREATE OR REPLACE FUNCTION @extschema@._intrusion_admit(p_function pg_catalog.text,
+	p_purpose pg_catalog.text, p_subject pg_catalog.text, p_device pg_catalog.text,
+	p_found pg_catalog.int8)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	pol @extschema@.intrusion_policy := @extschema@._intrusion_limits(session_user);
+	v_n pg_catalog.int8;
+	v_left pg_catalog.int8;
+BEGIN
+	IF pol.match_rate_per_minute IS NOT NULL THEN
+		PERFORM @extschema@._intrusion_lock('match', session_user);
+		PERFORM @extschema@._intrusion_check_match(pol, p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF p_function = 'verify' AND pol.max_failed_verifications IS NOT NULL THEN
+		PERFORM @extschema@._intrusion_lock('lockout',
+			pg_catalog.jsonb_build_array(p_purpose, p_subject)::pg_catalog.text);
+		PERFORM @extschema@._intrusion_check_lockout(pol, p_purpose, p_subject, p_device);
+	END IF;
+	IF p_function <> 'identify' OR pol.identified_per_hour IS NULL THEN
+		RETURN p_found;
+	END IF;
+	PERFORM @extschema@._intrusion_lock('identified', session_user);
+	-- refuses when nothing is left; else the subjects counted this hour
+	v_n := @extschema@._intrusion_check_identified(pol, p_purpose, p_device);
+	v_left := pol.identified_per_hour - v_n;
+	IF p_found > v_left THEN
+		PERFORM @extschema@._intrusion_alert_once('bulk_identification',
+			pg_catalog.clock_timestamp() - '1 hour'::pg_catalog.interval,
+			pg_catalog.jsonb_build_object('subjects_counted', v_n, 'limit', pol.identified_per_hour,
+				'withheld', p_found - v_left),
+			p_purpose, p_device);
+		RETURN v_left;
+	END IF;
+	RETURN p_found;
+END
+$$;
+-- ---- end of identifications counted once ----

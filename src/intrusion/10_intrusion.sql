@@ -268,10 +268,11 @@ $$;
 
 -- Refuse an identification once the session user's identifications have
 -- returned identified_per_hour subjects within the hour (enumerating the
--- gallery through 1:N queries, Art. 14).
+-- gallery through 1:N queries, Art. 14); else return the subjects counted
+-- (NULL when the rule is off).
 CREATE FUNCTION @extschema@._intrusion_check_identified(pol @extschema@.intrusion_policy,
 	p_purpose pg_catalog.text, p_device pg_catalog.text)
-RETURNS void
+RETURNS pg_catalog.int8
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -279,7 +280,7 @@ DECLARE
 	v_n pg_catalog.int8;
 BEGIN
 	IF pol.identified_per_hour IS NULL THEN
-		RETURN;
+		RETURN NULL;
 	END IF;
 	v_n := @extschema@._intrusion_rate('match', 60, true);
 	IF v_n >= pol.identified_per_hour THEN
@@ -291,6 +292,7 @@ BEGIN
 				session_user, pol.identified_per_hour, v_n),
 			'identify', p_purpose, NULL, p_device);
 	END IF;
+	RETURN v_n;
 END
 $$;
 
@@ -446,9 +448,8 @@ BEGIN
 		RETURN p_found;
 	END IF;
 	PERFORM @extschema@._intrusion_lock('identified', session_user);
-	-- refuses when nothing is left
-	PERFORM @extschema@._intrusion_check_identified(pol, p_purpose, p_device);
-	v_n := @extschema@._intrusion_rate('match', 60, true);
+	-- refuses when nothing is left; else the subjects counted this hour
+	v_n := @extschema@._intrusion_check_identified(pol, p_purpose, p_device);
 	v_left := pol.identified_per_hour - v_n;
 	IF p_found > v_left THEN
 		PERFORM @extschema@._intrusion_alert_once('bulk_identification',
