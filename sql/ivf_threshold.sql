@@ -219,3 +219,27 @@ SELECT t.label, r.* FROM (VALUES
 	('valid', $$SELECT '[0.123456,0.654321] <= 0.5'::frt.face_within$$))
 	AS t(label, sql), LATERAL pg_temp.echoes(t.sql) r;
 SELECT '[1,2,3]'::frt.face_embedding OPERATOR(frt.<<=>) frt.face_within('[1,2]', 1);
+
+-- A threshold on an indexed expression (frt.face's per-purpose indexes are
+-- on frt._face_open(id, embedding)) becomes an index condition too, with
+-- the same answer as a sequential scan; an expression no index has is left
+-- alone.
+CREATE TABLE thr_expr (id int, e frt.face_embedding(8));
+INSERT INTO thr_expr SELECT i, (SELECT array_agg(sin(i * 1.1 + j * 0.7)::real) FROM generate_series(1, 8) j)::frt.face_embedding
+  FROM generate_series(1, 3000) i;
+CREATE FUNCTION thr_open(i int, x frt.face_embedding) RETURNS frt.face_embedding
+	LANGUAGE plpgsql IMMUTABLE AS $$ BEGIN RETURN x; END $$;
+CREATE FUNCTION thr_other(i int, x frt.face_embedding) RETURNS frt.face_embedding
+	LANGUAGE plpgsql IMMUTABLE AS $$ BEGIN RETURN x; END $$;
+CREATE INDEX thr_expr_ivf ON thr_expr USING frt_ivf (thr_open(id, e) frt.face_cosine_ops);
+ANALYZE thr_expr;
+EXPLAIN (COSTS OFF) SELECT id FROM thr_expr
+ WHERE thr_open(id, e) OPERATOR(frt.<=>) '[1,0,0,0,0,0,0,0]' < 0.9;
+EXPLAIN (COSTS OFF) SELECT id FROM thr_expr
+ WHERE thr_other(id, e) OPERATOR(frt.<=>) '[1,0,0,0,0,0,0,0]' < 0.9;
+SELECT count(*) FROM thr_expr WHERE thr_open(id, e) OPERATOR(frt.<=>) '[1,0,0,0,0,0,0,0]' < 0.9;
+SET enable_indexscan = off;
+SET enable_bitmapscan = off;
+SELECT count(*) FROM thr_expr WHERE thr_open(id, e) OPERATOR(frt.<=>) '[1,0,0,0,0,0,0,0]' < 0.9;
+RESET enable_indexscan;
+RESET enable_bitmapscan;

@@ -11,14 +11,17 @@
  *
  *		e <=> P < C		e <=> P <= C		C > e <=> P		C >= e <=> P
  *
- * (and the same with <-> and <#>), where e is a column of a table and P, C
- * contain no Var of the same query level and nothing volatile, into
+ * (and the same with <-> and <#>), where e is a column of a table, or an
+ * expression over the columns of one table that an frt_ivf index is built
+ * on (frt.face's per-purpose indexes on frt._face_open(id, embedding)), and
+ * P, C contain no Var of the same query level and nothing volatile, into
  *
  *		e <<=> frt.face_within(P, C, inclusive)
  *
  * whose function computes exactly the same value (ivfwithin.c), so the
- * planner matches it to the index by itself.  Only columns that have a
- * valid frt_ivf index whose operator class has that metric are rewritten;
+ * planner matches it to the index by itself.  Only columns and expressions
+ * that have a valid frt_ivf index whose operator class has that metric are
+ * rewritten;
  * other queries are left as they are.  A query that mentions no frt distance
  * operator costs one tree walk; a database without the extension costs
  * nothing after the first lookup.
@@ -37,6 +40,7 @@
 #include "optimizer/optimizer.h"
 #include "optimizer/planner.h"
 #include "parser/parsetree.h"
+#include "rewrite/rewriteManip.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -170,6 +174,103 @@ FrtIvfColumnHasIndex(Oid relid, AttrNumber attno, Oid search)
 	return found;
 }
 
+/*
+ * Whether relid has a valid frt_ivf index whose first key is the expression
+ * 'expr' (whose Vars are all of range table entry varno) with operator
+ * 'search': e.g. frt.face's per-purpose indexes on frt._face_open(id,
+ * embedding), which the governance layer's matching orders by.
+ */
+static bool
+FrtIvfExprHasIndex(Oid relid, Index varno, Node *expr, Oid search)
+{
+	Relation	rel = try_relation_open(relid, AccessShareLock);
+	List	   *indexes;
+	ListCell   *lc;
+	bool		found = false;
+
+	if (rel == NULL)
+		return false;
+	indexes = RelationGetIndexList(rel);
+	relation_close(rel, NoLock);
+	foreach(lc, indexes)
+	{
+		Relation	index;
+		List	   *exprs;
+
+		index = try_relation_open(lfirst_oid(lc), AccessShareLock);
+		if (index == NULL)
+			continue;
+		if (index->rd_index->indisvalid && index->rd_index->indnkeyatts >= 1 &&
+			index->rd_index->indkey.values[0] == 0 &&
+			op_in_opfamily(search, index->rd_opfamily[0]) &&
+			(exprs = RelationGetIndexExpressions(index)) != NIL)
+		{
+			Node	   *key = (Node *) linitial(exprs);
+
+			if (varno != 1)
+				ChangeVarNodes(key, 1, varno, 0);
+			found = equal(key, expr);
+		}
+		relation_close(index, AccessShareLock);
+		if (found)
+			break;
+	}
+	list_free(indexes);
+	return found;
+}
+
+/*
+ * Walker of FrtIvfExprRelation: collects the one range table index that
+ * every Var has into *context (0 before the first, -1 once disqualified).
+ * Aggregates, window functions, sublinks and outer Vars disqualify.
+ */
+static bool
+FrtIvfExprVarsWalker(Node *node, int *rt)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+	{
+		Var		   *v = (Var *) node;
+
+		if (v->varlevelsup != 0 || (*rt != 0 && (int) v->varno != *rt))
+		{
+			*rt = -1;
+			return true;
+		}
+		*rt = (int) v->varno;
+		return false;
+	}
+	if (IsA(node, Aggref) || IsA(node, WindowFunc) || IsA(node, SubLink) ||
+		IsA(node, PlaceHolderVar) || IsA(node, GroupingFunc))
+	{
+		*rt = -1;
+		return true;
+	}
+	return expression_tree_walker(node, FrtIvfExprVarsWalker, (void *) rt);
+}
+
+/*
+ * The table behind an expression all of whose Vars are columns of one
+ * relation of this query level; false if there is none.
+ */
+static bool
+FrtIvfExprRelation(Query *q, Node *expr, Oid *relid, Index *varno)
+{
+	int			rt = 0;
+	RangeTblEntry *rte;
+
+	if (FrtIvfExprVarsWalker(expr, &rt) || rt < 1 || rt > list_length(q->rtable) ||
+		contain_volatile_functions(expr))
+		return false;
+	rte = rt_fetch(rt, q->rtable);
+	if (rte->rtekind != RTE_RELATION)
+		return false;
+	*relid = rte->relid;
+	*varno = (Index) rt;
+	return true;
+}
+
 /* P or C of a threshold clause: no Var of this level, nothing volatile. */
 static bool
 FrtIvfFreeOperand(Node *n)
@@ -187,7 +288,8 @@ FrtIvfRewriteClause(Query *q, Node *clause)
 			   *dist;
 	Node	   *thr,
 			   *probe;
-	Var		   *col;
+	Node	   *col;
+	Index		varno;
 	bool		distleft,
 				inclusive,
 				thr4;
@@ -215,16 +317,24 @@ FrtIvfRewriteClause(Query *q, Node *clause)
 	if (!IsA(dist, OpExpr) || list_length(dist->args) != 2 ||
 		(metric = FrtNamesDistanceMetric(dist->opno)) == 0)
 		return NULL;
-	/* the column must be the left operand: errors name dimensions in order */
-	if (!IsA(linitial(dist->args), Var))
-		return NULL;
-	col = (Var *) linitial(dist->args);
+	/*
+	 * The column (or indexed expression) must be the left operand: errors
+	 * name dimensions in order.
+	 */
+	col = (Node *) linitial(dist->args);
 	probe = lsecond(dist->args);
-	if (col->varlevelsup != 0 || col->vartype != names->embedding ||
+	if (exprType(col) != names->embedding ||
 		!FrtIvfFreeOperand(probe) || !FrtIvfFreeOperand(thr))
 		return NULL;
-	if (!FrtIvfVarColumn(q, col, &relid, &attno) ||
-		!FrtIvfColumnHasIndex(relid, attno, names->search[metric]))
+	if (IsA(col, Var))
+	{
+		if (((Var *) col)->varlevelsup != 0 ||
+			!FrtIvfVarColumn(q, (Var *) col, &relid, &attno) ||
+			!FrtIvfColumnHasIndex(relid, attno, names->search[metric]))
+			return NULL;
+	}
+	else if (!FrtIvfExprRelation(q, col, &relid, &varno) ||
+			 !FrtIvfExprHasIndex(relid, varno, col, names->search[metric]))
 		return NULL;
 
 	if (thr4)					/* float4 to float8 is exact, as in float84lt */
