@@ -105,6 +105,10 @@ DECLARE
 	v_rls pg_catalog.bool;
 	v_force pg_catalog.bool;
 	v_prot record;
+	v_keys record;
+	v_rotated pg_catalog.timestamptz;
+	v_used pg_catalog.int8;
+	v_lost pg_catalog.int8;
 	h pg_catalog.text;
 BEGIN
 	-- Art. 4
@@ -238,6 +242,21 @@ BEGIN
 		pg_catalog.format('the chain head leaves the database every %s s: server log%s%s', v_prot.anchor_interval_s,
 			CASE WHEN v_prot.anchor_file THEN ', anchor file' ELSE '' END,
 			CASE WHEN v_prot.anchor_command THEN ', anchor command' ELSE ' (no anchor file or command: set one, the log alone can be lost)' END);
+	SELECT * INTO v_keys FROM @extschema@._key_status();
+	SELECT pg_catalog.count(*), pg_catalog.max(e.created_at) FILTER (WHERE e.is_current)
+	  INTO n, v_rotated FROM @extschema@._key_epochs() e;
+	SELECT pg_catalog.count(DISTINCT f.key_epoch),
+		   pg_catalog.count(*) FILTER (WHERE f.key_epoch NOT IN (SELECT e.epoch FROM @extschema@._key_epochs() e))
+	  INTO v_used, v_lost FROM @extschema@.face f;
+	RETURN QUERY SELECT 'Art. 14', 'encryption_at_rest',
+		CASE WHEN NOT COALESCE(v_keys.key_loaded, false) OR v_lost > 0 THEN 'violation' ELSE 'ok' END,
+		CASE WHEN NOT COALESCE(v_keys.key_loaded, false)
+			THEN 'no root key is loaded: set frt.encryption_key_file or frt.encryption_key_command and frt.encryption_keyring; enrolment and matching are refused'
+		ELSE pg_catalog.format('faces, index codes and centroids are sealed with %s; current key epoch %s (%s); %s epochs in the keyring, %s in use by faces%s',
+			v_keys.suite, COALESCE(v_keys.current_epoch::pg_catalog.text, 'none yet'),
+			COALESCE('created ' || pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) v_rotated)
+								 OPERATOR(pg_catalog./) 86400)::pg_catalog.int8 || ' days ago', '-'), n, v_used,
+			CASE WHEN v_lost > 0 THEN pg_catalog.format('; %s faces are under an epoch missing from the keyring', v_lost) ELSE '' END) END;
 	-- rows of the compliance_checks handlers (layers above)
 	FOR h IN SELECT @extschema@._hook_handlers('compliance_checks') LOOP
 		RETURN QUERY EXECUTE pg_catalog.format('SELECT * FROM %s()', h);

@@ -28,6 +28,7 @@ use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FrtGovTest;
 
 my $tree = $ENV{TESTDIR};
 my $gitdir = $ENV{FRT_GIT_DIR};
@@ -112,6 +113,7 @@ ok(build_install("$work/old"), "old release $from built and installed");
 my $node = PostgreSQL::Test::Cluster->new('upgrade', install_path => $install_path);
 $node->init;
 $node->append_conf('postgresql.conf', "shared_preload_libraries = 'frt_governance'\n");
+gov_keys($node);
 $node->start;
 
 # The data set: the old release's demo (ON_ERROR_STOP is on where it expects
