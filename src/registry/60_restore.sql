@@ -57,6 +57,7 @@ BEGIN
 		JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
 		WHERE cmd.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
 		  AND i.indrelid = '@extschema@.face'::pg_catalog.regclass
+		  AND NOT cmd.in_extension	-- the extension's own, made by its scripts
 		  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
 						  WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
 							AND d.objid = c.oid AND d.deptype = 'e')
