@@ -234,7 +234,7 @@ FrtKeyOpen(const void *sealed, Size len, const void *aad, Size aadlen, void *out
 	void	  **ctx;
 	bool		ok;
 
-	if (len < FRT_CIPHER_OVERHEAD || env[0] != FRT_SEAL_VERSION)
+	if (len < FRT_CIPHER_OVERHEAD || env[0] != FRT_SEAL_VERSION || FrtKeyEpochOf(sealed) == 0)
 		FrtKeyNotAuthentic();
 	ctlen = len - FRT_CIPHER_OVERHEAD;
 	FrtKeyCheckLen(ctlen, aadlen);

@@ -103,7 +103,7 @@ $node->safe_psql('postgres', 'CREATE EXTENSION frt_governance CASCADE');
 like(err_of($node, 'SELECT frt._face_seal(1, ' . vec_sql(1) . ')'),
 	qr/ERROR:  MF150: face encryption key not loaded \(Measures Art. 14\).*HINT:  Set frt.encryption_key_file/s,
 	'no key: sealing fails closed with MF150');
-like(err_of($node, q{SELECT frt._face_open(1, ('\x01' || repeat('00', 60))::bytea)}),
+like(err_of($node, q{SELECT frt._face_open(1, ('\x010101000000' || repeat('00', 60))::bytea)}),
 	qr/ERROR:  MF150: face encryption key not loaded/, 'no key: opening fails closed with MF150');
 is($node->safe_psql('postgres', 'SELECT key_loaded, key_source IS NULL, keyring IS NULL FROM frt._key_status()'),
 	'f|t|t', '_key_status says no key is loaded');
