@@ -92,7 +92,7 @@ FrtKeyringDir(void)
 	return frt_encryption_keyring;
 }
 
-/* Little-endian helpers. */
+/* Write a little-endian uint32. */
 static void
 FrtKeyPut32(uint8 *p, uint32 v)
 {
