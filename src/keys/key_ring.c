@@ -92,7 +92,7 @@ FrtKeyringDir(void)
 	return frt_encryption_keyring;
 }
 
-/* Little-endian helpers. */
+/* Write a little-endian uint32. */
 static void
 FrtKeyPut32(uint8 *p, uint32 v)
 {
@@ -307,6 +307,7 @@ FrtKeyringLoad(const char *dir, int elevel)
 	struct dirent *de;
 	uint32	   *found;
 	int			nfound = 0;
+	bool		too_many = false;
 
 	FrtKeyCacheDrop();
 	if (FrtKeyCxt == NULL)
@@ -319,20 +320,38 @@ FrtKeyringLoad(const char *dir, int elevel)
 	d = opendir(dir);
 	if (d == NULL)
 	{
+		int			save = errno;
+
 		pfree(found);
+		errno = save;
 		ereport(elevel,
 				(errcode_for_file_access(),
 				 errmsg("could not open the keyring directory \"%s\": %m", dir)));
 		return;
 	}
-	while ((de = readdir(d)) != NULL && nfound < FRT_KEYRING_MAX_EPOCHS)
+	while ((de = readdir(d)) != NULL)
 	{
 		uint32		epoch = FrtKeyFileEpoch(de->d_name);
 
-		if (epoch != 0)
-			found[nfound++] = epoch;
+		if (epoch == 0)
+			continue;
+		if (nfound == FRT_KEYRING_MAX_EPOCHS)
+		{
+			too_many = true;
+			break;
+		}
+		found[nfound++] = epoch;
 	}
 	closedir(d);
+	if (too_many)
+	{
+		pfree(found);
+		ereport(elevel,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the keyring holds more than %d key epochs", FRT_KEYRING_MAX_EPOCHS),
+				 errhint("Destroy the epochs nothing is sealed under any more.")));
+		return;
+	}
 
 	FrtKeyEpochs = MemoryContextAllocZero(FrtKeyCxt, sizeof(FrtKeyEpoch) * Max(nfound, 1));
 	for (int i = 0; i < nfound; i++)

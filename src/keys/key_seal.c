@@ -22,7 +22,9 @@
  * epochs well before).  Each backend keeps, per epoch, cipher contexts
  * that hold the expanded key, so a seal or an open only sets the nonce.
  * open() never hands back plaintext that did not authenticate: the output
- * is wiped before the error.
+ * is wiped before the error.  seal() and open() may read the keyring,
+ * create epoch 1 (seal) and raise errors: callers keep them outside
+ * critical sections (seal a page's items before START_CRIT_SECTION).
  *
  *-------------------------------------------------------------------------
  */
@@ -234,7 +236,7 @@ FrtKeyOpen(const void *sealed, Size len, const void *aad, Size aadlen, void *out
 	void	  **ctx;
 	bool		ok;
 
-	if (len < FRT_CIPHER_OVERHEAD || env[0] != FRT_SEAL_VERSION)
+	if (len < FRT_CIPHER_OVERHEAD || env[0] != FRT_SEAL_VERSION || FrtKeyEpochOf(sealed) == 0)
 		FrtKeyNotAuthentic();
 	ctlen = len - FRT_CIPHER_OVERHEAD;
 	FrtKeyCheckLen(ctlen, aadlen);

@@ -10,7 +10,6 @@
  */
 #include "postgres.h"
 
-#include "access/htup_details.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
@@ -73,7 +72,7 @@ frt_face_open(PG_FUNCTION_ARGS)
 	Size		len = VARSIZE_ANY_EXHDR(sealed);
 	Size		plen = len - FRT_CIPHER_OVERHEAD;
 	uint8		aad[FRT_FACE_AAD_LEN];
-	FaceEmbedding *e = palloc(VARHDRSZ + plen + sizeof(float));
+	FaceEmbedding *e = palloc(VARHDRSZ + plen);
 
 	FrtKeyFaceAad(id, aad);
 	FrtKeyOpen(VARDATA_ANY(sealed), len, aad, sizeof(aad), VARDATA(e));
@@ -199,14 +198,13 @@ PG_FUNCTION_INFO_V1(frt_key_status);
 Datum
 frt_key_status(PG_FUNCTION_ARGS)
 {
-	TupleDesc	desc;
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Datum		values[5];
 	bool		nulls[5] = {false, false, false, false, false};
 	bool		loaded = FrtKeyRootLoaded();
 	uint32		current = 0;
 
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "frt._key_status must return a record");
+	InitMaterializedSRF(fcinfo, 0);
 	values[0] = BoolGetDatum(loaded);
 	nulls[1] = !loaded;
 	if (loaded)
@@ -219,5 +217,6 @@ frt_key_status(PG_FUNCTION_ARGS)
 		current = FrtKeyListedCurrent();
 	nulls[4] = current == 0;
 	values[4] = Int64GetDatum((int64) current);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	PG_RETURN_NULL();
 }

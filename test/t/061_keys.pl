@@ -9,7 +9,8 @@
 # the data directory (pg_wal included); the epoch file's check value as
 # OpenSSL's own HKDF and HMAC compute it; a standby with the same key and a
 # copy of the keyring opens what the primary sealed, and reads a new epoch
-# once its file is copied; a restart with another root key fails clearly.
+# once its file is copied; a restart with another root key fails clearly;
+# two sessions sealing at once into an empty keyring make one epoch 1.
 use strict;
 use warnings;
 use File::Copy qw(copy);
@@ -103,7 +104,7 @@ $node->safe_psql('postgres', 'CREATE EXTENSION frt_governance CASCADE');
 like(err_of($node, 'SELECT frt._face_seal(1, ' . vec_sql(1) . ')'),
 	qr/ERROR:  MF150: face encryption key not loaded \(Measures Art. 14\).*HINT:  Set frt.encryption_key_file/s,
 	'no key: sealing fails closed with MF150');
-like(err_of($node, q{SELECT frt._face_open(1, ('\x01' || repeat('00', 60))::bytea)}),
+like(err_of($node, q{SELECT frt._face_open(1, ('\x010101000000' || repeat('00', 60))::bytea)}),
 	qr/ERROR:  MF150: face encryption key not loaded/, 'no key: opening fails closed with MF150');
 is($node->safe_psql('postgres', 'SELECT key_loaded, key_source IS NULL, keyring IS NULL FROM frt._key_status()'),
 	'f|t|t', '_key_status says no key is loaded');
@@ -306,6 +307,34 @@ like(err_of($primary, 'SELECT frt._key_epoch_create()'), qr/MF150: the encryptio
 	'and no epoch is made with it');
 is(q1('SELECT bool_or(verified) FROM frt._key_epochs()'), 'f', '_key_epochs shows none verified');
 unlike(slurp_file($primary->logfile), qr/\Q$key\E|\Q$other_key\E/i, 'neither key is in the log');
+
+# 9. Two sessions seal at once into an empty keyring: one epoch 1, used by both.
+my $ring2 = "$outside/ring2";
+mkdir $ring2, 0700 or die;
+$primary->append_conf('postgresql.conf', "frt.encryption_key_command = 'cat $kfile'\nfrt.encryption_keyring = '$ring2'\n");
+$primary->restart;
+my $gate = $primary->background_psql('postgres');
+$gate->query_safe('SELECT pg_advisory_lock(61)');
+my @sealers = map { $primary->background_psql('postgres') } 1 .. 2;
+for my $i (0, 1)
+{
+	$sealers[$i]->query_until(qr/go/, "\\echo go\nSELECT pg_advisory_lock_shared(61), frt._face_seal($i, " . vec_sql($i) . ");\n");
+}
+$primary->poll_query_until('postgres',
+	q{SELECT count(*) = 2 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted})
+  or die 'the sealers did not wait';
+$gate->query_safe('SELECT pg_advisory_unlock(61)');
+$gate->quit;
+for my $s (@sealers)
+{
+	$s->query_safe('SELECT 1');	# dies if its seal failed
+	$s->quit;
+}
+pass('both sessions sealed');
+opendir(my $dh, $ring2) or die;
+is(join(',', sort grep { !/^\./ } readdir $dh), 'epoch-00000001.key', 'one epoch file, no temporary left');
+closedir $dh;
+is(q1('SELECT frt._key_current_epoch()'), '1', 'the current epoch is 1');
 $primary->stop;
 
 done_testing();
