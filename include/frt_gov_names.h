@@ -39,6 +39,7 @@ typedef enum FrtGovFunc
 {
 	FRT_FUNC_AUDIT_EVENT,		/* a standby forwards records to it */
 	FRT_FUNC_ERASURE_RECORD,	/* the erasure ledger trigger's SQL half */
+	FRT_FUNC_FACE_OPEN,			/* opens a sealed face (index expressions) */
 	FRT_GOV_NFUNCS
 } FrtGovFunc;
 
@@ -87,6 +88,8 @@ typedef enum FrtGovCol
 /* Qualified, quoted name of a relation or function, for SQL text. */
 extern const char *FrtGovRelName(FrtGovRel rel);
 extern const char *FrtGovFuncName(FrtGovFunc func);
+/* The core's access method whose indexes seal what they store. */
+extern const char *FrtGovSealedAmName(void);
 
 /* Unqualified, unquoted name of a relation, for messages. */
 extern const char *FrtGovRelShortName(FrtGovRel rel);

@@ -70,6 +70,9 @@
 /* Module start (from _PG_init): settings, root key, shared memory, FrtCipher. */
 extern void FrtKeysInit(void);
 
+/* key_guard.c: DDL that would store opened faces in clear is refused */
+extern void FrtKeyGuardInit(void);
+
 /* key_root.c: the root key and the settings */
 extern char *frt_encryption_key_file;
 extern char *frt_encryption_key_command;

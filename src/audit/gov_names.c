@@ -47,7 +47,12 @@ static const char *const FrtGovRelNames[FRT_GOV_NRELS] = {
 static const char *const FrtGovFuncNames[FRT_GOV_NFUNCS] = {
 	[FRT_FUNC_AUDIT_EVENT] = "audit_event",
 	[FRT_FUNC_ERASURE_RECORD] = "_erasure_record",
+	[FRT_FUNC_FACE_OPEN] = "_face_open",
 };
+
+/* The access method of the core whose indexes seal their codes. */
+#define FRT_GOV_SEALED_AM "frt_ivf"
+
 
 /* Type names (FrtGovType order), in the frt core schema. */
 static const char *const FrtGovTypeNames[FRT_GOV_NTYPES] = {
@@ -305,4 +310,11 @@ AttrNumber
 FrtGovRelAttnum(Oid relid, FrtGovCol col)
 {
 	return get_attnum(relid, FrtGovCols[col].name);
+}
+
+/* The name of the core's access method whose indexes seal what they store. */
+const char *
+FrtGovSealedAmName(void)
+{
+	return FRT_GOV_SEALED_AM;
 }

@@ -270,4 +270,5 @@ FrtKeysInit(void)
 {
 	FrtKeyRootInit();
 	FrtKeyCipherRegister();
+	FrtKeyGuardInit();
 }

@@ -15,6 +15,7 @@
 # 4. A rotation interrupted by a crash resumes; answers stay the same.
 use strict;
 use warnings;
+use Digest::MD5 qw(md5);
 use File::Find;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
@@ -28,7 +29,7 @@ my $N = 120;                  # enrolled faces s1..s120
 sub comp
 {
 	my ($n, $i) = @_;
-	my $h = (($n * 7919 + $i * 104729) * 2654435761 + 97) % 4294967296;
+	my $h = unpack('N', md5("face $n component $i"));
 	return unpack('f', pack('f', ($h / 4294967296.0) * 1.8 - 0.9));
 }
 sub comps { my ($n) = @_; return map { comp($n, $_) } 1 .. $DIM; }
@@ -49,6 +50,10 @@ sub code
 	return pack('c*', map { my $c = sprintf('%.0f', $_ * $inv / $scale); $c > 127 ? 127 : $c < -127 ? -127 : $c } @x);
 }
 
+# Each face's text form as the server writes it (COPY, a plain dump), read
+# from the server without storing anything.
+our %text_of;
+
 # Needles of face n: windows of its raw bytes, their hex, the text of its
 # first components, windows of its code.
 sub needles
@@ -57,11 +62,10 @@ sub needles
 	my $r = raw($n);
 	my $c = code($n);
 	my @w = map { substr($r, $_, 32) } (0, 96, length($r) - 32);
-	my @first = map { sprintf('%.9g', $_) } (comps($n))[0 .. 2];
 	return (
 		(map { [ 'raw', $_ ] } @w),
 		(map { [ 'hex', unpack('H*', $_) ] } @w),
-		[ 'text', join(',', @first) ],
+		[ 'text', substr($text_of{$n}, 1, 40) ],
 		(map { [ 'code', substr($c, $_, 16) ] } (0, 24, length($c) - 16)));
 }
 
@@ -122,10 +126,20 @@ is(q1("SELECT count(*) FROM frt.face WHERE key_epoch = 1"), 2 * $N, 'every face 
 is(q1("SELECT count(*) FROM frt.face WHERE length(embedding) = 4 * $DIM + 4 + 34"), 2 * $N,
 	'the column holds the sealed envelope of each face');
 
-# An index of another access method over the faces is refused.
-my ($ret, $out, $err) = $node->psql('postgres',
-	'CREATE INDEX face_btree ON frt.face USING btree ((frt._face_open(id, embedding)::text))');
-like($err, qr/reads the face column with access method "btree"/, 'a btree over opened faces is refused');
+# What would store opened faces in clear is refused before it writes
+# anything (the byte scans below would find it otherwise: the build's pages
+# reach the WAL before an event trigger at the end could object).
+my ($ret, $out, $err);
+foreach my $ddl (
+	'CREATE INDEX face_btree ON frt.face USING btree ((frt._face_open(id, embedding)::text))',
+	'CREATE INDEX face_hash ON frt.face USING hash (subject) WHERE frt._face_open(id, embedding) IS NOT NULL',
+	'CREATE STATISTICS face_st ON (frt._face_open(id, embedding)::text) FROM frt.face',
+	'ALTER TABLE frt.face ADD COLUMN leak text GENERATED ALWAYS AS (frt._face_open(id, embedding)::text) STORED',
+	'ALTER TABLE frt.face ALTER COLUMN device TYPE text USING frt._face_open(id, embedding)::text')
+{
+	($ret, $out, $err) = $node->psql('postgres', $ddl);
+	like($err, qr/would store opened faces in clear/, "refused: $ddl");
+}
 
 # The answers of a few identifications (the same after every step below).
 my @probes = (3, 17, 42, 77, 111);
@@ -140,6 +154,10 @@ sub answers
 }
 my $answers = answers($node);
 like($answers, qr/^s3:/, 'identify finds the enrolled face first');
+
+%text_of = map { split /\|/, $_, 2 } split /\n/, q1(
+	'SELECT n, v::frt.face_embedding::text FROM (VALUES '
+	  . join(',', map { "($_, '" . vec_text($_) . "')" } (1 .. $N, 100001 .. 100004)) . ') t(n, v)');
 
 # Control: an unsealed table of the core in another database.
 q1('CREATE DATABASE ctl');
@@ -176,9 +194,11 @@ is_deeply(found([ grep { $_->[0] !~ /ctl\.sql$/ } @dumpfiles ], 1 .. $N), {},
 # 2. Fail closed without the root key.
 $node->append_conf('postgresql.conf', "frt.encryption_key_file = ''\n");
 $node->restart;
-($ret, $out, $err) = $node->psql('postgres', "SELECT frt.enroll('s1', 'gate', '" . vec_text(999) . "', 'cam')");
+($ret, $out, $err) = $node->psql('postgres', "SELECT frt.enroll('s1', 'gate', '" . vec_text(999) . "', 'cam')",
+	extra_params => [ '-v', 'VERBOSITY=verbose' ]);
 like($err, qr/MF150/, 'no root key: enrolment refused (MF150)');
-($ret, $out, $err) = $node->psql('postgres', "SELECT * FROM frt.identify('gate', '" . vec_text(3) . "', 'cam', 3)");
+($ret, $out, $err) = $node->psql('postgres', "SELECT * FROM frt.identify('gate', '" . vec_text(3) . "', 'cam', 3)",
+	extra_params => [ '-v', 'VERBOSITY=verbose' ]);
 like($err, qr/MF150/, 'no root key: identification refused (MF150)');
 is(q1("SELECT status FROM frt.compliance_report() WHERE check_name = 'encryption_at_rest'"), 'violation',
 	'no root key: the compliance report shows the violation');
@@ -206,9 +226,14 @@ q1("SELECT frt.erase_subject('s1')");
 is(q1('SELECT frt.key_rotate()'), '2', 'rotation: epoch 2 is current');
 my $answers_no_s1 = answers($node);
 q1('CALL frt.key_rotation_run(50)');
-is(q1("SELECT string_agg(epoch || ':' || state || ':' || faces || ':' || index_entries, ' ' ORDER BY epoch) FROM frt.key_epochs()"),
-	'1:destroyed:0:0 2:current:' . (2 * $N - 2) . ':' . (2 * $N - 2),
-	'after the rotation: epoch 1 destroyed, every face and index entry under epoch 2');
+is(q1("SELECT string_agg(epoch || ':' || state || ':' || faces, ' ' ORDER BY epoch) FROM frt.key_epochs()"),
+	'1:destroyed:0 2:current:' . (2 * $N - 2),
+	'after the rotation: epoch 1 destroyed, every face under epoch 2');
+is(q1("SELECT sum(items) FILTER (WHERE epoch <> 2) FROM frt._face_ivf_indexes() i, frt.ivf_epochs(i)"), '',
+	'no index entry (live or of a re-encrypted row version) under another epoch');
+q1('VACUUM (INDEX_CLEANUP ON) frt.face');
+is(q1("SELECT index_entries FROM frt.key_epochs() WHERE epoch = 2"), 2 * $N - 2 + 4,
+	'after VACUUM: one index entry per face (and the gate index\'s 4 centroids), under epoch 2');
 ok(!-e sprintf('%s/epoch-%08d.key', $keyring, 1), 'epoch 1 is gone from the keyring');
 is(answers($node), $answers_no_s1, 'after the rotation: the same answers');
 is(q1("SELECT bool_and(key_destroyed_at IS NOT NULL) FROM frt.erasure_report('s1')"), 't',
