@@ -181,6 +181,25 @@ PlainOpen(Relation index, Page page, char *copy, int dim)
 }
 
 /*
+ * The cached copy of a block, if any, whether still valid or not: only for
+ * prefetching ahead of the page a scan ranks next (never read as data).
+ */
+Page
+FrtIvfPlainPeek(Relation index, BlockNumber blkno)
+{
+	PlainKey	key;
+	PlainEntry *entry;
+
+	if (plainHash == NULL)
+		return NULL;
+	memset(&key, 0, sizeof(key));
+	key.node = index->rd_node;
+	key.blkno = blkno;
+	entry = hash_search(plainHash, &key, HASH_FIND, NULL);
+	return entry != NULL ? (Page) slots[entry->slot].page : NULL;
+}
+
+/*
  * The opened copy of a share-locked data page of a sealed index: tuple
  * bytes at the live page's item offsets, valid until the next call.
  */
