@@ -71,6 +71,7 @@
 extern void FrtKeysInit(void);
 
 /* key_guard.c: DDL that would store opened faces in clear is refused */
+#define FRT_KEY_SEALED_RELOPT	"sealed"	/* the frt_ivf reloption that seals an index */
 extern void FrtKeyGuardInit(void);
 
 /* key_root.c: the root key and the settings */

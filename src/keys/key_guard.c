@@ -13,7 +13,9 @@
  * COLUMN ... TYPE ... USING.  An event trigger at ddl_command_end would see
  * them only after the build had written its pages (and WAL), so the check
  * is a ProcessUtility hook on the raw statement.  Extension scripts (the
- * upgrade that seals the column) are not checked.
+ * upgrade that seals the column) are not checked.  An frt_ivf index on the
+ * face store gets the reloption sealed = true, so that it can never be
+ * rebuilt in clear by a server without the key provider.
  *
  *-------------------------------------------------------------------------
  */
@@ -22,6 +24,8 @@
 #include "access/xact.h"
 #include "catalog/index.h"
 #include "catalog/namespace.h"
+#include "commands/defrem.h"
+#include "nodes/makefuncs.h"
 #include "commands/extension.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/parsenodes.h"
@@ -86,9 +90,39 @@ FrtKeyGuardRefuse(const char *what)
 					 FrtGovSealedAmName())));
 }
 
-/* Check an index: any access method but frt_ivf over the column is refused. */
+/*
+ * An frt_ivf index on the face store is given the reloption sealed = true
+ * (its provider would seal it anyway): a REINDEX on a server started
+ * without the provider then fails instead of rebuilding it in clear.
+ * sealed = false is refused.
+ */
 static void
-FrtKeyGuardIndex(IndexStmt *stmt)
+FrtKeyGuardSealed(IndexStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->options)
+	{
+		DefElem    *d = (DefElem *) lfirst(lc);
+
+		if (strcmp(d->defname, FRT_KEY_SEALED_RELOPT) == 0)
+		{
+			if (!defGetBoolean(d))
+				FrtKeyGuardRefuse(psprintf("an index with %s = false", FRT_KEY_SEALED_RELOPT));
+			return;
+		}
+	}
+	stmt->options = lappend(stmt->options,
+							makeDefElem(pstrdup(FRT_KEY_SEALED_RELOPT),
+										(Node *) makeString(pstrdup("true")), -1));
+}
+
+/*
+ * Check an index: an frt_ivf index is made sealed, any other access method
+ * over the column is refused.
+ */
+static void
+FrtKeyGuardIndex(IndexStmt *stmt, bool refuse)
 {
 	List	   *elems = list_concat_copy(stmt->indexParams, stmt->indexIncludingParams);
 	const char *col = FrtGovColName(FRT_COL_FACE_EMBEDDING);
@@ -96,6 +130,11 @@ FrtKeyGuardIndex(IndexStmt *stmt)
 	ListCell   *lc;
 
 	if (stmt->accessMethod != NULL && strcmp(stmt->accessMethod, FrtGovSealedAmName()) == 0)
+	{
+		FrtKeyGuardSealed(stmt);
+		return;
+	}
+	if (!refuse)
 		return;
 	foreach(lc, elems)
 	{
@@ -167,13 +206,24 @@ FrtKeyGuardProcessUtility(PlannedStmt *pstmt, const char *queryString, bool read
 {
 	Node	   *n = pstmt->utilityStmt;
 
-	if (!creating_extension && IsTransactionState() &&
+	if (IsTransactionState() &&
 		(IsA(n, IndexStmt) || IsA(n, CreateStatsStmt) || IsA(n, AlterTableStmt)))
 	{
 		Oid			face = FrtGovRelid(FRT_REL_FACE, true);
 
 		if (IsA(n, IndexStmt) && FrtKeyGuardIsFace(((IndexStmt *) n)->relation, face))
-			FrtKeyGuardIndex((IndexStmt *) n);
+		{
+			/* the statement may be changed: work on a copy if it is shared */
+			if (readOnlyTree)
+			{
+				pstmt = copyObject(pstmt);
+				readOnlyTree = false;
+				n = pstmt->utilityStmt;
+			}
+			FrtKeyGuardIndex((IndexStmt *) n, !creating_extension);
+		}
+		else if (creating_extension)
+			;					/* an update of the extension: its own DDL */
 		else if (IsA(n, CreateStatsStmt))
 			FrtKeyGuardStats((CreateStatsStmt *) n, face);
 		else if (IsA(n, AlterTableStmt) && FrtKeyGuardIsFace(((AlterTableStmt *) n)->relation, face))

@@ -148,12 +148,12 @@ sub check_restored
 	for my $p ('door', 'gate')
 	{
 		my $plan = $node->safe_psql($db, "SET enable_seqscan = off; EXPLAIN SELECT id FROM frt.face
-			WHERE purpose = '$p' ORDER BY embedding OPERATOR(frt.<=>) $probe LIMIT 5");
+			WHERE purpose = '$p' ORDER BY frt._face_open(id, embedding) OPERATOR(frt.<=>) $probe LIMIT 5");
 		like($plan, qr/face_${p}_ivf/, "$label: the $p index is re-created and used");
 		is($node->safe_psql($db, "SELECT count(*) FROM frt.index_check('frt.face_${p}_ivf')"), '0',
 			"$label: index_check finds nothing wrong in the $p index");
 		is($node->safe_psql($db, "SET enable_seqscan = off; SELECT count(*) FROM (SELECT id FROM frt.face
-			WHERE purpose = '$p' ORDER BY embedding OPERATOR(frt.<=>) $probe LIMIT 5) s"), '5',
+			WHERE purpose = '$p' ORDER BY frt._face_open(id, embedding) OPERATOR(frt.<=>) $probe LIMIT 5) s"), '5',
 			"$label: the $p index answers");
 	}
 }

@@ -173,7 +173,8 @@ for my $row (split /\n/, $node->safe_psql('postgres', q{
 	elsif ($rel eq 'frt.face_index')
 	{
 		$cols = 'name, definition';
-		$cols_after = "name, replace(definition, 'frt._face_open(id, embedding)', 'embedding')";
+		$cols_after = "name, regexp_replace(replace(definition, 'frt._face_open(id, embedding)', 'embedding'), "
+		  . "' WITH \\(sealed=''true''\\)|, sealed=''true''', '')";
 	}
 	push @digest_sql, "SELECT '$rel', count(*), md5(string_agg(r, E'\\n' ORDER BY r)) "
 	  . "FROM (SELECT ROW($cols)::text AS r FROM $rel$where) t";
