@@ -613,6 +613,7 @@ BEGIN
 END
 $frt$;
 ALTER TABLE @extschema@.face ADD COLUMN key_epoch pg_catalog.int8;
+ALTER TABLE @extschema@.face SET (toast_tuple_target = 8160);
 ALTER TABLE @extschema@.face ALTER COLUMN embedding TYPE pg_catalog.bytea
 	USING @extschema@._face_seal(id, embedding);
 UPDATE @extschema@.face SET key_epoch = @extschema@._sealed_epoch(embedding);

@@ -168,8 +168,13 @@ CREATE TABLE @extschema@.face (
 	key_epoch		pg_catalog.int8 NOT NULL,
 	CHECK (expires_at > enrolled_at)
 );
--- ciphertext does not compress: store it out of line without trying
+-- A sealed face (2,086 bytes at 512 dimensions) stays in its heap row, as
+-- a plain one does (STORAGE main of face_embedding): matching opens each
+-- candidate, and a TOAST fetch per candidate would cost more than the
+-- opening.  Ciphertext does not compress, so it is never tried; a row too
+-- big for a page (thousands of dimensions) still goes out of line.
 ALTER TABLE @extschema@.face ALTER COLUMN embedding SET STORAGE EXTERNAL;
+ALTER TABLE @extschema@.face SET (toast_tuple_target = 8160);
 ALTER SEQUENCE @extschema@.face_id_seq OWNED BY @extschema@.face.id;
 CREATE INDEX face_subject_purpose_idx ON @extschema@.face (subject, purpose);
 CREATE INDEX face_consent_idx ON @extschema@.face (consent_id);
