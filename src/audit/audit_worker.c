@@ -324,7 +324,7 @@ FrtAuditPrepare(Oid rel)
 		ereport(WARNING,
 				(errmsg("frt.audit_hash = %s, but this database's audit trail cannot name a record's hash function yet: records are hashed with sha256",
 						FrtAuditAlgName(frt_audit_hash)),
-				 errhint("Run ALTER EXTENSION frt_governance UPDATE.")));
+				 errhint("Run ALTER EXTENSION %s UPDATE.", FRT_GOVERNANCE_EXTENSION)));
 		FrtAlgWarned = true;
 	}
 	initStringInfo(&sql);
