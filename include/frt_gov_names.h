@@ -72,6 +72,7 @@ typedef enum FrtGovCol
 	FRT_COL_AUDIT_PREV_HASH,
 	FRT_COL_AUDIT_HASH,
 	FRT_COL_AUDIT_MAC,
+	FRT_COL_AUDIT_HASH_ALG,
 	/* FRT_REL_AUDIT_ANCHOR */
 	FRT_COL_ANCHOR_LAST_SEQ,
 	FRT_COL_ANCHOR_LAST_HASH,
@@ -106,6 +107,9 @@ extern Oid	FrtGovTypeOid(FrtGovType type, bool missing_ok);
 
 /* Column number of a column in a tuple descriptor, looked up by name. */
 extern AttrNumber FrtGovAttnum(TupleDesc desc, FrtGovCol col);
+
+/* The same, InvalidAttrNumber if absent (a column added by an upgrade). */
+extern AttrNumber FrtGovAttnumMissingOk(TupleDesc desc, FrtGovCol col);
 
 /* Column number of a column of a relation (InvalidAttrNumber if absent). */
 extern AttrNumber FrtGovRelAttnum(Oid relid, FrtGovCol col);

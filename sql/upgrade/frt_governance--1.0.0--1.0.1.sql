@@ -718,6 +718,7 @@ DECLARE
 	v_rls pg_catalog.bool;
 	v_force pg_catalog.bool;
 	v_prot record;
+	v_alg pg_catalog.text;
 	v_keys record;
 	v_rotated pg_catalog.timestamptz;
 	v_used pg_catalog.int8;
@@ -847,9 +848,16 @@ BEGIN
 	RETURN QUERY SELECT 'Art. 14', 'trusted_boundary', 'info',
 		pg_catalog.format('%s login roles bypass row-level security (superuser or BYPASSRLS): %s', n, names);
 	SELECT * INTO v_prot FROM @extschema@.audit_protection();
+	-- the hash function of new records (frt.audit_hash), and whether it
+	-- matches a choice of China's commercial cryptography for the faces
+	v_alg := CASE pg_catalog.current_setting('frt.audit_hash', true) WHEN 'sm3' THEN 'SM3' ELSE 'SHA-256' END;
 	RETURN QUERY SELECT 'Art. 14', 'audit_keyed', CASE WHEN v_prot.keyed THEN 'ok' ELSE 'warning' END,
-		CASE WHEN v_prot.keyed THEN pg_catalog.format('audit records are signed (HMAC) with a key loaded at server start (key id %s)', v_prot.key_id)
-		ELSE 'the audit chain is unkeyed: set frt.audit_key_file or frt.audit_key_command, or a superuser who knows the hash formula can forge records' END;
+		CASE WHEN v_prot.keyed THEN pg_catalog.format('audit records are hashed with %s and signed (HMAC-%s) with a key loaded at server start (key id %s)', v_alg, v_alg, v_prot.key_id)
+		ELSE pg_catalog.format('the audit chain (%s) is unkeyed: set frt.audit_key_file or frt.audit_key_command, or a superuser who knows the hash formula can forge records', v_alg) END
+		OPERATOR(pg_catalog.||) CASE WHEN pg_catalog.current_setting('frt.encryption_suite', true) OPERATOR(pg_catalog.=) 'sm4-sm3'
+			AND v_alg OPERATOR(pg_catalog.<>) 'SM3'
+			THEN '; faces are sealed with sm4-sm3 but new audit records are hashed with SHA-256: set frt.audit_hash = ''sm3'' where SM algorithms are required (GB/T 39786)'
+			ELSE '' END;
 	RETURN QUERY SELECT 'Art. 14', 'audit_anchored',
 		CASE WHEN v_prot.anchor_file OR v_prot.anchor_command THEN 'ok' ELSE 'warning' END,
 		pg_catalog.format('the chain head leaves the database every %s s: server log%s%s', v_prot.anchor_interval_s,
@@ -1303,3 +1311,92 @@ BEGIN
 END
 $frt$;
 -- ---- end of encryption at rest ----
+
+-- ---- The audit chain's hash function: SHA-256 or SM3 (audit layer) ----
+-- Each record names the hash function of its hash and MAC (frt.audit_hash
+-- when it was written); records written before name sha256, which they
+-- are.  Anchors may name the function, so the anchor functions take it.
+-- Kept last: the ALTER TABLE locks frt.audit until the update commits, so
+-- no record could be written after it in this script.
+ALTER TABLE @extschema@.audit ADD COLUMN
+	-- the hash function of hash and mac: frt.audit_hash when the record was written
+	hash_alg	pg_catalog.text NOT NULL DEFAULT 'sha256'
+		CONSTRAINT audit_hash_alg_known CHECK (hash_alg OPERATOR(pg_catalog.=) ANY ('{sha256,sm3}'::pg_catalog.text[]));
+DROP FUNCTION @extschema@.verify_audit_chain(pg_catalog.int8, pg_catalog.text, pg_catalog.text);
+DROP FUNCTION @extschema@._audit_anchor_check(pg_catalog.int8, pg_catalog.text, pg_catalog.text);
+DROP FUNCTION @extschema@._audit_anchor_lines(pg_catalog.text);
+DROP FUNCTION @extschema@.verify_audit_anchors(pg_catalog.text);
+-- The same, and then against an anchor kept outside the database (a line
+-- of the anchor file or the server log: seq, hash and MAC in hex, and the
+-- hash function, alg; NULL: the anchored record's): a trail that ends
+-- before the anchor (newest records deleted), or holds another record at
+-- its seq (trail replaced), or an anchor whose MAC does not verify, is
+-- reported.
+CREATE FUNCTION @extschema@.verify_audit_chain(anchor_seq pg_catalog.int8,
+	anchor_hash pg_catalog.text, anchor_mac pg_catalog.text DEFAULT NULL,
+	anchor_alg pg_catalog.text DEFAULT NULL,
+	OUT ok pg_catalog.bool, OUT seq pg_catalog.int8, OUT reason pg_catalog.text,
+	OUT checked pg_catalog.int8, OUT warning pg_catalog.text)
+RETURNS record
+LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'frt_verify_audit_chain';
+REVOKE ALL ON FUNCTION @extschema@.verify_audit_chain(pg_catalog.int8, pg_catalog.text, pg_catalog.text, pg_catalog.text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.verify_audit_chain(pg_catalog.int8, pg_catalog.text, pg_catalog.text, pg_catalog.text) TO frt_auditor;
+
+-- One anchor against the trail, without walking the chain: NULL if the
+-- trail holds the anchored record, else why not.
+CREATE FUNCTION @extschema@._audit_anchor_check(anchor_seq pg_catalog.int8,
+	anchor_hash pg_catalog.text, anchor_mac pg_catalog.text, anchor_alg pg_catalog.text)
+RETURNS pg_catalog.text
+LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'frt_audit_anchor_check';
+REVOKE ALL ON FUNCTION @extschema@._audit_anchor_check(pg_catalog.int8, pg_catalog.text, pg_catalog.text, pg_catalog.text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._audit_anchor_check(pg_catalog.int8, pg_catalog.text, pg_catalog.text, pg_catalog.text) TO frt_auditor;
+
+-- The anchors of this database in a text (the anchor file, or server log
+-- lines; other lines and other databases' anchors are skipped); alg is
+-- NULL on a line that names no hash function.
+CREATE FUNCTION @extschema@._audit_anchor_lines(anchors pg_catalog.text)
+RETURNS TABLE (line pg_catalog.int4, seq pg_catalog.int8, hash pg_catalog.text, mac pg_catalog.text,
+	alg pg_catalog.text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT l.n::pg_catalog.int4, r[2]::pg_catalog.int8, r[3], NULLIF(r[4], 'none'), r[5]
+	  FROM pg_catalog.regexp_split_to_table(anchors, E'\n') WITH ORDINALITY AS l(t, n),
+		   pg_catalog.regexp_match(l.t,
+			'frt audit anchor: db=("(?:[^"]|"")*"|\S+) seq=([0-9]+) hash=([0-9a-f]{64}) mac=([0-9a-f]{64}|none)(?: alg=([a-z0-9]+))?') AS r
+	 WHERE r[1] OPERATOR(pg_catalog.=) pg_catalog.quote_ident(pg_catalog.current_database())
+$$;
+
+-- Anchor lines against this database's trail: first the whole chain with
+-- the newest anchor (line 0), then each anchor on its own.
+--   \set anchors `cat /var/lib/frt/audit-anchors`
+--   SELECT * FROM frt.verify_audit_anchors(:'anchors') WHERE NOT ok;
+CREATE FUNCTION @extschema@.verify_audit_anchors(anchors pg_catalog.text)
+RETURNS TABLE (line pg_catalog.int4, seq pg_catalog.int8, ok pg_catalog.bool, reason pg_catalog.text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	a record;
+	v record;
+	why pg_catalog.text;
+BEGIN
+	SELECT * INTO a FROM @extschema@._audit_anchor_lines(anchors) l ORDER BY l.seq DESC, l.line DESC LIMIT 1;
+	IF NOT FOUND THEN
+		RETURN QUERY SELECT 0, NULL::pg_catalog.int8, false,
+			'no anchor of this database in the text given'::pg_catalog.text;
+		RETURN;
+	END IF;
+	SELECT * INTO v FROM @extschema@.verify_audit_chain(a.seq, a.hash, a.mac, a.alg);
+	RETURN QUERY SELECT 0, v.seq, v.ok, v.reason || COALESCE('; ' || v.warning, '');
+	FOR a IN SELECT * FROM @extschema@._audit_anchor_lines(anchors) l ORDER BY l.line LOOP
+		why := @extschema@._audit_anchor_check(a.seq, a.hash, a.mac, a.alg);
+		RETURN QUERY SELECT a.line, a.seq, why IS NULL, COALESCE(why, 'anchor matches the trail');
+	END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._audit_anchor_lines(pg_catalog.text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._audit_anchor_lines(pg_catalog.text) TO frt_auditor;
+REVOKE ALL ON FUNCTION @extschema@.verify_audit_anchors(pg_catalog.text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.verify_audit_anchors(pg_catalog.text) TO frt_auditor;
+-- ---- end of the audit chain's hash function ----

@@ -83,6 +83,7 @@ static const struct
 	[FRT_COL_AUDIT_PREV_HASH] = {FRT_REL_AUDIT, "prev_hash"},
 	[FRT_COL_AUDIT_HASH] = {FRT_REL_AUDIT, "hash"},
 	[FRT_COL_AUDIT_MAC] = {FRT_REL_AUDIT, "mac"},
+	[FRT_COL_AUDIT_HASH_ALG] = {FRT_REL_AUDIT, "hash_alg"},
 	[FRT_COL_ANCHOR_LAST_SEQ] = {FRT_REL_AUDIT_ANCHOR, "last_seq"},
 	[FRT_COL_ANCHOR_LAST_HASH] = {FRT_REL_AUDIT_ANCHOR, "last_hash"},
 	[FRT_COL_ANCHOR_LAST_AT] = {FRT_REL_AUDIT_ANCHOR, "last_at"},
@@ -303,6 +304,15 @@ FrtGovAttnum(TupleDesc desc, FrtGovCol col)
 				 errmsg("column \"%s\" of relation \"%s\" is missing",
 						FrtGovCols[col].name, FrtGovRelNames[FrtGovCols[col].rel])));
 	return (AttrNumber) attno;
+}
+
+/* Column number of a column in a tuple descriptor, InvalidAttrNumber if absent. */
+AttrNumber
+FrtGovAttnumMissingOk(TupleDesc desc, FrtGovCol col)
+{
+	int			attno = SPI_fnumber(desc, FrtGovCols[col].name);
+
+	return attno <= 0 ? InvalidAttrNumber : (AttrNumber) attno;
 }
 
 /* Column number of one of our columns in a relation (InvalidAttrNumber if absent). */

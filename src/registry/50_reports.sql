@@ -105,6 +105,7 @@ DECLARE
 	v_rls pg_catalog.bool;
 	v_force pg_catalog.bool;
 	v_prot record;
+	v_alg pg_catalog.text;
 	v_keys record;
 	v_rotated pg_catalog.timestamptz;
 	v_used pg_catalog.int8;
@@ -234,9 +235,16 @@ BEGIN
 	RETURN QUERY SELECT 'Art. 14', 'trusted_boundary', 'info',
 		pg_catalog.format('%s login roles bypass row-level security (superuser or BYPASSRLS): %s', n, names);
 	SELECT * INTO v_prot FROM @extschema@.audit_protection();
+	-- the hash function of new records (frt.audit_hash), and whether it
+	-- matches a choice of China's commercial cryptography for the faces
+	v_alg := CASE pg_catalog.current_setting('frt.audit_hash', true) WHEN 'sm3' THEN 'SM3' ELSE 'SHA-256' END;
 	RETURN QUERY SELECT 'Art. 14', 'audit_keyed', CASE WHEN v_prot.keyed THEN 'ok' ELSE 'warning' END,
-		CASE WHEN v_prot.keyed THEN pg_catalog.format('audit records are signed (HMAC) with a key loaded at server start (key id %s)', v_prot.key_id)
-		ELSE 'the audit chain is unkeyed: set frt.audit_key_file or frt.audit_key_command, or a superuser who knows the hash formula can forge records' END;
+		CASE WHEN v_prot.keyed THEN pg_catalog.format('audit records are hashed with %s and signed (HMAC-%s) with a key loaded at server start (key id %s)', v_alg, v_alg, v_prot.key_id)
+		ELSE pg_catalog.format('the audit chain (%s) is unkeyed: set frt.audit_key_file or frt.audit_key_command, or a superuser who knows the hash formula can forge records', v_alg) END
+		OPERATOR(pg_catalog.||) CASE WHEN pg_catalog.current_setting('frt.encryption_suite', true) OPERATOR(pg_catalog.=) 'sm4-sm3'
+			AND v_alg OPERATOR(pg_catalog.<>) 'SM3'
+			THEN '; faces are sealed with sm4-sm3 but new audit records are hashed with SHA-256: set frt.audit_hash = ''sm3'' where SM algorithms are required (GB/T 39786)'
+			ELSE '' END;
 	RETURN QUERY SELECT 'Art. 14', 'audit_anchored',
 		CASE WHEN v_prot.anchor_file OR v_prot.anchor_command THEN 'ok' ELSE 'warning' END,
 		pg_catalog.format('the chain head leaves the database every %s s: server log%s%s', v_prot.anchor_interval_s,
