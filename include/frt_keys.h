@@ -11,9 +11,12 @@
  * private memory (inherited by the processes the postmaster forks).  The
  * keyring (frt.encryption_keyring, a directory outside the data directory)
  * holds one file per key epoch with a random epoch secret; the epoch's key
- * is HKDF(root key, epoch secret, info) and is never stored.  Destroying an
- * epoch's file erases, for good, everything sealed under it.  See
- * docs/operations.md, "Encryption keys".
+ * is HKDF(root key, epoch secret, info) and is never stored.  Each epoch is
+ * owned by the database that created it: a database seals under its own
+ * current epoch and destroys only its own; any epoch opens anywhere.
+ * Destroying an epoch's file erases, for good, everything sealed under it.
+ * Key material lives in FrtKeyMemAlloc'd pages, left out of core dumps.
+ * See docs/operations.md, "Encryption keys".
  *
  *-------------------------------------------------------------------------
  */
