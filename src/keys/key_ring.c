@@ -61,7 +61,6 @@
 #include "port/pg_crc32c.h"
 #include "storage/fd.h"
 #include "utils/memutils.h"
-#include "utils/syscache.h"
 
 #include "frt_audit.h"
 #include "frt_keys.h"
