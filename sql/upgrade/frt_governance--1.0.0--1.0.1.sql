@@ -483,32 +483,39 @@ CREATE FUNCTION @extschema@._sealed_epoch(p_sealed pg_catalog.bytea)
 RETURNS pg_catalog.int8
 LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'frt_sealed_epoch';
 
--- The epoch new seals use (the highest of the keyring); NULL before the
--- first seal created epoch 1.
+-- The epoch new seals of this database use (the highest epoch it owns);
+-- NULL before its first seal created one.
 CREATE FUNCTION @extschema@._key_current_epoch()
 RETURNS pg_catalog.int8
 LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'frt_key_current_epoch';
 
--- A new epoch, current from now on (on the primary; a standby gets it by a
--- copy of the keyring's files).
+-- A new epoch owned by this database (numbered after the keyring's highest),
+-- its current one from now on (on the primary; a standby gets it by a copy
+-- of the keyring's files).
 CREATE FUNCTION @extschema@._key_epoch_create()
 RETURNS pg_catalog.int8
 LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'frt_key_epoch_create';
 
 -- Destroy an epoch's key for good: what is sealed under it can no longer be
--- opened, here or from any backup.  Refuses the current epoch.
+-- opened, here or from any backup.  Refuses the current epoch, the keyring's
+-- highest and an epoch another database owns (42501); an epoch of no living
+-- database (an epoch file without an owner, a dropped database) only here,
+-- never by frt.key_destroy_unused.
 CREATE FUNCTION @extschema@._key_epoch_destroy(p_epoch pg_catalog.int8)
 RETURNS pg_catalog.void
 LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'frt_key_epoch_destroy';
 
--- The keyring's epochs; verified: the root key derives the epoch's check value.
+-- The keyring's epochs, of every database (any of them opens here);
+-- is_current: the one this database seals under; verified: the root key
+-- derives the epoch's check value; owner_db: the database that created it
+-- (NULL for an epoch file without an owner).
 CREATE FUNCTION @extschema@._key_epochs()
 RETURNS TABLE (epoch pg_catalog.int8, suite pg_catalog.text, created_at pg_catalog.timestamptz,
-	is_current pg_catalog.bool, verified pg_catalog.bool)
+	is_current pg_catalog.bool, verified pg_catalog.bool, owner_db pg_catalog.oid)
 LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'frt_key_epochs';
 
 -- Whether the root key is loaded and from where (never the key itself), the
--- keyring, the suite of new epochs and the current epoch.
+-- keyring, the suite of new epochs and this database's current epoch.
 CREATE FUNCTION @extschema@._key_status()
 RETURNS TABLE (key_loaded pg_catalog.bool, key_source pg_catalog.text, keyring pg_catalog.text,
 	suite pg_catalog.text, current_epoch pg_catalog.int8)
@@ -864,8 +871,11 @@ BEGIN
 			CASE WHEN v_prot.anchor_file THEN ', anchor file' ELSE '' END,
 			CASE WHEN v_prot.anchor_command THEN ', anchor command' ELSE ' (no anchor file or command: set one, the log alone can be lost)' END);
 	SELECT * INTO v_keys FROM @extschema@._key_status();
-	SELECT pg_catalog.count(*), pg_catalog.max(e.created_at) FILTER (WHERE e.is_current)
-	  INTO n, v_rotated FROM @extschema@._key_epochs() e;
+	-- this database's epochs (the keyring is the cluster's; any epoch opens)
+	SELECT pg_catalog.count(*) FILTER (WHERE e.owner_db OPERATOR(pg_catalog.=) d.oid),
+		   pg_catalog.max(e.created_at) FILTER (WHERE e.is_current)
+	  INTO n, v_rotated FROM @extschema@._key_epochs() e,
+		   pg_catalog.pg_database d WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database();
 	SELECT pg_catalog.count(DISTINCT f.key_epoch),
 		   pg_catalog.count(*) FILTER (WHERE f.key_epoch NOT IN (SELECT e.epoch FROM @extschema@._key_epochs() e))
 	  INTO v_used, v_lost FROM @extschema@.face f;
@@ -873,7 +883,7 @@ BEGIN
 		CASE WHEN NOT COALESCE(v_keys.key_loaded, false) OR v_lost > 0 THEN 'violation' ELSE 'ok' END,
 		CASE WHEN NOT COALESCE(v_keys.key_loaded, false)
 			THEN 'no root key is loaded: set frt.encryption_key_file or frt.encryption_key_command and frt.encryption_keyring; enrolment and matching are refused'
-		ELSE pg_catalog.format('faces, index codes and centroids are sealed with %s; current key epoch %s (%s); %s epochs in the keyring, %s in use by faces%s',
+		ELSE pg_catalog.format('faces, index codes and centroids are sealed with %s; current key epoch %s (%s); %s epochs of this database in the keyring, %s in use by faces%s',
 			v_keys.suite, COALESCE(v_keys.current_epoch::pg_catalog.text, 'none yet'),
 			COALESCE('created ' || pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) v_rotated)
 								 OPERATOR(pg_catalog./) 86400)::pg_catalog.int8 || ' days ago', '-'), n, v_used,
@@ -1029,6 +1039,11 @@ GRANT EXECUTE ON FUNCTION @extschema@.erasure_report(pg_catalog.text) TO frt_adm
 --   CALL frt.key_rotation_run()      all of the above, in batches, each
 --                                    committed: resumable after a crash
 --   frt.key_epochs()                 every epoch: use, state, progress
+--
+-- Key epochs belong to the database that created them (the keyring is the
+-- cluster's): this database rotates to, counts and destroys only its own.
+-- Faces under another database's epoch (a dump restored here) still open,
+-- and a rotation here moves them to this database's epoch.
 
 -- Every epoch this database has used, with when it was retired and
 -- destroyed (evidence: the keys themselves are outside the database).
@@ -1044,8 +1059,9 @@ COMMENT ON TABLE @extschema@.key_epoch IS
 	'key epochs of the sealed face store: created, retired, destroyed (the keys are never here)';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.key_epoch', '');
 
--- Bring frt.key_epoch up to date with the keyring (epochs created lazily
--- by a first enrolment, or by another session).
+-- Bring frt.key_epoch up to date with this database's epochs in the
+-- keyring (created lazily by a first enrolment, or by another session);
+-- every other epoch not destroyed is retired once this database has one.
 CREATE FUNCTION @extschema@._key_sync()
 RETURNS void
 LANGUAGE plpgsql
@@ -1054,10 +1070,12 @@ AS $$
 BEGIN
 	INSERT INTO @extschema@.key_epoch AS k (epoch, suite, created_at)
 	SELECT e.epoch, e.suite, e.created_at FROM @extschema@._key_epochs() e
+	 WHERE e.owner_db OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
+			WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
 	ON CONFLICT (epoch) DO NOTHING;
 	UPDATE @extschema@.key_epoch k SET retired_at = pg_catalog.now()
 	 WHERE k.retired_at IS NULL AND k.destroyed_at IS NULL
-	   AND k.epoch < (SELECT pg_catalog.max(e.epoch) FROM @extschema@._key_epochs() e);
+	   AND k.epoch OPERATOR(pg_catalog.<>) (SELECT e.epoch FROM @extschema@._key_epochs() e WHERE e.is_current);
 END
 $$;
 
@@ -1097,8 +1115,9 @@ BEGIN
 END
 $$;
 
--- Re-seal, under the current epoch, up to p_batch faces sealed under an
--- older one; returns how many.  Rows locked by others are left for later.
+-- Re-seal, under this database's current epoch, up to p_batch faces sealed
+-- under any other (an older one, or another database's after a restore);
+-- returns how many.  Rows locked by others are left for later.
 CREATE FUNCTION @extschema@.key_reencrypt(p_batch pg_catalog.int4 DEFAULT 1000)
 RETURNS pg_catalog.int8
 LANGUAGE plpgsql SECURITY DEFINER
@@ -1115,7 +1134,7 @@ BEGIN
 	v_cur := @extschema@._key_current_epoch();
 	WITH b AS (
 		SELECT f.id FROM @extschema@.face f
-		 WHERE f.key_epoch < v_cur
+		 WHERE f.key_epoch OPERATOR(pg_catalog.<>) v_cur
 		 ORDER BY f.key_epoch, f.id
 		 LIMIT p_batch
 		 FOR NO KEY UPDATE SKIP LOCKED),
@@ -1163,9 +1182,11 @@ BEGIN
 END
 $$;
 
--- Every epoch: faces and index entries under it, and its state
--- ('current', 'retired': faces still to move, 'unused': may be destroyed,
--- 'destroyed').  Rows RLS hides count too: they are still on disk.
+-- Every epoch this database has used: faces and index entries under it,
+-- and its state ('current': this database's, 'retired': faces still to
+-- move, 'unused': may be destroyed, 'destroyed', 'foreign': in the keyring
+-- but owned by another database, or by none -- this database never
+-- destroys it).  Rows RLS hides count too: they are still on disk.
 CREATE FUNCTION @extschema@.key_epochs()
 RETURNS TABLE (epoch pg_catalog.int8, suite pg_catalog.text, state pg_catalog.text,
 			   faces pg_catalog.int8, index_entries pg_catalog.int8,
@@ -1176,28 +1197,35 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	v_cur pg_catalog.int8;
+	v_db pg_catalog.oid;
 BEGIN
 	PERFORM @extschema@._key_sync();
-	v_cur := (SELECT pg_catalog.max(e.epoch) FROM @extschema@._key_epochs() e);
+	v_db := (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database());
+	v_cur := (SELECT e.epoch FROM @extschema@._key_epochs() e WHERE e.is_current);
 	RETURN QUERY
 	WITH f AS (SELECT x.key_epoch AS e, pg_catalog.count(*) AS n FROM @extschema@.face x GROUP BY 1),
 	i AS (SELECT r.epoch AS e, pg_catalog.sum(r.items)::pg_catalog.int8 AS n
-			FROM @extschema@._face_ivf_indexes() ix, LATERAL @extschema@.ivf_epochs(ix) r GROUP BY 1)
+			FROM @extschema@._face_ivf_indexes() ix, LATERAL @extschema@.ivf_epochs(ix) r GROUP BY 1),
+	o AS (SELECT e.epoch AS e FROM @extschema@._key_epochs() e WHERE e.owner_db IS DISTINCT FROM v_db)
 	SELECT k.epoch, k.suite,
 		   CASE WHEN k.destroyed_at IS NOT NULL THEN 'destroyed'
 				WHEN k.epoch = v_cur THEN 'current'
+				WHEN o.e IS NOT NULL THEN 'foreign'
 				WHEN COALESCE(f.n, 0) + COALESCE(i.n, 0) > 0 THEN 'retired'
 				ELSE 'unused' END,
 		   COALESCE(f.n, 0), COALESCE(i.n, 0), k.created_at, k.retired_at, k.destroyed_at
 	  FROM @extschema@.key_epoch k
 	  LEFT JOIN f ON f.e = k.epoch
 	  LEFT JOIN i ON i.e = k.epoch
+	  LEFT JOIN o ON o.e = k.epoch
 	 ORDER BY k.epoch;
 END
 $$;
 
--- Destroy the key of every epoch that is not current and that no face and
--- no index entry uses any more; returns the epochs destroyed.  Waits for
+-- Destroy the key of every epoch of this database that is not current and
+-- that no face and no index entry uses any more ('unused': never another
+-- database's epoch, which is 'foreign'); returns the epochs destroyed.  An
+-- epoch already gone from the keyring is only recorded.  Waits for
 -- transactions still writing under an epoch.  Each destruction is audited
 -- and written into the erasure evidence of the faces it sealed.
 CREATE FUNCTION @extschema@.key_destroy_unused()
@@ -1250,8 +1278,8 @@ BEGIN
 		RETURN 0;
 	END IF;
 	v_cur := @extschema@._key_current_epoch();
-	RAISE NOTICE 'frt: key rotation to epoch %: % faces still under older epochs', v_cur,
-		(SELECT pg_catalog.count(*) FROM @extschema@.face f WHERE f.key_epoch < v_cur);
+	RAISE NOTICE 'frt: key rotation to epoch %: % faces still under other epochs', v_cur,
+		(SELECT pg_catalog.count(*) FROM @extschema@.face f WHERE f.key_epoch OPERATOR(pg_catalog.<>) v_cur);
 	RETURN v_n;
 END
 $$;

@@ -16,6 +16,11 @@
 --   CALL frt.key_rotation_run()      all of the above, in batches, each
 --                                    committed: resumable after a crash
 --   frt.key_epochs()                 every epoch: use, state, progress
+--
+-- Key epochs belong to the database that created them (the keyring is the
+-- cluster's): this database rotates to, counts and destroys only its own.
+-- Faces under another database's epoch (a dump restored here) still open,
+-- and a rotation here moves them to this database's epoch.
 
 -- Every epoch this database has used, with when it was retired and
 -- destroyed (evidence: the keys themselves are outside the database).
@@ -31,8 +36,9 @@ COMMENT ON TABLE @extschema@.key_epoch IS
 	'key epochs of the sealed face store: created, retired, destroyed (the keys are never here)';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.key_epoch', '');
 
--- Bring frt.key_epoch up to date with the keyring (epochs created lazily
--- by a first enrolment, or by another session).
+-- Bring frt.key_epoch up to date with this database's epochs in the
+-- keyring (created lazily by a first enrolment, or by another session);
+-- every other epoch not destroyed is retired once this database has one.
 CREATE FUNCTION @extschema@._key_sync()
 RETURNS void
 LANGUAGE plpgsql
@@ -41,10 +47,12 @@ AS $$
 BEGIN
 	INSERT INTO @extschema@.key_epoch AS k (epoch, suite, created_at)
 	SELECT e.epoch, e.suite, e.created_at FROM @extschema@._key_epochs() e
+	 WHERE e.owner_db OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
+			WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
 	ON CONFLICT (epoch) DO NOTHING;
 	UPDATE @extschema@.key_epoch k SET retired_at = pg_catalog.now()
 	 WHERE k.retired_at IS NULL AND k.destroyed_at IS NULL
-	   AND k.epoch < (SELECT pg_catalog.max(e.epoch) FROM @extschema@._key_epochs() e);
+	   AND k.epoch OPERATOR(pg_catalog.<>) (SELECT e.epoch FROM @extschema@._key_epochs() e WHERE e.is_current);
 END
 $$;
 
@@ -84,8 +92,9 @@ BEGIN
 END
 $$;
 
--- Re-seal, under the current epoch, up to p_batch faces sealed under an
--- older one; returns how many.  Rows locked by others are left for later.
+-- Re-seal, under this database's current epoch, up to p_batch faces sealed
+-- under any other (an older one, or another database's after a restore);
+-- returns how many.  Rows locked by others are left for later.
 CREATE FUNCTION @extschema@.key_reencrypt(p_batch pg_catalog.int4 DEFAULT 1000)
 RETURNS pg_catalog.int8
 LANGUAGE plpgsql SECURITY DEFINER
@@ -102,7 +111,7 @@ BEGIN
 	v_cur := @extschema@._key_current_epoch();
 	WITH b AS (
 		SELECT f.id FROM @extschema@.face f
-		 WHERE f.key_epoch < v_cur
+		 WHERE f.key_epoch OPERATOR(pg_catalog.<>) v_cur
 		 ORDER BY f.key_epoch, f.id
 		 LIMIT p_batch
 		 FOR NO KEY UPDATE SKIP LOCKED),
@@ -150,9 +159,11 @@ BEGIN
 END
 $$;
 
--- Every epoch: faces and index entries under it, and its state
--- ('current', 'retired': faces still to move, 'unused': may be destroyed,
--- 'destroyed').  Rows RLS hides count too: they are still on disk.
+-- Every epoch this database has used: faces and index entries under it,
+-- and its state ('current': this database's, 'retired': faces still to
+-- move, 'unused': may be destroyed, 'destroyed', 'foreign': in the keyring
+-- but owned by another database, or by none -- this database never
+-- destroys it).  Rows RLS hides count too: they are still on disk.
 CREATE FUNCTION @extschema@.key_epochs()
 RETURNS TABLE (epoch pg_catalog.int8, suite pg_catalog.text, state pg_catalog.text,
 			   faces pg_catalog.int8, index_entries pg_catalog.int8,
@@ -163,28 +174,35 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	v_cur pg_catalog.int8;
+	v_db pg_catalog.oid;
 BEGIN
 	PERFORM @extschema@._key_sync();
-	v_cur := (SELECT pg_catalog.max(e.epoch) FROM @extschema@._key_epochs() e);
+	v_db := (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database());
+	v_cur := (SELECT e.epoch FROM @extschema@._key_epochs() e WHERE e.is_current);
 	RETURN QUERY
 	WITH f AS (SELECT x.key_epoch AS e, pg_catalog.count(*) AS n FROM @extschema@.face x GROUP BY 1),
 	i AS (SELECT r.epoch AS e, pg_catalog.sum(r.items)::pg_catalog.int8 AS n
-			FROM @extschema@._face_ivf_indexes() ix, LATERAL @extschema@.ivf_epochs(ix) r GROUP BY 1)
+			FROM @extschema@._face_ivf_indexes() ix, LATERAL @extschema@.ivf_epochs(ix) r GROUP BY 1),
+	o AS (SELECT e.epoch AS e FROM @extschema@._key_epochs() e WHERE e.owner_db IS DISTINCT FROM v_db)
 	SELECT k.epoch, k.suite,
 		   CASE WHEN k.destroyed_at IS NOT NULL THEN 'destroyed'
 				WHEN k.epoch = v_cur THEN 'current'
+				WHEN o.e IS NOT NULL THEN 'foreign'
 				WHEN COALESCE(f.n, 0) + COALESCE(i.n, 0) > 0 THEN 'retired'
 				ELSE 'unused' END,
 		   COALESCE(f.n, 0), COALESCE(i.n, 0), k.created_at, k.retired_at, k.destroyed_at
 	  FROM @extschema@.key_epoch k
 	  LEFT JOIN f ON f.e = k.epoch
 	  LEFT JOIN i ON i.e = k.epoch
+	  LEFT JOIN o ON o.e = k.epoch
 	 ORDER BY k.epoch;
 END
 $$;
 
--- Destroy the key of every epoch that is not current and that no face and
--- no index entry uses any more; returns the epochs destroyed.  Waits for
+-- Destroy the key of every epoch of this database that is not current and
+-- that no face and no index entry uses any more ('unused': never another
+-- database's epoch, which is 'foreign'); returns the epochs destroyed.  An
+-- epoch already gone from the keyring is only recorded.  Waits for
 -- transactions still writing under an epoch.  Each destruction is audited
 -- and written into the erasure evidence of the faces it sealed.
 CREATE FUNCTION @extschema@.key_destroy_unused()
@@ -237,8 +255,8 @@ BEGIN
 		RETURN 0;
 	END IF;
 	v_cur := @extschema@._key_current_epoch();
-	RAISE NOTICE 'frt: key rotation to epoch %: % faces still under older epochs', v_cur,
-		(SELECT pg_catalog.count(*) FROM @extschema@.face f WHERE f.key_epoch < v_cur);
+	RAISE NOTICE 'frt: key rotation to epoch %: % faces still under other epochs', v_cur,
+		(SELECT pg_catalog.count(*) FROM @extschema@.face f WHERE f.key_epoch OPERATOR(pg_catalog.<>) v_cur);
 	RETURN v_n;
 END
 $$;

@@ -251,8 +251,11 @@ BEGIN
 			CASE WHEN v_prot.anchor_file THEN ', anchor file' ELSE '' END,
 			CASE WHEN v_prot.anchor_command THEN ', anchor command' ELSE ' (no anchor file or command: set one, the log alone can be lost)' END);
 	SELECT * INTO v_keys FROM @extschema@._key_status();
-	SELECT pg_catalog.count(*), pg_catalog.max(e.created_at) FILTER (WHERE e.is_current)
-	  INTO n, v_rotated FROM @extschema@._key_epochs() e;
+	-- this database's epochs (the keyring is the cluster's; any epoch opens)
+	SELECT pg_catalog.count(*) FILTER (WHERE e.owner_db OPERATOR(pg_catalog.=) d.oid),
+		   pg_catalog.max(e.created_at) FILTER (WHERE e.is_current)
+	  INTO n, v_rotated FROM @extschema@._key_epochs() e,
+		   pg_catalog.pg_database d WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database();
 	SELECT pg_catalog.count(DISTINCT f.key_epoch),
 		   pg_catalog.count(*) FILTER (WHERE f.key_epoch NOT IN (SELECT e.epoch FROM @extschema@._key_epochs() e))
 	  INTO v_used, v_lost FROM @extschema@.face f;
@@ -260,7 +263,7 @@ BEGIN
 		CASE WHEN NOT COALESCE(v_keys.key_loaded, false) OR v_lost > 0 THEN 'violation' ELSE 'ok' END,
 		CASE WHEN NOT COALESCE(v_keys.key_loaded, false)
 			THEN 'no root key is loaded: set frt.encryption_key_file or frt.encryption_key_command and frt.encryption_keyring; enrolment and matching are refused'
-		ELSE pg_catalog.format('faces, index codes and centroids are sealed with %s; current key epoch %s (%s); %s epochs in the keyring, %s in use by faces%s',
+		ELSE pg_catalog.format('faces, index codes and centroids are sealed with %s; current key epoch %s (%s); %s epochs of this database in the keyring, %s in use by faces%s',
 			v_keys.suite, COALESCE(v_keys.current_epoch::pg_catalog.text, 'none yet'),
 			COALESCE('created ' || pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) v_rotated)
 								 OPERATOR(pg_catalog./) 86400)::pg_catalog.int8 || ' days ago', '-'), n, v_used,
