@@ -49,6 +49,12 @@
 #define FRT_SEAL_NONCE_LEN		12
 #define FRT_SEAL_TAG_LEN		16
 #define FRT_SEAL_MAX_LEN		(64 * 1024 * 1024)	/* longest plaintext sealed at once */
+/*
+ * The transaction-level advisory lock that serialises the destruction of an
+ * epoch (exclusive) with every transaction that seals (shared); the same
+ * number as frt._key_lock_id() in SQL.
+ */
+#define FRT_KEY_LOCK_ID			INT64CONST(4630071233000001)
 
 /* ---- Keys derived from an epoch ---- */
 #define FRT_KEY_EPOCH_KEY_LEN	32		/* HKDF output: the epoch key */

@@ -1204,8 +1204,16 @@ BEGIN
 	v_cur := (SELECT e.epoch FROM @extschema@._key_epochs() e WHERE e.is_current);
 	RETURN QUERY
 	WITH f AS (SELECT x.key_epoch AS e, pg_catalog.count(*) AS n FROM @extschema@.face x GROUP BY 1),
+	-- every frt_ivf index, also one not yet valid: a concurrent build
+	-- writes its entries before the index becomes valid
+	ix AS (SELECT x.indexrelid::pg_catalog.regclass AS ix
+			FROM pg_catalog.pg_index x
+			JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) x.indexrelid
+			JOIN pg_catalog.pg_am am ON am.oid OPERATOR(pg_catalog.=) c.relam
+		   WHERE x.indrelid OPERATOR(pg_catalog.=) '@extschema@.face'::pg_catalog.regclass
+			 AND am.amname OPERATOR(pg_catalog.=) 'frt_ivf'),
 	i AS (SELECT r.epoch AS e, pg_catalog.sum(r.items)::pg_catalog.int8 AS n
-			FROM @extschema@._face_ivf_indexes() ix, LATERAL @extschema@.ivf_epochs(ix) r GROUP BY 1),
+			FROM ix, LATERAL @extschema@.ivf_epochs(ix.ix) r GROUP BY 1),
 	o AS (SELECT e.epoch AS e FROM @extschema@._key_epochs() e WHERE e.owner_db IS DISTINCT FROM v_db)
 	SELECT k.epoch, k.suite,
 		   CASE WHEN k.destroyed_at IS NOT NULL THEN 'destroyed'
@@ -1228,6 +1236,9 @@ $$;
 -- epoch already gone from the keyring is only recorded.  Waits for
 -- transactions still writing under an epoch.  Each destruction is audited
 -- and written into the erasure evidence of the faces it sealed.
+-- Only in READ COMMITTED: the faces are counted with a snapshot taken after
+-- the lock, and a transaction snapshot (REPEATABLE READ, SERIALIZABLE)
+-- taken earlier would miss a face enrolled since and destroy its epoch.
 CREATE FUNCTION @extschema@.key_destroy_unused()
 RETURNS SETOF pg_catalog.int8
 LANGUAGE plpgsql SECURITY DEFINER
@@ -1237,6 +1248,12 @@ DECLARE
 	e record;
 	v_erased pg_catalog.int8;
 BEGIN
+	IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed' THEN
+		RAISE EXCEPTION 'key epochs are destroyed only in READ COMMITTED transactions'
+			USING ERRCODE = 'invalid_transaction_state',
+				  DETAIL = 'A transaction snapshot taken before the destruction does not see faces sealed since.',
+				  HINT = 'Run it in a transaction of isolation level READ COMMITTED (SET default_transaction_isolation = ''read committed'').';
+	END IF;
 	PERFORM pg_catalog.pg_advisory_xact_lock(@extschema@._key_lock_id());
 	FOR e IN SELECT * FROM @extschema@.key_epochs() k WHERE k.state = 'unused' LOOP
 		UPDATE @extschema@.erasure_log l SET key_destroyed_at = pg_catalog.now()

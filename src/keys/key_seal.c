@@ -34,8 +34,11 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 
+#include "access/parallel.h"
 #include "access/xact.h"
 #include "fmgr.h"
+#include "miscadmin.h"
+#include "storage/lock.h"
 
 #include "frt_gov_names.h"
 #include "frt_keys.h"
@@ -174,6 +177,24 @@ FrtKeyCheckLen(Size len, Size aadlen)
 }
 
 /*
+ * Hold, until the transaction ends, the key lock shared (as
+ * pg_advisory_xact_lock_shared(FRT_KEY_LOCK_ID) would): an epoch's
+ * destruction then waits for every transaction sealing under it, an index
+ * build included, and counts what it wrote.
+ */
+static void
+FrtKeySealLock(void)
+{
+	LOCKTAG		tag;
+
+	if (IsParallelWorker())
+		return;					/* the leader's transaction holds it */
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) (FRT_KEY_LOCK_ID >> 32),
+						 (uint32) FRT_KEY_LOCK_ID, 1);
+	(void) LockAcquire(&tag, ShareLock, false, false);
+}
+
+/*
  * Seal len bytes under this database's current epoch (created if it owns
  * none, on a primary); out gets len + FRT_CIPHER_OVERHEAD bytes.
  */
@@ -188,6 +209,7 @@ FrtKeySeal(const void *plain, Size len, const void *aad, Size aadlen, void *out)
 	bool		ok;
 
 	FrtKeyCheckLen(len, aadlen);
+	FrtKeySealLock();
 	e = FrtKeyEpochCurrent(true);
 	ctx = FrtKeyCtx(e);
 	epoch = FrtKeyEpochNumber(e);
