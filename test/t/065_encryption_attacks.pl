@@ -15,7 +15,8 @@
 # 5. A ciphertext moved to another row does not open; a ciphertext of a
 #    destroyed epoch put back does not open.
 # 6. A refused enrolment leaves no vector in the server log; matching with
-#    a tiny work_mem writes no temporary file.
+#    a tiny work_mem writes no temporary file (log_temp_files = 0 would
+#    name it).
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -135,5 +136,57 @@ is(q1("SELECT string_agg(DISTINCT state, ',') FROM frt.key_epochs()"), 'current,
 	'the next rotation run moves its entries and destroys the epoch');
 is(q1("SET enable_seqscan = off; SELECT subject FROM frt.identify('gate', '$probe', 'cam', 1)"), 's5',
 	'and the index still answers');
+
+# 3. The login roles read no face and cannot make the server open one.
+q1('CREATE ROLE mallory LOGIN IN ROLE frt_admin, frt_enroller, frt_matcher, frt_auditor');
+foreach my $sql (
+	'SELECT embedding FROM frt.face LIMIT 1',
+	'SELECT frt._face_open(id, embedding) FROM frt.face LIMIT 1',
+	'SELECT * FROM frt._face_export(\'s1\', \'door\')',
+	"SELECT frt._face_seal(1, '" . vec_text(1) . "')",
+	'CREATE INDEX mal ON frt.face USING btree ((frt._face_open(id, embedding)::text))',
+	'ANALYZE frt.face',
+	'CREATE VIEW public.v AS SELECT frt._face_open(id, embedding) FROM frt.face',
+	'SELECT frt._key_epoch_destroy(1)')
+{
+	my ($r, $o, $e) = $node->psql('postgres', "SET ROLE mallory; $sql");
+	like($e, qr/permission denied|must be owner|only table or database owner|would store opened faces in clear/, "a login of every role is refused: $sql");
+}
+
+# 4. ANALYZE keeps no opened face in pg_statistic (the expression index's
+#    statistics hold no values of frt.face_embedding).
+q1('ANALYZE frt.face');
+is(q1(q{SELECT count(*) FROM pg_statistic s JOIN pg_index i ON i.indexrelid = s.starelid
+	WHERE i.indrelid = 'frt.face'::regclass
+	  AND (s.stavalues1 IS NOT NULL OR s.stavalues2 IS NOT NULL OR s.stavalues3 IS NOT NULL
+		   OR s.stavalues4 IS NOT NULL OR s.stavalues5 IS NOT NULL)}), '0',
+	'ANALYZE: no values of the face store\'s expression indexes in pg_statistic');
+
+# 5. A writer of the data files (played by a superuser's UPDATE): a
+#    ciphertext moved to another row does not open; neither does one of a
+#    destroyed epoch put back.
+my $saved = q1("SELECT embedding FROM frt.face WHERE subject = 's2' AND purpose = 'door'");
+my $saved_epoch = q1("SELECT key_epoch FROM frt.face WHERE subject = 's2' AND purpose = 'door'");
+q1(q{UPDATE frt.face f SET embedding = o.embedding FROM frt.face o
+	WHERE f.subject = 's3' AND f.purpose = 'door' AND o.subject = 's2' AND o.purpose = 'door'});
+($rc, $vout, $verr) = verify_of('s3', 2);
+like($verr, qr/XX001.*does not authenticate/s, 'a ciphertext moved to another row does not open');
+q1('SELECT frt.key_rotate()');
+q1(q{DELETE FROM frt.face WHERE subject = 's3' AND purpose = 'door'});
+q1('CALL frt.key_rotation_run()');
+q1(qq{UPDATE frt.face SET embedding = '$saved', key_epoch = $saved_epoch WHERE subject = 's2' AND purpose = 'door'});
+($rc, $vout, $verr) = verify_of('s2', 2);
+like($verr, qr/MF151.*was destroyed/s, 'a ciphertext of a destroyed epoch put back does not open');
+
+# 6. A refused enrolment logs no vector; matching with a tiny work_mem
+#    writes no temporary file.
+my $off = -s $node->logfile;
+my $leak = vec_text(4242);
+$node->psql('postgres', "SELECT frt.enroll('nobody', 'door', '$leak', 'd1')");
+$node->psql('postgres', "SET work_mem = '64kB'; SELECT * FROM frt.identify('gate', '$leak', 'cam', 20)");
+my $log = substr(slurp_file($node->logfile), $off);
+my ($first) = $leak =~ /^\[([^,]+,[^,]+,[^,]+)/;
+unlike($log, qr/\Q$first\E/, 'the server log holds no vector of a refused enrolment or a match');
+unlike($log, qr/temporary file:/, 'matching with a tiny work_mem writes no temporary file');
 
 done_testing();
