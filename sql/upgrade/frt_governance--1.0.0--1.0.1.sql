@@ -704,11 +704,12 @@ RETURNS TABLE (face_id pg_catalog.int8, embedding @extschema@.face_embedding,
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT f.id, @extschema@._face_open(f.id, f.embedding), f.enrolled_at, f.expires_at
-	FROM @extschema@.face f
-	WHERE f.subject = p_subject AND f.purpose = p_purpose
-	  AND @extschema@._face_active(f.consent_id, f.expires_at)
-	ORDER BY f.id;
+	SELECT s.id, @extschema@._face_open(s.id, s.embedding), s.enrolled_at, s.expires_at
+	FROM (SELECT f.id, f.embedding, f.enrolled_at, f.expires_at
+		  FROM @extschema@.face f
+		  WHERE f.subject = p_subject AND f.purpose = p_purpose
+			AND @extschema@._face_active(f.consent_id, f.expires_at)
+		  ORDER BY f.id OFFSET 0) s;
 $$;
 
 CREATE OR REPLACE FUNCTION @extschema@.compliance_report()

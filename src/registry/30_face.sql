@@ -154,17 +154,20 @@ AS $$
 $$;
 
 -- A subject's active faces for a purpose, embeddings included (export only).
+-- The rows are sorted while still sealed (OFFSET 0 keeps the sort below the
+-- opening), so a sort that spills to a temporary file writes ciphertext.
 CREATE FUNCTION @extschema@._face_export(p_subject pg_catalog.text, p_purpose pg_catalog.text)
 RETURNS TABLE (face_id pg_catalog.int8, embedding @extschema@.face_embedding,
 	enrolled_at pg_catalog.timestamptz, expires_at pg_catalog.timestamptz)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT f.id, @extschema@._face_open(f.id, f.embedding), f.enrolled_at, f.expires_at
-	FROM @extschema@.face f
-	WHERE f.subject = p_subject AND f.purpose = p_purpose
-	  AND @extschema@._face_active(f.consent_id, f.expires_at)
-	ORDER BY f.id;
+	SELECT s.id, @extschema@._face_open(s.id, s.embedding), s.enrolled_at, s.expires_at
+	FROM (SELECT f.id, f.embedding, f.enrolled_at, f.expires_at
+		  FROM @extschema@.face f
+		  WHERE f.subject = p_subject AND f.purpose = p_purpose
+			AND @extschema@._face_active(f.consent_id, f.expires_at)
+		  ORDER BY f.id OFFSET 0) s;
 $$;
 
 -- Physically delete the given faces (VACUUM afterwards is the caller's
