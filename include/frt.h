@@ -60,6 +60,10 @@
 /* derived from the page layout (frt_ivf.h): FRT_IVF_MAX_CENTROID_DIM, 2033 at 8 kB */
 #define FRT_IVF_WAL_CHUNK		1024	/* build: blocks WAL-logged between progress reports */
 #define FRT_IVF_PROGRESS_ROWS	1024	/* build: rows loaded / written between progress reports */
+/* derived: FRT_IVF_MAX_SEALED_CENTROID_DIM, 2024 at 8 kB (a sealed centroid is 34 bytes longer) */
+#define FRT_IVF_PLAIN_CACHE_DEFAULT_KB	(256 * 1024)	/* frt.ivf_plaintext_cache: opened pages a backend keeps */
+#define FRT_IVF_PLAIN_CHUNK_PAGES	64	/* ...allocated this many pages at a time */
+#define FRT_IVF_EPOCHS_INITIAL	8		/* ivf_epochs: epochs counted before the array grows */
 
 /* Module entry point (src/frt.c). */
 extern void _PG_init(void);

@@ -185,6 +185,10 @@ extern void FrtAuditMacOf(const char *tag, const uint8 *data, size_t len, uint8 
 extern bool FrtAuditMacOfVerifies(const char *tag, const uint8 *data, size_t len,
 								  const uint8 *mac);
 extern bool FrtAuditPathInDataDir(const char *path);
+extern size_t FrtSecretFromFile(const char *setting, const char *what, const char *path,
+								char *buf, size_t size);
+extern size_t FrtSecretFromCommand(const char *setting, const char *command, char *buf,
+								   size_t size);
 
 /* audit_anchor.c: the head, sent out by the writer */
 extern void FrtAuditAnchorInit(void);

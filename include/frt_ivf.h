@@ -34,6 +34,7 @@
 
 #include <math.h>
 
+#include "frt_cipher.h"
 #include "frt_kernels.h"
 
 #define FRT_IVF_MAGIC			0x46495646	/* "FIVF" */
@@ -64,6 +65,13 @@
 /* Tuple flags (FrtIvfTuple.flags).  Bits 8..15 are reserved for encryption. */
 #define FRT_IVF_TUPLE_NULL		0x0001	/* heap value is NULL: no code */
 #define FRT_IVF_TUPLE_ZERO		0x0002	/* zero vector: cosine undefined */
+#define FRT_IVF_TUPLE_SEALED	0x0100	/* scale .. code[dim] are sealed */
+
+/* Meta page flags (FrtIvfMetaData.flags). */
+#define FRT_IVF_META_SEALED		0x0001	/* codes and centroids are ciphertext */
+
+/* Directory item flags (FrtIvfListData.flags). */
+#define FRT_IVF_LIST_SEALED		0x0001	/* the centroid is sealed */
 
 /* Build sub-phases reported in pg_stat_progress_create_index. */
 #define FRT_IVF_PHASE_SAMPLE	2
@@ -91,7 +99,7 @@ typedef struct FrtIvfMetaData
 	uint16		dim;			/* dimension of every indexed value */
 	uint16		metric;			/* FRT_IVF_METRIC_* */
 	uint32		lists;			/* number of k-means lists (>= 1) */
-	uint32		flags;			/* reserved: encryption of payloads */
+	uint32		flags;			/* FRT_IVF_META_* */
 	BlockNumber dirStart;		/* first directory page */
 	uint32		dirPages;		/* number of directory pages */
 	uint32		perDirPage;		/* directory items per page */
@@ -102,9 +110,10 @@ typedef struct FrtIvfListData
 {
 	BlockNumber head;			/* first data page of the list (never changes) */
 	BlockNumber insertPage;		/* hint: first page that may have room */
-	uint32		flags;			/* reserved: encryption of the centroid */
+	uint32		flags;			/* FRT_IVF_LIST_* */
 	float		centroid[FLEXIBLE_ARRAY_MEMBER];	/* dim floats (none when
-													 * lists = 1 or NULL list) */
+													 * lists = 1 or NULL list);
+													 * sealed: seal(dim floats) */
 } FrtIvfListData;
 
 /*
@@ -128,6 +137,24 @@ typedef struct FrtIvfTuple
 
 #define FRT_IVF_TUPLE_SIZE(dim)	MAXALIGN(offsetof(FrtIvfTuple, code) + (dim))
 #define FRT_IVF_LIST_SIZE(cdim)	MAXALIGN(offsetof(FrtIvfListData, centroid) + sizeof(float) * (cdim))
+
+/*
+ * A sealed index (FRT_IVF_META_SEALED) keeps a tuple's tid and flags in
+ * clear (VACUUM reads the tid) and seals the payload, scale .. code[dim],
+ * with the heap TID's 6 bytes as associated data; its flags have
+ * FRT_IVF_TUPLE_SEALED.  A directory item seals its centroid's floats with
+ * FRT_IVF_CENTROID_AAD and the list number (4 bytes, little-endian) as
+ * associated data.  Rows whose value is NULL hold no payload and stay in
+ * clear.  See docs/index.md, "Sealed indexes".
+ */
+#define FRT_IVF_PAYLOAD_OFFSET	offsetof(FrtIvfTuple, scale)
+#define FRT_IVF_PAYLOAD_SIZE(dim)	(offsetof(FrtIvfTuple, code) - FRT_IVF_PAYLOAD_OFFSET + (dim))
+#define FRT_IVF_SEALED_TUPLE_SIZE(dim) \
+	MAXALIGN(FRT_IVF_PAYLOAD_OFFSET + FRT_CIPHER_OVERHEAD + FRT_IVF_PAYLOAD_SIZE(dim))
+#define FRT_IVF_SEALED_LIST_SIZE(cdim) \
+	MAXALIGN(offsetof(FrtIvfListData, centroid) + FRT_CIPHER_OVERHEAD + sizeof(float) * (cdim))
+#define FRT_IVF_CENTROID_AAD	"frt-ivf-centroid"	/* + list number: a centroid's AAD */
+#define FRT_IVF_CENTROID_AAD_LEN	(sizeof(FRT_IVF_CENTROID_AAD) - 1 + sizeof(uint32))
 #define FRT_IVF_CODE_MAX		127		/* codes lie in [-this, this] */
 
 /* Special space of every page. */
@@ -157,6 +184,11 @@ typedef struct FrtIvfPageOpaque
 	((int) ((MAXALIGN_DOWN(FRT_IVF_PAGE_ROOM - sizeof(ItemIdData)) - \
 			 offsetof(FrtIvfListData, centroid)) / sizeof(float)))
 
+/* The same for a sealed index: the sealed centroid is FRT_CIPHER_OVERHEAD longer. */
+#define FRT_IVF_MAX_SEALED_CENTROID_DIM \
+	((int) ((MAXALIGN_DOWN(FRT_IVF_PAGE_ROOM - sizeof(ItemIdData)) - \
+			 offsetof(FrtIvfListData, centroid) - FRT_CIPHER_OVERHEAD) / sizeof(float)))
+
 #define FrtIvfPageGetOpaque(page)	((FrtIvfPageOpaque *) PageGetSpecialPointer(page))
 #define FrtIvfPageGetMeta(page)		((FrtIvfMetaData *) PageGetContents(page))
 
@@ -165,11 +197,14 @@ typedef struct FrtIvfOptions
 {
 	int32		vl_len_;
 	int			lists;
+	bool		sealed;			/* seal codes and centroids at build */
 } FrtIvfOptions;
 
 /*
  * What a backend caches about an index (in rd_amcache): the meta data, each
- * list's head page and the centroids.  None of these change after a build.
+ * list's head page and the centroids (opened, for a sealed index).  None of
+ * these change after a build (re-sealing changes a centroid's ciphertext,
+ * not its value).
  */
 typedef struct FrtIvfCache
 {
@@ -251,6 +286,10 @@ typedef struct FrtIvfRange
 /* GUCs */
 extern bool frt_ivf_exact;
 extern int	frt_ivf_probes;
+extern int	frt_ivf_plain_cache_kb;
+
+/* Whether an index's meta data says it is sealed. */
+#define FrtIvfMetaIsSealed(meta)	(((meta)->flags & FRT_IVF_META_SEALED) != 0)
 
 /* ivf.c */
 extern void FrtIvfInit(void);
@@ -271,6 +310,24 @@ extern bool FrtIvfPageHasRoom(Page page, Size size);
 extern OffsetNumber FrtIvfPageAddTuple(Page page, const FrtIvfTuple *tup, Size size);
 extern void FrtIvfCheckDim(int dim, int indexdim);
 extern uint32 FrtIvfProbes(uint32 lists);
+extern Relation FrtIvfOpenOwned(Oid indexoid, LOCKMODE lockmode, Relation *heap);
+
+/* ivfseal.c */
+extern const FrtCipher *FrtIvfCipher(void);
+extern const FrtCipher *FrtIvfCipherRequire(Relation index);
+extern bool FrtIvfBuildSealed(Relation index);
+extern void FrtIvfSealTuple(const FrtCipher *cipher, const FrtIvfTuple *plain, int dim,
+							FrtIvfTuple *sealed);
+extern void FrtIvfOpenTuple(const FrtCipher *cipher, const FrtIvfTuple *sealed, int dim,
+							FrtIvfTuple *plain);
+extern void FrtIvfSealCentroid(const FrtCipher *cipher, uint32 list, const float *c, int dim,
+							   void *out);
+extern void FrtIvfOpenCentroid(const FrtCipher *cipher, uint32 list, const void *sealed, int dim,
+							   float *c);
+
+/* ivfplain.c */
+extern void FrtIvfPlainAssign(int newval, void *extra);
+extern Page FrtIvfPlainPage(Relation index, BlockNumber blkno, Page page, int dim);
 
 /* ivfbuild.c */
 extern IndexBuildResult *ivfbuild(Relation heap, Relation index, struct IndexInfo *indexInfo);

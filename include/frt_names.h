@@ -22,8 +22,10 @@
 #define FRT_GUC_PREFIX			"frt"
 #define FRT_GUC_EXACT			FRT_GUC_PREFIX ".exact"
 #define FRT_GUC_PROBES			FRT_GUC_PREFIX ".probes"
+#define FRT_GUC_PLAIN_CACHE		FRT_GUC_PREFIX ".ivf_plaintext_cache"
 #define FRT_IVF_AM_NAME			"frt_ivf"
 #define FRT_IVF_RELOPT_LISTS	"lists"
+#define FRT_IVF_RELOPT_SEALED	"sealed"
 
 /* Objects in the extension's schema. */
 #define FRT_TYPE_EMBEDDING		"face_embedding"

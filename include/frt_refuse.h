@@ -31,6 +31,10 @@
 #define FRT_ERRCODE_AUDIT_APPEND_ONLY	MAKE_SQLSTATE('M','F','1','4','1')
 #define FRT_ERRCODE_AUDIT_RELAY_CLAIM	MAKE_SQLSTATE('M','F','1','4','3')
 
+/* Refusals raised by C code of the keys layer (src/keys/). */
+#define FRT_ERRCODE_KEY_UNAVAILABLE	MAKE_SQLSTATE('M','F','1','5','0')	/* no key to seal or open with */
+#define FRT_ERRCODE_KEY_DESTROYED	MAKE_SQLSTATE('M','F','1','5','1')	/* sealed under a destroyed epoch */
+
 /*
  * Raise a refusal: ERROR with sqlerrcode (class MF), the message fmt...
  * followed by " (Measures Art. <article><cite_more>)", the CONSTRAINT field

@@ -18,6 +18,7 @@
 #include "frt_governance.h"
 #include "frt_audit.h"
 #include "frt_jobs.h"
+#include "frt_keys.h"
 
 PG_MODULE_MAGIC;
 
@@ -31,6 +32,7 @@ _PG_init(void)
 	FrtAuditAnchorInit();
 	FrtRolesInit();
 	FrtAuditDdlInit();
+	FrtKeysInit();
 	FrtJobsInit();
 	/* every frt library has defined its settings: no other frt.* name is valid */
 	MarkGUCPrefixReserved("frt");

@@ -103,41 +103,53 @@ FrtAuditKeysFrom(char *text, size_t len, const char *source)
 		ereport(FATAL, (errmsg("%s holds no audit key", source)));
 }
 
-/* Read the key file (absolute, outside the data directory, not world-readable). */
-static void
-FrtAuditKeyFromFile(const char *path)
+/*
+ * Read a secret file for the setting 'setting' into buf (at most size - 1
+ * bytes; returns how many): an absolute path outside the data directory,
+ * not accessible to its group or others.  'what' names the secret in
+ * messages ("audit key").  FATAL on any refusal: for secrets loaded in the
+ * postmaster at server start.  The content is never in a message.
+ */
+size_t
+FrtSecretFromFile(const char *setting, const char *what, const char *path,
+				  char *buf, size_t size)
 {
-	char		buf[FRT_AUDIT_KEY_FILE_MAX];
 	struct stat st;
 	FILE	   *f;
 	size_t		n;
 
 	if (FrtAuditPathInDataDir(path))
 		ereport(FATAL,
-				(errmsg("frt.audit_key_file must be an absolute path outside the data directory")));
+				(errmsg("%s must be an absolute path outside the data directory", setting)));
 	if (stat(path, &st) != 0 || (f = fopen(path, "r")) == NULL)
 		ereport(FATAL,
 				(errcode_for_file_access(),
-				 errmsg("could not read the audit key file \"%s\": %m", path)));
+				 errmsg("could not read the %s file \"%s\": %m", what, path)));
 	if (st.st_mode & (S_IRWXG | S_IRWXO))
 	{
 		fclose(f);
 		ereport(FATAL,
-				(errmsg("the audit key file \"%s\" is accessible to its group or to others", path),
+				(errmsg("the %s file \"%s\" is accessible to its group or to others", what, path),
 				 errhint("chmod 0400 (or 0600) the file, owned by the server's OS user.")));
 	}
-	n = fread(buf, 1, sizeof(buf), f);
+	n = fread(buf, 1, size, f);
 	fclose(f);
-	if (n == sizeof(buf))
-		ereport(FATAL, (errmsg("the audit key file \"%s\" is too long", path)));
-	FrtAuditKeysFrom(buf, n, "frt.audit_key_file");
+	if (n == size)
+	{
+		explicit_bzero(buf, size);
+		ereport(FATAL, (errmsg("the %s file \"%s\" is too long", what, path)));
+	}
+	return n;
 }
 
-/* Run the key command and take its standard output (never logged). */
-static void
-FrtAuditKeyFromCommand(const char *command)
+/*
+ * Run the command of the setting 'setting' and take its standard output
+ * into buf (at most size - 1 bytes; returns how many).  FATAL if it fails
+ * or prints too much; what it printed is never in a message.
+ */
+size_t
+FrtSecretFromCommand(const char *setting, const char *command, char *buf, size_t size)
 {
-	char		buf[FRT_AUDIT_KEY_FILE_MAX];
 	FILE	   *p;
 	size_t		n = 0,
 				got;
@@ -146,18 +158,43 @@ FrtAuditKeyFromCommand(const char *command)
 	fflush(NULL);
 	p = popen(command, "r");
 	if (p == NULL)
-		ereport(FATAL, (errmsg("could not run frt.audit_key_command: %m")));
-	while (n < sizeof(buf) && (got = fread(buf + n, 1, sizeof(buf) - n, p)) > 0)
+		ereport(FATAL, (errmsg("could not run %s: %m", setting)));
+	while (n < size && (got = fread(buf + n, 1, size - n, p)) > 0)
 		n += got;
 	rc = pclose(p);
 	if (rc != 0)
 	{
-		explicit_bzero(buf, sizeof(buf));
+		explicit_bzero(buf, size);
 		ereport(FATAL,
-				(errmsg("frt.audit_key_command failed: %s", wait_result_to_str(rc))));
+				(errmsg("%s failed: %s", setting, wait_result_to_str(rc))));
 	}
-	if (n == sizeof(buf))
-		ereport(FATAL, (errmsg("frt.audit_key_command printed too much")));
+	if (n == size)
+	{
+		explicit_bzero(buf, size);
+		ereport(FATAL, (errmsg("%s printed too much", setting)));
+	}
+	return n;
+}
+
+/* Read the key file (absolute, outside the data directory, not world-readable). */
+static void
+FrtAuditKeyFromFile(const char *path)
+{
+	char		buf[FRT_AUDIT_KEY_FILE_MAX];
+	size_t		n;
+
+	n = FrtSecretFromFile("frt.audit_key_file", "audit key", path, buf, sizeof(buf));
+	FrtAuditKeysFrom(buf, n, "frt.audit_key_file");
+}
+
+/* Run the key command and take its standard output (never logged). */
+static void
+FrtAuditKeyFromCommand(const char *command)
+{
+	char		buf[FRT_AUDIT_KEY_FILE_MAX];
+	size_t		n;
+
+	n = FrtSecretFromCommand("frt.audit_key_command", command, buf, sizeof(buf));
 	FrtAuditKeysFrom(buf, n, "frt.audit_key_command");
 }
 

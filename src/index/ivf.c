@@ -35,6 +35,9 @@ FrtIvfInit(void)
 					  "Number of k-means lists (0 = chosen from the row count, 1 = flat)",
 					  FRT_IVF_DEFAULT_LISTS, 0, FRT_IVF_MAX_LISTS,
 					  AccessExclusiveLock);
+	add_bool_reloption(frt_ivf_relopt_kind, FRT_IVF_RELOPT_SEALED,
+					   "Seal codes and centroids with the key provider at build (REINDEX applies a change)",
+					   false, AccessExclusiveLock);
 
 	DefineCustomBoolVariable(FRT_GUC_EXACT,
 							 "frt_ivf scans return exactly what an exhaustive scan returns.",
@@ -48,6 +51,13 @@ FrtIvfInit(void)
 							NULL, &frt_ivf_probes, FRT_IVF_DEFAULT_PROBES,
 							0, FRT_IVF_MAX_PROBES,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable(FRT_GUC_PLAIN_CACHE,
+							"Memory a backend keeps for opened pages of sealed frt_ivf indexes "
+							"(0 = open every page at every visit).",
+							"This is the memory the encryption of index pages costs, per backend.",
+							&frt_ivf_plain_cache_kb, FRT_IVF_PLAIN_CACHE_DEFAULT_KB,
+							0, MAX_KILOBYTES,
+							PGC_SUSET, GUC_UNIT_KB, NULL, FrtIvfPlainAssign, NULL);
 	/* rewrites "e <=> p < t" into an index condition (ivfplanner.c) */
 	FrtIvfPlannerInit();
 	/* MarkGUCPrefixReserved(FRT_GUC_PREFIX) belongs after every layer's GUCs, in _PG_init */
@@ -59,6 +69,7 @@ ivfoptions(Datum reloptions, bool validate)
 {
 	static const relopt_parse_elt tab[] = {
 		{FRT_IVF_RELOPT_LISTS, RELOPT_TYPE_INT, offsetof(FrtIvfOptions, lists)},
+		{FRT_IVF_RELOPT_SEALED, RELOPT_TYPE_BOOL, offsetof(FrtIvfOptions, sealed)},
 	};
 
 	return (bytea *) build_reloptions(reloptions, validate, frt_ivf_relopt_kind,

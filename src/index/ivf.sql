@@ -87,6 +87,22 @@ COMMENT ON FUNCTION @extschema@.index_check(pg_catalog.regclass) IS
 	'problems found in an frt_ivf index (structure; live heap rows not indexed); no rows = healthy';
 REVOKE EXECUTE ON FUNCTION @extschema@.index_check(pg_catalog.regclass) FROM PUBLIC;
 
+-- Sealed indexes (docs/index.md, "Sealed indexes"): codes and centroids are
+-- ciphertext under the key provider's epochs.  Key rotation re-seals them.
+CREATE FUNCTION @extschema@.ivf_reseal(index pg_catalog.regclass, max_items pg_catalog.int8 DEFAULT NULL)
+	RETURNS pg_catalog.int8 AS 'MODULE_PATHNAME', 'frt_ivf_reseal'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.ivf_reseal(pg_catalog.regclass, pg_catalog.int8) IS
+	're-seal under the current key epoch the items and centroids of a sealed frt_ivf index that are under an older one, at most max_items; returns how many';
+REVOKE EXECUTE ON FUNCTION @extschema@.ivf_reseal(pg_catalog.regclass, pg_catalog.int8) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.ivf_epochs(index pg_catalog.regclass)
+	RETURNS TABLE (epoch pg_catalog.int8, items pg_catalog.int8) AS 'MODULE_PATHNAME', 'frt_ivf_epochs'
+	LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION @extschema@.ivf_epochs(pg_catalog.regclass) IS
+	'how many live items and centroids of a sealed frt_ivf index are sealed under each key epoch';
+REVOKE EXECUTE ON FUNCTION @extschema@.ivf_epochs(pg_catalog.regclass) FROM PUBLIC;
+
 -- VACUUM progress of frt_ivf indexes.  PostgreSQL 15's pg_stat_progress_vacuum
 -- has no per-index fields and a backend reports one command at a time, so
 -- while VACUUM erases an frt_ivf index it publishes the index and blocks

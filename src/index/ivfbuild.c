@@ -11,6 +11,13 @@
  * (log_newpage_range), as other index builds do.  Memory: the k-means
  * sample and the sort are capped by maintenance_work_mem.
  *
+ * A sealed index (ivfseal.c) is sealed as it is loaded: each tuple is
+ * sealed before it enters the sort, so what the sort spills to temporary
+ * files is ciphertext (with the heap TIDs and list numbers in clear, as on
+ * the index pages); the k-means sample and the centroids stay in memory
+ * and the centroids are sealed into the directory.  No page and no WAL
+ * record of a sealed index ever holds a code, a vector or a centroid.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -50,6 +57,8 @@ typedef struct FrtIvfBuildState
 	BlockNumber *tails;			/* last page of each list (lists + 1) */
 	BlockNumber *heads;
 	FrtIvfTuple *tup;			/* scratch tuple */
+	const FrtCipher *cipher;	/* the key provider, when sealed */
+	FrtIvfTuple *stup;			/* scratch sealed tuple, when sealed */
 	Tuplesortstate *sort;		/* (list, tuple) rows, when lists > 1 */
 	TupleTableSlot *slot;
 	double		indtuples;
@@ -224,7 +233,7 @@ NewListPage(FrtIvfBuildState *bs, uint32 list)
 
 /* Append one tuple to the tail page of a list during build. */
 static void
-BuildAppend(FrtIvfBuildState *bs, uint32 list, Size size)
+BuildAppend(FrtIvfBuildState *bs, uint32 list, const FrtIvfTuple *tup, Size size)
 {
 	Buffer		buf;
 	Page		page;
@@ -253,7 +262,7 @@ BuildAppend(FrtIvfBuildState *bs, uint32 list, Size size)
 		page = BufferGetPage(buf);
 		bs->tails[list] = BufferGetBlockNumber(buf);
 	}
-	if (PageAddItem(page, (Item) bs->tup, size, InvalidOffsetNumber, false, false) == InvalidOffsetNumber)
+	if (PageAddItem(page, (Item) tup, size, InvalidOffsetNumber, false, false) == InvalidOffsetNumber)
 		elog(ERROR, "failed to add tuple to frt_ivf index \"%s\"",
 			 RelationGetRelationName(bs->index));
 	MarkBufferDirty(buf);
@@ -270,6 +279,7 @@ LoadCallback(Relation index pg_attribute_unused(), ItemPointer tid,
 	MemoryContext old = MemoryContextSwitchTo(bs->tmpCtx);
 	uint32		list;
 	Size		size;
+	FrtIvfTuple *tup = bs->tup;
 
 	if (isnull[0])
 	{
@@ -299,12 +309,21 @@ LoadCallback(Relation index pg_attribute_unused(), ItemPointer tid,
 			list = 0;
 	}
 	bs->tup->tid = *tid;
+	if (bs->cipher != NULL && !isnull[0])
+	{
+		/* sealed before the sort: what it spills to disk is ciphertext */
+		size = FRT_IVF_SEALED_TUPLE_SIZE(bs->dim);
+		memset(bs->stup, 0, size);
+		FrtIvfSealTuple(bs->cipher, bs->tup, bs->dim, bs->stup);
+		explicit_bzero(bs->tup, FRT_IVF_TUPLE_SIZE(bs->dim));
+		tup = bs->stup;
+	}
 	if (bs->sort)
 	{
 		bytea	   *b = palloc(VARHDRSZ + size);
 
 		SET_VARSIZE(b, VARHDRSZ + size);
-		memcpy(VARDATA(b), bs->tup, size);
+		memcpy(VARDATA(b), tup, size);
 		ExecClearTuple(bs->slot);
 		bs->slot->tts_values[0] = Int32GetDatum((int32) list);
 		bs->slot->tts_values[1] = PointerGetDatum(b);
@@ -313,7 +332,7 @@ LoadCallback(Relation index pg_attribute_unused(), ItemPointer tid,
 		tuplesort_puttupleslot(bs->sort, bs->slot);
 	}
 	else
-		BuildAppend(bs, list, size);
+		BuildAppend(bs, list, tup, size);
 	bs->indtuples += 1;
 	if (((int64) bs->indtuples) % FRT_IVF_PROGRESS_ROWS == 0)
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) bs->indtuples);
@@ -357,7 +376,7 @@ FinishListSort(FrtIvfBuildState *bs)
 		Size		size = VARSIZE_ANY_EXHDR(b);
 
 		memcpy(bs->tup, VARDATA_ANY(b), size);
-		BuildAppend(bs, list, size);
+		BuildAppend(bs, list, bs->tup, size);
 		ExecClearTuple(slot);
 		if (++written % FRT_IVF_PROGRESS_ROWS == 0)
 			pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, written);
@@ -392,7 +411,7 @@ static void
 WriteDirectoryAndMeta(FrtIvfBuildState *bs, BlockNumber dirStart, uint32 dirPages, uint32 perPage)
 {
 	uint32		cdim = bs->lists > 1 ? bs->dim : 0;
-	Size		itemsz = FRT_IVF_LIST_SIZE(cdim);
+	Size		itemsz = bs->cipher ? FRT_IVF_SEALED_LIST_SIZE(cdim) : FRT_IVF_LIST_SIZE(cdim);
 	FrtIvfListData *item = palloc0(itemsz);
 	Buffer		buf;
 	Page		page;
@@ -406,7 +425,12 @@ WriteDirectoryAndMeta(FrtIvfBuildState *bs, BlockNumber dirStart, uint32 dirPage
 		memset(item, 0, itemsz);
 		item->head = bs->heads[l];
 		item->insertPage = bs->tails[l];
-		if (cdim > 0 && l < bs->lists)
+		if (cdim > 0 && l < bs->lists && bs->cipher)
+		{
+			FrtIvfSealCentroid(bs->cipher, l, bs->centroids + (size_t) l * cdim, cdim, item->centroid);
+			item->flags = FRT_IVF_LIST_SEALED;
+		}
+		else if (cdim > 0 && l < bs->lists)
 			memcpy(item->centroid, bs->centroids + (size_t) l * cdim, sizeof(float) * cdim);
 		if (PageAddItem(page, (Item) item, itemsz, InvalidOffsetNumber, false, false) == InvalidOffsetNumber)
 			elog(ERROR, "failed to add directory item to frt_ivf index");
@@ -423,7 +447,7 @@ WriteDirectoryAndMeta(FrtIvfBuildState *bs, BlockNumber dirStart, uint32 dirPage
 	meta->dim = bs->dim;
 	meta->metric = bs->metric;
 	meta->lists = bs->lists;
-	meta->flags = 0;
+	meta->flags = bs->cipher ? FRT_IVF_META_SEALED : 0;
 	meta->dirStart = dirStart;
 	meta->dirPages = dirPages;
 	meta->perDirPage = perPage;
@@ -510,7 +534,14 @@ BuildIndex(FrtIvfBuildState *bs, Relation heap, struct IndexInfo *indexInfo)
 				 errmsg("frt_ivf supports lists > 1 only up to %d dimensions",
 						FRT_IVF_MAX_CENTROID_DIM),
 				 errhint("Use lists = 1 (a flat index) for this column.")));
-	itemsz = FRT_IVF_LIST_SIZE(bs->lists > 1 ? bs->dim : 0);
+	if (bs->lists > 1 && bs->cipher && bs->dim > FRT_IVF_MAX_SEALED_CENTROID_DIM)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a sealed frt_ivf index supports lists > 1 only up to %d dimensions",
+						FRT_IVF_MAX_SEALED_CENTROID_DIM),
+				 errhint("Use lists = 1 (a flat index) for this column.")));
+	itemsz = bs->cipher ? FRT_IVF_SEALED_LIST_SIZE(bs->lists > 1 ? bs->dim : 0) :
+		FRT_IVF_LIST_SIZE(bs->lists > 1 ? bs->dim : 0);
 	Assert(itemsz + sizeof(ItemIdData) <= FRT_IVF_PAGE_ROOM);
 	perPage = FRT_IVF_PAGE_ROOM / (itemsz + sizeof(ItemIdData));
 	dirPages = (bs->lists + 1 + perPage - 1) / perPage;
@@ -587,7 +618,13 @@ InitBuildState(FrtIvfBuildState *bs, Relation heap, Relation index, ForkNumber f
 	bs->tmpCtx = AllocSetContextCreate(CurrentMemoryContext, "frt_ivf build",
 									   ALLOCSET_DEFAULT_SIZES);
 	pg_prng_seed(&bs->prng, FRT_IVF_KMEANS_SEED);	/* reproducible builds */
-	bs->tup = palloc0(FRT_IVF_TUPLE_SIZE(bs->dim > 0 ? bs->dim : FRT_MAX_DIM));
+	/* room for a sealed tuple too: the sort hands them back in bs->tup */
+	bs->tup = palloc0(FRT_IVF_SEALED_TUPLE_SIZE(bs->dim > 0 ? bs->dim : FRT_MAX_DIM));
+	if (FrtIvfBuildSealed(index))
+	{
+		bs->cipher = FrtIvfCipherRequire(index);
+		bs->stup = palloc0(FRT_IVF_SEALED_TUPLE_SIZE(bs->dim > 0 ? bs->dim : FRT_MAX_DIM));
+	}
 }
 
 /* ambuild: build a new index over an existing table. */

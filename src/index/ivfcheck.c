@@ -7,8 +7,11 @@
  * numbers, links, cycles, tuple sizes and fields), then scans the table
  * with a snapshot taken before the walk and checks that every row visible
  * to it is indexed under its (HOT root) TID with exactly the code its value
- * quantizes to, so that the error bound the scans rely on holds.  No value
- * of a vector is ever reported.
+ * quantizes to, so that the error bound the scans rely on holds.  In a
+ * sealed index every sealed centroid and item is opened, and those that do
+ * not authenticate are reported (kind "sealed"); the checks then apply to
+ * the plaintext.  Pages are checked from copies, so that no buffer lock is
+ * held while the key provider runs.  No value of a vector is ever reported.
  *
  *-------------------------------------------------------------------------
  */
@@ -19,6 +22,7 @@
 #include <math.h>
 
 #include "access/relation.h"
+#include "access/xact.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "catalog/index.h"
@@ -31,6 +35,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/resowner.h"
 #include "utils/snapmgr.h"
 
 #include "frt_embedding.h"
@@ -57,6 +62,10 @@ typedef struct CheckState
 	FrtIvfTuple *scratch;
 	int64		nproblems;
 	MemoryContext tmpCtx;
+	const FrtCipher *cipher;	/* the key provider, for a sealed index */
+	char	   *copy;			/* a page copied out of its buffer */
+	FrtIvfTuple *plain;			/* an opened tuple */
+	float	   *centroid;		/* an opened centroid */
 } CheckState;
 
 
@@ -79,6 +88,140 @@ Report(CheckState *cs, const char *kind, int64 blkno, const char *fmt,...)
 	nulls[1] = (blkno < 0);
 	values[2] = CStringGetTextDatum(buf);
 	tuplestore_putvalues(cs->rsinfo->setResult, cs->rsinfo->setDesc, values, nulls);
+}
+
+/*
+ * Open a sealed payload (a tuple, or the centroid of 'list' when tup is
+ * NULL) and say whether it authenticates.  The provider raises an ERROR
+ * when it does not; it is caught in a subtransaction (no buffer is locked
+ * here: pages are checked from copies), so the check goes on and reports.
+ */
+static bool
+CheckOpen(CheckState *cs, const FrtIvfTuple *tup, uint32 list, const void *centroid)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	volatile bool ok = true;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		if (tup != NULL)
+			FrtIvfOpenTuple(cs->cipher, tup, cs->meta.dim, cs->plain);
+		else
+			FrtIvfOpenCentroid(cs->cipher, list, centroid, cs->meta.dim, cs->centroid);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcxt);
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
+/* Copy a block of the index out of its buffer (checked without a lock held). */
+static Page
+CopyBlock(CheckState *cs, BlockNumber blkno)
+{
+	Buffer		buf = ReadBuffer(cs->index, blkno);
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	memcpy(cs->copy, BufferGetPage(buf), BLCKSZ);
+	UnlockReleaseBuffer(buf);
+	return (Page) cs->copy;
+}
+
+/*
+ * Read the meta page and the directory: the list heads, and for a sealed
+ * index whether each centroid authenticates.  Read here rather than from
+ * the relcache's copy, which a centroid that does not open would stop.
+ */
+static bool
+CheckDirectory(CheckState *cs)
+{
+	Page		page = CopyBlock(cs, FRT_IVF_META_BLKNO);
+	uint32		list = 0;
+
+	cs->meta = *FrtIvfPageGetMeta(page);
+	if (cs->meta.magic != FRT_IVF_MAGIC || cs->meta.version != FRT_IVF_VERSION)
+	{
+		Report(cs, "structure", FRT_IVF_META_BLKNO, "meta page is not an frt_ivf meta page");
+		return false;
+	}
+	if (FrtIvfMetaIsSealed(&cs->meta))
+		cs->cipher = FrtIvfCipherRequire(cs->index);
+	cs->heads = palloc(sizeof(BlockNumber) * (cs->meta.lists + 1));
+	cs->centroid = palloc(sizeof(float) * Max(cs->meta.dim, 1));
+	for (uint32 d = 0; d < cs->meta.dirPages; d++)
+	{
+		OffsetNumber maxoff;
+
+		CHECK_FOR_INTERRUPTS();
+		page = CopyBlock(cs, cs->meta.dirStart + d);
+		maxoff = PageGetMaxOffsetNumber(page);
+		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff && list <= cs->meta.lists; off++, list++)
+		{
+			FrtIvfListData *ld = (FrtIvfListData *) PageGetItem(page, PageGetItemId(page, off));
+			bool		sealed = (ld->flags & FRT_IVF_LIST_SEALED) != 0;
+
+			cs->heads[list] = ld->head;
+			if (list == cs->meta.lists || cs->meta.lists == 1)
+				continue;
+			if (sealed != (cs->cipher != NULL))
+				Report(cs, "sealed", cs->meta.dirStart + d, "centroid of list %u is %s in a%s index",
+					   list, sealed ? "sealed" : "in clear", sealed ? "n unsealed" : " sealed");
+			else if (sealed && !CheckOpen(cs, NULL, list, ld->centroid))
+				Report(cs, "sealed", cs->meta.dirStart + d,
+					   "centroid of list %u does not authenticate", list);
+		}
+	}
+	if (list != cs->meta.lists + 1)
+	{
+		Report(cs, "structure", -1, "index has %u directory entries, expected %u",
+			   list, cs->meta.lists + 1);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The plaintext of a data page's item for the checks below: the item
+ * itself, or opened when sealed (NULL when it does not authenticate, which
+ * is reported).  A sealed index holds only sealed non-NULL rows.
+ */
+static FrtIvfTuple *
+CheckTuple(CheckState *cs, BlockNumber blkno, OffsetNumber off, FrtIvfTuple *tup, bool nulllist)
+{
+	bool		sealed = (tup->flags & FRT_IVF_TUPLE_SEALED) != 0;
+
+	if (!nulllist && sealed != (cs->cipher != NULL))
+	{
+		Report(cs, "sealed", blkno, "item %u is %s in a%s index", off,
+			   sealed ? "sealed" : "in clear", sealed ? "n unsealed" : " sealed");
+		return NULL;
+	}
+	if (nulllist && sealed)
+	{
+		Report(cs, "sealed", blkno, "item %u of the NULL list is sealed", off);
+		return NULL;
+	}
+	if (!sealed)
+		return tup;
+	if (!CheckOpen(cs, tup, 0, NULL))
+	{
+		Report(cs, "sealed", blkno, "item %u does not authenticate", off);
+		return NULL;
+	}
+	return cs->plain;
 }
 
 /* Hash of the part of a tuple that depends on the row's value. */
@@ -113,7 +256,6 @@ CheckLists(CheckState *cs)
 
 		while (blkno != InvalidBlockNumber)
 		{
-			Buffer		buf;
 			Page		page;
 			FrtIvfPageOpaque *op;
 			OffsetNumber maxoff;
@@ -132,15 +274,12 @@ CheckLists(CheckState *cs)
 				break;
 			}
 			visited[blkno] = true;
-			buf = ReadBuffer(cs->index, blkno);
-			LockBuffer(buf, BUFFER_LOCK_SHARE);
-			page = BufferGetPage(buf);
+			page = CopyBlock(cs, blkno);
 			op = FrtIvfPageGetOpaque(page);
 			if (PageIsNew(page) || PageGetSpecialSize(page) != MAXALIGN(sizeof(FrtIvfPageOpaque)) ||
 				op->page_id != FRT_IVF_PAGE_ID || op->kind != FRT_IVF_PAGE_DATA)
 			{
 				Report(cs, "structure", blkno, "block is not an frt_ivf data page");
-				UnlockReleaseBuffer(buf);
 				break;
 			}
 			if (op->list != list)
@@ -151,7 +290,8 @@ CheckLists(CheckState *cs)
 			{
 				ItemId		iid = PageGetItemId(page, off);
 				FrtIvfTuple *tup;
-				Size		want = nulllist ? FRT_IVF_TUPLE_SIZE(0) : FRT_IVF_TUPLE_SIZE(dim);
+				Size		want = nulllist ? FRT_IVF_TUPLE_SIZE(0) :
+					cs->cipher ? FRT_IVF_SEALED_TUPLE_SIZE(dim) : FRT_IVF_TUPLE_SIZE(dim);
 				CheckEntry *e;
 
 				if (ItemIdIsDead(iid) && ItemIdHasStorage(iid))
@@ -178,6 +318,9 @@ CheckLists(CheckState *cs)
 					Report(cs, "structure", blkno, "item %u has an invalid heap TID", off);
 				if (nulllist != ((tup->flags & FRT_IVF_TUPLE_NULL) != 0))
 					Report(cs, "structure", blkno, "item %u: NULL flag does not match its list", off);
+				tup = CheckTuple(cs, blkno, off, tup, nulllist);
+				if (tup == NULL)
+					continue;
 				if (!nulllist && !(isfinite(tup->scale) && tup->scale >= 0 &&
 								   isfinite(tup->resid) && tup->resid >= 0 &&
 								   isfinite(tup->cnorm2) && tup->cnorm2 >= 0))
@@ -193,24 +336,19 @@ CheckLists(CheckState *cs)
 				e->seen = false;
 			}
 			blkno = op->next;
-			UnlockReleaseBuffer(buf);
 		}
 	}
 	/* a page no list reaches is lost space, or a lost row if it holds any */
 	for (BlockNumber b = 0; b < nblocks; b++)
 	{
-		Buffer		buf;
 		Page		page;
 
 		if (visited[b])
 			continue;
-		buf = ReadBuffer(cs->index, b);
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		page = BufferGetPage(buf);
+		page = CopyBlock(cs, b);
 		if (!PageIsNew(page) && PageGetMaxOffsetNumber(page) > 0)
 			Report(cs, "structure", b, "block holds %u items but no list reaches it",
 				   PageGetMaxOffsetNumber(page));
-		UnlockReleaseBuffer(buf);
 	}
 	pfree(visited);
 	qsort(cs->entries, cs->nentries, sizeof(CheckEntry), CompareEntries);
@@ -270,7 +408,6 @@ frt_ivf_index_check(PG_FUNCTION_ARGS)
 	CheckState	cs;
 	Relation	index,
 				heap;
-	Oid			heapoid;
 	Snapshot	snapshot;
 	IndexInfo  *indexInfo;
 	TableScanDesc scan;
@@ -279,27 +416,11 @@ frt_ivf_index_check(PG_FUNCTION_ARGS)
 	memset(&cs, 0, sizeof(cs));
 	cs.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 
-	heapoid = IndexGetRelation(indexoid, true);
-	if (!OidIsValid(heapoid))
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not an index", get_rel_name(indexoid) ? get_rel_name(indexoid) : "?")));
-	heap = table_open(heapoid, AccessShareLock);
-	index = index_open(indexoid, AccessShareLock);
-	if (index->rd_rel->relam != FrtNamesAmOid())
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not an frt_ivf index", RelationGetRelationName(index))));
-	if (!pg_class_ownercheck(indexoid, GetUserId()))
-		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_INDEX, RelationGetRelationName(index));
+	index = FrtIvfOpenOwned(indexoid, AccessShareLock, &heap);
 
 	cs.index = index;
-	cs.meta = FrtIvfGetCache(index)->meta;
-	cs.heads = palloc(sizeof(BlockNumber) * (cs.meta.lists + 1));
-	memcpy(cs.heads, FrtIvfGetCache(index)->heads, sizeof(BlockNumber) * (cs.meta.lists + 1));
-	if (cs.meta.metric != FrtIvfMetricOf(index))
-		Report(&cs, "structure", FRT_IVF_META_BLKNO, "meta page metric %u does not match the operator class",
-			   cs.meta.metric);
+	cs.copy = palloc(BLCKSZ);
+	cs.plain = palloc0(FRT_IVF_TUPLE_SIZE(FRT_MAX_DIM));
 	cs.capentries = 1024;
 	cs.entries = palloc(sizeof(CheckEntry) * cs.capentries);
 	cs.scratch = palloc0(FRT_IVF_TUPLE_SIZE(FRT_MAX_DIM));
@@ -308,6 +429,16 @@ frt_ivf_index_check(PG_FUNCTION_ARGS)
 
 	/* the snapshot comes first: every row it sees was indexed before the walk */
 	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	if (!CheckDirectory(&cs))
+	{
+		UnregisterSnapshot(snapshot);
+		index_close(index, AccessShareLock);
+		table_close(heap, AccessShareLock);
+		return (Datum) 0;
+	}
+	if (cs.meta.metric != FrtIvfMetricOf(index))
+		Report(&cs, "structure", FRT_IVF_META_BLKNO, "meta page metric %u does not match the operator class",
+			   cs.meta.metric);
 	CheckLists(&cs);
 
 	indexInfo = BuildIndexInfo(index);

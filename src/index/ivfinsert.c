@@ -196,6 +196,17 @@ ivfinsert(Relation index, Datum *values, bool *isnull,
 		list = FrtIvfNearestList(cache, e->x);
 	}
 	tup->tid = *heap_tid;
+	if (FrtIvfMetaIsSealed(&cache->meta) && !isnull[0])
+	{
+		/* sealed before it reaches a page: codes never go to disk or WAL in clear */
+		int			dim = cache->meta.dim;
+		FrtIvfTuple *sealed = palloc0(FRT_IVF_SEALED_TUPLE_SIZE(dim));
+
+		FrtIvfSealTuple(FrtIvfCipherRequire(index), tup, dim, sealed);
+		explicit_bzero(tup, size);
+		tup = sealed;
+		size = FRT_IVF_SEALED_TUPLE_SIZE(dim);
+	}
 	FrtIvfInsertTuple(index, list, tup, size);
 
 	MemoryContextSwitchTo(old);

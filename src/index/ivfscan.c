@@ -69,6 +69,8 @@ typedef struct FrtIvfScanOpaqueData
 	bool		started;		/* amrescan has run */
 	BlockNumber *heads;			/* copy of the lists' head pages */
 	FrtIvfProbe probe;
+	bool		sealed;			/* tuples are read from opened copies (ivfplain.c) */
+	int			dim;
 	bool		noprobe;		/* no ORDER BY or NULL probe: order is arbitrary */
 	uint32	   *order;			/* lists in visiting order */
 	uint32		nlists;			/* lists, not counting the NULL list */
@@ -450,10 +452,11 @@ FrtIvfPinAhead(IndexScanDesc scan, BlockNumber blkno)
 /*
  * Rank every row of one locked page and add those of the pass's window to
  * the candidates (inlined into both page loops: it is the hot loop of every
- * scan).
+ * scan).  Line pointers come from the live page, tuple bytes from 'tuples':
+ * the page itself, or for a sealed index its opened copy (same offsets).
  */
 static pg_attribute_always_inline void
-RankPage(FrtIvfScanOpaque so, Page page, Page nextpage, bool ranked)
+RankPage(FrtIvfScanOpaque so, Page page, Page tuples, Page nextpage, bool ranked)
 {
 	OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
 	FrtIvfProbe probe = so->probe;
@@ -478,11 +481,11 @@ RankPage(FrtIvfScanOpaque so, Page page, Page nextpage, bool ranked)
 		ItemId		iid = PageGetItemId(page, off);
 		FrtIvfTuple *tup;
 
-		FrtIvfPrefetchAhead(page, nextpage, (const char *) page + ItemIdGetOffset(iid),
+		FrtIvfPrefetchAhead(tuples, nextpage, (const char *) tuples + ItemIdGetOffset(iid),
 							ItemIdGetLength(iid));
 		if (!ItemIdIsNormal(iid))
 			continue;
-		tup = (FrtIvfTuple *) PageGetItem(page, iid);
+		tup = (FrtIvfTuple *) PageGetItem(tuples, iid);
 		cands[n].tid = tup->tid;
 		cands[n].lb = ranked ? FloatDown(FrtIvfLowerBound(&probe, tup)) : 0.0f;
 		seen++;
@@ -491,6 +494,24 @@ RankPage(FrtIvfScanOpaque so, Page page, Page nextpage, bool ranked)
 	}
 	so->ncands = n;
 	so->nranked += seen;
+}
+
+/*
+ * Rank a locked data page: in place, or for a sealed index from its opened
+ * copy (the NULL list holds nothing sealed).  The unsealed path is the one
+ * RankPage of before sealing, specialized at compile time.
+ */
+static inline void
+RankDataPage(IndexScanDesc scan, BlockNumber blkno, Page page, Page nextpage, bool ranked,
+			 bool nulllist)
+{
+	FrtIvfScanOpaque so = (FrtIvfScanOpaque) scan->opaque;
+
+	if (likely(!so->sealed) || nulllist)
+		RankPage(so, page, page, nextpage, ranked);
+	else
+		RankPage(so, page, FrtIvfPlainPage(scan->indexRelation, blkno, page, so->dim),
+				 NULL, ranked);
 }
 
 /* Rank every row of one list and add it to the candidates. */
@@ -521,7 +542,7 @@ ScanList(IndexScanDesc scan, uint32 list)
 			nextbuf = FrtIvfPinAhead(scan, next);
 			nextpage = BufferGetPage(nextbuf);
 		}
-		RankPage(so, page, nextpage, ranked);
+		RankDataPage(scan, blkno, page, nextpage, ranked, list == so->nlists);
 		UnlockReleaseBuffer(buf);
 		buf = nextbuf;
 		blkno = next;
@@ -613,7 +634,7 @@ ScanAllPages(IndexScanDesc scan)
 			LockBuffer(buf, BUFFER_LOCK_SHARE);
 			page = BufferGetPage(buf);
 			if (FrtIvfIsDataPage(page) && FrtIvfPageGetOpaque(page)->list < so->nlists)
-				RankPage(so, page, nextpage, ranked);
+				RankDataPage(scan, cur[i], page, nextpage, ranked, false);
 			UnlockReleaseBuffer(buf);
 			buf = nextbuf;
 		}
@@ -780,6 +801,8 @@ ivfrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int nor
 	old = MemoryContextSwitchTo(so->ctx);
 	cache = FrtIvfGetCache(scan->indexRelation);
 	lists = cache->meta.lists;
+	so->sealed = FrtIvfMetaIsSealed(&cache->meta);
+	so->dim = cache->meta.dim;
 	so->heads = palloc(sizeof(BlockNumber) * (lists + 1));
 	memcpy(so->heads, cache->heads, sizeof(BlockNumber) * (lists + 1));
 	so->started = true;

@@ -13,7 +13,12 @@
 #include <float.h>
 #include <math.h>
 
+#include "access/relation.h"
+#include "access/table.h"
+#include "catalog/index.h"
+#include "miscadmin.h"
 #include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/float.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -21,6 +26,7 @@
 
 #include "frt_ivf.h"
 #include "frt_kernels.h"
+#include "frt_names.h"
 
 /* The metric of an index, from the ORDER BY operator its operator class has. */
 int
@@ -51,6 +57,7 @@ FrtIvfGetCache(Relation index)
 	FrtIvfMetaData meta;
 	Size		sz;
 	BlockNumber nrecent;
+	const FrtCipher *cipher = NULL;
 
 	if (index->rd_amcache != NULL)
 		return (FrtIvfCache *) index->rd_amcache;
@@ -65,6 +72,9 @@ FrtIvfGetCache(Relation index)
 				(errcode(ERRCODE_INDEX_CORRUPTED),
 				 errmsg("index \"%s\" is not a valid frt_ivf index",
 						RelationGetRelationName(index))));
+	/* a sealed index is never read without its key provider */
+	if (FrtIvfMetaIsSealed(&meta))
+		cipher = FrtIvfCipherRequire(index);
 
 	/* one chunk, so that the relcache can free it with one pfree */
 	nrecent = RelationGetNumberOfBlocks(index);
@@ -100,8 +110,15 @@ FrtIvfGetCache(Relation index)
 				break;
 			cache->heads[list] = ld->head;
 			if (cache->centroids && list < cache->meta.lists)
-				memcpy(cache->centroids + (size_t) list * cache->meta.dim,
-					   ld->centroid, sizeof(float) * cache->meta.dim);
+			{
+				float	   *c = cache->centroids + (size_t) list * cache->meta.dim;
+
+				if (ld->flags & FRT_IVF_LIST_SEALED)
+					FrtIvfOpenCentroid(cipher != NULL ? cipher : FrtIvfCipherRequire(index),
+									   list, ld->centroid, cache->meta.dim, c);
+				else
+					memcpy(c, ld->centroid, sizeof(float) * cache->meta.dim);
+			}
 		}
 		UnlockReleaseBuffer(buf);
 	}
@@ -415,4 +432,31 @@ FrtIvfCheckDim(int dim, int indexdim)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("different face_embedding dimensions %d and %d", dim, indexdim)));
+}
+
+/*
+ * Open an frt_ivf index for one of the SQL functions on it (index_check,
+ * ivf_reseal, ivf_epochs): it must be one, and the caller must own it (or
+ * be superuser).  With 'heap', its table is opened first, in the same mode.
+ */
+Relation
+FrtIvfOpenOwned(Oid indexoid, LOCKMODE lockmode, Relation *heap)
+{
+	Oid			heapoid = IndexGetRelation(indexoid, true);
+	Relation	index;
+
+	if (!OidIsValid(heapoid))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not an index", get_rel_name(indexoid) ? get_rel_name(indexoid) : "?")));
+	if (heap != NULL)
+		*heap = table_open(heapoid, lockmode);
+	index = index_open(indexoid, lockmode);
+	if (index->rd_rel->relam != FrtNamesAmOid())
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not an frt_ivf index", RelationGetRelationName(index))));
+	if (!pg_class_ownercheck(indexoid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_INDEX, RelationGetRelationName(index));
+	return index;
 }

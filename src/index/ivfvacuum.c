@@ -28,7 +28,9 @@
  * frt.ivf_vacuum_progress shows them.
  *
  * The per-page work is in small helpers (VacuumCollectDead, EraseSlot,
- * VacuumErase) so that a new tuple layout only changes those.
+ * VacuumErase) so that a new tuple layout only changes those.  VACUUM
+ * reads only the heap TIDs, which a sealed index keeps in clear: it opens
+ * nothing, and erases sealed slots (ciphertext) like any other.
  *
  *-------------------------------------------------------------------------
  */
@@ -228,7 +230,8 @@ ivfbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	vs.callback = callback;
 	vs.callback_state = callback_state;
 	vs.strategy = info->strategy;
-	vs.tupsize = FRT_IVF_TUPLE_SIZE(cache->meta.dim);
+	vs.tupsize = FrtIvfMetaIsSealed(&cache->meta) ? FRT_IVF_SEALED_TUPLE_SIZE(cache->meta.dim) :
+		FRT_IVF_TUPLE_SIZE(cache->meta.dim);
 	vs.progress = VacuumReportsProgress();
 	vs.start = cache->meta.dirStart + cache->meta.dirPages;
 

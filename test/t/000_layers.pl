@@ -12,7 +12,7 @@ my $root = $ENV{TESTDIR} // dirname(__FILE__) . '/../..';
 chdir $root or die "cannot chdir to $root";
 
 # Layers bottom-up: the core's, then the governance extension's.
-my @layers = qw(type kernels operators index audit registry jobs intrusion);
+my @layers = qw(type kernels operators index audit keys registry jobs intrusion);
 my %rank;
 @rank{@layers} = 0 .. $#layers;
 my %core = map { $_ => 1 } qw(type kernels operators index);
@@ -26,7 +26,7 @@ sub mk_layers
 	die "no LAYERS in $mk";
 }
 is_deeply([ mk_layers('mk/frt.mk') ], [qw(type kernels operators index)], 'core layers in mk/frt.mk');
-is_deeply([ mk_layers('mk/frt_governance.mk') ], [qw(audit registry jobs intrusion)],
+is_deeply([ mk_layers('mk/frt_governance.mk') ], [qw(audit keys registry jobs intrusion)],
 	'governance layers in mk/frt_governance.mk');
 
 sub slurp
@@ -100,6 +100,8 @@ my %header_layer = (
 	'frt_ivf.h' => 'index',
 	'frt_audit.h' => 'audit',
 	'frt_jobs.h' => 'jobs',
+	'frt_keys.h' => 'keys',
+	'frt_cipher.h' => 'index',
 	'frt_governance.h' => 'audit',
 	'frt_refuse.h' => 'audit',
 	'frt_gov_names.h' => 'audit',

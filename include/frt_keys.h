@@ -1,0 +1,121 @@
+/*-------------------------------------------------------------------------
+ *
+ * frt_keys.h
+ *	  The key provider (governance layer 7, src/keys/): the root key, the
+ *	  keyring of key epochs, and sealing under them (AES-256-GCM or
+ *	  SM4-CTR with HMAC-SM3), offered to the core as its FrtCipher and to
+ *	  SQL as frt._face_seal / frt._face_open.
+ *
+ * The root key is read once, in the postmaster at server start, from
+ * frt.encryption_key_file or frt.encryption_key_command, and lives only in
+ * private memory (inherited by the processes the postmaster forks).  The
+ * keyring (frt.encryption_keyring, a directory outside the data directory)
+ * holds one file per key epoch with a random epoch secret; the epoch's key
+ * is HKDF(root key, epoch secret, info) and is never stored.  Destroying an
+ * epoch's file erases, for good, everything sealed under it.  See
+ * docs/operations.md, "Encryption keys".
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef FRT_KEYS_H
+#define FRT_KEYS_H
+
+#include "postgres.h"
+
+#include "frt_cipher.h"
+#include "frt_governance.h"
+
+/* ---- The root key ---- */
+#define FRT_KEY_ROOT_MIN_BYTES	32		/* shortest root key (64 hex digits) */
+#define FRT_KEY_ROOT_MAX_BYTES	64		/* longest root key (128 hex digits) */
+#define FRT_KEY_FILE_MAX		1024	/* longest key file or key command output */
+
+/* ---- Suites (frt.encryption_suite; recorded in each epoch and envelope) ---- */
+#define FRT_SUITE_AES_256_GCM	1		/* AES-256-GCM, keys derived with SHA-256 */
+#define FRT_SUITE_SM4_SM3		2		/* SM4-CTR + HMAC-SM3 (encrypt-then-MAC), SM3 */
+#define FRT_SUITE_DEFAULT		FRT_SUITE_AES_256_GCM
+
+/* ---- The envelope of a sealed payload (FRT_CIPHER_OVERHEAD bytes) ---- */
+#define FRT_SEAL_VERSION		1		/* byte 0 */
+#define FRT_SEAL_OFF_SUITE		1		/* byte 1: the suite */
+#define FRT_SEAL_OFF_EPOCH		2		/* bytes 2..5: epoch, little-endian */
+#define FRT_SEAL_OFF_NONCE		6		/* bytes 6..17: random nonce */
+#define FRT_SEAL_OFF_TAG		18		/* bytes 18..33: tag */
+#define FRT_SEAL_HEADER_LEN		6		/* bytes 0..5, authenticated with the AAD */
+#define FRT_SEAL_NONCE_LEN		12
+#define FRT_SEAL_TAG_LEN		16
+#define FRT_SEAL_MAX_LEN		(64 * 1024 * 1024)	/* longest plaintext sealed at once */
+
+/* ---- Keys derived from an epoch ---- */
+#define FRT_KEY_EPOCH_KEY_LEN	32		/* HKDF output: the epoch key */
+#define FRT_KEY_DATA_KEY_MAX	48		/* data keys: AES 32; SM4 16 + HMAC-SM3 32 */
+#define FRT_KEY_HKDF_INFO		"frt-epoch-v1"	/* || suite byte || epoch (4 bytes LE) */
+#define FRT_KEY_DATA_INFO		"frt-data-v1"	/* data keys = HKDF-Expand(epoch key, this) */
+#define FRT_KEY_CHECK_INFO		"frt-key-check" /* check value = HMAC(epoch key, this) */
+#define FRT_KEY_FACE_AAD		"frt-face-v1"	/* || face id (8 bytes LE): _face_seal's AAD */
+
+/* ---- The keyring: one file per epoch ---- */
+#define FRT_KEYRING_FILE_FMT	"epoch-%08u.key"	/* name of epoch N's file */
+#define FRT_KEYRING_FILE_LEN	18		/* strlen of such a name */
+#define FRT_KEYRING_TMP_SUFFIX	".tmp"	/* a file being written, linked into place */
+#define FRT_KEYRING_MAGIC		"FRTEPOCH"	/* 8 bytes at offset 0 */
+#define FRT_KEYRING_VERSION		1		/* byte 8 */
+#define FRT_KEYRING_SECRET_LEN	32		/* random bytes per epoch */
+#define FRT_KEYRING_CHECK_LEN	16		/* bytes of the check value kept */
+#define FRT_KEYRING_RECORD_LEN	76		/* magic 8, version 1, suite 1, zero 2,
+										 * epoch 4, created 8, secret 32, check
+										 * 16, CRC-32C 4 */
+#define FRT_KEYRING_MAX_EPOCHS	4096	/* epoch files a keyring may hold */
+
+/* Module start (from _PG_init): settings, root key, shared memory, FrtCipher. */
+extern void FrtKeysInit(void);
+
+/* key_root.c: the root key and the settings */
+extern char *frt_encryption_key_file;
+extern char *frt_encryption_key_command;
+extern char *frt_encryption_keyring;
+extern int	frt_encryption_suite;
+extern bool FrtKeyRootLoaded(void);
+extern const uint8 *FrtKeyRoot(size_t *len);
+extern const char *FrtKeySuiteName(int suite);
+extern void FrtKeyRootInit(void);
+extern uint64 FrtKeyGeneration(void);
+extern void FrtKeyGenerationBump(void);
+extern void FrtKeyLockAcquire(void);
+extern void FrtKeyLockRelease(void);
+
+/* key_ring.c: the keyring, as this backend sees it */
+typedef struct FrtKeyEpoch FrtKeyEpoch;
+
+typedef struct FrtKeyEpochInfo
+{
+	uint32		epoch;
+	int			suite;
+	int64		created;		/* Unix time, seconds */
+	bool		verified;		/* the root key derives this epoch's check value */
+} FrtKeyEpochInfo;
+
+extern void FrtKeyringCheckAtStart(void);
+extern FrtKeyEpoch *FrtKeyEpochGet(uint32 epoch);
+extern FrtKeyEpoch *FrtKeyEpochCurrent(bool create);
+extern uint32 FrtKeyEpochNumber(const FrtKeyEpoch *e);
+extern int	FrtKeyEpochSuite(const FrtKeyEpoch *e);
+extern const uint8 *FrtKeyEpochDataKey(FrtKeyEpoch *e);
+extern void **FrtKeyEpochCtx(FrtKeyEpoch *e);
+extern int	FrtKeyringList(FrtKeyEpochInfo **out);
+extern uint32 FrtKeyEpochCreate(void);
+extern bool FrtKeyEpochDestroy(uint32 epoch);
+extern void FrtKeyRefuseUnloaded(void) pg_attribute_noreturn();
+
+/* key_seal.c: the suites and the envelope; the FrtCipher */
+#define FRT_KEY_CTX_SLOTS		3		/* cipher contexts kept per epoch */
+extern void FrtKeySeal(const void *plain, Size len, const void *aad, Size aadlen,
+					   void *out);
+extern void FrtKeyOpen(const void *sealed, Size len, const void *aad, Size aadlen,
+					   void *out);
+extern uint32 FrtKeyEpochOf(const void *sealed);
+extern uint32 FrtKeyCurrentEpoch(void);
+extern void FrtKeyCtxFree(int suite, void **ctx);
+extern void FrtKeyCipherRegister(void);
+
+#endif							/* FRT_KEYS_H */

@@ -1,0 +1,65 @@
+-- Layer 7: the key provider (see docs/operations.md, "Encryption keys").
+--
+-- Faces are stored sealed: AES-256-GCM (or SM4-CTR with HMAC-SM3) under a
+-- key epoch of the keyring, whose key is derived from the root key loaded at
+-- server start.  These functions are the only way SQL seals or opens a face;
+-- EXECUTE is granted to nobody: the registry's SECURITY DEFINER functions
+-- call them.  Without a root key and a keyring they fail closed (MF150).
+
+-- The embedding sealed under the current epoch, bound to the face's id
+-- (associated data "frt-face-v1" || id): it opens only with the same id.
+CREATE FUNCTION @extschema@._face_seal(p_id pg_catalog.int8, p_embedding @extschema@.face_embedding)
+RETURNS pg_catalog.bytea
+LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'frt_face_seal';
+
+-- The embedding of a sealed value, if it authenticates for this id (else an
+-- error: XX001 tampered, MF151 epoch destroyed, MF150 key not here).
+-- IMMUTABLE: used in the expressions of the face store's indexes.
+CREATE FUNCTION @extschema@._face_open(p_id pg_catalog.int8, p_sealed pg_catalog.bytea)
+RETURNS @extschema@.face_embedding
+LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'frt_face_open';
+
+-- The key epoch a sealed value is under (needs no key).
+CREATE FUNCTION @extschema@._sealed_epoch(p_sealed pg_catalog.bytea)
+RETURNS pg_catalog.int8
+LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'frt_sealed_epoch';
+
+-- The epoch new seals use (the highest of the keyring); NULL before the
+-- first seal created epoch 1.
+CREATE FUNCTION @extschema@._key_current_epoch()
+RETURNS pg_catalog.int8
+LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'frt_key_current_epoch';
+
+-- A new epoch, current from now on (on the primary; a standby gets it by a
+-- copy of the keyring's files).
+CREATE FUNCTION @extschema@._key_epoch_create()
+RETURNS pg_catalog.int8
+LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'frt_key_epoch_create';
+
+-- Destroy an epoch's key for good: what is sealed under it can no longer be
+-- opened, here or from any backup.  Refuses the current epoch.
+CREATE FUNCTION @extschema@._key_epoch_destroy(p_epoch pg_catalog.int8)
+RETURNS pg_catalog.void
+LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'frt_key_epoch_destroy';
+
+-- The keyring's epochs; verified: the root key derives the epoch's check value.
+CREATE FUNCTION @extschema@._key_epochs()
+RETURNS TABLE (epoch pg_catalog.int8, suite pg_catalog.text, created_at pg_catalog.timestamptz,
+	is_current pg_catalog.bool, verified pg_catalog.bool)
+LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'frt_key_epochs';
+
+-- Whether the root key is loaded and from where (never the key itself), the
+-- keyring, the suite of new epochs and the current epoch.
+CREATE FUNCTION @extschema@._key_status()
+RETURNS TABLE (key_loaded pg_catalog.bool, key_source pg_catalog.text, keyring pg_catalog.text,
+	suite pg_catalog.text, current_epoch pg_catalog.int8)
+LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'frt_key_status';
+
+REVOKE ALL ON FUNCTION @extschema@._face_seal(pg_catalog.int8, @extschema@.face_embedding) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._face_open(pg_catalog.int8, pg_catalog.bytea) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._sealed_epoch(pg_catalog.bytea) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._key_current_epoch() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._key_epoch_create() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._key_epoch_destroy(pg_catalog.int8) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._key_epochs() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._key_status() FROM PUBLIC;

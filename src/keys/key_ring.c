@@ -1,0 +1,769 @@
+/*-------------------------------------------------------------------------
+ *
+ * key_ring.c
+ *	  The keyring: one file per key epoch in frt.encryption_keyring, the
+ *	  keys derived from them, and this backend's cache of both.
+ *
+ * An epoch file (FRT_KEYRING_RECORD_LEN bytes, integers little-endian):
+ *	magic "FRTEPOCH", version, suite, two zero bytes, epoch number, creation
+ *	time (Unix seconds), the epoch secret (32 random bytes), the check value
+ *	(the first 16 bytes of HMAC(epoch key, "frt-key-check")) and a CRC-32C
+ *	of all before it (a damaged file is told from a wrong root key).
+ *
+ * epoch key = HKDF(IKM = root key, salt = epoch secret,
+ *					info = "frt-epoch-v1" || suite || epoch), with SHA-256
+ *	(aes-256-gcm) or SM3 (sm4-sm3); the data keys are HKDF-Expand(epoch key,
+ *	"frt-data-v1"), so that the key that checks the root key never
+ *	encrypts.  None of them is ever stored.
+ *
+ * The current epoch is the highest-numbered file.  A missing number below
+ * it was destroyed: destroying overwrites the file with zeros, syncs it,
+ * unlinks it and syncs the directory, so that neither this server nor a
+ * restored backup (the keyring is in neither) can derive its key again.
+ * Creating writes a temporary file (O_EXCL), syncs it and links it into
+ * place: link() fails if another creator won, and a crash never leaves a
+ * half-written epoch.  Both run under the layer's lock and bump the shared
+ * generation; every backend reloads its cache when the generation moved.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+
+#include "access/xlog.h"
+#include "miscadmin.h"
+#include "port/pg_crc32c.h"
+#include "storage/fd.h"
+#include "utils/memutils.h"
+
+#include "frt_audit.h"
+#include "frt_keys.h"
+#include "frt_refuse.h"
+
+/* One epoch as this backend knows it. */
+struct FrtKeyEpoch
+{
+	uint32		epoch;
+	int			suite;
+	int64		created;
+	bool		damaged;		/* the file did not parse */
+	bool		derived;		/* check value computed, data keys made */
+	bool		verified;		/* the root key derives the check value */
+	uint8		secret[FRT_KEYRING_SECRET_LEN];
+	uint8		check[FRT_KEYRING_CHECK_LEN];
+	uint8		data_key[FRT_KEY_DATA_KEY_MAX];
+	void	   *ctx[FRT_KEY_CTX_SLOTS]; /* cipher contexts, key_seal.c's */
+};
+
+static MemoryContext FrtKeyCxt = NULL;
+static FrtKeyEpoch *FrtKeyEpochs = NULL;	/* ascending epoch order */
+static int	FrtKeyNEpochs = 0;
+static bool FrtKeyCached = false;
+static uint64 FrtKeySeenGen = 0;
+static FrtKeyEpoch *FrtKeyLast = NULL;	/* the epoch used last */
+
+static uint32 FrtKeyEpochCreateIf(bool if_empty);
+
+/* Raise MF150: the root key or the keyring is not there. */
+void
+FrtKeyRefuseUnloaded(void)
+{
+	FrtRefuse(FRT_ERRCODE_KEY_UNAVAILABLE, 14, NULL, NULL,
+			  "Set frt.encryption_key_file (or frt.encryption_key_command) and frt.encryption_keyring, then restart the server.",
+			  "face encryption key not loaded");
+}
+
+/* The keyring's directory (error if no root key or no keyring). */
+static const char *
+FrtKeyringDir(void)
+{
+	if (!FrtKeyRootLoaded() || frt_encryption_keyring == NULL ||
+		frt_encryption_keyring[0] == '\0')
+		FrtKeyRefuseUnloaded();
+	return frt_encryption_keyring;
+}
+
+/* Little-endian helpers. */
+static void
+FrtKeyPut32(uint8 *p, uint32 v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8) (v >> (8 * i));
+}
+
+/* Read a little-endian uint32. */
+static uint32
+FrtKeyGet32(const uint8 *p)
+{
+	return (uint32) p[0] | (uint32) p[1] << 8 | (uint32) p[2] << 16 | (uint32) p[3] << 24;
+}
+
+/* Write a little-endian int64. */
+static void
+FrtKeyPut64(uint8 *p, int64 v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8) ((uint64) v >> (8 * i));
+}
+
+/* Read a little-endian int64. */
+static int64
+FrtKeyGet64(const uint8 *p)
+{
+	uint64		v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return (int64) v;
+}
+
+/* The CRC-32C of an epoch record's first bytes. */
+static uint32
+FrtKeyRecordCrc(const uint8 *rec)
+{
+	pg_crc32c	crc;
+
+	INIT_CRC32C(crc);
+	COMP_CRC32C(crc, rec, FRT_KEYRING_RECORD_LEN - 4);
+	FIN_CRC32C(crc);
+	return crc;
+}
+
+/* The digest of a suite's key derivation. */
+static const char *
+FrtKeySuiteDigest(int suite)
+{
+	return suite == FRT_SUITE_SM4_SM3 ? "SM3" : "SHA256";
+}
+
+/* Bytes of data keys a suite needs. */
+static size_t
+FrtKeySuiteDataLen(int suite)
+{
+	return suite == FRT_SUITE_SM4_SM3 ? 16 + 32 : 32;
+}
+
+/* HKDF (extract and expand, or expand only when salt is NULL) into out. */
+static bool
+FrtKeyHkdf(const char *digest, const uint8 *key, size_t keylen, const uint8 *salt,
+		   size_t saltlen, const uint8 *info, size_t infolen, uint8 *out, size_t outlen)
+{
+	EVP_KDF    *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+	EVP_KDF_CTX *ctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+	OSSL_PARAM	params[6];
+	int			p = 0;
+	int			mode = salt ? EVP_KDF_HKDF_MODE_EXTRACT_AND_EXPAND :
+		EVP_KDF_HKDF_MODE_EXPAND_ONLY;
+	bool		ok;
+
+	params[p++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *) digest, 0);
+	params[p++] = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
+	params[p++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *) key, keylen);
+	if (salt)
+		params[p++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *) salt, saltlen);
+	params[p++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *) info, infolen);
+	params[p] = OSSL_PARAM_construct_end();
+	ok = ctx != NULL && EVP_KDF_derive(ctx, out, outlen, params) > 0;
+	EVP_KDF_CTX_free(ctx);
+	EVP_KDF_free(kdf);
+	return ok;
+}
+
+/*
+ * An epoch's key (into ekey, FRT_KEY_EPOCH_KEY_LEN bytes) and its check
+ * value (into check, FRT_KEYRING_CHECK_LEN bytes), from the root key and
+ * the epoch's secret; false if OpenSSL failed.
+ */
+static bool
+FrtKeyEpochKey(int suite, uint32 epoch, const uint8 *secret, uint8 *ekey, uint8 *check)
+{
+	uint8		info[sizeof(FRT_KEY_HKDF_INFO) - 1 + 5];
+	uint8		mac[EVP_MAX_MD_SIZE];
+	size_t		maclen = 0;
+	size_t		rootlen;
+	const uint8 *root = FrtKeyRoot(&rootlen);
+	const char *digest = FrtKeySuiteDigest(suite);
+	bool		ok;
+
+	memcpy(info, FRT_KEY_HKDF_INFO, sizeof(FRT_KEY_HKDF_INFO) - 1);
+	info[sizeof(FRT_KEY_HKDF_INFO) - 1] = (uint8) suite;
+	FrtKeyPut32(info + sizeof(FRT_KEY_HKDF_INFO), epoch);
+	ok = FrtKeyHkdf(digest, root, rootlen, secret, FRT_KEYRING_SECRET_LEN,
+					info, sizeof(info), ekey, FRT_KEY_EPOCH_KEY_LEN) &&
+		EVP_Q_mac(NULL, "HMAC", NULL, digest, NULL, ekey, FRT_KEY_EPOCH_KEY_LEN,
+				  (const uint8 *) FRT_KEY_CHECK_INFO, strlen(FRT_KEY_CHECK_INFO),
+				  mac, sizeof(mac), &maclen) != NULL &&
+		maclen >= FRT_KEYRING_CHECK_LEN;
+	if (ok)
+		memcpy(check, mac, FRT_KEYRING_CHECK_LEN);
+	explicit_bzero(mac, sizeof(mac));
+	return ok;
+}
+
+/*
+ * Derive an epoch's key from the root key: its check value decides
+ * 'verified'; when it verifies, the data keys too.  The epoch key itself is
+ * wiped at once.
+ */
+static void
+FrtKeyDerive(FrtKeyEpoch *e)
+{
+	uint8		ekey[FRT_KEY_EPOCH_KEY_LEN];
+	uint8		check[FRT_KEYRING_CHECK_LEN];
+	bool		ok;
+
+	ok = FrtKeyEpochKey(e->suite, e->epoch, e->secret, ekey, check);
+	e->verified = ok && timingsafe_bcmp(check, e->check, FRT_KEYRING_CHECK_LEN) == 0;
+	if (ok && e->verified)
+		ok = FrtKeyHkdf(FrtKeySuiteDigest(e->suite), ekey, sizeof(ekey), NULL, 0,
+						(const uint8 *) FRT_KEY_DATA_INFO, strlen(FRT_KEY_DATA_INFO),
+						e->data_key, FrtKeySuiteDataLen(e->suite));
+	explicit_bzero(ekey, sizeof(ekey));
+	explicit_bzero(check, sizeof(check));
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not derive the key of key epoch %u", e->epoch)));
+	e->derived = true;
+}
+
+/* Wipe and forget this backend's cache (contexts freed, keys zeroed). */
+static void
+FrtKeyCacheDrop(void)
+{
+	for (int i = 0; i < FrtKeyNEpochs; i++)
+		FrtKeyCtxFree(FrtKeyEpochs[i].suite, FrtKeyEpochs[i].ctx);
+	if (FrtKeyEpochs)
+	{
+		explicit_bzero(FrtKeyEpochs, sizeof(FrtKeyEpoch) * FrtKeyNEpochs);
+		pfree(FrtKeyEpochs);
+	}
+	FrtKeyEpochs = NULL;
+	FrtKeyNEpochs = 0;
+	FrtKeyLast = NULL;
+	FrtKeyCached = false;
+}
+
+/* Parse an epoch file's bytes into e; false if damaged. */
+static bool
+FrtKeyParse(const uint8 *rec, size_t n, uint32 epoch, FrtKeyEpoch *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->epoch = epoch;
+	e->damaged = true;
+	if (n != FRT_KEYRING_RECORD_LEN ||
+		memcmp(rec, FRT_KEYRING_MAGIC, 8) != 0 ||
+		rec[8] != FRT_KEYRING_VERSION ||
+		(rec[9] != FRT_SUITE_AES_256_GCM && rec[9] != FRT_SUITE_SM4_SM3) ||
+		FrtKeyGet32(rec + 12) != epoch ||
+		FrtKeyGet32(rec + FRT_KEYRING_RECORD_LEN - 4) != FrtKeyRecordCrc(rec))
+		return false;
+	e->suite = rec[9];
+	e->created = FrtKeyGet64(rec + 16);
+	memcpy(e->secret, rec + 24, FRT_KEYRING_SECRET_LEN);
+	memcpy(e->check, rec + 24 + FRT_KEYRING_SECRET_LEN, FRT_KEYRING_CHECK_LEN);
+	e->damaged = false;
+	return true;
+}
+
+/* Order epochs by number. */
+static int
+FrtKeyEpochCmp(const void *a, const void *b)
+{
+	uint32		x = ((const FrtKeyEpoch *) a)->epoch;
+	uint32		y = ((const FrtKeyEpoch *) b)->epoch;
+
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/* The epoch number a file name stands for, or 0 if it is not an epoch file. */
+static uint32
+FrtKeyFileEpoch(const char *name)
+{
+	unsigned int epoch;
+	char		again[MAXPGPATH];
+
+	if (strlen(name) != FRT_KEYRING_FILE_LEN ||
+		sscanf(name, "epoch-%08u.key", &epoch) != 1 || epoch == 0)
+		return 0;
+	snprintf(again, sizeof(again), FRT_KEYRING_FILE_FMT, epoch);
+	return strcmp(again, name) == 0 ? epoch : 0;
+}
+
+/* Read the keyring into this backend's cache (elevel for an unreadable directory). */
+static void
+FrtKeyringLoad(const char *dir, int elevel)
+{
+	DIR		   *d;
+	struct dirent *de;
+	uint32	   *found;
+	int			nfound = 0;
+
+	FrtKeyCacheDrop();
+	if (FrtKeyCxt == NULL)
+		FrtKeyCxt = AllocSetContextCreate(TopMemoryContext, "frt keyring",
+										  ALLOCSET_SMALL_SIZES);
+	FrtKeySeenGen = FrtKeyGeneration();
+
+	/* the names first (no error while the directory is open) */
+	found = MemoryContextAlloc(FrtKeyCxt, sizeof(uint32) * FRT_KEYRING_MAX_EPOCHS);
+	d = opendir(dir);
+	if (d == NULL)
+	{
+		pfree(found);
+		ereport(elevel,
+				(errcode_for_file_access(),
+				 errmsg("could not open the keyring directory \"%s\": %m", dir)));
+		return;
+	}
+	while ((de = readdir(d)) != NULL && nfound < FRT_KEYRING_MAX_EPOCHS)
+	{
+		uint32		epoch = FrtKeyFileEpoch(de->d_name);
+
+		if (epoch != 0)
+			found[nfound++] = epoch;
+	}
+	closedir(d);
+
+	FrtKeyEpochs = MemoryContextAllocZero(FrtKeyCxt, sizeof(FrtKeyEpoch) * Max(nfound, 1));
+	for (int i = 0; i < nfound; i++)
+	{
+		char		path[MAXPGPATH];
+		uint8		rec[FRT_KEYRING_RECORD_LEN + 1];
+		ssize_t		n = -1;
+		int			fd;
+
+		snprintf(path, sizeof(path), "%s/" FRT_KEYRING_FILE_FMT, dir, found[i]);
+		fd = open(path, O_RDONLY | PG_BINARY, 0);
+		if (fd >= 0)
+		{
+			n = read(fd, rec, sizeof(rec));
+			close(fd);
+		}
+		else if (errno == ENOENT)
+			continue;			/* destroyed meanwhile */
+		(void) FrtKeyParse(rec, n < 0 ? 0 : (size_t) n, found[i], &FrtKeyEpochs[FrtKeyNEpochs++]);
+		explicit_bzero(rec, sizeof(rec));
+	}
+	pfree(found);
+	qsort(FrtKeyEpochs, FrtKeyNEpochs, sizeof(FrtKeyEpoch), FrtKeyEpochCmp);
+	FrtKeyCached = true;
+}
+
+/* Make sure the cache reflects the keyring's generation. */
+static void
+FrtKeyFresh(void)
+{
+	const char *dir = FrtKeyringDir();
+
+	if (!FrtKeyCached || FrtKeySeenGen != FrtKeyGeneration())
+		FrtKeyringLoad(dir, ERROR);
+}
+
+/* The cached epoch numbered epoch, or NULL. */
+static FrtKeyEpoch *
+FrtKeyFind(uint32 epoch)
+{
+	if (FrtKeyLast && FrtKeyLast->epoch == epoch)
+		return FrtKeyLast;
+	for (int i = 0; i < FrtKeyNEpochs; i++)
+		if (FrtKeyEpochs[i].epoch == epoch)
+			return &FrtKeyEpochs[i];
+	return NULL;
+}
+
+/* The highest epoch (the current one), or 0 if the keyring is empty. */
+static uint32
+FrtKeyHighest(void)
+{
+	return FrtKeyNEpochs > 0 ? FrtKeyEpochs[FrtKeyNEpochs - 1].epoch : 0;
+}
+
+/* Ready an epoch for use: derived, verified, not damaged (else an error). */
+static FrtKeyEpoch *
+FrtKeyReady(FrtKeyEpoch *e)
+{
+	if (e->damaged)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("the file of key epoch %u in the keyring is damaged", e->epoch),
+				 errhint("Restore it from the keyring's backup.")));
+	if (!e->derived)
+		FrtKeyDerive(e);
+	if (!e->verified)
+		FrtRefuse(FRT_ERRCODE_KEY_UNAVAILABLE, 14, NULL, NULL,
+				  "frt.encryption_key_file or frt.encryption_key_command gives another root key than the one this keyring was made with.",
+				  "the encryption key does not match key epoch %u of the keyring", e->epoch);
+	FrtKeyLast = e;
+	return e;
+}
+
+/*
+ * The epoch a payload is sealed under, ready to open it.  An epoch this
+ * backend does not know makes it read the keyring once more (a standby
+ * whose keyring was just synced); then a number below the current epoch
+ * was destroyed (MF151), any other is unknown (MF150).
+ */
+FrtKeyEpoch *
+FrtKeyEpochGet(uint32 epoch)
+{
+	FrtKeyEpoch *e;
+
+	FrtKeyFresh();
+	e = FrtKeyFind(epoch);
+	if (e == NULL)
+	{
+		FrtKeyringLoad(FrtKeyringDir(), ERROR);
+		e = FrtKeyFind(epoch);
+	}
+	if (e == NULL && epoch < FrtKeyHighest())
+		FrtRefuse(FRT_ERRCODE_KEY_DESTROYED, 14, NULL, NULL, NULL,
+				  "key epoch %u was destroyed", epoch);
+	if (e == NULL)
+		FrtRefuse(FRT_ERRCODE_KEY_UNAVAILABLE, 14, NULL, NULL,
+				  "Copy the keyring's files from the primary (or from its backup).",
+				  "key epoch %u is not in the keyring", epoch);
+	return FrtKeyReady(e);
+}
+
+/*
+ * The current epoch, ready to seal.  An empty keyring gets epoch 1 when
+ * create is true on a primary; a standby never creates one.
+ */
+FrtKeyEpoch *
+FrtKeyEpochCurrent(bool create)
+{
+	FrtKeyFresh();
+	if (FrtKeyNEpochs == 0 && create && !RecoveryInProgress())
+		(void) FrtKeyEpochCreateIf(true);
+	if (FrtKeyNEpochs == 0)
+		FrtRefuse(FRT_ERRCODE_KEY_UNAVAILABLE, 14, NULL, NULL,
+				  RecoveryInProgress() ? "Copy the keyring's files from the primary." : NULL,
+				  "the keyring holds no key epoch");
+	return FrtKeyReady(&FrtKeyEpochs[FrtKeyNEpochs - 1]);
+}
+
+/* An epoch's number. */
+uint32
+FrtKeyEpochNumber(const FrtKeyEpoch *e)
+{
+	return e->epoch;
+}
+
+/* An epoch's suite. */
+int
+FrtKeyEpochSuite(const FrtKeyEpoch *e)
+{
+	return e->suite;
+}
+
+/* An epoch's data keys (the epoch is ready). */
+const uint8 *
+FrtKeyEpochDataKey(FrtKeyEpoch *e)
+{
+	Assert(e->derived && e->verified);
+	return e->data_key;
+}
+
+/* An epoch's cipher context slots (key_seal.c fills them). */
+void	  **
+FrtKeyEpochCtx(FrtKeyEpoch *e)
+{
+	return e->ctx;
+}
+
+/*
+ * The epochs of the keyring, in a palloc'd array (count returned): none
+ * without a keyring.  'verified' tells whether the root key derives each.
+ */
+int
+FrtKeyringList(FrtKeyEpochInfo **out)
+{
+	*out = NULL;
+	if (!FrtKeyRootLoaded() || frt_encryption_keyring[0] == '\0')
+		return 0;
+	FrtKeyFresh();
+	*out = palloc0(sizeof(FrtKeyEpochInfo) * Max(FrtKeyNEpochs, 1));
+	for (int i = 0; i < FrtKeyNEpochs; i++)
+	{
+		FrtKeyEpoch *e = &FrtKeyEpochs[i];
+
+		if (!e->damaged && !e->derived)
+			FrtKeyDerive(e);
+		(*out)[i].epoch = e->epoch;
+		(*out)[i].suite = e->damaged ? 0 : e->suite;
+		(*out)[i].created = e->created;
+		(*out)[i].verified = !e->damaged && e->verified;
+	}
+	return FrtKeyNEpochs;
+}
+
+/* fsync a file or directory by path; ERROR on failure. */
+static void
+FrtKeySync(const char *path, bool isdir)
+{
+	int			fd = open(path, (isdir ? O_RDONLY : O_RDWR) | PG_BINARY, 0);
+
+	if (fd < 0 || pg_fsync(fd) != 0)
+	{
+		int			save = errno;
+
+		if (fd >= 0)
+			close(fd);
+		errno = save;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not sync \"%s\" in the keyring: %m", path)));
+	}
+	close(fd);
+}
+
+/* Write n bytes to fd at its offset; false on failure. */
+static bool
+FrtKeyWriteAll(int fd, const uint8 *buf, size_t n)
+{
+	while (n > 0)
+	{
+		ssize_t		w = write(fd, buf, n);
+
+		if (w <= 0)
+			return false;
+		buf += w;
+		n -= w;
+	}
+	return true;
+}
+
+/* Write epoch's file (new secret) through a temporary file; false if it exists. */
+static bool
+FrtKeyWriteEpoch(const char *dir, uint32 epoch, int suite)
+{
+	char		path[MAXPGPATH];
+	char		tmp[MAXPGPATH];
+	uint8		rec[FRT_KEYRING_RECORD_LEN];
+	uint8		ekey[FRT_KEY_EPOCH_KEY_LEN];
+	int			fd;
+	bool		ok;
+	bool		linked;
+
+	memset(rec, 0, sizeof(rec));
+	memcpy(rec, FRT_KEYRING_MAGIC, 8);
+	rec[8] = FRT_KEYRING_VERSION;
+	rec[9] = (uint8) suite;
+	FrtKeyPut32(rec + 12, epoch);
+	FrtKeyPut64(rec + 16, (int64) time(NULL));
+	if (!pg_strong_random(rec + 24, FRT_KEYRING_SECRET_LEN))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not generate a random epoch secret")));
+	/* the check value, from the key this root key derives */
+	ok = FrtKeyEpochKey(suite, epoch, rec + 24, ekey, rec + 24 + FRT_KEYRING_SECRET_LEN);
+	explicit_bzero(ekey, sizeof(ekey));
+	if (!ok)
+	{
+		explicit_bzero(rec, sizeof(rec));
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not derive the key of key epoch %u", epoch)));
+	}
+	FrtKeyPut32(rec + FRT_KEYRING_RECORD_LEN - 4, FrtKeyRecordCrc(rec));
+
+	snprintf(path, sizeof(path), "%s/" FRT_KEYRING_FILE_FMT, dir, epoch);
+	snprintf(tmp, sizeof(tmp), "%s%s", path, FRT_KEYRING_TMP_SUFFIX);
+	(void) unlink(tmp);			/* left by a crash while creating */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | PG_BINARY, S_IRUSR | S_IWUSR);
+	if (fd < 0 || !FrtKeyWriteAll(fd, rec, sizeof(rec)) || pg_fsync(fd) != 0)
+	{
+		int			save = errno;
+
+		explicit_bzero(rec, sizeof(rec));
+		if (fd >= 0)
+			close(fd);
+		(void) unlink(tmp);
+		errno = save;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not write key epoch %u to the keyring: %m", epoch)));
+	}
+	explicit_bzero(rec, sizeof(rec));
+	close(fd);
+	linked = link(tmp, path) == 0;
+	if (!linked && errno != EEXIST)
+	{
+		int			save = errno;
+
+		(void) unlink(tmp);
+		errno = save;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not write key epoch %u to the keyring: %m", epoch)));
+	}
+	/* the temporary name goes; its bytes now belong to the epoch file (or to nothing) */
+	if (unlink(tmp) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not remove \"%s\": %m", tmp)));
+	FrtKeySync(dir, true);
+	return linked;
+}
+
+/*
+ * Create a new epoch (the current one from now on) with the suite of
+ * frt.encryption_suite, or only if the keyring is empty when if_empty;
+ * returns the current epoch.  Refused on a standby and when the root key
+ * does not derive the epochs already there.
+ */
+static uint32
+FrtKeyEpochCreateIf(bool if_empty)
+{
+	const char *dir = FrtKeyringDir();
+	uint32		epoch;
+
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("key epochs are created on the primary"),
+				 errhint("Copy the keyring's files from the primary.")));
+	FrtKeyLockAcquire();
+	FrtKeyringLoad(dir, ERROR);
+	if (if_empty && FrtKeyNEpochs > 0)
+	{
+		/* another backend created it first */
+		FrtKeyLockRelease();
+		return FrtKeyHighest();
+	}
+	for (int i = 0; i < FrtKeyNEpochs; i++)
+		if (!FrtKeyEpochs[i].damaged)
+			(void) FrtKeyReady(&FrtKeyEpochs[i]);
+	epoch = FrtKeyHighest() + 1;
+	if (FrtKeyHighest() >= PG_UINT32_MAX - 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the keyring has no epoch number left")));
+	if (!FrtKeyWriteEpoch(dir, epoch, frt_encryption_suite))
+		ereport(LOG,
+				(errmsg("key epoch %u was created by another process meanwhile", epoch)));
+	FrtKeyGenerationBump();
+	FrtKeyLockRelease();
+	FrtKeyringLoad(dir, ERROR);
+	return FrtKeyHighest();
+}
+
+/* Create a new epoch, the current one from now on; returns its number. */
+uint32
+FrtKeyEpochCreate(void)
+{
+	return FrtKeyEpochCreateIf(false);
+}
+
+/*
+ * Destroy an epoch: overwrite its file with zeros, sync, unlink, sync the
+ * directory.  Refuses the current epoch; false if it was already gone.
+ */
+bool
+FrtKeyEpochDestroy(uint32 epoch)
+{
+	const char *dir = FrtKeyringDir();
+	char		path[MAXPGPATH];
+	uint8		zeros[FRT_KEYRING_RECORD_LEN];
+	struct stat st;
+	int			fd;
+	bool		ok;
+
+	memset(&st, 0, sizeof(st));
+	FrtKeyLockAcquire();
+	FrtKeyringLoad(dir, ERROR);
+	if (epoch == FrtKeyHighest())
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("key epoch %u is the current epoch and cannot be destroyed", epoch),
+				 errhint("Create a new epoch and re-seal what is under this one first.")));
+	if (FrtKeyFind(epoch) == NULL)
+	{
+		FrtKeyLockRelease();
+		return false;
+	}
+	snprintf(path, sizeof(path), "%s/" FRT_KEYRING_FILE_FMT, dir, epoch);
+	memset(zeros, 0, sizeof(zeros));
+	fd = open(path, O_WRONLY | PG_BINARY, 0);
+	ok = fd >= 0 && fstat(fd, &st) == 0;
+	for (off_t done = 0; ok && done < st.st_size; done += sizeof(zeros))
+		ok = FrtKeyWriteAll(fd, zeros, Min(sizeof(zeros), (size_t) (st.st_size - done)));
+	ok = ok && pg_fsync(fd) == 0;
+	if (fd >= 0)
+		close(fd);
+	if (!ok || unlink(path) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not destroy key epoch %u in the keyring: %m", epoch)));
+	FrtKeySync(dir, true);
+	FrtKeyGenerationBump();
+	FrtKeyLockRelease();
+	FrtKeyringLoad(dir, ERROR);
+	return true;
+}
+
+/*
+ * In the postmaster at start: the keyring must be an absolute directory
+ * outside the data directory, owned by the server's user, mode 0700 (else
+ * the server does not start).  Epochs the root key does not derive, or
+ * damaged files, are logged (what is under them cannot be opened).
+ */
+void
+FrtKeyringCheckAtStart(void)
+{
+	const char *dir = frt_encryption_keyring;
+	struct stat st;
+
+	if (dir == NULL || dir[0] == '\0')
+		return;
+	if (FrtAuditPathInDataDir(dir))
+		ereport(FATAL,
+				(errmsg("frt.encryption_keyring must be an absolute path outside the data directory")));
+	if (stat(dir, &st) != 0)
+		ereport(FATAL,
+				(errcode_for_file_access(),
+				 errmsg("could not find the keyring directory \"%s\": %m", dir),
+				 errhint("Create it with mode 0700, owned by the server's OS user.")));
+	if (!S_ISDIR(st.st_mode))
+		ereport(FATAL,
+				(errmsg("frt.encryption_keyring \"%s\" is not a directory", dir)));
+	if (st.st_uid != geteuid())
+		ereport(FATAL,
+				(errmsg("the keyring directory \"%s\" is not owned by the server's OS user", dir)));
+	if (st.st_mode & (S_IRWXG | S_IRWXO))
+		ereport(FATAL,
+				(errmsg("the keyring directory \"%s\" is accessible to its group or to others", dir),
+				 errhint("chmod 0700 the directory.")));
+	if (!FrtKeyRootLoaded())
+		return;
+	FrtKeyringLoad(dir, FATAL);
+	for (int i = 0; i < FrtKeyNEpochs; i++)
+	{
+		FrtKeyEpoch *e = &FrtKeyEpochs[i];
+
+		if (e->damaged)
+			ereport(WARNING,
+					(errmsg("the file of key epoch %u in the keyring is damaged: what is sealed under it cannot be opened",
+							e->epoch)));
+		else
+		{
+			FrtKeyDerive(e);
+			if (!e->verified)
+				ereport(WARNING,
+						(errmsg("the encryption key does not match key epoch %u of the keyring: what is sealed under it cannot be opened",
+								e->epoch)));
+		}
+	}
+	/* the postmaster keeps no epoch key: its children derive their own */
+	FrtKeyCacheDrop();
+}

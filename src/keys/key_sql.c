@@ -1,0 +1,223 @@
+/*-------------------------------------------------------------------------
+ *
+ * key_sql.c
+ *	  The keys layer's SQL functions (src/keys/10_keys.sql): seal and open a
+ *	  face embedding, the epoch of a sealed value, and the keyring's epochs
+ *	  and status.  EXECUTE is granted to nobody: the registry's SECURITY
+ *	  DEFINER functions call them.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "frt_embedding.h"
+#include "frt_keys.h"
+
+#define FRT_FACE_AAD_LEN	(sizeof(FRT_KEY_FACE_AAD) - 1 + 8)
+
+/* A face's associated data: "frt-face-v1" || id (8 bytes, little-endian). */
+static void
+FrtKeyFaceAad(int64 id, uint8 *aad)
+{
+	memcpy(aad, FRT_KEY_FACE_AAD, sizeof(FRT_KEY_FACE_AAD) - 1);
+	for (int i = 0; i < 8; i++)
+		aad[sizeof(FRT_KEY_FACE_AAD) - 1 + i] = (uint8) ((uint64) id >> (8 * i));
+}
+
+/* A bytea that is long enough to be a sealed value of ours (else 22P03). */
+static bytea *
+FrtKeySealedArg(FunctionCallInfo fcinfo, int argno)
+{
+	bytea	   *sealed = PG_GETARG_BYTEA_PP(argno);
+
+	if (VARSIZE_ANY_EXHDR(sealed) < FRT_CIPHER_OVERHEAD ||
+		((uint8 *) VARDATA_ANY(sealed))[0] != FRT_SEAL_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("not a sealed value")));
+	return sealed;
+}
+
+PG_FUNCTION_INFO_V1(frt_face_seal);
+
+/* SQL: frt._face_seal(id, embedding) -- the embedding sealed, bound to the id. */
+Datum
+frt_face_seal(PG_FUNCTION_ARGS)
+{
+	int64		id = PG_GETARG_INT64(0);
+	FaceEmbedding *e = PG_GETARG_FACE_EMBEDDING_P(1);
+	Size		len = VARSIZE(e) - VARHDRSZ;
+	uint8		aad[FRT_FACE_AAD_LEN];
+	bytea	   *out = palloc(VARHDRSZ + len + FRT_CIPHER_OVERHEAD);
+
+	FrtKeyFaceAad(id, aad);
+	FrtKeySeal(VARDATA(e), len, aad, sizeof(aad), VARDATA(out));
+	SET_VARSIZE(out, VARHDRSZ + len + FRT_CIPHER_OVERHEAD);
+	PG_RETURN_BYTEA_P(out);
+}
+
+PG_FUNCTION_INFO_V1(frt_face_open);
+
+/* SQL: frt._face_open(id, sealed) -- the embedding, if it authenticates for id. */
+Datum
+frt_face_open(PG_FUNCTION_ARGS)
+{
+	int64		id = PG_GETARG_INT64(0);
+	bytea	   *sealed = FrtKeySealedArg(fcinfo, 1);
+	Size		len = VARSIZE_ANY_EXHDR(sealed);
+	Size		plen = len - FRT_CIPHER_OVERHEAD;
+	uint8		aad[FRT_FACE_AAD_LEN];
+	FaceEmbedding *e = palloc(VARHDRSZ + plen + sizeof(float));
+
+	FrtKeyFaceAad(id, aad);
+	FrtKeyOpen(VARDATA_ANY(sealed), len, aad, sizeof(aad), VARDATA(e));
+	SET_VARSIZE(e, VARHDRSZ + plen);
+	/* it authenticated, so we sealed it: a malformed value is a bug */
+	if (plen < offsetof(FaceEmbedding, x) - VARHDRSZ ||
+		e->dim < FRT_MIN_DIM || e->dim > FRT_MAX_DIM || e->flags != 0 ||
+		FRT_EMBEDDING_SIZE(e->dim) != VARHDRSZ + plen)
+	{
+		explicit_bzero(VARDATA(e), plen);
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("sealed face data does not hold a face embedding")));
+	}
+	PG_RETURN_FACE_EMBEDDING_P(e);
+}
+
+PG_FUNCTION_INFO_V1(frt_sealed_epoch);
+
+/* SQL: frt._sealed_epoch(sealed) -- the key epoch a sealed value is under. */
+Datum
+frt_sealed_epoch(PG_FUNCTION_ARGS)
+{
+	bytea	   *sealed = FrtKeySealedArg(fcinfo, 0);
+
+	PG_RETURN_INT64((int64) FrtKeyEpochOf(VARDATA_ANY(sealed)));
+}
+
+/* The current epoch of the keyring as listed (0 when empty). */
+static uint32
+FrtKeyListedCurrent(void)
+{
+	FrtKeyEpochInfo *info;
+	int			n = FrtKeyringList(&info);
+
+	return n > 0 ? info[n - 1].epoch : 0;
+}
+
+PG_FUNCTION_INFO_V1(frt_key_current_epoch);
+
+/* SQL: frt._key_current_epoch() -- the epoch new seals use; NULL before the first. */
+Datum
+frt_key_current_epoch(PG_FUNCTION_ARGS)
+{
+	uint32		epoch;
+
+	if (!FrtKeyRootLoaded() || frt_encryption_keyring[0] == '\0')
+		FrtKeyRefuseUnloaded();
+	epoch = FrtKeyListedCurrent();
+	if (epoch == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_INT64((int64) epoch);
+}
+
+PG_FUNCTION_INFO_V1(frt_key_epoch_create);
+
+/* SQL: frt._key_epoch_create() -- a new epoch, the current one from now on. */
+Datum
+frt_key_epoch_create(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64((int64) FrtKeyEpochCreate());
+}
+
+PG_FUNCTION_INFO_V1(frt_key_epoch_destroy);
+
+/* SQL: frt._key_epoch_destroy(epoch) -- erase an epoch's key (not the current one). */
+Datum
+frt_key_epoch_destroy(PG_FUNCTION_ARGS)
+{
+	int64		epoch = PG_GETARG_INT64(0);
+
+	if (epoch < 1 || epoch > PG_UINT32_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("key epoch " INT64_FORMAT " is out of range", epoch)));
+	if (!FrtKeyEpochDestroy((uint32) epoch))
+		ereport(NOTICE,
+				(errmsg("key epoch " INT64_FORMAT " is not in the keyring: nothing to destroy",
+						epoch)));
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(frt_key_epochs);
+
+/*
+ * SQL: frt._key_epochs() -- the keyring's epochs: number, suite, creation,
+ * whether current, whether the root key derives it (verified).
+ */
+Datum
+frt_key_epochs(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	FrtKeyEpochInfo *info;
+	int			n;
+
+	InitMaterializedSRF(fcinfo, 0);
+	n = FrtKeyringList(&info);
+	for (int i = 0; i < n; i++)
+	{
+		Datum		values[5];
+		bool		nulls[5] = {false, false, false, false, false};
+		const char *suite = FrtKeySuiteName(info[i].suite);
+
+		values[0] = Int64GetDatum((int64) info[i].epoch);
+		nulls[1] = suite == NULL;
+		if (suite)
+			values[1] = CStringGetTextDatum(suite);
+		values[2] = TimestampTzGetDatum(time_t_to_timestamptz((pg_time_t) info[i].created));
+		values[3] = BoolGetDatum(i == n - 1);
+		values[4] = BoolGetDatum(info[i].verified);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	PG_RETURN_NULL();
+}
+
+PG_FUNCTION_INFO_V1(frt_key_status);
+
+/*
+ * SQL: frt._key_status() -- whether the root key is loaded and from where
+ * ('file' or 'command', never the key), the keyring, the suite of new
+ * epochs and the current epoch.
+ */
+Datum
+frt_key_status(PG_FUNCTION_ARGS)
+{
+	TupleDesc	desc;
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
+	bool		loaded = FrtKeyRootLoaded();
+	uint32		current = 0;
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "frt._key_status must return a record");
+	values[0] = BoolGetDatum(loaded);
+	nulls[1] = !loaded;
+	if (loaded)
+		values[1] = CStringGetTextDatum(frt_encryption_key_file[0] != '\0' ? "file" : "command");
+	nulls[2] = frt_encryption_keyring == NULL || frt_encryption_keyring[0] == '\0';
+	if (!nulls[2])
+		values[2] = CStringGetTextDatum(frt_encryption_keyring);
+	values[3] = CStringGetTextDatum(FrtKeySuiteName(frt_encryption_suite));
+	if (loaded && !nulls[2])
+		current = FrtKeyListedCurrent();
+	nulls[4] = current == 0;
+	values[4] = Int64GetDatum((int64) current);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
+}
