@@ -661,6 +661,12 @@ def markdown(res):
     for s in sides:
         L.append(f"| {s} | {st[s]['heap_bytes'] / 1e6:.1f} MB | {st[s]['toast_bytes'] / 1e6:.1f} MB | "
                  f"{st[s]['column_size_min']}–{st[s]['column_size_max']} ({st[s]['attstorage']}) |")
+    for side in sides:
+        plan = res.get("plans_unforced", {}).get(side, [])
+        if plan and not any(SIDE[side]["index"] in line for line in plan):
+            scan = next((x.strip() for x in plan if "Scan on " + side in x), "?")
+            L.append(f"\nWithout `enable_seqscan = off` the planner does not use the {side} index: "
+                     f"`{scan}` + Sort (the query sessions set it).")
     if sealed and "load_sealed" in res:
         L.append(f"\nSealing the {res['n']:,} rows (INSERT ... SELECT frt._face_seal): "
                  f"{res['load_sealed']['wall_s']:.1f} s, {res['load_sealed']['rows_per_s']:.0f} rows/s.")
