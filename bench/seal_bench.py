@@ -558,7 +558,7 @@ def main():
     sides = ("plain",) if args.plain_only else SIDES
     res = {"n": args.n, "dim": args.dim, "seed": args.seed, "k": args.k, "suite": args.suite,
            "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
-           "command": " ".join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:]),
+           "command": " ".join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:]).replace(args.pg_config, "$PGC"),
            "loadavg_start": os.getloadavg(), "note": args.note, "gen_args": args.gen_args,
            "shared_buffers": args.shared_buffers, "sealed_storage": args.sealed_storage,
            "sides": list(sides)}
@@ -631,13 +631,13 @@ def main():
         stem = os.path.join(args.out, f"seal_{args.n}_{args.suite}" + (f"_{args.tag}" if args.tag else ""))
         with open(stem + ".json", "w") as f:
             json.dump(res, f, indent=1)
-        log(f"results: {stem}.json")
+        log(f"results: {os.path.relpath(stem, ROOT)}.json")
         if not args.keep:
             c.stop()
     with open(stem + ".md", "w") as f:
         f.write(markdown(res))
     print(markdown(res))
-    log(f"tables: {stem}.md")
+    log(f"tables: {os.path.relpath(stem, ROOT)}.md")
 
 
 def ratio(a, b):
