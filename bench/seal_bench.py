@@ -11,8 +11,9 @@ frt.encryption_suite).  The rows of bench/facegen are stored twice:
   sealed  (id int8 PRIMARY KEY, e bytea)       e = frt._face_seal(id, vector)
           USING frt_ivf (frt._face_open(id, e) frt.face_cosine_ops) WITH (sealed = true)
 
-(sealed.e has the storage of frt.face.embedding, EXTERNAL, unless
---sealed-storage says otherwise) and measured side by side, the two sides
+(sealed is stored as frt.face is: STORAGE EXTERNAL and toast_tuple_target
+8160, so a sealed face stays in its row; --sealed-storage and
+--toast-tuple-target change that) and measured side by side, the two sides
 alternating (plain, sealed, sealed, plain for two rounds) so that a drift of
 a shared machine's speed weighs on both alike:
 
@@ -85,6 +86,7 @@ CREATE EXTENSION IF NOT EXISTS pg_prewarm;
 CREATE TABLE plain (id int8 PRIMARY KEY, e frt.face_embedding(%(dim)d) NOT NULL);
 CREATE TABLE sealed (id int8 PRIMARY KEY, e bytea NOT NULL);
 ALTER TABLE sealed ALTER COLUMN e SET STORAGE %(storage)s;
+%(target)s
 CREATE TABLE probes (id int8 PRIMARY KEY, identity int8, e frt.face_embedding(%(dim)d) NOT NULL);
 CREATE TABLE enrol_src (id int8 PRIMARY KEY, e frt.face_embedding(%(dim)d) NOT NULL);
 CREATE TABLE bench_result (label text, probe int8, ids int8[], dists float8[], ms float8);
@@ -253,6 +255,9 @@ def arg_parser():
     ap.add_argument("--sealed-storage", default="external",
                     choices=["external", "extended", "main", "plain"],
                     help="storage of sealed.e (default external, as frt.face.embedding)")
+    ap.add_argument("--toast-tuple-target", type=int, default=8160,
+                    help="toast_tuple_target of sealed (default 8160, as frt.face: a sealed face stays "
+                         "in its row; 0 leaves PostgreSQL's default, which moves it to TOAST)")
     ap.add_argument("--shared-buffers", default="2GB")
     ap.add_argument("--pg-config", default=os.environ.get("PG_CONFIG", "pg_config"))
     ap.add_argument("--dir", default="/tmp/frt-sealbench")
@@ -561,6 +566,7 @@ def main():
            "command": " ".join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:]).replace(args.pg_config, "$PGC"),
            "loadavg_start": os.getloadavg(), "note": args.note, "gen_args": args.gen_args,
            "shared_buffers": args.shared_buffers, "sealed_storage": args.sealed_storage,
+           "toast_tuple_target": args.toast_tuple_target,
            "sides": list(sides)}
     try:
         res["commit"] = subprocess.check_output(["git", "-C", ROOT, "log", "-1", "--format=%h %s"],
@@ -571,7 +577,9 @@ def main():
     c = start_cluster(args)
     t_start = time.monotonic()
     try:
-        c.script(SETUP_SQL % {"dim": args.dim, "storage": args.sealed_storage})
+        target = (f"ALTER TABLE sealed SET (toast_tuple_target = {args.toast_tuple_target});"
+                  if args.toast_tuple_target else "")
+        c.script(SETUP_SQL % {"dim": args.dim, "storage": args.sealed_storage, "target": target})
         if not args.plain_only and not c.psql(
                 "SELECT 1 WHERE to_regprocedure('frt._face_seal(int8, frt.face_embedding)') IS NOT NULL "
                 "AND EXISTS (SELECT FROM pg_settings WHERE name = 'frt.ivf_plaintext_cache')"):
@@ -651,7 +659,7 @@ def markdown(res):
     L = [f"`{res['command']}`", "",
          f"- {res['n']:,} x {res['dim']}, suite {res['settings'].get('frt.encryption_suite')}, "
          f"frt.ivf_plaintext_cache {res.get('plaintext_cache_used')}, shared_buffers {res['shared_buffers']}, "
-         f"sealed.e storage {res['sealed_storage']}; commit {res.get('commit')}; PostgreSQL {res['server']}, "
+         f"sealed.e storage {res['sealed_storage']}, toast_tuple_target {res.get('toast_tuple_target') or 'default'}; commit {res.get('commit')}; PostgreSQL {res['server']}, "
          f"kernels {res['simd']}",
          f"- load average {res['loadavg_start'][0]:.2f} / {res['loadavg_start'][1]:.2f} at the start, "
          f"{res['loadavg_end'][0]:.2f} / {res['loadavg_end'][1]:.2f} at the end (1 / 5 min); "
