@@ -44,6 +44,17 @@ typedef enum FrtAuditField
 	FRT_AUDIT_NFIELDS
 } FrtAuditField;
 
+/*
+ * Hash functions of the chain (frt.audit_hash, column hash_alg): each
+ * record names the one its hash and MAC were made with (docs/audit.md).
+ */
+typedef enum FrtAuditAlg
+{
+	FRT_AUDIT_ALG_SHA256,		/* SHA-256, HMAC-SHA-256 */
+	FRT_AUDIT_ALG_SM3,			/* SM3, HMAC-SM3 (GB/T 32905) */
+	FRT_AUDIT_NALGS
+} FrtAuditAlg;
+
 /* The audit table's column of each text field (audit_hash.c). */
 extern const FrtGovCol FrtAuditFieldCol[FRT_AUDIT_NFIELDS];
 
@@ -70,6 +81,7 @@ typedef struct FrtAuditRow
 	float8		similarity;
 	const char *field[FRT_AUDIT_NFIELDS];	/* NULL = SQL NULL */
 	uint8		prev_hash[FRT_AUDIT_HASH_LEN];
+	FrtAuditAlg alg;			/* the hash function (column hash_alg) */
 } FrtAuditRow;
 
 /* Slot states. */
@@ -130,6 +142,7 @@ extern char *frt_audit_anchor_command;
 typedef struct FrtAuditHead
 {
 	int64		seq;
+	FrtAuditAlg alg;			/* of the head record's hash and MAC */
 	uint8		hash[FRT_AUDIT_HASH_LEN];
 	bool		has_mac;
 	uint8		mac[FRT_AUDIT_MAC_LEN];
@@ -166,8 +179,8 @@ typedef enum FrtClaimField
 
 extern Jsonb *FrtAuditBindOrigin(const char *const *fields, const float8 *similarity,
 								 Jsonb *detail);
-extern void FrtAuditClaimMac(const char *const *fields, const float8 *similarity,
-							 Jsonb *detail, uint8 *mac);
+extern void FrtAuditClaimMac(FrtAuditAlg alg, const char *const *fields,
+							 const float8 *similarity, Jsonb *detail, uint8 *mac);
 
 /* audit_relay.c */
 extern int64 FrtAuditRelay(const FrtAuditPayload *rec);
@@ -179,11 +192,12 @@ extern PGDLLEXPORT void FrtAuditWorkerMain(Datum main_arg);
 /* audit_key.c: the audit key, loaded at server start, never visible to SQL */
 extern void FrtAuditKeyInit(void);
 extern bool FrtAuditKeyed(void);
-extern void FrtAuditMac(const uint8 *hash, uint8 *mac);
-extern bool FrtAuditMacVerifies(const uint8 *hash, const uint8 *mac);
-extern void FrtAuditMacOf(const char *tag, const uint8 *data, size_t len, uint8 *mac);
-extern bool FrtAuditMacOfVerifies(const char *tag, const uint8 *data, size_t len,
-								  const uint8 *mac);
+extern void FrtAuditMac(FrtAuditAlg alg, const uint8 *hash, uint8 *mac);
+extern bool FrtAuditMacVerifies(FrtAuditAlg alg, const uint8 *hash, const uint8 *mac);
+extern void FrtAuditMacOf(FrtAuditAlg alg, const char *tag, const uint8 *data, size_t len,
+						  uint8 *mac);
+extern bool FrtAuditMacOfVerifies(FrtAuditAlg alg, const char *tag, const uint8 *data,
+								  size_t len, const uint8 *mac);
 extern bool FrtAuditPathInDataDir(const char *path);
 extern size_t FrtSecretFromFile(const char *setting, const char *what, const char *path,
 								char *buf, size_t size);
@@ -199,6 +213,10 @@ extern void FrtAuditAnchorReap(void);
 extern void FrtAuditDdlInit(void);
 
 /* audit_hash.c */
+extern int	frt_audit_hash;		/* frt.audit_hash: FrtAuditAlg of new records */
+extern void FrtAuditHashInit(void);
+extern const char *FrtAuditAlgName(FrtAuditAlg alg);
+extern bool FrtAuditAlgFromName(const char *name, FrtAuditAlg *alg);
 extern void FrtAuditComputeHash(const FrtAuditRow *row, uint8 *out);
 extern char *FrtAuditCanonicalInet(const char *addr);
 extern char *FrtAuditCanonicalJsonb(const char *json);

@@ -39,6 +39,7 @@ typedef enum FrtGovFunc
 {
 	FRT_FUNC_AUDIT_EVENT,		/* a standby forwards records to it */
 	FRT_FUNC_ERASURE_RECORD,	/* the erasure ledger trigger's SQL half */
+	FRT_FUNC_FACE_OPEN,			/* opens a sealed face (index expressions) */
 	FRT_GOV_NFUNCS
 } FrtGovFunc;
 
@@ -71,6 +72,7 @@ typedef enum FrtGovCol
 	FRT_COL_AUDIT_PREV_HASH,
 	FRT_COL_AUDIT_HASH,
 	FRT_COL_AUDIT_MAC,
+	FRT_COL_AUDIT_HASH_ALG,
 	/* FRT_REL_AUDIT_ANCHOR */
 	FRT_COL_ANCHOR_LAST_SEQ,
 	FRT_COL_ANCHOR_LAST_HASH,
@@ -87,6 +89,8 @@ typedef enum FrtGovCol
 /* Qualified, quoted name of a relation or function, for SQL text. */
 extern const char *FrtGovRelName(FrtGovRel rel);
 extern const char *FrtGovFuncName(FrtGovFunc func);
+/* The core's access method whose indexes seal what they store. */
+extern const char *FrtGovSealedAmName(void);
 
 /* Unqualified, unquoted name of a relation, for messages. */
 extern const char *FrtGovRelShortName(FrtGovRel rel);
@@ -103,6 +107,9 @@ extern Oid	FrtGovTypeOid(FrtGovType type, bool missing_ok);
 
 /* Column number of a column in a tuple descriptor, looked up by name. */
 extern AttrNumber FrtGovAttnum(TupleDesc desc, FrtGovCol col);
+
+/* The same, InvalidAttrNumber if absent (a column added by an upgrade). */
+extern AttrNumber FrtGovAttnumMissingOk(TupleDesc desc, FrtGovCol col);
 
 /* Column number of a column of a relation (InvalidAttrNumber if absent). */
 extern AttrNumber FrtGovRelAttnum(Oid relid, FrtGovCol col);

@@ -45,7 +45,8 @@
 #define FRT_AUDIT_ERRMSG_LEN	256		/* a worker's error text handed back to the submitter */
 #define FRT_AUDIT_VERIFY_FETCH	1000	/* records verify_audit_chain reads at a time */
 #define FRT_AUDIT_MIN_RETENTION	"3 years"	/* Measures Art. 9 / PIPL Art. 56 */
-#define FRT_AUDIT_HASH_LEN		32		/* SHA-256 */
+#define FRT_AUDIT_HASH_LEN		32		/* SHA-256 and SM3 alike */
+#define FRT_AUDIT_HASH_DEFAULT	"sha256"	/* frt.audit_hash: hash and MAC of new records */
 #define FRT_AUDIT_MAX_NUMBERS	16		/* numeric run hashed in audit fields */
 #define FRT_AUDIT_MARK_HASH		"sha256:"	/* a field replaced by its hash ... */
 #define FRT_AUDIT_MARK_HEX		16		/* ... and this many hex digits of it */
@@ -62,10 +63,11 @@
 #define FRT_REDACT_MIN_BASE64	128		/* base64 characters (decode(..., 'base64')): 24 float4 */
 #define FRT_REDACT_ODD_SEPARATORS "|:/_&#!~^*%@`?<>="	/* punctuation that also separates a run */
 #define FRT_LOG_REDACT_DEFAULT	true	/* frt.log_redact: the server-log filter is on */
-#define FRT_AUDIT_MAC_LEN		32		/* HMAC-SHA-256 of a record's hash */
+#define FRT_AUDIT_MAC_LEN		32		/* HMAC-SHA-256 or HMAC-SM3 of a record's hash */
 #define FRT_AUDIT_MAC_TAG		"frt-audit-mac-v1"	/* before the hash in the MAC */
 #define FRT_AUDIT_RELAY_MAC_TAG	"frt-audit-relay-v1"	/* before a relayed claim in its MAC */
 #define FRT_AUDIT_RELAY_MAC_KEY	"mac"	/* member of detail.origin holding the claim's MAC */
+#define FRT_AUDIT_RELAY_MAC_ALG_KEY "mac_alg"	/* ... and naming its hash when not SHA-256 */
 #define FRT_AUDIT_KEY_MIN_BYTES	32		/* shortest audit key (a line of the key file) */
 #define FRT_AUDIT_KEYS_MAX		8		/* keys in the key file: the first signs, all verify */
 #define FRT_AUDIT_KEY_FILE_MAX	8192	/* longest key file or key command output */

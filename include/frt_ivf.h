@@ -328,6 +328,7 @@ extern void FrtIvfOpenCentroid(const FrtCipher *cipher, uint32 list, const void 
 /* ivfplain.c */
 extern void FrtIvfPlainAssign(int newval, void *extra);
 extern Page FrtIvfPlainPage(Relation index, BlockNumber blkno, Page page, int dim);
+extern Page FrtIvfPlainPeek(Relation index, BlockNumber blkno);
 
 /* ivfbuild.c */
 extern IndexBuildResult *ivfbuild(Relation heap, Relation index, struct IndexInfo *indexInfo);

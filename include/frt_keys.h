@@ -11,9 +11,12 @@
  * private memory (inherited by the processes the postmaster forks).  The
  * keyring (frt.encryption_keyring, a directory outside the data directory)
  * holds one file per key epoch with a random epoch secret; the epoch's key
- * is HKDF(root key, epoch secret, info) and is never stored.  Destroying an
- * epoch's file erases, for good, everything sealed under it.  See
- * docs/operations.md, "Encryption keys".
+ * is HKDF(root key, epoch secret, info) and is never stored.  Each epoch is
+ * owned by the database that created it: a database seals under its own
+ * current epoch and destroys only its own; any epoch opens anywhere.
+ * Destroying an epoch's file erases, for good, everything sealed under it.
+ * Key material lives in FrtKeyMemAlloc'd pages, left out of core dumps.
+ * See docs/operations.md, "Encryption keys".
  *
  *-------------------------------------------------------------------------
  */
@@ -29,6 +32,7 @@
 #define FRT_KEY_ROOT_MIN_BYTES	32		/* shortest root key (64 hex digits) */
 #define FRT_KEY_ROOT_MAX_BYTES	64		/* longest root key (128 hex digits) */
 #define FRT_KEY_FILE_MAX		1024	/* longest key file or key command output */
+#define FRT_KEY_MEM_PAGE		4096	/* page size if the system does not say */
 
 /* ---- Suites (frt.encryption_suite; recorded in each epoch and envelope) ---- */
 #define FRT_SUITE_AES_256_GCM	1		/* AES-256-GCM, keys derived with SHA-256 */
@@ -59,16 +63,25 @@
 #define FRT_KEYRING_FILE_LEN	18		/* strlen of such a name */
 #define FRT_KEYRING_TMP_SUFFIX	".tmp"	/* a file being written, linked into place */
 #define FRT_KEYRING_MAGIC		"FRTEPOCH"	/* 8 bytes at offset 0 */
-#define FRT_KEYRING_VERSION		1		/* byte 8 */
+#define FRT_KEYRING_VERSION		2		/* byte 8: files written now */
+#define FRT_KEYRING_VERSION_V1	1		/* files without an owner, still read */
 #define FRT_KEYRING_SECRET_LEN	32		/* random bytes per epoch */
 #define FRT_KEYRING_CHECK_LEN	16		/* bytes of the check value kept */
-#define FRT_KEYRING_RECORD_LEN	76		/* magic 8, version 1, suite 1, zero 2,
+#define FRT_KEYRING_OFF_SECRET	24		/* offset of the epoch secret */
+#define FRT_KEYRING_OFF_CHECK	56		/* offset of the check value */
+#define FRT_KEYRING_OFF_OWNER	72		/* offset of the owner's OID (version 2) */
+#define FRT_KEYRING_RECORD_LEN	80		/* magic 8, version 1, suite 1, zero 2,
 										 * epoch 4, created 8, secret 32, check
-										 * 16, CRC-32C 4 */
+										 * 16, owner database OID 4, CRC-32C 4 */
+#define FRT_KEYRING_RECORD_LEN_V1 76	/* version 1: the same without the owner */
 #define FRT_KEYRING_MAX_EPOCHS	4096	/* epoch files a keyring may hold */
 
 /* Module start (from _PG_init): settings, root key, shared memory, FrtCipher. */
 extern void FrtKeysInit(void);
+
+/* key_guard.c: DDL that would store opened faces in clear is refused */
+#define FRT_KEY_SEALED_RELOPT	"sealed"	/* the frt_ivf reloption that seals an index */
+extern void FrtKeyGuardInit(void);
 
 /* key_root.c: the root key and the settings */
 extern char *frt_encryption_key_file;
@@ -83,6 +96,8 @@ extern uint64 FrtKeyGeneration(void);
 extern void FrtKeyGenerationBump(void);
 extern void FrtKeyLockAcquire(void);
 extern void FrtKeyLockRelease(void);
+extern void *FrtKeyMemAlloc(Size len);
+extern void FrtKeyMemFree(void *p, Size len);
 
 /* key_ring.c: the keyring, as this backend sees it */
 typedef struct FrtKeyEpoch FrtKeyEpoch;
@@ -92,6 +107,8 @@ typedef struct FrtKeyEpochInfo
 	uint32		epoch;
 	int			suite;
 	int64		created;		/* Unix time, seconds */
+	Oid			owner;			/* database that created it; InvalidOid: unknown */
+	bool		current;		/* the epoch this database seals under */
 	bool		verified;		/* the root key derives this epoch's check value */
 } FrtKeyEpochInfo;
 

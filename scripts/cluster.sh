@@ -5,7 +5,10 @@
 # Environment: PG_CONFIG (default pg_config), PGUSER_OS (default postgres),
 # FRT_PRELOAD (shared_preload_libraries; default frt_governance,pg_cron; empty
 # for a server that preloads nothing, as the core needs), FRT_AUDIT_KEY
-# (on: an audit key and an anchor file under DIR/keys; default off).
+# (on: an audit key and an anchor file under DIR/keys; default off).  A
+# server that preloads frt_governance always gets a root encryption key and
+# a keyring under DIR/keys; FRT_SUITE picks the suite (default aes-256-gcm,
+# or sm4-sm3).
 set -euo pipefail
 cmd=$1; dir=$2; port=${3:-55432}
 bindir=$("${PG_CONFIG:-pg_config}" --bindir)
@@ -27,6 +30,23 @@ cron.database_name = 'postgres'
 max_worker_processes = 16
 fsync = off
 CONF
+	case "${FRT_PRELOAD-frt_governance,pg_cron}" in
+	*frt_governance*)
+		# the root key and the keyring of the sealed face store, outside the
+		# data directory (docs/operations.md, "Encryption keys")
+		head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/keys/root.key"
+		echo >>"$dir/keys/root.key"
+		mkdir -p "$dir/keys/keyring"
+		chown -R "$osuser" "$dir/keys"
+		chmod 0600 "$dir/keys/root.key"
+		chmod 0700 "$dir/keys/keyring"
+		cat >>"$dir/data/postgresql.conf" <<CONF
+frt.encryption_key_file = '$dir/keys/root.key'
+frt.encryption_keyring = '$dir/keys/keyring'
+frt.encryption_suite = '${FRT_SUITE:-aes-256-gcm}'
+CONF
+		;;
+	esac
 	if [ "${FRT_AUDIT_KEY:-off}" = on ]; then
 		# an audit key and an anchor file outside the data directory
 		# (docs/operations.md, "Audit key and anchors")

@@ -48,7 +48,7 @@ SELECT frt.give_consent('p1001', 'door', 'self', 'written');
 SELECT frt.enroll('p1001', 'door', demo_face(1001, 0.3), 'door-1');
 RESET ROLE;
 -- the exact 1:N index (frt_ivf) for the station purpose
-CREATE INDEX face_station_ivf ON frt.face USING frt_ivf (embedding frt.face_cosine_ops)
+CREATE INDEX face_station_ivf ON frt.face USING frt_ivf (frt._face_open(id, embedding) frt.face_cosine_ops)
  WHERE purpose = 'station';
 ANALYZE frt.face;
 
@@ -101,7 +101,22 @@ SET ROLE frt_auditor;
 SELECT kind, purpose, subject, detail FROM frt.alert ORDER BY seq;
 RESET ROLE;
 
-\echo '== 7. the data-protection officer (frt_auditor): compliance report, filing, audit chain'
+\echo '== 7. encryption at rest (Art. 14): faces are ciphertext on disk; a key rotation, then the old key is destroyed'
+-- as the superuser: what the table holds is a sealed envelope, not a vector
+SELECT id, key_epoch, length(embedding) AS sealed_bytes, substr(encode(embedding, 'hex'), 1, 24) || '...' AS starts
+  FROM frt.face ORDER BY id LIMIT 2;
+SET ROLE frt_admin;
+SELECT frt.key_rotate() AS new_epoch;
+CALL frt.key_rotation_run(500);
+SELECT epoch, suite, state, faces, index_entries FROM frt.key_epochs();
+RESET ROLE;
+-- matching works throughout, and the same subjects come back
+SET ROLE frt_matcher;
+SELECT subject, similarity FROM frt.identify('station', demo_face(1500, 0.3), 'hall-cam-3', 3);
+RESET ROLE;
+SELECT face_id, status, reason, key_destroyed_at IS NOT NULL AS key_destroyed FROM frt.erasure_report('p1234');
+
+\echo '== 8. the data-protection officer (frt_auditor): compliance report, filing, audit chain'
 SET ROLE frt_auditor;
 SELECT article, check_name, status FROM frt.compliance_report() WHERE status <> 'ok';
 SELECT stored_subjects, threshold, status FROM frt.filing_status();

@@ -47,12 +47,12 @@ UPDATE frt.purpose SET similarity_threshold = -1 WHERE name = 'm_crowd';
 CREATE FUNCTION gov_exhaustive(probe frt.face_embedding, k int, min_sim float8)
 RETURNS TABLE (subject text, similarity float8) LANGUAGE sql SECURITY DEFINER
 SET enable_seqscan = on SET enable_sort = on SET enable_indexscan = off SET enable_bitmapscan = on AS $$
-	SELECT f.subject, max(frt.cosine_similarity(f.embedding, probe)) AS s
+	SELECT f.subject, max(frt.cosine_similarity(frt._face_open(f.id, f.embedding), probe)) AS s
 	FROM frt.face f JOIN frt.consent c ON c.id = f.consent_id
 	WHERE f.purpose = 'm_crowd' AND c.withdrawn_at IS NULL AND NOT c.needs_renotice AND c.separate
 	  AND NOT c.condition_of_service AND (NOT f.minor OR c.given_by = 'guardian')
 	  AND f.expires_at > now()
-	GROUP BY f.subject HAVING max(frt.cosine_similarity(f.embedding, probe)) >= min_sim
+	GROUP BY f.subject HAVING max(frt.cosine_similarity(frt._face_open(f.id, f.embedding), probe)) >= min_sim
 	ORDER BY s DESC LIMIT k
 $$;
 -- ... equals frt.identify for several probes, k and thresholds
@@ -93,7 +93,7 @@ FROM frt.identify('m_crowd', gov_face(20, 0.1), 'm_hall', 60, -1);
 DO $$
 BEGIN
 	IF EXISTS (SELECT 1 FROM pg_am WHERE amname = 'frt_ivf') THEN
-		EXECUTE 'CREATE INDEX gov_face_ivf ON frt.face USING frt_ivf (embedding frt.face_cosine_ops)
+		EXECUTE 'CREATE INDEX gov_face_ivf ON frt.face USING frt_ivf (frt._face_open(id, embedding) frt.face_cosine_ops)
 				 WITH (lists = 4) WHERE purpose = ''m_crowd''';
 	END IF;
 END $$;

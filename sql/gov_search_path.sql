@@ -4,7 +4,8 @@
 -- an SQL function whose body names every function, operator, type and
 -- relation with its schema (a body parsed at creation, BEGIN ATOMIC or
 -- RETURN, counts as qualified).  SECURITY DEFINER and PL/pgSQL functions
--- must pin.  The face read the planner inlines into identify, and the
+-- must pin, except a PL/pgSQL procedure that commits (a SET clause forbids
+-- transaction control), which must be qualified.  The face read the planner inlines into identify, and the
 -- row-level-security policy's function, called on every row, do not pin (a
 -- SET clause stops inlining, and costs a GUC save and restore per call) and
 -- so must be qualified.  C functions are held to the same
@@ -262,7 +263,7 @@ SELECT c AS planted, coalesce((SELECT string_agg(f, ', ') FROM sp.unqualified(c)
 CREATE VIEW sp.ext_function AS
 	SELECT p.oid, p.oid::regprocedure AS fn, e.extname, l.lanname, p.prosecdef, p.proconfig,
 		   p.prorettype = 'trigger'::regtype AS is_trigger, p.prosqlbody IS NOT NULL AS parsed_body,
-		   p.prosrc
+		   p.prosrc, p.prokind
 	  FROM pg_proc p
 	  JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
 	  JOIN pg_extension e ON e.oid = d.refobjid AND e.extname IN ('frt', 'frt_governance')
@@ -273,7 +274,10 @@ CREATE VIEW sp.verdict AS
 				WHEN f.proconfig @> ARRAY['search_path=pg_catalog, pg_temp'] THEN 'pinned'
 				WHEN f.prosecdef THEN 'OFFENDER: SECURITY DEFINER without search_path pinned'
 				WHEN f.proconfig::text LIKE '%search_path%' THEN 'OFFENDER: search_path pinned to something else'
-				WHEN f.lanname <> 'sql' THEN 'OFFENDER: ' || f.lanname || ' without search_path pinned'
+				-- a procedure that commits cannot pin (PostgreSQL forbids SET with
+				-- transaction control): it must be qualified like SQL
+				WHEN f.lanname <> 'sql' AND NOT (f.prokind = 'p' AND f.lanname = 'plpgsql')
+					THEN 'OFFENDER: ' || f.lanname || ' without search_path pinned'
 				WHEN f.parsed_body THEN 'qualified (body parsed at creation)'
 				WHEN EXISTS (SELECT FROM sp.unqualified(f.prosrc)) THEN
 					'OFFENDER: ' || (SELECT string_agg(DISTINCT u, ', ') FROM sp.unqualified(f.prosrc) u)

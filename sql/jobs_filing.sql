@@ -29,17 +29,17 @@ SELECT reason FROM frt.erasure_log WHERE face_id = :face_id;
 SELECT kind, purpose, deadline = frt.working_days_after(triggered_on, 30) AS deadline_ok, filed_on
   FROM frt.filing WHERE purpose = 'jobs_gate';
 -- no new faces for a terminated purpose
-INSERT INTO frt.face (subject, purpose, consent_id, embedding, minor, expires_at)
-SELECT 'jobs_f1', 'jobs_gate', c.id, pg_temp.emb(12), false, now() + interval '1 day'
-  FROM frt.consent c WHERE c.subject = 'jobs_f1';
+INSERT INTO frt.face (subject, purpose, consent_id, embedding, key_epoch, minor, expires_at)
+SELECT 'jobs_f1', 'jobs_gate', c.id, s.b, frt._sealed_epoch(s.b), false, now() + interval '1 day'
+  FROM frt.consent c, LATERAL (SELECT frt._face_seal(0, pg_temp.emb(12)) AS b) s WHERE c.subject = 'jobs_f1';
 -- (the article, Art. 4, is also the CONSTRAINT field; DETAIL has the date)
 DO $$
 DECLARE
 	v_state text; v_constraint text; v_detail text;
 BEGIN
-	INSERT INTO frt.face (subject, purpose, consent_id, embedding, minor, expires_at)
-	SELECT 'jobs_f1', 'jobs_gate', c.id, pg_temp.emb(12), false, now() + interval '1 day'
-	  FROM frt.consent c WHERE c.subject = 'jobs_f1';
+	INSERT INTO frt.face (subject, purpose, consent_id, embedding, key_epoch, minor, expires_at)
+	SELECT 'jobs_f1', 'jobs_gate', c.id, s.b, frt._sealed_epoch(s.b), false, now() + interval '1 day'
+	  FROM frt.consent c, LATERAL (SELECT frt._face_seal(0, pg_temp.emb(12)) AS b) s WHERE c.subject = 'jobs_f1';
 EXCEPTION WHEN OTHERS THEN
 	GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_constraint = CONSTRAINT_NAME,
 		v_detail = PG_EXCEPTION_DETAIL;
@@ -93,8 +93,9 @@ VALUES ('jobs_bulk', 'identification', 'bulk', 'bulk', '30 days');
 INSERT INTO frt.subject (id, birth_date) SELECT 'jobs_bulk_' || g, '1990-01-01' FROM generate_series(1, 100000) g;
 INSERT INTO frt.consent (id, subject, purpose, notice_version, given_by, obtained_how)
 SELECT -g, 'jobs_bulk_' || g, 'jobs_bulk', 1, 'self', 'written' FROM generate_series(1, 100000) g;
-INSERT INTO frt.face (subject, purpose, consent_id, embedding, minor, expires_at)
-SELECT 'jobs_bulk_' || g, 'jobs_bulk', -g, '[1]', false, now() + interval '1 day' FROM generate_series(1, 100000) g;
+INSERT INTO frt.face (subject, purpose, consent_id, embedding, key_epoch, minor, expires_at)
+SELECT 'jobs_bulk_' || g, 'jobs_bulk', -g, frt._face_seal(-g, '[1]'), frt._key_current_epoch(), false,
+	   now() + interval '1 day' FROM generate_series(1, 100000) g;
 RESET session_replication_role;
 RESET frt.restore;
 SELECT kind, triggered_on = frt._filing_today() AS today, working_days_left BETWEEN 29 AND 30 AS days_left_ok,

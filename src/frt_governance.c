@@ -29,6 +29,7 @@ _PG_init(void)
 	load_file(FRT_CORE_LIBRARY, false);
 	FrtAuditInit();
 	FrtAuditKeyInit();
+	FrtAuditHashInit();
 	FrtAuditAnchorInit();
 	FrtRolesInit();
 	FrtAuditDdlInit();

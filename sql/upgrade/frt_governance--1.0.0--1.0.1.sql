@@ -483,32 +483,39 @@ CREATE FUNCTION @extschema@._sealed_epoch(p_sealed pg_catalog.bytea)
 RETURNS pg_catalog.int8
 LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'frt_sealed_epoch';
 
--- The epoch new seals use (the highest of the keyring); NULL before the
--- first seal created epoch 1.
+-- The epoch new seals of this database use (the highest epoch it owns);
+-- NULL before its first seal created one.
 CREATE FUNCTION @extschema@._key_current_epoch()
 RETURNS pg_catalog.int8
 LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'frt_key_current_epoch';
 
--- A new epoch, current from now on (on the primary; a standby gets it by a
--- copy of the keyring's files).
+-- A new epoch owned by this database (numbered after the keyring's highest),
+-- its current one from now on (on the primary; a standby gets it by a copy
+-- of the keyring's files).
 CREATE FUNCTION @extschema@._key_epoch_create()
 RETURNS pg_catalog.int8
 LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'frt_key_epoch_create';
 
 -- Destroy an epoch's key for good: what is sealed under it can no longer be
--- opened, here or from any backup.  Refuses the current epoch.
+-- opened, here or from any backup.  Refuses the current epoch, the keyring's
+-- highest and an epoch another database owns (42501); an epoch of no living
+-- database (an epoch file without an owner, a dropped database) only here,
+-- never by frt.key_destroy_unused.
 CREATE FUNCTION @extschema@._key_epoch_destroy(p_epoch pg_catalog.int8)
 RETURNS pg_catalog.void
 LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'frt_key_epoch_destroy';
 
--- The keyring's epochs; verified: the root key derives the epoch's check value.
+-- The keyring's epochs, of every database (any of them opens here);
+-- is_current: the one this database seals under; verified: the root key
+-- derives the epoch's check value; owner_db: the database that created it
+-- (NULL for an epoch file without an owner).
 CREATE FUNCTION @extschema@._key_epochs()
 RETURNS TABLE (epoch pg_catalog.int8, suite pg_catalog.text, created_at pg_catalog.timestamptz,
-	is_current pg_catalog.bool, verified pg_catalog.bool)
+	is_current pg_catalog.bool, verified pg_catalog.bool, owner_db pg_catalog.oid)
 LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'frt_key_epochs';
 
 -- Whether the root key is loaded and from where (never the key itself), the
--- keyring, the suite of new epochs and the current epoch.
+-- keyring, the suite of new epochs and this database's current epoch.
 CREATE FUNCTION @extschema@._key_status()
 RETURNS TABLE (key_loaded pg_catalog.bool, key_source pg_catalog.text, keyring pg_catalog.text,
 	suite pg_catalog.text, current_epoch pg_catalog.int8)
@@ -523,3 +530,901 @@ REVOKE ALL ON FUNCTION @extschema@._key_epoch_destroy(pg_catalog.int8) FROM PUBL
 REVOKE ALL ON FUNCTION @extschema@._key_epochs() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._key_status() FROM PUBLIC;
 -- ---- end of the key provider ----
+
+-- ---- Encryption at rest (keys layer, registry, jobs) ----
+-- Faces are sealed: frt.face.embedding holds the face sealed under a key
+-- epoch (AES-256-GCM, or SM4/SM3), bound to the row's id; the frt_ivf
+-- indexes on frt.face seal their codes and centroids.  The update seals
+-- the faces already stored, so the server must have its root key and
+-- keyring (frt.encryption_key_file or _command, frt.encryption_keyring)
+-- before ALTER EXTENSION ... UPDATE (docs/operations.md, "Encryption keys").
+
+-- The event trigger that records per-purpose indexes leaves out those an
+-- extension script makes (this update's own among them).
+CREATE OR REPLACE FUNCTION @extschema@._face_index_record()
+RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r record;
+BEGIN
+	FOR r IN
+		SELECT DISTINCT c.relname, am.amname
+		FROM pg_catalog.pg_event_trigger_ddl_commands() cmd
+		JOIN pg_catalog.pg_index i ON i.indexrelid = cmd.objid
+		JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
+		JOIN pg_catalog.pg_am am ON am.oid = c.relam
+		JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attname = 'embedding'
+		JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+			AND d.objid = c.oid AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+			AND d.refobjid = i.indrelid AND d.refobjsubid = a.attnum
+		WHERE cmd.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+		  AND i.indrelid = '@extschema@.face'::pg_catalog.regclass
+		  AND am.amname <> 'frt_ivf'
+	LOOP
+		RAISE EXCEPTION 'index "%" on @extschema@.face reads the face column with access method "%"', r.relname, r.amname
+			USING ERRCODE = 'feature_not_supported',
+				  DETAIL = 'Only frt_ivf indexes seal what they store; any other index over the faces would keep them in clear on disk.',
+				  HINT = 'CREATE INDEX ... ON @extschema@.face USING frt_ivf (@extschema@._face_open(id, embedding) @extschema@.face_cosine_ops) WHERE purpose = ''...''';
+	END LOOP;
+	FOR r IN
+		SELECT DISTINCT c.oid, c.relname
+		FROM pg_catalog.pg_event_trigger_ddl_commands() cmd
+		JOIN pg_catalog.pg_index i ON i.indexrelid = cmd.objid
+		JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
+		WHERE cmd.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+		  AND i.indrelid = '@extschema@.face'::pg_catalog.regclass
+		  AND NOT cmd.in_extension	-- the extension's own, made by its scripts
+		  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+						  WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+							AND d.objid = c.oid AND d.deptype = 'e')
+	LOOP
+		DELETE FROM @extschema@.face_index f WHERE f.relid = r.oid AND f.name <> r.relname;
+		INSERT INTO @extschema@.face_index AS f (name, definition, relid)
+		VALUES (r.relname, pg_catalog.pg_get_indexdef(r.oid), r.oid)
+		ON CONFLICT (name) DO UPDATE
+		SET definition = EXCLUDED.definition, relid = EXCLUDED.relid, recorded_at = pg_catalog.now();
+	END LOOP;
+END
+$$;
+
+-- The per-purpose indexes on the face column are set aside (their
+-- definitions are kept for this transaction in a setting), the column is
+-- sealed in place, and at the end the indexes are built again on
+-- frt._face_open(id, embedding).
+DO $frt$
+DECLARE
+	r record;
+BEGIN
+	PERFORM pg_catalog.set_config('frt_upgrade.face_indexes', COALESCE((
+		SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('name', c.relname,
+			'definition', pg_catalog.pg_get_indexdef(c.oid)))::pg_catalog.text
+		  FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
+		 WHERE i.indrelid = '@extschema@.face'::pg_catalog.regclass
+		   AND EXISTS (SELECT 1 FROM pg_catalog.pg_depend dep JOIN pg_catalog.pg_attribute a
+						 ON a.attrelid = dep.refobjid AND a.attnum = dep.refobjsubid
+					   WHERE dep.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND dep.objid = c.oid
+						 AND dep.refobjid = i.indrelid AND a.attname = 'embedding')), '[]'), true);
+	FOR r IN
+		SELECT c.relname
+		  FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
+		 WHERE i.indrelid = '@extschema@.face'::pg_catalog.regclass
+		   AND EXISTS (SELECT 1 FROM pg_catalog.pg_depend dep JOIN pg_catalog.pg_attribute a
+						 ON a.attrelid = dep.refobjid AND a.attnum = dep.refobjsubid
+					   WHERE dep.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND dep.objid = c.oid
+						 AND dep.refobjid = i.indrelid AND a.attname = 'embedding')
+	LOOP
+		EXECUTE pg_catalog.format('DROP INDEX @extschema@.%I', r.relname);
+	END LOOP;
+END
+$frt$;
+ALTER TABLE @extschema@.face ADD COLUMN key_epoch pg_catalog.int8;
+ALTER TABLE @extschema@.face SET (toast_tuple_target = 8160);
+ALTER TABLE @extschema@.face ALTER COLUMN embedding TYPE pg_catalog.bytea
+	USING @extschema@._face_seal(id, embedding);
+UPDATE @extschema@.face SET key_epoch = @extschema@._sealed_epoch(embedding);
+ALTER TABLE @extschema@.face ALTER COLUMN key_epoch SET NOT NULL;
+ALTER TABLE @extschema@.face ALTER COLUMN embedding SET STORAGE EXTERNAL;
+CREATE INDEX face_key_epoch_idx ON @extschema@.face (key_epoch);
+
+CREATE FUNCTION @extschema@._key_lock_id()
+RETURNS pg_catalog.int8
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT 4630071233000001::pg_catalog.int8 $$;
+
+CREATE OR REPLACE FUNCTION @extschema@._face_store(p_subject pg_catalog.text, p_purpose pg_catalog.text,
+	p_device pg_catalog.text, p_consent_id pg_catalog.int8, p_embedding @extschema@.face_embedding,
+	p_minor pg_catalog.bool, p_expires_at pg_catalog.timestamptz)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_new_subject pg_catalog.bool;
+	v_id pg_catalog.int8;
+	v_sealed pg_catalog.bytea;
+BEGIN
+	-- serialise with other enrolments and erasures of this subject
+	PERFORM 1 FROM @extschema@.subject WHERE id = p_subject FOR NO KEY UPDATE;
+	v_new_subject := NOT EXISTS (SELECT 1 FROM @extschema@.face WHERE subject = p_subject);
+	PERFORM pg_catalog.pg_advisory_xact_lock_shared(@extschema@._key_lock_id());
+	-- the id first: the ciphertext is bound to it
+	v_id := pg_catalog.nextval('@extschema@.face_id_seq'::pg_catalog.regclass);
+	v_sealed := @extschema@._face_seal(v_id, p_embedding);
+	INSERT INTO @extschema@.face (id, subject, purpose, device, consent_id, embedding, minor,
+								  expires_at, key_epoch)
+	VALUES (v_id, p_subject, p_purpose, p_device, p_consent_id, v_sealed, p_minor, p_expires_at,
+			@extschema@._sealed_epoch(v_sealed));
+	IF v_new_subject THEN
+		PERFORM @extschema@._filing_count(1);
+	END IF;
+	RETURN v_id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._face_similarity(p_subject pg_catalog.text, p_purpose pg_catalog.text,
+	p_probe @extschema@.face_embedding)
+RETURNS pg_catalog.float8
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	-- PL/pgSQL, not SQL: its plan is cached across calls (the 1:1 hot path)
+	RETURN (SELECT pg_catalog.max(@extschema@.cosine_similarity(@extschema@._face_open(f.id, f.embedding),
+																	p_probe))
+			FROM @extschema@.face f
+			WHERE f.subject = p_subject AND f.purpose = p_purpose
+			  AND @extschema@._face_active(f.consent_id, f.expires_at));
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._face_nearest(p_purpose pg_catalog.text, p_probe @extschema@.face_embedding,
+	p_max_distance pg_catalog.float8)
+RETURNS TABLE (face_id pg_catalog.int8, subject pg_catalog.text, distance pg_catalog.float8)
+LANGUAGE sql STABLE
+AS $$
+	SELECT f.id, f.subject, @extschema@._face_open(f.id, f.embedding) OPERATOR(@extschema@.<=>) p_probe
+	FROM @extschema@.face f
+	WHERE f.purpose OPERATOR(pg_catalog.=) p_purpose
+	  AND f.expires_at OPERATOR(pg_catalog.>) pg_catalog.statement_timestamp()
+	  -- a scalar sub-select, not EXISTS: it stays a per-row filter and is
+	  -- never turned into a join that would stop the ordered index scan
+	  AND (SELECT c.withdrawn_at IS NULL AND NOT c.needs_renotice AND c.separate
+				  AND NOT c.condition_of_service AND (NOT f.minor OR c.given_by OPERATOR(pg_catalog.=) 'guardian')
+		   FROM @extschema@.consent c WHERE c.id OPERATOR(pg_catalog.=) f.consent_id)
+	  AND (p_max_distance IS NULL OR @extschema@._face_open(f.id, f.embedding) OPERATOR(@extschema@.<=>) p_probe
+		   OPERATOR(pg_catalog.<=) p_max_distance)
+	ORDER BY @extschema@._face_open(f.id, f.embedding) OPERATOR(@extschema@.<=>) p_probe
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._face_export(p_subject pg_catalog.text, p_purpose pg_catalog.text)
+RETURNS TABLE (face_id pg_catalog.int8, embedding @extschema@.face_embedding,
+	enrolled_at pg_catalog.timestamptz, expires_at pg_catalog.timestamptz)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT f.id, @extschema@._face_open(f.id, f.embedding), f.enrolled_at, f.expires_at
+	FROM @extschema@.face f
+	WHERE f.subject = p_subject AND f.purpose = p_purpose
+	  AND @extschema@._face_active(f.consent_id, f.expires_at)
+	ORDER BY f.id;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.compliance_report()
+RETURNS TABLE (article pg_catalog.text, check_name pg_catalog.text, status pg_catalog.text,
+	detail pg_catalog.text)
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n pg_catalog.int8;
+	m pg_catalog.int8;
+	names pg_catalog.text;
+	fs record;
+	v_rls pg_catalog.bool;
+	v_force pg_catalog.bool;
+	v_prot record;
+	v_alg pg_catalog.text;
+	v_keys record;
+	v_rotated pg_catalog.timestamptz;
+	v_used pg_catalog.int8;
+	v_lost pg_catalog.int8;
+	h pg_catalog.text;
+BEGIN
+	-- Art. 4
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.purpose;
+	RETURN QUERY SELECT 'Art. 4', 'purposes_registered', CASE WHEN n > 0 THEN 'ok' ELSE 'info' END,
+		pg_catalog.format('%s purposes registered; every consent, face and match references one', n);
+
+	-- Art. 5
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.processor;
+	SELECT pg_catalog.count(*) INTO m FROM @extschema@.purpose p
+	WHERE NOT EXISTS (SELECT 1 FROM @extschema@.processor pr WHERE pr.name = p.processor OR p.processor IS NULL);
+	RETURN QUERY SELECT 'Art. 5', 'processor_registered', CASE WHEN m = 0 AND n > 0 THEN 'ok' ELSE 'violation' END,
+		pg_catalog.format('%s processors registered; %s purposes without one', n, m);
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(p.name, ', ' ORDER BY p.name) INTO n, names
+	FROM @extschema@.purpose p WHERE @extschema@.current_notice_version(p.name) IS NULL;
+	RETURN QUERY SELECT 'Art. 5', 'notice_in_force', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		CASE WHEN n = 0 THEN 'every purpose has a notice in force'
+		ELSE pg_catalog.format('%s purposes without a notice: %s', n, names) END;
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.consent c
+	WHERE c.withdrawn_at IS NULL AND c.needs_renotice;
+	RETURN QUERY SELECT 'Art. 5', 'renotice_pending', CASE WHEN n = 0 THEN 'ok' ELSE 'warning' END,
+		pg_catalog.format('%s active consents given under a materially changed notice await re-notice (processing them is refused)', n);
+
+	-- Art. 6
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.consent c
+	WHERE c.withdrawn_at IS NULL AND NOT c.separate;
+	RETURN QUERY SELECT 'Art. 6', 'separate_consent', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		pg_catalog.format('%s active consents not given separately (processing them is refused)', n);
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.face f JOIN @extschema@.consent c ON c.id = f.consent_id
+	WHERE c.withdrawn_at IS NOT NULL;
+	RETURN QUERY SELECT 'Art. 6', 'withdrawn_awaiting_erasure', CASE WHEN n = 0 THEN 'ok' ELSE 'warning' END,
+		pg_catalog.format('%s faces of withdrawn consents await the purge (already invisible and unmatched)', n);
+
+	-- Art. 7
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.consent c JOIN @extschema@.subject s ON s.id = c.subject
+	WHERE c.withdrawn_at IS NULL AND @extschema@.is_minor(s.birth_date, c.purpose) AND c.given_by <> 'guardian';
+	RETURN QUERY SELECT 'Art. 7', 'minor_guardian_consent', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		pg_catalog.format('%s active consents of subjects under 14 not given by a parent or guardian (processing them is refused)', n);
+	-- retention ends counted from the enrolment instant in the legal zone,
+	-- as enrolment counts them (frt._legal_add)
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.face f
+	  JOIN (SELECT p.*, @extschema@._legal_zone(p.name) AS zone FROM @extschema@.purpose p OFFSET 0) p
+		ON p.name = f.purpose
+	WHERE f.minor AND f.expires_at > @extschema@._legal_add(f.enrolled_at, p.minor_retention, p.zone);
+	RETURN QUERY SELECT 'Art. 7', 'minor_retention', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		pg_catalog.format('%s faces of minors kept beyond their purpose''s minor retention', n);
+
+	-- Art. 8
+	SELECT pg_catalog.count(*),
+		pg_catalog.count(*) FILTER (WHERE f.expires_at < pg_catalog.statement_timestamp() - '1 day'::pg_catalog.interval)
+	INTO n, m FROM @extschema@.face f WHERE f.expires_at <= pg_catalog.statement_timestamp();
+	RETURN QUERY SELECT 'Art. 8', 'expired_not_purged',
+		CASE WHEN m > 0 THEN 'violation' WHEN n > 0 THEN 'warning' ELSE 'ok' END,
+		pg_catalog.format('%s faces past retention not yet purged (%s for more than a day; all invisible and unmatched)', n, m);
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.face f
+	  JOIN (SELECT p.*, @extschema@._legal_zone(p.name) AS zone FROM @extschema@.purpose p OFFSET 0) p
+		ON p.name = f.purpose
+	WHERE f.expires_at > @extschema@._legal_add(f.enrolled_at, p.retention, p.zone);
+	RETURN QUERY SELECT 'Art. 8', 'retention_within_purpose', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		pg_catalog.format('%s faces with an expiry beyond their purpose''s retention', n);
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.consent c WHERE c.withdrawn_at IS NULL AND c.transfer_consent;
+	RETURN QUERY SELECT 'Art. 8', 'transfer_consent', 'info',
+		pg_catalog.format('%s active consents include separate transfer consent; export without it is refused', n);
+
+	-- Art. 9
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(p.name, ', ' ORDER BY p.name) INTO n, names
+	FROM @extschema@.purpose p WHERE NOT @extschema@.has_current_assessment(p.name);
+	RETURN QUERY SELECT 'Art. 9', 'assessment_current', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		CASE WHEN n = 0 THEN 'every purpose has a current impact assessment'
+		ELSE pg_catalog.format('%s purposes without a current impact assessment (processing refused): %s', n, names) END;
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.assessment a
+	WHERE a.assessed_at < pg_catalog.now() - '3 years'::pg_catalog.interval;
+	SELECT pg_catalog.count(*) INTO m FROM @extschema@.assessment;
+	RETURN QUERY SELECT 'Art. 9', 'assessment_records', 'info',
+		pg_catalog.format('%s assessment reports kept (%s older than 3 years); none can be deleted by frt roles', m, n);
+
+	-- Art. 10
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(p.name, ', ' ORDER BY p.name) INTO n, names
+	FROM @extschema@.purpose p WHERE p.kind = 'verification' AND p.alternative_method IS NULL;
+	RETURN QUERY SELECT 'Art. 10', 'verification_alternative', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		CASE WHEN n = 0 THEN 'every verification purpose declares a non-face alternative'
+		ELSE pg_catalog.format('%s verification purposes without a non-face alternative (processing refused): %s', n, names) END;
+
+	-- Art. 12
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.consent c
+	WHERE c.withdrawn_at IS NULL AND c.condition_of_service;
+	RETURN QUERY SELECT 'Art. 12', 'consent_not_coerced', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		pg_catalog.format('%s active consents recorded as a condition of service (processing them is refused)', n);
+
+	-- Art. 13
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(d.name, ', ' ORDER BY d.name) INTO n, names
+	FROM @extschema@.device d WHERE d.location_type = 'private_space';
+	RETURN QUERY SELECT 'Art. 13', 'private_space_devices', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		CASE WHEN n = 0 THEN 'no device registered in a private space'
+		ELSE pg_catalog.format('%s devices registered in private spaces (capture refused): %s', n, names) END;
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(d.name, ', ' ORDER BY d.name) INTO n, names
+	FROM @extschema@.device d WHERE d.location_type = 'public_place' AND (NOT d.signage OR d.capture_area IS NULL);
+	RETURN QUERY SELECT 'Art. 13', 'public_place_signage', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		CASE WHEN n = 0 THEN 'every public-place device has signage and a capture area'
+		ELSE pg_catalog.format('%s public-place devices without signage or capture area (capture refused): %s', n, names) END;
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.face f
+	JOIN @extschema@.device d ON d.name = f.device JOIN @extschema@.purpose p ON p.name = f.purpose
+	WHERE d.location_type = 'private_space'
+	   OR (d.location_type = 'public_place' AND NOT p.serves_public_security);
+	RETURN QUERY SELECT 'Art. 13', 'faces_from_forbidden_devices', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		pg_catalog.format('%s stored faces captured by a private-space device or by a public-place device for a non-public-security purpose', n);
+
+	-- Art. 14
+	SELECT c.relrowsecurity, c.relforcerowsecurity INTO v_rls, v_force
+	FROM pg_catalog.pg_class c WHERE c.oid = '@extschema@.face'::pg_catalog.regclass;
+	RETURN QUERY SELECT 'Art. 14', 'face_row_security', CASE WHEN v_rls AND v_force THEN 'ok' ELSE 'violation' END,
+		pg_catalog.format('row-level security on frt.face: enabled=%s, forced=%s', v_rls, v_force);
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(r.rolname, ', ' ORDER BY r.rolname) INTO n, names
+	FROM pg_catalog.pg_roles r
+	WHERE NOT r.rolsuper AND NOT r.rolbypassrls
+	  AND (r.rolcanlogin OR r.rolname LIKE 'frt\_%')
+	  AND pg_catalog.has_column_privilege(r.oid, '@extschema@.face'::pg_catalog.regclass, 'embedding', 'SELECT');
+	RETURN QUERY SELECT 'Art. 14', 'embedding_not_readable', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		CASE WHEN n = 0 THEN 'no frt role or ordinary login role can SELECT frt.face.embedding; export_faces is the only path'
+		ELSE pg_catalog.format('%s frt or login roles can SELECT frt.face.embedding (directly, or via pg_read_all_data): %s', n, names) END;
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(r.rolname, ', ' ORDER BY r.rolname) INTO n, names
+	FROM pg_catalog.pg_roles r WHERE (r.rolsuper OR r.rolbypassrls) AND r.rolcanlogin;
+	RETURN QUERY SELECT 'Art. 14', 'trusted_boundary', 'info',
+		pg_catalog.format('%s login roles bypass row-level security (superuser or BYPASSRLS): %s', n, names);
+	SELECT * INTO v_prot FROM @extschema@.audit_protection();
+	-- the hash function of new records (frt.audit_hash), and whether it
+	-- matches a choice of China's commercial cryptography for the faces
+	v_alg := CASE pg_catalog.current_setting('frt.audit_hash', true) WHEN 'sm3' THEN 'SM3' ELSE 'SHA-256' END;
+	RETURN QUERY SELECT 'Art. 14', 'audit_keyed', CASE WHEN v_prot.keyed THEN 'ok' ELSE 'warning' END,
+		CASE WHEN v_prot.keyed THEN pg_catalog.format('audit records are hashed with %s and signed (HMAC-%s) with a key loaded at server start (key id %s)', v_alg, v_alg, v_prot.key_id)
+		ELSE pg_catalog.format('the audit chain (%s) is unkeyed: set frt.audit_key_file or frt.audit_key_command, or a superuser who knows the hash formula can forge records', v_alg) END
+		OPERATOR(pg_catalog.||) CASE WHEN pg_catalog.current_setting('frt.encryption_suite', true) OPERATOR(pg_catalog.=) 'sm4-sm3'
+			AND v_alg OPERATOR(pg_catalog.<>) 'SM3'
+			THEN '; faces are sealed with sm4-sm3 but new audit records are hashed with SHA-256: set frt.audit_hash = ''sm3'' where SM algorithms are required (GB/T 39786)'
+			ELSE '' END;
+	RETURN QUERY SELECT 'Art. 14', 'audit_anchored',
+		CASE WHEN v_prot.anchor_file OR v_prot.anchor_command THEN 'ok' ELSE 'warning' END,
+		pg_catalog.format('the chain head leaves the database every %s s: server log%s%s', v_prot.anchor_interval_s,
+			CASE WHEN v_prot.anchor_file THEN ', anchor file' ELSE '' END,
+			CASE WHEN v_prot.anchor_command THEN ', anchor command' ELSE ' (no anchor file or command: set one, the log alone can be lost)' END);
+	SELECT * INTO v_keys FROM @extschema@._key_status();
+	-- this database's epochs (the keyring is the cluster's; any epoch opens)
+	SELECT pg_catalog.count(*) FILTER (WHERE e.owner_db OPERATOR(pg_catalog.=) d.oid),
+		   pg_catalog.max(e.created_at) FILTER (WHERE e.is_current)
+	  INTO n, v_rotated FROM @extschema@._key_epochs() e,
+		   pg_catalog.pg_database d WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database();
+	SELECT pg_catalog.count(DISTINCT f.key_epoch),
+		   pg_catalog.count(*) FILTER (WHERE f.key_epoch NOT IN (SELECT e.epoch FROM @extschema@._key_epochs() e))
+	  INTO v_used, v_lost FROM @extschema@.face f;
+	RETURN QUERY SELECT 'Art. 14', 'encryption_at_rest',
+		CASE WHEN NOT COALESCE(v_keys.key_loaded, false) OR v_lost > 0 THEN 'violation' ELSE 'ok' END,
+		CASE WHEN NOT COALESCE(v_keys.key_loaded, false)
+			THEN 'no root key is loaded: set frt.encryption_key_file or frt.encryption_key_command and frt.encryption_keyring; enrolment and matching are refused'
+		ELSE pg_catalog.format('faces, index codes and centroids are sealed with %s; current key epoch %s (%s); %s epochs of this database in the keyring, %s in use by faces%s',
+			v_keys.suite, COALESCE(v_keys.current_epoch::pg_catalog.text, 'none yet'),
+			COALESCE('created ' || pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) v_rotated)
+								 OPERATOR(pg_catalog./) 86400)::pg_catalog.int8 || ' days ago', '-'), n, v_used,
+			CASE WHEN v_lost > 0 THEN pg_catalog.format('; %s faces are under an epoch missing from the keyring', v_lost) ELSE '' END) END;
+	-- rows of the compliance_checks handlers (layers above)
+	FOR h IN SELECT @extschema@._hook_handlers('compliance_checks') LOOP
+		RETURN QUERY EXECUTE pg_catalog.format('SELECT * FROM %s()', h);
+	END LOOP;
+
+	-- Art. 15
+	SELECT * INTO fs FROM @extschema@.filing_status();
+	RETURN QUERY SELECT 'Art. 15', 'filing', CASE fs.status WHEN 'overdue' THEN 'violation'
+		WHEN 'not required' THEN 'ok' WHEN 'filed' THEN 'ok' ELSE 'warning' END,
+		pg_catalog.format('%s subjects stored; threshold %s reached on %s; deadline %s; status %s',
+			fs.stored_subjects, fs.threshold, COALESCE(fs.threshold_reached_on::pg_catalog.text, '-'),
+			COALESCE(fs.filing_deadline::pg_catalog.text, '-'), fs.status);
+END
+$$;
+
+-- The erasure evidence names the key epoch of each erased face and when
+-- its key was destroyed.
+ALTER TABLE @extschema@.erasure_log ADD COLUMN key_epoch pg_catalog.int8;
+ALTER TABLE @extschema@.erasure_log ADD COLUMN key_destroyed_at pg_catalog.timestamptz;
+DROP TRIGGER face_erasure_ledger ON @extschema@.face;
+CREATE TRIGGER face_erasure_ledger AFTER DELETE ON @extschema@.face
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._erasure_ledger_trigger(
+		'id', 'subject', 'purpose', 'consent_id', 'minor', 'enrolled_at', 'expires_at', 'key_epoch');
+
+CREATE OR REPLACE FUNCTION @extschema@._erasure_record(p_tid pg_catalog.tid, p_xmin pg_catalog.xid, cols pg_catalog.text[])
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_id int8 := cols[1]::int8;
+	v_purpose text := cols[3];
+	v_consent int8 := cols[4]::int8;
+	v_minor bool := cols[5]::bool;
+	v_enrolled timestamptz := cols[6]::timestamptz;
+	v_expires timestamptz := cols[7]::timestamptz;
+	v_withdrawn timestamptz;
+	v_terminated date;
+	v_limit timestamptz;
+	v_adult_limit timestamptz;
+	v_reason text;
+	v_due timestamptz;
+BEGIN
+	SELECT c.withdrawn_at INTO v_withdrawn FROM @extschema@.consent c WHERE c.id = v_consent;
+	SELECT t.terminated_on INTO v_terminated FROM @extschema@.purpose_termination t
+	 WHERE t.purpose = v_purpose;
+	-- retention ends: from the enrolment instant, the calendar counted in
+	-- the purpose's legal time zone, as enrolment counts them
+	SELECT @extschema@._legal_add(v_enrolled, CASE WHEN v_minor THEN COALESCE(p.minor_retention, p.retention)
+			ELSE p.retention END, @extschema@._legal_zone(p.name)),
+		   @extschema@._legal_add(v_enrolled, p.retention, @extschema@._legal_zone(p.name))
+	  INTO v_limit, v_adult_limit FROM @extschema@.purpose p WHERE p.name = v_purpose;
+	v_reason := CASE
+		WHEN v_withdrawn IS NOT NULL THEN 'withdrawal'
+		WHEN v_terminated IS NOT NULL THEN 'purpose_terminated'
+		WHEN v_minor AND v_limit <= pg_catalog.now()
+			AND v_limit < v_adult_limit
+			THEN 'minor_retention'
+		WHEN LEAST(v_expires, v_limit) <= pg_catalog.now() THEN 'retention'
+		ELSE 'erasure' END;
+	v_due := CASE v_reason
+		WHEN 'withdrawal' THEN v_withdrawn
+		WHEN 'purpose_terminated' THEN pg_catalog.timezone(@extschema@._legal_zone(v_purpose), v_terminated::pg_catalog.timestamp)
+		WHEN 'retention' THEN LEAST(v_expires, v_limit)
+		WHEN 'minor_retention' THEN LEAST(v_expires, v_limit)
+		ELSE pg_catalog.now() END;
+	INSERT INTO @extschema@.erasure_log (face_id, subject, purpose, reason, enrolled_at, due_at,
+										 heap_tid, heap_xmin, key_epoch)
+	VALUES (v_id, cols[2], v_purpose, v_reason, v_enrolled, v_due, p_tid, p_xmin, cols[8]::int8)
+	ON CONFLICT (face_id) DO NOTHING;
+END;
+$$;
+
+DROP FUNCTION @extschema@.erasure_report(pg_catalog.text);
+CREATE FUNCTION @extschema@.erasure_report(p_subject pg_catalog.text)
+RETURNS TABLE (face_id pg_catalog.int8, purpose pg_catalog.text, status pg_catalog.text,
+			   reason pg_catalog.text, enrolled_at pg_catalog.timestamptz,
+			   due_at pg_catalog.timestamptz, deleted_at pg_catalog.timestamptz,
+			   index_erased_at pg_catalog.timestamptz, heap_erased_at pg_catalog.timestamptz,
+			   key_destroyed_at pg_catalog.timestamptz)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF p_subject IS NULL THEN
+		RAISE EXCEPTION 'subject must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	RETURN QUERY
+	SELECT f.id, f.purpose,
+		   CASE WHEN due.reason IS NULL THEN 'stored' ELSE 'pending' END,
+		   due.reason, f.enrolled_at, COALESCE(due.at, f.expires_at), NULL::timestamptz,
+		   NULL::timestamptz, NULL::timestamptz, NULL::timestamptz
+	  FROM @extschema@.face f
+	  JOIN (SELECT p.*, @extschema@._legal_zone(p.name) AS zone
+			  FROM @extschema@.purpose p OFFSET 0) p ON p.name = f.purpose
+	  LEFT JOIN @extschema@.consent c ON c.id = f.consent_id
+	  LEFT JOIN @extschema@.purpose_termination t ON t.purpose = f.purpose
+	  CROSS JOIN LATERAL (SELECT
+			CASE WHEN c.withdrawn_at IS NOT NULL THEN 'withdrawal'
+				 WHEN t.purpose IS NOT NULL THEN 'purpose_terminated'
+				 WHEN f.minor AND @extschema@._legal_add(f.enrolled_at, COALESCE(p.minor_retention, p.retention), p.zone)
+						<= pg_catalog.now()
+					AND @extschema@._legal_add(f.enrolled_at, COALESCE(p.minor_retention, p.retention), p.zone)
+						< @extschema@._legal_add(f.enrolled_at, p.retention, p.zone)
+					THEN 'minor_retention'
+				 WHEN f.expires_at <= pg_catalog.now() THEN 'retention'
+				 WHEN @extschema@._legal_add(f.enrolled_at, p.retention, p.zone) <= pg_catalog.now() THEN 'retention'
+			END AS reason,
+			CASE WHEN c.withdrawn_at IS NOT NULL THEN c.withdrawn_at
+				 WHEN t.purpose IS NOT NULL THEN pg_catalog.timezone(p.zone, t.terminated_on::pg_catalog.timestamp)
+				 ELSE LEAST(f.expires_at, @extschema@._legal_add(f.enrolled_at, CASE WHEN f.minor
+					THEN COALESCE(p.minor_retention, p.retention) ELSE p.retention END, p.zone))
+			END AS at) due
+	 WHERE f.subject = p_subject
+	UNION ALL
+	SELECT l.face_id, l.purpose,
+		   CASE WHEN l.heap_erased_at IS NOT NULL THEN 'erased'
+				ELSE CASE @extschema@.heap_tid_state('@extschema@.face'::pg_catalog.regclass,
+													 l.heap_tid, l.heap_xmin)
+					WHEN 'erased' THEN 'erased'
+					WHEN 'unscrubbed' THEN 'erased_from_index'
+					ELSE CASE WHEN l.index_erased_at IS NOT NULL THEN 'erased_from_index'
+							  ELSE 'erased_from_table' END
+				END
+		   END,
+		   l.reason, l.enrolled_at, l.due_at, l.deleted_at, l.index_erased_at, l.heap_erased_at,
+		   l.key_destroyed_at
+	  FROM @extschema@.erasure_log l
+	 WHERE l.subject = p_subject
+	ORDER BY 1;
+END;
+$$;
+REVOKE ALL ON FUNCTION @extschema@.erasure_report(pg_catalog.text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.erasure_report(pg_catalog.text) TO frt_admin, frt_auditor, frt_enroller;
+
+-- Layer 8 (jobs): key epochs of the face store -- rotation, re-encryption
+-- and erasure by key destruction (Measures Art. 14; docs/encryption.md).
+--
+-- Every face is sealed (frt.face.embedding, and the codes and centroids of
+-- the frt_ivf indexes on it) under the key of one epoch.  An epoch's key is
+-- derived from the root key and the epoch's secret, which lives only in the
+-- keyring outside the data directory (src/keys).  A rotation makes a new
+-- epoch current, re-seals every face and index entry under it, and then
+-- destroys the old epoch's secret: from then on no copy of the database
+-- made before -- base backup, WAL archive, dump, old standby -- can be read
+-- for a face that was erased since, nor for any other face of that epoch.
+--   frt.key_rotate()                 a new current epoch
+--   frt.key_reencrypt(batch)         re-seal up to batch faces (table)
+--   frt.key_reseal_indexes(batch)    re-seal up to batch index entries
+--   frt.key_destroy_unused()         destroy every epoch nothing uses
+--   CALL frt.key_rotation_run()      all of the above, in batches, each
+--                                    committed: resumable after a crash
+--   frt.key_epochs()                 every epoch: use, state, progress
+--
+-- Key epochs belong to the database that created them (the keyring is the
+-- cluster's): this database rotates to, counts and destroys only its own.
+-- Faces under another database's epoch (a dump restored here) still open,
+-- and a rotation here moves them to this database's epoch.
+
+-- Every epoch this database has used, with when it was retired and
+-- destroyed (evidence: the keys themselves are outside the database).
+CREATE TABLE @extschema@.key_epoch (
+	epoch			pg_catalog.int8 PRIMARY KEY,
+	suite			pg_catalog.text NOT NULL,
+	created_at		pg_catalog.timestamptz NOT NULL,
+	retired_at		pg_catalog.timestamptz,
+	destroyed_at	pg_catalog.timestamptz,
+	destroyed_by	pg_catalog.text
+);
+COMMENT ON TABLE @extschema@.key_epoch IS
+	'key epochs of the sealed face store: created, retired, destroyed (the keys are never here)';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.key_epoch', '');
+
+-- Bring frt.key_epoch up to date with this database's epochs in the
+-- keyring (created lazily by a first enrolment, or by another session);
+-- every other epoch not destroyed is retired once this database has one.
+CREATE FUNCTION @extschema@._key_sync()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	INSERT INTO @extschema@.key_epoch AS k (epoch, suite, created_at)
+	SELECT e.epoch, e.suite, e.created_at FROM @extschema@._key_epochs() e
+	 WHERE e.owner_db OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
+			WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
+	ON CONFLICT (epoch) DO NOTHING;
+	UPDATE @extschema@.key_epoch k SET retired_at = pg_catalog.now()
+	 WHERE k.retired_at IS NULL AND k.destroyed_at IS NULL
+	   AND k.epoch OPERATOR(pg_catalog.<>) (SELECT e.epoch FROM @extschema@._key_epochs() e WHERE e.is_current);
+END
+$$;
+
+-- The frt_ivf indexes on frt.face.
+CREATE FUNCTION @extschema@._face_ivf_indexes()
+RETURNS SETOF pg_catalog.regclass
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT i.indexrelid::pg_catalog.regclass
+	  FROM pg_catalog.pg_index i
+	  JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
+	  JOIN pg_catalog.pg_am am ON am.oid = c.relam
+	 WHERE i.indrelid = '@extschema@.face'::pg_catalog.regclass AND am.amname = 'frt_ivf'
+	   AND i.indisvalid
+	 ORDER BY 1;
+$$;
+
+-- Make a new epoch current; returns it.  Faces keep their epoch until
+-- re-encrypted (frt.key_rotation_run).
+CREATE FUNCTION @extschema@.key_rotate()
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_prev pg_catalog.int8;
+	v_new pg_catalog.int8;
+BEGIN
+	v_prev := @extschema@._key_current_epoch();
+	v_new := @extschema@._key_epoch_create();
+	PERFORM @extschema@._key_sync();
+	PERFORM @extschema@.audit_event('key_rotate', 'ok',
+		p_detail => pg_catalog.jsonb_build_object('epoch', v_new, 'previous', v_prev,
+			'suite', (SELECT k.suite FROM @extschema@.key_epoch k WHERE k.epoch = v_new)));
+	RETURN v_new;
+END
+$$;
+
+-- Re-seal, under this database's current epoch, up to p_batch faces sealed
+-- under any other (an older one, or another database's after a restore);
+-- returns how many.  Rows locked by others are left for later.
+CREATE FUNCTION @extschema@.key_reencrypt(p_batch pg_catalog.int4 DEFAULT 1000)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_cur pg_catalog.int8;
+	v_done pg_catalog.int8;
+BEGIN
+	IF p_batch IS NULL OR p_batch < 1 THEN
+		RAISE EXCEPTION 'batch must be a positive number of faces' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	PERFORM pg_catalog.pg_advisory_xact_lock_shared(@extschema@._key_lock_id());
+	v_cur := @extschema@._key_current_epoch();
+	WITH b AS (
+		SELECT f.id FROM @extschema@.face f
+		 WHERE f.key_epoch OPERATOR(pg_catalog.<>) v_cur
+		 ORDER BY f.key_epoch, f.id
+		 LIMIT p_batch
+		 FOR NO KEY UPDATE SKIP LOCKED),
+	s AS (
+		SELECT f.id, @extschema@._face_seal(f.id, @extschema@._face_open(f.id, f.embedding)) AS sealed
+		  FROM @extschema@.face f JOIN b ON b.id = f.id)
+	UPDATE @extschema@.face f SET embedding = s.sealed, key_epoch = @extschema@._sealed_epoch(s.sealed)
+	  FROM s WHERE s.id = f.id;
+	GET DIAGNOSTICS v_done = ROW_COUNT;
+	IF v_done > 0 THEN
+		PERFORM @extschema@.audit_event('key_reencrypt', 'ok',
+			p_detail => pg_catalog.jsonb_build_object('epoch', v_cur, 'faces', v_done));
+	END IF;
+	RETURN v_done;
+END
+$$;
+
+-- Re-seal, under the current epoch, up to p_batch entries and centroids of
+-- the frt_ivf indexes on frt.face; returns how many.
+CREATE FUNCTION @extschema@.key_reseal_indexes(p_batch pg_catalog.int8 DEFAULT 10000)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_idx pg_catalog.regclass;
+	v_left pg_catalog.int8 := p_batch;
+	v_n pg_catalog.int8;
+BEGIN
+	IF p_batch IS NULL OR p_batch < 1 THEN
+		RAISE EXCEPTION 'batch must be a positive number of index entries' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	PERFORM pg_catalog.pg_advisory_xact_lock_shared(@extschema@._key_lock_id());
+	FOR v_idx IN SELECT * FROM @extschema@._face_ivf_indexes() LOOP
+		EXIT WHEN v_left <= 0;
+		v_n := @extschema@.ivf_reseal(v_idx, v_left);
+		v_left := v_left - v_n;
+	END LOOP;
+	IF p_batch - v_left > 0 THEN
+		PERFORM @extschema@.audit_event('key_reseal', 'ok',
+			p_detail => pg_catalog.jsonb_build_object('epoch', @extschema@._key_current_epoch(),
+				'index_entries', p_batch - v_left));
+	END IF;
+	RETURN p_batch - v_left;
+END
+$$;
+
+-- Every epoch this database has used: faces and index entries under it,
+-- and its state ('current': this database's, 'retired': faces still to
+-- move, 'unused': may be destroyed, 'destroyed', 'foreign': in the keyring
+-- but owned by another database, or by none -- this database never
+-- destroys it).  Rows RLS hides count too: they are still on disk.
+CREATE FUNCTION @extschema@.key_epochs()
+RETURNS TABLE (epoch pg_catalog.int8, suite pg_catalog.text, state pg_catalog.text,
+			   faces pg_catalog.int8, index_entries pg_catalog.int8,
+			   created_at pg_catalog.timestamptz, retired_at pg_catalog.timestamptz,
+			   destroyed_at pg_catalog.timestamptz)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_cur pg_catalog.int8;
+	v_db pg_catalog.oid;
+BEGIN
+	PERFORM @extschema@._key_sync();
+	v_db := (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database());
+	v_cur := (SELECT e.epoch FROM @extschema@._key_epochs() e WHERE e.is_current);
+	RETURN QUERY
+	WITH f AS (SELECT x.key_epoch AS e, pg_catalog.count(*) AS n FROM @extschema@.face x GROUP BY 1),
+	i AS (SELECT r.epoch AS e, pg_catalog.sum(r.items)::pg_catalog.int8 AS n
+			FROM @extschema@._face_ivf_indexes() ix, LATERAL @extschema@.ivf_epochs(ix) r GROUP BY 1),
+	o AS (SELECT e.epoch AS e FROM @extschema@._key_epochs() e WHERE e.owner_db IS DISTINCT FROM v_db)
+	SELECT k.epoch, k.suite,
+		   CASE WHEN k.destroyed_at IS NOT NULL THEN 'destroyed'
+				WHEN k.epoch = v_cur THEN 'current'
+				WHEN o.e IS NOT NULL THEN 'foreign'
+				WHEN COALESCE(f.n, 0) + COALESCE(i.n, 0) > 0 THEN 'retired'
+				ELSE 'unused' END,
+		   COALESCE(f.n, 0), COALESCE(i.n, 0), k.created_at, k.retired_at, k.destroyed_at
+	  FROM @extschema@.key_epoch k
+	  LEFT JOIN f ON f.e = k.epoch
+	  LEFT JOIN i ON i.e = k.epoch
+	  LEFT JOIN o ON o.e = k.epoch
+	 ORDER BY k.epoch;
+END
+$$;
+
+-- Destroy the key of every epoch of this database that is not current and
+-- that no face and no index entry uses any more ('unused': never another
+-- database's epoch, which is 'foreign'); returns the epochs destroyed.  An
+-- epoch already gone from the keyring is only recorded.  Waits for
+-- transactions still writing under an epoch.  Each destruction is audited
+-- and written into the erasure evidence of the faces it sealed.
+CREATE FUNCTION @extschema@.key_destroy_unused()
+RETURNS SETOF pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	e record;
+	v_erased pg_catalog.int8;
+BEGIN
+	PERFORM pg_catalog.pg_advisory_xact_lock(@extschema@._key_lock_id());
+	FOR e IN SELECT * FROM @extschema@.key_epochs() k WHERE k.state = 'unused' LOOP
+		UPDATE @extschema@.erasure_log l SET key_destroyed_at = pg_catalog.now()
+		 WHERE l.key_epoch = e.epoch AND l.key_destroyed_at IS NULL;
+		GET DIAGNOSTICS v_erased = ROW_COUNT;
+		UPDATE @extschema@.key_epoch k SET destroyed_at = pg_catalog.now(),
+			   destroyed_by = pg_catalog.session_user()
+		 WHERE k.epoch = e.epoch;
+		-- last: the keyring file cannot come back if what follows fails
+		PERFORM @extschema@._key_epoch_destroy(e.epoch);
+		PERFORM @extschema@.audit_event('key_destroyed', 'ok',
+			p_detail => pg_catalog.jsonb_build_object('epoch', e.epoch, 'suite', e.suite,
+				'erased_faces', v_erased));
+		RETURN NEXT e.epoch;
+	END LOOP;
+END
+$$;
+
+-- One step of a rotation (frt.key_rotation_run commits after each): re-seal
+-- up to p_batch faces; when none is left, up to 10 * p_batch index entries;
+-- when none is left either, destroy the epochs nothing uses.  Returns the
+-- faces and entries re-sealed (0: the rotation is complete) and reports
+-- what is left as a NOTICE.
+CREATE FUNCTION @extschema@._key_rotation_step(p_batch pg_catalog.int4)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_n pg_catalog.int8;
+	v_cur pg_catalog.int8;
+BEGIN
+	v_n := @extschema@.key_reencrypt(p_batch);
+	IF v_n = 0 THEN
+		v_n := @extschema@.key_reseal_indexes(p_batch::pg_catalog.int8 * 10);
+	END IF;
+	IF v_n = 0 THEN
+		PERFORM @extschema@.key_destroy_unused();
+		RETURN 0;
+	END IF;
+	v_cur := @extschema@._key_current_epoch();
+	RAISE NOTICE 'frt: key rotation to epoch %: % faces still under other epochs', v_cur,
+		(SELECT pg_catalog.count(*) FROM @extschema@.face f WHERE f.key_epoch OPERATOR(pg_catalog.<>) v_cur);
+	RETURN v_n;
+END
+$$;
+
+-- A whole rotation, resumable: re-seal the faces, then the index entries,
+-- each batch in its own transaction, then destroy the epochs left unused.
+-- Call it after frt.key_rotate() (or to finish one a crash interrupted).
+-- Reports progress as NOTICEs; frt.key_epochs() shows it from elsewhere.
+-- (A procedure with a SET clause cannot COMMIT: its body is qualified.)
+CREATE PROCEDURE @extschema@.key_rotation_run(p_batch pg_catalog.int4 DEFAULT 1000)
+LANGUAGE plpgsql
+AS $$
+BEGIN
+	LOOP
+		COMMIT;
+		EXIT WHEN @extschema@._key_rotation_step(p_batch) OPERATOR(pg_catalog.=) 0;
+	END LOOP;
+	COMMIT;
+END
+$$;
+
+-- (revoked here: frt._revoke_public_execute() revokes functions only)
+REVOKE ALL ON PROCEDURE @extschema@.key_rotation_run(pg_catalog.int4) FROM PUBLIC;
+
+-- Functions of this update are revoked from PUBLIC like the rest, then granted.
+SELECT @extschema@._revoke_public_execute();
+
+-- Key epochs: frt_admin rotates keys and destroys unused ones; the auditor
+-- sees the epochs.
+GRANT EXECUTE ON FUNCTION @extschema@.key_rotate(), @extschema@.key_reencrypt(pg_catalog.int4),
+	@extschema@.key_reseal_indexes(pg_catalog.int8), @extschema@.key_destroy_unused() TO frt_admin;
+GRANT EXECUTE ON PROCEDURE @extschema@.key_rotation_run(pg_catalog.int4) TO frt_admin;
+GRANT EXECUTE ON FUNCTION @extschema@._key_rotation_step(pg_catalog.int4) TO frt_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.key_epochs() TO frt_admin, frt_auditor;
+GRANT SELECT ON @extschema@.key_epoch TO frt_admin, frt_auditor;
+
+
+DO $frt$
+DECLARE
+	d pg_catalog.jsonb;
+BEGIN
+	-- (definitions with every name qualified, as frt.restore_finish runs them)
+	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+	FOR d IN SELECT pg_catalog.jsonb_array_elements(
+			pg_catalog.current_setting('frt_upgrade.face_indexes')::pg_catalog.jsonb)
+	LOOP
+		EXECUTE pg_catalog.replace(d->>'definition', 'USING frt_ivf (embedding',
+			'USING frt_ivf (@extschema@._face_open(id, embedding)');
+		-- the definition, as the event triggers record it outside updates
+		INSERT INTO @extschema@.face_index AS f (name, definition, relid)
+		SELECT c.relname, pg_catalog.pg_get_indexdef(c.oid), c.oid
+		  FROM pg_catalog.pg_class c
+		 WHERE c.relname = d->>'name' AND c.relnamespace = '@extschema@'::pg_catalog.regnamespace
+		ON CONFLICT (name) DO UPDATE
+		SET definition = EXCLUDED.definition, relid = EXCLUDED.relid, recorded_at = pg_catalog.now();
+	END LOOP;
+END
+$frt$;
+-- ---- end of encryption at rest ----
+
+-- ---- The audit chain's hash function: SHA-256 or SM3 (audit layer) ----
+-- Each record names the hash function of its hash and MAC (frt.audit_hash
+-- when it was written); records written before name sha256, which they
+-- are.  Anchors may name the function, so the anchor functions take it.
+-- Kept last: the ALTER TABLE locks frt.audit until the update commits, so
+-- no record could be written after it in this script.
+ALTER TABLE @extschema@.audit ADD COLUMN
+	-- the hash function of hash and mac: frt.audit_hash when the record was written
+	hash_alg	pg_catalog.text NOT NULL DEFAULT 'sha256'
+		CONSTRAINT audit_hash_alg_known CHECK (hash_alg OPERATOR(pg_catalog.=) ANY ('{sha256,sm3}'::pg_catalog.text[]));
+DROP FUNCTION @extschema@.verify_audit_chain(pg_catalog.int8, pg_catalog.text, pg_catalog.text);
+DROP FUNCTION @extschema@._audit_anchor_check(pg_catalog.int8, pg_catalog.text, pg_catalog.text);
+DROP FUNCTION @extschema@._audit_anchor_lines(pg_catalog.text);
+DROP FUNCTION @extschema@.verify_audit_anchors(pg_catalog.text);
+-- The same, and then against an anchor kept outside the database (a line
+-- of the anchor file or the server log: seq, hash and MAC in hex, and the
+-- hash function, alg; NULL: the anchored record's): a trail that ends
+-- before the anchor (newest records deleted), or holds another record at
+-- its seq (trail replaced), or an anchor whose MAC does not verify, is
+-- reported.
+CREATE FUNCTION @extschema@.verify_audit_chain(anchor_seq pg_catalog.int8,
+	anchor_hash pg_catalog.text, anchor_mac pg_catalog.text DEFAULT NULL,
+	anchor_alg pg_catalog.text DEFAULT NULL,
+	OUT ok pg_catalog.bool, OUT seq pg_catalog.int8, OUT reason pg_catalog.text,
+	OUT checked pg_catalog.int8, OUT warning pg_catalog.text)
+RETURNS record
+LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'frt_verify_audit_chain';
+REVOKE ALL ON FUNCTION @extschema@.verify_audit_chain(pg_catalog.int8, pg_catalog.text, pg_catalog.text, pg_catalog.text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.verify_audit_chain(pg_catalog.int8, pg_catalog.text, pg_catalog.text, pg_catalog.text) TO frt_auditor;
+
+-- One anchor against the trail, without walking the chain: NULL if the
+-- trail holds the anchored record, else why not.
+CREATE FUNCTION @extschema@._audit_anchor_check(anchor_seq pg_catalog.int8,
+	anchor_hash pg_catalog.text, anchor_mac pg_catalog.text, anchor_alg pg_catalog.text)
+RETURNS pg_catalog.text
+LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'frt_audit_anchor_check';
+REVOKE ALL ON FUNCTION @extschema@._audit_anchor_check(pg_catalog.int8, pg_catalog.text, pg_catalog.text, pg_catalog.text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._audit_anchor_check(pg_catalog.int8, pg_catalog.text, pg_catalog.text, pg_catalog.text) TO frt_auditor;
+
+-- The anchors of this database in a text (the anchor file, or server log
+-- lines; other lines and other databases' anchors are skipped); alg is
+-- NULL on a line that names no hash function.
+CREATE FUNCTION @extschema@._audit_anchor_lines(anchors pg_catalog.text)
+RETURNS TABLE (line pg_catalog.int4, seq pg_catalog.int8, hash pg_catalog.text, mac pg_catalog.text,
+	alg pg_catalog.text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT l.n::pg_catalog.int4, r[2]::pg_catalog.int8, r[3], NULLIF(r[4], 'none'), r[5]
+	  FROM pg_catalog.regexp_split_to_table(anchors, E'\n') WITH ORDINALITY AS l(t, n),
+		   pg_catalog.regexp_match(l.t,
+			'frt audit anchor: db=("(?:[^"]|"")*"|\S+) seq=([0-9]+) hash=([0-9a-f]{64}) mac=([0-9a-f]{64}|none)(?: alg=([a-z0-9]+))?') AS r
+	 WHERE r[1] OPERATOR(pg_catalog.=) pg_catalog.quote_ident(pg_catalog.current_database())
+$$;
+
+-- Anchor lines against this database's trail: first the whole chain with
+-- the newest anchor (line 0), then each anchor on its own.
+--   \set anchors `cat /var/lib/frt/audit-anchors`
+--   SELECT * FROM frt.verify_audit_anchors(:'anchors') WHERE NOT ok;
+CREATE FUNCTION @extschema@.verify_audit_anchors(anchors pg_catalog.text)
+RETURNS TABLE (line pg_catalog.int4, seq pg_catalog.int8, ok pg_catalog.bool, reason pg_catalog.text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	a record;
+	v record;
+	why pg_catalog.text;
+BEGIN
+	SELECT * INTO a FROM @extschema@._audit_anchor_lines(anchors) l ORDER BY l.seq DESC, l.line DESC LIMIT 1;
+	IF NOT FOUND THEN
+		RETURN QUERY SELECT 0, NULL::pg_catalog.int8, false,
+			'no anchor of this database in the text given'::pg_catalog.text;
+		RETURN;
+	END IF;
+	SELECT * INTO v FROM @extschema@.verify_audit_chain(a.seq, a.hash, a.mac, a.alg);
+	RETURN QUERY SELECT 0, v.seq, v.ok, v.reason || COALESCE('; ' || v.warning, '');
+	FOR a IN SELECT * FROM @extschema@._audit_anchor_lines(anchors) l ORDER BY l.line LOOP
+		why := @extschema@._audit_anchor_check(a.seq, a.hash, a.mac, a.alg);
+		RETURN QUERY SELECT a.line, a.seq, why IS NULL, COALESCE(why, 'anchor matches the trail');
+	END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._audit_anchor_lines(pg_catalog.text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._audit_anchor_lines(pg_catalog.text) TO frt_auditor;
+REVOKE ALL ON FUNCTION @extschema@.verify_audit_anchors(pg_catalog.text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.verify_audit_anchors(pg_catalog.text) TO frt_auditor;
+-- ---- end of the audit chain's hash function ----

@@ -4,8 +4,9 @@
 -- database, which receives them from frt.audit_event() through shared memory
 -- and commits them before audit_event() returns: a record survives the
 -- rollback of the transaction that made it.  Each record carries
--- hash = SHA-256(canonical content || prev_hash); frt.verify_audit_chain()
--- finds the first altered or missing record.
+-- hash = H(canonical content || prev_hash), H the hash function it names in
+-- hash_alg (SHA-256 or SM3, frt.audit_hash when it was written);
+-- frt.verify_audit_chain() finds the first altered or missing record.
 
 -- The roles of frt_governance (include/frt_governance.h, FRT_GOV_ROLES,
 -- the one list, which the drop hook in audit_roles.c uses too), created
@@ -56,7 +57,10 @@ CREATE TABLE @extschema@.audit (
 	detail		pg_catalog.jsonb,
 	prev_hash	pg_catalog.bytea NOT NULL,
 	hash		pg_catalog.bytea NOT NULL,
-	mac			pg_catalog.bytea		-- HMAC-SHA-256 of hash with the audit key; NULL: unkeyed
+	mac			pg_catalog.bytea,		-- HMAC (hash_alg) of hash with the audit key; NULL: unkeyed
+	-- the hash function of hash and mac: frt.audit_hash when the record was written
+	hash_alg	pg_catalog.text NOT NULL DEFAULT 'sha256'
+		CONSTRAINT audit_hash_alg_known CHECK (hash_alg OPERATOR(pg_catalog.=) ANY ('{sha256,sm3}'::pg_catalog.text[]))
 );
 CREATE INDEX audit_at_idx ON @extschema@.audit (at);
 COMMENT ON TABLE @extschema@.audit IS
@@ -153,39 +157,43 @@ REVOKE ALL ON FUNCTION @extschema@.verify_audit_chain() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.verify_audit_chain() TO frt_auditor;
 
 -- The same, and then against an anchor kept outside the database (a line
--- of the anchor file or the server log: seq, hash and MAC in hex): a trail
--- that ends before the anchor (newest records deleted), or holds another
--- record at its seq (trail replaced), or an anchor whose MAC does not
--- verify, is reported.
+-- of the anchor file or the server log: seq, hash and MAC in hex, and the
+-- hash function, alg; NULL: the anchored record's): a trail that ends
+-- before the anchor (newest records deleted), or holds another record at
+-- its seq (trail replaced), or an anchor whose MAC does not verify, is
+-- reported.
 CREATE FUNCTION @extschema@.verify_audit_chain(anchor_seq pg_catalog.int8,
 	anchor_hash pg_catalog.text, anchor_mac pg_catalog.text DEFAULT NULL,
+	anchor_alg pg_catalog.text DEFAULT NULL,
 	OUT ok pg_catalog.bool, OUT seq pg_catalog.int8, OUT reason pg_catalog.text,
 	OUT checked pg_catalog.int8, OUT warning pg_catalog.text)
 RETURNS record
 LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'frt_verify_audit_chain';
-REVOKE ALL ON FUNCTION @extschema@.verify_audit_chain(pg_catalog.int8, pg_catalog.text, pg_catalog.text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.verify_audit_chain(pg_catalog.int8, pg_catalog.text, pg_catalog.text) TO frt_auditor;
+REVOKE ALL ON FUNCTION @extschema@.verify_audit_chain(pg_catalog.int8, pg_catalog.text, pg_catalog.text, pg_catalog.text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.verify_audit_chain(pg_catalog.int8, pg_catalog.text, pg_catalog.text, pg_catalog.text) TO frt_auditor;
 
 -- One anchor against the trail, without walking the chain: NULL if the
 -- trail holds the anchored record, else why not.
 CREATE FUNCTION @extschema@._audit_anchor_check(anchor_seq pg_catalog.int8,
-	anchor_hash pg_catalog.text, anchor_mac pg_catalog.text)
+	anchor_hash pg_catalog.text, anchor_mac pg_catalog.text, anchor_alg pg_catalog.text)
 RETURNS pg_catalog.text
 LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'frt_audit_anchor_check';
-REVOKE ALL ON FUNCTION @extschema@._audit_anchor_check(pg_catalog.int8, pg_catalog.text, pg_catalog.text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@._audit_anchor_check(pg_catalog.int8, pg_catalog.text, pg_catalog.text) TO frt_auditor;
+REVOKE ALL ON FUNCTION @extschema@._audit_anchor_check(pg_catalog.int8, pg_catalog.text, pg_catalog.text, pg_catalog.text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._audit_anchor_check(pg_catalog.int8, pg_catalog.text, pg_catalog.text, pg_catalog.text) TO frt_auditor;
 
 -- The anchors of this database in a text (the anchor file, or server log
--- lines; other lines and other databases' anchors are skipped).
+-- lines; other lines and other databases' anchors are skipped); alg is
+-- NULL on a line that names no hash function.
 CREATE FUNCTION @extschema@._audit_anchor_lines(anchors pg_catalog.text)
-RETURNS TABLE (line pg_catalog.int4, seq pg_catalog.int8, hash pg_catalog.text, mac pg_catalog.text)
+RETURNS TABLE (line pg_catalog.int4, seq pg_catalog.int8, hash pg_catalog.text, mac pg_catalog.text,
+	alg pg_catalog.text)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT l.n::pg_catalog.int4, r[2]::pg_catalog.int8, r[3], NULLIF(r[4], 'none')
+	SELECT l.n::pg_catalog.int4, r[2]::pg_catalog.int8, r[3], NULLIF(r[4], 'none'), r[5]
 	  FROM pg_catalog.regexp_split_to_table(anchors, E'\n') WITH ORDINALITY AS l(t, n),
 		   pg_catalog.regexp_match(l.t,
-			'frt audit anchor: db=("(?:[^"]|"")*"|\S+) seq=([0-9]+) hash=([0-9a-f]{64}) mac=([0-9a-f]{64}|none)') AS r
+			'frt audit anchor: db=("(?:[^"]|"")*"|\S+) seq=([0-9]+) hash=([0-9a-f]{64}) mac=([0-9a-f]{64}|none)(?: alg=([a-z0-9]+))?') AS r
 	 WHERE r[1] OPERATOR(pg_catalog.=) pg_catalog.quote_ident(pg_catalog.current_database())
 $$;
 
@@ -209,10 +217,10 @@ BEGIN
 			'no anchor of this database in the text given'::pg_catalog.text;
 		RETURN;
 	END IF;
-	SELECT * INTO v FROM @extschema@.verify_audit_chain(a.seq, a.hash, a.mac);
+	SELECT * INTO v FROM @extschema@.verify_audit_chain(a.seq, a.hash, a.mac, a.alg);
 	RETURN QUERY SELECT 0, v.seq, v.ok, v.reason || COALESCE('; ' || v.warning, '');
 	FOR a IN SELECT * FROM @extschema@._audit_anchor_lines(anchors) l ORDER BY l.line LOOP
-		why := @extschema@._audit_anchor_check(a.seq, a.hash, a.mac);
+		why := @extschema@._audit_anchor_check(a.seq, a.hash, a.mac, a.alg);
 		RETURN QUERY SELECT a.line, a.seq, why IS NULL, COALESCE(why, 'anchor matches the trail');
 	END LOOP;
 END

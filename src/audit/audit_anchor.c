@@ -7,7 +7,8 @@
  *	  record that asks for it (a statement on the audit objects).
  *
  * An anchor is one line,
- *   frt audit anchor: db=<name> seq=<n> hash=<hex> mac=<hex|none> at=<time> [(<why>)]
+ *   frt audit anchor: db=<name> seq=<n> hash=<hex> mac=<hex|none> alg=<sha256|sm3> at=<time> [(<why>)]
+ * (alg: the hash function of the head record's hash and MAC)
  * written to the server log (LOG), appended to frt.audit_anchor_file
  * (outside the data directory) and handed to frt.audit_anchor_command
  * (archive_command-like, run in the background so a slow notary never
@@ -72,7 +73,7 @@ FrtAuditAnchorInit(void)
 							   PGC_SIGHUP, GUC_SUPERUSER_ONLY,
 							   FrtAuditCheckAnchorFile, NULL, NULL);
 	DefineCustomStringVariable("frt.audit_anchor_command",
-							   "Shell command run for each anchor (%d database, %s seq, %h hash, %m MAC, %l the anchor line, %% a percent sign).",
+							   "Shell command run for each anchor (%d database, %s seq, %h hash, %m MAC, %a hash function, %l the anchor line, %% a percent sign).",
 							   NULL, &frt_audit_anchor_command, "",
 							   PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
 }
@@ -95,7 +96,7 @@ FrtShellQuote(StringInfo buf, const char *s)
 /* The anchor command with its placeholders replaced. */
 static char *
 FrtAnchorCommand(const char *dbname, const char *seq, const char *hash,
-				 const char *mac, const char *line)
+				 const char *mac, const char *alg, const char *line)
 {
 	StringInfoData cmd;
 
@@ -120,6 +121,9 @@ FrtAnchorCommand(const char *dbname, const char *seq, const char *hash,
 				break;
 			case 'm':
 				appendStringInfoString(&cmd, mac);
+				break;
+			case 'a':
+				appendStringInfoString(&cmd, alg);
 				break;
 			case 'l':
 				FrtShellQuote(&cmd, line);
@@ -238,8 +242,8 @@ FrtAuditAnchorEmit(const char *dbname, const FrtAuditHead *head, const char *why
 	snprintf(seq, sizeof(seq), INT64_FORMAT, head->seq);
 
 	initStringInfo(&line);
-	appendStringInfo(&line, "%s db=%s seq=%s hash=%s mac=%s at=%s", FRT_AUDIT_ANCHOR_PREFIX,
-					 quote_identifier(dbname), seq, hash, mac,
+	appendStringInfo(&line, "%s db=%s seq=%s hash=%s mac=%s alg=%s at=%s", FRT_AUDIT_ANCHOR_PREFIX,
+					 quote_identifier(dbname), seq, hash, mac, FrtAuditAlgName(head->alg),
 					 timestamptz_to_str(GetCurrentTimestamp()));
 	if (why)
 		appendStringInfo(&line, " (%.*s)", FRT_AUDIT_ANCHOR_LINE_MAX - line.len - 3, why);
@@ -251,7 +255,7 @@ FrtAuditAnchorEmit(const char *dbname, const FrtAuditHead *head, const char *why
 	if (frt_audit_anchor_file && frt_audit_anchor_file[0] != '\0')
 		FrtAnchorAppend(line.data);
 	if (frt_audit_anchor_command && frt_audit_anchor_command[0] != '\0')
-		FrtAnchorRunCommand(FrtAnchorCommand(dbname, seq, hash, mac, line.data));
+		FrtAnchorRunCommand(FrtAnchorCommand(dbname, seq, hash, mac, FrtAuditAlgName(head->alg), line.data));
 	pfree(line.data);
 }
 

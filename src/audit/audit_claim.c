@@ -14,7 +14,8 @@
  *	    * on a primary with the audit key, the claim must carry its MAC
  *	      (origin.mac), made by the standby with the same key over the
  *	      record's fields and its detail without the MAC: a relay password
- *	      alone no longer makes a record;
+ *	      alone no longer makes a record; an HMAC-SHA-256, or the HMAC of
+ *	      the hash origin.mac_alg names (sm3: the standby's frt.audit_hash);
  *	  anything else is refused (MF143) and the refusal recorded.  The row's
  *	  role_name is always the relay login that made the claim
  *	  (docs/audit.md, "What a relay may claim").
@@ -120,21 +121,22 @@ FrtClaimBytes(StringInfo buf, const char *const *fields, const float8 *similarit
 	FrtClaimText(buf, detail ? JsonbToCString(NULL, &detail->root, VARSIZE(detail)) : NULL);
 }
 
-/* The MAC of a relayed claim (detail without origin.mac) with the signing key. */
+/* The MAC (HMAC with alg) of a relayed claim (detail without origin.mac) with the signing key. */
 void
-FrtAuditClaimMac(const char *const *fields, const float8 *similarity, Jsonb *detail, uint8 *mac)
+FrtAuditClaimMac(FrtAuditAlg alg, const char *const *fields, const float8 *similarity,
+				 Jsonb *detail, uint8 *mac)
 {
 	StringInfoData buf;
 
 	FrtClaimBytes(&buf, fields, similarity, detail);
-	FrtAuditMacOf(FRT_AUDIT_RELAY_MAC_TAG, (const uint8 *) buf.data, buf.len, mac);
+	FrtAuditMacOf(alg, FRT_AUDIT_RELAY_MAC_TAG, (const uint8 *) buf.data, buf.len, mac);
 	pfree(buf.data);
 }
 
-/* Does the claim's origin.mac (hex) verify with one of the audit keys? */
+/* Does the claim's origin.mac (hex, an HMAC with alg) verify with one of the audit keys? */
 static bool
-FrtClaimMacVerifies(const char *const *fields, const float8 *similarity, Jsonb *detail,
-					const char *mac_hex)
+FrtClaimMacVerifies(FrtAuditAlg alg, const char *const *fields, const float8 *similarity,
+					Jsonb *detail, const char *mac_hex)
 {
 	Datum		path[2];
 	Jsonb	   *unsigned_detail;
@@ -152,7 +154,7 @@ FrtClaimMacVerifies(const char *const *fields, const float8 *similarity, Jsonb *
 														 PointerGetDatum(construct_array(path, 2, TEXTOID, -1, false,
 																						 TYPALIGN_INT))));
 	FrtClaimBytes(&buf, fields, similarity, unsigned_detail);
-	ok = FrtAuditMacOfVerifies(FRT_AUDIT_RELAY_MAC_TAG, (const uint8 *) buf.data, buf.len, mac);
+	ok = FrtAuditMacOfVerifies(alg, FRT_AUDIT_RELAY_MAC_TAG, (const uint8 *) buf.data, buf.len, mac);
 	pfree(buf.data);
 	return ok;
 }
@@ -198,10 +200,15 @@ FrtRelayClaimProblem(const char *const *fields, const float8 *similarity, Jsonb 
 	if (FrtAuditKeyed())
 	{
 		char	   *mac = FrtJsonbMember(origin, FRT_AUDIT_RELAY_MAC_KEY);
+		char	   *mac_alg = FrtJsonbMember(origin, FRT_AUDIT_RELAY_MAC_ALG_KEY);
+		FrtAuditAlg alg = FRT_AUDIT_ALG_SHA256;
 
 		if (mac == NULL)
 			return pstrdup("this primary has the audit key and the record carries no MAC of its claim (a standby relays with the same key)");
-		if (!FrtClaimMacVerifies(fields, similarity, detail, mac))
+		/* no mac_alg: HMAC-SHA-256; the name is covered by the MAC */
+		if (mac_alg != NULL && !FrtAuditAlgFromName(mac_alg, &alg))
+			return pstrdup("the MAC of the claim names an unknown hash function");
+		if (!FrtClaimMacVerifies(alg, fields, similarity, detail, mac))
 			return pstrdup("the MAC of the claim does not verify with the audit key");
 	}
 	return NULL;

@@ -17,10 +17,28 @@
 #include <openssl/evp.h>
 
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
+#include "utils/guc.h"
 
 #include "frt_audit.h"
+
+/* frt.audit_hash: the hash function (and HMAC) of new records. */
+int			frt_audit_hash = FRT_AUDIT_ALG_SHA256;
+
+/* The names of the hash functions, as in column hash_alg and the setting. */
+static const char *const FrtAuditAlgNames[FRT_AUDIT_NALGS] = {
+	[FRT_AUDIT_ALG_SHA256] = "sha256",
+	[FRT_AUDIT_ALG_SM3] = "sm3",
+};
+
+/* The values of frt.audit_hash. */
+static const struct config_enum_entry FrtAuditHashOptions[] = {
+	{"sha256", FRT_AUDIT_ALG_SHA256, false},
+	{"sm3", FRT_AUDIT_ALG_SM3, false},
+	{NULL, 0, false}
+};
 
 /* The audit table's column of each text field, in FrtAuditField (hash) order. */
 const FrtGovCol FrtAuditFieldCol[FRT_AUDIT_NFIELDS] = {
@@ -48,19 +66,61 @@ FrtHashUInt(EVP_MD_CTX *ctx, uint64 v, int n)
 	EVP_DigestUpdate(ctx, b, n);
 }
 
+/*
+ * Define frt.audit_hash (postmaster: fixed while the server runs, so every
+ * writer of a run uses one function) and check that OpenSSL offers it.
+ */
+void
+FrtAuditHashInit(void)
+{
+	/* like the audit key: a setting of the preloaded library only */
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+	DefineCustomEnumVariable("frt.audit_hash",
+							 "Hash function of new audit records' chain hash and MAC: sha256 or sm3.",
+							 "Older records keep theirs (column hash_alg); see docs/audit.md, \"The hash chain\".",
+							 &frt_audit_hash, FRT_AUDIT_ALG_SHA256, FrtAuditHashOptions,
+							 PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	if (!IsUnderPostmaster && frt_audit_hash == FRT_AUDIT_ALG_SM3 && EVP_sm3() == NULL)
+		ereport(FATAL,
+				(errmsg("frt.audit_hash = sm3, but this OpenSSL build has no SM3")));
+}
+
+/* The name of a hash function ("sha256", "sm3"). */
+const char *
+FrtAuditAlgName(FrtAuditAlg alg)
+{
+	Assert((unsigned int) alg < FRT_AUDIT_NALGS);
+	return FrtAuditAlgNames[alg];
+}
+
+/* The hash function of a name; false if there is none of that name. */
+bool
+FrtAuditAlgFromName(const char *name, FrtAuditAlg *alg)
+{
+	for (int a = 0; a < FRT_AUDIT_NALGS; a++)
+		if (name != NULL && strcmp(name, FrtAuditAlgNames[a]) == 0)
+		{
+			*alg = (FrtAuditAlg) a;
+			return true;
+		}
+	return false;
+}
+
 /* Compute a record's chain hash into out (FRT_AUDIT_HASH_LEN bytes). */
 void
 FrtAuditComputeHash(const FrtAuditRow *row, uint8 *out)
 {
 	static const char tag[] = "frt-audit-v1";
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	const EVP_MD *md = row->alg == FRT_AUDIT_ALG_SM3 ? EVP_sm3() : EVP_sha256();
 	unsigned int len = 0;
 	uint64		bits;
 	bool		ok;
 
 	if (ctx == NULL)
-		elog(ERROR, "out of memory for SHA-256 context");
-	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
+		elog(ERROR, "out of memory for a hash context");
+	ok = md != NULL && EVP_DigestInit_ex(ctx, md, NULL) == 1;
 	EVP_DigestUpdate(ctx, tag, sizeof(tag) - 1);
 	FrtHashUInt(ctx, (uint64) row->seq, 8);
 	FrtHashUInt(ctx, (uint64) row->at, 8);
@@ -88,7 +148,7 @@ FrtAuditComputeHash(const FrtAuditRow *row, uint8 *out)
 	ok = ok && EVP_DigestFinal_ex(ctx, out, &len) == 1 && len == FRT_AUDIT_HASH_LEN;
 	EVP_MD_CTX_free(ctx);
 	if (!ok)
-		elog(ERROR, "SHA-256 of an audit record failed");
+		elog(ERROR, "%s of an audit record failed", FrtAuditAlgName(row->alg));
 }
 
 /* The canonical text of an inet value, as the table will return it. */

@@ -5,8 +5,9 @@
  *	  file or a command outside the data directory; used to bind each new
  *	  record with an HMAC that SQL cannot compute.
  *
- * mac = HMAC-SHA-256(key, "frt-audit-mac-v1" || hash), over the record's
- * chain hash (which covers its content and its predecessor).  The key is
+ * mac = HMAC-H(key, "frt-audit-mac-v1" || hash), over the record's chain
+ * hash (which covers its content and its predecessor), H the record's hash
+ * function: SHA-256 or SM3 (frt.audit_hash).  The key is
  * kept in the postmaster's private memory and inherited by the processes it
  * forks (the audit writers sign, the verifiers check): it is never in
  * shared memory, a setting, a table or a message.  The settings name only
@@ -21,6 +22,10 @@
 #include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
 
 #include "common/cryptohash.h"
 #include "common/hmac.h"
@@ -232,13 +237,46 @@ FrtAuditKeyed(void)
 	return FrtAuditNKeys > 0;
 }
 
-/* HMAC-SHA-256 with key k of the tag and data, into out (FRT_AUDIT_MAC_LEN). */
-static void
-FrtAuditHmac(int k, const char *tag, const uint8 *data, size_t len, uint8 *out)
+/* HMAC-SM3 with key k of the tag and data, into out (OpenSSL's EVP_MAC). */
+static bool
+FrtAuditHmacSm3(int k, const char *tag, const uint8 *data, size_t len, uint8 *out)
 {
-	pg_hmac_ctx *ctx = pg_hmac_create(PG_SHA256);
+	EVP_MAC    *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	EVP_MAC_CTX *ctx = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
+	OSSL_PARAM	params[2];
+	size_t		outlen = 0;
 	bool		ok;
 
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SM3", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	ok = ctx != NULL &&
+		EVP_MAC_init(ctx, FrtAuditKeys[k], FrtAuditKeyLen[k], params) == 1 &&
+		EVP_MAC_update(ctx, (const unsigned char *) tag, strlen(tag)) == 1 &&
+		EVP_MAC_update(ctx, data, len) == 1 &&
+		EVP_MAC_final(ctx, out, &outlen, FRT_AUDIT_MAC_LEN) == 1 &&
+		outlen == FRT_AUDIT_MAC_LEN;
+	EVP_MAC_CTX_free(ctx);
+	EVP_MAC_free(hmac);
+	return ok;
+}
+
+/*
+ * HMAC with key k of the tag and data, into out (FRT_AUDIT_MAC_LEN), with
+ * the hash function alg: HMAC-SHA-256 or HMAC-SM3.
+ */
+static void
+FrtAuditHmac(int k, FrtAuditAlg alg, const char *tag, const uint8 *data, size_t len, uint8 *out)
+{
+	pg_hmac_ctx *ctx;
+	bool		ok;
+
+	if (alg == FRT_AUDIT_ALG_SM3)
+	{
+		if (!FrtAuditHmacSm3(k, tag, data, len, out))
+			elog(ERROR, "could not compute the HMAC-SM3 of an audit record");
+		return;
+	}
+	ctx = pg_hmac_create(PG_SHA256);
 	ok = ctx != NULL &&
 		pg_hmac_init(ctx, FrtAuditKeys[k], FrtAuditKeyLen[k]) == 0 &&
 		pg_hmac_update(ctx, (const uint8 *) tag, strlen(tag)) == 0 &&
@@ -249,41 +287,42 @@ FrtAuditHmac(int k, const char *tag, const uint8 *data, size_t len, uint8 *out)
 		elog(ERROR, "could not compute the MAC of an audit record");
 }
 
-/* The MAC of tag || data with the signing key (the first). */
+/* The MAC (HMAC with alg) of tag || data with the signing key (the first). */
 void
-FrtAuditMacOf(const char *tag, const uint8 *data, size_t len, uint8 *mac)
+FrtAuditMacOf(FrtAuditAlg alg, const char *tag, const uint8 *data, size_t len, uint8 *mac)
 {
 	Assert(FrtAuditNKeys > 0);
-	FrtAuditHmac(0, tag, data, len, mac);
+	FrtAuditHmac(0, alg, tag, data, len, mac);
 }
 
-/* Does mac verify for tag || data with one of the keys? */
+/* Does mac verify, as an HMAC with alg, for tag || data with one of the keys? */
 bool
-FrtAuditMacOfVerifies(const char *tag, const uint8 *data, size_t len, const uint8 *mac)
+FrtAuditMacOfVerifies(FrtAuditAlg alg, const char *tag, const uint8 *data, size_t len,
+					  const uint8 *mac)
 {
 	uint8		want[FRT_AUDIT_MAC_LEN];
 
 	for (int k = 0; k < FrtAuditNKeys; k++)
 	{
-		FrtAuditHmac(k, tag, data, len, want);
+		FrtAuditHmac(k, alg, tag, data, len, want);
 		if (timingsafe_bcmp(want, mac, FRT_AUDIT_MAC_LEN) == 0)
 			return true;
 	}
 	return false;
 }
 
-/* The MAC of a record's hash with the signing key (the first). */
+/* The MAC of a record's hash (made with alg) with the signing key (the first). */
 void
-FrtAuditMac(const uint8 *hash, uint8 *mac)
+FrtAuditMac(FrtAuditAlg alg, const uint8 *hash, uint8 *mac)
 {
-	FrtAuditMacOf(FRT_AUDIT_MAC_TAG, hash, FRT_AUDIT_HASH_LEN, mac);
+	FrtAuditMacOf(alg, FRT_AUDIT_MAC_TAG, hash, FRT_AUDIT_HASH_LEN, mac);
 }
 
-/* Does mac verify for hash with one of the keys? */
+/* Does mac verify for hash (made with alg) with one of the keys? */
 bool
-FrtAuditMacVerifies(const uint8 *hash, const uint8 *mac)
+FrtAuditMacVerifies(FrtAuditAlg alg, const uint8 *hash, const uint8 *mac)
 {
-	return FrtAuditMacOfVerifies(FRT_AUDIT_MAC_TAG, hash, FRT_AUDIT_HASH_LEN, mac);
+	return FrtAuditMacOfVerifies(alg, FRT_AUDIT_MAC_TAG, hash, FRT_AUDIT_HASH_LEN, mac);
 }
 
 PG_FUNCTION_INFO_V1(frt_audit_protection);
@@ -308,7 +347,7 @@ frt_audit_protection(PG_FUNCTION_ARGS)
 	nulls[1] = !FrtAuditKeyed();
 	if (FrtAuditKeyed())
 	{
-		FrtAuditHmac(0, "frt-audit-key-id", (const uint8 *) "", 0, id);
+		FrtAuditHmac(0, FRT_AUDIT_ALG_SHA256, "frt-audit-key-id", (const uint8 *) "", 0, id);
 		hex_encode((const char *) id, 8, hex);
 		hex[16] = '\0';
 		values[1] = CStringGetTextDatum(hex);

@@ -198,6 +198,9 @@ FrtRelayOrigin(const FrtAuditPayload *rec, const char *mac)
 	FrtJsonStr(&s, "client_addr", FrtAuditPayloadGet(rec, FRT_AF_CLIENT_ADDR));
 	appendStringInfo(&s, ", \"backend_pid\": %d", rec->backend_pid);
 	FrtJsonStr(&s, "at", timestamptz_to_str(rec->at));
+	/* the claim's MAC is an HMAC with this server's frt.audit_hash (named unless SHA-256) */
+	if (FrtAuditKeyed() && frt_audit_hash != FRT_AUDIT_ALG_SHA256)
+		FrtJsonStr(&s, FRT_AUDIT_RELAY_MAC_ALG_KEY, FrtAuditAlgName(frt_audit_hash));
 	if (mac)
 		FrtJsonStr(&s, FRT_AUDIT_RELAY_MAC_KEY, mac);
 	appendStringInfoString(&s, "}}");
@@ -233,7 +236,7 @@ FrtRelaySignedOrigin(const FrtAuditPayload *rec, const char *const *params)
 	fields[FRT_CF_SUBJECT] = params[3];
 	fields[FRT_CF_DEVICE] = params[4];
 	fields[FRT_CF_SQLSTATE] = params[6];
-	FrtAuditClaimMac(fields, rec->has_similarity ? &sim : NULL, DatumGetJsonbP(merged), mac);
+	FrtAuditClaimMac(frt_audit_hash, fields, rec->has_similarity ? &sim : NULL, DatumGetJsonbP(merged), mac);
 	hex_encode((const char *) mac, FRT_AUDIT_MAC_LEN, hex);
 	hex[FRT_AUDIT_MAC_LEN * 2] = '\0';
 	return FrtRelayOrigin(rec, hex);

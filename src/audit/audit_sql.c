@@ -52,12 +52,13 @@ typedef struct FrtAuditAtts
 	AttrNumber	prev_hash;
 	AttrNumber	hash;
 	AttrNumber	mac;
+	AttrNumber	hash_alg;		/* InvalidAttrNumber before the upgrade: sha256 */
 	AttrNumber	field[FRT_AUDIT_NFIELDS];	/* FrtAuditField order */
 } FrtAuditAtts;
 
 static bool FrtGetHash(HeapTuple tup, TupleDesc desc, AttrNumber att, uint8 *out);
 static void FrtAuditAttsOf(TupleDesc desc, FrtAuditAtts *atts);
-static void FrtRowFromTuple(HeapTuple tup, TupleDesc desc, const FrtAuditAtts *atts,
+static bool FrtRowFromTuple(HeapTuple tup, TupleDesc desc, const FrtAuditAtts *atts,
 							FrtAuditRow *row);
 static bool FrtAnchorBacked(int64 anchor_seq, const uint8 *anchor_hash, bool read_only);
 typedef struct FrtChainCheck FrtChainCheck;
@@ -80,6 +81,7 @@ struct FrtChainCheck
 	int64		signed_recs;	/* records with a MAC (verified if keyed) */
 	int64		unsigned_recs;	/* records without one (a prefix, if keyed) */
 	int64		unsigned_last;	/* the last of them */
+	int64		alg_recs[FRT_AUDIT_NALGS];	/* records verified, per hash function */
 	int64		base_seq;		/* where the walk started: the retention anchor */
 	uint8		base_hash[FRT_AUDIT_HASH_LEN];
 	int64		tail_seq;		/* where it ended */
@@ -508,7 +510,8 @@ FrtAuditRestoreRecord(TriggerData *td)
 
 	FrtAuditAttsOf(desc, &atts);
 	memset(&row, 0, sizeof(row));
-	FrtRowFromTuple(tup, desc, &atts, &row);
+	if (!FrtRowFromTuple(tup, desc, &atts, &row))
+		FrtAuditRefuseRestore(audit, row.seq, "the record names an unknown hash function");
 	if (!FrtGetHash(tup, desc, atts.prev_hash, row.prev_hash) ||
 		!FrtGetHash(tup, desc, atts.hash, stored))
 		FrtAuditRefuseRestore(audit, row.seq, "malformed prev_hash or hash");
@@ -744,12 +747,16 @@ FrtAuditAttsOf(TupleDesc desc, FrtAuditAtts *atts)
 	atts->prev_hash = FrtGovAttnum(desc, FRT_COL_AUDIT_PREV_HASH);
 	atts->hash = FrtGovAttnum(desc, FRT_COL_AUDIT_HASH);
 	atts->mac = FrtGovAttnum(desc, FRT_COL_AUDIT_MAC);
+	atts->hash_alg = FrtGovAttnumMissingOk(desc, FRT_COL_AUDIT_HASH_ALG);
 	for (int f = 0; f < FRT_AUDIT_NFIELDS; f++)
 		atts->field[f] = FrtGovAttnum(desc, FrtAuditFieldCol[f]);
 }
 
-/* Rebuild a record's hashed content (not prev_hash) from a row of the trail. */
-static void
+/*
+ * Rebuild a record's hashed content (not prev_hash) and its hash function
+ * from a row of the trail; false if it names an unknown hash function.
+ */
+static bool
 FrtRowFromTuple(HeapTuple tup, TupleDesc desc, const FrtAuditAtts *atts, FrtAuditRow *row)
 {
 	bool		isnull;
@@ -773,6 +780,11 @@ FrtRowFromTuple(HeapTuple tup, TupleDesc desc, const FrtAuditAtts *atts, FrtAudi
 		else
 			row->field[f] = TextDatumGetCString(d);
 	}
+	row->alg = FRT_AUDIT_ALG_SHA256;
+	if (atts->hash_alg == InvalidAttrNumber)
+		return true;
+	d = SPI_getbinval(tup, desc, atts->hash_alg, &isnull);
+	return !isnull && FrtAuditAlgFromName(TextDatumGetCString(d), &row->alg);
 }
 
 /* Note the first problem found and stop the walk. */
@@ -886,10 +898,11 @@ FrtAuditCheckMark(FrtChainCheck *c, int64 anchor_seq, int64 tail_seq, const uint
  */
 static bool
 FrtAuditCheckMac(FrtChainCheck *c, HeapTuple tup, TupleDesc desc, AttrNumber att,
-				 int64 seq, const uint8 *hash, bool check_macs)
+				 const FrtAuditRow *row, const uint8 *hash, bool check_macs)
 {
 	uint8		mac[FRT_AUDIT_MAC_LEN];
 	bool		isnull;
+	int64		seq = row->seq;
 
 	(void) SPI_getbinval(tup, desc, att, &isnull);
 	if (isnull)
@@ -904,7 +917,7 @@ FrtAuditCheckMac(FrtChainCheck *c, HeapTuple tup, TupleDesc desc, AttrNumber att
 		return true;
 	}
 	if (check_macs && FrtAuditKeyed() &&
-		(!FrtGetHash(tup, desc, att, mac) || !FrtAuditMacVerifies(hash, mac)))
+		(!FrtGetHash(tup, desc, att, mac) || !FrtAuditMacVerifies(row->alg, hash, mac)))
 	{
 		FrtChainBreak(c, seq, pstrdup("MAC does not verify with the audit key (record forged, or signed with another key)"));
 		return false;
@@ -947,22 +960,69 @@ FrtAnchorHex(text *t, uint8 *out)
 	return true;
 }
 
+/* The hash and hash function of the record at seq; false if it is not there. */
+static bool
+FrtAuditRecordAt(int64 seq, bool read_only, uint8 *hash, FrtAuditAlg *alg)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		vals[1] = {Int64GetDatum(seq)};
+	FrtAuditAtts atts;
+	HeapTuple	t;
+	TupleDesc	d;
+	bool		isnull;
+	Datum		v;
+
+	if (SPI_execute_with_args(psprintf("SELECT * FROM %s WHERE %s OPERATOR(pg_catalog.=) $1",
+									   FrtGovRelName(FRT_REL_AUDIT), FrtGovColName(FRT_COL_AUDIT_SEQ)),
+							  1, types, vals, NULL, read_only, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the audit trail");
+	if (SPI_processed != 1)
+		return false;
+	t = SPI_tuptable->vals[0];
+	d = SPI_tuptable->tupdesc;
+	FrtAuditAttsOf(d, &atts);
+	*alg = FRT_AUDIT_ALG_SHA256;
+	if (atts.hash_alg != InvalidAttrNumber)
+	{
+		v = SPI_getbinval(t, d, atts.hash_alg, &isnull);
+		if (isnull || !FrtAuditAlgFromName(TextDatumGetCString(v), alg))
+			return false;
+	}
+	return FrtGetHash(t, d, atts.hash, hash);
+}
+
+/* Does an anchor's MAC verify with the key, with alg or (NULL) with any hash function? */
+static bool
+FrtAnchorMacVerifies(const uint8 *hash, const uint8 *mac, const FrtAuditAlg *alg)
+{
+	if (alg)
+		return FrtAuditMacVerifies(*alg, hash, mac);
+	for (int a = 0; a < FRT_AUDIT_NALGS; a++)
+		if (FrtAuditMacVerifies((FrtAuditAlg) a, hash, mac))
+			return true;
+	return false;
+}
+
 /*
- * An external anchor (seq, hash, mac or NULL) against the trail, whose
- * retention anchor is base and whose end is tail: the trail must still
- * reach the anchor and hold exactly the anchored record there; with the
- * key, the anchor's MAC must verify.  Notes a break, or a warning when the
- * anchor is older than the retention anchor.
+ * An external anchor (seq, hash, mac or NULL, alg or NULL) against the
+ * trail, whose retention anchor is base and whose end is tail: the trail
+ * must still reach the anchor and hold exactly the anchored record there,
+ * made with the hash function the anchor names; with the key, the anchor's
+ * MAC must verify (with the function it names, else the record's).  Notes a
+ * break, or a warning when the anchor is older than the retention anchor.
  */
 static void
 FrtAuditCheckAnchor(FrtChainCheck *c, int64 seq, const uint8 *hash, const uint8 *mac,
-					bool read_only)
+					const FrtAuditAlg *alg, bool read_only)
 {
-	Oid			types[1] = {INT8OID};
-	Datum		vals[1];
 	uint8		h[FRT_AUDIT_HASH_LEN];
+	FrtAuditAlg rec_alg = FRT_AUDIT_ALG_SHA256;
+	bool		found = false;
 
-	if (mac && FrtAuditKeyed() && !FrtAuditMacVerifies(hash, mac))
+	if (seq > c->base_seq && seq <= c->tail_seq)
+		found = FrtAuditRecordAt(seq, read_only, h, &rec_alg);
+	if (mac && FrtAuditKeyed() &&
+		!FrtAnchorMacVerifies(hash, mac, alg ? alg : found ? &rec_alg : NULL))
 	{
 		FrtChainBreak(c, seq, psprintf("the anchor of seq " INT64_FORMAT " does not verify with the audit key (the anchor is not authentic)", seq));
 		return;
@@ -984,27 +1044,22 @@ FrtAuditCheckAnchor(FrtChainCheck *c, int64 seq, const uint8 *hash, const uint8 
 	}
 	if (seq == c->base_seq)
 		memcpy(h, c->base_hash, FRT_AUDIT_HASH_LEN);
-	else
+	else if (!found)
 	{
-		vals[0] = Int64GetDatum(seq);
-		if (SPI_execute_with_args(psprintf("SELECT %s FROM %s WHERE %s OPERATOR(pg_catalog.=) $1",
-										   FrtGovColName(FRT_COL_AUDIT_HASH), FrtGovRelName(FRT_REL_AUDIT),
-										   FrtGovColName(FRT_COL_AUDIT_SEQ)),
-								  1, types, vals, NULL, read_only, 1) != SPI_OK_SELECT)
-			elog(ERROR, "could not read the audit trail");
-		if (SPI_processed != 1 || !FrtGetHash(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, h))
-		{
-			FrtChainBreak(c, seq, psprintf("the anchored record (seq " INT64_FORMAT ") is missing", seq));
-			return;
-		}
+		FrtChainBreak(c, seq, psprintf("the anchored record (seq " INT64_FORMAT ") is missing", seq));
+		return;
 	}
 	if (memcmp(h, hash, FRT_AUDIT_HASH_LEN) != 0)
 		FrtChainBreak(c, seq, psprintf("the record at seq " INT64_FORMAT " is not the anchored one (the trail was replaced or rewritten)", seq));
+	else if (found && alg && *alg != rec_alg)
+		FrtChainBreak(c, seq, psprintf("the record at seq " INT64_FORMAT " is hashed with %s, the anchor names %s (the trail was rewritten)",
+									   seq, FrtAuditAlgName(rec_alg), FrtAuditAlgName(*alg)));
 }
 
-/* Read an anchor's arguments (seq, hash, mac); mac NULL if not given. */
+/* Read an anchor's arguments (seq, hash, mac, alg); mac and alg NULL if not given. */
 static void
-FrtAnchorArgs(FunctionCallInfo fcinfo, int64 *seq, uint8 *hash, uint8 *mac, bool *has_mac)
+FrtAnchorArgs(FunctionCallInfo fcinfo, int64 *seq, uint8 *hash, uint8 *mac, bool *has_mac,
+			  FrtAuditAlg *alg, bool *has_alg)
 {
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -1021,6 +1076,11 @@ FrtAnchorArgs(FunctionCallInfo fcinfo, int64 *seq, uint8 *hash, uint8 *mac, bool
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("an anchor's MAC must be %d hex digits or none", FRT_AUDIT_MAC_LEN * 2)));
+	*has_alg = PG_NARGS() > 3 && !PG_ARGISNULL(3);
+	if (*has_alg && !FrtAuditAlgFromName(text_to_cstring(PG_GETARG_TEXT_PP(3)), alg))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("an anchor's hash function must be sha256 or sm3")));
 }
 
 /*
@@ -1097,10 +1157,11 @@ FrtAuditVerifyChain(FrtChainCheck *c, bool read_only, bool check_macs)
 			FrtAuditRow row;
 			uint8		stored[FRT_AUDIT_HASH_LEN];
 			uint8		computed[FRT_AUDIT_HASH_LEN];
+			bool		known_alg;
 			MemoryContext old = MemoryContextSwitchTo(rowcxt);
 
 			memset(&row, 0, sizeof(row));
-			FrtRowFromTuple(tup, desc, &atts, &row);
+			known_alg = FrtRowFromTuple(tup, desc, &atts, &row);
 			MemoryContextSwitchTo(old);
 			if (row.seq != expect_seq)
 				FrtChainBreak(c, expect_seq,
@@ -1114,18 +1175,22 @@ FrtAuditVerifyChain(FrtChainCheck *c, bool read_only, bool check_macs)
 							  pstrdup(row.seq == anchor_seq + 1 && anchor_seq > 0 ?
 									  "prev_hash does not match the retention anchor" :
 									  "prev_hash does not match the previous record's hash (this record or the previous one was altered)"));
+			else if (!known_alg)
+				FrtChainBreak(c, row.seq,
+							  pstrdup("the record names an unknown hash function (hash_alg altered)"));
 			else if (FrtAuditComputeHash(&row, computed),
 					 !FrtGetHash(tup, desc, atts.hash, stored) ||
 					 memcmp(stored, computed, FRT_AUDIT_HASH_LEN) != 0)
 				FrtChainBreak(c, row.seq,
 							  pstrdup("content does not match its hash (record altered)"));
-			else if (!FrtAuditCheckMac(c, tup, desc, atts.mac, row.seq, stored, check_macs))
+			else if (!FrtAuditCheckMac(c, tup, desc, atts.mac, &row, stored, check_macs))
 				;
 			else
 			{
 				if (c->checked == 0)
 					c->first_seq = row.seq;
 				c->checked++;
+				c->alg_recs[row.alg]++;
 				c->last_seq = row.seq;
 				memcpy(expect_prev, stored, FRT_AUDIT_HASH_LEN);
 				expect_seq++;
@@ -1144,8 +1209,11 @@ FrtAuditVerifyChain(FrtChainCheck *c, bool read_only, bool check_macs)
 	if (c->ok)
 		c->reason = c->checked == 0 ?
 			psprintf("chain intact: no records after the anchor (seq " INT64_FORMAT ")", anchor_seq) :
-			psprintf("chain intact: " INT64_FORMAT " records, seq " INT64_FORMAT " to " INT64_FORMAT,
-					 c->checked, c->first_seq, c->last_seq);
+			psprintf("chain intact: " INT64_FORMAT " records, seq " INT64_FORMAT " to " INT64_FORMAT "%s",
+					 c->checked, c->first_seq, c->last_seq,
+					 c->alg_recs[FRT_AUDIT_ALG_SM3] == 0 ? "" :
+					 psprintf(" (" INT64_FORMAT " hashed with sha256, " INT64_FORMAT " with sm3)",
+							  c->alg_recs[FRT_AUDIT_ALG_SHA256], c->alg_recs[FRT_AUDIT_ALG_SM3]));
 }
 
 PG_FUNCTION_INFO_V1(frt_verify_audit_chain);
@@ -1169,16 +1237,19 @@ frt_verify_audit_chain(PG_FUNCTION_ARGS)
 	uint8		anchor_hash[FRT_AUDIT_HASH_LEN];
 	uint8		anchor_mac[FRT_AUDIT_MAC_LEN];
 	bool		has_mac = false;
+	FrtAuditAlg anchor_alg = FRT_AUDIT_ALG_SHA256;
+	bool		has_alg = false;
 
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "frt.verify_audit_chain must return a record");
 	if (PG_NARGS() >= 2)
-		FrtAnchorArgs(fcinfo, &anchor_seq, anchor_hash, anchor_mac, &has_mac);
+		FrtAnchorArgs(fcinfo, &anchor_seq, anchor_hash, anchor_mac, &has_mac, &anchor_alg, &has_alg);
 	SPI_connect();
 	FrtAuditVerifyChain(&c, true, true);
 	if (c.ok && PG_NARGS() >= 2)
 	{
-		FrtAuditCheckAnchor(&c, anchor_seq, anchor_hash, has_mac ? anchor_mac : NULL, true);
+		FrtAuditCheckAnchor(&c, anchor_seq, anchor_hash, has_mac ? anchor_mac : NULL,
+							has_alg ? &anchor_alg : NULL, true);
 		if (c.ok)
 			c.reason = psprintf("%s; it holds the anchor of seq " INT64_FORMAT, c.reason, anchor_seq);
 	}
@@ -1211,10 +1282,12 @@ frt_audit_anchor_check(PG_FUNCTION_ARGS)
 	uint8		hash[FRT_AUDIT_HASH_LEN];
 	uint8		mac[FRT_AUDIT_MAC_LEN];
 	bool		has_mac;
+	FrtAuditAlg alg = FRT_AUDIT_ALG_SHA256;
+	bool		has_alg;
 	bool		isnull;
 	char	   *reason = NULL;
 
-	FrtAnchorArgs(fcinfo, &seq, hash, mac, &has_mac);
+	FrtAnchorArgs(fcinfo, &seq, hash, mac, &has_mac, &alg, &has_alg);
 	memset(&c, 0, sizeof(c));
 	c.ok = true;
 	SPI_connect();
@@ -1229,7 +1302,7 @@ frt_audit_anchor_check(PG_FUNCTION_ARGS)
 	c.tail_seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
 	if (isnull)
 		c.tail_seq = c.base_seq;
-	FrtAuditCheckAnchor(&c, seq, hash, has_mac ? mac : NULL, true);
+	FrtAuditCheckAnchor(&c, seq, hash, has_mac ? mac : NULL, has_alg ? &alg : NULL, true);
 	if (!c.ok)
 		reason = MemoryContextStrdup(TopTransactionContext, c.reason);
 	SPI_finish();

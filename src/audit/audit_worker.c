@@ -29,8 +29,11 @@
 
 #include "frt_audit.h"
 
-/* The audit table's columns, all inserted: parameter $n is column FRT_COL_AUDIT_SEQ + n - 1. */
-#define FRT_AUDIT_NCOLS (FRT_COL_AUDIT_MAC - FRT_COL_AUDIT_SEQ + 1)
+/*
+ * The audit table's columns, all inserted: parameter $n is column
+ * FRT_COL_AUDIT_SEQ + n - 1 (hash_alg, the last, only once an upgrade made it).
+ */
+#define FRT_AUDIT_NCOLS (FRT_COL_AUDIT_HASH_ALG - FRT_COL_AUDIT_SEQ + 1)
 #define FRT_AUDIT_PARAM(col) ((col) - FRT_COL_AUDIT_SEQ)
 
 /* The batch in hand, so an exit can fail its slots. */
@@ -41,6 +44,13 @@ static FrtAuditPayload FrtBatchRecs[FRT_AUDIT_BATCH_MAX];
 /* The prepared insert, and the SQL it was prepared from (names may change). */
 static SPIPlanPtr FrtInsertPlan = NULL;
 static char *FrtInsertSql = NULL;
+
+/*
+ * The hash function of the batch in hand: frt.audit_hash, or SHA-256 on a
+ * trail not yet upgraded to name it (no column hash_alg), said once.
+ */
+static FrtAuditAlg FrtBatchAlg = FRT_AUDIT_ALG_SHA256;
+static bool FrtAlgWarned = false;
 
 /*
  * The chain's tail as this worker last committed it, so a batch needs no
@@ -234,6 +244,7 @@ FrtAuditInsertOne(const FrtAuditPayload *rec, int64 seq, uint8 *prev, uint8 *mac
 	if (row.field[FRT_AF_DETAIL])
 		row.field[FRT_AF_DETAIL] = FrtAuditCanonicalJsonb(row.field[FRT_AF_DETAIL]);
 	memcpy(row.prev_hash, prev, FRT_AUDIT_HASH_LEN);
+	row.alg = FrtBatchAlg;
 	FrtAuditComputeHash(&row, hash);
 
 	memset(values, 0, sizeof(values));
@@ -250,10 +261,11 @@ FrtAuditInsertOne(const FrtAuditPayload *rec, int64 seq, uint8 *prev, uint8 *mac
 			FRT_SET(FrtAuditFieldCol[f], CStringGetTextDatum(row.field[f]));
 	FRT_SET(FRT_COL_AUDIT_PREV_HASH, FrtHashDatum(prev));
 	FRT_SET(FRT_COL_AUDIT_HASH, FrtHashDatum(hash));
+	FRT_SET(FRT_COL_AUDIT_HASH_ALG, CStringGetTextDatum(FrtAuditAlgName(row.alg)));
 	*has_mac = FrtAuditKeyed();
 	if (*has_mac)
 	{
-		FrtAuditMac(hash, mac);
+		FrtAuditMac(row.alg, hash, mac);
 		FRT_SET(FRT_COL_AUDIT_MAC, FrtHashDatum(mac));
 	}
 #undef FRT_SET
@@ -293,20 +305,34 @@ FrtAuditParamType(FrtGovCol col, const char **cast)
 	}
 }
 
-/* Prepare the insert statement, again only if the names changed. */
+/*
+ * Prepare the insert statement, again only if the names changed (or an
+ * upgrade added hash_alg), and choose the batch's hash function.
+ */
 static void
-FrtAuditPrepare(void)
+FrtAuditPrepare(Oid rel)
 {
 	Oid			types[FRT_AUDIT_NCOLS];
 	StringInfoData sql;
 	SPIPlanPtr	plan;
+	bool		has_alg = FrtGovRelAttnum(rel, FRT_COL_AUDIT_HASH_ALG) != InvalidAttrNumber;
+	int			last = has_alg ? FRT_COL_AUDIT_HASH_ALG : FRT_COL_AUDIT_MAC;
 
+	FrtBatchAlg = has_alg ? (FrtAuditAlg) frt_audit_hash : FRT_AUDIT_ALG_SHA256;
+	if (!has_alg && frt_audit_hash != FRT_AUDIT_ALG_SHA256 && !FrtAlgWarned)
+	{
+		ereport(WARNING,
+				(errmsg("frt.audit_hash = %s, but this database's audit trail cannot name a record's hash function yet: records are hashed with sha256",
+						FrtAuditAlgName(frt_audit_hash)),
+				 errhint("Run ALTER EXTENSION %s UPDATE.", FRT_GOVERNANCE_EXTENSION)));
+		FrtAlgWarned = true;
+	}
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "INSERT INTO %s (", FrtGovRelName(FRT_REL_AUDIT));
-	for (int c = FRT_COL_AUDIT_SEQ; c <= FRT_COL_AUDIT_MAC; c++)
+	for (int c = FRT_COL_AUDIT_SEQ; c <= last; c++)
 		appendStringInfo(&sql, "%s%s", c > FRT_COL_AUDIT_SEQ ? ", " : "", FrtGovColName(c));
 	appendStringInfoString(&sql, ") VALUES (");
-	for (int c = FRT_COL_AUDIT_SEQ; c <= FRT_COL_AUDIT_MAC; c++)
+	for (int c = FRT_COL_AUDIT_SEQ; c <= last; c++)
 	{
 		const char *cast;
 
@@ -318,7 +344,7 @@ FrtAuditPrepare(void)
 
 	if (FrtInsertPlan && strcmp(FrtInsertSql, sql.data) == 0)
 		return;
-	plan = SPI_prepare(sql.data, FRT_AUDIT_NCOLS, types);
+	plan = SPI_prepare(sql.data, last - FRT_COL_AUDIT_SEQ + 1, types);
 	if (plan == NULL)
 		elog(ERROR, "could not prepare the audit insert: %s",
 			 SPI_result_code_string(SPI_result));
@@ -369,8 +395,8 @@ FrtAuditWriteBatch(void)
 	PushActiveSnapshot(GetTransactionSnapshot());
 	pgstat_report_activity(STATE_RUNNING, "frt audit: writing records");
 
-	FrtAuditPrepare();
 	rel = FrtGovRelid(FRT_REL_AUDIT, false);
+	FrtAuditPrepare(rel);
 	if (FrtTailValid && rel == FrtTailRel)
 	{
 		first = FrtTailSeq + 1;
@@ -392,6 +418,7 @@ FrtAuditWriteBatch(void)
 	memcpy(FrtTailHash, prev, FRT_AUDIT_HASH_LEN);
 	FrtTailValid = true;
 	FrtHead.seq = FrtTailSeq;
+	FrtHead.alg = FrtBatchAlg;
 	memcpy(FrtHead.hash, prev, FRT_AUDIT_HASH_LEN);
 	FrtHead.has_mac = has_mac;
 	memcpy(FrtHead.mac, mac, FRT_AUDIT_MAC_LEN);

@@ -47,7 +47,12 @@ static const char *const FrtGovRelNames[FRT_GOV_NRELS] = {
 static const char *const FrtGovFuncNames[FRT_GOV_NFUNCS] = {
 	[FRT_FUNC_AUDIT_EVENT] = "audit_event",
 	[FRT_FUNC_ERASURE_RECORD] = "_erasure_record",
+	[FRT_FUNC_FACE_OPEN] = "_face_open",
 };
+
+/* The access method of the core whose indexes seal their codes. */
+#define FRT_GOV_SEALED_AM "frt_ivf"
+
 
 /* Type names (FrtGovType order), in the frt core schema. */
 static const char *const FrtGovTypeNames[FRT_GOV_NTYPES] = {
@@ -78,6 +83,7 @@ static const struct
 	[FRT_COL_AUDIT_PREV_HASH] = {FRT_REL_AUDIT, "prev_hash"},
 	[FRT_COL_AUDIT_HASH] = {FRT_REL_AUDIT, "hash"},
 	[FRT_COL_AUDIT_MAC] = {FRT_REL_AUDIT, "mac"},
+	[FRT_COL_AUDIT_HASH_ALG] = {FRT_REL_AUDIT, "hash_alg"},
 	[FRT_COL_ANCHOR_LAST_SEQ] = {FRT_REL_AUDIT_ANCHOR, "last_seq"},
 	[FRT_COL_ANCHOR_LAST_HASH] = {FRT_REL_AUDIT_ANCHOR, "last_hash"},
 	[FRT_COL_ANCHOR_LAST_AT] = {FRT_REL_AUDIT_ANCHOR, "last_at"},
@@ -300,9 +306,25 @@ FrtGovAttnum(TupleDesc desc, FrtGovCol col)
 	return (AttrNumber) attno;
 }
 
+/* Column number of a column in a tuple descriptor, InvalidAttrNumber if absent. */
+AttrNumber
+FrtGovAttnumMissingOk(TupleDesc desc, FrtGovCol col)
+{
+	int			attno = SPI_fnumber(desc, FrtGovCols[col].name);
+
+	return attno <= 0 ? InvalidAttrNumber : (AttrNumber) attno;
+}
+
 /* Column number of one of our columns in a relation (InvalidAttrNumber if absent). */
 AttrNumber
 FrtGovRelAttnum(Oid relid, FrtGovCol col)
 {
 	return get_attnum(relid, FrtGovCols[col].name);
+}
+
+/* The name of the core's access method whose indexes seal what they store. */
+const char *
+FrtGovSealedAmName(void)
+{
+	return FRT_GOV_SEALED_AM;
 }

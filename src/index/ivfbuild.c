@@ -653,6 +653,7 @@ ivfbuildempty(Relation index)
 	FrtIvfBuildState bs;
 
 	InitBuildState(&bs, NULL, index, INIT_FORKNUM);
+	bs.lists = 1;				/* no rows, no centroids, whatever the reloption says */
 	BuildIndex(&bs, NULL, NULL);
 	MemoryContextDelete(bs.tmpCtx);
 }

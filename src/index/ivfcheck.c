@@ -92,16 +92,18 @@ Report(CheckState *cs, const char *kind, int64 blkno, const char *fmt,...)
 
 /*
  * Open a sealed payload (a tuple, or the centroid of 'list' when tup is
- * NULL) and say whether it authenticates.  The provider raises an ERROR
- * when it does not; it is caught in a subtransaction (no buffer is locked
- * here: pages are checked from copies), so the check goes on and reports.
+ * NULL): 0 when it authenticates, else the SQLSTATE of the provider's
+ * ERROR (not authentic, epoch destroyed, key missing), caught in a
+ * subtransaction (no buffer is locked here: pages are checked from
+ * copies) so that the check goes on and reports.  A cancel or shutdown,
+ * or running out of resources, is no verdict on the item: raised again.
  */
-static bool
+static int
 CheckOpen(CheckState *cs, const FrtIvfTuple *tup, uint32 list, const void *centroid)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
-	volatile bool ok = true;
+	volatile int sqlstate = 0;
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcxt);
@@ -117,15 +119,22 @@ CheckOpen(CheckState *cs, const FrtIvfTuple *tup, uint32 list, const void *centr
 	}
 	PG_CATCH();
 	{
+		ErrorData  *edata;
+
 		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
 		FlushErrorState();
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
-		ok = false;
+		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION ||
+			ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_INSUFFICIENT_RESOURCES)
+			ReThrowError(edata);
+		sqlstate = edata->sqlerrcode;
+		FreeErrorData(edata);
 	}
 	PG_END_TRY();
-	return ok;
+	return sqlstate;
 }
 
 /* Copy a block of the index out of its buffer (checked without a lock held). */
@@ -150,6 +159,7 @@ CheckDirectory(CheckState *cs)
 {
 	Page		page = CopyBlock(cs, FRT_IVF_META_BLKNO);
 	uint32		list = 0;
+	int			sqlstate;
 
 	cs->meta = *FrtIvfPageGetMeta(page);
 	if (cs->meta.magic != FRT_IVF_MAGIC || cs->meta.version != FRT_IVF_VERSION)
@@ -179,9 +189,9 @@ CheckDirectory(CheckState *cs)
 			if (sealed != (cs->cipher != NULL))
 				Report(cs, "sealed", cs->meta.dirStart + d, "centroid of list %u is %s in a%s index",
 					   list, sealed ? "sealed" : "in clear", sealed ? "n unsealed" : " sealed");
-			else if (sealed && !CheckOpen(cs, NULL, list, ld->centroid))
+			else if (sealed && (sqlstate = CheckOpen(cs, NULL, list, ld->centroid)) != 0)
 				Report(cs, "sealed", cs->meta.dirStart + d,
-					   "centroid of list %u does not authenticate", list);
+					   "centroid of list %u does not open (SQLSTATE %s)", list, unpack_sql_state(sqlstate));
 		}
 	}
 	if (list != cs->meta.lists + 1)
@@ -202,6 +212,7 @@ static FrtIvfTuple *
 CheckTuple(CheckState *cs, BlockNumber blkno, OffsetNumber off, FrtIvfTuple *tup, bool nulllist)
 {
 	bool		sealed = (tup->flags & FRT_IVF_TUPLE_SEALED) != 0;
+	int			sqlstate;
 
 	if (!nulllist && sealed != (cs->cipher != NULL))
 	{
@@ -216,9 +227,10 @@ CheckTuple(CheckState *cs, BlockNumber blkno, OffsetNumber off, FrtIvfTuple *tup
 	}
 	if (!sealed)
 		return tup;
-	if (!CheckOpen(cs, tup, 0, NULL))
+	if ((sqlstate = CheckOpen(cs, tup, 0, NULL)) != 0)
 	{
-		Report(cs, "sealed", blkno, "item %u does not authenticate", off);
+		Report(cs, "sealed", blkno, "item %u does not open (SQLSTATE %s)", off,
+			   unpack_sql_state(sqlstate));
 		return NULL;
 	}
 	return cs->plain;

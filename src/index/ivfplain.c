@@ -21,8 +21,9 @@
  * returned stays valid until the next call.
  *
  * Memory: at most frt.ivf_plaintext_cache (per backend), in the memory
- * context "frt_ivf plaintext cache" under TopMemoryContext; pages are
- * allocated FRT_IVF_PLAIN_CHUNK_PAGES at a time as the cache grows, and
+ * context "frt_ivf plaintext cache" under TopMemoryContext; pages (and
+ * their slots) are allocated FRT_IVF_PLAIN_CHUNK_PAGES at a time as the
+ * cache grows, and
  * once it is full a clock hand picks the page to replace.  Changing the
  * setting wipes and frees the cache.  0 = no cache (the scratch page only).
  *
@@ -69,6 +70,7 @@ static MemoryContext plainCxt = NULL;
 static HTAB *plainHash = NULL;
 static PlainSlot *slots = NULL;
 static int	nslots = 0;			/* slots with a page */
+static int	capslots = 0;		/* slots allocated (grown with the pages) */
 static int	maxslots = 0;		/* slots the bound allows */
 static int	hand = 0;			/* clock hand */
 static char *scratch = NULL;	/* the page opened when none is cached */
@@ -88,7 +90,7 @@ PlainReset(void)
 	plainHash = NULL;
 	slots = NULL;
 	scratch = NULL;
-	nslots = maxslots = hand = 0;
+	nslots = capslots = maxslots = hand = 0;
 }
 
 /* Assign hook of frt.ivf_plaintext_cache: start again under the new bound. */
@@ -111,7 +113,6 @@ PlainSetUp(void)
 	maxslots = (int) Min((int64) frt_ivf_plain_cache_kb * 1024 / BLCKSZ, PG_INT32_MAX / 2);
 	if (maxslots == 0)
 		return;
-	slots = MemoryContextAllocHuge(plainCxt, sizeof(PlainSlot) * (Size) maxslots);
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(PlainKey);
 	ctl.entrysize = sizeof(PlainEntry);
@@ -128,9 +129,19 @@ PlainVictim(void)
 	{
 		if (nslots % FRT_IVF_PLAIN_CHUNK_PAGES == 0)
 		{
+			/* FRT_IVF_PLAIN_CHUNK_PAGES more pages; the slot array doubles */
 			int			n = Min(FRT_IVF_PLAIN_CHUNK_PAGES, maxslots - nslots);
 			char	   *chunk = MemoryContextAllocHuge(plainCxt, (Size) n * BLCKSZ);
 
+			if (nslots + n > capslots)
+			{
+				int			cap = Min(maxslots, Max(capslots * 2, nslots + n));
+
+				slots = slots == NULL ?
+					MemoryContextAllocHuge(plainCxt, sizeof(PlainSlot) * (Size) cap) :
+					repalloc_huge(slots, sizeof(PlainSlot) * (Size) cap);
+				capslots = cap;
+			}
 			for (int i = 0; i < n; i++)
 				slots[nslots + i].page = chunk + (Size) i * BLCKSZ;
 		}
@@ -178,6 +189,25 @@ PlainOpen(Relation index, Page page, char *copy, int dim)
 		if (tup->flags & FRT_IVF_TUPLE_SEALED)
 			FrtIvfOpenTuple(cipher, tup, dim, (FrtIvfTuple *) (copy + ItemIdGetOffset(iid)));
 	}
+}
+
+/*
+ * The cached copy of a block, if any, whether still valid or not: only for
+ * prefetching ahead of the page a scan ranks next (never read as data).
+ */
+Page
+FrtIvfPlainPeek(Relation index, BlockNumber blkno)
+{
+	PlainKey	key;
+	PlainEntry *entry;
+
+	if (plainHash == NULL)
+		return NULL;
+	memset(&key, 0, sizeof(key));
+	key.node = index->rd_node;
+	key.blkno = blkno;
+	entry = hash_search(plainHash, &key, HASH_FIND, NULL);
+	return entry != NULL ? (Page) slots[entry->slot].page : NULL;
 }
 
 /*

@@ -132,9 +132,15 @@ FrtIvfVarColumn(Query *q, Var *v, Oid *relid, AttrNumber *attno)
 	return false;
 }
 
-/* Whether column attno of relid has a valid frt_ivf index with operator 'search'. */
+/*
+ * Whether relid has a valid index whose first key has operator 'search' in
+ * its operator family (so an frt_ivf index with that metric) and is either
+ * column attno (expr NULL) or the expression 'expr', whose Vars are all of
+ * range table entry varno: e.g. frt.face's per-purpose indexes on
+ * frt._face_open(id, embedding), which the governance layer orders by.
+ */
 static bool
-FrtIvfColumnHasIndex(Oid relid, AttrNumber attno, Oid search)
+FrtIvfHasIndex(Oid relid, AttrNumber attno, Node *expr, Index varno, Oid search)
 {
 	/* the parser has locked the table; the lock is only counted again */
 	Relation	rel = try_relation_open(relid, AccessShareLock);
@@ -148,68 +154,27 @@ FrtIvfColumnHasIndex(Oid relid, AttrNumber attno, Oid search)
 	relation_close(rel, NoLock);
 	foreach(lc, indexes)
 	{
-		HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
+		Relation	index = try_relation_open(lfirst_oid(lc), AccessShareLock);
 		Form_pg_index form;
-		Datum		d;
-		bool		isnull;
 
-		if (!HeapTupleIsValid(tup))
-			continue;
-		form = (Form_pg_index) GETSTRUCT(tup);
-		if (form->indisvalid && form->indnkeyatts >= 1 && form->indkey.values[0] == attno)
-		{
-			d = SysCacheGetAttr(INDEXRELID, tup, Anum_pg_index_indclass, &isnull);
-			if (!isnull)
-			{
-				oidvector  *cls = (oidvector *) DatumGetPointer(d);
-
-				found = op_in_opfamily(search, get_opclass_family(cls->values[0]));
-			}
-		}
-		ReleaseSysCache(tup);
-		if (found)
-			break;
-	}
-	list_free(indexes);
-	return found;
-}
-
-/*
- * Whether relid has a valid frt_ivf index whose first key is the expression
- * 'expr' (whose Vars are all of range table entry varno) with operator
- * 'search': e.g. frt.face's per-purpose indexes on frt._face_open(id,
- * embedding), which the governance layer's matching orders by.
- */
-static bool
-FrtIvfExprHasIndex(Oid relid, Index varno, Node *expr, Oid search)
-{
-	Relation	rel = try_relation_open(relid, AccessShareLock);
-	List	   *indexes;
-	ListCell   *lc;
-	bool		found = false;
-
-	if (rel == NULL)
-		return false;
-	indexes = RelationGetIndexList(rel);
-	relation_close(rel, NoLock);
-	foreach(lc, indexes)
-	{
-		Relation	index;
-		List	   *exprs;
-
-		index = try_relation_open(lfirst_oid(lc), AccessShareLock);
 		if (index == NULL)
 			continue;
-		if (index->rd_index->indisvalid && index->rd_index->indnkeyatts >= 1 &&
-			index->rd_index->indkey.values[0] == 0 &&
-			op_in_opfamily(search, index->rd_opfamily[0]) &&
-			(exprs = RelationGetIndexExpressions(index)) != NIL)
+		form = index->rd_index;
+		if (form->indisvalid && form->indnkeyatts >= 1 &&
+			form->indkey.values[0] == (expr ? 0 : attno) &&
+			op_in_opfamily(search, index->rd_opfamily[0]))
 		{
-			Node	   *key = (Node *) linitial(exprs);
+			if (expr == NULL)
+				found = true;
+			else
+			{
+				List	   *exprs = RelationGetIndexExpressions(index);
+				Node	   *key = exprs != NIL ? (Node *) linitial(exprs) : NULL;
 
-			if (varno != 1)
-				ChangeVarNodes(key, 1, varno, 0);
-			found = equal(key, expr);
+				if (key != NULL && varno != 1)
+					ChangeVarNodes(key, 1, varno, 0);
+				found = key != NULL && equal(key, expr);
+			}
 		}
 		relation_close(index, AccessShareLock);
 		if (found)
@@ -330,11 +295,11 @@ FrtIvfRewriteClause(Query *q, Node *clause)
 	{
 		if (((Var *) col)->varlevelsup != 0 ||
 			!FrtIvfVarColumn(q, (Var *) col, &relid, &attno) ||
-			!FrtIvfColumnHasIndex(relid, attno, names->search[metric]))
+			!FrtIvfHasIndex(relid, attno, NULL, 0, names->search[metric]))
 			return NULL;
 	}
 	else if (!FrtIvfExprRelation(q, col, &relid, &varno) ||
-			 !FrtIvfExprHasIndex(relid, varno, col, names->search[metric]))
+			 !FrtIvfHasIndex(relid, 0, col, varno, names->search[metric]))
 		return NULL;
 
 	if (thr4)					/* float4 to float8 is exact, as in float84lt */

@@ -502,16 +502,22 @@ RankPage(FrtIvfScanOpaque so, Page page, Page tuples, Page nextpage, bool ranked
  * RankPage of before sealing, specialized at compile time.
  */
 static inline void
-RankDataPage(IndexScanDesc scan, BlockNumber blkno, Page page, Page nextpage, bool ranked,
-			 bool nulllist)
+RankDataPage(IndexScanDesc scan, BlockNumber blkno, Page page, BlockNumber nextblk,
+			 Page nextpage, bool ranked, bool nulllist)
 {
 	FrtIvfScanOpaque so = (FrtIvfScanOpaque) scan->opaque;
+	Page		tuples;
 
 	if (likely(!so->sealed) || nulllist)
+	{
 		RankPage(so, page, page, nextpage, ranked);
-	else
-		RankPage(so, page, FrtIvfPlainPage(scan->indexRelation, blkno, page, so->dim),
-				 NULL, ranked);
+		return;
+	}
+	tuples = FrtIvfPlainPage(scan->indexRelation, blkno, page, so->dim);
+	/* the prefetch runs on into the next page's copy, if it has one */
+	RankPage(so, page, tuples,
+			 nextblk != InvalidBlockNumber ? FrtIvfPlainPeek(scan->indexRelation, nextblk) : NULL,
+			 ranked);
 }
 
 /* Rank every row of one list and add it to the candidates. */
@@ -542,7 +548,7 @@ ScanList(IndexScanDesc scan, uint32 list)
 			nextbuf = FrtIvfPinAhead(scan, next);
 			nextpage = BufferGetPage(nextbuf);
 		}
-		RankDataPage(scan, blkno, page, nextpage, ranked, list == so->nlists);
+		RankDataPage(scan, blkno, page, next, nextpage, ranked, list == so->nlists);
 		UnlockReleaseBuffer(buf);
 		buf = nextbuf;
 		blkno = next;
@@ -634,7 +640,7 @@ ScanAllPages(IndexScanDesc scan)
 			LockBuffer(buf, BUFFER_LOCK_SHARE);
 			page = BufferGetPage(buf);
 			if (FrtIvfIsDataPage(page) && FrtIvfPageGetOpaque(page)->list < so->nlists)
-				RankDataPage(scan, cur[i], page, nextpage, ranked, false);
+				RankDataPage(scan, cur[i], page, nextblk, nextpage, ranked, false);
 			UnlockReleaseBuffer(buf);
 			buf = nextbuf;
 		}

@@ -57,6 +57,8 @@ CREATE TABLE @extschema@.erasure_log (
 	heap_xmin	pg_catalog.xid,
 	index_erased_at pg_catalog.timestamptz,
 	heap_erased_at pg_catalog.timestamptz,
+	key_epoch	pg_catalog.int8,		-- the key epoch that sealed the face
+	key_destroyed_at pg_catalog.timestamptz,	-- when that epoch's key was destroyed
 	CHECK (heap_erased_at IS NULL OR index_erased_at IS NOT NULL)
 );
 CREATE INDEX erasure_log_subject_idx ON @extschema@.erasure_log (subject);
@@ -67,7 +69,7 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.erasure_log', '');
 
 -- Called by the ledger trigger for each deleted face row: cols are the
 -- trigger's named columns (id, subject, purpose, consent_id, minor,
--- enrolled_at, expires_at) as text.  Works out why the row was deleted.
+-- enrolled_at, expires_at, key_epoch) as text.  Works out why the row was deleted.
 CREATE FUNCTION @extschema@._erasure_record(p_tid pg_catalog.tid, p_xmin pg_catalog.xid, cols pg_catalog.text[])
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
@@ -110,8 +112,8 @@ BEGIN
 		WHEN 'minor_retention' THEN LEAST(v_expires, v_limit)
 		ELSE pg_catalog.now() END;
 	INSERT INTO @extschema@.erasure_log (face_id, subject, purpose, reason, enrolled_at, due_at,
-										 heap_tid, heap_xmin)
-	VALUES (v_id, cols[2], v_purpose, v_reason, v_enrolled, v_due, p_tid, p_xmin)
+										 heap_tid, heap_xmin, key_epoch)
+	VALUES (v_id, cols[2], v_purpose, v_reason, v_enrolled, v_due, p_tid, p_xmin, cols[8]::int8)
 	ON CONFLICT (face_id) DO NOTHING;
 END;
 $$;
@@ -119,7 +121,7 @@ REVOKE ALL ON FUNCTION @extschema@._erasure_record(pg_catalog.tid, pg_catalog.xi
 
 CREATE TRIGGER face_erasure_ledger AFTER DELETE ON @extschema@.face
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._erasure_ledger_trigger(
-		'id', 'subject', 'purpose', 'consent_id', 'minor', 'enrolled_at', 'expires_at');
+		'id', 'subject', 'purpose', 'consent_id', 'minor', 'enrolled_at', 'expires_at', 'key_epoch');
 
 -- ---- Purge ----
 
@@ -264,12 +266,14 @@ REVOKE ALL ON FUNCTION @extschema@.scrub_faces() FROM PUBLIC;
 -- (due: hidden by row-level security, not yet deleted), 'erased_from_table',
 -- 'erased_from_index' (no index entry can point to it), 'erased' (nor any
 -- byte of it left in the heap files).  States of open ledger rows are
--- checked live against the pages.
+-- checked live against the pages.  key_destroyed_at: when the key that
+-- sealed the face was destroyed, so that no earlier backup can show it.
 CREATE FUNCTION @extschema@.erasure_report(p_subject pg_catalog.text)
 RETURNS TABLE (face_id pg_catalog.int8, purpose pg_catalog.text, status pg_catalog.text,
 			   reason pg_catalog.text, enrolled_at pg_catalog.timestamptz,
 			   due_at pg_catalog.timestamptz, deleted_at pg_catalog.timestamptz,
-			   index_erased_at pg_catalog.timestamptz, heap_erased_at pg_catalog.timestamptz)
+			   index_erased_at pg_catalog.timestamptz, heap_erased_at pg_catalog.timestamptz,
+			   key_destroyed_at pg_catalog.timestamptz)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -280,7 +284,7 @@ BEGIN
 	SELECT f.id, f.purpose,
 		   CASE WHEN due.reason IS NULL THEN 'stored' ELSE 'pending' END,
 		   due.reason, f.enrolled_at, COALESCE(due.at, f.expires_at), NULL::timestamptz,
-		   NULL::timestamptz, NULL::timestamptz
+		   NULL::timestamptz, NULL::timestamptz, NULL::timestamptz
 	  FROM @extschema@.face f
 	  JOIN (SELECT p.*, @extschema@._legal_zone(p.name) AS zone
 			  FROM @extschema@.purpose p OFFSET 0) p ON p.name = f.purpose
@@ -314,7 +318,8 @@ BEGIN
 							  ELSE 'erased_from_table' END
 				END
 		   END,
-		   l.reason, l.enrolled_at, l.due_at, l.deleted_at, l.index_erased_at, l.heap_erased_at
+		   l.reason, l.enrolled_at, l.due_at, l.deleted_at, l.index_erased_at, l.heap_erased_at,
+		   l.key_destroyed_at
 	  FROM @extschema@.erasure_log l
 	 WHERE l.subject = p_subject
 	ORDER BY 1;

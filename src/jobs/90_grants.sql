@@ -26,3 +26,11 @@ GRANT SELECT ON @extschema@.erasure_log, @extschema@.filing TO frt_admin, frt_au
 GRANT EXECUTE ON FUNCTION @extschema@._jobs_have_audit_retention(), @extschema@.jobs_require_cron(),
 	@extschema@.job_commands(pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.text,
 		pg_catalog.text) TO PUBLIC;
+-- Key epochs: frt_admin rotates keys and destroys unused ones; the auditor
+-- sees the epochs.
+GRANT EXECUTE ON FUNCTION @extschema@.key_rotate(), @extschema@.key_reencrypt(pg_catalog.int4),
+	@extschema@.key_reseal_indexes(pg_catalog.int8), @extschema@.key_destroy_unused() TO frt_admin;
+GRANT EXECUTE ON PROCEDURE @extschema@.key_rotation_run(pg_catalog.int4) TO frt_admin;
+GRANT EXECUTE ON FUNCTION @extschema@._key_rotation_step(pg_catalog.int4) TO frt_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.key_epochs() TO frt_admin, frt_auditor;
+GRANT SELECT ON @extschema@.key_epoch TO frt_admin, frt_auditor;

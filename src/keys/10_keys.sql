@@ -24,32 +24,39 @@ CREATE FUNCTION @extschema@._sealed_epoch(p_sealed pg_catalog.bytea)
 RETURNS pg_catalog.int8
 LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'frt_sealed_epoch';
 
--- The epoch new seals use (the highest of the keyring); NULL before the
--- first seal created epoch 1.
+-- The epoch new seals of this database use (the highest epoch it owns);
+-- NULL before its first seal created one.
 CREATE FUNCTION @extschema@._key_current_epoch()
 RETURNS pg_catalog.int8
 LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'frt_key_current_epoch';
 
--- A new epoch, current from now on (on the primary; a standby gets it by a
--- copy of the keyring's files).
+-- A new epoch owned by this database (numbered after the keyring's highest),
+-- its current one from now on (on the primary; a standby gets it by a copy
+-- of the keyring's files).
 CREATE FUNCTION @extschema@._key_epoch_create()
 RETURNS pg_catalog.int8
 LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'frt_key_epoch_create';
 
 -- Destroy an epoch's key for good: what is sealed under it can no longer be
--- opened, here or from any backup.  Refuses the current epoch.
+-- opened, here or from any backup.  Refuses the current epoch, the keyring's
+-- highest and an epoch another database owns (42501); an epoch of no living
+-- database (an epoch file without an owner, a dropped database) only here,
+-- never by frt.key_destroy_unused.
 CREATE FUNCTION @extschema@._key_epoch_destroy(p_epoch pg_catalog.int8)
 RETURNS pg_catalog.void
 LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'frt_key_epoch_destroy';
 
--- The keyring's epochs; verified: the root key derives the epoch's check value.
+-- The keyring's epochs, of every database (any of them opens here);
+-- is_current: the one this database seals under; verified: the root key
+-- derives the epoch's check value; owner_db: the database that created it
+-- (NULL for an epoch file without an owner).
 CREATE FUNCTION @extschema@._key_epochs()
 RETURNS TABLE (epoch pg_catalog.int8, suite pg_catalog.text, created_at pg_catalog.timestamptz,
-	is_current pg_catalog.bool, verified pg_catalog.bool)
+	is_current pg_catalog.bool, verified pg_catalog.bool, owner_db pg_catalog.oid)
 LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'frt_key_epochs';
 
 -- Whether the root key is loaded and from where (never the key itself), the
--- keyring, the suite of new epochs and the current epoch.
+-- keyring, the suite of new epochs and this database's current epoch.
 CREATE FUNCTION @extschema@._key_status()
 RETURNS TABLE (key_loaded pg_catalog.bool, key_source pg_catalog.text, keyring pg_catalog.text,
 	suite pg_catalog.text, current_epoch pg_catalog.int8)

@@ -5,10 +5,13 @@
  *	  keys derived from them, and this backend's cache of both.
  *
  * An epoch file (FRT_KEYRING_RECORD_LEN bytes, integers little-endian):
- *	magic "FRTEPOCH", version, suite, two zero bytes, epoch number, creation
- *	time (Unix seconds), the epoch secret (32 random bytes), the check value
- *	(the first 16 bytes of HMAC(epoch key, "frt-key-check")) and a CRC-32C
- *	of all before it (a damaged file is told from a wrong root key).
+ *	magic "FRTEPOCH", version (2), suite, two zero bytes, epoch number,
+ *	creation time (Unix seconds), the epoch secret (32 random bytes), the
+ *	check value (the first 16 bytes of HMAC(epoch key, "frt-key-check")),
+ *	the OID of the database that created it, and a CRC-32C of all before it
+ *	(a damaged file is told from a wrong root key).  Version 1 files
+ *	(FRT_KEYRING_RECORD_LEN_V1 bytes) have no owner: they are read as owned
+ *	by no database (InvalidOid).
  *
  * epoch key = HKDF(IKM = root key, salt = epoch secret,
  *					info = "frt-epoch-v1" || suite || epoch), with SHA-256
@@ -16,14 +19,27 @@
  *	"frt-data-v1"), so that the key that checks the root key never
  *	encrypts.  None of them is ever stored.
  *
- * The current epoch is the highest-numbered file.  A missing number below
- * it was destroyed: destroying overwrites the file with zeros, syncs it,
- * unlinks it and syncs the directory, so that neither this server nor a
- * restored backup (the keyring is in neither) can derive its key again.
+ * Epochs are owned by databases.  Epoch numbers are cluster-wide (a new
+ * epoch is the highest number plus one), but each database seals under its
+ * own current epoch: the highest it owns.  Any database opens any epoch
+ * (a dump restored into another database opens until the owner destroys
+ * the epoch); only the owner destroys one, never its current epoch.  An
+ * epoch without a living owner (a version 1 file, a dropped database) is
+ * current for none and destroyed only on explicit request.  The ownership
+ * is bookkeeping, not a boundary: whoever can write the keyring can
+ * destroy any epoch anyway.
+ *
+ * A missing number below the highest was destroyed: destroying overwrites
+ * the file with zeros, syncs it, unlinks it and syncs the directory, so
+ * that neither this server nor a restored backup (the keyring is in
+ * neither) can derive its key again.  The highest file is never destroyed,
+ * so that no number is ever given to two epochs.
  * Creating writes a temporary file (O_EXCL), syncs it and links it into
  * place: link() fails if another creator won, and a crash never leaves a
  * half-written epoch.  Both run under the layer's lock and bump the shared
  * generation; every backend reloads its cache when the generation moved.
+ * The cache (secrets and data keys) is in FrtKeyMemAlloc'd pages, left out
+ * of core dumps.
  *
  *-------------------------------------------------------------------------
  */
@@ -40,6 +56,7 @@
 #include <openssl/kdf.h>
 
 #include "access/xlog.h"
+#include "commands/dbcommands.h"
 #include "miscadmin.h"
 #include "port/pg_crc32c.h"
 #include "storage/fd.h"
@@ -55,6 +72,7 @@ struct FrtKeyEpoch
 	uint32		epoch;
 	int			suite;
 	int64		created;
+	Oid			owner;			/* database that created it; InvalidOid: unknown */
 	bool		damaged;		/* the file did not parse */
 	bool		derived;		/* check value computed, data keys made */
 	bool		verified;		/* the root key derives the check value */
@@ -67,6 +85,7 @@ struct FrtKeyEpoch
 static MemoryContext FrtKeyCxt = NULL;
 static FrtKeyEpoch *FrtKeyEpochs = NULL;	/* ascending epoch order */
 static int	FrtKeyNEpochs = 0;
+static Size FrtKeyEpochsLen = 0;	/* bytes FrtKeyMemAlloc'd for FrtKeyEpochs */
 static bool FrtKeyCached = false;
 static uint64 FrtKeySeenGen = 0;
 static FrtKeyEpoch *FrtKeyLast = NULL;	/* the epoch used last */
@@ -92,7 +111,7 @@ FrtKeyringDir(void)
 	return frt_encryption_keyring;
 }
 
-/* Little-endian helpers. */
+/* Write a little-endian uint32. */
 static void
 FrtKeyPut32(uint8 *p, uint32 v)
 {
@@ -126,14 +145,14 @@ FrtKeyGet64(const uint8 *p)
 	return (int64) v;
 }
 
-/* The CRC-32C of an epoch record's first bytes. */
+/* The CRC-32C of an epoch record's first len - 4 bytes. */
 static uint32
-FrtKeyRecordCrc(const uint8 *rec)
+FrtKeyRecordCrc(const uint8 *rec, size_t len)
 {
 	pg_crc32c	crc;
 
 	INIT_CRC32C(crc);
-	COMP_CRC32C(crc, rec, FRT_KEYRING_RECORD_LEN - 4);
+	COMP_CRC32C(crc, rec, len - 4);
 	FIN_CRC32C(crc);
 	return crc;
 }
@@ -242,12 +261,9 @@ FrtKeyCacheDrop(void)
 {
 	for (int i = 0; i < FrtKeyNEpochs; i++)
 		FrtKeyCtxFree(FrtKeyEpochs[i].suite, FrtKeyEpochs[i].ctx);
-	if (FrtKeyEpochs)
-	{
-		explicit_bzero(FrtKeyEpochs, sizeof(FrtKeyEpoch) * FrtKeyNEpochs);
-		pfree(FrtKeyEpochs);
-	}
+	FrtKeyMemFree(FrtKeyEpochs, FrtKeyEpochsLen);
 	FrtKeyEpochs = NULL;
+	FrtKeyEpochsLen = 0;
 	FrtKeyNEpochs = 0;
 	FrtKeyLast = NULL;
 	FrtKeyCached = false;
@@ -260,17 +276,20 @@ FrtKeyParse(const uint8 *rec, size_t n, uint32 epoch, FrtKeyEpoch *e)
 	memset(e, 0, sizeof(*e));
 	e->epoch = epoch;
 	e->damaged = true;
-	if (n != FRT_KEYRING_RECORD_LEN ||
+	if (n < FRT_KEYRING_RECORD_LEN_V1 ||
 		memcmp(rec, FRT_KEYRING_MAGIC, 8) != 0 ||
-		rec[8] != FRT_KEYRING_VERSION ||
+		!((rec[8] == FRT_KEYRING_VERSION && n == FRT_KEYRING_RECORD_LEN) ||
+		  (rec[8] == FRT_KEYRING_VERSION_V1 && n == FRT_KEYRING_RECORD_LEN_V1)) ||
 		(rec[9] != FRT_SUITE_AES_256_GCM && rec[9] != FRT_SUITE_SM4_SM3) ||
 		FrtKeyGet32(rec + 12) != epoch ||
-		FrtKeyGet32(rec + FRT_KEYRING_RECORD_LEN - 4) != FrtKeyRecordCrc(rec))
+		FrtKeyGet32(rec + n - 4) != FrtKeyRecordCrc(rec, n))
 		return false;
 	e->suite = rec[9];
 	e->created = FrtKeyGet64(rec + 16);
-	memcpy(e->secret, rec + 24, FRT_KEYRING_SECRET_LEN);
-	memcpy(e->check, rec + 24 + FRT_KEYRING_SECRET_LEN, FRT_KEYRING_CHECK_LEN);
+	memcpy(e->secret, rec + FRT_KEYRING_OFF_SECRET, FRT_KEYRING_SECRET_LEN);
+	memcpy(e->check, rec + FRT_KEYRING_OFF_CHECK, FRT_KEYRING_CHECK_LEN);
+	e->owner = rec[8] == FRT_KEYRING_VERSION ?
+		(Oid) FrtKeyGet32(rec + FRT_KEYRING_OFF_OWNER) : InvalidOid;
 	e->damaged = false;
 	return true;
 }
@@ -307,6 +326,7 @@ FrtKeyringLoad(const char *dir, int elevel)
 	struct dirent *de;
 	uint32	   *found;
 	int			nfound = 0;
+	bool		too_many = false;
 
 	FrtKeyCacheDrop();
 	if (FrtKeyCxt == NULL)
@@ -319,22 +339,41 @@ FrtKeyringLoad(const char *dir, int elevel)
 	d = opendir(dir);
 	if (d == NULL)
 	{
+		int			save = errno;
+
 		pfree(found);
+		errno = save;
 		ereport(elevel,
 				(errcode_for_file_access(),
 				 errmsg("could not open the keyring directory \"%s\": %m", dir)));
 		return;
 	}
-	while ((de = readdir(d)) != NULL && nfound < FRT_KEYRING_MAX_EPOCHS)
+	while ((de = readdir(d)) != NULL)
 	{
 		uint32		epoch = FrtKeyFileEpoch(de->d_name);
 
-		if (epoch != 0)
-			found[nfound++] = epoch;
+		if (epoch == 0)
+			continue;
+		if (nfound == FRT_KEYRING_MAX_EPOCHS)
+		{
+			too_many = true;
+			break;
+		}
+		found[nfound++] = epoch;
 	}
 	closedir(d);
+	if (too_many)
+	{
+		pfree(found);
+		ereport(elevel,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the keyring holds more than %d key epochs", FRT_KEYRING_MAX_EPOCHS),
+				 errhint("Destroy the epochs nothing is sealed under any more.")));
+		return;
+	}
 
-	FrtKeyEpochs = MemoryContextAllocZero(FrtKeyCxt, sizeof(FrtKeyEpoch) * Max(nfound, 1));
+	FrtKeyEpochsLen = sizeof(FrtKeyEpoch) * Max(nfound, 1);
+	FrtKeyEpochs = FrtKeyMemAlloc(FrtKeyEpochsLen);
 	for (int i = 0; i < nfound; i++)
 	{
 		char		path[MAXPGPATH];
@@ -381,11 +420,42 @@ FrtKeyFind(uint32 epoch)
 	return NULL;
 }
 
-/* The highest epoch (the current one), or 0 if the keyring is empty. */
+/* The highest epoch of the keyring (whoever owns it), or 0 if it is empty. */
 static uint32
 FrtKeyHighest(void)
 {
 	return FrtKeyNEpochs > 0 ? FrtKeyEpochs[FrtKeyNEpochs - 1].epoch : 0;
+}
+
+/* This database's current epoch: the highest it owns, or NULL if none. */
+static FrtKeyEpoch *
+FrtKeyOwnCurrent(void)
+{
+	if (!OidIsValid(MyDatabaseId))
+		return NULL;
+	for (int i = FrtKeyNEpochs - 1; i >= 0; i--)
+		if (FrtKeyEpochs[i].owner == MyDatabaseId)
+			return &FrtKeyEpochs[i];
+	return NULL;
+}
+
+/* This database's current epoch number, or 0 if it owns none. */
+static uint32
+FrtKeyOwnCurrentNumber(void)
+{
+	FrtKeyEpoch *e = FrtKeyOwnCurrent();
+
+	return e ? e->epoch : 0;
+}
+
+/* Sealing and creating epochs happen in a backend connected to a database. */
+static void
+FrtKeyNeedDatabase(void)
+{
+	if (!OidIsValid(MyDatabaseId))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("key epochs belong to databases: seal in a session connected to one")));
 }
 
 /* Ready an epoch for use: derived, verified, not damaged (else an error). */
@@ -436,20 +506,28 @@ FrtKeyEpochGet(uint32 epoch)
 }
 
 /*
- * The current epoch, ready to seal.  An empty keyring gets epoch 1 when
- * create is true on a primary; a standby never creates one.
+ * This database's current epoch, ready to seal.  A database that owns none
+ * gets a new epoch (the next number of the keyring) when create is true on
+ * a primary; a standby never creates one.
  */
 FrtKeyEpoch *
 FrtKeyEpochCurrent(bool create)
 {
+	FrtKeyEpoch *e;
+
+	FrtKeyNeedDatabase();
 	FrtKeyFresh();
-	if (FrtKeyNEpochs == 0 && create && !RecoveryInProgress())
+	e = FrtKeyOwnCurrent();
+	if (e == NULL && create && !RecoveryInProgress())
+	{
 		(void) FrtKeyEpochCreateIf(true);
-	if (FrtKeyNEpochs == 0)
+		e = FrtKeyOwnCurrent();
+	}
+	if (e == NULL)
 		FrtRefuse(FRT_ERRCODE_KEY_UNAVAILABLE, 14, NULL, NULL,
 				  RecoveryInProgress() ? "Copy the keyring's files from the primary." : NULL,
-				  "the keyring holds no key epoch");
-	return FrtKeyReady(&FrtKeyEpochs[FrtKeyNEpochs - 1]);
+				  "the keyring holds no key epoch of this database");
+	return FrtKeyReady(e);
 }
 
 /* An epoch's number. */
@@ -483,15 +561,19 @@ FrtKeyEpochCtx(FrtKeyEpoch *e)
 
 /*
  * The epochs of the keyring, in a palloc'd array (count returned): none
- * without a keyring.  'verified' tells whether the root key derives each.
+ * without a keyring.  'current' marks this database's current epoch;
+ * 'verified' tells whether the root key derives each.
  */
 int
 FrtKeyringList(FrtKeyEpochInfo **out)
 {
+	FrtKeyEpoch *current;
+
 	*out = NULL;
 	if (!FrtKeyRootLoaded() || frt_encryption_keyring[0] == '\0')
 		return 0;
 	FrtKeyFresh();
+	current = FrtKeyOwnCurrent();
 	*out = palloc0(sizeof(FrtKeyEpochInfo) * Max(FrtKeyNEpochs, 1));
 	for (int i = 0; i < FrtKeyNEpochs; i++)
 	{
@@ -502,6 +584,8 @@ FrtKeyringList(FrtKeyEpochInfo **out)
 		(*out)[i].epoch = e->epoch;
 		(*out)[i].suite = e->damaged ? 0 : e->suite;
 		(*out)[i].created = e->created;
+		(*out)[i].owner = e->owner;
+		(*out)[i].current = e == current;
 		(*out)[i].verified = !e->damaged && e->verified;
 	}
 	return FrtKeyNEpochs;
@@ -543,9 +627,12 @@ FrtKeyWriteAll(int fd, const uint8 *buf, size_t n)
 	return true;
 }
 
-/* Write epoch's file (new secret) through a temporary file; false if it exists. */
+/*
+ * Write epoch's file (new secret, owned by database owner) through a
+ * temporary file; false if it exists.
+ */
 static bool
-FrtKeyWriteEpoch(const char *dir, uint32 epoch, int suite)
+FrtKeyWriteEpoch(const char *dir, uint32 epoch, int suite, Oid owner)
 {
 	char		path[MAXPGPATH];
 	char		tmp[MAXPGPATH];
@@ -561,12 +648,14 @@ FrtKeyWriteEpoch(const char *dir, uint32 epoch, int suite)
 	rec[9] = (uint8) suite;
 	FrtKeyPut32(rec + 12, epoch);
 	FrtKeyPut64(rec + 16, (int64) time(NULL));
-	if (!pg_strong_random(rec + 24, FRT_KEYRING_SECRET_LEN))
+	FrtKeyPut32(rec + FRT_KEYRING_OFF_OWNER, (uint32) owner);
+	if (!pg_strong_random(rec + FRT_KEYRING_OFF_SECRET, FRT_KEYRING_SECRET_LEN))
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("could not generate a random epoch secret")));
 	/* the check value, from the key this root key derives */
-	ok = FrtKeyEpochKey(suite, epoch, rec + 24, ekey, rec + 24 + FRT_KEYRING_SECRET_LEN);
+	ok = FrtKeyEpochKey(suite, epoch, rec + FRT_KEYRING_OFF_SECRET, ekey,
+						rec + FRT_KEYRING_OFF_CHECK);
 	explicit_bzero(ekey, sizeof(ekey));
 	if (!ok)
 	{
@@ -575,7 +664,7 @@ FrtKeyWriteEpoch(const char *dir, uint32 epoch, int suite)
 				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("could not derive the key of key epoch %u", epoch)));
 	}
-	FrtKeyPut32(rec + FRT_KEYRING_RECORD_LEN - 4, FrtKeyRecordCrc(rec));
+	FrtKeyPut32(rec + FRT_KEYRING_RECORD_LEN - 4, FrtKeyRecordCrc(rec, FRT_KEYRING_RECORD_LEN));
 
 	snprintf(path, sizeof(path), "%s/" FRT_KEYRING_FILE_FMT, dir, epoch);
 	snprintf(tmp, sizeof(tmp), "%s%s", path, FRT_KEYRING_TMP_SUFFIX);
@@ -617,17 +706,18 @@ FrtKeyWriteEpoch(const char *dir, uint32 epoch, int suite)
 }
 
 /*
- * Create a new epoch (the current one from now on) with the suite of
- * frt.encryption_suite, or only if the keyring is empty when if_empty;
- * returns the current epoch.  Refused on a standby and when the root key
- * does not derive the epochs already there.
+ * Create a new epoch owned by this database (its current one from now on)
+ * with the suite of frt.encryption_suite, or only if this database owns
+ * none when if_none; returns this database's current epoch.  Refused on a
+ * standby and when the root key does not derive the epochs already there.
  */
 static uint32
-FrtKeyEpochCreateIf(bool if_empty)
+FrtKeyEpochCreateIf(bool if_none)
 {
 	const char *dir = FrtKeyringDir();
 	uint32		epoch;
 
+	FrtKeyNeedDatabase();
 	if (RecoveryInProgress())
 		ereport(ERROR,
 				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
@@ -635,11 +725,11 @@ FrtKeyEpochCreateIf(bool if_empty)
 				 errhint("Copy the keyring's files from the primary.")));
 	FrtKeyLockAcquire();
 	FrtKeyringLoad(dir, ERROR);
-	if (if_empty && FrtKeyNEpochs > 0)
+	if (if_none && FrtKeyOwnCurrent() != NULL)
 	{
-		/* another backend created it first */
+		/* another backend of this database created it first */
 		FrtKeyLockRelease();
-		return FrtKeyHighest();
+		return FrtKeyOwnCurrentNumber();
 	}
 	for (int i = 0; i < FrtKeyNEpochs; i++)
 		if (!FrtKeyEpochs[i].damaged)
@@ -649,16 +739,16 @@ FrtKeyEpochCreateIf(bool if_empty)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("the keyring has no epoch number left")));
-	if (!FrtKeyWriteEpoch(dir, epoch, frt_encryption_suite))
+	if (!FrtKeyWriteEpoch(dir, epoch, frt_encryption_suite, MyDatabaseId))
 		ereport(LOG,
 				(errmsg("key epoch %u was created by another process meanwhile", epoch)));
 	FrtKeyGenerationBump();
 	FrtKeyLockRelease();
 	FrtKeyringLoad(dir, ERROR);
-	return FrtKeyHighest();
+	return FrtKeyOwnCurrentNumber();
 }
 
-/* Create a new epoch, the current one from now on; returns its number. */
+/* Create a new epoch, this database's current one from now on; returns it. */
 uint32
 FrtKeyEpochCreate(void)
 {
@@ -666,8 +756,33 @@ FrtKeyEpochCreate(void)
 }
 
 /*
+ * May this database destroy epoch e?  Not one another living database
+ * owns (42501): it may still have faces under it.  An epoch of no living
+ * database (a version 1 file, a dropped owner) only on explicit request.
+ * Catalog lookups: called before the keyring's lock is taken.
+ */
+static void
+FrtKeyDestroyAllowed(const FrtKeyEpoch *e)
+{
+	char	   *owner_name;
+
+	if (e->owner == MyDatabaseId || !OidIsValid(e->owner))
+		return;
+	owner_name = get_database_name(e->owner);
+	if (owner_name == NULL)
+		return;					/* its database was dropped */
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("key epoch %u belongs to database \"%s\" and cannot be destroyed from this one",
+					e->epoch, owner_name),
+			 errdetail("Only the database that created an epoch knows whether anything is still sealed under it."),
+			 errhint("Destroy it from that database.")));
+}
+
+/*
  * Destroy an epoch: overwrite its file with zeros, sync, unlink, sync the
- * directory.  Refuses the current epoch; false if it was already gone.
+ * directory.  Refuses an epoch another database owns, this database's
+ * current epoch and the keyring's highest; false if it was already gone.
  */
 bool
 FrtKeyEpochDestroy(uint32 epoch)
@@ -676,22 +791,47 @@ FrtKeyEpochDestroy(uint32 epoch)
 	char		path[MAXPGPATH];
 	uint8		zeros[FRT_KEYRING_RECORD_LEN];
 	struct stat st;
+	FrtKeyEpoch *e;
+	bool		seen;
+	Oid			checked = InvalidOid;
 	int			fd;
 	bool		ok;
+
+	/* an epoch's owner never changes: checked before the lock */
+	FrtKeyFresh();
+	e = FrtKeyFind(epoch);
+	seen = e != NULL;
+	if (seen)
+	{
+		FrtKeyDestroyAllowed(e);
+		checked = e->owner;
+	}
 
 	memset(&st, 0, sizeof(st));
 	FrtKeyLockAcquire();
 	FrtKeyringLoad(dir, ERROR);
-	if (epoch == FrtKeyHighest())
+	if (epoch == FrtKeyOwnCurrentNumber())
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_IN_USE),
 				 errmsg("key epoch %u is the current epoch and cannot be destroyed", epoch),
 				 errhint("Create a new epoch and re-seal what is under this one first.")));
-	if (FrtKeyFind(epoch) == NULL)
+	e = FrtKeyFind(epoch);
+	if (e == NULL)
 	{
 		FrtKeyLockRelease();
 		return false;
 	}
+	if (!seen || e->owner != checked)
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("key epoch %u was created while it was being destroyed", epoch),
+				 errhint("Try again.")));
+	if (epoch == FrtKeyHighest())
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("key epoch %u is the highest of the keyring and cannot be destroyed", epoch),
+				 errdetail("The next epoch is numbered after the highest; no number is given twice."),
+				 errhint("Destroy it once a newer epoch exists.")));
 	snprintf(path, sizeof(path), "%s/" FRT_KEYRING_FILE_FMT, dir, epoch);
 	memset(zeros, 0, sizeof(zeros));
 	fd = open(path, O_WRONLY | PG_BINARY, 0);

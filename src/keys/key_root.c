@@ -15,10 +15,15 @@
  * the data directory, a file its group or others may access, a key too
  * short, a failing command: the server does not start.
  *
+ * The root key, the epoch secrets and the data keys derived from them live
+ * in pages of their own (FrtKeyMemAlloc) that are left out of core dumps
+ * (MADV_DONTDUMP, where the system has it; a fork keeps the mark).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -38,8 +43,8 @@ char	   *frt_encryption_key_command = NULL;
 char	   *frt_encryption_keyring = NULL;
 int			frt_encryption_suite = FRT_SUITE_DEFAULT;
 
-/* The root key, in this process's private memory only. */
-static uint8 FrtKeyRootBytes[FRT_KEY_ROOT_MAX_BYTES];
+/* The root key, in this process's private memory only (FrtKeyMemAlloc'd). */
+static uint8 *FrtKeyRootBytes = NULL;
 static size_t FrtKeyRootLen = 0;
 
 /* What every backend shares: the keyring's generation and its lock. */
@@ -50,6 +55,7 @@ typedef struct FrtKeyShared
 } FrtKeyShared;
 
 static FrtKeyShared *FrtKeyShmem = NULL;
+static bool FrtKeyMemWarned = false;	/* the MADV_DONTDUMP failure was logged */
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
@@ -111,7 +117,7 @@ FrtKeyRootFrom(char *text, size_t len, const char *source)
 	explicit_bzero(text, len);
 	if (!ok)
 	{
-		explicit_bzero(FrtKeyRootBytes, sizeof(FrtKeyRootBytes));
+		explicit_bzero(FrtKeyRootBytes, FRT_KEY_ROOT_MAX_BYTES);
 		ereport(FATAL,
 				(errmsg("the encryption key from %s is not one line of at most %d hex digits",
 						source, FRT_KEY_ROOT_MAX_BYTES * 2),
@@ -119,7 +125,7 @@ FrtKeyRootFrom(char *text, size_t len, const char *source)
 	}
 	if (n / 2 < FRT_KEY_ROOT_MIN_BYTES)
 	{
-		explicit_bzero(FrtKeyRootBytes, sizeof(FrtKeyRootBytes));
+		explicit_bzero(FrtKeyRootBytes, FRT_KEY_ROOT_MAX_BYTES);
 		ereport(FATAL,
 				(errmsg("the encryption key from %s is shorter than %d bytes (%d hex digits)",
 						source, FRT_KEY_ROOT_MIN_BYTES, FRT_KEY_ROOT_MIN_BYTES * 2),
@@ -138,6 +144,9 @@ FrtKeyRootLoad(void)
 	if (frt_encryption_key_file[0] != '\0' && frt_encryption_key_command[0] != '\0')
 		ereport(FATAL,
 				(errmsg("set frt.encryption_key_file or frt.encryption_key_command, not both")));
+	if (frt_encryption_key_file[0] == '\0' && frt_encryption_key_command[0] == '\0')
+		return;
+	FrtKeyRootBytes = FrtKeyMemAlloc(FRT_KEY_ROOT_MAX_BYTES);
 	if (frt_encryption_key_file[0] != '\0')
 	{
 		n = FrtSecretFromFile("frt.encryption_key_file", "encryption key",
@@ -165,6 +174,54 @@ FrtKeyRoot(size_t *len)
 {
 	*len = FrtKeyRootLen;
 	return FrtKeyRootBytes;
+}
+
+/* A length rounded up to whole pages. */
+static Size
+FrtKeyMemRound(Size len)
+{
+	long		page = sysconf(_SC_PAGESIZE);
+
+	if (page <= 0)
+		page = FRT_KEY_MEM_PAGE;
+	return (Max(len, 1) + page - 1) / page * page;
+}
+
+/*
+ * Zeroed memory for key material: pages of its own, private to this
+ * process (and to the processes it forks), left out of core dumps where
+ * the system allows it.  ERROR if there is none.
+ */
+void *
+FrtKeyMemAlloc(Size len)
+{
+	Size		size = FrtKeyMemRound(len);
+	void	   *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory for encryption keys: %m")));
+#ifdef MADV_DONTDUMP
+	if (madvise(p, size, MADV_DONTDUMP) != 0 && !FrtKeyMemWarned)
+	{
+		FrtKeyMemWarned = true;
+		ereport(LOG,
+				(errmsg("could not keep encryption keys out of core dumps: %m")));
+	}
+#endif
+	return p;
+}
+
+/* Wipe and give back memory from FrtKeyMemAlloc. */
+void
+FrtKeyMemFree(void *p, Size len)
+{
+	if (p == NULL)
+		return;
+	explicit_bzero(p, len);
+	if (munmap(p, FrtKeyMemRound(len)) != 0)
+		elog(LOG, "could not unmap the memory of encryption keys: %m");
 }
 
 /* Reserve the shared generation counter and the lock. */
@@ -270,4 +327,5 @@ FrtKeysInit(void)
 {
 	FrtKeyRootInit();
 	FrtKeyCipherRegister();
+	FrtKeyGuardInit();
 }

@@ -22,7 +22,10 @@
  * epochs well before).  Each backend keeps, per epoch, cipher contexts
  * that hold the expanded key, so a seal or an open only sets the nonce.
  * open() never hands back plaintext that did not authenticate: the output
- * is wiped before the error.
+ * is wiped before the error.  seal() and open() may read the keyring,
+ * create the database's first epoch (seal) and raise errors: callers keep
+ * them outside critical sections (seal a page's items before
+ * START_CRIT_SECTION).
  *
  *-------------------------------------------------------------------------
  */
@@ -171,8 +174,8 @@ FrtKeyCheckLen(Size len, Size aadlen)
 }
 
 /*
- * Seal len bytes under the current epoch (created if the keyring is empty,
- * on a primary); out gets len + FRT_CIPHER_OVERHEAD bytes.
+ * Seal len bytes under this database's current epoch (created if it owns
+ * none, on a primary); out gets len + FRT_CIPHER_OVERHEAD bytes.
  */
 void
 FrtKeySeal(const void *plain, Size len, const void *aad, Size aadlen, void *out)
@@ -234,7 +237,7 @@ FrtKeyOpen(const void *sealed, Size len, const void *aad, Size aadlen, void *out
 	void	  **ctx;
 	bool		ok;
 
-	if (len < FRT_CIPHER_OVERHEAD || env[0] != FRT_SEAL_VERSION)
+	if (len < FRT_CIPHER_OVERHEAD || env[0] != FRT_SEAL_VERSION || FrtKeyEpochOf(sealed) == 0)
 		FrtKeyNotAuthentic();
 	ctlen = len - FRT_CIPHER_OVERHEAD;
 	FrtKeyCheckLen(ctlen, aadlen);
@@ -289,7 +292,7 @@ FrtKeyEpochOf(const void *sealed)
 	return (uint32) p[0] | (uint32) p[1] << 8 | (uint32) p[2] << 16 | (uint32) p[3] << 24;
 }
 
-/* The epoch seal() uses now (created if the keyring is empty, on a primary). */
+/* The epoch seal() uses now (created if this database owns none, on a primary). */
 uint32
 FrtKeyCurrentEpoch(void)
 {

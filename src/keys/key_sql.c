@@ -10,7 +10,6 @@
  */
 #include "postgres.h"
 
-#include "access/htup_details.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
@@ -73,7 +72,7 @@ frt_face_open(PG_FUNCTION_ARGS)
 	Size		len = VARSIZE_ANY_EXHDR(sealed);
 	Size		plen = len - FRT_CIPHER_OVERHEAD;
 	uint8		aad[FRT_FACE_AAD_LEN];
-	FaceEmbedding *e = palloc(VARHDRSZ + plen + sizeof(float));
+	FaceEmbedding *e = palloc(VARHDRSZ + plen);
 
 	FrtKeyFaceAad(id, aad);
 	FrtKeyOpen(VARDATA_ANY(sealed), len, aad, sizeof(aad), VARDATA(e));
@@ -102,19 +101,25 @@ frt_sealed_epoch(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64((int64) FrtKeyEpochOf(VARDATA_ANY(sealed)));
 }
 
-/* The current epoch of the keyring as listed (0 when empty). */
+/* This database's current epoch as listed (0 when it owns none). */
 static uint32
 FrtKeyListedCurrent(void)
 {
 	FrtKeyEpochInfo *info;
 	int			n = FrtKeyringList(&info);
 
-	return n > 0 ? info[n - 1].epoch : 0;
+	for (int i = 0; i < n; i++)
+		if (info[i].current)
+			return info[i].epoch;
+	return 0;
 }
 
 PG_FUNCTION_INFO_V1(frt_key_current_epoch);
 
-/* SQL: frt._key_current_epoch() -- the epoch new seals use; NULL before the first. */
+/*
+ * SQL: frt._key_current_epoch() -- the epoch new seals of this database
+ * use; NULL before its first seal.
+ */
 Datum
 frt_key_current_epoch(PG_FUNCTION_ARGS)
 {
@@ -130,7 +135,7 @@ frt_key_current_epoch(PG_FUNCTION_ARGS)
 
 PG_FUNCTION_INFO_V1(frt_key_epoch_create);
 
-/* SQL: frt._key_epoch_create() -- a new epoch, the current one from now on. */
+/* SQL: frt._key_epoch_create() -- a new epoch of this database, its current one. */
 Datum
 frt_key_epoch_create(PG_FUNCTION_ARGS)
 {
@@ -139,7 +144,10 @@ frt_key_epoch_create(PG_FUNCTION_ARGS)
 
 PG_FUNCTION_INFO_V1(frt_key_epoch_destroy);
 
-/* SQL: frt._key_epoch_destroy(epoch) -- erase an epoch's key (not the current one). */
+/*
+ * SQL: frt._key_epoch_destroy(epoch) -- erase an epoch's key (not the
+ * current one, not one another database owns).
+ */
 Datum
 frt_key_epoch_destroy(PG_FUNCTION_ARGS)
 {
@@ -160,7 +168,8 @@ PG_FUNCTION_INFO_V1(frt_key_epochs);
 
 /*
  * SQL: frt._key_epochs() -- the keyring's epochs: number, suite, creation,
- * whether current, whether the root key derives it (verified).
+ * whether current for this database, whether the root key derives it
+ * (verified), the database that owns it (NULL: a file without an owner).
  */
 Datum
 frt_key_epochs(PG_FUNCTION_ARGS)
@@ -173,8 +182,8 @@ frt_key_epochs(PG_FUNCTION_ARGS)
 	n = FrtKeyringList(&info);
 	for (int i = 0; i < n; i++)
 	{
-		Datum		values[5];
-		bool		nulls[5] = {false, false, false, false, false};
+		Datum		values[6];
+		bool		nulls[6] = {false, false, false, false, false, false};
 		const char *suite = FrtKeySuiteName(info[i].suite);
 
 		values[0] = Int64GetDatum((int64) info[i].epoch);
@@ -182,8 +191,10 @@ frt_key_epochs(PG_FUNCTION_ARGS)
 		if (suite)
 			values[1] = CStringGetTextDatum(suite);
 		values[2] = TimestampTzGetDatum(time_t_to_timestamptz((pg_time_t) info[i].created));
-		values[3] = BoolGetDatum(i == n - 1);
+		values[3] = BoolGetDatum(info[i].current);
 		values[4] = BoolGetDatum(info[i].verified);
+		nulls[5] = !OidIsValid(info[i].owner);
+		values[5] = ObjectIdGetDatum(info[i].owner);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	PG_RETURN_NULL();
@@ -199,14 +210,13 @@ PG_FUNCTION_INFO_V1(frt_key_status);
 Datum
 frt_key_status(PG_FUNCTION_ARGS)
 {
-	TupleDesc	desc;
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Datum		values[5];
 	bool		nulls[5] = {false, false, false, false, false};
 	bool		loaded = FrtKeyRootLoaded();
 	uint32		current = 0;
 
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "frt._key_status must return a record");
+	InitMaterializedSRF(fcinfo, 0);
 	values[0] = BoolGetDatum(loaded);
 	nulls[1] = !loaded;
 	if (loaded)
@@ -219,5 +229,6 @@ frt_key_status(PG_FUNCTION_ARGS)
 		current = FrtKeyListedCurrent();
 	nulls[4] = current == 0;
 	values[4] = Int64GetDatum((int64) current);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	PG_RETURN_NULL();
 }

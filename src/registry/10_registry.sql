@@ -149,7 +149,10 @@ CREATE UNIQUE INDEX consent_active_idx ON @extschema@.consent (subject, purpose)
 CREATE INDEX consent_purpose_idx ON @extschema@.consent (purpose, notice_version);
 COMMENT ON TABLE @extschema@.consent IS 'separate consent per subject and purpose (Measures Art. 6, 7, 8, 12)';
 
--- The face store.  embedding is readable by no role (column privileges);
+-- The face store.  embedding holds the face sealed under a key epoch
+-- (src/keys: AES-256-GCM or SM4/SM3, bound to the row's id), never the
+-- vector itself; key_epoch names the epoch, so rotation and key destruction
+-- find their rows.  embedding is readable by no role (column privileges);
 -- rows are reached only through the internal path in 30_face.sql.
 CREATE SEQUENCE @extschema@.face_id_seq;
 CREATE TABLE @extschema@.face (
@@ -158,16 +161,25 @@ CREATE TABLE @extschema@.face (
 	purpose			pg_catalog.text NOT NULL REFERENCES @extschema@.purpose (name),
 	device			pg_catalog.text REFERENCES @extschema@.device (name),
 	consent_id		pg_catalog.int8 NOT NULL REFERENCES @extschema@.consent (id),
-	embedding		@extschema@.face_embedding NOT NULL,
+	embedding		pg_catalog.bytea NOT NULL,
 	minor			pg_catalog.bool NOT NULL,
 	enrolled_at		pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	expires_at		pg_catalog.timestamptz NOT NULL,
+	key_epoch		pg_catalog.int8 NOT NULL,
 	CHECK (expires_at > enrolled_at)
 );
+-- A sealed face (2,086 bytes at 512 dimensions) stays in its heap row, as
+-- a plain one does (STORAGE main of face_embedding): matching opens each
+-- candidate, and a TOAST fetch per candidate would cost more than the
+-- opening.  Ciphertext does not compress, so it is never tried; a row too
+-- big for a page (thousands of dimensions) still goes out of line.
+ALTER TABLE @extschema@.face ALTER COLUMN embedding SET STORAGE EXTERNAL;
+ALTER TABLE @extschema@.face SET (toast_tuple_target = 8160);
 ALTER SEQUENCE @extschema@.face_id_seq OWNED BY @extschema@.face.id;
 CREATE INDEX face_subject_purpose_idx ON @extschema@.face (subject, purpose);
 CREATE INDEX face_consent_idx ON @extschema@.face (consent_id);
 CREATE INDEX face_expires_idx ON @extschema@.face (expires_at);
+CREATE INDEX face_key_epoch_idx ON @extschema@.face (key_epoch);
 COMMENT ON TABLE @extschema@.face IS 'stored face embeddings; RLS hides rows whose consent is withdrawn or retention ended';
 
 -- Art. 10: a person declined face verification and used the alternative.

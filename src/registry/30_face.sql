@@ -4,7 +4,11 @@
 -- granted SELECT on that column and these functions are executable by the
 -- extension owner only (EXECUTE revoked from PUBLIC, never granted), so the
 -- public functions in 40_functions.sql reach embeddings only through here.
--- The encryption-at-rest layer replaces these bodies.
+-- The column holds the face sealed by the keys layer (frt._face_seal, bound
+-- to the row's id); these functions open it (frt._face_open) only in the
+-- memory of the running server.  The per-purpose frt_ivf indexes are built
+-- on the expression frt._face_open(id, embedding), and frt_ivf seals their
+-- codes and centroids in turn (docs/encryption.md).
 
 -- Whether a stored face may be seen or matched: its consent is not withdrawn
 -- and its retention has not ended.  Used by the RLS policy and by every
@@ -64,6 +68,14 @@ BEGIN
 END
 $$;
 
+-- The transaction-level advisory lock that serialises the destruction of
+-- a key epoch (frt.key_destroy_unused, exclusive) with every transaction
+-- that may still write under it (sealing takes it shared).
+CREATE FUNCTION @extschema@._key_lock_id()
+RETURNS pg_catalog.int8
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT 4630071233000001::pg_catalog.int8 $$;
+
 -- Store one face; returns its id.  The caller (frt.enroll) has checked the law.
 CREATE FUNCTION @extschema@._face_store(p_subject pg_catalog.text, p_purpose pg_catalog.text,
 	p_device pg_catalog.text, p_consent_id pg_catalog.int8, p_embedding @extschema@.face_embedding,
@@ -75,13 +87,19 @@ AS $$
 DECLARE
 	v_new_subject pg_catalog.bool;
 	v_id pg_catalog.int8;
+	v_sealed pg_catalog.bytea;
 BEGIN
 	-- serialise with other enrolments and erasures of this subject
 	PERFORM 1 FROM @extschema@.subject WHERE id = p_subject FOR NO KEY UPDATE;
 	v_new_subject := NOT EXISTS (SELECT 1 FROM @extschema@.face WHERE subject = p_subject);
-	INSERT INTO @extschema@.face (subject, purpose, device, consent_id, embedding, minor, expires_at)
-	VALUES (p_subject, p_purpose, p_device, p_consent_id, p_embedding, p_minor, p_expires_at)
-	RETURNING id INTO v_id;
+	PERFORM pg_catalog.pg_advisory_xact_lock_shared(@extschema@._key_lock_id());
+	-- the id first: the ciphertext is bound to it
+	v_id := pg_catalog.nextval('@extschema@.face_id_seq'::pg_catalog.regclass);
+	v_sealed := @extschema@._face_seal(v_id, p_embedding);
+	INSERT INTO @extschema@.face (id, subject, purpose, device, consent_id, embedding, minor,
+								  expires_at, key_epoch)
+	VALUES (v_id, p_subject, p_purpose, p_device, p_consent_id, v_sealed, p_minor, p_expires_at,
+			@extschema@._sealed_epoch(v_sealed));
 	IF v_new_subject THEN
 		PERFORM @extschema@._filing_count(1);
 	END IF;
@@ -99,7 +117,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	-- PL/pgSQL, not SQL: its plan is cached across calls (the 1:1 hot path)
-	RETURN (SELECT pg_catalog.max(@extschema@.cosine_similarity(f.embedding, p_probe))
+	RETURN (SELECT pg_catalog.max(@extschema@.cosine_similarity(@extschema@._face_open(f.id, f.embedding),
+																	p_probe))
 			FROM @extschema@.face f
 			WHERE f.subject = p_subject AND f.purpose = p_purpose
 			  AND @extschema@._face_active(f.consent_id, f.expires_at));
@@ -111,7 +130,8 @@ $$;
 -- a minor: the same rules frt.verify refuses on), nearest first
 -- by cosine distance, optionally only within p_max_distance (1:N).  A plain
 -- SQL function so it is inlined into the caller's query: the ORDER BY ...
--- <=> probe then streams from an frt_ivf index when one exists.  Inlined
+-- <=> probe then streams from an frt_ivf index on frt._face_open(id,
+-- embedding) when one exists (the expression must match).  Inlined
 -- and policy functions are parsed with the caller's search_path, so every
 -- operator is qualified: a role that may create objects cannot shadow them.
 CREATE FUNCTION @extschema@._face_nearest(p_purpose pg_catalog.text, p_probe @extschema@.face_embedding,
@@ -119,7 +139,7 @@ CREATE FUNCTION @extschema@._face_nearest(p_purpose pg_catalog.text, p_probe @ex
 RETURNS TABLE (face_id pg_catalog.int8, subject pg_catalog.text, distance pg_catalog.float8)
 LANGUAGE sql STABLE
 AS $$
-	SELECT f.id, f.subject, f.embedding OPERATOR(@extschema@.<=>) p_probe
+	SELECT f.id, f.subject, @extschema@._face_open(f.id, f.embedding) OPERATOR(@extschema@.<=>) p_probe
 	FROM @extschema@.face f
 	WHERE f.purpose OPERATOR(pg_catalog.=) p_purpose
 	  AND f.expires_at OPERATOR(pg_catalog.>) pg_catalog.statement_timestamp()
@@ -128,8 +148,9 @@ AS $$
 	  AND (SELECT c.withdrawn_at IS NULL AND NOT c.needs_renotice AND c.separate
 				  AND NOT c.condition_of_service AND (NOT f.minor OR c.given_by OPERATOR(pg_catalog.=) 'guardian')
 		   FROM @extschema@.consent c WHERE c.id OPERATOR(pg_catalog.=) f.consent_id)
-	  AND (p_max_distance IS NULL OR f.embedding OPERATOR(@extschema@.<=>) p_probe OPERATOR(pg_catalog.<=) p_max_distance)
-	ORDER BY f.embedding OPERATOR(@extschema@.<=>) p_probe
+	  AND (p_max_distance IS NULL OR @extschema@._face_open(f.id, f.embedding) OPERATOR(@extschema@.<=>) p_probe
+		   OPERATOR(pg_catalog.<=) p_max_distance)
+	ORDER BY @extschema@._face_open(f.id, f.embedding) OPERATOR(@extschema@.<=>) p_probe
 $$;
 
 -- A subject's active faces for a purpose, embeddings included (export only).
@@ -139,7 +160,7 @@ RETURNS TABLE (face_id pg_catalog.int8, embedding @extschema@.face_embedding,
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT f.id, f.embedding, f.enrolled_at, f.expires_at
+	SELECT f.id, @extschema@._face_open(f.id, f.embedding), f.enrolled_at, f.expires_at
 	FROM @extschema@.face f
 	WHERE f.subject = p_subject AND f.purpose = p_purpose
 	  AND @extschema@._face_active(f.consent_id, f.expires_at)

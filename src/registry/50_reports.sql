@@ -105,6 +105,11 @@ DECLARE
 	v_rls pg_catalog.bool;
 	v_force pg_catalog.bool;
 	v_prot record;
+	v_alg pg_catalog.text;
+	v_keys record;
+	v_rotated pg_catalog.timestamptz;
+	v_used pg_catalog.int8;
+	v_lost pg_catalog.int8;
 	h pg_catalog.text;
 BEGIN
 	-- Art. 4
@@ -230,14 +235,39 @@ BEGIN
 	RETURN QUERY SELECT 'Art. 14', 'trusted_boundary', 'info',
 		pg_catalog.format('%s login roles bypass row-level security (superuser or BYPASSRLS): %s', n, names);
 	SELECT * INTO v_prot FROM @extschema@.audit_protection();
+	-- the hash function of new records (frt.audit_hash), and whether it
+	-- matches a choice of China's commercial cryptography for the faces
+	v_alg := CASE pg_catalog.current_setting('frt.audit_hash', true) WHEN 'sm3' THEN 'SM3' ELSE 'SHA-256' END;
 	RETURN QUERY SELECT 'Art. 14', 'audit_keyed', CASE WHEN v_prot.keyed THEN 'ok' ELSE 'warning' END,
-		CASE WHEN v_prot.keyed THEN pg_catalog.format('audit records are signed (HMAC) with a key loaded at server start (key id %s)', v_prot.key_id)
-		ELSE 'the audit chain is unkeyed: set frt.audit_key_file or frt.audit_key_command, or a superuser who knows the hash formula can forge records' END;
+		CASE WHEN v_prot.keyed THEN pg_catalog.format('audit records are hashed with %s and signed (HMAC-%s) with a key loaded at server start (key id %s)', v_alg, v_alg, v_prot.key_id)
+		ELSE pg_catalog.format('the audit chain (%s) is unkeyed: set frt.audit_key_file or frt.audit_key_command, or a superuser who knows the hash formula can forge records', v_alg) END
+		OPERATOR(pg_catalog.||) CASE WHEN pg_catalog.current_setting('frt.encryption_suite', true) OPERATOR(pg_catalog.=) 'sm4-sm3'
+			AND v_alg OPERATOR(pg_catalog.<>) 'SM3'
+			THEN '; faces are sealed with sm4-sm3 but new audit records are hashed with SHA-256: set frt.audit_hash = ''sm3'' where SM algorithms are required (GB/T 39786)'
+			ELSE '' END;
 	RETURN QUERY SELECT 'Art. 14', 'audit_anchored',
 		CASE WHEN v_prot.anchor_file OR v_prot.anchor_command THEN 'ok' ELSE 'warning' END,
 		pg_catalog.format('the chain head leaves the database every %s s: server log%s%s', v_prot.anchor_interval_s,
 			CASE WHEN v_prot.anchor_file THEN ', anchor file' ELSE '' END,
 			CASE WHEN v_prot.anchor_command THEN ', anchor command' ELSE ' (no anchor file or command: set one, the log alone can be lost)' END);
+	SELECT * INTO v_keys FROM @extschema@._key_status();
+	-- this database's epochs (the keyring is the cluster's; any epoch opens)
+	SELECT pg_catalog.count(*) FILTER (WHERE e.owner_db OPERATOR(pg_catalog.=) d.oid),
+		   pg_catalog.max(e.created_at) FILTER (WHERE e.is_current)
+	  INTO n, v_rotated FROM @extschema@._key_epochs() e,
+		   pg_catalog.pg_database d WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database();
+	SELECT pg_catalog.count(DISTINCT f.key_epoch),
+		   pg_catalog.count(*) FILTER (WHERE f.key_epoch NOT IN (SELECT e.epoch FROM @extschema@._key_epochs() e))
+	  INTO v_used, v_lost FROM @extschema@.face f;
+	RETURN QUERY SELECT 'Art. 14', 'encryption_at_rest',
+		CASE WHEN NOT COALESCE(v_keys.key_loaded, false) OR v_lost > 0 THEN 'violation' ELSE 'ok' END,
+		CASE WHEN NOT COALESCE(v_keys.key_loaded, false)
+			THEN 'no root key is loaded: set frt.encryption_key_file or frt.encryption_key_command and frt.encryption_keyring; enrolment and matching are refused'
+		ELSE pg_catalog.format('faces, index codes and centroids are sealed with %s; current key epoch %s (%s); %s epochs of this database in the keyring, %s in use by faces%s',
+			v_keys.suite, COALESCE(v_keys.current_epoch::pg_catalog.text, 'none yet'),
+			COALESCE('created ' || pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) v_rotated)
+								 OPERATOR(pg_catalog./) 86400)::pg_catalog.int8 || ' days ago', '-'), n, v_used,
+			CASE WHEN v_lost > 0 THEN pg_catalog.format('; %s faces are under an epoch missing from the keyring', v_lost) ELSE '' END) END;
 	-- rows of the compliance_checks handlers (layers above)
 	FOR h IN SELECT @extschema@._hook_handlers('compliance_checks') LOOP
 		RETURN QUERY EXECUTE pg_catalog.format('SELECT * FROM %s()', h);

@@ -1,8 +1,9 @@
 -- Layer 5: backups and restores (docs/operations.md, "Backups and restores").
 --
 -- Indexes that an operator creates on frt.face -- the per-purpose frt_ivf
--- indexes (CREATE INDEX ... ON frt.face USING frt_ivf (...) WHERE purpose =
--- '...') -- are not members of the extension, and pg_dump never dumps an
+-- indexes (CREATE INDEX ... ON frt.face USING frt_ivf
+-- (frt._face_open(id, embedding) frt.face_cosine_ops) WHERE purpose = '...')
+-- -- are not members of the extension, and pg_dump never dumps an
 -- index of an extension member table.  Their definitions are therefore kept
 -- in frt.face_index, a configuration table that pg_dump does dump, by event
 -- triggers on CREATE/ALTER/DROP INDEX; frt.restore_finish() re-creates them
@@ -18,7 +19,10 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.face_index', '');
 REVOKE ALL ON @extschema@.face_index FROM PUBLIC;
 
 -- ddl_command_end of CREATE INDEX / ALTER INDEX: record each non-member
--- index on frt.face (a rename replaces the row of the old name).
+-- index on frt.face (a rename replaces the row of the old name).  An index
+-- that reads the embedding column must be an frt_ivf index, which seals
+-- what it stores: any other access method would keep what an expression
+-- over frt._face_open returns -- the face -- in clear in its files.
 CREATE FUNCTION @extschema@._face_index_record()
 RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER
@@ -28,12 +32,32 @@ DECLARE
 	r record;
 BEGIN
 	FOR r IN
+		SELECT DISTINCT c.relname, am.amname
+		FROM pg_catalog.pg_event_trigger_ddl_commands() cmd
+		JOIN pg_catalog.pg_index i ON i.indexrelid = cmd.objid
+		JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
+		JOIN pg_catalog.pg_am am ON am.oid = c.relam
+		JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attname = 'embedding'
+		JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+			AND d.objid = c.oid AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+			AND d.refobjid = i.indrelid AND d.refobjsubid = a.attnum
+		WHERE cmd.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+		  AND i.indrelid = '@extschema@.face'::pg_catalog.regclass
+		  AND am.amname <> 'frt_ivf'
+	LOOP
+		RAISE EXCEPTION 'index "%" on @extschema@.face reads the face column with access method "%"', r.relname, r.amname
+			USING ERRCODE = 'feature_not_supported',
+				  DETAIL = 'Only frt_ivf indexes seal what they store; any other index over the faces would keep them in clear on disk.',
+				  HINT = 'CREATE INDEX ... ON @extschema@.face USING frt_ivf (@extschema@._face_open(id, embedding) @extschema@.face_cosine_ops) WHERE purpose = ''...''';
+	END LOOP;
+	FOR r IN
 		SELECT DISTINCT c.oid, c.relname
 		FROM pg_catalog.pg_event_trigger_ddl_commands() cmd
 		JOIN pg_catalog.pg_index i ON i.indexrelid = cmd.objid
 		JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
 		WHERE cmd.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
 		  AND i.indrelid = '@extschema@.face'::pg_catalog.regclass
+		  AND NOT cmd.in_extension	-- the extension's own, made by its scripts
 		  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
 						  WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
 							AND d.objid = c.oid AND d.deptype = 'e')

@@ -5,10 +5,12 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use Test::More;
+use FrtGovTest;
 
 my $node = PostgreSQL::Test::Cluster->new('roles');
 $node->init;
 $node->append_conf('postgresql.conf', "shared_preload_libraries = 'frt_governance'\n");
+gov_keys($node);
 $node->start;
 
 my @roles = qw(frt_admin frt_audit_relay frt_auditor frt_enroller frt_matcher);

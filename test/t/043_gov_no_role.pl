@@ -6,10 +6,12 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use Test::More;
+use FrtGovTest;
 
 my $node = PostgreSQL::Test::Cluster->new('norole');
 $node->init;
 $node->append_conf('postgresql.conf', "shared_preload_libraries = 'frt_governance'\nlog_statement = all\n");
+gov_keys($node);
 $node->start;
 $node->safe_psql('postgres', q{
 	CREATE EXTENSION frt_governance CASCADE;

@@ -5,10 +5,12 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FrtGovTest;
 
 my $node = PostgreSQL::Test::Cluster->new('audit_durable');
 $node->init;
 $node->append_conf('postgresql.conf', "shared_preload_libraries = 'frt_governance'\n");
+gov_keys($node);
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION frt_governance CASCADE');
 

@@ -6,6 +6,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FrtGovTest;
 
 my $node = PostgreSQL::Test::Cluster->new('audit_log');
 $node->init;
@@ -16,6 +17,7 @@ log_min_duration_statement = 0
 log_min_error_statement = error
 log_parameter_max_length_on_error = -1
 });
+gov_keys($node);
 $node->start;
 $node->safe_psql('postgres', q{
 CREATE EXTENSION frt_governance CASCADE;

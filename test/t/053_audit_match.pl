@@ -6,10 +6,12 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FrtGovTest;
 
 my $node = PostgreSQL::Test::Cluster->new('audit_match');
 $node->init;
 $node->append_conf('postgresql.conf', "shared_preload_libraries = 'frt_governance'\nlog_statement = all\n");
+gov_keys($node);
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION frt_governance CASCADE');
 if ($node->safe_psql('postgres', "SELECT to_regprocedure('frt.verify(text,text,frt.face_embedding,text)') IS NULL") eq 't')

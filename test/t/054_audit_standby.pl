@@ -9,11 +9,13 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FrtGovTest;
 
 my $primary = PostgreSQL::Test::Cluster->new('audit_primary');
 $primary->init(allows_streaming => 1);
 $primary->append_conf('postgresql.conf',
 	"shared_preload_libraries = 'frt_governance'\nlog_statement = all\n");
+gov_keys($primary);
 $primary->start;
 
 my $fixture = slurp_file("$ENV{TESTDIR}/test/gov_fixture.sql");

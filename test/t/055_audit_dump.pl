@@ -8,10 +8,12 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FrtGovTest;
 
 my $node = PostgreSQL::Test::Cluster->new('audit_dump');
 $node->init;
 $node->append_conf('postgresql.conf', "shared_preload_libraries = 'frt_governance'\n");
+gov_keys($node);
 $node->start;
 
 my $fixture = slurp_file("$ENV{TESTDIR}/test/gov_fixture.sql");

@@ -18,6 +18,7 @@ use PostgreSQL::Test::Utils;
 use IPC::Run;
 use Time::HiRes qw(time);
 use Test::More;
+use FrtGovTest;
 
 my $sessions = 4;
 my $audit_per_session = 19_000;    # 4 x 19,000 = 76,000 direct records, plus
@@ -26,6 +27,7 @@ my $subjects = 5_000;              # 25,000 by enrolment (10,000 faces in 2 purp
 my $node = PostgreSQL::Test::Cluster->new('backup');
 $node->init(has_archiving => 1, allows_streaming => 1);
 $node->append_conf('postgresql.conf', "shared_preload_libraries = 'frt_governance'\n");
+gov_keys($node);
 $node->start;
 
 my $fixture = slurp_file("$ENV{TESTDIR}/test/gov_fixture.sql");
@@ -85,9 +87,9 @@ diag(sprintf('load: faces %.1f s, %d audit records %.1f s', $t_faces, $sessions 
 
 # The per-purpose indexes, created the ordinary way; recorded for the dump.
 $node->safe_psql('postgres', q{
-	CREATE INDEX face_door_ivf ON frt.face USING frt_ivf (embedding frt.face_cosine_ops) WITH (lists = 16)
+	CREATE INDEX face_door_ivf ON frt.face USING frt_ivf (frt._face_open(id, embedding) frt.face_cosine_ops) WITH (lists = 16)
 		WHERE purpose = 'door';
-	CREATE INDEX face_gate_ivf ON frt.face USING frt_ivf (embedding frt.face_cosine_ops) WITH (lists = 16)
+	CREATE INDEX face_gate_ivf ON frt.face USING frt_ivf (frt._face_open(id, embedding) frt.face_cosine_ops) WITH (lists = 16)
 		WHERE purpose = 'gate';
 });
 is($node->safe_psql('postgres', 'SELECT string_agg(name, \',\' ORDER BY name) FROM frt.face_index'),
@@ -146,12 +148,12 @@ sub check_restored
 	for my $p ('door', 'gate')
 	{
 		my $plan = $node->safe_psql($db, "SET enable_seqscan = off; EXPLAIN SELECT id FROM frt.face
-			WHERE purpose = '$p' ORDER BY embedding OPERATOR(frt.<=>) $probe LIMIT 5");
+			WHERE purpose = '$p' ORDER BY frt._face_open(id, embedding) OPERATOR(frt.<=>) $probe LIMIT 5");
 		like($plan, qr/face_${p}_ivf/, "$label: the $p index is re-created and used");
 		is($node->safe_psql($db, "SELECT count(*) FROM frt.index_check('frt.face_${p}_ivf')"), '0',
 			"$label: index_check finds nothing wrong in the $p index");
 		is($node->safe_psql($db, "SET enable_seqscan = off; SELECT count(*) FROM (SELECT id FROM frt.face
-			WHERE purpose = '$p' ORDER BY embedding OPERATOR(frt.<=>) $probe LIMIT 5) s"), '5',
+			WHERE purpose = '$p' ORDER BY frt._face_open(id, embedding) OPERATOR(frt.<=>) $probe LIMIT 5) s"), '5',
 			"$label: the $p index answers");
 	}
 }

@@ -19,6 +19,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FrtGovTest;
 
 my $dim = 128;
 my $gallery = 1000;
@@ -27,6 +28,7 @@ my $node = PostgreSQL::Test::Cluster->new('oracle');
 $node->init;
 $node->append_conf('postgresql.conf',
 	"shared_preload_libraries = 'frt_governance'\nmax_connections = 40\nmax_worker_processes = 16");
+gov_keys($node);
 $node->start;
 
 my $fixture = PostgreSQL::Test::Utils::slurp_file("$ENV{TESTDIR}/test/gov_fixture.sql");
@@ -110,7 +112,7 @@ my $recovered = q{
 		LEFT JOIN (SELECT subject, i, max(v) AS v FROM recon GROUP BY 1, 2) x
 			   ON x.subject = s.subject AND x.i = g
 		GROUP BY s.subject)
-	SELECT count(*) FILTER (WHERE frt.cosine_similarity(f.embedding, r.a::frt.face_embedding) >= 0.9)
+	SELECT count(*) FILTER (WHERE frt.cosine_similarity(frt._face_open(f.id, f.embedding), r.a::frt.face_embedding) >= 0.9)
 	FROM r JOIN frt.face f ON f.subject = r.subject AND f.purpose = 'gate'
 	WHERE r.a <> array_fill(0::real, ARRAY[128])};
 

@@ -14,6 +14,7 @@ use Time::HiRes qw(sleep);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FrtGovTest;
 
 my $outside = PostgreSQL::Test::Utils::tempdir;
 my $key = join('', map { sprintf('%02x', int(rand(256))) } 1 .. 32);
@@ -31,6 +32,7 @@ frt.audit_anchor_file = '$anchors'
 frt.audit_anchor_interval = '1s'
 frt.audit_worker_idle_exit = '10min'
 });
+gov_keys($node);
 $node->start;
 sub q1 { return $node->safe_psql('postgres', $_[0]); }
 

@@ -13,6 +13,7 @@ use Time::HiRes qw(sleep time);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FrtGovTest;
 
 my $outside = PostgreSQL::Test::Utils::tempdir;
 sub new_key { return join('', map { sprintf('%02x', int(rand(256))) } 1 .. 32); }
@@ -37,6 +38,7 @@ $bad->init;
 $bad->append_conf('postgresql.conf', qq{shared_preload_libraries = 'frt_governance'
 frt.audit_key_command = 'echo $key; exit 3'
 });
+gov_keys($bad);
 ok(!$bad->start(fail_ok => 1), 'a failing key command stops the server start');
 my $badlog = slurp_file($bad->logfile);
 like($badlog, qr/frt.audit_key_command failed/, 'the failure is logged');
@@ -49,6 +51,7 @@ frt.audit_key_command = 'cat $kfile'
 frt.audit_anchor_interval = '1s'
 frt.audit_worker_idle_exit = '10min'
 });
+gov_keys($primary);
 $primary->start;
 sub q1 { return $primary->safe_psql('postgres', $_[0]); }
 q1('CREATE EXTENSION frt_governance CASCADE');
@@ -239,6 +242,7 @@ $other->init;
 $other->append_conf('postgresql.conf', qq{shared_preload_libraries = 'frt_governance'
 frt.audit_key_file = '$other_kfile'
 });
+gov_keys($other);
 $other->start;
 $other->safe_psql('postgres', 'CREATE EXTENSION frt_governance CASCADE');
 isnt($other->safe_psql('postgres', 'SELECT key_id FROM frt.audit_protection()'), $key_id, 'another key');

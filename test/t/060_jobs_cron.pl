@@ -9,6 +9,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FrtGovTest;
 
 my $DIM = 128;
 
@@ -22,11 +23,14 @@ sub component
 	return ($h4 % 131071 - 65535) / 65536.0;
 }
 
-# The stored bytes of face n: float4, little-endian (x86, ARM).
+# The stored bytes of face n: the sealed envelope frt.face.embedding holds
+# (read once after enrolment; faces are never stored in clear).
+my %sealed;
 sub face_bytes
 {
 	my ($n) = @_;
-	return pack('f<*', map { component($n, $_) } 1 .. $DIM);
+	die "face $n was not read" unless exists $sealed{$n};
+	return $sealed{$n};
 }
 
 # Bytes of all files (all segments) of a relation.
@@ -63,7 +67,9 @@ sub ivf_rows
 {
 	my ($bytes) = @_;
 	my %rows;
-	my $rowlen = 20 + $DIM;
+	# sealed row: TID and flags, then the envelope (34 bytes) around the
+	# scale, residual and norms (16 bytes) and the code
+	my $rowlen = 8 + 34 + 16 + $DIM;
 	for (my $p = 0; $p + 8192 <= length($bytes); $p += 8192)
 	{
 		my $page = substr($bytes, $p, 8192);
@@ -118,6 +124,7 @@ cron.database_name = 'postgres'
 max_worker_processes = 24
 autovacuum = off
 });
+gov_keys($node);
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION pg_cron; CREATE EXTENSION frt_governance CASCADE;');
 
@@ -142,6 +149,16 @@ SELECT frt.enroll('t' || n, 'jobs_door', pg_temp.emb(n), 'jobs-cam',
   FROM (SELECT unnest(ARRAY[1, 2, 3, 4, 5]) UNION ALL SELECT generate_series(10, 59)) s(n);
 });
 
+foreach my $line (split /\n/, $node->safe_psql('postgres',
+	"SELECT substr(subject, 2) || ' ' || encode(embedding, 'hex') FROM frt.face"))
+{
+	my ($n, $hex) = split / /, $line;
+	$sealed{$n} = pack('H*', $hex);
+}
+is(scalar(keys %sealed), 55, 'every face is stored, sealed');
+ok(!(grep { my $n = $_; index($sealed{$n}, pack("f<*", map { component($n, $_) } 1 .. 8)) >= 0 } keys %sealed),
+	'no stored face holds its vector in clear');
+
 # The frt_ivf index, when the index layer is present.
 my $have_ivf = $node->safe_psql('postgres', "SELECT count(*) FROM pg_am WHERE amname = 'frt_ivf'");
 if ($have_ivf
@@ -150,7 +167,7 @@ if ($have_ivf
 		  WHERE i.indrelid = 'frt.face'::regclass AND a.amname = 'frt_ivf'"))
 {
 	$node->safe_psql('postgres',
-		'CREATE INDEX face_embedding_ivf ON frt.face USING frt_ivf (embedding) WITH (lists = 2)');
+		'CREATE INDEX face_embedding_ivf ON frt.face USING frt_ivf (frt._face_open(id, embedding)) WITH (lists = 2)');
 }
 
 my $ivf_index = $have_ivf ? $node->safe_psql('postgres', q{

@@ -1,0 +1,37 @@
+# Helpers shared by the TAP tests of frt_governance.
+package FrtGovTest;
+
+use strict;
+use warnings;
+use Exporter 'import';
+use File::Path qw(make_path);
+
+our @EXPORT = qw(gov_keys);
+
+# Give a node the encryption settings frt_governance needs to seal faces:
+# a root key file and a keyring directory, both outside the data directory
+# (next to it, in the node's base directory).  A standby made from a backup
+# of the node inherits the settings, so it uses the same key and keyring.
+# Returns the keyring directory.
+sub gov_keys
+{
+	my ($node, %opt) = @_;
+	my $dir = $opt{dir} // $node->basedir . '/keys';
+	make_path("$dir/keyring");
+	chmod 0700, $dir, "$dir/keyring";
+	my $keyfile = "$dir/root.key";
+	unless (-e $keyfile)
+	{
+		my $key = join('', map { sprintf('%02x', int(rand(256))) } 1 .. 32);
+		open(my $fh, '>', $keyfile) or die "$keyfile: $!";
+		print $fh "$key\n";
+		close $fh;
+		chmod 0600, $keyfile;
+	}
+	my $conf = "frt.encryption_key_file = '$keyfile'\nfrt.encryption_keyring = '$dir/keyring'\n";
+	$conf .= "frt.encryption_suite = '$opt{suite}'\n" if $opt{suite};
+	$node->append_conf('postgresql.conf', $conf);
+	return "$dir/keyring";
+}
+
+1;
