@@ -476,7 +476,7 @@ LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'frt_face_seal';
 -- IMMUTABLE: used in the expressions of the face store's indexes.
 CREATE FUNCTION @extschema@._face_open(p_id pg_catalog.int8, p_sealed pg_catalog.bytea)
 RETURNS @extschema@.face_embedding
-LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'frt_face_open';
+LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE COST 50 AS 'MODULE_PATHNAME', 'frt_face_open';
 
 -- The key epoch a sealed value is under (needs no key).
 CREATE FUNCTION @extschema@._sealed_epoch(p_sealed pg_catalog.bytea)
