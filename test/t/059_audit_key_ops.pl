@@ -103,7 +103,7 @@ ok(wait_log($primary, $off, qr/frt audit anchor: db=postgres seq=$skipped /), 't
 ok(wait_log($primary, $off, qr/WARNING:  frt.audit_anchor_command is still running: this anchor was not handed to it/),
 	'and skipped for the command with a WARNING');
 my $done = 0;
-for (1 .. 100) { last if ($done = -e $notary && slurp_file($notary) =~ /^$slow_first$/m); sleep 0.1; }
+for (1 .. 300) { last if ($done = -e $notary && slurp_file($notary) =~ /^$slow_first$/m); sleep 0.1; }
 ok($done, 'the slow command finished with its anchor');
 sleep 1.2;
 my $covering = record();
