@@ -51,8 +51,8 @@
 #define FRT_SEAL_MAX_LEN		(64 * 1024 * 1024)	/* longest plaintext sealed at once */
 /*
  * The transaction-level advisory lock that serialises the destruction of an
- * epoch (exclusive) with every transaction that seals (shared); the same
- * number as frt._key_lock_id() in SQL.
+ * epoch (exclusive) with every transaction that seals (shared, taken by
+ * FrtKeySeal itself); SQL reads it through frt._key_lock_id().
  */
 #define FRT_KEY_LOCK_ID			INT64CONST(4630071233000001)
 

@@ -628,10 +628,11 @@ ALTER TABLE @extschema@.face ALTER COLUMN key_epoch SET NOT NULL;
 ALTER TABLE @extschema@.face ALTER COLUMN embedding SET STORAGE EXTERNAL;
 CREATE INDEX face_key_epoch_idx ON @extschema@.face (key_epoch);
 
+-- The advisory lock number that every seal takes shared (in C) and
+-- frt.key_destroy_unused takes exclusive.
 CREATE FUNCTION @extschema@._key_lock_id()
 RETURNS pg_catalog.int8
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$ SELECT 4630071233000001::pg_catalog.int8 $$;
+LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'frt_key_lock_id';
 
 CREATE OR REPLACE FUNCTION @extschema@._face_store(p_subject pg_catalog.text, p_purpose pg_catalog.text,
 	p_device pg_catalog.text, p_consent_id pg_catalog.int8, p_embedding @extschema@.face_embedding,
@@ -648,7 +649,6 @@ BEGIN
 	-- serialise with other enrolments and erasures of this subject
 	PERFORM 1 FROM @extschema@.subject WHERE id = p_subject FOR NO KEY UPDATE;
 	v_new_subject := NOT EXISTS (SELECT 1 FROM @extschema@.face WHERE subject = p_subject);
-	PERFORM pg_catalog.pg_advisory_xact_lock_shared(@extschema@._key_lock_id());
 	-- the id first: the ciphertext is bound to it
 	v_id := pg_catalog.nextval('@extschema@.face_id_seq'::pg_catalog.regclass);
 	v_sealed := @extschema@._face_seal(v_id, p_embedding);
@@ -1131,7 +1131,6 @@ BEGIN
 	IF p_batch IS NULL OR p_batch < 1 THEN
 		RAISE EXCEPTION 'batch must be a positive number of faces' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	PERFORM pg_catalog.pg_advisory_xact_lock_shared(@extschema@._key_lock_id());
 	v_cur := @extschema@._key_current_epoch();
 	WITH b AS (
 		SELECT f.id FROM @extschema@.face f
@@ -1168,7 +1167,6 @@ BEGIN
 	IF p_batch IS NULL OR p_batch < 1 THEN
 		RAISE EXCEPTION 'batch must be a positive number of index entries' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	PERFORM pg_catalog.pg_advisory_xact_lock_shared(@extschema@._key_lock_id());
 	FOR v_idx IN SELECT * FROM @extschema@._face_ivf_indexes() LOOP
 		EXIT WHEN v_left <= 0;
 		v_n := @extschema@.ivf_reseal(v_idx, v_left);

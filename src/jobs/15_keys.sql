@@ -107,7 +107,6 @@ BEGIN
 	IF p_batch IS NULL OR p_batch < 1 THEN
 		RAISE EXCEPTION 'batch must be a positive number of faces' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	PERFORM pg_catalog.pg_advisory_xact_lock_shared(@extschema@._key_lock_id());
 	v_cur := @extschema@._key_current_epoch();
 	WITH b AS (
 		SELECT f.id FROM @extschema@.face f
@@ -144,7 +143,6 @@ BEGIN
 	IF p_batch IS NULL OR p_batch < 1 THEN
 		RAISE EXCEPTION 'batch must be a positive number of index entries' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	PERFORM pg_catalog.pg_advisory_xact_lock_shared(@extschema@._key_lock_id());
 	FOR v_idx IN SELECT * FROM @extschema@._face_ivf_indexes() LOOP
 		EXIT WHEN v_left <= 0;
 		v_n := @extschema@.ivf_reseal(v_idx, v_left);

@@ -21,6 +21,13 @@ CREATE FUNCTION @extschema@._face_open(p_id pg_catalog.int8, p_sealed pg_catalog
 RETURNS @extschema@.face_embedding
 LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE COST 50 AS 'MODULE_PATHNAME', 'frt_face_open';
 
+-- The transaction-level advisory lock that serialises the destruction of
+-- a key epoch (frt.key_destroy_unused takes it exclusive) with every
+-- transaction that seals (each seal takes it shared, in C).
+CREATE FUNCTION @extschema@._key_lock_id()
+RETURNS pg_catalog.int8
+LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'frt_key_lock_id';
+
 -- The key epoch a sealed value is under (needs no key).
 CREATE FUNCTION @extschema@._sealed_epoch(p_sealed pg_catalog.bytea)
 RETURNS pg_catalog.int8
@@ -67,6 +74,7 @@ LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'frt_key_status';
 REVOKE ALL ON FUNCTION @extschema@._face_seal(pg_catalog.int8, @extschema@.face_embedding) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._face_open(pg_catalog.int8, pg_catalog.bytea) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._sealed_epoch(pg_catalog.bytea) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._key_lock_id() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._key_current_epoch() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._key_epoch_create() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._key_epoch_destroy(pg_catalog.int8) FROM PUBLIC;

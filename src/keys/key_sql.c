@@ -90,6 +90,15 @@ frt_face_open(PG_FUNCTION_ARGS)
 	PG_RETURN_FACE_EMBEDDING_P(e);
 }
 
+PG_FUNCTION_INFO_V1(frt_key_lock_id);
+
+/* SQL: frt._key_lock_id() -- the advisory lock number sealing holds shared. */
+Datum
+frt_key_lock_id(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(FRT_KEY_LOCK_ID);
+}
+
 PG_FUNCTION_INFO_V1(frt_sealed_epoch);
 
 /* SQL: frt._sealed_epoch(sealed) -- the key epoch a sealed value is under. */

@@ -68,14 +68,6 @@ BEGIN
 END
 $$;
 
--- The transaction-level advisory lock that serialises the destruction of
--- a key epoch (frt.key_destroy_unused, exclusive) with every transaction
--- that may still write under it (sealing takes it shared).
-CREATE FUNCTION @extschema@._key_lock_id()
-RETURNS pg_catalog.int8
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$ SELECT 4630071233000001::pg_catalog.int8 $$;
-
 -- Store one face; returns its id.  The caller (frt.enroll) has checked the law.
 CREATE FUNCTION @extschema@._face_store(p_subject pg_catalog.text, p_purpose pg_catalog.text,
 	p_device pg_catalog.text, p_consent_id pg_catalog.int8, p_embedding @extschema@.face_embedding,
@@ -92,7 +84,6 @@ BEGIN
 	-- serialise with other enrolments and erasures of this subject
 	PERFORM 1 FROM @extschema@.subject WHERE id = p_subject FOR NO KEY UPDATE;
 	v_new_subject := NOT EXISTS (SELECT 1 FROM @extschema@.face WHERE subject = p_subject);
-	PERFORM pg_catalog.pg_advisory_xact_lock_shared(@extschema@._key_lock_id());
 	-- the id first: the ciphertext is bound to it
 	v_id := pg_catalog.nextval('@extschema@.face_id_seq'::pg_catalog.regclass);
 	v_sealed := @extschema@._face_seal(v_id, p_embedding);
