@@ -16,6 +16,13 @@ osuser=${PGUSER_OS:-postgres}
 as_user() {
 	if [ "$(id -un)" = "$osuser" ]; then "$@"; else runuser -u "$osuser" -- "$@"; fi
 }
+# new_key FILE MODE: 32 random bytes in hex, owned by the server's user.
+new_key() {
+	head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$1"
+	echo >>"$1"
+	chown "$osuser" "$1"
+	chmod "$2" "$1"
+}
 case "$cmd" in
 start)
 	rm -rf "$dir"; mkdir -p "$dir"; chown "$osuser" "$dir"
@@ -34,11 +41,9 @@ CONF
 	*frt_governance*)
 		# the root key and the keyring of the sealed face store, outside the
 		# data directory (docs/operations.md, "Encryption keys")
-		head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/keys/root.key"
-		echo >>"$dir/keys/root.key"
+		new_key "$dir/keys/root.key" 0600
 		mkdir -p "$dir/keys/keyring"
-		chown -R "$osuser" "$dir/keys"
-		chmod 0600 "$dir/keys/root.key"
+		chown "$osuser" "$dir/keys/keyring"
 		chmod 0700 "$dir/keys/keyring"
 		cat >>"$dir/data/postgresql.conf" <<CONF
 frt.encryption_key_file = '$dir/keys/root.key'
@@ -50,11 +55,9 @@ CONF
 	if [ "${FRT_AUDIT_KEY:-off}" = on ]; then
 		# an audit key and an anchor file outside the data directory
 		# (docs/operations.md, "Audit key and anchors")
-		head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/keys/audit.key"
-		echo >>"$dir/keys/audit.key"
+		new_key "$dir/keys/audit.key" 0400
 		touch "$dir/keys/audit-anchors"
-		chown "$osuser" "$dir/keys/audit.key" "$dir/keys/audit-anchors"
-		chmod 0400 "$dir/keys/audit.key"
+		chown "$osuser" "$dir/keys/audit-anchors"
 		cat >>"$dir/data/postgresql.conf" <<CONF
 frt.audit_key_file = '$dir/keys/audit.key'
 frt.audit_anchor_file = '$dir/keys/audit-anchors'
