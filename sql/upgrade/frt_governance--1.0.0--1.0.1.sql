@@ -1444,3 +1444,29 @@ GRANT EXECUTE ON FUNCTION @extschema@._audit_anchor_lines(pg_catalog.text) TO fr
 REVOKE ALL ON FUNCTION @extschema@.verify_audit_anchors(pg_catalog.text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.verify_audit_anchors(pg_catalog.text) TO frt_auditor;
 -- ---- end of the audit chain's hash function ----
+
+-- ---- the caller, one function ----
+CREATE FUNCTION @extschema@._caller()
+RETURNS pg_catalog.name
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT COALESCE(NULLIF(pg_catalog.current_setting('role'), 'none'), SESSION_USER)::pg_catalog.name;
+$$;
+REVOKE ALL ON FUNCTION @extschema@._caller() FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION @extschema@._caller_sees_reasons()
+RETURNS pg_catalog.bool
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_role pg_catalog.name := @extschema@._caller();
+BEGIN
+	RETURN EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+				   WHERE r.rolname OPERATOR(pg_catalog.=) v_role AND r.rolsuper)
+		OR pg_catalog.pg_has_role(v_role, 'frt_admin', 'MEMBER')
+		OR pg_catalog.pg_has_role(v_role, 'frt_enroller', 'MEMBER');
+END
+$$;
+-- ---- end of the caller ----

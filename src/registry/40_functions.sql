@@ -91,18 +91,27 @@ BEGIN
 END
 $$;
 
--- Whether the caller (the role set with SET ROLE, else the session user;
--- not the owner a SECURITY DEFINER function runs as) may learn why a
--- subject cannot be matched: a superuser, or a member of frt_admin or
--- frt_enroller.  A caller holding only frt_matcher gets one masked error.
+-- The caller of a governance function: the role set with SET ROLE, else
+-- the session user; never the owner a SECURITY DEFINER function runs as.
+-- Authorization, tenancy and masking all ask this one function.
+CREATE FUNCTION @extschema@._caller()
+RETURNS pg_catalog.name
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT COALESCE(NULLIF(pg_catalog.current_setting('role'), 'none'), SESSION_USER)::pg_catalog.name;
+$$;
+
+-- Whether the caller (frt._caller()) may learn why a subject cannot be
+-- matched: a superuser, or a member of frt_admin or frt_enroller.  A caller
+-- holding only frt_matcher gets one masked error.
 CREATE FUNCTION @extschema@._caller_sees_reasons()
 RETURNS pg_catalog.bool
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	v_role pg_catalog.name := COALESCE(NULLIF(pg_catalog.current_setting('role'), 'none'),
-		SESSION_USER);
+	v_role pg_catalog.name := @extschema@._caller();
 BEGIN
 	RETURN EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
 				   WHERE r.rolname OPERATOR(pg_catalog.=) v_role AND r.rolsuper)
