@@ -19,7 +19,9 @@ MODULE_big = $(EXTENSION)
 # (or the extension it requires) defines.
 SRCS = src/$(EXTENSION).c $(foreach l,$(LAYERS),$(sort $(wildcard src/$(l)/*.c)))
 OBJS = $(SRCS:.c=.o)
-SQL_PARTS = $(foreach l,$(LAYERS),$(sort $(wildcard src/$(l)/*.sql)))
+# GENERATED_SQL: fragments make builds from data files (named like the
+# others, src/<layer>/NN_name.sql, and concatenated in the same order).
+SQL_PARTS = $(foreach l,$(LAYERS),$(sort $(wildcard src/$(l)/*.sql) $(filter src/$(l)/%,$(GENERATED_SQL))))
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 # Upgrade scripts, sql/upgrade/<extension>--<from>--<to>.sql: all installed,
@@ -45,7 +47,7 @@ PG_CPPFLAGS = -I$(srcdir)/include -isystem $(includedir_server) $(EXTRA_CPPFLAGS
 PG_CFLAGS = -std=gnu99 -Wall -Wextra $(FRT_WERROR)
 
 # (install scripts of earlier versions too, left by builds before a version change)
-EXTRA_CLEAN = $(DATA_built) $(wildcard $(EXTENSION)--[0-9]*.sql) regress/$(EXTENSION)
+EXTRA_CLEAN = $(DATA_built) $(wildcard $(EXTENSION)--[0-9]*.sql) regress/$(EXTENSION) $(GENERATED_SQL)
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)

@@ -10,9 +10,14 @@ REGRESS_TESTS = audit_trail gov_0_setup gov_layers gov_legal_time gov_match gov_
 	gov_search_path_attack gov_oracle attack_masked attack_log_render attack_enroll_reject attack_restore_mode
 REGRESS_EXTENSIONS = frt frt_governance
 EXTRA_CPPFLAGS = -I$(libpq_srcdir)
+# China's working-day calendar, loaded at install (src/registry/15_calendar.sql)
+GENERATED_SQL = src/registry/16_calendar_data.sql
 
 include mk/common.mk
 
 SHLIB_LINK = -lcrypto -lm
 # libpq: a standby forwards audit records to the primary (src/audit/audit_relay.c)
 SHLIB_LINK_INTERNAL = $(libpq)
+
+src/registry/16_calendar_data.sql: data/cn_calendar.tsv scripts/calendar-sql.sh
+	scripts/calendar-sql.sh $< > $@

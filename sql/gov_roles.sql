@@ -143,11 +143,15 @@ DROP SCHEMA gov_scratch CASCADE;
 -- frt_admin terminates a purpose and opens a change filing with the
 -- documented defaults (the default date is evaluated as the caller)
 CREATE ROLE roles_dpo LOGIN IN ROLE frt_admin;
+BEGIN;
 SET ROLE roles_dpo;
+-- (change and cancellation filings follow the initial filing; rolled back)
+SELECT frt.record_filing('initial', frt._filing_today(), 'CAC-ROLES-0001');
 INSERT INTO frt.purpose (name, kind, description, method, retention, alternative_method)
 VALUES ('roles_ended', 'verification', 'door', '1:1', '1 year', 'badge');
 SELECT frt.terminate_purpose('roles_ended') > CURRENT_DATE AS cancellation_due;
 SELECT frt.open_filing('change', 'roles_ended') > CURRENT_DATE AS change_due;
 RESET ROLE;
 SELECT kind, purpose FROM frt.filing WHERE purpose = 'roles_ended' ORDER BY kind;
+ROLLBACK;
 DROP ROLE roles_dpo;

@@ -330,8 +330,9 @@ REVOKE ALL ON FUNCTION @extschema@.erasure_report(pg_catalog.text) FROM PUBLIC;
 -- ---- Termination of a purpose ----
 
 -- Record that face processing for a purpose has ended: no new faces, all
--- its faces are erased now, and the cancellation filing falls due within
--- 30 working days (Measures Art. 15).  Returns the filing deadline.
+-- its faces are erased now, and, when the processor made its initial
+-- filing, the cancellation filing falls due within 30 working days
+-- (Measures Art. 15).  Returns the filing deadline (NULL: nothing to file).
 CREATE FUNCTION @extschema@.terminate_purpose(p_purpose pg_catalog.text,
 	p_terminated_on pg_catalog.date DEFAULT @extschema@._filing_today())
 RETURNS pg_catalog.date
@@ -357,7 +358,10 @@ BEGIN
 		RAISE EXCEPTION 'purpose "%" is already terminated', p_purpose USING ERRCODE = 'unique_violation';
 	END IF;
 	INSERT INTO @extschema@.purpose_termination (purpose, terminated_on) VALUES (p_purpose, p_terminated_on);
-	v_deadline := @extschema@.open_filing('cancellation', p_purpose, p_terminated_on);
+	-- a cancellation filing only cancels a filing that was made (Art. 15)
+	IF @extschema@._filing_filed((SELECT p.processor FROM @extschema@.purpose p WHERE p.name = p_purpose)) THEN
+		v_deadline := @extschema@.open_filing('cancellation', p_purpose, p_terminated_on);
+	END IF;
 	SELECT pg_catalog.array_agg(f.id) INTO ids FROM @extschema@.face f WHERE f.purpose = p_purpose;
 	IF ids IS NOT NULL THEN
 		PERFORM @extschema@._face_delete(ids, 'purpose terminated');

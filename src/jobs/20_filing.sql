@@ -49,6 +49,18 @@ AS $$
 		 WHERE @extschema@.is_working_day(g.d::pg_catalog.date));
 $$;
 
+-- Whether a processor has made its initial filing (NULL: the
+-- installation's processor).  Change and cancellation filings follow it.
+CREATE FUNCTION @extschema@._filing_filed(p_processor pg_catalog.text DEFAULT NULL)
+RETURNS pg_catalog.bool
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT EXISTS (SELECT 1 FROM @extschema@.filing_state s
+				   WHERE s.id OPERATOR(pg_catalog.=) 1 AND s.filed_on IS NOT NULL);
+$$;
+REVOKE ALL ON FUNCTION @extschema@._filing_filed(pg_catalog.text) FROM PUBLIC;
+
 -- Open a change or cancellation obligation due 30 working days after
 -- p_on; returns its deadline (the existing one if already open).
 CREATE FUNCTION @extschema@.open_filing(p_kind pg_catalog.text, p_purpose pg_catalog.text,
@@ -73,6 +85,13 @@ BEGIN
 	IF p_purpose IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.purpose p WHERE p.name = p_purpose) THEN
 		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose "%s" is not registered', p_purpose),
 			'open_filing', p_purpose, NULL, NULL);
+	END IF;
+	-- a filing that was never made can be neither changed nor cancelled
+	IF NOT @extschema@._filing_filed((SELECT p.processor FROM @extschema@.purpose p WHERE p.name = p_purpose)) THEN
+		PERFORM @extschema@._refuse('MF170', 15, pg_catalog.format(
+			'no %s filing without an initial filing: none is recorded', p_kind),
+			'open_filing', p_purpose, NULL, NULL,
+			p_hint => 'Record the initial filing first: frt.record_filing(''initial'', filed_on, reference).');
 	END IF;
 	SELECT f.deadline INTO v_deadline FROM @extschema@.filing f
 	 WHERE f.kind = p_kind AND f.purpose IS NOT DISTINCT FROM p_purpose AND f.filed_on IS NULL;
@@ -103,7 +122,9 @@ $$;
 REVOKE ALL ON FUNCTION @extschema@._jobs_alert(pg_catalog.text, pg_catalog.text, pg_catalog.jsonb) FROM PUBLIC;
 
 -- The daily filing check (Art. 15).  Returns the open obligations it
--- alerted about, with their deadlines and working days left.
+-- alerted about, with their deadlines and working days left.  Also alerts
+-- when the working-day calendar runs out and about overdue requests of
+-- persons (Art. 17).
 CREATE FUNCTION @extschema@.filing_check()
 RETURNS TABLE (kind pg_catalog.text, purpose pg_catalog.text, triggered_on pg_catalog.date,
 			   deadline pg_catalog.date, working_days_left pg_catalog.int4, subjects pg_catalog.int8)
@@ -130,7 +151,8 @@ BEGIN
 		PERFORM @extschema@._jobs_alert(CASE WHEN working_days_left < 0 THEN 'filing_overdue' ELSE 'filing_due' END,
 			NULL, pg_catalog.jsonb_build_object('article', 'Measures Art. 15', 'kind', kind,
 				'stored_subjects', v_n, 'threshold_reached_on', triggered_on,
-				'deadline', deadline, 'working_days_left', working_days_left));
+				'deadline', deadline, 'working_days_left', working_days_left,
+				'calendar_covers_deadline', @extschema@._calendar_covers(deadline)));
 		RETURN NEXT;
 	END IF;
 
@@ -144,9 +166,15 @@ BEGIN
 		PERFORM @extschema@._jobs_alert(CASE WHEN working_days_left < 0 THEN 'filing_overdue' ELSE 'filing_due' END,
 			o.purpose, pg_catalog.jsonb_build_object('article', 'Measures Art. 15', 'kind', o.kind,
 				'triggered_on', o.triggered_on, 'deadline', o.deadline,
-				'working_days_left', working_days_left));
+				'working_days_left', working_days_left,
+				'calendar_covers_deadline', @extschema@._calendar_covers(o.deadline)));
 		RETURN NEXT;
 	END LOOP;
+
+	-- the working-day calendar running out (src/jobs/25_filing_changes.sql)
+	-- and overdue complaints and requests (src/jobs/40_rights.sql)
+	PERFORM @extschema@._calendar_alert();
+	PERFORM @extschema@._requests_alert();
 END;
 $$;
 REVOKE ALL ON FUNCTION @extschema@.filing_check() FROM PUBLIC;

@@ -13,7 +13,10 @@
 --   frt-filing-check   SELECT frt.filing_check()      Art. 15 deadlines
 -- A step that misses rows (a long transaction still sees them, a job ran
 -- late) leaves them for the next day's chain; frt.erasure_report() shows
--- every face's progress.  Schedules are cron expressions in GMT.
+-- every face's progress.  Schedules are cron expressions in GMT; the
+-- defaults run at night China time (UTC+8): the filing check at 01:00,
+-- the purge at 02:00, VACUUM at 02:20, the scrub at 02:40 and the audit
+-- retention at 03:00 Beijing time ('0 18 * * *' is 02:00 the next day).
 
 -- Whether the audit layer provides frt.audit_retention_purge (callable
 -- with no arguments: its retention defaults to 3 years).
@@ -30,11 +33,11 @@ $$;
 -- The jobs frt needs: name, default schedule and the single statement each
 -- runs.  Use this to drive any scheduler when pg_cron is not available.
 CREATE FUNCTION @extschema@.job_commands(
-	p_purge pg_catalog.text DEFAULT '0 2 * * *',
-	p_vacuum pg_catalog.text DEFAULT '20 2 * * *',
-	p_scrub pg_catalog.text DEFAULT '40 2 * * *',
-	p_audit pg_catalog.text DEFAULT '0 3 * * *',
-	p_filing pg_catalog.text DEFAULT '0 1 * * *')
+	p_purge pg_catalog.text DEFAULT '0 18 * * *',
+	p_vacuum pg_catalog.text DEFAULT '20 18 * * *',
+	p_scrub pg_catalog.text DEFAULT '40 18 * * *',
+	p_audit pg_catalog.text DEFAULT '0 19 * * *',
+	p_filing pg_catalog.text DEFAULT '0 17 * * *')
 RETURNS TABLE (jobname pg_catalog.text, schedule pg_catalog.text, command pg_catalog.text)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
 AS $$
@@ -74,11 +77,11 @@ $$;
 -- by name.  Runs as the caller, and pg_cron runs the jobs as the caller:
 -- it must own frt.face (VACUUM and the heap scrub need the owner).
 CREATE FUNCTION @extschema@.schedule_jobs(
-	p_purge pg_catalog.text DEFAULT '0 2 * * *',
-	p_vacuum pg_catalog.text DEFAULT '20 2 * * *',
-	p_scrub pg_catalog.text DEFAULT '40 2 * * *',
-	p_audit pg_catalog.text DEFAULT '0 3 * * *',
-	p_filing pg_catalog.text DEFAULT '0 1 * * *')
+	p_purge pg_catalog.text DEFAULT '0 18 * * *',
+	p_vacuum pg_catalog.text DEFAULT '20 18 * * *',
+	p_scrub pg_catalog.text DEFAULT '40 18 * * *',
+	p_audit pg_catalog.text DEFAULT '0 19 * * *',
+	p_filing pg_catalog.text DEFAULT '0 17 * * *')
 RETURNS TABLE (jobname pg_catalog.text, jobid pg_catalog.int8, schedule pg_catalog.text,
 			   command pg_catalog.text)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp

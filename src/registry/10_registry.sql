@@ -112,7 +112,10 @@ COMMENT ON TABLE @extschema@.device IS 'face recognition devices (Measures Art. 
 CREATE TABLE @extschema@.holiday (
 	day				pg_catalog.date PRIMARY KEY,
 	name			pg_catalog.text NOT NULL,
-	is_workday		pg_catalog.bool NOT NULL DEFAULT false
+	is_workday		pg_catalog.bool NOT NULL DEFAULT false,
+	-- loaded by the install script from the calendar shipped with frt
+	-- (src/registry/15_calendar.sql): not dumped, the install reloads it
+	shipped			pg_catalog.bool NOT NULL DEFAULT false
 );
 COMMENT ON TABLE @extschema@.holiday IS 'public holidays (is_workday = false) and weekend days that are official working days (is_workday = true)';
 
@@ -212,7 +215,7 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.notice', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.assessment', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.assessment_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.device', '');
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.holiday', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.holiday', 'WHERE NOT shipped');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.subject', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.consent', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.consent_id_seq', '');
