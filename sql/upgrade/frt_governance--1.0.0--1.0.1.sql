@@ -1470,3 +1470,1324 @@ BEGIN
 END
 $$;
 -- ---- end of the caller ----
+
+-- ---- Filing, calendar and the person's rights: Measures Art. 15, 17 (registry, jobs) ----
+-- The working-day calendar (src/registry/15_calendar.sql and the data of
+-- data/cn_calendar.tsv, loaded as the install script does: days an
+-- administrator already listed are kept).
+ALTER TABLE @extschema@.holiday ADD COLUMN shipped pg_catalog.bool NOT NULL DEFAULT false;
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.holiday', 'WHERE NOT shipped');
+-- Layer 5: China's working-day calendar, for the 30-working-day deadlines
+-- of Measures Art. 15.  The State Council General Office announces each
+-- November the next year's public holidays and the weekend days worked in
+-- exchange (调休); frt ships them as data/cn_calendar.tsv (with the notice
+-- of each year), turned into src/registry/16_calendar_data.sql by make and
+-- loaded at install.  frt.load_calendar() loads a newer year's data into a
+-- running installation; frt.calendar_coverage() says how far it reaches.
+-- Days outside the covered years follow the week (frt.is_working_day).
+
+CREATE TABLE @extschema@.calendar_year (
+	year		pg_catalog.int4 PRIMARY KEY CHECK (year BETWEEN 2000 AND 2200),
+	source		pg_catalog.text NOT NULL CHECK (pg_catalog.btrim(source) <> ''),
+	loaded_at	pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	-- loaded by the install script: not dumped, the install reloads it
+	shipped		pg_catalog.bool NOT NULL DEFAULT false
+);
+COMMENT ON TABLE @extschema@.calendar_year IS
+	'years whose public holidays and make-up working days frt.holiday holds, with the State Council notice they come from';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.calendar_year', 'WHERE NOT shipped');
+
+-- How many days before the calendar's last covered day the reports warn.
+CREATE FUNCTION @extschema@._calendar_warn_days()
+RETURNS pg_catalog.int4
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT 60 $$;
+
+-- Load calendar data in the format of data/cn_calendar.tsv: lines
+-- "year<TAB>YYYY<TAB>source", then that year's "YYYY-MM-DD<TAB>off|work<TAB>name".
+-- p_shipped (the install script, or an update): a year already loaded is
+-- left alone, and so is a day frt.holiday already lists (an
+-- administrator's entry wins).  Otherwise each year named replaces what
+-- frt.holiday held for it.
+-- Returns the number of days loaded.
+CREATE FUNCTION @extschema@._calendar_load(p_data pg_catalog.text, p_shipped pg_catalog.bool)
+RETURNS pg_catalog.int4
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	l pg_catalog.text;
+	f pg_catalog.text[];
+	v_line pg_catalog.int4 := 0;
+	v_years pg_catalog.int4[] := '{}';
+	v_skip pg_catalog.int4[] := '{}';
+	v_year pg_catalog.int4;
+	v_day pg_catalog.date;
+	v_n pg_catalog.int4 := 0;
+BEGIN
+	IF p_data IS NULL THEN
+		RAISE EXCEPTION 'calendar data must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	FOR l IN SELECT pg_catalog.regexp_split_to_table(p_data, E'\n') LOOP
+		v_line := v_line + 1;
+		l := pg_catalog.rtrim(l, E' \r');
+		CONTINUE WHEN pg_catalog.btrim(l) = '' OR pg_catalog.left(pg_catalog.btrim(l), 1) = '#';
+		f := pg_catalog.string_to_array(l, E'\t');
+		IF pg_catalog.cardinality(f) <> 3 OR pg_catalog.btrim(f[3]) = '' THEN
+			RAISE EXCEPTION 'calendar line %: expected three tab-separated fields', v_line
+				USING ERRCODE = 'invalid_text_representation';
+		END IF;
+		IF f[1] = 'year' THEN
+			IF f[2] !~ '^[0-9]{4}$' THEN
+				RAISE EXCEPTION 'calendar line %: "%" is not a year', v_line, f[2]
+					USING ERRCODE = 'invalid_text_representation';
+			END IF;
+			v_year := f[2]::pg_catalog.int4;
+			v_years := v_years || v_year;
+			IF EXISTS (SELECT 1 FROM @extschema@.calendar_year c WHERE c.year = v_year) AND p_shipped THEN
+				v_skip := v_skip || v_year;
+				CONTINUE;
+			END IF;
+			IF NOT p_shipped THEN
+				DELETE FROM @extschema@.holiday h
+				 WHERE h.day >= pg_catalog.make_date(v_year, 1, 1) AND h.day < pg_catalog.make_date(v_year + 1, 1, 1);
+			END IF;
+			INSERT INTO @extschema@.calendar_year AS c (year, source, shipped)
+			VALUES (v_year, pg_catalog.btrim(f[3]), p_shipped)
+			ON CONFLICT (year) DO UPDATE SET source = excluded.source, loaded_at = pg_catalog.now(),
+				shipped = excluded.shipped;
+			CONTINUE;
+		END IF;
+		BEGIN
+			v_day := f[1]::pg_catalog.date;
+		EXCEPTION WHEN OTHERS THEN
+			RAISE EXCEPTION 'calendar line %: "%" is not a date', v_line, f[1]
+				USING ERRCODE = 'invalid_text_representation';
+		END;
+		v_year := pg_catalog.date_part('year', v_day)::pg_catalog.int4;
+		IF NOT v_year = ANY (v_years) THEN
+			RAISE EXCEPTION 'calendar line %: % comes before the line "year<TAB>%<TAB>source"', v_line, v_day, v_year
+				USING ERRCODE = 'invalid_text_representation';
+		END IF;
+		IF f[2] NOT IN ('off', 'work') THEN
+			RAISE EXCEPTION 'calendar line %: the kind must be off or work, not "%"', v_line, f[2]
+				USING ERRCODE = 'invalid_text_representation';
+		END IF;
+		IF f[2] = 'work' AND pg_catalog.date_part('isodow', v_day) < 6 THEN
+			RAISE EXCEPTION 'calendar line %: % is a weekday: only a weekend day can be a make-up working day', v_line, v_day
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		CONTINUE WHEN v_year = ANY (v_skip);
+		INSERT INTO @extschema@.holiday (day, name, is_workday, shipped)
+		VALUES (v_day, pg_catalog.btrim(f[3]), f[2] = 'work', p_shipped)
+		ON CONFLICT (day) DO NOTHING;
+		IF FOUND THEN
+			v_n := v_n + 1;
+		END IF;
+	END LOOP;
+	IF pg_catalog.cardinality(v_years) = 0 THEN
+		RAISE EXCEPTION 'calendar data names no year' USING ERRCODE = 'invalid_text_representation',
+			HINT = 'Each year starts with a line "year<TAB>YYYY<TAB>source" naming the State Council notice.';
+	END IF;
+	RETURN v_n;
+END
+$$;
+
+-- Load a newer year's calendar (or correct one) from data in the format
+-- of data/cn_calendar.tsv; audited.  Returns the number of days loaded.
+CREATE FUNCTION @extschema@.load_calendar(p_data pg_catalog.text)
+RETURNS pg_catalog.int4
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_n pg_catalog.int4;
+BEGIN
+	v_n := @extschema@._calendar_load(p_data, false);
+	PERFORM @extschema@.audit_event('calendar', 'loaded', p_detail => pg_catalog.jsonb_build_object(
+		'days', v_n, 'years', (SELECT pg_catalog.jsonb_agg(c.year ORDER BY c.year) FROM @extschema@.calendar_year c)));
+	RETURN v_n;
+END
+$$;
+
+-- How far the working-day calendar reaches: the covered years, the last
+-- covered day, and the days from today (the legal date) until then.
+CREATE FUNCTION @extschema@.calendar_coverage(OUT first_year pg_catalog.int4, OUT last_year pg_catalog.int4,
+	OUT covered_until pg_catalog.date, OUT days_left pg_catalog.int4, OUT sources pg_catalog.text)
+RETURNS record
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	SELECT pg_catalog.min(c.year), pg_catalog.max(c.year),
+		   pg_catalog.string_agg(c.year || ': ' || c.source, '; ' ORDER BY c.year)
+	  INTO first_year, last_year, sources FROM @extschema@.calendar_year c;
+	covered_until := pg_catalog.make_date(last_year, 12, 31);
+	days_left := covered_until - @extschema@._filing_today();
+END
+$$;
+
+-- Whether the calendar covers a day (its year was loaded).
+CREATE FUNCTION @extschema@._calendar_covers(p_day pg_catalog.date)
+RETURNS pg_catalog.bool
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT EXISTS (SELECT 1 FROM @extschema@.calendar_year c
+				   WHERE c.year OPERATOR(pg_catalog.=) pg_catalog.date_part('year', p_day)::pg_catalog.int4);
+$$;
+
+REVOKE ALL ON FUNCTION @extschema@._calendar_load(pg_catalog.text, pg_catalog.bool) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.load_calendar(pg_catalog.text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.calendar_coverage() FROM PUBLIC;
+GRANT SELECT ON @extschema@.calendar_year TO frt_admin, frt_auditor;
+GRANT EXECUTE ON FUNCTION @extschema@.load_calendar(pg_catalog.text) TO frt_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.calendar_coverage() TO frt_admin, frt_auditor;
+-- (as src/registry/16_calendar_data.sql, made by scripts/calendar-sql.sh from data/cn_calendar.tsv;
+-- no audit record per day: the audit writer cannot record during the update)
+ALTER TABLE @extschema@.holiday DISABLE TRIGGER holiday_audit;
+-- China's working-day calendar shipped with frt (Measures Art. 15 deadlines).
+SELECT @extschema@._calendar_load($frt_calendar$# China's working-day calendar: public holidays and the weekend days worked
+# in exchange (调休上班), as the State Council General Office announces them
+# each year.  Used for the 30-working-day deadlines of Measures Art. 15.
+# Days not listed follow the week: Monday-Friday working, Saturday and
+# Sunday not.
+#
+# Sources (one "year" line per covered year, with the notice it comes from):
+#   2025: 国务院办公厅关于2025年部分节假日安排的通知（国办发明电〔2024〕12号，2024年11月12日）
+#   2026: 国务院办公厅关于2026年部分节假日安排的通知（国办发明电〔2025〕7号，2025年11月4日）
+# Add a year only from its notice (published each November on www.gov.cn),
+# then rebuild, or load it into a running installation with
+# frt.load_calendar() (docs/operations.md).
+#
+# Format: tab-separated; '#' starts a comment line.
+#   year <TAB> YYYY <TAB> source          the year is covered, from source
+#   YYYY-MM-DD <TAB> off <TAB> name       a public holiday (no work)
+#   YYYY-MM-DD <TAB> work <TAB> name      a weekend day worked in exchange
+year	2025	国务院办公厅关于2025年部分节假日安排的通知（国办发明电〔2024〕12号）
+2025-01-01	off	元旦
+2025-01-26	work	春节调休上班
+2025-01-28	off	春节
+2025-01-29	off	春节
+2025-01-30	off	春节
+2025-01-31	off	春节
+2025-02-01	off	春节
+2025-02-02	off	春节
+2025-02-03	off	春节
+2025-02-04	off	春节
+2025-02-08	work	春节调休上班
+2025-04-04	off	清明节
+2025-04-05	off	清明节
+2025-04-06	off	清明节
+2025-04-27	work	劳动节调休上班
+2025-05-01	off	劳动节
+2025-05-02	off	劳动节
+2025-05-03	off	劳动节
+2025-05-04	off	劳动节
+2025-05-05	off	劳动节
+2025-05-31	off	端午节
+2025-06-01	off	端午节
+2025-06-02	off	端午节
+2025-09-28	work	国庆节、中秋节调休上班
+2025-10-01	off	国庆节、中秋节
+2025-10-02	off	国庆节、中秋节
+2025-10-03	off	国庆节、中秋节
+2025-10-04	off	国庆节、中秋节
+2025-10-05	off	国庆节、中秋节
+2025-10-06	off	国庆节、中秋节
+2025-10-07	off	国庆节、中秋节
+2025-10-08	off	国庆节、中秋节
+2025-10-11	work	国庆节、中秋节调休上班
+year	2026	国务院办公厅关于2026年部分节假日安排的通知（国办发明电〔2025〕7号）
+2026-01-01	off	元旦
+2026-01-02	off	元旦
+2026-01-03	off	元旦
+2026-01-04	work	元旦调休上班
+2026-02-14	work	春节调休上班
+2026-02-15	off	春节
+2026-02-16	off	春节
+2026-02-17	off	春节
+2026-02-18	off	春节
+2026-02-19	off	春节
+2026-02-20	off	春节
+2026-02-21	off	春节
+2026-02-22	off	春节
+2026-02-23	off	春节
+2026-02-28	work	春节调休上班
+2026-04-04	off	清明节
+2026-04-05	off	清明节
+2026-04-06	off	清明节
+2026-05-01	off	劳动节
+2026-05-02	off	劳动节
+2026-05-03	off	劳动节
+2026-05-04	off	劳动节
+2026-05-05	off	劳动节
+2026-05-09	work	劳动节调休上班
+2026-06-19	off	端午节
+2026-06-20	off	端午节
+2026-06-21	off	端午节
+2026-09-20	work	国庆节调休上班
+2026-09-25	off	中秋节
+2026-09-26	off	中秋节
+2026-09-27	off	中秋节
+2026-10-01	off	国庆节
+2026-10-02	off	国庆节
+2026-10-03	off	国庆节
+2026-10-04	off	国庆节
+2026-10-05	off	国庆节
+2026-10-06	off	国庆节
+2026-10-07	off	国庆节
+2026-10-10	work	国庆节调休上班
+$frt_calendar$, true);
+ALTER TABLE @extschema@.holiday ENABLE ALWAYS TRIGGER holiday_audit;
+
+-- Change and cancellation filings follow the initial filing (src/jobs/20_filing.sql, 10_erasure.sql).
+-- Whether a processor has made its initial filing (NULL: the
+-- installation's processor).  Change and cancellation filings follow it.
+CREATE FUNCTION @extschema@._filing_filed(p_processor pg_catalog.text DEFAULT NULL)
+RETURNS pg_catalog.bool
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT EXISTS (SELECT 1 FROM @extschema@.filing_state s
+				   WHERE s.id OPERATOR(pg_catalog.=) 1 AND s.filed_on IS NOT NULL);
+$$;
+REVOKE ALL ON FUNCTION @extschema@._filing_filed(pg_catalog.text) FROM PUBLIC;
+
+-- Open a change or cancellation obligation due 30 working days after
+-- p_on; returns its deadline (the existing one if already open).
+CREATE OR REPLACE FUNCTION @extschema@.open_filing(p_kind pg_catalog.text, p_purpose pg_catalog.text,
+	p_on pg_catalog.date DEFAULT @extschema@._filing_today())
+RETURNS pg_catalog.date
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_deadline date;
+BEGIN
+	IF p_kind IS NULL OR p_kind NOT IN ('change', 'cancellation') THEN
+		RAISE EXCEPTION 'filing kind must be change or cancellation, not %', COALESCE(p_kind, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'The initial filing is opened by frt.filing_check() when 100,000 subjects are stored.';
+	END IF;
+	IF p_on IS NULL OR p_on > @extschema@._filing_today() THEN
+		RAISE EXCEPTION 'the triggering date must be today or earlier' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF p_kind = 'cancellation' AND p_purpose IS NULL THEN
+		RAISE EXCEPTION 'a cancellation filing names the terminated purpose' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF p_purpose IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.purpose p WHERE p.name = p_purpose) THEN
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose "%s" is not registered', p_purpose),
+			'open_filing', p_purpose, NULL, NULL);
+	END IF;
+	-- a filing that was never made can be neither changed nor cancelled
+	IF NOT @extschema@._filing_filed((SELECT p.processor FROM @extschema@.purpose p WHERE p.name = p_purpose)) THEN
+		PERFORM @extschema@._refuse('MF170', 15, pg_catalog.format(
+			'no %s filing without an initial filing: none is recorded', p_kind),
+			'open_filing', p_purpose, NULL, NULL,
+			p_hint => 'Record the initial filing first: frt.record_filing(''initial'', filed_on, reference).');
+	END IF;
+	SELECT f.deadline INTO v_deadline FROM @extschema@.filing f
+	 WHERE f.kind = p_kind AND f.purpose IS NOT DISTINCT FROM p_purpose AND f.filed_on IS NULL;
+	IF FOUND THEN
+		RETURN v_deadline;
+	END IF;
+	v_deadline := @extschema@.working_days_after(p_on, 30);
+	INSERT INTO @extschema@.filing (kind, purpose, triggered_on, deadline)
+	VALUES (p_kind, p_purpose, p_on, v_deadline);
+	PERFORM @extschema@.audit_event('filing_due', 'open', p_purpose, p_detail => pg_catalog.jsonb_build_object(
+		'kind', p_kind, 'triggered_on', p_on, 'deadline', v_deadline));
+	RETURN v_deadline;
+END;
+$$;
+
+-- The daily filing check (Art. 15).  Returns the open obligations it
+-- alerted about, with their deadlines and working days left.  Also alerts
+-- when the working-day calendar runs out and about overdue requests of
+-- persons (Art. 17).
+CREATE OR REPLACE FUNCTION @extschema@.filing_check()
+RETURNS TABLE (kind pg_catalog.text, purpose pg_catalog.text, triggered_on pg_catalog.date,
+			   deadline pg_catalog.date, working_days_left pg_catalog.int4, subjects pg_catalog.int8)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_n int8;
+	st record;
+	o record;
+BEGIN
+	-- Distinct stored subjects, recounted from the face store itself
+	-- (rows hidden by row-level security and not yet purged included); the
+	-- governance recount records the day the threshold was first reached.
+	v_n := @extschema@._filing_recount();
+	SELECT * INTO st FROM @extschema@.filing_state s WHERE s.id = 1;
+
+	IF st.threshold_reached_on IS NOT NULL AND st.filed_on IS NULL THEN
+		kind := 'initial';
+		purpose := NULL;
+		triggered_on := st.threshold_reached_on;
+		deadline := @extschema@.working_days_after(st.threshold_reached_on, 30);
+		working_days_left := @extschema@.working_days_between(@extschema@._filing_today(), deadline);
+		subjects := v_n;
+		PERFORM @extschema@._jobs_alert(CASE WHEN working_days_left < 0 THEN 'filing_overdue' ELSE 'filing_due' END,
+			NULL, pg_catalog.jsonb_build_object('article', 'Measures Art. 15', 'kind', kind,
+				'stored_subjects', v_n, 'threshold_reached_on', triggered_on,
+				'deadline', deadline, 'working_days_left', working_days_left,
+				'calendar_covers_deadline', @extschema@._calendar_covers(deadline)));
+		RETURN NEXT;
+	END IF;
+
+	FOR o IN SELECT * FROM @extschema@.filing f WHERE f.filed_on IS NULL ORDER BY f.deadline, f.id LOOP
+		kind := o.kind;
+		purpose := o.purpose;
+		triggered_on := o.triggered_on;
+		deadline := o.deadline;
+		working_days_left := @extschema@.working_days_between(@extschema@._filing_today(), o.deadline);
+		subjects := v_n;
+		PERFORM @extschema@._jobs_alert(CASE WHEN working_days_left < 0 THEN 'filing_overdue' ELSE 'filing_due' END,
+			o.purpose, pg_catalog.jsonb_build_object('article', 'Measures Art. 15', 'kind', o.kind,
+				'triggered_on', o.triggered_on, 'deadline', o.deadline,
+				'working_days_left', working_days_left,
+				'calendar_covers_deadline', @extschema@._calendar_covers(o.deadline)));
+		RETURN NEXT;
+	END LOOP;
+
+	-- the working-day calendar running out (src/jobs/25_filing_changes.sql)
+	-- and overdue complaints and requests (src/jobs/40_rights.sql)
+	PERFORM @extschema@._calendar_alert();
+	PERFORM @extschema@._requests_alert();
+END;
+$$;
+
+-- Record that face processing for a purpose has ended: no new faces, all
+-- its faces are erased now, and, when the processor made its initial
+-- filing, the cancellation filing falls due within 30 working days
+-- (Measures Art. 15).  Returns the filing deadline (NULL: nothing to file).
+CREATE OR REPLACE FUNCTION @extschema@.terminate_purpose(p_purpose pg_catalog.text,
+	p_terminated_on pg_catalog.date DEFAULT @extschema@._filing_today())
+RETURNS pg_catalog.date
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	ids int8[];
+	v_deadline date;
+BEGIN
+	IF p_purpose IS NULL OR p_terminated_on IS NULL THEN
+		RAISE EXCEPTION 'purpose and termination date must not be null'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose p WHERE p.name = p_purpose) THEN
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose "%s" is not registered', p_purpose),
+			'terminate_purpose', p_purpose, NULL, NULL);
+	END IF;
+	IF p_terminated_on > @extschema@._filing_today() THEN
+		RAISE EXCEPTION 'termination date % is in the future', p_terminated_on
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF EXISTS (SELECT 1 FROM @extschema@.purpose_termination t WHERE t.purpose = p_purpose) THEN
+		RAISE EXCEPTION 'purpose "%" is already terminated', p_purpose USING ERRCODE = 'unique_violation';
+	END IF;
+	INSERT INTO @extschema@.purpose_termination (purpose, terminated_on) VALUES (p_purpose, p_terminated_on);
+	-- a cancellation filing only cancels a filing that was made (Art. 15)
+	IF @extschema@._filing_filed((SELECT p.processor FROM @extschema@.purpose p WHERE p.name = p_purpose)) THEN
+		v_deadline := @extschema@.open_filing('cancellation', p_purpose, p_terminated_on);
+	END IF;
+	SELECT pg_catalog.array_agg(f.id) INTO ids FROM @extschema@.face f WHERE f.purpose = p_purpose;
+	IF ids IS NOT NULL THEN
+		PERFORM @extschema@._face_delete(ids, 'purpose terminated');
+	END IF;
+	PERFORM @extschema@.audit_event('purpose_terminated', 'ok', p_purpose, p_detail =>
+		pg_catalog.jsonb_build_object('terminated_on', p_terminated_on, 'faces_erased',
+			COALESCE(pg_catalog.cardinality(ids), 0), 'cancellation_deadline', v_deadline));
+	RETURN v_deadline;
+END;
+$$;
+
+-- Night job times (src/jobs/30_schedule.sql).
+-- The jobs frt needs: name, default schedule and the single statement each
+-- runs.  Use this to drive any scheduler when pg_cron is not available.
+CREATE OR REPLACE FUNCTION @extschema@.job_commands(
+	p_purge pg_catalog.text DEFAULT '0 18 * * *',
+	p_vacuum pg_catalog.text DEFAULT '20 18 * * *',
+	p_scrub pg_catalog.text DEFAULT '40 18 * * *',
+	p_audit pg_catalog.text DEFAULT '0 19 * * *',
+	p_filing pg_catalog.text DEFAULT '0 17 * * *')
+RETURNS TABLE (jobname pg_catalog.text, schedule pg_catalog.text, command pg_catalog.text)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT j.jobname, j.schedule, j.command FROM (VALUES
+		(1, 'frt-purge', p_purge, 'SELECT @extschema@.purge()'),
+		(2, 'frt-vacuum', p_vacuum, 'VACUUM (INDEX_CLEANUP ON) @extschema@.face'),
+		(3, 'frt-scrub', p_scrub, 'SELECT @extschema@.scrub_faces()'),
+		(4, 'frt-audit-retention', p_audit, 'SELECT @extschema@.audit_retention_purge()'),
+		(5, 'frt-filing-check', p_filing, 'SELECT @extschema@.filing_check()')
+	) AS j(ord, jobname, schedule, command)
+	-- The audit-retention job only if the audit layer provides it.
+	WHERE j.jobname <> 'frt-audit-retention' OR @extschema@._jobs_have_audit_retention()
+	ORDER BY j.ord;
+$$;
+
+-- Register (or update) the jobs with pg_cron; idempotent: jobs are keyed
+-- by name.  Runs as the caller, and pg_cron runs the jobs as the caller:
+-- it must own frt.face (VACUUM and the heap scrub need the owner).
+CREATE OR REPLACE FUNCTION @extschema@.schedule_jobs(
+	p_purge pg_catalog.text DEFAULT '0 18 * * *',
+	p_vacuum pg_catalog.text DEFAULT '20 18 * * *',
+	p_scrub pg_catalog.text DEFAULT '40 18 * * *',
+	p_audit pg_catalog.text DEFAULT '0 19 * * *',
+	p_filing pg_catalog.text DEFAULT '0 17 * * *')
+RETURNS TABLE (jobname pg_catalog.text, jobid pg_catalog.int8, schedule pg_catalog.text,
+			   command pg_catalog.text)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	j record;
+	ids int8[] := '{}';
+	sockdir text;
+BEGIN
+	PERFORM @extschema@.jobs_require_cron();
+	IF NOT pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c
+								   WHERE c.oid = '@extschema@.face'::regclass), 'USAGE') THEN
+		RAISE EXCEPTION 'frt jobs must be scheduled by the owner of frt.face or a superuser'
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = 'pg_cron runs each job as the role that scheduled it; VACUUM and frt.scrub_faces() need the table owner.';
+	END IF;
+	FOR j IN SELECT * FROM @extschema@.job_commands(p_purge, p_vacuum, p_scrub, p_audit, p_filing) LOOP
+		jobname := j.jobname;
+		schedule := j.schedule;
+		command := j.command;
+		EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO jobid USING j.jobname, j.schedule, j.command;
+		ids := ids || jobid;
+		RETURN NEXT;
+	END LOOP;
+	-- pg_cron connects to cron.host (default localhost) over TCP unless it
+	-- runs jobs in background workers.  A server that listens on no TCP
+	-- address is reached through its socket directory instead.
+	IF COALESCE(pg_catalog.current_setting('cron.use_background_workers', true), 'off') = 'off'
+	   AND pg_catalog.btrim(pg_catalog.current_setting('listen_addresses')) = '' THEN
+		sockdir := pg_catalog.btrim(pg_catalog.split_part(
+			pg_catalog.current_setting('unix_socket_directories'), ',', 1));
+		BEGIN
+			EXECUTE 'UPDATE cron.job SET nodename = $1 WHERE jobid = ANY ($2)' USING sockdir, ids;
+			RAISE NOTICE 'the server listens on no TCP address: frt jobs connect through socket directory "%"', sockdir;
+		EXCEPTION WHEN insufficient_privilege THEN
+			RAISE WARNING 'pg_cron cannot connect: the server listens on no TCP address'
+				USING HINT = 'Set cron.use_background_workers = on, or cron.host to the socket directory.';
+		END;
+	END IF;
+	IF NOT @extschema@._jobs_have_audit_retention() THEN
+		RAISE NOTICE 'frt.audit_retention_purge() does not exist: no audit-retention job scheduled';
+	END IF;
+	PERFORM @extschema@.audit_event('jobs_scheduled', 'ok', p_detail =>
+		pg_catalog.jsonb_build_object('jobs', (SELECT pg_catalog.jsonb_object_agg(c.jobname, c.schedule)
+			FROM @extschema@.job_commands(p_purge, p_vacuum, p_scrub, p_audit, p_filing) c)));
+END;
+$$;
+
+-- Change filings on a material change; the filings in the compliance report (src/jobs/25_filing_changes.sql).
+-- Layer 8 (jobs): change filings opened by a material change, and the
+-- filings and calendar in the compliance report (Measures Art. 15).
+--
+-- "备案信息发生实质性变更的，应当在变更之日起30个工作日内办理备案变更手续":
+-- once the initial filing is recorded, a change to what was filed opens a
+-- change filing due 30 working days later (frt.open_filing).  What was
+-- filed are the five items of Art. 15 (frt.filing_materials); the changes
+-- watched here, on the registry's tables:
+--   item 1, the processor:       processor name, contact, legal time zone
+--   item 2, purpose and method:  a new purpose; a purpose's kind,
+--                                description, method, processor, dimension
+--                                (the model), public-security use
+--   item 3, storage and security: retention, minor retention, alternative
+--                                method (security measures of the
+--                                installation are reported, not watched)
+--   item 4, processing rules:    a notice version published as a material
+--                                change
+--   item 5, impact assessment:   a new assessment report
+-- A change of several at once opens one filing per purpose (one open
+-- change filing per purpose at a time).  Nothing opens before the initial
+-- filing, nor while a restore reloads rows.
+
+-- The columns of a registry table whose change is material for the filing.
+CREATE FUNCTION @extschema@._filing_material_columns(p_table pg_catalog.text)
+RETURNS pg_catalog.text[]
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT CASE p_table
+		WHEN 'processor' THEN ARRAY['name', 'contact', 'legal_time_zone']
+		WHEN 'purpose' THEN ARRAY['kind', 'description', 'method', 'processor', 'dimension',
+			'serves_public_security', 'retention', 'minor_retention', 'alternative_method']
+		ELSE ARRAY[]::pg_catalog.text[] END;
+$$;
+
+-- Trigger on processor, purpose, notice and assessment: open a change
+-- filing when filed information changes (see above).
+CREATE FUNCTION @extschema@._filing_on_change()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_new pg_catalog.jsonb := pg_catalog.to_jsonb(NEW);
+	v_old pg_catalog.jsonb;
+	v_changed pg_catalog.text[];
+	v_purpose pg_catalog.text;
+	v_processor pg_catalog.text;
+BEGIN
+	IF @extschema@.audit_restoring() THEN
+		RETURN NULL;
+	END IF;
+	IF TG_OP = 'UPDATE' THEN
+		v_old := pg_catalog.to_jsonb(OLD);
+		SELECT pg_catalog.array_agg(c ORDER BY c) INTO v_changed
+		  FROM pg_catalog.unnest(@extschema@._filing_material_columns(TG_TABLE_NAME)) c
+		 WHERE v_new->c IS DISTINCT FROM v_old->c;
+		IF v_changed IS NULL THEN
+			RETURN NULL;
+		END IF;
+	ELSIF TG_TABLE_NAME = 'notice' AND NOT (v_new->>'material_change')::pg_catalog.bool THEN
+		RETURN NULL;
+	ELSE
+		v_changed := ARRAY[TG_TABLE_NAME];
+	END IF;
+	CASE TG_TABLE_NAME
+	WHEN 'processor' THEN
+		v_processor := v_new->>'name';
+	WHEN 'purpose' THEN
+		v_purpose := v_new->>'name';
+		v_processor := v_new->>'processor';
+	ELSE
+		v_purpose := v_new->>'purpose';
+		SELECT p.processor INTO v_processor FROM @extschema@.purpose p WHERE p.name = v_purpose;
+	END CASE;
+	IF NOT @extschema@._filing_filed(v_processor) THEN
+		RETURN NULL;
+	END IF;
+	PERFORM @extschema@.open_filing('change', v_purpose, @extschema@._filing_today());
+	PERFORM @extschema@.audit_event('filing_change', 'material', v_purpose, p_detail =>
+		pg_catalog.jsonb_build_object('article', 'Measures Art. 15', 'table', TG_TABLE_NAME,
+			'op', TG_OP, 'changed', pg_catalog.to_jsonb(v_changed)));
+	RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._filing_on_change() FROM PUBLIC;
+
+CREATE TRIGGER processor_filing_change AFTER UPDATE ON @extschema@.processor
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._filing_on_change();
+CREATE TRIGGER purpose_filing_change AFTER INSERT OR UPDATE ON @extschema@.purpose
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._filing_on_change();
+CREATE TRIGGER notice_filing_change AFTER INSERT ON @extschema@.notice
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._filing_on_change();
+CREATE TRIGGER assessment_filing_change AFTER INSERT ON @extschema@.assessment
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._filing_on_change();
+-- also under session_replication_role = replica (as the audit triggers)
+ALTER TABLE @extschema@.processor ENABLE ALWAYS TRIGGER processor_filing_change;
+ALTER TABLE @extschema@.purpose ENABLE ALWAYS TRIGGER purpose_filing_change;
+ALTER TABLE @extschema@.notice ENABLE ALWAYS TRIGGER notice_filing_change;
+ALTER TABLE @extschema@.assessment ENABLE ALWAYS TRIGGER assessment_filing_change;
+
+-- Alert (daily, from frt.filing_check) when the working-day calendar ends
+-- within frt._calendar_warn_days() days or covers no year at all: the
+-- deadlines after its last day would count only weekends.
+CREATE FUNCTION @extschema@._calendar_alert()
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c record;
+BEGIN
+	SELECT * INTO c FROM @extschema@.calendar_coverage();
+	IF c.last_year IS NULL OR c.days_left <= @extschema@._calendar_warn_days() THEN
+		PERFORM @extschema@._jobs_alert('calendar_expiring', NULL, pg_catalog.jsonb_build_object(
+			'article', 'Measures Art. 15', 'covered_until', c.covered_until, 'days_left', c.days_left,
+			'action', 'load the next year''s State Council holiday notice: frt.load_calendar()'));
+	END IF;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._calendar_alert() FROM PUBLIC;
+
+-- Registry's compliance_checks point: the Art. 15 rows filings_open (change
+-- and cancellation filings open or overdue) and working_day_calendar.
+CREATE FUNCTION @extschema@._filing_compliance()
+RETURNS TABLE (article pg_catalog.text, check_name pg_catalog.text, status pg_catalog.text,
+	detail pg_catalog.text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_today pg_catalog.date := @extschema@._filing_today();
+	n pg_catalog.int8;
+	m pg_catalog.int8;
+	v_list pg_catalog.text;
+	c record;
+	v_beyond pg_catalog.text;
+BEGIN
+	SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE f.deadline < v_today),
+		   pg_catalog.string_agg(pg_catalog.format('%s %s due %s (%s working days left)', f.kind,
+				COALESCE('"' || f.purpose || '"', 'installation'), f.deadline,
+				@extschema@.working_days_between(v_today, f.deadline)), '; ' ORDER BY f.deadline, f.id)
+	  INTO n, m, v_list
+	  FROM @extschema@.filing f WHERE f.filed_on IS NULL;
+	RETURN QUERY SELECT 'Art. 15', 'filings_open',
+		CASE WHEN m > 0 THEN 'violation' WHEN n > 0 THEN 'warning' ELSE 'ok' END,
+		CASE WHEN n = 0 THEN 'no change or cancellation filing is open'
+		ELSE pg_catalog.format('%s change or cancellation filings open, %s overdue: %s', n, m, v_list) END;
+
+	SELECT * INTO c FROM @extschema@.calendar_coverage();
+	-- open deadlines (the initial filing's too) beyond the calendar
+	SELECT pg_catalog.string_agg(d::pg_catalog.text, ', ' ORDER BY d) INTO v_beyond
+	  FROM (SELECT f.deadline AS d FROM @extschema@.filing f WHERE f.filed_on IS NULL
+			UNION
+			SELECT @extschema@.working_days_after(s.threshold_reached_on, 30) FROM @extschema@.filing_state s
+			 WHERE s.threshold_reached_on IS NOT NULL AND s.filed_on IS NULL) x
+	 WHERE NOT @extschema@._calendar_covers(x.d);
+	RETURN QUERY SELECT 'Art. 15', 'working_day_calendar',
+		CASE WHEN c.last_year IS NULL OR c.days_left <= @extschema@._calendar_warn_days()
+				  OR v_beyond IS NOT NULL THEN 'warning' ELSE 'ok' END,
+		CASE WHEN c.last_year IS NULL
+			THEN 'the working-day calendar covers no year: deadlines count weekends only; load the State Council holiday notices with frt.load_calendar()'
+		ELSE pg_catalog.format('public holidays and make-up working days known for %s-%s (%s); %s days until its last day %s%s%s',
+			c.first_year, c.last_year, c.sources, c.days_left, c.covered_until,
+			CASE WHEN c.days_left <= @extschema@._calendar_warn_days()
+				THEN pg_catalog.format(': load the %s notice with frt.load_calendar()', c.last_year + 1) ELSE '' END,
+			CASE WHEN v_beyond IS NOT NULL
+				THEN '; deadlines beyond the calendar, counted on weekends only: ' || v_beyond ELSE '' END) END;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._filing_compliance() FROM PUBLIC;
+
+SELECT @extschema@._hook_register('compliance_checks', '_filing_compliance', 'jobs');
+
+-- The filing materials (src/jobs/26_filing_materials.sql).
+-- Layer 8 (jobs): the filing materials of Measures Art. 15, assembled from
+-- the database.  "申请备案应当提交下列材料", item by item as the law lists them:
+--   （一）个人信息处理者的基本情况      processor_basic_information:
+--         frt.processor (name, contact, legal time zone, registered)
+--   （二）人脸信息处理目的和处理方式    purposes_and_methods: frt.purpose
+--         (description, method, 1:1 or 1:N, public-security use, the
+--         non-face alternative, model dimension), the devices its faces
+--         came from, termination
+--   （三）人脸信息存储数量和安全保护措施 storage_scale_and_security_measures:
+--         distinct people and faces stored (per purpose, minors), the
+--         100,000 threshold; encryption (on, suite, key epochs), the audit
+--         chain (hash, key, anchor), access control (row-level security,
+--         the embedding unreadable), roles, intrusion rules (the Art. 14
+--         rows of frt.compliance_report, intrusion layer included), erasure
+--         (scheduled jobs, frt.erasure_log)
+--   （四）人脸信息的处理规则和操作规程    processing_rules_and_operating_procedures:
+--         the notice in force per purpose (every Art. 5 item), retention
+--         rules, the scheduled jobs
+--   （五）个人信息保护影响评估报告        impact_assessment_reports:
+--         frt.assessment, the current report per purpose
+-- frt.filing_materials() returns them as jsonb; frt.filing_materials_document()
+-- as a Chinese Markdown document with the law's headings.
+
+-- The processor the materials are for: the one named, or the
+-- installation's sole processor.
+CREATE FUNCTION @extschema@._filing_processor(p_processor pg_catalog.text)
+RETURNS @extschema@.processor
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r @extschema@.processor;
+	n pg_catalog.int8;
+BEGIN
+	IF p_processor IS NOT NULL THEN
+		SELECT * INTO r FROM @extschema@.processor p WHERE p.name = p_processor;
+		IF NOT FOUND THEN
+			RAISE EXCEPTION 'processor "%" is not registered', p_processor USING ERRCODE = 'no_data_found';
+		END IF;
+		RETURN r;
+	END IF;
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.processor;
+	IF n <> 1 THEN
+		RAISE EXCEPTION 'name the processor: % are registered', n USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Register the processor first (frt.processor) or pass its name.';
+	END IF;
+	SELECT * INTO r FROM @extschema@.processor;
+	RETURN r;
+END
+$$;
+
+-- Art. 15 items (1)-(5) for one processor (NULL: the sole one), as jsonb.
+-- Audited.  Nothing biometric: counts, names and settings only.
+CREATE FUNCTION @extschema@.filing_materials(p_processor pg_catalog.text DEFAULT NULL)
+RETURNS pg_catalog.jsonb
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	pr @extschema@.processor := @extschema@._filing_processor(p_processor);
+	v_sole pg_catalog.bool := (SELECT pg_catalog.count(*) = 1 FROM @extschema@.processor);
+	v_purposes pg_catalog.text[];
+	fs record;
+	ks record;
+	ap record;
+	v_alg pg_catalog.text;
+	v pg_catalog.jsonb;
+BEGIN
+	-- the processor's purposes (a purpose without one belongs to the sole processor)
+	SELECT COALESCE(pg_catalog.array_agg(p.name ORDER BY p.name), '{}') INTO v_purposes
+	  FROM @extschema@.purpose p WHERE p.processor = pr.name OR (p.processor IS NULL AND v_sole);
+	SELECT * INTO fs FROM @extschema@.filing_status();
+	SELECT * INTO ks FROM @extschema@._key_status();
+	SELECT * INTO ap FROM @extschema@.audit_protection();
+	v_alg := CASE pg_catalog.current_setting('frt.audit_hash', true) WHEN 'sm3' THEN 'SM3' ELSE 'SHA-256' END;
+
+	v := pg_catalog.jsonb_build_object(
+		'law', '《人脸识别技术应用安全管理办法》第十五条',
+		'generated_at', pg_catalog.now(),
+		'processor', pr.name,
+		'processor_basic_information', pg_catalog.jsonb_build_object(
+			'item', '（一）个人信息处理者的基本情况',
+			'name', pr.name, 'contact', pr.contact, 'legal_time_zone', pr.legal_time_zone,
+			'registered_at', pr.registered_at, 'purposes', pg_catalog.cardinality(v_purposes)),
+		'purposes_and_methods', pg_catalog.jsonb_build_object(
+			'item', '（二）人脸信息处理目的和处理方式',
+			'purposes', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+				'name', p.name, 'purpose', p.description, 'method', p.method, 'kind', p.kind,
+				'serves_public_security', p.serves_public_security,
+				'alternative_method', p.alternative_method, 'dimension', p.dimension,
+				'devices', (SELECT pg_catalog.jsonb_agg(DISTINCT pg_catalog.jsonb_build_object(
+						'name', d.name, 'location_type', d.location_type, 'signage', d.signage))
+					FROM @extschema@.face f JOIN @extschema@.device d ON d.name = f.device
+					WHERE f.purpose = p.name),
+				'terminated_on', t.terminated_on) ORDER BY p.name)
+				FROM @extschema@.purpose p LEFT JOIN @extschema@.purpose_termination t ON t.purpose = p.name
+				WHERE p.name = ANY (v_purposes)), '[]')),
+		'storage_scale_and_security_measures', pg_catalog.jsonb_build_object(
+			'item', '（三）人脸信息存储数量和安全保护措施',
+			'storage', pg_catalog.jsonb_build_object(
+				'people_stored', (SELECT pg_catalog.count(DISTINCT f.subject) FROM @extschema@.face f
+								  WHERE f.purpose = ANY (v_purposes)),
+				'faces_stored', (SELECT pg_catalog.count(*) FROM @extschema@.face f WHERE f.purpose = ANY (v_purposes)),
+				'minors_stored', (SELECT pg_catalog.count(DISTINCT f.subject) FROM @extschema@.face f
+								  WHERE f.purpose = ANY (v_purposes) AND f.minor),
+				'per_purpose', COALESCE((SELECT pg_catalog.jsonb_object_agg(x.purpose, x.people)
+					FROM (SELECT f.purpose, pg_catalog.count(DISTINCT f.subject) AS people FROM @extschema@.face f
+						  WHERE f.purpose = ANY (v_purposes) GROUP BY f.purpose) x), '{}'),
+				'installation_people_stored', fs.stored_subjects,
+				'threshold', fs.threshold, 'threshold_reached_on', fs.threshold_reached_on,
+				'filing_deadline', fs.filing_deadline, 'filed_on', fs.filed_on,
+				'filing_reference', fs.filing_reference, 'filing_status', fs.status,
+				'storage_location', 'PostgreSQL database ' || pg_catalog.current_database()),
+			'security_measures', pg_catalog.jsonb_build_object(
+				'encryption', pg_catalog.jsonb_build_object(
+					'enabled', COALESCE(ks.key_loaded, false), 'suite', ks.suite,
+					'current_key_epoch', ks.current_epoch,
+					'key_epochs', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+							'epoch', e.epoch, 'suite', e.suite, 'created_at', e.created_at, 'current', e.is_current,
+							'faces', (SELECT pg_catalog.count(*) FROM @extschema@.face f WHERE f.key_epoch = e.epoch))
+						ORDER BY e.epoch)
+						FROM @extschema@._key_epochs() e JOIN pg_catalog.pg_database d ON d.oid = e.owner_db
+						WHERE d.datname = pg_catalog.current_database()),
+					'keys_outside_database', true),
+				'security_audit', pg_catalog.jsonb_build_object(
+					'hash_chain', v_alg, 'keyed', ap.keyed, 'key_id', ap.key_id,
+					'anchor_interval_s', ap.anchor_interval_s, 'anchor_file', ap.anchor_file,
+					'anchor_command', ap.anchor_command,
+					'records', (SELECT pg_catalog.count(*) FROM @extschema@.audit)),
+				'access_control', pg_catalog.jsonb_build_object(
+					'face_row_security', (SELECT c.relrowsecurity AND c.relforcerowsecurity FROM pg_catalog.pg_class c
+										  WHERE c.oid = '@extschema@.face'::pg_catalog.regclass),
+					'roles', (SELECT pg_catalog.jsonb_object_agg(r.rolname, COALESCE((SELECT pg_catalog.jsonb_agg(m.rolname ORDER BY m.rolname)
+							FROM pg_catalog.pg_auth_members am JOIN pg_catalog.pg_roles m ON m.oid = am.member
+							WHERE am.roleid = r.oid), '[]'))
+						FROM pg_catalog.pg_roles r WHERE r.rolname LIKE 'frt\_%')),
+				'checks', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('check', c.check_name,
+						'status', c.status, 'detail', c.detail) ORDER BY c.check_name)
+					FROM @extschema@.compliance_report() c WHERE c.article = 'Art. 14'),
+				'erasure', pg_catalog.jsonb_build_object(
+					'jobs', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('job', j.jobname,
+							'schedule_gmt', j.schedule, 'command', j.command))
+						FROM @extschema@.job_commands() j),
+					'faces_erased', (SELECT pg_catalog.count(*) FROM @extschema@.erasure_log l
+									 WHERE l.purpose = ANY (v_purposes)),
+					'faces_erased_confirmed', (SELECT pg_catalog.count(*) FROM @extschema@.erasure_log l
+									 WHERE l.purpose = ANY (v_purposes) AND l.heap_erased_at IS NOT NULL)))),
+		'processing_rules_and_operating_procedures', pg_catalog.jsonb_build_object(
+			'item', '（四）人脸信息的处理规则和操作规程',
+			'rules', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+				'purpose', p.name, 'retention', p.retention, 'minor_retention', p.minor_retention,
+				'similarity_threshold', p.similarity_threshold, 'max_k', p.max_k,
+				'score_disclosure', p.score_disclosure,
+				'notice', (SELECT pg_catalog.jsonb_build_object('version', n.version, 'published_at', n.published_at,
+						'body', n.body, 'processing_method', n.processing_method,
+						'retention_statement', n.retention_statement,
+						'necessity_and_impact', n.necessity_and_impact,
+						'rights_procedure', n.rights_procedure, 'accessibility', n.accessibility)
+					FROM @extschema@.notice n WHERE n.purpose = p.name
+					 AND n.version = @extschema@.current_notice_version(p.name))) ORDER BY p.name)
+				FROM @extschema@.purpose p WHERE p.name = ANY (v_purposes)), '[]'),
+			'procedures', pg_catalog.jsonb_build_object(
+				'consent', '按处理目的逐人取得单独同意，同意对应现行告知版本；撤回同意立即生效，人脸信息随即删除',
+				'minors', '不满十四周岁未成年人须由父母或者其他监护人同意，保存期限不超过该目的的未成年人保存期限',
+				'requests', pg_catalog.format('个人的投诉、举报和行使权利的请求逐件登记，在%s个工作日内答复（frt.request）',
+					@extschema@._request_working_days()),
+				'scheduled_jobs', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('job', j.jobname,
+						'schedule_gmt', j.schedule, 'command', j.command))
+					FROM @extschema@.job_commands() j))),
+		'impact_assessment_reports', pg_catalog.jsonb_build_object(
+			'item', '（五）个人信息保护影响评估报告',
+			'reports', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+				'purpose', a.purpose, 'id', a.id, 'assessed_at', a.assessed_at, 'assessor', a.assessor,
+				'valid_until', a.valid_until, 'current', a.voided_at IS NULL
+					AND (a.valid_until IS NULL OR a.valid_until >= @extschema@._filing_today()),
+				'voided_at', a.voided_at, 'void_reason', a.void_reason, 'report', a.report)
+				ORDER BY a.purpose, a.assessed_at DESC, a.id DESC)
+				FROM @extschema@.assessment a WHERE a.purpose = ANY (v_purposes)), '[]')),
+		'filings', pg_catalog.jsonb_build_object(
+			'initial', pg_catalog.jsonb_build_object('filed_on', fs.filed_on, 'reference', fs.filing_reference,
+				'status', fs.status, 'deadline', fs.filing_deadline),
+			'changes_and_cancellations', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+				'kind', f.kind, 'purpose', f.purpose, 'triggered_on', f.triggered_on, 'deadline', f.deadline,
+				'filed_on', f.filed_on, 'reference', f.reference) ORDER BY f.id)
+				FROM @extschema@.filing f WHERE f.purpose IS NULL OR f.purpose = ANY (v_purposes)), '[]')));
+	PERFORM @extschema@.audit_event('filing_materials', 'produced', p_detail =>
+		pg_catalog.jsonb_build_object('article', 'Measures Art. 15', 'processor', pr.name));
+	RETURN v;
+END
+$$;
+
+-- A JSON value as document text ('-' when null).
+CREATE FUNCTION @extschema@._doc_text(p_value pg_catalog.jsonb)
+RETURNS pg_catalog.text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT CASE WHEN p_value IS NULL OR pg_catalog.jsonb_typeof(p_value) OPERATOR(pg_catalog.=) 'null' THEN '-'
+		WHEN pg_catalog.jsonb_typeof(p_value) OPERATOR(pg_catalog.=) 'boolean'
+			THEN CASE WHEN p_value::pg_catalog.text OPERATOR(pg_catalog.=) 'true' THEN '是' ELSE '否' END
+		WHEN pg_catalog.jsonb_typeof(p_value) OPERATOR(pg_catalog.=) 'string' THEN p_value OPERATOR(pg_catalog.#>>) '{}'
+		ELSE p_value::pg_catalog.text END;
+$$;
+
+-- The filing materials as a Chinese document (Markdown), headed with the
+-- items of Art. 15 in the law's words.
+CREATE FUNCTION @extschema@.filing_materials_document(p_processor pg_catalog.text DEFAULT NULL)
+RETURNS pg_catalog.text
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	m pg_catalog.jsonb := @extschema@.filing_materials(p_processor);
+	b pg_catalog.jsonb;
+	s pg_catalog.jsonb;
+	x pg_catalog.jsonb;
+	d pg_catalog.text;
+BEGIN
+	b := m->'processor_basic_information';
+	d := pg_catalog.concat_ws(E'\n',
+		'# 人脸识别技术应用备案材料', '',
+		'依据《人脸识别技术应用安全管理办法》第十五条：“个人信息处理者应当在应用人脸识别技术处理的人脸信息存储数量达到10万人之日起30个工作日内向所在地省级以上网信部门履行备案手续。”本材料由数据库按该条所列五项材料生成。', '',
+		'- 生成时间：' || @extschema@._doc_text(m->'generated_at'),
+		'- 数据库：' || pg_catalog.current_database(), '',
+		'## ' || (b->>'item'), '',
+		'- 名称：' || @extschema@._doc_text(b->'name'),
+		'- 联系方式：' || @extschema@._doc_text(b->'contact'),
+		'- 法定日期所用时区：' || @extschema@._doc_text(b->'legal_time_zone'),
+		'- 登记时间：' || @extschema@._doc_text(b->'registered_at'),
+		'- 处理目的数：' || @extschema@._doc_text(b->'purposes'), '',
+		'## ' || (m->'purposes_and_methods'->>'item'), '');
+	FOR x IN SELECT * FROM pg_catalog.jsonb_array_elements(m->'purposes_and_methods'->'purposes') LOOP
+		d := pg_catalog.concat_ws(E'\n', d,
+			'### 处理目的：' || (x->>'name'), '',
+			'- 处理目的：' || @extschema@._doc_text(x->'purpose'),
+			'- 处理方式：' || @extschema@._doc_text(x->'method'),
+			'- 应用类型：' || CASE x->>'kind' WHEN 'verification' THEN '验证个人身份（1:1）' ELSE '辨识特定个人（1:N）' END,
+			'- 为维护公共安全所必需：' || @extschema@._doc_text(x->'serves_public_security'),
+			'- 非人脸识别技术的替代方式：' || @extschema@._doc_text(x->'alternative_method'),
+			'- 特征向量维度（模型）：' || @extschema@._doc_text(x->'dimension'),
+			'- 采集设备：' || COALESCE((SELECT pg_catalog.string_agg(pg_catalog.format('%s（%s，提示标识：%s）',
+					e->>'name', e->>'location_type', @extschema@._doc_text(e->'signage')), '、')
+				FROM pg_catalog.jsonb_array_elements(COALESCE(x->'devices', '[]')) e), '-'),
+			'- 终止应用日期：' || @extschema@._doc_text(x->'terminated_on'), '');
+	END LOOP;
+
+	s := m->'storage_scale_and_security_measures';
+	d := pg_catalog.concat_ws(E'\n', d,
+		'## ' || (s->>'item'), '',
+		'### 人脸信息存储数量', '',
+		'- 存储人脸信息的人数（去重）：' || @extschema@._doc_text(s->'storage'->'people_stored'),
+		'- 人脸信息记录数：' || @extschema@._doc_text(s->'storage'->'faces_stored'),
+		'- 其中不满十四周岁未成年人人数：' || @extschema@._doc_text(s->'storage'->'minors_stored'),
+		'- 各处理目的人数：' || COALESCE((SELECT pg_catalog.string_agg(pg_catalog.format('%s %s人', e.key, e.value), '；' ORDER BY e.key)
+			FROM pg_catalog.jsonb_each(s->'storage'->'per_purpose') e), '-'),
+		'- 本数据库存储总人数：' || @extschema@._doc_text(s->'storage'->'installation_people_stored')
+			|| '（备案门槛 ' || @extschema@._doc_text(s->'storage'->'threshold') || ' 人）',
+		'- 达到10万人之日：' || @extschema@._doc_text(s->'storage'->'threshold_reached_on')
+			|| '；备案期限：' || @extschema@._doc_text(s->'storage'->'filing_deadline')
+			|| '；备案日期：' || @extschema@._doc_text(s->'storage'->'filed_on')
+			|| '；备案编号：' || @extschema@._doc_text(s->'storage'->'filing_reference'),
+		'- 存储位置：' || @extschema@._doc_text(s->'storage'->'storage_location'), '',
+		'### 安全保护措施', '',
+		'- 数据加密：' || CASE WHEN (s->'security_measures'->'encryption'->>'enabled')::pg_catalog.bool
+			THEN '已启用，算法套件 ' || @extschema@._doc_text(s->'security_measures'->'encryption'->'suite')
+				|| '，当前密钥版本 ' || @extschema@._doc_text(s->'security_measures'->'encryption'->'current_key_epoch')
+				|| '，密钥版本数 ' || COALESCE(pg_catalog.jsonb_array_length(s->'security_measures'->'encryption'->'key_epochs'), 0)
+				|| '；根密钥保存在数据库之外'
+			ELSE '未加载根密钥（录入和比对被拒绝）' END,
+		'- 安全审计：哈希链（' || @extschema@._doc_text(s->'security_measures'->'security_audit'->'hash_chain')
+			|| '），密钥签名：' || @extschema@._doc_text(s->'security_measures'->'security_audit'->'keyed')
+			|| '，链头外存：' || CASE WHEN (s->'security_measures'->'security_audit'->>'anchor_file')::pg_catalog.bool
+				OR (s->'security_measures'->'security_audit'->>'anchor_command')::pg_catalog.bool THEN '是' ELSE '仅服务器日志' END
+			|| '，审计记录数 ' || @extschema@._doc_text(s->'security_measures'->'security_audit'->'records'),
+		'- 访问控制：人脸表行级安全（强制）：' || @extschema@._doc_text(s->'security_measures'->'access_control'->'face_row_security')
+			|| '；特征向量列任何角色不可直接读取',
+		'- 授权管理（角色及成员）：' || COALESCE((SELECT pg_catalog.string_agg(pg_catalog.format('%s：%s', e.key,
+				CASE WHEN pg_catalog.jsonb_array_length(e.value) = 0 THEN '无' ELSE
+				(SELECT pg_catalog.string_agg(r, '、') FROM pg_catalog.jsonb_array_elements_text(e.value) r) END), '；' ORDER BY e.key)
+			FROM pg_catalog.jsonb_each(s->'security_measures'->'access_control'->'roles') e), '-'),
+		'- 入侵检测和防御及其他检查（第十四条）：');
+	FOR x IN SELECT * FROM pg_catalog.jsonb_array_elements(COALESCE(s->'security_measures'->'checks', '[]')) LOOP
+		d := d || E'\n' || pg_catalog.format('  - %s（%s）：%s', x->>'check', x->>'status', x->>'detail');
+	END LOOP;
+	d := pg_catalog.concat_ws(E'\n', d,
+		'- 删除：保存期限届满、撤回同意或终止应用的人脸信息由定时任务删除并覆写；已删除 '
+			|| @extschema@._doc_text(s->'security_measures'->'erasure'->'faces_erased') || ' 条，其中已确认覆写 '
+			|| @extschema@._doc_text(s->'security_measures'->'erasure'->'faces_erased_confirmed') || ' 条', '',
+		'## ' || (m->'processing_rules_and_operating_procedures'->>'item'), '',
+		'### 处理规则（向个人告知的事项）', '');
+	FOR x IN SELECT * FROM pg_catalog.jsonb_array_elements(m->'processing_rules_and_operating_procedures'->'rules') LOOP
+		d := pg_catalog.concat_ws(E'\n', d,
+			'#### 处理目的：' || (x->>'purpose'), '',
+			'- 保存期限：' || @extschema@._doc_text(x->'retention') || '；未成年人保存期限：' || @extschema@._doc_text(x->'minor_retention'),
+			'- 比对阈值：' || @extschema@._doc_text(x->'similarity_threshold') || '；单次辨识最多返回：'
+				|| @extschema@._doc_text(x->'max_k') || '；相似度披露方式：' || @extschema@._doc_text(x->'score_disclosure'),
+			'- 告知版本：' || @extschema@._doc_text(x->'notice'->'version') || '（发布于 ' || @extschema@._doc_text(x->'notice'->'published_at') || '）',
+			'- 告知正文：' || @extschema@._doc_text(x->'notice'->'body'),
+			'- 处理方式：' || @extschema@._doc_text(x->'notice'->'processing_method'),
+			'- 保存期限说明：' || @extschema@._doc_text(x->'notice'->'retention_statement'),
+			'- 必要性及对个人权益的影响：' || @extschema@._doc_text(x->'notice'->'necessity_and_impact'),
+			'- 个人行使权利的方式和程序：' || @extschema@._doc_text(x->'notice'->'rights_procedure'),
+			'- 无障碍说明：' || @extschema@._doc_text(x->'notice'->'accessibility'), '');
+	END LOOP;
+	x := m->'processing_rules_and_operating_procedures'->'procedures';
+	d := pg_catalog.concat_ws(E'\n', d,
+		'### 操作规程', '',
+		'- 同意：' || (x->>'consent'),
+		'- 未成年人：' || (x->>'minors'),
+		'- 投诉、举报和个人请求：' || (x->>'requests'),
+		'- 定时任务（cron 表达式为格林尼治时间，北京时间为其加8小时）：'
+			|| COALESCE((SELECT pg_catalog.string_agg(pg_catalog.format('%s `%s`', j->>'job', j->>'schedule_gmt'), '；')
+				FROM pg_catalog.jsonb_array_elements(x->'scheduled_jobs') j), '-'), '',
+		'## ' || (m->'impact_assessment_reports'->>'item'), '');
+	FOR x IN SELECT * FROM pg_catalog.jsonb_array_elements(m->'impact_assessment_reports'->'reports') LOOP
+		d := pg_catalog.concat_ws(E'\n', d,
+			pg_catalog.format('### 处理目的：%s（评估编号 %s，%s）', x->>'purpose', x->>'id',
+				CASE WHEN (x->>'current')::pg_catalog.bool THEN '现行有效' ELSE '已失效' END), '',
+			'- 评估时间：' || @extschema@._doc_text(x->'assessed_at') || '；评估人：' || @extschema@._doc_text(x->'assessor')
+				|| '；有效期至：' || @extschema@._doc_text(x->'valid_until'),
+			CASE WHEN x->>'voided_at' IS NOT NULL THEN '- 失效原因：' || (x->>'void_reason') END,
+			'- 报告：' || @extschema@._doc_text(x->'report'), '');
+	END LOOP;
+	IF pg_catalog.jsonb_array_length(m->'impact_assessment_reports'->'reports') = 0 THEN
+		d := d || E'\n（无）\n';
+	END IF;
+	d := pg_catalog.concat_ws(E'\n', d,
+		'## 备案记录', '',
+		'- 首次备案：' || @extschema@._doc_text(m->'filings'->'initial'->'filed_on') || '，编号 '
+			|| @extschema@._doc_text(m->'filings'->'initial'->'reference') || '，状态 '
+			|| CASE m->'filings'->'initial'->>'status' WHEN 'filed' THEN '已备案' WHEN 'due' THEN '应备案'
+				WHEN 'overdue' THEN '逾期未备案' WHEN 'not required' THEN '未达到10万人，无需备案'
+				ELSE @extschema@._doc_text(m->'filings'->'initial'->'status') END);
+	FOR x IN SELECT * FROM pg_catalog.jsonb_array_elements(m->'filings'->'changes_and_cancellations') LOOP
+		d := d || E'\n' || pg_catalog.format('- %s：%s，变更/终止之日 %s，期限 %s，办理日期 %s，编号 %s',
+			CASE x->>'kind' WHEN 'change' THEN '备案变更' ELSE '注销备案' END,
+			COALESCE(x->>'purpose', '全部'), x->>'triggered_on', x->>'deadline',
+			@extschema@._doc_text(x->'filed_on'), @extschema@._doc_text(x->'reference'));
+	END LOOP;
+	RETURN d || E'\n';
+END
+$$;
+
+REVOKE ALL ON FUNCTION @extschema@._filing_processor(pg_catalog.text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.filing_materials(pg_catalog.text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._doc_text(pg_catalog.jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.filing_materials_document(pg_catalog.text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.filing_materials(pg_catalog.text) TO frt_admin, frt_auditor;
+GRANT EXECUTE ON FUNCTION @extschema@.filing_materials_document(pg_catalog.text) TO frt_admin, frt_auditor;
+
+-- Complaints, reports and requests; the subject report (src/jobs/40_rights.sql).
+-- Layer 8 (jobs): the person's side of the Measures.
+--
+-- Art. 17: anyone may complain about or report unlawful face processing.
+-- The authorities handle those sent to them; a processor keeps its own
+-- register of the complaints, reports and requests it receives, with the
+-- answer and the dates (PIPL Art. 50: a convenient way to receive and
+-- handle persons' requests; the reason for a refusal is given).
+--   frt.request             the register (read by frt_admin, frt_auditor)
+--   frt.record_request()    a complaint, report or request received
+--   frt.update_request()    in progress, answered, closed or rejected
+-- Deadline: 15 working days from receipt (frt._request_working_days()).
+-- PIPL Art. 50 says only "promptly" (及时); GB/T 35273-2020 §8.7 allows 30
+-- days for answering a person's request; the shorter limit regulators
+-- apply to complaints and reports about personal information (a
+-- processor's promise may not exceed 15 working days:
+-- 《App违法违规收集使用个人信息行为认定方法》, 国信办秘字〔2019〕191号)
+-- is used for every kind.  frt.filing_check() (daily) alerts about every
+-- overdue one; the compliance report counts them.
+--
+-- frt.subject_report(subject) answers a person who asks what is held about
+-- them (PIPL Art. 44, 45): consents, the notices shown, face metadata,
+-- processing history and erasure evidence; never a biometric value.
+
+CREATE TABLE @extschema@.request (
+	id			pg_catalog.int8 GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	-- complaint (投诉), report (举报), or a request exercising a right
+	kind		pg_catalog.text NOT NULL CHECK (kind IN ('complaint', 'report', 'access', 'copy',
+		'correction', 'deletion', 'withdrawal', 'explanation', 'other')),
+	channel		pg_catalog.text NOT NULL CHECK (channel IN ('in_person', 'phone', 'email', 'web',
+		'letter', 'regulator', 'other')),
+	received_on pg_catalog.date NOT NULL,
+	subject		pg_catalog.text,	-- the pseudonymous subject concerned, when known
+	purpose		pg_catalog.text,	-- the purpose concerned, when known
+	summary		pg_catalog.text NOT NULL CHECK (pg_catalog.btrim(summary) <> ''),
+	deadline	pg_catalog.date NOT NULL,
+	status		pg_catalog.text NOT NULL DEFAULT 'received'
+		CHECK (status IN ('received', 'in_progress', 'answered', 'closed', 'rejected')),
+	answered_on pg_catalog.date,
+	answer		pg_catalog.text,
+	closed_on	pg_catalog.date,
+	recorded_by pg_catalog.text NOT NULL,
+	updated_at	pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	CHECK (deadline >= received_on),
+	CHECK ((answered_on IS NULL) = (answer IS NULL)),
+	CHECK (status NOT IN ('answered', 'closed', 'rejected') OR answer IS NOT NULL),
+	CHECK ((status IN ('closed', 'rejected')) = (closed_on IS NOT NULL))
+);
+CREATE INDEX request_subject_idx ON @extschema@.request (subject);
+COMMENT ON TABLE @extschema@.request IS
+	'complaints, reports and requests of persons, with their handling and deadlines (Measures Art. 17; PIPL Art. 50)';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.request', '');
+
+-- Working days allowed to answer a complaint, report or request (see above).
+CREATE FUNCTION @extschema@._request_working_days()
+RETURNS pg_catalog.int4
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT 15 $$;
+
+-- Record a complaint, report or request received; returns its id.  The
+-- deadline is 15 working days after p_received_on (a legal date).
+CREATE FUNCTION @extschema@.record_request(p_kind pg_catalog.text, p_channel pg_catalog.text,
+	p_summary pg_catalog.text, p_subject pg_catalog.text DEFAULT NULL,
+	p_purpose pg_catalog.text DEFAULT NULL,
+	p_received_on pg_catalog.date DEFAULT @extschema@._filing_today())
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_id pg_catalog.int8;
+	v_deadline pg_catalog.date;
+BEGIN
+	IF p_received_on IS NULL OR p_received_on > @extschema@._filing_today() THEN
+		RAISE EXCEPTION 'the day received must be today or earlier' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF p_purpose IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.purpose p WHERE p.name = p_purpose) THEN
+		RAISE EXCEPTION 'purpose "%" is not registered', p_purpose USING ERRCODE = 'foreign_key_violation';
+	END IF;
+	IF p_subject IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.subject s WHERE s.id = p_subject) THEN
+		RAISE EXCEPTION 'subject "%" is not registered', p_subject USING ERRCODE = 'foreign_key_violation',
+			HINT = 'Record the request without a subject, and name the person in the summary only as far as needed.';
+	END IF;
+	v_deadline := @extschema@.working_days_after(p_received_on, @extschema@._request_working_days());
+	INSERT INTO @extschema@.request (kind, channel, received_on, subject, purpose, summary, deadline, recorded_by)
+	VALUES (p_kind, p_channel, p_received_on, p_subject, p_purpose, p_summary, v_deadline, @extschema@._caller())
+	RETURNING id INTO v_id;
+	PERFORM @extschema@.audit_event('request', 'received', p_purpose, p_subject, p_detail =>
+		pg_catalog.jsonb_build_object('article', 'Measures Art. 17', 'id', v_id, 'kind', p_kind,
+			'channel', p_channel, 'received_on', p_received_on, 'deadline', v_deadline));
+	RETURN v_id;
+END
+$$;
+
+-- Move a request on: in_progress, answered (with the answer given),
+-- closed or rejected (an answer, or the reason, is required).  A closed or
+-- rejected request does not reopen.
+CREATE FUNCTION @extschema@.update_request(p_id pg_catalog.int8, p_status pg_catalog.text,
+	p_answer pg_catalog.text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r @extschema@.request;
+	v_today pg_catalog.date := @extschema@._filing_today();
+BEGIN
+	SELECT * INTO r FROM @extschema@.request q WHERE q.id = p_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'no request %', p_id USING ERRCODE = 'no_data_found';
+	END IF;
+	IF r.status IN ('closed', 'rejected') THEN
+		RAISE EXCEPTION 'request % is already %', p_id, r.status USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF p_status IS NULL OR p_status NOT IN ('in_progress', 'answered', 'closed', 'rejected') THEN
+		RAISE EXCEPTION 'status must be in_progress, answered, closed or rejected, not %', COALESCE(p_status, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF p_status IN ('answered', 'rejected') AND (p_answer IS NULL OR pg_catalog.btrim(p_answer) = '') THEN
+		RAISE EXCEPTION 'an answered or rejected request records the answer or the reason given'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF p_status = 'closed' AND r.answer IS NULL AND (p_answer IS NULL OR pg_catalog.btrim(p_answer) = '') THEN
+		RAISE EXCEPTION 'a request closes once answered: give the answer'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	UPDATE @extschema@.request q SET
+		status = p_status,
+		answer = COALESCE(NULLIF(pg_catalog.btrim(p_answer), ''), q.answer),
+		answered_on = CASE WHEN NULLIF(pg_catalog.btrim(p_answer), '') IS NOT NULL THEN v_today ELSE q.answered_on END,
+		closed_on = CASE WHEN p_status IN ('closed', 'rejected') THEN v_today END,
+		updated_at = pg_catalog.now()
+	 WHERE q.id = p_id;
+	PERFORM @extschema@.audit_event('request', p_status, r.purpose, r.subject, p_detail =>
+		pg_catalog.jsonb_build_object('article', 'Measures Art. 17', 'id', p_id, 'kind', r.kind,
+			'deadline', r.deadline, 'late', v_today > r.deadline AND r.answered_on IS NULL));
+END
+$$;
+
+-- Open (not yet answered) requests past their deadline.
+CREATE FUNCTION @extschema@._requests_overdue()
+RETURNS SETOF @extschema@.request
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT * FROM @extschema@.request q
+	 WHERE q.answered_on IS NULL AND q.closed_on IS NULL
+	   AND q.deadline OPERATOR(pg_catalog.<) @extschema@._filing_today()
+	 ORDER BY q.deadline, q.id;
+$$;
+
+-- Alert once per overdue request (daily, from frt.filing_check).
+CREATE FUNCTION @extschema@._requests_alert()
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r record;
+BEGIN
+	FOR r IN SELECT * FROM @extschema@._requests_overdue() LOOP
+		PERFORM @extschema@._jobs_alert('request_overdue', r.purpose, pg_catalog.jsonb_build_object(
+			'article', 'Measures Art. 17', 'id', r.id, 'kind', r.kind, 'received_on', r.received_on,
+			'deadline', r.deadline, 'working_days_late',
+			@extschema@.working_days_between(r.deadline, @extschema@._filing_today())));
+	END LOOP;
+END
+$$;
+
+-- Registry's compliance_checks point: the Art. 17 row requests_answered.
+CREATE FUNCTION @extschema@._rights_compliance()
+RETURNS TABLE (article pg_catalog.text, check_name pg_catalog.text, status pg_catalog.text,
+	detail pg_catalog.text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n pg_catalog.int8;
+	m pg_catalog.int8;
+	v_list pg_catalog.text;
+BEGIN
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.request q
+	 WHERE q.answered_on IS NULL AND q.closed_on IS NULL;
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(pg_catalog.format('#%s %s due %s', o.id, o.kind, o.deadline), ', ')
+	  INTO m, v_list FROM @extschema@._requests_overdue() o;
+	RETURN QUERY SELECT 'Art. 17', 'requests_answered',
+		CASE WHEN m > 0 THEN 'violation' WHEN n > 0 THEN 'warning' ELSE 'ok' END,
+		pg_catalog.format('%s complaints, reports and requests of persons awaiting an answer (%s working days each), %s overdue%s',
+			n, @extschema@._request_working_days(), m, COALESCE(': ' || v_list, ''));
+END
+$$;
+SELECT @extschema@._hook_register('compliance_checks', '_rights_compliance', 'jobs');
+
+-- What is held about one person (PIPL Art. 44, 45): the subject record,
+-- consents with the notice shown (version and text), faces held (metadata,
+-- never the embedding), declines, processing history from the audit trail
+-- (events about this subject only, without scores or details), erasure
+-- evidence (frt.erasure_report) and the person's requests.  Audited.
+CREATE FUNCTION @extschema@.subject_report(p_subject pg_catalog.text)
+RETURNS pg_catalog.jsonb
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	s @extschema@.subject;
+	v pg_catalog.jsonb;
+BEGIN
+	IF p_subject IS NULL THEN
+		RAISE EXCEPTION 'subject must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	SELECT * INTO s FROM @extschema@.subject x WHERE x.id = p_subject;
+	IF NOT FOUND AND NOT EXISTS (SELECT 1 FROM @extschema@.erasure_log l WHERE l.subject = p_subject) THEN
+		RAISE EXCEPTION 'subject "%" is not registered', p_subject USING ERRCODE = 'no_data_found';
+	END IF;
+	v := pg_catalog.jsonb_build_object(
+		'subject', p_subject,
+		'generated_at', pg_catalog.now(),
+		'legal_basis', 'PIPL Art. 44, 45; Measures Art. 5, 6, 17',
+		'registered', CASE WHEN s.id IS NOT NULL THEN pg_catalog.jsonb_build_object(
+			'birth_date', s.birth_date, 'created_at', s.created_at) END,
+		'consents', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+				'id', c.id, 'purpose', c.purpose, 'processor', pr.name,
+				'processor_contact', pr.contact, 'given_by', c.given_by,
+				'obtained_how', c.obtained_how, 'separate', c.separate,
+				'condition_of_service', c.condition_of_service, 'transfer_consent', c.transfer_consent,
+				'given_at', c.given_at, 'renewed_at', c.renewed_at, 'withdrawn_at', c.withdrawn_at,
+				'needs_renotice', c.needs_renotice,
+				'notice', pg_catalog.jsonb_build_object('version', n.version, 'published_at', n.published_at,
+					'body', n.body, 'processing_method', n.processing_method,
+					'retention_statement', n.retention_statement,
+					'necessity_and_impact', n.necessity_and_impact,
+					'rights_procedure', n.rights_procedure, 'accessibility', n.accessibility))
+				ORDER BY c.given_at, c.id)
+			FROM @extschema@.consent c
+			JOIN @extschema@.notice n ON n.purpose = c.purpose AND n.version = c.notice_version
+			JOIN @extschema@.purpose p ON p.name = c.purpose
+			-- a purpose without a processor belongs to the sole one
+			LEFT JOIN @extschema@.processor pr ON pr.name = COALESCE(p.processor,
+				(SELECT pg_catalog.min(x.name) FROM @extschema@.processor x HAVING pg_catalog.count(*) = 1))
+			WHERE c.subject = p_subject), '[]'),
+		'faces', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+				'id', f.id, 'purpose', f.purpose, 'device', f.device, 'minor', f.minor,
+				'enrolled_at', f.enrolled_at, 'expires_at', f.expires_at,
+				'stored_as', 'encrypted feature vector (not shown)') ORDER BY f.id)
+			FROM @extschema@.face f WHERE f.subject = p_subject), '[]'),
+		'declines', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+				'purpose', d.purpose, 'device', d.device, 'declined_at', d.declined_at) ORDER BY d.id)
+			FROM @extschema@.decline d WHERE d.subject = p_subject), '[]'),
+		'processing_history', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+				'seq', a.seq, 'at', a.at, 'event', a.event, 'outcome', a.outcome,
+				'purpose', a.purpose, 'device', a.device, 'sqlstate', a.sqlstate) ORDER BY a.seq)
+			FROM @extschema@.audit a WHERE a.subject = p_subject), '[]'),
+		'erasure', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(e) ORDER BY e.face_id)
+			FROM @extschema@.erasure_report(p_subject) e), '[]'),
+		'requests', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+				'id', q.id, 'kind', q.kind, 'channel', q.channel, 'received_on', q.received_on,
+				'status', q.status, 'deadline', q.deadline, 'answered_on', q.answered_on,
+				'answer', q.answer, 'closed_on', q.closed_on) ORDER BY q.id)
+			FROM @extschema@.request q WHERE q.subject = p_subject), '[]'));
+	PERFORM @extschema@.audit_event('subject_report', 'ok', NULL, p_subject, p_detail =>
+		pg_catalog.jsonb_build_object('article', 'Measures Art. 17', 'caller', @extschema@._caller()));
+	RETURN v;
+END
+$$;
+
+REVOKE ALL ON @extschema@.request FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.record_request(pg_catalog.text, pg_catalog.text, pg_catalog.text,
+	pg_catalog.text, pg_catalog.text, pg_catalog.date) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.update_request(pg_catalog.int8, pg_catalog.text, pg_catalog.text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._requests_overdue() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._requests_alert() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._rights_compliance() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.subject_report(pg_catalog.text) FROM PUBLIC;
+GRANT SELECT ON @extschema@.request TO frt_admin, frt_auditor;
+GRANT EXECUTE ON FUNCTION @extschema@.record_request(pg_catalog.text, pg_catalog.text, pg_catalog.text,
+	pg_catalog.text, pg_catalog.text, pg_catalog.date) TO frt_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.update_request(pg_catalog.int8, pg_catalog.text, pg_catalog.text) TO frt_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.subject_report(pg_catalog.text) TO frt_admin, frt_enroller;
+
+SELECT @extschema@._revoke_public_execute();
+-- ---- end of filing, calendar and the person's rights ----

@@ -219,7 +219,7 @@ BEGIN
 		'registered', CASE WHEN s.id IS NOT NULL THEN pg_catalog.jsonb_build_object(
 			'birth_date', s.birth_date, 'created_at', s.created_at) END,
 		'consents', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-				'id', c.id, 'purpose', c.purpose, 'processor', p.processor,
+				'id', c.id, 'purpose', c.purpose, 'processor', pr.name,
 				'processor_contact', pr.contact, 'given_by', c.given_by,
 				'obtained_how', c.obtained_how, 'separate', c.separate,
 				'condition_of_service', c.condition_of_service, 'transfer_consent', c.transfer_consent,
@@ -234,7 +234,9 @@ BEGIN
 			FROM @extschema@.consent c
 			JOIN @extschema@.notice n ON n.purpose = c.purpose AND n.version = c.notice_version
 			JOIN @extschema@.purpose p ON p.name = c.purpose
-			LEFT JOIN @extschema@.processor pr ON pr.name = p.processor
+			-- a purpose without a processor belongs to the sole one
+			LEFT JOIN @extschema@.processor pr ON pr.name = COALESCE(p.processor,
+				(SELECT pg_catalog.min(x.name) FROM @extschema@.processor x HAVING pg_catalog.count(*) = 1))
 			WHERE c.subject = p_subject), '[]'),
 		'faces', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
 				'id', f.id, 'purpose', f.purpose, 'device', f.device, 'minor', f.minor,

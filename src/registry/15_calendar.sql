@@ -27,8 +27,10 @@ AS $$ SELECT 60 $$;
 
 -- Load calendar data in the format of data/cn_calendar.tsv: lines
 -- "year<TAB>YYYY<TAB>source", then that year's "YYYY-MM-DD<TAB>off|work<TAB>name".
--- p_shipped (the install script): a year already loaded is left alone.
--- Otherwise each year named replaces what frt.holiday held for it.
+-- p_shipped (the install script, or an update): a year already loaded is
+-- left alone, and so is a day frt.holiday already lists (an
+-- administrator's entry wins).  Otherwise each year named replaces what
+-- frt.holiday held for it.
 -- Returns the number of days loaded.
 CREATE FUNCTION @extschema@._calendar_load(p_data pg_catalog.text, p_shipped pg_catalog.bool)
 RETURNS pg_catalog.int4
@@ -68,8 +70,10 @@ BEGIN
 				v_skip := v_skip || v_year;
 				CONTINUE;
 			END IF;
-			DELETE FROM @extschema@.holiday h
-			 WHERE h.day >= pg_catalog.make_date(v_year, 1, 1) AND h.day < pg_catalog.make_date(v_year + 1, 1, 1);
+			IF NOT p_shipped THEN
+				DELETE FROM @extschema@.holiday h
+				 WHERE h.day >= pg_catalog.make_date(v_year, 1, 1) AND h.day < pg_catalog.make_date(v_year + 1, 1, 1);
+			END IF;
 			INSERT INTO @extschema@.calendar_year AS c (year, source, shipped)
 			VALUES (v_year, pg_catalog.btrim(f[3]), p_shipped)
 			ON CONFLICT (year) DO UPDATE SET source = excluded.source, loaded_at = pg_catalog.now(),
@@ -97,8 +101,11 @@ BEGIN
 		END IF;
 		CONTINUE WHEN v_year = ANY (v_skip);
 		INSERT INTO @extschema@.holiday (day, name, is_workday, shipped)
-		VALUES (v_day, pg_catalog.btrim(f[3]), f[2] = 'work', p_shipped);
-		v_n := v_n + 1;
+		VALUES (v_day, pg_catalog.btrim(f[3]), f[2] = 'work', p_shipped)
+		ON CONFLICT (day) DO NOTHING;
+		IF FOUND THEN
+			v_n := v_n + 1;
+		END IF;
 	END LOOP;
 	IF pg_catalog.cardinality(v_years) = 0 THEN
 		RAISE EXCEPTION 'calendar data names no year' USING ERRCODE = 'invalid_text_representation',
