@@ -1851,10 +1851,75 @@ BEGIN
 		RETURN NEXT;
 	END LOOP;
 
-	-- the working-day calendar running out (src/jobs/25_filing_changes.sql)
+	-- the security measures changed since the last filing, the
+	-- working-day calendar running out (src/jobs/25_filing_changes.sql)
 	-- and overdue complaints and requests (src/jobs/40_rights.sql)
+	PERFORM @extschema@._filing_security_check(false);
 	PERFORM @extschema@._calendar_alert();
 	PERFORM @extschema@._requests_alert();
+END;
+$$;
+
+-- Record a filing made with the cyberspace office and close its
+-- obligation.  p_kind: initial | change | cancellation (cancellation names
+-- the purpose).  A change filing with no open obligation is recorded as
+-- filed on its own.
+CREATE OR REPLACE FUNCTION @extschema@.record_filing(p_kind pg_catalog.text, p_filed_on pg_catalog.date,
+	p_reference pg_catalog.text, p_purpose pg_catalog.text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n int8;
+BEGIN
+	IF p_kind IS NULL OR p_kind NOT IN ('initial', 'change', 'cancellation') THEN
+		RAISE EXCEPTION 'filing kind must be initial, change or cancellation, not %', COALESCE(p_kind, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF p_filed_on IS NULL OR p_filed_on > @extschema@._filing_today() THEN
+		RAISE EXCEPTION 'filing date must be today or earlier' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF p_reference IS NULL OR pg_catalog.btrim(p_reference) = '' THEN
+		RAISE EXCEPTION 'a filing needs the reference the cyberspace office gave it'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF p_kind = 'initial' THEN
+		IF p_purpose IS NOT NULL THEN
+			RAISE EXCEPTION 'the initial filing covers the whole installation, not one purpose'
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		IF EXISTS (SELECT 1 FROM @extschema@.filing_state s WHERE s.id = 1 AND s.filed_on IS NOT NULL) THEN
+			RAISE EXCEPTION 'the initial filing is already recorded' USING ERRCODE = 'unique_violation',
+				HINT = 'Record later changes with kind => ''change''.';
+		END IF;
+		-- The governance layer keeps the initial filing (and audits it).
+		PERFORM @extschema@.record_filing(p_filed_on, p_reference);
+		PERFORM @extschema@._filing_security_check(true);
+		RETURN;
+	ELSE
+		IF p_kind = 'cancellation' AND p_purpose IS NULL THEN
+			RAISE EXCEPTION 'a cancellation filing names the terminated purpose'
+				USING ERRCODE = 'null_value_not_allowed';
+		END IF;
+		UPDATE @extschema@.filing f SET filed_on = p_filed_on, reference = p_reference,
+			   recorded_by = pg_catalog.session_user()
+		 WHERE f.kind = p_kind AND f.purpose IS NOT DISTINCT FROM p_purpose AND f.filed_on IS NULL;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		IF n = 0 THEN
+			IF p_kind = 'cancellation' THEN
+				RAISE EXCEPTION 'no open cancellation filing for purpose "%"', p_purpose
+					USING ERRCODE = 'no_data_found', HINT = 'Terminate the purpose first: frt.terminate_purpose().';
+			END IF;
+			INSERT INTO @extschema@.filing (kind, purpose, triggered_on, deadline, filed_on, reference, recorded_by)
+			VALUES (p_kind, p_purpose, p_filed_on, p_filed_on, p_filed_on, p_reference, pg_catalog.session_user());
+		END IF;
+	END IF;
+	PERFORM @extschema@.audit_event('filing', 'recorded', p_purpose, p_detail => pg_catalog.jsonb_build_object(
+		'kind', p_kind, 'filed_on', p_filed_on, 'reference', p_reference));
+	-- an installation-wide change filing describes the measures as they are
+	IF p_kind = 'change' AND p_purpose IS NULL THEN
+		PERFORM @extschema@._filing_security_check(true);
+	END IF;
 END;
 $$;
 
@@ -1997,8 +2062,13 @@ $$;
 --                                description, method, processor, dimension
 --                                (the model), public-security use
 --   item 3, storage and security: retention, minor retention, alternative
---                                method (security measures of the
---                                installation are reported, not watched)
+--                                method; the security measures (the
+--                                encryption suite, the audit hash, the
+--                                status of every Art. 14 check of the
+--                                compliance report, intrusion rules
+--                                included), compared daily by
+--                                frt.filing_check() with those of the last
+--                                filing (frt.filing_baseline)
 --   item 4, processing rules:    a notice version published as a material
 --                                change
 --   item 5, impact assessment:   a new assessment report
@@ -2084,6 +2154,71 @@ ALTER TABLE @extschema@.processor ENABLE ALWAYS TRIGGER processor_filing_change;
 ALTER TABLE @extschema@.purpose ENABLE ALWAYS TRIGGER purpose_filing_change;
 ALTER TABLE @extschema@.notice ENABLE ALWAYS TRIGGER notice_filing_change;
 ALTER TABLE @extschema@.assessment ENABLE ALWAYS TRIGGER assessment_filing_change;
+
+-- The security measures as filed (item 3): taken when a filing is
+-- recorded, compared daily.  Settings outside the tables (the encryption
+-- suite, the audit hash, keys, anchors) change without any trigger.
+CREATE TABLE @extschema@.filing_baseline (
+	id			pg_catalog.int4 PRIMARY KEY DEFAULT 1 CHECK (id = 1),
+	security	pg_catalog.jsonb NOT NULL,
+	taken_at	pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE @extschema@.filing_baseline IS
+	'the security measures when the last filing was recorded (Measures Art. 15 item 3), to open a change filing when they change';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.filing_baseline', '');
+
+-- The security measures now: the encryption suite, the audit hash and the
+-- status of each Art. 14 check (not their details: a key rotation or a
+-- count is no change of measures).
+CREATE FUNCTION @extschema@._filing_security()
+RETURNS pg_catalog.jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT pg_catalog.jsonb_build_object(
+		'encryption_suite', (SELECT k.suite FROM @extschema@._key_status() k),
+		'audit_hash', COALESCE(pg_catalog.current_setting('frt.audit_hash', true), 'sha256'),
+		'checks', (SELECT pg_catalog.jsonb_object_agg(c.check_name, c.status)
+					 FROM @extschema@.compliance_report() c WHERE c.article OPERATOR(pg_catalog.=) 'Art. 14'));
+$$;
+
+-- Take the baseline (a filing was recorded), or, once filed, compare it
+-- with the measures now and open a change filing when they differ.
+CREATE FUNCTION @extschema@._filing_security_check(p_take pg_catalog.bool)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_now pg_catalog.jsonb;
+	v_old pg_catalog.jsonb;
+	v_changed pg_catalog.text[];
+BEGIN
+	IF NOT @extschema@._filing_filed(NULL) THEN
+		RETURN;
+	END IF;
+	v_now := @extschema@._filing_security();
+	SELECT b.security INTO v_old FROM @extschema@.filing_baseline b WHERE b.id = 1;
+	IF NOT p_take AND v_old IS NOT NULL AND v_old IS DISTINCT FROM v_now THEN
+		SELECT pg_catalog.array_agg(k ORDER BY k) INTO v_changed
+		  FROM (SELECT pg_catalog.jsonb_object_keys(v_now - 'checks') AS k
+				UNION SELECT 'checks.' || pg_catalog.jsonb_object_keys(v_now->'checks')
+				UNION SELECT 'checks.' || pg_catalog.jsonb_object_keys(v_old->'checks')) x
+		 WHERE CASE WHEN k LIKE 'checks.%' THEN v_now->'checks'->pg_catalog.substr(k, 8)
+					IS DISTINCT FROM v_old->'checks'->pg_catalog.substr(k, 8)
+				ELSE v_now->k IS DISTINCT FROM v_old->k END;
+		PERFORM @extschema@.open_filing('change', NULL, @extschema@._filing_today());
+		PERFORM @extschema@.audit_event('filing_change', 'material', p_detail =>
+			pg_catalog.jsonb_build_object('article', 'Measures Art. 15', 'table', 'security_measures',
+				'changed', pg_catalog.to_jsonb(v_changed)));
+	END IF;
+	IF p_take OR v_old IS DISTINCT FROM v_now THEN
+		INSERT INTO @extschema@.filing_baseline AS b (id, security) VALUES (1, v_now)
+		ON CONFLICT (id) DO UPDATE SET security = excluded.security, taken_at = pg_catalog.now();
+	END IF;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._filing_security_check(pg_catalog.bool) FROM PUBLIC;
 
 -- Alert (daily, from frt.filing_check) when the working-day calendar ends
 -- within frt._calendar_warn_days() days or covers no year at all: the
@@ -2775,6 +2910,75 @@ BEGIN
 END
 $$;
 
+-- The subject report as a Chinese document (Markdown) to hand to the
+-- person: the same content as frt.subject_report (audited the same way).
+CREATE FUNCTION @extschema@.subject_report_document(p_subject pg_catalog.text)
+RETURNS pg_catalog.text
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r pg_catalog.jsonb := @extschema@.subject_report(p_subject);
+	x pg_catalog.jsonb;
+	d pg_catalog.text;
+BEGIN
+	d := pg_catalog.concat_ws(E'\n',
+		'# 个人信息查询答复：人脸信息', '',
+		'依据《中华人民共和国个人信息保护法》第四十四条、第四十五条及《人脸识别技术应用安全管理办法》，现将我们处理的您的人脸信息及相关情况答复如下。', '',
+		'- 个人编号（假名）：' || (r->>'subject'),
+		'- 出生日期：' || @extschema@._doc_text(r->'registered'->'birth_date'),
+		'- 答复生成时间：' || @extschema@._doc_text(r->'generated_at'), '',
+		'## 一、您的同意及向您告知的事项', '');
+	FOR x IN SELECT * FROM pg_catalog.jsonb_array_elements(r->'consents') LOOP
+		d := pg_catalog.concat_ws(E'\n', d,
+			'### 处理目的：' || (x->>'purpose'), '',
+			'- 个人信息处理者：' || @extschema@._doc_text(x->'processor') || '（联系方式：' || @extschema@._doc_text(x->'processor_contact') || '）',
+			'- 同意人：' || CASE x->>'given_by' WHEN 'guardian' THEN '父母或者其他监护人' ELSE '本人' END
+				|| '；方式：' || CASE x->>'obtained_how' WHEN 'written' THEN '书面' WHEN 'electronic' THEN '电子' ELSE '当面' END
+				|| '；单独同意：' || @extschema@._doc_text(x->'separate')
+				|| '；同意对外传输：' || @extschema@._doc_text(x->'transfer_consent'),
+			'- 同意时间：' || @extschema@._doc_text(x->'given_at') || '；更新时间：' || @extschema@._doc_text(x->'renewed_at')
+				|| '；撤回时间：' || @extschema@._doc_text(x->'withdrawn_at'),
+			'- 告知版本：' || @extschema@._doc_text(x->'notice'->'version') || '（发布于 ' || @extschema@._doc_text(x->'notice'->'published_at') || '）',
+			'- 告知正文：' || @extschema@._doc_text(x->'notice'->'body'),
+			'- 处理方式：' || @extschema@._doc_text(x->'notice'->'processing_method'),
+			'- 保存期限：' || @extschema@._doc_text(x->'notice'->'retention_statement'),
+			'- 必要性及对个人权益的影响：' || @extschema@._doc_text(x->'notice'->'necessity_and_impact'),
+			'- 行使权利的方式和程序：' || @extschema@._doc_text(x->'notice'->'rights_procedure'), '');
+	END LOOP;
+	d := pg_catalog.concat_ws(E'\n', d, '## 二、我们保存的您的人脸信息', '',
+		'人脸信息以加密的特征向量保存，本答复不包含特征向量本身。', '');
+	FOR x IN SELECT * FROM pg_catalog.jsonb_array_elements(r->'faces') LOOP
+		d := d || E'\n' || pg_catalog.format('- 记录 %s：处理目的 %s，采集设备 %s，录入时间 %s，保存至 %s%s',
+			x->>'id', x->>'purpose', @extschema@._doc_text(x->'device'), x->>'enrolled_at', x->>'expires_at',
+			CASE WHEN (x->>'minor')::pg_catalog.bool THEN '（录入时不满十四周岁）' ELSE '' END);
+	END LOOP;
+	IF pg_catalog.jsonb_array_length(r->'faces') = 0 THEN
+		d := d || E'\n（无）';
+	END IF;
+	d := pg_catalog.concat_ws(E'\n', d, '', '## 三、处理记录', '');
+	FOR x IN SELECT * FROM pg_catalog.jsonb_array_elements(r->'processing_history') LOOP
+		d := d || E'\n' || pg_catalog.format('- %s %s/%s%s%s', x->>'at', x->>'event', x->>'outcome',
+			COALESCE('，处理目的 ' || (x->>'purpose'), ''), COALESCE('，设备 ' || (x->>'device'), ''));
+	END LOOP;
+	d := pg_catalog.concat_ws(E'\n', d, '', '## 四、删除情况', '');
+	FOR x IN SELECT * FROM pg_catalog.jsonb_array_elements(r->'erasure') LOOP
+		d := d || E'\n' || pg_catalog.format('- 记录 %s（%s）：状态 %s，原因 %s，删除时间 %s，覆写确认 %s',
+			x->>'face_id', x->>'purpose', x->>'status', @extschema@._doc_text(x->'reason'),
+			@extschema@._doc_text(x->'deleted_at'), @extschema@._doc_text(x->'heap_erased_at'));
+	END LOOP;
+	d := pg_catalog.concat_ws(E'\n', d, '', '## 五、您的投诉、举报和请求', '');
+	FOR x IN SELECT * FROM pg_catalog.jsonb_array_elements(r->'requests') LOOP
+		d := d || E'\n' || pg_catalog.format('- 第 %s 号（%s）：收到 %s，答复期限 %s，状态 %s，答复 %s',
+			x->>'id', x->>'kind', x->>'received_on', x->>'deadline', x->>'status', @extschema@._doc_text(x->'answer'));
+	END LOOP;
+	IF pg_catalog.jsonb_array_length(r->'requests') = 0 THEN
+		d := d || E'\n（无）';
+	END IF;
+	RETURN d || E'\n';
+END
+$$;
+
 REVOKE ALL ON @extschema@.request FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.record_request(pg_catalog.text, pg_catalog.text, pg_catalog.text,
 	pg_catalog.text, pg_catalog.text, pg_catalog.date) FROM PUBLIC;
@@ -2783,11 +2987,13 @@ REVOKE ALL ON FUNCTION @extschema@._requests_overdue() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._requests_alert() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._rights_compliance() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.subject_report(pg_catalog.text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.subject_report_document(pg_catalog.text) FROM PUBLIC;
 GRANT SELECT ON @extschema@.request TO frt_admin, frt_auditor;
 GRANT EXECUTE ON FUNCTION @extschema@.record_request(pg_catalog.text, pg_catalog.text, pg_catalog.text,
 	pg_catalog.text, pg_catalog.text, pg_catalog.date) TO frt_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.update_request(pg_catalog.int8, pg_catalog.text, pg_catalog.text) TO frt_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.subject_report(pg_catalog.text) TO frt_admin, frt_enroller;
+GRANT EXECUTE ON FUNCTION @extschema@.subject_report_document(pg_catalog.text) TO frt_admin, frt_enroller;
 
 SELECT @extschema@._revoke_public_execute();
 -- ---- end of filing, calendar and the person's rights ----

@@ -171,8 +171,10 @@ BEGIN
 		RETURN NEXT;
 	END LOOP;
 
-	-- the working-day calendar running out (src/jobs/25_filing_changes.sql)
+	-- the security measures changed since the last filing, the
+	-- working-day calendar running out (src/jobs/25_filing_changes.sql)
 	-- and overdue complaints and requests (src/jobs/40_rights.sql)
+	PERFORM @extschema@._filing_security_check(false);
 	PERFORM @extschema@._calendar_alert();
 	PERFORM @extschema@._requests_alert();
 END;
@@ -213,6 +215,7 @@ BEGIN
 		END IF;
 		-- The governance layer keeps the initial filing (and audits it).
 		PERFORM @extschema@.record_filing(p_filed_on, p_reference);
+		PERFORM @extschema@._filing_security_check(true);
 		RETURN;
 	ELSE
 		IF p_kind = 'cancellation' AND p_purpose IS NULL THEN
@@ -234,6 +237,10 @@ BEGIN
 	END IF;
 	PERFORM @extschema@.audit_event('filing', 'recorded', p_purpose, p_detail => pg_catalog.jsonb_build_object(
 		'kind', p_kind, 'filed_on', p_filed_on, 'reference', p_reference));
+	-- an installation-wide change filing describes the measures as they are
+	IF p_kind = 'change' AND p_purpose IS NULL THEN
+		PERFORM @extschema@._filing_security_check(true);
+	END IF;
 END;
 $$;
 REVOKE ALL ON FUNCTION @extschema@.record_filing(pg_catalog.text, pg_catalog.date, pg_catalog.text,

@@ -11,8 +11,13 @@
 --                                description, method, processor, dimension
 --                                (the model), public-security use
 --   item 3, storage and security: retention, minor retention, alternative
---                                method (security measures of the
---                                installation are reported, not watched)
+--                                method; the security measures (the
+--                                encryption suite, the audit hash, the
+--                                status of every Art. 14 check of the
+--                                compliance report, intrusion rules
+--                                included), compared daily by
+--                                frt.filing_check() with those of the last
+--                                filing (frt.filing_baseline)
 --   item 4, processing rules:    a notice version published as a material
 --                                change
 --   item 5, impact assessment:   a new assessment report
@@ -98,6 +103,71 @@ ALTER TABLE @extschema@.processor ENABLE ALWAYS TRIGGER processor_filing_change;
 ALTER TABLE @extschema@.purpose ENABLE ALWAYS TRIGGER purpose_filing_change;
 ALTER TABLE @extschema@.notice ENABLE ALWAYS TRIGGER notice_filing_change;
 ALTER TABLE @extschema@.assessment ENABLE ALWAYS TRIGGER assessment_filing_change;
+
+-- The security measures as filed (item 3): taken when a filing is
+-- recorded, compared daily.  Settings outside the tables (the encryption
+-- suite, the audit hash, keys, anchors) change without any trigger.
+CREATE TABLE @extschema@.filing_baseline (
+	id			pg_catalog.int4 PRIMARY KEY DEFAULT 1 CHECK (id = 1),
+	security	pg_catalog.jsonb NOT NULL,
+	taken_at	pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE @extschema@.filing_baseline IS
+	'the security measures when the last filing was recorded (Measures Art. 15 item 3), to open a change filing when they change';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.filing_baseline', '');
+
+-- The security measures now: the encryption suite, the audit hash and the
+-- status of each Art. 14 check (not their details: a key rotation or a
+-- count is no change of measures).
+CREATE FUNCTION @extschema@._filing_security()
+RETURNS pg_catalog.jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT pg_catalog.jsonb_build_object(
+		'encryption_suite', (SELECT k.suite FROM @extschema@._key_status() k),
+		'audit_hash', COALESCE(pg_catalog.current_setting('frt.audit_hash', true), 'sha256'),
+		'checks', (SELECT pg_catalog.jsonb_object_agg(c.check_name, c.status)
+					 FROM @extschema@.compliance_report() c WHERE c.article OPERATOR(pg_catalog.=) 'Art. 14'));
+$$;
+
+-- Take the baseline (a filing was recorded), or, once filed, compare it
+-- with the measures now and open a change filing when they differ.
+CREATE FUNCTION @extschema@._filing_security_check(p_take pg_catalog.bool)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_now pg_catalog.jsonb;
+	v_old pg_catalog.jsonb;
+	v_changed pg_catalog.text[];
+BEGIN
+	IF NOT @extschema@._filing_filed(NULL) THEN
+		RETURN;
+	END IF;
+	v_now := @extschema@._filing_security();
+	SELECT b.security INTO v_old FROM @extschema@.filing_baseline b WHERE b.id = 1;
+	IF NOT p_take AND v_old IS NOT NULL AND v_old IS DISTINCT FROM v_now THEN
+		SELECT pg_catalog.array_agg(k ORDER BY k) INTO v_changed
+		  FROM (SELECT pg_catalog.jsonb_object_keys(v_now - 'checks') AS k
+				UNION SELECT 'checks.' || pg_catalog.jsonb_object_keys(v_now->'checks')
+				UNION SELECT 'checks.' || pg_catalog.jsonb_object_keys(v_old->'checks')) x
+		 WHERE CASE WHEN k LIKE 'checks.%' THEN v_now->'checks'->pg_catalog.substr(k, 8)
+					IS DISTINCT FROM v_old->'checks'->pg_catalog.substr(k, 8)
+				ELSE v_now->k IS DISTINCT FROM v_old->k END;
+		PERFORM @extschema@.open_filing('change', NULL, @extschema@._filing_today());
+		PERFORM @extschema@.audit_event('filing_change', 'material', p_detail =>
+			pg_catalog.jsonb_build_object('article', 'Measures Art. 15', 'table', 'security_measures',
+				'changed', pg_catalog.to_jsonb(v_changed)));
+	END IF;
+	IF p_take OR v_old IS DISTINCT FROM v_now THEN
+		INSERT INTO @extschema@.filing_baseline AS b (id, security) VALUES (1, v_now)
+		ON CONFLICT (id) DO UPDATE SET security = excluded.security, taken_at = pg_catalog.now();
+	END IF;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._filing_security_check(pg_catalog.bool) FROM PUBLIC;
 
 -- Alert (daily, from frt.filing_check) when the working-day calendar ends
 -- within frt._calendar_warn_days() days or covers no year at all: the

@@ -263,6 +263,75 @@ BEGIN
 END
 $$;
 
+-- The subject report as a Chinese document (Markdown) to hand to the
+-- person: the same content as frt.subject_report (audited the same way).
+CREATE FUNCTION @extschema@.subject_report_document(p_subject pg_catalog.text)
+RETURNS pg_catalog.text
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r pg_catalog.jsonb := @extschema@.subject_report(p_subject);
+	x pg_catalog.jsonb;
+	d pg_catalog.text;
+BEGIN
+	d := pg_catalog.concat_ws(E'\n',
+		'# 个人信息查询答复：人脸信息', '',
+		'依据《中华人民共和国个人信息保护法》第四十四条、第四十五条及《人脸识别技术应用安全管理办法》，现将我们处理的您的人脸信息及相关情况答复如下。', '',
+		'- 个人编号（假名）：' || (r->>'subject'),
+		'- 出生日期：' || @extschema@._doc_text(r->'registered'->'birth_date'),
+		'- 答复生成时间：' || @extschema@._doc_text(r->'generated_at'), '',
+		'## 一、您的同意及向您告知的事项', '');
+	FOR x IN SELECT * FROM pg_catalog.jsonb_array_elements(r->'consents') LOOP
+		d := pg_catalog.concat_ws(E'\n', d,
+			'### 处理目的：' || (x->>'purpose'), '',
+			'- 个人信息处理者：' || @extschema@._doc_text(x->'processor') || '（联系方式：' || @extschema@._doc_text(x->'processor_contact') || '）',
+			'- 同意人：' || CASE x->>'given_by' WHEN 'guardian' THEN '父母或者其他监护人' ELSE '本人' END
+				|| '；方式：' || CASE x->>'obtained_how' WHEN 'written' THEN '书面' WHEN 'electronic' THEN '电子' ELSE '当面' END
+				|| '；单独同意：' || @extschema@._doc_text(x->'separate')
+				|| '；同意对外传输：' || @extschema@._doc_text(x->'transfer_consent'),
+			'- 同意时间：' || @extschema@._doc_text(x->'given_at') || '；更新时间：' || @extschema@._doc_text(x->'renewed_at')
+				|| '；撤回时间：' || @extschema@._doc_text(x->'withdrawn_at'),
+			'- 告知版本：' || @extschema@._doc_text(x->'notice'->'version') || '（发布于 ' || @extschema@._doc_text(x->'notice'->'published_at') || '）',
+			'- 告知正文：' || @extschema@._doc_text(x->'notice'->'body'),
+			'- 处理方式：' || @extschema@._doc_text(x->'notice'->'processing_method'),
+			'- 保存期限：' || @extschema@._doc_text(x->'notice'->'retention_statement'),
+			'- 必要性及对个人权益的影响：' || @extschema@._doc_text(x->'notice'->'necessity_and_impact'),
+			'- 行使权利的方式和程序：' || @extschema@._doc_text(x->'notice'->'rights_procedure'), '');
+	END LOOP;
+	d := pg_catalog.concat_ws(E'\n', d, '## 二、我们保存的您的人脸信息', '',
+		'人脸信息以加密的特征向量保存，本答复不包含特征向量本身。', '');
+	FOR x IN SELECT * FROM pg_catalog.jsonb_array_elements(r->'faces') LOOP
+		d := d || E'\n' || pg_catalog.format('- 记录 %s：处理目的 %s，采集设备 %s，录入时间 %s，保存至 %s%s',
+			x->>'id', x->>'purpose', @extschema@._doc_text(x->'device'), x->>'enrolled_at', x->>'expires_at',
+			CASE WHEN (x->>'minor')::pg_catalog.bool THEN '（录入时不满十四周岁）' ELSE '' END);
+	END LOOP;
+	IF pg_catalog.jsonb_array_length(r->'faces') = 0 THEN
+		d := d || E'\n（无）';
+	END IF;
+	d := pg_catalog.concat_ws(E'\n', d, '', '## 三、处理记录', '');
+	FOR x IN SELECT * FROM pg_catalog.jsonb_array_elements(r->'processing_history') LOOP
+		d := d || E'\n' || pg_catalog.format('- %s %s/%s%s%s', x->>'at', x->>'event', x->>'outcome',
+			COALESCE('，处理目的 ' || (x->>'purpose'), ''), COALESCE('，设备 ' || (x->>'device'), ''));
+	END LOOP;
+	d := pg_catalog.concat_ws(E'\n', d, '', '## 四、删除情况', '');
+	FOR x IN SELECT * FROM pg_catalog.jsonb_array_elements(r->'erasure') LOOP
+		d := d || E'\n' || pg_catalog.format('- 记录 %s（%s）：状态 %s，原因 %s，删除时间 %s，覆写确认 %s',
+			x->>'face_id', x->>'purpose', x->>'status', @extschema@._doc_text(x->'reason'),
+			@extschema@._doc_text(x->'deleted_at'), @extschema@._doc_text(x->'heap_erased_at'));
+	END LOOP;
+	d := pg_catalog.concat_ws(E'\n', d, '', '## 五、您的投诉、举报和请求', '');
+	FOR x IN SELECT * FROM pg_catalog.jsonb_array_elements(r->'requests') LOOP
+		d := d || E'\n' || pg_catalog.format('- 第 %s 号（%s）：收到 %s，答复期限 %s，状态 %s，答复 %s',
+			x->>'id', x->>'kind', x->>'received_on', x->>'deadline', x->>'status', @extschema@._doc_text(x->'answer'));
+	END LOOP;
+	IF pg_catalog.jsonb_array_length(r->'requests') = 0 THEN
+		d := d || E'\n（无）';
+	END IF;
+	RETURN d || E'\n';
+END
+$$;
+
 REVOKE ALL ON @extschema@.request FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.record_request(pg_catalog.text, pg_catalog.text, pg_catalog.text,
 	pg_catalog.text, pg_catalog.text, pg_catalog.date) FROM PUBLIC;
@@ -271,8 +340,10 @@ REVOKE ALL ON FUNCTION @extschema@._requests_overdue() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._requests_alert() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._rights_compliance() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.subject_report(pg_catalog.text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.subject_report_document(pg_catalog.text) FROM PUBLIC;
 GRANT SELECT ON @extschema@.request TO frt_admin, frt_auditor;
 GRANT EXECUTE ON FUNCTION @extschema@.record_request(pg_catalog.text, pg_catalog.text, pg_catalog.text,
 	pg_catalog.text, pg_catalog.text, pg_catalog.date) TO frt_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.update_request(pg_catalog.int8, pg_catalog.text, pg_catalog.text) TO frt_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.subject_report(pg_catalog.text) TO frt_admin, frt_enroller;
+GRANT EXECUTE ON FUNCTION @extschema@.subject_report_document(pg_catalog.text) TO frt_admin, frt_enroller;

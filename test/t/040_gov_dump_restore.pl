@@ -20,7 +20,7 @@ my $fixture = PostgreSQL::Test::Utils::slurp_file("$ENV{TESTDIR}/test/gov_fixtur
 $fixture =~ s/:dim\b/4/g;
 $node->safe_psql('postgres', $fixture);
 $node->safe_psql('postgres', q{
-	INSERT INTO frt.holiday (day, name) VALUES ('2025-10-01', 'National Day');
+	INSERT INTO frt.holiday (day, name) VALUES ('2024-10-01', 'National Day');
 	SELECT frt.register_subject('s' || i, '1980-01-01') FROM generate_series(1, 20) i;
 	SELECT frt.give_consent('s' || i, 'door', 'self', 'written', p_transfer_consent => i % 2 = 0)
 	FROM generate_series(1, 20) i;
@@ -39,7 +39,7 @@ my $digest_sql = q{SELECT md5(concat_ws('|',
 	(SELECT string_agg(f.id || f.subject || f.embedding::text || f.expires_at, ',' ORDER BY f.id)
 	 FROM frt.face f),
 	(SELECT string_agg(d.name || d.location_type, ',' ORDER BY 1) FROM frt.device d),
-	(SELECT string_agg(h.day::text, ',') FROM frt.holiday h),
+	(SELECT string_agg(h.day::text, ',' ORDER BY h.day) FROM frt.holiday h),	-- shipped and own days
 	(SELECT stored_subjects FROM frt.filing_state),
 	(SELECT string_agg(i::text, ',' ORDER BY role_name) FROM frt.intrusion_policy i)))};
 my $digest = $node->safe_psql('postgres', $digest_sql);

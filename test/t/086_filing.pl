@@ -139,6 +139,20 @@ dpo(q{SELECT frt.record_filing('change', frt._filing_today(), 'CAC-0002', 'door'
 is(dpo(q{SELECT count(*) FROM frt.filing WHERE filed_on IS NULL AND purpose = 'door'}), '0',
 	'recording the change filing closes it');
 
+# A change of the security measures (item 3) outside any table: a login
+# granted the face table (embeddings readable) is found by the daily check.
+dpo(q{SELECT frt.record_filing('change', frt._filing_today(), 'CAC-0003')});
+is(dpo(q{SELECT count(*) FROM frt.filing WHERE filed_on IS NULL AND purpose IS NULL}), '0',
+	'the installation-wide change filing is recorded');
+$node->safe_psql('postgres', q{CREATE ROLE leaky LOGIN; GRANT SELECT ON frt.face TO leaky;
+	SET client_min_messages = error; SELECT frt.filing_check()});
+is(dpo(q{SELECT count(*) FROM frt.filing WHERE filed_on IS NULL AND purpose IS NULL}), '1',
+	'a weakened security measure opens a change filing at the next daily check');
+is($node->safe_psql('postgres', q{SELECT (detail->>'table') || ' ' || (detail->'changed')::text FROM frt.audit
+	WHERE event = 'filing_change' ORDER BY seq DESC LIMIT 1}), 'security_measures ["checks.embedding_not_readable"]',
+	'naming the measure that changed');
+$node->safe_psql('postgres', q{REVOKE SELECT ON frt.face FROM leaky; DROP ROLE leaky});
+
 # ---- A deadline across a public holiday and a make-up Saturday ----
 # 2026-09-18 + 30 working days: Sun 20 Sep worked, 25-27 Sep Mid-Autumn,
 # 1-7 Oct National Day, Sat 10 Oct worked (the shipped calendar);

@@ -103,6 +103,11 @@ like($err, qr/permission denied/, 'a matcher cannot read a subject report');
 like($err, qr/permission denied/, 'nor the auditor');
 ($rc, undef, $err) = as_role('desk', q{SELECT frt.subject_report('nobody')});
 like($err, qr/subject "nobody" is not registered/, 'an unknown subject is an error');
+($rc, my $sdoc, $err) = as_role('desk', q{SELECT frt.subject_report_document('alice')});
+like($sdoc, qr/## 一、您的同意及向您告知的事项.*now also at night.*## 二、我们保存的您的人脸信息.*## 三、处理记录.*## 四、删除情况.*withdrawal/s,
+	'the report as a Chinese document for the person');
+unlike($sdoc, qr/bob/, 'with nothing of another person');
+is(scalar(grep { index($sdoc, $_) >= 0 } grep { length($_) > 6 } @alice_numbers), 0, 'and no embedding');
 
 # ---- The register of complaints, reports and requests ----
 # Received on Fri 2026-09-18: 15 working days, counting Sun 20 Sep and
