@@ -2668,8 +2668,9 @@ GRANT EXECUTE ON FUNCTION @extschema@.filing_materials_document(pg_catalog.text)
 -- them (PIPL Art. 44, 45): consents, the notices shown, face metadata,
 -- processing history and erasure evidence; never a biometric value.
 
+CREATE SEQUENCE @extschema@.request_id_seq;
 CREATE TABLE @extschema@.request (
-	id			pg_catalog.int8 GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	id			pg_catalog.int8 PRIMARY KEY DEFAULT pg_catalog.nextval('@extschema@.request_id_seq'),
 	-- complaint (投诉), report (举报), or a request exercising a right
 	kind		pg_catalog.text NOT NULL CHECK (kind IN ('complaint', 'report', 'access', 'copy',
 		'correction', 'deletion', 'withdrawal', 'explanation', 'other')),
@@ -2692,10 +2693,12 @@ CREATE TABLE @extschema@.request (
 	CHECK (status NOT IN ('answered', 'closed', 'rejected') OR answer IS NOT NULL),
 	CHECK ((status IN ('closed', 'rejected')) = (closed_on IS NOT NULL))
 );
+ALTER SEQUENCE @extschema@.request_id_seq OWNED BY @extschema@.request.id;
 CREATE INDEX request_subject_idx ON @extschema@.request (subject);
 COMMENT ON TABLE @extschema@.request IS
 	'complaints, reports and requests of persons, with their handling and deadlines (Measures Art. 17; PIPL Art. 50)';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.request', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.request_id_seq', '');
 
 -- Working days allowed to answer a complaint, report or request (see above).
 CREATE FUNCTION @extschema@._request_working_days()
@@ -2979,7 +2982,7 @@ BEGIN
 END
 $$;
 
-REVOKE ALL ON @extschema@.request FROM PUBLIC;
+REVOKE ALL ON @extschema@.request, @extschema@.request_id_seq FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.record_request(pg_catalog.text, pg_catalog.text, pg_catalog.text,
 	pg_catalog.text, pg_catalog.text, pg_catalog.date) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.update_request(pg_catalog.int8, pg_catalog.text, pg_catalog.text) FROM PUBLIC;
