@@ -88,6 +88,12 @@ for my $heading ('《人脸识别技术应用安全管理办法》第十五条',
 	ok(index($doc, $heading) >= 0, "the Chinese document has $heading");
 }
 like($doc, qr/存储人脸信息的人数（去重）：3/, 'the document states the number of people stored');
+my $materials = dpo('SELECT frt.filing_materials()::text');
+my $one_face = $node->safe_psql('postgres', q{SELECT trim(both '[]' from frt._face_open(id, embedding)::text)
+	FROM frt.face ORDER BY id LIMIT 1});
+my @components = grep { length($_) > 6 } (split /,/, $one_face)[0 .. 7];
+is(scalar(grep { index($materials . $doc, $_) >= 0 } @components), 0, 'no embedding in the materials or the document');
+unlike($materials . $doc, qr/-?\d\.\d{3,},\s*-?\d\.\d{3,},\s*-?\d\.\d{3,}/, 'nor any list of numbers');
 like($doc, qr/数据加密：已启用，算法套件 aes-256-gcm/, 'and the encryption');
 like($doc, qr/处理目的：door.*处理目的：canteen|处理目的：canteen.*处理目的：door/s, 'and every purpose');
 my ($rc, $out, $err) = $node->psql('postgres', q{SELECT frt.filing_materials('nobody')});
