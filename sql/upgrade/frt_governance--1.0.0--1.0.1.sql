@@ -1554,10 +1554,12 @@ $$;
 -- installation's first processor; consents, faces and declines their
 -- purpose's.  Columns are added with that processor as a constant default
 -- (no row is rewritten), then the default is dropped or replaced.
--- The purposes that named none are given it without an audit record or a
--- change rule (the update cannot write to the audit trail, which earlier
--- sections of this script hold locked; this is no change of the purpose).
+-- The purposes that named none are given it without an audit record, a
+-- new changed_at or a change rule (the update cannot write to the audit
+-- trail, which earlier sections of this script hold locked; and this is
+-- no change of the purpose).
 ALTER TABLE @extschema@.purpose DISABLE TRIGGER purpose_audit;
+ALTER TABLE @extschema@.purpose DISABLE TRIGGER purpose_defaults;
 ALTER TABLE @extschema@.purpose DISABLE TRIGGER purpose_changed;
 DO $tenants$
 DECLARE
@@ -1583,6 +1585,7 @@ BEGIN
 END
 $tenants$;
 ALTER TABLE @extschema@.purpose ENABLE ALWAYS TRIGGER purpose_audit;
+ALTER TABLE @extschema@.purpose ENABLE TRIGGER purpose_defaults;
 ALTER TABLE @extschema@.purpose ENABLE TRIGGER purpose_changed;
 ALTER TABLE @extschema@.consent ALTER COLUMN processor DROP DEFAULT;
 ALTER TABLE @extschema@.face ALTER COLUMN processor DROP DEFAULT;
@@ -3159,6 +3162,58 @@ BEGIN
 			COALESCE(pg_catalog.cardinality(ids), 0), 'cancellation_deadline', v_deadline));
 	RETURN v_deadline;
 END;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._intrusion_compliance()
+RETURNS TABLE (article pg_catalog.text, check_name pg_catalog.text, status pg_catalog.text,
+	detail pg_catalog.text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	fs @extschema@.intrusion_policy := @extschema@._intrusion_limits('*');
+	n pg_catalog.int8;
+	v_k pg_catalog.int4 := @extschema@._identify_k_default();
+	v_exact pg_catalog.text;
+	v_wide pg_catalog.text;
+	v_unlimited pg_catalog.text;
+BEGIN
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.alert a
+	 WHERE a.at > pg_catalog.now() - '24 hours'::pg_catalog.interval;
+	RETURN QUERY SELECT 'Art. 14', 'intrusion_detection',
+		CASE WHEN fs.max_failed_verifications IS NULL OR fs.export_rate_per_hour IS NULL
+				  OR fs.identified_per_hour IS NULL THEN 'warning'
+			 ELSE 'ok' END,
+		pg_catalog.format('limits for roles without their own: brute-force lockout %s; exports %s; subjects identified %s; match rate %s; %s alerts in the last 24 hours (frt.alert)',
+			CASE WHEN fs.max_failed_verifications IS NULL THEN 'off'
+				 ELSE pg_catalog.format('after %s failed verifications in %s, for %s',
+					fs.max_failed_verifications, fs.failure_window, fs.lockout) END,
+			COALESCE(fs.export_rate_per_hour || ' an hour', 'unlimited'),
+			COALESCE(fs.identified_per_hour || ' an hour', 'unlimited'),
+			COALESCE(fs.match_rate_per_minute || ' a minute', 'unlimited'), n);
+	SELECT pg_catalog.string_agg(p.name, ', ' ORDER BY p.name) INTO v_exact
+	  FROM @extschema@.purpose p WHERE p.score_disclosure OPERATOR(pg_catalog.=) 'exact'
+	   AND @extschema@._processor_visible(p.processor);
+	SELECT pg_catalog.string_agg(pg_catalog.format('%s (%s)', p.name, p.max_k), ', ' ORDER BY p.name) INTO v_wide
+	  FROM @extschema@.purpose p WHERE p.max_k OPERATOR(pg_catalog.>) v_k
+	   AND @extschema@._processor_visible(p.processor);
+	-- roles whose own row switches the rule off, and '*' when the limits
+	-- for every other role do (fs: the '*' row, or the defaults without one)
+	SELECT pg_catalog.string_agg(r, ', ' ORDER BY r OPERATOR(pg_catalog.<>) '*', r) INTO v_unlimited
+	  FROM (SELECT i.role_name AS r FROM @extschema@.intrusion_policy i
+			 WHERE i.identified_per_hour IS NULL AND i.role_name OPERATOR(pg_catalog.<>) '*'
+			   AND @extschema@._role_visible(i.role_name)
+			UNION ALL
+			SELECT '*' WHERE fs.identified_per_hour IS NULL) u;
+	RETURN QUERY SELECT 'Art. 14', 'identification_exposure',
+		CASE WHEN v_exact IS NULL AND v_wide IS NULL AND v_unlimited IS NULL THEN 'ok' ELSE 'warning' END,
+		CASE WHEN v_exact IS NULL AND v_wide IS NULL AND v_unlimited IS NULL
+			THEN pg_catalog.format('no purpose discloses exact scores or allows more than %s results per identification; every role''s limit on subjects identified is on', v_k)
+		ELSE pg_catalog.concat_ws('; ',
+			'purposes disclosing exact scores: ' OPERATOR(pg_catalog.||) v_exact,
+			pg_catalog.format('purposes allowing more than %s results per identification (max_k): ', v_k) OPERATOR(pg_catalog.||) v_wide,
+			'roles with the limit on subjects identified switched off (''*'': every role without its own row): ' OPERATOR(pg_catalog.||) v_unlimited) END;
+END
 $$;
 
 -- Layer 8 (jobs): several processors in one database.  Roles below

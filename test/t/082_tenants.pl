@@ -221,6 +221,12 @@ is(as('a_admin', q{SELECT count(*) FROM frt.filing_check() WHERE purpose LIKE 'b
 	"Alpha's filing check shows none of Beta's obligations");
 like(as('a_admin', q{SELECT detail FROM frt.compliance_report() WHERE check_name = 'purposes_registered'}),
 	qr/^2 purposes/, "Alpha's compliance report counts its own purposes");
+$node->safe_psql('postgres', q{UPDATE frt.purpose SET score_disclosure = 'exact', max_k = 50 WHERE name = 'b_hall';
+	UPDATE frt.intrusion_policy SET identified_per_hour = NULL WHERE role_name = 'b_match'});
+like(as('b_admin', q{SELECT detail FROM frt.compliance_report() WHERE check_name = 'identification_exposure'}),
+	qr/b_hall.*b_hall.*b_match/, "Beta's compliance report names its exposed purpose and role");
+unlike(as('a_admin', q{SELECT string_agg(detail, ' ') FROM frt.compliance_report()}), qr/b_hall|b_match|b_door/,
+	"Alpha's compliance report names none of Beta's purposes or roles");
 
 # An unbound login acts for nobody once there are two processors.
 is(as('stray', q{SELECT count(*) FROM frt.purpose}), '0', 'an unbound login sees no purpose');
