@@ -1764,16 +1764,22 @@ END
 $$;
 
 -- Whether the caller may read an audit record: its processor is the one
--- named in detail->>'processor', else its purpose's; a record with neither
--- (installation events) only while there is a sole processor.
-CREATE FUNCTION @extschema@._audit_visible(p_purpose pg_catalog.text, p_detail pg_catalog.jsonb)
+-- named in detail->>'processor', else its purpose's, else the one its
+-- caller (the origin role on a standby, else p_role) is bound to; a record
+-- with none of them (installation events) only while there is a sole
+-- processor.
+CREATE FUNCTION @extschema@._audit_visible(p_purpose pg_catalog.text, p_detail pg_catalog.jsonb,
+	p_role pg_catalog.text)
 RETURNS pg_catalog.bool
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	v_proc pg_catalog.text := COALESCE(p_detail OPERATOR(pg_catalog.->>) 'processor',
-		@extschema@._purpose_processor(p_purpose));
+		@extschema@._purpose_processor(p_purpose),
+		(SELECT l.processor FROM @extschema@.processor_login l
+		 WHERE l.login OPERATOR(pg_catalog.=)
+			COALESCE(p_detail OPERATOR(pg_catalog.#>>) '{origin,role}', p_role)::pg_catalog.name));
 BEGIN
 	IF @extschema@._caller_is_superuser() THEN
 		RETURN true;
@@ -1923,7 +1929,7 @@ CREATE POLICY holiday_delete ON @extschema@.holiday FOR DELETE
 -- their processor's records
 ALTER TABLE @extschema@.audit ENABLE ROW LEVEL SECURITY;
 CREATE POLICY audit_tenant ON @extschema@.audit FOR SELECT
-	USING (@extschema@._audit_visible(purpose, detail));
+	USING (@extschema@._audit_visible(purpose, detail, role_name));
 
 -- the alerts (a view, run as its owner) filter the same way
 CREATE OR REPLACE VIEW @extschema@.alert AS
@@ -1932,7 +1938,7 @@ CREATE OR REPLACE VIEW @extschema@.alert AS
 		   a.detail #>> '{origin,standby}' AS standby,
 		   a.purpose, a.subject, a.device, a.detail - 'origin' AS detail
 	  FROM @extschema@.audit a
-	 WHERE a.event = 'alert' AND @extschema@._audit_visible(a.purpose, a.detail);
+	 WHERE a.event = 'alert' AND @extschema@._audit_visible(a.purpose, a.detail, a.role_name);
 
 -- The processor an audit record names in detail->>'processor', once there
 -- are several (a single-processor installation's records are unchanged):
@@ -1959,6 +1965,24 @@ ALTER FUNCTION @extschema@.verify_audit_chain(pg_catalog.int8, pg_catalog.text, 
 ALTER FUNCTION @extschema@._audit_anchor_check(pg_catalog.int8, pg_catalog.text, pg_catalog.text,
 	pg_catalog.text) SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION @extschema@.audit_head() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+
+-- Reject (42501) a call below superuser to a function that acts on every
+-- processor's data (the purge, the scrub, key rotation and destruction)
+-- once there are several processors: those are the platform's.  With a
+-- sole processor its administrator runs them as before.
+CREATE FUNCTION @extschema@._require_platform(p_function pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT @extschema@._caller_is_superuser() AND @extschema@._processor_count() > 1 THEN
+		PERFORM @extschema@._reject('42501', pg_catalog.format(
+			'frt.%s acts on the data of every processor in the database; with several processors only a superuser runs it',
+			p_function), p_function, NULL, NULL, NULL);
+	END IF;
+END
+$$;
 
 -- The functions that check or scope by processor.
 
@@ -3164,6 +3188,280 @@ BEGIN
 END;
 $$;
 
+CREATE OR REPLACE FUNCTION @extschema@.purge(p_batch pg_catalog.int4 DEFAULT 10000,
+	OUT retention pg_catalog.int8, OUT minor_retention pg_catalog.int8,
+	OUT withdrawal pg_catalog.int8, OUT purpose_terminated pg_catalog.int8,
+	OUT erasure pg_catalog.int8, OUT total pg_catalog.int8)
+RETURNS record
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	ids int8[];
+	n int8;
+BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('purge');
+	IF p_batch IS NULL OR p_batch < 1 OR p_batch > 1000000 THEN
+		RAISE EXCEPTION 'batch size % is out of range (1..1000000)', p_batch
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- Faces of terminated purposes, and faces whose purpose's current
+	-- retention (minor_retention for minors) has ended even though their
+	-- recorded expiry is later (retention shortened after enrolment).
+	LOOP
+		SELECT pg_catalog.array_agg(s.id) INTO ids FROM (
+			SELECT f.id FROM @extschema@.face f
+			  JOIN (SELECT p.*, @extschema@._legal_zone(p.name) AS zone
+					  FROM @extschema@.purpose p OFFSET 0) p ON p.name = f.purpose
+			 WHERE EXISTS (SELECT 1 FROM @extschema@.purpose_termination t WHERE t.purpose = f.purpose)
+				OR @extschema@._legal_add(f.enrolled_at, CASE WHEN f.minor
+						THEN COALESCE(p.minor_retention, p.retention) ELSE p.retention END, p.zone)
+					<= pg_catalog.now()
+			 LIMIT p_batch) s;
+		EXIT WHEN ids IS NULL;
+		PERFORM @extschema@._face_delete(ids, 'retention');
+	END LOOP;
+	-- Withdrawn consent and recorded expiry: the governance purge path.
+	LOOP
+		n := @extschema@._face_purge(p_batch);
+		EXIT WHEN n IS NULL OR n = 0;
+	END LOOP;
+
+	-- Ledger rows are records of processing: kept 3 years after the
+	-- erasure was complete (PIPL Art. 56, Measures Art. 9), then dropped.
+	DELETE FROM @extschema@.erasure_log l
+	 WHERE l.heap_erased_at < pg_catalog.now() - '3 years'::pg_catalog.interval;
+
+	SELECT pg_catalog.count(*) FILTER (WHERE l.reason = 'retention'),
+		   pg_catalog.count(*) FILTER (WHERE l.reason = 'minor_retention'),
+		   pg_catalog.count(*) FILTER (WHERE l.reason = 'withdrawal'),
+		   pg_catalog.count(*) FILTER (WHERE l.reason = 'purpose_terminated'),
+		   pg_catalog.count(*) FILTER (WHERE l.reason = 'erasure'),
+		   pg_catalog.count(*)
+	  INTO retention, minor_retention, withdrawal, purpose_terminated, erasure, total
+	  FROM @extschema@.erasure_log l
+	 WHERE l.deleted_xact = pg_catalog.pg_current_xact_id();
+	PERFORM @extschema@.audit_event('purge', 'ok', p_detail => pg_catalog.jsonb_build_object(
+		'retention', retention, 'minor_retention', minor_retention, 'withdrawal', withdrawal,
+		'purpose_terminated', purpose_terminated, 'erasure', erasure, 'total', total));
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.confirm_erasures(OUT index_confirmed pg_catalog.int8,
+	OUT heap_confirmed pg_catalog.int8, OUT still_open pg_catalog.int8)
+RETURNS record
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_ids int8[];
+	v_states text[];
+	g record;
+BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('confirm_erasures');
+	-- Each open row's state, read once from its page (kept in variables:
+	-- no temporary table a caller could have prepared).
+	SELECT pg_catalog.array_agg(s.face_id), pg_catalog.array_agg(s.state) INTO v_ids, v_states
+	  FROM (SELECT l.face_id,
+				   @extschema@.heap_tid_state('@extschema@.face'::pg_catalog.regclass, l.heap_tid, l.heap_xmin) AS state
+			  FROM @extschema@.erasure_log l
+			 WHERE l.heap_erased_at IS NULL AND l.heap_tid IS NOT NULL) s;
+
+	UPDATE @extschema@.erasure_log l SET index_erased_at = pg_catalog.now()
+	  FROM ROWS FROM (pg_catalog.unnest(v_ids), pg_catalog.unnest(v_states)) AS c(face_id, state)
+	 WHERE c.face_id = l.face_id AND c.state IN ('unscrubbed', 'erased') AND l.index_erased_at IS NULL;
+	GET DIAGNOSTICS index_confirmed = ROW_COUNT;
+
+	UPDATE @extschema@.erasure_log l SET heap_erased_at = pg_catalog.now(), heap_tid = NULL, heap_xmin = NULL
+	  FROM ROWS FROM (pg_catalog.unnest(v_ids), pg_catalog.unnest(v_states)) AS c(face_id, state)
+	 WHERE c.face_id = l.face_id AND c.state = 'erased';
+	GET DIAGNOSTICS heap_confirmed = ROW_COUNT;
+
+	FOR g IN
+		SELECT l.subject, l.purpose, pg_catalog.array_agg(l.face_id ORDER BY l.face_id) AS faces,
+			   pg_catalog.array_agg(DISTINCT l.reason) AS reasons
+		  FROM @extschema@.erasure_log l
+		  JOIN ROWS FROM (pg_catalog.unnest(v_ids), pg_catalog.unnest(v_states)) AS c(face_id, state)
+			ON c.face_id = l.face_id AND c.state = 'erased'
+		 GROUP BY l.subject, l.purpose
+	LOOP
+		PERFORM @extschema@.audit_event('erasure_confirmed', 'ok', g.purpose, g.subject,
+			p_detail => pg_catalog.jsonb_build_object('faces', g.faces, 'reasons', g.reasons,
+				'table', true, 'index', true, 'heap_files', true));
+	END LOOP;
+
+	SELECT pg_catalog.count(*) INTO still_open FROM @extschema@.erasure_log l WHERE l.heap_erased_at IS NULL;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.scrub_faces()
+RETURNS pg_catalog.jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	s record;
+	c record;
+	result jsonb;
+BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('scrub_faces');
+	SELECT * INTO s FROM @extschema@.scrub_heap('@extschema@.face'::pg_catalog.regclass);
+	SELECT * INTO c FROM @extschema@.confirm_erasures();
+	result := pg_catalog.jsonb_build_object('pages', s.pages, 'pages_scrubbed', s.pages_scrubbed,
+		'bytes_zeroed', s.bytes_zeroed, 'tuples_pruned', s.tuples_pruned,
+		'index_confirmed', c.index_confirmed, 'heap_confirmed', c.heap_confirmed,
+		'still_open', c.still_open);
+	PERFORM @extschema@.audit_event('scrub', 'ok', p_detail => result);
+	RETURN result;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.key_rotate()
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_prev pg_catalog.int8;
+	v_new pg_catalog.int8;
+BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('key_rotate');
+	v_prev := @extschema@._key_current_epoch();
+	v_new := @extschema@._key_epoch_create();
+	PERFORM @extschema@._key_sync();
+	PERFORM @extschema@.audit_event('key_rotate', 'ok',
+		p_detail => pg_catalog.jsonb_build_object('epoch', v_new, 'previous', v_prev,
+			'suite', (SELECT k.suite FROM @extschema@.key_epoch k WHERE k.epoch = v_new)));
+	RETURN v_new;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.key_reencrypt(p_batch pg_catalog.int4 DEFAULT 1000)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_cur pg_catalog.int8;
+	v_done pg_catalog.int8;
+BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('key_reencrypt');
+	IF p_batch IS NULL OR p_batch < 1 THEN
+		RAISE EXCEPTION 'batch must be a positive number of faces' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	v_cur := @extschema@._key_current_epoch();
+	WITH b AS (
+		SELECT f.id FROM @extschema@.face f
+		 WHERE f.key_epoch OPERATOR(pg_catalog.<>) v_cur
+		 ORDER BY f.key_epoch, f.id
+		 LIMIT p_batch
+		 FOR NO KEY UPDATE SKIP LOCKED),
+	s AS (
+		SELECT f.id, @extschema@._face_seal(f.id, @extschema@._face_open(f.id, f.embedding)) AS sealed
+		  FROM @extschema@.face f JOIN b ON b.id = f.id)
+	UPDATE @extschema@.face f SET embedding = s.sealed, key_epoch = @extschema@._sealed_epoch(s.sealed)
+	  FROM s WHERE s.id = f.id;
+	GET DIAGNOSTICS v_done = ROW_COUNT;
+	IF v_done > 0 THEN
+		PERFORM @extschema@.audit_event('key_reencrypt', 'ok',
+			p_detail => pg_catalog.jsonb_build_object('epoch', v_cur, 'faces', v_done));
+	END IF;
+	RETURN v_done;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.key_reseal_indexes(p_batch pg_catalog.int8 DEFAULT 10000)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_idx pg_catalog.regclass;
+	v_left pg_catalog.int8 := p_batch;
+	v_n pg_catalog.int8;
+BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('key_reseal_indexes');
+	IF p_batch IS NULL OR p_batch < 1 THEN
+		RAISE EXCEPTION 'batch must be a positive number of index entries' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	FOR v_idx IN SELECT * FROM @extschema@._face_ivf_indexes() LOOP
+		EXIT WHEN v_left <= 0;
+		v_n := @extschema@.ivf_reseal(v_idx, v_left);
+		v_left := v_left - v_n;
+	END LOOP;
+	IF p_batch - v_left > 0 THEN
+		PERFORM @extschema@.audit_event('key_reseal', 'ok',
+			p_detail => pg_catalog.jsonb_build_object('epoch', @extschema@._key_current_epoch(),
+				'index_entries', p_batch - v_left));
+	END IF;
+	RETURN p_batch - v_left;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.key_destroy_unused()
+RETURNS SETOF pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	e record;
+	v_erased pg_catalog.int8;
+BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('key_destroy_unused');
+	IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed' THEN
+		RAISE EXCEPTION 'key epochs are destroyed only in READ COMMITTED transactions'
+			USING ERRCODE = 'invalid_transaction_state',
+				  DETAIL = 'A transaction snapshot taken before the destruction does not see faces sealed since.',
+				  HINT = 'Run it in a transaction of isolation level READ COMMITTED (SET default_transaction_isolation = ''read committed'').';
+	END IF;
+	PERFORM pg_catalog.pg_advisory_xact_lock(@extschema@._key_lock_id());
+	FOR e IN SELECT * FROM @extschema@.key_epochs() k WHERE k.state = 'unused' LOOP
+		UPDATE @extschema@.erasure_log l SET key_destroyed_at = pg_catalog.now()
+		 WHERE l.key_epoch = e.epoch AND l.key_destroyed_at IS NULL;
+		GET DIAGNOSTICS v_erased = ROW_COUNT;
+		UPDATE @extschema@.key_epoch k SET destroyed_at = pg_catalog.now(),
+			   destroyed_by = pg_catalog.session_user()
+		 WHERE k.epoch = e.epoch;
+		-- last: the keyring file cannot come back if what follows fails
+		PERFORM @extschema@._key_epoch_destroy(e.epoch);
+		PERFORM @extschema@.audit_event('key_destroyed', 'ok',
+			p_detail => pg_catalog.jsonb_build_object('epoch', e.epoch, 'suite', e.suite,
+				'erased_faces', v_erased));
+		RETURN NEXT e.epoch;
+	END LOOP;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._key_rotation_step(p_batch pg_catalog.int4)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_n pg_catalog.int8;
+	v_cur pg_catalog.int8;
+BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('key_rotation_run');
+	v_n := @extschema@.key_reencrypt(p_batch);
+	IF v_n = 0 THEN
+		v_n := @extschema@.key_reseal_indexes(p_batch::pg_catalog.int8 * 10);
+	END IF;
+	IF v_n = 0 THEN
+		PERFORM @extschema@.key_destroy_unused();
+		RETURN 0;
+	END IF;
+	v_cur := @extschema@._key_current_epoch();
+	RAISE NOTICE 'frt: key rotation to epoch %: % faces still under other epochs', v_cur,
+		(SELECT pg_catalog.count(*) FROM @extschema@.face f WHERE f.key_epoch OPERATOR(pg_catalog.<>) v_cur);
+	RETURN v_n;
+END
+$$;
+
 CREATE OR REPLACE FUNCTION @extschema@._intrusion_compliance()
 RETURNS TABLE (article pg_catalog.text, check_name pg_catalog.text, status pg_catalog.text,
 	detail pg_catalog.text)
@@ -3246,7 +3544,7 @@ SELECT @extschema@._revoke_public_execute();
 GRANT EXECUTE ON FUNCTION @extschema@._caller_processor(), @extschema@._caller_is_superuser(),
 	@extschema@._sole_processor(), @extschema@._acting_processor(),
 	@extschema@._processor_visible(pg_catalog.text), @extschema@._purpose_visible(pg_catalog.text),
-	@extschema@._audit_visible(pg_catalog.text, pg_catalog.jsonb), @extschema@._role_visible(pg_catalog.text),
+	@extschema@._audit_visible(pg_catalog.text, pg_catalog.jsonb, pg_catalog.text), @extschema@._role_visible(pg_catalog.text),
 	@extschema@._processor_count(), @extschema@._purpose_processor(pg_catalog.text)
 	TO frt_admin, frt_enroller, frt_matcher, frt_auditor;
 GRANT SELECT ON @extschema@.processor_login TO frt_admin, frt_auditor;

@@ -139,6 +139,8 @@ DECLARE
 	ids int8[];
 	n int8;
 BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('purge');
 	IF p_batch IS NULL OR p_batch < 1 OR p_batch > 1000000 THEN
 		RAISE EXCEPTION 'batch size % is out of range (1..1000000)', p_batch
 			USING ERRCODE = 'invalid_parameter_value';
@@ -201,6 +203,8 @@ DECLARE
 	v_states text[];
 	g record;
 BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('confirm_erasures');
 	-- Each open row's state, read once from its page (kept in variables:
 	-- no temporary table a caller could have prepared).
 	SELECT pg_catalog.array_agg(s.face_id), pg_catalog.array_agg(s.state) INTO v_ids, v_states
@@ -248,6 +252,8 @@ DECLARE
 	c record;
 	result jsonb;
 BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('scrub_faces');
 	SELECT * INTO s FROM @extschema@.scrub_heap('@extschema@.face'::pg_catalog.regclass);
 	SELECT * INTO c FROM @extschema@.confirm_erasures();
 	result := pg_catalog.jsonb_build_object('pages', s.pages, 'pages_scrubbed', s.pages_scrubbed,

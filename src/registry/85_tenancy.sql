@@ -120,16 +120,22 @@ END
 $$;
 
 -- Whether the caller may read an audit record: its processor is the one
--- named in detail->>'processor', else its purpose's; a record with neither
--- (installation events) only while there is a sole processor.
-CREATE FUNCTION @extschema@._audit_visible(p_purpose pg_catalog.text, p_detail pg_catalog.jsonb)
+-- named in detail->>'processor', else its purpose's, else the one its
+-- caller (the origin role on a standby, else p_role) is bound to; a record
+-- with none of them (installation events) only while there is a sole
+-- processor.
+CREATE FUNCTION @extschema@._audit_visible(p_purpose pg_catalog.text, p_detail pg_catalog.jsonb,
+	p_role pg_catalog.text)
 RETURNS pg_catalog.bool
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	v_proc pg_catalog.text := COALESCE(p_detail OPERATOR(pg_catalog.->>) 'processor',
-		@extschema@._purpose_processor(p_purpose));
+		@extschema@._purpose_processor(p_purpose),
+		(SELECT l.processor FROM @extschema@.processor_login l
+		 WHERE l.login OPERATOR(pg_catalog.=)
+			COALESCE(p_detail OPERATOR(pg_catalog.#>>) '{origin,role}', p_role)::pg_catalog.name));
 BEGIN
 	IF @extschema@._caller_is_superuser() THEN
 		RETURN true;
@@ -279,7 +285,7 @@ CREATE POLICY holiday_delete ON @extschema@.holiday FOR DELETE
 -- their processor's records
 ALTER TABLE @extschema@.audit ENABLE ROW LEVEL SECURITY;
 CREATE POLICY audit_tenant ON @extschema@.audit FOR SELECT
-	USING (@extschema@._audit_visible(purpose, detail));
+	USING (@extschema@._audit_visible(purpose, detail, role_name));
 
 -- the alerts (a view, run as its owner) filter the same way
 CREATE OR REPLACE VIEW @extschema@.alert AS
@@ -288,7 +294,7 @@ CREATE OR REPLACE VIEW @extschema@.alert AS
 		   a.detail #>> '{origin,standby}' AS standby,
 		   a.purpose, a.subject, a.device, a.detail - 'origin' AS detail
 	  FROM @extschema@.audit a
-	 WHERE a.event = 'alert' AND @extschema@._audit_visible(a.purpose, a.detail);
+	 WHERE a.event = 'alert' AND @extschema@._audit_visible(a.purpose, a.detail, a.role_name);
 
 -- The processor an audit record names in detail->>'processor', once there
 -- are several (a single-processor installation's records are unchanged):
@@ -315,3 +321,21 @@ ALTER FUNCTION @extschema@.verify_audit_chain(pg_catalog.int8, pg_catalog.text, 
 ALTER FUNCTION @extschema@._audit_anchor_check(pg_catalog.int8, pg_catalog.text, pg_catalog.text,
 	pg_catalog.text) SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION @extschema@.audit_head() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+
+-- Reject (42501) a call below superuser to a function that acts on every
+-- processor's data (the purge, the scrub, key rotation and destruction)
+-- once there are several processors: those are the platform's.  With a
+-- sole processor its administrator runs them as before.
+CREATE FUNCTION @extschema@._require_platform(p_function pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT @extschema@._caller_is_superuser() AND @extschema@._processor_count() > 1 THEN
+		PERFORM @extschema@._reject('42501', pg_catalog.format(
+			'frt.%s acts on the data of every processor in the database; with several processors only a superuser runs it',
+			p_function), p_function, NULL, NULL, NULL);
+	END IF;
+END
+$$;

@@ -82,7 +82,7 @@ GRANT SELECT ON @extschema@.purpose_termination TO frt_admin, frt_auditor;
 GRANT EXECUTE ON FUNCTION @extschema@._caller_processor(), @extschema@._caller_is_superuser(),
 	@extschema@._sole_processor(), @extschema@._acting_processor(),
 	@extschema@._processor_visible(pg_catalog.text), @extschema@._purpose_visible(pg_catalog.text),
-	@extschema@._audit_visible(pg_catalog.text, pg_catalog.jsonb), @extschema@._role_visible(pg_catalog.text),
+	@extschema@._audit_visible(pg_catalog.text, pg_catalog.jsonb, pg_catalog.text), @extschema@._role_visible(pg_catalog.text),
 	@extschema@._processor_count(), @extschema@._purpose_processor(pg_catalog.text)
 	TO frt_admin, frt_enroller, frt_matcher, frt_auditor;
 GRANT SELECT ON @extschema@.processor_login TO frt_admin, frt_auditor;

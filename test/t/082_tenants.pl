@@ -74,6 +74,12 @@ for my $t ('a', 'b')
 like(as('a_enr', q{SELECT frt.register_subject('b_only', '1990-01-01')}), qr/^b_only$/m,
 	'no collision oracle: Alpha registers an id that only Beta has');
 $node->safe_psql('postgres', q{SELECT frt._alert('test_alert', 'b_door', 'u1', NULL, '{}')});
+# an alert about a caller, naming no purpose (as the rate rules raise them)
+$node->safe_psql('postgres', q{
+	CREATE FUNCTION public.raise_role_alert() RETURNS void SECURITY DEFINER LANGUAGE sql
+		AS $$ SELECT frt._alert('test_role_alert', NULL, NULL, NULL, '{}') $$;
+	GRANT EXECUTE ON FUNCTION public.raise_role_alert() TO b_match});
+is(as('b_match', q{SELECT public.raise_role_alert()}), '', 'b_match raises an alert naming no purpose');
 $node->safe_psql('postgres', q{SELECT frt._alert('test_alert', 'a_door', 'u1', NULL, '{}')});
 
 # Beta's rows as seen by each table's predicate.
@@ -122,6 +128,10 @@ is(as('a_admin', q{SELECT string_agg(name, ',' ORDER BY name) FROM frt.purpose})
 is(as('a_aud', q{SELECT count(*) > 0 FROM frt.audit WHERE purpose = 'a_door'}), 't', 'a_aud reads its own audit records');
 is(as('a_aud', q{SELECT count(*) FROM frt.alert WHERE purpose = 'a_door'}), '1', 'a_aud sees its own alert');
 is(as('b_aud', q{SELECT count(*) FROM frt.alert WHERE purpose = 'b_door'}), '1', 'b_aud sees its own alert');
+is(as('b_aud', q{SELECT count(*) FROM frt.alert WHERE kind = 'test_role_alert'}), '1',
+	"b_aud sees the alert about its processor's login");
+is(as('a_aud', q{SELECT count(*) FROM frt.alert WHERE kind = 'test_role_alert'}), '0',
+	"a_aud does not see the alert about Beta's login");
 is(as('a_enr', q{SELECT count(*) FROM frt.subject WHERE id = 'u1'}), '1', 'a_enr sees one u1: its own');
 
 # Direct writes into Beta, or moving a row to Beta.
@@ -237,6 +247,10 @@ like(as('stray', q{SELECT frt.enroll('u1', 'a_door', '[1,0,0,0]', 'cam')}), qr/^
 	'and processes for no purpose');
 like(as('a_admin', q{SELECT frt.processor_login('stray', 'Alpha Co')}), qr/^ERROR 42501:/,
 	'only a superuser binds logins');
+for my $f ('frt.purge()', 'frt.scrub_faces()', 'frt.key_rotate()', 'frt.key_destroy_unused()')
+{
+	like(as('a_admin', "SELECT $f"), qr/^ERROR 42501:/, "with several processors $f is the platform's");
+}
 is($node->safe_psql('postgres', q{SELECT ok FROM frt.verify_audit_chain()}), 't', 'audit chain intact');
 is(as('a_aud', q{SELECT ok FROM frt.verify_audit_chain()}), 't', "a processor's auditor verifies the whole chain");
 
