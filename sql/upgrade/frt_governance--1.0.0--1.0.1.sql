@@ -1853,66 +1853,75 @@ END
 $$;
 
 -- ---- Row-level security, for every role below superuser ----
+-- (superusers and BYPASSRLS roles are not subject to it; the caller's
+-- processor is a sub-select, evaluated once per statement, not per row)
 
 ALTER TABLE @extschema@.processor ENABLE ROW LEVEL SECURITY;
 -- a non-superuser registers only the first processor (a single-processor
 -- installation); further processors are the platform's (a superuser's)
 CREATE POLICY processor_tenant ON @extschema@.processor
-	USING (@extschema@._processor_visible(name))
-	WITH CHECK (@extschema@._processor_visible(name) OR @extschema@._processor_count() = 0);
+	USING (name OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()))
+	WITH CHECK (name OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor())
+		OR @extschema@._processor_count() = 0);
 
 ALTER TABLE @extschema@.processor_login ENABLE ROW LEVEL SECURITY;
 CREATE POLICY processor_login_tenant ON @extschema@.processor_login FOR SELECT
-	USING (@extschema@._processor_visible(processor));
+	USING (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()));
 
 ALTER TABLE @extschema@.purpose ENABLE ROW LEVEL SECURITY;
 CREATE POLICY purpose_tenant ON @extschema@.purpose
-	USING (@extschema@._processor_visible(processor))
-	WITH CHECK (@extschema@._processor_visible(processor));
+	USING (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()))
+	WITH CHECK (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()));
 
 ALTER TABLE @extschema@.device ENABLE ROW LEVEL SECURITY;
 CREATE POLICY device_tenant ON @extschema@.device
-	USING (@extschema@._processor_visible(processor))
-	WITH CHECK (@extschema@._processor_visible(processor));
+	USING (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()))
+	WITH CHECK (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()));
 
 ALTER TABLE @extschema@.subject ENABLE ROW LEVEL SECURITY;
 CREATE POLICY subject_tenant ON @extschema@.subject
-	USING (@extschema@._processor_visible(processor))
-	WITH CHECK (@extschema@._processor_visible(processor));
+	USING (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()))
+	WITH CHECK (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()));
 
 ALTER TABLE @extschema@.consent ENABLE ROW LEVEL SECURITY;
 CREATE POLICY consent_tenant ON @extschema@.consent
-	USING (@extschema@._processor_visible(processor))
-	WITH CHECK (@extschema@._processor_visible(processor));
+	USING (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()))
+	WITH CHECK (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()));
 
 ALTER TABLE @extschema@.decline ENABLE ROW LEVEL SECURITY;
 CREATE POLICY decline_tenant ON @extschema@.decline
-	USING (@extschema@._processor_visible(processor))
-	WITH CHECK (@extschema@._processor_visible(processor));
+	USING (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()))
+	WITH CHECK (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()));
 
 ALTER TABLE @extschema@.filing_state ENABLE ROW LEVEL SECURITY;
 CREATE POLICY filing_state_tenant ON @extschema@.filing_state
-	USING (@extschema@._processor_visible(processor))
-	WITH CHECK (@extschema@._processor_visible(processor));
+	USING (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()))
+	WITH CHECK (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()));
 
 -- restrictive: face_active (30_face.sql) still hides withdrawn and expired faces
 CREATE POLICY face_tenant ON @extschema@.face AS RESTRICTIVE
-	USING (@extschema@._processor_visible(processor));
+	USING (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()));
 
 ALTER TABLE @extschema@.notice ENABLE ROW LEVEL SECURITY;
 CREATE POLICY notice_tenant ON @extschema@.notice
-	USING (@extschema@._purpose_visible(purpose))
-	WITH CHECK (@extschema@._purpose_visible(purpose));
+	USING (purpose IN (SELECT p.name FROM @extschema@.purpose p
+		WHERE p.processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor())))
+	WITH CHECK (purpose IN (SELECT p.name FROM @extschema@.purpose p
+		WHERE p.processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor())));
 
 ALTER TABLE @extschema@.assessment ENABLE ROW LEVEL SECURITY;
 CREATE POLICY assessment_tenant ON @extschema@.assessment
-	USING (@extschema@._purpose_visible(purpose))
-	WITH CHECK (@extschema@._purpose_visible(purpose));
+	USING (purpose IN (SELECT p.name FROM @extschema@.purpose p
+		WHERE p.processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor())))
+	WITH CHECK (purpose IN (SELECT p.name FROM @extschema@.purpose p
+		WHERE p.processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor())));
 
 ALTER TABLE @extschema@.purpose_termination ENABLE ROW LEVEL SECURITY;
 CREATE POLICY purpose_termination_tenant ON @extschema@.purpose_termination
-	USING (@extschema@._purpose_visible(purpose))
-	WITH CHECK (@extschema@._purpose_visible(purpose));
+	USING (purpose IN (SELECT p.name FROM @extschema@.purpose p
+		WHERE p.processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor())))
+	WITH CHECK (purpose IN (SELECT p.name FROM @extschema@.purpose p
+		WHERE p.processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor())));
 
 -- the holiday calendar is the country's, shared by every processor: all
 -- read it; below superuser only a single-processor installation writes it
@@ -3519,11 +3528,12 @@ $$;
 -- processor only (see src/registry/85_tenancy.sql).
 ALTER TABLE @extschema@.erasure_log ENABLE ROW LEVEL SECURITY;
 CREATE POLICY erasure_log_tenant ON @extschema@.erasure_log FOR SELECT
-	USING (@extschema@._purpose_visible(purpose));
+	USING (purpose IN (SELECT p.name FROM @extschema@.purpose p
+		WHERE p.processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor())));
 
 ALTER TABLE @extschema@.filing ENABLE ROW LEVEL SECURITY;
 CREATE POLICY filing_tenant ON @extschema@.filing FOR SELECT
-	USING (@extschema@._processor_visible(processor));
+	USING (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()));
 
 -- Layer 9 (intrusion detection): several processors in one database.  An
 -- administrator sets and reads the limits of its own processor's logins;
