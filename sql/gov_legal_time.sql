@@ -22,10 +22,11 @@ SELECT frt._legal_zone('lt_door') AS zone,
 	frt._legal_today('lt_door') = (now() AT TIME ZONE 'Pacific/Kiritimati')::date AS today_in_zone,
 	frt._filing_today() = (now() AT TIME ZONE 'Pacific/Kiritimati')::date AS filing_in_zone;
 -- its own processor's zone; processors that differ leave the installation
--- (and purposes without a processor) on Asia/Shanghai
+-- on Asia/Shanghai
 INSERT INTO frt.processor (name, contact, legal_time_zone) VALUES ('LT Ltd', 'dpo@lt.example', 'Etc/GMT+12');
-UPDATE frt.purpose SET processor = 'LT Ltd' WHERE name = 'lt_door';
-SELECT frt._legal_zone('lt_door') AS door, frt._legal_zone('lt_station') AS station, frt._legal_zone(NULL) AS installation;
+INSERT INTO frt.purpose (name, processor, kind, description, method, retention, alternative_method)
+VALUES ('lt_far', 'LT Ltd', 'verification', 'door', '1:1', '1 year', 'badge');
+SELECT frt._legal_zone('lt_far') AS door, frt._legal_zone('lt_station') AS station, frt._legal_zone(NULL) AS installation;
 ROLLBACK;
 
 -- Fixtures relative to today's legal date: one subject turns 14 today,
@@ -36,8 +37,8 @@ SELECT frt.register_subject('lt_14_tomorrow', (frt._legal_today('lt_door') - int
 SELECT frt.give_consent('lt_14_today', 'lt_door', 'self', 'written') > 0 AS consent;
 SELECT frt.give_consent('lt_14_tomorrow', 'lt_door', 'self', 'written') > 0 AS consent;
 INSERT INTO frt.purpose (name, processor, kind, description, method, retention, alternative_method)
-VALUES ('lt_pia_today', NULL, 'verification', 'door', '1:1', '1 year', 'badge'),
-	   ('lt_pia_yesterday', NULL, 'verification', 'door', '1:1', '1 year', 'badge');
+VALUES ('lt_pia_today', 'Acme Ltd', 'verification', 'door', '1:1', '1 year', 'badge'),
+	   ('lt_pia_yesterday', 'Acme Ltd', 'verification', 'door', '1:1', '1 year', 'badge');
 INSERT INTO frt.assessment (purpose, assessor, report, valid_until)
 VALUES ('lt_pia_today', 'dpo', 'PIA', frt._legal_today('lt_pia_today')),
 	   ('lt_pia_yesterday', 'dpo', 'PIA', frt._legal_today('lt_pia_yesterday') - 1);
@@ -170,7 +171,7 @@ SELECT sqlstate, detail->>'function' AS function, count(*) FROM frt.audit
 -- is bypassed, as a restore or a clock step could) is cited by no consent
 -- before it is published: give_consent and a direct INSERT are refused.
 INSERT INTO frt.purpose (name, processor, kind, description, method, retention, alternative_method)
-VALUES ('lt_future', NULL, 'verification', 'door', '1:1', '1 year', 'badge');
+VALUES ('lt_future', 'Acme Ltd', 'verification', 'door', '1:1', '1 year', 'badge');
 SELECT gov_try($$INSERT INTO frt.notice (purpose, body, processing_method, retention_statement,
 	necessity_and_impact, rights_procedure, published_at)
 	VALUES ('lt_future', 'b', 'm', 'r', 'n', 'p', now() + interval '1 hour')$$) AS future_notice;

@@ -10,9 +10,12 @@ SELECT gov_refused($$SELECT frt.enroll('r_s1', 'r_nope', '[1,0,0]', 'r_office')$
 SELECT gov_refused($$SELECT frt.verify('r_s1', 'r_station', '[1,0,0]', 'r_hall')$$);
 SELECT gov_refused($$SELECT frt.identify('r_door', '[1,0,0]', 'r_office')$$);
 
--- Art. 5: no processor registered at all
+-- Art. 5: no processor registered at all (purposes name one: only a
+-- load without foreign-key checks can leave them without)
 BEGIN;
+SET LOCAL session_replication_role = replica;
 DELETE FROM frt.processor;
+RESET session_replication_role;
 SELECT gov_refused($$SELECT frt.enroll('r_s2', 'r_door', '[0,1,0]', 'r_office')$$);
 ROLLBACK;
 -- Art. 5: no notice for the purpose

@@ -33,7 +33,9 @@ INSERT INTO frt.device (name, location_type) VALUES ('c_street', 'public_place')
 UPDATE frt.face SET expires_at = enrolled_at + interval '1 year' WHERE subject = 'c_kid';
 UPDATE frt.face SET expires_at = enrolled_at + interval '2 years', device = 'c_toilet'
 WHERE subject = 'c_s1' AND purpose = 'c_door';
+SET LOCAL session_replication_role = replica;
 DELETE FROM frt.processor;
+RESET session_replication_role;
 SELECT article, check_name, status, CASE WHEN check_name <> 'trusted_boundary' THEN detail END AS detail
 FROM frt.compliance_report();
 
@@ -60,7 +62,8 @@ SELECT gov_try($$SELECT frt.working_days_after('2025-01-01', -1)$$);
 -- Art. 15: the day the 100,000th distinct subject is stored is recorded
 -- once, and the deadline is 30 working days later
 TRUNCATE frt.filing_state;
-INSERT INTO frt.filing_state (id, stored_subjects) VALUES (1, 99999);
+INSERT INTO frt.processor VALUES ('Acme Ltd', 'dpo@acme.example') ON CONFLICT DO NOTHING;
+INSERT INTO frt.filing_state (processor, stored_subjects) VALUES ('Acme Ltd', 99999);
 SELECT gov_world('f');
 SELECT frt.enroll('f_s1', 'f_door', '[1,0,0]', 'f_office') > 0 AS enrolled;
 SELECT stored_subjects, threshold_reached_on = frt._filing_today() AS reached_today

@@ -1616,6 +1616,19 @@ $$;
 CREATE FUNCTION @extschema@.calendar_coverage(OUT first_year pg_catalog.int4, OUT last_year pg_catalog.int4,
 	OUT covered_until pg_catalog.date, OUT days_left pg_catalog.int4, OUT sources pg_catalog.text)
 RETURNS record
+-- ---- several processors in one database (registry, jobs, intrusion) ----
+-- The login<->processor binding and the caller's processor.
+CREATE TABLE @extschema@.processor_login (
+	login			pg_catalog.name PRIMARY KEY,
+	processor		pg_catalog.text NOT NULL REFERENCES @extschema@.processor (name) ON UPDATE CASCADE,
+	bound_at		pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	bound_by		pg_catalog.text NOT NULL DEFAULT pg_catalog.session_user()
+);
+COMMENT ON TABLE @extschema@.processor_login IS 'the processor each login acts for (written by a superuser); an unbound login acts for the sole processor while there is exactly one';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.processor_login', '');
+
+CREATE FUNCTION @extschema@._caller_is_superuser()
+RETURNS pg_catalog.bool
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -1757,6 +1770,1451 @@ REVOKE ALL ON FUNCTION @extschema@._filing_filed(pg_catalog.text) FROM PUBLIC;
 
 -- Open a change or cancellation obligation due 30 working days after
 -- p_on; returns its deadline (the existing one if already open).
+	RETURN COALESCE((SELECT r.rolsuper FROM pg_catalog.pg_roles r
+					 WHERE r.rolname OPERATOR(pg_catalog.=) @extschema@._caller()), false);
+END
+$$;
+
+CREATE FUNCTION @extschema@._caller_processor()
+RETURNS pg_catalog.text
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_proc pg_catalog.text;
+BEGIN
+	IF @extschema@._caller_is_superuser() THEN
+		RETURN NULL;
+	END IF;
+	SELECT l.processor INTO v_proc FROM @extschema@.processor_login l
+	WHERE l.login OPERATOR(pg_catalog.=) @extschema@._caller();
+	IF FOUND THEN
+		RETURN v_proc;
+	END IF;
+	RETURN @extschema@._sole_processor();
+END
+$$;
+
+CREATE FUNCTION @extschema@._sole_processor()
+RETURNS pg_catalog.text
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN (SELECT pg_catalog.min(p.name) FROM @extschema@.processor p
+			HAVING pg_catalog.count(*) OPERATOR(pg_catalog.=) 1);
+END
+$$;
+
+CREATE FUNCTION @extschema@._acting_processor()
+RETURNS pg_catalog.text
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF @extschema@._caller_is_superuser() THEN
+		RETURN COALESCE(NULLIF(pg_catalog.current_setting('frt.processor', true), ''),
+			(SELECT p.name FROM @extschema@.processor p ORDER BY p.registered_at, p.name LIMIT 1));
+	END IF;
+	RETURN @extschema@._caller_processor();
+END
+$$;
+
+CREATE FUNCTION @extschema@._processor_visible(p_processor pg_catalog.text)
+RETURNS pg_catalog.bool
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN @extschema@._caller_is_superuser()
+		OR COALESCE(p_processor OPERATOR(pg_catalog.=) @extschema@._caller_processor(), false);
+END
+$$;
+
+-- Every processor-owned row names its processor.  The rows of a
+-- single-processor installation (and purposes that named none) get the
+-- installation's first processor; consents, faces and declines their
+-- purpose's.  Columns are added with that processor as a constant default
+-- (no row is rewritten), then the default is dropped or replaced.
+-- The purposes that named none are given it without an audit record, a
+-- new changed_at or a change rule (the update cannot write to the audit
+-- trail, which earlier sections of this script hold locked; and this is
+-- no change of the purpose).
+ALTER TABLE @extschema@.purpose DISABLE TRIGGER purpose_audit;
+ALTER TABLE @extschema@.purpose DISABLE TRIGGER purpose_defaults;
+ALTER TABLE @extschema@.purpose DISABLE TRIGGER purpose_changed;
+DO $tenants$
+DECLARE
+	v pg_catalog.text := (SELECT p.name FROM @extschema@.processor p ORDER BY p.registered_at, p.name LIMIT 1);
+BEGIN
+	UPDATE @extschema@.purpose SET processor = v WHERE processor IS NULL;
+	EXECUTE pg_catalog.format('ALTER TABLE @extschema@.device ADD COLUMN processor pg_catalog.text NOT NULL DEFAULT %L', v);
+	EXECUTE pg_catalog.format('ALTER TABLE @extschema@.subject ADD COLUMN processor pg_catalog.text NOT NULL DEFAULT %L', v);
+	EXECUTE pg_catalog.format('ALTER TABLE @extschema@.consent ADD COLUMN processor pg_catalog.text NOT NULL DEFAULT %L', v);
+	EXECUTE pg_catalog.format('ALTER TABLE @extschema@.face ADD COLUMN processor pg_catalog.text NOT NULL DEFAULT %L', v);
+	EXECUTE pg_catalog.format('ALTER TABLE @extschema@.decline ADD COLUMN processor pg_catalog.text NOT NULL DEFAULT %L', v);
+	EXECUTE pg_catalog.format('ALTER TABLE @extschema@.filing_state ADD COLUMN processor pg_catalog.text NOT NULL DEFAULT %L', v);
+	EXECUTE pg_catalog.format('ALTER TABLE @extschema@.filing ADD COLUMN processor pg_catalog.text NOT NULL DEFAULT %L', v);
+	-- an installation whose purposes named several processors: rows follow their purpose
+	UPDATE @extschema@.consent c SET processor = p.processor FROM @extschema@.purpose p
+	 WHERE p.name = c.purpose AND c.processor IS DISTINCT FROM p.processor;
+	UPDATE @extschema@.face f SET processor = p.processor FROM @extschema@.purpose p
+	 WHERE p.name = f.purpose AND f.processor IS DISTINCT FROM p.processor;
+	UPDATE @extschema@.decline d SET processor = p.processor FROM @extschema@.purpose p
+	 WHERE p.name = d.purpose AND d.processor IS DISTINCT FROM p.processor;
+	UPDATE @extschema@.filing f SET processor = p.processor FROM @extschema@.purpose p
+	 WHERE p.name = f.purpose AND f.processor IS DISTINCT FROM p.processor;
+END
+$tenants$;
+ALTER TABLE @extschema@.purpose ENABLE ALWAYS TRIGGER purpose_audit;
+ALTER TABLE @extschema@.purpose ENABLE TRIGGER purpose_defaults;
+ALTER TABLE @extschema@.purpose ENABLE TRIGGER purpose_changed;
+ALTER TABLE @extschema@.consent ALTER COLUMN processor DROP DEFAULT;
+ALTER TABLE @extschema@.face ALTER COLUMN processor DROP DEFAULT;
+ALTER TABLE @extschema@.decline ALTER COLUMN processor DROP DEFAULT;
+ALTER TABLE @extschema@.device ALTER COLUMN processor SET DEFAULT @extschema@._acting_processor();
+ALTER TABLE @extschema@.subject ALTER COLUMN processor SET DEFAULT @extschema@._acting_processor();
+ALTER TABLE @extschema@.filing_state ALTER COLUMN processor SET DEFAULT @extschema@._acting_processor();
+ALTER TABLE @extschema@.filing ALTER COLUMN processor SET DEFAULT @extschema@._acting_processor();
+
+-- purpose: the processor is mandatory
+ALTER TABLE @extschema@.purpose DROP CONSTRAINT purpose_processor_fkey;
+ALTER TABLE @extschema@.purpose ALTER COLUMN processor SET NOT NULL,
+	ALTER COLUMN processor SET DEFAULT @extschema@._acting_processor(),
+	ADD CONSTRAINT purpose_processor_fkey FOREIGN KEY (processor) REFERENCES @extschema@.processor (name) ON UPDATE CASCADE,
+	ADD CONSTRAINT purpose_processor_name_key UNIQUE (processor, name);
+
+-- keys: (processor, name) for devices, (processor, id) for subjects
+ALTER TABLE @extschema@.face DROP CONSTRAINT face_subject_fkey, DROP CONSTRAINT face_device_fkey;
+ALTER TABLE @extschema@.consent DROP CONSTRAINT consent_subject_fkey;
+ALTER TABLE @extschema@.decline DROP CONSTRAINT decline_device_fkey;
+ALTER TABLE @extschema@.device DROP CONSTRAINT device_pkey,
+	ADD CONSTRAINT device_processor_fkey FOREIGN KEY (processor) REFERENCES @extschema@.processor (name) ON UPDATE CASCADE,
+	ADD CONSTRAINT device_pkey PRIMARY KEY (processor, name);
+ALTER TABLE @extschema@.subject DROP CONSTRAINT subject_pkey,
+	ADD CONSTRAINT subject_processor_fkey FOREIGN KEY (processor) REFERENCES @extschema@.processor (name) ON UPDATE CASCADE,
+	ADD CONSTRAINT subject_pkey PRIMARY KEY (processor, id);
+ALTER TABLE @extschema@.consent
+	ADD CONSTRAINT consent_processor_subject_fkey FOREIGN KEY (processor, subject)
+		REFERENCES @extschema@.subject (processor, id) ON UPDATE CASCADE,
+	ADD CONSTRAINT consent_processor_purpose_fkey FOREIGN KEY (processor, purpose)
+		REFERENCES @extschema@.purpose (processor, name) ON UPDATE CASCADE;
+ALTER TABLE @extschema@.face
+	ADD CONSTRAINT face_processor_subject_fkey FOREIGN KEY (processor, subject)
+		REFERENCES @extschema@.subject (processor, id) ON UPDATE CASCADE,
+	ADD CONSTRAINT face_processor_purpose_fkey FOREIGN KEY (processor, purpose)
+		REFERENCES @extschema@.purpose (processor, name) ON UPDATE CASCADE,
+	ADD CONSTRAINT face_processor_device_fkey FOREIGN KEY (processor, device)
+		REFERENCES @extschema@.device (processor, name) ON UPDATE CASCADE;
+ALTER TABLE @extschema@.decline
+	ADD CONSTRAINT decline_processor_purpose_fkey FOREIGN KEY (processor, purpose)
+		REFERENCES @extschema@.purpose (processor, name) ON UPDATE CASCADE,
+	ADD CONSTRAINT decline_processor_device_fkey FOREIGN KEY (processor, device)
+		REFERENCES @extschema@.device (processor, name) ON UPDATE CASCADE;
+
+-- filing_state: one row per processor
+ALTER TABLE @extschema@.filing_state DROP COLUMN id,
+	ADD CONSTRAINT filing_state_pkey PRIMARY KEY (processor),
+	ADD CONSTRAINT filing_state_processor_fkey FOREIGN KEY (processor)
+		REFERENCES @extschema@.processor (name) ON UPDATE CASCADE;
+COMMENT ON TABLE @extschema@.filing_state IS 'per processor: distinct subjects stored and the day 100,000 was first reached (Measures Art. 15)';
+ALTER TABLE @extschema@.filing ADD CONSTRAINT filing_processor_fkey FOREIGN KEY (processor)
+	REFERENCES @extschema@.processor (name) ON UPDATE CASCADE;
+DROP INDEX @extschema@.filing_open_one;
+CREATE UNIQUE INDEX filing_open_one ON @extschema@.filing
+	(processor, kind, (COALESCE(purpose, ''))) WHERE filed_on IS NULL;
+
+-- Layer 5: several processors in one database.
+--
+-- Every processor-owned row names its processor: purpose, device, subject
+-- and filing_state directly; consent, face and decline take their
+-- purpose's (frt._tenant_fill); notice, assessment and purpose_termination
+-- through their purpose; audit records through their purpose, else through
+-- detail->>'processor' (both hashed).  Row-level security below limits
+-- every role below superuser to the rows of the processor it acts for
+-- (frt._caller_processor()); the SECURITY DEFINER functions bypass it and
+-- check the processor themselves (frt._purpose_callers() and the lookups
+-- scoped by processor).  See docs/operations.md, "Several processors in one
+-- database".
+
+-- How many processors are registered.
+CREATE FUNCTION @extschema@._processor_count()
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN (SELECT pg_catalog.count(*) FROM @extschema@.processor);
+END
+$$;
+
+-- The processor of a purpose, or NULL when no purpose has that name.
+CREATE FUNCTION @extschema@._purpose_processor(p_purpose pg_catalog.text)
+RETURNS pg_catalog.text
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN (SELECT p.processor FROM @extschema@.purpose p WHERE p.name OPERATOR(pg_catalog.=) p_purpose);
+END
+$$;
+
+-- Whether the caller may see a row belonging to purpose p_purpose.
+CREATE FUNCTION @extschema@._purpose_visible(p_purpose pg_catalog.text)
+RETURNS pg_catalog.bool
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN @extschema@._processor_visible(@extschema@._purpose_processor(p_purpose));
+END
+$$;
+
+-- Whether the caller may use purpose p_purpose in a public function: a
+-- superuser any; anyone else its own processor's only.  A purpose of
+-- another processor and one never registered give the same answer (false)
+-- once there are several processors; with a sole processor an unregistered
+-- name is left to the usual "not registered" refusal.
+CREATE FUNCTION @extschema@._purpose_callers(p_purpose pg_catalog.text)
+RETURNS pg_catalog.bool
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_owner pg_catalog.text := @extschema@._purpose_processor(p_purpose);
+BEGIN
+	IF @extschema@._caller_is_superuser() THEN
+		RETURN true;
+	END IF;
+	IF v_owner IS NULL THEN
+		RETURN @extschema@._processor_count() <= 1 AND @extschema@._caller_processor() IS NOT NULL;
+	END IF;
+	RETURN COALESCE(v_owner OPERATOR(pg_catalog.=) @extschema@._caller_processor(), false);
+END
+$$;
+
+-- Refuse (MF160) the use of a purpose that is not the caller's: the same
+-- answer whether another processor has it or nobody does, recorded without
+-- the purpose (the record belongs to the caller's processor, not to the
+-- purpose's).
+CREATE FUNCTION @extschema@._check_tenant(p_function pg_catalog.text, p_purpose pg_catalog.text,
+	p_subject pg_catalog.text, p_device pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT @extschema@._purpose_callers(p_purpose) THEN
+		PERFORM @extschema@._refuse('MF160', 4, pg_catalog.format(
+			'purpose %L is not registered for the processor the caller acts for', p_purpose),
+			p_function, NULL, p_subject, p_device);
+	END IF;
+END
+$$;
+
+-- The processor a login acts for (its binding, else the sole processor).
+CREATE FUNCTION @extschema@._login_processor(p_login pg_catalog.text)
+RETURNS pg_catalog.text
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN COALESCE((SELECT l.processor FROM @extschema@.processor_login l
+					 WHERE l.login OPERATOR(pg_catalog.=) p_login::pg_catalog.name),
+		@extschema@._sole_processor());
+END
+$$;
+
+-- Whether the caller may see or set a row keyed by a role name (intrusion
+-- limits and counters): its own processor's logins; '*' (every other
+-- role) only while there is a sole processor.
+CREATE FUNCTION @extschema@._role_visible(p_role pg_catalog.text)
+RETURNS pg_catalog.bool
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF @extschema@._caller_is_superuser() THEN
+		RETURN true;
+	END IF;
+	IF p_role OPERATOR(pg_catalog.=) '*' THEN
+		RETURN @extschema@._processor_count() <= 1;
+	END IF;
+	RETURN COALESCE(@extschema@._login_processor(p_role) OPERATOR(pg_catalog.=) @extschema@._caller_processor(),
+		false);
+END
+$$;
+
+-- Whether the caller may read an audit record: its processor is the one
+-- named in detail->>'processor', else its purpose's, else the one its
+-- caller (the origin role on a standby, else p_role) is bound to; a record
+-- with none of them (installation events) only while there is a sole
+-- processor.
+CREATE FUNCTION @extschema@._audit_visible(p_purpose pg_catalog.text, p_detail pg_catalog.jsonb,
+	p_role pg_catalog.text)
+RETURNS pg_catalog.bool
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_proc pg_catalog.text := COALESCE(p_detail OPERATOR(pg_catalog.->>) 'processor',
+		@extschema@._purpose_processor(p_purpose),
+		(SELECT l.processor FROM @extschema@.processor_login l
+		 WHERE l.login OPERATOR(pg_catalog.=)
+			COALESCE(p_detail OPERATOR(pg_catalog.#>>) '{origin,role}', p_role)::pg_catalog.name));
+BEGIN
+	IF @extschema@._caller_is_superuser() THEN
+		RETURN true;
+	END IF;
+	IF v_proc IS NULL THEN
+		RETURN @extschema@._processor_count() <= 1;
+	END IF;
+	RETURN COALESCE(v_proc OPERATOR(pg_catalog.=) @extschema@._caller_processor(), false);
+END
+$$;
+
+-- The detail of an audit record with its processor added: the caller's,
+-- else the purpose's (for records that name no purpose of the processor).
+CREATE FUNCTION @extschema@._tenant_detail(p_detail pg_catalog.jsonb, p_processor pg_catalog.text)
+RETURNS pg_catalog.jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT CASE WHEN p_processor IS NULL THEN p_detail
+		ELSE COALESCE(p_detail, '{}'::pg_catalog.jsonb)
+			OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('processor', p_processor) END;
+$$;
+
+-- BEFORE INSERT on consent, face and decline: a row that names no
+-- processor gets its purpose's (a foreign key to (processor, name) of the
+-- purpose refuses any other).  ALWAYS: a bulk load in replica mode too.
+CREATE FUNCTION @extschema@._tenant_fill()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	NEW.processor := COALESCE(NEW.processor, @extschema@._purpose_processor(NEW.purpose));
+	RETURN NEW;
+END
+$$;
+CREATE TRIGGER consent_tenant BEFORE INSERT ON @extschema@.consent
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._tenant_fill();
+CREATE TRIGGER face_tenant BEFORE INSERT ON @extschema@.face
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._tenant_fill();
+CREATE TRIGGER decline_tenant BEFORE INSERT ON @extschema@.decline
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._tenant_fill();
+ALTER TABLE @extschema@.consent ENABLE ALWAYS TRIGGER consent_tenant;
+ALTER TABLE @extschema@.face ENABLE ALWAYS TRIGGER face_tenant;
+ALTER TABLE @extschema@.decline ENABLE ALWAYS TRIGGER decline_tenant;
+
+-- Bind a login to the processor it acts for (superuser only; NULL
+-- processor removes the binding).
+CREATE FUNCTION @extschema@.processor_login(p_login pg_catalog.name, p_processor pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT @extschema@._caller_is_superuser() THEN
+		RAISE EXCEPTION 'only a superuser binds logins to processors' USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	IF p_login IS NULL THEN
+		RAISE EXCEPTION 'login must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF p_processor IS NULL THEN
+		DELETE FROM @extschema@.processor_login WHERE login = p_login;
+	ELSE
+		INSERT INTO @extschema@.processor_login (login, processor) VALUES (p_login, p_processor)
+		ON CONFLICT (login) DO UPDATE SET processor = EXCLUDED.processor, bound_at = pg_catalog.now(),
+			bound_by = pg_catalog.session_user();
+	END IF;
+	PERFORM @extschema@.audit_event('registry', 'processor_login', NULL, NULL, NULL, NULL, NULL,
+		pg_catalog.jsonb_build_object('login', p_login, 'processor', p_processor));
+END
+$$;
+
+-- ---- Row-level security, for every role below superuser ----
+-- (superusers and BYPASSRLS roles are not subject to it; the caller's
+-- processor is a sub-select, evaluated once per statement, not per row)
+
+ALTER TABLE @extschema@.processor ENABLE ROW LEVEL SECURITY;
+-- a non-superuser registers only the first processor (a single-processor
+-- installation); further processors are the platform's (a superuser's)
+CREATE POLICY processor_tenant ON @extschema@.processor
+	USING (name OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()))
+	WITH CHECK (name OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor())
+		OR @extschema@._processor_count() = 0);
+
+ALTER TABLE @extschema@.processor_login ENABLE ROW LEVEL SECURITY;
+CREATE POLICY processor_login_tenant ON @extschema@.processor_login FOR SELECT
+	USING (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()));
+
+ALTER TABLE @extschema@.purpose ENABLE ROW LEVEL SECURITY;
+CREATE POLICY purpose_tenant ON @extschema@.purpose
+	USING (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()))
+	WITH CHECK (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()));
+
+ALTER TABLE @extschema@.device ENABLE ROW LEVEL SECURITY;
+CREATE POLICY device_tenant ON @extschema@.device
+	USING (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()))
+	WITH CHECK (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()));
+
+ALTER TABLE @extschema@.subject ENABLE ROW LEVEL SECURITY;
+CREATE POLICY subject_tenant ON @extschema@.subject
+	USING (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()))
+	WITH CHECK (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()));
+
+ALTER TABLE @extschema@.consent ENABLE ROW LEVEL SECURITY;
+CREATE POLICY consent_tenant ON @extschema@.consent
+	USING (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()))
+	WITH CHECK (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()));
+
+ALTER TABLE @extschema@.decline ENABLE ROW LEVEL SECURITY;
+CREATE POLICY decline_tenant ON @extschema@.decline
+	USING (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()))
+	WITH CHECK (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()));
+
+ALTER TABLE @extschema@.filing_state ENABLE ROW LEVEL SECURITY;
+CREATE POLICY filing_state_tenant ON @extschema@.filing_state
+	USING (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()))
+	WITH CHECK (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()));
+
+-- restrictive: face_active (30_face.sql) still hides withdrawn and expired faces
+CREATE POLICY face_tenant ON @extschema@.face AS RESTRICTIVE
+	USING (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()));
+
+ALTER TABLE @extschema@.notice ENABLE ROW LEVEL SECURITY;
+CREATE POLICY notice_tenant ON @extschema@.notice
+	USING (purpose IN (SELECT p.name FROM @extschema@.purpose p
+		WHERE p.processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor())))
+	WITH CHECK (purpose IN (SELECT p.name FROM @extschema@.purpose p
+		WHERE p.processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor())));
+
+ALTER TABLE @extschema@.assessment ENABLE ROW LEVEL SECURITY;
+CREATE POLICY assessment_tenant ON @extschema@.assessment
+	USING (purpose IN (SELECT p.name FROM @extschema@.purpose p
+		WHERE p.processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor())))
+	WITH CHECK (purpose IN (SELECT p.name FROM @extschema@.purpose p
+		WHERE p.processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor())));
+
+ALTER TABLE @extschema@.purpose_termination ENABLE ROW LEVEL SECURITY;
+CREATE POLICY purpose_termination_tenant ON @extschema@.purpose_termination
+	USING (purpose IN (SELECT p.name FROM @extschema@.purpose p
+		WHERE p.processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor())))
+	WITH CHECK (purpose IN (SELECT p.name FROM @extschema@.purpose p
+		WHERE p.processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor())));
+
+-- the holiday calendar is the country's, shared by every processor: all
+-- read it; below superuser only a single-processor installation writes it
+ALTER TABLE @extschema@.holiday ENABLE ROW LEVEL SECURITY;
+CREATE POLICY holiday_read ON @extschema@.holiday FOR SELECT USING (true);
+CREATE POLICY holiday_write ON @extschema@.holiday FOR INSERT
+	WITH CHECK (@extschema@._processor_count() <= 1);
+CREATE POLICY holiday_update ON @extschema@.holiday FOR UPDATE
+	USING (@extschema@._processor_count() <= 1) WITH CHECK (@extschema@._processor_count() <= 1);
+CREATE POLICY holiday_delete ON @extschema@.holiday FOR DELETE
+	USING (@extschema@._processor_count() <= 1);
+
+-- the audit trail (layer 6) is written by its worker only; readers see
+-- their processor's records
+ALTER TABLE @extschema@.audit ENABLE ROW LEVEL SECURITY;
+CREATE POLICY audit_tenant ON @extschema@.audit FOR SELECT
+	USING (@extschema@._audit_visible(purpose, detail, role_name));
+
+-- the alerts (a view, run as its owner) filter the same way
+CREATE OR REPLACE VIEW @extschema@.alert AS
+	SELECT a.seq, a.at, a.outcome AS kind,
+		   COALESCE(a.detail #>> '{origin,role}', a.role_name) AS role_name,
+		   a.detail #>> '{origin,standby}' AS standby,
+		   a.purpose, a.subject, a.device, a.detail - 'origin' AS detail
+	  FROM @extschema@.audit a
+	 WHERE a.event = 'alert' AND @extschema@._audit_visible(a.purpose, a.detail, a.role_name);
+
+-- The processor an audit record names in detail->>'processor', once there
+-- are several (a single-processor installation's records are unchanged):
+-- the one the caller acts for, else the purpose's.
+CREATE FUNCTION @extschema@._record_processor(p_purpose pg_catalog.text)
+RETURNS pg_catalog.text
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF @extschema@._processor_count() <= 1 THEN
+		RETURN NULL;
+	END IF;
+	RETURN COALESCE(@extschema@._acting_processor(), @extschema@._purpose_processor(p_purpose));
+END
+$$;
+
+-- The chain is one for the whole database: its checks read every record,
+-- whoever asks (they return chain positions and reasons, no record
+-- contents), so they run as the extension owner.
+ALTER FUNCTION @extschema@.verify_audit_chain() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION @extschema@.verify_audit_chain(pg_catalog.int8, pg_catalog.text, pg_catalog.text,
+	pg_catalog.text) SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION @extschema@._audit_anchor_check(pg_catalog.int8, pg_catalog.text, pg_catalog.text,
+	pg_catalog.text) SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION @extschema@.audit_head() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+
+-- Reject (42501) a call below superuser to a function that acts on every
+-- processor's data (the purge, the scrub, key rotation and destruction)
+-- once there are several processors: those are the platform's.  With a
+-- sole processor its administrator runs them as before.
+CREATE FUNCTION @extschema@._require_platform(p_function pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT @extschema@._caller_is_superuser() AND @extschema@._processor_count() > 1 THEN
+		PERFORM @extschema@._reject('42501', pg_catalog.format(
+			'frt.%s acts on the data of every processor in the database; with several processors only a superuser runs it',
+			p_function), p_function, NULL, NULL, NULL);
+	END IF;
+END
+$$;
+
+-- The functions that check or scope by processor.
+
+DROP FUNCTION @extschema@._filing_count(pg_catalog.int8);
+DROP FUNCTION @extschema@._filing_recount();
+
+CREATE OR REPLACE FUNCTION @extschema@._refuse(p_sqlstate pg_catalog.text, p_article pg_catalog.int4,
+	p_message pg_catalog.text, p_function pg_catalog.text, p_purpose pg_catalog.text,
+	p_subject pg_catalog.text, p_device pg_catalog.text, p_detail pg_catalog.text DEFAULT NULL,
+	p_hint pg_catalog.text DEFAULT NULL, p_cite_more pg_catalog.text DEFAULT NULL,
+	p_masked pg_catalog.bool DEFAULT false)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_message pg_catalog.text := pg_catalog.format('%s (Measures Art. %s%s)', p_message, p_article, p_cite_more);
+	v_article pg_catalog.text := 'Measures Art. ' || p_article;
+	v_sqlstate pg_catalog.text := p_sqlstate;
+BEGIN
+	IF p_sqlstate IS NULL OR p_sqlstate !~ '^MF[0-9A-Z]{3}$' OR p_article IS NULL OR p_message IS NULL THEN
+		RAISE EXCEPTION 'frt._refuse: SQLSTATE %, article % is not a refusal of the Measures',
+			COALESCE(p_sqlstate, 'NULL'), COALESCE(p_article::pg_catalog.text, 'NULL')
+			USING ERRCODE = 'internal_error';
+	END IF;
+	-- the record keeps the exact reason, masked or not
+	-- (with several processors, the record names the caller's processor)
+	PERFORM @extschema@.audit_event('refusal', 'refused', p_purpose, p_subject, p_device, NULL,
+		p_sqlstate, @extschema@._tenant_detail(pg_catalog.jsonb_build_object('function', p_function,
+			'article', p_article, 'reason', p_message)
+		OPERATOR(pg_catalog.||) CASE WHEN p_masked THEN '{"masked": true}'::pg_catalog.jsonb
+			ELSE '{}'::pg_catalog.jsonb END, @extschema@._record_processor(p_purpose)));
+	-- masked (a matcher asking about a subject): one error for every reason
+	-- the subject cannot be matched, so that the caller learns nothing
+	-- about the subject's registration, consent or age (Art. 6, 7)
+	-- (raised in C without error context: a RAISE here would carry the
+	-- context of the check that failed, line numbers and all)
+	IF p_masked THEN
+		PERFORM @extschema@._refuse_masked(p_purpose);
+	END IF;
+	-- RAISE options cannot be NULL: one RAISE per combination
+	IF p_detail IS NULL AND p_hint IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = v_sqlstate, MESSAGE = v_message, CONSTRAINT = v_article;
+	ELSIF p_hint IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = v_sqlstate, MESSAGE = v_message, CONSTRAINT = v_article,
+			DETAIL = p_detail;
+	ELSIF p_detail IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = v_sqlstate, MESSAGE = v_message, CONSTRAINT = v_article,
+			HINT = p_hint;
+	ELSE
+		RAISE EXCEPTION USING ERRCODE = v_sqlstate, MESSAGE = v_message, CONSTRAINT = v_article,
+			DETAIL = p_detail, HINT = p_hint;
+	END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._reject(p_sqlstate pg_catalog.text, p_message pg_catalog.text,
+	p_function pg_catalog.text, p_purpose pg_catalog.text, p_subject pg_catalog.text,
+	p_device pg_catalog.text, p_hint pg_catalog.text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF p_sqlstate IS NULL OR p_sqlstate !~ '^[0-9A-Z]{5}$' OR pg_catalog.left(p_sqlstate, 2) = 'MF'
+	   OR p_message IS NULL THEN
+		RAISE EXCEPTION 'frt._reject: SQLSTATE % is not a rejection of input',
+			COALESCE(p_sqlstate, 'NULL') USING ERRCODE = 'internal_error';
+	END IF;
+	PERFORM @extschema@.audit_event('rejected', 'rejected', p_purpose, p_subject, p_device, NULL,
+		p_sqlstate, @extschema@._tenant_detail(pg_catalog.jsonb_build_object('function', p_function,
+			'reason', p_message), @extschema@._record_processor(p_purpose)));
+	IF p_hint IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = p_sqlstate, MESSAGE = p_message;
+	ELSE
+		RAISE EXCEPTION USING ERRCODE = p_sqlstate, MESSAGE = p_message, HINT = p_hint;
+	END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._check_processing(p_function pg_catalog.text, p_purpose pg_catalog.text,
+	p_kind pg_catalog.text, p_device pg_catalog.text, p_subject pg_catalog.text)
+RETURNS @extschema@.purpose
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p @extschema@.purpose;
+	d @extschema@.device;
+BEGIN
+	-- several processors: only the caller's own purposes (MF160)
+	PERFORM @extschema@._check_tenant(p_function, p_purpose, p_subject, p_device);
+	SELECT * INTO p FROM @extschema@.purpose WHERE name = p_purpose;
+	IF NOT FOUND THEN
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	-- a terminated purpose processes nothing more (Art. 4; its cancellation
+	-- filing is due under Art. 15)
+	IF EXISTS (SELECT 1 FROM @extschema@.purpose_termination t WHERE t.purpose = p_purpose) THEN
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format(
+			'purpose %L has been terminated; its face processing has ended (Art. 15 cancellation filing)',
+			p_purpose), p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF p_kind IS NOT NULL AND p.kind <> p_kind THEN
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose %L is registered for %s, not %s',
+			p_purpose, p.kind, p_kind), p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.processor pr
+				   WHERE pr.name = p.processor OR p.processor IS NULL) THEN
+		PERFORM @extschema@._refuse('MF005', 5, 'no personal information processor is registered',
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF @extschema@.current_notice_version(p_purpose) IS NULL THEN
+		PERFORM @extschema@._refuse('MF005', 5, pg_catalog.format('purpose %L has no notice in force', p_purpose),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF NOT @extschema@.has_current_assessment(p_purpose) THEN
+		PERFORM @extschema@._refuse('MF009', 9, pg_catalog.format(
+			'purpose %L has no current impact assessment (none, expired, or voided by a change of purpose or method)',
+			p_purpose), p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF p.kind = 'verification' AND p.alternative_method IS NULL THEN
+		PERFORM @extschema@._refuse('MF010', 10, pg_catalog.format(
+			'verification purpose %L declares no non-face alternative', p_purpose),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	SELECT * INTO d FROM @extschema@.device WHERE processor = p.processor AND name = p_device;
+	IF NOT FOUND THEN
+		PERFORM @extschema@._refuse('MF013', 13, pg_catalog.format('device %L is not registered', p_device),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF d.location_type = 'private_space' THEN
+		PERFORM @extschema@._refuse('MF013', 13, pg_catalog.format(
+			'device %L is inside a private space; face capture there is forbidden', p_device),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF d.location_type = 'public_place' AND NOT p.serves_public_security THEN
+		PERFORM @extschema@._refuse('MF013', 13, pg_catalog.format(
+			'device %L is in a public place but purpose %L does not serve public security', p_device, p_purpose),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF d.location_type = 'public_place' AND (NOT d.signage OR d.capture_area IS NULL) THEN
+		PERFORM @extschema@._refuse('MF013', 13, pg_catalog.format(
+			'public-place device %L has no prominent signage or no defined capture area', p_device),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	RETURN p;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._check_consent(p_function pg_catalog.text, p_purpose pg_catalog.text,
+	p_subject pg_catalog.text, p_device pg_catalog.text)
+RETURNS @extschema@.consent
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c @extschema@.consent;
+	v_birth pg_catalog.date;
+	-- a matcher verifying a subject learns only that it cannot be verified
+	v_masked pg_catalog.bool := p_function OPERATOR(pg_catalog.=) 'verify'
+		AND NOT @extschema@._caller_sees_reasons();
+BEGIN
+	SELECT s.birth_date INTO v_birth FROM @extschema@.subject s
+	WHERE s.processor = @extschema@._purpose_processor(p_purpose) AND s.id = p_subject;
+	SELECT * INTO c FROM @extschema@.consent
+	WHERE subject = p_subject AND purpose = p_purpose AND withdrawn_at IS NULL;
+	IF v_birth IS NULL THEN
+		PERFORM @extschema@._refuse('MF006', 6, pg_catalog.format(
+			'subject %L is not registered, so has no separate, active consent for purpose %L', p_subject, p_purpose),
+			p_function, p_purpose, p_subject, p_device, p_masked => v_masked);
+	END IF;
+	IF c.id IS NULL OR NOT c.separate THEN
+		PERFORM @extschema@._refuse('MF006', 6, pg_catalog.format(
+			'subject %L has no separate, active consent for purpose %L', p_subject, p_purpose),
+			p_function, p_purpose, p_subject, p_device, p_masked => v_masked);
+	END IF;
+	IF c.condition_of_service THEN
+		PERFORM @extschema@._refuse('MF012', 12, pg_catalog.format(
+			'consent of subject %L for purpose %L was made a condition of service and is not valid',
+			p_subject, p_purpose), p_function, p_purpose, p_subject, p_device, p_masked => v_masked);
+	END IF;
+	IF c.needs_renotice THEN
+		PERFORM @extschema@._refuse('MF005', 5, pg_catalog.format(
+			'consent of subject %L for purpose %L was given under notice version %s; the changed notice must be given first',
+			p_subject, p_purpose, c.notice_version), p_function, p_purpose, p_subject, p_device,
+			p_masked => v_masked);
+	END IF;
+	IF @extschema@.is_minor(v_birth, p_purpose) AND c.given_by <> 'guardian' THEN
+		PERFORM @extschema@._refuse('MF007', 7, pg_catalog.format(
+			'subject %L is under 14; consent must be given by a parent or guardian', p_subject),
+			p_function, p_purpose, p_subject, p_device, p_masked => v_masked);
+	END IF;
+	RETURN c;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.enroll(p_subject pg_catalog.text, p_purpose pg_catalog.text,
+	p_embedding @extschema@.face_embedding, p_device pg_catalog.text,
+	p_retention pg_catalog.interval DEFAULT NULL)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p @extschema@.purpose;
+	c @extschema@.consent;
+	v_minor pg_catalog.bool;
+	v_limit pg_catalog.interval;
+	v_zone pg_catalog.text;
+	v_limit_end pg_catalog.timestamptz;
+	v_asked_end pg_catalog.timestamptz;
+	v_expires pg_catalog.timestamptz;
+	v_id pg_catalog.int8;
+BEGIN
+	IF p_subject IS NULL OR p_purpose IS NULL THEN
+		PERFORM @extschema@._reject('22004', 'subject and purpose must not be NULL', 'enroll',
+			p_purpose, p_subject, p_device);
+	END IF;
+	-- several processors: only the caller's own purposes (MF160)
+	PERFORM @extschema@._check_tenant('enroll', p_purpose, p_subject, p_device);
+	-- hold the purpose still: a concurrent change of its retention must
+	-- either see this face (and clamp it) or be seen by it
+	PERFORM 1 FROM @extschema@.purpose WHERE name = p_purpose FOR SHARE;
+	-- and the subject: an erasure either finished before (no consent is
+	-- left) or waits for this enrolment and then erases its face too
+	PERFORM 1 FROM @extschema@.subject
+	WHERE processor = @extschema@._purpose_processor(p_purpose) AND id = p_subject FOR NO KEY UPDATE;
+	p := @extschema@._check_processing('enroll', p_purpose, NULL, p_device, p_subject);
+	c := @extschema@._check_consent('enroll', p_purpose, p_subject, p_device);
+	PERFORM @extschema@._check_probe(p, p_embedding);
+	SELECT @extschema@.is_minor(s.birth_date, p_purpose) INTO v_minor FROM @extschema@.subject s
+	WHERE s.processor = p.processor AND s.id = p_subject;
+	v_limit := CASE WHEN v_minor THEN COALESCE(p.minor_retention, p.retention) ELSE p.retention END;
+	-- Retention ends are instants: enrolment instant + span, the calendar
+	-- counted in the legal time zone.  A requested retention is compared
+	-- by the instant it ends, not as an interval (interval comparison
+	-- takes a month as 30 days and a year as 360).
+	v_zone := @extschema@._legal_zone(p_purpose);
+	v_limit_end := LEAST(@extschema@._legal_add(pg_catalog.now(), p.retention, v_zone),
+		@extschema@._legal_add(pg_catalog.now(), v_limit, v_zone));
+	BEGIN
+		v_asked_end := @extschema@._legal_add(pg_catalog.now(), p_retention, v_zone);
+	EXCEPTION WHEN datetime_field_overflow THEN
+		-- an end no timestamp can hold ('178000000 years'): rejected, on record
+		PERFORM @extschema@._reject('22008', 'requested retention is out of range', 'enroll',
+			p_purpose, p_subject, p_device);
+	END;
+	IF v_asked_end <= pg_catalog.now() OR v_limit_end <= pg_catalog.now() THEN
+		PERFORM @extschema@._reject('22023', 'retention must be positive', 'enroll',
+			p_purpose, p_subject, p_device);
+	END IF;
+	IF v_asked_end > v_limit_end THEN
+		PERFORM @extschema@._refuse('MF008', 8, pg_catalog.format(
+			'requested retention %s exceeds the %s retention %s of purpose %L',
+			p_retention, CASE WHEN v_minor THEN 'minor' ELSE 'purpose' END, v_limit, p_purpose),
+			'enroll', p_purpose, p_subject, p_device);
+	END IF;
+	v_expires := COALESCE(v_asked_end, v_limit_end);
+	v_id := @extschema@._face_store(p_subject, p_purpose, p_device, c.id, p_embedding, v_minor, v_expires);
+	PERFORM @extschema@.audit_event('enrol', 'enrolled', p_purpose, p_subject, p_device, NULL, NULL,
+		pg_catalog.jsonb_build_object('face_id', v_id, 'minor', v_minor, 'expires_at', v_expires,
+			'consent_id', c.id, 'notice_version', c.notice_version));
+	RETURN v_id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.register_subject(p_subject pg_catalog.text, p_birth_date pg_catalog.date)
+RETURNS pg_catalog.text
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_id pg_catalog.text;
+	v_proc pg_catalog.text := @extschema@._acting_processor();
+BEGIN
+	-- the subject is the caller's processor's: ids are pseudonyms chosen
+	-- by each processor, and another processor's "u1" is no conflict
+	IF v_proc IS NULL THEN
+		PERFORM @extschema@._refuse('MF161', 5,
+			'the caller acts for no personal information processor (several are registered; bind the login)',
+			'register_subject', NULL, p_subject, NULL);
+	END IF;
+	INSERT INTO @extschema@.subject (processor, id, birth_date) VALUES (v_proc, p_subject, p_birth_date)
+	RETURNING id INTO v_id;
+	RETURN v_id;
+EXCEPTION WHEN integrity_constraint_violation OR data_exception THEN
+	-- bad input (NULL, duplicate, impossible birth date): on record first
+	PERFORM @extschema@._reject(SQLSTATE, SQLERRM, 'register_subject', NULL, p_subject, NULL);
+	RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.give_consent(p_subject pg_catalog.text, p_purpose pg_catalog.text,
+	p_given_by pg_catalog.text, p_obtained_how pg_catalog.text,
+	p_guardian_ref pg_catalog.text DEFAULT NULL, p_transfer_consent pg_catalog.bool DEFAULT false,
+	p_separate pg_catalog.bool DEFAULT true, p_condition_of_service pg_catalog.bool DEFAULT false)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_version pg_catalog.int4;
+	v_id pg_catalog.int8;
+BEGIN
+	-- several processors: only the caller's own purposes (MF160)
+	PERFORM @extschema@._check_tenant('give_consent', p_purpose, p_subject, NULL);
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose) THEN
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
+			'give_consent', p_purpose, p_subject, NULL);
+	END IF;
+	-- the subject first, in the same lock order as erasure and enrolment
+	PERFORM 1 FROM @extschema@.subject
+	WHERE processor = @extschema@._purpose_processor(p_purpose) AND id = p_subject FOR KEY SHARE;
+	IF NOT FOUND THEN
+		PERFORM @extschema@._reject('P0002', pg_catalog.format('subject %s is not registered', p_subject),
+			'give_consent', p_purpose, p_subject, NULL);
+	END IF;
+	v_version := @extschema@.current_notice_version(p_purpose);
+	IF v_version IS NULL THEN
+		PERFORM @extschema@._refuse('MF005', 5, pg_catalog.format(
+			'purpose %L has no notice in force; consent cannot be informed', p_purpose),
+			'give_consent', p_purpose, p_subject, NULL);
+	END IF;
+	UPDATE @extschema@.consent
+	SET notice_version = v_version, needs_renotice = false, renewed_at = pg_catalog.now(),
+		given_by = p_given_by, guardian_ref = p_guardian_ref, obtained_how = p_obtained_how,
+		separate = p_separate, condition_of_service = p_condition_of_service,
+		transfer_consent = p_transfer_consent
+	WHERE subject = p_subject AND purpose = p_purpose AND withdrawn_at IS NULL
+	RETURNING id INTO v_id;
+	IF v_id IS NULL THEN
+		INSERT INTO @extschema@.consent (subject, purpose, notice_version, given_by, guardian_ref,
+			obtained_how, separate, condition_of_service, transfer_consent)
+		VALUES (p_subject, p_purpose, v_version, p_given_by, p_guardian_ref,
+			p_obtained_how, p_separate, p_condition_of_service, p_transfer_consent)
+		RETURNING id INTO v_id;
+	END IF;
+	RETURN v_id;
+EXCEPTION WHEN integrity_constraint_violation OR data_exception THEN
+	-- bad input (given_by, obtained_how, guardian_ref...): on record first
+	PERFORM @extschema@._reject(SQLSTATE, SQLERRM, 'give_consent', p_purpose, p_subject, NULL);
+	RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.withdraw_consent(p_subject pg_catalog.text, p_purpose pg_catalog.text)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_ids pg_catalog.int8[];
+	v_faces pg_catalog.int8;
+	v_proc pg_catalog.text;
+BEGIN
+	-- several processors: the caller's own purpose, and its own subject
+	IF p_purpose IS NOT NULL THEN
+		PERFORM @extschema@._check_tenant('withdraw_consent', p_purpose, p_subject, NULL);
+	END IF;
+	v_proc := COALESCE(@extschema@._purpose_processor(p_purpose), @extschema@._acting_processor());
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.subject WHERE processor = v_proc AND id = p_subject) THEN
+		PERFORM @extschema@._reject('P0002', pg_catalog.format('subject %s is not registered', p_subject),
+			'withdraw_consent', p_purpose, p_subject, NULL);
+	END IF;
+	WITH w AS (
+		UPDATE @extschema@.consent SET withdrawn_at = pg_catalog.clock_timestamp()
+		WHERE processor = v_proc AND subject = p_subject AND (purpose = p_purpose OR p_purpose IS NULL)
+			AND withdrawn_at IS NULL
+		RETURNING id)
+	SELECT pg_catalog.array_agg(id) INTO v_ids FROM w;
+	IF v_ids IS NULL THEN
+		RAISE NOTICE 'subject % has no active consent for %', p_subject,
+			COALESCE('purpose ' || p_purpose, 'any purpose');
+		RETURN 0;
+	END IF;
+	SELECT pg_catalog.count(*) INTO v_faces FROM @extschema@.face WHERE consent_id = ANY (v_ids);
+	RETURN v_faces;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.erase_subject(p_subject pg_catalog.text)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_ids pg_catalog.int8[];
+	v_n pg_catalog.int8;
+	-- the caller's processor's subject (a superuser: frt.processor, or the sole one)
+	v_proc pg_catalog.text := @extschema@._acting_processor();
+BEGIN
+	PERFORM 1 FROM @extschema@.subject WHERE processor = v_proc AND id = p_subject FOR UPDATE;
+	IF NOT FOUND THEN
+		PERFORM @extschema@._reject('P0002', pg_catalog.format('subject %s is not registered', p_subject),
+			'erase_subject', NULL, p_subject, NULL);
+	END IF;
+	SELECT pg_catalog.array_agg(id) INTO v_ids FROM @extschema@.face
+	WHERE processor = v_proc AND subject = p_subject;
+	v_n := COALESCE(@extschema@._face_delete(v_ids, 'subject erased'), 0);
+	DELETE FROM @extschema@.consent WHERE processor = v_proc AND subject = p_subject;
+	DELETE FROM @extschema@.decline WHERE processor = v_proc AND subject = p_subject;
+	DELETE FROM @extschema@.subject WHERE processor = v_proc AND id = p_subject;
+	PERFORM @extschema@.audit_event('erasure', 'subject_erased', NULL, p_subject, NULL, NULL, NULL,
+		@extschema@._tenant_detail(pg_catalog.jsonb_build_object('faces', v_n),
+			@extschema@._record_processor(NULL)));
+	RETURN v_n;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.export_faces(p_subject pg_catalog.text, p_purpose pg_catalog.text)
+RETURNS TABLE (face_id pg_catalog.int8, embedding @extschema@.face_embedding,
+	enrolled_at pg_catalog.timestamptz, expires_at pg_catalog.timestamptz)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c @extschema@.consent;
+	v_n pg_catalog.int8;
+BEGIN
+	-- several processors: only the caller's own purposes (MF160)
+	PERFORM @extschema@._check_tenant('export_faces', p_purpose, p_subject, NULL);
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose) THEN
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
+			'export_faces', p_purpose, p_subject, NULL);
+	END IF;
+	PERFORM @extschema@._require_read_committed('export_faces');
+	c := @extschema@._check_consent('export_faces', p_purpose, p_subject, NULL);
+	IF NOT c.transfer_consent THEN
+		PERFORM @extschema@._refuse('MF008', 8, pg_catalog.format(
+			'subject %L gave no separate consent to transfer face data for purpose %L', p_subject, p_purpose),
+			'export_faces', p_purpose, p_subject, NULL);
+	END IF;
+	PERFORM @extschema@._before_export(p_purpose, p_subject);
+	RETURN QUERY SELECT * FROM @extschema@._face_export(p_subject, p_purpose);
+	GET DIAGNOSTICS v_n = ROW_COUNT;
+	PERFORM @extschema@.audit_event('export', 'exported', p_purpose, p_subject, NULL, NULL, NULL,
+		pg_catalog.jsonb_build_object('faces', v_n, 'consent_id', c.id));
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.record_decline(p_purpose pg_catalog.text, p_subject pg_catalog.text DEFAULT NULL,
+	p_device pg_catalog.text DEFAULT NULL)
+RETURNS pg_catalog.text
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_alt pg_catalog.text;
+BEGIN
+	-- several processors: only the caller's own purposes (MF160)
+	PERFORM @extschema@._check_tenant('record_decline', p_purpose, p_subject, p_device);
+	SELECT alternative_method INTO v_alt FROM @extschema@.purpose WHERE name = p_purpose;
+	IF NOT FOUND THEN
+		PERFORM @extschema@._reject('P0002', pg_catalog.format('purpose %s is not registered', p_purpose),
+			'record_decline', p_purpose, p_subject, p_device);
+	END IF;
+	INSERT INTO @extschema@.decline (subject, purpose, device)
+	VALUES (p_subject, p_purpose, CASE WHEN EXISTS (SELECT 1 FROM @extschema@.device d
+		WHERE d.processor = @extschema@._purpose_processor(p_purpose) AND d.name = p_device) THEN p_device END);
+	PERFORM @extschema@.audit_event('decline', 'alternative_offered', p_purpose, p_subject, p_device,
+		NULL, NULL, NULL);
+	RETURN v_alt;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.publish_notice(p_purpose pg_catalog.text, p_body pg_catalog.text,
+	p_processing_method pg_catalog.text, p_retention_statement pg_catalog.text,
+	p_necessity_and_impact pg_catalog.text, p_rights_procedure pg_catalog.text,
+	p_accessibility pg_catalog.text DEFAULT NULL, p_material_change pg_catalog.bool DEFAULT true)
+RETURNS pg_catalog.int4
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	-- several processors: only the caller's own purposes (MF160)
+	SELECT @extschema@._check_tenant('publish_notice', p_purpose, NULL, NULL);
+	INSERT INTO @extschema@.notice (purpose, version, body, processing_method, retention_statement,
+		necessity_and_impact, rights_procedure, accessibility, material_change)
+	VALUES (p_purpose, NULL, p_body, p_processing_method, p_retention_statement,
+		p_necessity_and_impact, p_rights_procedure, p_accessibility, p_material_change)
+	RETURNING version;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.void_assessment(p_purpose pg_catalog.text, p_reason pg_catalog.text)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_n pg_catalog.int8;
+BEGIN
+	IF p_reason IS NULL OR pg_catalog.btrim(p_reason) = '' THEN
+		PERFORM @extschema@._reject('22004', 'a reason is required', 'void_assessment', p_purpose, NULL, NULL);
+	END IF;
+	-- several processors: only the caller's own purposes (MF160)
+	PERFORM @extschema@._check_tenant('void_assessment', p_purpose, NULL, NULL);
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose) THEN
+		PERFORM @extschema@._reject('P0002', pg_catalog.format('purpose %s is not registered', p_purpose),
+			'void_assessment', p_purpose, NULL, NULL);
+	END IF;
+	v_n := @extschema@._void_assessments(p_purpose, p_reason);
+	RETURN v_n;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.record_filing(p_filed_on pg_catalog.date, p_reference pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF p_filed_on IS NULL OR p_reference IS NULL OR pg_catalog.btrim(p_reference) = '' THEN
+		PERFORM @extschema@._reject('22004', 'filing date and reference are required', 'record_filing',
+			NULL, NULL, NULL);
+	END IF;
+	-- the caller's processor's filing (a superuser: frt.processor, or the sole one)
+	IF @extschema@._acting_processor() IS NULL THEN
+		PERFORM @extschema@._refuse('MF161', 15,
+			'the caller acts for no personal information processor (several are registered; bind the login)',
+			'record_filing', NULL, NULL, NULL);
+	END IF;
+	INSERT INTO @extschema@.filing_state AS s (processor, filed_on, filing_reference)
+	VALUES (@extschema@._acting_processor(), p_filed_on, p_reference)
+	ON CONFLICT (processor) DO UPDATE SET filed_on = p_filed_on, filing_reference = p_reference;
+	PERFORM @extschema@.audit_event('registry', 'filing_recorded', NULL, NULL, NULL, NULL, NULL,
+		@extschema@._tenant_detail(pg_catalog.jsonb_build_object('filed_on', p_filed_on,
+			'reference', p_reference), @extschema@._record_processor(NULL)));
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._filing_count(p_delta pg_catalog.int8, p_processor pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	INSERT INTO @extschema@.filing_state AS s (processor, stored_subjects, threshold_reached_on)
+	VALUES (p_processor, GREATEST(p_delta, 0),
+			CASE WHEN p_delta >= @extschema@._filing_threshold() THEN @extschema@._filing_today() END)
+	ON CONFLICT (processor) DO UPDATE
+	SET stored_subjects = GREATEST(s.stored_subjects + p_delta, 0),
+		threshold_reached_on = COALESCE(s.threshold_reached_on,
+			CASE WHEN s.stored_subjects + p_delta >= @extschema@._filing_threshold()
+				 THEN @extschema@._filing_today() END);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._face_store(p_subject pg_catalog.text, p_purpose pg_catalog.text,
+	p_device pg_catalog.text, p_consent_id pg_catalog.int8, p_embedding @extschema@.face_embedding,
+	p_minor pg_catalog.bool, p_expires_at pg_catalog.timestamptz)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_new_subject pg_catalog.bool;
+	v_id pg_catalog.int8;
+	v_sealed pg_catalog.bytea;
+	v_proc pg_catalog.text := @extschema@._purpose_processor(p_purpose);
+BEGIN
+	-- serialise with other enrolments and erasures of this subject
+	PERFORM 1 FROM @extschema@.subject WHERE processor = v_proc AND id = p_subject FOR NO KEY UPDATE;
+	v_new_subject := NOT EXISTS (SELECT 1 FROM @extschema@.face WHERE processor = v_proc AND subject = p_subject);
+	-- the id first: the ciphertext is bound to it
+	v_id := pg_catalog.nextval('@extschema@.face_id_seq'::pg_catalog.regclass);
+	v_sealed := @extschema@._face_seal(v_id, p_embedding);
+	INSERT INTO @extschema@.face (id, subject, purpose, device, consent_id, embedding, minor,
+								  expires_at, key_epoch)
+	VALUES (v_id, p_subject, p_purpose, p_device, p_consent_id, v_sealed, p_minor, p_expires_at,
+			@extschema@._sealed_epoch(v_sealed));
+	IF v_new_subject THEN
+		PERFORM @extschema@._filing_count(1, v_proc);
+	END IF;
+	RETURN v_id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._face_delete(p_ids pg_catalog.int8[], p_reason pg_catalog.text)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_procs pg_catalog.text[] := '{}';
+	v_subjects pg_catalog.text[] := '{}';
+	v_total pg_catalog.int8 := 0;
+	r record;
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.face f WHERE f.id = ANY (p_ids)) THEN
+		RETURN 0;
+	END IF;
+	-- same lock order as enrolment: subject rows first (a subject is its
+	-- processor and id)
+	PERFORM 1 FROM @extschema@.subject s
+	WHERE (s.processor, s.id) IN (SELECT f.processor, f.subject FROM @extschema@.face f WHERE f.id = ANY (p_ids))
+		ORDER BY s.processor, s.id FOR NO KEY UPDATE;
+	FOR r IN
+		WITH d AS (DELETE FROM @extschema@.face f WHERE f.id = ANY (p_ids)
+				   RETURNING f.processor, f.subject, f.purpose)
+		SELECT d.processor, d.subject, d.purpose, pg_catalog.count(*) AS n FROM d GROUP BY 1, 2, 3
+	LOOP
+		v_total := v_total + r.n;
+		v_procs := v_procs || r.processor;
+		v_subjects := v_subjects || r.subject;
+		PERFORM @extschema@.audit_event('erasure', 'erased', r.purpose, r.subject, NULL, NULL, NULL,
+			pg_catalog.jsonb_build_object('faces', r.n, 'reason', p_reason));
+	END LOOP;
+	-- per processor, subjects whose last face this call deleted (rows a
+	-- concurrent erasure deleted first were counted by that erasure)
+	FOR r IN
+		SELECT u.p, pg_catalog.count(DISTINCT u.s) AS n
+		FROM ROWS FROM (pg_catalog.unnest(v_procs), pg_catalog.unnest(v_subjects)) AS u(p, s)
+		WHERE NOT EXISTS (SELECT 1 FROM @extschema@.face f WHERE f.processor = u.p AND f.subject = u.s)
+		GROUP BY u.p
+	LOOP
+		PERFORM @extschema@._filing_count(-r.n, r.p);
+	END LOOP;
+	RETURN v_total;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._filing_recount(p_processor pg_catalog.text)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r record;
+BEGIN
+	LOCK TABLE @extschema@.filing_state IN EXCLUSIVE MODE;
+	FOR r IN
+		SELECT pr.name, (SELECT pg_catalog.count(DISTINCT f.subject) FROM @extschema@.face f
+						 WHERE f.processor = pr.name) AS n,
+			   (SELECT s.stored_subjects FROM @extschema@.filing_state s WHERE s.processor = pr.name) AS old
+		FROM @extschema@.processor pr
+	LOOP
+		IF r.old IS NOT NULL OR r.n > 0 THEN
+			PERFORM @extschema@._filing_count(r.n - COALESCE(r.old, 0), r.name);
+		END IF;
+	END LOOP;
+	RETURN (SELECT pg_catalog.count(DISTINCT f.subject) FROM @extschema@.face f
+			WHERE f.processor = p_processor);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.filing_status(
+	OUT stored_subjects pg_catalog.int8, OUT threshold pg_catalog.int8,
+	OUT threshold_reached_on pg_catalog.date, OUT filing_deadline pg_catalog.date,
+	OUT filed_on pg_catalog.date, OUT filing_reference pg_catalog.text, OUT status pg_catalog.text)
+RETURNS record
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	s @extschema@.filing_state;
+BEGIN
+	SELECT pg_catalog.count(DISTINCT f.subject) INTO stored_subjects FROM @extschema@.face f
+	WHERE f.processor = @extschema@._acting_processor();
+	threshold := @extschema@._filing_threshold();
+	SELECT * INTO s FROM @extschema@.filing_state fs WHERE fs.processor = @extschema@._acting_processor();
+	threshold_reached_on := s.threshold_reached_on;
+	filing_deadline := @extschema@.working_days_after(s.threshold_reached_on, 30);
+	filed_on := s.filed_on;
+	filing_reference := s.filing_reference;
+	status := CASE
+		WHEN s.filed_on IS NOT NULL THEN 'filed'
+		WHEN s.threshold_reached_on IS NULL AND stored_subjects >= threshold THEN 'due (date reached not recorded)'
+		WHEN s.threshold_reached_on IS NULL THEN 'not required'
+		WHEN @extschema@._filing_today() > filing_deadline THEN 'overdue'
+		ELSE 'due' END;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.compliance_report()
+RETURNS TABLE (article pg_catalog.text, check_name pg_catalog.text, status pg_catalog.text,
+	detail pg_catalog.text)
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n pg_catalog.int8;
+	m pg_catalog.int8;
+	names pg_catalog.text;
+	fs record;
+	v_rls pg_catalog.bool;
+	v_force pg_catalog.bool;
+	v_prot record;
+	v_alg pg_catalog.text;
+	v_keys record;
+	v_rotated pg_catalog.timestamptz;
+	v_used pg_catalog.int8;
+	v_lost pg_catalog.int8;
+	h pg_catalog.text;
+BEGIN
+	-- Art. 4
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.purpose p WHERE @extschema@._processor_visible(p.processor);
+	RETURN QUERY SELECT 'Art. 4', 'purposes_registered', CASE WHEN n > 0 THEN 'ok' ELSE 'info' END,
+		pg_catalog.format('%s purposes registered; every consent, face and match references one', n);
+
+	-- Art. 5
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.processor pr WHERE @extschema@._processor_visible(pr.name);
+	SELECT pg_catalog.count(*) INTO m FROM @extschema@.purpose p
+	WHERE @extschema@._processor_visible(p.processor)
+	  AND NOT EXISTS (SELECT 1 FROM @extschema@.processor pr WHERE pr.name = p.processor OR p.processor IS NULL);
+	RETURN QUERY SELECT 'Art. 5', 'processor_registered', CASE WHEN m = 0 AND n > 0 THEN 'ok' ELSE 'violation' END,
+		pg_catalog.format('%s processors registered; %s purposes without one', n, m);
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(p.name, ', ' ORDER BY p.name) INTO n, names
+	FROM @extschema@.purpose p WHERE @extschema@._processor_visible(p.processor) AND @extschema@.current_notice_version(p.name) IS NULL;
+	RETURN QUERY SELECT 'Art. 5', 'notice_in_force', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		CASE WHEN n = 0 THEN 'every purpose has a notice in force'
+		ELSE pg_catalog.format('%s purposes without a notice: %s', n, names) END;
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.consent c
+	WHERE @extschema@._processor_visible(c.processor) AND c.withdrawn_at IS NULL AND c.needs_renotice;
+	RETURN QUERY SELECT 'Art. 5', 'renotice_pending', CASE WHEN n = 0 THEN 'ok' ELSE 'warning' END,
+		pg_catalog.format('%s active consents given under a materially changed notice await re-notice (processing them is refused)', n);
+
+	-- Art. 6
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.consent c
+	WHERE @extschema@._processor_visible(c.processor) AND c.withdrawn_at IS NULL AND NOT c.separate;
+	RETURN QUERY SELECT 'Art. 6', 'separate_consent', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		pg_catalog.format('%s active consents not given separately (processing them is refused)', n);
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.face f JOIN @extschema@.consent c ON c.id = f.consent_id
+	WHERE @extschema@._processor_visible(f.processor) AND c.withdrawn_at IS NOT NULL;
+	RETURN QUERY SELECT 'Art. 6', 'withdrawn_awaiting_erasure', CASE WHEN n = 0 THEN 'ok' ELSE 'warning' END,
+		pg_catalog.format('%s faces of withdrawn consents await the purge (already invisible and unmatched)', n);
+
+	-- Art. 7
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.consent c JOIN @extschema@.subject s ON s.processor = c.processor AND s.id = c.subject
+	WHERE @extschema@._processor_visible(c.processor) AND c.withdrawn_at IS NULL AND @extschema@.is_minor(s.birth_date, c.purpose) AND c.given_by <> 'guardian';
+	RETURN QUERY SELECT 'Art. 7', 'minor_guardian_consent', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		pg_catalog.format('%s active consents of subjects under 14 not given by a parent or guardian (processing them is refused)', n);
+	-- retention ends counted from the enrolment instant in the legal zone,
+	-- as enrolment counts them (frt._legal_add)
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.face f
+	  JOIN (SELECT p.*, @extschema@._legal_zone(p.name) AS zone FROM @extschema@.purpose p OFFSET 0) p
+		ON p.name = f.purpose
+	WHERE @extschema@._processor_visible(f.processor) AND f.minor AND f.expires_at > @extschema@._legal_add(f.enrolled_at, p.minor_retention, p.zone);
+	RETURN QUERY SELECT 'Art. 7', 'minor_retention', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		pg_catalog.format('%s faces of minors kept beyond their purpose''s minor retention', n);
+
+	-- Art. 8
+	SELECT pg_catalog.count(*),
+		pg_catalog.count(*) FILTER (WHERE f.expires_at < pg_catalog.statement_timestamp() - '1 day'::pg_catalog.interval)
+	INTO n, m FROM @extschema@.face f WHERE @extschema@._processor_visible(f.processor) AND f.expires_at <= pg_catalog.statement_timestamp();
+	RETURN QUERY SELECT 'Art. 8', 'expired_not_purged',
+		CASE WHEN m > 0 THEN 'violation' WHEN n > 0 THEN 'warning' ELSE 'ok' END,
+		pg_catalog.format('%s faces past retention not yet purged (%s for more than a day; all invisible and unmatched)', n, m);
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.face f
+	  JOIN (SELECT p.*, @extschema@._legal_zone(p.name) AS zone FROM @extschema@.purpose p OFFSET 0) p
+		ON p.name = f.purpose
+	WHERE @extschema@._processor_visible(f.processor) AND f.expires_at > @extschema@._legal_add(f.enrolled_at, p.retention, p.zone);
+	RETURN QUERY SELECT 'Art. 8', 'retention_within_purpose', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		pg_catalog.format('%s faces with an expiry beyond their purpose''s retention', n);
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.consent c WHERE @extschema@._processor_visible(c.processor) AND c.withdrawn_at IS NULL AND c.transfer_consent;
+	RETURN QUERY SELECT 'Art. 8', 'transfer_consent', 'info',
+		pg_catalog.format('%s active consents include separate transfer consent; export without it is refused', n);
+
+	-- Art. 9
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(p.name, ', ' ORDER BY p.name) INTO n, names
+	FROM @extschema@.purpose p WHERE @extschema@._processor_visible(p.processor) AND NOT @extschema@.has_current_assessment(p.name);
+	RETURN QUERY SELECT 'Art. 9', 'assessment_current', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		CASE WHEN n = 0 THEN 'every purpose has a current impact assessment'
+		ELSE pg_catalog.format('%s purposes without a current impact assessment (processing refused): %s', n, names) END;
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.assessment a
+	WHERE @extschema@._purpose_visible(a.purpose) AND a.assessed_at < pg_catalog.now() - '3 years'::pg_catalog.interval;
+	SELECT pg_catalog.count(*) INTO m FROM @extschema@.assessment a WHERE @extschema@._purpose_visible(a.purpose);
+	RETURN QUERY SELECT 'Art. 9', 'assessment_records', 'info',
+		pg_catalog.format('%s assessment reports kept (%s older than 3 years); none can be deleted by frt roles', m, n);
+
+	-- Art. 10
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(p.name, ', ' ORDER BY p.name) INTO n, names
+	FROM @extschema@.purpose p WHERE @extschema@._processor_visible(p.processor) AND p.kind = 'verification' AND p.alternative_method IS NULL;
+	RETURN QUERY SELECT 'Art. 10', 'verification_alternative', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		CASE WHEN n = 0 THEN 'every verification purpose declares a non-face alternative'
+		ELSE pg_catalog.format('%s verification purposes without a non-face alternative (processing refused): %s', n, names) END;
+
+	-- Art. 12
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.consent c
+	WHERE @extschema@._processor_visible(c.processor) AND c.withdrawn_at IS NULL AND c.condition_of_service;
+	RETURN QUERY SELECT 'Art. 12', 'consent_not_coerced', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		pg_catalog.format('%s active consents recorded as a condition of service (processing them is refused)', n);
+
+	-- Art. 13
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(d.name, ', ' ORDER BY d.name) INTO n, names
+	FROM @extschema@.device d WHERE @extschema@._processor_visible(d.processor) AND d.location_type = 'private_space';
+	RETURN QUERY SELECT 'Art. 13', 'private_space_devices', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		CASE WHEN n = 0 THEN 'no device registered in a private space'
+		ELSE pg_catalog.format('%s devices registered in private spaces (capture refused): %s', n, names) END;
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(d.name, ', ' ORDER BY d.name) INTO n, names
+	FROM @extschema@.device d WHERE @extschema@._processor_visible(d.processor) AND d.location_type = 'public_place' AND (NOT d.signage OR d.capture_area IS NULL);
+	RETURN QUERY SELECT 'Art. 13', 'public_place_signage', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		CASE WHEN n = 0 THEN 'every public-place device has signage and a capture area'
+		ELSE pg_catalog.format('%s public-place devices without signage or capture area (capture refused): %s', n, names) END;
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.face f
+	JOIN @extschema@.device d ON d.processor = f.processor AND d.name = f.device
+	JOIN @extschema@.purpose p ON p.name = f.purpose
+	WHERE @extschema@._processor_visible(f.processor) AND (d.location_type = 'private_space'
+	   OR (d.location_type = 'public_place' AND NOT p.serves_public_security));
+	RETURN QUERY SELECT 'Art. 13', 'faces_from_forbidden_devices', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		pg_catalog.format('%s stored faces captured by a private-space device or by a public-place device for a non-public-security purpose', n);
+
+	-- Art. 14
+	SELECT c.relrowsecurity, c.relforcerowsecurity INTO v_rls, v_force
+	FROM pg_catalog.pg_class c WHERE c.oid = '@extschema@.face'::pg_catalog.regclass;
+	RETURN QUERY SELECT 'Art. 14', 'face_row_security', CASE WHEN v_rls AND v_force THEN 'ok' ELSE 'violation' END,
+		pg_catalog.format('row-level security on frt.face: enabled=%s, forced=%s', v_rls, v_force);
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(r.rolname, ', ' ORDER BY r.rolname) INTO n, names
+	FROM pg_catalog.pg_roles r
+	WHERE NOT r.rolsuper AND NOT r.rolbypassrls
+	  AND (r.rolcanlogin OR r.rolname LIKE 'frt\_%')
+	  AND pg_catalog.has_column_privilege(r.oid, '@extschema@.face'::pg_catalog.regclass, 'embedding', 'SELECT');
+	RETURN QUERY SELECT 'Art. 14', 'embedding_not_readable', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		CASE WHEN n = 0 THEN 'no frt role or ordinary login role can SELECT frt.face.embedding; export_faces is the only path'
+		ELSE pg_catalog.format('%s frt or login roles can SELECT frt.face.embedding (directly, or via pg_read_all_data): %s', n, names) END;
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(r.rolname, ', ' ORDER BY r.rolname) INTO n, names
+	FROM pg_catalog.pg_roles r WHERE (r.rolsuper OR r.rolbypassrls) AND r.rolcanlogin;
+	RETURN QUERY SELECT 'Art. 14', 'trusted_boundary', 'info',
+		pg_catalog.format('%s login roles bypass row-level security (superuser or BYPASSRLS): %s', n, names);
+	SELECT * INTO v_prot FROM @extschema@.audit_protection();
+	-- the hash function of new records (frt.audit_hash), and whether it
+	-- matches a choice of China's commercial cryptography for the faces
+	v_alg := CASE pg_catalog.current_setting('frt.audit_hash', true) WHEN 'sm3' THEN 'SM3' ELSE 'SHA-256' END;
+	RETURN QUERY SELECT 'Art. 14', 'audit_keyed', CASE WHEN v_prot.keyed THEN 'ok' ELSE 'warning' END,
+		CASE WHEN v_prot.keyed THEN pg_catalog.format('audit records are hashed with %s and signed (HMAC-%s) with a key loaded at server start (key id %s)', v_alg, v_alg, v_prot.key_id)
+		ELSE pg_catalog.format('the audit chain (%s) is unkeyed: set frt.audit_key_file or frt.audit_key_command, or a superuser who knows the hash formula can forge records', v_alg) END
+		OPERATOR(pg_catalog.||) CASE WHEN pg_catalog.current_setting('frt.encryption_suite', true) OPERATOR(pg_catalog.=) 'sm4-sm3'
+			AND v_alg OPERATOR(pg_catalog.<>) 'SM3'
+			THEN '; faces are sealed with sm4-sm3 but new audit records are hashed with SHA-256: set frt.audit_hash = ''sm3'' where SM algorithms are required (GB/T 39786)'
+			ELSE '' END;
+	RETURN QUERY SELECT 'Art. 14', 'audit_anchored',
+		CASE WHEN v_prot.anchor_file OR v_prot.anchor_command THEN 'ok' ELSE 'warning' END,
+		pg_catalog.format('the chain head leaves the database every %s s: server log%s%s', v_prot.anchor_interval_s,
+			CASE WHEN v_prot.anchor_file THEN ', anchor file' ELSE '' END,
+			CASE WHEN v_prot.anchor_command THEN ', anchor command' ELSE ' (no anchor file or command: set one, the log alone can be lost)' END);
+	SELECT * INTO v_keys FROM @extschema@._key_status();
+	-- this database's epochs (the keyring is the cluster's; any epoch opens)
+	SELECT pg_catalog.count(*) FILTER (WHERE e.owner_db OPERATOR(pg_catalog.=) d.oid),
+		   pg_catalog.max(e.created_at) FILTER (WHERE e.is_current)
+	  INTO n, v_rotated FROM @extschema@._key_epochs() e,
+		   pg_catalog.pg_database d WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database();
+	SELECT pg_catalog.count(DISTINCT f.key_epoch),
+		   pg_catalog.count(*) FILTER (WHERE f.key_epoch NOT IN (SELECT e.epoch FROM @extschema@._key_epochs() e))
+	  INTO v_used, v_lost FROM @extschema@.face f WHERE @extschema@._processor_visible(f.processor);
+	RETURN QUERY SELECT 'Art. 14', 'encryption_at_rest',
+		CASE WHEN NOT COALESCE(v_keys.key_loaded, false) OR v_lost > 0 THEN 'violation' ELSE 'ok' END,
+		CASE WHEN NOT COALESCE(v_keys.key_loaded, false)
+			THEN 'no root key is loaded: set frt.encryption_key_file or frt.encryption_key_command and frt.encryption_keyring; enrolment and matching are refused'
+		ELSE pg_catalog.format('faces, index codes and centroids are sealed with %s; current key epoch %s (%s); %s epochs of this database in the keyring, %s in use by faces%s',
+			v_keys.suite, COALESCE(v_keys.current_epoch::pg_catalog.text, 'none yet'),
+			COALESCE('created ' || pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) v_rotated)
+								 OPERATOR(pg_catalog./) 86400)::pg_catalog.int8 || ' days ago', '-'), n, v_used,
+			CASE WHEN v_lost > 0 THEN pg_catalog.format('; %s faces are under an epoch missing from the keyring', v_lost) ELSE '' END) END;
+	-- rows of the compliance_checks handlers (layers above)
+	FOR h IN SELECT @extschema@._hook_handlers('compliance_checks') LOOP
+		RETURN QUERY EXECUTE pg_catalog.format('SELECT * FROM %s()', h);
+	END LOOP;
+
+	-- Art. 15
+	SELECT * INTO fs FROM @extschema@.filing_status();
+	RETURN QUERY SELECT 'Art. 15', 'filing', CASE fs.status WHEN 'overdue' THEN 'violation'
+		WHEN 'not required' THEN 'ok' WHEN 'filed' THEN 'ok' ELSE 'warning' END,
+		pg_catalog.format('%s subjects stored; threshold %s reached on %s; deadline %s; status %s',
+			fs.stored_subjects, fs.threshold, COALESCE(fs.threshold_reached_on::pg_catalog.text, '-'),
+			COALESCE(fs.filing_deadline::pg_catalog.text, '-'), fs.status);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._audit_change()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	j pg_catalog.jsonb;
+	v_event pg_catalog.text;
+	v_outcome pg_catalog.text;
+	v_purpose pg_catalog.text;
+	v_subject pg_catalog.text;
+	v_device pg_catalog.text;
+	v_key pg_catalog.jsonb;
+BEGIN
+	-- reloading a dump: the restored audit trail already records these
+	-- rows (a restore only inserts; a change in restore mode is recorded)
+	IF TG_OP = 'INSERT' AND @extschema@.audit_restoring() THEN
+		RETURN NULL;
+	END IF;
+	-- a notice publication marking consents for re-notice is audited once,
+	-- by _notice_published, not once per consent (only that trigger can
+	-- change needs_renotice: no role has UPDATE on it)
+	IF TG_TABLE_NAME = 'consent' AND TG_OP = 'UPDATE' THEN
+		IF NEW.needs_renotice AND NOT OLD.needs_renotice
+		   AND NEW.withdrawn_at IS NOT DISTINCT FROM OLD.withdrawn_at
+		   AND NEW.renewed_at IS NOT DISTINCT FROM OLD.renewed_at THEN
+			RETURN NULL;
+		END IF;
+	END IF;
+	j := pg_catalog.to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+	v_event := CASE TG_TABLE_NAME WHEN 'consent' THEN 'consent' WHEN 'subject' THEN 'subject'
+			   ELSE 'registry' END;
+	v_outcome := pg_catalog.lower(TG_OP);
+	CASE TG_TABLE_NAME
+	WHEN 'purpose' THEN
+		v_purpose := j->>'name'; v_key := j->'name';
+	WHEN 'device' THEN
+		v_device := j->>'name'; v_key := j->'name';
+	WHEN 'processor' THEN
+		v_key := j->'name';
+	WHEN 'notice' THEN
+		v_purpose := j->>'purpose'; v_key := j->'version';
+	WHEN 'assessment' THEN
+		v_purpose := j->>'purpose'; v_key := j->'id';
+	WHEN 'holiday' THEN
+		v_key := j->'day';
+	WHEN 'subject' THEN
+		v_subject := j->>'id'; v_key := j->'id';
+	WHEN 'consent' THEN
+		v_purpose := j->>'purpose'; v_subject := j->>'subject'; v_key := j->'id';
+		IF TG_OP = 'INSERT' THEN
+			v_outcome := 'given';
+		ELSIF TG_OP = 'UPDATE' AND OLD.withdrawn_at IS NULL AND NEW.withdrawn_at IS NOT NULL THEN
+			v_outcome := 'withdrawn';
+		ELSIF TG_OP = 'UPDATE' AND NEW.renewed_at IS DISTINCT FROM OLD.renewed_at THEN
+			v_outcome := 'renewed';
+		END IF;
+		v_key := pg_catalog.jsonb_build_object('id', j->'id', 'notice_version', j->'notice_version',
+			'given_by', j->'given_by', 'transfer_consent', j->'transfer_consent');
+	ELSE
+		-- a table of a layer above: its key column is the trigger's argument
+		v_key := CASE WHEN TG_NARGS > 0 THEN j->(TG_ARGV[0]) END;
+	END CASE;
+	-- with several processors, the record names the row's processor
+	PERFORM @extschema@.audit_event(v_event, v_outcome, v_purpose, v_subject, v_device, NULL, NULL,
+		@extschema@._tenant_detail(pg_catalog.jsonb_build_object('table', TG_TABLE_NAME, 'op', TG_OP,
+			'key', v_key), CASE WHEN @extschema@._processor_count() > 1 THEN COALESCE(j->>'processor',
+				CASE WHEN TG_TABLE_NAME = 'processor' THEN j->>'name' END,
+				@extschema@._purpose_processor(v_purpose)) END));
+	RETURN NULL;
+END
+$$;
+
 CREATE OR REPLACE FUNCTION @extschema@.open_filing(p_kind pg_catalog.text, p_purpose pg_catalog.text,
 	p_on pg_catalog.date DEFAULT @extschema@._filing_today())
 RETURNS pg_catalog.date
@@ -1765,6 +3223,13 @@ AS $$
 DECLARE
 	v_deadline date;
 BEGIN
+	v_proc text;
+BEGIN
+	-- several processors: only the caller's own purposes (MF160)
+	IF p_purpose IS NOT NULL THEN
+		PERFORM @extschema@._check_tenant('open_filing', p_purpose, NULL, NULL);
+	END IF;
+	v_proc := COALESCE(@extschema@._purpose_processor(p_purpose), @extschema@._acting_processor());
 	IF p_kind IS NULL OR p_kind NOT IN ('change', 'cancellation') THEN
 		RAISE EXCEPTION 'filing kind must be change or cancellation, not %', COALESCE(p_kind, 'NULL')
 			USING ERRCODE = 'invalid_parameter_value',
@@ -1789,12 +3254,17 @@ BEGIN
 	END IF;
 	SELECT f.deadline INTO v_deadline FROM @extschema@.filing f
 	 WHERE f.kind = p_kind AND f.purpose IS NOT DISTINCT FROM p_purpose AND f.filed_on IS NULL;
+	SELECT f.deadline INTO v_deadline FROM @extschema@.filing f
+	 WHERE f.processor = v_proc AND f.kind = p_kind AND f.purpose IS NOT DISTINCT FROM p_purpose
+	   AND f.filed_on IS NULL;
 	IF FOUND THEN
 		RETURN v_deadline;
 	END IF;
 	v_deadline := @extschema@.working_days_after(p_on, 30);
 	INSERT INTO @extschema@.filing (kind, purpose, triggered_on, deadline)
 	VALUES (p_kind, p_purpose, p_on, v_deadline);
+	INSERT INTO @extschema@.filing (processor, kind, purpose, triggered_on, deadline)
+	VALUES (v_proc, p_kind, p_purpose, p_on, v_deadline);
 	PERFORM @extschema@.audit_event('filing_due', 'open', p_purpose, p_detail => pg_catalog.jsonb_build_object(
 		'kind', p_kind, 'triggered_on', p_on, 'deadline', v_deadline));
 	RETURN v_deadline;
@@ -1837,6 +3307,33 @@ BEGIN
 	END IF;
 
 	FOR o IN SELECT * FROM @extschema@.filing f WHERE f.filed_on IS NULL ORDER BY f.deadline, f.id LOOP
+	-- governance recount records the day the threshold was first reached;
+	-- the threshold applies to each processor.
+	PERFORM @extschema@._filing_recount(NULL);
+	FOR st IN SELECT * FROM @extschema@.filing_state s
+			   WHERE @extschema@._processor_visible(s.processor) ORDER BY s.processor LOOP
+		v_n := st.stored_subjects;
+		IF st.threshold_reached_on IS NOT NULL AND st.filed_on IS NULL THEN
+			kind := 'initial';
+			purpose := NULL;
+			triggered_on := st.threshold_reached_on;
+			deadline := @extschema@.working_days_after(st.threshold_reached_on, 30);
+			working_days_left := @extschema@.working_days_between(@extschema@._filing_today(), deadline);
+			subjects := v_n;
+			PERFORM @extschema@._jobs_alert(CASE WHEN working_days_left < 0 THEN 'filing_overdue' ELSE 'filing_due' END,
+				NULL, pg_catalog.jsonb_build_object('article', 'Measures Art. 15', 'kind', kind,
+					'stored_subjects', v_n, 'threshold_reached_on', triggered_on,
+					'deadline', deadline, 'working_days_left', working_days_left)
+				OPERATOR(pg_catalog.||) CASE WHEN @extschema@._processor_count() > 1
+					THEN pg_catalog.jsonb_build_object('processor', st.processor) ELSE '{}' END);
+			RETURN NEXT;
+		END IF;
+	END LOOP;
+
+	FOR o IN SELECT * FROM @extschema@.filing f
+			  WHERE f.filed_on IS NULL AND @extschema@._processor_visible(f.processor)
+			  ORDER BY f.deadline, f.id LOOP
+		v_n := (SELECT s.stored_subjects FROM @extschema@.filing_state s WHERE s.processor = o.processor);
 		kind := o.kind;
 		purpose := o.purpose;
 		triggered_on := o.triggered_on;
@@ -1864,6 +3361,18 @@ $$;
 -- obligation.  p_kind: initial | change | cancellation (cancellation names
 -- the purpose).  A change filing with no open obligation is recorded as
 -- filed on its own.
+		subjects := COALESCE(v_n, 0);
+		PERFORM @extschema@._jobs_alert(CASE WHEN working_days_left < 0 THEN 'filing_overdue' ELSE 'filing_due' END,
+			o.purpose, pg_catalog.jsonb_build_object('article', 'Measures Art. 15', 'kind', o.kind,
+				'triggered_on', o.triggered_on, 'deadline', o.deadline,
+				'working_days_left', working_days_left)
+			OPERATOR(pg_catalog.||) CASE WHEN @extschema@._processor_count() > 1
+				THEN pg_catalog.jsonb_build_object('processor', o.processor) ELSE '{}' END);
+		RETURN NEXT;
+	END LOOP;
+END;
+$$;
+
 CREATE OR REPLACE FUNCTION @extschema@.record_filing(p_kind pg_catalog.text, p_filed_on pg_catalog.date,
 	p_reference pg_catalog.text, p_purpose pg_catalog.text DEFAULT NULL)
 RETURNS void
@@ -1872,6 +3381,13 @@ AS $$
 DECLARE
 	n int8;
 BEGIN
+	v_proc text;
+BEGIN
+	-- several processors: only the caller's own purposes (MF160)
+	IF p_purpose IS NOT NULL THEN
+		PERFORM @extschema@._check_tenant('record_filing', p_purpose, NULL, NULL);
+	END IF;
+	v_proc := COALESCE(@extschema@._purpose_processor(p_purpose), @extschema@._acting_processor());
 	IF p_kind IS NULL OR p_kind NOT IN ('initial', 'change', 'cancellation') THEN
 		RAISE EXCEPTION 'filing kind must be initial, change or cancellation, not %', COALESCE(p_kind, 'NULL')
 			USING ERRCODE = 'invalid_parameter_value';
@@ -1889,6 +3405,7 @@ BEGIN
 				USING ERRCODE = 'invalid_parameter_value';
 		END IF;
 		IF EXISTS (SELECT 1 FROM @extschema@.filing_state s WHERE s.id = 1 AND s.filed_on IS NOT NULL) THEN
+		IF EXISTS (SELECT 1 FROM @extschema@.filing_state s WHERE s.processor = v_proc AND s.filed_on IS NOT NULL) THEN
 			RAISE EXCEPTION 'the initial filing is already recorded' USING ERRCODE = 'unique_violation',
 				HINT = 'Record later changes with kind => ''change''.';
 		END IF;
@@ -1904,6 +3421,8 @@ BEGIN
 		UPDATE @extschema@.filing f SET filed_on = p_filed_on, reference = p_reference,
 			   recorded_by = pg_catalog.session_user()
 		 WHERE f.kind = p_kind AND f.purpose IS NOT DISTINCT FROM p_purpose AND f.filed_on IS NULL;
+		 WHERE f.processor = v_proc AND f.kind = p_kind AND f.purpose IS NOT DISTINCT FROM p_purpose
+		   AND f.filed_on IS NULL;
 		GET DIAGNOSTICS n = ROW_COUNT;
 		IF n = 0 THEN
 			IF p_kind = 'cancellation' THEN
@@ -1912,6 +3431,10 @@ BEGIN
 			END IF;
 			INSERT INTO @extschema@.filing (kind, purpose, triggered_on, deadline, filed_on, reference, recorded_by)
 			VALUES (p_kind, p_purpose, p_filed_on, p_filed_on, p_filed_on, p_reference, pg_catalog.session_user());
+			INSERT INTO @extschema@.filing (processor, kind, purpose, triggered_on, deadline, filed_on, reference,
+				recorded_by)
+			VALUES (v_proc, p_kind, p_purpose, p_filed_on, p_filed_on, p_filed_on, p_reference,
+				pg_catalog.session_user());
 		END IF;
 	END IF;
 	PERFORM @extschema@.audit_event('filing', 'recorded', p_purpose, p_detail => pg_catalog.jsonb_build_object(
@@ -1927,6 +3450,71 @@ $$;
 -- its faces are erased now, and, when the processor made its initial
 -- filing, the cancellation filing falls due within 30 working days
 -- (Measures Art. 15).  Returns the filing deadline (NULL: nothing to file).
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.erasure_report(p_subject pg_catalog.text)
+RETURNS TABLE (face_id pg_catalog.int8, purpose pg_catalog.text, status pg_catalog.text,
+			   reason pg_catalog.text, enrolled_at pg_catalog.timestamptz,
+			   due_at pg_catalog.timestamptz, deleted_at pg_catalog.timestamptz,
+			   index_erased_at pg_catalog.timestamptz, heap_erased_at pg_catalog.timestamptz,
+			   key_destroyed_at pg_catalog.timestamptz)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_proc text;
+BEGIN
+	IF p_subject IS NULL THEN
+		RAISE EXCEPTION 'subject must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	-- the caller's processor's subject (a superuser: frt.processor, or the sole one)
+	v_proc := @extschema@._acting_processor();
+	RETURN QUERY
+	SELECT f.id, f.purpose,
+		   CASE WHEN due.reason IS NULL THEN 'stored' ELSE 'pending' END,
+		   due.reason, f.enrolled_at, COALESCE(due.at, f.expires_at), NULL::timestamptz,
+		   NULL::timestamptz, NULL::timestamptz, NULL::timestamptz
+	  FROM @extschema@.face f
+	  JOIN (SELECT p.*, @extschema@._legal_zone(p.name) AS zone
+			  FROM @extschema@.purpose p OFFSET 0) p ON p.name = f.purpose
+	  LEFT JOIN @extschema@.consent c ON c.id = f.consent_id
+	  LEFT JOIN @extschema@.purpose_termination t ON t.purpose = f.purpose
+	  CROSS JOIN LATERAL (SELECT
+			CASE WHEN c.withdrawn_at IS NOT NULL THEN 'withdrawal'
+				 WHEN t.purpose IS NOT NULL THEN 'purpose_terminated'
+				 WHEN f.minor AND @extschema@._legal_add(f.enrolled_at, COALESCE(p.minor_retention, p.retention), p.zone)
+						<= pg_catalog.now()
+					AND @extschema@._legal_add(f.enrolled_at, COALESCE(p.minor_retention, p.retention), p.zone)
+						< @extschema@._legal_add(f.enrolled_at, p.retention, p.zone)
+					THEN 'minor_retention'
+				 WHEN f.expires_at <= pg_catalog.now() THEN 'retention'
+				 WHEN @extschema@._legal_add(f.enrolled_at, p.retention, p.zone) <= pg_catalog.now() THEN 'retention'
+			END AS reason,
+			CASE WHEN c.withdrawn_at IS NOT NULL THEN c.withdrawn_at
+				 WHEN t.purpose IS NOT NULL THEN pg_catalog.timezone(p.zone, t.terminated_on::pg_catalog.timestamp)
+				 ELSE LEAST(f.expires_at, @extschema@._legal_add(f.enrolled_at, CASE WHEN f.minor
+					THEN COALESCE(p.minor_retention, p.retention) ELSE p.retention END, p.zone))
+			END AS at) due
+	 WHERE f.processor = v_proc AND f.subject = p_subject
+	UNION ALL
+	SELECT l.face_id, l.purpose,
+		   CASE WHEN l.heap_erased_at IS NOT NULL THEN 'erased'
+				ELSE CASE @extschema@.heap_tid_state('@extschema@.face'::pg_catalog.regclass,
+													 l.heap_tid, l.heap_xmin)
+					WHEN 'erased' THEN 'erased'
+					WHEN 'unscrubbed' THEN 'erased_from_index'
+					ELSE CASE WHEN l.index_erased_at IS NOT NULL THEN 'erased_from_index'
+							  ELSE 'erased_from_table' END
+				END
+		   END,
+		   l.reason, l.enrolled_at, l.due_at, l.deleted_at, l.index_erased_at, l.heap_erased_at,
+		   l.key_destroyed_at
+	  FROM @extschema@.erasure_log l
+	 WHERE l.subject = p_subject AND @extschema@._purpose_processor(l.purpose) = v_proc
+	ORDER BY 1;
+END;
+$$;
+
 CREATE OR REPLACE FUNCTION @extschema@.terminate_purpose(p_purpose pg_catalog.text,
 	p_terminated_on pg_catalog.date DEFAULT @extschema@._filing_today())
 RETURNS pg_catalog.date
@@ -1940,6 +3528,8 @@ BEGIN
 		RAISE EXCEPTION 'purpose and termination date must not be null'
 			USING ERRCODE = 'null_value_not_allowed';
 	END IF;
+	-- several processors: only the caller's own purposes (MF160)
+	PERFORM @extschema@._check_tenant('terminate_purpose', p_purpose, NULL, NULL);
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose p WHERE p.name = p_purpose) THEN
 		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose "%s" is not registered', p_purpose),
 			'terminate_purpose', p_purpose, NULL, NULL);
@@ -1956,6 +3546,7 @@ BEGIN
 	IF @extschema@._filing_filed((SELECT p.processor FROM @extschema@.purpose p WHERE p.name = p_purpose)) THEN
 		v_deadline := @extschema@.open_filing('cancellation', p_purpose, p_terminated_on);
 	END IF;
+	v_deadline := @extschema@.open_filing('cancellation', p_purpose, p_terminated_on);
 	SELECT pg_catalog.array_agg(f.id) INTO ids FROM @extschema@.face f WHERE f.purpose = p_purpose;
 	IF ids IS NOT NULL THEN
 		PERFORM @extschema@._face_delete(ids, 'purpose terminated');
@@ -2713,6 +4304,135 @@ CREATE FUNCTION @extschema@.record_request(p_kind pg_catalog.text, p_channel pg_
 	p_summary pg_catalog.text, p_subject pg_catalog.text DEFAULT NULL,
 	p_purpose pg_catalog.text DEFAULT NULL,
 	p_received_on pg_catalog.date DEFAULT @extschema@._filing_today())
+CREATE OR REPLACE FUNCTION @extschema@.purge(p_batch pg_catalog.int4 DEFAULT 10000,
+	OUT retention pg_catalog.int8, OUT minor_retention pg_catalog.int8,
+	OUT withdrawal pg_catalog.int8, OUT purpose_terminated pg_catalog.int8,
+	OUT erasure pg_catalog.int8, OUT total pg_catalog.int8)
+RETURNS record
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	ids int8[];
+	n int8;
+BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('purge');
+	IF p_batch IS NULL OR p_batch < 1 OR p_batch > 1000000 THEN
+		RAISE EXCEPTION 'batch size % is out of range (1..1000000)', p_batch
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- Faces of terminated purposes, and faces whose purpose's current
+	-- retention (minor_retention for minors) has ended even though their
+	-- recorded expiry is later (retention shortened after enrolment).
+	LOOP
+		SELECT pg_catalog.array_agg(s.id) INTO ids FROM (
+			SELECT f.id FROM @extschema@.face f
+			  JOIN (SELECT p.*, @extschema@._legal_zone(p.name) AS zone
+					  FROM @extschema@.purpose p OFFSET 0) p ON p.name = f.purpose
+			 WHERE EXISTS (SELECT 1 FROM @extschema@.purpose_termination t WHERE t.purpose = f.purpose)
+				OR @extschema@._legal_add(f.enrolled_at, CASE WHEN f.minor
+						THEN COALESCE(p.minor_retention, p.retention) ELSE p.retention END, p.zone)
+					<= pg_catalog.now()
+			 LIMIT p_batch) s;
+		EXIT WHEN ids IS NULL;
+		PERFORM @extschema@._face_delete(ids, 'retention');
+	END LOOP;
+	-- Withdrawn consent and recorded expiry: the governance purge path.
+	LOOP
+		n := @extschema@._face_purge(p_batch);
+		EXIT WHEN n IS NULL OR n = 0;
+	END LOOP;
+
+	-- Ledger rows are records of processing: kept 3 years after the
+	-- erasure was complete (PIPL Art. 56, Measures Art. 9), then dropped.
+	DELETE FROM @extschema@.erasure_log l
+	 WHERE l.heap_erased_at < pg_catalog.now() - '3 years'::pg_catalog.interval;
+
+	SELECT pg_catalog.count(*) FILTER (WHERE l.reason = 'retention'),
+		   pg_catalog.count(*) FILTER (WHERE l.reason = 'minor_retention'),
+		   pg_catalog.count(*) FILTER (WHERE l.reason = 'withdrawal'),
+		   pg_catalog.count(*) FILTER (WHERE l.reason = 'purpose_terminated'),
+		   pg_catalog.count(*) FILTER (WHERE l.reason = 'erasure'),
+		   pg_catalog.count(*)
+	  INTO retention, minor_retention, withdrawal, purpose_terminated, erasure, total
+	  FROM @extschema@.erasure_log l
+	 WHERE l.deleted_xact = pg_catalog.pg_current_xact_id();
+	PERFORM @extschema@.audit_event('purge', 'ok', p_detail => pg_catalog.jsonb_build_object(
+		'retention', retention, 'minor_retention', minor_retention, 'withdrawal', withdrawal,
+		'purpose_terminated', purpose_terminated, 'erasure', erasure, 'total', total));
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.confirm_erasures(OUT index_confirmed pg_catalog.int8,
+	OUT heap_confirmed pg_catalog.int8, OUT still_open pg_catalog.int8)
+RETURNS record
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_ids int8[];
+	v_states text[];
+	g record;
+BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('confirm_erasures');
+	-- Each open row's state, read once from its page (kept in variables:
+	-- no temporary table a caller could have prepared).
+	SELECT pg_catalog.array_agg(s.face_id), pg_catalog.array_agg(s.state) INTO v_ids, v_states
+	  FROM (SELECT l.face_id,
+				   @extschema@.heap_tid_state('@extschema@.face'::pg_catalog.regclass, l.heap_tid, l.heap_xmin) AS state
+			  FROM @extschema@.erasure_log l
+			 WHERE l.heap_erased_at IS NULL AND l.heap_tid IS NOT NULL) s;
+
+	UPDATE @extschema@.erasure_log l SET index_erased_at = pg_catalog.now()
+	  FROM ROWS FROM (pg_catalog.unnest(v_ids), pg_catalog.unnest(v_states)) AS c(face_id, state)
+	 WHERE c.face_id = l.face_id AND c.state IN ('unscrubbed', 'erased') AND l.index_erased_at IS NULL;
+	GET DIAGNOSTICS index_confirmed = ROW_COUNT;
+
+	UPDATE @extschema@.erasure_log l SET heap_erased_at = pg_catalog.now(), heap_tid = NULL, heap_xmin = NULL
+	  FROM ROWS FROM (pg_catalog.unnest(v_ids), pg_catalog.unnest(v_states)) AS c(face_id, state)
+	 WHERE c.face_id = l.face_id AND c.state = 'erased';
+	GET DIAGNOSTICS heap_confirmed = ROW_COUNT;
+
+	FOR g IN
+		SELECT l.subject, l.purpose, pg_catalog.array_agg(l.face_id ORDER BY l.face_id) AS faces,
+			   pg_catalog.array_agg(DISTINCT l.reason) AS reasons
+		  FROM @extschema@.erasure_log l
+		  JOIN ROWS FROM (pg_catalog.unnest(v_ids), pg_catalog.unnest(v_states)) AS c(face_id, state)
+			ON c.face_id = l.face_id AND c.state = 'erased'
+		 GROUP BY l.subject, l.purpose
+	LOOP
+		PERFORM @extschema@.audit_event('erasure_confirmed', 'ok', g.purpose, g.subject,
+			p_detail => pg_catalog.jsonb_build_object('faces', g.faces, 'reasons', g.reasons,
+				'table', true, 'index', true, 'heap_files', true));
+	END LOOP;
+
+	SELECT pg_catalog.count(*) INTO still_open FROM @extschema@.erasure_log l WHERE l.heap_erased_at IS NULL;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.scrub_faces()
+RETURNS pg_catalog.jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	s record;
+	c record;
+	result jsonb;
+BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('scrub_faces');
+	SELECT * INTO s FROM @extschema@.scrub_heap('@extschema@.face'::pg_catalog.regclass);
+	SELECT * INTO c FROM @extschema@.confirm_erasures();
+	result := pg_catalog.jsonb_build_object('pages', s.pages, 'pages_scrubbed', s.pages_scrubbed,
+		'bytes_zeroed', s.bytes_zeroed, 'tuples_pruned', s.tuples_pruned,
+		'index_confirmed', c.index_confirmed, 'heap_confirmed', c.heap_confirmed,
+		'still_open', c.still_open);
+	PERFORM @extschema@.audit_event('scrub', 'ok', p_detail => result);
+	RETURN result;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.key_rotate()
 RETURNS pg_catalog.int8
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -2748,6 +4468,23 @@ $$;
 CREATE FUNCTION @extschema@.update_request(p_id pg_catalog.int8, p_status pg_catalog.text,
 	p_answer pg_catalog.text DEFAULT NULL)
 RETURNS void
+	v_prev pg_catalog.int8;
+	v_new pg_catalog.int8;
+BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('key_rotate');
+	v_prev := @extschema@._key_current_epoch();
+	v_new := @extschema@._key_epoch_create();
+	PERFORM @extschema@._key_sync();
+	PERFORM @extschema@.audit_event('key_rotate', 'ok',
+		p_detail => pg_catalog.jsonb_build_object('epoch', v_new, 'previous', v_prev,
+			'suite', (SELECT k.suite FROM @extschema@.key_epoch k WHERE k.epoch = v_new)));
+	RETURN v_new;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.key_reencrypt(p_batch pg_catalog.int4 DEFAULT 1000)
+RETURNS pg_catalog.int8
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -2802,6 +4539,37 @@ $$;
 -- Alert once per overdue request (daily, from frt.filing_check).
 CREATE FUNCTION @extschema@._requests_alert()
 RETURNS void
+	v_cur pg_catalog.int8;
+	v_done pg_catalog.int8;
+BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('key_reencrypt');
+	IF p_batch IS NULL OR p_batch < 1 THEN
+		RAISE EXCEPTION 'batch must be a positive number of faces' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	v_cur := @extschema@._key_current_epoch();
+	WITH b AS (
+		SELECT f.id FROM @extschema@.face f
+		 WHERE f.key_epoch OPERATOR(pg_catalog.<>) v_cur
+		 ORDER BY f.key_epoch, f.id
+		 LIMIT p_batch
+		 FOR NO KEY UPDATE SKIP LOCKED),
+	s AS (
+		SELECT f.id, @extschema@._face_seal(f.id, @extschema@._face_open(f.id, f.embedding)) AS sealed
+		  FROM @extschema@.face f JOIN b ON b.id = f.id)
+	UPDATE @extschema@.face f SET embedding = s.sealed, key_epoch = @extschema@._sealed_epoch(s.sealed)
+	  FROM s WHERE s.id = f.id;
+	GET DIAGNOSTICS v_done = ROW_COUNT;
+	IF v_done > 0 THEN
+		PERFORM @extschema@.audit_event('key_reencrypt', 'ok',
+			p_detail => pg_catalog.jsonb_build_object('epoch', v_cur, 'faces', v_done));
+	END IF;
+	RETURN v_done;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.key_reseal_indexes(p_batch pg_catalog.int8 DEFAULT 10000)
+RETURNS pg_catalog.int8
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -2813,12 +4581,93 @@ BEGIN
 			'article', 'Measures Art. 17', 'id', r.id, 'kind', r.kind, 'received_on', r.received_on,
 			'deadline', r.deadline, 'working_days_late',
 			@extschema@.working_days_between(r.deadline, @extschema@._filing_today())));
+	v_idx pg_catalog.regclass;
+	v_left pg_catalog.int8 := p_batch;
+	v_n pg_catalog.int8;
+BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('key_reseal_indexes');
+	IF p_batch IS NULL OR p_batch < 1 THEN
+		RAISE EXCEPTION 'batch must be a positive number of index entries' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	FOR v_idx IN SELECT * FROM @extschema@._face_ivf_indexes() LOOP
+		EXIT WHEN v_left <= 0;
+		v_n := @extschema@.ivf_reseal(v_idx, v_left);
+		v_left := v_left - v_n;
+	END LOOP;
+	IF p_batch - v_left > 0 THEN
+		PERFORM @extschema@.audit_event('key_reseal', 'ok',
+			p_detail => pg_catalog.jsonb_build_object('epoch', @extschema@._key_current_epoch(),
+				'index_entries', p_batch - v_left));
+	END IF;
+	RETURN p_batch - v_left;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.key_destroy_unused()
+RETURNS SETOF pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	e record;
+	v_erased pg_catalog.int8;
+BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('key_destroy_unused');
+	IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed' THEN
+		RAISE EXCEPTION 'key epochs are destroyed only in READ COMMITTED transactions'
+			USING ERRCODE = 'invalid_transaction_state',
+				  DETAIL = 'A transaction snapshot taken before the destruction does not see faces sealed since.',
+				  HINT = 'Run it in a transaction of isolation level READ COMMITTED (SET default_transaction_isolation = ''read committed'').';
+	END IF;
+	PERFORM pg_catalog.pg_advisory_xact_lock(@extschema@._key_lock_id());
+	FOR e IN SELECT * FROM @extschema@.key_epochs() k WHERE k.state = 'unused' LOOP
+		UPDATE @extschema@.erasure_log l SET key_destroyed_at = pg_catalog.now()
+		 WHERE l.key_epoch = e.epoch AND l.key_destroyed_at IS NULL;
+		GET DIAGNOSTICS v_erased = ROW_COUNT;
+		UPDATE @extschema@.key_epoch k SET destroyed_at = pg_catalog.now(),
+			   destroyed_by = pg_catalog.session_user()
+		 WHERE k.epoch = e.epoch;
+		-- last: the keyring file cannot come back if what follows fails
+		PERFORM @extschema@._key_epoch_destroy(e.epoch);
+		PERFORM @extschema@.audit_event('key_destroyed', 'ok',
+			p_detail => pg_catalog.jsonb_build_object('epoch', e.epoch, 'suite', e.suite,
+				'erased_faces', v_erased));
+		RETURN NEXT e.epoch;
 	END LOOP;
 END
 $$;
 
 -- Registry's compliance_checks point: the Art. 17 row requests_answered.
 CREATE FUNCTION @extschema@._rights_compliance()
+CREATE OR REPLACE FUNCTION @extschema@._key_rotation_step(p_batch pg_catalog.int4)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_n pg_catalog.int8;
+	v_cur pg_catalog.int8;
+BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('key_rotation_run');
+	v_n := @extschema@.key_reencrypt(p_batch);
+	IF v_n = 0 THEN
+		v_n := @extschema@.key_reseal_indexes(p_batch::pg_catalog.int8 * 10);
+	END IF;
+	IF v_n = 0 THEN
+		PERFORM @extschema@.key_destroy_unused();
+		RETURN 0;
+	END IF;
+	v_cur := @extschema@._key_current_epoch();
+	RAISE NOTICE 'frt: key rotation to epoch %: % faces still under other epochs', v_cur,
+		(SELECT pg_catalog.count(*) FROM @extschema@.face f WHERE f.key_epoch OPERATOR(pg_catalog.<>) v_cur);
+	RETURN v_n;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._intrusion_compliance()
 RETURNS TABLE (article pg_catalog.text, check_name pg_catalog.text, status pg_catalog.text,
 	detail pg_catalog.text)
 LANGUAGE plpgsql STABLE
@@ -3000,3 +4849,86 @@ GRANT EXECUTE ON FUNCTION @extschema@.subject_report_document(pg_catalog.text) T
 
 SELECT @extschema@._revoke_public_execute();
 -- ---- end of filing, calendar and the person's rights ----
+	fs @extschema@.intrusion_policy := @extschema@._intrusion_limits('*');
+	n pg_catalog.int8;
+	v_k pg_catalog.int4 := @extschema@._identify_k_default();
+	v_exact pg_catalog.text;
+	v_wide pg_catalog.text;
+	v_unlimited pg_catalog.text;
+BEGIN
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.alert a
+	 WHERE a.at > pg_catalog.now() - '24 hours'::pg_catalog.interval;
+	RETURN QUERY SELECT 'Art. 14', 'intrusion_detection',
+		CASE WHEN fs.max_failed_verifications IS NULL OR fs.export_rate_per_hour IS NULL
+				  OR fs.identified_per_hour IS NULL THEN 'warning'
+			 ELSE 'ok' END,
+		pg_catalog.format('limits for roles without their own: brute-force lockout %s; exports %s; subjects identified %s; match rate %s; %s alerts in the last 24 hours (frt.alert)',
+			CASE WHEN fs.max_failed_verifications IS NULL THEN 'off'
+				 ELSE pg_catalog.format('after %s failed verifications in %s, for %s',
+					fs.max_failed_verifications, fs.failure_window, fs.lockout) END,
+			COALESCE(fs.export_rate_per_hour || ' an hour', 'unlimited'),
+			COALESCE(fs.identified_per_hour || ' an hour', 'unlimited'),
+			COALESCE(fs.match_rate_per_minute || ' a minute', 'unlimited'), n);
+	SELECT pg_catalog.string_agg(p.name, ', ' ORDER BY p.name) INTO v_exact
+	  FROM @extschema@.purpose p WHERE p.score_disclosure OPERATOR(pg_catalog.=) 'exact'
+	   AND @extschema@._processor_visible(p.processor);
+	SELECT pg_catalog.string_agg(pg_catalog.format('%s (%s)', p.name, p.max_k), ', ' ORDER BY p.name) INTO v_wide
+	  FROM @extschema@.purpose p WHERE p.max_k OPERATOR(pg_catalog.>) v_k
+	   AND @extschema@._processor_visible(p.processor);
+	-- roles whose own row switches the rule off, and '*' when the limits
+	-- for every other role do (fs: the '*' row, or the defaults without one)
+	SELECT pg_catalog.string_agg(r, ', ' ORDER BY r OPERATOR(pg_catalog.<>) '*', r) INTO v_unlimited
+	  FROM (SELECT i.role_name AS r FROM @extschema@.intrusion_policy i
+			 WHERE i.identified_per_hour IS NULL AND i.role_name OPERATOR(pg_catalog.<>) '*'
+			   AND @extschema@._role_visible(i.role_name)
+			UNION ALL
+			SELECT '*' WHERE fs.identified_per_hour IS NULL) u;
+	RETURN QUERY SELECT 'Art. 14', 'identification_exposure',
+		CASE WHEN v_exact IS NULL AND v_wide IS NULL AND v_unlimited IS NULL THEN 'ok' ELSE 'warning' END,
+		CASE WHEN v_exact IS NULL AND v_wide IS NULL AND v_unlimited IS NULL
+			THEN pg_catalog.format('no purpose discloses exact scores or allows more than %s results per identification; every role''s limit on subjects identified is on', v_k)
+		ELSE pg_catalog.concat_ws('; ',
+			'purposes disclosing exact scores: ' OPERATOR(pg_catalog.||) v_exact,
+			pg_catalog.format('purposes allowing more than %s results per identification (max_k): ', v_k) OPERATOR(pg_catalog.||) v_wide,
+			'roles with the limit on subjects identified switched off (''*'': every role without its own row): ' OPERATOR(pg_catalog.||) v_unlimited) END;
+END
+$$;
+
+-- Layer 8 (jobs): several processors in one database.  Roles below
+-- superuser see the erasure evidence and filing obligations of their own
+-- processor only (see src/registry/85_tenancy.sql).
+ALTER TABLE @extschema@.erasure_log ENABLE ROW LEVEL SECURITY;
+CREATE POLICY erasure_log_tenant ON @extschema@.erasure_log FOR SELECT
+	USING (purpose IN (SELECT p.name FROM @extschema@.purpose p
+		WHERE p.processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor())));
+
+ALTER TABLE @extschema@.filing ENABLE ROW LEVEL SECURITY;
+CREATE POLICY filing_tenant ON @extschema@.filing FOR SELECT
+	USING (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()));
+
+-- Layer 9 (intrusion detection): several processors in one database.  An
+-- administrator sets and reads the limits of its own processor's logins;
+-- the limits for '*' (every other role) belong to the installation once
+-- there are several processors (see src/registry/85_tenancy.sql).
+ALTER TABLE @extschema@.intrusion_policy ENABLE ROW LEVEL SECURITY;
+CREATE POLICY intrusion_policy_tenant ON @extschema@.intrusion_policy
+	USING (@extschema@._role_visible(role_name))
+	WITH CHECK (@extschema@._role_visible(role_name));
+
+ALTER TABLE @extschema@.intrusion_counter ENABLE ROW LEVEL SECURITY;
+CREATE POLICY intrusion_counter_tenant ON @extschema@.intrusion_counter FOR SELECT
+	USING (@extschema@._role_visible(role_name));
+
+SELECT @extschema@._revoke_public_execute();
+-- Several processors in one database: the predicates of the row-level
+-- security policies and the column defaults run as the caller.
+GRANT EXECUTE ON FUNCTION @extschema@._caller_processor(), @extschema@._caller_is_superuser(),
+	@extschema@._sole_processor(), @extschema@._acting_processor(),
+	@extschema@._processor_visible(pg_catalog.text), @extschema@._purpose_visible(pg_catalog.text),
+	@extschema@._audit_visible(pg_catalog.text, pg_catalog.jsonb, pg_catalog.text), @extschema@._role_visible(pg_catalog.text),
+	@extschema@._processor_count(), @extschema@._purpose_processor(pg_catalog.text)
+	TO frt_admin, frt_enroller, frt_matcher, frt_auditor;
+GRANT SELECT ON @extschema@.processor_login TO frt_admin, frt_auditor;
+GRANT SELECT (processor) ON @extschema@.face TO frt_admin, frt_enroller;
+
+-- ---- end of several processors in one database ----

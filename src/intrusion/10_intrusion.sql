@@ -543,14 +543,17 @@ BEGIN
 			COALESCE(fs.identified_per_hour || ' an hour', 'unlimited'),
 			COALESCE(fs.match_rate_per_minute || ' a minute', 'unlimited'), n);
 	SELECT pg_catalog.string_agg(p.name, ', ' ORDER BY p.name) INTO v_exact
-	  FROM @extschema@.purpose p WHERE p.score_disclosure OPERATOR(pg_catalog.=) 'exact';
+	  FROM @extschema@.purpose p WHERE p.score_disclosure OPERATOR(pg_catalog.=) 'exact'
+	   AND @extschema@._processor_visible(p.processor);
 	SELECT pg_catalog.string_agg(pg_catalog.format('%s (%s)', p.name, p.max_k), ', ' ORDER BY p.name) INTO v_wide
-	  FROM @extschema@.purpose p WHERE p.max_k OPERATOR(pg_catalog.>) v_k;
+	  FROM @extschema@.purpose p WHERE p.max_k OPERATOR(pg_catalog.>) v_k
+	   AND @extschema@._processor_visible(p.processor);
 	-- roles whose own row switches the rule off, and '*' when the limits
 	-- for every other role do (fs: the '*' row, or the defaults without one)
 	SELECT pg_catalog.string_agg(r, ', ' ORDER BY r OPERATOR(pg_catalog.<>) '*', r) INTO v_unlimited
 	  FROM (SELECT i.role_name AS r FROM @extschema@.intrusion_policy i
 			 WHERE i.identified_per_hour IS NULL AND i.role_name OPERATOR(pg_catalog.<>) '*'
+			   AND @extschema@._role_visible(i.role_name)
 			UNION ALL
 			SELECT '*' WHERE fs.identified_per_hour IS NULL) u;
 	RETURN QUERY SELECT 'Art. 14', 'identification_exposure',

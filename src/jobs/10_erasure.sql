@@ -139,6 +139,8 @@ DECLARE
 	ids int8[];
 	n int8;
 BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('purge');
 	IF p_batch IS NULL OR p_batch < 1 OR p_batch > 1000000 THEN
 		RAISE EXCEPTION 'batch size % is out of range (1..1000000)', p_batch
 			USING ERRCODE = 'invalid_parameter_value';
@@ -201,6 +203,8 @@ DECLARE
 	v_states text[];
 	g record;
 BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('confirm_erasures');
 	-- Each open row's state, read once from its page (kept in variables:
 	-- no temporary table a caller could have prepared).
 	SELECT pg_catalog.array_agg(s.face_id), pg_catalog.array_agg(s.state) INTO v_ids, v_states
@@ -248,6 +252,8 @@ DECLARE
 	c record;
 	result jsonb;
 BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('scrub_faces');
 	SELECT * INTO s FROM @extschema@.scrub_heap('@extschema@.face'::pg_catalog.regclass);
 	SELECT * INTO c FROM @extschema@.confirm_erasures();
 	result := pg_catalog.jsonb_build_object('pages', s.pages, 'pages_scrubbed', s.pages_scrubbed,
@@ -276,10 +282,14 @@ RETURNS TABLE (face_id pg_catalog.int8, purpose pg_catalog.text, status pg_catal
 			   key_destroyed_at pg_catalog.timestamptz)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	v_proc text;
 BEGIN
 	IF p_subject IS NULL THEN
 		RAISE EXCEPTION 'subject must not be null' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
+	-- the caller's processor's subject (a superuser: frt.processor, or the sole one)
+	v_proc := @extschema@._acting_processor();
 	RETURN QUERY
 	SELECT f.id, f.purpose,
 		   CASE WHEN due.reason IS NULL THEN 'stored' ELSE 'pending' END,
@@ -306,7 +316,7 @@ BEGIN
 				 ELSE LEAST(f.expires_at, @extschema@._legal_add(f.enrolled_at, CASE WHEN f.minor
 					THEN COALESCE(p.minor_retention, p.retention) ELSE p.retention END, p.zone))
 			END AS at) due
-	 WHERE f.subject = p_subject
+	 WHERE f.processor = v_proc AND f.subject = p_subject
 	UNION ALL
 	SELECT l.face_id, l.purpose,
 		   CASE WHEN l.heap_erased_at IS NOT NULL THEN 'erased'
@@ -321,7 +331,7 @@ BEGIN
 		   l.reason, l.enrolled_at, l.due_at, l.deleted_at, l.index_erased_at, l.heap_erased_at,
 		   l.key_destroyed_at
 	  FROM @extschema@.erasure_log l
-	 WHERE l.subject = p_subject
+	 WHERE l.subject = p_subject AND @extschema@._purpose_processor(l.purpose) = v_proc
 	ORDER BY 1;
 END;
 $$;
@@ -346,6 +356,8 @@ BEGIN
 		RAISE EXCEPTION 'purpose and termination date must not be null'
 			USING ERRCODE = 'null_value_not_allowed';
 	END IF;
+	-- several processors: only the caller's own purposes (MF160)
+	PERFORM @extschema@._check_tenant('terminate_purpose', p_purpose, NULL, NULL);
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose p WHERE p.name = p_purpose) THEN
 		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose "%s" is not registered', p_purpose),
 			'terminate_purpose', p_purpose, NULL, NULL);

@@ -82,6 +82,8 @@ DECLARE
 	v_prev pg_catalog.int8;
 	v_new pg_catalog.int8;
 BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('key_rotate');
 	v_prev := @extschema@._key_current_epoch();
 	v_new := @extschema@._key_epoch_create();
 	PERFORM @extschema@._key_sync();
@@ -104,6 +106,8 @@ DECLARE
 	v_cur pg_catalog.int8;
 	v_done pg_catalog.int8;
 BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('key_reencrypt');
 	IF p_batch IS NULL OR p_batch < 1 THEN
 		RAISE EXCEPTION 'batch must be a positive number of faces' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
@@ -140,6 +144,8 @@ DECLARE
 	v_left pg_catalog.int8 := p_batch;
 	v_n pg_catalog.int8;
 BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('key_reseal_indexes');
 	IF p_batch IS NULL OR p_batch < 1 THEN
 		RAISE EXCEPTION 'batch must be a positive number of index entries' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
@@ -223,6 +229,8 @@ DECLARE
 	e record;
 	v_erased pg_catalog.int8;
 BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('key_destroy_unused');
 	IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed' THEN
 		RAISE EXCEPTION 'key epochs are destroyed only in READ COMMITTED transactions'
 			USING ERRCODE = 'invalid_transaction_state',
@@ -261,6 +269,8 @@ DECLARE
 	v_n pg_catalog.int8;
 	v_cur pg_catalog.int8;
 BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('key_rotation_run');
 	v_n := @extschema@.key_reencrypt(p_batch);
 	IF v_n = 0 THEN
 		v_n := @extschema@.key_reseal_indexes(p_batch::pg_catalog.int8 * 10);

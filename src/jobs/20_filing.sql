@@ -19,6 +19,9 @@
 CREATE TABLE @extschema@.filing (
 	id			pg_catalog.int8 GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	kind		pg_catalog.text NOT NULL CHECK (kind IN ('change', 'cancellation')),
+	-- the processor filing (its purpose's; the threshold and filings are per processor)
+	processor	pg_catalog.text NOT NULL DEFAULT @extschema@._acting_processor()
+		REFERENCES @extschema@.processor (name) ON UPDATE CASCADE,
 	purpose		pg_catalog.text,	-- a frt.purpose name
 	triggered_on pg_catalog.date NOT NULL,
 	deadline	pg_catalog.date NOT NULL,
@@ -30,9 +33,9 @@ CREATE TABLE @extschema@.filing (
 	CHECK (filed_on IS NULL OR recorded_by IS NOT NULL),
 	CHECK (kind <> 'cancellation' OR purpose IS NOT NULL)
 );
--- At most one open obligation per kind and purpose.
+-- At most one open obligation per processor, kind and purpose.
 CREATE UNIQUE INDEX filing_open_one ON @extschema@.filing
-	(kind, (COALESCE(purpose, ''))) WHERE filed_on IS NULL;
+	(processor, kind, (COALESCE(purpose, ''))) WHERE filed_on IS NULL;
 COMMENT ON TABLE @extschema@.filing IS
 	'change and cancellation filings with the cyberspace office and their deadlines (Measures Art. 15); the initial filing is in frt.filing_state';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.filing', '');
@@ -70,7 +73,13 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	v_deadline date;
+	v_proc text;
 BEGIN
+	-- several processors: only the caller's own purposes (MF160)
+	IF p_purpose IS NOT NULL THEN
+		PERFORM @extschema@._check_tenant('open_filing', p_purpose, NULL, NULL);
+	END IF;
+	v_proc := COALESCE(@extschema@._purpose_processor(p_purpose), @extschema@._acting_processor());
 	IF p_kind IS NULL OR p_kind NOT IN ('change', 'cancellation') THEN
 		RAISE EXCEPTION 'filing kind must be change or cancellation, not %', COALESCE(p_kind, 'NULL')
 			USING ERRCODE = 'invalid_parameter_value',
@@ -94,13 +103,14 @@ BEGIN
 			p_hint => 'Record the initial filing first: frt.record_filing(''initial'', filed_on, reference).');
 	END IF;
 	SELECT f.deadline INTO v_deadline FROM @extschema@.filing f
-	 WHERE f.kind = p_kind AND f.purpose IS NOT DISTINCT FROM p_purpose AND f.filed_on IS NULL;
+	 WHERE f.processor = v_proc AND f.kind = p_kind AND f.purpose IS NOT DISTINCT FROM p_purpose
+	   AND f.filed_on IS NULL;
 	IF FOUND THEN
 		RETURN v_deadline;
 	END IF;
 	v_deadline := @extschema@.working_days_after(p_on, 30);
-	INSERT INTO @extschema@.filing (kind, purpose, triggered_on, deadline)
-	VALUES (p_kind, p_purpose, p_on, v_deadline);
+	INSERT INTO @extschema@.filing (processor, kind, purpose, triggered_on, deadline)
+	VALUES (v_proc, p_kind, p_purpose, p_on, v_deadline);
 	PERFORM @extschema@.audit_event('filing_due', 'open', p_purpose, p_detail => pg_catalog.jsonb_build_object(
 		'kind', p_kind, 'triggered_on', p_on, 'deadline', v_deadline));
 	RETURN v_deadline;
@@ -121,10 +131,11 @@ END;
 $$;
 REVOKE ALL ON FUNCTION @extschema@._jobs_alert(pg_catalog.text, pg_catalog.text, pg_catalog.jsonb) FROM PUBLIC;
 
--- The daily filing check (Art. 15).  Returns the open obligations it
--- alerted about, with their deadlines and working days left.  Also alerts
--- when the working-day calendar runs out and about overdue requests of
--- persons (Art. 17).
+-- The daily filing check (Art. 15), for every processor the caller may
+-- see (a superuser: all).  Returns the open obligations it alerted about,
+-- with their deadlines, working days left and the processor's subjects.
+-- Also alerts when the working-day calendar runs out and about overdue
+-- requests of persons (Art. 17).
 CREATE FUNCTION @extschema@.filing_check()
 RETURNS TABLE (kind pg_catalog.text, purpose pg_catalog.text, triggered_on pg_catalog.date,
 			   deadline pg_catalog.date, working_days_left pg_catalog.int4, subjects pg_catalog.int8)
@@ -137,37 +148,47 @@ DECLARE
 BEGIN
 	-- Distinct stored subjects, recounted from the face store itself
 	-- (rows hidden by row-level security and not yet purged included); the
-	-- governance recount records the day the threshold was first reached.
-	v_n := @extschema@._filing_recount();
-	SELECT * INTO st FROM @extschema@.filing_state s WHERE s.id = 1;
+	-- governance recount records the day the threshold was first reached;
+	-- the threshold applies to each processor.
+	PERFORM @extschema@._filing_recount(NULL);
+	FOR st IN SELECT * FROM @extschema@.filing_state s
+			   WHERE @extschema@._processor_visible(s.processor) ORDER BY s.processor LOOP
+		v_n := st.stored_subjects;
+		IF st.threshold_reached_on IS NOT NULL AND st.filed_on IS NULL THEN
+			kind := 'initial';
+			purpose := NULL;
+			triggered_on := st.threshold_reached_on;
+			deadline := @extschema@.working_days_after(st.threshold_reached_on, 30);
+			working_days_left := @extschema@.working_days_between(@extschema@._filing_today(), deadline);
+			subjects := v_n;
+			PERFORM @extschema@._jobs_alert(CASE WHEN working_days_left < 0 THEN 'filing_overdue' ELSE 'filing_due' END,
+				NULL, pg_catalog.jsonb_build_object('article', 'Measures Art. 15', 'kind', kind,
+					'stored_subjects', v_n, 'threshold_reached_on', triggered_on,
+					'deadline', deadline, 'working_days_left', working_days_left,
+					'calendar_covers_deadline', @extschema@._calendar_covers(deadline))
+				OPERATOR(pg_catalog.||) CASE WHEN @extschema@._processor_count() > 1
+					THEN pg_catalog.jsonb_build_object('processor', st.processor) ELSE '{}' END);
+			RETURN NEXT;
+		END IF;
+	END LOOP;
 
-	IF st.threshold_reached_on IS NOT NULL AND st.filed_on IS NULL THEN
-		kind := 'initial';
-		purpose := NULL;
-		triggered_on := st.threshold_reached_on;
-		deadline := @extschema@.working_days_after(st.threshold_reached_on, 30);
-		working_days_left := @extschema@.working_days_between(@extschema@._filing_today(), deadline);
-		subjects := v_n;
-		PERFORM @extschema@._jobs_alert(CASE WHEN working_days_left < 0 THEN 'filing_overdue' ELSE 'filing_due' END,
-			NULL, pg_catalog.jsonb_build_object('article', 'Measures Art. 15', 'kind', kind,
-				'stored_subjects', v_n, 'threshold_reached_on', triggered_on,
-				'deadline', deadline, 'working_days_left', working_days_left,
-				'calendar_covers_deadline', @extschema@._calendar_covers(deadline)));
-		RETURN NEXT;
-	END IF;
-
-	FOR o IN SELECT * FROM @extschema@.filing f WHERE f.filed_on IS NULL ORDER BY f.deadline, f.id LOOP
+	FOR o IN SELECT * FROM @extschema@.filing f
+			  WHERE f.filed_on IS NULL AND @extschema@._processor_visible(f.processor)
+			  ORDER BY f.deadline, f.id LOOP
+		v_n := (SELECT s.stored_subjects FROM @extschema@.filing_state s WHERE s.processor = o.processor);
 		kind := o.kind;
 		purpose := o.purpose;
 		triggered_on := o.triggered_on;
 		deadline := o.deadline;
 		working_days_left := @extschema@.working_days_between(@extschema@._filing_today(), o.deadline);
-		subjects := v_n;
+		subjects := COALESCE(v_n, 0);
 		PERFORM @extschema@._jobs_alert(CASE WHEN working_days_left < 0 THEN 'filing_overdue' ELSE 'filing_due' END,
 			o.purpose, pg_catalog.jsonb_build_object('article', 'Measures Art. 15', 'kind', o.kind,
 				'triggered_on', o.triggered_on, 'deadline', o.deadline,
 				'working_days_left', working_days_left,
-				'calendar_covers_deadline', @extschema@._calendar_covers(o.deadline)));
+				'calendar_covers_deadline', @extschema@._calendar_covers(o.deadline))
+			OPERATOR(pg_catalog.||) CASE WHEN @extschema@._processor_count() > 1
+				THEN pg_catalog.jsonb_build_object('processor', o.processor) ELSE '{}' END);
 		RETURN NEXT;
 	END LOOP;
 
@@ -192,7 +213,13 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	n int8;
+	v_proc text;
 BEGIN
+	-- several processors: only the caller's own purposes (MF160)
+	IF p_purpose IS NOT NULL THEN
+		PERFORM @extschema@._check_tenant('record_filing', p_purpose, NULL, NULL);
+	END IF;
+	v_proc := COALESCE(@extschema@._purpose_processor(p_purpose), @extschema@._acting_processor());
 	IF p_kind IS NULL OR p_kind NOT IN ('initial', 'change', 'cancellation') THEN
 		RAISE EXCEPTION 'filing kind must be initial, change or cancellation, not %', COALESCE(p_kind, 'NULL')
 			USING ERRCODE = 'invalid_parameter_value';
@@ -209,7 +236,7 @@ BEGIN
 			RAISE EXCEPTION 'the initial filing covers the whole installation, not one purpose'
 				USING ERRCODE = 'invalid_parameter_value';
 		END IF;
-		IF EXISTS (SELECT 1 FROM @extschema@.filing_state s WHERE s.id = 1 AND s.filed_on IS NOT NULL) THEN
+		IF EXISTS (SELECT 1 FROM @extschema@.filing_state s WHERE s.processor = v_proc AND s.filed_on IS NOT NULL) THEN
 			RAISE EXCEPTION 'the initial filing is already recorded' USING ERRCODE = 'unique_violation',
 				HINT = 'Record later changes with kind => ''change''.';
 		END IF;
@@ -224,15 +251,18 @@ BEGIN
 		END IF;
 		UPDATE @extschema@.filing f SET filed_on = p_filed_on, reference = p_reference,
 			   recorded_by = pg_catalog.session_user()
-		 WHERE f.kind = p_kind AND f.purpose IS NOT DISTINCT FROM p_purpose AND f.filed_on IS NULL;
+		 WHERE f.processor = v_proc AND f.kind = p_kind AND f.purpose IS NOT DISTINCT FROM p_purpose
+		   AND f.filed_on IS NULL;
 		GET DIAGNOSTICS n = ROW_COUNT;
 		IF n = 0 THEN
 			IF p_kind = 'cancellation' THEN
 				RAISE EXCEPTION 'no open cancellation filing for purpose "%"', p_purpose
 					USING ERRCODE = 'no_data_found', HINT = 'Terminate the purpose first: frt.terminate_purpose().';
 			END IF;
-			INSERT INTO @extschema@.filing (kind, purpose, triggered_on, deadline, filed_on, reference, recorded_by)
-			VALUES (p_kind, p_purpose, p_filed_on, p_filed_on, p_filed_on, p_reference, pg_catalog.session_user());
+			INSERT INTO @extschema@.filing (processor, kind, purpose, triggered_on, deadline, filed_on, reference,
+				recorded_by)
+			VALUES (v_proc, p_kind, p_purpose, p_filed_on, p_filed_on, p_filed_on, p_reference,
+				pg_catalog.session_user());
 		END IF;
 	END IF;
 	PERFORM @extschema@.audit_event('filing', 'recorded', p_purpose, p_detail => pg_catalog.jsonb_build_object(

@@ -20,6 +20,102 @@ CREATE TABLE @extschema@.processor (
 COMMENT ON TABLE @extschema@.processor IS 'personal information processor: name and contact (Measures Art. 5(1))';
 COMMENT ON COLUMN @extschema@.processor.legal_time_zone IS 'time zone of the processor''s legal dates and retention calendar (tz database name; default Asia/Shanghai)';
 
+-- Several processors in one database (a hosting company, a group of
+-- subsidiaries): each login acts for the one processor it is bound to, and
+-- sees and administers only that processor's rows (row-level security in
+-- 85_tenancy.sql; explicit checks in the SECURITY DEFINER functions).  A
+-- superuser binds logins; see docs/operations.md, "Several processors in
+-- one database".
+CREATE TABLE @extschema@.processor_login (
+	login			pg_catalog.name PRIMARY KEY,
+	processor		pg_catalog.text NOT NULL REFERENCES @extschema@.processor (name) ON UPDATE CASCADE,
+	bound_at		pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	bound_by		pg_catalog.text NOT NULL DEFAULT pg_catalog.session_user()
+);
+COMMENT ON TABLE @extschema@.processor_login IS 'the processor each login acts for (written by a superuser); an unbound login acts for the sole processor while there is exactly one';
+
+-- Whether the caller (frt._caller()) is a superuser: it acts for every
+-- processor.
+CREATE FUNCTION @extschema@._caller_is_superuser()
+RETURNS pg_catalog.bool
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN COALESCE((SELECT r.rolsuper FROM pg_catalog.pg_roles r
+					 WHERE r.rolname OPERATOR(pg_catalog.=) @extschema@._caller()), false);
+END
+$$;
+
+-- The processor the caller acts for: its binding in frt.processor_login,
+-- else the sole processor while exactly one is registered; NULL for a
+-- superuser (who acts for all) and for an unbound login once there are
+-- several (it sees nothing and is refused everything).
+CREATE FUNCTION @extschema@._caller_processor()
+RETURNS pg_catalog.text
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_proc pg_catalog.text;
+BEGIN
+	IF @extschema@._caller_is_superuser() THEN
+		RETURN NULL;
+	END IF;
+	SELECT l.processor INTO v_proc FROM @extschema@.processor_login l
+	WHERE l.login OPERATOR(pg_catalog.=) @extschema@._caller();
+	IF FOUND THEN
+		RETURN v_proc;
+	END IF;
+	RETURN @extschema@._sole_processor();
+END
+$$;
+
+-- The processor, while exactly one is registered; else NULL.
+CREATE FUNCTION @extschema@._sole_processor()
+RETURNS pg_catalog.text
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN (SELECT pg_catalog.min(p.name) FROM @extschema@.processor p
+			HAVING pg_catalog.count(*) OPERATOR(pg_catalog.=) 1);
+END
+$$;
+
+-- The processor a new row (or a subject named alone) is for: the
+-- caller's; for a superuser, the setting frt.processor when set, else the
+-- installation's first processor (the earliest registered), so that a
+-- single-processor installation that registers a second one keeps working
+-- as it did for its superuser.
+CREATE FUNCTION @extschema@._acting_processor()
+RETURNS pg_catalog.text
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF @extschema@._caller_is_superuser() THEN
+		RETURN COALESCE(NULLIF(pg_catalog.current_setting('frt.processor', true), ''),
+			(SELECT p.name FROM @extschema@.processor p ORDER BY p.registered_at, p.name LIMIT 1));
+	END IF;
+	RETURN @extschema@._caller_processor();
+END
+$$;
+
+-- Whether the caller may see and use a row of processor p_processor: a
+-- superuser always; anyone else only its own processor's.  Used by the
+-- row-level security policies and by the SECURITY DEFINER functions.
+CREATE FUNCTION @extschema@._processor_visible(p_processor pg_catalog.text)
+RETURNS pg_catalog.bool
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN @extschema@._caller_is_superuser()
+		OR COALESCE(p_processor OPERATOR(pg_catalog.=) @extschema@._caller_processor(), false);
+END
+$$;
+
 -- The matching bounds of include/frt_governance.h (src/registry/match_bounds.c):
 -- the ceiling and default of purpose.max_k, and the step a disclosure mode
 -- floors a similarity to ('rounded', 'banded'; NULL for the others).
@@ -36,7 +132,8 @@ LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'frt_score_step'
 -- Art. 4: every face and every match is tied to a registered purpose.
 CREATE TABLE @extschema@.purpose (
 	name			pg_catalog.text PRIMARY KEY CHECK (pg_catalog.btrim(name) <> ''),
-	processor		pg_catalog.text REFERENCES @extschema@.processor (name),
+	processor		pg_catalog.text NOT NULL DEFAULT @extschema@._acting_processor()
+		REFERENCES @extschema@.processor (name) ON UPDATE CASCADE,
 	kind			pg_catalog.text NOT NULL CHECK (kind IN ('verification', 'identification')),
 	description		pg_catalog.text NOT NULL CHECK (pg_catalog.btrim(description) <> ''),
 	method			pg_catalog.text NOT NULL CHECK (pg_catalog.btrim(method) <> ''),
@@ -55,7 +152,8 @@ CREATE TABLE @extschema@.purpose (
 		CHECK (score_disclosure IN ('exact', 'rounded', 'banded', 'none')),
 	created_at		pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	changed_at		pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
-	CONSTRAINT purpose_minor_retention_bound CHECK (minor_retention <= retention)
+	CONSTRAINT purpose_minor_retention_bound CHECK (minor_retention <= retention),
+	CONSTRAINT purpose_processor_name_key UNIQUE (processor, name)
 );
 COMMENT ON TABLE @extschema@.purpose IS 'registered processing purposes (Measures Art. 4, 8, 10, 13)';
 COMMENT ON COLUMN @extschema@.purpose.max_k IS 'most subjects one identification may ask for and return (1 .. the ceiling FRT_IDENTIFY_MAX_K; default 10); a larger k is refused (MF142)';
@@ -97,14 +195,17 @@ COMMENT ON TABLE @extschema@.assessment IS 'impact assessments (Measures Art. 9)
 
 -- Art. 13: capture devices with their location type and signage.
 CREATE TABLE @extschema@.device (
-	name			pg_catalog.text PRIMARY KEY CHECK (pg_catalog.btrim(name) <> ''),
+	processor		pg_catalog.text NOT NULL DEFAULT @extschema@._acting_processor()
+		REFERENCES @extschema@.processor (name) ON UPDATE CASCADE,
+	name			pg_catalog.text NOT NULL CHECK (pg_catalog.btrim(name) <> ''),
 	location_type	pg_catalog.text NOT NULL CHECK (location_type IN
 		('private_space', 'public_place', 'workplace', 'business_premises',
 		 'residential', 'personal_device')),
 	capture_area	pg_catalog.text,
 	signage			pg_catalog.bool NOT NULL DEFAULT false,
 	description		pg_catalog.text,
-	registered_at	pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now()
+	registered_at	pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	PRIMARY KEY (processor, name)
 );
 COMMENT ON TABLE @extschema@.device IS 'face recognition devices (Measures Art. 13); private_space = hotel rooms, bathhouses, changing rooms, toilets';
 
@@ -120,10 +221,15 @@ CREATE TABLE @extschema@.holiday (
 COMMENT ON TABLE @extschema@.holiday IS 'public holidays (is_workday = false) and weekend days that are official working days (is_workday = true)';
 
 -- Pseudonymous subjects: no identity data here (GB/T 35273 separation).
+-- Ids are pseudonyms chosen by each processor: two processors may both
+-- have a subject "u1", and neither learns of the other's.
 CREATE TABLE @extschema@.subject (
-	id				pg_catalog.text PRIMARY KEY CHECK (pg_catalog.btrim(id) <> ''),
+	processor		pg_catalog.text NOT NULL DEFAULT @extschema@._acting_processor()
+		REFERENCES @extschema@.processor (name) ON UPDATE CASCADE,
+	id				pg_catalog.text NOT NULL CHECK (pg_catalog.btrim(id) <> ''),
 	birth_date		pg_catalog.date NOT NULL CHECK (birth_date > '1900-01-01'),
-	created_at		pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now()
+	created_at		pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	PRIMARY KEY (processor, id)
 );
 COMMENT ON TABLE @extschema@.subject IS 'pseudonymous subjects: id and birth date only';
 
@@ -131,7 +237,8 @@ COMMENT ON TABLE @extschema@.subject IS 'pseudonymous subjects: id and birth dat
 CREATE SEQUENCE @extschema@.consent_id_seq;
 CREATE TABLE @extschema@.consent (
 	id				pg_catalog.int8 PRIMARY KEY DEFAULT pg_catalog.nextval('@extschema@.consent_id_seq'),
-	subject			pg_catalog.text NOT NULL REFERENCES @extschema@.subject (id),
+	processor		pg_catalog.text NOT NULL,	-- the purpose's (frt._tenant_fill)
+	subject			pg_catalog.text NOT NULL,
 	purpose			pg_catalog.text NOT NULL REFERENCES @extschema@.purpose (name),
 	notice_version	pg_catalog.int4 NOT NULL,
 	given_by		pg_catalog.text NOT NULL CHECK (given_by IN ('self', 'guardian')),
@@ -145,6 +252,8 @@ CREATE TABLE @extschema@.consent (
 	withdrawn_at	pg_catalog.timestamptz,
 	needs_renotice	pg_catalog.bool NOT NULL DEFAULT false,
 	FOREIGN KEY (purpose, notice_version) REFERENCES @extschema@.notice (purpose, version),
+	FOREIGN KEY (processor, subject) REFERENCES @extschema@.subject (processor, id) ON UPDATE CASCADE,
+	FOREIGN KEY (processor, purpose) REFERENCES @extschema@.purpose (processor, name) ON UPDATE CASCADE,
 	CHECK ((given_by = 'guardian') = (guardian_ref IS NOT NULL))
 );
 ALTER SEQUENCE @extschema@.consent_id_seq OWNED BY @extschema@.consent.id;
@@ -160,15 +269,19 @@ COMMENT ON TABLE @extschema@.consent IS 'separate consent per subject and purpos
 CREATE SEQUENCE @extschema@.face_id_seq;
 CREATE TABLE @extschema@.face (
 	id				pg_catalog.int8 PRIMARY KEY DEFAULT pg_catalog.nextval('@extschema@.face_id_seq'),
-	subject			pg_catalog.text NOT NULL REFERENCES @extschema@.subject (id),
+	processor		pg_catalog.text NOT NULL,	-- the purpose's (frt._tenant_fill)
+	subject			pg_catalog.text NOT NULL,
 	purpose			pg_catalog.text NOT NULL REFERENCES @extschema@.purpose (name),
-	device			pg_catalog.text REFERENCES @extschema@.device (name),
+	device			pg_catalog.text,
 	consent_id		pg_catalog.int8 NOT NULL REFERENCES @extschema@.consent (id),
 	embedding		pg_catalog.bytea NOT NULL,
 	minor			pg_catalog.bool NOT NULL,
 	enrolled_at		pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	expires_at		pg_catalog.timestamptz NOT NULL,
 	key_epoch		pg_catalog.int8 NOT NULL,
+	FOREIGN KEY (processor, subject) REFERENCES @extschema@.subject (processor, id) ON UPDATE CASCADE,
+	FOREIGN KEY (processor, purpose) REFERENCES @extschema@.purpose (processor, name) ON UPDATE CASCADE,
+	FOREIGN KEY (processor, device) REFERENCES @extschema@.device (processor, name) ON UPDATE CASCADE,
 	CHECK (expires_at > enrolled_at)
 );
 -- A sealed face (2,086 bytes at 512 dimensions) stays in its heap row, as
@@ -189,27 +302,33 @@ COMMENT ON TABLE @extschema@.face IS 'stored face embeddings; RLS hides rows who
 CREATE SEQUENCE @extschema@.decline_id_seq;
 CREATE TABLE @extschema@.decline (
 	id				pg_catalog.int8 PRIMARY KEY DEFAULT pg_catalog.nextval('@extschema@.decline_id_seq'),
+	processor		pg_catalog.text NOT NULL,	-- the purpose's (frt._tenant_fill)
 	subject			pg_catalog.text,
 	purpose			pg_catalog.text NOT NULL REFERENCES @extschema@.purpose (name),
-	device			pg_catalog.text REFERENCES @extschema@.device (name),
-	declined_at		pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now()
+	device			pg_catalog.text,
+	declined_at		pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	FOREIGN KEY (processor, purpose) REFERENCES @extschema@.purpose (processor, name) ON UPDATE CASCADE,
+	FOREIGN KEY (processor, device) REFERENCES @extschema@.device (processor, name) ON UPDATE CASCADE
 );
 ALTER SEQUENCE @extschema@.decline_id_seq OWNED BY @extschema@.decline.id;
 COMMENT ON TABLE @extschema@.decline IS 'declined face verifications (Measures Art. 10); never blocks the person';
 
--- Art. 15: filing state, at most one row (created on first use), maintained
--- by the face store path.
+-- Art. 15: filing state, one row per processor (created on first use; the
+-- threshold of 100,000 people applies to each processor), maintained by the
+-- face store path.
 CREATE TABLE @extschema@.filing_state (
-	id				pg_catalog.int4 PRIMARY KEY DEFAULT 1 CHECK (id = 1),
+	processor		pg_catalog.text PRIMARY KEY DEFAULT @extschema@._acting_processor()
+		REFERENCES @extschema@.processor (name) ON UPDATE CASCADE,
 	stored_subjects pg_catalog.int8 NOT NULL DEFAULT 0 CHECK (stored_subjects >= 0),
 	threshold_reached_on pg_catalog.date,
 	filed_on		pg_catalog.date,
 	filing_reference pg_catalog.text
 );
-COMMENT ON TABLE @extschema@.filing_state IS 'distinct subjects stored and the day 100,000 was first reached (Measures Art. 15)';
+COMMENT ON TABLE @extschema@.filing_state IS 'per processor: distinct subjects stored and the day 100,000 was first reached (Measures Art. 15)';
 
 -- pg_dump keeps the registry, consents and faces (extension config tables).
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.processor', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.processor_login', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.purpose', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.notice', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.assessment', '');

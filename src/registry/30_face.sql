@@ -48,19 +48,20 @@ RETURNS pg_catalog.date
 LANGUAGE sql STABLE
 AS $$ SELECT @extschema@._legal_today(NULL) $$;
 
--- Keep frt.filing_state.stored_subjects in step: p_delta subjects gained
--- (or lost) their first (or last) stored face.  Records the first day the
--- count reached the Art. 15 threshold, a legal date (frt._filing_today).
-CREATE FUNCTION @extschema@._filing_count(p_delta pg_catalog.int8)
+-- Keep frt.filing_state.stored_subjects of processor p_processor in step:
+-- p_delta of its subjects gained (or lost) their first (or last) stored
+-- face.  Records the first day the count reached the Art. 15 threshold, a
+-- legal date (frt._filing_today); the threshold applies per processor.
+CREATE FUNCTION @extschema@._filing_count(p_delta pg_catalog.int8, p_processor pg_catalog.text)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	INSERT INTO @extschema@.filing_state AS s (id, stored_subjects, threshold_reached_on)
-	VALUES (1, GREATEST(p_delta, 0),
+	INSERT INTO @extschema@.filing_state AS s (processor, stored_subjects, threshold_reached_on)
+	VALUES (p_processor, GREATEST(p_delta, 0),
 			CASE WHEN p_delta >= @extschema@._filing_threshold() THEN @extschema@._filing_today() END)
-	ON CONFLICT (id) DO UPDATE
+	ON CONFLICT (processor) DO UPDATE
 	SET stored_subjects = GREATEST(s.stored_subjects + p_delta, 0),
 		threshold_reached_on = COALESCE(s.threshold_reached_on,
 			CASE WHEN s.stored_subjects + p_delta >= @extschema@._filing_threshold()
@@ -80,10 +81,11 @@ DECLARE
 	v_new_subject pg_catalog.bool;
 	v_id pg_catalog.int8;
 	v_sealed pg_catalog.bytea;
+	v_proc pg_catalog.text := @extschema@._purpose_processor(p_purpose);
 BEGIN
 	-- serialise with other enrolments and erasures of this subject
-	PERFORM 1 FROM @extschema@.subject WHERE id = p_subject FOR NO KEY UPDATE;
-	v_new_subject := NOT EXISTS (SELECT 1 FROM @extschema@.face WHERE subject = p_subject);
+	PERFORM 1 FROM @extschema@.subject WHERE processor = v_proc AND id = p_subject FOR NO KEY UPDATE;
+	v_new_subject := NOT EXISTS (SELECT 1 FROM @extschema@.face WHERE processor = v_proc AND subject = p_subject);
 	-- the id first: the ciphertext is bound to it
 	v_id := pg_catalog.nextval('@extschema@.face_id_seq'::pg_catalog.regclass);
 	v_sealed := @extschema@._face_seal(v_id, p_embedding);
@@ -92,7 +94,7 @@ BEGIN
 	VALUES (v_id, p_subject, p_purpose, p_device, p_consent_id, v_sealed, p_minor, p_expires_at,
 			@extschema@._sealed_epoch(v_sealed));
 	IF v_new_subject THEN
-		PERFORM @extschema@._filing_count(1);
+		PERFORM @extschema@._filing_count(1, v_proc);
 	END IF;
 	RETURN v_id;
 END
@@ -170,37 +172,40 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	v_subjects pg_catalog.text[];
+	v_procs pg_catalog.text[] := '{}';
+	v_subjects pg_catalog.text[] := '{}';
 	v_total pg_catalog.int8 := 0;
-	v_gone pg_catalog.int8;
 	r record;
 BEGIN
-	SELECT pg_catalog.array_agg(DISTINCT f.subject ORDER BY f.subject) INTO v_subjects
-	FROM @extschema@.face f WHERE f.id = ANY (p_ids);
-	IF v_subjects IS NULL THEN
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.face f WHERE f.id = ANY (p_ids)) THEN
 		RETURN 0;
 	END IF;
-	-- same lock order as enrolment: subject rows first
-	PERFORM 1 FROM @extschema@.subject s WHERE s.id = ANY (v_subjects)
-		ORDER BY s.id FOR NO KEY UPDATE;
-	v_subjects := '{}';
+	-- same lock order as enrolment: subject rows first (a subject is its
+	-- processor and id)
+	PERFORM 1 FROM @extschema@.subject s
+	WHERE (s.processor, s.id) IN (SELECT f.processor, f.subject FROM @extschema@.face f WHERE f.id = ANY (p_ids))
+		ORDER BY s.processor, s.id FOR NO KEY UPDATE;
 	FOR r IN
 		WITH d AS (DELETE FROM @extschema@.face f WHERE f.id = ANY (p_ids)
-				   RETURNING f.subject, f.purpose)
-		SELECT d.subject, d.purpose, pg_catalog.count(*) AS n FROM d GROUP BY 1, 2
+				   RETURNING f.processor, f.subject, f.purpose)
+		SELECT d.processor, d.subject, d.purpose, pg_catalog.count(*) AS n FROM d GROUP BY 1, 2, 3
 	LOOP
 		v_total := v_total + r.n;
+		v_procs := v_procs || r.processor;
 		v_subjects := v_subjects || r.subject;
 		PERFORM @extschema@.audit_event('erasure', 'erased', r.purpose, r.subject, NULL, NULL, NULL,
 			pg_catalog.jsonb_build_object('faces', r.n, 'reason', p_reason));
 	END LOOP;
-	-- subjects whose last face this call deleted (rows a concurrent erasure
-	-- deleted first were counted by that erasure)
-	SELECT pg_catalog.count(DISTINCT u.s) INTO v_gone FROM pg_catalog.unnest(v_subjects) AS u(s)
-	WHERE NOT EXISTS (SELECT 1 FROM @extschema@.face f WHERE f.subject = u.s);
-	IF v_gone > 0 THEN
-		PERFORM @extschema@._filing_count(-v_gone);
-	END IF;
+	-- per processor, subjects whose last face this call deleted (rows a
+	-- concurrent erasure deleted first were counted by that erasure)
+	FOR r IN
+		SELECT u.p, pg_catalog.count(DISTINCT u.s) AS n
+		FROM ROWS FROM (pg_catalog.unnest(v_procs), pg_catalog.unnest(v_subjects)) AS u(p, s)
+		WHERE NOT EXISTS (SELECT 1 FROM @extschema@.face f WHERE f.processor = u.p AND f.subject = u.s)
+		GROUP BY u.p
+	LOOP
+		PERFORM @extschema@._filing_count(-r.n, r.p);
+	END LOOP;
 	RETURN v_total;
 END
 $$;

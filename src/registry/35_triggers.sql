@@ -67,8 +67,12 @@ BEGIN
 		-- a table of a layer above: its key column is the trigger's argument
 		v_key := CASE WHEN TG_NARGS > 0 THEN j->(TG_ARGV[0]) END;
 	END CASE;
+	-- with several processors, the record names the row's processor
 	PERFORM @extschema@.audit_event(v_event, v_outcome, v_purpose, v_subject, v_device, NULL, NULL,
-		pg_catalog.jsonb_build_object('table', TG_TABLE_NAME, 'op', TG_OP, 'key', v_key));
+		@extschema@._tenant_detail(pg_catalog.jsonb_build_object('table', TG_TABLE_NAME, 'op', TG_OP,
+			'key', v_key), CASE WHEN @extschema@._processor_count() > 1 THEN COALESCE(j->>'processor',
+				CASE WHEN TG_TABLE_NAME = 'processor' THEN j->>'name' END,
+				@extschema@._purpose_processor(v_purpose)) END));
 	RETURN NULL;
 END
 $$;

@@ -33,11 +33,12 @@ BEGIN
 			USING ERRCODE = 'internal_error';
 	END IF;
 	-- the record keeps the exact reason, masked or not
+	-- (with several processors, the record names the caller's processor)
 	PERFORM @extschema@.audit_event('refusal', 'refused', p_purpose, p_subject, p_device, NULL,
-		p_sqlstate, pg_catalog.jsonb_build_object('function', p_function, 'article', p_article,
-			'reason', p_message)
+		p_sqlstate, @extschema@._tenant_detail(pg_catalog.jsonb_build_object('function', p_function,
+			'article', p_article, 'reason', p_message)
 		OPERATOR(pg_catalog.||) CASE WHEN p_masked THEN '{"masked": true}'::pg_catalog.jsonb
-			ELSE '{}'::pg_catalog.jsonb END);
+			ELSE '{}'::pg_catalog.jsonb END, @extschema@._record_processor(p_purpose)));
 	-- masked (a matcher asking about a subject): one error for every reason
 	-- the subject cannot be matched, so that the caller learns nothing
 	-- about the subject's registration, consent or age (Art. 6, 7)
@@ -82,7 +83,8 @@ BEGIN
 			COALESCE(p_sqlstate, 'NULL') USING ERRCODE = 'internal_error';
 	END IF;
 	PERFORM @extschema@.audit_event('rejected', 'rejected', p_purpose, p_subject, p_device, NULL,
-		p_sqlstate, pg_catalog.jsonb_build_object('function', p_function, 'reason', p_message));
+		p_sqlstate, @extschema@._tenant_detail(pg_catalog.jsonb_build_object('function', p_function,
+			'reason', p_message), @extschema@._record_processor(p_purpose)));
 	IF p_hint IS NULL THEN
 		RAISE EXCEPTION USING ERRCODE = p_sqlstate, MESSAGE = p_message;
 	ELSE
@@ -170,6 +172,8 @@ DECLARE
 	p @extschema@.purpose;
 	d @extschema@.device;
 BEGIN
+	-- several processors: only the caller's own purposes (MF160)
+	PERFORM @extschema@._check_tenant(p_function, p_purpose, p_subject, p_device);
 	SELECT * INTO p FROM @extschema@.purpose WHERE name = p_purpose;
 	IF NOT FOUND THEN
 		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
@@ -205,7 +209,7 @@ BEGIN
 			'verification purpose %L declares no non-face alternative', p_purpose),
 			p_function, p_purpose, p_subject, p_device);
 	END IF;
-	SELECT * INTO d FROM @extschema@.device WHERE name = p_device;
+	SELECT * INTO d FROM @extschema@.device WHERE processor = p.processor AND name = p_device;
 	IF NOT FOUND THEN
 		PERFORM @extschema@._refuse('MF013', 13, pg_catalog.format('device %L is not registered', p_device),
 			p_function, p_purpose, p_subject, p_device);
@@ -246,7 +250,8 @@ DECLARE
 	v_masked pg_catalog.bool := p_function OPERATOR(pg_catalog.=) 'verify'
 		AND NOT @extschema@._caller_sees_reasons();
 BEGIN
-	SELECT s.birth_date INTO v_birth FROM @extschema@.subject s WHERE s.id = p_subject;
+	SELECT s.birth_date INTO v_birth FROM @extschema@.subject s
+	WHERE s.processor = @extschema@._purpose_processor(p_purpose) AND s.id = p_subject;
 	SELECT * INTO c FROM @extschema@.consent
 	WHERE subject = p_subject AND purpose = p_purpose AND withdrawn_at IS NULL;
 	IF v_birth IS NULL THEN
@@ -385,16 +390,20 @@ BEGIN
 		PERFORM @extschema@._reject('22004', 'subject and purpose must not be NULL', 'enroll',
 			p_purpose, p_subject, p_device);
 	END IF;
+	-- several processors: only the caller's own purposes (MF160)
+	PERFORM @extschema@._check_tenant('enroll', p_purpose, p_subject, p_device);
 	-- hold the purpose still: a concurrent change of its retention must
 	-- either see this face (and clamp it) or be seen by it
 	PERFORM 1 FROM @extschema@.purpose WHERE name = p_purpose FOR SHARE;
 	-- and the subject: an erasure either finished before (no consent is
 	-- left) or waits for this enrolment and then erases its face too
-	PERFORM 1 FROM @extschema@.subject WHERE id = p_subject FOR NO KEY UPDATE;
+	PERFORM 1 FROM @extschema@.subject
+	WHERE processor = @extschema@._purpose_processor(p_purpose) AND id = p_subject FOR NO KEY UPDATE;
 	p := @extschema@._check_processing('enroll', p_purpose, NULL, p_device, p_subject);
 	c := @extschema@._check_consent('enroll', p_purpose, p_subject, p_device);
 	PERFORM @extschema@._check_probe(p, p_embedding);
-	SELECT @extschema@.is_minor(s.birth_date, p_purpose) INTO v_minor FROM @extschema@.subject s WHERE s.id = p_subject;
+	SELECT @extschema@.is_minor(s.birth_date, p_purpose) INTO v_minor FROM @extschema@.subject s
+	WHERE s.processor = p.processor AND s.id = p_subject;
 	v_limit := CASE WHEN v_minor THEN COALESCE(p.minor_retention, p.retention) ELSE p.retention END;
 	-- Retention ends are instants: enrolment instant + span, the calendar
 	-- counted in the legal time zone.  A requested retention is compared
@@ -608,8 +617,17 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	v_id pg_catalog.text;
+	v_proc pg_catalog.text := @extschema@._acting_processor();
 BEGIN
-	INSERT INTO @extschema@.subject (id, birth_date) VALUES (p_subject, p_birth_date) RETURNING id INTO v_id;
+	-- the subject is the caller's processor's: ids are pseudonyms chosen
+	-- by each processor, and another processor's "u1" is no conflict
+	IF v_proc IS NULL THEN
+		PERFORM @extschema@._refuse('MF161', 5,
+			'the caller acts for no personal information processor (several are registered; bind the login)',
+			'register_subject', NULL, p_subject, NULL);
+	END IF;
+	INSERT INTO @extschema@.subject (processor, id, birth_date) VALUES (v_proc, p_subject, p_birth_date)
+	RETURNING id INTO v_id;
 	RETURN v_id;
 EXCEPTION WHEN integrity_constraint_violation OR data_exception THEN
 	-- bad input (NULL, duplicate, impossible birth date): on record first
@@ -632,12 +650,15 @@ DECLARE
 	v_version pg_catalog.int4;
 	v_id pg_catalog.int8;
 BEGIN
+	-- several processors: only the caller's own purposes (MF160)
+	PERFORM @extschema@._check_tenant('give_consent', p_purpose, p_subject, NULL);
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose) THEN
 		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
 			'give_consent', p_purpose, p_subject, NULL);
 	END IF;
 	-- the subject first, in the same lock order as erasure and enrolment
-	PERFORM 1 FROM @extschema@.subject WHERE id = p_subject FOR KEY SHARE;
+	PERFORM 1 FROM @extschema@.subject
+	WHERE processor = @extschema@._purpose_processor(p_purpose) AND id = p_subject FOR KEY SHARE;
 	IF NOT FOUND THEN
 		PERFORM @extschema@._reject('P0002', pg_catalog.format('subject %s is not registered', p_subject),
 			'give_consent', p_purpose, p_subject, NULL);
@@ -683,14 +704,21 @@ AS $$
 DECLARE
 	v_ids pg_catalog.int8[];
 	v_faces pg_catalog.int8;
+	v_proc pg_catalog.text;
 BEGIN
-	IF NOT EXISTS (SELECT 1 FROM @extschema@.subject WHERE id = p_subject) THEN
+	-- several processors: the caller's own purpose, and its own subject
+	IF p_purpose IS NOT NULL THEN
+		PERFORM @extschema@._check_tenant('withdraw_consent', p_purpose, p_subject, NULL);
+	END IF;
+	v_proc := COALESCE(@extschema@._purpose_processor(p_purpose), @extschema@._acting_processor());
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.subject WHERE processor = v_proc AND id = p_subject) THEN
 		PERFORM @extschema@._reject('P0002', pg_catalog.format('subject %s is not registered', p_subject),
 			'withdraw_consent', p_purpose, p_subject, NULL);
 	END IF;
 	WITH w AS (
 		UPDATE @extschema@.consent SET withdrawn_at = pg_catalog.clock_timestamp()
-		WHERE subject = p_subject AND (purpose = p_purpose OR p_purpose IS NULL) AND withdrawn_at IS NULL
+		WHERE processor = v_proc AND subject = p_subject AND (purpose = p_purpose OR p_purpose IS NULL)
+			AND withdrawn_at IS NULL
 		RETURNING id)
 	SELECT pg_catalog.array_agg(id) INTO v_ids FROM w;
 	IF v_ids IS NULL THEN
@@ -714,19 +742,23 @@ AS $$
 DECLARE
 	v_ids pg_catalog.int8[];
 	v_n pg_catalog.int8;
+	-- the caller's processor's subject (a superuser: frt.processor, or the sole one)
+	v_proc pg_catalog.text := @extschema@._acting_processor();
 BEGIN
-	PERFORM 1 FROM @extschema@.subject WHERE id = p_subject FOR UPDATE;
+	PERFORM 1 FROM @extschema@.subject WHERE processor = v_proc AND id = p_subject FOR UPDATE;
 	IF NOT FOUND THEN
 		PERFORM @extschema@._reject('P0002', pg_catalog.format('subject %s is not registered', p_subject),
 			'erase_subject', NULL, p_subject, NULL);
 	END IF;
-	SELECT pg_catalog.array_agg(id) INTO v_ids FROM @extschema@.face WHERE subject = p_subject;
+	SELECT pg_catalog.array_agg(id) INTO v_ids FROM @extschema@.face
+	WHERE processor = v_proc AND subject = p_subject;
 	v_n := COALESCE(@extschema@._face_delete(v_ids, 'subject erased'), 0);
-	DELETE FROM @extschema@.consent WHERE subject = p_subject;
-	DELETE FROM @extschema@.decline WHERE subject = p_subject;
-	DELETE FROM @extschema@.subject WHERE id = p_subject;
+	DELETE FROM @extschema@.consent WHERE processor = v_proc AND subject = p_subject;
+	DELETE FROM @extschema@.decline WHERE processor = v_proc AND subject = p_subject;
+	DELETE FROM @extschema@.subject WHERE processor = v_proc AND id = p_subject;
 	PERFORM @extschema@.audit_event('erasure', 'subject_erased', NULL, p_subject, NULL, NULL, NULL,
-		pg_catalog.jsonb_build_object('faces', v_n));
+		@extschema@._tenant_detail(pg_catalog.jsonb_build_object('faces', v_n),
+			@extschema@._record_processor(NULL)));
 	RETURN v_n;
 END
 $$;
@@ -744,6 +776,8 @@ DECLARE
 	c @extschema@.consent;
 	v_n pg_catalog.int8;
 BEGIN
+	-- several processors: only the caller's own purposes (MF160)
+	PERFORM @extschema@._check_tenant('export_faces', p_purpose, p_subject, NULL);
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose) THEN
 		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
 			'export_faces', p_purpose, p_subject, NULL);
@@ -774,14 +808,16 @@ AS $$
 DECLARE
 	v_alt pg_catalog.text;
 BEGIN
+	-- several processors: only the caller's own purposes (MF160)
+	PERFORM @extschema@._check_tenant('record_decline', p_purpose, p_subject, p_device);
 	SELECT alternative_method INTO v_alt FROM @extschema@.purpose WHERE name = p_purpose;
 	IF NOT FOUND THEN
 		PERFORM @extschema@._reject('P0002', pg_catalog.format('purpose %s is not registered', p_purpose),
 			'record_decline', p_purpose, p_subject, p_device);
 	END IF;
 	INSERT INTO @extschema@.decline (subject, purpose, device)
-	VALUES (p_subject, p_purpose, CASE WHEN EXISTS (SELECT 1 FROM @extschema@.device WHERE name = p_device)
-									   THEN p_device END);
+	VALUES (p_subject, p_purpose, CASE WHEN EXISTS (SELECT 1 FROM @extschema@.device d
+		WHERE d.processor = @extschema@._purpose_processor(p_purpose) AND d.name = p_device) THEN p_device END);
 	PERFORM @extschema@.audit_event('decline', 'alternative_offered', p_purpose, p_subject, p_device,
 		NULL, NULL, NULL);
 	RETURN v_alt;
@@ -797,6 +833,8 @@ RETURNS pg_catalog.int4
 LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+	-- several processors: only the caller's own purposes (MF160)
+	SELECT @extschema@._check_tenant('publish_notice', p_purpose, NULL, NULL);
 	INSERT INTO @extschema@.notice (purpose, version, body, processing_method, retention_statement,
 		necessity_and_impact, rights_procedure, accessibility, material_change)
 	VALUES (p_purpose, NULL, p_body, p_processing_method, p_retention_statement,
@@ -817,6 +855,8 @@ BEGIN
 	IF p_reason IS NULL OR pg_catalog.btrim(p_reason) = '' THEN
 		PERFORM @extschema@._reject('22004', 'a reason is required', 'void_assessment', p_purpose, NULL, NULL);
 	END IF;
+	-- several processors: only the caller's own purposes (MF160)
+	PERFORM @extschema@._check_tenant('void_assessment', p_purpose, NULL, NULL);
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose) THEN
 		PERFORM @extschema@._reject('P0002', pg_catalog.format('purpose %s is not registered', p_purpose),
 			'void_assessment', p_purpose, NULL, NULL);
@@ -857,10 +897,17 @@ BEGIN
 		PERFORM @extschema@._reject('22004', 'filing date and reference are required', 'record_filing',
 			NULL, NULL, NULL);
 	END IF;
-	INSERT INTO @extschema@.filing_state AS s (id, filed_on, filing_reference)
-	VALUES (1, p_filed_on, p_reference)
-	ON CONFLICT (id) DO UPDATE SET filed_on = p_filed_on, filing_reference = p_reference;
+	-- the caller's processor's filing (a superuser: frt.processor, or the sole one)
+	IF @extschema@._acting_processor() IS NULL THEN
+		PERFORM @extschema@._refuse('MF161', 15,
+			'the caller acts for no personal information processor (several are registered; bind the login)',
+			'record_filing', NULL, NULL, NULL);
+	END IF;
+	INSERT INTO @extschema@.filing_state AS s (processor, filed_on, filing_reference)
+	VALUES (@extschema@._acting_processor(), p_filed_on, p_reference)
+	ON CONFLICT (processor) DO UPDATE SET filed_on = p_filed_on, filing_reference = p_reference;
 	PERFORM @extschema@.audit_event('registry', 'filing_recorded', NULL, NULL, NULL, NULL, NULL,
-		pg_catalog.jsonb_build_object('filed_on', p_filed_on, 'reference', p_reference));
+		@extschema@._tenant_detail(pg_catalog.jsonb_build_object('filed_on', p_filed_on,
+			'reference', p_reference), @extschema@._record_processor(NULL)));
 END
 $$;

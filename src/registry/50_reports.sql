@@ -41,27 +41,36 @@ BEGIN
 END
 $$;
 
--- Re-derive frt.filing_state.stored_subjects from the face store (to run
--- now and then; enrolment and erasure keep it in step).
-CREATE FUNCTION @extschema@._filing_recount()
+-- Re-derive each processor's frt.filing_state.stored_subjects from the
+-- face store (to run now and then; enrolment and erasure keep it in step).
+-- Returns the count of p_processor.
+CREATE FUNCTION @extschema@._filing_recount(p_processor pg_catalog.text)
 RETURNS pg_catalog.int8
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	v_n pg_catalog.int8;
-	v_old pg_catalog.int8;
+	r record;
 BEGIN
 	LOCK TABLE @extschema@.filing_state IN EXCLUSIVE MODE;
-	SELECT pg_catalog.count(DISTINCT subject) INTO v_n FROM @extschema@.face;
-	SELECT stored_subjects INTO v_old FROM @extschema@.filing_state WHERE id = 1;
-	PERFORM @extschema@._filing_count(v_n - COALESCE(v_old, 0));
-	RETURN v_n;
+	FOR r IN
+		SELECT pr.name, (SELECT pg_catalog.count(DISTINCT f.subject) FROM @extschema@.face f
+						 WHERE f.processor = pr.name) AS n,
+			   (SELECT s.stored_subjects FROM @extschema@.filing_state s WHERE s.processor = pr.name) AS old
+		FROM @extschema@.processor pr
+	LOOP
+		IF r.old IS NOT NULL OR r.n > 0 THEN
+			PERFORM @extschema@._filing_count(r.n - COALESCE(r.old, 0), r.name);
+		END IF;
+	END LOOP;
+	RETURN (SELECT pg_catalog.count(DISTINCT f.subject) FROM @extschema@.face f
+			WHERE f.processor = p_processor);
 END
 $$;
 
--- Art. 15: distinct subjects stored, the day the count first reached
--- 100,000, and the filing deadline 30 working days later.
+-- Art. 15: distinct subjects stored by the caller's processor (a
+-- superuser: frt.processor, else the sole one), the day its count first
+-- reached 100,000, and the filing deadline 30 working days later.
 CREATE FUNCTION @extschema@.filing_status(
 	OUT stored_subjects pg_catalog.int8, OUT threshold pg_catalog.int8,
 	OUT threshold_reached_on pg_catalog.date, OUT filing_deadline pg_catalog.date,
@@ -73,9 +82,10 @@ AS $$
 DECLARE
 	s @extschema@.filing_state;
 BEGIN
-	SELECT pg_catalog.count(DISTINCT f.subject) INTO stored_subjects FROM @extschema@.face f;
+	SELECT pg_catalog.count(DISTINCT f.subject) INTO stored_subjects FROM @extschema@.face f
+	WHERE f.processor = @extschema@._acting_processor();
 	threshold := @extschema@._filing_threshold();
-	SELECT * INTO s FROM @extschema@.filing_state WHERE id = 1;
+	SELECT * INTO s FROM @extschema@.filing_state fs WHERE fs.processor = @extschema@._acting_processor();
 	threshold_reached_on := s.threshold_reached_on;
 	filing_deadline := @extschema@.working_days_after(s.threshold_reached_on, 30);
 	filed_on := s.filed_on;
@@ -113,39 +123,40 @@ DECLARE
 	h pg_catalog.text;
 BEGIN
 	-- Art. 4
-	SELECT pg_catalog.count(*) INTO n FROM @extschema@.purpose;
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.purpose p WHERE @extschema@._processor_visible(p.processor);
 	RETURN QUERY SELECT 'Art. 4', 'purposes_registered', CASE WHEN n > 0 THEN 'ok' ELSE 'info' END,
 		pg_catalog.format('%s purposes registered; every consent, face and match references one', n);
 
 	-- Art. 5
-	SELECT pg_catalog.count(*) INTO n FROM @extschema@.processor;
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.processor pr WHERE @extschema@._processor_visible(pr.name);
 	SELECT pg_catalog.count(*) INTO m FROM @extschema@.purpose p
-	WHERE NOT EXISTS (SELECT 1 FROM @extschema@.processor pr WHERE pr.name = p.processor OR p.processor IS NULL);
+	WHERE @extschema@._processor_visible(p.processor)
+	  AND NOT EXISTS (SELECT 1 FROM @extschema@.processor pr WHERE pr.name = p.processor OR p.processor IS NULL);
 	RETURN QUERY SELECT 'Art. 5', 'processor_registered', CASE WHEN m = 0 AND n > 0 THEN 'ok' ELSE 'violation' END,
 		pg_catalog.format('%s processors registered; %s purposes without one', n, m);
 	SELECT pg_catalog.count(*), pg_catalog.string_agg(p.name, ', ' ORDER BY p.name) INTO n, names
-	FROM @extschema@.purpose p WHERE @extschema@.current_notice_version(p.name) IS NULL;
+	FROM @extschema@.purpose p WHERE @extschema@._processor_visible(p.processor) AND @extschema@.current_notice_version(p.name) IS NULL;
 	RETURN QUERY SELECT 'Art. 5', 'notice_in_force', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
 		CASE WHEN n = 0 THEN 'every purpose has a notice in force'
 		ELSE pg_catalog.format('%s purposes without a notice: %s', n, names) END;
 	SELECT pg_catalog.count(*) INTO n FROM @extschema@.consent c
-	WHERE c.withdrawn_at IS NULL AND c.needs_renotice;
+	WHERE @extschema@._processor_visible(c.processor) AND c.withdrawn_at IS NULL AND c.needs_renotice;
 	RETURN QUERY SELECT 'Art. 5', 'renotice_pending', CASE WHEN n = 0 THEN 'ok' ELSE 'warning' END,
 		pg_catalog.format('%s active consents given under a materially changed notice await re-notice (processing them is refused)', n);
 
 	-- Art. 6
 	SELECT pg_catalog.count(*) INTO n FROM @extschema@.consent c
-	WHERE c.withdrawn_at IS NULL AND NOT c.separate;
+	WHERE @extschema@._processor_visible(c.processor) AND c.withdrawn_at IS NULL AND NOT c.separate;
 	RETURN QUERY SELECT 'Art. 6', 'separate_consent', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
 		pg_catalog.format('%s active consents not given separately (processing them is refused)', n);
 	SELECT pg_catalog.count(*) INTO n FROM @extschema@.face f JOIN @extschema@.consent c ON c.id = f.consent_id
-	WHERE c.withdrawn_at IS NOT NULL;
+	WHERE @extschema@._processor_visible(f.processor) AND c.withdrawn_at IS NOT NULL;
 	RETURN QUERY SELECT 'Art. 6', 'withdrawn_awaiting_erasure', CASE WHEN n = 0 THEN 'ok' ELSE 'warning' END,
 		pg_catalog.format('%s faces of withdrawn consents await the purge (already invisible and unmatched)', n);
 
 	-- Art. 7
-	SELECT pg_catalog.count(*) INTO n FROM @extschema@.consent c JOIN @extschema@.subject s ON s.id = c.subject
-	WHERE c.withdrawn_at IS NULL AND @extschema@.is_minor(s.birth_date, c.purpose) AND c.given_by <> 'guardian';
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.consent c JOIN @extschema@.subject s ON s.processor = c.processor AND s.id = c.subject
+	WHERE @extschema@._processor_visible(c.processor) AND c.withdrawn_at IS NULL AND @extschema@.is_minor(s.birth_date, c.purpose) AND c.given_by <> 'guardian';
 	RETURN QUERY SELECT 'Art. 7', 'minor_guardian_consent', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
 		pg_catalog.format('%s active consents of subjects under 14 not given by a parent or guardian (processing them is refused)', n);
 	-- retention ends counted from the enrolment instant in the legal zone,
@@ -153,67 +164,68 @@ BEGIN
 	SELECT pg_catalog.count(*) INTO n FROM @extschema@.face f
 	  JOIN (SELECT p.*, @extschema@._legal_zone(p.name) AS zone FROM @extschema@.purpose p OFFSET 0) p
 		ON p.name = f.purpose
-	WHERE f.minor AND f.expires_at > @extschema@._legal_add(f.enrolled_at, p.minor_retention, p.zone);
+	WHERE @extschema@._processor_visible(f.processor) AND f.minor AND f.expires_at > @extschema@._legal_add(f.enrolled_at, p.minor_retention, p.zone);
 	RETURN QUERY SELECT 'Art. 7', 'minor_retention', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
 		pg_catalog.format('%s faces of minors kept beyond their purpose''s minor retention', n);
 
 	-- Art. 8
 	SELECT pg_catalog.count(*),
 		pg_catalog.count(*) FILTER (WHERE f.expires_at < pg_catalog.statement_timestamp() - '1 day'::pg_catalog.interval)
-	INTO n, m FROM @extschema@.face f WHERE f.expires_at <= pg_catalog.statement_timestamp();
+	INTO n, m FROM @extschema@.face f WHERE @extschema@._processor_visible(f.processor) AND f.expires_at <= pg_catalog.statement_timestamp();
 	RETURN QUERY SELECT 'Art. 8', 'expired_not_purged',
 		CASE WHEN m > 0 THEN 'violation' WHEN n > 0 THEN 'warning' ELSE 'ok' END,
 		pg_catalog.format('%s faces past retention not yet purged (%s for more than a day; all invisible and unmatched)', n, m);
 	SELECT pg_catalog.count(*) INTO n FROM @extschema@.face f
 	  JOIN (SELECT p.*, @extschema@._legal_zone(p.name) AS zone FROM @extschema@.purpose p OFFSET 0) p
 		ON p.name = f.purpose
-	WHERE f.expires_at > @extschema@._legal_add(f.enrolled_at, p.retention, p.zone);
+	WHERE @extschema@._processor_visible(f.processor) AND f.expires_at > @extschema@._legal_add(f.enrolled_at, p.retention, p.zone);
 	RETURN QUERY SELECT 'Art. 8', 'retention_within_purpose', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
 		pg_catalog.format('%s faces with an expiry beyond their purpose''s retention', n);
-	SELECT pg_catalog.count(*) INTO n FROM @extschema@.consent c WHERE c.withdrawn_at IS NULL AND c.transfer_consent;
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.consent c WHERE @extschema@._processor_visible(c.processor) AND c.withdrawn_at IS NULL AND c.transfer_consent;
 	RETURN QUERY SELECT 'Art. 8', 'transfer_consent', 'info',
 		pg_catalog.format('%s active consents include separate transfer consent; export without it is refused', n);
 
 	-- Art. 9
 	SELECT pg_catalog.count(*), pg_catalog.string_agg(p.name, ', ' ORDER BY p.name) INTO n, names
-	FROM @extschema@.purpose p WHERE NOT @extschema@.has_current_assessment(p.name);
+	FROM @extschema@.purpose p WHERE @extschema@._processor_visible(p.processor) AND NOT @extschema@.has_current_assessment(p.name);
 	RETURN QUERY SELECT 'Art. 9', 'assessment_current', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
 		CASE WHEN n = 0 THEN 'every purpose has a current impact assessment'
 		ELSE pg_catalog.format('%s purposes without a current impact assessment (processing refused): %s', n, names) END;
 	SELECT pg_catalog.count(*) INTO n FROM @extschema@.assessment a
-	WHERE a.assessed_at < pg_catalog.now() - '3 years'::pg_catalog.interval;
-	SELECT pg_catalog.count(*) INTO m FROM @extschema@.assessment;
+	WHERE @extschema@._purpose_visible(a.purpose) AND a.assessed_at < pg_catalog.now() - '3 years'::pg_catalog.interval;
+	SELECT pg_catalog.count(*) INTO m FROM @extschema@.assessment a WHERE @extschema@._purpose_visible(a.purpose);
 	RETURN QUERY SELECT 'Art. 9', 'assessment_records', 'info',
 		pg_catalog.format('%s assessment reports kept (%s older than 3 years); none can be deleted by frt roles', m, n);
 
 	-- Art. 10
 	SELECT pg_catalog.count(*), pg_catalog.string_agg(p.name, ', ' ORDER BY p.name) INTO n, names
-	FROM @extschema@.purpose p WHERE p.kind = 'verification' AND p.alternative_method IS NULL;
+	FROM @extschema@.purpose p WHERE @extschema@._processor_visible(p.processor) AND p.kind = 'verification' AND p.alternative_method IS NULL;
 	RETURN QUERY SELECT 'Art. 10', 'verification_alternative', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
 		CASE WHEN n = 0 THEN 'every verification purpose declares a non-face alternative'
 		ELSE pg_catalog.format('%s verification purposes without a non-face alternative (processing refused): %s', n, names) END;
 
 	-- Art. 12
 	SELECT pg_catalog.count(*) INTO n FROM @extschema@.consent c
-	WHERE c.withdrawn_at IS NULL AND c.condition_of_service;
+	WHERE @extschema@._processor_visible(c.processor) AND c.withdrawn_at IS NULL AND c.condition_of_service;
 	RETURN QUERY SELECT 'Art. 12', 'consent_not_coerced', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
 		pg_catalog.format('%s active consents recorded as a condition of service (processing them is refused)', n);
 
 	-- Art. 13
 	SELECT pg_catalog.count(*), pg_catalog.string_agg(d.name, ', ' ORDER BY d.name) INTO n, names
-	FROM @extschema@.device d WHERE d.location_type = 'private_space';
+	FROM @extschema@.device d WHERE @extschema@._processor_visible(d.processor) AND d.location_type = 'private_space';
 	RETURN QUERY SELECT 'Art. 13', 'private_space_devices', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
 		CASE WHEN n = 0 THEN 'no device registered in a private space'
 		ELSE pg_catalog.format('%s devices registered in private spaces (capture refused): %s', n, names) END;
 	SELECT pg_catalog.count(*), pg_catalog.string_agg(d.name, ', ' ORDER BY d.name) INTO n, names
-	FROM @extschema@.device d WHERE d.location_type = 'public_place' AND (NOT d.signage OR d.capture_area IS NULL);
+	FROM @extschema@.device d WHERE @extschema@._processor_visible(d.processor) AND d.location_type = 'public_place' AND (NOT d.signage OR d.capture_area IS NULL);
 	RETURN QUERY SELECT 'Art. 13', 'public_place_signage', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
 		CASE WHEN n = 0 THEN 'every public-place device has signage and a capture area'
 		ELSE pg_catalog.format('%s public-place devices without signage or capture area (capture refused): %s', n, names) END;
 	SELECT pg_catalog.count(*) INTO n FROM @extschema@.face f
-	JOIN @extschema@.device d ON d.name = f.device JOIN @extschema@.purpose p ON p.name = f.purpose
-	WHERE d.location_type = 'private_space'
-	   OR (d.location_type = 'public_place' AND NOT p.serves_public_security);
+	JOIN @extschema@.device d ON d.processor = f.processor AND d.name = f.device
+	JOIN @extschema@.purpose p ON p.name = f.purpose
+	WHERE @extschema@._processor_visible(f.processor) AND (d.location_type = 'private_space'
+	   OR (d.location_type = 'public_place' AND NOT p.serves_public_security));
 	RETURN QUERY SELECT 'Art. 13', 'faces_from_forbidden_devices', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
 		pg_catalog.format('%s stored faces captured by a private-space device or by a public-place device for a non-public-security purpose', n);
 
@@ -258,7 +270,7 @@ BEGIN
 		   pg_catalog.pg_database d WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database();
 	SELECT pg_catalog.count(DISTINCT f.key_epoch),
 		   pg_catalog.count(*) FILTER (WHERE f.key_epoch NOT IN (SELECT e.epoch FROM @extschema@._key_epochs() e))
-	  INTO v_used, v_lost FROM @extschema@.face f;
+	  INTO v_used, v_lost FROM @extschema@.face f WHERE @extschema@._processor_visible(f.processor);
 	RETURN QUERY SELECT 'Art. 14', 'encryption_at_rest',
 		CASE WHEN NOT COALESCE(v_keys.key_loaded, false) OR v_lost > 0 THEN 'violation' ELSE 'ok' END,
 		CASE WHEN NOT COALESCE(v_keys.key_loaded, false)

@@ -76,3 +76,14 @@ GRANT EXECUTE ON FUNCTION
 GRANT EXECUTE ON FUNCTION @extschema@.compliance_report(), @extschema@.filing_status()
 	TO frt_admin, frt_auditor;
 GRANT SELECT ON @extschema@.purpose_termination TO frt_admin, frt_auditor;
+
+-- Several processors in one database: the predicates of the row-level
+-- security policies and the column defaults run as the caller.
+GRANT EXECUTE ON FUNCTION @extschema@._caller_processor(), @extschema@._caller_is_superuser(),
+	@extschema@._sole_processor(), @extschema@._acting_processor(),
+	@extschema@._processor_visible(pg_catalog.text), @extschema@._purpose_visible(pg_catalog.text),
+	@extschema@._audit_visible(pg_catalog.text, pg_catalog.jsonb, pg_catalog.text), @extschema@._role_visible(pg_catalog.text),
+	@extschema@._processor_count(), @extschema@._purpose_processor(pg_catalog.text)
+	TO frt_admin, frt_enroller, frt_matcher, frt_auditor;
+GRANT SELECT ON @extschema@.processor_login TO frt_admin, frt_auditor;
+GRANT SELECT (processor) ON @extschema@.face TO frt_admin, frt_enroller;

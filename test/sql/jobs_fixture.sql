@@ -3,7 +3,7 @@
 -- assessment.  Loaded by sql/jobs_*.sql and test/t/*_jobs_*.pl.
 -- Set psql variable purpose to the purpose name before \i.
 SET client_min_messages = warning;
-INSERT INTO frt.processor (name, contact) VALUES ('jobs processor', 'dpo@acme.example')
+INSERT INTO frt.processor (name, contact) VALUES ('Acme Ltd', 'dpo@acme.example')
 	ON CONFLICT DO NOTHING;
 INSERT INTO frt.device (name, location_type, signage) VALUES ('jobs-cam', 'workplace', true)
 	ON CONFLICT DO NOTHING;
