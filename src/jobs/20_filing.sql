@@ -52,15 +52,16 @@ AS $$
 		 WHERE @extschema@.is_working_day(g.d::pg_catalog.date));
 $$;
 
--- Whether a processor has made its initial filing (NULL: the
--- installation's processor).  Change and cancellation filings follow it.
+-- Whether a processor has made its initial filing (NULL: the processor
+-- the caller acts for).  Change and cancellation filings follow it.
 CREATE FUNCTION @extschema@._filing_filed(p_processor pg_catalog.text DEFAULT NULL)
 RETURNS pg_catalog.bool
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT EXISTS (SELECT 1 FROM @extschema@.filing_state s
-				   WHERE s.id OPERATOR(pg_catalog.=) 1 AND s.filed_on IS NOT NULL);
+				   WHERE s.processor OPERATOR(pg_catalog.=) COALESCE(p_processor, @extschema@._acting_processor())
+					 AND s.filed_on IS NOT NULL);
 $$;
 REVOKE ALL ON FUNCTION @extschema@._filing_filed(pg_catalog.text) FROM PUBLIC;
 
