@@ -1470,3 +1470,884 @@ BEGIN
 END
 $$;
 -- ---- end of the caller ----
+
+-- ---- authorization per application (registry) ----
+-- Approval state of purposes and devices: existing rows stay approved (by
+-- the role running the update, now).
+ALTER TABLE @extschema@.purpose
+	ADD COLUMN changed_by pg_catalog.name,
+	ADD COLUMN approved_by pg_catalog.name DEFAULT CURRENT_USER,
+	ADD COLUMN approved_at pg_catalog.timestamptz DEFAULT pg_catalog.now(),
+	ADD CONSTRAINT purpose_approval_pair CHECK ((approved_by IS NULL) = (approved_at IS NULL));
+ALTER TABLE @extschema@.purpose ALTER COLUMN approved_by DROP DEFAULT, ALTER COLUMN approved_at DROP DEFAULT;
+ALTER TABLE @extschema@.device
+	ADD COLUMN changed_by pg_catalog.name,
+	ADD COLUMN approved_by pg_catalog.name DEFAULT CURRENT_USER,
+	ADD COLUMN approved_at pg_catalog.timestamptz DEFAULT pg_catalog.now(),
+	ADD CONSTRAINT device_approval_pair CHECK ((approved_by IS NULL) = (approved_at IS NULL));
+ALTER TABLE @extschema@.device ALTER COLUMN approved_by DROP DEFAULT, ALTER COLUMN approved_at DROP DEFAULT;
+COMMENT ON COLUMN @extschema@.purpose.approved_at IS 'when a member of frt_admin (not the one who changed it) approved the purpose''s facts; NULL: processing is refused (MF146) until frt.approve_purpose()';
+COMMENT ON COLUMN @extschema@.device.approved_at IS 'when a member of frt_admin (not the one who changed it) approved the device''s location, signage and capture area; NULL: processing is refused (MF146) until frt.approve_device()';
+
+-- Audit one registry, subject or consent change (keys only, no payload).
+CREATE OR REPLACE FUNCTION @extschema@._audit_change()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	j pg_catalog.jsonb;
+	v_event pg_catalog.text;
+	v_outcome pg_catalog.text;
+	v_purpose pg_catalog.text;
+	v_subject pg_catalog.text;
+	v_device pg_catalog.text;
+	v_key pg_catalog.jsonb;
+BEGIN
+	-- reloading a dump: the restored audit trail already records these
+	-- rows (a restore only inserts; a change in restore mode is recorded)
+	IF TG_OP = 'INSERT' AND @extschema@.audit_restoring() THEN
+		RETURN NULL;
+	END IF;
+	-- a notice publication marking consents for re-notice is audited once,
+	-- by _notice_published, not once per consent (only that trigger can
+	-- change needs_renotice: no role has UPDATE on it)
+	IF TG_TABLE_NAME = 'consent' AND TG_OP = 'UPDATE' THEN
+		IF NEW.needs_renotice AND NOT OLD.needs_renotice
+		   AND NEW.withdrawn_at IS NOT DISTINCT FROM OLD.withdrawn_at
+		   AND NEW.renewed_at IS NOT DISTINCT FROM OLD.renewed_at THEN
+			RETURN NULL;
+		END IF;
+	END IF;
+	j := pg_catalog.to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+	v_event := CASE TG_TABLE_NAME WHEN 'consent' THEN 'consent' WHEN 'subject' THEN 'subject'
+			   ELSE 'registry' END;
+	v_outcome := pg_catalog.lower(TG_OP);
+	CASE TG_TABLE_NAME
+	WHEN 'purpose' THEN
+		v_purpose := j->>'name'; v_key := j->'name';
+	WHEN 'device' THEN
+		v_device := j->>'name'; v_key := j->'name';
+	WHEN 'processor' THEN
+		v_key := j->'name';
+	WHEN 'notice' THEN
+		v_purpose := j->>'purpose'; v_key := j->'version';
+	WHEN 'assessment' THEN
+		v_purpose := j->>'purpose'; v_key := j->'id';
+	WHEN 'holiday' THEN
+		v_key := j->'day';
+	WHEN 'app_grant' THEN
+		v_purpose := j->>'purpose';
+		v_key := pg_catalog.jsonb_build_object('grantee', j->'grantee', 'operations', j->'operations');
+	WHEN 'device_login' THEN
+		v_device := j->>'device'; v_key := j->'grantee';
+	WHEN 'subject' THEN
+		v_subject := j->>'id'; v_key := j->'id';
+	WHEN 'consent' THEN
+		v_purpose := j->>'purpose'; v_subject := j->>'subject'; v_key := j->'id';
+		IF TG_OP = 'INSERT' THEN
+			v_outcome := 'given';
+		ELSIF TG_OP = 'UPDATE' AND OLD.withdrawn_at IS NULL AND NEW.withdrawn_at IS NOT NULL THEN
+			v_outcome := 'withdrawn';
+		ELSIF TG_OP = 'UPDATE' AND NEW.renewed_at IS DISTINCT FROM OLD.renewed_at THEN
+			v_outcome := 'renewed';
+		END IF;
+		v_key := pg_catalog.jsonb_build_object('id', j->'id', 'notice_version', j->'notice_version',
+			'given_by', j->'given_by', 'transfer_consent', j->'transfer_consent');
+	ELSE
+		-- a table of a layer above: its key column is the trigger's argument
+		v_key := CASE WHEN TG_NARGS > 0 THEN j->(TG_ARGV[0]) END;
+	END CASE;
+	PERFORM @extschema@.audit_event(v_event, v_outcome, v_purpose, v_subject, v_device, NULL, NULL,
+		pg_catalog.jsonb_build_object('table', TG_TABLE_NAME, 'op', TG_OP, 'key', v_key));
+	RETURN NULL;
+END
+$$;
+
+-- The operations a grant may name.
+CREATE FUNCTION @extschema@._app_operations()
+RETURNS pg_catalog.text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT ARRAY['enrol', 'verify', 'identify', 'export']::pg_catalog.text[];
+$$;
+
+-- What a role (a login, or a group role its members act through) may do
+-- for a purpose.  Named roles, not OIDs, so that a dump restores them;
+-- revoke a role's grants before dropping it (a grant naming no existing
+-- role matches nobody until a role of that name is created).
+CREATE TABLE @extschema@.app_grant (
+	grantee			pg_catalog.name NOT NULL,
+	purpose			pg_catalog.text NOT NULL REFERENCES @extschema@.purpose (name) ON DELETE CASCADE,
+	operations		pg_catalog.text[] NOT NULL
+		CHECK (pg_catalog.cardinality(operations) > 0
+			   AND operations <@ ARRAY['enrol', 'verify', 'identify', 'export']::pg_catalog.text[]),
+	granted_by		pg_catalog.name NOT NULL,
+	granted_at		pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	PRIMARY KEY (grantee, purpose)
+);
+COMMENT ON TABLE @extschema@.app_grant IS 'operations (enrol, verify, identify, export) a role may perform for a purpose (Measures Art. 14 authorization management)';
+
+-- The roles that may act for a device.
+CREATE TABLE @extschema@.device_login (
+	device			pg_catalog.text NOT NULL REFERENCES @extschema@.device (name) ON DELETE CASCADE,
+	grantee			pg_catalog.name NOT NULL,
+	bound_by		pg_catalog.name NOT NULL,
+	bound_at		pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	PRIMARY KEY (device, grantee)
+);
+COMMENT ON TABLE @extschema@.device_login IS 'roles bound to a device: only they may enrol or match with it (Measures Art. 14)';
+
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.app_grant', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.device_login', '');
+
+
+-- Whether a role is a superuser.
+CREATE FUNCTION @extschema@._is_superuser(p_role pg_catalog.name)
+RETURNS pg_catalog.bool
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+				   WHERE r.rolname OPERATOR(pg_catalog.=) p_role AND r.rolsuper);
+$$;
+
+-- Refuse unless the caller (frt._caller()) may perform p_operation for
+-- p_purpose and is bound to p_device (NULL: no device involved).  A
+-- superuser passes.  Called before anything tells whether the purpose or
+-- the device exists: an unknown purpose and one not granted are refused
+-- alike (MF144), an unknown device and one not bound alike (MF145).
+CREATE FUNCTION @extschema@._check_authorized(p_function pg_catalog.text, p_operation pg_catalog.text,
+	p_purpose pg_catalog.text, p_device pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_role pg_catalog.name := @extschema@._caller();
+BEGIN
+	IF @extschema@._is_superuser(v_role) THEN
+		RETURN;
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.app_grant g
+				   JOIN pg_catalog.pg_roles r ON r.rolname = g.grantee
+				   WHERE g.purpose = p_purpose AND p_operation = ANY (g.operations)
+					 AND pg_catalog.pg_has_role(v_role, r.oid, 'MEMBER')) THEN
+		PERFORM @extschema@._refuse('MF144', 14, pg_catalog.format(
+			'role %s is not authorized to %s for purpose %L', v_role, p_operation, p_purpose),
+			p_function, p_purpose, NULL, p_device,
+			p_hint => 'A member of frt_admin grants an application its purposes with frt.grant_application().');
+	END IF;
+	IF p_device IS NOT NULL
+	   AND NOT EXISTS (SELECT 1 FROM @extschema@.device_login b
+					   JOIN pg_catalog.pg_roles r ON r.rolname = b.grantee
+					   WHERE b.device = p_device AND pg_catalog.pg_has_role(v_role, r.oid, 'MEMBER')) THEN
+		PERFORM @extschema@._refuse('MF145', 14, pg_catalog.format(
+			'role %s is not bound to device %L', v_role, p_device),
+			p_function, p_purpose, NULL, p_device,
+			p_hint => 'A member of frt_admin binds an application to its devices with frt.bind_device().');
+	END IF;
+END
+$$;
+
+-- Grant a role operations for a purpose (added to what it holds).
+CREATE FUNCTION @extschema@.grant_application(p_grantee pg_catalog.name, p_purpose pg_catalog.text,
+	p_operations pg_catalog.text[])
+RETURNS pg_catalog.text[]
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_ops pg_catalog.text[];
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = p_grantee) THEN
+		PERFORM @extschema@._reject('42704', pg_catalog.format('role %s does not exist', p_grantee),
+			'grant_application', p_purpose, NULL, NULL);
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose) THEN
+		PERFORM @extschema@._reject('P0002', pg_catalog.format('purpose %s is not registered', p_purpose),
+			'grant_application', p_purpose, NULL, NULL);
+	END IF;
+	IF p_operations IS NULL OR pg_catalog.cardinality(p_operations) = 0
+	   OR NOT p_operations <@ @extschema@._app_operations() OR pg_catalog.array_position(p_operations, NULL) IS NOT NULL THEN
+		PERFORM @extschema@._reject('22023', pg_catalog.format('operations must be some of %s',
+			pg_catalog.array_to_string(@extschema@._app_operations(), ', ')),
+			'grant_application', p_purpose, NULL, NULL);
+	END IF;
+	INSERT INTO @extschema@.app_grant AS g (grantee, purpose, operations, granted_by)
+	VALUES (p_grantee, p_purpose, ARRAY(SELECT DISTINCT o FROM pg_catalog.unnest(p_operations) o ORDER BY o),
+		@extschema@._caller())
+	ON CONFLICT (grantee, purpose) DO UPDATE
+	SET operations = ARRAY(SELECT DISTINCT o FROM pg_catalog.unnest(g.operations || EXCLUDED.operations) o ORDER BY o),
+		granted_by = EXCLUDED.granted_by, granted_at = pg_catalog.now()
+	RETURNING operations INTO v_ops;
+	RETURN v_ops;
+END
+$$;
+
+-- Take operations (NULL: all) of a purpose away from a role; returns what
+-- it still holds (empty: the grant is gone).
+CREATE FUNCTION @extschema@.revoke_application(p_grantee pg_catalog.name, p_purpose pg_catalog.text,
+	p_operations pg_catalog.text[] DEFAULT NULL)
+RETURNS pg_catalog.text[]
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_ops pg_catalog.text[];
+BEGIN
+	SELECT operations INTO v_ops FROM @extschema@.app_grant
+	WHERE grantee = p_grantee AND purpose = p_purpose FOR UPDATE;
+	IF NOT FOUND THEN
+		RETURN '{}';
+	END IF;
+	v_ops := ARRAY(SELECT o FROM pg_catalog.unnest(v_ops) o
+				   WHERE p_operations IS NOT NULL AND o <> ALL (p_operations) ORDER BY o);
+	IF pg_catalog.cardinality(v_ops) = 0 THEN
+		DELETE FROM @extschema@.app_grant WHERE grantee = p_grantee AND purpose = p_purpose;
+	ELSE
+		UPDATE @extschema@.app_grant SET operations = v_ops, granted_by = @extschema@._caller(),
+			granted_at = pg_catalog.now()
+		WHERE grantee = p_grantee AND purpose = p_purpose;
+	END IF;
+	RETURN v_ops;
+END
+$$;
+
+-- Bind a role to a device: it may then enrol and match with the device.
+CREATE FUNCTION @extschema@.bind_device(p_device pg_catalog.text, p_grantee pg_catalog.name)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = p_grantee) THEN
+		PERFORM @extschema@._reject('42704', pg_catalog.format('role %s does not exist', p_grantee),
+			'bind_device', NULL, NULL, p_device);
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.device WHERE name = p_device) THEN
+		PERFORM @extschema@._reject('P0002', pg_catalog.format('device %s is not registered', p_device),
+			'bind_device', NULL, NULL, p_device);
+	END IF;
+	INSERT INTO @extschema@.device_login (device, grantee, bound_by)
+	VALUES (p_device, p_grantee, @extschema@._caller())
+	ON CONFLICT (device, grantee) DO NOTHING;
+END
+$$;
+
+-- Unbind a role from a device; returns whether it was bound.
+CREATE FUNCTION @extschema@.unbind_device(p_device pg_catalog.text, p_grantee pg_catalog.name)
+RETURNS pg_catalog.bool
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	DELETE FROM @extschema@.device_login WHERE device = p_device AND grantee = p_grantee;
+	RETURN FOUND;
+END
+$$;
+
+-- The facts of a device or purpose whose change puts it back through
+-- approval (a layer adding a fact column adds its name here).
+CREATE FUNCTION @extschema@._approval_facts(p_table pg_catalog.text)
+RETURNS pg_catalog.text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT CASE p_table
+		WHEN 'device' THEN ARRAY['location_type', 'signage', 'capture_area']
+		WHEN 'purpose' THEN ARRAY['kind', 'description', 'method', 'retention', 'minor_retention',
+			'processor', 'dimension', 'serves_public_security', 'alternative_method',
+			'similarity_threshold', 'max_k', 'score_disclosure']
+	END::pg_catalog.text[];
+$$;
+
+-- Approval state of devices and purposes, kept for direct DML too: a
+-- registration or a change of a fact (_approval_facts) by a superuser is
+-- approved at once, by anyone else it waits for a second member of
+-- frt_admin.  Only frt.approve_device()/approve_purpose() (or
+-- a superuser) set it: frt_admin has no UPDATE on the approval columns
+-- (frt._grant_registry_update()), and what an INSERT supplies is replaced.
+CREATE FUNCTION @extschema@._approval_rules()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_caller pg_catalog.name := @extschema@._caller();
+	v_old pg_catalog.jsonb;
+	v_new pg_catalog.jsonb;
+	f pg_catalog.text;
+BEGIN
+	IF TG_OP = 'INSERT' THEN
+		-- reloading a dump: the rows keep their recorded approval
+		IF @extschema@.audit_restoring() THEN
+			RETURN NEW;
+		END IF;
+		NEW.changed_by := v_caller;
+		NEW.approved_by := CASE WHEN @extschema@._is_superuser(v_caller) THEN v_caller END;
+		NEW.approved_at := CASE WHEN NEW.approved_by IS NOT NULL THEN pg_catalog.now() END;
+		RETURN NEW;
+	END IF;
+	v_old := pg_catalog.to_jsonb(OLD);
+	v_new := pg_catalog.to_jsonb(NEW);
+	FOREACH f IN ARRAY @extschema@._approval_facts(TG_TABLE_NAME) LOOP
+		IF v_new->f IS DISTINCT FROM v_old->f THEN
+			-- a superuser's change is approved by the superuser (who may
+			-- approve anything); anyone else's waits for a second admin
+			NEW.changed_by := v_caller;
+			NEW.approved_by := CASE WHEN @extschema@._is_superuser(v_caller) THEN v_caller END;
+			NEW.approved_at := CASE WHEN NEW.approved_by IS NOT NULL THEN pg_catalog.now() END;
+			EXIT;
+		END IF;
+	END LOOP;
+	RETURN NEW;
+END
+$$;
+CREATE TRIGGER purpose_needs_approval BEFORE INSERT OR UPDATE ON @extschema@.purpose
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._approval_rules();
+CREATE TRIGGER device_needs_approval BEFORE INSERT OR UPDATE ON @extschema@.device
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._approval_rules();
+ALTER TABLE @extschema@.purpose ENABLE ALWAYS TRIGGER purpose_needs_approval;
+ALTER TABLE @extschema@.device ENABLE ALWAYS TRIGGER device_needs_approval;
+
+-- Approve a device or purpose awaiting approval: a member of frt_admin who
+-- is not (and does not act for) the role that registered or changed it,
+-- or a superuser.  Recorded (who, when) and audited.
+CREATE FUNCTION @extschema@._approve(p_table pg_catalog.text, p_name pg_catalog.text)
+RETURNS pg_catalog.bool
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_caller pg_catalog.name := @extschema@._caller();
+	v_fn pg_catalog.text := 'approve_' || p_table;
+	v_purpose pg_catalog.text := CASE WHEN p_table = 'purpose' THEN p_name END;
+	v_device pg_catalog.text := CASE WHEN p_table = 'device' THEN p_name END;
+	v_changed_by pg_catalog.name;
+	v_approved pg_catalog.timestamptz;
+BEGIN
+	IF p_table = 'device' THEN
+		SELECT d.changed_by, d.approved_at INTO v_changed_by, v_approved
+		FROM @extschema@.device d WHERE d.name = p_name FOR UPDATE;
+	ELSE
+		SELECT p.changed_by, p.approved_at INTO v_changed_by, v_approved
+		FROM @extschema@.purpose p WHERE p.name = p_name FOR UPDATE;
+	END IF;
+	IF NOT FOUND THEN
+		PERFORM @extschema@._reject('P0002', pg_catalog.format('%s %s is not registered', p_table, p_name),
+			v_fn, v_purpose, NULL, v_device);
+	END IF;
+	IF v_approved IS NOT NULL THEN
+		RETURN false;
+	END IF;
+	IF NOT @extschema@._is_superuser(v_caller) THEN
+		IF NOT pg_catalog.pg_has_role(v_caller, 'frt_admin', 'MEMBER') THEN
+			PERFORM @extschema@._refuse('MF147', 14, pg_catalog.format(
+				'role %s is not a member of frt_admin and cannot approve %s %L', v_caller, p_table, p_name),
+				v_fn, v_purpose, NULL, v_device);
+		END IF;
+		-- four eyes: neither the caller nor the session's login made the
+		-- change, nor is a member of the role that made it
+		IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+				   WHERE r.rolname = v_changed_by
+					 AND (pg_catalog.pg_has_role(v_caller, r.oid, 'MEMBER')
+						  OR pg_catalog.pg_has_role(SESSION_USER, r.oid, 'MEMBER'))) THEN
+			PERFORM @extschema@._refuse('MF147', 14, pg_catalog.format(
+				'%s %L was registered or changed by %s; another member of frt_admin must approve it',
+				p_table, p_name, v_changed_by), v_fn, v_purpose, NULL, v_device);
+		END IF;
+	END IF;
+	IF p_table = 'device' THEN
+		UPDATE @extschema@.device SET approved_by = v_caller, approved_at = pg_catalog.now() WHERE name = p_name;
+	ELSE
+		UPDATE @extschema@.purpose SET approved_by = v_caller, approved_at = pg_catalog.now() WHERE name = p_name;
+	END IF;
+	PERFORM @extschema@.audit_event('registry', 'approved', v_purpose, NULL, v_device, NULL, NULL,
+		pg_catalog.jsonb_build_object('table', p_table, 'changed_by', v_changed_by, 'approved_by', v_caller));
+	RETURN true;
+END
+$$;
+
+-- Approve a device after its registration or a change of its location,
+-- signage or capture area; false if it was approved already.
+CREATE FUNCTION @extschema@.approve_device(p_device pg_catalog.text)
+RETURNS pg_catalog.bool
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT @extschema@._approve('device', p_device);
+$$;
+
+-- Approve a purpose after its registration or a change of its facts;
+-- false if it was approved already.
+CREATE FUNCTION @extschema@.approve_purpose(p_purpose pg_catalog.text)
+RETURNS pg_catalog.bool
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT @extschema@._approve('purpose', p_purpose);
+$$;
+
+-- Grant frt_admin UPDATE on every column of the purpose and device tables
+-- but their approval columns (changed_by, approved_by, approved_at).  Run
+-- again after adding a column to either table.
+CREATE FUNCTION @extschema@._grant_registry_update()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t pg_catalog.text;
+	v_cols pg_catalog.text;
+BEGIN
+	FOREACH t IN ARRAY ARRAY['purpose', 'device'] LOOP
+		SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO v_cols
+		FROM pg_catalog.pg_attribute a
+		WHERE a.attrelid = pg_catalog.format('@extschema@.%I', t)::pg_catalog.regclass
+		  AND a.attnum > 0 AND NOT a.attisdropped
+		  AND a.attname <> ALL (ARRAY['changed_by', 'approved_by', 'approved_at']::pg_catalog.name[]);
+		EXECUTE pg_catalog.format('REVOKE UPDATE ON @extschema@.%I FROM frt_admin', t);
+		EXECUTE pg_catalog.format('GRANT UPDATE (%s) ON @extschema@.%I TO frt_admin', v_cols, t);
+	END LOOP;
+END
+$$;
+
+-- Refuse unless the purpose may be processed at all, of the kind asked, from
+-- this device: Art. 4 (registered, right kind), 5 (processor, notice),
+-- 9 (assessment), 10 (alternative), 13 (device).  Returns the purpose row.
+CREATE OR REPLACE FUNCTION @extschema@._check_processing(p_function pg_catalog.text, p_purpose pg_catalog.text,
+	p_kind pg_catalog.text, p_device pg_catalog.text, p_subject pg_catalog.text)
+RETURNS @extschema@.purpose
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p @extschema@.purpose;
+	d @extschema@.device;
+BEGIN
+	SELECT * INTO p FROM @extschema@.purpose WHERE name = p_purpose;
+	IF NOT FOUND THEN
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	-- a terminated purpose processes nothing more (Art. 4; its cancellation
+	-- filing is due under Art. 15)
+	IF EXISTS (SELECT 1 FROM @extschema@.purpose_termination t WHERE t.purpose = p_purpose) THEN
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format(
+			'purpose %L has been terminated; its face processing has ended (Art. 15 cancellation filing)',
+			p_purpose), p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF p_kind IS NOT NULL AND p.kind <> p_kind THEN
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose %L is registered for %s, not %s',
+			p_purpose, p.kind, p_kind), p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.processor pr
+				   WHERE pr.name = p.processor OR p.processor IS NULL) THEN
+		PERFORM @extschema@._refuse('MF005', 5, 'no personal information processor is registered',
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF @extschema@.current_notice_version(p_purpose) IS NULL THEN
+		PERFORM @extschema@._refuse('MF005', 5, pg_catalog.format('purpose %L has no notice in force', p_purpose),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF NOT @extschema@.has_current_assessment(p_purpose) THEN
+		PERFORM @extschema@._refuse('MF009', 9, pg_catalog.format(
+			'purpose %L has no current impact assessment (none, expired, or voided by a change of purpose or method)',
+			p_purpose), p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF p.kind = 'verification' AND p.alternative_method IS NULL THEN
+		PERFORM @extschema@._refuse('MF010', 10, pg_catalog.format(
+			'verification purpose %L declares no non-face alternative', p_purpose),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	SELECT * INTO d FROM @extschema@.device WHERE name = p_device;
+	IF NOT FOUND THEN
+		PERFORM @extschema@._refuse('MF013', 13, pg_catalog.format('device %L is not registered', p_device),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	-- a device or purpose whose facts changed waits for a second admin's
+	-- approval (Art. 14; src/registry/45_authz.sql)
+	IF p.approved_at IS NULL OR d.approved_at IS NULL THEN
+		PERFORM @extschema@._refuse('MF146', 14, pg_catalog.format(
+			'%s %L was registered or changed and awaits approval by a second member of frt_admin',
+			CASE WHEN p.approved_at IS NULL THEN 'purpose' ELSE 'device' END,
+			CASE WHEN p.approved_at IS NULL THEN p_purpose ELSE p_device END),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF d.location_type = 'private_space' THEN
+		PERFORM @extschema@._refuse('MF013', 13, pg_catalog.format(
+			'device %L is inside a private space; face capture there is forbidden', p_device),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF d.location_type = 'public_place' AND NOT p.serves_public_security THEN
+		PERFORM @extschema@._refuse('MF013', 13, pg_catalog.format(
+			'device %L is in a public place but purpose %L does not serve public security', p_device, p_purpose),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF d.location_type = 'public_place' AND (NOT d.signage OR d.capture_area IS NULL) THEN
+		PERFORM @extschema@._refuse('MF013', 13, pg_catalog.format(
+			'public-place device %L has no prominent signage or no defined capture area', p_device),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	RETURN p;
+END
+$$;
+
+-- Enrol one face for a subject and purpose, captured by a device; returns
+-- the face id.  p_retention may ask for a retention shorter than the
+-- purpose's (Art. 8).
+CREATE OR REPLACE FUNCTION @extschema@.enroll(p_subject pg_catalog.text, p_purpose pg_catalog.text,
+	p_embedding @extschema@.face_embedding, p_device pg_catalog.text,
+	p_retention pg_catalog.interval DEFAULT NULL)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p @extschema@.purpose;
+	c @extschema@.consent;
+	v_minor pg_catalog.bool;
+	v_limit pg_catalog.interval;
+	v_zone pg_catalog.text;
+	v_limit_end pg_catalog.timestamptz;
+	v_asked_end pg_catalog.timestamptz;
+	v_expires pg_catalog.timestamptz;
+	v_id pg_catalog.int8;
+BEGIN
+	IF p_subject IS NULL OR p_purpose IS NULL THEN
+		PERFORM @extschema@._reject('22004', 'subject and purpose must not be NULL', 'enroll',
+			p_purpose, p_subject, p_device);
+	END IF;
+	PERFORM @extschema@._check_authorized('enroll', 'enrol', p_purpose, p_device);
+	-- hold the purpose still: a concurrent change of its retention must
+	-- either see this face (and clamp it) or be seen by it
+	PERFORM 1 FROM @extschema@.purpose WHERE name = p_purpose FOR SHARE;
+	-- and the subject: an erasure either finished before (no consent is
+	-- left) or waits for this enrolment and then erases its face too
+	PERFORM 1 FROM @extschema@.subject WHERE id = p_subject FOR NO KEY UPDATE;
+	p := @extschema@._check_processing('enroll', p_purpose, NULL, p_device, p_subject);
+	c := @extschema@._check_consent('enroll', p_purpose, p_subject, p_device);
+	PERFORM @extschema@._check_probe(p, p_embedding);
+	SELECT @extschema@.is_minor(s.birth_date, p_purpose) INTO v_minor FROM @extschema@.subject s WHERE s.id = p_subject;
+	v_limit := CASE WHEN v_minor THEN COALESCE(p.minor_retention, p.retention) ELSE p.retention END;
+	-- Retention ends are instants: enrolment instant + span, the calendar
+	-- counted in the legal time zone.  A requested retention is compared
+	-- by the instant it ends, not as an interval (interval comparison
+	-- takes a month as 30 days and a year as 360).
+	v_zone := @extschema@._legal_zone(p_purpose);
+	v_limit_end := LEAST(@extschema@._legal_add(pg_catalog.now(), p.retention, v_zone),
+		@extschema@._legal_add(pg_catalog.now(), v_limit, v_zone));
+	BEGIN
+		v_asked_end := @extschema@._legal_add(pg_catalog.now(), p_retention, v_zone);
+	EXCEPTION WHEN datetime_field_overflow THEN
+		-- an end no timestamp can hold ('178000000 years'): rejected, on record
+		PERFORM @extschema@._reject('22008', 'requested retention is out of range', 'enroll',
+			p_purpose, p_subject, p_device);
+	END;
+	IF v_asked_end <= pg_catalog.now() OR v_limit_end <= pg_catalog.now() THEN
+		PERFORM @extschema@._reject('22023', 'retention must be positive', 'enroll',
+			p_purpose, p_subject, p_device);
+	END IF;
+	IF v_asked_end > v_limit_end THEN
+		PERFORM @extschema@._refuse('MF008', 8, pg_catalog.format(
+			'requested retention %s exceeds the %s retention %s of purpose %L',
+			p_retention, CASE WHEN v_minor THEN 'minor' ELSE 'purpose' END, v_limit, p_purpose),
+			'enroll', p_purpose, p_subject, p_device);
+	END IF;
+	v_expires := COALESCE(v_asked_end, v_limit_end);
+	v_id := @extschema@._face_store(p_subject, p_purpose, p_device, c.id, p_embedding, v_minor, v_expires);
+	PERFORM @extschema@.audit_event('enrol', 'enrolled', p_purpose, p_subject, p_device, NULL, NULL,
+		pg_catalog.jsonb_build_object('face_id', v_id, 'minor', v_minor, 'expires_at', v_expires,
+			'consent_id', c.id, 'notice_version', c.notice_version));
+	RETURN v_id;
+END
+$$;
+
+-- 1:1 verification: is the probe the enrolled subject?  Compares only with
+-- that subject's active faces for that purpose; the score is shown as the
+-- purpose's score_disclosure says (none below the threshold unless exact).
+CREATE OR REPLACE FUNCTION @extschema@.verify(p_subject pg_catalog.text, p_purpose pg_catalog.text,
+	p_probe @extschema@.face_embedding, p_device pg_catalog.text,
+	OUT matched pg_catalog.bool, OUT similarity pg_catalog.float8)
+RETURNS record
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p @extschema@.purpose;
+	v_seq pg_catalog.int8;
+BEGIN
+	IF p_subject IS NULL OR p_purpose IS NULL THEN
+		PERFORM @extschema@._reject('22004', 'subject and purpose must not be NULL', 'verify',
+			p_purpose, p_subject, p_device);
+	END IF;
+	PERFORM @extschema@._check_authorized('verify', 'verify', p_purpose, p_device);
+	PERFORM @extschema@._require_read_committed('verify');
+	p := @extschema@._check_processing('verify', p_purpose, 'verification', p_device, p_subject);
+	PERFORM @extschema@._check_consent('verify', p_purpose, p_subject, p_device);
+	PERFORM @extschema@._check_probe(p, p_probe);
+	-- the before_match handlers (layers above) may refuse
+	PERFORM @extschema@._before_match('verify', p_purpose, p_subject, p_device);
+	similarity := @extschema@._face_similarity(p_subject, p_purpose, p_probe);
+	-- no active face: for a matcher, the same error as the other reasons
+	IF similarity IS NULL AND NOT @extschema@._caller_sees_reasons() THEN
+		PERFORM @extschema@._refuse('MF006', 6, pg_catalog.format(
+			'subject %L has no active face for purpose %L', p_subject, p_purpose),
+			'verify', p_purpose, p_subject, p_device, p_masked => true);
+	END IF;
+	-- the admit_results handlers (layers above) may refuse the answer,
+	-- now that no concurrent call can slip past their limits
+	IF similarity IS NOT NULL THEN
+		PERFORM @extschema@._admit_results('verify', p_purpose, p_subject, p_device, 1);
+	END IF;
+	matched := COALESCE(similarity >= p.similarity_threshold, false);
+	v_seq := @extschema@.audit_event('match', CASE WHEN similarity IS NULL THEN 'no_face'
+		WHEN matched THEN 'matched' ELSE 'not_matched' END, p_purpose, p_subject, p_device, similarity,
+		NULL, pg_catalog.jsonb_build_object('kind', 'verification', 'threshold', p.similarity_threshold,
+			'disclosure', p.score_disclosure));
+	IF similarity IS NOT NULL THEN
+		PERFORM @extschema@._after_verify(p_purpose, p_subject, p_device, matched, v_seq);
+	END IF;
+	PERFORM @extschema@._after_match('verify', p_purpose, p_subject, p_device, v_seq);
+	-- the caller sees the score only as finely as the purpose discloses it
+	similarity := @extschema@._disclose(p, similarity);
+END
+$$;
+
+-- 1:N identification within one purpose: up to p_k distinct subjects whose
+-- best active face has cosine similarity >= p_min_similarity (default: the
+-- purpose's threshold), best first.  Exact: uses an index when present, in
+-- exact mode, and returns what an exhaustive search returns.  p_k above the
+-- purpose's max_k, or p_min_similarity below its threshold, is refused
+-- (MF142); the scores are shown as the purpose's score_disclosure says.
+CREATE OR REPLACE FUNCTION @extschema@.identify(p_purpose pg_catalog.text, p_probe @extschema@.face_embedding,
+	p_device pg_catalog.text, p_k pg_catalog.int4 DEFAULT 1, p_min_similarity pg_catalog.float8 DEFAULT NULL)
+RETURNS TABLE (subject pg_catalog.text, similarity pg_catalog.float8)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p @extschema@.purpose;
+	v_min pg_catalog.float8;
+	v_seen pg_catalog.text[] := '{}';
+	v_sims pg_catalog.float8[] := '{}';
+	v_exact pg_catalog.text;
+	v_limit pg_catalog.int8;
+	v_rows pg_catalog.int8;
+	v_past pg_catalog.bool;
+	v_found pg_catalog.int8;
+	v_admit pg_catalog.int8;
+	v_seq pg_catalog.int8;
+	r record;
+BEGIN
+	IF p_purpose IS NULL THEN
+		PERFORM @extschema@._reject('22004', 'purpose must not be NULL', 'identify', NULL, NULL, p_device);
+	END IF;
+	PERFORM @extschema@._check_authorized('identify', 'identify', p_purpose, p_device);
+	PERFORM @extschema@._require_read_committed('identify');
+	p := @extschema@._check_processing('identify', p_purpose, 'identification', p_device, NULL);
+	PERFORM @extschema@._check_probe(p, p_probe);
+	IF p_k IS NULL THEN
+		PERFORM @extschema@._reject('22004', 'k must not be NULL', 'identify', p_purpose, NULL, p_device);
+	END IF;
+	IF p_k < 1 THEN
+		PERFORM @extschema@._reject('22023', 'k must be at least 1', 'identify', p_purpose, NULL, p_device);
+	END IF;
+	v_min := COALESCE(p_min_similarity, p.similarity_threshold);
+	IF v_min < -1 OR v_min > 1 OR v_min = 'NaN'::pg_catalog.float8 THEN
+		PERFORM @extschema@._reject('22023', 'min_similarity must be between -1 and 1', 'identify',
+			p_purpose, NULL, p_device);
+	END IF;
+	-- no more subjects, and none less similar, than the purpose needs: a
+	-- large k with a low floor would read the gallery out (Art. 14)
+	IF p_k > p.max_k THEN
+		PERFORM @extschema@._refuse('MF142', 14, pg_catalog.format(
+			'identification asks for %s subjects; purpose %L returns at most %s', p_k, p_purpose, p.max_k),
+			'identify', p_purpose, NULL, p_device);
+	END IF;
+	IF v_min < p.similarity_threshold THEN
+		PERFORM @extschema@._refuse('MF142', 14, pg_catalog.format(
+			'min_similarity %s is below the threshold %s of purpose %L', v_min, p.similarity_threshold,
+			p_purpose), 'identify', p_purpose, NULL, p_device);
+	END IF;
+	-- the before_match handlers (layers above) may refuse
+	PERFORM @extschema@._before_match('identify', p_purpose, NULL, p_device);
+	-- the index (if any) must answer exactly, as an exhaustive search would
+	v_exact := pg_catalog.current_setting('frt.exact', true);
+	IF v_exact IS NOT NULL THEN
+		PERFORM pg_catalog.set_config('frt.exact', 'on', true);
+	END IF;
+	-- Nearest faces first; a subject's first face is its best.  Read a
+	-- LIMITed prefix (so the planner streams from an index) and widen it
+	-- until it holds k distinct subjects, every candidate was read, or the
+	-- faces have grown farther than the threshold: the rows come in
+	-- distance order, so the scan stops there instead of reading the rest
+	-- of the purpose's faces only to filter them out.
+	v_limit := GREATEST(p_k * 4, 16);
+	LOOP
+		v_seen := '{}';
+		v_sims := '{}';
+		v_rows := 0;
+		v_past := false;
+		-- the purpose as a literal, so a per-purpose partial index
+		-- (CREATE INDEX ... WHERE purpose = '...') is matched by the planner
+		FOR r IN EXECUTE pg_catalog.format(
+				'SELECT n.subject, n.distance FROM @extschema@._face_nearest(%L, $1, NULL) n LIMIT $2',
+				p_purpose) USING p_probe, v_limit
+		LOOP
+			v_rows := v_rows + 1;
+			IF NOT (r.distance <= 1 - v_min) THEN
+				v_past := true;
+				EXIT;
+			END IF;
+			CONTINUE WHEN r.subject = ANY (v_seen);
+			v_seen := v_seen || r.subject;
+			v_sims := v_sims || (1 - r.distance);
+			EXIT WHEN pg_catalog.cardinality(v_seen) >= p_k;
+		END LOOP;
+		EXIT WHEN pg_catalog.cardinality(v_seen) >= p_k OR v_past OR v_rows < v_limit;
+		v_limit := v_limit * 8;
+	END LOOP;
+	IF v_exact IS NOT NULL THEN
+		PERFORM pg_catalog.set_config('frt.exact', v_exact, true);
+	END IF;
+	-- the admit_results handlers (layers above) may cut the answer down to
+	-- what the caller may still receive, or refuse it
+	v_found := pg_catalog.cardinality(v_seen);
+	v_admit := @extschema@._admit_results('identify', p_purpose, NULL, p_device, v_found);
+	IF v_admit < v_found THEN
+		v_seen := v_seen[1:v_admit];
+		v_sims := v_sims[1:v_admit];
+	END IF;
+	v_seq := @extschema@.audit_event('match', CASE WHEN pg_catalog.cardinality(v_seen) > 0
+		THEN 'identified' ELSE 'not_identified' END, p_purpose, NULL, p_device,
+		CASE WHEN pg_catalog.cardinality(v_sims) > 0 THEN v_sims[1] END, NULL,
+		pg_catalog.jsonb_build_object('kind', 'identification', 'k', p_k, 'min_similarity', v_min,
+			'subjects', pg_catalog.to_jsonb(v_seen), 'disclosure', p.score_disclosure)
+		OPERATOR(pg_catalog.||) CASE WHEN v_admit < v_found
+			THEN pg_catalog.jsonb_build_object('withheld', v_found - v_admit)
+			ELSE '{}'::pg_catalog.jsonb END);
+	PERFORM @extschema@._after_match('identify', p_purpose, NULL, p_device, v_seq);
+	FOR i IN 1 .. COALESCE(pg_catalog.cardinality(v_seen), 0) LOOP
+		subject := v_seen[i];
+		similarity := @extschema@._disclose(p, v_sims[i]);
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+
+-- Export a subject's stored faces for a purpose (Art. 8): the only SQL path
+-- that returns embeddings; frt_admin only; refused without separate transfer
+-- consent.
+CREATE OR REPLACE FUNCTION @extschema@.export_faces(p_subject pg_catalog.text, p_purpose pg_catalog.text)
+RETURNS TABLE (face_id pg_catalog.int8, embedding @extschema@.face_embedding,
+	enrolled_at pg_catalog.timestamptz, expires_at pg_catalog.timestamptz)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c @extschema@.consent;
+	v_n pg_catalog.int8;
+BEGIN
+	PERFORM @extschema@._check_authorized('export_faces', 'export', p_purpose, NULL);
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose) THEN
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
+			'export_faces', p_purpose, p_subject, NULL);
+	END IF;
+	PERFORM @extschema@._require_read_committed('export_faces');
+	c := @extschema@._check_consent('export_faces', p_purpose, p_subject, NULL);
+	IF NOT c.transfer_consent THEN
+		PERFORM @extschema@._refuse('MF008', 8, pg_catalog.format(
+			'subject %L gave no separate consent to transfer face data for purpose %L', p_subject, p_purpose),
+			'export_faces', p_purpose, p_subject, NULL);
+	END IF;
+	PERFORM @extschema@._before_export(p_purpose, p_subject);
+	RETURN QUERY SELECT * FROM @extschema@._face_export(p_subject, p_purpose);
+	GET DIAGNOSTICS v_n = ROW_COUNT;
+	PERFORM @extschema@.audit_event('export', 'exported', p_purpose, p_subject, NULL, NULL, NULL,
+		pg_catalog.jsonb_build_object('faces', v_n, 'consent_id', c.id));
+END
+$$;
+
+-- the new functions: no EXECUTE for PUBLIC, then the grants
+SELECT @extschema@._revoke_public_execute();
+-- Application authorization (45_authz.sql): frt_admin grants, binds and
+-- approves, through the functions only (they record who did it); frt_admin
+-- and frt_auditor read the grants.  frt_admin may not UPDATE the approval
+-- columns of purposes and devices.
+SELECT @extschema@._grant_registry_update();
+GRANT SELECT ON @extschema@.app_grant, @extschema@.device_login TO frt_admin, frt_auditor;
+GRANT EXECUTE ON FUNCTION
+	@extschema@.grant_application(pg_catalog.name, pg_catalog.text, pg_catalog.text[]),
+	@extschema@.revoke_application(pg_catalog.name, pg_catalog.text, pg_catalog.text[]),
+	@extschema@.bind_device(pg_catalog.text, pg_catalog.name),
+	@extschema@.unbind_device(pg_catalog.text, pg_catalog.name),
+	@extschema@.approve_device(pg_catalog.text),
+	@extschema@.approve_purpose(pg_catalog.text)
+	TO frt_admin;
+COMMENT ON FUNCTION @extschema@.grant_application(pg_catalog.name, pg_catalog.text, pg_catalog.text[]) IS
+	'let a role (a login, or a group role) perform operations (enrol, verify, identify, export) for a purpose; returns what it now holds (Measures Art. 14)';
+COMMENT ON FUNCTION @extschema@.revoke_application(pg_catalog.name, pg_catalog.text, pg_catalog.text[]) IS
+	'take operations (NULL: all) of a purpose away from a role; returns what it still holds';
+COMMENT ON FUNCTION @extschema@.bind_device(pg_catalog.text, pg_catalog.name) IS
+	'let a role enrol and match with a device (Measures Art. 14)';
+COMMENT ON FUNCTION @extschema@.unbind_device(pg_catalog.text, pg_catalog.name) IS
+	'unbind a role from a device; returns whether it was bound';
+COMMENT ON FUNCTION @extschema@.approve_device(pg_catalog.text) IS
+	'approve a device after its registration or a change of its location, signage or capture area: a member of frt_admin who did not make the change; false if already approved';
+COMMENT ON FUNCTION @extschema@.approve_purpose(pg_catalog.text) IS
+	'approve a purpose after its registration or a change of its facts: a member of frt_admin who did not make the change; false if already approved';
+
+-- Existing deployments keep working: every role holding frt_enroller,
+-- frt_matcher or frt_admin (directly or through another role), and those
+-- three roles themselves (a session may SET ROLE to them), are granted
+-- what the roles allowed before, on every purpose, and bound to every
+-- device.  A WARNING asks the administrator to narrow them.  (Not
+-- audited row by row: the audit writer would wait for the locks this
+-- update holds on the registry; the grants carry granted_by and
+-- granted_at, the update itself is on record, and the audit triggers are
+-- created right after.)
+DO $$
+DECLARE
+	r record;
+	v_n pg_catalog.int4 := 0;
+	v_roles pg_catalog.text[] := '{}';
+BEGIN
+	FOR r IN
+		SELECT a.rolname, ARRAY(SELECT o FROM pg_catalog.unnest(ARRAY[
+				CASE WHEN pg_catalog.pg_has_role(a.oid, 'frt_enroller', 'MEMBER') THEN 'enrol' END,
+				CASE WHEN pg_catalog.pg_has_role(a.oid, 'frt_matcher', 'MEMBER') THEN 'verify' END,
+				CASE WHEN pg_catalog.pg_has_role(a.oid, 'frt_matcher', 'MEMBER') THEN 'identify' END,
+				CASE WHEN pg_catalog.pg_has_role(a.oid, 'frt_admin', 'MEMBER') THEN 'export' END]) o
+				WHERE o IS NOT NULL ORDER BY o) AS ops
+		  FROM pg_catalog.pg_roles a
+		 WHERE NOT a.rolsuper AND a.rolname !~ '^pg_'
+		   AND a.rolname <> ALL (ARRAY['frt_auditor', 'frt_audit_relay']::pg_catalog.name[])
+		 ORDER BY a.rolname
+	LOOP
+		CONTINUE WHEN pg_catalog.cardinality(r.ops) = 0;
+		INSERT INTO @extschema@.app_grant (grantee, purpose, operations, granted_by)
+		SELECT r.rolname, p.name, r.ops, CURRENT_USER FROM @extschema@.purpose p;
+		IF r.ops && ARRAY['enrol', 'verify', 'identify']::pg_catalog.text[] THEN
+			INSERT INTO @extschema@.device_login (device, grantee, bound_by)
+			SELECT d.name, r.rolname, CURRENT_USER FROM @extschema@.device d;
+		END IF;
+		v_roles := v_roles || r.rolname::pg_catalog.text;
+		v_n := v_n + 1;
+	END LOOP;
+	IF v_n > 0 THEN
+		RAISE WARNING 'frt_governance: % roles were granted every purpose and device their roles allowed before: %',
+			v_n, pg_catalog.array_to_string(v_roles, ', ')
+			USING HINT = 'Revoke the grants of frt_admin, frt_enroller and frt_matcher themselves, then narrow each application''s with frt.revoke_application() and frt.unbind_device() (docs/operations.md, "Authorizing applications").';
+	END IF;
+END
+$$;
+CREATE TRIGGER app_grant_audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.app_grant
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._audit_change();
+CREATE TRIGGER device_login_audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.device_login
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._audit_change();
+ALTER TABLE @extschema@.app_grant ENABLE ALWAYS TRIGGER app_grant_audit;
+ALTER TABLE @extschema@.device_login ENABLE ALWAYS TRIGGER device_login_audit;
+-- ---- end of authorization per application ----
