@@ -123,7 +123,8 @@ BEGIN
 			'grant_application', p_purpose, NULL, NULL);
 	END IF;
 	IF p_operations IS NULL OR pg_catalog.cardinality(p_operations) = 0
-	   OR NOT p_operations <@ @extschema@._app_operations() OR pg_catalog.array_position(p_operations, NULL) IS NOT NULL THEN
+	   OR NOT p_operations <@ @extschema@._app_operations()
+	   OR pg_catalog.array_position(p_operations, NULL) IS NOT NULL THEN
 		PERFORM @extschema@._reject('22023', pg_catalog.format('operations must be some of %s',
 			pg_catalog.array_to_string(@extschema@._app_operations(), ', ')),
 			'grant_application', p_purpose, NULL, NULL);
@@ -364,5 +365,50 @@ BEGIN
 		EXECUTE pg_catalog.format('REVOKE UPDATE ON @extschema@.%I FROM frt_admin', t);
 		EXECUTE pg_catalog.format('GRANT UPDATE (%s) ON @extschema@.%I TO frt_admin', v_cols, t);
 	END LOOP;
+END
+$$;
+
+-- The compliance report's Art. 14 row application_authorization: grants and
+-- bindings in force, and what to look at: purposes and devices awaiting
+-- approval, grants to roles that do not exist, grants held by the frt_*
+-- roles themselves (every member of them holds them).  Names only.
+CREATE FUNCTION @extschema@._authz_compliance()
+RETURNS TABLE (article pg_catalog.text, check_name pg_catalog.text, status pg_catalog.text,
+	detail pg_catalog.text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_grants pg_catalog.int8;
+	v_roles pg_catalog.int8;
+	v_bindings pg_catalog.int8;
+	v_pending pg_catalog.text;
+	v_missing pg_catalog.text;
+	v_broad pg_catalog.text;
+BEGIN
+	SELECT pg_catalog.count(*), pg_catalog.count(DISTINCT g.grantee) INTO v_grants, v_roles
+	FROM @extschema@.app_grant g;
+	SELECT pg_catalog.count(*) INTO v_bindings FROM @extschema@.device_login;
+	SELECT pg_catalog.string_agg(x, ', ' ORDER BY x) INTO v_pending
+	FROM (SELECT 'purpose ' || p.name AS x FROM @extschema@.purpose p WHERE p.approved_at IS NULL
+		  UNION ALL
+		  SELECT 'device ' || d.name FROM @extschema@.device d WHERE d.approved_at IS NULL) u;
+	SELECT pg_catalog.string_agg(DISTINCT r, ', ') INTO v_missing
+	FROM (SELECT g.grantee::pg_catalog.text AS r FROM @extschema@.app_grant g
+		  UNION ALL
+		  SELECT b.grantee::pg_catalog.text FROM @extschema@.device_login b) u
+	WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles a WHERE a.rolname = u.r);
+	SELECT pg_catalog.string_agg(DISTINCT r, ', ') INTO v_broad
+	FROM (SELECT g.grantee::pg_catalog.text AS r FROM @extschema@.app_grant g
+		  UNION ALL
+		  SELECT b.grantee::pg_catalog.text FROM @extschema@.device_login b) u
+	WHERE u.r = ANY (ARRAY['frt_admin', 'frt_enroller', 'frt_matcher']);
+	RETURN QUERY SELECT 'Art. 14', 'application_authorization',
+		CASE WHEN v_pending IS NULL AND v_missing IS NULL AND v_broad IS NULL THEN 'ok' ELSE 'warning' END,
+		pg_catalog.concat_ws('; ',
+			pg_catalog.format('%s grants to %s roles, %s device bindings', v_grants, v_roles, v_bindings),
+			'awaiting approval by a second member of frt_admin: ' || v_pending,
+			'granted or bound roles that do not exist: ' || v_missing,
+			'granted or bound to frt_admin, frt_enroller or frt_matcher themselves (so to every member): ' || v_broad);
 END
 $$;
