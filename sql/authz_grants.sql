@@ -7,6 +7,7 @@ CREATE ROLE az_app IN ROLE frt_matcher;
 SELECT count(frt.revoke_application(grantee, purpose)) FROM frt.app_grant WHERE purpose LIKE 'az\_%';
 SELECT count(frt.unbind_device(device, grantee)) FROM frt.device_login WHERE device LIKE 'az\_%';
 CREATE ROLE az_admin IN ROLE frt_admin;
+CREATE ROLE az_enr IN ROLE frt_enroller;
 
 -- every fact an approval covers is a column of its table
 SELECT t, f FROM unnest(ARRAY['device', 'purpose']) t, unnest(frt._approval_facts(t)) f
@@ -50,8 +51,18 @@ SELECT gov_try($$SELECT * FROM frt.identify('az_unknown', '[1,0,0]', 'az_hall')$
 SELECT gov_try($$SELECT * FROM frt.verify('az_s1', 'az_door', '[1,0,0]', 'az_office')$$);
 SELECT gov_try($$SELECT * FROM frt.verify('az_s1', 'az_door', '[1,0,0]', 'az_unknown')$$);
 RESET SESSION AUTHORIZATION;
+-- an enroller records consent only for a purpose it may enrol for
+SET SESSION AUTHORIZATION az_enr;
+SELECT gov_try($$SELECT frt.give_consent('az_s1', 'az_station', 'self', 'written')$$);
+SELECT gov_try($$SELECT frt.give_consent('az_s1', 'az_unknown', 'self', 'written')$$);
+RESET SESSION AUTHORIZATION;
+SELECT frt.grant_application('az_enr', 'az_station', ARRAY['enrol']);
+SET SESSION AUTHORIZATION az_enr;
+SELECT frt.give_consent('az_s1', 'az_station', 'self', 'written') > 0 AS renewed;
+RESET SESSION AUTHORIZATION;
+SELECT frt.revoke_application('az_enr', 'az_station');
 SELECT sqlstate, role_name, purpose, device, detail->>'function' AS function FROM frt.audit
-WHERE event = 'refusal' AND role_name = 'az_app' ORDER BY seq;
+WHERE event = 'refusal' AND role_name IN ('az_app', 'az_enr') ORDER BY seq;
 
 -- frt_admin: no direct UPDATE of the approval columns
 SET ROLE az_admin;
@@ -62,3 +73,4 @@ RESET ROLE;
 SELECT frt.revoke_application('az_app', 'az_door');
 DROP ROLE az_app;
 DROP ROLE az_admin;
+DROP ROLE az_enr;

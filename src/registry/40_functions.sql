@@ -644,6 +644,8 @@ DECLARE
 	v_version pg_catalog.int4;
 	v_id pg_catalog.int8;
 BEGIN
+	-- a consent is recorded by an application that enrols for the purpose
+	PERFORM @extschema@._check_authorized('give_consent', 'enrol', p_purpose, NULL);
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose) THEN
 		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
 			'give_consent', p_purpose, p_subject, NULL);

@@ -172,12 +172,16 @@ is(q1(q{SELECT frt.revoke_application('door_app', 'door', ARRAY['verify'])}), '{
 ($st) = as('door_app', q{SELECT * FROM frt.verify('s1', 'door', '[1,0,0]', 'd1')});
 is($st, 'MF144', 'a revoked operation is refused');
 
+# Consent is recorded only by an application that enrols for the purpose.
+($st, $msg) = as('door_app', q{SELECT frt.give_consent('s1', 'gate', 'self', 'written')});
+is($st, 'MF144', 'door_app cannot record consents for the station\'s purpose');
+
 # On record: every refusal, with the calling login, and every grant change.
 is( q1(q{SELECT string_agg(sqlstate || ':' || role_name, ',' ORDER BY seq) FROM frt.audit
 		 WHERE event = 'refusal' AND sqlstate IN ('MF144', 'MF145', 'MF146', 'MF147')}),
 	'MF144:door_app,MF144:door_app,MF144:police_app,MF144:admin1,MF145:door_app,MF145:door_app,'
 	  . 'MF145:door_app,MF144:police_app,MF144:door_app,MF146:door_app,MF146:door_app,MF147:admin1,'
-	  . 'MF147:admin1,MF146:door_app,MF147:admin1,MF147:admin2,MF144:door_app',
+	  . 'MF147:admin1,MF146:door_app,MF147:admin1,MF147:admin2,MF144:door_app,MF144:door_app',
 	'every refusal is on record with its login');
 is( q1(q{SELECT count(*) FROM frt.audit WHERE event = 'registry'
 		 AND detail->>'table' IN ('app_grant', 'device_login')}),
