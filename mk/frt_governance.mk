@@ -7,7 +7,8 @@ EXTENSION = frt_governance
 LAYERS = audit keys registry jobs intrusion
 REGRESS_TESTS = audit_trail gov_0_setup gov_layers gov_legal_time gov_match gov_refusals gov_report gov_roles \
 	intrusion jobs_erasure jobs_filing gov_on_record intrusion_policy_guard audit_relay_claim gov_search_path \
-	gov_search_path_attack gov_oracle attack_masked attack_log_render attack_enroll_reject attack_restore_mode
+	gov_search_path_attack gov_oracle attack_masked attack_log_render attack_enroll_reject attack_restore_mode \
+	authz_grants
 REGRESS_EXTENSIONS = frt frt_governance
 EXTRA_CPPFLAGS = -I$(libpq_srcdir)
 # China's working-day calendar, loaded at install (src/registry/15_calendar.sql)

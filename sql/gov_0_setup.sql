@@ -1,10 +1,20 @@
 -- Governance test fixtures, shared by the gov_* tests (run in name order).
+-- gov_authorize(r, p) lets role r (and so its members) perform every
+-- operation for the purposes named p_* and act for the devices named p_*
+-- (application authorization, Measures Art. 14).
+CREATE FUNCTION gov_authorize(r name, p text) RETURNS void LANGUAGE sql AS $$
+	SELECT frt.grant_application(r, name, ARRAY['enrol', 'verify', 'identify', 'export'])
+	FROM frt.purpose WHERE name LIKE p || '\_%';
+	SELECT frt.bind_device(name, r) FROM frt.device WHERE name LIKE p || '\_%';
+$$;
+
 -- gov_world(p) registers a lawful world named with prefix p:
 --   p_door    verification purpose (alternative: badge), dimension 3
 --   p_station identification purpose serving public security, dimension 3
 --   p_office  workplace device; p_hall public-place device with signage
 --   p_s1, p_s2 adults with self consent to both purposes; p_kid (age 10)
---   with guardian consent to p_door.  No faces are enrolled.
+--   with guardian consent to p_door.  No faces are enrolled.  frt_enroller,
+--   frt_matcher and frt_admin are authorized for every p_ purpose and device.
 CREATE FUNCTION gov_world(p text) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
 	INSERT INTO frt.processor VALUES ('Acme Ltd', 'dpo@acme.example') ON CONFLICT DO NOTHING;
@@ -32,6 +42,9 @@ BEGIN
 	PERFORM frt.give_consent(p || '_s1', p || '_station', 'self', 'written');
 	PERFORM frt.give_consent(p || '_s2', p || '_station', 'self', 'written');
 	PERFORM frt.give_consent(p || '_kid', p || '_door', 'guardian', 'written', 'guardian-of-kid');
+	PERFORM gov_authorize('frt_enroller', p);
+	PERFORM gov_authorize('frt_matcher', p);
+	PERFORM gov_authorize('frt_admin', p);
 END
 $$;
 

@@ -16,6 +16,7 @@ INSERT INTO frt.assessment (purpose, assessor, report) VALUES ('m_crowd', 'dpo',
 -- matcher login with no hourly limit runs them (intrusion detection is
 -- tested in intrusion and gov_oracle)
 CREATE ROLE m_runner IN ROLE frt_matcher;
+SELECT gov_authorize('frt_matcher', 'm');
 INSERT INTO frt.intrusion_policy (role_name, identified_per_hour) VALUES ('m_runner', NULL);
 -- 60 subjects, deterministic 8-dimensional faces; every 10th has a second face
 CREATE FUNCTION gov_face(i int, jitter float8 DEFAULT 0) RETURNS frt.face_embedding

@@ -15,3 +15,10 @@ FROM unnest(ARRAY['door', 'gate']) p;
 INSERT INTO frt.assessment (purpose, assessor, report) VALUES ('door', 'dpo', 'PIA'), ('gate', 'dpo', 'PIA');
 INSERT INTO frt.device (name, location_type) VALUES ('d1', 'workplace'), ('shower', 'private_space');
 INSERT INTO frt.device (name, location_type, signage, capture_area) VALUES ('cam', 'public_place', true, 'gate');
+-- Application authorization (Measures Art. 14): the roles frt_enroller,
+-- frt_matcher and frt_admin (and so their members) may perform every
+-- operation for both purposes and act for every device.
+SELECT count(frt.grant_application(r, p, ARRAY['enrol', 'verify', 'identify', 'export']))
+FROM unnest(ARRAY['frt_enroller', 'frt_matcher', 'frt_admin']) r, unnest(ARRAY['door', 'gate']) p;
+SELECT count(frt.bind_device(d, r))
+FROM unnest(ARRAY['frt_enroller', 'frt_matcher', 'frt_admin']) r, unnest(ARRAY['d1', 'cam', 'shower']) d;

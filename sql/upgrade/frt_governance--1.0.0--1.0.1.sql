@@ -3142,6 +3142,25 @@ BEGIN
 END
 $$;
 
+-- ---- authorization per application (registry) ----
+-- Approval state of purposes and devices: existing rows stay approved (by
+-- the role running the update, now).
+ALTER TABLE @extschema@.purpose
+	ADD COLUMN changed_by pg_catalog.name,
+	ADD COLUMN approved_by pg_catalog.name DEFAULT CURRENT_USER,
+	ADD COLUMN approved_at pg_catalog.timestamptz DEFAULT pg_catalog.now(),
+	ADD CONSTRAINT purpose_approval_pair CHECK ((approved_by IS NULL) = (approved_at IS NULL));
+ALTER TABLE @extschema@.purpose ALTER COLUMN approved_by DROP DEFAULT, ALTER COLUMN approved_at DROP DEFAULT;
+ALTER TABLE @extschema@.device
+	ADD COLUMN changed_by pg_catalog.name,
+	ADD COLUMN approved_by pg_catalog.name DEFAULT CURRENT_USER,
+	ADD COLUMN approved_at pg_catalog.timestamptz DEFAULT pg_catalog.now(),
+	ADD CONSTRAINT device_approval_pair CHECK ((approved_by IS NULL) = (approved_at IS NULL));
+ALTER TABLE @extschema@.device ALTER COLUMN approved_by DROP DEFAULT, ALTER COLUMN approved_at DROP DEFAULT;
+COMMENT ON COLUMN @extschema@.purpose.approved_at IS 'when a member of frt_admin (not the one who changed it) approved the purpose''s facts; NULL: processing is refused (MF146) until frt.approve_purpose()';
+COMMENT ON COLUMN @extschema@.device.approved_at IS 'when a member of frt_admin (not the one who changed it) approved the device''s location, signage and capture area; NULL: processing is refused (MF146) until frt.approve_device()';
+
+-- Audit one registry, subject or consent change (keys only, no payload).
 CREATE OR REPLACE FUNCTION @extschema@._audit_change()
 RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
@@ -3188,6 +3207,11 @@ BEGIN
 		v_purpose := j->>'purpose'; v_key := j->'id';
 	WHEN 'holiday' THEN
 		v_key := j->'day';
+	WHEN 'app_grant' THEN
+		v_purpose := j->>'purpose';
+		v_key := pg_catalog.jsonb_build_object('grantee', j->'grantee', 'operations', j->'operations');
+	WHEN 'device_login' THEN
+		v_device := j->>'device'; v_key := j->'grantee';
 	WHEN 'subject' THEN
 		v_subject := j->>'id'; v_key := j->'id';
 	WHEN 'consent' THEN
@@ -3211,6 +3235,8 @@ BEGIN
 			'key', v_key), CASE WHEN @extschema@._processor_count() > 1 THEN COALESCE(j->>'processor',
 				CASE WHEN TG_TABLE_NAME = 'processor' THEN j->>'name' END,
 				@extschema@._purpose_processor(v_purpose)) END));
+	PERFORM @extschema@.audit_event(v_event, v_outcome, v_purpose, v_subject, v_device, NULL, NULL,
+		pg_catalog.jsonb_build_object('table', TG_TABLE_NAME, 'op', TG_OP, 'key', v_key));
 	RETURN NULL;
 END
 $$;
@@ -3683,6 +3709,213 @@ $$;
 -- Trigger on processor, purpose, notice and assessment: open a change
 -- filing when filed information changes (see above).
 CREATE FUNCTION @extschema@._filing_on_change()
+-- The operations a grant may name.
+CREATE FUNCTION @extschema@._app_operations()
+RETURNS pg_catalog.text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT ARRAY['enrol', 'verify', 'identify', 'export']::pg_catalog.text[];
+$$;
+
+-- What a role (a login, or a group role its members act through) may do
+-- for a purpose.  Named roles, not OIDs, so that a dump restores them;
+-- revoke a role's grants before dropping it (a grant naming no existing
+-- role matches nobody until a role of that name is created).
+CREATE TABLE @extschema@.app_grant (
+	grantee			pg_catalog.name NOT NULL,
+	purpose			pg_catalog.text NOT NULL REFERENCES @extschema@.purpose (name) ON DELETE CASCADE,
+	operations		pg_catalog.text[] NOT NULL
+		CHECK (pg_catalog.cardinality(operations) > 0
+			   AND operations <@ ARRAY['enrol', 'verify', 'identify', 'export']::pg_catalog.text[]),
+	granted_by		pg_catalog.name NOT NULL,
+	granted_at		pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	PRIMARY KEY (grantee, purpose)
+);
+COMMENT ON TABLE @extschema@.app_grant IS 'operations (enrol, verify, identify, export) a role may perform for a purpose (Measures Art. 14 authorization management)';
+
+-- The roles that may act for a device.
+CREATE TABLE @extschema@.device_login (
+	device			pg_catalog.text NOT NULL REFERENCES @extschema@.device (name) ON DELETE CASCADE,
+	grantee			pg_catalog.name NOT NULL,
+	bound_by		pg_catalog.name NOT NULL,
+	bound_at		pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	PRIMARY KEY (device, grantee)
+);
+COMMENT ON TABLE @extschema@.device_login IS 'roles bound to a device: only they may enrol or match with it (Measures Art. 14)';
+
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.app_grant', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.device_login', '');
+
+
+-- Whether a role is a superuser.
+CREATE FUNCTION @extschema@._is_superuser(p_role pg_catalog.name)
+RETURNS pg_catalog.bool
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+				   WHERE r.rolname OPERATOR(pg_catalog.=) p_role AND r.rolsuper);
+$$;
+
+-- Refuse unless the caller (frt._caller()) may perform p_operation for
+-- p_purpose and is bound to p_device (NULL: no device involved).  A
+-- superuser passes.  Called before anything tells whether the purpose or
+-- the device exists: an unknown purpose and one not granted are refused
+-- alike (MF144), an unknown device and one not bound alike (MF145).
+CREATE FUNCTION @extschema@._check_authorized(p_function pg_catalog.text, p_operation pg_catalog.text,
+	p_purpose pg_catalog.text, p_device pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_role pg_catalog.name := @extschema@._caller();
+BEGIN
+	IF @extschema@._is_superuser(v_role) THEN
+		RETURN;
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.app_grant g
+				   JOIN pg_catalog.pg_roles r ON r.rolname = g.grantee
+				   WHERE g.purpose = p_purpose AND p_operation = ANY (g.operations)
+					 AND pg_catalog.pg_has_role(v_role, r.oid, 'MEMBER')) THEN
+		PERFORM @extschema@._refuse('MF144', 14, pg_catalog.format(
+			'role %s is not authorized to %s for purpose %L', v_role, p_operation, p_purpose),
+			p_function, p_purpose, NULL, p_device,
+			p_hint => 'A member of frt_admin grants an application its purposes with frt.grant_application().');
+	END IF;
+	IF p_device IS NOT NULL
+	   AND NOT EXISTS (SELECT 1 FROM @extschema@.device_login b
+					   JOIN pg_catalog.pg_roles r ON r.rolname = b.grantee
+					   WHERE b.device = p_device AND pg_catalog.pg_has_role(v_role, r.oid, 'MEMBER')) THEN
+		PERFORM @extschema@._refuse('MF145', 14, pg_catalog.format(
+			'role %s is not bound to device %L', v_role, p_device),
+			p_function, p_purpose, NULL, p_device,
+			p_hint => 'A member of frt_admin binds an application to its devices with frt.bind_device().');
+	END IF;
+END
+$$;
+
+-- Grant a role operations for a purpose (added to what it holds).
+CREATE FUNCTION @extschema@.grant_application(p_grantee pg_catalog.name, p_purpose pg_catalog.text,
+	p_operations pg_catalog.text[])
+RETURNS pg_catalog.text[]
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_ops pg_catalog.text[];
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = p_grantee) THEN
+		PERFORM @extschema@._reject('42704', pg_catalog.format('role %s does not exist', p_grantee),
+			'grant_application', p_purpose, NULL, NULL);
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose) THEN
+		PERFORM @extschema@._reject('P0002', pg_catalog.format('purpose %s is not registered', p_purpose),
+			'grant_application', p_purpose, NULL, NULL);
+	END IF;
+	IF p_operations IS NULL OR pg_catalog.cardinality(p_operations) = 0
+	   OR NOT p_operations <@ @extschema@._app_operations()
+	   OR pg_catalog.array_position(p_operations, NULL) IS NOT NULL THEN
+		PERFORM @extschema@._reject('22023', pg_catalog.format('operations must be some of %s',
+			pg_catalog.array_to_string(@extschema@._app_operations(), ', ')),
+			'grant_application', p_purpose, NULL, NULL);
+	END IF;
+	INSERT INTO @extschema@.app_grant AS g (grantee, purpose, operations, granted_by)
+	VALUES (p_grantee, p_purpose, ARRAY(SELECT DISTINCT o FROM pg_catalog.unnest(p_operations) o ORDER BY o),
+		@extschema@._caller())
+	ON CONFLICT (grantee, purpose) DO UPDATE
+	SET operations = ARRAY(SELECT DISTINCT o FROM pg_catalog.unnest(g.operations || EXCLUDED.operations) o ORDER BY o),
+		granted_by = EXCLUDED.granted_by, granted_at = pg_catalog.now()
+	RETURNING operations INTO v_ops;
+	RETURN v_ops;
+END
+$$;
+
+-- Take operations (NULL: all) of a purpose away from a role; returns what
+-- it still holds (empty: the grant is gone).
+CREATE FUNCTION @extschema@.revoke_application(p_grantee pg_catalog.name, p_purpose pg_catalog.text,
+	p_operations pg_catalog.text[] DEFAULT NULL)
+RETURNS pg_catalog.text[]
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_ops pg_catalog.text[];
+BEGIN
+	SELECT operations INTO v_ops FROM @extschema@.app_grant
+	WHERE grantee = p_grantee AND purpose = p_purpose FOR UPDATE;
+	IF NOT FOUND THEN
+		RETURN '{}';
+	END IF;
+	v_ops := ARRAY(SELECT o FROM pg_catalog.unnest(v_ops) o
+				   WHERE p_operations IS NOT NULL AND o <> ALL (p_operations) ORDER BY o);
+	IF pg_catalog.cardinality(v_ops) = 0 THEN
+		DELETE FROM @extschema@.app_grant WHERE grantee = p_grantee AND purpose = p_purpose;
+	ELSE
+		UPDATE @extschema@.app_grant SET operations = v_ops, granted_by = @extschema@._caller(),
+			granted_at = pg_catalog.now()
+		WHERE grantee = p_grantee AND purpose = p_purpose;
+	END IF;
+	RETURN v_ops;
+END
+$$;
+
+-- Bind a role to a device: it may then enrol and match with the device.
+CREATE FUNCTION @extschema@.bind_device(p_device pg_catalog.text, p_grantee pg_catalog.name)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = p_grantee) THEN
+		PERFORM @extschema@._reject('42704', pg_catalog.format('role %s does not exist', p_grantee),
+			'bind_device', NULL, NULL, p_device);
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.device WHERE name = p_device) THEN
+		PERFORM @extschema@._reject('P0002', pg_catalog.format('device %s is not registered', p_device),
+			'bind_device', NULL, NULL, p_device);
+	END IF;
+	INSERT INTO @extschema@.device_login (device, grantee, bound_by)
+	VALUES (p_device, p_grantee, @extschema@._caller())
+	ON CONFLICT (device, grantee) DO NOTHING;
+END
+$$;
+
+-- Unbind a role from a device; returns whether it was bound.
+CREATE FUNCTION @extschema@.unbind_device(p_device pg_catalog.text, p_grantee pg_catalog.name)
+RETURNS pg_catalog.bool
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	DELETE FROM @extschema@.device_login WHERE device = p_device AND grantee = p_grantee;
+	RETURN FOUND;
+END
+$$;
+
+-- The facts of a device or purpose whose change puts it back through
+-- approval (a layer adding a fact column adds its name here).
+CREATE FUNCTION @extschema@._approval_facts(p_table pg_catalog.text)
+RETURNS pg_catalog.text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT CASE p_table
+		WHEN 'device' THEN ARRAY['location_type', 'signage', 'capture_area']
+		WHEN 'purpose' THEN ARRAY['kind', 'description', 'method', 'retention', 'minor_retention',
+			'processor', 'dimension', 'serves_public_security', 'alternative_method',
+			'similarity_threshold', 'max_k', 'score_disclosure']
+	END::pg_catalog.text[];
+$$;
+
+-- Approval state of devices and purposes, kept for direct DML too: a
+-- registration or a change of a fact (_approval_facts) by a superuser is
+-- approved at once, by anyone else it waits for a second member of
+-- frt_admin.  Only frt.approve_device()/approve_purpose() (or
+-- a superuser) set it: frt_admin has no UPDATE on the approval columns
+-- (frt._grant_registry_update()), and what an INSERT supplies is replaced.
+CREATE FUNCTION @extschema@._approval_rules()
 RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -4433,6 +4666,232 @@ END;
 $$;
 
 CREATE OR REPLACE FUNCTION @extschema@.key_rotate()
+	v_caller pg_catalog.name := @extschema@._caller();
+	v_old pg_catalog.jsonb;
+	v_new pg_catalog.jsonb;
+	f pg_catalog.text;
+BEGIN
+	IF TG_OP = 'INSERT' THEN
+		-- reloading a dump: the rows keep their recorded approval
+		IF @extschema@.audit_restoring() THEN
+			RETURN NEW;
+		END IF;
+		NEW.changed_by := v_caller;
+		NEW.approved_by := CASE WHEN @extschema@._is_superuser(v_caller) THEN v_caller END;
+		NEW.approved_at := CASE WHEN NEW.approved_by IS NOT NULL THEN pg_catalog.now() END;
+		RETURN NEW;
+	END IF;
+	v_old := pg_catalog.to_jsonb(OLD);
+	v_new := pg_catalog.to_jsonb(NEW);
+	FOREACH f IN ARRAY @extschema@._approval_facts(TG_TABLE_NAME) LOOP
+		IF v_new->f IS DISTINCT FROM v_old->f THEN
+			-- a superuser's change is approved by the superuser (who may
+			-- approve anything); anyone else's waits for a second admin
+			NEW.changed_by := v_caller;
+			NEW.approved_by := CASE WHEN @extschema@._is_superuser(v_caller) THEN v_caller END;
+			NEW.approved_at := CASE WHEN NEW.approved_by IS NOT NULL THEN pg_catalog.now() END;
+			EXIT;
+		END IF;
+	END LOOP;
+	RETURN NEW;
+END
+$$;
+CREATE TRIGGER purpose_needs_approval BEFORE INSERT OR UPDATE ON @extschema@.purpose
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._approval_rules();
+CREATE TRIGGER device_needs_approval BEFORE INSERT OR UPDATE ON @extschema@.device
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._approval_rules();
+ALTER TABLE @extschema@.purpose ENABLE ALWAYS TRIGGER purpose_needs_approval;
+ALTER TABLE @extschema@.device ENABLE ALWAYS TRIGGER device_needs_approval;
+
+-- Approve a device or purpose awaiting approval: a member of frt_admin who
+-- is not (and does not act for) the role that registered or changed it,
+-- or a superuser.  Recorded (who, when) and audited.
+CREATE FUNCTION @extschema@._approve(p_table pg_catalog.text, p_name pg_catalog.text)
+RETURNS pg_catalog.bool
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_caller pg_catalog.name := @extschema@._caller();
+	v_fn pg_catalog.text := 'approve_' || p_table;
+	v_purpose pg_catalog.text := CASE WHEN p_table = 'purpose' THEN p_name END;
+	v_device pg_catalog.text := CASE WHEN p_table = 'device' THEN p_name END;
+	v_changed_by pg_catalog.name;
+	v_approved pg_catalog.timestamptz;
+BEGIN
+	IF p_table = 'device' THEN
+		SELECT d.changed_by, d.approved_at INTO v_changed_by, v_approved
+		FROM @extschema@.device d WHERE d.name = p_name FOR UPDATE;
+	ELSE
+		SELECT p.changed_by, p.approved_at INTO v_changed_by, v_approved
+		FROM @extschema@.purpose p WHERE p.name = p_name FOR UPDATE;
+	END IF;
+	IF NOT FOUND THEN
+		PERFORM @extschema@._reject('P0002', pg_catalog.format('%s %s is not registered', p_table, p_name),
+			v_fn, v_purpose, NULL, v_device);
+	END IF;
+	IF v_approved IS NOT NULL THEN
+		RETURN false;
+	END IF;
+	IF NOT @extschema@._is_superuser(v_caller) THEN
+		IF NOT pg_catalog.pg_has_role(v_caller, 'frt_admin', 'MEMBER') THEN
+			PERFORM @extschema@._refuse('MF147', 14, pg_catalog.format(
+				'role %s is not a member of frt_admin and cannot approve %s %L', v_caller, p_table, p_name),
+				v_fn, v_purpose, NULL, v_device);
+		END IF;
+		-- four eyes: neither the caller nor the session's login made the
+		-- change, nor is a member of the role that made it
+		IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+				   WHERE r.rolname = v_changed_by
+					 AND (pg_catalog.pg_has_role(v_caller, r.oid, 'MEMBER')
+						  OR pg_catalog.pg_has_role(SESSION_USER, r.oid, 'MEMBER'))) THEN
+			PERFORM @extschema@._refuse('MF147', 14, pg_catalog.format(
+				'%s %L was registered or changed by %s; another member of frt_admin must approve it',
+				p_table, p_name, v_changed_by), v_fn, v_purpose, NULL, v_device);
+		END IF;
+	END IF;
+	IF p_table = 'device' THEN
+		UPDATE @extschema@.device SET approved_by = v_caller, approved_at = pg_catalog.now() WHERE name = p_name;
+	ELSE
+		UPDATE @extschema@.purpose SET approved_by = v_caller, approved_at = pg_catalog.now() WHERE name = p_name;
+	END IF;
+	PERFORM @extschema@.audit_event('registry', 'approved', v_purpose, NULL, v_device, NULL, NULL,
+		pg_catalog.jsonb_build_object('table', p_table, 'changed_by', v_changed_by, 'approved_by', v_caller));
+	RETURN true;
+END
+$$;
+
+-- Approve a device after its registration or a change of its location,
+-- signage or capture area; false if it was approved already.
+CREATE FUNCTION @extschema@.approve_device(p_device pg_catalog.text)
+RETURNS pg_catalog.bool
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT @extschema@._approve('device', p_device);
+$$;
+
+-- Approve a purpose after its registration or a change of its facts;
+-- false if it was approved already.
+CREATE FUNCTION @extschema@.approve_purpose(p_purpose pg_catalog.text)
+RETURNS pg_catalog.bool
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT @extschema@._approve('purpose', p_purpose);
+$$;
+
+-- Grant frt_admin UPDATE on every column of the purpose and device tables
+-- but their approval columns (changed_by, approved_by, approved_at).  Run
+-- again after adding a column to either table.
+CREATE FUNCTION @extschema@._grant_registry_update()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t pg_catalog.text;
+	v_cols pg_catalog.text;
+BEGIN
+	FOREACH t IN ARRAY ARRAY['purpose', 'device'] LOOP
+		SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO v_cols
+		FROM pg_catalog.pg_attribute a
+		WHERE a.attrelid = pg_catalog.format('@extschema@.%I', t)::pg_catalog.regclass
+		  AND a.attnum > 0 AND NOT a.attisdropped
+		  AND a.attname <> ALL (ARRAY['changed_by', 'approved_by', 'approved_at']::pg_catalog.name[]);
+		EXECUTE pg_catalog.format('REVOKE UPDATE ON @extschema@.%I FROM frt_admin', t);
+		EXECUTE pg_catalog.format('GRANT UPDATE (%s) ON @extschema@.%I TO frt_admin', v_cols, t);
+	END LOOP;
+END
+$$;
+
+-- Refuse unless the purpose may be processed at all, of the kind asked, from
+-- this device: Art. 4 (registered, right kind), 5 (processor, notice),
+-- 9 (assessment), 10 (alternative), 13 (device).  Returns the purpose row.
+CREATE OR REPLACE FUNCTION @extschema@._check_processing(p_function pg_catalog.text, p_purpose pg_catalog.text,
+	p_kind pg_catalog.text, p_device pg_catalog.text, p_subject pg_catalog.text)
+RETURNS @extschema@.purpose
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p @extschema@.purpose;
+	d @extschema@.device;
+BEGIN
+	SELECT * INTO p FROM @extschema@.purpose WHERE name = p_purpose;
+	IF NOT FOUND THEN
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	-- a terminated purpose processes nothing more (Art. 4; its cancellation
+	-- filing is due under Art. 15)
+	IF EXISTS (SELECT 1 FROM @extschema@.purpose_termination t WHERE t.purpose = p_purpose) THEN
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format(
+			'purpose %L has been terminated; its face processing has ended (Art. 15 cancellation filing)',
+			p_purpose), p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF p_kind IS NOT NULL AND p.kind <> p_kind THEN
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose %L is registered for %s, not %s',
+			p_purpose, p.kind, p_kind), p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.processor pr
+				   WHERE pr.name = p.processor OR p.processor IS NULL) THEN
+		PERFORM @extschema@._refuse('MF005', 5, 'no personal information processor is registered',
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF @extschema@.current_notice_version(p_purpose) IS NULL THEN
+		PERFORM @extschema@._refuse('MF005', 5, pg_catalog.format('purpose %L has no notice in force', p_purpose),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF NOT @extschema@.has_current_assessment(p_purpose) THEN
+		PERFORM @extschema@._refuse('MF009', 9, pg_catalog.format(
+			'purpose %L has no current impact assessment (none, expired, or voided by a change of purpose or method)',
+			p_purpose), p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF p.kind = 'verification' AND p.alternative_method IS NULL THEN
+		PERFORM @extschema@._refuse('MF010', 10, pg_catalog.format(
+			'verification purpose %L declares no non-face alternative', p_purpose),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	SELECT * INTO d FROM @extschema@.device WHERE name = p_device;
+	IF NOT FOUND THEN
+		PERFORM @extschema@._refuse('MF013', 13, pg_catalog.format('device %L is not registered', p_device),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	-- a device or purpose whose facts changed waits for a second admin's
+	-- approval (Art. 14; src/registry/45_authz.sql)
+	IF p.approved_at IS NULL OR d.approved_at IS NULL THEN
+		PERFORM @extschema@._refuse('MF146', 14, pg_catalog.format(
+			'%s %L was registered or changed and awaits approval by a second member of frt_admin',
+			CASE WHEN p.approved_at IS NULL THEN 'purpose' ELSE 'device' END,
+			CASE WHEN p.approved_at IS NULL THEN p_purpose ELSE p_device END),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF d.location_type = 'private_space' THEN
+		PERFORM @extschema@._refuse('MF013', 13, pg_catalog.format(
+			'device %L is inside a private space; face capture there is forbidden', p_device),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF d.location_type = 'public_place' AND NOT p.serves_public_security THEN
+		PERFORM @extschema@._refuse('MF013', 13, pg_catalog.format(
+			'device %L is in a public place but purpose %L does not serve public security', p_device, p_purpose),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF d.location_type = 'public_place' AND (NOT d.signage OR d.capture_area IS NULL) THEN
+		PERFORM @extschema@._refuse('MF013', 13, pg_catalog.format(
+			'public-place device %L has no prominent signage or no defined capture area', p_device),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	RETURN p;
+END
+$$;
+
+-- Enrol one face for a subject and purpose, captured by a device; returns
+-- the face id.  p_retention may ask for a retention shorter than the
+-- purpose's (Art. 8).
+CREATE OR REPLACE FUNCTION @extschema@.enroll(p_subject pg_catalog.text, p_purpose pg_catalog.text,
+	p_embedding @extschema@.face_embedding, p_device pg_catalog.text,
+	p_retention pg_catalog.interval DEFAULT NULL)
 RETURNS pg_catalog.int8
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -4458,6 +4917,61 @@ BEGIN
 	PERFORM @extschema@.audit_event('request', 'received', p_purpose, p_subject, p_detail =>
 		pg_catalog.jsonb_build_object('article', 'Measures Art. 17', 'id', v_id, 'kind', p_kind,
 			'channel', p_channel, 'received_on', p_received_on, 'deadline', v_deadline));
+	p @extschema@.purpose;
+	c @extschema@.consent;
+	v_minor pg_catalog.bool;
+	v_limit pg_catalog.interval;
+	v_zone pg_catalog.text;
+	v_limit_end pg_catalog.timestamptz;
+	v_asked_end pg_catalog.timestamptz;
+	v_expires pg_catalog.timestamptz;
+	v_id pg_catalog.int8;
+BEGIN
+	IF p_subject IS NULL OR p_purpose IS NULL THEN
+		PERFORM @extschema@._reject('22004', 'subject and purpose must not be NULL', 'enroll',
+			p_purpose, p_subject, p_device);
+	END IF;
+	PERFORM @extschema@._check_authorized('enroll', 'enrol', p_purpose, p_device);
+	-- hold the purpose still: a concurrent change of its retention must
+	-- either see this face (and clamp it) or be seen by it
+	PERFORM 1 FROM @extschema@.purpose WHERE name = p_purpose FOR SHARE;
+	-- and the subject: an erasure either finished before (no consent is
+	-- left) or waits for this enrolment and then erases its face too
+	PERFORM 1 FROM @extschema@.subject WHERE id = p_subject FOR NO KEY UPDATE;
+	p := @extschema@._check_processing('enroll', p_purpose, NULL, p_device, p_subject);
+	c := @extschema@._check_consent('enroll', p_purpose, p_subject, p_device);
+	PERFORM @extschema@._check_probe(p, p_embedding);
+	SELECT @extschema@.is_minor(s.birth_date, p_purpose) INTO v_minor FROM @extschema@.subject s WHERE s.id = p_subject;
+	v_limit := CASE WHEN v_minor THEN COALESCE(p.minor_retention, p.retention) ELSE p.retention END;
+	-- Retention ends are instants: enrolment instant + span, the calendar
+	-- counted in the legal time zone.  A requested retention is compared
+	-- by the instant it ends, not as an interval (interval comparison
+	-- takes a month as 30 days and a year as 360).
+	v_zone := @extschema@._legal_zone(p_purpose);
+	v_limit_end := LEAST(@extschema@._legal_add(pg_catalog.now(), p.retention, v_zone),
+		@extschema@._legal_add(pg_catalog.now(), v_limit, v_zone));
+	BEGIN
+		v_asked_end := @extschema@._legal_add(pg_catalog.now(), p_retention, v_zone);
+	EXCEPTION WHEN datetime_field_overflow THEN
+		-- an end no timestamp can hold ('178000000 years'): rejected, on record
+		PERFORM @extschema@._reject('22008', 'requested retention is out of range', 'enroll',
+			p_purpose, p_subject, p_device);
+	END;
+	IF v_asked_end <= pg_catalog.now() OR v_limit_end <= pg_catalog.now() THEN
+		PERFORM @extschema@._reject('22023', 'retention must be positive', 'enroll',
+			p_purpose, p_subject, p_device);
+	END IF;
+	IF v_asked_end > v_limit_end THEN
+		PERFORM @extschema@._refuse('MF008', 8, pg_catalog.format(
+			'requested retention %s exceeds the %s retention %s of purpose %L',
+			p_retention, CASE WHEN v_minor THEN 'minor' ELSE 'purpose' END, v_limit, p_purpose),
+			'enroll', p_purpose, p_subject, p_device);
+	END IF;
+	v_expires := COALESCE(v_asked_end, v_limit_end);
+	v_id := @extschema@._face_store(p_subject, p_purpose, p_device, c.id, p_embedding, v_minor, v_expires);
+	PERFORM @extschema@.audit_event('enrol', 'enrolled', p_purpose, p_subject, p_device, NULL, NULL,
+		pg_catalog.jsonb_build_object('face_id', v_id, 'minor', v_minor, 'expires_at', v_expires,
+			'consent_id', c.id, 'notice_version', c.notice_version));
 	RETURN v_id;
 END
 $$;
@@ -4485,6 +4999,13 @@ $$;
 
 CREATE OR REPLACE FUNCTION @extschema@.key_reencrypt(p_batch pg_catalog.int4 DEFAULT 1000)
 RETURNS pg_catalog.int8
+-- 1:1 verification: is the probe the enrolled subject?  Compares only with
+-- that subject's active faces for that purpose; the score is shown as the
+-- purpose's score_disclosure says (none below the threshold unless exact).
+CREATE OR REPLACE FUNCTION @extschema@.verify(p_subject pg_catalog.text, p_purpose pg_catalog.text,
+	p_probe @extschema@.face_embedding, p_device pg_catalog.text,
+	OUT matched pg_catalog.bool, OUT similarity pg_catalog.float8)
+RETURNS record
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -4570,6 +5091,55 @@ $$;
 
 CREATE OR REPLACE FUNCTION @extschema@.key_reseal_indexes(p_batch pg_catalog.int8 DEFAULT 10000)
 RETURNS pg_catalog.int8
+	p @extschema@.purpose;
+	v_seq pg_catalog.int8;
+BEGIN
+	IF p_subject IS NULL OR p_purpose IS NULL THEN
+		PERFORM @extschema@._reject('22004', 'subject and purpose must not be NULL', 'verify',
+			p_purpose, p_subject, p_device);
+	END IF;
+	PERFORM @extschema@._check_authorized('verify', 'verify', p_purpose, p_device);
+	PERFORM @extschema@._require_read_committed('verify');
+	p := @extschema@._check_processing('verify', p_purpose, 'verification', p_device, p_subject);
+	PERFORM @extschema@._check_consent('verify', p_purpose, p_subject, p_device);
+	PERFORM @extschema@._check_probe(p, p_probe);
+	-- the before_match handlers (layers above) may refuse
+	PERFORM @extschema@._before_match('verify', p_purpose, p_subject, p_device);
+	similarity := @extschema@._face_similarity(p_subject, p_purpose, p_probe);
+	-- no active face: for a matcher, the same error as the other reasons
+	IF similarity IS NULL AND NOT @extschema@._caller_sees_reasons() THEN
+		PERFORM @extschema@._refuse('MF006', 6, pg_catalog.format(
+			'subject %L has no active face for purpose %L', p_subject, p_purpose),
+			'verify', p_purpose, p_subject, p_device, p_masked => true);
+	END IF;
+	-- the admit_results handlers (layers above) may refuse the answer,
+	-- now that no concurrent call can slip past their limits
+	IF similarity IS NOT NULL THEN
+		PERFORM @extschema@._admit_results('verify', p_purpose, p_subject, p_device, 1);
+	END IF;
+	matched := COALESCE(similarity >= p.similarity_threshold, false);
+	v_seq := @extschema@.audit_event('match', CASE WHEN similarity IS NULL THEN 'no_face'
+		WHEN matched THEN 'matched' ELSE 'not_matched' END, p_purpose, p_subject, p_device, similarity,
+		NULL, pg_catalog.jsonb_build_object('kind', 'verification', 'threshold', p.similarity_threshold,
+			'disclosure', p.score_disclosure));
+	IF similarity IS NOT NULL THEN
+		PERFORM @extschema@._after_verify(p_purpose, p_subject, p_device, matched, v_seq);
+	END IF;
+	PERFORM @extschema@._after_match('verify', p_purpose, p_subject, p_device, v_seq);
+	-- the caller sees the score only as finely as the purpose discloses it
+	similarity := @extschema@._disclose(p, similarity);
+END
+$$;
+
+-- 1:N identification within one purpose: up to p_k distinct subjects whose
+-- best active face has cosine similarity >= p_min_similarity (default: the
+-- purpose's threshold), best first.  Exact: uses an index when present, in
+-- exact mode, and returns what an exhaustive search returns.  p_k above the
+-- purpose's max_k, or p_min_similarity below its threshold, is refused
+-- (MF142); the scores are shown as the purpose's score_disclosure says.
+CREATE OR REPLACE FUNCTION @extschema@.identify(p_purpose pg_catalog.text, p_probe @extschema@.face_embedding,
+	p_device pg_catalog.text, p_k pg_catalog.int4 DEFAULT 1, p_min_similarity pg_catalog.float8 DEFAULT NULL)
+RETURNS TABLE (subject pg_catalog.text, similarity pg_catalog.float8)
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -4635,6 +5205,111 @@ BEGIN
 			p_detail => pg_catalog.jsonb_build_object('epoch', e.epoch, 'suite', e.suite,
 				'erased_faces', v_erased));
 		RETURN NEXT e.epoch;
+	p @extschema@.purpose;
+	v_min pg_catalog.float8;
+	v_seen pg_catalog.text[] := '{}';
+	v_sims pg_catalog.float8[] := '{}';
+	v_exact pg_catalog.text;
+	v_limit pg_catalog.int8;
+	v_rows pg_catalog.int8;
+	v_past pg_catalog.bool;
+	v_found pg_catalog.int8;
+	v_admit pg_catalog.int8;
+	v_seq pg_catalog.int8;
+	r record;
+BEGIN
+	IF p_purpose IS NULL THEN
+		PERFORM @extschema@._reject('22004', 'purpose must not be NULL', 'identify', NULL, NULL, p_device);
+	END IF;
+	PERFORM @extschema@._check_authorized('identify', 'identify', p_purpose, p_device);
+	PERFORM @extschema@._require_read_committed('identify');
+	p := @extschema@._check_processing('identify', p_purpose, 'identification', p_device, NULL);
+	PERFORM @extschema@._check_probe(p, p_probe);
+	IF p_k IS NULL THEN
+		PERFORM @extschema@._reject('22004', 'k must not be NULL', 'identify', p_purpose, NULL, p_device);
+	END IF;
+	IF p_k < 1 THEN
+		PERFORM @extschema@._reject('22023', 'k must be at least 1', 'identify', p_purpose, NULL, p_device);
+	END IF;
+	v_min := COALESCE(p_min_similarity, p.similarity_threshold);
+	IF v_min < -1 OR v_min > 1 OR v_min = 'NaN'::pg_catalog.float8 THEN
+		PERFORM @extschema@._reject('22023', 'min_similarity must be between -1 and 1', 'identify',
+			p_purpose, NULL, p_device);
+	END IF;
+	-- no more subjects, and none less similar, than the purpose needs: a
+	-- large k with a low floor would read the gallery out (Art. 14)
+	IF p_k > p.max_k THEN
+		PERFORM @extschema@._refuse('MF142', 14, pg_catalog.format(
+			'identification asks for %s subjects; purpose %L returns at most %s', p_k, p_purpose, p.max_k),
+			'identify', p_purpose, NULL, p_device);
+	END IF;
+	IF v_min < p.similarity_threshold THEN
+		PERFORM @extschema@._refuse('MF142', 14, pg_catalog.format(
+			'min_similarity %s is below the threshold %s of purpose %L', v_min, p.similarity_threshold,
+			p_purpose), 'identify', p_purpose, NULL, p_device);
+	END IF;
+	-- the before_match handlers (layers above) may refuse
+	PERFORM @extschema@._before_match('identify', p_purpose, NULL, p_device);
+	-- the index (if any) must answer exactly, as an exhaustive search would
+	v_exact := pg_catalog.current_setting('frt.exact', true);
+	IF v_exact IS NOT NULL THEN
+		PERFORM pg_catalog.set_config('frt.exact', 'on', true);
+	END IF;
+	-- Nearest faces first; a subject's first face is its best.  Read a
+	-- LIMITed prefix (so the planner streams from an index) and widen it
+	-- until it holds k distinct subjects, every candidate was read, or the
+	-- faces have grown farther than the threshold: the rows come in
+	-- distance order, so the scan stops there instead of reading the rest
+	-- of the purpose's faces only to filter them out.
+	v_limit := GREATEST(p_k * 4, 16);
+	LOOP
+		v_seen := '{}';
+		v_sims := '{}';
+		v_rows := 0;
+		v_past := false;
+		-- the purpose as a literal, so a per-purpose partial index
+		-- (CREATE INDEX ... WHERE purpose = '...') is matched by the planner
+		FOR r IN EXECUTE pg_catalog.format(
+				'SELECT n.subject, n.distance FROM @extschema@._face_nearest(%L, $1, NULL) n LIMIT $2',
+				p_purpose) USING p_probe, v_limit
+		LOOP
+			v_rows := v_rows + 1;
+			IF NOT (r.distance <= 1 - v_min) THEN
+				v_past := true;
+				EXIT;
+			END IF;
+			CONTINUE WHEN r.subject = ANY (v_seen);
+			v_seen := v_seen || r.subject;
+			v_sims := v_sims || (1 - r.distance);
+			EXIT WHEN pg_catalog.cardinality(v_seen) >= p_k;
+		END LOOP;
+		EXIT WHEN pg_catalog.cardinality(v_seen) >= p_k OR v_past OR v_rows < v_limit;
+		v_limit := v_limit * 8;
+	END LOOP;
+	IF v_exact IS NOT NULL THEN
+		PERFORM pg_catalog.set_config('frt.exact', v_exact, true);
+	END IF;
+	-- the admit_results handlers (layers above) may cut the answer down to
+	-- what the caller may still receive, or refuse it
+	v_found := pg_catalog.cardinality(v_seen);
+	v_admit := @extschema@._admit_results('identify', p_purpose, NULL, p_device, v_found);
+	IF v_admit < v_found THEN
+		v_seen := v_seen[1:v_admit];
+		v_sims := v_sims[1:v_admit];
+	END IF;
+	v_seq := @extschema@.audit_event('match', CASE WHEN pg_catalog.cardinality(v_seen) > 0
+		THEN 'identified' ELSE 'not_identified' END, p_purpose, NULL, p_device,
+		CASE WHEN pg_catalog.cardinality(v_sims) > 0 THEN v_sims[1] END, NULL,
+		pg_catalog.jsonb_build_object('kind', 'identification', 'k', p_k, 'min_similarity', v_min,
+			'subjects', pg_catalog.to_jsonb(v_seen), 'disclosure', p.score_disclosure)
+		OPERATOR(pg_catalog.||) CASE WHEN v_admit < v_found
+			THEN pg_catalog.jsonb_build_object('withheld', v_found - v_admit)
+			ELSE '{}'::pg_catalog.jsonb END);
+	PERFORM @extschema@._after_match('identify', p_purpose, NULL, p_device, v_seq);
+	FOR i IN 1 .. COALESCE(pg_catalog.cardinality(v_seen), 0) LOOP
+		subject := v_seen[i];
+		similarity := @extschema@._disclose(p, v_sims[i]);
+		RETURN NEXT;
 	END LOOP;
 END
 $$;
@@ -4643,6 +5318,12 @@ $$;
 CREATE FUNCTION @extschema@._rights_compliance()
 CREATE OR REPLACE FUNCTION @extschema@._key_rotation_step(p_batch pg_catalog.int4)
 RETURNS pg_catalog.int8
+-- Export a subject's stored faces for a purpose (Art. 8): the only SQL path
+-- that returns embeddings; frt_admin only; refused without separate transfer
+-- consent.
+CREATE OR REPLACE FUNCTION @extschema@.export_faces(p_subject pg_catalog.text, p_purpose pg_catalog.text)
+RETURNS TABLE (face_id pg_catalog.int8, embedding @extschema@.face_embedding,
+	enrolled_at pg_catalog.timestamptz, expires_at pg_catalog.timestamptz)
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -4668,6 +5349,114 @@ END
 $$;
 
 CREATE OR REPLACE FUNCTION @extschema@._intrusion_compliance()
+	c @extschema@.consent;
+	v_n pg_catalog.int8;
+BEGIN
+	PERFORM @extschema@._check_authorized('export_faces', 'export', p_purpose, NULL);
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose) THEN
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
+			'export_faces', p_purpose, p_subject, NULL);
+	END IF;
+	PERFORM @extschema@._require_read_committed('export_faces');
+	c := @extschema@._check_consent('export_faces', p_purpose, p_subject, NULL);
+	IF NOT c.transfer_consent THEN
+		PERFORM @extschema@._refuse('MF008', 8, pg_catalog.format(
+			'subject %L gave no separate consent to transfer face data for purpose %L', p_subject, p_purpose),
+			'export_faces', p_purpose, p_subject, NULL);
+	END IF;
+	PERFORM @extschema@._before_export(p_purpose, p_subject);
+	RETURN QUERY SELECT * FROM @extschema@._face_export(p_subject, p_purpose);
+	GET DIAGNOSTICS v_n = ROW_COUNT;
+	PERFORM @extschema@.audit_event('export', 'exported', p_purpose, p_subject, NULL, NULL, NULL,
+		pg_catalog.jsonb_build_object('faces', v_n, 'consent_id', c.id));
+END
+$$;
+
+-- the new functions: no EXECUTE for PUBLIC, then the grants
+SELECT @extschema@._revoke_public_execute();
+-- Application authorization (45_authz.sql): frt_admin grants, binds and
+-- approves, through the functions only (they record who did it); frt_admin
+-- and frt_auditor read the grants.  frt_admin may not UPDATE the approval
+-- columns of purposes and devices.
+SELECT @extschema@._grant_registry_update();
+GRANT SELECT ON @extschema@.app_grant, @extschema@.device_login TO frt_admin, frt_auditor;
+GRANT EXECUTE ON FUNCTION
+	@extschema@.grant_application(pg_catalog.name, pg_catalog.text, pg_catalog.text[]),
+	@extschema@.revoke_application(pg_catalog.name, pg_catalog.text, pg_catalog.text[]),
+	@extschema@.bind_device(pg_catalog.text, pg_catalog.name),
+	@extschema@.unbind_device(pg_catalog.text, pg_catalog.name),
+	@extschema@.approve_device(pg_catalog.text),
+	@extschema@.approve_purpose(pg_catalog.text)
+	TO frt_admin;
+COMMENT ON FUNCTION @extschema@.grant_application(pg_catalog.name, pg_catalog.text, pg_catalog.text[]) IS
+	'let a role (a login, or a group role) perform operations (enrol, verify, identify, export) for a purpose; returns what it now holds (Measures Art. 14)';
+COMMENT ON FUNCTION @extschema@.revoke_application(pg_catalog.name, pg_catalog.text, pg_catalog.text[]) IS
+	'take operations (NULL: all) of a purpose away from a role; returns what it still holds';
+COMMENT ON FUNCTION @extschema@.bind_device(pg_catalog.text, pg_catalog.name) IS
+	'let a role enrol and match with a device (Measures Art. 14)';
+COMMENT ON FUNCTION @extschema@.unbind_device(pg_catalog.text, pg_catalog.name) IS
+	'unbind a role from a device; returns whether it was bound';
+COMMENT ON FUNCTION @extschema@.approve_device(pg_catalog.text) IS
+	'approve a device after its registration or a change of its location, signage or capture area: a member of frt_admin who did not make the change; false if already approved';
+COMMENT ON FUNCTION @extschema@.approve_purpose(pg_catalog.text) IS
+	'approve a purpose after its registration or a change of its facts: a member of frt_admin who did not make the change; false if already approved';
+
+-- Existing deployments keep working: every role holding frt_enroller,
+-- frt_matcher or frt_admin (directly or through another role), and those
+-- three roles themselves (a session may SET ROLE to them), are granted
+-- what the roles allowed before, on every purpose, and bound to every
+-- device.  A WARNING asks the administrator to narrow them.  (Not
+-- audited row by row: the audit writer would wait for the locks this
+-- update holds on the registry; the grants carry granted_by and
+-- granted_at, the update itself is on record, and the audit triggers are
+-- created right after.)
+DO $$
+DECLARE
+	r record;
+	v_n pg_catalog.int4 := 0;
+	v_roles pg_catalog.text[] := '{}';
+BEGIN
+	FOR r IN
+		SELECT a.rolname, ARRAY(SELECT o FROM pg_catalog.unnest(ARRAY[
+				CASE WHEN pg_catalog.pg_has_role(a.oid, 'frt_enroller', 'MEMBER') THEN 'enrol' END,
+				CASE WHEN pg_catalog.pg_has_role(a.oid, 'frt_matcher', 'MEMBER') THEN 'verify' END,
+				CASE WHEN pg_catalog.pg_has_role(a.oid, 'frt_matcher', 'MEMBER') THEN 'identify' END,
+				CASE WHEN pg_catalog.pg_has_role(a.oid, 'frt_admin', 'MEMBER') THEN 'export' END]) o
+				WHERE o IS NOT NULL ORDER BY o) AS ops
+		  FROM pg_catalog.pg_roles a
+		 WHERE NOT a.rolsuper AND a.rolname !~ '^pg_'
+		   AND a.rolname <> ALL (ARRAY['frt_auditor', 'frt_audit_relay']::pg_catalog.name[])
+		 ORDER BY a.rolname
+	LOOP
+		CONTINUE WHEN pg_catalog.cardinality(r.ops) = 0;
+		INSERT INTO @extschema@.app_grant (grantee, purpose, operations, granted_by)
+		SELECT r.rolname, p.name, r.ops, CURRENT_USER FROM @extschema@.purpose p;
+		IF r.ops && ARRAY['enrol', 'verify', 'identify']::pg_catalog.text[] THEN
+			INSERT INTO @extschema@.device_login (device, grantee, bound_by)
+			SELECT d.name, r.rolname, CURRENT_USER FROM @extschema@.device d;
+		END IF;
+		v_roles := v_roles || r.rolname::pg_catalog.text;
+		v_n := v_n + 1;
+	END LOOP;
+	IF v_n > 0 THEN
+		RAISE WARNING 'frt_governance: % roles were granted every purpose and device their roles allowed before: %',
+			v_n, pg_catalog.array_to_string(v_roles, ', ')
+			USING HINT = 'Revoke the grants of frt_admin, frt_enroller and frt_matcher themselves, then narrow each application''s with frt.revoke_application() and frt.unbind_device() (docs/operations.md, "Authorizing applications").';
+	END IF;
+END
+$$;
+CREATE TRIGGER app_grant_audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.app_grant
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._audit_change();
+CREATE TRIGGER device_login_audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.device_login
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._audit_change();
+ALTER TABLE @extschema@.app_grant ENABLE ALWAYS TRIGGER app_grant_audit;
+ALTER TABLE @extschema@.device_login ENABLE ALWAYS TRIGGER device_login_audit;
+
+-- The compliance report's Art. 14 row application_authorization: grants and
+-- bindings in force, and what to look at: purposes and devices awaiting
+-- approval, grants to roles that do not exist, grants held by the frt_*
+-- roles themselves (every member of them holds them).  Names only.
+CREATE FUNCTION @extschema@._authz_compliance()
 RETURNS TABLE (article pg_catalog.text, check_name pg_catalog.text, status pg_catalog.text,
 	detail pg_catalog.text)
 LANGUAGE plpgsql STABLE
@@ -4697,6 +5486,244 @@ SELECT @extschema@._hook_register('compliance_checks', '_rights_compliance', 'jo
 -- evidence (frt.erasure_report) and the person's requests.  Audited.
 CREATE FUNCTION @extschema@.subject_report(p_subject pg_catalog.text)
 RETURNS pg_catalog.jsonb
+	v_grants pg_catalog.int8;
+	v_roles pg_catalog.int8;
+	v_bindings pg_catalog.int8;
+	v_pending pg_catalog.text;
+	v_missing pg_catalog.text;
+	v_broad pg_catalog.text;
+BEGIN
+	SELECT pg_catalog.count(*), pg_catalog.count(DISTINCT g.grantee) INTO v_grants, v_roles
+	FROM @extschema@.app_grant g;
+	SELECT pg_catalog.count(*) INTO v_bindings FROM @extschema@.device_login;
+	SELECT pg_catalog.string_agg(x, ', ' ORDER BY x) INTO v_pending
+	FROM (SELECT 'purpose ' || p.name AS x FROM @extschema@.purpose p WHERE p.approved_at IS NULL
+		  UNION ALL
+		  SELECT 'device ' || d.name FROM @extschema@.device d WHERE d.approved_at IS NULL) u;
+	SELECT pg_catalog.string_agg(DISTINCT r, ', ') INTO v_missing
+	FROM (SELECT g.grantee::pg_catalog.text AS r FROM @extschema@.app_grant g
+		  UNION ALL
+		  SELECT b.grantee::pg_catalog.text FROM @extschema@.device_login b) u
+	WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles a WHERE a.rolname = u.r);
+	SELECT pg_catalog.string_agg(DISTINCT r, ', ') INTO v_broad
+	FROM (SELECT g.grantee::pg_catalog.text AS r FROM @extschema@.app_grant g
+		  UNION ALL
+		  SELECT b.grantee::pg_catalog.text FROM @extschema@.device_login b) u
+	WHERE u.r = ANY (ARRAY['frt_admin', 'frt_enroller', 'frt_matcher']);
+	RETURN QUERY SELECT 'Art. 14', 'application_authorization',
+		CASE WHEN v_pending IS NULL AND v_missing IS NULL AND v_broad IS NULL THEN 'ok' ELSE 'warning' END,
+		pg_catalog.concat_ws('; ',
+			pg_catalog.format('%s grants to %s roles, %s device bindings', v_grants, v_roles, v_bindings),
+			'awaiting approval by a second member of frt_admin: ' || v_pending,
+			'granted or bound roles that do not exist: ' || v_missing,
+			'granted or bound to frt_admin, frt_enroller or frt_matcher themselves (so to every member): ' || v_broad);
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._authz_compliance() FROM PUBLIC;
+
+-- One row per article the database can check: status is 'ok', 'warning',
+-- 'violation' or 'info', with a human-readable detail.
+CREATE OR REPLACE FUNCTION @extschema@.compliance_report()
+RETURNS TABLE (article pg_catalog.text, check_name pg_catalog.text, status pg_catalog.text,
+	detail pg_catalog.text)
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n pg_catalog.int8;
+	m pg_catalog.int8;
+	names pg_catalog.text;
+	fs record;
+	v_rls pg_catalog.bool;
+	v_force pg_catalog.bool;
+	v_prot record;
+	v_alg pg_catalog.text;
+	v_keys record;
+	v_rotated pg_catalog.timestamptz;
+	v_used pg_catalog.int8;
+	v_lost pg_catalog.int8;
+	h pg_catalog.text;
+BEGIN
+	-- Art. 4
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.purpose;
+	RETURN QUERY SELECT 'Art. 4', 'purposes_registered', CASE WHEN n > 0 THEN 'ok' ELSE 'info' END,
+		pg_catalog.format('%s purposes registered; every consent, face and match references one', n);
+
+	-- Art. 5
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.processor;
+	SELECT pg_catalog.count(*) INTO m FROM @extschema@.purpose p
+	WHERE NOT EXISTS (SELECT 1 FROM @extschema@.processor pr WHERE pr.name = p.processor OR p.processor IS NULL);
+	RETURN QUERY SELECT 'Art. 5', 'processor_registered', CASE WHEN m = 0 AND n > 0 THEN 'ok' ELSE 'violation' END,
+		pg_catalog.format('%s processors registered; %s purposes without one', n, m);
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(p.name, ', ' ORDER BY p.name) INTO n, names
+	FROM @extschema@.purpose p WHERE @extschema@.current_notice_version(p.name) IS NULL;
+	RETURN QUERY SELECT 'Art. 5', 'notice_in_force', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		CASE WHEN n = 0 THEN 'every purpose has a notice in force'
+		ELSE pg_catalog.format('%s purposes without a notice: %s', n, names) END;
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.consent c
+	WHERE c.withdrawn_at IS NULL AND c.needs_renotice;
+	RETURN QUERY SELECT 'Art. 5', 'renotice_pending', CASE WHEN n = 0 THEN 'ok' ELSE 'warning' END,
+		pg_catalog.format('%s active consents given under a materially changed notice await re-notice (processing them is refused)', n);
+
+	-- Art. 6
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.consent c
+	WHERE c.withdrawn_at IS NULL AND NOT c.separate;
+	RETURN QUERY SELECT 'Art. 6', 'separate_consent', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		pg_catalog.format('%s active consents not given separately (processing them is refused)', n);
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.face f JOIN @extschema@.consent c ON c.id = f.consent_id
+	WHERE c.withdrawn_at IS NOT NULL;
+	RETURN QUERY SELECT 'Art. 6', 'withdrawn_awaiting_erasure', CASE WHEN n = 0 THEN 'ok' ELSE 'warning' END,
+		pg_catalog.format('%s faces of withdrawn consents await the purge (already invisible and unmatched)', n);
+
+	-- Art. 7
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.consent c JOIN @extschema@.subject s ON s.id = c.subject
+	WHERE c.withdrawn_at IS NULL AND @extschema@.is_minor(s.birth_date, c.purpose) AND c.given_by <> 'guardian';
+	RETURN QUERY SELECT 'Art. 7', 'minor_guardian_consent', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		pg_catalog.format('%s active consents of subjects under 14 not given by a parent or guardian (processing them is refused)', n);
+	-- retention ends counted from the enrolment instant in the legal zone,
+	-- as enrolment counts them (frt._legal_add)
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.face f
+	  JOIN (SELECT p.*, @extschema@._legal_zone(p.name) AS zone FROM @extschema@.purpose p OFFSET 0) p
+		ON p.name = f.purpose
+	WHERE f.minor AND f.expires_at > @extschema@._legal_add(f.enrolled_at, p.minor_retention, p.zone);
+	RETURN QUERY SELECT 'Art. 7', 'minor_retention', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		pg_catalog.format('%s faces of minors kept beyond their purpose''s minor retention', n);
+
+	-- Art. 8
+	SELECT pg_catalog.count(*),
+		pg_catalog.count(*) FILTER (WHERE f.expires_at < pg_catalog.statement_timestamp() - '1 day'::pg_catalog.interval)
+	INTO n, m FROM @extschema@.face f WHERE f.expires_at <= pg_catalog.statement_timestamp();
+	RETURN QUERY SELECT 'Art. 8', 'expired_not_purged',
+		CASE WHEN m > 0 THEN 'violation' WHEN n > 0 THEN 'warning' ELSE 'ok' END,
+		pg_catalog.format('%s faces past retention not yet purged (%s for more than a day; all invisible and unmatched)', n, m);
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.face f
+	  JOIN (SELECT p.*, @extschema@._legal_zone(p.name) AS zone FROM @extschema@.purpose p OFFSET 0) p
+		ON p.name = f.purpose
+	WHERE f.expires_at > @extschema@._legal_add(f.enrolled_at, p.retention, p.zone);
+	RETURN QUERY SELECT 'Art. 8', 'retention_within_purpose', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		pg_catalog.format('%s faces with an expiry beyond their purpose''s retention', n);
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.consent c WHERE c.withdrawn_at IS NULL AND c.transfer_consent;
+	RETURN QUERY SELECT 'Art. 8', 'transfer_consent', 'info',
+		pg_catalog.format('%s active consents include separate transfer consent; export without it is refused', n);
+
+	-- Art. 9
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(p.name, ', ' ORDER BY p.name) INTO n, names
+	FROM @extschema@.purpose p WHERE NOT @extschema@.has_current_assessment(p.name);
+	RETURN QUERY SELECT 'Art. 9', 'assessment_current', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		CASE WHEN n = 0 THEN 'every purpose has a current impact assessment'
+		ELSE pg_catalog.format('%s purposes without a current impact assessment (processing refused): %s', n, names) END;
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.assessment a
+	WHERE a.assessed_at < pg_catalog.now() - '3 years'::pg_catalog.interval;
+	SELECT pg_catalog.count(*) INTO m FROM @extschema@.assessment;
+	RETURN QUERY SELECT 'Art. 9', 'assessment_records', 'info',
+		pg_catalog.format('%s assessment reports kept (%s older than 3 years); none can be deleted by frt roles', m, n);
+
+	-- Art. 10
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(p.name, ', ' ORDER BY p.name) INTO n, names
+	FROM @extschema@.purpose p WHERE p.kind = 'verification' AND p.alternative_method IS NULL;
+	RETURN QUERY SELECT 'Art. 10', 'verification_alternative', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		CASE WHEN n = 0 THEN 'every verification purpose declares a non-face alternative'
+		ELSE pg_catalog.format('%s verification purposes without a non-face alternative (processing refused): %s', n, names) END;
+
+	-- Art. 12
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.consent c
+	WHERE c.withdrawn_at IS NULL AND c.condition_of_service;
+	RETURN QUERY SELECT 'Art. 12', 'consent_not_coerced', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		pg_catalog.format('%s active consents recorded as a condition of service (processing them is refused)', n);
+
+	-- Art. 13
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(d.name, ', ' ORDER BY d.name) INTO n, names
+	FROM @extschema@.device d WHERE d.location_type = 'private_space';
+	RETURN QUERY SELECT 'Art. 13', 'private_space_devices', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		CASE WHEN n = 0 THEN 'no device registered in a private space'
+		ELSE pg_catalog.format('%s devices registered in private spaces (capture refused): %s', n, names) END;
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(d.name, ', ' ORDER BY d.name) INTO n, names
+	FROM @extschema@.device d WHERE d.location_type = 'public_place' AND (NOT d.signage OR d.capture_area IS NULL);
+	RETURN QUERY SELECT 'Art. 13', 'public_place_signage', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		CASE WHEN n = 0 THEN 'every public-place device has signage and a capture area'
+		ELSE pg_catalog.format('%s public-place devices without signage or capture area (capture refused): %s', n, names) END;
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.face f
+	JOIN @extschema@.device d ON d.name = f.device JOIN @extschema@.purpose p ON p.name = f.purpose
+	WHERE d.location_type = 'private_space'
+	   OR (d.location_type = 'public_place' AND NOT p.serves_public_security);
+	RETURN QUERY SELECT 'Art. 13', 'faces_from_forbidden_devices', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		pg_catalog.format('%s stored faces captured by a private-space device or by a public-place device for a non-public-security purpose', n);
+
+	-- Art. 14
+	SELECT c.relrowsecurity, c.relforcerowsecurity INTO v_rls, v_force
+	FROM pg_catalog.pg_class c WHERE c.oid = '@extschema@.face'::pg_catalog.regclass;
+	RETURN QUERY SELECT 'Art. 14', 'face_row_security', CASE WHEN v_rls AND v_force THEN 'ok' ELSE 'violation' END,
+		pg_catalog.format('row-level security on frt.face: enabled=%s, forced=%s', v_rls, v_force);
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(r.rolname, ', ' ORDER BY r.rolname) INTO n, names
+	FROM pg_catalog.pg_roles r
+	WHERE NOT r.rolsuper AND NOT r.rolbypassrls
+	  AND (r.rolcanlogin OR r.rolname LIKE 'frt\_%')
+	  AND pg_catalog.has_column_privilege(r.oid, '@extschema@.face'::pg_catalog.regclass, 'embedding', 'SELECT');
+	RETURN QUERY SELECT 'Art. 14', 'embedding_not_readable', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		CASE WHEN n = 0 THEN 'no frt role or ordinary login role can SELECT frt.face.embedding; export_faces is the only path'
+		ELSE pg_catalog.format('%s frt or login roles can SELECT frt.face.embedding (directly, or via pg_read_all_data): %s', n, names) END;
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(r.rolname, ', ' ORDER BY r.rolname) INTO n, names
+	FROM pg_catalog.pg_roles r WHERE (r.rolsuper OR r.rolbypassrls) AND r.rolcanlogin;
+	RETURN QUERY SELECT 'Art. 14', 'trusted_boundary', 'info',
+		pg_catalog.format('%s login roles bypass row-level security (superuser or BYPASSRLS): %s', n, names);
+	SELECT * INTO v_prot FROM @extschema@.audit_protection();
+	-- the hash function of new records (frt.audit_hash), and whether it
+	-- matches a choice of China's commercial cryptography for the faces
+	v_alg := CASE pg_catalog.current_setting('frt.audit_hash', true) WHEN 'sm3' THEN 'SM3' ELSE 'SHA-256' END;
+	RETURN QUERY SELECT 'Art. 14', 'audit_keyed', CASE WHEN v_prot.keyed THEN 'ok' ELSE 'warning' END,
+		CASE WHEN v_prot.keyed THEN pg_catalog.format('audit records are hashed with %s and signed (HMAC-%s) with a key loaded at server start (key id %s)', v_alg, v_alg, v_prot.key_id)
+		ELSE pg_catalog.format('the audit chain (%s) is unkeyed: set frt.audit_key_file or frt.audit_key_command, or a superuser who knows the hash formula can forge records', v_alg) END
+		OPERATOR(pg_catalog.||) CASE WHEN pg_catalog.current_setting('frt.encryption_suite', true) OPERATOR(pg_catalog.=) 'sm4-sm3'
+			AND v_alg OPERATOR(pg_catalog.<>) 'SM3'
+			THEN '; faces are sealed with sm4-sm3 but new audit records are hashed with SHA-256: set frt.audit_hash = ''sm3'' where SM algorithms are required (GB/T 39786)'
+			ELSE '' END;
+	RETURN QUERY SELECT 'Art. 14', 'audit_anchored',
+		CASE WHEN v_prot.anchor_file OR v_prot.anchor_command THEN 'ok' ELSE 'warning' END,
+		pg_catalog.format('the chain head leaves the database every %s s: server log%s%s', v_prot.anchor_interval_s,
+			CASE WHEN v_prot.anchor_file THEN ', anchor file' ELSE '' END,
+			CASE WHEN v_prot.anchor_command THEN ', anchor command' ELSE ' (no anchor file or command: set one, the log alone can be lost)' END);
+	SELECT * INTO v_keys FROM @extschema@._key_status();
+	-- this database's epochs (the keyring is the cluster's; any epoch opens)
+	SELECT pg_catalog.count(*) FILTER (WHERE e.owner_db OPERATOR(pg_catalog.=) d.oid),
+		   pg_catalog.max(e.created_at) FILTER (WHERE e.is_current)
+	  INTO n, v_rotated FROM @extschema@._key_epochs() e,
+		   pg_catalog.pg_database d WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database();
+	SELECT pg_catalog.count(DISTINCT f.key_epoch),
+		   pg_catalog.count(*) FILTER (WHERE f.key_epoch NOT IN (SELECT e.epoch FROM @extschema@._key_epochs() e))
+	  INTO v_used, v_lost FROM @extschema@.face f;
+	RETURN QUERY SELECT 'Art. 14', 'encryption_at_rest',
+		CASE WHEN NOT COALESCE(v_keys.key_loaded, false) OR v_lost > 0 THEN 'violation' ELSE 'ok' END,
+		CASE WHEN NOT COALESCE(v_keys.key_loaded, false)
+			THEN 'no root key is loaded: set frt.encryption_key_file or frt.encryption_key_command and frt.encryption_keyring; enrolment and matching are refused'
+		ELSE pg_catalog.format('faces, index codes and centroids are sealed with %s; current key epoch %s (%s); %s epochs of this database in the keyring, %s in use by faces%s',
+			v_keys.suite, COALESCE(v_keys.current_epoch::pg_catalog.text, 'none yet'),
+			COALESCE('created ' || pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) v_rotated)
+								 OPERATOR(pg_catalog./) 86400)::pg_catalog.int8 || ' days ago', '-'), n, v_used,
+			CASE WHEN v_lost > 0 THEN pg_catalog.format('; %s faces are under an epoch missing from the keyring', v_lost) ELSE '' END) END;
+	-- what each application may do, and changes awaiting approval (45_authz.sql)
+	RETURN QUERY SELECT * FROM @extschema@._authz_compliance();
+	-- rows of the compliance_checks handlers (layers above)
+	FOR h IN SELECT @extschema@._hook_handlers('compliance_checks') LOOP
+		RETURN QUERY EXECUTE pg_catalog.format('SELECT * FROM %s()', h);
+	END LOOP;
+
+	-- Art. 15
+	SELECT * INTO fs FROM @extschema@.filing_status();
+	RETURN QUERY SELECT 'Art. 15', 'filing', CASE fs.status WHEN 'overdue' THEN 'violation'
+		WHEN 'not required' THEN 'ok' WHEN 'filed' THEN 'ok' ELSE 'warning' END,
+		pg_catalog.format('%s subjects stored; threshold %s reached on %s; deadline %s; status %s',
+			fs.stored_subjects, fs.threshold, COALESCE(fs.threshold_reached_on::pg_catalog.text, '-'),
+			COALESCE(fs.filing_deadline::pg_catalog.text, '-'), fs.status);
+END
+$$;
+
+-- Record (or renew, after a changed notice) a subject's separate consent for
+-- a purpose against the notice in force; returns the consent id.
+CREATE OR REPLACE FUNCTION @extschema@.give_consent(p_subject pg_catalog.text, p_purpose pg_catalog.text,
+	p_given_by pg_catalog.text, p_obtained_how pg_catalog.text,
+	p_guardian_ref pg_catalog.text DEFAULT NULL, p_transfer_consent pg_catalog.bool DEFAULT false,
+	p_separate pg_catalog.bool DEFAULT true, p_condition_of_service pg_catalog.bool DEFAULT false)
+RETURNS pg_catalog.int8
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -4932,3 +5959,46 @@ GRANT SELECT ON @extschema@.processor_login TO frt_admin, frt_auditor;
 GRANT SELECT (processor) ON @extschema@.face TO frt_admin, frt_enroller;
 
 -- ---- end of several processors in one database ----
+	v_version pg_catalog.int4;
+	v_id pg_catalog.int8;
+BEGIN
+	-- a consent is recorded by an application that enrols for the purpose
+	PERFORM @extschema@._check_authorized('give_consent', 'enrol', p_purpose, NULL);
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose) THEN
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
+			'give_consent', p_purpose, p_subject, NULL);
+	END IF;
+	-- the subject first, in the same lock order as erasure and enrolment
+	PERFORM 1 FROM @extschema@.subject WHERE id = p_subject FOR KEY SHARE;
+	IF NOT FOUND THEN
+		PERFORM @extschema@._reject('P0002', pg_catalog.format('subject %s is not registered', p_subject),
+			'give_consent', p_purpose, p_subject, NULL);
+	END IF;
+	v_version := @extschema@.current_notice_version(p_purpose);
+	IF v_version IS NULL THEN
+		PERFORM @extschema@._refuse('MF005', 5, pg_catalog.format(
+			'purpose %L has no notice in force; consent cannot be informed', p_purpose),
+			'give_consent', p_purpose, p_subject, NULL);
+	END IF;
+	UPDATE @extschema@.consent
+	SET notice_version = v_version, needs_renotice = false, renewed_at = pg_catalog.now(),
+		given_by = p_given_by, guardian_ref = p_guardian_ref, obtained_how = p_obtained_how,
+		separate = p_separate, condition_of_service = p_condition_of_service,
+		transfer_consent = p_transfer_consent
+	WHERE subject = p_subject AND purpose = p_purpose AND withdrawn_at IS NULL
+	RETURNING id INTO v_id;
+	IF v_id IS NULL THEN
+		INSERT INTO @extschema@.consent (subject, purpose, notice_version, given_by, guardian_ref,
+			obtained_how, separate, condition_of_service, transfer_consent)
+		VALUES (p_subject, p_purpose, v_version, p_given_by, p_guardian_ref,
+			p_obtained_how, p_separate, p_condition_of_service, p_transfer_consent)
+		RETURNING id INTO v_id;
+	END IF;
+	RETURN v_id;
+EXCEPTION WHEN integrity_constraint_violation OR data_exception THEN
+	-- bad input (given_by, obtained_how, guardian_ref...): on record first
+	PERFORM @extschema@._reject(SQLSTATE, SQLERRM, 'give_consent', p_purpose, p_subject, NULL);
+	RETURN NULL;
+END
+$$;
+-- ---- end of authorization per application ----

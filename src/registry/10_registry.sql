@@ -152,12 +152,19 @@ CREATE TABLE @extschema@.purpose (
 		CHECK (score_disclosure IN ('exact', 'rounded', 'banded', 'none')),
 	created_at		pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	changed_at		pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	-- approval (Art. 14): who registered or last changed a fact of the
+	-- purpose, and who approved that (src/registry/45_authz.sql)
+	changed_by		pg_catalog.name,
+	approved_by		pg_catalog.name,
+	approved_at		pg_catalog.timestamptz,
 	CONSTRAINT purpose_minor_retention_bound CHECK (minor_retention <= retention),
-	CONSTRAINT purpose_processor_name_key UNIQUE (processor, name)
+	CONSTRAINT purpose_processor_name_key UNIQUE (processor, name),
+	CONSTRAINT purpose_approval_pair CHECK ((approved_by IS NULL) = (approved_at IS NULL))
 );
 COMMENT ON TABLE @extschema@.purpose IS 'registered processing purposes (Measures Art. 4, 8, 10, 13)';
 COMMENT ON COLUMN @extschema@.purpose.max_k IS 'most subjects one identification may ask for and return (1 .. the ceiling FRT_IDENTIFY_MAX_K; default 10); a larger k is refused (MF142)';
 COMMENT ON COLUMN @extschema@.purpose.score_disclosure IS 'how finely verify and identify show a similarity: exact, rounded (down to 0.01), banded (down to 0.1) or none; below the threshold none is shown unless exact';
+COMMENT ON COLUMN @extschema@.purpose.approved_at IS 'when a member of frt_admin (not the one who changed it) approved the purpose''s facts; NULL: processing is refused (MF146) until frt.approve_purpose()';
 COMMENT ON COLUMN @extschema@.purpose.minor_retention IS 'retention for subjects under 14 (Art. 7), never longer than retention; NULL on insert means retention';
 
 -- Art. 5: versioned notices, one series per purpose, insert-only.
@@ -205,8 +212,15 @@ CREATE TABLE @extschema@.device (
 	signage			pg_catalog.bool NOT NULL DEFAULT false,
 	description		pg_catalog.text,
 	registered_at	pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
-	PRIMARY KEY (processor, name)
+	-- approval (Art. 14): who registered or last changed its location,
+	-- signage or capture area, and who approved that
+	changed_by		pg_catalog.name,
+	approved_by		pg_catalog.name,
+	approved_at		pg_catalog.timestamptz,
+	PRIMARY KEY (processor, name),
+	CONSTRAINT device_approval_pair CHECK ((approved_by IS NULL) = (approved_at IS NULL))
 );
+COMMENT ON COLUMN @extschema@.device.approved_at IS 'when a member of frt_admin (not the one who changed it) approved the device''s location, signage and capture area; NULL: processing is refused (MF146) until frt.approve_device()';
 COMMENT ON TABLE @extschema@.device IS 'face recognition devices (Measures Art. 13); private_space = hotel rooms, bathhouses, changing rooms, toilets';
 
 -- Art. 15: public holidays and official make-up working days, for deadlines.

@@ -50,6 +50,11 @@ BEGIN
 		v_purpose := j->>'purpose'; v_key := j->'id';
 	WHEN 'holiday' THEN
 		v_key := j->'day';
+	WHEN 'app_grant' THEN
+		v_purpose := j->>'purpose';
+		v_key := pg_catalog.jsonb_build_object('grantee', j->'grantee', 'operations', j->'operations');
+	WHEN 'device_login' THEN
+		v_device := j->>'device'; v_key := j->'grantee';
 	WHEN 'subject' THEN
 		v_subject := j->>'id'; v_key := j->'id';
 	WHEN 'consent' THEN

@@ -214,6 +214,15 @@ BEGIN
 		PERFORM @extschema@._refuse('MF013', 13, pg_catalog.format('device %L is not registered', p_device),
 			p_function, p_purpose, p_subject, p_device);
 	END IF;
+	-- a device or purpose whose facts changed waits for a second admin's
+	-- approval (Art. 14; src/registry/45_authz.sql)
+	IF p.approved_at IS NULL OR d.approved_at IS NULL THEN
+		PERFORM @extschema@._refuse('MF146', 14, pg_catalog.format(
+			'%s %L was registered or changed and awaits approval by a second member of frt_admin',
+			CASE WHEN p.approved_at IS NULL THEN 'purpose' ELSE 'device' END,
+			CASE WHEN p.approved_at IS NULL THEN p_purpose ELSE p_device END),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
 	IF d.location_type = 'private_space' THEN
 		PERFORM @extschema@._refuse('MF013', 13, pg_catalog.format(
 			'device %L is inside a private space; face capture there is forbidden', p_device),
@@ -390,6 +399,7 @@ BEGIN
 		PERFORM @extschema@._reject('22004', 'subject and purpose must not be NULL', 'enroll',
 			p_purpose, p_subject, p_device);
 	END IF;
+	PERFORM @extschema@._check_authorized('enroll', 'enrol', p_purpose, p_device);
 	-- several processors: only the caller's own purposes (MF160)
 	PERFORM @extschema@._check_tenant('enroll', p_purpose, p_subject, p_device);
 	-- hold the purpose still: a concurrent change of its retention must
@@ -456,6 +466,7 @@ BEGIN
 		PERFORM @extschema@._reject('22004', 'subject and purpose must not be NULL', 'verify',
 			p_purpose, p_subject, p_device);
 	END IF;
+	PERFORM @extschema@._check_authorized('verify', 'verify', p_purpose, p_device);
 	PERFORM @extschema@._require_read_committed('verify');
 	p := @extschema@._check_processing('verify', p_purpose, 'verification', p_device, p_subject);
 	PERFORM @extschema@._check_consent('verify', p_purpose, p_subject, p_device);
@@ -517,6 +528,7 @@ BEGIN
 	IF p_purpose IS NULL THEN
 		PERFORM @extschema@._reject('22004', 'purpose must not be NULL', 'identify', NULL, NULL, p_device);
 	END IF;
+	PERFORM @extschema@._check_authorized('identify', 'identify', p_purpose, p_device);
 	PERFORM @extschema@._require_read_committed('identify');
 	p := @extschema@._check_processing('identify', p_purpose, 'identification', p_device, NULL);
 	PERFORM @extschema@._check_probe(p, p_probe);
@@ -650,6 +662,8 @@ DECLARE
 	v_version pg_catalog.int4;
 	v_id pg_catalog.int8;
 BEGIN
+	-- a consent is recorded by an application that enrols for the purpose
+	PERFORM @extschema@._check_authorized('give_consent', 'enrol', p_purpose, NULL);
 	-- several processors: only the caller's own purposes (MF160)
 	PERFORM @extschema@._check_tenant('give_consent', p_purpose, p_subject, NULL);
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose) THEN
@@ -776,6 +790,7 @@ DECLARE
 	c @extschema@.consent;
 	v_n pg_catalog.int8;
 BEGIN
+	PERFORM @extschema@._check_authorized('export_faces', 'export', p_purpose, NULL);
 	-- several processors: only the caller's own purposes (MF160)
 	PERFORM @extschema@._check_tenant('export_faces', p_purpose, p_subject, NULL);
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose) THEN

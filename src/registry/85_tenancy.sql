@@ -290,6 +290,16 @@ CREATE POLICY holiday_update ON @extschema@.holiday FOR UPDATE
 CREATE POLICY holiday_delete ON @extschema@.holiday FOR DELETE
 	USING (@extschema@._processor_count() <= 1);
 
+-- application grants and device bindings (45_authz.sql): read by frt_admin
+-- and frt_auditor, each its own processor's
+ALTER TABLE @extschema@.app_grant ENABLE ROW LEVEL SECURITY;
+CREATE POLICY app_grant_tenant ON @extschema@.app_grant
+	USING (purpose IN (SELECT p.name FROM @extschema@.purpose p
+		WHERE p.processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor())));
+ALTER TABLE @extschema@.device_login ENABLE ROW LEVEL SECURITY;
+CREATE POLICY device_login_tenant ON @extschema@.device_login
+	USING (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()));
+
 -- the audit trail (layer 6) is written by its worker only; readers see
 -- their processor's records
 ALTER TABLE @extschema@.audit ENABLE ROW LEVEL SECURITY;

@@ -87,3 +87,17 @@ GRANT EXECUTE ON FUNCTION @extschema@._caller_processor(), @extschema@._caller_i
 	TO frt_admin, frt_enroller, frt_matcher, frt_auditor;
 GRANT SELECT ON @extschema@.processor_login TO frt_admin, frt_auditor;
 GRANT SELECT (processor) ON @extschema@.face TO frt_admin, frt_enroller;
+-- Application authorization (45_authz.sql): frt_admin grants, binds and
+-- approves, through the functions only (they record who did it); frt_admin
+-- and frt_auditor read the grants.  frt_admin may not UPDATE the approval
+-- columns of purposes and devices.
+SELECT @extschema@._grant_registry_update();
+GRANT SELECT ON @extschema@.app_grant, @extschema@.device_login TO frt_admin, frt_auditor;
+GRANT EXECUTE ON FUNCTION
+	@extschema@.grant_application(pg_catalog.name, pg_catalog.text, pg_catalog.text[]),
+	@extschema@.revoke_application(pg_catalog.name, pg_catalog.text, pg_catalog.text[]),
+	@extschema@.bind_device(pg_catalog.text, pg_catalog.name),
+	@extschema@.unbind_device(pg_catalog.text, pg_catalog.name),
+	@extschema@.approve_device(pg_catalog.text),
+	@extschema@.approve_purpose(pg_catalog.text)
+	TO frt_admin;

@@ -34,3 +34,15 @@ COMMENT ON FUNCTION @extschema@.record_filing(pg_catalog.date, pg_catalog.text) 
 	'record the Art. 15 filing with the cyberspace office';
 COMMENT ON FUNCTION @extschema@.working_days_after(pg_catalog.date, pg_catalog.int4) IS
 	'the date n working days after a day (weekends and frt.holiday skipped, make-up days counted)';
+COMMENT ON FUNCTION @extschema@.grant_application(pg_catalog.name, pg_catalog.text, pg_catalog.text[]) IS
+	'let a role (a login, or a group role) perform operations (enrol, verify, identify, export) for a purpose; returns what it now holds (Measures Art. 14)';
+COMMENT ON FUNCTION @extschema@.revoke_application(pg_catalog.name, pg_catalog.text, pg_catalog.text[]) IS
+	'take operations (NULL: all) of a purpose away from a role; returns what it still holds';
+COMMENT ON FUNCTION @extschema@.bind_device(pg_catalog.text, pg_catalog.name) IS
+	'let a role enrol and match with a device (Measures Art. 14)';
+COMMENT ON FUNCTION @extschema@.unbind_device(pg_catalog.text, pg_catalog.name) IS
+	'unbind a role from a device; returns whether it was bound';
+COMMENT ON FUNCTION @extschema@.approve_device(pg_catalog.text) IS
+	'approve a device after its registration or a change of its location, signage or capture area: a member of frt_admin who did not make the change; false if already approved';
+COMMENT ON FUNCTION @extschema@.approve_purpose(pg_catalog.text) IS
+	'approve a purpose after its registration or a change of its facts: a member of frt_admin who did not make the change; false if already approved';

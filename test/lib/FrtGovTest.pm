@@ -6,7 +6,7 @@ use warnings;
 use Exporter 'import';
 use File::Path qw(make_path);
 
-our @EXPORT = qw(gov_keys);
+our @EXPORT = qw(gov_keys gov_authorize);
 
 # Give a node the encryption settings frt_governance needs to seal faces:
 # a root key file and a keyring directory, both outside the data directory
@@ -32,6 +32,20 @@ sub gov_keys
 	$conf .= "frt.encryption_suite = '$opt{suite}'\n" if $opt{suite};
 	$node->append_conf('postgresql.conf', $conf);
 	return "$dir/keyring";
+}
+
+# Authorize a role (a login or a group role) for every operation on every
+# registered purpose and bind it to every registered device (application
+# authorization, Measures Art. 14), in database $opt{db} (default postgres).
+sub gov_authorize
+{
+	my ($node, $role, %opt) = @_;
+	$node->safe_psql($opt{db} // 'postgres', qq{
+		SELECT count(frt.grant_application('$role', name, ARRAY['enrol', 'verify', 'identify', 'export']))
+		FROM frt.purpose;
+		SELECT count(frt.bind_device(name, '$role')) FROM frt.device;
+	});
+	return;
 }
 
 1;

@@ -199,6 +199,8 @@ $node->safe_psql('postgres', qq{
 		INSERT INTO got VALUES (what || ' refused', 0);
 	END \$\$;
 });
+# matchers may identify for the new purpose (application authorization)
+gov_authorize($node, 'frt_matcher');
 is($node->safe_psql('postgres', q{SELECT count(*) FROM frt.identify('crowd', probe(), 'cam', 10)}),
 	'10', 'a crowd identification finds max_k (10) subjects');
 

@@ -241,6 +241,10 @@ sub query
 	return $rc == 0 ? $stdout : "ERROR: $stderr";
 }
 
+# An application login of the old release: the update authorizes it for
+# what its role allowed (application authorization), with a WARNING.
+$node->safe_psql('postgres', 'CREATE ROLE legacy_app LOGIN IN ROLE frt_matcher');
+
 # The upgrade: new binaries and scripts, then ALTER EXTENSION ... UPDATE.
 $node->stop;
 ok(build_install($tree), 'current tree built and installed over the old release');
@@ -250,6 +254,8 @@ for my $db ('postgres', 'bare')
 	($rc, $out, $err) = $node->psql($db,
 		'ALTER EXTENSION frt UPDATE; ALTER EXTENSION frt_governance UPDATE', on_error_stop => 1);
 	is($rc, 0, "$db: ALTER EXTENSION frt, frt_governance UPDATE") or diag($err);
+	like($err, qr/WARNING:  frt_governance: \d+ roles were granted .*\blegacy_app\b/,
+		"$db: the update names the roles it authorized");
 	is(query($db, q{SELECT string_agg(extname || ' ' || extversion, ', ' ORDER BY extname)
 		FROM pg_extension WHERE extname LIKE 'frt%'}),
 		"frt $current{frt}, frt_governance $current{frt_governance}", "$db: versions are the control files'");
@@ -288,6 +294,14 @@ like(query('postgres', $ivf_check_sql), $ivf_clean,
 	'frt_ivf indexes of the old release clean');
 is(query('postgres', $identify_sql), $identify_before, '1:N identification answers as before');
 is(query('postgres', $knn_sql), $knn_before, 'core k-NN through frt_ivf answers as before');
+
+is(query('postgres', q{SELECT string_agg(DISTINCT array_to_string(operations, ' '), '; ')
+		|| ', every purpose ' || (count(*) = (SELECT count(*) FROM frt.purpose))
+		|| ', every device ' || ((SELECT count(*) FROM frt.device_login WHERE grantee = 'legacy_app')
+								 = (SELECT count(*) FROM frt.device))
+	FROM frt.app_grant WHERE grantee = 'legacy_app'}),
+	'identify verify, every purpose true, every device true',
+	'an application login keeps what its role allowed, on every purpose and device');
 
 # The updated installation goes on: enrol into the old index, find it, chain continues.
 unlike(query('postgres', qq{
