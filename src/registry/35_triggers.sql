@@ -127,8 +127,10 @@ $$;
 CREATE TRIGGER purpose_defaults BEFORE INSERT OR UPDATE ON @extschema@.purpose
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._purpose_defaults();
 
--- A change of purpose or method voids the purpose's assessments (Art. 9);
--- a shorter retention shortens stored expiries (Art. 8).
+-- A change of purpose or method voids the purpose's assessments (Art. 9):
+-- of its kind, description, method, retention, public-security use,
+-- processor, model, dimension, storage or minors rule; a shorter retention
+-- shortens stored expiries (Art. 8).
 CREATE FUNCTION @extschema@._purpose_changed()
 RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
@@ -144,6 +146,18 @@ BEGIN
 	IF NEW.minor_retention IS DISTINCT FROM OLD.minor_retention THEN v_changed := v_changed || 'minor_retention'::pg_catalog.text; END IF;
 	IF NEW.serves_public_security IS DISTINCT FROM OLD.serves_public_security THEN
 		v_changed := v_changed || 'serves_public_security'::pg_catalog.text;
+	END IF;
+	-- who processes, with which model and features, where faces are kept
+	-- and whether minors are processed: changes of the method too
+	IF NEW.processor IS DISTINCT FROM OLD.processor THEN v_changed := v_changed || 'processor'::pg_catalog.text; END IF;
+	IF NEW.model IS DISTINCT FROM OLD.model THEN v_changed := v_changed || 'model'::pg_catalog.text; END IF;
+	IF NEW.dimension IS DISTINCT FROM OLD.dimension THEN v_changed := v_changed || 'dimension'::pg_catalog.text; END IF;
+	IF NEW.storage IS DISTINCT FROM OLD.storage THEN v_changed := v_changed || 'storage'::pg_catalog.text; END IF;
+	IF NEW.storage_legal_basis IS DISTINCT FROM OLD.storage_legal_basis THEN
+		v_changed := v_changed || 'storage_legal_basis'::pg_catalog.text;
+	END IF;
+	IF NEW.minors_allowed IS DISTINCT FROM OLD.minors_allowed THEN
+		v_changed := v_changed || 'minors_allowed'::pg_catalog.text;
 	END IF;
 	IF pg_catalog.cardinality(v_changed) > 0 THEN
 		PERFORM @extschema@._void_assessments(NEW.name,

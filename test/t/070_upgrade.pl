@@ -277,7 +277,7 @@ is(query('postgres', $knn_sql), $knn_before, 'core k-NN through frt_ivf answers 
 unlike(query('postgres', qq{
 	SET ROLE frt_enroller;
 	SELECT frt.register_subject('after-upgrade', '1990-01-01');
-	SELECT frt.give_consent('after-upgrade', 'station', 'self', 'written');
+	SELECT frt.give_consent('after-upgrade', 'station', 'self', 'written', p_central_storage => true);
 	SELECT frt.enroll('after-upgrade', 'station', '$probes[0]', 'hall-cam-3')}),
 	qr/^ERROR/, 'a subject registered, consenting and enrolled after the update');
 like(query('postgres', "SET ROLE frt_matcher; SELECT string_agg(subject, ',' ORDER BY subject) "
