@@ -234,6 +234,8 @@ for my $db ('postgres', 'bare')
 	($rc, $out, $err) = $node->psql($db,
 		'ALTER EXTENSION frt UPDATE; ALTER EXTENSION frt_governance UPDATE', on_error_stop => 1);
 	is($rc, 0, "$db: ALTER EXTENSION frt, frt_governance UPDATE") or diag($err);
+	like($err, qr/faces centrally without a recorded legal basis: door, station/,
+		'the update names the purposes that must record a legal basis (Art. 8)') if $db eq 'postgres';
 	is(query($db, q{SELECT string_agg(extname || ' ' || extversion, ', ' ORDER BY extname)
 		FROM pg_extension WHERE extname LIKE 'frt%'}),
 		"frt $current{frt}, frt_governance $current{frt_governance}", "$db: versions are the control files'");
@@ -271,6 +273,11 @@ like(query('postgres', $chain_sql), qr/^t\|/, 'audit chain intact after the upda
 like(query('postgres', $ivf_check_sql), $ivf_clean,
 	'frt_ivf indexes of the old release clean');
 is(query('postgres', $identify_sql), $identify_before, '1:N identification answers as before');
+is(query('postgres', q{SELECT string_agg(check_name || ' ' || status, ', ' ORDER BY check_name)
+	FROM frt.compliance_report()
+	WHERE check_name IN ('notice_states_facts', 'notice_accessibility', 'central_storage_basis', 'minors_per_purpose')}),
+	'central_storage_basis warning, minors_per_purpose info, notice_accessibility warning, notice_states_facts ok',
+	'upgrade values: notices state the facts; stored faces without a storage basis and notices without accessibility reported');
 is(query('postgres', $knn_sql), $knn_before, 'core k-NN through frt_ivf answers as before');
 
 # The updated installation goes on: enrol into the old index, find it, chain continues.
