@@ -24,11 +24,12 @@ INSERT INTO frt.purpose (name, kind, description, method, retention, minor_reten
 VALUES ('door', 'verification', 'staff door access', '1:1 at the door', '1 year', '90 days',
         'staff badge', 0.8, 512);
 INSERT INTO frt.purpose (name, kind, description, method, retention, minor_retention,
-                         similarity_threshold, dimension, serves_public_security)
+                         similarity_threshold, dimension, serves_public_security, storage_legal_basis)
 VALUES ('station', 'identification', 'wanted-person alerts in the station hall',
-        '1:N against the watch list', '30 days', '30 days', 0.8, 512, true);
+        '1:N against the watch list', '30 days', '30 days', 0.8, 512, true,
+        'the public-security regulation on station watch lists');
 SELECT frt.publish_notice(p, 'We compare your face ...', 'comparison of face features',
-       'kept ' || p, 'necessary for ' || p, 'write to dpo@acme.example to withdraw')
+       'kept ' || p, 'necessary for ' || p, 'write to dpo@acme.example to withdraw', 'large print and audio at the desk')
   FROM unnest(ARRAY['door', 'station']) p;
 INSERT INTO frt.assessment (purpose, assessor, report)
 SELECT p, 'DPO', 'impact assessment for ' || p FROM unnest(ARRAY['door', 'station']) p;
@@ -44,7 +45,7 @@ SELECT count(frt.register_subject('p' || p, date '1990-01-01' + p)) AS subjects,
        count(frt.give_consent('p' || p, 'station', 'self', 'written')) AS consents,
        count(frt.enroll('p' || p, 'station', demo_face(p, 0.3), 'hall-cam-3')) AS faces
   FROM generate_series(1, 2000) p;
-SELECT frt.give_consent('p1001', 'door', 'self', 'written');
+SELECT frt.give_consent('p1001', 'door', 'self', 'written', p_central_storage => true);
 SELECT frt.enroll('p1001', 'door', demo_face(1001, 0.3), 'door-1');
 RESET ROLE;
 -- the exact 1:N index (frt_ivf) for the station purpose

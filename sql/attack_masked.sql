@@ -10,7 +10,7 @@ SELECT frt.register_subject('xm_unc', '1990-01-01') AS unconsented;
 SELECT frt.register_subject('xm_ren', '1990-01-01') AS renotice;
 SELECT frt.give_consent('xm_ren', 'xm_door', 'self', 'written') > 0 AS ren_consent;
 SELECT frt.publish_notice('xm_door', 'We compare your face at the door (v2).', '1:1 comparison',
-	'kept 1 year', 'replaces keys; low impact', 'write to dpo@acme.example') AS notice_v2;
+	'kept 1 year', 'replaces keys; low impact', 'write to dpo@acme.example', 'large print and audio at the desk') AS notice_v2;
 SELECT frt.give_consent('xm_s1', 'xm_door', 'self', 'written') > 0 AS s1_renewed;
 SELECT frt.register_subject('xm_child', (CURRENT_DATE - interval '8 years')::date) AS child;
 SELECT frt.give_consent('xm_child', 'xm_door', 'self', 'written') > 0 AS child_self_consent;

@@ -19,16 +19,17 @@ CREATE FUNCTION gov_world(p text) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
 	INSERT INTO frt.processor VALUES ('Acme Ltd', 'dpo@acme.example') ON CONFLICT DO NOTHING;
 	INSERT INTO frt.purpose (name, kind, description, method, retention, minor_retention,
-		alternative_method, dimension)
+		alternative_method, dimension, minors_allowed, storage_legal_basis)
 	VALUES (p || '_door', 'verification', 'office door access', '1:1 at the door', '1 year',
-		'90 days', 'staff badge', 3);
-	INSERT INTO frt.purpose (name, kind, description, method, retention, serves_public_security, dimension)
+		'90 days', 'staff badge', 3, true, 'test fixture: a regulation allowing central storage');
+	INSERT INTO frt.purpose (name, kind, description, method, retention, serves_public_security, dimension,
+		storage_legal_basis)
 	VALUES (p || '_station', 'identification', 'find wanted persons at the station', '1:N in the hall',
-		'30 days', true, 3);
+		'30 days', true, 3, 'test fixture: a public-security regulation');
 	PERFORM frt.publish_notice(p || '_door', 'We compare your face at the door.', '1:1 comparison',
-		'kept 1 year', 'replaces keys; low impact', 'write to dpo@acme.example');
+		'kept 1 year', 'replaces keys; low impact', 'write to dpo@acme.example', 'large print and audio at the desk');
 	PERFORM frt.publish_notice(p || '_station', 'Faces in the hall are compared.', '1:N comparison',
-		'kept 30 days', 'public security', 'write to dpo@acme.example');
+		'kept 30 days', 'public security', 'write to dpo@acme.example', 'large print and audio at the desk');
 	INSERT INTO frt.assessment (purpose, assessor, report)
 	VALUES (p || '_door', 'dpo', 'PIA door v1'), (p || '_station', 'dpo', 'PIA station v1');
 	INSERT INTO frt.device (name, location_type) VALUES (p || '_office', 'workplace');

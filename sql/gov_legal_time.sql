@@ -173,12 +173,12 @@ SELECT sqlstate, detail->>'function' AS function, count(*) FROM frt.audit
 INSERT INTO frt.purpose (name, processor, kind, description, method, retention, alternative_method)
 VALUES ('lt_future', 'Acme Ltd', 'verification', 'door', '1:1', '1 year', 'badge');
 SELECT gov_try($$INSERT INTO frt.notice (purpose, body, processing_method, retention_statement,
-	necessity_and_impact, rights_procedure, published_at)
-	VALUES ('lt_future', 'b', 'm', 'r', 'n', 'p', now() + interval '1 hour')$$) AS future_notice;
+	necessity_and_impact, rights_procedure, accessibility, published_at)
+	VALUES ('lt_future', 'b', 'm', 'r', 'n', 'p', 'a', now() + interval '1 hour')$$) AS future_notice;
 SET session_replication_role = replica;
 INSERT INTO frt.notice (purpose, version, body, processing_method, retention_statement,
-	necessity_and_impact, rights_procedure, published_at)
-VALUES ('lt_future', 1, 'b', 'm', 'r', 'n', 'p', now() + interval '1 hour');
+	necessity_and_impact, rights_procedure, accessibility, published_at)
+VALUES ('lt_future', 1, 'b', 'm', 'r', 'n', 'p', 'a', now() + interval '1 hour');
 RESET session_replication_role;
 SELECT gov_refused($$SELECT frt.give_consent('lt_c2', 'lt_future', 'self', 'written')$$);
 SET ROLE frt_enroller;
@@ -188,8 +188,8 @@ RESET ROLE;
 -- renewing against a notice published later than the renewal: refused too
 SET session_replication_role = replica;
 INSERT INTO frt.notice (purpose, version, body, processing_method, retention_statement,
-	necessity_and_impact, rights_procedure, published_at)
-VALUES ('lt_door', 99, 'b', 'm', 'r', 'n', 'p', now() + interval '1 hour');
+	necessity_and_impact, rights_procedure, accessibility, published_at)
+VALUES ('lt_door', 99, 'b', 'm', 'r', 'n', 'p', 'a', now() + interval '1 hour');
 RESET session_replication_role;
 SELECT gov_refused($$SELECT frt.give_consent('lt_c1', 'lt_door', 'self', 'written')$$);
 -- the time of a consent never changes

@@ -6,11 +6,11 @@ SELECT gov_world('m');
 -- m_crowd shows exact scores and up to 60 subjects (an administrator's
 -- choice; the defaults, and what they withhold, are in gov_oracle)
 INSERT INTO frt.purpose (name, kind, description, method, retention, serves_public_security,
-	similarity_threshold, dimension, max_k, score_disclosure)
+	similarity_threshold, dimension, max_k, score_disclosure, storage_legal_basis)
 VALUES ('m_crowd', 'identification', 'find persons of interest', '1:N at the gates', '30 days', true, 0.5, 8,
-	60, 'exact');
+	60, 'exact', 'test fixture: a public-security regulation');
 SELECT frt.publish_notice('m_crowd', 'Faces at the gates are compared.', '1:N', '30 days', 'public security',
-	'write to dpo@acme.example') AS notice;
+	'write to dpo@acme.example', 'large print and audio at the desk') AS notice;
 INSERT INTO frt.assessment (purpose, assessor, report) VALUES ('m_crowd', 'dpo', 'PIA crowd');
 -- the exhaustive comparisons below identify thousands of subjects: a
 -- matcher login with no hourly limit runs them (intrusion detection is
@@ -185,7 +185,7 @@ FROM frt.identify('m_crowd', gov_face(7), 'm_hall', 60, 0.5);
 
 -- Re-notice: consents under an older notice are not matched until renewed
 SELECT frt.publish_notice('m_crowd', 'Faces at the gates are compared; kept 30 days.', '1:N', '30 days',
-	'public security', 'write to dpo@acme.example') AS notice;
+	'public security', 'write to dpo@acme.example', 'large print and audio at the desk') AS notice;
 SELECT count(*) AS matched_before_renewal FROM frt.identify('m_crowd', gov_face(8), 'm_hall', 60, 0.5);
 SELECT frt.give_consent('m_c' || i, 'm_crowd', 'self', 'written') > 0 AS renewed
 FROM generate_series(8, 9) i;

@@ -85,7 +85,7 @@ SELECT frt.register_subject('o_old', '1970-01-01');
 SELECT frt.give_consent('o_old', 'o_door', 'self', 'written') > 0 AS consent;
 SELECT frt.register_subject('o_noface', '1975-01-01');
 SELECT frt.give_consent('o_noface', 'o_door', 'self', 'written') > 0 AS consent;
-SELECT frt.publish_notice('o_door', 'changed', 'm', 'r', 'i', 'rights') AS new_notice;
+SELECT frt.publish_notice('o_door', 'changed', 'm', 'r', 'i', 'rights', 'large print and audio at the desk') AS new_notice;
 SELECT frt.give_consent('o_noface', 'o_door', 'self', 'written') > 0 AS renewed;
 SELECT frt.register_subject('o_child', (CURRENT_DATE - interval '9 years')::date);
 SELECT frt.give_consent('o_child', 'o_door', 'self', 'written') > 0 AS child_self_consent;

@@ -66,7 +66,7 @@ SELECT gov_refused($$SELECT * FROM frt.export_faces('r_s1', 'r_door')$$);
 -- Art. 9: no assessment; expired; voided by a change of method; of retention
 INSERT INTO frt.purpose (name, kind, description, method, retention, alternative_method)
 VALUES ('r_unassessed', 'verification', 'door', '1:1', '1 year', 'badge');
-SELECT frt.publish_notice('r_unassessed', 'n', 'm', 'r', 'i', 'rights');
+SELECT frt.publish_notice('r_unassessed', 'n', 'm', 'r', 'i', 'rights', 'large print and audio at the desk');
 SELECT frt.give_consent('r_s1', 'r_unassessed', 'self', 'written') > 0 AS consent;
 SELECT gov_refused($$SELECT frt.enroll('r_s1', 'r_unassessed', '[1,0,0]', 'r_office')$$);
 INSERT INTO frt.assessment (purpose, assessor, report, valid_until)
@@ -77,6 +77,12 @@ SELECT purpose, void_reason FROM frt.assessment WHERE purpose = 'r_door';
 SELECT gov_refused($$SELECT frt.enroll('r_s1', 'r_door', '[1,0,0]', 'r_office')$$);
 SELECT gov_refused($$SELECT frt.verify('r_s1', 'r_door', '[1,0,0]', 'r_office')$$);
 INSERT INTO frt.assessment (purpose, assessor, report) VALUES ('r_door', 'dpo', 'PIA door v2');
+-- the notice in force no longer states the method (Art. 5): a new version,
+-- then the person's renewed consent
+SELECT gov_refused($$SELECT frt.verify('r_s1', 'r_door', '[1,0,0]', 'r_office')$$);
+SELECT frt.publish_notice('r_door', 'We check liveness.', '1:1 with liveness check', 'kept 1 year',
+	'low impact', 'write to dpo@acme.example', 'large print and audio at the desk') AS notice_v2;
+SELECT frt.give_consent('r_s1', 'r_door', 'self', 'written') > 0 AS renewed_v2;
 SELECT (frt.verify('r_s1', 'r_door', '[1,0,0]', 'r_office')).matched AS reassessed_verify;
 UPDATE frt.purpose SET retention = '180 days' WHERE name = 'r_door';
 SELECT purpose, void_reason FROM frt.assessment WHERE purpose = 'r_door' ORDER BY id;
@@ -88,6 +94,9 @@ FROM frt.face WHERE purpose = 'r_door';
 INSERT INTO frt.assessment (purpose, assessor, report) VALUES ('r_door', 'dpo', 'PIA door v3');
 UPDATE frt.purpose SET similarity_threshold = 0.7 WHERE name = 'r_door';
 SELECT frt.has_current_assessment('r_door');
+SELECT frt.publish_notice('r_door', 'We check liveness; kept 180 days.', '1:1 with liveness check',
+	'kept 180 days', 'low impact', 'write to dpo@acme.example', 'large print and audio at the desk') AS notice_v3;
+SELECT frt.give_consent('r_s1', 'r_door', 'self', 'written') > 0 AS renewed_v3;
 -- a major incident: the admin voids by hand
 SELECT frt.void_assessment('r_station', 'major incident: device stolen');
 SELECT gov_refused($$SELECT * FROM frt.identify('r_station', '[1,0,0]', 'r_hall')$$);
@@ -96,7 +105,7 @@ INSERT INTO frt.assessment (purpose, assessor, report) VALUES ('r_station', 'dpo
 -- Art. 10: verification purpose without a non-face alternative
 INSERT INTO frt.purpose (name, kind, description, method, retention)
 VALUES ('r_noalt', 'verification', 'payment', '1:1 at the till', '1 year');
-SELECT frt.publish_notice('r_noalt', 'n', 'm', 'r', 'i', 'rights');
+SELECT frt.publish_notice('r_noalt', 'n', 'm', 'r', 'i', 'rights', 'large print and audio at the desk');
 INSERT INTO frt.assessment (purpose, assessor, report) VALUES ('r_noalt', 'dpo', 'PIA');
 SELECT frt.give_consent('r_s1', 'r_noalt', 'self', 'written') > 0 AS consent;
 SELECT gov_refused($$SELECT frt.enroll('r_s1', 'r_noalt', '[1,0,0]', 'r_office')$$);
@@ -118,7 +127,7 @@ SELECT gov_refused($$SELECT frt.enroll('r_s1', 'r_door', '[1,0,0]', NULL)$$);
 
 -- Art. 5: a material notice change requires re-notice; renewal restores
 SELECT frt.publish_notice('r_door', 'We now also check liveness.', '1:1 with liveness', 'kept 180 days',
-	'low impact', 'write to dpo@acme.example');
+	'low impact', 'write to dpo@acme.example', 'large print and audio at the desk');
 SELECT subject, notice_version, needs_renotice FROM frt.consent
 WHERE purpose = 'r_door' AND withdrawn_at IS NULL ORDER BY subject;
 SELECT gov_refused($$SELECT frt.enroll('r_s1', 'r_door', '[1,0,0]', 'r_office')$$);
@@ -127,11 +136,11 @@ SELECT frt.give_consent('r_s1', 'r_door', 'self', 'written') > 0 AS renewed;
 SELECT (frt.verify('r_s1', 'r_door', '[1,0,0]', 'r_office')).matched AS verify_after_renotice;
 -- a non-material change (typo fix) does not
 SELECT frt.publish_notice('r_door', 'We now also check liveness (typo fixed).', '1:1 with liveness',
-	'kept 180 days', 'low impact', 'write to dpo@acme.example', NULL, false);
+	'kept 180 days', 'low impact', 'write to dpo@acme.example', 'large print and audio at the desk', false);
 SELECT (frt.verify('r_s1', 'r_door', '[1,0,0]', 'r_office')).matched AS verify_after_minor_notice;
 -- notices cannot be edited or back-dated to an older version
 SELECT gov_refused($$UPDATE frt.notice SET body = 'x' WHERE purpose = 'r_door'$$);
-SELECT gov_refused($$INSERT INTO frt.notice VALUES ('r_door', 1, 'b', 'm', 'r', 'n', 'rights')$$);
+SELECT gov_refused($$INSERT INTO frt.notice VALUES ('r_door', 1, 'b', 'm', 'r', 'n', 'rights', 'a')$$);
 
 -- Bad input (not refusals): clear errors, nothing changed
 SELECT gov_refused($$SELECT frt.enroll('r_s1', 'r_door', NULL, 'r_office')$$);

@@ -13,7 +13,7 @@ SELECT count(*) AS not_ok FROM frt.compliance_report() WHERE status IN ('warning
 -- Now break one rule per article and see each reported
 INSERT INTO frt.purpose (name, kind, description, method, retention)
 VALUES ('c_draft', 'verification', 'draft purpose', '1:1', '1 year');	-- no notice, assessment, alternative
-SELECT frt.publish_notice('c_station', 'Changed notice.', '1:N', '30 days', 'public security', 'rights') AS notice;
+SELECT frt.publish_notice('c_station', 'Changed notice.', '1:N', '30 days', 'public security', 'rights', 'large print and audio at the desk') AS notice;
 SELECT frt.give_consent('c_s2', 'c_door', 'self', 'written', p_separate => false) > 0 AS bundled;
 SELECT frt.withdraw_consent('c_s1', 'c_door') AS withdrawn_faces;
 SELECT frt.register_subject('c_kid2', CURRENT_DATE - 365);

@@ -6,11 +6,13 @@
 -- shower (private space: always refused).
 CREATE EXTENSION IF NOT EXISTS frt_governance CASCADE;
 INSERT INTO frt.processor VALUES ('Acme Ltd', 'dpo@acme.example');
-INSERT INTO frt.purpose (name, kind, description, method, retention, alternative_method, dimension)
-VALUES ('door', 'verification', 'door access', '1:1', '1 year', 'badge', :dim);
-INSERT INTO frt.purpose (name, kind, description, method, retention, serves_public_security, dimension)
-VALUES ('gate', 'identification', 'gate', '1:N', '30 days', true, :dim);
-SELECT frt.publish_notice(p, 'notice', 'm', '1 year', 'low impact', 'write to dpo')
+INSERT INTO frt.purpose (name, kind, description, method, retention, alternative_method, dimension,
+	storage_legal_basis)
+VALUES ('door', 'verification', 'door access', '1:1', '1 year', 'badge', :dim, 'test fixture: a regulation');
+INSERT INTO frt.purpose (name, kind, description, method, retention, serves_public_security, dimension,
+	storage_legal_basis)
+VALUES ('gate', 'identification', 'gate', '1:N', '30 days', true, :dim, 'test fixture: a regulation');
+SELECT frt.publish_notice(p, 'notice', 'm', '1 year', 'low impact', 'write to dpo', 'large print')
 FROM unnest(ARRAY['door', 'gate']) p;
 INSERT INTO frt.assessment (purpose, assessor, report) VALUES ('door', 'dpo', 'PIA'), ('gate', 'dpo', 'PIA');
 INSERT INTO frt.device (name, location_type) VALUES ('d1', 'workplace'), ('shower', 'private_space');

@@ -3916,6 +3916,52 @@ $$;
 -- a superuser) set it: frt_admin has no UPDATE on the approval columns
 -- (frt._grant_registry_update()), and what an INSERT supplies is replaced.
 CREATE FUNCTION @extschema@._approval_rules()
+-- ---- The facts a notice states, minors, central storage, incidents (registry, intrusion) ----
+-- Measures Art. 5: each notice version records the purpose's facts it
+-- states; processing is refused (MF050) while they differ; a version
+-- stating other facts is material; new versions need an accessibility
+-- statement (MF051).  Art. 7: minors per purpose (MF070, MF071, MF072).
+-- Art. 8: storage location and legal basis, central-storage consent
+-- (MF080, MF081).  Art. 9: incident register (MF090); a change of
+-- processor, model, dimension, storage or minors rule voids the assessment.
+-- Upgrade values: existing purposes store centrally (their faces are
+-- here) with no legal basis recorded, so new enrolments need the subject's
+-- central-storage consent or an administrator's legal basis; purposes that
+-- already hold minors keep processing them (minors_allowed = true); every
+-- existing notice states the facts as they are now.  WARNINGs list what
+-- needs an administrator.
+-- Art. 5, 9: the recognition model (name and version) the purpose uses
+ALTER TABLE @extschema@.purpose ADD COLUMN model pg_catalog.text CHECK (pg_catalog.btrim(model) <> '');
+-- Art. 7: whether subjects under 14 may be processed at all (strict default)
+ALTER TABLE @extschema@.purpose ADD COLUMN minors_allowed pg_catalog.bool NOT NULL DEFAULT false;
+-- Art. 8: where the purpose's faces are stored, and for central storage
+-- the law or administrative regulation that allows it without the
+-- subject's separate consent (NULL: each subject's consent is needed)
+ALTER TABLE @extschema@.purpose ADD COLUMN storage pg_catalog.text NOT NULL DEFAULT 'central' CHECK (storage IN ('device', 'central'));
+ALTER TABLE @extschema@.purpose ADD COLUMN storage_legal_basis pg_catalog.text CHECK (pg_catalog.btrim(storage_legal_basis) <> '');
+ALTER TABLE @extschema@.notice ADD COLUMN facts pg_catalog.jsonb NOT NULL DEFAULT '{}';
+ALTER TABLE @extschema@.consent ADD COLUMN central_storage_consent pg_catalog.bool NOT NULL DEFAULT false;
+COMMENT ON COLUMN @extschema@.purpose.model IS 'recognition model and version; a change needs a new notice and voids the assessment (Art. 5, 9)';
+COMMENT ON COLUMN @extschema@.purpose.minors_allowed IS 'whether subjects under 14 may be processed at all (Art. 7); false refuses them (MF070) and hides their faces from 1:N';
+COMMENT ON COLUMN @extschema@.purpose.storage IS 'where faces are stored (Art. 8): device (never in this database) or central (this database: needs storage_legal_basis or the subject''s central-storage consent)';
+COMMENT ON COLUMN @extschema@.purpose.storage_legal_basis IS 'law or administrative regulation allowing central storage without separate consent (Art. 8); NULL: consent needed';
+COMMENT ON COLUMN @extschema@.notice.facts IS 'the purpose''s facts stated by this version, taken at publication (Art. 5); a version whose facts differ from the previous one''s is material';
+COMMENT ON COLUMN @extschema@.consent.central_storage_consent IS 'separate consent to storing the face in this (central) database rather than on the device (Art. 8); distinct from transfer_consent';
+
+-- purposes that already hold faces of minors keep processing them; set
+-- before the new voiding rule below, so that this keeps their assessments.
+-- The update's own row changes are not audited row by row (the audit
+-- writer cannot append while this transaction holds the trail altered);
+-- ALTER EXTENSION itself is on record, and the WARNINGs below name them.
+ALTER TABLE @extschema@.purpose DISABLE TRIGGER purpose_audit;
+UPDATE @extschema@.purpose p SET minors_allowed = true
+ WHERE EXISTS (SELECT 1 FROM @extschema@.face f WHERE f.purpose = p.name AND f.minor);
+ALTER TABLE @extschema@.purpose ENABLE ALWAYS TRIGGER purpose_audit;
+-- A change of purpose or method voids the purpose's assessments (Art. 9):
+-- of its kind, description, method, retention, public-security use,
+-- processor, model, dimension, storage or minors rule; a shorter retention
+-- shortens stored expiries (Art. 8).
+CREATE OR REPLACE FUNCTION @extschema@._purpose_changed()
 RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -4805,6 +4851,62 @@ BEGIN
 END
 $$;
 
+	-- the facts whose change is a change of purpose or method: what, how
+	-- and how long, for whom, who processes it with which model and
+	-- features, where its faces are kept
+	c_facts CONSTANT pg_catalog.text[] := ARRAY['kind', 'description', 'method', 'retention',
+		'minor_retention', 'serves_public_security', 'processor', 'model', 'dimension', 'storage',
+		'storage_legal_basis', 'minors_allowed'];
+	v_new pg_catalog.jsonb := pg_catalog.to_jsonb(NEW);
+	v_old pg_catalog.jsonb := pg_catalog.to_jsonb(OLD);
+	v_changed pg_catalog.text[];
+BEGIN
+	SELECT pg_catalog.array_agg(f.k ORDER BY f.n) INTO v_changed
+	  FROM pg_catalog.unnest(c_facts) WITH ORDINALITY AS f(k, n)
+	 WHERE v_new -> f.k IS DISTINCT FROM v_old -> f.k;
+	IF v_changed IS NOT NULL THEN
+		PERFORM @extschema@._void_assessments(NEW.name,
+			'purpose changed: ' || pg_catalog.array_to_string(v_changed, ', '));
+	END IF;
+	-- any change: whether '1 month' is shorter than '31 days' depends on the
+	-- calendar, not on interval comparison; the clamp only ever shortens
+	IF NEW.retention IS DISTINCT FROM OLD.retention OR NEW.minor_retention IS DISTINCT FROM OLD.minor_retention THEN
+		PERFORM @extschema@._face_clamp_expiry(NEW.name, NEW.retention, NEW.minor_retention);
+	END IF;
+	RETURN NULL;
+END
+$$;
+-- Active faces of a purpose whose consent is valid for processing (no
+-- re-notice pending, separate, not a condition of service, a guardian's for
+-- a minor, a minor's only where the purpose processes minors: the same
+-- rules frt.verify refuses on), nearest first
+-- by cosine distance, optionally only within p_max_distance (1:N).  A plain
+-- SQL function so it is inlined into the caller's query: the ORDER BY ...
+-- <=> probe then streams from an frt_ivf index on frt._face_open(id,
+-- embedding) when one exists (the expression must match).  Inlined
+-- and policy functions are parsed with the caller's search_path, so every
+-- operator is qualified: a role that may create objects cannot shadow them.
+CREATE OR REPLACE FUNCTION @extschema@._face_nearest(p_purpose pg_catalog.text, p_probe @extschema@.face_embedding,
+	p_max_distance pg_catalog.float8)
+RETURNS TABLE (face_id pg_catalog.int8, subject pg_catalog.text, distance pg_catalog.float8)
+LANGUAGE sql STABLE
+AS $$
+	SELECT f.id, f.subject, @extschema@._face_open(f.id, f.embedding) OPERATOR(@extschema@.<=>) p_probe
+	FROM @extschema@.face f
+	WHERE f.purpose OPERATOR(pg_catalog.=) p_purpose
+	  AND f.expires_at OPERATOR(pg_catalog.>) pg_catalog.statement_timestamp()
+	  -- a scalar sub-select, not EXISTS: it stays a per-row filter and is
+	  -- never turned into a join that would stop the ordered index scan
+	  AND (SELECT c.withdrawn_at IS NULL AND NOT c.needs_renotice AND c.separate
+				  AND NOT c.condition_of_service AND (NOT f.minor OR c.given_by OPERATOR(pg_catalog.=) 'guardian')
+		   FROM @extschema@.consent c WHERE c.id OPERATOR(pg_catalog.=) f.consent_id)
+	  -- a minor's face only where the purpose processes minors (Art. 7)
+	  AND (NOT f.minor OR (SELECT pp.minors_allowed FROM @extschema@.purpose pp
+						   WHERE pp.name OPERATOR(pg_catalog.=) p_purpose))
+	  AND (p_max_distance IS NULL OR @extschema@._face_open(f.id, f.embedding) OPERATOR(@extschema@.<=>) p_probe
+		   OPERATOR(pg_catalog.<=) p_max_distance)
+	ORDER BY @extschema@._face_open(f.id, f.embedding) OPERATOR(@extschema@.<=>) p_probe
+$$;
 -- Refuse unless the purpose may be processed at all, of the kind asked, from
 -- this device: Art. 4 (registered, right kind), 5 (processor, notice),
 -- 9 (assessment), 10 (alternative), 13 (device).  Returns the purpose row.
@@ -4848,6 +4950,10 @@ BEGIN
 			'purpose %L has no current impact assessment (none, expired, or voided by a change of purpose or method)',
 			p_purpose), p_function, p_purpose, p_subject, p_device);
 	END IF;
+	-- Art. 9: re-assessed since the last major security incident touching it
+	PERFORM @extschema@._check_incidents(p_purpose, p_function, p_subject, p_device);
+	-- Art. 5: the notice in force states the purpose's facts as they are now
+	PERFORM @extschema@._check_notice_facts(p, p_function, p_subject, p_device);
 	IF p.kind = 'verification' AND p.alternative_method IS NULL THEN
 		PERFORM @extschema@._refuse('MF010', 10, pg_catalog.format(
 			'verification purpose %L declares no non-face alternative', p_purpose),
@@ -4886,6 +4992,62 @@ BEGIN
 END
 $$;
 
+-- Refuse unless the subject holds a valid, active, separate consent for the
+-- purpose: Art. 6 (separate, active), 12 (not a condition of service),
+-- 5 (given against the notice in force), 7 (guardian for under 14).
+-- Returns the consent row.
+CREATE OR REPLACE FUNCTION @extschema@._check_consent(p_function pg_catalog.text, p_purpose pg_catalog.text,
+	p_subject pg_catalog.text, p_device pg_catalog.text)
+RETURNS @extschema@.consent
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c @extschema@.consent;
+	v_birth pg_catalog.date;
+	-- a matcher verifying a subject learns only that it cannot be verified
+	v_masked pg_catalog.bool := p_function OPERATOR(pg_catalog.=) 'verify'
+		AND NOT @extschema@._caller_sees_reasons();
+BEGIN
+	SELECT s.birth_date INTO v_birth FROM @extschema@.subject s WHERE s.id = p_subject;
+	SELECT * INTO c FROM @extschema@.consent
+	WHERE subject = p_subject AND purpose = p_purpose AND withdrawn_at IS NULL;
+	IF v_birth IS NULL THEN
+		PERFORM @extschema@._refuse('MF006', 6, pg_catalog.format(
+			'subject %L is not registered, so has no separate, active consent for purpose %L', p_subject, p_purpose),
+			p_function, p_purpose, p_subject, p_device, p_masked => v_masked);
+	END IF;
+	IF c.id IS NULL OR NOT c.separate THEN
+		PERFORM @extschema@._refuse('MF006', 6, pg_catalog.format(
+			'subject %L has no separate, active consent for purpose %L', p_subject, p_purpose),
+			p_function, p_purpose, p_subject, p_device, p_masked => v_masked);
+	END IF;
+	IF c.condition_of_service THEN
+		PERFORM @extschema@._refuse('MF012', 12, pg_catalog.format(
+			'consent of subject %L for purpose %L was made a condition of service and is not valid',
+			p_subject, p_purpose), p_function, p_purpose, p_subject, p_device, p_masked => v_masked);
+	END IF;
+	IF c.needs_renotice THEN
+		PERFORM @extschema@._refuse('MF005', 5, pg_catalog.format(
+			'consent of subject %L for purpose %L was given under notice version %s; the changed notice must be given first',
+			p_subject, p_purpose, c.notice_version), p_function, p_purpose, p_subject, p_device,
+			p_masked => v_masked);
+	END IF;
+	-- Art. 7: a purpose processes subjects under 14 only when it says so
+	IF @extschema@.is_minor(v_birth, p_purpose)
+	   AND NOT (SELECT pp.minors_allowed FROM @extschema@.purpose pp WHERE pp.name = p_purpose) THEN
+		PERFORM @extschema@._refuse('MF070', 7, pg_catalog.format(
+			'subject %L is under 14 and purpose %L does not process minors', p_subject, p_purpose),
+			p_function, p_purpose, p_subject, p_device, p_masked => v_masked);
+	END IF;
+	IF @extschema@.is_minor(v_birth, p_purpose) AND c.given_by <> 'guardian' THEN
+		PERFORM @extschema@._refuse('MF007', 7, pg_catalog.format(
+			'subject %L is under 14; consent must be given by a parent or guardian', p_subject),
+			p_function, p_purpose, p_subject, p_device, p_masked => v_masked);
+	END IF;
+	RETURN c;
+END
+$$;
 -- Enrol one face for a subject and purpose, captured by a device; returns
 -- the face id.  p_retention may ask for a retention shorter than the
 -- purpose's (Art. 8).
@@ -4940,6 +5102,8 @@ BEGIN
 	PERFORM 1 FROM @extschema@.subject WHERE id = p_subject FOR NO KEY UPDATE;
 	p := @extschema@._check_processing('enroll', p_purpose, NULL, p_device, p_subject);
 	c := @extschema@._check_consent('enroll', p_purpose, p_subject, p_device);
+	-- Art. 8: this database is central storage
+	PERFORM @extschema@._check_central_storage(p, c, p_subject, p_device);
 	PERFORM @extschema@._check_probe(p, p_embedding);
 	SELECT @extschema@.is_minor(s.birth_date, p_purpose) INTO v_minor FROM @extschema@.subject s WHERE s.id = p_subject;
 	v_limit := CASE WHEN v_minor THEN COALESCE(p.minor_retention, p.retention) ELSE p.retention END;
@@ -5353,12 +5517,23 @@ CREATE OR REPLACE FUNCTION @extschema@._intrusion_compliance()
 	v_n pg_catalog.int8;
 BEGIN
 	PERFORM @extschema@._check_authorized('export_faces', 'export', p_purpose, NULL);
+	c @extschema@.consent;
+	v_n pg_catalog.int8;
+BEGIN
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose) THEN
 		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
 			'export_faces', p_purpose, p_subject, NULL);
 	END IF;
 	PERFORM @extschema@._require_read_committed('export_faces');
 	c := @extschema@._check_consent('export_faces', p_purpose, p_subject, NULL);
+	-- Art. 7: a minor's faces leave only with the guardian's transfer consent
+	IF EXISTS (SELECT 1 FROM @extschema@.subject s
+			   WHERE s.id = p_subject AND @extschema@.is_minor(s.birth_date, p_purpose))
+	   AND (c.given_by <> 'guardian' OR NOT c.transfer_consent) THEN
+		PERFORM @extschema@._refuse('MF071', 7, pg_catalog.format(
+			'subject %L is under 14; face data leaves only with the guardian''s transfer consent', p_subject),
+			'export_faces', p_purpose, p_subject, NULL);
+	END IF;
 	IF NOT c.transfer_consent THEN
 		PERFORM @extschema@._refuse('MF008', 8, pg_catalog.format(
 			'subject %L gave no separate consent to transfer face data for purpose %L', p_subject, p_purpose),
@@ -5457,6 +5632,406 @@ ALTER TABLE @extschema@.device_login ENABLE ALWAYS TRIGGER device_login_audit;
 -- approval, grants to roles that do not exist, grants held by the frt_*
 -- roles themselves (every member of them holds them).  Names only.
 CREATE FUNCTION @extschema@._authz_compliance()
+DROP FUNCTION @extschema@.give_consent(pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.text,
+	pg_catalog.text, pg_catalog.bool, pg_catalog.bool, pg_catalog.bool);
+-- Record (or renew, after a changed notice) a subject's separate consent for
+-- a purpose against the notice in force; returns the consent id.
+-- p_transfer_consent and p_central_storage are the two separate consents of
+-- Art. 8 (export; storage in this database); a renewal restates both.
+CREATE FUNCTION @extschema@.give_consent(p_subject pg_catalog.text, p_purpose pg_catalog.text,
+	p_given_by pg_catalog.text, p_obtained_how pg_catalog.text,
+	p_guardian_ref pg_catalog.text DEFAULT NULL, p_transfer_consent pg_catalog.bool DEFAULT false,
+	p_separate pg_catalog.bool DEFAULT true, p_condition_of_service pg_catalog.bool DEFAULT false,
+	p_central_storage pg_catalog.bool DEFAULT false)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_version pg_catalog.int4;
+	v_id pg_catalog.int8;
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose) THEN
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
+			'give_consent', p_purpose, p_subject, NULL);
+	END IF;
+	-- the subject first, in the same lock order as erasure and enrolment
+	PERFORM 1 FROM @extschema@.subject WHERE id = p_subject FOR KEY SHARE;
+	IF NOT FOUND THEN
+		PERFORM @extschema@._reject('P0002', pg_catalog.format('subject %s is not registered', p_subject),
+			'give_consent', p_purpose, p_subject, NULL);
+	END IF;
+	v_version := @extschema@.current_notice_version(p_purpose);
+	IF v_version IS NULL THEN
+		PERFORM @extschema@._refuse('MF005', 5, pg_catalog.format(
+			'purpose %L has no notice in force; consent cannot be informed', p_purpose),
+			'give_consent', p_purpose, p_subject, NULL);
+	END IF;
+	UPDATE @extschema@.consent
+	SET notice_version = v_version, needs_renotice = false, renewed_at = pg_catalog.now(),
+		given_by = p_given_by, guardian_ref = p_guardian_ref, obtained_how = p_obtained_how,
+		separate = p_separate, condition_of_service = p_condition_of_service,
+		transfer_consent = p_transfer_consent, central_storage_consent = p_central_storage
+	WHERE subject = p_subject AND purpose = p_purpose AND withdrawn_at IS NULL
+	RETURNING id INTO v_id;
+	IF v_id IS NULL THEN
+		INSERT INTO @extschema@.consent (subject, purpose, notice_version, given_by, guardian_ref,
+			obtained_how, separate, condition_of_service, transfer_consent, central_storage_consent)
+		VALUES (p_subject, p_purpose, v_version, p_given_by, p_guardian_ref,
+			p_obtained_how, p_separate, p_condition_of_service, p_transfer_consent, p_central_storage)
+		RETURNING id INTO v_id;
+	END IF;
+	RETURN v_id;
+EXCEPTION WHEN integrity_constraint_violation OR data_exception THEN
+	-- bad input (given_by, obtained_how, guardian_ref...): on record first
+	PERFORM @extschema@._reject(SQLSTATE, SQLERRM, 'give_consent', p_purpose, p_subject, NULL);
+	RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.give_consent(pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.text,
+	pg_catalog.text, pg_catalog.bool, pg_catalog.bool, pg_catalog.bool, pg_catalog.bool) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.give_consent(pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.text,
+	pg_catalog.text, pg_catalog.bool, pg_catalog.bool, pg_catalog.bool, pg_catalog.bool) TO frt_enroller;
+COMMENT ON FUNCTION @extschema@.give_consent(pg_catalog.text, pg_catalog.text, pg_catalog.text,
+	pg_catalog.text, pg_catalog.text, pg_catalog.bool, pg_catalog.bool, pg_catalog.bool, pg_catalog.bool) IS
+	'record or renew separate consent against the notice in force (with the separate transfer and central-storage consents of Measures Art. 8); returns the consent id';
+-- Layer 5: the facts a notice states (Art. 5), minors per purpose (Art. 7)
+-- and central storage (Art. 8), enforced where the data lives.
+--
+-- A notice version records the purpose's facts it states, taken when it is
+-- published; while the purpose's facts differ from the notice in force,
+-- processing is refused (MF050) and the compliance report shows it, until
+-- a new version is published.  A version stating other facts than the one
+-- before is material whatever the caller says, so consents given under the
+-- older version need re-notice.  New versions need an accessibility
+-- statement (MF051).
+
+-- The facts of a purpose a notice states (Art. 5(1)-(2)): processor, what
+-- and how (kind, description, method, model, dimension), how long (retention,
+-- minor_retention), for whom (minors_allowed, serves_public_security) and
+-- where faces are kept (storage, storage_legal_basis).  Intervals are
+-- rendered in one fixed style, whatever the session's IntervalStyle.
+CREATE FUNCTION @extschema@._notice_facts(p @extschema@.purpose)
+RETURNS pg_catalog.jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+SET intervalstyle = 'postgres'
+AS $$
+	SELECT pg_catalog.jsonb_build_object(
+		'processor', p.processor, 'kind', p.kind, 'description', p.description,
+		'method', p.method, 'model', p.model, 'dimension', p.dimension,
+		'retention', p.retention::pg_catalog.text, 'minor_retention', p.minor_retention::pg_catalog.text,
+		'minors_allowed', p.minors_allowed, 'serves_public_security', p.serves_public_security,
+		'storage', p.storage, 'storage_legal_basis', p.storage_legal_basis);
+$$;
+
+-- The facts of purpose p that differ from those its notice in force states
+-- (sorted names), or NULL when they agree or there is no notice.
+CREATE FUNCTION @extschema@._notice_stale_facts(p @extschema@.purpose)
+RETURNS pg_catalog.text[]
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_stated pg_catalog.jsonb;
+	v_now pg_catalog.jsonb;
+	v_diff pg_catalog.text[];
+BEGIN
+	SELECT n.facts INTO v_stated FROM @extschema@.notice n
+	 WHERE n.purpose = p.name ORDER BY n.version DESC LIMIT 1;
+	IF NOT FOUND THEN
+		RETURN NULL;
+	END IF;
+	v_now := @extschema@._notice_facts(p);
+	IF v_now = v_stated THEN
+		RETURN NULL;
+	END IF;
+	SELECT pg_catalog.array_agg(k ORDER BY k) INTO v_diff
+	  FROM (SELECT pg_catalog.jsonb_object_keys(v_now) UNION SELECT pg_catalog.jsonb_object_keys(v_stated)) AS t(k)
+	 WHERE v_now -> k IS DISTINCT FROM v_stated -> k;
+	RETURN v_diff;
+END
+$$;
+
+-- Refuse processing while the notice in force states other facts than the
+-- purpose's (Art. 5: a change is told to the person before it applies).
+CREATE FUNCTION @extschema@._check_notice_facts(p @extschema@.purpose, p_function pg_catalog.text,
+	p_subject pg_catalog.text, p_device pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_diff pg_catalog.text[] := @extschema@._notice_stale_facts(p);
+BEGIN
+	IF v_diff IS NOT NULL THEN
+		PERFORM @extschema@._refuse('MF050', 5, pg_catalog.format(
+			'purpose %L changed facts its notice in force states (%s); publish a new notice version first',
+			p.name, pg_catalog.array_to_string(v_diff, ', ')), p_function, p.name, p_subject, p_device);
+	END IF;
+END
+$$;
+
+-- A new notice version: it states the purpose's facts as they are (taken
+-- here, whatever the caller gave), it is material when they differ from
+-- the previous version's, and it carries an accessibility statement for
+-- disabled and elderly people (Art. 5).  A restored dump keeps its rows.
+CREATE FUNCTION @extschema@._notice_facts_taken()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p @extschema@.purpose;
+	v_prev pg_catalog.jsonb;
+BEGIN
+	IF @extschema@.audit_restoring() THEN
+		RETURN NEW;
+	END IF;
+	-- serialise versions per purpose (as frt._notice_version does)
+	SELECT * INTO p FROM @extschema@.purpose WHERE name = NEW.purpose FOR NO KEY UPDATE;
+	IF NOT FOUND THEN
+		RETURN NEW;		-- the foreign key rejects it
+	END IF;
+	IF NEW.accessibility IS NULL OR pg_catalog.btrim(NEW.accessibility) = '' THEN
+		PERFORM @extschema@._refuse('MF051', 5, pg_catalog.format(
+			'a notice of purpose %L needs an accessibility statement for disabled and elderly people',
+			NEW.purpose), 'publish_notice', NEW.purpose, NULL, NULL,
+			p_hint => 'Say how the notice is given in accessible forms (large print, audio, assistance), as the national accessibility rules require.');
+	END IF;
+	NEW.facts := @extschema@._notice_facts(p);
+	SELECT n.facts INTO v_prev FROM @extschema@.notice n
+	 WHERE n.purpose = NEW.purpose ORDER BY n.version DESC LIMIT 1;
+	IF FOUND AND v_prev IS DISTINCT FROM NEW.facts THEN
+		NEW.material_change := true;
+	END IF;
+	RETURN NEW;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._notice_facts_taken() FROM PUBLIC;
+CREATE TRIGGER notice_facts BEFORE INSERT ON @extschema@.notice
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._notice_facts_taken();
+
+-- Art. 8: storing a face in this database is central storage.  Refused for
+-- a purpose whose faces stay on devices (MF080), and without either the
+-- law or administrative regulation recorded on the purpose or the subject's
+-- separate consent to central storage (MF081).
+CREATE FUNCTION @extschema@._check_central_storage(p @extschema@.purpose, c @extschema@.consent,
+	p_subject pg_catalog.text, p_device pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF p.storage = 'device' THEN
+		PERFORM @extschema@._refuse('MF080', 8, pg_catalog.format(
+			'purpose %L keeps faces on the recognition device; they are not stored in this database', p.name),
+			'enroll', p.name, p_subject, p_device);
+	END IF;
+	IF p.storage_legal_basis IS NULL AND NOT c.central_storage_consent THEN
+		PERFORM @extschema@._refuse('MF081', 8, pg_catalog.format(
+			'subject %L gave no separate consent to central storage for purpose %L, and the purpose records no legal basis for it',
+			p_subject, p.name), 'enroll', p.name, p_subject, p_device,
+			p_hint => 'Record the consent (frt.give_consent(..., p_central_storage => true)) or the law or administrative regulation on purpose.storage_legal_basis.');
+	END IF;
+END
+$$;
+
+-- Art. 7: whether a subject is under 14 decides how it is processed, so a
+-- birth date that would change that is not edited: erase the subject and
+-- register it again (its consents were given for a child, or for an adult).
+CREATE FUNCTION @extschema@._subject_birth_fixed()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NEW.birth_date IS DISTINCT FROM OLD.birth_date
+	   AND @extschema@.is_minor(NEW.birth_date) IS DISTINCT FROM @extschema@.is_minor(OLD.birth_date) THEN
+		PERFORM @extschema@._refuse('MF072', 7, pg_catalog.format(
+			'the birth date of subject %L would change whether it is under 14; erase the subject and register it again',
+			OLD.id), 'UPDATE subject', NULL, OLD.id, NULL);
+	END IF;
+	RETURN NEW;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._subject_birth_fixed() FROM PUBLIC;
+CREATE TRIGGER subject_birth_fixed BEFORE UPDATE OF birth_date ON @extschema@.subject
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._subject_birth_fixed();
+ALTER TABLE @extschema@.subject ENABLE ALWAYS TRIGGER subject_birth_fixed;
+-- Layer 5: the register of security incidents (Art. 9).  A major incident
+-- (leak, tampering, loss, destruction, illegal access, sale or use of face
+-- information) voids the current impact assessments of every purpose it
+-- touches, and their processing is refused (MF090) until a new assessment
+-- is made after it.  frt_admin records incidents (frt.record_incident; the
+-- intrusion layer opens one from an alert), frt_auditor reads them; the
+-- register is insert-only and kept with the assessments (>= 3 years).
+
+CREATE SEQUENCE @extschema@.security_incident_id_seq;
+CREATE TABLE @extschema@.security_incident (
+	id				pg_catalog.int8 PRIMARY KEY DEFAULT pg_catalog.nextval('@extschema@.security_incident_id_seq'),
+	occurred_at		pg_catalog.timestamptz NOT NULL,
+	recorded_at		pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	recorded_by		pg_catalog.text NOT NULL CHECK (pg_catalog.btrim(recorded_by) <> ''),
+	major			pg_catalog.bool NOT NULL,
+	description		pg_catalog.text NOT NULL CHECK (pg_catalog.btrim(description) <> ''),
+	-- the audit record (frt.alert) of the intrusion alert that opened it
+	alert_seq		pg_catalog.int8 UNIQUE,
+	CHECK (occurred_at <= recorded_at)
+);
+ALTER SEQUENCE @extschema@.security_incident_id_seq OWNED BY @extschema@.security_incident.id;
+COMMENT ON TABLE @extschema@.security_incident IS
+	'security incidents (Measures Art. 9); a major one voids the assessments of the purposes it touches';
+
+-- The purposes an incident touches.
+CREATE TABLE @extschema@.security_incident_purpose (
+	incident		pg_catalog.int8 NOT NULL REFERENCES @extschema@.security_incident (id),
+	purpose			pg_catalog.text NOT NULL REFERENCES @extschema@.purpose (name),
+	PRIMARY KEY (incident, purpose)
+);
+CREATE INDEX security_incident_purpose_idx ON @extschema@.security_incident_purpose (purpose);
+COMMENT ON TABLE @extschema@.security_incident_purpose IS 'purposes touched by a security incident';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.security_incident', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.security_incident_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.security_incident_purpose', '');
+
+-- The register is kept as recorded (Art. 9: records kept >= 3 years); a
+-- purpose touched by a major incident has its assessments voided, by
+-- whatever path the row arrives (a restored dump keeps its rows as they
+-- were).
+CREATE FUNCTION @extschema@._incident_rules()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	i @extschema@.security_incident;
+BEGIN
+	IF TG_OP <> 'INSERT' THEN
+		RAISE EXCEPTION 'the incident register is kept as recorded; record a new incident instead'
+			USING ERRCODE = 'feature_not_supported';
+	END IF;
+	IF TG_TABLE_NAME = 'security_incident_purpose' AND NOT @extschema@.audit_restoring() THEN
+		SELECT * INTO i FROM @extschema@.security_incident WHERE id = NEW.incident;
+		IF i.major THEN
+			PERFORM @extschema@._void_assessments(NEW.purpose,
+				pg_catalog.format('major security incident %s', i.id));
+		END IF;
+	END IF;
+	RETURN NEW;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._incident_rules() FROM PUBLIC;
+CREATE TRIGGER security_incident_rules BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.security_incident
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._incident_rules();
+CREATE TRIGGER security_incident_purpose_rules AFTER INSERT OR UPDATE OR DELETE
+	ON @extschema@.security_incident_purpose
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._incident_rules();
+CREATE TRIGGER security_incident_audit AFTER INSERT ON @extschema@.security_incident
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._audit_change('id');
+ALTER TABLE @extschema@.security_incident ENABLE ALWAYS TRIGGER security_incident_rules;
+ALTER TABLE @extschema@.security_incident_purpose ENABLE ALWAYS TRIGGER security_incident_purpose_rules;
+ALTER TABLE @extschema@.security_incident ENABLE ALWAYS TRIGGER security_incident_audit;
+
+-- Record a security incident; returns its id.  p_purposes: the purposes it
+-- touches (NULL: every purpose, e.g. a breach of the database).  A major
+-- incident voids their assessments (Art. 9).  p_alert_seq: the alert
+-- (frt.alert) it was opened from, if any.
+CREATE FUNCTION @extschema@.record_incident(p_description pg_catalog.text,
+	p_purposes pg_catalog.text[] DEFAULT NULL, p_major pg_catalog.bool DEFAULT true,
+	p_occurred_at pg_catalog.timestamptz DEFAULT NULL, p_alert_seq pg_catalog.int8 DEFAULT NULL)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_id pg_catalog.int8;
+	v_unknown pg_catalog.text;
+BEGIN
+	IF p_description IS NULL OR pg_catalog.btrim(p_description) = '' OR p_major IS NULL THEN
+		PERFORM @extschema@._reject('22004', 'an incident needs a description and whether it is major',
+			'record_incident', NULL, NULL, NULL);
+	END IF;
+	IF pg_catalog.cardinality(p_purposes) = 0 THEN
+		PERFORM @extschema@._reject('22023', 'an incident touches at least one purpose (NULL: every purpose)',
+			'record_incident', NULL, NULL, NULL);
+	END IF;
+	SELECT pg_catalog.string_agg(u, ', ') INTO v_unknown FROM pg_catalog.unnest(p_purposes) u
+	 WHERE NOT EXISTS (SELECT 1 FROM @extschema@.purpose p WHERE p.name = u);
+	IF v_unknown IS NOT NULL THEN
+		PERFORM @extschema@._reject('P0002', pg_catalog.format('purpose %s is not registered', v_unknown),
+			'record_incident', NULL, NULL, NULL);
+	END IF;
+	IF p_alert_seq IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.alert a WHERE a.seq = p_alert_seq) THEN
+		PERFORM @extschema@._reject('P0002', pg_catalog.format('audit record %s is not an alert', p_alert_seq),
+			'record_incident', NULL, NULL, NULL);
+	END IF;
+	IF p_occurred_at > pg_catalog.now() THEN
+		PERFORM @extschema@._reject('22008', 'an incident cannot occur in the future', 'record_incident',
+			NULL, NULL, NULL);
+	END IF;
+	BEGIN
+		INSERT INTO @extschema@.security_incident (occurred_at, recorded_by, major, description, alert_seq)
+		VALUES (COALESCE(p_occurred_at, pg_catalog.now()), @extschema@._caller(), p_major, p_description,
+			p_alert_seq)
+		RETURNING id INTO v_id;
+	EXCEPTION WHEN unique_violation THEN
+		PERFORM @extschema@._reject('23505', pg_catalog.format('alert %s already opened an incident', p_alert_seq),
+			'record_incident', NULL, NULL, NULL);
+	END;
+	INSERT INTO @extschema@.security_incident_purpose (incident, purpose)
+	SELECT v_id, p.name FROM @extschema@.purpose p
+	 WHERE p_purposes IS NULL OR p.name = ANY (p_purposes);
+	RETURN v_id;
+END
+$$;
+
+-- Refuse processing a purpose touched by a major incident with no impact
+-- assessment made since (Art. 9: re-assess after a major incident).
+CREATE FUNCTION @extschema@._check_incidents(p_purpose pg_catalog.text, p_function pg_catalog.text,
+	p_subject pg_catalog.text, p_device pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_id pg_catalog.int8;
+BEGIN
+	SELECT i.id INTO v_id FROM @extschema@.security_incident_purpose ip
+	  JOIN @extschema@.security_incident i ON i.id = ip.incident
+	 WHERE ip.purpose = p_purpose AND i.major
+	   AND NOT EXISTS (SELECT 1 FROM @extschema@.assessment a
+					   WHERE a.purpose = p_purpose AND a.voided_at IS NULL AND a.assessed_at >= i.recorded_at)
+	 ORDER BY i.recorded_at DESC LIMIT 1;
+	IF FOUND THEN
+		PERFORM @extschema@._refuse('MF090', 9, pg_catalog.format(
+			'purpose %L has not been re-assessed since major security incident %s', p_purpose, v_id),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+END
+$$;
+
+-- Purposes touched by a major incident with no valid assessment made after
+-- it (the latest such incident per purpose): the re-assessments Art. 9
+-- requires.
+CREATE FUNCTION @extschema@.reassessment_due()
+RETURNS TABLE (purpose pg_catalog.text, incident pg_catalog.int8, recorded_at pg_catalog.timestamptz)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT DISTINCT ON (ip.purpose) ip.purpose, i.id, i.recorded_at
+	  FROM @extschema@.security_incident_purpose ip
+	  JOIN @extschema@.security_incident i ON i.id = ip.incident
+	 WHERE i.major
+	   AND NOT EXISTS (SELECT 1 FROM @extschema@.assessment a
+					   WHERE a.purpose = ip.purpose AND a.voided_at IS NULL AND a.assessed_at >= i.recorded_at)
+	 ORDER BY ip.purpose, i.recorded_at DESC, i.id DESC;
+$$;
+-- Layer 5: the compliance report's rows for the facts a notice states and
+-- its accessibility (Art. 5), minors per purpose (Art. 7), central storage
+-- (Art. 8) and security incidents (Art. 9); frt.compliance_report() returns
+-- them with its own.
+CREATE FUNCTION @extschema@._articles_compliance()
 RETURNS TABLE (article pg_catalog.text, check_name pg_catalog.text, status pg_catalog.text,
 	detail pg_catalog.text)
 LANGUAGE plpgsql STABLE
@@ -5521,6 +6096,64 @@ END
 $$;
 REVOKE ALL ON FUNCTION @extschema@._authz_compliance() FROM PUBLIC;
 
+	names pg_catalog.text;
+BEGIN
+	-- Art. 5: the notice in force states the facts as they are
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(pg_catalog.format('%s (%s)', p.name,
+			pg_catalog.array_to_string(s.diff, ', ')), '; ' ORDER BY p.name) INTO n, names
+	  FROM @extschema@.purpose p, LATERAL (SELECT @extschema@._notice_stale_facts(p) AS diff) s
+	 WHERE s.diff IS NOT NULL;
+	RETURN QUERY SELECT 'Art. 5', 'notice_states_facts', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		CASE WHEN n = 0 THEN 'every notice in force states its purpose''s current facts'
+		ELSE pg_catalog.format('%s purposes changed facts their notice in force states (processing refused until a new version is published): %s', n, names) END;
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(n2.purpose, ', ' ORDER BY n2.purpose) INTO n, names
+	  FROM (SELECT DISTINCT ON (x.purpose) x.purpose, x.accessibility FROM @extschema@.notice x
+			 ORDER BY x.purpose, x.version DESC) n2
+	 WHERE n2.accessibility IS NULL OR pg_catalog.btrim(n2.accessibility) = '';
+	RETURN QUERY SELECT 'Art. 5', 'notice_accessibility', CASE WHEN n = 0 THEN 'ok' ELSE 'warning' END,
+		CASE WHEN n = 0 THEN 'every notice in force has an accessibility statement for disabled and elderly people'
+		ELSE pg_catalog.format('%s purposes whose notice in force has no accessibility statement (publish a new version): %s', n, names) END;
+
+	-- Art. 7: minors per purpose; none where the purpose does not process them
+	SELECT pg_catalog.string_agg(pg_catalog.format('%s: %s (%s)', p.name, COALESCE(k.minors, 0),
+			CASE WHEN p.minors_allowed THEN 'allowed' ELSE 'not allowed' END), '; ' ORDER BY p.name),
+		   pg_catalog.count(*) FILTER (WHERE NOT p.minors_allowed AND k.minors > 0)
+	  INTO names, n
+	  FROM @extschema@.purpose p
+	  LEFT JOIN (SELECT f.purpose, pg_catalog.count(DISTINCT f.subject) AS minors FROM @extschema@.face f
+				  JOIN @extschema@.subject s ON s.id = f.subject
+				 WHERE f.minor OR @extschema@.is_minor(s.birth_date, f.purpose)
+				 GROUP BY f.purpose) k ON k.purpose = p.name;
+	RETURN QUERY SELECT 'Art. 7', 'minors_per_purpose', CASE WHEN COALESCE(n, 0) = 0 THEN 'info' ELSE 'violation' END,
+		pg_catalog.format('subjects whose faces were stored while under 14, per purpose: %s%s', COALESCE(names, 'no purpose'),
+			CASE WHEN COALESCE(n, 0) > 0 THEN pg_catalog.format('; %s purposes hold minors they do not process (their faces are not matched)', n) ELSE '' END);
+
+	-- Art. 8: faces in this database need central storage allowed
+	SELECT pg_catalog.count(*) FILTER (WHERE p.storage = 'device'),
+		   pg_catalog.count(*) FILTER (WHERE p.storage = 'central' AND p.storage_legal_basis IS NULL
+										 AND NOT c.central_storage_consent),
+		   pg_catalog.string_agg(DISTINCT p.name, ', ')
+	  INTO n, m, names
+	  FROM @extschema@.face f JOIN @extschema@.purpose p ON p.name = f.purpose
+	  JOIN @extschema@.consent c ON c.id = f.consent_id
+	 WHERE p.storage = 'device' OR (p.storage_legal_basis IS NULL AND NOT c.central_storage_consent);
+	RETURN QUERY SELECT 'Art. 8', 'central_storage_basis',
+		CASE WHEN n > 0 THEN 'violation' WHEN m > 0 THEN 'warning' ELSE 'ok' END,
+		CASE WHEN n + m = 0 THEN 'every stored face has a legal basis or the subject''s separate consent to central storage'
+		ELSE pg_catalog.format('%s faces stored for device-storage purposes; %s faces stored centrally without a legal basis or central-storage consent (new enrolments refused): %s', n, m, names) END;
+
+	-- Art. 9: re-assessment after a major security incident
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(pg_catalog.format('%s (incident %s)', r.purpose, r.incident),
+			', ' ORDER BY r.purpose) INTO n, names
+	  FROM @extschema@.reassessment_due() r;
+	RETURN QUERY SELECT 'Art. 9', 'reassessment_after_incident', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		CASE WHEN n = 0 THEN 'every purpose touched by a major security incident was re-assessed since'
+		ELSE pg_catalog.format('%s purposes await re-assessment after a major security incident (processing refused): %s', n, names) END;
+	SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE i.major) INTO n, m FROM @extschema@.security_incident i;
+	RETURN QUERY SELECT 'Art. 9', 'security_incidents', 'info',
+		pg_catalog.format('%s security incidents recorded (%s major); the register is kept as recorded', n, m);
+END
+$$;
 -- One row per article the database can check: status is 'ok', 'warning',
 -- 'violation' or 'info', with a human-readable detail.
 CREATE OR REPLACE FUNCTION @extschema@.compliance_report()
@@ -5702,6 +6335,8 @@ BEGIN
 			CASE WHEN v_lost > 0 THEN pg_catalog.format('; %s faces are under an epoch missing from the keyring', v_lost) ELSE '' END) END;
 	-- what each application may do, and changes awaiting approval (45_authz.sql)
 	RETURN QUERY SELECT * FROM @extschema@._authz_compliance();
+	-- Art. 5, 7, 8, 9: notice facts, minors, central storage, incidents
+	RETURN QUERY SELECT * FROM @extschema@._articles_compliance();
 	-- rows of the compliance_checks handlers (layers above)
 	FOR h IN SELECT @extschema@._hook_handlers('compliance_checks') LOOP
 		RETURN QUERY EXECUTE pg_catalog.format('SELECT * FROM %s()', h);
@@ -5723,6 +6358,39 @@ CREATE OR REPLACE FUNCTION @extschema@.give_consent(p_subject pg_catalog.text, p
 	p_given_by pg_catalog.text, p_obtained_how pg_catalog.text,
 	p_guardian_ref pg_catalog.text DEFAULT NULL, p_transfer_consent pg_catalog.bool DEFAULT false,
 	p_separate pg_catalog.bool DEFAULT true, p_condition_of_service pg_catalog.bool DEFAULT false)
+REVOKE ALL ON FUNCTION @extschema@._notice_facts(@extschema@.purpose) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._notice_stale_facts(@extschema@.purpose) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._check_notice_facts(@extschema@.purpose, pg_catalog.text, pg_catalog.text,
+	pg_catalog.text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._check_central_storage(@extschema@.purpose, @extschema@.consent,
+	pg_catalog.text, pg_catalog.text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._check_incidents(pg_catalog.text, pg_catalog.text, pg_catalog.text,
+	pg_catalog.text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._articles_compliance() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.record_incident(pg_catalog.text, pg_catalog.text[], pg_catalog.bool,
+	pg_catalog.timestamptz, pg_catalog.int8) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.reassessment_due() FROM PUBLIC;
+-- The incident register (Art. 9): frt_admin records, frt_auditor reads.
+GRANT SELECT ON @extschema@.security_incident, @extschema@.security_incident_purpose TO frt_admin, frt_auditor;
+GRANT EXECUTE ON FUNCTION @extschema@.record_incident(pg_catalog.text, pg_catalog.text[], pg_catalog.bool,
+	pg_catalog.timestamptz, pg_catalog.int8) TO frt_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.reassessment_due() TO frt_admin, frt_auditor;
+COMMENT ON FUNCTION @extschema@.record_incident(pg_catalog.text, pg_catalog.text[], pg_catalog.bool,
+	pg_catalog.timestamptz, pg_catalog.int8) IS
+	'record a security incident touching some purposes (NULL: all); a major one voids their impact assessments (Measures Art. 9)';
+COMMENT ON FUNCTION @extschema@.reassessment_due() IS
+	'purposes touched by a major security incident with no impact assessment made since (Measures Art. 9)';
+-- Layer 9 (intrusion detection): an alert can open a security incident in
+-- the registry's register (Art. 9, 14).  The intrusion layer is above the
+-- registry, so it calls frt.record_incident; the registry never calls here.
+
+-- Open a security incident from the alert recorded at audit seq p_alert_seq
+-- (frt.alert): it touches the alert's purpose (none named: every purpose),
+-- occurred when the alert was raised, and is major unless p_major is false
+-- (a major incident voids the assessments).  Returns the incident id; an
+-- alert opens at most one incident.
+CREATE FUNCTION @extschema@.open_incident(p_alert_seq pg_catalog.int8,
+	p_description pg_catalog.text DEFAULT NULL, p_major pg_catalog.bool DEFAULT true)
 RETURNS pg_catalog.int8
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -6002,3 +6670,56 @@ EXCEPTION WHEN integrity_constraint_violation OR data_exception THEN
 END
 $$;
 -- ---- end of authorization per application ----
+	a record;
+BEGIN
+	SELECT * INTO a FROM @extschema@.alert WHERE seq = p_alert_seq;
+	IF NOT FOUND THEN
+		PERFORM @extschema@._reject('P0002', pg_catalog.format('audit record %s is not an alert', p_alert_seq),
+			'open_incident', NULL, NULL, NULL);
+	END IF;
+	RETURN @extschema@.record_incident(
+		COALESCE(p_description, pg_catalog.format('intrusion alert %s (audit record %s)', a.kind, a.seq)),
+		CASE WHEN a.purpose IS NOT NULL THEN ARRAY[a.purpose] END, p_major, a.at, a.seq);
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.open_incident(pg_catalog.int8, pg_catalog.text, pg_catalog.bool) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.open_incident(pg_catalog.int8, pg_catalog.text, pg_catalog.bool) TO frt_admin;
+COMMENT ON FUNCTION @extschema@.open_incident(pg_catalog.int8, pg_catalog.text, pg_catalog.bool) IS
+	'open a security incident from an intrusion alert (its audit seq); major by default, voiding the assessments of the alert''s purpose (all if none) (Measures Art. 9)';
+
+-- every existing notice states the facts as they are now
+ALTER TABLE @extschema@.notice DISABLE TRIGGER notice_version;
+ALTER TABLE @extschema@.notice DISABLE TRIGGER notice_audit;
+UPDATE @extschema@.notice n SET facts = @extschema@._notice_facts(p)
+  FROM @extschema@.purpose p WHERE p.name = n.purpose;
+ALTER TABLE @extschema@.notice ENABLE TRIGGER notice_version;
+ALTER TABLE @extschema@.notice ENABLE ALWAYS TRIGGER notice_audit;
+
+-- what now needs an administrator
+DO $$
+DECLARE
+	v pg_catalog.text;
+BEGIN
+	SELECT pg_catalog.string_agg(p.name, ', ' ORDER BY p.name) INTO v FROM @extschema@.purpose p
+	 WHERE p.storage_legal_basis IS NULL;
+	IF v IS NOT NULL THEN
+		RAISE WARNING 'frt_governance: purposes storing faces centrally without a recorded legal basis: %', v
+			USING DETAIL = 'New enrolments need each subject''s separate consent to central storage (Measures Art. 8).',
+				  HINT = 'Record the law or administrative regulation in purpose.storage_legal_basis (then publish a new notice version), or renew consents with frt.give_consent(..., p_central_storage => true).';
+	END IF;
+	SELECT pg_catalog.string_agg(n.purpose, ', ' ORDER BY n.purpose) INTO v
+	  FROM (SELECT DISTINCT ON (x.purpose) x.purpose, x.accessibility FROM @extschema@.notice x
+			 ORDER BY x.purpose, x.version DESC) n
+	 WHERE n.accessibility IS NULL OR pg_catalog.btrim(n.accessibility) = '';
+	IF v IS NOT NULL THEN
+		RAISE WARNING 'frt_governance: purposes whose notice in force has no accessibility statement: %', v
+			USING HINT = 'Publish a new notice version with an accessibility statement for disabled and elderly people (Measures Art. 5).';
+	END IF;
+	SELECT pg_catalog.string_agg(p.name, ', ' ORDER BY p.name) INTO v FROM @extschema@.purpose p WHERE p.minors_allowed;
+	IF v IS NOT NULL THEN
+		RAISE WARNING 'frt_governance: purposes that hold minors and keep processing them: %', v
+			USING HINT = 'Confirm each (purpose.minors_allowed); setting it false refuses minors and hides their faces from 1:N (Measures Art. 7).';
+	END IF;
+END
+$$;
+-- ---- end of the facts a notice states, minors, central storage, incidents ----

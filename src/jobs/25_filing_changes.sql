@@ -34,7 +34,8 @@ AS $$
 	SELECT CASE p_table
 		WHEN 'processor' THEN ARRAY['name', 'contact', 'legal_time_zone']
 		WHEN 'purpose' THEN ARRAY['kind', 'description', 'method', 'processor', 'dimension',
-			'serves_public_security', 'retention', 'minor_retention', 'alternative_method']
+			'serves_public_security', 'retention', 'minor_retention', 'alternative_method', 'model',
+			'minors_allowed', 'storage', 'storage_legal_basis']
 		ELSE ARRAY[]::pg_catalog.text[] END;
 $$;
 

@@ -157,6 +157,15 @@ CREATE TABLE @extschema@.purpose (
 	changed_by		pg_catalog.name,
 	approved_by		pg_catalog.name,
 	approved_at		pg_catalog.timestamptz,
+	-- Art. 5, 9: the recognition model (name and version) the purpose uses
+	model			pg_catalog.text CHECK (pg_catalog.btrim(model) <> ''),
+	-- Art. 7: whether subjects under 14 may be processed at all (strict default)
+	minors_allowed	pg_catalog.bool NOT NULL DEFAULT false,
+	-- Art. 8: where the purpose's faces are stored, and for central storage
+	-- the law or administrative regulation that allows it without the
+	-- subject's separate consent (NULL: each subject's consent is needed)
+	storage			pg_catalog.text NOT NULL DEFAULT 'central' CHECK (storage IN ('device', 'central')),
+	storage_legal_basis pg_catalog.text CHECK (pg_catalog.btrim(storage_legal_basis) <> ''),
 	CONSTRAINT purpose_minor_retention_bound CHECK (minor_retention <= retention),
 	CONSTRAINT purpose_processor_name_key UNIQUE (processor, name),
 	CONSTRAINT purpose_approval_pair CHECK ((approved_by IS NULL) = (approved_at IS NULL))
@@ -166,6 +175,10 @@ COMMENT ON COLUMN @extschema@.purpose.max_k IS 'most subjects one identification
 COMMENT ON COLUMN @extschema@.purpose.score_disclosure IS 'how finely verify and identify show a similarity: exact, rounded (down to 0.01), banded (down to 0.1) or none; below the threshold none is shown unless exact';
 COMMENT ON COLUMN @extschema@.purpose.approved_at IS 'when a member of frt_admin (not the one who changed it) approved the purpose''s facts; NULL: processing is refused (MF146) until frt.approve_purpose()';
 COMMENT ON COLUMN @extschema@.purpose.minor_retention IS 'retention for subjects under 14 (Art. 7), never longer than retention; NULL on insert means retention';
+COMMENT ON COLUMN @extschema@.purpose.model IS 'recognition model and version; a change needs a new notice and voids the assessment (Art. 5, 9)';
+COMMENT ON COLUMN @extschema@.purpose.minors_allowed IS 'whether subjects under 14 may be processed at all (Art. 7); false refuses them (MF070) and hides their faces from 1:N';
+COMMENT ON COLUMN @extschema@.purpose.storage IS 'where faces are stored (Art. 8): device (never in this database) or central (this database: needs storage_legal_basis or the subject''s central-storage consent)';
+COMMENT ON COLUMN @extschema@.purpose.storage_legal_basis IS 'law or administrative regulation allowing central storage without separate consent (Art. 8); NULL: consent needed';
 
 -- Art. 5: versioned notices, one series per purpose, insert-only.
 CREATE TABLE @extschema@.notice (
@@ -179,9 +192,13 @@ CREATE TABLE @extschema@.notice (
 	accessibility	pg_catalog.text,
 	material_change pg_catalog.bool NOT NULL DEFAULT true,
 	published_at	pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	-- the purpose's facts this version states, taken at publication
+	-- (frt._notice_facts); processing is refused while they differ
+	facts			pg_catalog.jsonb NOT NULL DEFAULT '{}',
 	PRIMARY KEY (purpose, version)
 );
 COMMENT ON TABLE @extschema@.notice IS 'versioned notices with every Measures Art. 5 item; material_change requires re-notice of earlier consents';
+COMMENT ON COLUMN @extschema@.notice.facts IS 'the purpose''s facts stated by this version, taken at publication (Art. 5); a version whose facts differ from the previous one''s is material';
 
 -- Art. 9: personal information protection impact assessments, kept >= 3 years.
 CREATE SEQUENCE @extschema@.assessment_id_seq;
@@ -261,6 +278,7 @@ CREATE TABLE @extschema@.consent (
 	separate		pg_catalog.bool NOT NULL DEFAULT true,
 	condition_of_service pg_catalog.bool NOT NULL DEFAULT false,
 	transfer_consent pg_catalog.bool NOT NULL DEFAULT false,
+	central_storage_consent pg_catalog.bool NOT NULL DEFAULT false,
 	given_at		pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	renewed_at		pg_catalog.timestamptz,
 	withdrawn_at	pg_catalog.timestamptz,
@@ -274,6 +292,7 @@ ALTER SEQUENCE @extschema@.consent_id_seq OWNED BY @extschema@.consent.id;
 CREATE UNIQUE INDEX consent_active_idx ON @extschema@.consent (subject, purpose) WHERE withdrawn_at IS NULL;
 CREATE INDEX consent_purpose_idx ON @extschema@.consent (purpose, notice_version);
 COMMENT ON TABLE @extschema@.consent IS 'separate consent per subject and purpose (Measures Art. 6, 7, 8, 12)';
+COMMENT ON COLUMN @extschema@.consent.central_storage_consent IS 'separate consent to storing the face in this (central) database rather than on the device (Art. 8); distinct from transfer_consent';
 
 -- The face store.  embedding holds the face sealed under a key epoch
 -- (src/keys: AES-256-GCM or SM4/SM3, bound to the row's id), never the

@@ -120,7 +120,8 @@ $$;
 
 -- Active faces of a purpose whose consent is valid for processing (no
 -- re-notice pending, separate, not a condition of service, a guardian's for
--- a minor: the same rules frt.verify refuses on), nearest first
+-- a minor, a minor's only where the purpose processes minors: the same
+-- rules frt.verify refuses on), nearest first
 -- by cosine distance, optionally only within p_max_distance (1:N).  A plain
 -- SQL function so it is inlined into the caller's query: the ORDER BY ...
 -- <=> probe then streams from an frt_ivf index on frt._face_open(id,
@@ -141,6 +142,9 @@ AS $$
 	  AND (SELECT c.withdrawn_at IS NULL AND NOT c.needs_renotice AND c.separate
 				  AND NOT c.condition_of_service AND (NOT f.minor OR c.given_by OPERATOR(pg_catalog.=) 'guardian')
 		   FROM @extschema@.consent c WHERE c.id OPERATOR(pg_catalog.=) f.consent_id)
+	  -- a minor's face only where the purpose processes minors (Art. 7)
+	  AND (NOT f.minor OR (SELECT pp.minors_allowed FROM @extschema@.purpose pp
+						   WHERE pp.name OPERATOR(pg_catalog.=) p_purpose))
 	  AND (p_max_distance IS NULL OR @extschema@._face_open(f.id, f.embedding) OPERATOR(@extschema@.<=>) p_probe
 		   OPERATOR(pg_catalog.<=) p_max_distance)
 	ORDER BY @extschema@._face_open(f.id, f.embedding) OPERATOR(@extschema@.<=>) p_probe

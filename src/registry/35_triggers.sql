@@ -136,25 +136,30 @@ $$;
 CREATE TRIGGER purpose_defaults BEFORE INSERT OR UPDATE ON @extschema@.purpose
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._purpose_defaults();
 
--- A change of purpose or method voids the purpose's assessments (Art. 9);
--- a shorter retention shortens stored expiries (Art. 8).
+-- A change of purpose or method voids the purpose's assessments (Art. 9):
+-- of its kind, description, method, retention, public-security use,
+-- processor, model, dimension, storage or minors rule; a shorter retention
+-- shortens stored expiries (Art. 8).
 CREATE FUNCTION @extschema@._purpose_changed()
 RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	v_changed pg_catalog.text[] := '{}';
+	-- the facts whose change is a change of purpose or method: what, how
+	-- and how long, for whom, who processes it with which model and
+	-- features, where its faces are kept
+	c_facts CONSTANT pg_catalog.text[] := ARRAY['kind', 'description', 'method', 'retention',
+		'minor_retention', 'serves_public_security', 'processor', 'model', 'dimension', 'storage',
+		'storage_legal_basis', 'minors_allowed'];
+	v_new pg_catalog.jsonb := pg_catalog.to_jsonb(NEW);
+	v_old pg_catalog.jsonb := pg_catalog.to_jsonb(OLD);
+	v_changed pg_catalog.text[];
 BEGIN
-	IF NEW.kind IS DISTINCT FROM OLD.kind THEN v_changed := v_changed || 'kind'::pg_catalog.text; END IF;
-	IF NEW.description IS DISTINCT FROM OLD.description THEN v_changed := v_changed || 'description'::pg_catalog.text; END IF;
-	IF NEW.method IS DISTINCT FROM OLD.method THEN v_changed := v_changed || 'method'::pg_catalog.text; END IF;
-	IF NEW.retention IS DISTINCT FROM OLD.retention THEN v_changed := v_changed || 'retention'::pg_catalog.text; END IF;
-	IF NEW.minor_retention IS DISTINCT FROM OLD.minor_retention THEN v_changed := v_changed || 'minor_retention'::pg_catalog.text; END IF;
-	IF NEW.serves_public_security IS DISTINCT FROM OLD.serves_public_security THEN
-		v_changed := v_changed || 'serves_public_security'::pg_catalog.text;
-	END IF;
-	IF pg_catalog.cardinality(v_changed) > 0 THEN
+	SELECT pg_catalog.array_agg(f.k ORDER BY f.n) INTO v_changed
+	  FROM pg_catalog.unnest(c_facts) WITH ORDINALITY AS f(k, n)
+	 WHERE v_new -> f.k IS DISTINCT FROM v_old -> f.k;
+	IF v_changed IS NOT NULL THEN
 		PERFORM @extschema@._void_assessments(NEW.name,
 			'purpose changed: ' || pg_catalog.array_to_string(v_changed, ', '));
 	END IF;

@@ -204,6 +204,10 @@ BEGIN
 			'purpose %L has no current impact assessment (none, expired, or voided by a change of purpose or method)',
 			p_purpose), p_function, p_purpose, p_subject, p_device);
 	END IF;
+	-- Art. 9: re-assessed since the last major security incident touching it
+	PERFORM @extschema@._check_incidents(p_purpose, p_function, p_subject, p_device);
+	-- Art. 5: the notice in force states the purpose's facts as they are now
+	PERFORM @extschema@._check_notice_facts(p, p_function, p_subject, p_device);
 	IF p.kind = 'verification' AND p.alternative_method IS NULL THEN
 		PERFORM @extschema@._refuse('MF010', 10, pg_catalog.format(
 			'verification purpose %L declares no non-face alternative', p_purpose),
@@ -283,6 +287,13 @@ BEGIN
 			'consent of subject %L for purpose %L was given under notice version %s; the changed notice must be given first',
 			p_subject, p_purpose, c.notice_version), p_function, p_purpose, p_subject, p_device,
 			p_masked => v_masked);
+	END IF;
+	-- Art. 7: a purpose processes subjects under 14 only when it says so
+	IF @extschema@.is_minor(v_birth, p_purpose)
+	   AND NOT (SELECT pp.minors_allowed FROM @extschema@.purpose pp WHERE pp.name = p_purpose) THEN
+		PERFORM @extschema@._refuse('MF070', 7, pg_catalog.format(
+			'subject %L is under 14 and purpose %L does not process minors', p_subject, p_purpose),
+			p_function, p_purpose, p_subject, p_device, p_masked => v_masked);
 	END IF;
 	IF @extschema@.is_minor(v_birth, p_purpose) AND c.given_by <> 'guardian' THEN
 		PERFORM @extschema@._refuse('MF007', 7, pg_catalog.format(
@@ -411,6 +422,8 @@ BEGIN
 	WHERE processor = @extschema@._purpose_processor(p_purpose) AND id = p_subject FOR NO KEY UPDATE;
 	p := @extschema@._check_processing('enroll', p_purpose, NULL, p_device, p_subject);
 	c := @extschema@._check_consent('enroll', p_purpose, p_subject, p_device);
+	-- Art. 8: this database is central storage
+	PERFORM @extschema@._check_central_storage(p, c, p_subject, p_device);
 	PERFORM @extschema@._check_probe(p, p_embedding);
 	SELECT @extschema@.is_minor(s.birth_date, p_purpose) INTO v_minor FROM @extschema@.subject s
 	WHERE s.processor = p.processor AND s.id = p_subject;
@@ -650,10 +663,13 @@ $$;
 
 -- Record (or renew, after a changed notice) a subject's separate consent for
 -- a purpose against the notice in force; returns the consent id.
+-- p_transfer_consent and p_central_storage are the two separate consents of
+-- Art. 8 (export; storage in this database); a renewal restates both.
 CREATE FUNCTION @extschema@.give_consent(p_subject pg_catalog.text, p_purpose pg_catalog.text,
 	p_given_by pg_catalog.text, p_obtained_how pg_catalog.text,
 	p_guardian_ref pg_catalog.text DEFAULT NULL, p_transfer_consent pg_catalog.bool DEFAULT false,
-	p_separate pg_catalog.bool DEFAULT true, p_condition_of_service pg_catalog.bool DEFAULT false)
+	p_separate pg_catalog.bool DEFAULT true, p_condition_of_service pg_catalog.bool DEFAULT false,
+	p_central_storage pg_catalog.bool DEFAULT false)
 RETURNS pg_catalog.int8
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -687,14 +703,14 @@ BEGIN
 	SET notice_version = v_version, needs_renotice = false, renewed_at = pg_catalog.now(),
 		given_by = p_given_by, guardian_ref = p_guardian_ref, obtained_how = p_obtained_how,
 		separate = p_separate, condition_of_service = p_condition_of_service,
-		transfer_consent = p_transfer_consent
+		transfer_consent = p_transfer_consent, central_storage_consent = p_central_storage
 	WHERE subject = p_subject AND purpose = p_purpose AND withdrawn_at IS NULL
 	RETURNING id INTO v_id;
 	IF v_id IS NULL THEN
 		INSERT INTO @extschema@.consent (subject, purpose, notice_version, given_by, guardian_ref,
-			obtained_how, separate, condition_of_service, transfer_consent)
+			obtained_how, separate, condition_of_service, transfer_consent, central_storage_consent)
 		VALUES (p_subject, p_purpose, v_version, p_given_by, p_guardian_ref,
-			p_obtained_how, p_separate, p_condition_of_service, p_transfer_consent)
+			p_obtained_how, p_separate, p_condition_of_service, p_transfer_consent, p_central_storage)
 		RETURNING id INTO v_id;
 	END IF;
 	RETURN v_id;
@@ -799,6 +815,14 @@ BEGIN
 	END IF;
 	PERFORM @extschema@._require_read_committed('export_faces');
 	c := @extschema@._check_consent('export_faces', p_purpose, p_subject, NULL);
+	-- Art. 7: a minor's faces leave only with the guardian's transfer consent
+	IF EXISTS (SELECT 1 FROM @extschema@.subject s
+			   WHERE s.id = p_subject AND @extschema@.is_minor(s.birth_date, p_purpose))
+	   AND (c.given_by <> 'guardian' OR NOT c.transfer_consent) THEN
+		PERFORM @extschema@._refuse('MF071', 7, pg_catalog.format(
+			'subject %L is under 14; face data leaves only with the guardian''s transfer consent', p_subject),
+			'export_faces', p_purpose, p_subject, NULL);
+	END IF;
 	IF NOT c.transfer_consent THEN
 		PERFORM @extschema@._refuse('MF008', 8, pg_catalog.format(
 			'subject %L gave no separate consent to transfer face data for purpose %L', p_subject, p_purpose),

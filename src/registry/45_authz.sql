@@ -221,7 +221,8 @@ AS $$
 		WHEN 'device' THEN ARRAY['location_type', 'signage', 'capture_area']
 		WHEN 'purpose' THEN ARRAY['kind', 'description', 'method', 'retention', 'minor_retention',
 			'processor', 'dimension', 'serves_public_security', 'alternative_method',
-			'similarity_threshold', 'max_k', 'score_disclosure']
+			'similarity_threshold', 'max_k', 'score_disclosure', 'model', 'minors_allowed', 'storage',
+			'storage_legal_basis']
 	END::pg_catalog.text[];
 $$;
 

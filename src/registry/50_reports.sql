@@ -282,6 +282,8 @@ BEGIN
 			CASE WHEN v_lost > 0 THEN pg_catalog.format('; %s faces are under an epoch missing from the keyring', v_lost) ELSE '' END) END;
 	-- what each application may do, and changes awaiting approval (45_authz.sql)
 	RETURN QUERY SELECT * FROM @extschema@._authz_compliance();
+	-- Art. 5, 7, 8, 9: notice facts, minors, central storage, incidents
+	RETURN QUERY SELECT * FROM @extschema@._articles_compliance();
 	-- rows of the compliance_checks handlers (layers above)
 	FOR h IN SELECT @extschema@._hook_handlers('compliance_checks') LOOP
 		RETURN QUERY EXECUTE pg_catalog.format('SELECT * FROM %s()', h);

@@ -39,7 +39,7 @@ GRANT EXECUTE ON FUNCTION
 		pg_catalog.interval),
 	@extschema@.register_subject(pg_catalog.text, pg_catalog.date),
 	@extschema@.give_consent(pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.text,
-		pg_catalog.text, pg_catalog.bool, pg_catalog.bool, pg_catalog.bool),
+		pg_catalog.text, pg_catalog.bool, pg_catalog.bool, pg_catalog.bool, pg_catalog.bool),
 	@extschema@.withdraw_consent(pg_catalog.text, pg_catalog.text)
 	TO frt_enroller;
 GRANT EXECUTE ON FUNCTION @extschema@.erase_subject(pg_catalog.text) TO frt_admin, frt_enroller;
@@ -101,3 +101,8 @@ GRANT EXECUTE ON FUNCTION
 	@extschema@.approve_device(pg_catalog.text),
 	@extschema@.approve_purpose(pg_catalog.text)
 	TO frt_admin;
+-- The incident register (Art. 9): frt_admin records, frt_auditor reads.
+GRANT SELECT ON @extschema@.security_incident, @extschema@.security_incident_purpose TO frt_admin, frt_auditor;
+GRANT EXECUTE ON FUNCTION @extschema@.record_incident(pg_catalog.text, pg_catalog.text[], pg_catalog.bool,
+	pg_catalog.timestamptz, pg_catalog.int8) TO frt_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.reassessment_due() TO frt_admin, frt_auditor;

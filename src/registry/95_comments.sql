@@ -15,8 +15,8 @@ COMMENT ON FUNCTION @extschema@.erase_subject(pg_catalog.text) IS
 COMMENT ON FUNCTION @extschema@.export_faces(pg_catalog.text, pg_catalog.text) IS
 	'the only path returning stored embeddings: frt_admin, with separate transfer consent (Measures Art. 8)';
 COMMENT ON FUNCTION @extschema@.give_consent(pg_catalog.text, pg_catalog.text, pg_catalog.text,
-	pg_catalog.text, pg_catalog.text, pg_catalog.bool, pg_catalog.bool, pg_catalog.bool) IS
-	'record or renew separate consent against the notice in force; returns the consent id';
+	pg_catalog.text, pg_catalog.text, pg_catalog.bool, pg_catalog.bool, pg_catalog.bool, pg_catalog.bool) IS
+	'record or renew separate consent against the notice in force (with the separate transfer and central-storage consents of Measures Art. 8); returns the consent id';
 COMMENT ON FUNCTION @extschema@.register_subject(pg_catalog.text, pg_catalog.date) IS
 	'register a pseudonymous subject (id and birth date only)';
 COMMENT ON FUNCTION @extschema@.record_decline(pg_catalog.text, pg_catalog.text, pg_catalog.text) IS
@@ -46,3 +46,8 @@ COMMENT ON FUNCTION @extschema@.approve_device(pg_catalog.text) IS
 	'approve a device after its registration or a change of its location, signage or capture area: a member of frt_admin who did not make the change; false if already approved';
 COMMENT ON FUNCTION @extschema@.approve_purpose(pg_catalog.text) IS
 	'approve a purpose after its registration or a change of its facts: a member of frt_admin who did not make the change; false if already approved';
+COMMENT ON FUNCTION @extschema@.record_incident(pg_catalog.text, pg_catalog.text[], pg_catalog.bool,
+	pg_catalog.timestamptz, pg_catalog.int8) IS
+	'record a security incident touching some purposes (NULL: all); a major one voids their impact assessments (Measures Art. 9)';
+COMMENT ON FUNCTION @extschema@.reassessment_due() IS
+	'purposes touched by a major security incident with no impact assessment made since (Measures Art. 9)';

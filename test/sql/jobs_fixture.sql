@@ -1,5 +1,6 @@
 -- Test fixture for the jobs layer: a registered processor and device, an
--- identification purpose (retention 30 days, minors 7 days), its notice,
+-- identification purpose (retention 30 days, minors allowed for 7 days,
+-- central storage on a legal basis), its notice,
 -- assessment.  Loaded by sql/jobs_*.sql and test/t/*_jobs_*.pl.
 -- Set psql variable purpose to the purpose name before \i.
 SET client_min_messages = warning;
@@ -7,12 +8,13 @@ INSERT INTO frt.processor (name, contact) VALUES ('Acme Ltd', 'dpo@acme.example'
 	ON CONFLICT DO NOTHING;
 INSERT INTO frt.device (name, location_type, signage) VALUES ('jobs-cam', 'workplace', true)
 	ON CONFLICT DO NOTHING;
-INSERT INTO frt.purpose (name, kind, description, method, retention, minor_retention)
+INSERT INTO frt.purpose (name, kind, description, method, retention, minor_retention, minors_allowed,
+	storage_legal_basis)
 VALUES (:'purpose', 'identification', 'open the office door', '1:N against staff gallery',
-		'30 days', '7 days');
+		'30 days', '7 days', true, 'test fixture: a regulation allowing central storage');
 SELECT frt.publish_notice(:'purpose', 'We match your face to open the door.', '1:N match',
 	'kept 30 days (7 days for children)', 'needed to open the door; low impact',
-	'withdraw at the front desk') IS NOT NULL AS notice;
+	'withdraw at the front desk', 'read aloud at the front desk') IS NOT NULL AS notice;
 INSERT INTO frt.assessment (purpose, assessor, report) VALUES (:'purpose', 'DPO', 'lawful, necessary, low risk');
 RESET client_min_messages;
 

@@ -23,12 +23,13 @@ if ($node->safe_psql('postgres', "SELECT to_regprocedure('frt.verify(text,text,f
 $node->safe_psql('postgres', q{
 INSERT INTO frt.processor VALUES ('Acme Ltd', 'dpo@acme.example');
 INSERT INTO frt.purpose (name, kind, description, method, retention, minor_retention,
-	alternative_method, dimension)
-VALUES ('a_door', 'verification', 'office door', '1:1 at the door', '1 year', '90 days', 'badge', 4);
-INSERT INTO frt.purpose (name, kind, description, method, retention, serves_public_security, dimension)
-VALUES ('a_hall', 'identification', 'find persons', '1:N in the hall', '30 days', true, 4);
-SELECT frt.publish_notice('a_door', 'We compare your face.', '1:1', '1 year', 'low', 'dpo');
-SELECT frt.publish_notice('a_hall', 'Faces are compared.', '1:N', '30 days', 'security', 'dpo');
+	alternative_method, dimension, storage_legal_basis)
+VALUES ('a_door', 'verification', 'office door', '1:1 at the door', '1 year', '90 days', 'badge', 4, 'a regulation');
+INSERT INTO frt.purpose (name, kind, description, method, retention, serves_public_security, dimension,
+	storage_legal_basis)
+VALUES ('a_hall', 'identification', 'find persons', '1:N in the hall', '30 days', true, 4, 'a regulation');
+SELECT frt.publish_notice('a_door', 'We compare your face.', '1:1', '1 year', 'low', 'dpo', 'large print and audio at the desk');
+SELECT frt.publish_notice('a_hall', 'Faces are compared.', '1:N', '30 days', 'security', 'dpo', 'large print and audio at the desk');
 INSERT INTO frt.assessment (purpose, assessor, report) VALUES ('a_door', 'dpo', 'PIA'), ('a_hall', 'dpo', 'PIA');
 INSERT INTO frt.device (name, location_type) VALUES ('a_office', 'workplace');
 INSERT INTO frt.device (name, location_type, capture_area, signage) VALUES ('a_gate', 'public_place', 'gates', true);

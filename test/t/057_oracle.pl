@@ -162,9 +162,10 @@ $node->safe_psql('postgres', q{
 # one probe (so each identification finds 10, its max_k); subjects for
 # the lockout, the match rate and export.
 $node->safe_psql('postgres', qq{
-	INSERT INTO frt.purpose (name, kind, description, method, retention, serves_public_security, dimension)
-	VALUES ('crowd', 'identification', 'crowd', '1:N', '30 days', true, $dim);
-	SELECT frt.publish_notice('crowd', 'notice', 'm', '30 days', 'public security', 'write to dpo');
+	INSERT INTO frt.purpose (name, kind, description, method, retention, serves_public_security, dimension,
+		storage_legal_basis)
+	VALUES ('crowd', 'identification', 'crowd', '1:N', '30 days', true, $dim, 'a regulation');
+	SELECT frt.publish_notice('crowd', 'notice', 'm', '30 days', 'public security', 'write to dpo', 'large print and audio at the desk');
 	INSERT INTO frt.assessment (purpose, assessor, report) VALUES ('crowd', 'dpo', 'PIA');
 	CREATE FUNCTION probe(jitter float8 DEFAULT 0, seed int DEFAULT 0) RETURNS frt.face_embedding
 	LANGUAGE sql IMMUTABLE AS \$\$

@@ -256,6 +256,8 @@ for my $db ('postgres', 'bare')
 	is($rc, 0, "$db: ALTER EXTENSION frt, frt_governance UPDATE") or diag($err);
 	like($err, qr/WARNING:  frt_governance: \d+ roles were granted .*\blegacy_app\b/,
 		"$db: the update names the roles it authorized");
+	like($err, qr/faces centrally without a recorded legal basis: door, station/,
+		'the update names the purposes that must record a legal basis (Art. 8)') if $db eq 'postgres';
 	is(query($db, q{SELECT string_agg(extname || ' ' || extversion, ', ' ORDER BY extname)
 		FROM pg_extension WHERE extname LIKE 'frt%'}),
 		"frt $current{frt}, frt_governance $current{frt_governance}", "$db: versions are the control files'");
@@ -293,6 +295,11 @@ like(query('postgres', $chain_sql), qr/^t\|/, 'audit chain intact after the upda
 like(query('postgres', $ivf_check_sql), $ivf_clean,
 	'frt_ivf indexes of the old release clean');
 is(query('postgres', $identify_sql), $identify_before, '1:N identification answers as before');
+is(query('postgres', q{SELECT string_agg(check_name || ' ' || status, ', ' ORDER BY check_name)
+	FROM frt.compliance_report()
+	WHERE check_name IN ('notice_states_facts', 'notice_accessibility', 'central_storage_basis', 'minors_per_purpose')}),
+	'central_storage_basis warning, minors_per_purpose info, notice_accessibility warning, notice_states_facts ok',
+	'upgrade values: notices state the facts; stored faces without a storage basis and notices without accessibility reported');
 is(query('postgres', $knn_sql), $knn_before, 'core k-NN through frt_ivf answers as before');
 
 is(query('postgres', q{SELECT string_agg(DISTINCT array_to_string(operations, ' '), '; ')
@@ -307,7 +314,7 @@ is(query('postgres', q{SELECT string_agg(DISTINCT array_to_string(operations, ' 
 unlike(query('postgres', qq{
 	SET ROLE frt_enroller;
 	SELECT frt.register_subject('after-upgrade', '1990-01-01');
-	SELECT frt.give_consent('after-upgrade', 'station', 'self', 'written');
+	SELECT frt.give_consent('after-upgrade', 'station', 'self', 'written', p_central_storage => true);
 	SELECT frt.enroll('after-upgrade', 'station', '$probes[0]', 'hall-cam-3')}),
 	qr/^ERROR/, 'a subject registered, consenting and enrolled after the update');
 like(query('postgres', "SET ROLE frt_matcher; SELECT string_agg(subject, ',' ORDER BY subject) "
