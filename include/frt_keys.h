@@ -63,6 +63,8 @@
 #define FRT_KEY_DATA_INFO		"frt-data-v1"	/* data keys = HKDF-Expand(epoch key, this) */
 #define FRT_KEY_CHECK_INFO		"frt-key-check" /* check value = HMAC(epoch key, this) */
 #define FRT_KEY_FACE_AAD		"frt-face-v1"	/* || face id (8 bytes LE): _face_seal's AAD */
+#define FRT_KEY_OPENED_FACES	64		/* faces _face_open keeps opened within a transaction */
+#define FRT_KEY_PLAIN_CACHE_GUC	"frt.ivf_plaintext_cache"	/* the core's bound on opened data */
 
 /* ---- The keyring: one file per epoch ---- */
 #define FRT_KEYRING_FILE_FMT	"epoch-%08u.key"	/* name of epoch N's file */

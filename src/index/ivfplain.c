@@ -60,9 +60,18 @@ typedef struct PlainSlot
 	PlainKey	key;
 	XLogRecPtr	lsn;			/* LSN of the live page it was opened from */
 	bool		used;			/* holds a valid copy (and a hash entry) */
-	bool		referenced;		/* used since the clock hand last passed */
 	char	   *page;
 } PlainSlot;
+
+/*
+ * A direct map entry: the slot holding a block's copy (slot + 1; 0 = none)
+ * and the LSN it was opened at (invalid while it is being opened).
+ */
+typedef struct PlainMapEntry
+{
+	XLogRecPtr	lsn;
+	int32		slot;
+} PlainMapEntry;
 
 int			frt_ivf_plain_cache_kb = FRT_IVF_PLAIN_CACHE_DEFAULT_KB;
 
@@ -73,17 +82,21 @@ static int	nslots = 0;			/* slots with a page */
 static int	capslots = 0;		/* slots allocated (grown with the pages) */
 static int	maxslots = 0;		/* slots the bound allows */
 static int	hand = 0;			/* clock hand */
+static bool *referenced = NULL; /* per slot: used since the clock hand last passed */
+static char **chunks = NULL;	/* the page chunks, FRT_IVF_PLAIN_CHUNK_PAGES slots each */
 static char *scratch = NULL;	/* the page opened when none is cached */
 
 /*
- * A direct map from block number to slot (slot + 1; 0 = none) for the
- * index read last: a scan visits every page of its lists, and a hash lookup
- * per page (a cache miss in a large table) cost a fifth of a warm exact
- * scan of a large index.  The hash stays authoritative; a map entry is
- * trusted only if its slot still holds that block.
+ * A direct map from block number to slot and LSN for the index read last:
+ * a scan visits every page of its lists, and a hash lookup per page (a
+ * cache miss in a large table) cost a fifth of a warm exact scan of a large
+ * index.  A warm page costs one map entry: a valid entry means its slot
+ * holds that block opened at that LSN, because a slot given to another
+ * block clears its entry (PlainVictim) and an entry gets its LSN only once
+ * the page is opened whole.  The hash stays authoritative for the rest.
  */
 static RelFileNode mapNode;
-static int32 *blockMap = NULL;
+static PlainMapEntry *blockMap = NULL;
 static BlockNumber mapBlocks = 0;
 
 /* Wipe every copy and free the cache (the setting changed). */
@@ -100,48 +113,69 @@ PlainReset(void)
 	plainCxt = NULL;
 	plainHash = NULL;
 	slots = NULL;
+	referenced = NULL;
+	chunks = NULL;
 	scratch = NULL;
 	blockMap = NULL;
 	mapBlocks = 0;
 	nslots = capslots = maxslots = hand = 0;
 }
 
-/* The slot holding a block according to the direct map, or -1. */
-static inline int
-PlainMapGet(const PlainKey *key)
+/* The copy page of a slot (found from its chunk: no read of the slot). */
+static inline char *
+PlainSlotPage(int slot)
 {
-	int			s;
-
-	if (blockMap == NULL || key->blkno >= mapBlocks || !RelFileNodeEquals(mapNode, key->node))
-		return -1;
-	s = blockMap[key->blkno] - 1;
-	if (s < 0 || !slots[s].used || slots[s].key.blkno != key->blkno ||
-		!RelFileNodeEquals(slots[s].key.node, key->node))
-		return -1;
-	return s;
+	return chunks[slot / FRT_IVF_PLAIN_CHUNK_PAGES] +
+		(Size) (slot % FRT_IVF_PLAIN_CHUNK_PAGES) * BLCKSZ;
 }
 
-/* Record in the direct map where a block is (a new relation starts it again). */
+/* A block's direct map entry, or NULL when the map is of another index or too short. */
+static inline PlainMapEntry *
+PlainMapGet(const PlainKey *key)
+{
+	if (blockMap == NULL || key->blkno >= mapBlocks || !RelFileNodeEquals(mapNode, key->node))
+		return NULL;
+	return &blockMap[key->blkno];
+}
+
+/*
+ * Record in the direct map that a slot holds a block opened at lsn
+ * (InvalidXLogRecPtr: being opened); a new relation starts the map again.
+ */
 static void
-PlainMapSet(const PlainKey *key, int slot)
+PlainMapSet(const PlainKey *key, int slot, XLogRecPtr lsn)
 {
 	if (blockMap == NULL || !RelFileNodeEquals(mapNode, key->node))
 	{
 		if (blockMap != NULL)
 			pfree(blockMap);
 		mapBlocks = Max(key->blkno + 1, FRT_IVF_PLAIN_CHUNK_PAGES);
-		blockMap = MemoryContextAllocZero(plainCxt, sizeof(int32) * (Size) mapBlocks);
+		blockMap = MemoryContextAllocZero(plainCxt, sizeof(PlainMapEntry) * (Size) mapBlocks);
 		mapNode = key->node;
 	}
 	else if (key->blkno >= mapBlocks)
 	{
 		BlockNumber n = Max(mapBlocks * 2, key->blkno + 1);
 
-		blockMap = repalloc(blockMap, sizeof(int32) * (Size) n);
-		memset(blockMap + mapBlocks, 0, sizeof(int32) * (Size) (n - mapBlocks));
+		blockMap = repalloc(blockMap, sizeof(PlainMapEntry) * (Size) n);
+		memset(blockMap + mapBlocks, 0, sizeof(PlainMapEntry) * (Size) (n - mapBlocks));
 		mapBlocks = n;
 	}
-	blockMap[key->blkno] = slot + 1;
+	blockMap[key->blkno].slot = slot + 1;
+	blockMap[key->blkno].lsn = lsn;
+}
+
+/* Forget a slot's block in the direct map (the slot goes to another block). */
+static void
+PlainMapForget(const PlainKey *key, int slot)
+{
+	PlainMapEntry *e = PlainMapGet(key);
+
+	if (e != NULL && e->slot == slot + 1)
+	{
+		e->slot = 0;
+		e->lsn = InvalidXLogRecPtr;
+	}
 }
 
 /* Assign hook of frt.ivf_plaintext_cache: start again under the new bound. */
@@ -164,6 +198,8 @@ PlainSetUp(void)
 	maxslots = (int) Min((int64) frt_ivf_plain_cache_kb * 1024 / BLCKSZ, PG_INT32_MAX / 2);
 	if (maxslots == 0)
 		return;
+	chunks = MemoryContextAllocZero(plainCxt, sizeof(char *) *
+									((Size) maxslots / FRT_IVF_PLAIN_CHUNK_PAGES + 1));
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(PlainKey);
 	ctl.entrysize = sizeof(PlainEntry);
@@ -191,12 +227,17 @@ PlainVictim(void)
 				slots = slots == NULL ?
 					MemoryContextAllocHuge(plainCxt, sizeof(PlainSlot) * (Size) cap) :
 					repalloc_huge(slots, sizeof(PlainSlot) * (Size) cap);
+				referenced = referenced == NULL ?
+					MemoryContextAllocHuge(plainCxt, sizeof(bool) * (Size) cap) :
+					repalloc_huge(referenced, sizeof(bool) * (Size) cap);
 				capslots = cap;
 			}
+			chunks[nslots / FRT_IVF_PLAIN_CHUNK_PAGES] = chunk;
 			for (int i = 0; i < n; i++)
 				slots[nslots + i].page = chunk + (Size) i * BLCKSZ;
 		}
 		slots[nslots].used = false;
+		referenced[nslots] = false;
 		return nslots++;
 	}
 	for (;;)
@@ -205,13 +246,16 @@ PlainVictim(void)
 		int			victim = hand;
 
 		hand = (hand + 1) % nslots;
-		if (s->used && s->referenced)
+		if (s->used && referenced[victim])
 		{
-			s->referenced = false;
+			referenced[victim] = false;
 			continue;
 		}
 		if (s->used)
+		{
 			hash_search(plainHash, &s->key, HASH_REMOVE, NULL);
+			PlainMapForget(&s->key, victim);
+		}
 		s->used = false;
 		return victim;
 	}
@@ -251,15 +295,15 @@ FrtIvfPlainPeek(Relation index, BlockNumber blkno)
 {
 	PlainKey	key;
 	PlainEntry *entry;
-	int			slot;
+	PlainMapEntry *e;
 
 	if (plainHash == NULL)
 		return NULL;
 	memset(&key, 0, sizeof(key));
 	key.node = index->rd_node;
 	key.blkno = blkno;
-	if ((slot = PlainMapGet(&key)) >= 0)
-		return (Page) slots[slot].page;
+	if ((e = PlainMapGet(&key)) != NULL && e->slot > 0)
+		return (Page) PlainSlotPage(e->slot - 1);
 	entry = hash_search(plainHash, &key, HASH_FIND, NULL);
 	return entry != NULL ? (Page) slots[entry->slot].page : NULL;
 }
@@ -274,6 +318,7 @@ FrtIvfPlainPage(Relation index, BlockNumber blkno, Page page, int dim)
 	XLogRecPtr	lsn = PageGetLSN(page);
 	PlainKey	key;
 	PlainEntry *entry;
+	PlainMapEntry *e;
 	PlainSlot  *s;
 	bool		found;
 	int			slot;
@@ -288,15 +333,19 @@ FrtIvfPlainPage(Relation index, BlockNumber blkno, Page page, int dim)
 	memset(&key, 0, sizeof(key));
 	key.node = index->rd_node;
 	key.blkno = blkno;
-	slot = PlainMapGet(&key);
-	if (slot < 0 && (entry = hash_search(plainHash, &key, HASH_FIND, NULL)) != NULL)
+	/* a warm page: one map entry */
+	e = PlainMapGet(&key);
+	if (e != NULL && e->slot > 0 && e->lsn == lsn)
 	{
-		slot = entry->slot;
-		PlainMapSet(&key, slot);
+		referenced[e->slot - 1] = true;
+		return (Page) PlainSlotPage(e->slot - 1);
 	}
+	entry = hash_search(plainHash, &key, HASH_FIND, NULL);
+	slot = entry != NULL ? entry->slot : -1;
 	if (slot >= 0 && slots[slot].lsn == lsn)
 	{
-		slots[slot].referenced = true;
+		referenced[slot] = true;
+		PlainMapSet(&key, slot, lsn);
 		return (Page) slots[slot].page;
 	}
 	if (slot < 0)
@@ -304,15 +353,16 @@ FrtIvfPlainPage(Relation index, BlockNumber blkno, Page page, int dim)
 		slot = PlainVictim();
 		entry = hash_search(plainHash, &key, HASH_ENTER, &found);
 		entry->slot = slot;
-		PlainMapSet(&key, slot);
 	}
 	s = &slots[slot];
 	/* invalid until opened whole: an ERROR below leaves no stale copy */
 	s->used = true;
 	s->key = key;
 	s->lsn = InvalidXLogRecPtr;
-	s->referenced = true;
+	referenced[slot] = true;
+	PlainMapSet(&key, slot, InvalidXLogRecPtr);
 	PlainOpen(index, page, s->page, dim);
 	s->lsn = lsn;
+	PlainMapSet(&key, slot, lsn);
 	return (Page) s->page;
 }

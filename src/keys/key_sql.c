@@ -10,9 +10,12 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "frt_embedding.h"
@@ -61,6 +64,127 @@ frt_face_seal(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(out);
 }
 
+/*
+ * Faces opened in this transaction.  A query opens the same row more than
+ * once: its ORDER BY value when the index returns it, then again for its
+ * output (an index scan with a re-check opens some 16 candidates and 20
+ * repeats for LIMIT 10).  The same id with the same sealed bytes (compared
+ * in full) opens to the same face, so a repeat is answered from here; the
+ * bytes were authenticated when first opened, and the epoch is looked up
+ * again, so a destroyed key still refuses.  At most FRT_KEY_OPENED_FACES
+ * faces, within frt.ivf_plaintext_cache (0: none); wiped at the end of
+ * every transaction.
+ */
+typedef struct FrtKeyOpenedFace
+{
+	int64		id;
+	Size		len;			/* of the sealed value; 0: an empty entry */
+	Size		cap;			/* bytes allocated for the sealed value and the face */
+	uint8	   *sealed;
+	FaceEmbedding *face;
+} FrtKeyOpenedFace;
+
+static MemoryContext FrtKeyOpenedCxt = NULL;
+static FrtKeyOpenedFace FrtKeyOpened[FRT_KEY_OPENED_FACES];
+static int	FrtKeyOpenedNext = 0;	/* the entry replaced next */
+static bool FrtKeyOpenedAny = false;	/* an entry holds a face */
+static int	FrtKeyOpenedMax = -1;	/* entries this transaction may use; -1: not read yet */
+
+/* Wipe the opened faces (end of a transaction). */
+static void
+FrtKeyOpenedWipe(void)
+{
+	for (int i = 0; i < FRT_KEY_OPENED_FACES && FrtKeyOpenedAny; i++)
+		if (FrtKeyOpened[i].len > 0)
+		{
+			explicit_bzero(FrtKeyOpened[i].face, VARSIZE(FrtKeyOpened[i].face));
+			FrtKeyOpened[i].len = 0;
+		}
+	FrtKeyOpenedAny = false;
+	FrtKeyOpenedNext = 0;
+}
+
+/* Transaction callback: no opened face outlives its transaction. */
+static void
+FrtKeyOpenedXact(XactEvent event, void *arg pg_attribute_unused())
+{
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
+		event == XACT_EVENT_PREPARE)
+	{
+		FrtKeyOpenedWipe();
+		FrtKeyOpenedMax = -1;
+	}
+}
+
+/*
+ * How many opened faces of plen bytes this transaction may keep: read once
+ * per transaction from frt.ivf_plaintext_cache, so that 0 keeps none.
+ */
+static int
+FrtKeyOpenedLimit(Size plen)
+{
+	if (FrtKeyOpenedMax < 0)
+	{
+		const char *v = GetConfigOption(FRT_KEY_PLAIN_CACHE_GUC, true, false);
+		int64		kb = v != NULL ? strtol(v, NULL, 10) : 0;
+
+		if (FrtKeyOpenedCxt == NULL)
+		{
+			FrtKeyOpenedCxt = AllocSetContextCreate(TopMemoryContext, "frt opened faces",
+													ALLOCSET_SMALL_SIZES);
+			RegisterXactCallback(FrtKeyOpenedXact, NULL);
+		}
+		FrtKeyOpenedMax = (int) Min((int64) FRT_KEY_OPENED_FACES,
+									Max(kb, 0) * 1024 / (int64) (2 * (VARHDRSZ + plen)));
+	}
+	return FrtKeyOpenedMax;
+}
+
+/* The face a previous open of the same id and sealed bytes gave, or NULL. */
+static FaceEmbedding *
+FrtKeyOpenedFind(int64 id, const uint8 *sealed, Size len)
+{
+	for (int i = 0; i < FRT_KEY_OPENED_FACES && FrtKeyOpenedAny; i++)
+	{
+		FrtKeyOpenedFace *o = &FrtKeyOpened[i];
+
+		if (o->id == id && o->len == len && memcmp(o->sealed, sealed, len) == 0)
+			return o->face;
+	}
+	return NULL;
+}
+
+/* Keep a face just opened (and authenticated), replacing the oldest entry. */
+static void
+FrtKeyOpenedKeep(int64 id, const uint8 *sealed, Size len, const FaceEmbedding *face, int max)
+{
+	FrtKeyOpenedFace *o;
+
+	if (FrtKeyOpenedNext >= max)
+		FrtKeyOpenedNext = 0;
+	o = &FrtKeyOpened[FrtKeyOpenedNext++];
+	if (o->len > 0)
+		explicit_bzero(o->face, VARSIZE(o->face));
+	o->len = 0;
+	if (o->cap < len)
+	{
+		if (o->sealed != NULL)
+		{
+			pfree(o->sealed);
+			pfree(o->face);
+		}
+		o->sealed = MemoryContextAlloc(FrtKeyOpenedCxt, len);
+		o->face = MemoryContextAlloc(FrtKeyOpenedCxt, len);
+		o->cap = len;
+	}
+	memcpy(o->sealed, sealed, len);
+	memcpy(o->face, face, VARSIZE(face));
+	o->id = id;
+	o->len = len;
+	FrtKeyOpenedAny = true;
+}
+
 PG_FUNCTION_INFO_V1(frt_face_open);
 
 /* SQL: frt._face_open(id, sealed) -- the embedding, if it authenticates for id. */
@@ -69,13 +193,23 @@ frt_face_open(PG_FUNCTION_ARGS)
 {
 	int64		id = PG_GETARG_INT64(0);
 	bytea	   *sealed = FrtKeySealedArg(fcinfo, 1);
+	const uint8 *env = (const uint8 *) VARDATA_ANY(sealed);
 	Size		len = VARSIZE_ANY_EXHDR(sealed);
 	Size		plen = len - FRT_CIPHER_OVERHEAD;
 	uint8		aad[FRT_FACE_AAD_LEN];
 	FaceEmbedding *e = palloc(VARHDRSZ + plen);
+	FaceEmbedding *kept = FrtKeyOpenedFind(id, env, len);
+	int			max;
 
+	if (kept != NULL)
+	{
+		/* its key must still be there, as for an open */
+		(void) FrtKeyEpochGet(FrtKeyEpochOf(env));
+		memcpy(e, kept, VARHDRSZ + plen);
+		PG_RETURN_FACE_EMBEDDING_P(e);
+	}
 	FrtKeyFaceAad(id, aad);
-	FrtKeyOpen(VARDATA_ANY(sealed), len, aad, sizeof(aad), VARDATA(e));
+	FrtKeyOpen(env, len, aad, sizeof(aad), VARDATA(e));
 	SET_VARSIZE(e, VARHDRSZ + plen);
 	/* it authenticated, so we sealed it: a malformed value is a bug */
 	if (plen < offsetof(FaceEmbedding, x) - VARHDRSZ ||
@@ -87,6 +221,8 @@ frt_face_open(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("sealed face data does not hold a face embedding")));
 	}
+	if ((max = FrtKeyOpenedLimit(plen)) > 0)
+		FrtKeyOpenedKeep(id, env, len, e, max);
 	PG_RETURN_FACE_EMBEDDING_P(e);
 }
 

@@ -157,6 +157,12 @@ sub tamper_tests
 	}
 	like(err_of($primary, "SELECT frt._face_open($id + 1, $v)"), $not_authentic,
 		"$suite: another id (AAD) does not open");
+	# a face opened earlier in the same statement is kept: a changed copy still does not open
+	like(err_of($primary, "SELECT frt._face_open($id, $v) IS NOT NULL, "
+		  . "frt._face_open($id, set_byte($v, 40, get_byte($v, 40) # 1))"), $not_authentic,
+		"$suite: a flipped byte of a face just opened does not open");
+	like(err_of($primary, "SELECT frt._face_open($id, $v) IS NOT NULL, frt._face_open($id + 1, $v)"),
+		$not_authentic, "$suite: a face just opened does not open under another id");
 }
 q1('SELECT frt._key_epoch_create()');
 tamper_tests('aes-256-gcm', 3, 2);
