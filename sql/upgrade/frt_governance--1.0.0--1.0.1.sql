@@ -1616,19 +1616,6 @@ $$;
 CREATE FUNCTION @extschema@.calendar_coverage(OUT first_year pg_catalog.int4, OUT last_year pg_catalog.int4,
 	OUT covered_until pg_catalog.date, OUT days_left pg_catalog.int4, OUT sources pg_catalog.text)
 RETURNS record
--- ---- several processors in one database (registry, jobs, intrusion) ----
--- The login<->processor binding and the caller's processor.
-CREATE TABLE @extschema@.processor_login (
-	login			pg_catalog.name PRIMARY KEY,
-	processor		pg_catalog.text NOT NULL REFERENCES @extschema@.processor (name) ON UPDATE CASCADE,
-	bound_at		pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
-	bound_by		pg_catalog.text NOT NULL DEFAULT pg_catalog.session_user()
-);
-COMMENT ON TABLE @extschema@.processor_login IS 'the processor each login acts for (written by a superuser); an unbound login acts for the sole processor while there is exactly one';
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.processor_login', '');
-
-CREATE FUNCTION @extschema@._caller_is_superuser()
-RETURNS pg_catalog.bool
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -1770,6 +1757,1267 @@ REVOKE ALL ON FUNCTION @extschema@._filing_filed(pg_catalog.text) FROM PUBLIC;
 
 -- Open a change or cancellation obligation due 30 working days after
 -- p_on; returns its deadline (the existing one if already open).
+CREATE OR REPLACE FUNCTION @extschema@.open_filing(p_kind pg_catalog.text, p_purpose pg_catalog.text,
+	p_on pg_catalog.date DEFAULT @extschema@._filing_today())
+RETURNS pg_catalog.date
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_deadline date;
+BEGIN
+	IF p_kind IS NULL OR p_kind NOT IN ('change', 'cancellation') THEN
+		RAISE EXCEPTION 'filing kind must be change or cancellation, not %', COALESCE(p_kind, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'The initial filing is opened by frt.filing_check() when 100,000 subjects are stored.';
+	END IF;
+	IF p_on IS NULL OR p_on > @extschema@._filing_today() THEN
+		RAISE EXCEPTION 'the triggering date must be today or earlier' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF p_kind = 'cancellation' AND p_purpose IS NULL THEN
+		RAISE EXCEPTION 'a cancellation filing names the terminated purpose' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF p_purpose IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.purpose p WHERE p.name = p_purpose) THEN
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose "%s" is not registered', p_purpose),
+			'open_filing', p_purpose, NULL, NULL);
+	END IF;
+	-- a filing that was never made can be neither changed nor cancelled
+	IF NOT @extschema@._filing_filed((SELECT p.processor FROM @extschema@.purpose p WHERE p.name = p_purpose)) THEN
+		PERFORM @extschema@._refuse('MF170', 15, pg_catalog.format(
+			'no %s filing without an initial filing: none is recorded', p_kind),
+			'open_filing', p_purpose, NULL, NULL,
+			p_hint => 'Record the initial filing first: frt.record_filing(''initial'', filed_on, reference).');
+	END IF;
+	SELECT f.deadline INTO v_deadline FROM @extschema@.filing f
+	 WHERE f.kind = p_kind AND f.purpose IS NOT DISTINCT FROM p_purpose AND f.filed_on IS NULL;
+	IF FOUND THEN
+		RETURN v_deadline;
+	END IF;
+	v_deadline := @extschema@.working_days_after(p_on, 30);
+	INSERT INTO @extschema@.filing (kind, purpose, triggered_on, deadline)
+	VALUES (p_kind, p_purpose, p_on, v_deadline);
+	PERFORM @extschema@.audit_event('filing_due', 'open', p_purpose, p_detail => pg_catalog.jsonb_build_object(
+		'kind', p_kind, 'triggered_on', p_on, 'deadline', v_deadline));
+	RETURN v_deadline;
+END;
+$$;
+
+-- The daily filing check (Art. 15).  Returns the open obligations it
+-- alerted about, with their deadlines and working days left.  Also alerts
+-- when the working-day calendar runs out and about overdue requests of
+-- persons (Art. 17).
+CREATE OR REPLACE FUNCTION @extschema@.filing_check()
+RETURNS TABLE (kind pg_catalog.text, purpose pg_catalog.text, triggered_on pg_catalog.date,
+			   deadline pg_catalog.date, working_days_left pg_catalog.int4, subjects pg_catalog.int8)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_n int8;
+	st record;
+	o record;
+BEGIN
+	-- Distinct stored subjects, recounted from the face store itself
+	-- (rows hidden by row-level security and not yet purged included); the
+	-- governance recount records the day the threshold was first reached.
+	v_n := @extschema@._filing_recount();
+	SELECT * INTO st FROM @extschema@.filing_state s WHERE s.id = 1;
+
+	IF st.threshold_reached_on IS NOT NULL AND st.filed_on IS NULL THEN
+		kind := 'initial';
+		purpose := NULL;
+		triggered_on := st.threshold_reached_on;
+		deadline := @extschema@.working_days_after(st.threshold_reached_on, 30);
+		working_days_left := @extschema@.working_days_between(@extschema@._filing_today(), deadline);
+		subjects := v_n;
+		PERFORM @extschema@._jobs_alert(CASE WHEN working_days_left < 0 THEN 'filing_overdue' ELSE 'filing_due' END,
+			NULL, pg_catalog.jsonb_build_object('article', 'Measures Art. 15', 'kind', kind,
+				'stored_subjects', v_n, 'threshold_reached_on', triggered_on,
+				'deadline', deadline, 'working_days_left', working_days_left,
+				'calendar_covers_deadline', @extschema@._calendar_covers(deadline)));
+		RETURN NEXT;
+	END IF;
+
+	FOR o IN SELECT * FROM @extschema@.filing f WHERE f.filed_on IS NULL ORDER BY f.deadline, f.id LOOP
+		kind := o.kind;
+		purpose := o.purpose;
+		triggered_on := o.triggered_on;
+		deadline := o.deadline;
+		working_days_left := @extschema@.working_days_between(@extschema@._filing_today(), o.deadline);
+		subjects := v_n;
+		PERFORM @extschema@._jobs_alert(CASE WHEN working_days_left < 0 THEN 'filing_overdue' ELSE 'filing_due' END,
+			o.purpose, pg_catalog.jsonb_build_object('article', 'Measures Art. 15', 'kind', o.kind,
+				'triggered_on', o.triggered_on, 'deadline', o.deadline,
+				'working_days_left', working_days_left,
+				'calendar_covers_deadline', @extschema@._calendar_covers(o.deadline)));
+		RETURN NEXT;
+	END LOOP;
+
+	-- the security measures changed since the last filing, the
+	-- working-day calendar running out (src/jobs/25_filing_changes.sql)
+	-- and overdue complaints and requests (src/jobs/40_rights.sql)
+	PERFORM @extschema@._filing_security_check(false);
+	PERFORM @extschema@._calendar_alert();
+	PERFORM @extschema@._requests_alert();
+END;
+$$;
+
+-- Record a filing made with the cyberspace office and close its
+-- obligation.  p_kind: initial | change | cancellation (cancellation names
+-- the purpose).  A change filing with no open obligation is recorded as
+-- filed on its own.
+CREATE OR REPLACE FUNCTION @extschema@.record_filing(p_kind pg_catalog.text, p_filed_on pg_catalog.date,
+	p_reference pg_catalog.text, p_purpose pg_catalog.text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n int8;
+BEGIN
+	IF p_kind IS NULL OR p_kind NOT IN ('initial', 'change', 'cancellation') THEN
+		RAISE EXCEPTION 'filing kind must be initial, change or cancellation, not %', COALESCE(p_kind, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF p_filed_on IS NULL OR p_filed_on > @extschema@._filing_today() THEN
+		RAISE EXCEPTION 'filing date must be today or earlier' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF p_reference IS NULL OR pg_catalog.btrim(p_reference) = '' THEN
+		RAISE EXCEPTION 'a filing needs the reference the cyberspace office gave it'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF p_kind = 'initial' THEN
+		IF p_purpose IS NOT NULL THEN
+			RAISE EXCEPTION 'the initial filing covers the whole installation, not one purpose'
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		IF EXISTS (SELECT 1 FROM @extschema@.filing_state s WHERE s.id = 1 AND s.filed_on IS NOT NULL) THEN
+			RAISE EXCEPTION 'the initial filing is already recorded' USING ERRCODE = 'unique_violation',
+				HINT = 'Record later changes with kind => ''change''.';
+		END IF;
+		-- The governance layer keeps the initial filing (and audits it).
+		PERFORM @extschema@.record_filing(p_filed_on, p_reference);
+		PERFORM @extschema@._filing_security_check(true);
+		RETURN;
+	ELSE
+		IF p_kind = 'cancellation' AND p_purpose IS NULL THEN
+			RAISE EXCEPTION 'a cancellation filing names the terminated purpose'
+				USING ERRCODE = 'null_value_not_allowed';
+		END IF;
+		UPDATE @extschema@.filing f SET filed_on = p_filed_on, reference = p_reference,
+			   recorded_by = pg_catalog.session_user()
+		 WHERE f.kind = p_kind AND f.purpose IS NOT DISTINCT FROM p_purpose AND f.filed_on IS NULL;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		IF n = 0 THEN
+			IF p_kind = 'cancellation' THEN
+				RAISE EXCEPTION 'no open cancellation filing for purpose "%"', p_purpose
+					USING ERRCODE = 'no_data_found', HINT = 'Terminate the purpose first: frt.terminate_purpose().';
+			END IF;
+			INSERT INTO @extschema@.filing (kind, purpose, triggered_on, deadline, filed_on, reference, recorded_by)
+			VALUES (p_kind, p_purpose, p_filed_on, p_filed_on, p_filed_on, p_reference, pg_catalog.session_user());
+		END IF;
+	END IF;
+	PERFORM @extschema@.audit_event('filing', 'recorded', p_purpose, p_detail => pg_catalog.jsonb_build_object(
+		'kind', p_kind, 'filed_on', p_filed_on, 'reference', p_reference));
+	-- an installation-wide change filing describes the measures as they are
+	IF p_kind = 'change' AND p_purpose IS NULL THEN
+		PERFORM @extschema@._filing_security_check(true);
+	END IF;
+END;
+$$;
+
+-- Record that face processing for a purpose has ended: no new faces, all
+-- its faces are erased now, and, when the processor made its initial
+-- filing, the cancellation filing falls due within 30 working days
+-- (Measures Art. 15).  Returns the filing deadline (NULL: nothing to file).
+CREATE OR REPLACE FUNCTION @extschema@.terminate_purpose(p_purpose pg_catalog.text,
+	p_terminated_on pg_catalog.date DEFAULT @extschema@._filing_today())
+RETURNS pg_catalog.date
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	ids int8[];
+	v_deadline date;
+BEGIN
+	IF p_purpose IS NULL OR p_terminated_on IS NULL THEN
+		RAISE EXCEPTION 'purpose and termination date must not be null'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose p WHERE p.name = p_purpose) THEN
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose "%s" is not registered', p_purpose),
+			'terminate_purpose', p_purpose, NULL, NULL);
+	END IF;
+	IF p_terminated_on > @extschema@._filing_today() THEN
+		RAISE EXCEPTION 'termination date % is in the future', p_terminated_on
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF EXISTS (SELECT 1 FROM @extschema@.purpose_termination t WHERE t.purpose = p_purpose) THEN
+		RAISE EXCEPTION 'purpose "%" is already terminated', p_purpose USING ERRCODE = 'unique_violation';
+	END IF;
+	INSERT INTO @extschema@.purpose_termination (purpose, terminated_on) VALUES (p_purpose, p_terminated_on);
+	-- a cancellation filing only cancels a filing that was made (Art. 15)
+	IF @extschema@._filing_filed((SELECT p.processor FROM @extschema@.purpose p WHERE p.name = p_purpose)) THEN
+		v_deadline := @extschema@.open_filing('cancellation', p_purpose, p_terminated_on);
+	END IF;
+	SELECT pg_catalog.array_agg(f.id) INTO ids FROM @extschema@.face f WHERE f.purpose = p_purpose;
+	IF ids IS NOT NULL THEN
+		PERFORM @extschema@._face_delete(ids, 'purpose terminated');
+	END IF;
+	PERFORM @extschema@.audit_event('purpose_terminated', 'ok', p_purpose, p_detail =>
+		pg_catalog.jsonb_build_object('terminated_on', p_terminated_on, 'faces_erased',
+			COALESCE(pg_catalog.cardinality(ids), 0), 'cancellation_deadline', v_deadline));
+	RETURN v_deadline;
+END;
+$$;
+
+-- Night job times (src/jobs/30_schedule.sql).
+-- The jobs frt needs: name, default schedule and the single statement each
+-- runs.  Use this to drive any scheduler when pg_cron is not available.
+CREATE OR REPLACE FUNCTION @extschema@.job_commands(
+	p_purge pg_catalog.text DEFAULT '0 18 * * *',
+	p_vacuum pg_catalog.text DEFAULT '20 18 * * *',
+	p_scrub pg_catalog.text DEFAULT '40 18 * * *',
+	p_audit pg_catalog.text DEFAULT '0 19 * * *',
+	p_filing pg_catalog.text DEFAULT '0 17 * * *')
+RETURNS TABLE (jobname pg_catalog.text, schedule pg_catalog.text, command pg_catalog.text)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT j.jobname, j.schedule, j.command FROM (VALUES
+		(1, 'frt-purge', p_purge, 'SELECT @extschema@.purge()'),
+		(2, 'frt-vacuum', p_vacuum, 'VACUUM (INDEX_CLEANUP ON) @extschema@.face'),
+		(3, 'frt-scrub', p_scrub, 'SELECT @extschema@.scrub_faces()'),
+		(4, 'frt-audit-retention', p_audit, 'SELECT @extschema@.audit_retention_purge()'),
+		(5, 'frt-filing-check', p_filing, 'SELECT @extschema@.filing_check()')
+	) AS j(ord, jobname, schedule, command)
+	-- The audit-retention job only if the audit layer provides it.
+	WHERE j.jobname <> 'frt-audit-retention' OR @extschema@._jobs_have_audit_retention()
+	ORDER BY j.ord;
+$$;
+
+-- Register (or update) the jobs with pg_cron; idempotent: jobs are keyed
+-- by name.  Runs as the caller, and pg_cron runs the jobs as the caller:
+-- it must own frt.face (VACUUM and the heap scrub need the owner).
+CREATE OR REPLACE FUNCTION @extschema@.schedule_jobs(
+	p_purge pg_catalog.text DEFAULT '0 18 * * *',
+	p_vacuum pg_catalog.text DEFAULT '20 18 * * *',
+	p_scrub pg_catalog.text DEFAULT '40 18 * * *',
+	p_audit pg_catalog.text DEFAULT '0 19 * * *',
+	p_filing pg_catalog.text DEFAULT '0 17 * * *')
+RETURNS TABLE (jobname pg_catalog.text, jobid pg_catalog.int8, schedule pg_catalog.text,
+			   command pg_catalog.text)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	j record;
+	ids int8[] := '{}';
+	sockdir text;
+BEGIN
+	PERFORM @extschema@.jobs_require_cron();
+	IF NOT pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c
+								   WHERE c.oid = '@extschema@.face'::regclass), 'USAGE') THEN
+		RAISE EXCEPTION 'frt jobs must be scheduled by the owner of frt.face or a superuser'
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = 'pg_cron runs each job as the role that scheduled it; VACUUM and frt.scrub_faces() need the table owner.';
+	END IF;
+	FOR j IN SELECT * FROM @extschema@.job_commands(p_purge, p_vacuum, p_scrub, p_audit, p_filing) LOOP
+		jobname := j.jobname;
+		schedule := j.schedule;
+		command := j.command;
+		EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO jobid USING j.jobname, j.schedule, j.command;
+		ids := ids || jobid;
+		RETURN NEXT;
+	END LOOP;
+	-- pg_cron connects to cron.host (default localhost) over TCP unless it
+	-- runs jobs in background workers.  A server that listens on no TCP
+	-- address is reached through its socket directory instead.
+	IF COALESCE(pg_catalog.current_setting('cron.use_background_workers', true), 'off') = 'off'
+	   AND pg_catalog.btrim(pg_catalog.current_setting('listen_addresses')) = '' THEN
+		sockdir := pg_catalog.btrim(pg_catalog.split_part(
+			pg_catalog.current_setting('unix_socket_directories'), ',', 1));
+		BEGIN
+			EXECUTE 'UPDATE cron.job SET nodename = $1 WHERE jobid = ANY ($2)' USING sockdir, ids;
+			RAISE NOTICE 'the server listens on no TCP address: frt jobs connect through socket directory "%"', sockdir;
+		EXCEPTION WHEN insufficient_privilege THEN
+			RAISE WARNING 'pg_cron cannot connect: the server listens on no TCP address'
+				USING HINT = 'Set cron.use_background_workers = on, or cron.host to the socket directory.';
+		END;
+	END IF;
+	IF NOT @extschema@._jobs_have_audit_retention() THEN
+		RAISE NOTICE 'frt.audit_retention_purge() does not exist: no audit-retention job scheduled';
+	END IF;
+	PERFORM @extschema@.audit_event('jobs_scheduled', 'ok', p_detail =>
+		pg_catalog.jsonb_build_object('jobs', (SELECT pg_catalog.jsonb_object_agg(c.jobname, c.schedule)
+			FROM @extschema@.job_commands(p_purge, p_vacuum, p_scrub, p_audit, p_filing) c)));
+END;
+$$;
+
+-- Change filings on a material change; the filings in the compliance report (src/jobs/25_filing_changes.sql).
+-- Layer 8 (jobs): change filings opened by a material change, and the
+-- filings and calendar in the compliance report (Measures Art. 15).
+--
+-- "备案信息发生实质性变更的，应当在变更之日起30个工作日内办理备案变更手续":
+-- once the initial filing is recorded, a change to what was filed opens a
+-- change filing due 30 working days later (frt.open_filing).  What was
+-- filed are the five items of Art. 15 (frt.filing_materials); the changes
+-- watched here, on the registry's tables:
+--   item 1, the processor:       processor name, contact, legal time zone
+--   item 2, purpose and method:  a new purpose; a purpose's kind,
+--                                description, method, processor, dimension
+--                                (the model), public-security use
+--   item 3, storage and security: retention, minor retention, alternative
+--                                method; the security measures (the
+--                                encryption suite, the audit hash, the
+--                                status of every Art. 14 check of the
+--                                compliance report, intrusion rules
+--                                included), compared daily by
+--                                frt.filing_check() with those of the last
+--                                filing (frt.filing_baseline)
+--   item 4, processing rules:    a notice version published as a material
+--                                change
+--   item 5, impact assessment:   a new assessment report
+-- A change of several at once opens one filing per purpose (one open
+-- change filing per purpose at a time).  Nothing opens before the initial
+-- filing, nor while a restore reloads rows.
+
+-- The columns of a registry table whose change is material for the filing.
+CREATE FUNCTION @extschema@._filing_material_columns(p_table pg_catalog.text)
+RETURNS pg_catalog.text[]
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT CASE p_table
+		WHEN 'processor' THEN ARRAY['name', 'contact', 'legal_time_zone']
+		WHEN 'purpose' THEN ARRAY['kind', 'description', 'method', 'processor', 'dimension',
+			'serves_public_security', 'retention', 'minor_retention', 'alternative_method']
+		ELSE ARRAY[]::pg_catalog.text[] END;
+$$;
+
+-- Trigger on processor, purpose, notice and assessment: open a change
+-- filing when filed information changes (see above).
+CREATE FUNCTION @extschema@._filing_on_change()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_new pg_catalog.jsonb := pg_catalog.to_jsonb(NEW);
+	v_old pg_catalog.jsonb;
+	v_changed pg_catalog.text[];
+	v_purpose pg_catalog.text;
+	v_processor pg_catalog.text;
+BEGIN
+	IF @extschema@.audit_restoring() THEN
+		RETURN NULL;
+	END IF;
+	IF TG_OP = 'UPDATE' THEN
+		v_old := pg_catalog.to_jsonb(OLD);
+		SELECT pg_catalog.array_agg(c ORDER BY c) INTO v_changed
+		  FROM pg_catalog.unnest(@extschema@._filing_material_columns(TG_TABLE_NAME)) c
+		 WHERE v_new->c IS DISTINCT FROM v_old->c;
+		IF v_changed IS NULL THEN
+			RETURN NULL;
+		END IF;
+	ELSIF TG_TABLE_NAME = 'notice' AND NOT (v_new->>'material_change')::pg_catalog.bool THEN
+		RETURN NULL;
+	ELSE
+		v_changed := ARRAY[TG_TABLE_NAME];
+	END IF;
+	CASE TG_TABLE_NAME
+	WHEN 'processor' THEN
+		v_processor := v_new->>'name';
+	WHEN 'purpose' THEN
+		v_purpose := v_new->>'name';
+		v_processor := v_new->>'processor';
+	ELSE
+		v_purpose := v_new->>'purpose';
+		SELECT p.processor INTO v_processor FROM @extschema@.purpose p WHERE p.name = v_purpose;
+	END CASE;
+	IF NOT @extschema@._filing_filed(v_processor) THEN
+		RETURN NULL;
+	END IF;
+	PERFORM @extschema@.open_filing('change', v_purpose, @extschema@._filing_today());
+	PERFORM @extschema@.audit_event('filing_change', 'material', v_purpose, p_detail =>
+		pg_catalog.jsonb_build_object('article', 'Measures Art. 15', 'table', TG_TABLE_NAME,
+			'op', TG_OP, 'changed', pg_catalog.to_jsonb(v_changed)));
+	RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._filing_on_change() FROM PUBLIC;
+
+CREATE TRIGGER processor_filing_change AFTER UPDATE ON @extschema@.processor
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._filing_on_change();
+CREATE TRIGGER purpose_filing_change AFTER INSERT OR UPDATE ON @extschema@.purpose
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._filing_on_change();
+CREATE TRIGGER notice_filing_change AFTER INSERT ON @extschema@.notice
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._filing_on_change();
+CREATE TRIGGER assessment_filing_change AFTER INSERT ON @extschema@.assessment
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._filing_on_change();
+-- also under session_replication_role = replica (as the audit triggers)
+ALTER TABLE @extschema@.processor ENABLE ALWAYS TRIGGER processor_filing_change;
+ALTER TABLE @extschema@.purpose ENABLE ALWAYS TRIGGER purpose_filing_change;
+ALTER TABLE @extschema@.notice ENABLE ALWAYS TRIGGER notice_filing_change;
+ALTER TABLE @extschema@.assessment ENABLE ALWAYS TRIGGER assessment_filing_change;
+
+-- The security measures as filed (item 3): taken when a filing is
+-- recorded, compared daily.  Settings outside the tables (the encryption
+-- suite, the audit hash, keys, anchors) change without any trigger.
+CREATE TABLE @extschema@.filing_baseline (
+	id			pg_catalog.int4 PRIMARY KEY DEFAULT 1 CHECK (id = 1),
+	security	pg_catalog.jsonb NOT NULL,
+	taken_at	pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE @extschema@.filing_baseline IS
+	'the security measures when the last filing was recorded (Measures Art. 15 item 3), to open a change filing when they change';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.filing_baseline', '');
+
+-- The security measures now: the encryption suite, the audit hash and the
+-- status of each Art. 14 check (not their details: a key rotation or a
+-- count is no change of measures).
+CREATE FUNCTION @extschema@._filing_security()
+RETURNS pg_catalog.jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT pg_catalog.jsonb_build_object(
+		'encryption_suite', (SELECT k.suite FROM @extschema@._key_status() k),
+		'audit_hash', COALESCE(pg_catalog.current_setting('frt.audit_hash', true), 'sha256'),
+		'checks', (SELECT pg_catalog.jsonb_object_agg(c.check_name, c.status)
+					 FROM @extschema@.compliance_report() c WHERE c.article OPERATOR(pg_catalog.=) 'Art. 14'));
+$$;
+
+-- Take the baseline (a filing was recorded), or, once filed, compare it
+-- with the measures now and open a change filing when they differ.
+CREATE FUNCTION @extschema@._filing_security_check(p_take pg_catalog.bool)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_now pg_catalog.jsonb;
+	v_old pg_catalog.jsonb;
+	v_changed pg_catalog.text[];
+BEGIN
+	IF NOT @extschema@._filing_filed(NULL) THEN
+		RETURN;
+	END IF;
+	v_now := @extschema@._filing_security();
+	SELECT b.security INTO v_old FROM @extschema@.filing_baseline b WHERE b.id = 1;
+	IF NOT p_take AND v_old IS NOT NULL AND v_old IS DISTINCT FROM v_now THEN
+		SELECT pg_catalog.array_agg(k ORDER BY k) INTO v_changed
+		  FROM (SELECT pg_catalog.jsonb_object_keys(v_now - 'checks') AS k
+				UNION SELECT 'checks.' || pg_catalog.jsonb_object_keys(v_now->'checks')
+				UNION SELECT 'checks.' || pg_catalog.jsonb_object_keys(v_old->'checks')) x
+		 WHERE CASE WHEN k LIKE 'checks.%' THEN v_now->'checks'->pg_catalog.substr(k, 8)
+					IS DISTINCT FROM v_old->'checks'->pg_catalog.substr(k, 8)
+				ELSE v_now->k IS DISTINCT FROM v_old->k END;
+		PERFORM @extschema@.open_filing('change', NULL, @extschema@._filing_today());
+		PERFORM @extschema@.audit_event('filing_change', 'material', p_detail =>
+			pg_catalog.jsonb_build_object('article', 'Measures Art. 15', 'table', 'security_measures',
+				'changed', pg_catalog.to_jsonb(v_changed)));
+	END IF;
+	IF p_take OR v_old IS DISTINCT FROM v_now THEN
+		INSERT INTO @extschema@.filing_baseline AS b (id, security) VALUES (1, v_now)
+		ON CONFLICT (id) DO UPDATE SET security = excluded.security, taken_at = pg_catalog.now();
+	END IF;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._filing_security_check(pg_catalog.bool) FROM PUBLIC;
+
+-- Alert (daily, from frt.filing_check) when the working-day calendar ends
+-- within frt._calendar_warn_days() days or covers no year at all: the
+-- deadlines after its last day would count only weekends.
+CREATE FUNCTION @extschema@._calendar_alert()
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c record;
+BEGIN
+	SELECT * INTO c FROM @extschema@.calendar_coverage();
+	IF c.last_year IS NULL OR c.days_left <= @extschema@._calendar_warn_days() THEN
+		PERFORM @extschema@._jobs_alert('calendar_expiring', NULL, pg_catalog.jsonb_build_object(
+			'article', 'Measures Art. 15', 'covered_until', c.covered_until, 'days_left', c.days_left,
+			'action', 'load the next year''s State Council holiday notice: frt.load_calendar()'));
+	END IF;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._calendar_alert() FROM PUBLIC;
+
+-- Registry's compliance_checks point: the Art. 15 rows filings_open (change
+-- and cancellation filings open or overdue) and working_day_calendar.
+CREATE FUNCTION @extschema@._filing_compliance()
+RETURNS TABLE (article pg_catalog.text, check_name pg_catalog.text, status pg_catalog.text,
+	detail pg_catalog.text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_today pg_catalog.date := @extschema@._filing_today();
+	n pg_catalog.int8;
+	m pg_catalog.int8;
+	v_list pg_catalog.text;
+	c record;
+	v_beyond pg_catalog.text;
+BEGIN
+	SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE f.deadline < v_today),
+		   pg_catalog.string_agg(pg_catalog.format('%s %s due %s (%s working days left)', f.kind,
+				COALESCE('"' || f.purpose || '"', 'installation'), f.deadline,
+				@extschema@.working_days_between(v_today, f.deadline)), '; ' ORDER BY f.deadline, f.id)
+	  INTO n, m, v_list
+	  FROM @extschema@.filing f WHERE f.filed_on IS NULL;
+	RETURN QUERY SELECT 'Art. 15', 'filings_open',
+		CASE WHEN m > 0 THEN 'violation' WHEN n > 0 THEN 'warning' ELSE 'ok' END,
+		CASE WHEN n = 0 THEN 'no change or cancellation filing is open'
+		ELSE pg_catalog.format('%s change or cancellation filings open, %s overdue: %s', n, m, v_list) END;
+
+	SELECT * INTO c FROM @extschema@.calendar_coverage();
+	-- open deadlines (the initial filing's too) beyond the calendar
+	SELECT pg_catalog.string_agg(d::pg_catalog.text, ', ' ORDER BY d) INTO v_beyond
+	  FROM (SELECT f.deadline AS d FROM @extschema@.filing f WHERE f.filed_on IS NULL
+			UNION
+			SELECT @extschema@.working_days_after(s.threshold_reached_on, 30) FROM @extschema@.filing_state s
+			 WHERE s.threshold_reached_on IS NOT NULL AND s.filed_on IS NULL) x
+	 WHERE NOT @extschema@._calendar_covers(x.d);
+	RETURN QUERY SELECT 'Art. 15', 'working_day_calendar',
+		CASE WHEN c.last_year IS NULL OR c.days_left <= @extschema@._calendar_warn_days()
+				  OR v_beyond IS NOT NULL THEN 'warning' ELSE 'ok' END,
+		CASE WHEN c.last_year IS NULL
+			THEN 'the working-day calendar covers no year: deadlines count weekends only; load the State Council holiday notices with frt.load_calendar()'
+		ELSE pg_catalog.format('public holidays and make-up working days known for %s-%s (%s); %s days until its last day %s%s%s',
+			c.first_year, c.last_year, c.sources, c.days_left, c.covered_until,
+			CASE WHEN c.days_left <= @extschema@._calendar_warn_days()
+				THEN pg_catalog.format(': load the %s notice with frt.load_calendar()', c.last_year + 1) ELSE '' END,
+			CASE WHEN v_beyond IS NOT NULL
+				THEN '; deadlines beyond the calendar, counted on weekends only: ' || v_beyond ELSE '' END) END;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._filing_compliance() FROM PUBLIC;
+
+SELECT @extschema@._hook_register('compliance_checks', '_filing_compliance', 'jobs');
+
+-- The filing materials (src/jobs/26_filing_materials.sql).
+-- Layer 8 (jobs): the filing materials of Measures Art. 15, assembled from
+-- the database.  "申请备案应当提交下列材料", item by item as the law lists them:
+--   （一）个人信息处理者的基本情况      processor_basic_information:
+--         frt.processor (name, contact, legal time zone, registered)
+--   （二）人脸信息处理目的和处理方式    purposes_and_methods: frt.purpose
+--         (description, method, 1:1 or 1:N, public-security use, the
+--         non-face alternative, model dimension), the devices its faces
+--         came from, termination
+--   （三）人脸信息存储数量和安全保护措施 storage_scale_and_security_measures:
+--         distinct people and faces stored (per purpose, minors), the
+--         100,000 threshold; encryption (on, suite, key epochs), the audit
+--         chain (hash, key, anchor), access control (row-level security,
+--         the embedding unreadable), roles, intrusion rules (the Art. 14
+--         rows of frt.compliance_report, intrusion layer included), erasure
+--         (scheduled jobs, frt.erasure_log)
+--   （四）人脸信息的处理规则和操作规程    processing_rules_and_operating_procedures:
+--         the notice in force per purpose (every Art. 5 item), retention
+--         rules, the scheduled jobs
+--   （五）个人信息保护影响评估报告        impact_assessment_reports:
+--         frt.assessment, the current report per purpose
+-- frt.filing_materials() returns them as jsonb; frt.filing_materials_document()
+-- as a Chinese Markdown document with the law's headings.
+
+-- The processor the materials are for: the one named, or the
+-- installation's sole processor.
+CREATE FUNCTION @extschema@._filing_processor(p_processor pg_catalog.text)
+RETURNS @extschema@.processor
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r @extschema@.processor;
+	n pg_catalog.int8;
+BEGIN
+	IF p_processor IS NOT NULL THEN
+		SELECT * INTO r FROM @extschema@.processor p WHERE p.name = p_processor;
+		IF NOT FOUND THEN
+			RAISE EXCEPTION 'processor "%" is not registered', p_processor USING ERRCODE = 'no_data_found';
+		END IF;
+		RETURN r;
+	END IF;
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.processor;
+	IF n <> 1 THEN
+		RAISE EXCEPTION 'name the processor: % are registered', n USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Register the processor first (frt.processor) or pass its name.';
+	END IF;
+	SELECT * INTO r FROM @extschema@.processor;
+	RETURN r;
+END
+$$;
+
+-- Art. 15 items (1)-(5) for one processor (NULL: the sole one), as jsonb.
+-- Audited.  Nothing biometric: counts, names and settings only.
+CREATE FUNCTION @extschema@.filing_materials(p_processor pg_catalog.text DEFAULT NULL)
+RETURNS pg_catalog.jsonb
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	pr @extschema@.processor := @extschema@._filing_processor(p_processor);
+	v_sole pg_catalog.bool := (SELECT pg_catalog.count(*) = 1 FROM @extschema@.processor);
+	v_purposes pg_catalog.text[];
+	fs record;
+	ks record;
+	ap record;
+	v_alg pg_catalog.text;
+	v pg_catalog.jsonb;
+BEGIN
+	-- the processor's purposes (a purpose without one belongs to the sole processor)
+	SELECT COALESCE(pg_catalog.array_agg(p.name ORDER BY p.name), '{}') INTO v_purposes
+	  FROM @extschema@.purpose p WHERE p.processor = pr.name OR (p.processor IS NULL AND v_sole);
+	SELECT * INTO fs FROM @extschema@.filing_status();
+	SELECT * INTO ks FROM @extschema@._key_status();
+	SELECT * INTO ap FROM @extschema@.audit_protection();
+	v_alg := CASE pg_catalog.current_setting('frt.audit_hash', true) WHEN 'sm3' THEN 'SM3' ELSE 'SHA-256' END;
+
+	v := pg_catalog.jsonb_build_object(
+		'law', '《人脸识别技术应用安全管理办法》第十五条',
+		'generated_at', pg_catalog.now(),
+		'processor', pr.name,
+		'processor_basic_information', pg_catalog.jsonb_build_object(
+			'item', '（一）个人信息处理者的基本情况',
+			'name', pr.name, 'contact', pr.contact, 'legal_time_zone', pr.legal_time_zone,
+			'registered_at', pr.registered_at, 'purposes', pg_catalog.cardinality(v_purposes)),
+		'purposes_and_methods', pg_catalog.jsonb_build_object(
+			'item', '（二）人脸信息处理目的和处理方式',
+			'purposes', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+				'name', p.name, 'purpose', p.description, 'method', p.method, 'kind', p.kind,
+				'serves_public_security', p.serves_public_security,
+				'alternative_method', p.alternative_method, 'dimension', p.dimension,
+				'devices', (SELECT pg_catalog.jsonb_agg(DISTINCT pg_catalog.jsonb_build_object(
+						'name', d.name, 'location_type', d.location_type, 'signage', d.signage))
+					FROM @extschema@.face f JOIN @extschema@.device d ON d.name = f.device
+					WHERE f.purpose = p.name),
+				'terminated_on', t.terminated_on) ORDER BY p.name)
+				FROM @extschema@.purpose p LEFT JOIN @extschema@.purpose_termination t ON t.purpose = p.name
+				WHERE p.name = ANY (v_purposes)), '[]')),
+		'storage_scale_and_security_measures', pg_catalog.jsonb_build_object(
+			'item', '（三）人脸信息存储数量和安全保护措施',
+			'storage', pg_catalog.jsonb_build_object(
+				'people_stored', (SELECT pg_catalog.count(DISTINCT f.subject) FROM @extschema@.face f
+								  WHERE f.purpose = ANY (v_purposes)),
+				'faces_stored', (SELECT pg_catalog.count(*) FROM @extschema@.face f WHERE f.purpose = ANY (v_purposes)),
+				'minors_stored', (SELECT pg_catalog.count(DISTINCT f.subject) FROM @extschema@.face f
+								  WHERE f.purpose = ANY (v_purposes) AND f.minor),
+				'per_purpose', COALESCE((SELECT pg_catalog.jsonb_object_agg(x.purpose, x.people)
+					FROM (SELECT f.purpose, pg_catalog.count(DISTINCT f.subject) AS people FROM @extschema@.face f
+						  WHERE f.purpose = ANY (v_purposes) GROUP BY f.purpose) x), '{}'),
+				'installation_people_stored', fs.stored_subjects,
+				'threshold', fs.threshold, 'threshold_reached_on', fs.threshold_reached_on,
+				'filing_deadline', fs.filing_deadline, 'filed_on', fs.filed_on,
+				'filing_reference', fs.filing_reference, 'filing_status', fs.status,
+				'storage_location', 'PostgreSQL database ' || pg_catalog.current_database()),
+			'security_measures', pg_catalog.jsonb_build_object(
+				'encryption', pg_catalog.jsonb_build_object(
+					'enabled', COALESCE(ks.key_loaded, false), 'suite', ks.suite,
+					'current_key_epoch', ks.current_epoch,
+					'key_epochs', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+							'epoch', e.epoch, 'suite', e.suite, 'created_at', e.created_at, 'current', e.is_current,
+							'faces', (SELECT pg_catalog.count(*) FROM @extschema@.face f WHERE f.key_epoch = e.epoch))
+						ORDER BY e.epoch)
+						FROM @extschema@._key_epochs() e JOIN pg_catalog.pg_database d ON d.oid = e.owner_db
+						WHERE d.datname = pg_catalog.current_database()),
+					'keys_outside_database', true),
+				'security_audit', pg_catalog.jsonb_build_object(
+					'hash_chain', v_alg, 'keyed', ap.keyed, 'key_id', ap.key_id,
+					'anchor_interval_s', ap.anchor_interval_s, 'anchor_file', ap.anchor_file,
+					'anchor_command', ap.anchor_command,
+					'records', (SELECT pg_catalog.count(*) FROM @extschema@.audit)),
+				'access_control', pg_catalog.jsonb_build_object(
+					'face_row_security', (SELECT c.relrowsecurity AND c.relforcerowsecurity FROM pg_catalog.pg_class c
+										  WHERE c.oid = '@extschema@.face'::pg_catalog.regclass),
+					'roles', (SELECT pg_catalog.jsonb_object_agg(r.rolname, COALESCE((SELECT pg_catalog.jsonb_agg(m.rolname ORDER BY m.rolname)
+							FROM pg_catalog.pg_auth_members am JOIN pg_catalog.pg_roles m ON m.oid = am.member
+							WHERE am.roleid = r.oid), '[]'))
+						FROM pg_catalog.pg_roles r WHERE r.rolname LIKE 'frt\_%')),
+				'checks', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('check', c.check_name,
+						'status', c.status, 'detail', c.detail) ORDER BY c.check_name)
+					FROM @extschema@.compliance_report() c WHERE c.article = 'Art. 14'),
+				'erasure', pg_catalog.jsonb_build_object(
+					'jobs', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('job', j.jobname,
+							'schedule_gmt', j.schedule, 'command', j.command))
+						FROM @extschema@.job_commands() j),
+					'faces_erased', (SELECT pg_catalog.count(*) FROM @extschema@.erasure_log l
+									 WHERE l.purpose = ANY (v_purposes)),
+					'faces_erased_confirmed', (SELECT pg_catalog.count(*) FROM @extschema@.erasure_log l
+									 WHERE l.purpose = ANY (v_purposes) AND l.heap_erased_at IS NOT NULL)))),
+		'processing_rules_and_operating_procedures', pg_catalog.jsonb_build_object(
+			'item', '（四）人脸信息的处理规则和操作规程',
+			'rules', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+				'purpose', p.name, 'retention', p.retention, 'minor_retention', p.minor_retention,
+				'similarity_threshold', p.similarity_threshold, 'max_k', p.max_k,
+				'score_disclosure', p.score_disclosure,
+				'notice', (SELECT pg_catalog.jsonb_build_object('version', n.version, 'published_at', n.published_at,
+						'body', n.body, 'processing_method', n.processing_method,
+						'retention_statement', n.retention_statement,
+						'necessity_and_impact', n.necessity_and_impact,
+						'rights_procedure', n.rights_procedure, 'accessibility', n.accessibility)
+					FROM @extschema@.notice n WHERE n.purpose = p.name
+					 AND n.version = @extschema@.current_notice_version(p.name))) ORDER BY p.name)
+				FROM @extschema@.purpose p WHERE p.name = ANY (v_purposes)), '[]'),
+			'procedures', pg_catalog.jsonb_build_object(
+				'consent', '按处理目的逐人取得单独同意，同意对应现行告知版本；撤回同意立即生效，人脸信息随即删除',
+				'minors', '不满十四周岁未成年人须由父母或者其他监护人同意，保存期限不超过该目的的未成年人保存期限',
+				'requests', pg_catalog.format('个人的投诉、举报和行使权利的请求逐件登记，在%s个工作日内答复（frt.request）',
+					@extschema@._request_working_days()),
+				'scheduled_jobs', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('job', j.jobname,
+						'schedule_gmt', j.schedule, 'command', j.command))
+					FROM @extschema@.job_commands() j))),
+		'impact_assessment_reports', pg_catalog.jsonb_build_object(
+			'item', '（五）个人信息保护影响评估报告',
+			'reports', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+				'purpose', a.purpose, 'id', a.id, 'assessed_at', a.assessed_at, 'assessor', a.assessor,
+				'valid_until', a.valid_until, 'current', a.voided_at IS NULL
+					AND (a.valid_until IS NULL OR a.valid_until >= @extschema@._filing_today()),
+				'voided_at', a.voided_at, 'void_reason', a.void_reason, 'report', a.report)
+				ORDER BY a.purpose, a.assessed_at DESC, a.id DESC)
+				FROM @extschema@.assessment a WHERE a.purpose = ANY (v_purposes)), '[]')),
+		'filings', pg_catalog.jsonb_build_object(
+			'initial', pg_catalog.jsonb_build_object('filed_on', fs.filed_on, 'reference', fs.filing_reference,
+				'status', fs.status, 'deadline', fs.filing_deadline),
+			'changes_and_cancellations', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+				'kind', f.kind, 'purpose', f.purpose, 'triggered_on', f.triggered_on, 'deadline', f.deadline,
+				'filed_on', f.filed_on, 'reference', f.reference) ORDER BY f.id)
+				FROM @extschema@.filing f WHERE f.purpose IS NULL OR f.purpose = ANY (v_purposes)), '[]')));
+	PERFORM @extschema@.audit_event('filing_materials', 'produced', p_detail =>
+		pg_catalog.jsonb_build_object('article', 'Measures Art. 15', 'processor', pr.name));
+	RETURN v;
+END
+$$;
+
+-- A JSON value as document text ('-' when null).
+CREATE FUNCTION @extschema@._doc_text(p_value pg_catalog.jsonb)
+RETURNS pg_catalog.text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT CASE WHEN p_value IS NULL OR pg_catalog.jsonb_typeof(p_value) OPERATOR(pg_catalog.=) 'null' THEN '-'
+		WHEN pg_catalog.jsonb_typeof(p_value) OPERATOR(pg_catalog.=) 'boolean'
+			THEN CASE WHEN p_value::pg_catalog.text OPERATOR(pg_catalog.=) 'true' THEN '是' ELSE '否' END
+		WHEN pg_catalog.jsonb_typeof(p_value) OPERATOR(pg_catalog.=) 'string' THEN p_value OPERATOR(pg_catalog.#>>) '{}'
+		ELSE p_value::pg_catalog.text END;
+$$;
+
+-- The filing materials as a Chinese document (Markdown), headed with the
+-- items of Art. 15 in the law's words.
+CREATE FUNCTION @extschema@.filing_materials_document(p_processor pg_catalog.text DEFAULT NULL)
+RETURNS pg_catalog.text
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	m pg_catalog.jsonb := @extschema@.filing_materials(p_processor);
+	b pg_catalog.jsonb;
+	s pg_catalog.jsonb;
+	x pg_catalog.jsonb;
+	d pg_catalog.text;
+BEGIN
+	b := m->'processor_basic_information';
+	d := pg_catalog.concat_ws(E'\n',
+		'# 人脸识别技术应用备案材料', '',
+		'依据《人脸识别技术应用安全管理办法》第十五条：“个人信息处理者应当在应用人脸识别技术处理的人脸信息存储数量达到10万人之日起30个工作日内向所在地省级以上网信部门履行备案手续。”本材料由数据库按该条所列五项材料生成。', '',
+		'- 生成时间：' || @extschema@._doc_text(m->'generated_at'),
+		'- 数据库：' || pg_catalog.current_database(), '',
+		'## ' || (b->>'item'), '',
+		'- 名称：' || @extschema@._doc_text(b->'name'),
+		'- 联系方式：' || @extschema@._doc_text(b->'contact'),
+		'- 法定日期所用时区：' || @extschema@._doc_text(b->'legal_time_zone'),
+		'- 登记时间：' || @extschema@._doc_text(b->'registered_at'),
+		'- 处理目的数：' || @extschema@._doc_text(b->'purposes'), '',
+		'## ' || (m->'purposes_and_methods'->>'item'), '');
+	FOR x IN SELECT * FROM pg_catalog.jsonb_array_elements(m->'purposes_and_methods'->'purposes') LOOP
+		d := pg_catalog.concat_ws(E'\n', d,
+			'### 处理目的：' || (x->>'name'), '',
+			'- 处理目的：' || @extschema@._doc_text(x->'purpose'),
+			'- 处理方式：' || @extschema@._doc_text(x->'method'),
+			'- 应用类型：' || CASE x->>'kind' WHEN 'verification' THEN '验证个人身份（1:1）' ELSE '辨识特定个人（1:N）' END,
+			'- 为维护公共安全所必需：' || @extschema@._doc_text(x->'serves_public_security'),
+			'- 非人脸识别技术的替代方式：' || @extschema@._doc_text(x->'alternative_method'),
+			'- 特征向量维度（模型）：' || @extschema@._doc_text(x->'dimension'),
+			'- 采集设备：' || COALESCE((SELECT pg_catalog.string_agg(pg_catalog.format('%s（%s，提示标识：%s）',
+					e->>'name', e->>'location_type', @extschema@._doc_text(e->'signage')), '、')
+				FROM pg_catalog.jsonb_array_elements(COALESCE(x->'devices', '[]')) e), '-'),
+			'- 终止应用日期：' || @extschema@._doc_text(x->'terminated_on'), '');
+	END LOOP;
+
+	s := m->'storage_scale_and_security_measures';
+	d := pg_catalog.concat_ws(E'\n', d,
+		'## ' || (s->>'item'), '',
+		'### 人脸信息存储数量', '',
+		'- 存储人脸信息的人数（去重）：' || @extschema@._doc_text(s->'storage'->'people_stored'),
+		'- 人脸信息记录数：' || @extschema@._doc_text(s->'storage'->'faces_stored'),
+		'- 其中不满十四周岁未成年人人数：' || @extschema@._doc_text(s->'storage'->'minors_stored'),
+		'- 各处理目的人数：' || COALESCE((SELECT pg_catalog.string_agg(pg_catalog.format('%s %s人', e.key, e.value), '；' ORDER BY e.key)
+			FROM pg_catalog.jsonb_each(s->'storage'->'per_purpose') e), '-'),
+		'- 本数据库存储总人数：' || @extschema@._doc_text(s->'storage'->'installation_people_stored')
+			|| '（备案门槛 ' || @extschema@._doc_text(s->'storage'->'threshold') || ' 人）',
+		'- 达到10万人之日：' || @extschema@._doc_text(s->'storage'->'threshold_reached_on')
+			|| '；备案期限：' || @extschema@._doc_text(s->'storage'->'filing_deadline')
+			|| '；备案日期：' || @extschema@._doc_text(s->'storage'->'filed_on')
+			|| '；备案编号：' || @extschema@._doc_text(s->'storage'->'filing_reference'),
+		'- 存储位置：' || @extschema@._doc_text(s->'storage'->'storage_location'), '',
+		'### 安全保护措施', '',
+		'- 数据加密：' || CASE WHEN (s->'security_measures'->'encryption'->>'enabled')::pg_catalog.bool
+			THEN '已启用，算法套件 ' || @extschema@._doc_text(s->'security_measures'->'encryption'->'suite')
+				|| '，当前密钥版本 ' || @extschema@._doc_text(s->'security_measures'->'encryption'->'current_key_epoch')
+				|| '，密钥版本数 ' || COALESCE(pg_catalog.jsonb_array_length(s->'security_measures'->'encryption'->'key_epochs'), 0)
+				|| '；根密钥保存在数据库之外'
+			ELSE '未加载根密钥（录入和比对被拒绝）' END,
+		'- 安全审计：哈希链（' || @extschema@._doc_text(s->'security_measures'->'security_audit'->'hash_chain')
+			|| '），密钥签名：' || @extschema@._doc_text(s->'security_measures'->'security_audit'->'keyed')
+			|| '，链头外存：' || CASE WHEN (s->'security_measures'->'security_audit'->>'anchor_file')::pg_catalog.bool
+				OR (s->'security_measures'->'security_audit'->>'anchor_command')::pg_catalog.bool THEN '是' ELSE '仅服务器日志' END
+			|| '，审计记录数 ' || @extschema@._doc_text(s->'security_measures'->'security_audit'->'records'),
+		'- 访问控制：人脸表行级安全（强制）：' || @extschema@._doc_text(s->'security_measures'->'access_control'->'face_row_security')
+			|| '；特征向量列任何角色不可直接读取',
+		'- 授权管理（角色及成员）：' || COALESCE((SELECT pg_catalog.string_agg(pg_catalog.format('%s：%s', e.key,
+				CASE WHEN pg_catalog.jsonb_array_length(e.value) = 0 THEN '无' ELSE
+				(SELECT pg_catalog.string_agg(r, '、') FROM pg_catalog.jsonb_array_elements_text(e.value) r) END), '；' ORDER BY e.key)
+			FROM pg_catalog.jsonb_each(s->'security_measures'->'access_control'->'roles') e), '-'),
+		'- 入侵检测和防御及其他检查（第十四条）：');
+	FOR x IN SELECT * FROM pg_catalog.jsonb_array_elements(COALESCE(s->'security_measures'->'checks', '[]')) LOOP
+		d := d || E'\n' || pg_catalog.format('  - %s（%s）：%s', x->>'check', x->>'status', x->>'detail');
+	END LOOP;
+	d := pg_catalog.concat_ws(E'\n', d,
+		'- 删除：保存期限届满、撤回同意或终止应用的人脸信息由定时任务删除并覆写；已删除 '
+			|| @extschema@._doc_text(s->'security_measures'->'erasure'->'faces_erased') || ' 条，其中已确认覆写 '
+			|| @extschema@._doc_text(s->'security_measures'->'erasure'->'faces_erased_confirmed') || ' 条', '',
+		'## ' || (m->'processing_rules_and_operating_procedures'->>'item'), '',
+		'### 处理规则（向个人告知的事项）', '');
+	FOR x IN SELECT * FROM pg_catalog.jsonb_array_elements(m->'processing_rules_and_operating_procedures'->'rules') LOOP
+		d := pg_catalog.concat_ws(E'\n', d,
+			'#### 处理目的：' || (x->>'purpose'), '',
+			'- 保存期限：' || @extschema@._doc_text(x->'retention') || '；未成年人保存期限：' || @extschema@._doc_text(x->'minor_retention'),
+			'- 比对阈值：' || @extschema@._doc_text(x->'similarity_threshold') || '；单次辨识最多返回：'
+				|| @extschema@._doc_text(x->'max_k') || '；相似度披露方式：' || @extschema@._doc_text(x->'score_disclosure'),
+			'- 告知版本：' || @extschema@._doc_text(x->'notice'->'version') || '（发布于 ' || @extschema@._doc_text(x->'notice'->'published_at') || '）',
+			'- 告知正文：' || @extschema@._doc_text(x->'notice'->'body'),
+			'- 处理方式：' || @extschema@._doc_text(x->'notice'->'processing_method'),
+			'- 保存期限说明：' || @extschema@._doc_text(x->'notice'->'retention_statement'),
+			'- 必要性及对个人权益的影响：' || @extschema@._doc_text(x->'notice'->'necessity_and_impact'),
+			'- 个人行使权利的方式和程序：' || @extschema@._doc_text(x->'notice'->'rights_procedure'),
+			'- 无障碍说明：' || @extschema@._doc_text(x->'notice'->'accessibility'), '');
+	END LOOP;
+	x := m->'processing_rules_and_operating_procedures'->'procedures';
+	d := pg_catalog.concat_ws(E'\n', d,
+		'### 操作规程', '',
+		'- 同意：' || (x->>'consent'),
+		'- 未成年人：' || (x->>'minors'),
+		'- 投诉、举报和个人请求：' || (x->>'requests'),
+		'- 定时任务（cron 表达式为格林尼治时间，北京时间为其加8小时）：'
+			|| COALESCE((SELECT pg_catalog.string_agg(pg_catalog.format('%s `%s`', j->>'job', j->>'schedule_gmt'), '；')
+				FROM pg_catalog.jsonb_array_elements(x->'scheduled_jobs') j), '-'), '',
+		'## ' || (m->'impact_assessment_reports'->>'item'), '');
+	FOR x IN SELECT * FROM pg_catalog.jsonb_array_elements(m->'impact_assessment_reports'->'reports') LOOP
+		d := pg_catalog.concat_ws(E'\n', d,
+			pg_catalog.format('### 处理目的：%s（评估编号 %s，%s）', x->>'purpose', x->>'id',
+				CASE WHEN (x->>'current')::pg_catalog.bool THEN '现行有效' ELSE '已失效' END), '',
+			'- 评估时间：' || @extschema@._doc_text(x->'assessed_at') || '；评估人：' || @extschema@._doc_text(x->'assessor')
+				|| '；有效期至：' || @extschema@._doc_text(x->'valid_until'),
+			CASE WHEN x->>'voided_at' IS NOT NULL THEN '- 失效原因：' || (x->>'void_reason') END,
+			'- 报告：' || @extschema@._doc_text(x->'report'), '');
+	END LOOP;
+	IF pg_catalog.jsonb_array_length(m->'impact_assessment_reports'->'reports') = 0 THEN
+		d := d || E'\n（无）\n';
+	END IF;
+	d := pg_catalog.concat_ws(E'\n', d,
+		'## 备案记录', '',
+		'- 首次备案：' || @extschema@._doc_text(m->'filings'->'initial'->'filed_on') || '，编号 '
+			|| @extschema@._doc_text(m->'filings'->'initial'->'reference') || '，状态 '
+			|| CASE m->'filings'->'initial'->>'status' WHEN 'filed' THEN '已备案' WHEN 'due' THEN '应备案'
+				WHEN 'overdue' THEN '逾期未备案' WHEN 'not required' THEN '未达到10万人，无需备案'
+				ELSE @extschema@._doc_text(m->'filings'->'initial'->'status') END);
+	FOR x IN SELECT * FROM pg_catalog.jsonb_array_elements(m->'filings'->'changes_and_cancellations') LOOP
+		d := d || E'\n' || pg_catalog.format('- %s：%s，变更/终止之日 %s，期限 %s，办理日期 %s，编号 %s',
+			CASE x->>'kind' WHEN 'change' THEN '备案变更' ELSE '注销备案' END,
+			COALESCE(x->>'purpose', '全部'), x->>'triggered_on', x->>'deadline',
+			@extschema@._doc_text(x->'filed_on'), @extschema@._doc_text(x->'reference'));
+	END LOOP;
+	RETURN d || E'\n';
+END
+$$;
+
+REVOKE ALL ON FUNCTION @extschema@._filing_processor(pg_catalog.text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.filing_materials(pg_catalog.text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._doc_text(pg_catalog.jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.filing_materials_document(pg_catalog.text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.filing_materials(pg_catalog.text) TO frt_admin, frt_auditor;
+GRANT EXECUTE ON FUNCTION @extschema@.filing_materials_document(pg_catalog.text) TO frt_admin, frt_auditor;
+
+-- Complaints, reports and requests; the subject report (src/jobs/40_rights.sql).
+-- Layer 8 (jobs): the person's side of the Measures.
+--
+-- Art. 17: anyone may complain about or report unlawful face processing.
+-- The authorities handle those sent to them; a processor keeps its own
+-- register of the complaints, reports and requests it receives, with the
+-- answer and the dates (PIPL Art. 50: a convenient way to receive and
+-- handle persons' requests; the reason for a refusal is given).
+--   frt.request             the register (read by frt_admin, frt_auditor)
+--   frt.record_request()    a complaint, report or request received
+--   frt.update_request()    in progress, answered, closed or rejected
+-- Deadline: 15 working days from receipt (frt._request_working_days()).
+-- PIPL Art. 50 says only "promptly" (及时); GB/T 35273-2020 §8.7 allows 30
+-- days for answering a person's request; the shorter limit regulators
+-- apply to complaints and reports about personal information (a
+-- processor's promise may not exceed 15 working days:
+-- 《App违法违规收集使用个人信息行为认定方法》, 国信办秘字〔2019〕191号)
+-- is used for every kind.  frt.filing_check() (daily) alerts about every
+-- overdue one; the compliance report counts them.
+--
+-- frt.subject_report(subject) answers a person who asks what is held about
+-- them (PIPL Art. 44, 45): consents, the notices shown, face metadata,
+-- processing history and erasure evidence; never a biometric value.
+
+CREATE SEQUENCE @extschema@.request_id_seq;
+CREATE TABLE @extschema@.request (
+	id			pg_catalog.int8 PRIMARY KEY DEFAULT pg_catalog.nextval('@extschema@.request_id_seq'),
+	-- complaint (投诉), report (举报), or a request exercising a right
+	kind		pg_catalog.text NOT NULL CHECK (kind IN ('complaint', 'report', 'access', 'copy',
+		'correction', 'deletion', 'withdrawal', 'explanation', 'other')),
+	channel		pg_catalog.text NOT NULL CHECK (channel IN ('in_person', 'phone', 'email', 'web',
+		'letter', 'regulator', 'other')),
+	received_on pg_catalog.date NOT NULL,
+	subject		pg_catalog.text,	-- the pseudonymous subject concerned, when known
+	purpose		pg_catalog.text,	-- the purpose concerned, when known
+	summary		pg_catalog.text NOT NULL CHECK (pg_catalog.btrim(summary) <> ''),
+	deadline	pg_catalog.date NOT NULL,
+	status		pg_catalog.text NOT NULL DEFAULT 'received'
+		CHECK (status IN ('received', 'in_progress', 'answered', 'closed', 'rejected')),
+	answered_on pg_catalog.date,
+	answer		pg_catalog.text,
+	closed_on	pg_catalog.date,
+	recorded_by pg_catalog.text NOT NULL,
+	updated_at	pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	CHECK (deadline >= received_on),
+	CHECK ((answered_on IS NULL) = (answer IS NULL)),
+	CHECK (status NOT IN ('answered', 'closed', 'rejected') OR answer IS NOT NULL),
+	CHECK ((status IN ('closed', 'rejected')) = (closed_on IS NOT NULL))
+);
+ALTER SEQUENCE @extschema@.request_id_seq OWNED BY @extschema@.request.id;
+CREATE INDEX request_subject_idx ON @extschema@.request (subject);
+COMMENT ON TABLE @extschema@.request IS
+	'complaints, reports and requests of persons, with their handling and deadlines (Measures Art. 17; PIPL Art. 50)';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.request', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.request_id_seq', '');
+
+-- Working days allowed to answer a complaint, report or request (see above).
+CREATE FUNCTION @extschema@._request_working_days()
+RETURNS pg_catalog.int4
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT 15 $$;
+
+-- Record a complaint, report or request received; returns its id.  The
+-- deadline is 15 working days after p_received_on (a legal date).
+CREATE FUNCTION @extschema@.record_request(p_kind pg_catalog.text, p_channel pg_catalog.text,
+	p_summary pg_catalog.text, p_subject pg_catalog.text DEFAULT NULL,
+	p_purpose pg_catalog.text DEFAULT NULL,
+	p_received_on pg_catalog.date DEFAULT @extschema@._filing_today())
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_id pg_catalog.int8;
+	v_deadline pg_catalog.date;
+BEGIN
+	IF p_received_on IS NULL OR p_received_on > @extschema@._filing_today() THEN
+		RAISE EXCEPTION 'the day received must be today or earlier' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF p_purpose IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.purpose p WHERE p.name = p_purpose) THEN
+		RAISE EXCEPTION 'purpose "%" is not registered', p_purpose USING ERRCODE = 'foreign_key_violation';
+	END IF;
+	IF p_subject IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.subject s WHERE s.id = p_subject) THEN
+		RAISE EXCEPTION 'subject "%" is not registered', p_subject USING ERRCODE = 'foreign_key_violation',
+			HINT = 'Record the request without a subject, and name the person in the summary only as far as needed.';
+	END IF;
+	v_deadline := @extschema@.working_days_after(p_received_on, @extschema@._request_working_days());
+	INSERT INTO @extschema@.request (kind, channel, received_on, subject, purpose, summary, deadline, recorded_by)
+	VALUES (p_kind, p_channel, p_received_on, p_subject, p_purpose, p_summary, v_deadline, @extschema@._caller())
+	RETURNING id INTO v_id;
+	PERFORM @extschema@.audit_event('request', 'received', p_purpose, p_subject, p_detail =>
+		pg_catalog.jsonb_build_object('article', 'Measures Art. 17', 'id', v_id, 'kind', p_kind,
+			'channel', p_channel, 'received_on', p_received_on, 'deadline', v_deadline));
+	RETURN v_id;
+END
+$$;
+
+-- Move a request on: in_progress, answered (with the answer given),
+-- closed or rejected (an answer, or the reason, is required).  A closed or
+-- rejected request does not reopen.
+CREATE FUNCTION @extschema@.update_request(p_id pg_catalog.int8, p_status pg_catalog.text,
+	p_answer pg_catalog.text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r @extschema@.request;
+	v_today pg_catalog.date := @extschema@._filing_today();
+BEGIN
+	SELECT * INTO r FROM @extschema@.request q WHERE q.id = p_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'no request %', p_id USING ERRCODE = 'no_data_found';
+	END IF;
+	IF r.status IN ('closed', 'rejected') THEN
+		RAISE EXCEPTION 'request % is already %', p_id, r.status USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF p_status IS NULL OR p_status NOT IN ('in_progress', 'answered', 'closed', 'rejected') THEN
+		RAISE EXCEPTION 'status must be in_progress, answered, closed or rejected, not %', COALESCE(p_status, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF p_status IN ('answered', 'rejected') AND (p_answer IS NULL OR pg_catalog.btrim(p_answer) = '') THEN
+		RAISE EXCEPTION 'an answered or rejected request records the answer or the reason given'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF p_status = 'closed' AND r.answer IS NULL AND (p_answer IS NULL OR pg_catalog.btrim(p_answer) = '') THEN
+		RAISE EXCEPTION 'a request closes once answered: give the answer'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	UPDATE @extschema@.request q SET
+		status = p_status,
+		answer = COALESCE(NULLIF(pg_catalog.btrim(p_answer), ''), q.answer),
+		answered_on = CASE WHEN NULLIF(pg_catalog.btrim(p_answer), '') IS NOT NULL THEN v_today ELSE q.answered_on END,
+		closed_on = CASE WHEN p_status IN ('closed', 'rejected') THEN v_today END,
+		updated_at = pg_catalog.now()
+	 WHERE q.id = p_id;
+	PERFORM @extschema@.audit_event('request', p_status, r.purpose, r.subject, p_detail =>
+		pg_catalog.jsonb_build_object('article', 'Measures Art. 17', 'id', p_id, 'kind', r.kind,
+			'deadline', r.deadline, 'late', v_today > r.deadline AND r.answered_on IS NULL));
+END
+$$;
+
+-- Open (not yet answered) requests past their deadline.
+CREATE FUNCTION @extschema@._requests_overdue()
+RETURNS SETOF @extschema@.request
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT * FROM @extschema@.request q
+	 WHERE q.answered_on IS NULL AND q.closed_on IS NULL
+	   AND q.deadline OPERATOR(pg_catalog.<) @extschema@._filing_today()
+	 ORDER BY q.deadline, q.id;
+$$;
+
+-- Alert once per overdue request (daily, from frt.filing_check).
+CREATE FUNCTION @extschema@._requests_alert()
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r record;
+BEGIN
+	FOR r IN SELECT * FROM @extschema@._requests_overdue() LOOP
+		PERFORM @extschema@._jobs_alert('request_overdue', r.purpose, pg_catalog.jsonb_build_object(
+			'article', 'Measures Art. 17', 'id', r.id, 'kind', r.kind, 'received_on', r.received_on,
+			'deadline', r.deadline, 'working_days_late',
+			@extschema@.working_days_between(r.deadline, @extschema@._filing_today())));
+	END LOOP;
+END
+$$;
+
+-- Registry's compliance_checks point: the Art. 17 row requests_answered.
+CREATE FUNCTION @extschema@._rights_compliance()
+RETURNS TABLE (article pg_catalog.text, check_name pg_catalog.text, status pg_catalog.text,
+	detail pg_catalog.text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n pg_catalog.int8;
+	m pg_catalog.int8;
+	v_list pg_catalog.text;
+BEGIN
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.request q
+	 WHERE q.answered_on IS NULL AND q.closed_on IS NULL;
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(pg_catalog.format('#%s %s due %s', o.id, o.kind, o.deadline), ', ')
+	  INTO m, v_list FROM @extschema@._requests_overdue() o;
+	RETURN QUERY SELECT 'Art. 17', 'requests_answered',
+		CASE WHEN m > 0 THEN 'violation' WHEN n > 0 THEN 'warning' ELSE 'ok' END,
+		pg_catalog.format('%s complaints, reports and requests of persons awaiting an answer (%s working days each), %s overdue%s',
+			n, @extschema@._request_working_days(), m, COALESCE(': ' || v_list, ''));
+END
+$$;
+SELECT @extschema@._hook_register('compliance_checks', '_rights_compliance', 'jobs');
+
+-- What is held about one person (PIPL Art. 44, 45): the subject record,
+-- consents with the notice shown (version and text), faces held (metadata,
+-- never the embedding), declines, processing history from the audit trail
+-- (events about this subject only, without scores or details), erasure
+-- evidence (frt.erasure_report) and the person's requests.  Audited.
+CREATE FUNCTION @extschema@.subject_report(p_subject pg_catalog.text)
+RETURNS pg_catalog.jsonb
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	s @extschema@.subject;
+	v pg_catalog.jsonb;
+BEGIN
+	IF p_subject IS NULL THEN
+		RAISE EXCEPTION 'subject must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	SELECT * INTO s FROM @extschema@.subject x WHERE x.id = p_subject;
+	IF NOT FOUND AND NOT EXISTS (SELECT 1 FROM @extschema@.erasure_log l WHERE l.subject = p_subject) THEN
+		RAISE EXCEPTION 'subject "%" is not registered', p_subject USING ERRCODE = 'no_data_found';
+	END IF;
+	v := pg_catalog.jsonb_build_object(
+		'subject', p_subject,
+		'generated_at', pg_catalog.now(),
+		'legal_basis', 'PIPL Art. 44, 45; Measures Art. 5, 6, 17',
+		'registered', CASE WHEN s.id IS NOT NULL THEN pg_catalog.jsonb_build_object(
+			'birth_date', s.birth_date, 'created_at', s.created_at) END,
+		'consents', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+				'id', c.id, 'purpose', c.purpose, 'processor', pr.name,
+				'processor_contact', pr.contact, 'given_by', c.given_by,
+				'obtained_how', c.obtained_how, 'separate', c.separate,
+				'condition_of_service', c.condition_of_service, 'transfer_consent', c.transfer_consent,
+				'given_at', c.given_at, 'renewed_at', c.renewed_at, 'withdrawn_at', c.withdrawn_at,
+				'needs_renotice', c.needs_renotice,
+				'notice', pg_catalog.jsonb_build_object('version', n.version, 'published_at', n.published_at,
+					'body', n.body, 'processing_method', n.processing_method,
+					'retention_statement', n.retention_statement,
+					'necessity_and_impact', n.necessity_and_impact,
+					'rights_procedure', n.rights_procedure, 'accessibility', n.accessibility))
+				ORDER BY c.given_at, c.id)
+			FROM @extschema@.consent c
+			JOIN @extschema@.notice n ON n.purpose = c.purpose AND n.version = c.notice_version
+			JOIN @extschema@.purpose p ON p.name = c.purpose
+			-- a purpose without a processor belongs to the sole one
+			LEFT JOIN @extschema@.processor pr ON pr.name = COALESCE(p.processor,
+				(SELECT pg_catalog.min(x.name) FROM @extschema@.processor x HAVING pg_catalog.count(*) = 1))
+			WHERE c.subject = p_subject), '[]'),
+		'faces', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+				'id', f.id, 'purpose', f.purpose, 'device', f.device, 'minor', f.minor,
+				'enrolled_at', f.enrolled_at, 'expires_at', f.expires_at,
+				'stored_as', 'encrypted feature vector (not shown)') ORDER BY f.id)
+			FROM @extschema@.face f WHERE f.subject = p_subject), '[]'),
+		'declines', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+				'purpose', d.purpose, 'device', d.device, 'declined_at', d.declined_at) ORDER BY d.id)
+			FROM @extschema@.decline d WHERE d.subject = p_subject), '[]'),
+		'processing_history', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+				'seq', a.seq, 'at', a.at, 'event', a.event, 'outcome', a.outcome,
+				'purpose', a.purpose, 'device', a.device, 'sqlstate', a.sqlstate) ORDER BY a.seq)
+			FROM @extschema@.audit a WHERE a.subject = p_subject), '[]'),
+		'erasure', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(e) ORDER BY e.face_id)
+			FROM @extschema@.erasure_report(p_subject) e), '[]'),
+		'requests', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+				'id', q.id, 'kind', q.kind, 'channel', q.channel, 'received_on', q.received_on,
+				'status', q.status, 'deadline', q.deadline, 'answered_on', q.answered_on,
+				'answer', q.answer, 'closed_on', q.closed_on) ORDER BY q.id)
+			FROM @extschema@.request q WHERE q.subject = p_subject), '[]'));
+	PERFORM @extschema@.audit_event('subject_report', 'ok', NULL, p_subject, p_detail =>
+		pg_catalog.jsonb_build_object('article', 'Measures Art. 17', 'caller', @extschema@._caller()));
+	RETURN v;
+END
+$$;
+
+-- The subject report as a Chinese document (Markdown) to hand to the
+-- person: the same content as frt.subject_report (audited the same way).
+CREATE FUNCTION @extschema@.subject_report_document(p_subject pg_catalog.text)
+RETURNS pg_catalog.text
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r pg_catalog.jsonb := @extschema@.subject_report(p_subject);
+	x pg_catalog.jsonb;
+	d pg_catalog.text;
+BEGIN
+	d := pg_catalog.concat_ws(E'\n',
+		'# 个人信息查询答复：人脸信息', '',
+		'依据《中华人民共和国个人信息保护法》第四十四条、第四十五条及《人脸识别技术应用安全管理办法》，现将我们处理的您的人脸信息及相关情况答复如下。', '',
+		'- 个人编号（假名）：' || (r->>'subject'),
+		'- 出生日期：' || @extschema@._doc_text(r->'registered'->'birth_date'),
+		'- 答复生成时间：' || @extschema@._doc_text(r->'generated_at'), '',
+		'## 一、您的同意及向您告知的事项', '');
+	FOR x IN SELECT * FROM pg_catalog.jsonb_array_elements(r->'consents') LOOP
+		d := pg_catalog.concat_ws(E'\n', d,
+			'### 处理目的：' || (x->>'purpose'), '',
+			'- 个人信息处理者：' || @extschema@._doc_text(x->'processor') || '（联系方式：' || @extschema@._doc_text(x->'processor_contact') || '）',
+			'- 同意人：' || CASE x->>'given_by' WHEN 'guardian' THEN '父母或者其他监护人' ELSE '本人' END
+				|| '；方式：' || CASE x->>'obtained_how' WHEN 'written' THEN '书面' WHEN 'electronic' THEN '电子' ELSE '当面' END
+				|| '；单独同意：' || @extschema@._doc_text(x->'separate')
+				|| '；同意对外传输：' || @extschema@._doc_text(x->'transfer_consent'),
+			'- 同意时间：' || @extschema@._doc_text(x->'given_at') || '；更新时间：' || @extschema@._doc_text(x->'renewed_at')
+				|| '；撤回时间：' || @extschema@._doc_text(x->'withdrawn_at'),
+			'- 告知版本：' || @extschema@._doc_text(x->'notice'->'version') || '（发布于 ' || @extschema@._doc_text(x->'notice'->'published_at') || '）',
+			'- 告知正文：' || @extschema@._doc_text(x->'notice'->'body'),
+			'- 处理方式：' || @extschema@._doc_text(x->'notice'->'processing_method'),
+			'- 保存期限：' || @extschema@._doc_text(x->'notice'->'retention_statement'),
+			'- 必要性及对个人权益的影响：' || @extschema@._doc_text(x->'notice'->'necessity_and_impact'),
+			'- 行使权利的方式和程序：' || @extschema@._doc_text(x->'notice'->'rights_procedure'), '');
+	END LOOP;
+	d := pg_catalog.concat_ws(E'\n', d, '## 二、我们保存的您的人脸信息', '',
+		'人脸信息以加密的特征向量保存，本答复不包含特征向量本身。', '');
+	FOR x IN SELECT * FROM pg_catalog.jsonb_array_elements(r->'faces') LOOP
+		d := d || E'\n' || pg_catalog.format('- 记录 %s：处理目的 %s，采集设备 %s，录入时间 %s，保存至 %s%s',
+			x->>'id', x->>'purpose', @extschema@._doc_text(x->'device'), x->>'enrolled_at', x->>'expires_at',
+			CASE WHEN (x->>'minor')::pg_catalog.bool THEN '（录入时不满十四周岁）' ELSE '' END);
+	END LOOP;
+	IF pg_catalog.jsonb_array_length(r->'faces') = 0 THEN
+		d := d || E'\n（无）';
+	END IF;
+	d := pg_catalog.concat_ws(E'\n', d, '', '## 三、处理记录', '');
+	FOR x IN SELECT * FROM pg_catalog.jsonb_array_elements(r->'processing_history') LOOP
+		d := d || E'\n' || pg_catalog.format('- %s %s/%s%s%s', x->>'at', x->>'event', x->>'outcome',
+			COALESCE('，处理目的 ' || (x->>'purpose'), ''), COALESCE('，设备 ' || (x->>'device'), ''));
+	END LOOP;
+	d := pg_catalog.concat_ws(E'\n', d, '', '## 四、删除情况', '');
+	FOR x IN SELECT * FROM pg_catalog.jsonb_array_elements(r->'erasure') LOOP
+		d := d || E'\n' || pg_catalog.format('- 记录 %s（%s）：状态 %s，原因 %s，删除时间 %s，覆写确认 %s',
+			x->>'face_id', x->>'purpose', x->>'status', @extschema@._doc_text(x->'reason'),
+			@extschema@._doc_text(x->'deleted_at'), @extschema@._doc_text(x->'heap_erased_at'));
+	END LOOP;
+	d := pg_catalog.concat_ws(E'\n', d, '', '## 五、您的投诉、举报和请求', '');
+	FOR x IN SELECT * FROM pg_catalog.jsonb_array_elements(r->'requests') LOOP
+		d := d || E'\n' || pg_catalog.format('- 第 %s 号（%s）：收到 %s，答复期限 %s，状态 %s，答复 %s',
+			x->>'id', x->>'kind', x->>'received_on', x->>'deadline', x->>'status', @extschema@._doc_text(x->'answer'));
+	END LOOP;
+	IF pg_catalog.jsonb_array_length(r->'requests') = 0 THEN
+		d := d || E'\n（无）';
+	END IF;
+	RETURN d || E'\n';
+END
+$$;
+
+REVOKE ALL ON @extschema@.request, @extschema@.request_id_seq FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.record_request(pg_catalog.text, pg_catalog.text, pg_catalog.text,
+	pg_catalog.text, pg_catalog.text, pg_catalog.date) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.update_request(pg_catalog.int8, pg_catalog.text, pg_catalog.text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._requests_overdue() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._requests_alert() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._rights_compliance() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.subject_report(pg_catalog.text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.subject_report_document(pg_catalog.text) FROM PUBLIC;
+GRANT SELECT ON @extschema@.request TO frt_admin, frt_auditor;
+GRANT EXECUTE ON FUNCTION @extschema@.record_request(pg_catalog.text, pg_catalog.text, pg_catalog.text,
+	pg_catalog.text, pg_catalog.text, pg_catalog.date) TO frt_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.update_request(pg_catalog.int8, pg_catalog.text, pg_catalog.text) TO frt_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.subject_report(pg_catalog.text) TO frt_admin, frt_enroller;
+GRANT EXECUTE ON FUNCTION @extschema@.subject_report_document(pg_catalog.text) TO frt_admin, frt_enroller;
+
+SELECT @extschema@._revoke_public_execute();
+-- ---- end of filing, calendar and the person's rights ----
+
+-- ---- several processors in one database (registry, jobs, intrusion) ----
+-- The login<->processor binding and the caller's processor.
+CREATE TABLE @extschema@.processor_login (
+	login			pg_catalog.name PRIMARY KEY,
+	processor		pg_catalog.text NOT NULL REFERENCES @extschema@.processor (name) ON UPDATE CASCADE,
+	bound_at		pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	bound_by		pg_catalog.text NOT NULL DEFAULT pg_catalog.session_user()
+);
+COMMENT ON TABLE @extschema@.processor_login IS 'the processor each login acts for (written by a superuser); an unbound login acts for the sole processor while there is exactly one';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.processor_login', '');
+
+CREATE FUNCTION @extschema@._caller_is_superuser()
+RETURNS pg_catalog.bool
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
 	RETURN COALESCE((SELECT r.rolsuper FROM pg_catalog.pg_roles r
 					 WHERE r.rolname OPERATOR(pg_catalog.=) @extschema@._caller()), false);
 END
@@ -3142,25 +4390,6 @@ BEGIN
 END
 $$;
 
--- ---- authorization per application (registry) ----
--- Approval state of purposes and devices: existing rows stay approved (by
--- the role running the update, now).
-ALTER TABLE @extschema@.purpose
-	ADD COLUMN changed_by pg_catalog.name,
-	ADD COLUMN approved_by pg_catalog.name DEFAULT CURRENT_USER,
-	ADD COLUMN approved_at pg_catalog.timestamptz DEFAULT pg_catalog.now(),
-	ADD CONSTRAINT purpose_approval_pair CHECK ((approved_by IS NULL) = (approved_at IS NULL));
-ALTER TABLE @extschema@.purpose ALTER COLUMN approved_by DROP DEFAULT, ALTER COLUMN approved_at DROP DEFAULT;
-ALTER TABLE @extschema@.device
-	ADD COLUMN changed_by pg_catalog.name,
-	ADD COLUMN approved_by pg_catalog.name DEFAULT CURRENT_USER,
-	ADD COLUMN approved_at pg_catalog.timestamptz DEFAULT pg_catalog.now(),
-	ADD CONSTRAINT device_approval_pair CHECK ((approved_by IS NULL) = (approved_at IS NULL));
-ALTER TABLE @extschema@.device ALTER COLUMN approved_by DROP DEFAULT, ALTER COLUMN approved_at DROP DEFAULT;
-COMMENT ON COLUMN @extschema@.purpose.approved_at IS 'when a member of frt_admin (not the one who changed it) approved the purpose''s facts; NULL: processing is refused (MF146) until frt.approve_purpose()';
-COMMENT ON COLUMN @extschema@.device.approved_at IS 'when a member of frt_admin (not the one who changed it) approved the device''s location, signage and capture area; NULL: processing is refused (MF146) until frt.approve_device()';
-
--- Audit one registry, subject or consent change (keys only, no payload).
 CREATE OR REPLACE FUNCTION @extschema@._audit_change()
 RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
@@ -3207,11 +4436,6 @@ BEGIN
 		v_purpose := j->>'purpose'; v_key := j->'id';
 	WHEN 'holiday' THEN
 		v_key := j->'day';
-	WHEN 'app_grant' THEN
-		v_purpose := j->>'purpose';
-		v_key := pg_catalog.jsonb_build_object('grantee', j->'grantee', 'operations', j->'operations');
-	WHEN 'device_login' THEN
-		v_device := j->>'device'; v_key := j->'grantee';
 	WHEN 'subject' THEN
 		v_subject := j->>'id'; v_key := j->'id';
 	WHEN 'consent' THEN
@@ -3235,8 +4459,6 @@ BEGIN
 			'key', v_key), CASE WHEN @extschema@._processor_count() > 1 THEN COALESCE(j->>'processor',
 				CASE WHEN TG_TABLE_NAME = 'processor' THEN j->>'name' END,
 				@extschema@._purpose_processor(v_purpose)) END));
-	PERFORM @extschema@.audit_event(v_event, v_outcome, v_purpose, v_subject, v_device, NULL, NULL,
-		pg_catalog.jsonb_build_object('table', TG_TABLE_NAME, 'op', TG_OP, 'key', v_key));
 	RETURN NULL;
 END
 $$;
@@ -3248,7 +4470,6 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	v_deadline date;
-BEGIN
 	v_proc text;
 BEGIN
 	-- several processors: only the caller's own purposes (MF160)
@@ -3271,15 +4492,6 @@ BEGIN
 		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose "%s" is not registered', p_purpose),
 			'open_filing', p_purpose, NULL, NULL);
 	END IF;
-	-- a filing that was never made can be neither changed nor cancelled
-	IF NOT @extschema@._filing_filed((SELECT p.processor FROM @extschema@.purpose p WHERE p.name = p_purpose)) THEN
-		PERFORM @extschema@._refuse('MF170', 15, pg_catalog.format(
-			'no %s filing without an initial filing: none is recorded', p_kind),
-			'open_filing', p_purpose, NULL, NULL,
-			p_hint => 'Record the initial filing first: frt.record_filing(''initial'', filed_on, reference).');
-	END IF;
-	SELECT f.deadline INTO v_deadline FROM @extschema@.filing f
-	 WHERE f.kind = p_kind AND f.purpose IS NOT DISTINCT FROM p_purpose AND f.filed_on IS NULL;
 	SELECT f.deadline INTO v_deadline FROM @extschema@.filing f
 	 WHERE f.processor = v_proc AND f.kind = p_kind AND f.purpose IS NOT DISTINCT FROM p_purpose
 	   AND f.filed_on IS NULL;
@@ -3287,8 +4499,6 @@ BEGIN
 		RETURN v_deadline;
 	END IF;
 	v_deadline := @extschema@.working_days_after(p_on, 30);
-	INSERT INTO @extschema@.filing (kind, purpose, triggered_on, deadline)
-	VALUES (p_kind, p_purpose, p_on, v_deadline);
 	INSERT INTO @extschema@.filing (processor, kind, purpose, triggered_on, deadline)
 	VALUES (v_proc, p_kind, p_purpose, p_on, v_deadline);
 	PERFORM @extschema@.audit_event('filing_due', 'open', p_purpose, p_detail => pg_catalog.jsonb_build_object(
@@ -3297,10 +4507,6 @@ BEGIN
 END;
 $$;
 
--- The daily filing check (Art. 15).  Returns the open obligations it
--- alerted about, with their deadlines and working days left.  Also alerts
--- when the working-day calendar runs out and about overdue requests of
--- persons (Art. 17).
 CREATE OR REPLACE FUNCTION @extschema@.filing_check()
 RETURNS TABLE (kind pg_catalog.text, purpose pg_catalog.text, triggered_on pg_catalog.date,
 			   deadline pg_catalog.date, working_days_left pg_catalog.int4, subjects pg_catalog.int8)
@@ -3313,26 +4519,6 @@ DECLARE
 BEGIN
 	-- Distinct stored subjects, recounted from the face store itself
 	-- (rows hidden by row-level security and not yet purged included); the
-	-- governance recount records the day the threshold was first reached.
-	v_n := @extschema@._filing_recount();
-	SELECT * INTO st FROM @extschema@.filing_state s WHERE s.id = 1;
-
-	IF st.threshold_reached_on IS NOT NULL AND st.filed_on IS NULL THEN
-		kind := 'initial';
-		purpose := NULL;
-		triggered_on := st.threshold_reached_on;
-		deadline := @extschema@.working_days_after(st.threshold_reached_on, 30);
-		working_days_left := @extschema@.working_days_between(@extschema@._filing_today(), deadline);
-		subjects := v_n;
-		PERFORM @extschema@._jobs_alert(CASE WHEN working_days_left < 0 THEN 'filing_overdue' ELSE 'filing_due' END,
-			NULL, pg_catalog.jsonb_build_object('article', 'Measures Art. 15', 'kind', kind,
-				'stored_subjects', v_n, 'threshold_reached_on', triggered_on,
-				'deadline', deadline, 'working_days_left', working_days_left,
-				'calendar_covers_deadline', @extschema@._calendar_covers(deadline)));
-		RETURN NEXT;
-	END IF;
-
-	FOR o IN SELECT * FROM @extschema@.filing f WHERE f.filed_on IS NULL ORDER BY f.deadline, f.id LOOP
 	-- governance recount records the day the threshold was first reached;
 	-- the threshold applies to each processor.
 	PERFORM @extschema@._filing_recount(NULL);
@@ -3365,28 +4551,6 @@ BEGIN
 		triggered_on := o.triggered_on;
 		deadline := o.deadline;
 		working_days_left := @extschema@.working_days_between(@extschema@._filing_today(), o.deadline);
-		subjects := v_n;
-		PERFORM @extschema@._jobs_alert(CASE WHEN working_days_left < 0 THEN 'filing_overdue' ELSE 'filing_due' END,
-			o.purpose, pg_catalog.jsonb_build_object('article', 'Measures Art. 15', 'kind', o.kind,
-				'triggered_on', o.triggered_on, 'deadline', o.deadline,
-				'working_days_left', working_days_left,
-				'calendar_covers_deadline', @extschema@._calendar_covers(o.deadline)));
-		RETURN NEXT;
-	END LOOP;
-
-	-- the security measures changed since the last filing, the
-	-- working-day calendar running out (src/jobs/25_filing_changes.sql)
-	-- and overdue complaints and requests (src/jobs/40_rights.sql)
-	PERFORM @extschema@._filing_security_check(false);
-	PERFORM @extschema@._calendar_alert();
-	PERFORM @extschema@._requests_alert();
-END;
-$$;
-
--- Record a filing made with the cyberspace office and close its
--- obligation.  p_kind: initial | change | cancellation (cancellation names
--- the purpose).  A change filing with no open obligation is recorded as
--- filed on its own.
 		subjects := COALESCE(v_n, 0);
 		PERFORM @extschema@._jobs_alert(CASE WHEN working_days_left < 0 THEN 'filing_overdue' ELSE 'filing_due' END,
 			o.purpose, pg_catalog.jsonb_build_object('article', 'Measures Art. 15', 'kind', o.kind,
@@ -3406,7 +4570,6 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	n int8;
-BEGIN
 	v_proc text;
 BEGIN
 	-- several processors: only the caller's own purposes (MF160)
@@ -3430,14 +4593,12 @@ BEGIN
 			RAISE EXCEPTION 'the initial filing covers the whole installation, not one purpose'
 				USING ERRCODE = 'invalid_parameter_value';
 		END IF;
-		IF EXISTS (SELECT 1 FROM @extschema@.filing_state s WHERE s.id = 1 AND s.filed_on IS NOT NULL) THEN
 		IF EXISTS (SELECT 1 FROM @extschema@.filing_state s WHERE s.processor = v_proc AND s.filed_on IS NOT NULL) THEN
 			RAISE EXCEPTION 'the initial filing is already recorded' USING ERRCODE = 'unique_violation',
 				HINT = 'Record later changes with kind => ''change''.';
 		END IF;
 		-- The governance layer keeps the initial filing (and audits it).
 		PERFORM @extschema@.record_filing(p_filed_on, p_reference);
-		PERFORM @extschema@._filing_security_check(true);
 		RETURN;
 	ELSE
 		IF p_kind = 'cancellation' AND p_purpose IS NULL THEN
@@ -3446,7 +4607,6 @@ BEGIN
 		END IF;
 		UPDATE @extschema@.filing f SET filed_on = p_filed_on, reference = p_reference,
 			   recorded_by = pg_catalog.session_user()
-		 WHERE f.kind = p_kind AND f.purpose IS NOT DISTINCT FROM p_purpose AND f.filed_on IS NULL;
 		 WHERE f.processor = v_proc AND f.kind = p_kind AND f.purpose IS NOT DISTINCT FROM p_purpose
 		   AND f.filed_on IS NULL;
 		GET DIAGNOSTICS n = ROW_COUNT;
@@ -3455,8 +4615,6 @@ BEGIN
 				RAISE EXCEPTION 'no open cancellation filing for purpose "%"', p_purpose
 					USING ERRCODE = 'no_data_found', HINT = 'Terminate the purpose first: frt.terminate_purpose().';
 			END IF;
-			INSERT INTO @extschema@.filing (kind, purpose, triggered_on, deadline, filed_on, reference, recorded_by)
-			VALUES (p_kind, p_purpose, p_filed_on, p_filed_on, p_filed_on, p_reference, pg_catalog.session_user());
 			INSERT INTO @extschema@.filing (processor, kind, purpose, triggered_on, deadline, filed_on, reference,
 				recorded_by)
 			VALUES (v_proc, p_kind, p_purpose, p_filed_on, p_filed_on, p_filed_on, p_reference,
@@ -3465,17 +4623,6 @@ BEGIN
 	END IF;
 	PERFORM @extschema@.audit_event('filing', 'recorded', p_purpose, p_detail => pg_catalog.jsonb_build_object(
 		'kind', p_kind, 'filed_on', p_filed_on, 'reference', p_reference));
-	-- an installation-wide change filing describes the measures as they are
-	IF p_kind = 'change' AND p_purpose IS NULL THEN
-		PERFORM @extschema@._filing_security_check(true);
-	END IF;
-END;
-$$;
-
--- Record that face processing for a purpose has ended: no new faces, all
--- its faces are erased now, and, when the processor made its initial
--- filing, the cancellation filing falls due within 30 working days
--- (Measures Art. 15).  Returns the filing deadline (NULL: nothing to file).
 END;
 $$;
 
@@ -3568,10 +4715,6 @@ BEGIN
 		RAISE EXCEPTION 'purpose "%" is already terminated', p_purpose USING ERRCODE = 'unique_violation';
 	END IF;
 	INSERT INTO @extschema@.purpose_termination (purpose, terminated_on) VALUES (p_purpose, p_terminated_on);
-	-- a cancellation filing only cancels a filing that was made (Art. 15)
-	IF @extschema@._filing_filed((SELECT p.processor FROM @extschema@.purpose p WHERE p.name = p_purpose)) THEN
-		v_deadline := @extschema@.open_filing('cancellation', p_purpose, p_terminated_on);
-	END IF;
 	v_deadline := @extschema@.open_filing('cancellation', p_purpose, p_terminated_on);
 	SELECT pg_catalog.array_agg(f.id) INTO ids FROM @extschema@.face f WHERE f.purpose = p_purpose;
 	IF ids IS NOT NULL THEN
@@ -3584,131 +4727,464 @@ BEGIN
 END;
 $$;
 
--- Night job times (src/jobs/30_schedule.sql).
--- The jobs frt needs: name, default schedule and the single statement each
--- runs.  Use this to drive any scheduler when pg_cron is not available.
-CREATE OR REPLACE FUNCTION @extschema@.job_commands(
-	p_purge pg_catalog.text DEFAULT '0 18 * * *',
-	p_vacuum pg_catalog.text DEFAULT '20 18 * * *',
-	p_scrub pg_catalog.text DEFAULT '40 18 * * *',
-	p_audit pg_catalog.text DEFAULT '0 19 * * *',
-	p_filing pg_catalog.text DEFAULT '0 17 * * *')
-RETURNS TABLE (jobname pg_catalog.text, schedule pg_catalog.text, command pg_catalog.text)
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT j.jobname, j.schedule, j.command FROM (VALUES
-		(1, 'frt-purge', p_purge, 'SELECT @extschema@.purge()'),
-		(2, 'frt-vacuum', p_vacuum, 'VACUUM (INDEX_CLEANUP ON) @extschema@.face'),
-		(3, 'frt-scrub', p_scrub, 'SELECT @extschema@.scrub_faces()'),
-		(4, 'frt-audit-retention', p_audit, 'SELECT @extschema@.audit_retention_purge()'),
-		(5, 'frt-filing-check', p_filing, 'SELECT @extschema@.filing_check()')
-	) AS j(ord, jobname, schedule, command)
-	-- The audit-retention job only if the audit layer provides it.
-	WHERE j.jobname <> 'frt-audit-retention' OR @extschema@._jobs_have_audit_retention()
-	ORDER BY j.ord;
-$$;
-
--- Register (or update) the jobs with pg_cron; idempotent: jobs are keyed
--- by name.  Runs as the caller, and pg_cron runs the jobs as the caller:
--- it must own frt.face (VACUUM and the heap scrub need the owner).
-CREATE OR REPLACE FUNCTION @extschema@.schedule_jobs(
-	p_purge pg_catalog.text DEFAULT '0 18 * * *',
-	p_vacuum pg_catalog.text DEFAULT '20 18 * * *',
-	p_scrub pg_catalog.text DEFAULT '40 18 * * *',
-	p_audit pg_catalog.text DEFAULT '0 19 * * *',
-	p_filing pg_catalog.text DEFAULT '0 17 * * *')
-RETURNS TABLE (jobname pg_catalog.text, jobid pg_catalog.int8, schedule pg_catalog.text,
-			   command pg_catalog.text)
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+CREATE OR REPLACE FUNCTION @extschema@.purge(p_batch pg_catalog.int4 DEFAULT 10000,
+	OUT retention pg_catalog.int8, OUT minor_retention pg_catalog.int8,
+	OUT withdrawal pg_catalog.int8, OUT purpose_terminated pg_catalog.int8,
+	OUT erasure pg_catalog.int8, OUT total pg_catalog.int8)
+RETURNS record
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	j record;
-	ids int8[] := '{}';
-	sockdir text;
+	ids int8[];
+	n int8;
 BEGIN
-	PERFORM @extschema@.jobs_require_cron();
-	IF NOT pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c
-								   WHERE c.oid = '@extschema@.face'::regclass), 'USAGE') THEN
-		RAISE EXCEPTION 'frt jobs must be scheduled by the owner of frt.face or a superuser'
-			USING ERRCODE = 'insufficient_privilege',
-				  DETAIL = 'pg_cron runs each job as the role that scheduled it; VACUUM and frt.scrub_faces() need the table owner.';
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('purge');
+	IF p_batch IS NULL OR p_batch < 1 OR p_batch > 1000000 THEN
+		RAISE EXCEPTION 'batch size % is out of range (1..1000000)', p_batch
+			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	FOR j IN SELECT * FROM @extschema@.job_commands(p_purge, p_vacuum, p_scrub, p_audit, p_filing) LOOP
-		jobname := j.jobname;
-		schedule := j.schedule;
-		command := j.command;
-		EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO jobid USING j.jobname, j.schedule, j.command;
-		ids := ids || jobid;
-		RETURN NEXT;
+	-- Faces of terminated purposes, and faces whose purpose's current
+	-- retention (minor_retention for minors) has ended even though their
+	-- recorded expiry is later (retention shortened after enrolment).
+	LOOP
+		SELECT pg_catalog.array_agg(s.id) INTO ids FROM (
+			SELECT f.id FROM @extschema@.face f
+			  JOIN (SELECT p.*, @extschema@._legal_zone(p.name) AS zone
+					  FROM @extschema@.purpose p OFFSET 0) p ON p.name = f.purpose
+			 WHERE EXISTS (SELECT 1 FROM @extschema@.purpose_termination t WHERE t.purpose = f.purpose)
+				OR @extschema@._legal_add(f.enrolled_at, CASE WHEN f.minor
+						THEN COALESCE(p.minor_retention, p.retention) ELSE p.retention END, p.zone)
+					<= pg_catalog.now()
+			 LIMIT p_batch) s;
+		EXIT WHEN ids IS NULL;
+		PERFORM @extschema@._face_delete(ids, 'retention');
 	END LOOP;
-	-- pg_cron connects to cron.host (default localhost) over TCP unless it
-	-- runs jobs in background workers.  A server that listens on no TCP
-	-- address is reached through its socket directory instead.
-	IF COALESCE(pg_catalog.current_setting('cron.use_background_workers', true), 'off') = 'off'
-	   AND pg_catalog.btrim(pg_catalog.current_setting('listen_addresses')) = '' THEN
-		sockdir := pg_catalog.btrim(pg_catalog.split_part(
-			pg_catalog.current_setting('unix_socket_directories'), ',', 1));
-		BEGIN
-			EXECUTE 'UPDATE cron.job SET nodename = $1 WHERE jobid = ANY ($2)' USING sockdir, ids;
-			RAISE NOTICE 'the server listens on no TCP address: frt jobs connect through socket directory "%"', sockdir;
-		EXCEPTION WHEN insufficient_privilege THEN
-			RAISE WARNING 'pg_cron cannot connect: the server listens on no TCP address'
-				USING HINT = 'Set cron.use_background_workers = on, or cron.host to the socket directory.';
-		END;
-	END IF;
-	IF NOT @extschema@._jobs_have_audit_retention() THEN
-		RAISE NOTICE 'frt.audit_retention_purge() does not exist: no audit-retention job scheduled';
-	END IF;
-	PERFORM @extschema@.audit_event('jobs_scheduled', 'ok', p_detail =>
-		pg_catalog.jsonb_build_object('jobs', (SELECT pg_catalog.jsonb_object_agg(c.jobname, c.schedule)
-			FROM @extschema@.job_commands(p_purge, p_vacuum, p_scrub, p_audit, p_filing) c)));
+	-- Withdrawn consent and recorded expiry: the governance purge path.
+	LOOP
+		n := @extschema@._face_purge(p_batch);
+		EXIT WHEN n IS NULL OR n = 0;
+	END LOOP;
+
+	-- Ledger rows are records of processing: kept 3 years after the
+	-- erasure was complete (PIPL Art. 56, Measures Art. 9), then dropped.
+	DELETE FROM @extschema@.erasure_log l
+	 WHERE l.heap_erased_at < pg_catalog.now() - '3 years'::pg_catalog.interval;
+
+	SELECT pg_catalog.count(*) FILTER (WHERE l.reason = 'retention'),
+		   pg_catalog.count(*) FILTER (WHERE l.reason = 'minor_retention'),
+		   pg_catalog.count(*) FILTER (WHERE l.reason = 'withdrawal'),
+		   pg_catalog.count(*) FILTER (WHERE l.reason = 'purpose_terminated'),
+		   pg_catalog.count(*) FILTER (WHERE l.reason = 'erasure'),
+		   pg_catalog.count(*)
+	  INTO retention, minor_retention, withdrawal, purpose_terminated, erasure, total
+	  FROM @extschema@.erasure_log l
+	 WHERE l.deleted_xact = pg_catalog.pg_current_xact_id();
+	PERFORM @extschema@.audit_event('purge', 'ok', p_detail => pg_catalog.jsonb_build_object(
+		'retention', retention, 'minor_retention', minor_retention, 'withdrawal', withdrawal,
+		'purpose_terminated', purpose_terminated, 'erasure', erasure, 'total', total));
 END;
 $$;
 
--- Change filings on a material change; the filings in the compliance report (src/jobs/25_filing_changes.sql).
--- Layer 8 (jobs): change filings opened by a material change, and the
--- filings and calendar in the compliance report (Measures Art. 15).
---
--- "备案信息发生实质性变更的，应当在变更之日起30个工作日内办理备案变更手续":
--- once the initial filing is recorded, a change to what was filed opens a
--- change filing due 30 working days later (frt.open_filing).  What was
--- filed are the five items of Art. 15 (frt.filing_materials); the changes
--- watched here, on the registry's tables:
---   item 1, the processor:       processor name, contact, legal time zone
---   item 2, purpose and method:  a new purpose; a purpose's kind,
---                                description, method, processor, dimension
---                                (the model), public-security use
---   item 3, storage and security: retention, minor retention, alternative
---                                method; the security measures (the
---                                encryption suite, the audit hash, the
---                                status of every Art. 14 check of the
---                                compliance report, intrusion rules
---                                included), compared daily by
---                                frt.filing_check() with those of the last
---                                filing (frt.filing_baseline)
---   item 4, processing rules:    a notice version published as a material
---                                change
---   item 5, impact assessment:   a new assessment report
--- A change of several at once opens one filing per purpose (one open
--- change filing per purpose at a time).  Nothing opens before the initial
--- filing, nor while a restore reloads rows.
-
--- The columns of a registry table whose change is material for the filing.
-CREATE FUNCTION @extschema@._filing_material_columns(p_table pg_catalog.text)
-RETURNS pg_catalog.text[]
-LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
+CREATE OR REPLACE FUNCTION @extschema@.confirm_erasures(OUT index_confirmed pg_catalog.int8,
+	OUT heap_confirmed pg_catalog.int8, OUT still_open pg_catalog.int8)
+RETURNS record
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT CASE p_table
-		WHEN 'processor' THEN ARRAY['name', 'contact', 'legal_time_zone']
-		WHEN 'purpose' THEN ARRAY['kind', 'description', 'method', 'processor', 'dimension',
-			'serves_public_security', 'retention', 'minor_retention', 'alternative_method']
-		ELSE ARRAY[]::pg_catalog.text[] END;
+DECLARE
+	v_ids int8[];
+	v_states text[];
+	g record;
+BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('confirm_erasures');
+	-- Each open row's state, read once from its page (kept in variables:
+	-- no temporary table a caller could have prepared).
+	SELECT pg_catalog.array_agg(s.face_id), pg_catalog.array_agg(s.state) INTO v_ids, v_states
+	  FROM (SELECT l.face_id,
+				   @extschema@.heap_tid_state('@extschema@.face'::pg_catalog.regclass, l.heap_tid, l.heap_xmin) AS state
+			  FROM @extschema@.erasure_log l
+			 WHERE l.heap_erased_at IS NULL AND l.heap_tid IS NOT NULL) s;
+
+	UPDATE @extschema@.erasure_log l SET index_erased_at = pg_catalog.now()
+	  FROM ROWS FROM (pg_catalog.unnest(v_ids), pg_catalog.unnest(v_states)) AS c(face_id, state)
+	 WHERE c.face_id = l.face_id AND c.state IN ('unscrubbed', 'erased') AND l.index_erased_at IS NULL;
+	GET DIAGNOSTICS index_confirmed = ROW_COUNT;
+
+	UPDATE @extschema@.erasure_log l SET heap_erased_at = pg_catalog.now(), heap_tid = NULL, heap_xmin = NULL
+	  FROM ROWS FROM (pg_catalog.unnest(v_ids), pg_catalog.unnest(v_states)) AS c(face_id, state)
+	 WHERE c.face_id = l.face_id AND c.state = 'erased';
+	GET DIAGNOSTICS heap_confirmed = ROW_COUNT;
+
+	FOR g IN
+		SELECT l.subject, l.purpose, pg_catalog.array_agg(l.face_id ORDER BY l.face_id) AS faces,
+			   pg_catalog.array_agg(DISTINCT l.reason) AS reasons
+		  FROM @extschema@.erasure_log l
+		  JOIN ROWS FROM (pg_catalog.unnest(v_ids), pg_catalog.unnest(v_states)) AS c(face_id, state)
+			ON c.face_id = l.face_id AND c.state = 'erased'
+		 GROUP BY l.subject, l.purpose
+	LOOP
+		PERFORM @extschema@.audit_event('erasure_confirmed', 'ok', g.purpose, g.subject,
+			p_detail => pg_catalog.jsonb_build_object('faces', g.faces, 'reasons', g.reasons,
+				'table', true, 'index', true, 'heap_files', true));
+	END LOOP;
+
+	SELECT pg_catalog.count(*) INTO still_open FROM @extschema@.erasure_log l WHERE l.heap_erased_at IS NULL;
+END;
 $$;
 
--- Trigger on processor, purpose, notice and assessment: open a change
--- filing when filed information changes (see above).
-CREATE FUNCTION @extschema@._filing_on_change()
+CREATE OR REPLACE FUNCTION @extschema@.scrub_faces()
+RETURNS pg_catalog.jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	s record;
+	c record;
+	result jsonb;
+BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('scrub_faces');
+	SELECT * INTO s FROM @extschema@.scrub_heap('@extschema@.face'::pg_catalog.regclass);
+	SELECT * INTO c FROM @extschema@.confirm_erasures();
+	result := pg_catalog.jsonb_build_object('pages', s.pages, 'pages_scrubbed', s.pages_scrubbed,
+		'bytes_zeroed', s.bytes_zeroed, 'tuples_pruned', s.tuples_pruned,
+		'index_confirmed', c.index_confirmed, 'heap_confirmed', c.heap_confirmed,
+		'still_open', c.still_open);
+	PERFORM @extschema@.audit_event('scrub', 'ok', p_detail => result);
+	RETURN result;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.key_rotate()
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_prev pg_catalog.int8;
+	v_new pg_catalog.int8;
+BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('key_rotate');
+	v_prev := @extschema@._key_current_epoch();
+	v_new := @extschema@._key_epoch_create();
+	PERFORM @extschema@._key_sync();
+	PERFORM @extschema@.audit_event('key_rotate', 'ok',
+		p_detail => pg_catalog.jsonb_build_object('epoch', v_new, 'previous', v_prev,
+			'suite', (SELECT k.suite FROM @extschema@.key_epoch k WHERE k.epoch = v_new)));
+	RETURN v_new;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.key_reencrypt(p_batch pg_catalog.int4 DEFAULT 1000)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_cur pg_catalog.int8;
+	v_done pg_catalog.int8;
+BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('key_reencrypt');
+	IF p_batch IS NULL OR p_batch < 1 THEN
+		RAISE EXCEPTION 'batch must be a positive number of faces' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	v_cur := @extschema@._key_current_epoch();
+	WITH b AS (
+		SELECT f.id FROM @extschema@.face f
+		 WHERE f.key_epoch OPERATOR(pg_catalog.<>) v_cur
+		 ORDER BY f.key_epoch, f.id
+		 LIMIT p_batch
+		 FOR NO KEY UPDATE SKIP LOCKED),
+	s AS (
+		SELECT f.id, @extschema@._face_seal(f.id, @extschema@._face_open(f.id, f.embedding)) AS sealed
+		  FROM @extschema@.face f JOIN b ON b.id = f.id)
+	UPDATE @extschema@.face f SET embedding = s.sealed, key_epoch = @extschema@._sealed_epoch(s.sealed)
+	  FROM s WHERE s.id = f.id;
+	GET DIAGNOSTICS v_done = ROW_COUNT;
+	IF v_done > 0 THEN
+		PERFORM @extschema@.audit_event('key_reencrypt', 'ok',
+			p_detail => pg_catalog.jsonb_build_object('epoch', v_cur, 'faces', v_done));
+	END IF;
+	RETURN v_done;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.key_reseal_indexes(p_batch pg_catalog.int8 DEFAULT 10000)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_idx pg_catalog.regclass;
+	v_left pg_catalog.int8 := p_batch;
+	v_n pg_catalog.int8;
+BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('key_reseal_indexes');
+	IF p_batch IS NULL OR p_batch < 1 THEN
+		RAISE EXCEPTION 'batch must be a positive number of index entries' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	FOR v_idx IN SELECT * FROM @extschema@._face_ivf_indexes() LOOP
+		EXIT WHEN v_left <= 0;
+		v_n := @extschema@.ivf_reseal(v_idx, v_left);
+		v_left := v_left - v_n;
+	END LOOP;
+	IF p_batch - v_left > 0 THEN
+		PERFORM @extschema@.audit_event('key_reseal', 'ok',
+			p_detail => pg_catalog.jsonb_build_object('epoch', @extschema@._key_current_epoch(),
+				'index_entries', p_batch - v_left));
+	END IF;
+	RETURN p_batch - v_left;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.key_destroy_unused()
+RETURNS SETOF pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	e record;
+	v_erased pg_catalog.int8;
+BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('key_destroy_unused');
+	IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed' THEN
+		RAISE EXCEPTION 'key epochs are destroyed only in READ COMMITTED transactions'
+			USING ERRCODE = 'invalid_transaction_state',
+				  DETAIL = 'A transaction snapshot taken before the destruction does not see faces sealed since.',
+				  HINT = 'Run it in a transaction of isolation level READ COMMITTED (SET default_transaction_isolation = ''read committed'').';
+	END IF;
+	PERFORM pg_catalog.pg_advisory_xact_lock(@extschema@._key_lock_id());
+	FOR e IN SELECT * FROM @extschema@.key_epochs() k WHERE k.state = 'unused' LOOP
+		UPDATE @extschema@.erasure_log l SET key_destroyed_at = pg_catalog.now()
+		 WHERE l.key_epoch = e.epoch AND l.key_destroyed_at IS NULL;
+		GET DIAGNOSTICS v_erased = ROW_COUNT;
+		UPDATE @extschema@.key_epoch k SET destroyed_at = pg_catalog.now(),
+			   destroyed_by = pg_catalog.session_user()
+		 WHERE k.epoch = e.epoch;
+		-- last: the keyring file cannot come back if what follows fails
+		PERFORM @extschema@._key_epoch_destroy(e.epoch);
+		PERFORM @extschema@.audit_event('key_destroyed', 'ok',
+			p_detail => pg_catalog.jsonb_build_object('epoch', e.epoch, 'suite', e.suite,
+				'erased_faces', v_erased));
+		RETURN NEXT e.epoch;
+	END LOOP;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._key_rotation_step(p_batch pg_catalog.int4)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_n pg_catalog.int8;
+	v_cur pg_catalog.int8;
+BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('key_rotation_run');
+	v_n := @extschema@.key_reencrypt(p_batch);
+	IF v_n = 0 THEN
+		v_n := @extschema@.key_reseal_indexes(p_batch::pg_catalog.int8 * 10);
+	END IF;
+	IF v_n = 0 THEN
+		PERFORM @extschema@.key_destroy_unused();
+		RETURN 0;
+	END IF;
+	v_cur := @extschema@._key_current_epoch();
+	RAISE NOTICE 'frt: key rotation to epoch %: % faces still under other epochs', v_cur,
+		(SELECT pg_catalog.count(*) FROM @extschema@.face f WHERE f.key_epoch OPERATOR(pg_catalog.<>) v_cur);
+	RETURN v_n;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._intrusion_compliance()
+RETURNS TABLE (article pg_catalog.text, check_name pg_catalog.text, status pg_catalog.text,
+	detail pg_catalog.text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	fs @extschema@.intrusion_policy := @extschema@._intrusion_limits('*');
+	n pg_catalog.int8;
+	v_k pg_catalog.int4 := @extschema@._identify_k_default();
+	v_exact pg_catalog.text;
+	v_wide pg_catalog.text;
+	v_unlimited pg_catalog.text;
+BEGIN
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.alert a
+	 WHERE a.at > pg_catalog.now() - '24 hours'::pg_catalog.interval;
+	RETURN QUERY SELECT 'Art. 14', 'intrusion_detection',
+		CASE WHEN fs.max_failed_verifications IS NULL OR fs.export_rate_per_hour IS NULL
+				  OR fs.identified_per_hour IS NULL THEN 'warning'
+			 ELSE 'ok' END,
+		pg_catalog.format('limits for roles without their own: brute-force lockout %s; exports %s; subjects identified %s; match rate %s; %s alerts in the last 24 hours (frt.alert)',
+			CASE WHEN fs.max_failed_verifications IS NULL THEN 'off'
+				 ELSE pg_catalog.format('after %s failed verifications in %s, for %s',
+					fs.max_failed_verifications, fs.failure_window, fs.lockout) END,
+			COALESCE(fs.export_rate_per_hour || ' an hour', 'unlimited'),
+			COALESCE(fs.identified_per_hour || ' an hour', 'unlimited'),
+			COALESCE(fs.match_rate_per_minute || ' a minute', 'unlimited'), n);
+	SELECT pg_catalog.string_agg(p.name, ', ' ORDER BY p.name) INTO v_exact
+	  FROM @extschema@.purpose p WHERE p.score_disclosure OPERATOR(pg_catalog.=) 'exact'
+	   AND @extschema@._processor_visible(p.processor);
+	SELECT pg_catalog.string_agg(pg_catalog.format('%s (%s)', p.name, p.max_k), ', ' ORDER BY p.name) INTO v_wide
+	  FROM @extschema@.purpose p WHERE p.max_k OPERATOR(pg_catalog.>) v_k
+	   AND @extschema@._processor_visible(p.processor);
+	-- roles whose own row switches the rule off, and '*' when the limits
+	-- for every other role do (fs: the '*' row, or the defaults without one)
+	SELECT pg_catalog.string_agg(r, ', ' ORDER BY r OPERATOR(pg_catalog.<>) '*', r) INTO v_unlimited
+	  FROM (SELECT i.role_name AS r FROM @extschema@.intrusion_policy i
+			 WHERE i.identified_per_hour IS NULL AND i.role_name OPERATOR(pg_catalog.<>) '*'
+			   AND @extschema@._role_visible(i.role_name)
+			UNION ALL
+			SELECT '*' WHERE fs.identified_per_hour IS NULL) u;
+	RETURN QUERY SELECT 'Art. 14', 'identification_exposure',
+		CASE WHEN v_exact IS NULL AND v_wide IS NULL AND v_unlimited IS NULL THEN 'ok' ELSE 'warning' END,
+		CASE WHEN v_exact IS NULL AND v_wide IS NULL AND v_unlimited IS NULL
+			THEN pg_catalog.format('no purpose discloses exact scores or allows more than %s results per identification; every role''s limit on subjects identified is on', v_k)
+		ELSE pg_catalog.concat_ws('; ',
+			'purposes disclosing exact scores: ' OPERATOR(pg_catalog.||) v_exact,
+			pg_catalog.format('purposes allowing more than %s results per identification (max_k): ', v_k) OPERATOR(pg_catalog.||) v_wide,
+			'roles with the limit on subjects identified switched off (''*'': every role without its own row): ' OPERATOR(pg_catalog.||) v_unlimited) END;
+END
+$$;
+
+-- Layer 8 (jobs): several processors in one database.  Roles below
+-- superuser see the erasure evidence and filing obligations of their own
+-- processor only (see src/registry/85_tenancy.sql).
+ALTER TABLE @extschema@.erasure_log ENABLE ROW LEVEL SECURITY;
+CREATE POLICY erasure_log_tenant ON @extschema@.erasure_log FOR SELECT
+	USING (purpose IN (SELECT p.name FROM @extschema@.purpose p
+		WHERE p.processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor())));
+
+ALTER TABLE @extschema@.filing ENABLE ROW LEVEL SECURITY;
+CREATE POLICY filing_tenant ON @extschema@.filing FOR SELECT
+	USING (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()));
+
+-- Layer 9 (intrusion detection): several processors in one database.  An
+-- administrator sets and reads the limits of its own processor's logins;
+-- the limits for '*' (every other role) belong to the installation once
+-- there are several processors (see src/registry/85_tenancy.sql).
+ALTER TABLE @extschema@.intrusion_policy ENABLE ROW LEVEL SECURITY;
+CREATE POLICY intrusion_policy_tenant ON @extschema@.intrusion_policy
+	USING (@extschema@._role_visible(role_name))
+	WITH CHECK (@extschema@._role_visible(role_name));
+
+ALTER TABLE @extschema@.intrusion_counter ENABLE ROW LEVEL SECURITY;
+CREATE POLICY intrusion_counter_tenant ON @extschema@.intrusion_counter FOR SELECT
+	USING (@extschema@._role_visible(role_name));
+
+SELECT @extschema@._revoke_public_execute();
+-- Several processors in one database: the predicates of the row-level
+-- security policies and the column defaults run as the caller.
+GRANT EXECUTE ON FUNCTION @extschema@._caller_processor(), @extschema@._caller_is_superuser(),
+	@extschema@._sole_processor(), @extschema@._acting_processor(),
+	@extschema@._processor_visible(pg_catalog.text), @extschema@._purpose_visible(pg_catalog.text),
+	@extschema@._audit_visible(pg_catalog.text, pg_catalog.jsonb, pg_catalog.text), @extschema@._role_visible(pg_catalog.text),
+	@extschema@._processor_count(), @extschema@._purpose_processor(pg_catalog.text)
+	TO frt_admin, frt_enroller, frt_matcher, frt_auditor;
+GRANT SELECT ON @extschema@.processor_login TO frt_admin, frt_auditor;
+GRANT SELECT (processor) ON @extschema@.face TO frt_admin, frt_enroller;
+
+-- ---- end of several processors in one database ----
+
+-- ---- authorization per application (registry) ----
+-- Approval state of purposes and devices: existing rows stay approved (by
+-- the role running the update, now).
+ALTER TABLE @extschema@.purpose
+	ADD COLUMN changed_by pg_catalog.name,
+	ADD COLUMN approved_by pg_catalog.name DEFAULT CURRENT_USER,
+	ADD COLUMN approved_at pg_catalog.timestamptz DEFAULT pg_catalog.now(),
+	ADD CONSTRAINT purpose_approval_pair CHECK ((approved_by IS NULL) = (approved_at IS NULL));
+ALTER TABLE @extschema@.purpose ALTER COLUMN approved_by DROP DEFAULT, ALTER COLUMN approved_at DROP DEFAULT;
+ALTER TABLE @extschema@.device
+	ADD COLUMN changed_by pg_catalog.name,
+	ADD COLUMN approved_by pg_catalog.name DEFAULT CURRENT_USER,
+	ADD COLUMN approved_at pg_catalog.timestamptz DEFAULT pg_catalog.now(),
+	ADD CONSTRAINT device_approval_pair CHECK ((approved_by IS NULL) = (approved_at IS NULL));
+ALTER TABLE @extschema@.device ALTER COLUMN approved_by DROP DEFAULT, ALTER COLUMN approved_at DROP DEFAULT;
+COMMENT ON COLUMN @extschema@.purpose.approved_at IS 'when a member of frt_admin (not the one who changed it) approved the purpose''s facts; NULL: processing is refused (MF146) until frt.approve_purpose()';
+COMMENT ON COLUMN @extschema@.device.approved_at IS 'when a member of frt_admin (not the one who changed it) approved the device''s location, signage and capture area; NULL: processing is refused (MF146) until frt.approve_device()';
+
+-- Audit one registry, subject or consent change (keys only, no payload).
+CREATE OR REPLACE FUNCTION @extschema@._audit_change()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	j pg_catalog.jsonb;
+	v_event pg_catalog.text;
+	v_outcome pg_catalog.text;
+	v_purpose pg_catalog.text;
+	v_subject pg_catalog.text;
+	v_device pg_catalog.text;
+	v_key pg_catalog.jsonb;
+BEGIN
+	-- reloading a dump: the restored audit trail already records these
+	-- rows (a restore only inserts; a change in restore mode is recorded)
+	IF TG_OP = 'INSERT' AND @extschema@.audit_restoring() THEN
+		RETURN NULL;
+	END IF;
+	-- a notice publication marking consents for re-notice is audited once,
+	-- by _notice_published, not once per consent (only that trigger can
+	-- change needs_renotice: no role has UPDATE on it)
+	IF TG_TABLE_NAME = 'consent' AND TG_OP = 'UPDATE' THEN
+		IF NEW.needs_renotice AND NOT OLD.needs_renotice
+		   AND NEW.withdrawn_at IS NOT DISTINCT FROM OLD.withdrawn_at
+		   AND NEW.renewed_at IS NOT DISTINCT FROM OLD.renewed_at THEN
+			RETURN NULL;
+		END IF;
+	END IF;
+	j := pg_catalog.to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+	v_event := CASE TG_TABLE_NAME WHEN 'consent' THEN 'consent' WHEN 'subject' THEN 'subject'
+			   ELSE 'registry' END;
+	v_outcome := pg_catalog.lower(TG_OP);
+	CASE TG_TABLE_NAME
+	WHEN 'purpose' THEN
+		v_purpose := j->>'name'; v_key := j->'name';
+	WHEN 'device' THEN
+		v_device := j->>'name'; v_key := j->'name';
+	WHEN 'processor' THEN
+		v_key := j->'name';
+	WHEN 'notice' THEN
+		v_purpose := j->>'purpose'; v_key := j->'version';
+	WHEN 'assessment' THEN
+		v_purpose := j->>'purpose'; v_key := j->'id';
+	WHEN 'holiday' THEN
+		v_key := j->'day';
+	WHEN 'app_grant' THEN
+		v_purpose := j->>'purpose';
+		v_key := pg_catalog.jsonb_build_object('grantee', j->'grantee', 'operations', j->'operations');
+	WHEN 'device_login' THEN
+		v_device := j->>'device'; v_key := j->'grantee';
+	WHEN 'subject' THEN
+		v_subject := j->>'id'; v_key := j->'id';
+	WHEN 'consent' THEN
+		v_purpose := j->>'purpose'; v_subject := j->>'subject'; v_key := j->'id';
+		IF TG_OP = 'INSERT' THEN
+			v_outcome := 'given';
+		ELSIF TG_OP = 'UPDATE' AND OLD.withdrawn_at IS NULL AND NEW.withdrawn_at IS NOT NULL THEN
+			v_outcome := 'withdrawn';
+		ELSIF TG_OP = 'UPDATE' AND NEW.renewed_at IS DISTINCT FROM OLD.renewed_at THEN
+			v_outcome := 'renewed';
+		END IF;
+		v_key := pg_catalog.jsonb_build_object('id', j->'id', 'notice_version', j->'notice_version',
+			'given_by', j->'given_by', 'transfer_consent', j->'transfer_consent');
+	ELSE
+		-- a table of a layer above: its key column is the trigger's argument
+		v_key := CASE WHEN TG_NARGS > 0 THEN j->(TG_ARGV[0]) END;
+	END CASE;
+	PERFORM @extschema@.audit_event(v_event, v_outcome, v_purpose, v_subject, v_device, NULL, NULL,
+		pg_catalog.jsonb_build_object('table', TG_TABLE_NAME, 'op', TG_OP, 'key', v_key));
+	RETURN NULL;
+END
+$$;
+
 -- The operations a grant may name.
 CREATE FUNCTION @extschema@._app_operations()
 RETURNS pg_catalog.text[]
@@ -3734,13 +5210,16 @@ CREATE TABLE @extschema@.app_grant (
 );
 COMMENT ON TABLE @extschema@.app_grant IS 'operations (enrol, verify, identify, export) a role may perform for a purpose (Measures Art. 14 authorization management)';
 
--- The roles that may act for a device.
+-- The roles that may act for a device (device names are per processor).
 CREATE TABLE @extschema@.device_login (
-	device			pg_catalog.text NOT NULL REFERENCES @extschema@.device (name) ON DELETE CASCADE,
+	processor		pg_catalog.text NOT NULL,
+	device			pg_catalog.text NOT NULL,
 	grantee			pg_catalog.name NOT NULL,
 	bound_by		pg_catalog.name NOT NULL,
 	bound_at		pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
-	PRIMARY KEY (device, grantee)
+	PRIMARY KEY (processor, device, grantee),
+	FOREIGN KEY (processor, device) REFERENCES @extschema@.device (processor, name)
+		ON DELETE CASCADE ON UPDATE CASCADE
 );
 COMMENT ON TABLE @extschema@.device_login IS 'roles bound to a device: only they may enrol or match with it (Measures Art. 14)';
 
@@ -3916,802 +5395,11 @@ $$;
 -- a superuser) set it: frt_admin has no UPDATE on the approval columns
 -- (frt._grant_registry_update()), and what an INSERT supplies is replaced.
 CREATE FUNCTION @extschema@._approval_rules()
--- ---- The facts a notice states, minors, central storage, incidents (registry, intrusion) ----
--- Measures Art. 5: each notice version records the purpose's facts it
--- states; processing is refused (MF050) while they differ; a version
--- stating other facts is material; new versions need an accessibility
--- statement (MF051).  Art. 7: minors per purpose (MF070, MF071, MF072).
--- Art. 8: storage location and legal basis, central-storage consent
--- (MF080, MF081).  Art. 9: incident register (MF090); a change of
--- processor, model, dimension, storage or minors rule voids the assessment.
--- Upgrade values: existing purposes store centrally (their faces are
--- here) with no legal basis recorded, so new enrolments need the subject's
--- central-storage consent or an administrator's legal basis; purposes that
--- already hold minors keep processing them (minors_allowed = true); every
--- existing notice states the facts as they are now.  WARNINGs list what
--- needs an administrator.
--- Art. 5, 9: the recognition model (name and version) the purpose uses
-ALTER TABLE @extschema@.purpose ADD COLUMN model pg_catalog.text CHECK (pg_catalog.btrim(model) <> '');
--- Art. 7: whether subjects under 14 may be processed at all (strict default)
-ALTER TABLE @extschema@.purpose ADD COLUMN minors_allowed pg_catalog.bool NOT NULL DEFAULT false;
--- Art. 8: where the purpose's faces are stored, and for central storage
--- the law or administrative regulation that allows it without the
--- subject's separate consent (NULL: each subject's consent is needed)
-ALTER TABLE @extschema@.purpose ADD COLUMN storage pg_catalog.text NOT NULL DEFAULT 'central' CHECK (storage IN ('device', 'central'));
-ALTER TABLE @extschema@.purpose ADD COLUMN storage_legal_basis pg_catalog.text CHECK (pg_catalog.btrim(storage_legal_basis) <> '');
-ALTER TABLE @extschema@.notice ADD COLUMN facts pg_catalog.jsonb NOT NULL DEFAULT '{}';
-ALTER TABLE @extschema@.consent ADD COLUMN central_storage_consent pg_catalog.bool NOT NULL DEFAULT false;
-COMMENT ON COLUMN @extschema@.purpose.model IS 'recognition model and version; a change needs a new notice and voids the assessment (Art. 5, 9)';
-COMMENT ON COLUMN @extschema@.purpose.minors_allowed IS 'whether subjects under 14 may be processed at all (Art. 7); false refuses them (MF070) and hides their faces from 1:N';
-COMMENT ON COLUMN @extschema@.purpose.storage IS 'where faces are stored (Art. 8): device (never in this database) or central (this database: needs storage_legal_basis or the subject''s central-storage consent)';
-COMMENT ON COLUMN @extschema@.purpose.storage_legal_basis IS 'law or administrative regulation allowing central storage without separate consent (Art. 8); NULL: consent needed';
-COMMENT ON COLUMN @extschema@.notice.facts IS 'the purpose''s facts stated by this version, taken at publication (Art. 5); a version whose facts differ from the previous one''s is material';
-COMMENT ON COLUMN @extschema@.consent.central_storage_consent IS 'separate consent to storing the face in this (central) database rather than on the device (Art. 8); distinct from transfer_consent';
-
--- purposes that already hold faces of minors keep processing them; set
--- before the new voiding rule below, so that this keeps their assessments.
--- The update's own row changes are not audited row by row (the audit
--- writer cannot append while this transaction holds the trail altered);
--- ALTER EXTENSION itself is on record, and the WARNINGs below name them.
-ALTER TABLE @extschema@.purpose DISABLE TRIGGER purpose_audit;
-UPDATE @extschema@.purpose p SET minors_allowed = true
- WHERE EXISTS (SELECT 1 FROM @extschema@.face f WHERE f.purpose = p.name AND f.minor);
-ALTER TABLE @extschema@.purpose ENABLE ALWAYS TRIGGER purpose_audit;
--- A change of purpose or method voids the purpose's assessments (Art. 9):
--- of its kind, description, method, retention, public-security use,
--- processor, model, dimension, storage or minors rule; a shorter retention
--- shortens stored expiries (Art. 8).
-CREATE OR REPLACE FUNCTION @extschema@._purpose_changed()
 RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	v_new pg_catalog.jsonb := pg_catalog.to_jsonb(NEW);
-	v_old pg_catalog.jsonb;
-	v_changed pg_catalog.text[];
-	v_purpose pg_catalog.text;
-	v_processor pg_catalog.text;
-BEGIN
-	IF @extschema@.audit_restoring() THEN
-		RETURN NULL;
-	END IF;
-	IF TG_OP = 'UPDATE' THEN
-		v_old := pg_catalog.to_jsonb(OLD);
-		SELECT pg_catalog.array_agg(c ORDER BY c) INTO v_changed
-		  FROM pg_catalog.unnest(@extschema@._filing_material_columns(TG_TABLE_NAME)) c
-		 WHERE v_new->c IS DISTINCT FROM v_old->c;
-		IF v_changed IS NULL THEN
-			RETURN NULL;
-		END IF;
-	ELSIF TG_TABLE_NAME = 'notice' AND NOT (v_new->>'material_change')::pg_catalog.bool THEN
-		RETURN NULL;
-	ELSE
-		v_changed := ARRAY[TG_TABLE_NAME];
-	END IF;
-	CASE TG_TABLE_NAME
-	WHEN 'processor' THEN
-		v_processor := v_new->>'name';
-	WHEN 'purpose' THEN
-		v_purpose := v_new->>'name';
-		v_processor := v_new->>'processor';
-	ELSE
-		v_purpose := v_new->>'purpose';
-		SELECT p.processor INTO v_processor FROM @extschema@.purpose p WHERE p.name = v_purpose;
-	END CASE;
-	IF NOT @extschema@._filing_filed(v_processor) THEN
-		RETURN NULL;
-	END IF;
-	PERFORM @extschema@.open_filing('change', v_purpose, @extschema@._filing_today());
-	PERFORM @extschema@.audit_event('filing_change', 'material', v_purpose, p_detail =>
-		pg_catalog.jsonb_build_object('article', 'Measures Art. 15', 'table', TG_TABLE_NAME,
-			'op', TG_OP, 'changed', pg_catalog.to_jsonb(v_changed)));
-	RETURN NULL;
-END
-$$;
-REVOKE ALL ON FUNCTION @extschema@._filing_on_change() FROM PUBLIC;
-
-CREATE TRIGGER processor_filing_change AFTER UPDATE ON @extschema@.processor
-	FOR EACH ROW EXECUTE FUNCTION @extschema@._filing_on_change();
-CREATE TRIGGER purpose_filing_change AFTER INSERT OR UPDATE ON @extschema@.purpose
-	FOR EACH ROW EXECUTE FUNCTION @extschema@._filing_on_change();
-CREATE TRIGGER notice_filing_change AFTER INSERT ON @extschema@.notice
-	FOR EACH ROW EXECUTE FUNCTION @extschema@._filing_on_change();
-CREATE TRIGGER assessment_filing_change AFTER INSERT ON @extschema@.assessment
-	FOR EACH ROW EXECUTE FUNCTION @extschema@._filing_on_change();
--- also under session_replication_role = replica (as the audit triggers)
-ALTER TABLE @extschema@.processor ENABLE ALWAYS TRIGGER processor_filing_change;
-ALTER TABLE @extschema@.purpose ENABLE ALWAYS TRIGGER purpose_filing_change;
-ALTER TABLE @extschema@.notice ENABLE ALWAYS TRIGGER notice_filing_change;
-ALTER TABLE @extschema@.assessment ENABLE ALWAYS TRIGGER assessment_filing_change;
-
--- The security measures as filed (item 3): taken when a filing is
--- recorded, compared daily.  Settings outside the tables (the encryption
--- suite, the audit hash, keys, anchors) change without any trigger.
-CREATE TABLE @extschema@.filing_baseline (
-	id			pg_catalog.int4 PRIMARY KEY DEFAULT 1 CHECK (id = 1),
-	security	pg_catalog.jsonb NOT NULL,
-	taken_at	pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now()
-);
-COMMENT ON TABLE @extschema@.filing_baseline IS
-	'the security measures when the last filing was recorded (Measures Art. 15 item 3), to open a change filing when they change';
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.filing_baseline', '');
-
--- The security measures now: the encryption suite, the audit hash and the
--- status of each Art. 14 check (not their details: a key rotation or a
--- count is no change of measures).
-CREATE FUNCTION @extschema@._filing_security()
-RETURNS pg_catalog.jsonb
-LANGUAGE sql
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT pg_catalog.jsonb_build_object(
-		'encryption_suite', (SELECT k.suite FROM @extschema@._key_status() k),
-		'audit_hash', COALESCE(pg_catalog.current_setting('frt.audit_hash', true), 'sha256'),
-		'checks', (SELECT pg_catalog.jsonb_object_agg(c.check_name, c.status)
-					 FROM @extschema@.compliance_report() c WHERE c.article OPERATOR(pg_catalog.=) 'Art. 14'));
-$$;
-
--- Take the baseline (a filing was recorded), or, once filed, compare it
--- with the measures now and open a change filing when they differ.
-CREATE FUNCTION @extschema@._filing_security_check(p_take pg_catalog.bool)
-RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	v_now pg_catalog.jsonb;
-	v_old pg_catalog.jsonb;
-	v_changed pg_catalog.text[];
-BEGIN
-	IF NOT @extschema@._filing_filed(NULL) THEN
-		RETURN;
-	END IF;
-	v_now := @extschema@._filing_security();
-	SELECT b.security INTO v_old FROM @extschema@.filing_baseline b WHERE b.id = 1;
-	IF NOT p_take AND v_old IS NOT NULL AND v_old IS DISTINCT FROM v_now THEN
-		SELECT pg_catalog.array_agg(k ORDER BY k) INTO v_changed
-		  FROM (SELECT pg_catalog.jsonb_object_keys(v_now - 'checks') AS k
-				UNION SELECT 'checks.' || pg_catalog.jsonb_object_keys(v_now->'checks')
-				UNION SELECT 'checks.' || pg_catalog.jsonb_object_keys(v_old->'checks')) x
-		 WHERE CASE WHEN k LIKE 'checks.%' THEN v_now->'checks'->pg_catalog.substr(k, 8)
-					IS DISTINCT FROM v_old->'checks'->pg_catalog.substr(k, 8)
-				ELSE v_now->k IS DISTINCT FROM v_old->k END;
-		PERFORM @extschema@.open_filing('change', NULL, @extschema@._filing_today());
-		PERFORM @extschema@.audit_event('filing_change', 'material', p_detail =>
-			pg_catalog.jsonb_build_object('article', 'Measures Art. 15', 'table', 'security_measures',
-				'changed', pg_catalog.to_jsonb(v_changed)));
-	END IF;
-	IF p_take OR v_old IS DISTINCT FROM v_now THEN
-		INSERT INTO @extschema@.filing_baseline AS b (id, security) VALUES (1, v_now)
-		ON CONFLICT (id) DO UPDATE SET security = excluded.security, taken_at = pg_catalog.now();
-	END IF;
-END
-$$;
-REVOKE ALL ON FUNCTION @extschema@._filing_security_check(pg_catalog.bool) FROM PUBLIC;
-
--- Alert (daily, from frt.filing_check) when the working-day calendar ends
--- within frt._calendar_warn_days() days or covers no year at all: the
--- deadlines after its last day would count only weekends.
-CREATE FUNCTION @extschema@._calendar_alert()
-RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	c record;
-BEGIN
-	SELECT * INTO c FROM @extschema@.calendar_coverage();
-	IF c.last_year IS NULL OR c.days_left <= @extschema@._calendar_warn_days() THEN
-		PERFORM @extschema@._jobs_alert('calendar_expiring', NULL, pg_catalog.jsonb_build_object(
-			'article', 'Measures Art. 15', 'covered_until', c.covered_until, 'days_left', c.days_left,
-			'action', 'load the next year''s State Council holiday notice: frt.load_calendar()'));
-	END IF;
-END
-$$;
-REVOKE ALL ON FUNCTION @extschema@._calendar_alert() FROM PUBLIC;
-
--- Registry's compliance_checks point: the Art. 15 rows filings_open (change
--- and cancellation filings open or overdue) and working_day_calendar.
-CREATE FUNCTION @extschema@._filing_compliance()
-RETURNS TABLE (article pg_catalog.text, check_name pg_catalog.text, status pg_catalog.text,
-	detail pg_catalog.text)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	v_today pg_catalog.date := @extschema@._filing_today();
-	n pg_catalog.int8;
-	m pg_catalog.int8;
-	v_list pg_catalog.text;
-	c record;
-	v_beyond pg_catalog.text;
-BEGIN
-	SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE f.deadline < v_today),
-		   pg_catalog.string_agg(pg_catalog.format('%s %s due %s (%s working days left)', f.kind,
-				COALESCE('"' || f.purpose || '"', 'installation'), f.deadline,
-				@extschema@.working_days_between(v_today, f.deadline)), '; ' ORDER BY f.deadline, f.id)
-	  INTO n, m, v_list
-	  FROM @extschema@.filing f WHERE f.filed_on IS NULL;
-	RETURN QUERY SELECT 'Art. 15', 'filings_open',
-		CASE WHEN m > 0 THEN 'violation' WHEN n > 0 THEN 'warning' ELSE 'ok' END,
-		CASE WHEN n = 0 THEN 'no change or cancellation filing is open'
-		ELSE pg_catalog.format('%s change or cancellation filings open, %s overdue: %s', n, m, v_list) END;
-
-	SELECT * INTO c FROM @extschema@.calendar_coverage();
-	-- open deadlines (the initial filing's too) beyond the calendar
-	SELECT pg_catalog.string_agg(d::pg_catalog.text, ', ' ORDER BY d) INTO v_beyond
-	  FROM (SELECT f.deadline AS d FROM @extschema@.filing f WHERE f.filed_on IS NULL
-			UNION
-			SELECT @extschema@.working_days_after(s.threshold_reached_on, 30) FROM @extschema@.filing_state s
-			 WHERE s.threshold_reached_on IS NOT NULL AND s.filed_on IS NULL) x
-	 WHERE NOT @extschema@._calendar_covers(x.d);
-	RETURN QUERY SELECT 'Art. 15', 'working_day_calendar',
-		CASE WHEN c.last_year IS NULL OR c.days_left <= @extschema@._calendar_warn_days()
-				  OR v_beyond IS NOT NULL THEN 'warning' ELSE 'ok' END,
-		CASE WHEN c.last_year IS NULL
-			THEN 'the working-day calendar covers no year: deadlines count weekends only; load the State Council holiday notices with frt.load_calendar()'
-		ELSE pg_catalog.format('public holidays and make-up working days known for %s-%s (%s); %s days until its last day %s%s%s',
-			c.first_year, c.last_year, c.sources, c.days_left, c.covered_until,
-			CASE WHEN c.days_left <= @extschema@._calendar_warn_days()
-				THEN pg_catalog.format(': load the %s notice with frt.load_calendar()', c.last_year + 1) ELSE '' END,
-			CASE WHEN v_beyond IS NOT NULL
-				THEN '; deadlines beyond the calendar, counted on weekends only: ' || v_beyond ELSE '' END) END;
-END
-$$;
-REVOKE ALL ON FUNCTION @extschema@._filing_compliance() FROM PUBLIC;
-
-SELECT @extschema@._hook_register('compliance_checks', '_filing_compliance', 'jobs');
-
--- The filing materials (src/jobs/26_filing_materials.sql).
--- Layer 8 (jobs): the filing materials of Measures Art. 15, assembled from
--- the database.  "申请备案应当提交下列材料", item by item as the law lists them:
---   （一）个人信息处理者的基本情况      processor_basic_information:
---         frt.processor (name, contact, legal time zone, registered)
---   （二）人脸信息处理目的和处理方式    purposes_and_methods: frt.purpose
---         (description, method, 1:1 or 1:N, public-security use, the
---         non-face alternative, model dimension), the devices its faces
---         came from, termination
---   （三）人脸信息存储数量和安全保护措施 storage_scale_and_security_measures:
---         distinct people and faces stored (per purpose, minors), the
---         100,000 threshold; encryption (on, suite, key epochs), the audit
---         chain (hash, key, anchor), access control (row-level security,
---         the embedding unreadable), roles, intrusion rules (the Art. 14
---         rows of frt.compliance_report, intrusion layer included), erasure
---         (scheduled jobs, frt.erasure_log)
---   （四）人脸信息的处理规则和操作规程    processing_rules_and_operating_procedures:
---         the notice in force per purpose (every Art. 5 item), retention
---         rules, the scheduled jobs
---   （五）个人信息保护影响评估报告        impact_assessment_reports:
---         frt.assessment, the current report per purpose
--- frt.filing_materials() returns them as jsonb; frt.filing_materials_document()
--- as a Chinese Markdown document with the law's headings.
-
--- The processor the materials are for: the one named, or the
--- installation's sole processor.
-CREATE FUNCTION @extschema@._filing_processor(p_processor pg_catalog.text)
-RETURNS @extschema@.processor
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	r @extschema@.processor;
-	n pg_catalog.int8;
-BEGIN
-	IF p_processor IS NOT NULL THEN
-		SELECT * INTO r FROM @extschema@.processor p WHERE p.name = p_processor;
-		IF NOT FOUND THEN
-			RAISE EXCEPTION 'processor "%" is not registered', p_processor USING ERRCODE = 'no_data_found';
-		END IF;
-		RETURN r;
-	END IF;
-	SELECT pg_catalog.count(*) INTO n FROM @extschema@.processor;
-	IF n <> 1 THEN
-		RAISE EXCEPTION 'name the processor: % are registered', n USING ERRCODE = 'invalid_parameter_value',
-			HINT = 'Register the processor first (frt.processor) or pass its name.';
-	END IF;
-	SELECT * INTO r FROM @extschema@.processor;
-	RETURN r;
-END
-$$;
-
--- Art. 15 items (1)-(5) for one processor (NULL: the sole one), as jsonb.
--- Audited.  Nothing biometric: counts, names and settings only.
-CREATE FUNCTION @extschema@.filing_materials(p_processor pg_catalog.text DEFAULT NULL)
-RETURNS pg_catalog.jsonb
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	pr @extschema@.processor := @extschema@._filing_processor(p_processor);
-	v_sole pg_catalog.bool := (SELECT pg_catalog.count(*) = 1 FROM @extschema@.processor);
-	v_purposes pg_catalog.text[];
-	fs record;
-	ks record;
-	ap record;
-	v_alg pg_catalog.text;
-	v pg_catalog.jsonb;
-BEGIN
-	-- the processor's purposes (a purpose without one belongs to the sole processor)
-	SELECT COALESCE(pg_catalog.array_agg(p.name ORDER BY p.name), '{}') INTO v_purposes
-	  FROM @extschema@.purpose p WHERE p.processor = pr.name OR (p.processor IS NULL AND v_sole);
-	SELECT * INTO fs FROM @extschema@.filing_status();
-	SELECT * INTO ks FROM @extschema@._key_status();
-	SELECT * INTO ap FROM @extschema@.audit_protection();
-	v_alg := CASE pg_catalog.current_setting('frt.audit_hash', true) WHEN 'sm3' THEN 'SM3' ELSE 'SHA-256' END;
-
-	v := pg_catalog.jsonb_build_object(
-		'law', '《人脸识别技术应用安全管理办法》第十五条',
-		'generated_at', pg_catalog.now(),
-		'processor', pr.name,
-		'processor_basic_information', pg_catalog.jsonb_build_object(
-			'item', '（一）个人信息处理者的基本情况',
-			'name', pr.name, 'contact', pr.contact, 'legal_time_zone', pr.legal_time_zone,
-			'registered_at', pr.registered_at, 'purposes', pg_catalog.cardinality(v_purposes)),
-		'purposes_and_methods', pg_catalog.jsonb_build_object(
-			'item', '（二）人脸信息处理目的和处理方式',
-			'purposes', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-				'name', p.name, 'purpose', p.description, 'method', p.method, 'kind', p.kind,
-				'serves_public_security', p.serves_public_security,
-				'alternative_method', p.alternative_method, 'dimension', p.dimension,
-				'devices', (SELECT pg_catalog.jsonb_agg(DISTINCT pg_catalog.jsonb_build_object(
-						'name', d.name, 'location_type', d.location_type, 'signage', d.signage))
-					FROM @extschema@.face f JOIN @extschema@.device d ON d.name = f.device
-					WHERE f.purpose = p.name),
-				'terminated_on', t.terminated_on) ORDER BY p.name)
-				FROM @extschema@.purpose p LEFT JOIN @extschema@.purpose_termination t ON t.purpose = p.name
-				WHERE p.name = ANY (v_purposes)), '[]')),
-		'storage_scale_and_security_measures', pg_catalog.jsonb_build_object(
-			'item', '（三）人脸信息存储数量和安全保护措施',
-			'storage', pg_catalog.jsonb_build_object(
-				'people_stored', (SELECT pg_catalog.count(DISTINCT f.subject) FROM @extschema@.face f
-								  WHERE f.purpose = ANY (v_purposes)),
-				'faces_stored', (SELECT pg_catalog.count(*) FROM @extschema@.face f WHERE f.purpose = ANY (v_purposes)),
-				'minors_stored', (SELECT pg_catalog.count(DISTINCT f.subject) FROM @extschema@.face f
-								  WHERE f.purpose = ANY (v_purposes) AND f.minor),
-				'per_purpose', COALESCE((SELECT pg_catalog.jsonb_object_agg(x.purpose, x.people)
-					FROM (SELECT f.purpose, pg_catalog.count(DISTINCT f.subject) AS people FROM @extschema@.face f
-						  WHERE f.purpose = ANY (v_purposes) GROUP BY f.purpose) x), '{}'),
-				'installation_people_stored', fs.stored_subjects,
-				'threshold', fs.threshold, 'threshold_reached_on', fs.threshold_reached_on,
-				'filing_deadline', fs.filing_deadline, 'filed_on', fs.filed_on,
-				'filing_reference', fs.filing_reference, 'filing_status', fs.status,
-				'storage_location', 'PostgreSQL database ' || pg_catalog.current_database()),
-			'security_measures', pg_catalog.jsonb_build_object(
-				'encryption', pg_catalog.jsonb_build_object(
-					'enabled', COALESCE(ks.key_loaded, false), 'suite', ks.suite,
-					'current_key_epoch', ks.current_epoch,
-					'key_epochs', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-							'epoch', e.epoch, 'suite', e.suite, 'created_at', e.created_at, 'current', e.is_current,
-							'faces', (SELECT pg_catalog.count(*) FROM @extschema@.face f WHERE f.key_epoch = e.epoch))
-						ORDER BY e.epoch)
-						FROM @extschema@._key_epochs() e JOIN pg_catalog.pg_database d ON d.oid = e.owner_db
-						WHERE d.datname = pg_catalog.current_database()),
-					'keys_outside_database', true),
-				'security_audit', pg_catalog.jsonb_build_object(
-					'hash_chain', v_alg, 'keyed', ap.keyed, 'key_id', ap.key_id,
-					'anchor_interval_s', ap.anchor_interval_s, 'anchor_file', ap.anchor_file,
-					'anchor_command', ap.anchor_command,
-					'records', (SELECT pg_catalog.count(*) FROM @extschema@.audit)),
-				'access_control', pg_catalog.jsonb_build_object(
-					'face_row_security', (SELECT c.relrowsecurity AND c.relforcerowsecurity FROM pg_catalog.pg_class c
-										  WHERE c.oid = '@extschema@.face'::pg_catalog.regclass),
-					'roles', (SELECT pg_catalog.jsonb_object_agg(r.rolname, COALESCE((SELECT pg_catalog.jsonb_agg(m.rolname ORDER BY m.rolname)
-							FROM pg_catalog.pg_auth_members am JOIN pg_catalog.pg_roles m ON m.oid = am.member
-							WHERE am.roleid = r.oid), '[]'))
-						FROM pg_catalog.pg_roles r WHERE r.rolname LIKE 'frt\_%')),
-				'checks', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('check', c.check_name,
-						'status', c.status, 'detail', c.detail) ORDER BY c.check_name)
-					FROM @extschema@.compliance_report() c WHERE c.article = 'Art. 14'),
-				'erasure', pg_catalog.jsonb_build_object(
-					'jobs', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('job', j.jobname,
-							'schedule_gmt', j.schedule, 'command', j.command))
-						FROM @extschema@.job_commands() j),
-					'faces_erased', (SELECT pg_catalog.count(*) FROM @extschema@.erasure_log l
-									 WHERE l.purpose = ANY (v_purposes)),
-					'faces_erased_confirmed', (SELECT pg_catalog.count(*) FROM @extschema@.erasure_log l
-									 WHERE l.purpose = ANY (v_purposes) AND l.heap_erased_at IS NOT NULL)))),
-		'processing_rules_and_operating_procedures', pg_catalog.jsonb_build_object(
-			'item', '（四）人脸信息的处理规则和操作规程',
-			'rules', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-				'purpose', p.name, 'retention', p.retention, 'minor_retention', p.minor_retention,
-				'similarity_threshold', p.similarity_threshold, 'max_k', p.max_k,
-				'score_disclosure', p.score_disclosure,
-				'notice', (SELECT pg_catalog.jsonb_build_object('version', n.version, 'published_at', n.published_at,
-						'body', n.body, 'processing_method', n.processing_method,
-						'retention_statement', n.retention_statement,
-						'necessity_and_impact', n.necessity_and_impact,
-						'rights_procedure', n.rights_procedure, 'accessibility', n.accessibility)
-					FROM @extschema@.notice n WHERE n.purpose = p.name
-					 AND n.version = @extschema@.current_notice_version(p.name))) ORDER BY p.name)
-				FROM @extschema@.purpose p WHERE p.name = ANY (v_purposes)), '[]'),
-			'procedures', pg_catalog.jsonb_build_object(
-				'consent', '按处理目的逐人取得单独同意，同意对应现行告知版本；撤回同意立即生效，人脸信息随即删除',
-				'minors', '不满十四周岁未成年人须由父母或者其他监护人同意，保存期限不超过该目的的未成年人保存期限',
-				'requests', pg_catalog.format('个人的投诉、举报和行使权利的请求逐件登记，在%s个工作日内答复（frt.request）',
-					@extschema@._request_working_days()),
-				'scheduled_jobs', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('job', j.jobname,
-						'schedule_gmt', j.schedule, 'command', j.command))
-					FROM @extschema@.job_commands() j))),
-		'impact_assessment_reports', pg_catalog.jsonb_build_object(
-			'item', '（五）个人信息保护影响评估报告',
-			'reports', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-				'purpose', a.purpose, 'id', a.id, 'assessed_at', a.assessed_at, 'assessor', a.assessor,
-				'valid_until', a.valid_until, 'current', a.voided_at IS NULL
-					AND (a.valid_until IS NULL OR a.valid_until >= @extschema@._filing_today()),
-				'voided_at', a.voided_at, 'void_reason', a.void_reason, 'report', a.report)
-				ORDER BY a.purpose, a.assessed_at DESC, a.id DESC)
-				FROM @extschema@.assessment a WHERE a.purpose = ANY (v_purposes)), '[]')),
-		'filings', pg_catalog.jsonb_build_object(
-			'initial', pg_catalog.jsonb_build_object('filed_on', fs.filed_on, 'reference', fs.filing_reference,
-				'status', fs.status, 'deadline', fs.filing_deadline),
-			'changes_and_cancellations', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-				'kind', f.kind, 'purpose', f.purpose, 'triggered_on', f.triggered_on, 'deadline', f.deadline,
-				'filed_on', f.filed_on, 'reference', f.reference) ORDER BY f.id)
-				FROM @extschema@.filing f WHERE f.purpose IS NULL OR f.purpose = ANY (v_purposes)), '[]')));
-	PERFORM @extschema@.audit_event('filing_materials', 'produced', p_detail =>
-		pg_catalog.jsonb_build_object('article', 'Measures Art. 15', 'processor', pr.name));
-	RETURN v;
-END
-$$;
-
--- A JSON value as document text ('-' when null).
-CREATE FUNCTION @extschema@._doc_text(p_value pg_catalog.jsonb)
-RETURNS pg_catalog.text
-LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT CASE WHEN p_value IS NULL OR pg_catalog.jsonb_typeof(p_value) OPERATOR(pg_catalog.=) 'null' THEN '-'
-		WHEN pg_catalog.jsonb_typeof(p_value) OPERATOR(pg_catalog.=) 'boolean'
-			THEN CASE WHEN p_value::pg_catalog.text OPERATOR(pg_catalog.=) 'true' THEN '是' ELSE '否' END
-		WHEN pg_catalog.jsonb_typeof(p_value) OPERATOR(pg_catalog.=) 'string' THEN p_value OPERATOR(pg_catalog.#>>) '{}'
-		ELSE p_value::pg_catalog.text END;
-$$;
-
--- The filing materials as a Chinese document (Markdown), headed with the
--- items of Art. 15 in the law's words.
-CREATE FUNCTION @extschema@.filing_materials_document(p_processor pg_catalog.text DEFAULT NULL)
-RETURNS pg_catalog.text
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	m pg_catalog.jsonb := @extschema@.filing_materials(p_processor);
-	b pg_catalog.jsonb;
-	s pg_catalog.jsonb;
-	x pg_catalog.jsonb;
-	d pg_catalog.text;
-BEGIN
-	b := m->'processor_basic_information';
-	d := pg_catalog.concat_ws(E'\n',
-		'# 人脸识别技术应用备案材料', '',
-		'依据《人脸识别技术应用安全管理办法》第十五条：“个人信息处理者应当在应用人脸识别技术处理的人脸信息存储数量达到10万人之日起30个工作日内向所在地省级以上网信部门履行备案手续。”本材料由数据库按该条所列五项材料生成。', '',
-		'- 生成时间：' || @extschema@._doc_text(m->'generated_at'),
-		'- 数据库：' || pg_catalog.current_database(), '',
-		'## ' || (b->>'item'), '',
-		'- 名称：' || @extschema@._doc_text(b->'name'),
-		'- 联系方式：' || @extschema@._doc_text(b->'contact'),
-		'- 法定日期所用时区：' || @extschema@._doc_text(b->'legal_time_zone'),
-		'- 登记时间：' || @extschema@._doc_text(b->'registered_at'),
-		'- 处理目的数：' || @extschema@._doc_text(b->'purposes'), '',
-		'## ' || (m->'purposes_and_methods'->>'item'), '');
-	FOR x IN SELECT * FROM pg_catalog.jsonb_array_elements(m->'purposes_and_methods'->'purposes') LOOP
-		d := pg_catalog.concat_ws(E'\n', d,
-			'### 处理目的：' || (x->>'name'), '',
-			'- 处理目的：' || @extschema@._doc_text(x->'purpose'),
-			'- 处理方式：' || @extschema@._doc_text(x->'method'),
-			'- 应用类型：' || CASE x->>'kind' WHEN 'verification' THEN '验证个人身份（1:1）' ELSE '辨识特定个人（1:N）' END,
-			'- 为维护公共安全所必需：' || @extschema@._doc_text(x->'serves_public_security'),
-			'- 非人脸识别技术的替代方式：' || @extschema@._doc_text(x->'alternative_method'),
-			'- 特征向量维度（模型）：' || @extschema@._doc_text(x->'dimension'),
-			'- 采集设备：' || COALESCE((SELECT pg_catalog.string_agg(pg_catalog.format('%s（%s，提示标识：%s）',
-					e->>'name', e->>'location_type', @extschema@._doc_text(e->'signage')), '、')
-				FROM pg_catalog.jsonb_array_elements(COALESCE(x->'devices', '[]')) e), '-'),
-			'- 终止应用日期：' || @extschema@._doc_text(x->'terminated_on'), '');
-	END LOOP;
-
-	s := m->'storage_scale_and_security_measures';
-	d := pg_catalog.concat_ws(E'\n', d,
-		'## ' || (s->>'item'), '',
-		'### 人脸信息存储数量', '',
-		'- 存储人脸信息的人数（去重）：' || @extschema@._doc_text(s->'storage'->'people_stored'),
-		'- 人脸信息记录数：' || @extschema@._doc_text(s->'storage'->'faces_stored'),
-		'- 其中不满十四周岁未成年人人数：' || @extschema@._doc_text(s->'storage'->'minors_stored'),
-		'- 各处理目的人数：' || COALESCE((SELECT pg_catalog.string_agg(pg_catalog.format('%s %s人', e.key, e.value), '；' ORDER BY e.key)
-			FROM pg_catalog.jsonb_each(s->'storage'->'per_purpose') e), '-'),
-		'- 本数据库存储总人数：' || @extschema@._doc_text(s->'storage'->'installation_people_stored')
-			|| '（备案门槛 ' || @extschema@._doc_text(s->'storage'->'threshold') || ' 人）',
-		'- 达到10万人之日：' || @extschema@._doc_text(s->'storage'->'threshold_reached_on')
-			|| '；备案期限：' || @extschema@._doc_text(s->'storage'->'filing_deadline')
-			|| '；备案日期：' || @extschema@._doc_text(s->'storage'->'filed_on')
-			|| '；备案编号：' || @extschema@._doc_text(s->'storage'->'filing_reference'),
-		'- 存储位置：' || @extschema@._doc_text(s->'storage'->'storage_location'), '',
-		'### 安全保护措施', '',
-		'- 数据加密：' || CASE WHEN (s->'security_measures'->'encryption'->>'enabled')::pg_catalog.bool
-			THEN '已启用，算法套件 ' || @extschema@._doc_text(s->'security_measures'->'encryption'->'suite')
-				|| '，当前密钥版本 ' || @extschema@._doc_text(s->'security_measures'->'encryption'->'current_key_epoch')
-				|| '，密钥版本数 ' || COALESCE(pg_catalog.jsonb_array_length(s->'security_measures'->'encryption'->'key_epochs'), 0)
-				|| '；根密钥保存在数据库之外'
-			ELSE '未加载根密钥（录入和比对被拒绝）' END,
-		'- 安全审计：哈希链（' || @extschema@._doc_text(s->'security_measures'->'security_audit'->'hash_chain')
-			|| '），密钥签名：' || @extschema@._doc_text(s->'security_measures'->'security_audit'->'keyed')
-			|| '，链头外存：' || CASE WHEN (s->'security_measures'->'security_audit'->>'anchor_file')::pg_catalog.bool
-				OR (s->'security_measures'->'security_audit'->>'anchor_command')::pg_catalog.bool THEN '是' ELSE '仅服务器日志' END
-			|| '，审计记录数 ' || @extschema@._doc_text(s->'security_measures'->'security_audit'->'records'),
-		'- 访问控制：人脸表行级安全（强制）：' || @extschema@._doc_text(s->'security_measures'->'access_control'->'face_row_security')
-			|| '；特征向量列任何角色不可直接读取',
-		'- 授权管理（角色及成员）：' || COALESCE((SELECT pg_catalog.string_agg(pg_catalog.format('%s：%s', e.key,
-				CASE WHEN pg_catalog.jsonb_array_length(e.value) = 0 THEN '无' ELSE
-				(SELECT pg_catalog.string_agg(r, '、') FROM pg_catalog.jsonb_array_elements_text(e.value) r) END), '；' ORDER BY e.key)
-			FROM pg_catalog.jsonb_each(s->'security_measures'->'access_control'->'roles') e), '-'),
-		'- 入侵检测和防御及其他检查（第十四条）：');
-	FOR x IN SELECT * FROM pg_catalog.jsonb_array_elements(COALESCE(s->'security_measures'->'checks', '[]')) LOOP
-		d := d || E'\n' || pg_catalog.format('  - %s（%s）：%s', x->>'check', x->>'status', x->>'detail');
-	END LOOP;
-	d := pg_catalog.concat_ws(E'\n', d,
-		'- 删除：保存期限届满、撤回同意或终止应用的人脸信息由定时任务删除并覆写；已删除 '
-			|| @extschema@._doc_text(s->'security_measures'->'erasure'->'faces_erased') || ' 条，其中已确认覆写 '
-			|| @extschema@._doc_text(s->'security_measures'->'erasure'->'faces_erased_confirmed') || ' 条', '',
-		'## ' || (m->'processing_rules_and_operating_procedures'->>'item'), '',
-		'### 处理规则（向个人告知的事项）', '');
-	FOR x IN SELECT * FROM pg_catalog.jsonb_array_elements(m->'processing_rules_and_operating_procedures'->'rules') LOOP
-		d := pg_catalog.concat_ws(E'\n', d,
-			'#### 处理目的：' || (x->>'purpose'), '',
-			'- 保存期限：' || @extschema@._doc_text(x->'retention') || '；未成年人保存期限：' || @extschema@._doc_text(x->'minor_retention'),
-			'- 比对阈值：' || @extschema@._doc_text(x->'similarity_threshold') || '；单次辨识最多返回：'
-				|| @extschema@._doc_text(x->'max_k') || '；相似度披露方式：' || @extschema@._doc_text(x->'score_disclosure'),
-			'- 告知版本：' || @extschema@._doc_text(x->'notice'->'version') || '（发布于 ' || @extschema@._doc_text(x->'notice'->'published_at') || '）',
-			'- 告知正文：' || @extschema@._doc_text(x->'notice'->'body'),
-			'- 处理方式：' || @extschema@._doc_text(x->'notice'->'processing_method'),
-			'- 保存期限说明：' || @extschema@._doc_text(x->'notice'->'retention_statement'),
-			'- 必要性及对个人权益的影响：' || @extschema@._doc_text(x->'notice'->'necessity_and_impact'),
-			'- 个人行使权利的方式和程序：' || @extschema@._doc_text(x->'notice'->'rights_procedure'),
-			'- 无障碍说明：' || @extschema@._doc_text(x->'notice'->'accessibility'), '');
-	END LOOP;
-	x := m->'processing_rules_and_operating_procedures'->'procedures';
-	d := pg_catalog.concat_ws(E'\n', d,
-		'### 操作规程', '',
-		'- 同意：' || (x->>'consent'),
-		'- 未成年人：' || (x->>'minors'),
-		'- 投诉、举报和个人请求：' || (x->>'requests'),
-		'- 定时任务（cron 表达式为格林尼治时间，北京时间为其加8小时）：'
-			|| COALESCE((SELECT pg_catalog.string_agg(pg_catalog.format('%s `%s`', j->>'job', j->>'schedule_gmt'), '；')
-				FROM pg_catalog.jsonb_array_elements(x->'scheduled_jobs') j), '-'), '',
-		'## ' || (m->'impact_assessment_reports'->>'item'), '');
-	FOR x IN SELECT * FROM pg_catalog.jsonb_array_elements(m->'impact_assessment_reports'->'reports') LOOP
-		d := pg_catalog.concat_ws(E'\n', d,
-			pg_catalog.format('### 处理目的：%s（评估编号 %s，%s）', x->>'purpose', x->>'id',
-				CASE WHEN (x->>'current')::pg_catalog.bool THEN '现行有效' ELSE '已失效' END), '',
-			'- 评估时间：' || @extschema@._doc_text(x->'assessed_at') || '；评估人：' || @extschema@._doc_text(x->'assessor')
-				|| '；有效期至：' || @extschema@._doc_text(x->'valid_until'),
-			CASE WHEN x->>'voided_at' IS NOT NULL THEN '- 失效原因：' || (x->>'void_reason') END,
-			'- 报告：' || @extschema@._doc_text(x->'report'), '');
-	END LOOP;
-	IF pg_catalog.jsonb_array_length(m->'impact_assessment_reports'->'reports') = 0 THEN
-		d := d || E'\n（无）\n';
-	END IF;
-	d := pg_catalog.concat_ws(E'\n', d,
-		'## 备案记录', '',
-		'- 首次备案：' || @extschema@._doc_text(m->'filings'->'initial'->'filed_on') || '，编号 '
-			|| @extschema@._doc_text(m->'filings'->'initial'->'reference') || '，状态 '
-			|| CASE m->'filings'->'initial'->>'status' WHEN 'filed' THEN '已备案' WHEN 'due' THEN '应备案'
-				WHEN 'overdue' THEN '逾期未备案' WHEN 'not required' THEN '未达到10万人，无需备案'
-				ELSE @extschema@._doc_text(m->'filings'->'initial'->'status') END);
-	FOR x IN SELECT * FROM pg_catalog.jsonb_array_elements(m->'filings'->'changes_and_cancellations') LOOP
-		d := d || E'\n' || pg_catalog.format('- %s：%s，变更/终止之日 %s，期限 %s，办理日期 %s，编号 %s',
-			CASE x->>'kind' WHEN 'change' THEN '备案变更' ELSE '注销备案' END,
-			COALESCE(x->>'purpose', '全部'), x->>'triggered_on', x->>'deadline',
-			@extschema@._doc_text(x->'filed_on'), @extschema@._doc_text(x->'reference'));
-	END LOOP;
-	RETURN d || E'\n';
-END
-$$;
-
-REVOKE ALL ON FUNCTION @extschema@._filing_processor(pg_catalog.text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.filing_materials(pg_catalog.text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@._doc_text(pg_catalog.jsonb) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.filing_materials_document(pg_catalog.text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.filing_materials(pg_catalog.text) TO frt_admin, frt_auditor;
-GRANT EXECUTE ON FUNCTION @extschema@.filing_materials_document(pg_catalog.text) TO frt_admin, frt_auditor;
-
--- Complaints, reports and requests; the subject report (src/jobs/40_rights.sql).
--- Layer 8 (jobs): the person's side of the Measures.
---
--- Art. 17: anyone may complain about or report unlawful face processing.
--- The authorities handle those sent to them; a processor keeps its own
--- register of the complaints, reports and requests it receives, with the
--- answer and the dates (PIPL Art. 50: a convenient way to receive and
--- handle persons' requests; the reason for a refusal is given).
---   frt.request             the register (read by frt_admin, frt_auditor)
---   frt.record_request()    a complaint, report or request received
---   frt.update_request()    in progress, answered, closed or rejected
--- Deadline: 15 working days from receipt (frt._request_working_days()).
--- PIPL Art. 50 says only "promptly" (及时); GB/T 35273-2020 §8.7 allows 30
--- days for answering a person's request; the shorter limit regulators
--- apply to complaints and reports about personal information (a
--- processor's promise may not exceed 15 working days:
--- 《App违法违规收集使用个人信息行为认定方法》, 国信办秘字〔2019〕191号)
--- is used for every kind.  frt.filing_check() (daily) alerts about every
--- overdue one; the compliance report counts them.
---
--- frt.subject_report(subject) answers a person who asks what is held about
--- them (PIPL Art. 44, 45): consents, the notices shown, face metadata,
--- processing history and erasure evidence; never a biometric value.
-
-CREATE SEQUENCE @extschema@.request_id_seq;
-CREATE TABLE @extschema@.request (
-	id			pg_catalog.int8 PRIMARY KEY DEFAULT pg_catalog.nextval('@extschema@.request_id_seq'),
-	-- complaint (投诉), report (举报), or a request exercising a right
-	kind		pg_catalog.text NOT NULL CHECK (kind IN ('complaint', 'report', 'access', 'copy',
-		'correction', 'deletion', 'withdrawal', 'explanation', 'other')),
-	channel		pg_catalog.text NOT NULL CHECK (channel IN ('in_person', 'phone', 'email', 'web',
-		'letter', 'regulator', 'other')),
-	received_on pg_catalog.date NOT NULL,
-	subject		pg_catalog.text,	-- the pseudonymous subject concerned, when known
-	purpose		pg_catalog.text,	-- the purpose concerned, when known
-	summary		pg_catalog.text NOT NULL CHECK (pg_catalog.btrim(summary) <> ''),
-	deadline	pg_catalog.date NOT NULL,
-	status		pg_catalog.text NOT NULL DEFAULT 'received'
-		CHECK (status IN ('received', 'in_progress', 'answered', 'closed', 'rejected')),
-	answered_on pg_catalog.date,
-	answer		pg_catalog.text,
-	closed_on	pg_catalog.date,
-	recorded_by pg_catalog.text NOT NULL,
-	updated_at	pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
-	CHECK (deadline >= received_on),
-	CHECK ((answered_on IS NULL) = (answer IS NULL)),
-	CHECK (status NOT IN ('answered', 'closed', 'rejected') OR answer IS NOT NULL),
-	CHECK ((status IN ('closed', 'rejected')) = (closed_on IS NOT NULL))
-);
-ALTER SEQUENCE @extschema@.request_id_seq OWNED BY @extschema@.request.id;
-CREATE INDEX request_subject_idx ON @extschema@.request (subject);
-COMMENT ON TABLE @extschema@.request IS
-	'complaints, reports and requests of persons, with their handling and deadlines (Measures Art. 17; PIPL Art. 50)';
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.request', '');
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.request_id_seq', '');
-
--- Working days allowed to answer a complaint, report or request (see above).
-CREATE FUNCTION @extschema@._request_working_days()
-RETURNS pg_catalog.int4
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$ SELECT 15 $$;
-
--- Record a complaint, report or request received; returns its id.  The
--- deadline is 15 working days after p_received_on (a legal date).
-CREATE FUNCTION @extschema@.record_request(p_kind pg_catalog.text, p_channel pg_catalog.text,
-	p_summary pg_catalog.text, p_subject pg_catalog.text DEFAULT NULL,
-	p_purpose pg_catalog.text DEFAULT NULL,
-	p_received_on pg_catalog.date DEFAULT @extschema@._filing_today())
-CREATE OR REPLACE FUNCTION @extschema@.purge(p_batch pg_catalog.int4 DEFAULT 10000,
-	OUT retention pg_catalog.int8, OUT minor_retention pg_catalog.int8,
-	OUT withdrawal pg_catalog.int8, OUT purpose_terminated pg_catalog.int8,
-	OUT erasure pg_catalog.int8, OUT total pg_catalog.int8)
-RETURNS record
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	ids int8[];
-	n int8;
-BEGIN
-	-- several processors: installation-wide, the platform's (a superuser's)
-	PERFORM @extschema@._require_platform('purge');
-	IF p_batch IS NULL OR p_batch < 1 OR p_batch > 1000000 THEN
-		RAISE EXCEPTION 'batch size % is out of range (1..1000000)', p_batch
-			USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	-- Faces of terminated purposes, and faces whose purpose's current
-	-- retention (minor_retention for minors) has ended even though their
-	-- recorded expiry is later (retention shortened after enrolment).
-	LOOP
-		SELECT pg_catalog.array_agg(s.id) INTO ids FROM (
-			SELECT f.id FROM @extschema@.face f
-			  JOIN (SELECT p.*, @extschema@._legal_zone(p.name) AS zone
-					  FROM @extschema@.purpose p OFFSET 0) p ON p.name = f.purpose
-			 WHERE EXISTS (SELECT 1 FROM @extschema@.purpose_termination t WHERE t.purpose = f.purpose)
-				OR @extschema@._legal_add(f.enrolled_at, CASE WHEN f.minor
-						THEN COALESCE(p.minor_retention, p.retention) ELSE p.retention END, p.zone)
-					<= pg_catalog.now()
-			 LIMIT p_batch) s;
-		EXIT WHEN ids IS NULL;
-		PERFORM @extschema@._face_delete(ids, 'retention');
-	END LOOP;
-	-- Withdrawn consent and recorded expiry: the governance purge path.
-	LOOP
-		n := @extschema@._face_purge(p_batch);
-		EXIT WHEN n IS NULL OR n = 0;
-	END LOOP;
-
-	-- Ledger rows are records of processing: kept 3 years after the
-	-- erasure was complete (PIPL Art. 56, Measures Art. 9), then dropped.
-	DELETE FROM @extschema@.erasure_log l
-	 WHERE l.heap_erased_at < pg_catalog.now() - '3 years'::pg_catalog.interval;
-
-	SELECT pg_catalog.count(*) FILTER (WHERE l.reason = 'retention'),
-		   pg_catalog.count(*) FILTER (WHERE l.reason = 'minor_retention'),
-		   pg_catalog.count(*) FILTER (WHERE l.reason = 'withdrawal'),
-		   pg_catalog.count(*) FILTER (WHERE l.reason = 'purpose_terminated'),
-		   pg_catalog.count(*) FILTER (WHERE l.reason = 'erasure'),
-		   pg_catalog.count(*)
-	  INTO retention, minor_retention, withdrawal, purpose_terminated, erasure, total
-	  FROM @extschema@.erasure_log l
-	 WHERE l.deleted_xact = pg_catalog.pg_current_xact_id();
-	PERFORM @extschema@.audit_event('purge', 'ok', p_detail => pg_catalog.jsonb_build_object(
-		'retention', retention, 'minor_retention', minor_retention, 'withdrawal', withdrawal,
-		'purpose_terminated', purpose_terminated, 'erasure', erasure, 'total', total));
-END;
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@.confirm_erasures(OUT index_confirmed pg_catalog.int8,
-	OUT heap_confirmed pg_catalog.int8, OUT still_open pg_catalog.int8)
-RETURNS record
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	v_ids int8[];
-	v_states text[];
-	g record;
-BEGIN
-	-- several processors: installation-wide, the platform's (a superuser's)
-	PERFORM @extschema@._require_platform('confirm_erasures');
-	-- Each open row's state, read once from its page (kept in variables:
-	-- no temporary table a caller could have prepared).
-	SELECT pg_catalog.array_agg(s.face_id), pg_catalog.array_agg(s.state) INTO v_ids, v_states
-	  FROM (SELECT l.face_id,
-				   @extschema@.heap_tid_state('@extschema@.face'::pg_catalog.regclass, l.heap_tid, l.heap_xmin) AS state
-			  FROM @extschema@.erasure_log l
-			 WHERE l.heap_erased_at IS NULL AND l.heap_tid IS NOT NULL) s;
-
-	UPDATE @extschema@.erasure_log l SET index_erased_at = pg_catalog.now()
-	  FROM ROWS FROM (pg_catalog.unnest(v_ids), pg_catalog.unnest(v_states)) AS c(face_id, state)
-	 WHERE c.face_id = l.face_id AND c.state IN ('unscrubbed', 'erased') AND l.index_erased_at IS NULL;
-	GET DIAGNOSTICS index_confirmed = ROW_COUNT;
-
-	UPDATE @extschema@.erasure_log l SET heap_erased_at = pg_catalog.now(), heap_tid = NULL, heap_xmin = NULL
-	  FROM ROWS FROM (pg_catalog.unnest(v_ids), pg_catalog.unnest(v_states)) AS c(face_id, state)
-	 WHERE c.face_id = l.face_id AND c.state = 'erased';
-	GET DIAGNOSTICS heap_confirmed = ROW_COUNT;
-
-	FOR g IN
-		SELECT l.subject, l.purpose, pg_catalog.array_agg(l.face_id ORDER BY l.face_id) AS faces,
-			   pg_catalog.array_agg(DISTINCT l.reason) AS reasons
-		  FROM @extschema@.erasure_log l
-		  JOIN ROWS FROM (pg_catalog.unnest(v_ids), pg_catalog.unnest(v_states)) AS c(face_id, state)
-			ON c.face_id = l.face_id AND c.state = 'erased'
-		 GROUP BY l.subject, l.purpose
-	LOOP
-		PERFORM @extschema@.audit_event('erasure_confirmed', 'ok', g.purpose, g.subject,
-			p_detail => pg_catalog.jsonb_build_object('faces', g.faces, 'reasons', g.reasons,
-				'table', true, 'index', true, 'heap_files', true));
-	END LOOP;
-
-	SELECT pg_catalog.count(*) INTO still_open FROM @extschema@.erasure_log l WHERE l.heap_erased_at IS NULL;
-END;
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@.scrub_faces()
-RETURNS pg_catalog.jsonb
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	s record;
-	c record;
-	result jsonb;
-BEGIN
-	-- several processors: installation-wide, the platform's (a superuser's)
-	PERFORM @extschema@._require_platform('scrub_faces');
-	SELECT * INTO s FROM @extschema@.scrub_heap('@extschema@.face'::pg_catalog.regclass);
-	SELECT * INTO c FROM @extschema@.confirm_erasures();
-	result := pg_catalog.jsonb_build_object('pages', s.pages, 'pages_scrubbed', s.pages_scrubbed,
-		'bytes_zeroed', s.bytes_zeroed, 'tuples_pruned', s.tuples_pruned,
-		'index_confirmed', c.index_confirmed, 'heap_confirmed', c.heap_confirmed,
-		'still_open', c.still_open);
-	PERFORM @extschema@.audit_event('scrub', 'ok', p_detail => result);
-	RETURN result;
-END;
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@.key_rotate()
 	v_caller pg_catalog.name := @extschema@._caller();
 	v_old pg_catalog.jsonb;
 	v_new pg_catalog.jsonb;
@@ -4851,6 +5539,800 @@ BEGIN
 END
 $$;
 
+-- Refuse unless the purpose may be processed at all, of the kind asked, from
+-- this device: Art. 4 (registered, right kind), 5 (processor, notice),
+-- 9 (assessment), 10 (alternative), 13 (device).  Returns the purpose row.
+CREATE OR REPLACE FUNCTION @extschema@._check_processing(p_function pg_catalog.text, p_purpose pg_catalog.text,
+	p_kind pg_catalog.text, p_device pg_catalog.text, p_subject pg_catalog.text)
+RETURNS @extschema@.purpose
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p @extschema@.purpose;
+	d @extschema@.device;
+BEGIN
+	SELECT * INTO p FROM @extschema@.purpose WHERE name = p_purpose;
+	IF NOT FOUND THEN
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	-- a terminated purpose processes nothing more (Art. 4; its cancellation
+	-- filing is due under Art. 15)
+	IF EXISTS (SELECT 1 FROM @extschema@.purpose_termination t WHERE t.purpose = p_purpose) THEN
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format(
+			'purpose %L has been terminated; its face processing has ended (Art. 15 cancellation filing)',
+			p_purpose), p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF p_kind IS NOT NULL AND p.kind <> p_kind THEN
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose %L is registered for %s, not %s',
+			p_purpose, p.kind, p_kind), p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.processor pr
+				   WHERE pr.name = p.processor OR p.processor IS NULL) THEN
+		PERFORM @extschema@._refuse('MF005', 5, 'no personal information processor is registered',
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF @extschema@.current_notice_version(p_purpose) IS NULL THEN
+		PERFORM @extschema@._refuse('MF005', 5, pg_catalog.format('purpose %L has no notice in force', p_purpose),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF NOT @extschema@.has_current_assessment(p_purpose) THEN
+		PERFORM @extschema@._refuse('MF009', 9, pg_catalog.format(
+			'purpose %L has no current impact assessment (none, expired, or voided by a change of purpose or method)',
+			p_purpose), p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF p.kind = 'verification' AND p.alternative_method IS NULL THEN
+		PERFORM @extschema@._refuse('MF010', 10, pg_catalog.format(
+			'verification purpose %L declares no non-face alternative', p_purpose),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	SELECT * INTO d FROM @extschema@.device WHERE name = p_device;
+	IF NOT FOUND THEN
+		PERFORM @extschema@._refuse('MF013', 13, pg_catalog.format('device %L is not registered', p_device),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	-- a device or purpose whose facts changed waits for a second admin's
+	-- approval (Art. 14; src/registry/45_authz.sql)
+	IF p.approved_at IS NULL OR d.approved_at IS NULL THEN
+		PERFORM @extschema@._refuse('MF146', 14, pg_catalog.format(
+			'%s %L was registered or changed and awaits approval by a second member of frt_admin',
+			CASE WHEN p.approved_at IS NULL THEN 'purpose' ELSE 'device' END,
+			CASE WHEN p.approved_at IS NULL THEN p_purpose ELSE p_device END),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF d.location_type = 'private_space' THEN
+		PERFORM @extschema@._refuse('MF013', 13, pg_catalog.format(
+			'device %L is inside a private space; face capture there is forbidden', p_device),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF d.location_type = 'public_place' AND NOT p.serves_public_security THEN
+		PERFORM @extschema@._refuse('MF013', 13, pg_catalog.format(
+			'device %L is in a public place but purpose %L does not serve public security', p_device, p_purpose),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF d.location_type = 'public_place' AND (NOT d.signage OR d.capture_area IS NULL) THEN
+		PERFORM @extschema@._refuse('MF013', 13, pg_catalog.format(
+			'public-place device %L has no prominent signage or no defined capture area', p_device),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	RETURN p;
+END
+$$;
+
+-- Enrol one face for a subject and purpose, captured by a device; returns
+-- the face id.  p_retention may ask for a retention shorter than the
+-- purpose's (Art. 8).
+CREATE OR REPLACE FUNCTION @extschema@.enroll(p_subject pg_catalog.text, p_purpose pg_catalog.text,
+	p_embedding @extschema@.face_embedding, p_device pg_catalog.text,
+	p_retention pg_catalog.interval DEFAULT NULL)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p @extschema@.purpose;
+	c @extschema@.consent;
+	v_minor pg_catalog.bool;
+	v_limit pg_catalog.interval;
+	v_zone pg_catalog.text;
+	v_limit_end pg_catalog.timestamptz;
+	v_asked_end pg_catalog.timestamptz;
+	v_expires pg_catalog.timestamptz;
+	v_id pg_catalog.int8;
+BEGIN
+	IF p_subject IS NULL OR p_purpose IS NULL THEN
+		PERFORM @extschema@._reject('22004', 'subject and purpose must not be NULL', 'enroll',
+			p_purpose, p_subject, p_device);
+	END IF;
+	PERFORM @extschema@._check_authorized('enroll', 'enrol', p_purpose, p_device);
+	-- hold the purpose still: a concurrent change of its retention must
+	-- either see this face (and clamp it) or be seen by it
+	PERFORM 1 FROM @extschema@.purpose WHERE name = p_purpose FOR SHARE;
+	-- and the subject: an erasure either finished before (no consent is
+	-- left) or waits for this enrolment and then erases its face too
+	PERFORM 1 FROM @extschema@.subject WHERE id = p_subject FOR NO KEY UPDATE;
+	p := @extschema@._check_processing('enroll', p_purpose, NULL, p_device, p_subject);
+	c := @extschema@._check_consent('enroll', p_purpose, p_subject, p_device);
+	PERFORM @extschema@._check_probe(p, p_embedding);
+	SELECT @extschema@.is_minor(s.birth_date, p_purpose) INTO v_minor FROM @extschema@.subject s WHERE s.id = p_subject;
+	v_limit := CASE WHEN v_minor THEN COALESCE(p.minor_retention, p.retention) ELSE p.retention END;
+	-- Retention ends are instants: enrolment instant + span, the calendar
+	-- counted in the legal time zone.  A requested retention is compared
+	-- by the instant it ends, not as an interval (interval comparison
+	-- takes a month as 30 days and a year as 360).
+	v_zone := @extschema@._legal_zone(p_purpose);
+	v_limit_end := LEAST(@extschema@._legal_add(pg_catalog.now(), p.retention, v_zone),
+		@extschema@._legal_add(pg_catalog.now(), v_limit, v_zone));
+	BEGIN
+		v_asked_end := @extschema@._legal_add(pg_catalog.now(), p_retention, v_zone);
+	EXCEPTION WHEN datetime_field_overflow THEN
+		-- an end no timestamp can hold ('178000000 years'): rejected, on record
+		PERFORM @extschema@._reject('22008', 'requested retention is out of range', 'enroll',
+			p_purpose, p_subject, p_device);
+	END;
+	IF v_asked_end <= pg_catalog.now() OR v_limit_end <= pg_catalog.now() THEN
+		PERFORM @extschema@._reject('22023', 'retention must be positive', 'enroll',
+			p_purpose, p_subject, p_device);
+	END IF;
+	IF v_asked_end > v_limit_end THEN
+		PERFORM @extschema@._refuse('MF008', 8, pg_catalog.format(
+			'requested retention %s exceeds the %s retention %s of purpose %L',
+			p_retention, CASE WHEN v_minor THEN 'minor' ELSE 'purpose' END, v_limit, p_purpose),
+			'enroll', p_purpose, p_subject, p_device);
+	END IF;
+	v_expires := COALESCE(v_asked_end, v_limit_end);
+	v_id := @extschema@._face_store(p_subject, p_purpose, p_device, c.id, p_embedding, v_minor, v_expires);
+	PERFORM @extschema@.audit_event('enrol', 'enrolled', p_purpose, p_subject, p_device, NULL, NULL,
+		pg_catalog.jsonb_build_object('face_id', v_id, 'minor', v_minor, 'expires_at', v_expires,
+			'consent_id', c.id, 'notice_version', c.notice_version));
+	RETURN v_id;
+END
+$$;
+
+-- 1:1 verification: is the probe the enrolled subject?  Compares only with
+-- that subject's active faces for that purpose; the score is shown as the
+-- purpose's score_disclosure says (none below the threshold unless exact).
+CREATE OR REPLACE FUNCTION @extschema@.verify(p_subject pg_catalog.text, p_purpose pg_catalog.text,
+	p_probe @extschema@.face_embedding, p_device pg_catalog.text,
+	OUT matched pg_catalog.bool, OUT similarity pg_catalog.float8)
+RETURNS record
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p @extschema@.purpose;
+	v_seq pg_catalog.int8;
+BEGIN
+	IF p_subject IS NULL OR p_purpose IS NULL THEN
+		PERFORM @extschema@._reject('22004', 'subject and purpose must not be NULL', 'verify',
+			p_purpose, p_subject, p_device);
+	END IF;
+	PERFORM @extschema@._check_authorized('verify', 'verify', p_purpose, p_device);
+	PERFORM @extschema@._require_read_committed('verify');
+	p := @extschema@._check_processing('verify', p_purpose, 'verification', p_device, p_subject);
+	PERFORM @extschema@._check_consent('verify', p_purpose, p_subject, p_device);
+	PERFORM @extschema@._check_probe(p, p_probe);
+	-- the before_match handlers (layers above) may refuse
+	PERFORM @extschema@._before_match('verify', p_purpose, p_subject, p_device);
+	similarity := @extschema@._face_similarity(p_subject, p_purpose, p_probe);
+	-- no active face: for a matcher, the same error as the other reasons
+	IF similarity IS NULL AND NOT @extschema@._caller_sees_reasons() THEN
+		PERFORM @extschema@._refuse('MF006', 6, pg_catalog.format(
+			'subject %L has no active face for purpose %L', p_subject, p_purpose),
+			'verify', p_purpose, p_subject, p_device, p_masked => true);
+	END IF;
+	-- the admit_results handlers (layers above) may refuse the answer,
+	-- now that no concurrent call can slip past their limits
+	IF similarity IS NOT NULL THEN
+		PERFORM @extschema@._admit_results('verify', p_purpose, p_subject, p_device, 1);
+	END IF;
+	matched := COALESCE(similarity >= p.similarity_threshold, false);
+	v_seq := @extschema@.audit_event('match', CASE WHEN similarity IS NULL THEN 'no_face'
+		WHEN matched THEN 'matched' ELSE 'not_matched' END, p_purpose, p_subject, p_device, similarity,
+		NULL, pg_catalog.jsonb_build_object('kind', 'verification', 'threshold', p.similarity_threshold,
+			'disclosure', p.score_disclosure));
+	IF similarity IS NOT NULL THEN
+		PERFORM @extschema@._after_verify(p_purpose, p_subject, p_device, matched, v_seq);
+	END IF;
+	PERFORM @extschema@._after_match('verify', p_purpose, p_subject, p_device, v_seq);
+	-- the caller sees the score only as finely as the purpose discloses it
+	similarity := @extschema@._disclose(p, similarity);
+END
+$$;
+
+-- 1:N identification within one purpose: up to p_k distinct subjects whose
+-- best active face has cosine similarity >= p_min_similarity (default: the
+-- purpose's threshold), best first.  Exact: uses an index when present, in
+-- exact mode, and returns what an exhaustive search returns.  p_k above the
+-- purpose's max_k, or p_min_similarity below its threshold, is refused
+-- (MF142); the scores are shown as the purpose's score_disclosure says.
+CREATE OR REPLACE FUNCTION @extschema@.identify(p_purpose pg_catalog.text, p_probe @extschema@.face_embedding,
+	p_device pg_catalog.text, p_k pg_catalog.int4 DEFAULT 1, p_min_similarity pg_catalog.float8 DEFAULT NULL)
+RETURNS TABLE (subject pg_catalog.text, similarity pg_catalog.float8)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p @extschema@.purpose;
+	v_min pg_catalog.float8;
+	v_seen pg_catalog.text[] := '{}';
+	v_sims pg_catalog.float8[] := '{}';
+	v_exact pg_catalog.text;
+	v_limit pg_catalog.int8;
+	v_rows pg_catalog.int8;
+	v_past pg_catalog.bool;
+	v_found pg_catalog.int8;
+	v_admit pg_catalog.int8;
+	v_seq pg_catalog.int8;
+	r record;
+BEGIN
+	IF p_purpose IS NULL THEN
+		PERFORM @extschema@._reject('22004', 'purpose must not be NULL', 'identify', NULL, NULL, p_device);
+	END IF;
+	PERFORM @extschema@._check_authorized('identify', 'identify', p_purpose, p_device);
+	PERFORM @extschema@._require_read_committed('identify');
+	p := @extschema@._check_processing('identify', p_purpose, 'identification', p_device, NULL);
+	PERFORM @extschema@._check_probe(p, p_probe);
+	IF p_k IS NULL THEN
+		PERFORM @extschema@._reject('22004', 'k must not be NULL', 'identify', p_purpose, NULL, p_device);
+	END IF;
+	IF p_k < 1 THEN
+		PERFORM @extschema@._reject('22023', 'k must be at least 1', 'identify', p_purpose, NULL, p_device);
+	END IF;
+	v_min := COALESCE(p_min_similarity, p.similarity_threshold);
+	IF v_min < -1 OR v_min > 1 OR v_min = 'NaN'::pg_catalog.float8 THEN
+		PERFORM @extschema@._reject('22023', 'min_similarity must be between -1 and 1', 'identify',
+			p_purpose, NULL, p_device);
+	END IF;
+	-- no more subjects, and none less similar, than the purpose needs: a
+	-- large k with a low floor would read the gallery out (Art. 14)
+	IF p_k > p.max_k THEN
+		PERFORM @extschema@._refuse('MF142', 14, pg_catalog.format(
+			'identification asks for %s subjects; purpose %L returns at most %s', p_k, p_purpose, p.max_k),
+			'identify', p_purpose, NULL, p_device);
+	END IF;
+	IF v_min < p.similarity_threshold THEN
+		PERFORM @extschema@._refuse('MF142', 14, pg_catalog.format(
+			'min_similarity %s is below the threshold %s of purpose %L', v_min, p.similarity_threshold,
+			p_purpose), 'identify', p_purpose, NULL, p_device);
+	END IF;
+	-- the before_match handlers (layers above) may refuse
+	PERFORM @extschema@._before_match('identify', p_purpose, NULL, p_device);
+	-- the index (if any) must answer exactly, as an exhaustive search would
+	v_exact := pg_catalog.current_setting('frt.exact', true);
+	IF v_exact IS NOT NULL THEN
+		PERFORM pg_catalog.set_config('frt.exact', 'on', true);
+	END IF;
+	-- Nearest faces first; a subject's first face is its best.  Read a
+	-- LIMITed prefix (so the planner streams from an index) and widen it
+	-- until it holds k distinct subjects, every candidate was read, or the
+	-- faces have grown farther than the threshold: the rows come in
+	-- distance order, so the scan stops there instead of reading the rest
+	-- of the purpose's faces only to filter them out.
+	v_limit := GREATEST(p_k * 4, 16);
+	LOOP
+		v_seen := '{}';
+		v_sims := '{}';
+		v_rows := 0;
+		v_past := false;
+		-- the purpose as a literal, so a per-purpose partial index
+		-- (CREATE INDEX ... WHERE purpose = '...') is matched by the planner
+		FOR r IN EXECUTE pg_catalog.format(
+				'SELECT n.subject, n.distance FROM @extschema@._face_nearest(%L, $1, NULL) n LIMIT $2',
+				p_purpose) USING p_probe, v_limit
+		LOOP
+			v_rows := v_rows + 1;
+			IF NOT (r.distance <= 1 - v_min) THEN
+				v_past := true;
+				EXIT;
+			END IF;
+			CONTINUE WHEN r.subject = ANY (v_seen);
+			v_seen := v_seen || r.subject;
+			v_sims := v_sims || (1 - r.distance);
+			EXIT WHEN pg_catalog.cardinality(v_seen) >= p_k;
+		END LOOP;
+		EXIT WHEN pg_catalog.cardinality(v_seen) >= p_k OR v_past OR v_rows < v_limit;
+		v_limit := v_limit * 8;
+	END LOOP;
+	IF v_exact IS NOT NULL THEN
+		PERFORM pg_catalog.set_config('frt.exact', v_exact, true);
+	END IF;
+	-- the admit_results handlers (layers above) may cut the answer down to
+	-- what the caller may still receive, or refuse it
+	v_found := pg_catalog.cardinality(v_seen);
+	v_admit := @extschema@._admit_results('identify', p_purpose, NULL, p_device, v_found);
+	IF v_admit < v_found THEN
+		v_seen := v_seen[1:v_admit];
+		v_sims := v_sims[1:v_admit];
+	END IF;
+	v_seq := @extschema@.audit_event('match', CASE WHEN pg_catalog.cardinality(v_seen) > 0
+		THEN 'identified' ELSE 'not_identified' END, p_purpose, NULL, p_device,
+		CASE WHEN pg_catalog.cardinality(v_sims) > 0 THEN v_sims[1] END, NULL,
+		pg_catalog.jsonb_build_object('kind', 'identification', 'k', p_k, 'min_similarity', v_min,
+			'subjects', pg_catalog.to_jsonb(v_seen), 'disclosure', p.score_disclosure)
+		OPERATOR(pg_catalog.||) CASE WHEN v_admit < v_found
+			THEN pg_catalog.jsonb_build_object('withheld', v_found - v_admit)
+			ELSE '{}'::pg_catalog.jsonb END);
+	PERFORM @extschema@._after_match('identify', p_purpose, NULL, p_device, v_seq);
+	FOR i IN 1 .. COALESCE(pg_catalog.cardinality(v_seen), 0) LOOP
+		subject := v_seen[i];
+		similarity := @extschema@._disclose(p, v_sims[i]);
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+
+-- Export a subject's stored faces for a purpose (Art. 8): the only SQL path
+-- that returns embeddings; frt_admin only; refused without separate transfer
+-- consent.
+CREATE OR REPLACE FUNCTION @extschema@.export_faces(p_subject pg_catalog.text, p_purpose pg_catalog.text)
+RETURNS TABLE (face_id pg_catalog.int8, embedding @extschema@.face_embedding,
+	enrolled_at pg_catalog.timestamptz, expires_at pg_catalog.timestamptz)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c @extschema@.consent;
+	v_n pg_catalog.int8;
+BEGIN
+	PERFORM @extschema@._check_authorized('export_faces', 'export', p_purpose, NULL);
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose) THEN
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
+			'export_faces', p_purpose, p_subject, NULL);
+	END IF;
+	PERFORM @extschema@._require_read_committed('export_faces');
+	c := @extschema@._check_consent('export_faces', p_purpose, p_subject, NULL);
+	IF NOT c.transfer_consent THEN
+		PERFORM @extschema@._refuse('MF008', 8, pg_catalog.format(
+			'subject %L gave no separate consent to transfer face data for purpose %L', p_subject, p_purpose),
+			'export_faces', p_purpose, p_subject, NULL);
+	END IF;
+	PERFORM @extschema@._before_export(p_purpose, p_subject);
+	RETURN QUERY SELECT * FROM @extschema@._face_export(p_subject, p_purpose);
+	GET DIAGNOSTICS v_n = ROW_COUNT;
+	PERFORM @extschema@.audit_event('export', 'exported', p_purpose, p_subject, NULL, NULL, NULL,
+		pg_catalog.jsonb_build_object('faces', v_n, 'consent_id', c.id));
+END
+$$;
+
+-- the new functions: no EXECUTE for PUBLIC, then the grants
+SELECT @extschema@._revoke_public_execute();
+-- Application authorization (45_authz.sql): frt_admin grants, binds and
+-- approves, through the functions only (they record who did it); frt_admin
+-- and frt_auditor read the grants.  frt_admin may not UPDATE the approval
+-- columns of purposes and devices.
+SELECT @extschema@._grant_registry_update();
+GRANT SELECT ON @extschema@.app_grant, @extschema@.device_login TO frt_admin, frt_auditor;
+GRANT EXECUTE ON FUNCTION
+	@extschema@.grant_application(pg_catalog.name, pg_catalog.text, pg_catalog.text[]),
+	@extschema@.revoke_application(pg_catalog.name, pg_catalog.text, pg_catalog.text[]),
+	@extschema@.bind_device(pg_catalog.text, pg_catalog.name),
+	@extschema@.unbind_device(pg_catalog.text, pg_catalog.name),
+	@extschema@.approve_device(pg_catalog.text),
+	@extschema@.approve_purpose(pg_catalog.text)
+	TO frt_admin;
+COMMENT ON FUNCTION @extschema@.grant_application(pg_catalog.name, pg_catalog.text, pg_catalog.text[]) IS
+	'let a role (a login, or a group role) perform operations (enrol, verify, identify, export) for a purpose; returns what it now holds (Measures Art. 14)';
+COMMENT ON FUNCTION @extschema@.revoke_application(pg_catalog.name, pg_catalog.text, pg_catalog.text[]) IS
+	'take operations (NULL: all) of a purpose away from a role; returns what it still holds';
+COMMENT ON FUNCTION @extschema@.bind_device(pg_catalog.text, pg_catalog.name) IS
+	'let a role enrol and match with a device (Measures Art. 14)';
+COMMENT ON FUNCTION @extschema@.unbind_device(pg_catalog.text, pg_catalog.name) IS
+	'unbind a role from a device; returns whether it was bound';
+COMMENT ON FUNCTION @extschema@.approve_device(pg_catalog.text) IS
+	'approve a device after its registration or a change of its location, signage or capture area: a member of frt_admin who did not make the change; false if already approved';
+COMMENT ON FUNCTION @extschema@.approve_purpose(pg_catalog.text) IS
+	'approve a purpose after its registration or a change of its facts: a member of frt_admin who did not make the change; false if already approved';
+
+-- Existing deployments keep working: every role holding frt_enroller,
+-- frt_matcher or frt_admin (directly or through another role), and those
+-- three roles themselves (a session may SET ROLE to them), are granted
+-- what the roles allowed before, on every purpose, and bound to every
+-- device.  A WARNING asks the administrator to narrow them.  (Not
+-- audited row by row: the audit writer would wait for the locks this
+-- update holds on the registry; the grants carry granted_by and
+-- granted_at, the update itself is on record, and the audit triggers are
+-- created right after.)
+DO $$
+DECLARE
+	r record;
+	v_n pg_catalog.int4 := 0;
+	v_roles pg_catalog.text[] := '{}';
+BEGIN
+	FOR r IN
+		SELECT a.rolname, ARRAY(SELECT o FROM pg_catalog.unnest(ARRAY[
+				CASE WHEN pg_catalog.pg_has_role(a.oid, 'frt_enroller', 'MEMBER') THEN 'enrol' END,
+				CASE WHEN pg_catalog.pg_has_role(a.oid, 'frt_matcher', 'MEMBER') THEN 'verify' END,
+				CASE WHEN pg_catalog.pg_has_role(a.oid, 'frt_matcher', 'MEMBER') THEN 'identify' END,
+				CASE WHEN pg_catalog.pg_has_role(a.oid, 'frt_admin', 'MEMBER') THEN 'export' END]) o
+				WHERE o IS NOT NULL ORDER BY o) AS ops
+		  FROM pg_catalog.pg_roles a
+		 WHERE NOT a.rolsuper AND a.rolname !~ '^pg_'
+		   AND a.rolname <> ALL (ARRAY['frt_auditor', 'frt_audit_relay']::pg_catalog.name[])
+		 ORDER BY a.rolname
+	LOOP
+		CONTINUE WHEN pg_catalog.cardinality(r.ops) = 0;
+		INSERT INTO @extschema@.app_grant (grantee, purpose, operations, granted_by)
+		SELECT r.rolname, p.name, r.ops, CURRENT_USER FROM @extschema@.purpose p;
+		IF r.ops && ARRAY['enrol', 'verify', 'identify']::pg_catalog.text[] THEN
+			INSERT INTO @extschema@.device_login (processor, device, grantee, bound_by)
+			SELECT d.processor, d.name, r.rolname, CURRENT_USER FROM @extschema@.device d;
+		END IF;
+		v_roles := v_roles || r.rolname::pg_catalog.text;
+		v_n := v_n + 1;
+	END LOOP;
+	IF v_n > 0 THEN
+		RAISE WARNING 'frt_governance: % roles were granted every purpose and device their roles allowed before: %',
+			v_n, pg_catalog.array_to_string(v_roles, ', ')
+			USING HINT = 'Revoke the grants of frt_admin, frt_enroller and frt_matcher themselves, then narrow each application''s with frt.revoke_application() and frt.unbind_device() (docs/operations.md, "Authorizing applications").';
+	END IF;
+END
+$$;
+CREATE TRIGGER app_grant_audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.app_grant
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._audit_change();
+CREATE TRIGGER device_login_audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.device_login
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._audit_change();
+ALTER TABLE @extschema@.app_grant ENABLE ALWAYS TRIGGER app_grant_audit;
+ALTER TABLE @extschema@.device_login ENABLE ALWAYS TRIGGER device_login_audit;
+
+-- The compliance report's Art. 14 row application_authorization: grants and
+-- bindings in force, and what to look at: purposes and devices awaiting
+-- approval, grants to roles that do not exist, grants held by the frt_*
+-- roles themselves (every member of them holds them).  Names only.
+CREATE FUNCTION @extschema@._authz_compliance()
+RETURNS TABLE (article pg_catalog.text, check_name pg_catalog.text, status pg_catalog.text,
+	detail pg_catalog.text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_grants pg_catalog.int8;
+	v_roles pg_catalog.int8;
+	v_bindings pg_catalog.int8;
+	v_pending pg_catalog.text;
+	v_missing pg_catalog.text;
+	v_broad pg_catalog.text;
+BEGIN
+	SELECT pg_catalog.count(*), pg_catalog.count(DISTINCT g.grantee) INTO v_grants, v_roles
+	FROM @extschema@.app_grant g;
+	SELECT pg_catalog.count(*) INTO v_bindings FROM @extschema@.device_login;
+	SELECT pg_catalog.string_agg(x, ', ' ORDER BY x) INTO v_pending
+	FROM (SELECT 'purpose ' || p.name AS x FROM @extschema@.purpose p WHERE p.approved_at IS NULL
+		  UNION ALL
+		  SELECT 'device ' || d.name FROM @extschema@.device d WHERE d.approved_at IS NULL) u;
+	SELECT pg_catalog.string_agg(DISTINCT r, ', ') INTO v_missing
+	FROM (SELECT g.grantee::pg_catalog.text AS r FROM @extschema@.app_grant g
+		  UNION ALL
+		  SELECT b.grantee::pg_catalog.text FROM @extschema@.device_login b) u
+	WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles a WHERE a.rolname = u.r);
+	SELECT pg_catalog.string_agg(DISTINCT r, ', ') INTO v_broad
+	FROM (SELECT g.grantee::pg_catalog.text AS r FROM @extschema@.app_grant g
+		  UNION ALL
+		  SELECT b.grantee::pg_catalog.text FROM @extschema@.device_login b) u
+	WHERE u.r = ANY (ARRAY['frt_admin', 'frt_enroller', 'frt_matcher']);
+	RETURN QUERY SELECT 'Art. 14', 'application_authorization',
+		CASE WHEN v_pending IS NULL AND v_missing IS NULL AND v_broad IS NULL THEN 'ok' ELSE 'warning' END,
+		pg_catalog.concat_ws('; ',
+			pg_catalog.format('%s grants to %s roles, %s device bindings', v_grants, v_roles, v_bindings),
+			'awaiting approval by a second member of frt_admin: ' || v_pending,
+			'granted or bound roles that do not exist: ' || v_missing,
+			'granted or bound to frt_admin, frt_enroller or frt_matcher themselves (so to every member): ' || v_broad);
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._authz_compliance() FROM PUBLIC;
+
+-- One row per article the database can check: status is 'ok', 'warning',
+-- 'violation' or 'info', with a human-readable detail.
+CREATE OR REPLACE FUNCTION @extschema@.compliance_report()
+RETURNS TABLE (article pg_catalog.text, check_name pg_catalog.text, status pg_catalog.text,
+	detail pg_catalog.text)
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n pg_catalog.int8;
+	m pg_catalog.int8;
+	names pg_catalog.text;
+	fs record;
+	v_rls pg_catalog.bool;
+	v_force pg_catalog.bool;
+	v_prot record;
+	v_alg pg_catalog.text;
+	v_keys record;
+	v_rotated pg_catalog.timestamptz;
+	v_used pg_catalog.int8;
+	v_lost pg_catalog.int8;
+	h pg_catalog.text;
+BEGIN
+	-- Art. 4
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.purpose;
+	RETURN QUERY SELECT 'Art. 4', 'purposes_registered', CASE WHEN n > 0 THEN 'ok' ELSE 'info' END,
+		pg_catalog.format('%s purposes registered; every consent, face and match references one', n);
+
+	-- Art. 5
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.processor;
+	SELECT pg_catalog.count(*) INTO m FROM @extschema@.purpose p
+	WHERE NOT EXISTS (SELECT 1 FROM @extschema@.processor pr WHERE pr.name = p.processor OR p.processor IS NULL);
+	RETURN QUERY SELECT 'Art. 5', 'processor_registered', CASE WHEN m = 0 AND n > 0 THEN 'ok' ELSE 'violation' END,
+		pg_catalog.format('%s processors registered; %s purposes without one', n, m);
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(p.name, ', ' ORDER BY p.name) INTO n, names
+	FROM @extschema@.purpose p WHERE @extschema@.current_notice_version(p.name) IS NULL;
+	RETURN QUERY SELECT 'Art. 5', 'notice_in_force', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		CASE WHEN n = 0 THEN 'every purpose has a notice in force'
+		ELSE pg_catalog.format('%s purposes without a notice: %s', n, names) END;
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.consent c
+	WHERE c.withdrawn_at IS NULL AND c.needs_renotice;
+	RETURN QUERY SELECT 'Art. 5', 'renotice_pending', CASE WHEN n = 0 THEN 'ok' ELSE 'warning' END,
+		pg_catalog.format('%s active consents given under a materially changed notice await re-notice (processing them is refused)', n);
+
+	-- Art. 6
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.consent c
+	WHERE c.withdrawn_at IS NULL AND NOT c.separate;
+	RETURN QUERY SELECT 'Art. 6', 'separate_consent', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		pg_catalog.format('%s active consents not given separately (processing them is refused)', n);
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.face f JOIN @extschema@.consent c ON c.id = f.consent_id
+	WHERE c.withdrawn_at IS NOT NULL;
+	RETURN QUERY SELECT 'Art. 6', 'withdrawn_awaiting_erasure', CASE WHEN n = 0 THEN 'ok' ELSE 'warning' END,
+		pg_catalog.format('%s faces of withdrawn consents await the purge (already invisible and unmatched)', n);
+
+	-- Art. 7
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.consent c JOIN @extschema@.subject s ON s.id = c.subject
+	WHERE c.withdrawn_at IS NULL AND @extschema@.is_minor(s.birth_date, c.purpose) AND c.given_by <> 'guardian';
+	RETURN QUERY SELECT 'Art. 7', 'minor_guardian_consent', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		pg_catalog.format('%s active consents of subjects under 14 not given by a parent or guardian (processing them is refused)', n);
+	-- retention ends counted from the enrolment instant in the legal zone,
+	-- as enrolment counts them (frt._legal_add)
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.face f
+	  JOIN (SELECT p.*, @extschema@._legal_zone(p.name) AS zone FROM @extschema@.purpose p OFFSET 0) p
+		ON p.name = f.purpose
+	WHERE f.minor AND f.expires_at > @extschema@._legal_add(f.enrolled_at, p.minor_retention, p.zone);
+	RETURN QUERY SELECT 'Art. 7', 'minor_retention', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		pg_catalog.format('%s faces of minors kept beyond their purpose''s minor retention', n);
+
+	-- Art. 8
+	SELECT pg_catalog.count(*),
+		pg_catalog.count(*) FILTER (WHERE f.expires_at < pg_catalog.statement_timestamp() - '1 day'::pg_catalog.interval)
+	INTO n, m FROM @extschema@.face f WHERE f.expires_at <= pg_catalog.statement_timestamp();
+	RETURN QUERY SELECT 'Art. 8', 'expired_not_purged',
+		CASE WHEN m > 0 THEN 'violation' WHEN n > 0 THEN 'warning' ELSE 'ok' END,
+		pg_catalog.format('%s faces past retention not yet purged (%s for more than a day; all invisible and unmatched)', n, m);
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.face f
+	  JOIN (SELECT p.*, @extschema@._legal_zone(p.name) AS zone FROM @extschema@.purpose p OFFSET 0) p
+		ON p.name = f.purpose
+	WHERE f.expires_at > @extschema@._legal_add(f.enrolled_at, p.retention, p.zone);
+	RETURN QUERY SELECT 'Art. 8', 'retention_within_purpose', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		pg_catalog.format('%s faces with an expiry beyond their purpose''s retention', n);
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.consent c WHERE c.withdrawn_at IS NULL AND c.transfer_consent;
+	RETURN QUERY SELECT 'Art. 8', 'transfer_consent', 'info',
+		pg_catalog.format('%s active consents include separate transfer consent; export without it is refused', n);
+
+	-- Art. 9
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(p.name, ', ' ORDER BY p.name) INTO n, names
+	FROM @extschema@.purpose p WHERE NOT @extschema@.has_current_assessment(p.name);
+	RETURN QUERY SELECT 'Art. 9', 'assessment_current', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		CASE WHEN n = 0 THEN 'every purpose has a current impact assessment'
+		ELSE pg_catalog.format('%s purposes without a current impact assessment (processing refused): %s', n, names) END;
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.assessment a
+	WHERE a.assessed_at < pg_catalog.now() - '3 years'::pg_catalog.interval;
+	SELECT pg_catalog.count(*) INTO m FROM @extschema@.assessment;
+	RETURN QUERY SELECT 'Art. 9', 'assessment_records', 'info',
+		pg_catalog.format('%s assessment reports kept (%s older than 3 years); none can be deleted by frt roles', m, n);
+
+	-- Art. 10
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(p.name, ', ' ORDER BY p.name) INTO n, names
+	FROM @extschema@.purpose p WHERE p.kind = 'verification' AND p.alternative_method IS NULL;
+	RETURN QUERY SELECT 'Art. 10', 'verification_alternative', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		CASE WHEN n = 0 THEN 'every verification purpose declares a non-face alternative'
+		ELSE pg_catalog.format('%s verification purposes without a non-face alternative (processing refused): %s', n, names) END;
+
+	-- Art. 12
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.consent c
+	WHERE c.withdrawn_at IS NULL AND c.condition_of_service;
+	RETURN QUERY SELECT 'Art. 12', 'consent_not_coerced', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		pg_catalog.format('%s active consents recorded as a condition of service (processing them is refused)', n);
+
+	-- Art. 13
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(d.name, ', ' ORDER BY d.name) INTO n, names
+	FROM @extschema@.device d WHERE d.location_type = 'private_space';
+	RETURN QUERY SELECT 'Art. 13', 'private_space_devices', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		CASE WHEN n = 0 THEN 'no device registered in a private space'
+		ELSE pg_catalog.format('%s devices registered in private spaces (capture refused): %s', n, names) END;
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(d.name, ', ' ORDER BY d.name) INTO n, names
+	FROM @extschema@.device d WHERE d.location_type = 'public_place' AND (NOT d.signage OR d.capture_area IS NULL);
+	RETURN QUERY SELECT 'Art. 13', 'public_place_signage', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		CASE WHEN n = 0 THEN 'every public-place device has signage and a capture area'
+		ELSE pg_catalog.format('%s public-place devices without signage or capture area (capture refused): %s', n, names) END;
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.face f
+	JOIN @extschema@.device d ON d.name = f.device JOIN @extschema@.purpose p ON p.name = f.purpose
+	WHERE d.location_type = 'private_space'
+	   OR (d.location_type = 'public_place' AND NOT p.serves_public_security);
+	RETURN QUERY SELECT 'Art. 13', 'faces_from_forbidden_devices', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		pg_catalog.format('%s stored faces captured by a private-space device or by a public-place device for a non-public-security purpose', n);
+
+	-- Art. 14
+	SELECT c.relrowsecurity, c.relforcerowsecurity INTO v_rls, v_force
+	FROM pg_catalog.pg_class c WHERE c.oid = '@extschema@.face'::pg_catalog.regclass;
+	RETURN QUERY SELECT 'Art. 14', 'face_row_security', CASE WHEN v_rls AND v_force THEN 'ok' ELSE 'violation' END,
+		pg_catalog.format('row-level security on frt.face: enabled=%s, forced=%s', v_rls, v_force);
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(r.rolname, ', ' ORDER BY r.rolname) INTO n, names
+	FROM pg_catalog.pg_roles r
+	WHERE NOT r.rolsuper AND NOT r.rolbypassrls
+	  AND (r.rolcanlogin OR r.rolname LIKE 'frt\_%')
+	  AND pg_catalog.has_column_privilege(r.oid, '@extschema@.face'::pg_catalog.regclass, 'embedding', 'SELECT');
+	RETURN QUERY SELECT 'Art. 14', 'embedding_not_readable', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		CASE WHEN n = 0 THEN 'no frt role or ordinary login role can SELECT frt.face.embedding; export_faces is the only path'
+		ELSE pg_catalog.format('%s frt or login roles can SELECT frt.face.embedding (directly, or via pg_read_all_data): %s', n, names) END;
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(r.rolname, ', ' ORDER BY r.rolname) INTO n, names
+	FROM pg_catalog.pg_roles r WHERE (r.rolsuper OR r.rolbypassrls) AND r.rolcanlogin;
+	RETURN QUERY SELECT 'Art. 14', 'trusted_boundary', 'info',
+		pg_catalog.format('%s login roles bypass row-level security (superuser or BYPASSRLS): %s', n, names);
+	SELECT * INTO v_prot FROM @extschema@.audit_protection();
+	-- the hash function of new records (frt.audit_hash), and whether it
+	-- matches a choice of China's commercial cryptography for the faces
+	v_alg := CASE pg_catalog.current_setting('frt.audit_hash', true) WHEN 'sm3' THEN 'SM3' ELSE 'SHA-256' END;
+	RETURN QUERY SELECT 'Art. 14', 'audit_keyed', CASE WHEN v_prot.keyed THEN 'ok' ELSE 'warning' END,
+		CASE WHEN v_prot.keyed THEN pg_catalog.format('audit records are hashed with %s and signed (HMAC-%s) with a key loaded at server start (key id %s)', v_alg, v_alg, v_prot.key_id)
+		ELSE pg_catalog.format('the audit chain (%s) is unkeyed: set frt.audit_key_file or frt.audit_key_command, or a superuser who knows the hash formula can forge records', v_alg) END
+		OPERATOR(pg_catalog.||) CASE WHEN pg_catalog.current_setting('frt.encryption_suite', true) OPERATOR(pg_catalog.=) 'sm4-sm3'
+			AND v_alg OPERATOR(pg_catalog.<>) 'SM3'
+			THEN '; faces are sealed with sm4-sm3 but new audit records are hashed with SHA-256: set frt.audit_hash = ''sm3'' where SM algorithms are required (GB/T 39786)'
+			ELSE '' END;
+	RETURN QUERY SELECT 'Art. 14', 'audit_anchored',
+		CASE WHEN v_prot.anchor_file OR v_prot.anchor_command THEN 'ok' ELSE 'warning' END,
+		pg_catalog.format('the chain head leaves the database every %s s: server log%s%s', v_prot.anchor_interval_s,
+			CASE WHEN v_prot.anchor_file THEN ', anchor file' ELSE '' END,
+			CASE WHEN v_prot.anchor_command THEN ', anchor command' ELSE ' (no anchor file or command: set one, the log alone can be lost)' END);
+	SELECT * INTO v_keys FROM @extschema@._key_status();
+	-- this database's epochs (the keyring is the cluster's; any epoch opens)
+	SELECT pg_catalog.count(*) FILTER (WHERE e.owner_db OPERATOR(pg_catalog.=) d.oid),
+		   pg_catalog.max(e.created_at) FILTER (WHERE e.is_current)
+	  INTO n, v_rotated FROM @extschema@._key_epochs() e,
+		   pg_catalog.pg_database d WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database();
+	SELECT pg_catalog.count(DISTINCT f.key_epoch),
+		   pg_catalog.count(*) FILTER (WHERE f.key_epoch NOT IN (SELECT e.epoch FROM @extschema@._key_epochs() e))
+	  INTO v_used, v_lost FROM @extschema@.face f;
+	RETURN QUERY SELECT 'Art. 14', 'encryption_at_rest',
+		CASE WHEN NOT COALESCE(v_keys.key_loaded, false) OR v_lost > 0 THEN 'violation' ELSE 'ok' END,
+		CASE WHEN NOT COALESCE(v_keys.key_loaded, false)
+			THEN 'no root key is loaded: set frt.encryption_key_file or frt.encryption_key_command and frt.encryption_keyring; enrolment and matching are refused'
+		ELSE pg_catalog.format('faces, index codes and centroids are sealed with %s; current key epoch %s (%s); %s epochs of this database in the keyring, %s in use by faces%s',
+			v_keys.suite, COALESCE(v_keys.current_epoch::pg_catalog.text, 'none yet'),
+			COALESCE('created ' || pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) v_rotated)
+								 OPERATOR(pg_catalog./) 86400)::pg_catalog.int8 || ' days ago', '-'), n, v_used,
+			CASE WHEN v_lost > 0 THEN pg_catalog.format('; %s faces are under an epoch missing from the keyring', v_lost) ELSE '' END) END;
+	-- what each application may do, and changes awaiting approval (45_authz.sql)
+	RETURN QUERY SELECT * FROM @extschema@._authz_compliance();
+	-- rows of the compliance_checks handlers (layers above)
+	FOR h IN SELECT @extschema@._hook_handlers('compliance_checks') LOOP
+		RETURN QUERY EXECUTE pg_catalog.format('SELECT * FROM %s()', h);
+	END LOOP;
+
+	-- Art. 15
+	SELECT * INTO fs FROM @extschema@.filing_status();
+	RETURN QUERY SELECT 'Art. 15', 'filing', CASE fs.status WHEN 'overdue' THEN 'violation'
+		WHEN 'not required' THEN 'ok' WHEN 'filed' THEN 'ok' ELSE 'warning' END,
+		pg_catalog.format('%s subjects stored; threshold %s reached on %s; deadline %s; status %s',
+			fs.stored_subjects, fs.threshold, COALESCE(fs.threshold_reached_on::pg_catalog.text, '-'),
+			COALESCE(fs.filing_deadline::pg_catalog.text, '-'), fs.status);
+END
+$$;
+
+-- Record (or renew, after a changed notice) a subject's separate consent for
+-- a purpose against the notice in force; returns the consent id.
+CREATE OR REPLACE FUNCTION @extschema@.give_consent(p_subject pg_catalog.text, p_purpose pg_catalog.text,
+	p_given_by pg_catalog.text, p_obtained_how pg_catalog.text,
+	p_guardian_ref pg_catalog.text DEFAULT NULL, p_transfer_consent pg_catalog.bool DEFAULT false,
+	p_separate pg_catalog.bool DEFAULT true, p_condition_of_service pg_catalog.bool DEFAULT false)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_version pg_catalog.int4;
+	v_id pg_catalog.int8;
+BEGIN
+	-- a consent is recorded by an application that enrols for the purpose
+	PERFORM @extschema@._check_authorized('give_consent', 'enrol', p_purpose, NULL);
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose) THEN
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
+			'give_consent', p_purpose, p_subject, NULL);
+	END IF;
+	-- the subject first, in the same lock order as erasure and enrolment
+	PERFORM 1 FROM @extschema@.subject WHERE id = p_subject FOR KEY SHARE;
+	IF NOT FOUND THEN
+		PERFORM @extschema@._reject('P0002', pg_catalog.format('subject %s is not registered', p_subject),
+			'give_consent', p_purpose, p_subject, NULL);
+	END IF;
+	v_version := @extschema@.current_notice_version(p_purpose);
+	IF v_version IS NULL THEN
+		PERFORM @extschema@._refuse('MF005', 5, pg_catalog.format(
+			'purpose %L has no notice in force; consent cannot be informed', p_purpose),
+			'give_consent', p_purpose, p_subject, NULL);
+	END IF;
+	UPDATE @extschema@.consent
+	SET notice_version = v_version, needs_renotice = false, renewed_at = pg_catalog.now(),
+		given_by = p_given_by, guardian_ref = p_guardian_ref, obtained_how = p_obtained_how,
+		separate = p_separate, condition_of_service = p_condition_of_service,
+		transfer_consent = p_transfer_consent
+	WHERE subject = p_subject AND purpose = p_purpose AND withdrawn_at IS NULL
+	RETURNING id INTO v_id;
+	IF v_id IS NULL THEN
+		INSERT INTO @extschema@.consent (subject, purpose, notice_version, given_by, guardian_ref,
+			obtained_how, separate, condition_of_service, transfer_consent)
+		VALUES (p_subject, p_purpose, v_version, p_given_by, p_guardian_ref,
+			p_obtained_how, p_separate, p_condition_of_service, p_transfer_consent)
+		RETURNING id INTO v_id;
+	END IF;
+	RETURN v_id;
+EXCEPTION WHEN integrity_constraint_violation OR data_exception THEN
+	-- bad input (given_by, obtained_how, guardian_ref...): on record first
+	PERFORM @extschema@._reject(SQLSTATE, SQLERRM, 'give_consent', p_purpose, p_subject, NULL);
+	RETURN NULL;
+END
+$$;
+-- application grants and device bindings, each processor's own
+ALTER TABLE @extschema@.app_grant ENABLE ROW LEVEL SECURITY;
+CREATE POLICY app_grant_tenant ON @extschema@.app_grant
+	USING (purpose IN (SELECT p.name FROM @extschema@.purpose p
+		WHERE p.processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor())));
+ALTER TABLE @extschema@.device_login ENABLE ROW LEVEL SECURITY;
+CREATE POLICY device_login_tenant ON @extschema@.device_login
+	USING (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()));
+
+-- ---- end of authorization per application ----
+
+-- ---- The facts a notice states, minors, central storage, incidents (registry, intrusion) ----
+-- Measures Art. 5: each notice version records the purpose's facts it
+-- states; processing is refused (MF050) while they differ; a version
+-- stating other facts is material; new versions need an accessibility
+-- statement (MF051).  Art. 7: minors per purpose (MF070, MF071, MF072).
+-- Art. 8: storage location and legal basis, central-storage consent
+-- (MF080, MF081).  Art. 9: incident register (MF090); a change of
+-- processor, model, dimension, storage or minors rule voids the assessment.
+-- Upgrade values: existing purposes store centrally (their faces are
+-- here) with no legal basis recorded, so new enrolments need the subject's
+-- central-storage consent or an administrator's legal basis; purposes that
+-- already hold minors keep processing them (minors_allowed = true); every
+-- existing notice states the facts as they are now.  WARNINGs list what
+-- needs an administrator.
+-- Art. 5, 9: the recognition model (name and version) the purpose uses
+ALTER TABLE @extschema@.purpose ADD COLUMN model pg_catalog.text CHECK (pg_catalog.btrim(model) <> '');
+-- Art. 7: whether subjects under 14 may be processed at all (strict default)
+ALTER TABLE @extschema@.purpose ADD COLUMN minors_allowed pg_catalog.bool NOT NULL DEFAULT false;
+-- Art. 8: where the purpose's faces are stored, and for central storage
+-- the law or administrative regulation that allows it without the
+-- subject's separate consent (NULL: each subject's consent is needed)
+ALTER TABLE @extschema@.purpose ADD COLUMN storage pg_catalog.text NOT NULL DEFAULT 'central' CHECK (storage IN ('device', 'central'));
+ALTER TABLE @extschema@.purpose ADD COLUMN storage_legal_basis pg_catalog.text CHECK (pg_catalog.btrim(storage_legal_basis) <> '');
+ALTER TABLE @extschema@.notice ADD COLUMN facts pg_catalog.jsonb NOT NULL DEFAULT '{}';
+ALTER TABLE @extschema@.consent ADD COLUMN central_storage_consent pg_catalog.bool NOT NULL DEFAULT false;
+COMMENT ON COLUMN @extschema@.purpose.model IS 'recognition model and version; a change needs a new notice and voids the assessment (Art. 5, 9)';
+COMMENT ON COLUMN @extschema@.purpose.minors_allowed IS 'whether subjects under 14 may be processed at all (Art. 7); false refuses them (MF070) and hides their faces from 1:N';
+COMMENT ON COLUMN @extschema@.purpose.storage IS 'where faces are stored (Art. 8): device (never in this database) or central (this database: needs storage_legal_basis or the subject''s central-storage consent)';
+COMMENT ON COLUMN @extschema@.purpose.storage_legal_basis IS 'law or administrative regulation allowing central storage without separate consent (Art. 8); NULL: consent needed';
+COMMENT ON COLUMN @extschema@.notice.facts IS 'the purpose''s facts stated by this version, taken at publication (Art. 5); a version whose facts differ from the previous one''s is material';
+COMMENT ON COLUMN @extschema@.consent.central_storage_consent IS 'separate consent to storing the face in this (central) database rather than on the device (Art. 8); distinct from transfer_consent';
+
+-- purposes that already hold faces of minors keep processing them; set
+-- before the new voiding rule below, so that this keeps their assessments.
+-- The update's own row changes are not audited row by row (the audit
+-- writer cannot append while this transaction holds the trail altered);
+-- ALTER EXTENSION itself is on record, and the WARNINGs below name them.
+ALTER TABLE @extschema@.purpose DISABLE TRIGGER purpose_audit;
+UPDATE @extschema@.purpose p SET minors_allowed = true
+ WHERE EXISTS (SELECT 1 FROM @extschema@.face f WHERE f.purpose = p.name AND f.minor);
+ALTER TABLE @extschema@.purpose ENABLE ALWAYS TRIGGER purpose_audit;
+-- A change of purpose or method voids the purpose's assessments (Art. 9):
+-- of its kind, description, method, retention, public-security use,
+-- processor, model, dimension, storage or minors rule; a shorter retention
+-- shortens stored expiries (Art. 8).
+CREATE OR REPLACE FUNCTION @extschema@._purpose_changed()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
 	-- the facts whose change is a change of purpose or method: what, how
 	-- and how long, for whom, who processes it with which model and
 	-- features, where its faces are kept
@@ -4964,15 +6446,6 @@ BEGIN
 		PERFORM @extschema@._refuse('MF013', 13, pg_catalog.format('device %L is not registered', p_device),
 			p_function, p_purpose, p_subject, p_device);
 	END IF;
-	-- a device or purpose whose facts changed waits for a second admin's
-	-- approval (Art. 14; src/registry/45_authz.sql)
-	IF p.approved_at IS NULL OR d.approved_at IS NULL THEN
-		PERFORM @extschema@._refuse('MF146', 14, pg_catalog.format(
-			'%s %L was registered or changed and awaits approval by a second member of frt_admin',
-			CASE WHEN p.approved_at IS NULL THEN 'purpose' ELSE 'device' END,
-			CASE WHEN p.approved_at IS NULL THEN p_purpose ELSE p_device END),
-			p_function, p_purpose, p_subject, p_device);
-	END IF;
 	IF d.location_type = 'private_space' THEN
 		PERFORM @extschema@._refuse('MF013', 13, pg_catalog.format(
 			'device %L is inside a private space; face capture there is forbidden', p_device),
@@ -4991,7 +6464,6 @@ BEGIN
 	RETURN p;
 END
 $$;
-
 -- Refuse unless the subject holds a valid, active, separate consent for the
 -- purpose: Art. 6 (separate, active), 12 (not a condition of service),
 -- 5 (given against the notice in force), 7 (guardian for under 14).
@@ -5059,26 +6531,6 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	v_id pg_catalog.int8;
-	v_deadline pg_catalog.date;
-BEGIN
-	IF p_received_on IS NULL OR p_received_on > @extschema@._filing_today() THEN
-		RAISE EXCEPTION 'the day received must be today or earlier' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	IF p_purpose IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.purpose p WHERE p.name = p_purpose) THEN
-		RAISE EXCEPTION 'purpose "%" is not registered', p_purpose USING ERRCODE = 'foreign_key_violation';
-	END IF;
-	IF p_subject IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.subject s WHERE s.id = p_subject) THEN
-		RAISE EXCEPTION 'subject "%" is not registered', p_subject USING ERRCODE = 'foreign_key_violation',
-			HINT = 'Record the request without a subject, and name the person in the summary only as far as needed.';
-	END IF;
-	v_deadline := @extschema@.working_days_after(p_received_on, @extschema@._request_working_days());
-	INSERT INTO @extschema@.request (kind, channel, received_on, subject, purpose, summary, deadline, recorded_by)
-	VALUES (p_kind, p_channel, p_received_on, p_subject, p_purpose, p_summary, v_deadline, @extschema@._caller())
-	RETURNING id INTO v_id;
-	PERFORM @extschema@.audit_event('request', 'received', p_purpose, p_subject, p_detail =>
-		pg_catalog.jsonb_build_object('article', 'Measures Art. 17', 'id', v_id, 'kind', p_kind,
-			'channel', p_channel, 'received_on', p_received_on, 'deadline', v_deadline));
 	p @extschema@.purpose;
 	c @extschema@.consent;
 	v_minor pg_catalog.bool;
@@ -5093,7 +6545,6 @@ BEGIN
 		PERFORM @extschema@._reject('22004', 'subject and purpose must not be NULL', 'enroll',
 			p_purpose, p_subject, p_device);
 	END IF;
-	PERFORM @extschema@._check_authorized('enroll', 'enrol', p_purpose, p_device);
 	-- hold the purpose still: a concurrent change of its retention must
 	-- either see this face (and clamp it) or be seen by it
 	PERFORM 1 FROM @extschema@.purpose WHERE name = p_purpose FOR SHARE;
@@ -5139,349 +6590,6 @@ BEGIN
 	RETURN v_id;
 END
 $$;
-
--- Move a request on: in_progress, answered (with the answer given),
--- closed or rejected (an answer, or the reason, is required).  A closed or
--- rejected request does not reopen.
-CREATE FUNCTION @extschema@.update_request(p_id pg_catalog.int8, p_status pg_catalog.text,
-	p_answer pg_catalog.text DEFAULT NULL)
-RETURNS void
-	v_prev pg_catalog.int8;
-	v_new pg_catalog.int8;
-BEGIN
-	-- several processors: installation-wide, the platform's (a superuser's)
-	PERFORM @extschema@._require_platform('key_rotate');
-	v_prev := @extschema@._key_current_epoch();
-	v_new := @extschema@._key_epoch_create();
-	PERFORM @extschema@._key_sync();
-	PERFORM @extschema@.audit_event('key_rotate', 'ok',
-		p_detail => pg_catalog.jsonb_build_object('epoch', v_new, 'previous', v_prev,
-			'suite', (SELECT k.suite FROM @extschema@.key_epoch k WHERE k.epoch = v_new)));
-	RETURN v_new;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@.key_reencrypt(p_batch pg_catalog.int4 DEFAULT 1000)
-RETURNS pg_catalog.int8
--- 1:1 verification: is the probe the enrolled subject?  Compares only with
--- that subject's active faces for that purpose; the score is shown as the
--- purpose's score_disclosure says (none below the threshold unless exact).
-CREATE OR REPLACE FUNCTION @extschema@.verify(p_subject pg_catalog.text, p_purpose pg_catalog.text,
-	p_probe @extschema@.face_embedding, p_device pg_catalog.text,
-	OUT matched pg_catalog.bool, OUT similarity pg_catalog.float8)
-RETURNS record
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	r @extschema@.request;
-	v_today pg_catalog.date := @extschema@._filing_today();
-BEGIN
-	SELECT * INTO r FROM @extschema@.request q WHERE q.id = p_id FOR UPDATE;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'no request %', p_id USING ERRCODE = 'no_data_found';
-	END IF;
-	IF r.status IN ('closed', 'rejected') THEN
-		RAISE EXCEPTION 'request % is already %', p_id, r.status USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	IF p_status IS NULL OR p_status NOT IN ('in_progress', 'answered', 'closed', 'rejected') THEN
-		RAISE EXCEPTION 'status must be in_progress, answered, closed or rejected, not %', COALESCE(p_status, 'NULL')
-			USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	IF p_status IN ('answered', 'rejected') AND (p_answer IS NULL OR pg_catalog.btrim(p_answer) = '') THEN
-		RAISE EXCEPTION 'an answered or rejected request records the answer or the reason given'
-			USING ERRCODE = 'null_value_not_allowed';
-	END IF;
-	IF p_status = 'closed' AND r.answer IS NULL AND (p_answer IS NULL OR pg_catalog.btrim(p_answer) = '') THEN
-		RAISE EXCEPTION 'a request closes once answered: give the answer'
-			USING ERRCODE = 'null_value_not_allowed';
-	END IF;
-	UPDATE @extschema@.request q SET
-		status = p_status,
-		answer = COALESCE(NULLIF(pg_catalog.btrim(p_answer), ''), q.answer),
-		answered_on = CASE WHEN NULLIF(pg_catalog.btrim(p_answer), '') IS NOT NULL THEN v_today ELSE q.answered_on END,
-		closed_on = CASE WHEN p_status IN ('closed', 'rejected') THEN v_today END,
-		updated_at = pg_catalog.now()
-	 WHERE q.id = p_id;
-	PERFORM @extschema@.audit_event('request', p_status, r.purpose, r.subject, p_detail =>
-		pg_catalog.jsonb_build_object('article', 'Measures Art. 17', 'id', p_id, 'kind', r.kind,
-			'deadline', r.deadline, 'late', v_today > r.deadline AND r.answered_on IS NULL));
-END
-$$;
-
--- Open (not yet answered) requests past their deadline.
-CREATE FUNCTION @extschema@._requests_overdue()
-RETURNS SETOF @extschema@.request
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT * FROM @extschema@.request q
-	 WHERE q.answered_on IS NULL AND q.closed_on IS NULL
-	   AND q.deadline OPERATOR(pg_catalog.<) @extschema@._filing_today()
-	 ORDER BY q.deadline, q.id;
-$$;
-
--- Alert once per overdue request (daily, from frt.filing_check).
-CREATE FUNCTION @extschema@._requests_alert()
-RETURNS void
-	v_cur pg_catalog.int8;
-	v_done pg_catalog.int8;
-BEGIN
-	-- several processors: installation-wide, the platform's (a superuser's)
-	PERFORM @extschema@._require_platform('key_reencrypt');
-	IF p_batch IS NULL OR p_batch < 1 THEN
-		RAISE EXCEPTION 'batch must be a positive number of faces' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	v_cur := @extschema@._key_current_epoch();
-	WITH b AS (
-		SELECT f.id FROM @extschema@.face f
-		 WHERE f.key_epoch OPERATOR(pg_catalog.<>) v_cur
-		 ORDER BY f.key_epoch, f.id
-		 LIMIT p_batch
-		 FOR NO KEY UPDATE SKIP LOCKED),
-	s AS (
-		SELECT f.id, @extschema@._face_seal(f.id, @extschema@._face_open(f.id, f.embedding)) AS sealed
-		  FROM @extschema@.face f JOIN b ON b.id = f.id)
-	UPDATE @extschema@.face f SET embedding = s.sealed, key_epoch = @extschema@._sealed_epoch(s.sealed)
-	  FROM s WHERE s.id = f.id;
-	GET DIAGNOSTICS v_done = ROW_COUNT;
-	IF v_done > 0 THEN
-		PERFORM @extschema@.audit_event('key_reencrypt', 'ok',
-			p_detail => pg_catalog.jsonb_build_object('epoch', v_cur, 'faces', v_done));
-	END IF;
-	RETURN v_done;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@.key_reseal_indexes(p_batch pg_catalog.int8 DEFAULT 10000)
-RETURNS pg_catalog.int8
-	p @extschema@.purpose;
-	v_seq pg_catalog.int8;
-BEGIN
-	IF p_subject IS NULL OR p_purpose IS NULL THEN
-		PERFORM @extschema@._reject('22004', 'subject and purpose must not be NULL', 'verify',
-			p_purpose, p_subject, p_device);
-	END IF;
-	PERFORM @extschema@._check_authorized('verify', 'verify', p_purpose, p_device);
-	PERFORM @extschema@._require_read_committed('verify');
-	p := @extschema@._check_processing('verify', p_purpose, 'verification', p_device, p_subject);
-	PERFORM @extschema@._check_consent('verify', p_purpose, p_subject, p_device);
-	PERFORM @extschema@._check_probe(p, p_probe);
-	-- the before_match handlers (layers above) may refuse
-	PERFORM @extschema@._before_match('verify', p_purpose, p_subject, p_device);
-	similarity := @extschema@._face_similarity(p_subject, p_purpose, p_probe);
-	-- no active face: for a matcher, the same error as the other reasons
-	IF similarity IS NULL AND NOT @extschema@._caller_sees_reasons() THEN
-		PERFORM @extschema@._refuse('MF006', 6, pg_catalog.format(
-			'subject %L has no active face for purpose %L', p_subject, p_purpose),
-			'verify', p_purpose, p_subject, p_device, p_masked => true);
-	END IF;
-	-- the admit_results handlers (layers above) may refuse the answer,
-	-- now that no concurrent call can slip past their limits
-	IF similarity IS NOT NULL THEN
-		PERFORM @extschema@._admit_results('verify', p_purpose, p_subject, p_device, 1);
-	END IF;
-	matched := COALESCE(similarity >= p.similarity_threshold, false);
-	v_seq := @extschema@.audit_event('match', CASE WHEN similarity IS NULL THEN 'no_face'
-		WHEN matched THEN 'matched' ELSE 'not_matched' END, p_purpose, p_subject, p_device, similarity,
-		NULL, pg_catalog.jsonb_build_object('kind', 'verification', 'threshold', p.similarity_threshold,
-			'disclosure', p.score_disclosure));
-	IF similarity IS NOT NULL THEN
-		PERFORM @extschema@._after_verify(p_purpose, p_subject, p_device, matched, v_seq);
-	END IF;
-	PERFORM @extschema@._after_match('verify', p_purpose, p_subject, p_device, v_seq);
-	-- the caller sees the score only as finely as the purpose discloses it
-	similarity := @extschema@._disclose(p, similarity);
-END
-$$;
-
--- 1:N identification within one purpose: up to p_k distinct subjects whose
--- best active face has cosine similarity >= p_min_similarity (default: the
--- purpose's threshold), best first.  Exact: uses an index when present, in
--- exact mode, and returns what an exhaustive search returns.  p_k above the
--- purpose's max_k, or p_min_similarity below its threshold, is refused
--- (MF142); the scores are shown as the purpose's score_disclosure says.
-CREATE OR REPLACE FUNCTION @extschema@.identify(p_purpose pg_catalog.text, p_probe @extschema@.face_embedding,
-	p_device pg_catalog.text, p_k pg_catalog.int4 DEFAULT 1, p_min_similarity pg_catalog.float8 DEFAULT NULL)
-RETURNS TABLE (subject pg_catalog.text, similarity pg_catalog.float8)
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	r record;
-BEGIN
-	FOR r IN SELECT * FROM @extschema@._requests_overdue() LOOP
-		PERFORM @extschema@._jobs_alert('request_overdue', r.purpose, pg_catalog.jsonb_build_object(
-			'article', 'Measures Art. 17', 'id', r.id, 'kind', r.kind, 'received_on', r.received_on,
-			'deadline', r.deadline, 'working_days_late',
-			@extschema@.working_days_between(r.deadline, @extschema@._filing_today())));
-	v_idx pg_catalog.regclass;
-	v_left pg_catalog.int8 := p_batch;
-	v_n pg_catalog.int8;
-BEGIN
-	-- several processors: installation-wide, the platform's (a superuser's)
-	PERFORM @extschema@._require_platform('key_reseal_indexes');
-	IF p_batch IS NULL OR p_batch < 1 THEN
-		RAISE EXCEPTION 'batch must be a positive number of index entries' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	FOR v_idx IN SELECT * FROM @extschema@._face_ivf_indexes() LOOP
-		EXIT WHEN v_left <= 0;
-		v_n := @extschema@.ivf_reseal(v_idx, v_left);
-		v_left := v_left - v_n;
-	END LOOP;
-	IF p_batch - v_left > 0 THEN
-		PERFORM @extschema@.audit_event('key_reseal', 'ok',
-			p_detail => pg_catalog.jsonb_build_object('epoch', @extschema@._key_current_epoch(),
-				'index_entries', p_batch - v_left));
-	END IF;
-	RETURN p_batch - v_left;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@.key_destroy_unused()
-RETURNS SETOF pg_catalog.int8
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	e record;
-	v_erased pg_catalog.int8;
-BEGIN
-	-- several processors: installation-wide, the platform's (a superuser's)
-	PERFORM @extschema@._require_platform('key_destroy_unused');
-	IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed' THEN
-		RAISE EXCEPTION 'key epochs are destroyed only in READ COMMITTED transactions'
-			USING ERRCODE = 'invalid_transaction_state',
-				  DETAIL = 'A transaction snapshot taken before the destruction does not see faces sealed since.',
-				  HINT = 'Run it in a transaction of isolation level READ COMMITTED (SET default_transaction_isolation = ''read committed'').';
-	END IF;
-	PERFORM pg_catalog.pg_advisory_xact_lock(@extschema@._key_lock_id());
-	FOR e IN SELECT * FROM @extschema@.key_epochs() k WHERE k.state = 'unused' LOOP
-		UPDATE @extschema@.erasure_log l SET key_destroyed_at = pg_catalog.now()
-		 WHERE l.key_epoch = e.epoch AND l.key_destroyed_at IS NULL;
-		GET DIAGNOSTICS v_erased = ROW_COUNT;
-		UPDATE @extschema@.key_epoch k SET destroyed_at = pg_catalog.now(),
-			   destroyed_by = pg_catalog.session_user()
-		 WHERE k.epoch = e.epoch;
-		-- last: the keyring file cannot come back if what follows fails
-		PERFORM @extschema@._key_epoch_destroy(e.epoch);
-		PERFORM @extschema@.audit_event('key_destroyed', 'ok',
-			p_detail => pg_catalog.jsonb_build_object('epoch', e.epoch, 'suite', e.suite,
-				'erased_faces', v_erased));
-		RETURN NEXT e.epoch;
-	p @extschema@.purpose;
-	v_min pg_catalog.float8;
-	v_seen pg_catalog.text[] := '{}';
-	v_sims pg_catalog.float8[] := '{}';
-	v_exact pg_catalog.text;
-	v_limit pg_catalog.int8;
-	v_rows pg_catalog.int8;
-	v_past pg_catalog.bool;
-	v_found pg_catalog.int8;
-	v_admit pg_catalog.int8;
-	v_seq pg_catalog.int8;
-	r record;
-BEGIN
-	IF p_purpose IS NULL THEN
-		PERFORM @extschema@._reject('22004', 'purpose must not be NULL', 'identify', NULL, NULL, p_device);
-	END IF;
-	PERFORM @extschema@._check_authorized('identify', 'identify', p_purpose, p_device);
-	PERFORM @extschema@._require_read_committed('identify');
-	p := @extschema@._check_processing('identify', p_purpose, 'identification', p_device, NULL);
-	PERFORM @extschema@._check_probe(p, p_probe);
-	IF p_k IS NULL THEN
-		PERFORM @extschema@._reject('22004', 'k must not be NULL', 'identify', p_purpose, NULL, p_device);
-	END IF;
-	IF p_k < 1 THEN
-		PERFORM @extschema@._reject('22023', 'k must be at least 1', 'identify', p_purpose, NULL, p_device);
-	END IF;
-	v_min := COALESCE(p_min_similarity, p.similarity_threshold);
-	IF v_min < -1 OR v_min > 1 OR v_min = 'NaN'::pg_catalog.float8 THEN
-		PERFORM @extschema@._reject('22023', 'min_similarity must be between -1 and 1', 'identify',
-			p_purpose, NULL, p_device);
-	END IF;
-	-- no more subjects, and none less similar, than the purpose needs: a
-	-- large k with a low floor would read the gallery out (Art. 14)
-	IF p_k > p.max_k THEN
-		PERFORM @extschema@._refuse('MF142', 14, pg_catalog.format(
-			'identification asks for %s subjects; purpose %L returns at most %s', p_k, p_purpose, p.max_k),
-			'identify', p_purpose, NULL, p_device);
-	END IF;
-	IF v_min < p.similarity_threshold THEN
-		PERFORM @extschema@._refuse('MF142', 14, pg_catalog.format(
-			'min_similarity %s is below the threshold %s of purpose %L', v_min, p.similarity_threshold,
-			p_purpose), 'identify', p_purpose, NULL, p_device);
-	END IF;
-	-- the before_match handlers (layers above) may refuse
-	PERFORM @extschema@._before_match('identify', p_purpose, NULL, p_device);
-	-- the index (if any) must answer exactly, as an exhaustive search would
-	v_exact := pg_catalog.current_setting('frt.exact', true);
-	IF v_exact IS NOT NULL THEN
-		PERFORM pg_catalog.set_config('frt.exact', 'on', true);
-	END IF;
-	-- Nearest faces first; a subject's first face is its best.  Read a
-	-- LIMITed prefix (so the planner streams from an index) and widen it
-	-- until it holds k distinct subjects, every candidate was read, or the
-	-- faces have grown farther than the threshold: the rows come in
-	-- distance order, so the scan stops there instead of reading the rest
-	-- of the purpose's faces only to filter them out.
-	v_limit := GREATEST(p_k * 4, 16);
-	LOOP
-		v_seen := '{}';
-		v_sims := '{}';
-		v_rows := 0;
-		v_past := false;
-		-- the purpose as a literal, so a per-purpose partial index
-		-- (CREATE INDEX ... WHERE purpose = '...') is matched by the planner
-		FOR r IN EXECUTE pg_catalog.format(
-				'SELECT n.subject, n.distance FROM @extschema@._face_nearest(%L, $1, NULL) n LIMIT $2',
-				p_purpose) USING p_probe, v_limit
-		LOOP
-			v_rows := v_rows + 1;
-			IF NOT (r.distance <= 1 - v_min) THEN
-				v_past := true;
-				EXIT;
-			END IF;
-			CONTINUE WHEN r.subject = ANY (v_seen);
-			v_seen := v_seen || r.subject;
-			v_sims := v_sims || (1 - r.distance);
-			EXIT WHEN pg_catalog.cardinality(v_seen) >= p_k;
-		END LOOP;
-		EXIT WHEN pg_catalog.cardinality(v_seen) >= p_k OR v_past OR v_rows < v_limit;
-		v_limit := v_limit * 8;
-	END LOOP;
-	IF v_exact IS NOT NULL THEN
-		PERFORM pg_catalog.set_config('frt.exact', v_exact, true);
-	END IF;
-	-- the admit_results handlers (layers above) may cut the answer down to
-	-- what the caller may still receive, or refuse it
-	v_found := pg_catalog.cardinality(v_seen);
-	v_admit := @extschema@._admit_results('identify', p_purpose, NULL, p_device, v_found);
-	IF v_admit < v_found THEN
-		v_seen := v_seen[1:v_admit];
-		v_sims := v_sims[1:v_admit];
-	END IF;
-	v_seq := @extschema@.audit_event('match', CASE WHEN pg_catalog.cardinality(v_seen) > 0
-		THEN 'identified' ELSE 'not_identified' END, p_purpose, NULL, p_device,
-		CASE WHEN pg_catalog.cardinality(v_sims) > 0 THEN v_sims[1] END, NULL,
-		pg_catalog.jsonb_build_object('kind', 'identification', 'k', p_k, 'min_similarity', v_min,
-			'subjects', pg_catalog.to_jsonb(v_seen), 'disclosure', p.score_disclosure)
-		OPERATOR(pg_catalog.||) CASE WHEN v_admit < v_found
-			THEN pg_catalog.jsonb_build_object('withheld', v_found - v_admit)
-			ELSE '{}'::pg_catalog.jsonb END);
-	PERFORM @extschema@._after_match('identify', p_purpose, NULL, p_device, v_seq);
-	FOR i IN 1 .. COALESCE(pg_catalog.cardinality(v_seen), 0) LOOP
-		subject := v_seen[i];
-		similarity := @extschema@._disclose(p, v_sims[i]);
-		RETURN NEXT;
-	END LOOP;
-END
-$$;
-
--- Registry's compliance_checks point: the Art. 17 row requests_answered.
-CREATE FUNCTION @extschema@._rights_compliance()
-CREATE OR REPLACE FUNCTION @extschema@._key_rotation_step(p_batch pg_catalog.int4)
-RETURNS pg_catalog.int8
 -- Export a subject's stored faces for a purpose (Art. 8): the only SQL path
 -- that returns embeddings; frt_admin only; refused without separate transfer
 -- consent.
@@ -5492,31 +6600,6 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	v_n pg_catalog.int8;
-	v_cur pg_catalog.int8;
-BEGIN
-	-- several processors: installation-wide, the platform's (a superuser's)
-	PERFORM @extschema@._require_platform('key_rotation_run');
-	v_n := @extschema@.key_reencrypt(p_batch);
-	IF v_n = 0 THEN
-		v_n := @extschema@.key_reseal_indexes(p_batch::pg_catalog.int8 * 10);
-	END IF;
-	IF v_n = 0 THEN
-		PERFORM @extschema@.key_destroy_unused();
-		RETURN 0;
-	END IF;
-	v_cur := @extschema@._key_current_epoch();
-	RAISE NOTICE 'frt: key rotation to epoch %: % faces still under other epochs', v_cur,
-		(SELECT pg_catalog.count(*) FROM @extschema@.face f WHERE f.key_epoch OPERATOR(pg_catalog.<>) v_cur);
-	RETURN v_n;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@._intrusion_compliance()
-	c @extschema@.consent;
-	v_n pg_catalog.int8;
-BEGIN
-	PERFORM @extschema@._check_authorized('export_faces', 'export', p_purpose, NULL);
 	c @extschema@.consent;
 	v_n pg_catalog.int8;
 BEGIN
@@ -5546,92 +6629,6 @@ BEGIN
 		pg_catalog.jsonb_build_object('faces', v_n, 'consent_id', c.id));
 END
 $$;
-
--- the new functions: no EXECUTE for PUBLIC, then the grants
-SELECT @extschema@._revoke_public_execute();
--- Application authorization (45_authz.sql): frt_admin grants, binds and
--- approves, through the functions only (they record who did it); frt_admin
--- and frt_auditor read the grants.  frt_admin may not UPDATE the approval
--- columns of purposes and devices.
-SELECT @extschema@._grant_registry_update();
-GRANT SELECT ON @extschema@.app_grant, @extschema@.device_login TO frt_admin, frt_auditor;
-GRANT EXECUTE ON FUNCTION
-	@extschema@.grant_application(pg_catalog.name, pg_catalog.text, pg_catalog.text[]),
-	@extschema@.revoke_application(pg_catalog.name, pg_catalog.text, pg_catalog.text[]),
-	@extschema@.bind_device(pg_catalog.text, pg_catalog.name),
-	@extschema@.unbind_device(pg_catalog.text, pg_catalog.name),
-	@extschema@.approve_device(pg_catalog.text),
-	@extschema@.approve_purpose(pg_catalog.text)
-	TO frt_admin;
-COMMENT ON FUNCTION @extschema@.grant_application(pg_catalog.name, pg_catalog.text, pg_catalog.text[]) IS
-	'let a role (a login, or a group role) perform operations (enrol, verify, identify, export) for a purpose; returns what it now holds (Measures Art. 14)';
-COMMENT ON FUNCTION @extschema@.revoke_application(pg_catalog.name, pg_catalog.text, pg_catalog.text[]) IS
-	'take operations (NULL: all) of a purpose away from a role; returns what it still holds';
-COMMENT ON FUNCTION @extschema@.bind_device(pg_catalog.text, pg_catalog.name) IS
-	'let a role enrol and match with a device (Measures Art. 14)';
-COMMENT ON FUNCTION @extschema@.unbind_device(pg_catalog.text, pg_catalog.name) IS
-	'unbind a role from a device; returns whether it was bound';
-COMMENT ON FUNCTION @extschema@.approve_device(pg_catalog.text) IS
-	'approve a device after its registration or a change of its location, signage or capture area: a member of frt_admin who did not make the change; false if already approved';
-COMMENT ON FUNCTION @extschema@.approve_purpose(pg_catalog.text) IS
-	'approve a purpose after its registration or a change of its facts: a member of frt_admin who did not make the change; false if already approved';
-
--- Existing deployments keep working: every role holding frt_enroller,
--- frt_matcher or frt_admin (directly or through another role), and those
--- three roles themselves (a session may SET ROLE to them), are granted
--- what the roles allowed before, on every purpose, and bound to every
--- device.  A WARNING asks the administrator to narrow them.  (Not
--- audited row by row: the audit writer would wait for the locks this
--- update holds on the registry; the grants carry granted_by and
--- granted_at, the update itself is on record, and the audit triggers are
--- created right after.)
-DO $$
-DECLARE
-	r record;
-	v_n pg_catalog.int4 := 0;
-	v_roles pg_catalog.text[] := '{}';
-BEGIN
-	FOR r IN
-		SELECT a.rolname, ARRAY(SELECT o FROM pg_catalog.unnest(ARRAY[
-				CASE WHEN pg_catalog.pg_has_role(a.oid, 'frt_enroller', 'MEMBER') THEN 'enrol' END,
-				CASE WHEN pg_catalog.pg_has_role(a.oid, 'frt_matcher', 'MEMBER') THEN 'verify' END,
-				CASE WHEN pg_catalog.pg_has_role(a.oid, 'frt_matcher', 'MEMBER') THEN 'identify' END,
-				CASE WHEN pg_catalog.pg_has_role(a.oid, 'frt_admin', 'MEMBER') THEN 'export' END]) o
-				WHERE o IS NOT NULL ORDER BY o) AS ops
-		  FROM pg_catalog.pg_roles a
-		 WHERE NOT a.rolsuper AND a.rolname !~ '^pg_'
-		   AND a.rolname <> ALL (ARRAY['frt_auditor', 'frt_audit_relay']::pg_catalog.name[])
-		 ORDER BY a.rolname
-	LOOP
-		CONTINUE WHEN pg_catalog.cardinality(r.ops) = 0;
-		INSERT INTO @extschema@.app_grant (grantee, purpose, operations, granted_by)
-		SELECT r.rolname, p.name, r.ops, CURRENT_USER FROM @extschema@.purpose p;
-		IF r.ops && ARRAY['enrol', 'verify', 'identify']::pg_catalog.text[] THEN
-			INSERT INTO @extschema@.device_login (device, grantee, bound_by)
-			SELECT d.name, r.rolname, CURRENT_USER FROM @extschema@.device d;
-		END IF;
-		v_roles := v_roles || r.rolname::pg_catalog.text;
-		v_n := v_n + 1;
-	END LOOP;
-	IF v_n > 0 THEN
-		RAISE WARNING 'frt_governance: % roles were granted every purpose and device their roles allowed before: %',
-			v_n, pg_catalog.array_to_string(v_roles, ', ')
-			USING HINT = 'Revoke the grants of frt_admin, frt_enroller and frt_matcher themselves, then narrow each application''s with frt.revoke_application() and frt.unbind_device() (docs/operations.md, "Authorizing applications").';
-	END IF;
-END
-$$;
-CREATE TRIGGER app_grant_audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.app_grant
-	FOR EACH ROW EXECUTE FUNCTION @extschema@._audit_change();
-CREATE TRIGGER device_login_audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.device_login
-	FOR EACH ROW EXECUTE FUNCTION @extschema@._audit_change();
-ALTER TABLE @extschema@.app_grant ENABLE ALWAYS TRIGGER app_grant_audit;
-ALTER TABLE @extschema@.device_login ENABLE ALWAYS TRIGGER device_login_audit;
-
--- The compliance report's Art. 14 row application_authorization: grants and
--- bindings in force, and what to look at: purposes and devices awaiting
--- approval, grants to roles that do not exist, grants held by the frt_*
--- roles themselves (every member of them holds them).  Names only.
-CREATE FUNCTION @extschema@._authz_compliance()
 DROP FUNCTION @extschema@.give_consent(pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.text,
 	pg_catalog.text, pg_catalog.bool, pg_catalog.bool, pg_catalog.bool);
 -- Record (or renew, after a changed notice) a subject's separate consent for
@@ -6040,62 +7037,6 @@ AS $$
 DECLARE
 	n pg_catalog.int8;
 	m pg_catalog.int8;
-	v_list pg_catalog.text;
-BEGIN
-	SELECT pg_catalog.count(*) INTO n FROM @extschema@.request q
-	 WHERE q.answered_on IS NULL AND q.closed_on IS NULL;
-	SELECT pg_catalog.count(*), pg_catalog.string_agg(pg_catalog.format('#%s %s due %s', o.id, o.kind, o.deadline), ', ')
-	  INTO m, v_list FROM @extschema@._requests_overdue() o;
-	RETURN QUERY SELECT 'Art. 17', 'requests_answered',
-		CASE WHEN m > 0 THEN 'violation' WHEN n > 0 THEN 'warning' ELSE 'ok' END,
-		pg_catalog.format('%s complaints, reports and requests of persons awaiting an answer (%s working days each), %s overdue%s',
-			n, @extschema@._request_working_days(), m, COALESCE(': ' || v_list, ''));
-END
-$$;
-SELECT @extschema@._hook_register('compliance_checks', '_rights_compliance', 'jobs');
-
--- What is held about one person (PIPL Art. 44, 45): the subject record,
--- consents with the notice shown (version and text), faces held (metadata,
--- never the embedding), declines, processing history from the audit trail
--- (events about this subject only, without scores or details), erasure
--- evidence (frt.erasure_report) and the person's requests.  Audited.
-CREATE FUNCTION @extschema@.subject_report(p_subject pg_catalog.text)
-RETURNS pg_catalog.jsonb
-	v_grants pg_catalog.int8;
-	v_roles pg_catalog.int8;
-	v_bindings pg_catalog.int8;
-	v_pending pg_catalog.text;
-	v_missing pg_catalog.text;
-	v_broad pg_catalog.text;
-BEGIN
-	SELECT pg_catalog.count(*), pg_catalog.count(DISTINCT g.grantee) INTO v_grants, v_roles
-	FROM @extschema@.app_grant g;
-	SELECT pg_catalog.count(*) INTO v_bindings FROM @extschema@.device_login;
-	SELECT pg_catalog.string_agg(x, ', ' ORDER BY x) INTO v_pending
-	FROM (SELECT 'purpose ' || p.name AS x FROM @extschema@.purpose p WHERE p.approved_at IS NULL
-		  UNION ALL
-		  SELECT 'device ' || d.name FROM @extschema@.device d WHERE d.approved_at IS NULL) u;
-	SELECT pg_catalog.string_agg(DISTINCT r, ', ') INTO v_missing
-	FROM (SELECT g.grantee::pg_catalog.text AS r FROM @extschema@.app_grant g
-		  UNION ALL
-		  SELECT b.grantee::pg_catalog.text FROM @extschema@.device_login b) u
-	WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles a WHERE a.rolname = u.r);
-	SELECT pg_catalog.string_agg(DISTINCT r, ', ') INTO v_broad
-	FROM (SELECT g.grantee::pg_catalog.text AS r FROM @extschema@.app_grant g
-		  UNION ALL
-		  SELECT b.grantee::pg_catalog.text FROM @extschema@.device_login b) u
-	WHERE u.r = ANY (ARRAY['frt_admin', 'frt_enroller', 'frt_matcher']);
-	RETURN QUERY SELECT 'Art. 14', 'application_authorization',
-		CASE WHEN v_pending IS NULL AND v_missing IS NULL AND v_broad IS NULL THEN 'ok' ELSE 'warning' END,
-		pg_catalog.concat_ws('; ',
-			pg_catalog.format('%s grants to %s roles, %s device bindings', v_grants, v_roles, v_bindings),
-			'awaiting approval by a second member of frt_admin: ' || v_pending,
-			'granted or bound roles that do not exist: ' || v_missing,
-			'granted or bound to frt_admin, frt_enroller or frt_matcher themselves (so to every member): ' || v_broad);
-END
-$$;
-REVOKE ALL ON FUNCTION @extschema@._authz_compliance() FROM PUBLIC;
-
 	names pg_catalog.text;
 BEGIN
 	-- Art. 5: the notice in force states the facts as they are
@@ -6333,8 +7274,6 @@ BEGIN
 			COALESCE('created ' || pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) v_rotated)
 								 OPERATOR(pg_catalog./) 86400)::pg_catalog.int8 || ' days ago', '-'), n, v_used,
 			CASE WHEN v_lost > 0 THEN pg_catalog.format('; %s faces are under an epoch missing from the keyring', v_lost) ELSE '' END) END;
-	-- what each application may do, and changes awaiting approval (45_authz.sql)
-	RETURN QUERY SELECT * FROM @extschema@._authz_compliance();
 	-- Art. 5, 7, 8, 9: notice facts, minors, central storage, incidents
 	RETURN QUERY SELECT * FROM @extschema@._articles_compliance();
 	-- rows of the compliance_checks handlers (layers above)
@@ -6351,13 +7290,6 @@ BEGIN
 			COALESCE(fs.filing_deadline::pg_catalog.text, '-'), fs.status);
 END
 $$;
-
--- Record (or renew, after a changed notice) a subject's separate consent for
--- a purpose against the notice in force; returns the consent id.
-CREATE OR REPLACE FUNCTION @extschema@.give_consent(p_subject pg_catalog.text, p_purpose pg_catalog.text,
-	p_given_by pg_catalog.text, p_obtained_how pg_catalog.text,
-	p_guardian_ref pg_catalog.text DEFAULT NULL, p_transfer_consent pg_catalog.bool DEFAULT false,
-	p_separate pg_catalog.bool DEFAULT true, p_condition_of_service pg_catalog.bool DEFAULT false)
 REVOKE ALL ON FUNCTION @extschema@._notice_facts(@extschema@.purpose) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._notice_stale_facts(@extschema@.purpose) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._check_notice_facts(@extschema@.purpose, pg_catalog.text, pg_catalog.text,
@@ -6392,6 +7324,4604 @@ COMMENT ON FUNCTION @extschema@.reassessment_due() IS
 CREATE FUNCTION @extschema@.open_incident(p_alert_seq pg_catalog.int8,
 	p_description pg_catalog.text DEFAULT NULL, p_major pg_catalog.bool DEFAULT true)
 RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	a record;
+BEGIN
+	SELECT * INTO a FROM @extschema@.alert WHERE seq = p_alert_seq;
+	IF NOT FOUND THEN
+		PERFORM @extschema@._reject('P0002', pg_catalog.format('audit record %s is not an alert', p_alert_seq),
+			'open_incident', NULL, NULL, NULL);
+	END IF;
+	RETURN @extschema@.record_incident(
+		COALESCE(p_description, pg_catalog.format('intrusion alert %s (audit record %s)', a.kind, a.seq)),
+		CASE WHEN a.purpose IS NOT NULL THEN ARRAY[a.purpose] END, p_major, a.at, a.seq);
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.open_incident(pg_catalog.int8, pg_catalog.text, pg_catalog.bool) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.open_incident(pg_catalog.int8, pg_catalog.text, pg_catalog.bool) TO frt_admin;
+COMMENT ON FUNCTION @extschema@.open_incident(pg_catalog.int8, pg_catalog.text, pg_catalog.bool) IS
+	'open a security incident from an intrusion alert (its audit seq); major by default, voiding the assessments of the alert''s purpose (all if none) (Measures Art. 9)';
+
+-- every existing notice states the facts as they are now
+ALTER TABLE @extschema@.notice DISABLE TRIGGER notice_version;
+ALTER TABLE @extschema@.notice DISABLE TRIGGER notice_audit;
+UPDATE @extschema@.notice n SET facts = @extschema@._notice_facts(p)
+  FROM @extschema@.purpose p WHERE p.name = n.purpose;
+ALTER TABLE @extschema@.notice ENABLE TRIGGER notice_version;
+ALTER TABLE @extschema@.notice ENABLE ALWAYS TRIGGER notice_audit;
+
+-- what now needs an administrator
+DO $$
+DECLARE
+	v pg_catalog.text;
+BEGIN
+	SELECT pg_catalog.string_agg(p.name, ', ' ORDER BY p.name) INTO v FROM @extschema@.purpose p
+	 WHERE p.storage_legal_basis IS NULL;
+	IF v IS NOT NULL THEN
+		RAISE WARNING 'frt_governance: purposes storing faces centrally without a recorded legal basis: %', v
+			USING DETAIL = 'New enrolments need each subject''s separate consent to central storage (Measures Art. 8).',
+				  HINT = 'Record the law or administrative regulation in purpose.storage_legal_basis (then publish a new notice version), or renew consents with frt.give_consent(..., p_central_storage => true).';
+	END IF;
+	SELECT pg_catalog.string_agg(n.purpose, ', ' ORDER BY n.purpose) INTO v
+	  FROM (SELECT DISTINCT ON (x.purpose) x.purpose, x.accessibility FROM @extschema@.notice x
+			 ORDER BY x.purpose, x.version DESC) n
+	 WHERE n.accessibility IS NULL OR pg_catalog.btrim(n.accessibility) = '';
+	IF v IS NOT NULL THEN
+		RAISE WARNING 'frt_governance: purposes whose notice in force has no accessibility statement: %', v
+			USING HINT = 'Publish a new notice version with an accessibility statement for disabled and elderly people (Measures Art. 5).';
+	END IF;
+	SELECT pg_catalog.string_agg(p.name, ', ' ORDER BY p.name) INTO v FROM @extschema@.purpose p WHERE p.minors_allowed;
+	IF v IS NOT NULL THEN
+		RAISE WARNING 'frt_governance: purposes that hold minors and keep processing them: %', v
+			USING HINT = 'Confirm each (purpose.minors_allowed); setting it false refuses minors and hides their faces from 1:N (Measures Art. 7).';
+	END IF;
+END
+$$;
+-- ---- end of the facts a notice states, minors, central storage, incidents ----
+
+-- ---- Function bodies of this release ----
+-- Every function changed since 1.0.0, as the install script defines it
+-- (the sections above were written one change at a time).
+CREATE OR REPLACE FUNCTION @extschema@._audit_anchor_lines(anchors pg_catalog.text)
+RETURNS TABLE (line pg_catalog.int4, seq pg_catalog.int8, hash pg_catalog.text, mac pg_catalog.text,
+	alg pg_catalog.text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT l.n::pg_catalog.int4, r[2]::pg_catalog.int8, r[3], NULLIF(r[4], 'none'), r[5]
+	  FROM pg_catalog.regexp_split_to_table(anchors, E'\n') WITH ORDINALITY AS l(t, n),
+		   pg_catalog.regexp_match(l.t,
+			'frt audit anchor: db=("(?:[^"]|"")*"|\S+) seq=([0-9]+) hash=([0-9a-f]{64}) mac=([0-9a-f]{64}|none)(?: alg=([a-z0-9]+))?') AS r
+	 WHERE r[1] OPERATOR(pg_catalog.=) pg_catalog.quote_ident(pg_catalog.current_database())
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.verify_audit_anchors(anchors pg_catalog.text)
+RETURNS TABLE (line pg_catalog.int4, seq pg_catalog.int8, ok pg_catalog.bool, reason pg_catalog.text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	a record;
+	v record;
+	why pg_catalog.text;
+BEGIN
+	SELECT * INTO a FROM @extschema@._audit_anchor_lines(anchors) l ORDER BY l.seq DESC, l.line DESC LIMIT 1;
+	IF NOT FOUND THEN
+		RETURN QUERY SELECT 0, NULL::pg_catalog.int8, false,
+			'no anchor of this database in the text given'::pg_catalog.text;
+		RETURN;
+	END IF;
+	SELECT * INTO v FROM @extschema@.verify_audit_chain(a.seq, a.hash, a.mac, a.alg);
+	RETURN QUERY SELECT 0, v.seq, v.ok, v.reason || COALESCE('; ' || v.warning, '');
+	FOR a IN SELECT * FROM @extschema@._audit_anchor_lines(anchors) l ORDER BY l.line LOOP
+		why := @extschema@._audit_anchor_check(a.seq, a.hash, a.mac, a.alg);
+		RETURN QUERY SELECT a.line, a.seq, why IS NULL, COALESCE(why, 'anchor matches the trail');
+	END LOOP;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.audit_head(
+	OUT seq pg_catalog.int8, OUT hash pg_catalog.text, OUT at pg_catalog.timestamptz)
+RETURNS record
+LANGUAGE sql STABLE
+AS $$
+	SELECT h.seq, pg_catalog.encode(h.hash, 'hex'), h.at FROM (
+		(SELECT a.seq, a.hash, a.at FROM @extschema@.audit a ORDER BY a.seq DESC LIMIT 1)
+		UNION ALL
+		(SELECT n.last_seq, n.last_hash, n.last_at FROM @extschema@.audit_anchor n)
+	) h ORDER BY h.seq DESC LIMIT 1
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._hook_point(p_point pg_catalog.text, p_offered_by pg_catalog.text,
+	p_arguments pg_catalog.text, p_returns pg_catalog.text, p_description pg_catalog.text)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+	INSERT INTO @extschema@.extension_point VALUES (p_point, p_offered_by, p_arguments, p_returns,
+		p_description);
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._hook_register(p_point pg_catalog.text, p_handler pg_catalog.text,
+	p_layer pg_catalog.text, p_position pg_catalog.int4 DEFAULT 100)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	pt @extschema@.extension_point;
+	fn pg_catalog.regprocedure;
+BEGIN
+	SELECT * INTO pt FROM @extschema@.extension_point WHERE point = p_point;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'no extension point %', p_point USING ERRCODE = 'undefined_object';
+	END IF;
+	fn := pg_catalog.to_regprocedure(pg_catalog.format('%I.%I(%s)', '@extschema@', p_handler,
+		pt.arguments));
+	IF fn IS NULL OR (SELECT p.prorettype FROM pg_catalog.pg_proc p WHERE p.oid = fn)
+		OPERATOR(pg_catalog.<>) pg_catalog.to_regtype(pt.returns) THEN
+		RAISE EXCEPTION 'handler %(%) returning % does not exist for extension point %',
+			p_handler, pt.arguments, pt.returns, p_point USING ERRCODE = 'undefined_function';
+	END IF;
+	IF (SELECT l.rank FROM @extschema@.governance_layer l WHERE l.layer OPERATOR(pg_catalog.=) p_layer)
+		OPERATOR(pg_catalog.<=) (SELECT l.rank FROM @extschema@.governance_layer l
+								 WHERE l.layer OPERATOR(pg_catalog.=) pt.offered_by) THEN
+		RAISE EXCEPTION 'layer % may not register at extension point % of layer %: handlers come from the layers above',
+			p_layer, p_point, pt.offered_by USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	INSERT INTO @extschema@.extension_hook VALUES (p_point, p_handler, p_layer, p_position);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._hook_handlers(p_point pg_catalog.text)
+RETURNS SETOF pg_catalog.text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT pg_catalog.format('%I.%I', '@extschema@', h.handler)
+	  FROM @extschema@.extension_hook h
+	 WHERE h.point OPERATOR(pg_catalog.=) p_point
+	 ORDER BY h.position, h.handler;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._audit_recorded()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	h pg_catalog.text;
+BEGIN
+	-- a restore reloads old records: they are history, not new events
+	IF @extschema@.audit_restoring() THEN
+		RETURN NULL;
+	END IF;
+	-- a failing handler must not make the writer fail the other sessions'
+	-- records of its batch: its error is logged and the record stands
+	FOR h IN SELECT @extschema@._hook_handlers('audit_recorded') LOOP
+		BEGIN
+			EXECUTE pg_catalog.format('SELECT %s($1)', h) USING NEW;
+		EXCEPTION WHEN OTHERS THEN
+			RAISE WARNING 'frt: audit_recorded handler % failed on record %: %', h, NEW.seq, SQLERRM;
+		END;
+	END LOOP;
+	RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._alert(p_kind pg_catalog.text, p_purpose pg_catalog.text,
+	p_subject pg_catalog.text, p_device pg_catalog.text, p_detail pg_catalog.jsonb)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM @extschema@.audit_event('alert', p_kind, p_purpose, p_subject, p_device, NULL, NULL, p_detail);
+	RAISE WARNING 'frt alert %: %', p_kind, p_detail::pg_catalog.text;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._revoke_public_execute()
+RETURNS pg_catalog.int4
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	f pg_catalog.regprocedure;
+	n pg_catalog.int4 := 0;
+BEGIN
+	FOR f IN
+		SELECT p.oid::pg_catalog.regprocedure
+		  FROM pg_catalog.pg_proc p
+		  JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+			   AND d.objid OPERATOR(pg_catalog.=) p.oid AND d.deptype OPERATOR(pg_catalog.=) 'e'
+		  JOIN pg_catalog.pg_extension e ON e.oid OPERATOR(pg_catalog.=) d.refobjid
+		 WHERE e.extname OPERATOR(pg_catalog.=) 'frt_governance' AND p.proacl IS NULL
+	LOOP
+		EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
+		n := n + 1;
+	END LOOP;
+	RETURN n;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._before_match(p_function pg_catalog.text, p_purpose pg_catalog.text,
+	p_subject pg_catalog.text, p_device pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	h pg_catalog.text;
+BEGIN
+	FOR h IN SELECT @extschema@._hook_handlers('before_match') LOOP
+		EXECUTE pg_catalog.format('SELECT %s($1, $2, $3, $4)', h)
+			USING p_function, p_purpose, p_subject, p_device;
+	END LOOP;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._after_verify(p_purpose pg_catalog.text, p_subject pg_catalog.text,
+	p_device pg_catalog.text, p_matched pg_catalog.bool, p_seq pg_catalog.int8)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	h pg_catalog.text;
+BEGIN
+	FOR h IN SELECT @extschema@._hook_handlers('after_verify') LOOP
+		EXECUTE pg_catalog.format('SELECT %s($1, $2, $3, $4, $5)', h)
+			USING p_purpose, p_subject, p_device, p_matched, p_seq;
+	END LOOP;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._admit_results(p_function pg_catalog.text, p_purpose pg_catalog.text,
+	p_subject pg_catalog.text, p_device pg_catalog.text, p_found pg_catalog.int8)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	h pg_catalog.text;
+	v_n pg_catalog.int8;
+	v_admit pg_catalog.int8 := p_found;
+BEGIN
+	FOR h IN SELECT @extschema@._hook_handlers('admit_results') LOOP
+		EXECUTE pg_catalog.format('SELECT %s($1, $2, $3, $4, $5)', h) INTO v_n
+			USING p_function, p_purpose, p_subject, p_device, p_found;
+		v_admit := LEAST(v_admit, GREATEST(COALESCE(v_n, p_found), 0));
+	END LOOP;
+	RETURN v_admit;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._after_match(p_function pg_catalog.text, p_purpose pg_catalog.text,
+	p_subject pg_catalog.text, p_device pg_catalog.text, p_seq pg_catalog.int8)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	h pg_catalog.text;
+BEGIN
+	FOR h IN SELECT @extschema@._hook_handlers('after_match') LOOP
+		EXECUTE pg_catalog.format('SELECT %s($1, $2, $3, $4, $5)', h)
+			USING p_function, p_purpose, p_subject, p_device, p_seq;
+	END LOOP;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._before_export(p_purpose pg_catalog.text, p_subject pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	h pg_catalog.text;
+BEGIN
+	FOR h IN SELECT @extschema@._hook_handlers('before_export') LOOP
+		EXECUTE pg_catalog.format('SELECT %s($1, $2)', h) USING p_purpose, p_subject;
+	END LOOP;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._caller_is_superuser()
+RETURNS pg_catalog.bool
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN COALESCE((SELECT r.rolsuper FROM pg_catalog.pg_roles r
+					 WHERE r.rolname OPERATOR(pg_catalog.=) @extschema@._caller()), false);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._caller_processor()
+RETURNS pg_catalog.text
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_proc pg_catalog.text;
+BEGIN
+	IF @extschema@._caller_is_superuser() THEN
+		RETURN NULL;
+	END IF;
+	SELECT l.processor INTO v_proc FROM @extschema@.processor_login l
+	WHERE l.login OPERATOR(pg_catalog.=) @extschema@._caller();
+	IF FOUND THEN
+		RETURN v_proc;
+	END IF;
+	RETURN @extschema@._sole_processor();
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._sole_processor()
+RETURNS pg_catalog.text
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN (SELECT pg_catalog.min(p.name) FROM @extschema@.processor p
+			HAVING pg_catalog.count(*) OPERATOR(pg_catalog.=) 1);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._acting_processor()
+RETURNS pg_catalog.text
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF @extschema@._caller_is_superuser() THEN
+		RETURN COALESCE(NULLIF(pg_catalog.current_setting('frt.processor', true), ''),
+			(SELECT p.name FROM @extschema@.processor p ORDER BY p.registered_at, p.name LIMIT 1));
+	END IF;
+	RETURN @extschema@._caller_processor();
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._processor_visible(p_processor pg_catalog.text)
+RETURNS pg_catalog.bool
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN @extschema@._caller_is_superuser()
+		OR COALESCE(p_processor OPERATOR(pg_catalog.=) @extschema@._caller_processor(), false);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._calendar_warn_days()
+RETURNS pg_catalog.int4
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT 60 $$;
+
+CREATE OR REPLACE FUNCTION @extschema@._calendar_load(p_data pg_catalog.text, p_shipped pg_catalog.bool)
+RETURNS pg_catalog.int4
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	l pg_catalog.text;
+	f pg_catalog.text[];
+	v_line pg_catalog.int4 := 0;
+	v_years pg_catalog.int4[] := '{}';
+	v_skip pg_catalog.int4[] := '{}';
+	v_year pg_catalog.int4;
+	v_day pg_catalog.date;
+	v_n pg_catalog.int4 := 0;
+BEGIN
+	IF p_data IS NULL THEN
+		RAISE EXCEPTION 'calendar data must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	FOR l IN SELECT pg_catalog.regexp_split_to_table(p_data, E'\n') LOOP
+		v_line := v_line + 1;
+		l := pg_catalog.rtrim(l, E' \r');
+		CONTINUE WHEN pg_catalog.btrim(l) = '' OR pg_catalog.left(pg_catalog.btrim(l), 1) = '#';
+		f := pg_catalog.string_to_array(l, E'\t');
+		IF pg_catalog.cardinality(f) <> 3 OR pg_catalog.btrim(f[3]) = '' THEN
+			RAISE EXCEPTION 'calendar line %: expected three tab-separated fields', v_line
+				USING ERRCODE = 'invalid_text_representation';
+		END IF;
+		IF f[1] = 'year' THEN
+			IF f[2] !~ '^[0-9]{4}$' THEN
+				RAISE EXCEPTION 'calendar line %: "%" is not a year', v_line, f[2]
+					USING ERRCODE = 'invalid_text_representation';
+			END IF;
+			v_year := f[2]::pg_catalog.int4;
+			v_years := v_years || v_year;
+			IF EXISTS (SELECT 1 FROM @extschema@.calendar_year c WHERE c.year = v_year) AND p_shipped THEN
+				v_skip := v_skip || v_year;
+				CONTINUE;
+			END IF;
+			IF NOT p_shipped THEN
+				DELETE FROM @extschema@.holiday h
+				 WHERE h.day >= pg_catalog.make_date(v_year, 1, 1) AND h.day < pg_catalog.make_date(v_year + 1, 1, 1);
+			END IF;
+			INSERT INTO @extschema@.calendar_year AS c (year, source, shipped)
+			VALUES (v_year, pg_catalog.btrim(f[3]), p_shipped)
+			ON CONFLICT (year) DO UPDATE SET source = excluded.source, loaded_at = pg_catalog.now(),
+				shipped = excluded.shipped;
+			CONTINUE;
+		END IF;
+		BEGIN
+			v_day := f[1]::pg_catalog.date;
+		EXCEPTION WHEN OTHERS THEN
+			RAISE EXCEPTION 'calendar line %: "%" is not a date', v_line, f[1]
+				USING ERRCODE = 'invalid_text_representation';
+		END;
+		v_year := pg_catalog.date_part('year', v_day)::pg_catalog.int4;
+		IF NOT v_year = ANY (v_years) THEN
+			RAISE EXCEPTION 'calendar line %: % comes before the line "year<TAB>%<TAB>source"', v_line, v_day, v_year
+				USING ERRCODE = 'invalid_text_representation';
+		END IF;
+		IF f[2] NOT IN ('off', 'work') THEN
+			RAISE EXCEPTION 'calendar line %: the kind must be off or work, not "%"', v_line, f[2]
+				USING ERRCODE = 'invalid_text_representation';
+		END IF;
+		IF f[2] = 'work' AND pg_catalog.date_part('isodow', v_day) < 6 THEN
+			RAISE EXCEPTION 'calendar line %: % is a weekday: only a weekend day can be a make-up working day', v_line, v_day
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		CONTINUE WHEN v_year = ANY (v_skip);
+		INSERT INTO @extschema@.holiday (day, name, is_workday, shipped)
+		VALUES (v_day, pg_catalog.btrim(f[3]), f[2] = 'work', p_shipped)
+		ON CONFLICT (day) DO NOTHING;
+		IF FOUND THEN
+			v_n := v_n + 1;
+		END IF;
+	END LOOP;
+	IF pg_catalog.cardinality(v_years) = 0 THEN
+		RAISE EXCEPTION 'calendar data names no year' USING ERRCODE = 'invalid_text_representation',
+			HINT = 'Each year starts with a line "year<TAB>YYYY<TAB>source" naming the State Council notice.';
+	END IF;
+	RETURN v_n;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.load_calendar(p_data pg_catalog.text)
+RETURNS pg_catalog.int4
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_n pg_catalog.int4;
+BEGIN
+	v_n := @extschema@._calendar_load(p_data, false);
+	PERFORM @extschema@.audit_event('calendar', 'loaded', p_detail => pg_catalog.jsonb_build_object(
+		'days', v_n, 'years', (SELECT pg_catalog.jsonb_agg(c.year ORDER BY c.year) FROM @extschema@.calendar_year c)));
+	RETURN v_n;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.calendar_coverage(OUT first_year pg_catalog.int4, OUT last_year pg_catalog.int4,
+	OUT covered_until pg_catalog.date, OUT days_left pg_catalog.int4, OUT sources pg_catalog.text)
+RETURNS record
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	SELECT pg_catalog.min(c.year), pg_catalog.max(c.year),
+		   pg_catalog.string_agg(c.year || ': ' || c.source, '; ' ORDER BY c.year)
+	  INTO first_year, last_year, sources FROM @extschema@.calendar_year c;
+	covered_until := pg_catalog.make_date(last_year, 12, 31);
+	days_left := covered_until - @extschema@._filing_today();
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._calendar_covers(p_day pg_catalog.date)
+RETURNS pg_catalog.bool
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT EXISTS (SELECT 1 FROM @extschema@.calendar_year c
+				   WHERE c.year OPERATOR(pg_catalog.=) pg_catalog.date_part('year', p_day)::pg_catalog.int4);
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._is_time_zone(p_zone pg_catalog.text)
+RETURNS pg_catalog.bool
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_timezone_names z
+				   WHERE z.name OPERATOR(pg_catalog.=) p_zone)
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._legal_zone(p_purpose pg_catalog.text DEFAULT NULL)
+RETURNS pg_catalog.text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_zone pg_catalog.text;
+BEGIN
+	IF p_purpose IS NOT NULL THEN
+		SELECT pr.legal_time_zone INTO v_zone
+		  FROM @extschema@.purpose p JOIN @extschema@.processor pr ON pr.name = p.processor
+		 WHERE p.name = p_purpose;
+		IF v_zone IS NOT NULL THEN
+			RETURN v_zone;
+		END IF;
+	END IF;
+	SELECT CASE WHEN pg_catalog.count(DISTINCT pr.legal_time_zone) = 1
+				THEN pg_catalog.min(pr.legal_time_zone) END
+	  INTO v_zone FROM @extschema@.processor pr;
+	RETURN COALESCE(v_zone, 'Asia/Shanghai');
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._legal_date(p_at pg_catalog.timestamptz, p_purpose pg_catalog.text DEFAULT NULL)
+RETURNS pg_catalog.date
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT pg_catalog.timezone(@extschema@._legal_zone(p_purpose), p_at)::pg_catalog.date
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._legal_today(p_purpose pg_catalog.text DEFAULT NULL)
+RETURNS pg_catalog.date
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT @extschema@._legal_date(pg_catalog.now(), p_purpose)
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._legal_add(p_at pg_catalog.timestamptz, p_span pg_catalog.interval,
+	p_zone pg_catalog.text)
+RETURNS pg_catalog.timestamptz
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+	SELECT pg_catalog.timezone(p_zone,
+		pg_catalog.timezone(p_zone, p_at) OPERATOR(pg_catalog.+) p_span)
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._face_active(p_consent_id pg_catalog.int8, p_expires_at pg_catalog.timestamptz)
+RETURNS pg_catalog.bool
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+	SELECT p_expires_at OPERATOR(pg_catalog.>) pg_catalog.statement_timestamp()
+		AND COALESCE((SELECT c.withdrawn_at IS NULL FROM @extschema@.consent c
+					  WHERE c.id OPERATOR(pg_catalog.=) p_consent_id), false)
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._filing_threshold()
+RETURNS pg_catalog.int8
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT 100000::pg_catalog.int8 $$;
+
+CREATE OR REPLACE FUNCTION @extschema@._filing_today()
+RETURNS pg_catalog.date
+LANGUAGE sql STABLE
+AS $$ SELECT @extschema@._legal_today(NULL) $$;
+
+CREATE OR REPLACE FUNCTION @extschema@._filing_count(p_delta pg_catalog.int8, p_processor pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	INSERT INTO @extschema@.filing_state AS s (processor, stored_subjects, threshold_reached_on)
+	VALUES (p_processor, GREATEST(p_delta, 0),
+			CASE WHEN p_delta >= @extschema@._filing_threshold() THEN @extschema@._filing_today() END)
+	ON CONFLICT (processor) DO UPDATE
+	SET stored_subjects = GREATEST(s.stored_subjects + p_delta, 0),
+		threshold_reached_on = COALESCE(s.threshold_reached_on,
+			CASE WHEN s.stored_subjects + p_delta >= @extschema@._filing_threshold()
+				 THEN @extschema@._filing_today() END);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._face_store(p_subject pg_catalog.text, p_purpose pg_catalog.text,
+	p_device pg_catalog.text, p_consent_id pg_catalog.int8, p_embedding @extschema@.face_embedding,
+	p_minor pg_catalog.bool, p_expires_at pg_catalog.timestamptz)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_new_subject pg_catalog.bool;
+	v_id pg_catalog.int8;
+	v_sealed pg_catalog.bytea;
+	v_proc pg_catalog.text := @extschema@._purpose_processor(p_purpose);
+BEGIN
+	-- serialise with other enrolments and erasures of this subject
+	PERFORM 1 FROM @extschema@.subject WHERE processor = v_proc AND id = p_subject FOR NO KEY UPDATE;
+	v_new_subject := NOT EXISTS (SELECT 1 FROM @extschema@.face WHERE processor = v_proc AND subject = p_subject);
+	-- the id first: the ciphertext is bound to it
+	v_id := pg_catalog.nextval('@extschema@.face_id_seq'::pg_catalog.regclass);
+	v_sealed := @extschema@._face_seal(v_id, p_embedding);
+	INSERT INTO @extschema@.face (id, subject, purpose, device, consent_id, embedding, minor,
+								  expires_at, key_epoch)
+	VALUES (v_id, p_subject, p_purpose, p_device, p_consent_id, v_sealed, p_minor, p_expires_at,
+			@extschema@._sealed_epoch(v_sealed));
+	IF v_new_subject THEN
+		PERFORM @extschema@._filing_count(1, v_proc);
+	END IF;
+	RETURN v_id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._face_similarity(p_subject pg_catalog.text, p_purpose pg_catalog.text,
+	p_probe @extschema@.face_embedding)
+RETURNS pg_catalog.float8
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	-- PL/pgSQL, not SQL: its plan is cached across calls (the 1:1 hot path)
+	RETURN (SELECT pg_catalog.max(@extschema@.cosine_similarity(@extschema@._face_open(f.id, f.embedding),
+																	p_probe))
+			FROM @extschema@.face f
+			WHERE f.subject = p_subject AND f.purpose = p_purpose
+			  AND @extschema@._face_active(f.consent_id, f.expires_at));
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._face_nearest(p_purpose pg_catalog.text, p_probe @extschema@.face_embedding,
+	p_max_distance pg_catalog.float8)
+RETURNS TABLE (face_id pg_catalog.int8, subject pg_catalog.text, distance pg_catalog.float8)
+LANGUAGE sql STABLE
+AS $$
+	SELECT f.id, f.subject, @extschema@._face_open(f.id, f.embedding) OPERATOR(@extschema@.<=>) p_probe
+	FROM @extschema@.face f
+	WHERE f.purpose OPERATOR(pg_catalog.=) p_purpose
+	  AND f.expires_at OPERATOR(pg_catalog.>) pg_catalog.statement_timestamp()
+	  -- a scalar sub-select, not EXISTS: it stays a per-row filter and is
+	  -- never turned into a join that would stop the ordered index scan
+	  AND (SELECT c.withdrawn_at IS NULL AND NOT c.needs_renotice AND c.separate
+				  AND NOT c.condition_of_service AND (NOT f.minor OR c.given_by OPERATOR(pg_catalog.=) 'guardian')
+		   FROM @extschema@.consent c WHERE c.id OPERATOR(pg_catalog.=) f.consent_id)
+	  -- a minor's face only where the purpose processes minors (Art. 7)
+	  AND (NOT f.minor OR (SELECT pp.minors_allowed FROM @extschema@.purpose pp
+						   WHERE pp.name OPERATOR(pg_catalog.=) p_purpose))
+	  AND (p_max_distance IS NULL OR @extschema@._face_open(f.id, f.embedding) OPERATOR(@extschema@.<=>) p_probe
+		   OPERATOR(pg_catalog.<=) p_max_distance)
+	ORDER BY @extschema@._face_open(f.id, f.embedding) OPERATOR(@extschema@.<=>) p_probe
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._face_export(p_subject pg_catalog.text, p_purpose pg_catalog.text)
+RETURNS TABLE (face_id pg_catalog.int8, embedding @extschema@.face_embedding,
+	enrolled_at pg_catalog.timestamptz, expires_at pg_catalog.timestamptz)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT s.id, @extschema@._face_open(s.id, s.embedding), s.enrolled_at, s.expires_at
+	FROM (SELECT f.id, f.embedding, f.enrolled_at, f.expires_at
+		  FROM @extschema@.face f
+		  WHERE f.subject = p_subject AND f.purpose = p_purpose
+			AND @extschema@._face_active(f.consent_id, f.expires_at)
+		  ORDER BY f.id OFFSET 0) s;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._face_delete(p_ids pg_catalog.int8[], p_reason pg_catalog.text)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_procs pg_catalog.text[] := '{}';
+	v_subjects pg_catalog.text[] := '{}';
+	v_total pg_catalog.int8 := 0;
+	r record;
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.face f WHERE f.id = ANY (p_ids)) THEN
+		RETURN 0;
+	END IF;
+	-- same lock order as enrolment: subject rows first (a subject is its
+	-- processor and id)
+	PERFORM 1 FROM @extschema@.subject s
+	WHERE (s.processor, s.id) IN (SELECT f.processor, f.subject FROM @extschema@.face f WHERE f.id = ANY (p_ids))
+		ORDER BY s.processor, s.id FOR NO KEY UPDATE;
+	FOR r IN
+		WITH d AS (DELETE FROM @extschema@.face f WHERE f.id = ANY (p_ids)
+				   RETURNING f.processor, f.subject, f.purpose)
+		SELECT d.processor, d.subject, d.purpose, pg_catalog.count(*) AS n FROM d GROUP BY 1, 2, 3
+	LOOP
+		v_total := v_total + r.n;
+		v_procs := v_procs || r.processor;
+		v_subjects := v_subjects || r.subject;
+		PERFORM @extschema@.audit_event('erasure', 'erased', r.purpose, r.subject, NULL, NULL, NULL,
+			pg_catalog.jsonb_build_object('faces', r.n, 'reason', p_reason));
+	END LOOP;
+	-- per processor, subjects whose last face this call deleted (rows a
+	-- concurrent erasure deleted first were counted by that erasure)
+	FOR r IN
+		SELECT u.p, pg_catalog.count(DISTINCT u.s) AS n
+		FROM ROWS FROM (pg_catalog.unnest(v_procs), pg_catalog.unnest(v_subjects)) AS u(p, s)
+		WHERE NOT EXISTS (SELECT 1 FROM @extschema@.face f WHERE f.processor = u.p AND f.subject = u.s)
+		GROUP BY u.p
+	LOOP
+		PERFORM @extschema@._filing_count(-r.n, r.p);
+	END LOOP;
+	RETURN v_total;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._face_purge(p_batch pg_catalog.int4 DEFAULT 10000)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_ids pg_catalog.int8[];
+	v_n pg_catalog.int8;
+	v_m pg_catalog.int8;
+BEGIN
+	IF p_batch IS NULL OR p_batch < 1 THEN
+		RAISE EXCEPTION 'batch size must be positive' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT pg_catalog.array_agg(f.id) INTO v_ids FROM (
+		SELECT f.id FROM @extschema@.face f
+		JOIN @extschema@.consent c ON c.id = f.consent_id
+		WHERE c.withdrawn_at IS NOT NULL
+		LIMIT p_batch) f;
+	v_n := COALESCE(@extschema@._face_delete(v_ids, 'consent withdrawn'), 0);
+	IF v_n < p_batch THEN
+		SELECT pg_catalog.array_agg(f.id) INTO v_ids FROM (
+			SELECT f.id FROM @extschema@.face f
+			WHERE f.expires_at <= pg_catalog.statement_timestamp()
+			LIMIT p_batch - v_n) f;
+		v_m := COALESCE(@extschema@._face_delete(v_ids, 'retention ended'), 0);
+		v_n := v_n + v_m;
+	END IF;
+	RETURN v_n;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._face_clamp_expiry(p_purpose pg_catalog.text,
+	p_retention pg_catalog.interval, p_minor_retention pg_catalog.interval)
+RETURNS pg_catalog.int8
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH z AS MATERIALIZED (SELECT @extschema@._legal_zone(p_purpose) AS zone),
+	u AS (
+		UPDATE @extschema@.face f
+		SET expires_at = LEAST(f.expires_at, @extschema@._legal_add(f.enrolled_at, p_retention, z.zone),
+			CASE WHEN f.minor THEN @extschema@._legal_add(f.enrolled_at, p_minor_retention, z.zone) END)
+		FROM z
+		WHERE f.purpose = p_purpose
+		  AND f.expires_at > LEAST(@extschema@._legal_add(f.enrolled_at, p_retention, z.zone),
+			CASE WHEN f.minor THEN @extschema@._legal_add(f.enrolled_at, p_minor_retention, z.zone) END)
+		RETURNING 1)
+	SELECT pg_catalog.count(*) FROM u;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._audit_change()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	j pg_catalog.jsonb;
+	v_event pg_catalog.text;
+	v_outcome pg_catalog.text;
+	v_purpose pg_catalog.text;
+	v_subject pg_catalog.text;
+	v_device pg_catalog.text;
+	v_key pg_catalog.jsonb;
+BEGIN
+	-- reloading a dump: the restored audit trail already records these
+	-- rows (a restore only inserts; a change in restore mode is recorded)
+	IF TG_OP = 'INSERT' AND @extschema@.audit_restoring() THEN
+		RETURN NULL;
+	END IF;
+	-- a notice publication marking consents for re-notice is audited once,
+	-- by _notice_published, not once per consent (only that trigger can
+	-- change needs_renotice: no role has UPDATE on it)
+	IF TG_TABLE_NAME = 'consent' AND TG_OP = 'UPDATE' THEN
+		IF NEW.needs_renotice AND NOT OLD.needs_renotice
+		   AND NEW.withdrawn_at IS NOT DISTINCT FROM OLD.withdrawn_at
+		   AND NEW.renewed_at IS NOT DISTINCT FROM OLD.renewed_at THEN
+			RETURN NULL;
+		END IF;
+	END IF;
+	j := pg_catalog.to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+	v_event := CASE TG_TABLE_NAME WHEN 'consent' THEN 'consent' WHEN 'subject' THEN 'subject'
+			   ELSE 'registry' END;
+	v_outcome := pg_catalog.lower(TG_OP);
+	CASE TG_TABLE_NAME
+	WHEN 'purpose' THEN
+		v_purpose := j->>'name'; v_key := j->'name';
+	WHEN 'device' THEN
+		v_device := j->>'name'; v_key := j->'name';
+	WHEN 'processor' THEN
+		v_key := j->'name';
+	WHEN 'notice' THEN
+		v_purpose := j->>'purpose'; v_key := j->'version';
+	WHEN 'assessment' THEN
+		v_purpose := j->>'purpose'; v_key := j->'id';
+	WHEN 'holiday' THEN
+		v_key := j->'day';
+	WHEN 'app_grant' THEN
+		v_purpose := j->>'purpose';
+		v_key := pg_catalog.jsonb_build_object('grantee', j->'grantee', 'operations', j->'operations');
+	WHEN 'device_login' THEN
+		v_device := j->>'device'; v_key := j->'grantee';
+	WHEN 'subject' THEN
+		v_subject := j->>'id'; v_key := j->'id';
+	WHEN 'consent' THEN
+		v_purpose := j->>'purpose'; v_subject := j->>'subject'; v_key := j->'id';
+		IF TG_OP = 'INSERT' THEN
+			v_outcome := 'given';
+		ELSIF TG_OP = 'UPDATE' AND OLD.withdrawn_at IS NULL AND NEW.withdrawn_at IS NOT NULL THEN
+			v_outcome := 'withdrawn';
+		ELSIF TG_OP = 'UPDATE' AND NEW.renewed_at IS DISTINCT FROM OLD.renewed_at THEN
+			v_outcome := 'renewed';
+		END IF;
+		v_key := pg_catalog.jsonb_build_object('id', j->'id', 'notice_version', j->'notice_version',
+			'given_by', j->'given_by', 'transfer_consent', j->'transfer_consent');
+	ELSE
+		-- a table of a layer above: its key column is the trigger's argument
+		v_key := CASE WHEN TG_NARGS > 0 THEN j->(TG_ARGV[0]) END;
+	END CASE;
+	-- with several processors, the record names the row's processor
+	PERFORM @extschema@.audit_event(v_event, v_outcome, v_purpose, v_subject, v_device, NULL, NULL,
+		@extschema@._tenant_detail(pg_catalog.jsonb_build_object('table', TG_TABLE_NAME, 'op', TG_OP,
+			'key', v_key), CASE WHEN @extschema@._processor_count() > 1 THEN COALESCE(j->>'processor',
+				CASE WHEN TG_TABLE_NAME = 'processor' THEN j->>'name' END,
+				@extschema@._purpose_processor(v_purpose)) END));
+	RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._purpose_defaults()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NEW.minor_retention IS NULL OR NEW.minor_retention > NEW.retention THEN
+		NEW.minor_retention := NEW.retention;
+	END IF;
+	IF TG_OP = 'UPDATE' THEN
+		IF NEW.name <> OLD.name THEN
+			RAISE EXCEPTION 'a purpose cannot be renamed; register a new purpose'
+				USING ERRCODE = 'feature_not_supported';
+		END IF;
+		NEW.changed_at := pg_catalog.now();
+		NEW.created_at := OLD.created_at;
+	END IF;
+	RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._purpose_changed()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	-- the facts whose change is a change of purpose or method: what, how
+	-- and how long, for whom, who processes it with which model and
+	-- features, where its faces are kept
+	c_facts CONSTANT pg_catalog.text[] := ARRAY['kind', 'description', 'method', 'retention',
+		'minor_retention', 'serves_public_security', 'processor', 'model', 'dimension', 'storage',
+		'storage_legal_basis', 'minors_allowed'];
+	v_new pg_catalog.jsonb := pg_catalog.to_jsonb(NEW);
+	v_old pg_catalog.jsonb := pg_catalog.to_jsonb(OLD);
+	v_changed pg_catalog.text[];
+BEGIN
+	SELECT pg_catalog.array_agg(f.k ORDER BY f.n) INTO v_changed
+	  FROM pg_catalog.unnest(c_facts) WITH ORDINALITY AS f(k, n)
+	 WHERE v_new -> f.k IS DISTINCT FROM v_old -> f.k;
+	IF v_changed IS NOT NULL THEN
+		PERFORM @extschema@._void_assessments(NEW.name,
+			'purpose changed: ' || pg_catalog.array_to_string(v_changed, ', '));
+	END IF;
+	-- any change: whether '1 month' is shorter than '31 days' depends on the
+	-- calendar, not on interval comparison; the clamp only ever shortens
+	IF NEW.retention IS DISTINCT FROM OLD.retention OR NEW.minor_retention IS DISTINCT FROM OLD.minor_retention THEN
+		PERFORM @extschema@._face_clamp_expiry(NEW.name, NEW.retention, NEW.minor_retention);
+	END IF;
+	RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._notice_version()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_max pg_catalog.int4;
+BEGIN
+	IF TG_OP <> 'INSERT' THEN
+		RAISE EXCEPTION 'notices are kept as published; publish a new version instead'
+			USING ERRCODE = 'feature_not_supported';
+	END IF;
+	IF NEW.published_at > pg_catalog.now() THEN
+		RAISE EXCEPTION 'a notice takes effect when it is published; insert it then'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- serialise versioning per purpose
+	PERFORM 1 FROM @extschema@.purpose WHERE name = NEW.purpose FOR NO KEY UPDATE;
+	SELECT pg_catalog.max(version) INTO v_max FROM @extschema@.notice WHERE purpose = NEW.purpose;
+	IF NEW.version IS NULL THEN
+		NEW.version := COALESCE(v_max, 0) + 1;
+	ELSIF NEW.version <= COALESCE(v_max, 0) THEN
+		RAISE EXCEPTION 'notice version % of purpose % is not newer than version %', NEW.version,
+			NEW.purpose, v_max USING ERRCODE = 'unique_violation';
+	END IF;
+	RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._notice_published()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_n pg_catalog.int8;
+BEGIN
+	IF NEW.material_change THEN
+		UPDATE @extschema@.consent SET needs_renotice = true
+		WHERE purpose = NEW.purpose AND notice_version < NEW.version
+		  AND withdrawn_at IS NULL AND NOT needs_renotice;
+		GET DIAGNOSTICS v_n = ROW_COUNT;
+		IF v_n > 0 THEN
+			PERFORM @extschema@.audit_event('consent', 'renotice_required', NEW.purpose, NULL, NULL, NULL,
+				NULL, pg_catalog.jsonb_build_object('notice_version', NEW.version, 'consents', v_n));
+		END IF;
+	END IF;
+	RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._consent_rules()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_published pg_catalog.timestamptz;
+BEGIN
+	-- reloading a dump: the rows are the evidence recorded at the time
+	-- (a restore only inserts)
+	IF NOT (TG_OP = 'INSERT' AND @extschema@.audit_restoring()) THEN
+		IF TG_OP = 'INSERT' AND (NEW.given_at IS DISTINCT FROM pg_catalog.now() OR NEW.renewed_at IS NOT NULL) THEN
+			PERFORM @extschema@._refuse('MF006', 6,
+				'the time of a consent is the server''s; given_at and renewed_at cannot be supplied',
+				'INSERT consent', NEW.purpose, NEW.subject, NULL,
+				p_hint => 'Leave given_at to its default; keep the date written on a paper consent with the paper.');
+		END IF;
+		IF TG_OP = 'UPDATE' AND NEW.renewed_at IS DISTINCT FROM OLD.renewed_at
+		   AND NEW.renewed_at IS DISTINCT FROM pg_catalog.now() THEN
+			PERFORM @extschema@._refuse('MF006', 6,
+				'the time of a consent is the server''s; renewed_at cannot be supplied',
+				'UPDATE consent', OLD.purpose, OLD.subject, NULL);
+		END IF;
+		IF TG_OP = 'INSERT' OR NEW.notice_version IS DISTINCT FROM OLD.notice_version
+		   OR NEW.renewed_at IS DISTINCT FROM OLD.renewed_at THEN
+			SELECT n.published_at INTO v_published FROM @extschema@.notice n
+			 WHERE n.purpose = NEW.purpose AND n.version = NEW.notice_version;
+			IF NOT FOUND THEN
+				PERFORM @extschema@._refuse('MF005', 5, pg_catalog.format(
+					'purpose %L has no notice version %s; a consent cites the notice the person was given',
+					NEW.purpose, NEW.notice_version), TG_OP || ' consent', NEW.purpose, NEW.subject, NULL);
+			END IF;
+			IF v_published > COALESCE(NEW.renewed_at, NEW.given_at) THEN
+				PERFORM @extschema@._refuse('MF005', 5, pg_catalog.format(
+					'notice version %s of purpose %L was published after this consent was recorded; a consent cannot predate its notice',
+					NEW.notice_version, NEW.purpose), TG_OP || ' consent', NEW.purpose, NEW.subject, NULL);
+			END IF;
+		END IF;
+	END IF;
+	IF TG_OP = 'UPDATE' THEN
+		IF NEW.subject <> OLD.subject OR NEW.purpose <> OLD.purpose OR NEW.given_at <> OLD.given_at
+		   OR NEW.id <> OLD.id THEN
+			RAISE EXCEPTION 'the subject, purpose and time of a consent cannot change'
+				USING ERRCODE = 'feature_not_supported';
+		END IF;
+		IF OLD.withdrawn_at IS NOT NULL AND NEW.withdrawn_at IS DISTINCT FROM OLD.withdrawn_at THEN
+			PERFORM @extschema@._refuse('MF006', 6, 'a withdrawn consent stays withdrawn; record a new consent',
+				'UPDATE consent', OLD.purpose, OLD.subject, NULL);
+		END IF;
+		IF OLD.withdrawn_at IS NULL AND NEW.withdrawn_at IS NOT NULL THEN
+			NEW.withdrawn_at := pg_catalog.clock_timestamp();	-- the true instant
+		END IF;
+		IF NEW.notice_version < OLD.notice_version THEN
+			RAISE EXCEPTION 'a consent cannot move to an older notice version'
+				USING ERRCODE = 'check_violation';
+		END IF;
+	END IF;
+	IF EXISTS (SELECT 1 FROM @extschema@.notice n
+			   WHERE n.purpose = NEW.purpose AND n.version > NEW.notice_version AND n.material_change) THEN
+		NEW.needs_renotice := true;
+	END IF;
+	RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._face_refuse_terminated()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_on date;
+BEGIN
+	SELECT t.terminated_on INTO v_on FROM @extschema@.purpose_termination t WHERE t.purpose = NEW.purpose;
+	IF FOUND THEN
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format(
+			'purpose "%s" was terminated: no face processing for it', NEW.purpose),
+			TG_OP || ' face', NEW.purpose, NEW.subject, NEW.device,
+			p_detail => pg_catalog.format('Terminated on %s.', v_on), p_cite_more => ', 15');
+	END IF;
+	RETURN NEW;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._refuse(p_sqlstate pg_catalog.text, p_article pg_catalog.int4,
+	p_message pg_catalog.text, p_function pg_catalog.text, p_purpose pg_catalog.text,
+	p_subject pg_catalog.text, p_device pg_catalog.text, p_detail pg_catalog.text DEFAULT NULL,
+	p_hint pg_catalog.text DEFAULT NULL, p_cite_more pg_catalog.text DEFAULT NULL,
+	p_masked pg_catalog.bool DEFAULT false)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_message pg_catalog.text := pg_catalog.format('%s (Measures Art. %s%s)', p_message, p_article, p_cite_more);
+	v_article pg_catalog.text := 'Measures Art. ' || p_article;
+	v_sqlstate pg_catalog.text := p_sqlstate;
+BEGIN
+	IF p_sqlstate IS NULL OR p_sqlstate !~ '^MF[0-9A-Z]{3}$' OR p_article IS NULL OR p_message IS NULL THEN
+		RAISE EXCEPTION 'frt._refuse: SQLSTATE %, article % is not a refusal of the Measures',
+			COALESCE(p_sqlstate, 'NULL'), COALESCE(p_article::pg_catalog.text, 'NULL')
+			USING ERRCODE = 'internal_error';
+	END IF;
+	-- the record keeps the exact reason, masked or not
+	-- (with several processors, the record names the caller's processor)
+	PERFORM @extschema@.audit_event('refusal', 'refused', p_purpose, p_subject, p_device, NULL,
+		p_sqlstate, @extschema@._tenant_detail(pg_catalog.jsonb_build_object('function', p_function,
+			'article', p_article, 'reason', p_message)
+		OPERATOR(pg_catalog.||) CASE WHEN p_masked THEN '{"masked": true}'::pg_catalog.jsonb
+			ELSE '{}'::pg_catalog.jsonb END, @extschema@._record_processor(p_purpose)));
+	-- masked (a matcher asking about a subject): one error for every reason
+	-- the subject cannot be matched, so that the caller learns nothing
+	-- about the subject's registration, consent or age (Art. 6, 7)
+	-- (raised in C without error context: a RAISE here would carry the
+	-- context of the check that failed, line numbers and all)
+	IF p_masked THEN
+		PERFORM @extschema@._refuse_masked(p_purpose);
+	END IF;
+	-- RAISE options cannot be NULL: one RAISE per combination
+	IF p_detail IS NULL AND p_hint IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = v_sqlstate, MESSAGE = v_message, CONSTRAINT = v_article;
+	ELSIF p_hint IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = v_sqlstate, MESSAGE = v_message, CONSTRAINT = v_article,
+			DETAIL = p_detail;
+	ELSIF p_detail IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = v_sqlstate, MESSAGE = v_message, CONSTRAINT = v_article,
+			HINT = p_hint;
+	ELSE
+		RAISE EXCEPTION USING ERRCODE = v_sqlstate, MESSAGE = v_message, CONSTRAINT = v_article,
+			DETAIL = p_detail, HINT = p_hint;
+	END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._reject(p_sqlstate pg_catalog.text, p_message pg_catalog.text,
+	p_function pg_catalog.text, p_purpose pg_catalog.text, p_subject pg_catalog.text,
+	p_device pg_catalog.text, p_hint pg_catalog.text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF p_sqlstate IS NULL OR p_sqlstate !~ '^[0-9A-Z]{5}$' OR pg_catalog.left(p_sqlstate, 2) = 'MF'
+	   OR p_message IS NULL THEN
+		RAISE EXCEPTION 'frt._reject: SQLSTATE % is not a rejection of input',
+			COALESCE(p_sqlstate, 'NULL') USING ERRCODE = 'internal_error';
+	END IF;
+	PERFORM @extschema@.audit_event('rejected', 'rejected', p_purpose, p_subject, p_device, NULL,
+		p_sqlstate, @extschema@._tenant_detail(pg_catalog.jsonb_build_object('function', p_function,
+			'reason', p_message), @extschema@._record_processor(p_purpose)));
+	IF p_hint IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = p_sqlstate, MESSAGE = p_message;
+	ELSE
+		RAISE EXCEPTION USING ERRCODE = p_sqlstate, MESSAGE = p_message, HINT = p_hint;
+	END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._caller()
+RETURNS pg_catalog.name
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT COALESCE(NULLIF(pg_catalog.current_setting('role'), 'none'), SESSION_USER)::pg_catalog.name;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._caller_sees_reasons()
+RETURNS pg_catalog.bool
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_role pg_catalog.name := @extschema@._caller();
+BEGIN
+	RETURN EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+				   WHERE r.rolname OPERATOR(pg_catalog.=) v_role AND r.rolsuper)
+		OR pg_catalog.pg_has_role(v_role, 'frt_admin', 'MEMBER')
+		OR pg_catalog.pg_has_role(v_role, 'frt_enroller', 'MEMBER');
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.current_notice_version(p_purpose pg_catalog.text)
+RETURNS pg_catalog.int4
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN (SELECT pg_catalog.max(n.version) FROM @extschema@.notice n WHERE n.purpose = p_purpose);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.is_minor(p_birth_date pg_catalog.date, p_purpose pg_catalog.text DEFAULT NULL)
+RETURNS pg_catalog.bool
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN p_birth_date > (@extschema@._legal_today(p_purpose) - '14 years'::pg_catalog.interval)::pg_catalog.date;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.has_current_assessment(p_purpose pg_catalog.text)
+RETURNS pg_catalog.bool
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN EXISTS (SELECT 1 FROM @extschema@.assessment a
+				   WHERE a.purpose = p_purpose AND a.voided_at IS NULL
+					 AND (a.valid_until IS NULL OR a.valid_until >= @extschema@._legal_today(p_purpose)));
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._check_processing(p_function pg_catalog.text, p_purpose pg_catalog.text,
+	p_kind pg_catalog.text, p_device pg_catalog.text, p_subject pg_catalog.text)
+RETURNS @extschema@.purpose
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p @extschema@.purpose;
+	d @extschema@.device;
+BEGIN
+	-- several processors: only the caller's own purposes (MF160)
+	PERFORM @extschema@._check_tenant(p_function, p_purpose, p_subject, p_device);
+	SELECT * INTO p FROM @extschema@.purpose WHERE name = p_purpose;
+	IF NOT FOUND THEN
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	-- a terminated purpose processes nothing more (Art. 4; its cancellation
+	-- filing is due under Art. 15)
+	IF EXISTS (SELECT 1 FROM @extschema@.purpose_termination t WHERE t.purpose = p_purpose) THEN
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format(
+			'purpose %L has been terminated; its face processing has ended (Art. 15 cancellation filing)',
+			p_purpose), p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF p_kind IS NOT NULL AND p.kind <> p_kind THEN
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose %L is registered for %s, not %s',
+			p_purpose, p.kind, p_kind), p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.processor pr
+				   WHERE pr.name = p.processor OR p.processor IS NULL) THEN
+		PERFORM @extschema@._refuse('MF005', 5, 'no personal information processor is registered',
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF @extschema@.current_notice_version(p_purpose) IS NULL THEN
+		PERFORM @extschema@._refuse('MF005', 5, pg_catalog.format('purpose %L has no notice in force', p_purpose),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF NOT @extschema@.has_current_assessment(p_purpose) THEN
+		PERFORM @extschema@._refuse('MF009', 9, pg_catalog.format(
+			'purpose %L has no current impact assessment (none, expired, or voided by a change of purpose or method)',
+			p_purpose), p_function, p_purpose, p_subject, p_device);
+	END IF;
+	-- Art. 9: re-assessed since the last major security incident touching it
+	PERFORM @extschema@._check_incidents(p_purpose, p_function, p_subject, p_device);
+	-- Art. 5: the notice in force states the purpose's facts as they are now
+	PERFORM @extschema@._check_notice_facts(p, p_function, p_subject, p_device);
+	IF p.kind = 'verification' AND p.alternative_method IS NULL THEN
+		PERFORM @extschema@._refuse('MF010', 10, pg_catalog.format(
+			'verification purpose %L declares no non-face alternative', p_purpose),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	SELECT * INTO d FROM @extschema@.device WHERE processor = p.processor AND name = p_device;
+	IF NOT FOUND THEN
+		PERFORM @extschema@._refuse('MF013', 13, pg_catalog.format('device %L is not registered', p_device),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	-- a device or purpose whose facts changed waits for a second admin's
+	-- approval (Art. 14; src/registry/45_authz.sql)
+	IF p.approved_at IS NULL OR d.approved_at IS NULL THEN
+		PERFORM @extschema@._refuse('MF146', 14, pg_catalog.format(
+			'%s %L was registered or changed and awaits approval by a second member of frt_admin',
+			CASE WHEN p.approved_at IS NULL THEN 'purpose' ELSE 'device' END,
+			CASE WHEN p.approved_at IS NULL THEN p_purpose ELSE p_device END),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF d.location_type = 'private_space' THEN
+		PERFORM @extschema@._refuse('MF013', 13, pg_catalog.format(
+			'device %L is inside a private space; face capture there is forbidden', p_device),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF d.location_type = 'public_place' AND NOT p.serves_public_security THEN
+		PERFORM @extschema@._refuse('MF013', 13, pg_catalog.format(
+			'device %L is in a public place but purpose %L does not serve public security', p_device, p_purpose),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF d.location_type = 'public_place' AND (NOT d.signage OR d.capture_area IS NULL) THEN
+		PERFORM @extschema@._refuse('MF013', 13, pg_catalog.format(
+			'public-place device %L has no prominent signage or no defined capture area', p_device),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+	RETURN p;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._check_consent(p_function pg_catalog.text, p_purpose pg_catalog.text,
+	p_subject pg_catalog.text, p_device pg_catalog.text)
+RETURNS @extschema@.consent
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c @extschema@.consent;
+	v_birth pg_catalog.date;
+	-- a matcher verifying a subject learns only that it cannot be verified
+	v_masked pg_catalog.bool := p_function OPERATOR(pg_catalog.=) 'verify'
+		AND NOT @extschema@._caller_sees_reasons();
+BEGIN
+	SELECT s.birth_date INTO v_birth FROM @extschema@.subject s
+	WHERE s.processor = @extschema@._purpose_processor(p_purpose) AND s.id = p_subject;
+	SELECT * INTO c FROM @extschema@.consent
+	WHERE subject = p_subject AND purpose = p_purpose AND withdrawn_at IS NULL;
+	IF v_birth IS NULL THEN
+		PERFORM @extschema@._refuse('MF006', 6, pg_catalog.format(
+			'subject %L is not registered, so has no separate, active consent for purpose %L', p_subject, p_purpose),
+			p_function, p_purpose, p_subject, p_device, p_masked => v_masked);
+	END IF;
+	IF c.id IS NULL OR NOT c.separate THEN
+		PERFORM @extschema@._refuse('MF006', 6, pg_catalog.format(
+			'subject %L has no separate, active consent for purpose %L', p_subject, p_purpose),
+			p_function, p_purpose, p_subject, p_device, p_masked => v_masked);
+	END IF;
+	IF c.condition_of_service THEN
+		PERFORM @extschema@._refuse('MF012', 12, pg_catalog.format(
+			'consent of subject %L for purpose %L was made a condition of service and is not valid',
+			p_subject, p_purpose), p_function, p_purpose, p_subject, p_device, p_masked => v_masked);
+	END IF;
+	IF c.needs_renotice THEN
+		PERFORM @extschema@._refuse('MF005', 5, pg_catalog.format(
+			'consent of subject %L for purpose %L was given under notice version %s; the changed notice must be given first',
+			p_subject, p_purpose, c.notice_version), p_function, p_purpose, p_subject, p_device,
+			p_masked => v_masked);
+	END IF;
+	-- Art. 7: a purpose processes subjects under 14 only when it says so
+	IF @extschema@.is_minor(v_birth, p_purpose)
+	   AND NOT (SELECT pp.minors_allowed FROM @extschema@.purpose pp WHERE pp.name = p_purpose) THEN
+		PERFORM @extschema@._refuse('MF070', 7, pg_catalog.format(
+			'subject %L is under 14 and purpose %L does not process minors', p_subject, p_purpose),
+			p_function, p_purpose, p_subject, p_device, p_masked => v_masked);
+	END IF;
+	IF @extschema@.is_minor(v_birth, p_purpose) AND c.given_by <> 'guardian' THEN
+		PERFORM @extschema@._refuse('MF007', 7, pg_catalog.format(
+			'subject %L is under 14; consent must be given by a parent or guardian', p_subject),
+			p_function, p_purpose, p_subject, p_device, p_masked => v_masked);
+	END IF;
+	RETURN c;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._require_read_committed(p_function pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+		PERFORM @extschema@._reject('25000', pg_catalog.format(
+			'frt.%s must run at READ COMMITTED isolation, so that a consent withdrawn by another session takes effect at once (Measures Art. 6)',
+			p_function), p_function, NULL, NULL, NULL);
+	END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._check_probe(p_purpose @extschema@.purpose, p_embedding @extschema@.face_embedding)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_ss pg_catalog.float8;
+BEGIN
+	IF p_embedding IS NULL THEN
+		PERFORM @extschema@._reject('22004', 'embedding must not be NULL', 'check_probe',
+			p_purpose.name, NULL, NULL);
+	END IF;
+	IF p_purpose.dimension IS NOT NULL AND @extschema@.dims(p_embedding) <> p_purpose.dimension THEN
+		PERFORM @extschema@._reject('22000', pg_catalog.format('embedding has %s dimensions; purpose %s requires %s',
+			@extschema@.dims(p_embedding), p_purpose.name, p_purpose.dimension), 'check_probe',
+			p_purpose.name, NULL, NULL);
+	END IF;
+	SELECT sum(x * x) INTO v_ss FROM unnest(p_embedding::pg_catalog.float8[]) x;
+	IF v_ss = 0 THEN
+		PERFORM @extschema@._reject('22000', 'embedding has zero length: a face cannot be enrolled or matched with it',
+			'check_probe', p_purpose.name, NULL, NULL);
+	END IF;
+	-- FLT_MIN and FLT_MAX, the smallest normal and the largest float4
+	IF NOT v_ss BETWEEN 1.1754943508222875e-38::pg_catalog.float8 AND 3.4028234663852886e38::pg_catalog.float8 THEN
+		PERFORM @extschema@._reject('22003',
+			'embedding length is out of range: its squared length must be a normal number of type real',
+			'check_probe', p_purpose.name, NULL, NULL);
+	END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._disclose(p_purpose @extschema@.purpose, p_similarity pg_catalog.float8)
+RETURNS pg_catalog.float8
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_step pg_catalog.float8 := @extschema@._score_step(p_purpose.score_disclosure);
+BEGIN
+	IF p_similarity IS NULL OR p_purpose.score_disclosure = 'exact' THEN
+		RETURN p_similarity;
+	END IF;
+	IF v_step IS NULL OR NOT p_similarity >= p_purpose.similarity_threshold THEN
+		RETURN NULL;
+	END IF;
+	-- numeric, so that 0.7 stays 0.7 (0.7 / 0.01 is 69.99999... in float8)
+	RETURN GREATEST(pg_catalog.floor(p_similarity::pg_catalog.numeric / v_step::pg_catalog.numeric)
+		* v_step::pg_catalog.numeric, p_purpose.similarity_threshold::pg_catalog.numeric)::pg_catalog.float8;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.enroll(p_subject pg_catalog.text, p_purpose pg_catalog.text,
+	p_embedding @extschema@.face_embedding, p_device pg_catalog.text,
+	p_retention pg_catalog.interval DEFAULT NULL)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p @extschema@.purpose;
+	c @extschema@.consent;
+	v_minor pg_catalog.bool;
+	v_limit pg_catalog.interval;
+	v_zone pg_catalog.text;
+	v_limit_end pg_catalog.timestamptz;
+	v_asked_end pg_catalog.timestamptz;
+	v_expires pg_catalog.timestamptz;
+	v_id pg_catalog.int8;
+BEGIN
+	IF p_subject IS NULL OR p_purpose IS NULL THEN
+		PERFORM @extschema@._reject('22004', 'subject and purpose must not be NULL', 'enroll',
+			p_purpose, p_subject, p_device);
+	END IF;
+	PERFORM @extschema@._check_authorized('enroll', 'enrol', p_purpose, p_device);
+	-- several processors: only the caller's own purposes (MF160)
+	PERFORM @extschema@._check_tenant('enroll', p_purpose, p_subject, p_device);
+	-- hold the purpose still: a concurrent change of its retention must
+	-- either see this face (and clamp it) or be seen by it
+	PERFORM 1 FROM @extschema@.purpose WHERE name = p_purpose FOR SHARE;
+	-- and the subject: an erasure either finished before (no consent is
+	-- left) or waits for this enrolment and then erases its face too
+	PERFORM 1 FROM @extschema@.subject
+	WHERE processor = @extschema@._purpose_processor(p_purpose) AND id = p_subject FOR NO KEY UPDATE;
+	p := @extschema@._check_processing('enroll', p_purpose, NULL, p_device, p_subject);
+	c := @extschema@._check_consent('enroll', p_purpose, p_subject, p_device);
+	-- Art. 8: this database is central storage
+	PERFORM @extschema@._check_central_storage(p, c, p_subject, p_device);
+	PERFORM @extschema@._check_probe(p, p_embedding);
+	SELECT @extschema@.is_minor(s.birth_date, p_purpose) INTO v_minor FROM @extschema@.subject s
+	WHERE s.processor = p.processor AND s.id = p_subject;
+	v_limit := CASE WHEN v_minor THEN COALESCE(p.minor_retention, p.retention) ELSE p.retention END;
+	-- Retention ends are instants: enrolment instant + span, the calendar
+	-- counted in the legal time zone.  A requested retention is compared
+	-- by the instant it ends, not as an interval (interval comparison
+	-- takes a month as 30 days and a year as 360).
+	v_zone := @extschema@._legal_zone(p_purpose);
+	v_limit_end := LEAST(@extschema@._legal_add(pg_catalog.now(), p.retention, v_zone),
+		@extschema@._legal_add(pg_catalog.now(), v_limit, v_zone));
+	BEGIN
+		v_asked_end := @extschema@._legal_add(pg_catalog.now(), p_retention, v_zone);
+	EXCEPTION WHEN datetime_field_overflow THEN
+		-- an end no timestamp can hold ('178000000 years'): rejected, on record
+		PERFORM @extschema@._reject('22008', 'requested retention is out of range', 'enroll',
+			p_purpose, p_subject, p_device);
+	END;
+	IF v_asked_end <= pg_catalog.now() OR v_limit_end <= pg_catalog.now() THEN
+		PERFORM @extschema@._reject('22023', 'retention must be positive', 'enroll',
+			p_purpose, p_subject, p_device);
+	END IF;
+	IF v_asked_end > v_limit_end THEN
+		PERFORM @extschema@._refuse('MF008', 8, pg_catalog.format(
+			'requested retention %s exceeds the %s retention %s of purpose %L',
+			p_retention, CASE WHEN v_minor THEN 'minor' ELSE 'purpose' END, v_limit, p_purpose),
+			'enroll', p_purpose, p_subject, p_device);
+	END IF;
+	v_expires := COALESCE(v_asked_end, v_limit_end);
+	v_id := @extschema@._face_store(p_subject, p_purpose, p_device, c.id, p_embedding, v_minor, v_expires);
+	PERFORM @extschema@.audit_event('enrol', 'enrolled', p_purpose, p_subject, p_device, NULL, NULL,
+		pg_catalog.jsonb_build_object('face_id', v_id, 'minor', v_minor, 'expires_at', v_expires,
+			'consent_id', c.id, 'notice_version', c.notice_version));
+	RETURN v_id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.verify(p_subject pg_catalog.text, p_purpose pg_catalog.text,
+	p_probe @extschema@.face_embedding, p_device pg_catalog.text,
+	OUT matched pg_catalog.bool, OUT similarity pg_catalog.float8)
+RETURNS record
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p @extschema@.purpose;
+	v_seq pg_catalog.int8;
+BEGIN
+	IF p_subject IS NULL OR p_purpose IS NULL THEN
+		PERFORM @extschema@._reject('22004', 'subject and purpose must not be NULL', 'verify',
+			p_purpose, p_subject, p_device);
+	END IF;
+	PERFORM @extschema@._check_authorized('verify', 'verify', p_purpose, p_device);
+	PERFORM @extschema@._require_read_committed('verify');
+	p := @extschema@._check_processing('verify', p_purpose, 'verification', p_device, p_subject);
+	PERFORM @extschema@._check_consent('verify', p_purpose, p_subject, p_device);
+	PERFORM @extschema@._check_probe(p, p_probe);
+	-- the before_match handlers (layers above) may refuse
+	PERFORM @extschema@._before_match('verify', p_purpose, p_subject, p_device);
+	similarity := @extschema@._face_similarity(p_subject, p_purpose, p_probe);
+	-- no active face: for a matcher, the same error as the other reasons
+	IF similarity IS NULL AND NOT @extschema@._caller_sees_reasons() THEN
+		PERFORM @extschema@._refuse('MF006', 6, pg_catalog.format(
+			'subject %L has no active face for purpose %L', p_subject, p_purpose),
+			'verify', p_purpose, p_subject, p_device, p_masked => true);
+	END IF;
+	-- the admit_results handlers (layers above) may refuse the answer,
+	-- now that no concurrent call can slip past their limits
+	IF similarity IS NOT NULL THEN
+		PERFORM @extschema@._admit_results('verify', p_purpose, p_subject, p_device, 1);
+	END IF;
+	matched := COALESCE(similarity >= p.similarity_threshold, false);
+	v_seq := @extschema@.audit_event('match', CASE WHEN similarity IS NULL THEN 'no_face'
+		WHEN matched THEN 'matched' ELSE 'not_matched' END, p_purpose, p_subject, p_device, similarity,
+		NULL, pg_catalog.jsonb_build_object('kind', 'verification', 'threshold', p.similarity_threshold,
+			'disclosure', p.score_disclosure));
+	IF similarity IS NOT NULL THEN
+		PERFORM @extschema@._after_verify(p_purpose, p_subject, p_device, matched, v_seq);
+	END IF;
+	PERFORM @extschema@._after_match('verify', p_purpose, p_subject, p_device, v_seq);
+	-- the caller sees the score only as finely as the purpose discloses it
+	similarity := @extschema@._disclose(p, similarity);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.identify(p_purpose pg_catalog.text, p_probe @extschema@.face_embedding,
+	p_device pg_catalog.text, p_k pg_catalog.int4 DEFAULT 1, p_min_similarity pg_catalog.float8 DEFAULT NULL)
+RETURNS TABLE (subject pg_catalog.text, similarity pg_catalog.float8)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p @extschema@.purpose;
+	v_min pg_catalog.float8;
+	v_seen pg_catalog.text[] := '{}';
+	v_sims pg_catalog.float8[] := '{}';
+	v_exact pg_catalog.text;
+	v_limit pg_catalog.int8;
+	v_rows pg_catalog.int8;
+	v_past pg_catalog.bool;
+	v_found pg_catalog.int8;
+	v_admit pg_catalog.int8;
+	v_seq pg_catalog.int8;
+	r record;
+BEGIN
+	IF p_purpose IS NULL THEN
+		PERFORM @extschema@._reject('22004', 'purpose must not be NULL', 'identify', NULL, NULL, p_device);
+	END IF;
+	PERFORM @extschema@._check_authorized('identify', 'identify', p_purpose, p_device);
+	PERFORM @extschema@._require_read_committed('identify');
+	p := @extschema@._check_processing('identify', p_purpose, 'identification', p_device, NULL);
+	PERFORM @extschema@._check_probe(p, p_probe);
+	IF p_k IS NULL THEN
+		PERFORM @extschema@._reject('22004', 'k must not be NULL', 'identify', p_purpose, NULL, p_device);
+	END IF;
+	IF p_k < 1 THEN
+		PERFORM @extschema@._reject('22023', 'k must be at least 1', 'identify', p_purpose, NULL, p_device);
+	END IF;
+	v_min := COALESCE(p_min_similarity, p.similarity_threshold);
+	IF v_min < -1 OR v_min > 1 OR v_min = 'NaN'::pg_catalog.float8 THEN
+		PERFORM @extschema@._reject('22023', 'min_similarity must be between -1 and 1', 'identify',
+			p_purpose, NULL, p_device);
+	END IF;
+	-- no more subjects, and none less similar, than the purpose needs: a
+	-- large k with a low floor would read the gallery out (Art. 14)
+	IF p_k > p.max_k THEN
+		PERFORM @extschema@._refuse('MF142', 14, pg_catalog.format(
+			'identification asks for %s subjects; purpose %L returns at most %s', p_k, p_purpose, p.max_k),
+			'identify', p_purpose, NULL, p_device);
+	END IF;
+	IF v_min < p.similarity_threshold THEN
+		PERFORM @extschema@._refuse('MF142', 14, pg_catalog.format(
+			'min_similarity %s is below the threshold %s of purpose %L', v_min, p.similarity_threshold,
+			p_purpose), 'identify', p_purpose, NULL, p_device);
+	END IF;
+	-- the before_match handlers (layers above) may refuse
+	PERFORM @extschema@._before_match('identify', p_purpose, NULL, p_device);
+	-- the index (if any) must answer exactly, as an exhaustive search would
+	v_exact := pg_catalog.current_setting('frt.exact', true);
+	IF v_exact IS NOT NULL THEN
+		PERFORM pg_catalog.set_config('frt.exact', 'on', true);
+	END IF;
+	-- Nearest faces first; a subject's first face is its best.  Read a
+	-- LIMITed prefix (so the planner streams from an index) and widen it
+	-- until it holds k distinct subjects, every candidate was read, or the
+	-- faces have grown farther than the threshold: the rows come in
+	-- distance order, so the scan stops there instead of reading the rest
+	-- of the purpose's faces only to filter them out.
+	v_limit := GREATEST(p_k * 4, 16);
+	LOOP
+		v_seen := '{}';
+		v_sims := '{}';
+		v_rows := 0;
+		v_past := false;
+		-- the purpose as a literal, so a per-purpose partial index
+		-- (CREATE INDEX ... WHERE purpose = '...') is matched by the planner
+		FOR r IN EXECUTE pg_catalog.format(
+				'SELECT n.subject, n.distance FROM @extschema@._face_nearest(%L, $1, NULL) n LIMIT $2',
+				p_purpose) USING p_probe, v_limit
+		LOOP
+			v_rows := v_rows + 1;
+			IF NOT (r.distance <= 1 - v_min) THEN
+				v_past := true;
+				EXIT;
+			END IF;
+			CONTINUE WHEN r.subject = ANY (v_seen);
+			v_seen := v_seen || r.subject;
+			v_sims := v_sims || (1 - r.distance);
+			EXIT WHEN pg_catalog.cardinality(v_seen) >= p_k;
+		END LOOP;
+		EXIT WHEN pg_catalog.cardinality(v_seen) >= p_k OR v_past OR v_rows < v_limit;
+		v_limit := v_limit * 8;
+	END LOOP;
+	IF v_exact IS NOT NULL THEN
+		PERFORM pg_catalog.set_config('frt.exact', v_exact, true);
+	END IF;
+	-- the admit_results handlers (layers above) may cut the answer down to
+	-- what the caller may still receive, or refuse it
+	v_found := pg_catalog.cardinality(v_seen);
+	v_admit := @extschema@._admit_results('identify', p_purpose, NULL, p_device, v_found);
+	IF v_admit < v_found THEN
+		v_seen := v_seen[1:v_admit];
+		v_sims := v_sims[1:v_admit];
+	END IF;
+	v_seq := @extschema@.audit_event('match', CASE WHEN pg_catalog.cardinality(v_seen) > 0
+		THEN 'identified' ELSE 'not_identified' END, p_purpose, NULL, p_device,
+		CASE WHEN pg_catalog.cardinality(v_sims) > 0 THEN v_sims[1] END, NULL,
+		pg_catalog.jsonb_build_object('kind', 'identification', 'k', p_k, 'min_similarity', v_min,
+			'subjects', pg_catalog.to_jsonb(v_seen), 'disclosure', p.score_disclosure)
+		OPERATOR(pg_catalog.||) CASE WHEN v_admit < v_found
+			THEN pg_catalog.jsonb_build_object('withheld', v_found - v_admit)
+			ELSE '{}'::pg_catalog.jsonb END);
+	PERFORM @extschema@._after_match('identify', p_purpose, NULL, p_device, v_seq);
+	FOR i IN 1 .. COALESCE(pg_catalog.cardinality(v_seen), 0) LOOP
+		subject := v_seen[i];
+		similarity := @extschema@._disclose(p, v_sims[i]);
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.register_subject(p_subject pg_catalog.text, p_birth_date pg_catalog.date)
+RETURNS pg_catalog.text
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_id pg_catalog.text;
+	v_proc pg_catalog.text := @extschema@._acting_processor();
+BEGIN
+	-- the subject is the caller's processor's: ids are pseudonyms chosen
+	-- by each processor, and another processor's "u1" is no conflict
+	IF v_proc IS NULL THEN
+		PERFORM @extschema@._refuse('MF161', 5,
+			'the caller acts for no personal information processor (several are registered; bind the login)',
+			'register_subject', NULL, p_subject, NULL);
+	END IF;
+	INSERT INTO @extschema@.subject (processor, id, birth_date) VALUES (v_proc, p_subject, p_birth_date)
+	RETURNING id INTO v_id;
+	RETURN v_id;
+EXCEPTION WHEN integrity_constraint_violation OR data_exception THEN
+	-- bad input (NULL, duplicate, impossible birth date): on record first
+	PERFORM @extschema@._reject(SQLSTATE, SQLERRM, 'register_subject', NULL, p_subject, NULL);
+	RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.give_consent(p_subject pg_catalog.text, p_purpose pg_catalog.text,
+	p_given_by pg_catalog.text, p_obtained_how pg_catalog.text,
+	p_guardian_ref pg_catalog.text DEFAULT NULL, p_transfer_consent pg_catalog.bool DEFAULT false,
+	p_separate pg_catalog.bool DEFAULT true, p_condition_of_service pg_catalog.bool DEFAULT false,
+	p_central_storage pg_catalog.bool DEFAULT false)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_version pg_catalog.int4;
+	v_id pg_catalog.int8;
+BEGIN
+	-- a consent is recorded by an application that enrols for the purpose
+	PERFORM @extschema@._check_authorized('give_consent', 'enrol', p_purpose, NULL);
+	-- several processors: only the caller's own purposes (MF160)
+	PERFORM @extschema@._check_tenant('give_consent', p_purpose, p_subject, NULL);
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose) THEN
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
+			'give_consent', p_purpose, p_subject, NULL);
+	END IF;
+	-- the subject first, in the same lock order as erasure and enrolment
+	PERFORM 1 FROM @extschema@.subject
+	WHERE processor = @extschema@._purpose_processor(p_purpose) AND id = p_subject FOR KEY SHARE;
+	IF NOT FOUND THEN
+		PERFORM @extschema@._reject('P0002', pg_catalog.format('subject %s is not registered', p_subject),
+			'give_consent', p_purpose, p_subject, NULL);
+	END IF;
+	v_version := @extschema@.current_notice_version(p_purpose);
+	IF v_version IS NULL THEN
+		PERFORM @extschema@._refuse('MF005', 5, pg_catalog.format(
+			'purpose %L has no notice in force; consent cannot be informed', p_purpose),
+			'give_consent', p_purpose, p_subject, NULL);
+	END IF;
+	UPDATE @extschema@.consent
+	SET notice_version = v_version, needs_renotice = false, renewed_at = pg_catalog.now(),
+		given_by = p_given_by, guardian_ref = p_guardian_ref, obtained_how = p_obtained_how,
+		separate = p_separate, condition_of_service = p_condition_of_service,
+		transfer_consent = p_transfer_consent, central_storage_consent = p_central_storage
+	WHERE subject = p_subject AND purpose = p_purpose AND withdrawn_at IS NULL
+	RETURNING id INTO v_id;
+	IF v_id IS NULL THEN
+		INSERT INTO @extschema@.consent (subject, purpose, notice_version, given_by, guardian_ref,
+			obtained_how, separate, condition_of_service, transfer_consent, central_storage_consent)
+		VALUES (p_subject, p_purpose, v_version, p_given_by, p_guardian_ref,
+			p_obtained_how, p_separate, p_condition_of_service, p_transfer_consent, p_central_storage)
+		RETURNING id INTO v_id;
+	END IF;
+	RETURN v_id;
+EXCEPTION WHEN integrity_constraint_violation OR data_exception THEN
+	-- bad input (given_by, obtained_how, guardian_ref...): on record first
+	PERFORM @extschema@._reject(SQLSTATE, SQLERRM, 'give_consent', p_purpose, p_subject, NULL);
+	RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.withdraw_consent(p_subject pg_catalog.text, p_purpose pg_catalog.text)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_ids pg_catalog.int8[];
+	v_faces pg_catalog.int8;
+	v_proc pg_catalog.text;
+BEGIN
+	-- several processors: the caller's own purpose, and its own subject
+	IF p_purpose IS NOT NULL THEN
+		PERFORM @extschema@._check_tenant('withdraw_consent', p_purpose, p_subject, NULL);
+	END IF;
+	v_proc := COALESCE(@extschema@._purpose_processor(p_purpose), @extschema@._acting_processor());
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.subject WHERE processor = v_proc AND id = p_subject) THEN
+		PERFORM @extschema@._reject('P0002', pg_catalog.format('subject %s is not registered', p_subject),
+			'withdraw_consent', p_purpose, p_subject, NULL);
+	END IF;
+	WITH w AS (
+		UPDATE @extschema@.consent SET withdrawn_at = pg_catalog.clock_timestamp()
+		WHERE processor = v_proc AND subject = p_subject AND (purpose = p_purpose OR p_purpose IS NULL)
+			AND withdrawn_at IS NULL
+		RETURNING id)
+	SELECT pg_catalog.array_agg(id) INTO v_ids FROM w;
+	IF v_ids IS NULL THEN
+		RAISE NOTICE 'subject % has no active consent for %', p_subject,
+			COALESCE('purpose ' || p_purpose, 'any purpose');
+		RETURN 0;
+	END IF;
+	SELECT pg_catalog.count(*) INTO v_faces FROM @extschema@.face WHERE consent_id = ANY (v_ids);
+	RETURN v_faces;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.erase_subject(p_subject pg_catalog.text)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_ids pg_catalog.int8[];
+	v_n pg_catalog.int8;
+	-- the caller's processor's subject (a superuser: frt.processor, or the sole one)
+	v_proc pg_catalog.text := @extschema@._acting_processor();
+BEGIN
+	PERFORM 1 FROM @extschema@.subject WHERE processor = v_proc AND id = p_subject FOR UPDATE;
+	IF NOT FOUND THEN
+		PERFORM @extschema@._reject('P0002', pg_catalog.format('subject %s is not registered', p_subject),
+			'erase_subject', NULL, p_subject, NULL);
+	END IF;
+	SELECT pg_catalog.array_agg(id) INTO v_ids FROM @extschema@.face
+	WHERE processor = v_proc AND subject = p_subject;
+	v_n := COALESCE(@extschema@._face_delete(v_ids, 'subject erased'), 0);
+	DELETE FROM @extschema@.consent WHERE processor = v_proc AND subject = p_subject;
+	DELETE FROM @extschema@.decline WHERE processor = v_proc AND subject = p_subject;
+	DELETE FROM @extschema@.subject WHERE processor = v_proc AND id = p_subject;
+	PERFORM @extschema@.audit_event('erasure', 'subject_erased', NULL, p_subject, NULL, NULL, NULL,
+		@extschema@._tenant_detail(pg_catalog.jsonb_build_object('faces', v_n),
+			@extschema@._record_processor(NULL)));
+	RETURN v_n;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.export_faces(p_subject pg_catalog.text, p_purpose pg_catalog.text)
+RETURNS TABLE (face_id pg_catalog.int8, embedding @extschema@.face_embedding,
+	enrolled_at pg_catalog.timestamptz, expires_at pg_catalog.timestamptz)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c @extschema@.consent;
+	v_n pg_catalog.int8;
+BEGIN
+	PERFORM @extschema@._check_authorized('export_faces', 'export', p_purpose, NULL);
+	-- several processors: only the caller's own purposes (MF160)
+	PERFORM @extschema@._check_tenant('export_faces', p_purpose, p_subject, NULL);
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose) THEN
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
+			'export_faces', p_purpose, p_subject, NULL);
+	END IF;
+	PERFORM @extschema@._require_read_committed('export_faces');
+	c := @extschema@._check_consent('export_faces', p_purpose, p_subject, NULL);
+	-- Art. 7: a minor's faces leave only with the guardian's transfer consent
+	IF EXISTS (SELECT 1 FROM @extschema@.subject s
+			   WHERE s.id = p_subject AND @extschema@.is_minor(s.birth_date, p_purpose))
+	   AND (c.given_by <> 'guardian' OR NOT c.transfer_consent) THEN
+		PERFORM @extschema@._refuse('MF071', 7, pg_catalog.format(
+			'subject %L is under 14; face data leaves only with the guardian''s transfer consent', p_subject),
+			'export_faces', p_purpose, p_subject, NULL);
+	END IF;
+	IF NOT c.transfer_consent THEN
+		PERFORM @extschema@._refuse('MF008', 8, pg_catalog.format(
+			'subject %L gave no separate consent to transfer face data for purpose %L', p_subject, p_purpose),
+			'export_faces', p_purpose, p_subject, NULL);
+	END IF;
+	PERFORM @extschema@._before_export(p_purpose, p_subject);
+	RETURN QUERY SELECT * FROM @extschema@._face_export(p_subject, p_purpose);
+	GET DIAGNOSTICS v_n = ROW_COUNT;
+	PERFORM @extschema@.audit_event('export', 'exported', p_purpose, p_subject, NULL, NULL, NULL,
+		pg_catalog.jsonb_build_object('faces', v_n, 'consent_id', c.id));
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.record_decline(p_purpose pg_catalog.text, p_subject pg_catalog.text DEFAULT NULL,
+	p_device pg_catalog.text DEFAULT NULL)
+RETURNS pg_catalog.text
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_alt pg_catalog.text;
+BEGIN
+	-- several processors: only the caller's own purposes (MF160)
+	PERFORM @extschema@._check_tenant('record_decline', p_purpose, p_subject, p_device);
+	SELECT alternative_method INTO v_alt FROM @extschema@.purpose WHERE name = p_purpose;
+	IF NOT FOUND THEN
+		PERFORM @extschema@._reject('P0002', pg_catalog.format('purpose %s is not registered', p_purpose),
+			'record_decline', p_purpose, p_subject, p_device);
+	END IF;
+	INSERT INTO @extschema@.decline (subject, purpose, device)
+	VALUES (p_subject, p_purpose, CASE WHEN EXISTS (SELECT 1 FROM @extschema@.device d
+		WHERE d.processor = @extschema@._purpose_processor(p_purpose) AND d.name = p_device) THEN p_device END);
+	PERFORM @extschema@.audit_event('decline', 'alternative_offered', p_purpose, p_subject, p_device,
+		NULL, NULL, NULL);
+	RETURN v_alt;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.publish_notice(p_purpose pg_catalog.text, p_body pg_catalog.text,
+	p_processing_method pg_catalog.text, p_retention_statement pg_catalog.text,
+	p_necessity_and_impact pg_catalog.text, p_rights_procedure pg_catalog.text,
+	p_accessibility pg_catalog.text DEFAULT NULL, p_material_change pg_catalog.bool DEFAULT true)
+RETURNS pg_catalog.int4
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	-- several processors: only the caller's own purposes (MF160)
+	SELECT @extschema@._check_tenant('publish_notice', p_purpose, NULL, NULL);
+	INSERT INTO @extschema@.notice (purpose, version, body, processing_method, retention_statement,
+		necessity_and_impact, rights_procedure, accessibility, material_change)
+	VALUES (p_purpose, NULL, p_body, p_processing_method, p_retention_statement,
+		p_necessity_and_impact, p_rights_procedure, p_accessibility, p_material_change)
+	RETURNING version;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.void_assessment(p_purpose pg_catalog.text, p_reason pg_catalog.text)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_n pg_catalog.int8;
+BEGIN
+	IF p_reason IS NULL OR pg_catalog.btrim(p_reason) = '' THEN
+		PERFORM @extschema@._reject('22004', 'a reason is required', 'void_assessment', p_purpose, NULL, NULL);
+	END IF;
+	-- several processors: only the caller's own purposes (MF160)
+	PERFORM @extschema@._check_tenant('void_assessment', p_purpose, NULL, NULL);
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose) THEN
+		PERFORM @extschema@._reject('P0002', pg_catalog.format('purpose %s is not registered', p_purpose),
+			'void_assessment', p_purpose, NULL, NULL);
+	END IF;
+	v_n := @extschema@._void_assessments(p_purpose, p_reason);
+	RETURN v_n;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._void_assessments(p_purpose pg_catalog.text, p_reason pg_catalog.text)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_n pg_catalog.int8;
+BEGIN
+	UPDATE @extschema@.assessment SET voided_at = pg_catalog.now(), void_reason = p_reason
+	WHERE purpose = p_purpose AND voided_at IS NULL;
+	GET DIAGNOSTICS v_n = ROW_COUNT;
+	IF v_n > 0 THEN
+		PERFORM @extschema@.audit_event('registry', 'assessment_voided', p_purpose, NULL, NULL, NULL, NULL,
+			pg_catalog.jsonb_build_object('assessments', v_n, 'reason', p_reason));
+	END IF;
+	RETURN v_n;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.record_filing(p_filed_on pg_catalog.date, p_reference pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF p_filed_on IS NULL OR p_reference IS NULL OR pg_catalog.btrim(p_reference) = '' THEN
+		PERFORM @extschema@._reject('22004', 'filing date and reference are required', 'record_filing',
+			NULL, NULL, NULL);
+	END IF;
+	-- the caller's processor's filing (a superuser: frt.processor, or the sole one)
+	IF @extschema@._acting_processor() IS NULL THEN
+		PERFORM @extschema@._refuse('MF161', 15,
+			'the caller acts for no personal information processor (several are registered; bind the login)',
+			'record_filing', NULL, NULL, NULL);
+	END IF;
+	INSERT INTO @extschema@.filing_state AS s (processor, filed_on, filing_reference)
+	VALUES (@extschema@._acting_processor(), p_filed_on, p_reference)
+	ON CONFLICT (processor) DO UPDATE SET filed_on = p_filed_on, filing_reference = p_reference;
+	PERFORM @extschema@.audit_event('registry', 'filing_recorded', NULL, NULL, NULL, NULL, NULL,
+		@extschema@._tenant_detail(pg_catalog.jsonb_build_object('filed_on', p_filed_on,
+			'reference', p_reference), @extschema@._record_processor(NULL)));
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._notice_facts(p @extschema@.purpose)
+RETURNS pg_catalog.jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+SET intervalstyle = 'postgres'
+AS $$
+	SELECT pg_catalog.jsonb_build_object(
+		'processor', p.processor, 'kind', p.kind, 'description', p.description,
+		'method', p.method, 'model', p.model, 'dimension', p.dimension,
+		'retention', p.retention::pg_catalog.text, 'minor_retention', p.minor_retention::pg_catalog.text,
+		'minors_allowed', p.minors_allowed, 'serves_public_security', p.serves_public_security,
+		'storage', p.storage, 'storage_legal_basis', p.storage_legal_basis);
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._notice_stale_facts(p @extschema@.purpose)
+RETURNS pg_catalog.text[]
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_stated pg_catalog.jsonb;
+	v_now pg_catalog.jsonb;
+	v_diff pg_catalog.text[];
+BEGIN
+	SELECT n.facts INTO v_stated FROM @extschema@.notice n
+	 WHERE n.purpose = p.name ORDER BY n.version DESC LIMIT 1;
+	IF NOT FOUND THEN
+		RETURN NULL;
+	END IF;
+	v_now := @extschema@._notice_facts(p);
+	IF v_now = v_stated THEN
+		RETURN NULL;
+	END IF;
+	SELECT pg_catalog.array_agg(k ORDER BY k) INTO v_diff
+	  FROM (SELECT pg_catalog.jsonb_object_keys(v_now) UNION SELECT pg_catalog.jsonb_object_keys(v_stated)) AS t(k)
+	 WHERE v_now -> k IS DISTINCT FROM v_stated -> k;
+	RETURN v_diff;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._check_notice_facts(p @extschema@.purpose, p_function pg_catalog.text,
+	p_subject pg_catalog.text, p_device pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_diff pg_catalog.text[] := @extschema@._notice_stale_facts(p);
+BEGIN
+	IF v_diff IS NOT NULL THEN
+		PERFORM @extschema@._refuse('MF050', 5, pg_catalog.format(
+			'purpose %L changed facts its notice in force states (%s); publish a new notice version first',
+			p.name, pg_catalog.array_to_string(v_diff, ', ')), p_function, p.name, p_subject, p_device);
+	END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._notice_facts_taken()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p @extschema@.purpose;
+	v_prev pg_catalog.jsonb;
+BEGIN
+	IF @extschema@.audit_restoring() THEN
+		RETURN NEW;
+	END IF;
+	-- serialise versions per purpose (as frt._notice_version does)
+	SELECT * INTO p FROM @extschema@.purpose WHERE name = NEW.purpose FOR NO KEY UPDATE;
+	IF NOT FOUND THEN
+		RETURN NEW;		-- the foreign key rejects it
+	END IF;
+	IF NEW.accessibility IS NULL OR pg_catalog.btrim(NEW.accessibility) = '' THEN
+		PERFORM @extschema@._refuse('MF051', 5, pg_catalog.format(
+			'a notice of purpose %L needs an accessibility statement for disabled and elderly people',
+			NEW.purpose), 'publish_notice', NEW.purpose, NULL, NULL,
+			p_hint => 'Say how the notice is given in accessible forms (large print, audio, assistance), as the national accessibility rules require.');
+	END IF;
+	NEW.facts := @extschema@._notice_facts(p);
+	SELECT n.facts INTO v_prev FROM @extschema@.notice n
+	 WHERE n.purpose = NEW.purpose ORDER BY n.version DESC LIMIT 1;
+	IF FOUND AND v_prev IS DISTINCT FROM NEW.facts THEN
+		NEW.material_change := true;
+	END IF;
+	RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._check_central_storage(p @extschema@.purpose, c @extschema@.consent,
+	p_subject pg_catalog.text, p_device pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF p.storage = 'device' THEN
+		PERFORM @extschema@._refuse('MF080', 8, pg_catalog.format(
+			'purpose %L keeps faces on the recognition device; they are not stored in this database', p.name),
+			'enroll', p.name, p_subject, p_device);
+	END IF;
+	IF p.storage_legal_basis IS NULL AND NOT c.central_storage_consent THEN
+		PERFORM @extschema@._refuse('MF081', 8, pg_catalog.format(
+			'subject %L gave no separate consent to central storage for purpose %L, and the purpose records no legal basis for it',
+			p_subject, p.name), 'enroll', p.name, p_subject, p_device,
+			p_hint => 'Record the consent (frt.give_consent(..., p_central_storage => true)) or the law or administrative regulation on purpose.storage_legal_basis.');
+	END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._subject_birth_fixed()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NEW.birth_date IS DISTINCT FROM OLD.birth_date
+	   AND @extschema@.is_minor(NEW.birth_date) IS DISTINCT FROM @extschema@.is_minor(OLD.birth_date) THEN
+		PERFORM @extschema@._refuse('MF072', 7, pg_catalog.format(
+			'the birth date of subject %L would change whether it is under 14; erase the subject and register it again',
+			OLD.id), 'UPDATE subject', NULL, OLD.id, NULL);
+	END IF;
+	RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._app_operations()
+RETURNS pg_catalog.text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT ARRAY['enrol', 'verify', 'identify', 'export']::pg_catalog.text[];
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._is_superuser(p_role pg_catalog.name)
+RETURNS pg_catalog.bool
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+				   WHERE r.rolname OPERATOR(pg_catalog.=) p_role AND r.rolsuper);
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._check_authorized(p_function pg_catalog.text, p_operation pg_catalog.text,
+	p_purpose pg_catalog.text, p_device pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_role pg_catalog.name := @extschema@._caller();
+BEGIN
+	IF @extschema@._is_superuser(v_role) THEN
+		RETURN;
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.app_grant g
+				   JOIN pg_catalog.pg_roles r ON r.rolname = g.grantee
+				   WHERE g.purpose = p_purpose AND p_operation = ANY (g.operations)
+					 AND pg_catalog.pg_has_role(v_role, r.oid, 'MEMBER')) THEN
+		PERFORM @extschema@._refuse('MF144', 14, pg_catalog.format(
+			'role %s is not authorized to %s for purpose %L', v_role, p_operation, p_purpose),
+			p_function, p_purpose, NULL, p_device,
+			p_hint => 'A member of frt_admin grants an application its purposes with frt.grant_application().');
+	END IF;
+	IF p_device IS NOT NULL
+	   AND NOT EXISTS (SELECT 1 FROM @extschema@.device_login b
+					   JOIN pg_catalog.pg_roles r ON r.rolname = b.grantee
+					   WHERE b.processor = @extschema@._purpose_processor(p_purpose) AND b.device = p_device
+						 AND pg_catalog.pg_has_role(v_role, r.oid, 'MEMBER')) THEN
+		PERFORM @extschema@._refuse('MF145', 14, pg_catalog.format(
+			'role %s is not bound to device %L', v_role, p_device),
+			p_function, p_purpose, NULL, p_device,
+			p_hint => 'A member of frt_admin binds an application to its devices with frt.bind_device().');
+	END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.grant_application(p_grantee pg_catalog.name, p_purpose pg_catalog.text,
+	p_operations pg_catalog.text[])
+RETURNS pg_catalog.text[]
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_ops pg_catalog.text[];
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = p_grantee) THEN
+		PERFORM @extschema@._reject('42704', pg_catalog.format('role %s does not exist', p_grantee),
+			'grant_application', p_purpose, NULL, NULL);
+	END IF;
+	-- another processor's purpose reads as not registered
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose
+				   AND @extschema@._processor_visible(processor)) THEN
+		PERFORM @extschema@._reject('P0002', pg_catalog.format('purpose %s is not registered', p_purpose),
+			'grant_application', p_purpose, NULL, NULL);
+	END IF;
+	IF p_operations IS NULL OR pg_catalog.cardinality(p_operations) = 0
+	   OR NOT p_operations <@ @extschema@._app_operations()
+	   OR pg_catalog.array_position(p_operations, NULL) IS NOT NULL THEN
+		PERFORM @extschema@._reject('22023', pg_catalog.format('operations must be some of %s',
+			pg_catalog.array_to_string(@extschema@._app_operations(), ', ')),
+			'grant_application', p_purpose, NULL, NULL);
+	END IF;
+	INSERT INTO @extschema@.app_grant AS g (grantee, purpose, operations, granted_by)
+	VALUES (p_grantee, p_purpose, ARRAY(SELECT DISTINCT o FROM pg_catalog.unnest(p_operations) o ORDER BY o),
+		@extschema@._caller())
+	ON CONFLICT (grantee, purpose) DO UPDATE
+	SET operations = ARRAY(SELECT DISTINCT o FROM pg_catalog.unnest(g.operations || EXCLUDED.operations) o ORDER BY o),
+		granted_by = EXCLUDED.granted_by, granted_at = pg_catalog.now()
+	RETURNING operations INTO v_ops;
+	RETURN v_ops;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.revoke_application(p_grantee pg_catalog.name, p_purpose pg_catalog.text,
+	p_operations pg_catalog.text[] DEFAULT NULL)
+RETURNS pg_catalog.text[]
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_ops pg_catalog.text[];
+BEGIN
+	SELECT operations INTO v_ops FROM @extschema@.app_grant
+	WHERE grantee = p_grantee AND purpose = p_purpose AND @extschema@._purpose_visible(purpose) FOR UPDATE;
+	IF NOT FOUND THEN
+		RETURN '{}';
+	END IF;
+	v_ops := ARRAY(SELECT o FROM pg_catalog.unnest(v_ops) o
+				   WHERE p_operations IS NOT NULL AND o <> ALL (p_operations) ORDER BY o);
+	IF pg_catalog.cardinality(v_ops) = 0 THEN
+		DELETE FROM @extschema@.app_grant WHERE grantee = p_grantee AND purpose = p_purpose;
+	ELSE
+		UPDATE @extschema@.app_grant SET operations = v_ops, granted_by = @extschema@._caller(),
+			granted_at = pg_catalog.now()
+		WHERE grantee = p_grantee AND purpose = p_purpose;
+	END IF;
+	RETURN v_ops;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.bind_device(p_device pg_catalog.text, p_grantee pg_catalog.name)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = p_grantee) THEN
+		PERFORM @extschema@._reject('42704', pg_catalog.format('role %s does not exist', p_grantee),
+			'bind_device', NULL, NULL, p_device);
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.device
+				   WHERE processor = @extschema@._acting_processor() AND name = p_device) THEN
+		PERFORM @extschema@._reject('P0002', pg_catalog.format('device %s is not registered', p_device),
+			'bind_device', NULL, NULL, p_device);
+	END IF;
+	INSERT INTO @extschema@.device_login (processor, device, grantee, bound_by)
+	VALUES (@extschema@._acting_processor(), p_device, p_grantee, @extschema@._caller())
+	ON CONFLICT (processor, device, grantee) DO NOTHING;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.unbind_device(p_device pg_catalog.text, p_grantee pg_catalog.name)
+RETURNS pg_catalog.bool
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	DELETE FROM @extschema@.device_login
+	WHERE processor = @extschema@._acting_processor() AND device = p_device AND grantee = p_grantee;
+	RETURN FOUND;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._approval_facts(p_table pg_catalog.text)
+RETURNS pg_catalog.text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT CASE p_table
+		WHEN 'device' THEN ARRAY['location_type', 'signage', 'capture_area']
+		WHEN 'purpose' THEN ARRAY['kind', 'description', 'method', 'retention', 'minor_retention',
+			'processor', 'dimension', 'serves_public_security', 'alternative_method',
+			'similarity_threshold', 'max_k', 'score_disclosure', 'model', 'minors_allowed', 'storage',
+			'storage_legal_basis']
+	END::pg_catalog.text[];
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._approval_rules()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_caller pg_catalog.name := @extschema@._caller();
+	v_old pg_catalog.jsonb;
+	v_new pg_catalog.jsonb;
+	f pg_catalog.text;
+BEGIN
+	IF TG_OP = 'INSERT' THEN
+		-- reloading a dump: the rows keep their recorded approval
+		IF @extschema@.audit_restoring() THEN
+			RETURN NEW;
+		END IF;
+		NEW.changed_by := v_caller;
+		NEW.approved_by := CASE WHEN @extschema@._is_superuser(v_caller) THEN v_caller END;
+		NEW.approved_at := CASE WHEN NEW.approved_by IS NOT NULL THEN pg_catalog.now() END;
+		RETURN NEW;
+	END IF;
+	v_old := pg_catalog.to_jsonb(OLD);
+	v_new := pg_catalog.to_jsonb(NEW);
+	FOREACH f IN ARRAY @extschema@._approval_facts(TG_TABLE_NAME) LOOP
+		IF v_new->f IS DISTINCT FROM v_old->f THEN
+			-- a superuser's change is approved by the superuser (who may
+			-- approve anything); anyone else's waits for a second admin
+			NEW.changed_by := v_caller;
+			NEW.approved_by := CASE WHEN @extschema@._is_superuser(v_caller) THEN v_caller END;
+			NEW.approved_at := CASE WHEN NEW.approved_by IS NOT NULL THEN pg_catalog.now() END;
+			EXIT;
+		END IF;
+	END LOOP;
+	RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._approve(p_table pg_catalog.text, p_name pg_catalog.text)
+RETURNS pg_catalog.bool
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_caller pg_catalog.name := @extschema@._caller();
+	v_fn pg_catalog.text := 'approve_' || p_table;
+	v_purpose pg_catalog.text := CASE WHEN p_table = 'purpose' THEN p_name END;
+	v_device pg_catalog.text := CASE WHEN p_table = 'device' THEN p_name END;
+	v_changed_by pg_catalog.name;
+	v_approved pg_catalog.timestamptz;
+BEGIN
+	IF p_table = 'device' THEN
+		SELECT d.changed_by, d.approved_at INTO v_changed_by, v_approved
+		FROM @extschema@.device d
+		WHERE d.processor = @extschema@._acting_processor() AND d.name = p_name FOR UPDATE;
+	ELSE
+		SELECT p.changed_by, p.approved_at INTO v_changed_by, v_approved
+		FROM @extschema@.purpose p
+		WHERE p.name = p_name AND @extschema@._processor_visible(p.processor) FOR UPDATE;
+	END IF;
+	IF NOT FOUND THEN
+		PERFORM @extschema@._reject('P0002', pg_catalog.format('%s %s is not registered', p_table, p_name),
+			v_fn, v_purpose, NULL, v_device);
+	END IF;
+	IF v_approved IS NOT NULL THEN
+		RETURN false;
+	END IF;
+	IF NOT @extschema@._is_superuser(v_caller) THEN
+		IF NOT pg_catalog.pg_has_role(v_caller, 'frt_admin', 'MEMBER') THEN
+			PERFORM @extschema@._refuse('MF147', 14, pg_catalog.format(
+				'role %s is not a member of frt_admin and cannot approve %s %L', v_caller, p_table, p_name),
+				v_fn, v_purpose, NULL, v_device);
+		END IF;
+		-- four eyes: neither the caller nor the session's login made the
+		-- change, nor is a member of the role that made it
+		IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+				   WHERE r.rolname = v_changed_by
+					 AND (pg_catalog.pg_has_role(v_caller, r.oid, 'MEMBER')
+						  OR pg_catalog.pg_has_role(SESSION_USER, r.oid, 'MEMBER'))) THEN
+			PERFORM @extschema@._refuse('MF147', 14, pg_catalog.format(
+				'%s %L was registered or changed by %s; another member of frt_admin must approve it',
+				p_table, p_name, v_changed_by), v_fn, v_purpose, NULL, v_device);
+		END IF;
+	END IF;
+	IF p_table = 'device' THEN
+		UPDATE @extschema@.device SET approved_by = v_caller, approved_at = pg_catalog.now()
+		WHERE processor = @extschema@._acting_processor() AND name = p_name;
+	ELSE
+		UPDATE @extschema@.purpose SET approved_by = v_caller, approved_at = pg_catalog.now() WHERE name = p_name;
+	END IF;
+	PERFORM @extschema@.audit_event('registry', 'approved', v_purpose, NULL, v_device, NULL, NULL,
+		pg_catalog.jsonb_build_object('table', p_table, 'changed_by', v_changed_by, 'approved_by', v_caller));
+	RETURN true;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.approve_device(p_device pg_catalog.text)
+RETURNS pg_catalog.bool
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT @extschema@._approve('device', p_device);
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.approve_purpose(p_purpose pg_catalog.text)
+RETURNS pg_catalog.bool
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT @extschema@._approve('purpose', p_purpose);
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._grant_registry_update()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t pg_catalog.text;
+	v_cols pg_catalog.text;
+BEGIN
+	FOREACH t IN ARRAY ARRAY['purpose', 'device'] LOOP
+		SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO v_cols
+		FROM pg_catalog.pg_attribute a
+		WHERE a.attrelid = pg_catalog.format('@extschema@.%I', t)::pg_catalog.regclass
+		  AND a.attnum > 0 AND NOT a.attisdropped
+		  AND a.attname <> ALL (ARRAY['changed_by', 'approved_by', 'approved_at']::pg_catalog.name[]);
+		EXECUTE pg_catalog.format('REVOKE UPDATE ON @extschema@.%I FROM frt_admin', t);
+		EXECUTE pg_catalog.format('GRANT UPDATE (%s) ON @extschema@.%I TO frt_admin', v_cols, t);
+	END LOOP;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._authz_compliance()
+RETURNS TABLE (article pg_catalog.text, check_name pg_catalog.text, status pg_catalog.text,
+	detail pg_catalog.text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_grants pg_catalog.int8;
+	v_roles pg_catalog.int8;
+	v_bindings pg_catalog.int8;
+	v_pending pg_catalog.text;
+	v_missing pg_catalog.text;
+	v_broad pg_catalog.text;
+BEGIN
+	SELECT pg_catalog.count(*), pg_catalog.count(DISTINCT g.grantee) INTO v_grants, v_roles
+	FROM @extschema@.app_grant g WHERE @extschema@._purpose_visible(g.purpose);
+	SELECT pg_catalog.count(*) INTO v_bindings FROM @extschema@.device_login b
+	WHERE @extschema@._processor_visible(b.processor);
+	SELECT pg_catalog.string_agg(x, ', ' ORDER BY x) INTO v_pending
+	FROM (SELECT 'purpose ' || p.name AS x FROM @extschema@.purpose p
+		  WHERE p.approved_at IS NULL AND @extschema@._processor_visible(p.processor)
+		  UNION ALL
+		  SELECT 'device ' || d.name FROM @extschema@.device d
+		  WHERE d.approved_at IS NULL AND @extschema@._processor_visible(d.processor)) u;
+	SELECT pg_catalog.string_agg(DISTINCT r, ', ') INTO v_missing
+	FROM (SELECT g.grantee::pg_catalog.text AS r FROM @extschema@.app_grant g
+		  WHERE @extschema@._purpose_visible(g.purpose)
+		  UNION ALL
+		  SELECT b.grantee::pg_catalog.text FROM @extschema@.device_login b
+		  WHERE @extschema@._processor_visible(b.processor)) u
+	WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles a WHERE a.rolname = u.r);
+	SELECT pg_catalog.string_agg(DISTINCT r, ', ') INTO v_broad
+	FROM (SELECT g.grantee::pg_catalog.text AS r FROM @extschema@.app_grant g
+		  WHERE @extschema@._purpose_visible(g.purpose)
+		  UNION ALL
+		  SELECT b.grantee::pg_catalog.text FROM @extschema@.device_login b
+		  WHERE @extschema@._processor_visible(b.processor)) u
+	WHERE u.r = ANY (ARRAY['frt_admin', 'frt_enroller', 'frt_matcher']);
+	RETURN QUERY SELECT 'Art. 14', 'application_authorization',
+		CASE WHEN v_pending IS NULL AND v_missing IS NULL AND v_broad IS NULL THEN 'ok' ELSE 'warning' END,
+		pg_catalog.concat_ws('; ',
+			pg_catalog.format('%s grants to %s roles, %s device bindings', v_grants, v_roles, v_bindings),
+			'awaiting approval by a second member of frt_admin: ' || v_pending,
+			'granted or bound roles that do not exist: ' || v_missing,
+			'granted or bound to frt_admin, frt_enroller or frt_matcher themselves (so to every member): ' || v_broad);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._incident_rules()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	i @extschema@.security_incident;
+BEGIN
+	IF TG_OP <> 'INSERT' THEN
+		RAISE EXCEPTION 'the incident register is kept as recorded; record a new incident instead'
+			USING ERRCODE = 'feature_not_supported';
+	END IF;
+	IF TG_TABLE_NAME = 'security_incident_purpose' AND NOT @extschema@.audit_restoring() THEN
+		SELECT * INTO i FROM @extschema@.security_incident WHERE id = NEW.incident;
+		IF i.major THEN
+			PERFORM @extschema@._void_assessments(NEW.purpose,
+				pg_catalog.format('major security incident %s', i.id));
+		END IF;
+	END IF;
+	RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.record_incident(p_description pg_catalog.text,
+	p_purposes pg_catalog.text[] DEFAULT NULL, p_major pg_catalog.bool DEFAULT true,
+	p_occurred_at pg_catalog.timestamptz DEFAULT NULL, p_alert_seq pg_catalog.int8 DEFAULT NULL)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_id pg_catalog.int8;
+	v_unknown pg_catalog.text;
+BEGIN
+	IF p_description IS NULL OR pg_catalog.btrim(p_description) = '' OR p_major IS NULL THEN
+		PERFORM @extschema@._reject('22004', 'an incident needs a description and whether it is major',
+			'record_incident', NULL, NULL, NULL);
+	END IF;
+	IF pg_catalog.cardinality(p_purposes) = 0 THEN
+		PERFORM @extschema@._reject('22023', 'an incident touches at least one purpose (NULL: every purpose)',
+			'record_incident', NULL, NULL, NULL);
+	END IF;
+	SELECT pg_catalog.string_agg(u, ', ') INTO v_unknown FROM pg_catalog.unnest(p_purposes) u
+	 WHERE NOT EXISTS (SELECT 1 FROM @extschema@.purpose p WHERE p.name = u);
+	IF v_unknown IS NOT NULL THEN
+		PERFORM @extschema@._reject('P0002', pg_catalog.format('purpose %s is not registered', v_unknown),
+			'record_incident', NULL, NULL, NULL);
+	END IF;
+	IF p_alert_seq IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.alert a WHERE a.seq = p_alert_seq) THEN
+		PERFORM @extschema@._reject('P0002', pg_catalog.format('audit record %s is not an alert', p_alert_seq),
+			'record_incident', NULL, NULL, NULL);
+	END IF;
+	IF p_occurred_at > pg_catalog.now() THEN
+		PERFORM @extschema@._reject('22008', 'an incident cannot occur in the future', 'record_incident',
+			NULL, NULL, NULL);
+	END IF;
+	BEGIN
+		INSERT INTO @extschema@.security_incident (occurred_at, recorded_by, major, description, alert_seq)
+		VALUES (COALESCE(p_occurred_at, pg_catalog.now()), @extschema@._caller(), p_major, p_description,
+			p_alert_seq)
+		RETURNING id INTO v_id;
+	EXCEPTION WHEN unique_violation THEN
+		PERFORM @extschema@._reject('23505', pg_catalog.format('alert %s already opened an incident', p_alert_seq),
+			'record_incident', NULL, NULL, NULL);
+	END;
+	INSERT INTO @extschema@.security_incident_purpose (incident, purpose)
+	SELECT v_id, p.name FROM @extschema@.purpose p
+	 WHERE p_purposes IS NULL OR p.name = ANY (p_purposes);
+	RETURN v_id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._check_incidents(p_purpose pg_catalog.text, p_function pg_catalog.text,
+	p_subject pg_catalog.text, p_device pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_id pg_catalog.int8;
+BEGIN
+	SELECT i.id INTO v_id FROM @extschema@.security_incident_purpose ip
+	  JOIN @extschema@.security_incident i ON i.id = ip.incident
+	 WHERE ip.purpose = p_purpose AND i.major
+	   AND NOT EXISTS (SELECT 1 FROM @extschema@.assessment a
+					   WHERE a.purpose = p_purpose AND a.voided_at IS NULL AND a.assessed_at >= i.recorded_at)
+	 ORDER BY i.recorded_at DESC LIMIT 1;
+	IF FOUND THEN
+		PERFORM @extschema@._refuse('MF090', 9, pg_catalog.format(
+			'purpose %L has not been re-assessed since major security incident %s', p_purpose, v_id),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.reassessment_due()
+RETURNS TABLE (purpose pg_catalog.text, incident pg_catalog.int8, recorded_at pg_catalog.timestamptz)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT DISTINCT ON (ip.purpose) ip.purpose, i.id, i.recorded_at
+	  FROM @extschema@.security_incident_purpose ip
+	  JOIN @extschema@.security_incident i ON i.id = ip.incident
+	 WHERE i.major
+	   AND NOT EXISTS (SELECT 1 FROM @extschema@.assessment a
+					   WHERE a.purpose = ip.purpose AND a.voided_at IS NULL AND a.assessed_at >= i.recorded_at)
+	 ORDER BY ip.purpose, i.recorded_at DESC, i.id DESC;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._articles_compliance()
+RETURNS TABLE (article pg_catalog.text, check_name pg_catalog.text, status pg_catalog.text,
+	detail pg_catalog.text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n pg_catalog.int8;
+	m pg_catalog.int8;
+	names pg_catalog.text;
+BEGIN
+	-- Art. 5: the notice in force states the facts as they are
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(pg_catalog.format('%s (%s)', p.name,
+			pg_catalog.array_to_string(s.diff, ', ')), '; ' ORDER BY p.name) INTO n, names
+	  FROM @extschema@.purpose p, LATERAL (SELECT @extschema@._notice_stale_facts(p) AS diff) s
+	 WHERE s.diff IS NOT NULL;
+	RETURN QUERY SELECT 'Art. 5', 'notice_states_facts', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		CASE WHEN n = 0 THEN 'every notice in force states its purpose''s current facts'
+		ELSE pg_catalog.format('%s purposes changed facts their notice in force states (processing refused until a new version is published): %s', n, names) END;
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(n2.purpose, ', ' ORDER BY n2.purpose) INTO n, names
+	  FROM (SELECT DISTINCT ON (x.purpose) x.purpose, x.accessibility FROM @extschema@.notice x
+			 ORDER BY x.purpose, x.version DESC) n2
+	 WHERE n2.accessibility IS NULL OR pg_catalog.btrim(n2.accessibility) = '';
+	RETURN QUERY SELECT 'Art. 5', 'notice_accessibility', CASE WHEN n = 0 THEN 'ok' ELSE 'warning' END,
+		CASE WHEN n = 0 THEN 'every notice in force has an accessibility statement for disabled and elderly people'
+		ELSE pg_catalog.format('%s purposes whose notice in force has no accessibility statement (publish a new version): %s', n, names) END;
+
+	-- Art. 7: minors per purpose; none where the purpose does not process them
+	SELECT pg_catalog.string_agg(pg_catalog.format('%s: %s (%s)', p.name, COALESCE(k.minors, 0),
+			CASE WHEN p.minors_allowed THEN 'allowed' ELSE 'not allowed' END), '; ' ORDER BY p.name),
+		   pg_catalog.count(*) FILTER (WHERE NOT p.minors_allowed AND k.minors > 0)
+	  INTO names, n
+	  FROM @extschema@.purpose p
+	  LEFT JOIN (SELECT f.purpose, pg_catalog.count(DISTINCT f.subject) AS minors FROM @extschema@.face f
+				  JOIN @extschema@.subject s ON s.id = f.subject
+				 WHERE f.minor OR @extschema@.is_minor(s.birth_date, f.purpose)
+				 GROUP BY f.purpose) k ON k.purpose = p.name;
+	RETURN QUERY SELECT 'Art. 7', 'minors_per_purpose', CASE WHEN COALESCE(n, 0) = 0 THEN 'info' ELSE 'violation' END,
+		pg_catalog.format('subjects whose faces were stored while under 14, per purpose: %s%s', COALESCE(names, 'no purpose'),
+			CASE WHEN COALESCE(n, 0) > 0 THEN pg_catalog.format('; %s purposes hold minors they do not process (their faces are not matched)', n) ELSE '' END);
+
+	-- Art. 8: faces in this database need central storage allowed
+	SELECT pg_catalog.count(*) FILTER (WHERE p.storage = 'device'),
+		   pg_catalog.count(*) FILTER (WHERE p.storage = 'central' AND p.storage_legal_basis IS NULL
+										 AND NOT c.central_storage_consent),
+		   pg_catalog.string_agg(DISTINCT p.name, ', ')
+	  INTO n, m, names
+	  FROM @extschema@.face f JOIN @extschema@.purpose p ON p.name = f.purpose
+	  JOIN @extschema@.consent c ON c.id = f.consent_id
+	 WHERE p.storage = 'device' OR (p.storage_legal_basis IS NULL AND NOT c.central_storage_consent);
+	RETURN QUERY SELECT 'Art. 8', 'central_storage_basis',
+		CASE WHEN n > 0 THEN 'violation' WHEN m > 0 THEN 'warning' ELSE 'ok' END,
+		CASE WHEN n + m = 0 THEN 'every stored face has a legal basis or the subject''s separate consent to central storage'
+		ELSE pg_catalog.format('%s faces stored for device-storage purposes; %s faces stored centrally without a legal basis or central-storage consent (new enrolments refused): %s', n, m, names) END;
+
+	-- Art. 9: re-assessment after a major security incident
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(pg_catalog.format('%s (incident %s)', r.purpose, r.incident),
+			', ' ORDER BY r.purpose) INTO n, names
+	  FROM @extschema@.reassessment_due() r;
+	RETURN QUERY SELECT 'Art. 9', 'reassessment_after_incident', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		CASE WHEN n = 0 THEN 'every purpose touched by a major security incident was re-assessed since'
+		ELSE pg_catalog.format('%s purposes await re-assessment after a major security incident (processing refused): %s', n, names) END;
+	SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE i.major) INTO n, m FROM @extschema@.security_incident i;
+	RETURN QUERY SELECT 'Art. 9', 'security_incidents', 'info',
+		pg_catalog.format('%s security incidents recorded (%s major); the register is kept as recorded', n, m);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.is_working_day(p_day pg_catalog.date)
+RETURNS pg_catalog.bool
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN COALESCE((SELECT h.is_workday FROM @extschema@.holiday h WHERE h.day = p_day),
+					pg_catalog.date_part('isodow', p_day) < 6);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.working_days_after(p_day pg_catalog.date, p_n pg_catalog.int4)
+RETURNS pg_catalog.date
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	d pg_catalog.date := p_day;
+	left_ pg_catalog.int4 := p_n;
+BEGIN
+	IF p_day IS NULL OR p_n IS NULL THEN
+		RETURN NULL;
+	END IF;
+	IF p_n < 0 OR p_n > 3650 THEN
+		RAISE EXCEPTION 'working days must be between 0 and 3650' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	WHILE left_ > 0 LOOP
+		d := d + 1;
+		IF @extschema@.is_working_day(d) THEN
+			left_ := left_ - 1;
+		END IF;
+	END LOOP;
+	RETURN d;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._filing_recount(p_processor pg_catalog.text)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r record;
+BEGIN
+	LOCK TABLE @extschema@.filing_state IN EXCLUSIVE MODE;
+	FOR r IN
+		SELECT pr.name, (SELECT pg_catalog.count(DISTINCT f.subject) FROM @extschema@.face f
+						 WHERE f.processor = pr.name) AS n,
+			   (SELECT s.stored_subjects FROM @extschema@.filing_state s WHERE s.processor = pr.name) AS old
+		FROM @extschema@.processor pr
+	LOOP
+		IF r.old IS NOT NULL OR r.n > 0 THEN
+			PERFORM @extschema@._filing_count(r.n - COALESCE(r.old, 0), r.name);
+		END IF;
+	END LOOP;
+	RETURN (SELECT pg_catalog.count(DISTINCT f.subject) FROM @extschema@.face f
+			WHERE f.processor = p_processor);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.filing_status(
+	OUT stored_subjects pg_catalog.int8, OUT threshold pg_catalog.int8,
+	OUT threshold_reached_on pg_catalog.date, OUT filing_deadline pg_catalog.date,
+	OUT filed_on pg_catalog.date, OUT filing_reference pg_catalog.text, OUT status pg_catalog.text)
+RETURNS record
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	s @extschema@.filing_state;
+BEGIN
+	SELECT pg_catalog.count(DISTINCT f.subject) INTO stored_subjects FROM @extschema@.face f
+	WHERE f.processor = @extschema@._acting_processor();
+	threshold := @extschema@._filing_threshold();
+	SELECT * INTO s FROM @extschema@.filing_state fs WHERE fs.processor = @extschema@._acting_processor();
+	threshold_reached_on := s.threshold_reached_on;
+	filing_deadline := @extschema@.working_days_after(s.threshold_reached_on, 30);
+	filed_on := s.filed_on;
+	filing_reference := s.filing_reference;
+	status := CASE
+		WHEN s.filed_on IS NOT NULL THEN 'filed'
+		WHEN s.threshold_reached_on IS NULL AND stored_subjects >= threshold THEN 'due (date reached not recorded)'
+		WHEN s.threshold_reached_on IS NULL THEN 'not required'
+		WHEN @extschema@._filing_today() > filing_deadline THEN 'overdue'
+		ELSE 'due' END;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.compliance_report()
+RETURNS TABLE (article pg_catalog.text, check_name pg_catalog.text, status pg_catalog.text,
+	detail pg_catalog.text)
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n pg_catalog.int8;
+	m pg_catalog.int8;
+	names pg_catalog.text;
+	fs record;
+	v_rls pg_catalog.bool;
+	v_force pg_catalog.bool;
+	v_prot record;
+	v_alg pg_catalog.text;
+	v_keys record;
+	v_rotated pg_catalog.timestamptz;
+	v_used pg_catalog.int8;
+	v_lost pg_catalog.int8;
+	h pg_catalog.text;
+BEGIN
+	-- Art. 4
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.purpose p WHERE @extschema@._processor_visible(p.processor);
+	RETURN QUERY SELECT 'Art. 4', 'purposes_registered', CASE WHEN n > 0 THEN 'ok' ELSE 'info' END,
+		pg_catalog.format('%s purposes registered; every consent, face and match references one', n);
+
+	-- Art. 5
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.processor pr WHERE @extschema@._processor_visible(pr.name);
+	SELECT pg_catalog.count(*) INTO m FROM @extschema@.purpose p
+	WHERE @extschema@._processor_visible(p.processor)
+	  AND NOT EXISTS (SELECT 1 FROM @extschema@.processor pr WHERE pr.name = p.processor OR p.processor IS NULL);
+	RETURN QUERY SELECT 'Art. 5', 'processor_registered', CASE WHEN m = 0 AND n > 0 THEN 'ok' ELSE 'violation' END,
+		pg_catalog.format('%s processors registered; %s purposes without one', n, m);
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(p.name, ', ' ORDER BY p.name) INTO n, names
+	FROM @extschema@.purpose p WHERE @extschema@._processor_visible(p.processor) AND @extschema@.current_notice_version(p.name) IS NULL;
+	RETURN QUERY SELECT 'Art. 5', 'notice_in_force', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		CASE WHEN n = 0 THEN 'every purpose has a notice in force'
+		ELSE pg_catalog.format('%s purposes without a notice: %s', n, names) END;
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.consent c
+	WHERE @extschema@._processor_visible(c.processor) AND c.withdrawn_at IS NULL AND c.needs_renotice;
+	RETURN QUERY SELECT 'Art. 5', 'renotice_pending', CASE WHEN n = 0 THEN 'ok' ELSE 'warning' END,
+		pg_catalog.format('%s active consents given under a materially changed notice await re-notice (processing them is refused)', n);
+
+	-- Art. 6
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.consent c
+	WHERE @extschema@._processor_visible(c.processor) AND c.withdrawn_at IS NULL AND NOT c.separate;
+	RETURN QUERY SELECT 'Art. 6', 'separate_consent', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		pg_catalog.format('%s active consents not given separately (processing them is refused)', n);
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.face f JOIN @extschema@.consent c ON c.id = f.consent_id
+	WHERE @extschema@._processor_visible(f.processor) AND c.withdrawn_at IS NOT NULL;
+	RETURN QUERY SELECT 'Art. 6', 'withdrawn_awaiting_erasure', CASE WHEN n = 0 THEN 'ok' ELSE 'warning' END,
+		pg_catalog.format('%s faces of withdrawn consents await the purge (already invisible and unmatched)', n);
+
+	-- Art. 7
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.consent c JOIN @extschema@.subject s ON s.processor = c.processor AND s.id = c.subject
+	WHERE @extschema@._processor_visible(c.processor) AND c.withdrawn_at IS NULL AND @extschema@.is_minor(s.birth_date, c.purpose) AND c.given_by <> 'guardian';
+	RETURN QUERY SELECT 'Art. 7', 'minor_guardian_consent', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		pg_catalog.format('%s active consents of subjects under 14 not given by a parent or guardian (processing them is refused)', n);
+	-- retention ends counted from the enrolment instant in the legal zone,
+	-- as enrolment counts them (frt._legal_add)
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.face f
+	  JOIN (SELECT p.*, @extschema@._legal_zone(p.name) AS zone FROM @extschema@.purpose p OFFSET 0) p
+		ON p.name = f.purpose
+	WHERE @extschema@._processor_visible(f.processor) AND f.minor AND f.expires_at > @extschema@._legal_add(f.enrolled_at, p.minor_retention, p.zone);
+	RETURN QUERY SELECT 'Art. 7', 'minor_retention', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		pg_catalog.format('%s faces of minors kept beyond their purpose''s minor retention', n);
+
+	-- Art. 8
+	SELECT pg_catalog.count(*),
+		pg_catalog.count(*) FILTER (WHERE f.expires_at < pg_catalog.statement_timestamp() - '1 day'::pg_catalog.interval)
+	INTO n, m FROM @extschema@.face f WHERE @extschema@._processor_visible(f.processor) AND f.expires_at <= pg_catalog.statement_timestamp();
+	RETURN QUERY SELECT 'Art. 8', 'expired_not_purged',
+		CASE WHEN m > 0 THEN 'violation' WHEN n > 0 THEN 'warning' ELSE 'ok' END,
+		pg_catalog.format('%s faces past retention not yet purged (%s for more than a day; all invisible and unmatched)', n, m);
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.face f
+	  JOIN (SELECT p.*, @extschema@._legal_zone(p.name) AS zone FROM @extschema@.purpose p OFFSET 0) p
+		ON p.name = f.purpose
+	WHERE @extschema@._processor_visible(f.processor) AND f.expires_at > @extschema@._legal_add(f.enrolled_at, p.retention, p.zone);
+	RETURN QUERY SELECT 'Art. 8', 'retention_within_purpose', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		pg_catalog.format('%s faces with an expiry beyond their purpose''s retention', n);
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.consent c WHERE @extschema@._processor_visible(c.processor) AND c.withdrawn_at IS NULL AND c.transfer_consent;
+	RETURN QUERY SELECT 'Art. 8', 'transfer_consent', 'info',
+		pg_catalog.format('%s active consents include separate transfer consent; export without it is refused', n);
+
+	-- Art. 9
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(p.name, ', ' ORDER BY p.name) INTO n, names
+	FROM @extschema@.purpose p WHERE @extschema@._processor_visible(p.processor) AND NOT @extschema@.has_current_assessment(p.name);
+	RETURN QUERY SELECT 'Art. 9', 'assessment_current', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		CASE WHEN n = 0 THEN 'every purpose has a current impact assessment'
+		ELSE pg_catalog.format('%s purposes without a current impact assessment (processing refused): %s', n, names) END;
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.assessment a
+	WHERE @extschema@._purpose_visible(a.purpose) AND a.assessed_at < pg_catalog.now() - '3 years'::pg_catalog.interval;
+	SELECT pg_catalog.count(*) INTO m FROM @extschema@.assessment a WHERE @extschema@._purpose_visible(a.purpose);
+	RETURN QUERY SELECT 'Art. 9', 'assessment_records', 'info',
+		pg_catalog.format('%s assessment reports kept (%s older than 3 years); none can be deleted by frt roles', m, n);
+
+	-- Art. 10
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(p.name, ', ' ORDER BY p.name) INTO n, names
+	FROM @extschema@.purpose p WHERE @extschema@._processor_visible(p.processor) AND p.kind = 'verification' AND p.alternative_method IS NULL;
+	RETURN QUERY SELECT 'Art. 10', 'verification_alternative', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		CASE WHEN n = 0 THEN 'every verification purpose declares a non-face alternative'
+		ELSE pg_catalog.format('%s verification purposes without a non-face alternative (processing refused): %s', n, names) END;
+
+	-- Art. 12
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.consent c
+	WHERE @extschema@._processor_visible(c.processor) AND c.withdrawn_at IS NULL AND c.condition_of_service;
+	RETURN QUERY SELECT 'Art. 12', 'consent_not_coerced', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		pg_catalog.format('%s active consents recorded as a condition of service (processing them is refused)', n);
+
+	-- Art. 13
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(d.name, ', ' ORDER BY d.name) INTO n, names
+	FROM @extschema@.device d WHERE @extschema@._processor_visible(d.processor) AND d.location_type = 'private_space';
+	RETURN QUERY SELECT 'Art. 13', 'private_space_devices', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		CASE WHEN n = 0 THEN 'no device registered in a private space'
+		ELSE pg_catalog.format('%s devices registered in private spaces (capture refused): %s', n, names) END;
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(d.name, ', ' ORDER BY d.name) INTO n, names
+	FROM @extschema@.device d WHERE @extschema@._processor_visible(d.processor) AND d.location_type = 'public_place' AND (NOT d.signage OR d.capture_area IS NULL);
+	RETURN QUERY SELECT 'Art. 13', 'public_place_signage', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		CASE WHEN n = 0 THEN 'every public-place device has signage and a capture area'
+		ELSE pg_catalog.format('%s public-place devices without signage or capture area (capture refused): %s', n, names) END;
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.face f
+	JOIN @extschema@.device d ON d.processor = f.processor AND d.name = f.device
+	JOIN @extschema@.purpose p ON p.name = f.purpose
+	WHERE @extschema@._processor_visible(f.processor) AND (d.location_type = 'private_space'
+	   OR (d.location_type = 'public_place' AND NOT p.serves_public_security));
+	RETURN QUERY SELECT 'Art. 13', 'faces_from_forbidden_devices', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		pg_catalog.format('%s stored faces captured by a private-space device or by a public-place device for a non-public-security purpose', n);
+
+	-- Art. 14
+	SELECT c.relrowsecurity, c.relforcerowsecurity INTO v_rls, v_force
+	FROM pg_catalog.pg_class c WHERE c.oid = '@extschema@.face'::pg_catalog.regclass;
+	RETURN QUERY SELECT 'Art. 14', 'face_row_security', CASE WHEN v_rls AND v_force THEN 'ok' ELSE 'violation' END,
+		pg_catalog.format('row-level security on frt.face: enabled=%s, forced=%s', v_rls, v_force);
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(r.rolname, ', ' ORDER BY r.rolname) INTO n, names
+	FROM pg_catalog.pg_roles r
+	WHERE NOT r.rolsuper AND NOT r.rolbypassrls
+	  AND (r.rolcanlogin OR r.rolname LIKE 'frt\_%')
+	  AND pg_catalog.has_column_privilege(r.oid, '@extschema@.face'::pg_catalog.regclass, 'embedding', 'SELECT');
+	RETURN QUERY SELECT 'Art. 14', 'embedding_not_readable', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
+		CASE WHEN n = 0 THEN 'no frt role or ordinary login role can SELECT frt.face.embedding; export_faces is the only path'
+		ELSE pg_catalog.format('%s frt or login roles can SELECT frt.face.embedding (directly, or via pg_read_all_data): %s', n, names) END;
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(r.rolname, ', ' ORDER BY r.rolname) INTO n, names
+	FROM pg_catalog.pg_roles r WHERE (r.rolsuper OR r.rolbypassrls) AND r.rolcanlogin;
+	RETURN QUERY SELECT 'Art. 14', 'trusted_boundary', 'info',
+		pg_catalog.format('%s login roles bypass row-level security (superuser or BYPASSRLS): %s', n, names);
+	SELECT * INTO v_prot FROM @extschema@.audit_protection();
+	-- the hash function of new records (frt.audit_hash), and whether it
+	-- matches a choice of China's commercial cryptography for the faces
+	v_alg := CASE pg_catalog.current_setting('frt.audit_hash', true) WHEN 'sm3' THEN 'SM3' ELSE 'SHA-256' END;
+	RETURN QUERY SELECT 'Art. 14', 'audit_keyed', CASE WHEN v_prot.keyed THEN 'ok' ELSE 'warning' END,
+		CASE WHEN v_prot.keyed THEN pg_catalog.format('audit records are hashed with %s and signed (HMAC-%s) with a key loaded at server start (key id %s)', v_alg, v_alg, v_prot.key_id)
+		ELSE pg_catalog.format('the audit chain (%s) is unkeyed: set frt.audit_key_file or frt.audit_key_command, or a superuser who knows the hash formula can forge records', v_alg) END
+		OPERATOR(pg_catalog.||) CASE WHEN pg_catalog.current_setting('frt.encryption_suite', true) OPERATOR(pg_catalog.=) 'sm4-sm3'
+			AND v_alg OPERATOR(pg_catalog.<>) 'SM3'
+			THEN '; faces are sealed with sm4-sm3 but new audit records are hashed with SHA-256: set frt.audit_hash = ''sm3'' where SM algorithms are required (GB/T 39786)'
+			ELSE '' END;
+	RETURN QUERY SELECT 'Art. 14', 'audit_anchored',
+		CASE WHEN v_prot.anchor_file OR v_prot.anchor_command THEN 'ok' ELSE 'warning' END,
+		pg_catalog.format('the chain head leaves the database every %s s: server log%s%s', v_prot.anchor_interval_s,
+			CASE WHEN v_prot.anchor_file THEN ', anchor file' ELSE '' END,
+			CASE WHEN v_prot.anchor_command THEN ', anchor command' ELSE ' (no anchor file or command: set one, the log alone can be lost)' END);
+	SELECT * INTO v_keys FROM @extschema@._key_status();
+	-- this database's epochs (the keyring is the cluster's; any epoch opens)
+	SELECT pg_catalog.count(*) FILTER (WHERE e.owner_db OPERATOR(pg_catalog.=) d.oid),
+		   pg_catalog.max(e.created_at) FILTER (WHERE e.is_current)
+	  INTO n, v_rotated FROM @extschema@._key_epochs() e,
+		   pg_catalog.pg_database d WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database();
+	SELECT pg_catalog.count(DISTINCT f.key_epoch),
+		   pg_catalog.count(*) FILTER (WHERE f.key_epoch NOT IN (SELECT e.epoch FROM @extschema@._key_epochs() e))
+	  INTO v_used, v_lost FROM @extschema@.face f WHERE @extschema@._processor_visible(f.processor);
+	RETURN QUERY SELECT 'Art. 14', 'encryption_at_rest',
+		CASE WHEN NOT COALESCE(v_keys.key_loaded, false) OR v_lost > 0 THEN 'violation' ELSE 'ok' END,
+		CASE WHEN NOT COALESCE(v_keys.key_loaded, false)
+			THEN 'no root key is loaded: set frt.encryption_key_file or frt.encryption_key_command and frt.encryption_keyring; enrolment and matching are refused'
+		ELSE pg_catalog.format('faces, index codes and centroids are sealed with %s; current key epoch %s (%s); %s epochs of this database in the keyring, %s in use by faces%s',
+			v_keys.suite, COALESCE(v_keys.current_epoch::pg_catalog.text, 'none yet'),
+			COALESCE('created ' || pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) v_rotated)
+								 OPERATOR(pg_catalog./) 86400)::pg_catalog.int8 || ' days ago', '-'), n, v_used,
+			CASE WHEN v_lost > 0 THEN pg_catalog.format('; %s faces are under an epoch missing from the keyring', v_lost) ELSE '' END) END;
+	-- what each application may do, and changes awaiting approval (45_authz.sql)
+	RETURN QUERY SELECT * FROM @extschema@._authz_compliance();
+	-- Art. 5, 7, 8, 9: notice facts, minors, central storage, incidents
+	RETURN QUERY SELECT * FROM @extschema@._articles_compliance();
+	-- rows of the compliance_checks handlers (layers above)
+	FOR h IN SELECT @extschema@._hook_handlers('compliance_checks') LOOP
+		RETURN QUERY EXECUTE pg_catalog.format('SELECT * FROM %s()', h);
+	END LOOP;
+
+	-- Art. 15
+	SELECT * INTO fs FROM @extschema@.filing_status();
+	RETURN QUERY SELECT 'Art. 15', 'filing', CASE fs.status WHEN 'overdue' THEN 'violation'
+		WHEN 'not required' THEN 'ok' WHEN 'filed' THEN 'ok' ELSE 'warning' END,
+		pg_catalog.format('%s subjects stored; threshold %s reached on %s; deadline %s; status %s',
+			fs.stored_subjects, fs.threshold, COALESCE(fs.threshold_reached_on::pg_catalog.text, '-'),
+			COALESCE(fs.filing_deadline::pg_catalog.text, '-'), fs.status);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._face_index_record()
+RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r record;
+BEGIN
+	FOR r IN
+		SELECT DISTINCT c.relname, am.amname
+		FROM pg_catalog.pg_event_trigger_ddl_commands() cmd
+		JOIN pg_catalog.pg_index i ON i.indexrelid = cmd.objid
+		JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
+		JOIN pg_catalog.pg_am am ON am.oid = c.relam
+		JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attname = 'embedding'
+		JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+			AND d.objid = c.oid AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+			AND d.refobjid = i.indrelid AND d.refobjsubid = a.attnum
+		WHERE cmd.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+		  AND i.indrelid = '@extschema@.face'::pg_catalog.regclass
+		  AND am.amname <> 'frt_ivf'
+	LOOP
+		RAISE EXCEPTION 'index "%" on @extschema@.face reads the face column with access method "%"', r.relname, r.amname
+			USING ERRCODE = 'feature_not_supported',
+				  DETAIL = 'Only frt_ivf indexes seal what they store; any other index over the faces would keep them in clear on disk.',
+				  HINT = 'CREATE INDEX ... ON @extschema@.face USING frt_ivf (@extschema@._face_open(id, embedding) @extschema@.face_cosine_ops) WHERE purpose = ''...''';
+	END LOOP;
+	FOR r IN
+		SELECT DISTINCT c.oid, c.relname
+		FROM pg_catalog.pg_event_trigger_ddl_commands() cmd
+		JOIN pg_catalog.pg_index i ON i.indexrelid = cmd.objid
+		JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
+		WHERE cmd.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+		  AND i.indrelid = '@extschema@.face'::pg_catalog.regclass
+		  AND NOT cmd.in_extension	-- the extension's own, made by its scripts
+		  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+						  WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+							AND d.objid = c.oid AND d.deptype = 'e')
+	LOOP
+		DELETE FROM @extschema@.face_index f WHERE f.relid = r.oid AND f.name <> r.relname;
+		INSERT INTO @extschema@.face_index AS f (name, definition, relid)
+		VALUES (r.relname, pg_catalog.pg_get_indexdef(r.oid), r.oid)
+		ON CONFLICT (name) DO UPDATE
+		SET definition = EXCLUDED.definition, relid = EXCLUDED.relid, recorded_at = pg_catalog.now();
+	END LOOP;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._face_index_forget()
+RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	DELETE FROM @extschema@.face_index f
+	USING pg_catalog.pg_event_trigger_dropped_objects() o
+	WHERE o.object_type = 'index' AND o.schema_name = '@extschema@' AND o.object_name = f.name;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.restore_finish(OUT chain_ok pg_catalog.bool, OUT audit_records pg_catalog.int8,
+	OUT indexes_created pg_catalog.int4, OUT restore_seq pg_catalog.int8, OUT reason pg_catalog.text)
+RETURNS record
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	d record;
+	v record;
+	v_created pg_catalog.text[] := '{}';
+BEGIN
+	IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = session_user) THEN
+		RAISE EXCEPTION 'frt.restore_finish() must be run by a superuser'
+			USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	SELECT * INTO v FROM @extschema@.verify_audit_chain();
+	FOR d IN SELECT f.name, f.definition FROM @extschema@.face_index f ORDER BY f.name LOOP
+		IF pg_catalog.to_regclass(pg_catalog.quote_ident('@extschema@') || '.'
+								  || pg_catalog.quote_ident(d.name)) IS NULL THEN
+			EXECUTE d.definition;
+			v_created := v_created || d.name;
+		END IF;
+	END LOOP;
+	chain_ok := v.ok;
+	audit_records := v.checked;
+	indexes_created := pg_catalog.cardinality(v_created);
+	reason := v.reason;
+	restore_seq := @extschema@.audit_event('restore',
+		CASE WHEN v.ok THEN 'chain verified' ELSE 'chain broken' END, NULL, NULL, NULL, NULL, NULL,
+		pg_catalog.jsonb_build_object('chain_ok', v.ok, 'records', v.checked, 'first_break', v.seq,
+			'reason', v.reason, 'indexes_created', pg_catalog.to_jsonb(v_created)));
+	IF NOT v.ok THEN
+		RAISE WARNING 'frt: the restored audit trail does not verify: %', v.reason
+			USING HINT = 'Restore from another backup, or keep this database for the investigation; the break is recorded.';
+	END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._processor_count()
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN (SELECT pg_catalog.count(*) FROM @extschema@.processor);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._purpose_processor(p_purpose pg_catalog.text)
+RETURNS pg_catalog.text
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN (SELECT p.processor FROM @extschema@.purpose p WHERE p.name OPERATOR(pg_catalog.=) p_purpose);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._purpose_visible(p_purpose pg_catalog.text)
+RETURNS pg_catalog.bool
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN @extschema@._processor_visible(@extschema@._purpose_processor(p_purpose));
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._purpose_callers(p_purpose pg_catalog.text)
+RETURNS pg_catalog.bool
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_owner pg_catalog.text := @extschema@._purpose_processor(p_purpose);
+BEGIN
+	IF @extschema@._caller_is_superuser() THEN
+		RETURN true;
+	END IF;
+	IF v_owner IS NULL THEN
+		RETURN @extschema@._processor_count() <= 1 AND @extschema@._caller_processor() IS NOT NULL;
+	END IF;
+	RETURN COALESCE(v_owner OPERATOR(pg_catalog.=) @extschema@._caller_processor(), false);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._check_tenant(p_function pg_catalog.text, p_purpose pg_catalog.text,
+	p_subject pg_catalog.text, p_device pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT @extschema@._purpose_callers(p_purpose) THEN
+		PERFORM @extschema@._refuse('MF160', 4, pg_catalog.format(
+			'purpose %L is not registered for the processor the caller acts for', p_purpose),
+			p_function, NULL, p_subject, p_device);
+	END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._login_processor(p_login pg_catalog.text)
+RETURNS pg_catalog.text
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN COALESCE((SELECT l.processor FROM @extschema@.processor_login l
+					 WHERE l.login OPERATOR(pg_catalog.=) p_login::pg_catalog.name),
+		@extschema@._sole_processor());
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._role_visible(p_role pg_catalog.text)
+RETURNS pg_catalog.bool
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF @extschema@._caller_is_superuser() THEN
+		RETURN true;
+	END IF;
+	IF p_role OPERATOR(pg_catalog.=) '*' THEN
+		RETURN @extschema@._processor_count() <= 1;
+	END IF;
+	RETURN COALESCE(@extschema@._login_processor(p_role) OPERATOR(pg_catalog.=) @extschema@._caller_processor(),
+		false);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._audit_visible(p_purpose pg_catalog.text, p_detail pg_catalog.jsonb,
+	p_role pg_catalog.text)
+RETURNS pg_catalog.bool
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_proc pg_catalog.text := COALESCE(p_detail OPERATOR(pg_catalog.->>) 'processor',
+		@extschema@._purpose_processor(p_purpose),
+		(SELECT l.processor FROM @extschema@.processor_login l
+		 WHERE l.login OPERATOR(pg_catalog.=)
+			COALESCE(p_detail OPERATOR(pg_catalog.#>>) '{origin,role}', p_role)::pg_catalog.name));
+BEGIN
+	IF @extschema@._caller_is_superuser() THEN
+		RETURN true;
+	END IF;
+	IF v_proc IS NULL THEN
+		RETURN @extschema@._processor_count() <= 1;
+	END IF;
+	RETURN COALESCE(v_proc OPERATOR(pg_catalog.=) @extschema@._caller_processor(), false);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._tenant_detail(p_detail pg_catalog.jsonb, p_processor pg_catalog.text)
+RETURNS pg_catalog.jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT CASE WHEN p_processor IS NULL THEN p_detail
+		ELSE COALESCE(p_detail, '{}'::pg_catalog.jsonb)
+			OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('processor', p_processor) END;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._tenant_fill()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	NEW.processor := COALESCE(NEW.processor, @extschema@._purpose_processor(NEW.purpose));
+	RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.processor_login(p_login pg_catalog.name, p_processor pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT @extschema@._caller_is_superuser() THEN
+		RAISE EXCEPTION 'only a superuser binds logins to processors' USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	IF p_login IS NULL THEN
+		RAISE EXCEPTION 'login must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF p_processor IS NULL THEN
+		DELETE FROM @extschema@.processor_login WHERE login = p_login;
+	ELSE
+		INSERT INTO @extschema@.processor_login (login, processor) VALUES (p_login, p_processor)
+		ON CONFLICT (login) DO UPDATE SET processor = EXCLUDED.processor, bound_at = pg_catalog.now(),
+			bound_by = pg_catalog.session_user();
+	END IF;
+	PERFORM @extschema@.audit_event('registry', 'processor_login', NULL, NULL, NULL, NULL, NULL,
+		pg_catalog.jsonb_build_object('login', p_login, 'processor', p_processor));
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._record_processor(p_purpose pg_catalog.text)
+RETURNS pg_catalog.text
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF @extschema@._processor_count() <= 1 THEN
+		RETURN NULL;
+	END IF;
+	RETURN COALESCE(@extschema@._acting_processor(), @extschema@._purpose_processor(p_purpose));
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._require_platform(p_function pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT @extschema@._caller_is_superuser() AND @extschema@._processor_count() > 1 THEN
+		PERFORM @extschema@._reject('42501', pg_catalog.format(
+			'frt.%s acts on the data of every processor in the database; with several processors only a superuser runs it',
+			p_function), p_function, NULL, NULL, NULL);
+	END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.scrub_heap(rel pg_catalog.regclass,
+	OUT pages pg_catalog.int8, OUT pages_scrubbed pg_catalog.int8,
+	OUT bytes_zeroed pg_catalog.int8, OUT tuples_pruned pg_catalog.int8)
+RETURNS record
+AS 'MODULE_PATHNAME', 'frt_scrub_heap' LANGUAGE C STRICT VOLATILE;
+
+CREATE OR REPLACE FUNCTION @extschema@.heap_tid_state(rel pg_catalog.regclass, t pg_catalog.tid, xmin pg_catalog.xid)
+RETURNS pg_catalog.text
+AS 'MODULE_PATHNAME', 'frt_heap_tid_state' LANGUAGE C STRICT VOLATILE;
+
+CREATE OR REPLACE FUNCTION @extschema@._erasure_ledger_trigger()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'frt_erasure_ledger_trigger' LANGUAGE C;
+
+CREATE OR REPLACE FUNCTION @extschema@._erasure_record(p_tid pg_catalog.tid, p_xmin pg_catalog.xid, cols pg_catalog.text[])
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_id int8 := cols[1]::int8;
+	v_purpose text := cols[3];
+	v_consent int8 := cols[4]::int8;
+	v_minor bool := cols[5]::bool;
+	v_enrolled timestamptz := cols[6]::timestamptz;
+	v_expires timestamptz := cols[7]::timestamptz;
+	v_withdrawn timestamptz;
+	v_terminated date;
+	v_limit timestamptz;
+	v_adult_limit timestamptz;
+	v_reason text;
+	v_due timestamptz;
+BEGIN
+	SELECT c.withdrawn_at INTO v_withdrawn FROM @extschema@.consent c WHERE c.id = v_consent;
+	SELECT t.terminated_on INTO v_terminated FROM @extschema@.purpose_termination t
+	 WHERE t.purpose = v_purpose;
+	-- retention ends: from the enrolment instant, the calendar counted in
+	-- the purpose's legal time zone, as enrolment counts them
+	SELECT @extschema@._legal_add(v_enrolled, CASE WHEN v_minor THEN COALESCE(p.minor_retention, p.retention)
+			ELSE p.retention END, @extschema@._legal_zone(p.name)),
+		   @extschema@._legal_add(v_enrolled, p.retention, @extschema@._legal_zone(p.name))
+	  INTO v_limit, v_adult_limit FROM @extschema@.purpose p WHERE p.name = v_purpose;
+	v_reason := CASE
+		WHEN v_withdrawn IS NOT NULL THEN 'withdrawal'
+		WHEN v_terminated IS NOT NULL THEN 'purpose_terminated'
+		WHEN v_minor AND v_limit <= pg_catalog.now()
+			AND v_limit < v_adult_limit
+			THEN 'minor_retention'
+		WHEN LEAST(v_expires, v_limit) <= pg_catalog.now() THEN 'retention'
+		ELSE 'erasure' END;
+	v_due := CASE v_reason
+		WHEN 'withdrawal' THEN v_withdrawn
+		WHEN 'purpose_terminated' THEN pg_catalog.timezone(@extschema@._legal_zone(v_purpose), v_terminated::pg_catalog.timestamp)
+		WHEN 'retention' THEN LEAST(v_expires, v_limit)
+		WHEN 'minor_retention' THEN LEAST(v_expires, v_limit)
+		ELSE pg_catalog.now() END;
+	INSERT INTO @extschema@.erasure_log (face_id, subject, purpose, reason, enrolled_at, due_at,
+										 heap_tid, heap_xmin, key_epoch)
+	VALUES (v_id, cols[2], v_purpose, v_reason, v_enrolled, v_due, p_tid, p_xmin, cols[8]::int8)
+	ON CONFLICT (face_id) DO NOTHING;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.purge(p_batch pg_catalog.int4 DEFAULT 10000,
+	OUT retention pg_catalog.int8, OUT minor_retention pg_catalog.int8,
+	OUT withdrawal pg_catalog.int8, OUT purpose_terminated pg_catalog.int8,
+	OUT erasure pg_catalog.int8, OUT total pg_catalog.int8)
+RETURNS record
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	ids int8[];
+	n int8;
+BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('purge');
+	IF p_batch IS NULL OR p_batch < 1 OR p_batch > 1000000 THEN
+		RAISE EXCEPTION 'batch size % is out of range (1..1000000)', p_batch
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- Faces of terminated purposes, and faces whose purpose's current
+	-- retention (minor_retention for minors) has ended even though their
+	-- recorded expiry is later (retention shortened after enrolment).
+	LOOP
+		SELECT pg_catalog.array_agg(s.id) INTO ids FROM (
+			SELECT f.id FROM @extschema@.face f
+			  JOIN (SELECT p.*, @extschema@._legal_zone(p.name) AS zone
+					  FROM @extschema@.purpose p OFFSET 0) p ON p.name = f.purpose
+			 WHERE EXISTS (SELECT 1 FROM @extschema@.purpose_termination t WHERE t.purpose = f.purpose)
+				OR @extschema@._legal_add(f.enrolled_at, CASE WHEN f.minor
+						THEN COALESCE(p.minor_retention, p.retention) ELSE p.retention END, p.zone)
+					<= pg_catalog.now()
+			 LIMIT p_batch) s;
+		EXIT WHEN ids IS NULL;
+		PERFORM @extschema@._face_delete(ids, 'retention');
+	END LOOP;
+	-- Withdrawn consent and recorded expiry: the governance purge path.
+	LOOP
+		n := @extschema@._face_purge(p_batch);
+		EXIT WHEN n IS NULL OR n = 0;
+	END LOOP;
+
+	-- Ledger rows are records of processing: kept 3 years after the
+	-- erasure was complete (PIPL Art. 56, Measures Art. 9), then dropped.
+	DELETE FROM @extschema@.erasure_log l
+	 WHERE l.heap_erased_at < pg_catalog.now() - '3 years'::pg_catalog.interval;
+
+	SELECT pg_catalog.count(*) FILTER (WHERE l.reason = 'retention'),
+		   pg_catalog.count(*) FILTER (WHERE l.reason = 'minor_retention'),
+		   pg_catalog.count(*) FILTER (WHERE l.reason = 'withdrawal'),
+		   pg_catalog.count(*) FILTER (WHERE l.reason = 'purpose_terminated'),
+		   pg_catalog.count(*) FILTER (WHERE l.reason = 'erasure'),
+		   pg_catalog.count(*)
+	  INTO retention, minor_retention, withdrawal, purpose_terminated, erasure, total
+	  FROM @extschema@.erasure_log l
+	 WHERE l.deleted_xact = pg_catalog.pg_current_xact_id();
+	PERFORM @extschema@.audit_event('purge', 'ok', p_detail => pg_catalog.jsonb_build_object(
+		'retention', retention, 'minor_retention', minor_retention, 'withdrawal', withdrawal,
+		'purpose_terminated', purpose_terminated, 'erasure', erasure, 'total', total));
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.confirm_erasures(OUT index_confirmed pg_catalog.int8,
+	OUT heap_confirmed pg_catalog.int8, OUT still_open pg_catalog.int8)
+RETURNS record
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_ids int8[];
+	v_states text[];
+	g record;
+BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('confirm_erasures');
+	-- Each open row's state, read once from its page (kept in variables:
+	-- no temporary table a caller could have prepared).
+	SELECT pg_catalog.array_agg(s.face_id), pg_catalog.array_agg(s.state) INTO v_ids, v_states
+	  FROM (SELECT l.face_id,
+				   @extschema@.heap_tid_state('@extschema@.face'::pg_catalog.regclass, l.heap_tid, l.heap_xmin) AS state
+			  FROM @extschema@.erasure_log l
+			 WHERE l.heap_erased_at IS NULL AND l.heap_tid IS NOT NULL) s;
+
+	UPDATE @extschema@.erasure_log l SET index_erased_at = pg_catalog.now()
+	  FROM ROWS FROM (pg_catalog.unnest(v_ids), pg_catalog.unnest(v_states)) AS c(face_id, state)
+	 WHERE c.face_id = l.face_id AND c.state IN ('unscrubbed', 'erased') AND l.index_erased_at IS NULL;
+	GET DIAGNOSTICS index_confirmed = ROW_COUNT;
+
+	UPDATE @extschema@.erasure_log l SET heap_erased_at = pg_catalog.now(), heap_tid = NULL, heap_xmin = NULL
+	  FROM ROWS FROM (pg_catalog.unnest(v_ids), pg_catalog.unnest(v_states)) AS c(face_id, state)
+	 WHERE c.face_id = l.face_id AND c.state = 'erased';
+	GET DIAGNOSTICS heap_confirmed = ROW_COUNT;
+
+	FOR g IN
+		SELECT l.subject, l.purpose, pg_catalog.array_agg(l.face_id ORDER BY l.face_id) AS faces,
+			   pg_catalog.array_agg(DISTINCT l.reason) AS reasons
+		  FROM @extschema@.erasure_log l
+		  JOIN ROWS FROM (pg_catalog.unnest(v_ids), pg_catalog.unnest(v_states)) AS c(face_id, state)
+			ON c.face_id = l.face_id AND c.state = 'erased'
+		 GROUP BY l.subject, l.purpose
+	LOOP
+		PERFORM @extschema@.audit_event('erasure_confirmed', 'ok', g.purpose, g.subject,
+			p_detail => pg_catalog.jsonb_build_object('faces', g.faces, 'reasons', g.reasons,
+				'table', true, 'index', true, 'heap_files', true));
+	END LOOP;
+
+	SELECT pg_catalog.count(*) INTO still_open FROM @extschema@.erasure_log l WHERE l.heap_erased_at IS NULL;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.scrub_faces()
+RETURNS pg_catalog.jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	s record;
+	c record;
+	result jsonb;
+BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('scrub_faces');
+	SELECT * INTO s FROM @extschema@.scrub_heap('@extschema@.face'::pg_catalog.regclass);
+	SELECT * INTO c FROM @extschema@.confirm_erasures();
+	result := pg_catalog.jsonb_build_object('pages', s.pages, 'pages_scrubbed', s.pages_scrubbed,
+		'bytes_zeroed', s.bytes_zeroed, 'tuples_pruned', s.tuples_pruned,
+		'index_confirmed', c.index_confirmed, 'heap_confirmed', c.heap_confirmed,
+		'still_open', c.still_open);
+	PERFORM @extschema@.audit_event('scrub', 'ok', p_detail => result);
+	RETURN result;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.erasure_report(p_subject pg_catalog.text)
+RETURNS TABLE (face_id pg_catalog.int8, purpose pg_catalog.text, status pg_catalog.text,
+			   reason pg_catalog.text, enrolled_at pg_catalog.timestamptz,
+			   due_at pg_catalog.timestamptz, deleted_at pg_catalog.timestamptz,
+			   index_erased_at pg_catalog.timestamptz, heap_erased_at pg_catalog.timestamptz,
+			   key_destroyed_at pg_catalog.timestamptz)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_proc text;
+BEGIN
+	IF p_subject IS NULL THEN
+		RAISE EXCEPTION 'subject must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	-- the caller's processor's subject (a superuser: frt.processor, or the sole one)
+	v_proc := @extschema@._acting_processor();
+	RETURN QUERY
+	SELECT f.id, f.purpose,
+		   CASE WHEN due.reason IS NULL THEN 'stored' ELSE 'pending' END,
+		   due.reason, f.enrolled_at, COALESCE(due.at, f.expires_at), NULL::timestamptz,
+		   NULL::timestamptz, NULL::timestamptz, NULL::timestamptz
+	  FROM @extschema@.face f
+	  JOIN (SELECT p.*, @extschema@._legal_zone(p.name) AS zone
+			  FROM @extschema@.purpose p OFFSET 0) p ON p.name = f.purpose
+	  LEFT JOIN @extschema@.consent c ON c.id = f.consent_id
+	  LEFT JOIN @extschema@.purpose_termination t ON t.purpose = f.purpose
+	  CROSS JOIN LATERAL (SELECT
+			CASE WHEN c.withdrawn_at IS NOT NULL THEN 'withdrawal'
+				 WHEN t.purpose IS NOT NULL THEN 'purpose_terminated'
+				 WHEN f.minor AND @extschema@._legal_add(f.enrolled_at, COALESCE(p.minor_retention, p.retention), p.zone)
+						<= pg_catalog.now()
+					AND @extschema@._legal_add(f.enrolled_at, COALESCE(p.minor_retention, p.retention), p.zone)
+						< @extschema@._legal_add(f.enrolled_at, p.retention, p.zone)
+					THEN 'minor_retention'
+				 WHEN f.expires_at <= pg_catalog.now() THEN 'retention'
+				 WHEN @extschema@._legal_add(f.enrolled_at, p.retention, p.zone) <= pg_catalog.now() THEN 'retention'
+			END AS reason,
+			CASE WHEN c.withdrawn_at IS NOT NULL THEN c.withdrawn_at
+				 WHEN t.purpose IS NOT NULL THEN pg_catalog.timezone(p.zone, t.terminated_on::pg_catalog.timestamp)
+				 ELSE LEAST(f.expires_at, @extschema@._legal_add(f.enrolled_at, CASE WHEN f.minor
+					THEN COALESCE(p.minor_retention, p.retention) ELSE p.retention END, p.zone))
+			END AS at) due
+	 WHERE f.processor = v_proc AND f.subject = p_subject
+	UNION ALL
+	SELECT l.face_id, l.purpose,
+		   CASE WHEN l.heap_erased_at IS NOT NULL THEN 'erased'
+				ELSE CASE @extschema@.heap_tid_state('@extschema@.face'::pg_catalog.regclass,
+													 l.heap_tid, l.heap_xmin)
+					WHEN 'erased' THEN 'erased'
+					WHEN 'unscrubbed' THEN 'erased_from_index'
+					ELSE CASE WHEN l.index_erased_at IS NOT NULL THEN 'erased_from_index'
+							  ELSE 'erased_from_table' END
+				END
+		   END,
+		   l.reason, l.enrolled_at, l.due_at, l.deleted_at, l.index_erased_at, l.heap_erased_at,
+		   l.key_destroyed_at
+	  FROM @extschema@.erasure_log l
+	 WHERE l.subject = p_subject AND @extschema@._purpose_processor(l.purpose) = v_proc
+	ORDER BY 1;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.terminate_purpose(p_purpose pg_catalog.text,
+	p_terminated_on pg_catalog.date DEFAULT @extschema@._filing_today())
+RETURNS pg_catalog.date
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	ids int8[];
+	v_deadline date;
+BEGIN
+	IF p_purpose IS NULL OR p_terminated_on IS NULL THEN
+		RAISE EXCEPTION 'purpose and termination date must not be null'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	-- several processors: only the caller's own purposes (MF160)
+	PERFORM @extschema@._check_tenant('terminate_purpose', p_purpose, NULL, NULL);
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose p WHERE p.name = p_purpose) THEN
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose "%s" is not registered', p_purpose),
+			'terminate_purpose', p_purpose, NULL, NULL);
+	END IF;
+	IF p_terminated_on > @extschema@._filing_today() THEN
+		RAISE EXCEPTION 'termination date % is in the future', p_terminated_on
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF EXISTS (SELECT 1 FROM @extschema@.purpose_termination t WHERE t.purpose = p_purpose) THEN
+		RAISE EXCEPTION 'purpose "%" is already terminated', p_purpose USING ERRCODE = 'unique_violation';
+	END IF;
+	INSERT INTO @extschema@.purpose_termination (purpose, terminated_on) VALUES (p_purpose, p_terminated_on);
+	-- a cancellation filing only cancels a filing that was made (Art. 15)
+	IF @extschema@._filing_filed((SELECT p.processor FROM @extschema@.purpose p WHERE p.name = p_purpose)) THEN
+		v_deadline := @extschema@.open_filing('cancellation', p_purpose, p_terminated_on);
+	END IF;
+	SELECT pg_catalog.array_agg(f.id) INTO ids FROM @extschema@.face f WHERE f.purpose = p_purpose;
+	IF ids IS NOT NULL THEN
+		PERFORM @extschema@._face_delete(ids, 'purpose terminated');
+	END IF;
+	PERFORM @extschema@.audit_event('purpose_terminated', 'ok', p_purpose, p_detail =>
+		pg_catalog.jsonb_build_object('terminated_on', p_terminated_on, 'faces_erased',
+			COALESCE(pg_catalog.cardinality(ids), 0), 'cancellation_deadline', v_deadline));
+	RETURN v_deadline;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._key_sync()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	INSERT INTO @extschema@.key_epoch AS k (epoch, suite, created_at)
+	SELECT e.epoch, e.suite, e.created_at FROM @extschema@._key_epochs() e
+	 WHERE e.owner_db OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
+			WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
+	ON CONFLICT (epoch) DO NOTHING;
+	UPDATE @extschema@.key_epoch k SET retired_at = pg_catalog.now()
+	 WHERE k.retired_at IS NULL AND k.destroyed_at IS NULL
+	   AND k.epoch OPERATOR(pg_catalog.<>) (SELECT e.epoch FROM @extschema@._key_epochs() e WHERE e.is_current);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._face_ivf_indexes()
+RETURNS SETOF pg_catalog.regclass
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT i.indexrelid::pg_catalog.regclass
+	  FROM pg_catalog.pg_index i
+	  JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
+	  JOIN pg_catalog.pg_am am ON am.oid = c.relam
+	 WHERE i.indrelid = '@extschema@.face'::pg_catalog.regclass AND am.amname = 'frt_ivf'
+	   AND i.indisvalid
+	 ORDER BY 1;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.key_rotate()
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_prev pg_catalog.int8;
+	v_new pg_catalog.int8;
+BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('key_rotate');
+	v_prev := @extschema@._key_current_epoch();
+	v_new := @extschema@._key_epoch_create();
+	PERFORM @extschema@._key_sync();
+	PERFORM @extschema@.audit_event('key_rotate', 'ok',
+		p_detail => pg_catalog.jsonb_build_object('epoch', v_new, 'previous', v_prev,
+			'suite', (SELECT k.suite FROM @extschema@.key_epoch k WHERE k.epoch = v_new)));
+	RETURN v_new;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.key_reencrypt(p_batch pg_catalog.int4 DEFAULT 1000)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_cur pg_catalog.int8;
+	v_done pg_catalog.int8;
+BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('key_reencrypt');
+	IF p_batch IS NULL OR p_batch < 1 THEN
+		RAISE EXCEPTION 'batch must be a positive number of faces' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	v_cur := @extschema@._key_current_epoch();
+	WITH b AS (
+		SELECT f.id FROM @extschema@.face f
+		 WHERE f.key_epoch OPERATOR(pg_catalog.<>) v_cur
+		 ORDER BY f.key_epoch, f.id
+		 LIMIT p_batch
+		 FOR NO KEY UPDATE SKIP LOCKED),
+	s AS (
+		SELECT f.id, @extschema@._face_seal(f.id, @extschema@._face_open(f.id, f.embedding)) AS sealed
+		  FROM @extschema@.face f JOIN b ON b.id = f.id)
+	UPDATE @extschema@.face f SET embedding = s.sealed, key_epoch = @extschema@._sealed_epoch(s.sealed)
+	  FROM s WHERE s.id = f.id;
+	GET DIAGNOSTICS v_done = ROW_COUNT;
+	IF v_done > 0 THEN
+		PERFORM @extschema@.audit_event('key_reencrypt', 'ok',
+			p_detail => pg_catalog.jsonb_build_object('epoch', v_cur, 'faces', v_done));
+	END IF;
+	RETURN v_done;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.key_reseal_indexes(p_batch pg_catalog.int8 DEFAULT 10000)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_idx pg_catalog.regclass;
+	v_left pg_catalog.int8 := p_batch;
+	v_n pg_catalog.int8;
+BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('key_reseal_indexes');
+	IF p_batch IS NULL OR p_batch < 1 THEN
+		RAISE EXCEPTION 'batch must be a positive number of index entries' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	FOR v_idx IN SELECT * FROM @extschema@._face_ivf_indexes() LOOP
+		EXIT WHEN v_left <= 0;
+		v_n := @extschema@.ivf_reseal(v_idx, v_left);
+		v_left := v_left - v_n;
+	END LOOP;
+	IF p_batch - v_left > 0 THEN
+		PERFORM @extschema@.audit_event('key_reseal', 'ok',
+			p_detail => pg_catalog.jsonb_build_object('epoch', @extschema@._key_current_epoch(),
+				'index_entries', p_batch - v_left));
+	END IF;
+	RETURN p_batch - v_left;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.key_epochs()
+RETURNS TABLE (epoch pg_catalog.int8, suite pg_catalog.text, state pg_catalog.text,
+			   faces pg_catalog.int8, index_entries pg_catalog.int8,
+			   created_at pg_catalog.timestamptz, retired_at pg_catalog.timestamptz,
+			   destroyed_at pg_catalog.timestamptz)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_cur pg_catalog.int8;
+	v_db pg_catalog.oid;
+BEGIN
+	PERFORM @extschema@._key_sync();
+	v_db := (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database());
+	v_cur := (SELECT e.epoch FROM @extschema@._key_epochs() e WHERE e.is_current);
+	RETURN QUERY
+	WITH f AS (SELECT x.key_epoch AS e, pg_catalog.count(*) AS n FROM @extschema@.face x GROUP BY 1),
+	-- every frt_ivf index, also one not yet valid: a concurrent build
+	-- writes its entries before the index becomes valid
+	ix AS (SELECT x.indexrelid::pg_catalog.regclass AS ix
+			FROM pg_catalog.pg_index x
+			JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) x.indexrelid
+			JOIN pg_catalog.pg_am am ON am.oid OPERATOR(pg_catalog.=) c.relam
+		   WHERE x.indrelid OPERATOR(pg_catalog.=) '@extschema@.face'::pg_catalog.regclass
+			 AND am.amname OPERATOR(pg_catalog.=) 'frt_ivf'),
+	i AS (SELECT r.epoch AS e, pg_catalog.sum(r.items)::pg_catalog.int8 AS n
+			FROM ix, LATERAL @extschema@.ivf_epochs(ix.ix) r GROUP BY 1),
+	o AS (SELECT e.epoch AS e FROM @extschema@._key_epochs() e WHERE e.owner_db IS DISTINCT FROM v_db)
+	SELECT k.epoch, k.suite,
+		   CASE WHEN k.destroyed_at IS NOT NULL THEN 'destroyed'
+				WHEN k.epoch = v_cur THEN 'current'
+				WHEN o.e IS NOT NULL THEN 'foreign'
+				WHEN COALESCE(f.n, 0) + COALESCE(i.n, 0) > 0 THEN 'retired'
+				ELSE 'unused' END,
+		   COALESCE(f.n, 0), COALESCE(i.n, 0), k.created_at, k.retired_at, k.destroyed_at
+	  FROM @extschema@.key_epoch k
+	  LEFT JOIN f ON f.e = k.epoch
+	  LEFT JOIN i ON i.e = k.epoch
+	  LEFT JOIN o ON o.e = k.epoch
+	 ORDER BY k.epoch;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.key_destroy_unused()
+RETURNS SETOF pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	e record;
+	v_erased pg_catalog.int8;
+BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('key_destroy_unused');
+	IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed' THEN
+		RAISE EXCEPTION 'key epochs are destroyed only in READ COMMITTED transactions'
+			USING ERRCODE = 'invalid_transaction_state',
+				  DETAIL = 'A transaction snapshot taken before the destruction does not see faces sealed since.',
+				  HINT = 'Run it in a transaction of isolation level READ COMMITTED (SET default_transaction_isolation = ''read committed'').';
+	END IF;
+	PERFORM pg_catalog.pg_advisory_xact_lock(@extschema@._key_lock_id());
+	FOR e IN SELECT * FROM @extschema@.key_epochs() k WHERE k.state = 'unused' LOOP
+		UPDATE @extschema@.erasure_log l SET key_destroyed_at = pg_catalog.now()
+		 WHERE l.key_epoch = e.epoch AND l.key_destroyed_at IS NULL;
+		GET DIAGNOSTICS v_erased = ROW_COUNT;
+		UPDATE @extschema@.key_epoch k SET destroyed_at = pg_catalog.now(),
+			   destroyed_by = pg_catalog.session_user()
+		 WHERE k.epoch = e.epoch;
+		-- last: the keyring file cannot come back if what follows fails
+		PERFORM @extschema@._key_epoch_destroy(e.epoch);
+		PERFORM @extschema@.audit_event('key_destroyed', 'ok',
+			p_detail => pg_catalog.jsonb_build_object('epoch', e.epoch, 'suite', e.suite,
+				'erased_faces', v_erased));
+		RETURN NEXT e.epoch;
+	END LOOP;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._key_rotation_step(p_batch pg_catalog.int4)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_n pg_catalog.int8;
+	v_cur pg_catalog.int8;
+BEGIN
+	-- several processors: installation-wide, the platform's (a superuser's)
+	PERFORM @extschema@._require_platform('key_rotation_run');
+	v_n := @extschema@.key_reencrypt(p_batch);
+	IF v_n = 0 THEN
+		v_n := @extschema@.key_reseal_indexes(p_batch::pg_catalog.int8 * 10);
+	END IF;
+	IF v_n = 0 THEN
+		PERFORM @extschema@.key_destroy_unused();
+		RETURN 0;
+	END IF;
+	v_cur := @extschema@._key_current_epoch();
+	RAISE NOTICE 'frt: key rotation to epoch %: % faces still under other epochs', v_cur,
+		(SELECT pg_catalog.count(*) FROM @extschema@.face f WHERE f.key_epoch OPERATOR(pg_catalog.<>) v_cur);
+	RETURN v_n;
+END
+$$;
+
+CREATE OR REPLACE PROCEDURE @extschema@.key_rotation_run(p_batch pg_catalog.int4 DEFAULT 1000)
+LANGUAGE plpgsql
+AS $$
+BEGIN
+	LOOP
+		COMMIT;
+		EXIT WHEN @extschema@._key_rotation_step(p_batch) OPERATOR(pg_catalog.=) 0;
+	END LOOP;
+	COMMIT;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.working_days_between(a pg_catalog.date, b pg_catalog.date)
+RETURNS pg_catalog.int4
+LANGUAGE sql STABLE STRICT SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT pg_catalog.sign(b - a)::int4 * (
+		SELECT pg_catalog.count(*)::int4
+		  FROM pg_catalog.generate_series((LEAST(a, b) + 1)::pg_catalog.timestamp,
+				GREATEST(a, b)::pg_catalog.timestamp, '1 day'::pg_catalog.interval) g(d)	-- no time zone
+		 WHERE @extschema@.is_working_day(g.d::pg_catalog.date));
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._filing_filed(p_processor pg_catalog.text DEFAULT NULL)
+RETURNS pg_catalog.bool
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT EXISTS (SELECT 1 FROM @extschema@.filing_state s
+				   WHERE s.processor OPERATOR(pg_catalog.=) COALESCE(p_processor, @extschema@._acting_processor())
+					 AND s.filed_on IS NOT NULL);
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.open_filing(p_kind pg_catalog.text, p_purpose pg_catalog.text,
+	p_on pg_catalog.date DEFAULT @extschema@._filing_today())
+RETURNS pg_catalog.date
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_deadline date;
+	v_proc text;
+BEGIN
+	-- several processors: only the caller's own purposes (MF160)
+	IF p_purpose IS NOT NULL THEN
+		PERFORM @extschema@._check_tenant('open_filing', p_purpose, NULL, NULL);
+	END IF;
+	v_proc := COALESCE(@extschema@._purpose_processor(p_purpose), @extschema@._acting_processor());
+	IF p_kind IS NULL OR p_kind NOT IN ('change', 'cancellation') THEN
+		RAISE EXCEPTION 'filing kind must be change or cancellation, not %', COALESCE(p_kind, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'The initial filing is opened by frt.filing_check() when 100,000 subjects are stored.';
+	END IF;
+	IF p_on IS NULL OR p_on > @extschema@._filing_today() THEN
+		RAISE EXCEPTION 'the triggering date must be today or earlier' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF p_kind = 'cancellation' AND p_purpose IS NULL THEN
+		RAISE EXCEPTION 'a cancellation filing names the terminated purpose' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF p_purpose IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.purpose p WHERE p.name = p_purpose) THEN
+		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose "%s" is not registered', p_purpose),
+			'open_filing', p_purpose, NULL, NULL);
+	END IF;
+	-- a filing that was never made can be neither changed nor cancelled
+	IF NOT @extschema@._filing_filed((SELECT p.processor FROM @extschema@.purpose p WHERE p.name = p_purpose)) THEN
+		PERFORM @extschema@._refuse('MF170', 15, pg_catalog.format(
+			'no %s filing without an initial filing: none is recorded', p_kind),
+			'open_filing', p_purpose, NULL, NULL,
+			p_hint => 'Record the initial filing first: frt.record_filing(''initial'', filed_on, reference).');
+	END IF;
+	SELECT f.deadline INTO v_deadline FROM @extschema@.filing f
+	 WHERE f.processor = v_proc AND f.kind = p_kind AND f.purpose IS NOT DISTINCT FROM p_purpose
+	   AND f.filed_on IS NULL;
+	IF FOUND THEN
+		RETURN v_deadline;
+	END IF;
+	v_deadline := @extschema@.working_days_after(p_on, 30);
+	INSERT INTO @extschema@.filing (processor, kind, purpose, triggered_on, deadline)
+	VALUES (v_proc, p_kind, p_purpose, p_on, v_deadline);
+	PERFORM @extschema@.audit_event('filing_due', 'open', p_purpose, p_detail => pg_catalog.jsonb_build_object(
+		'kind', p_kind, 'triggered_on', p_on, 'deadline', v_deadline));
+	RETURN v_deadline;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._jobs_alert(p_kind pg_catalog.text, p_purpose pg_catalog.text,
+	p_detail pg_catalog.jsonb)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM @extschema@._alert(p_kind, p_purpose, NULL, NULL, p_detail);
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.filing_check()
+RETURNS TABLE (kind pg_catalog.text, purpose pg_catalog.text, triggered_on pg_catalog.date,
+			   deadline pg_catalog.date, working_days_left pg_catalog.int4, subjects pg_catalog.int8)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_n int8;
+	st record;
+	o record;
+BEGIN
+	-- Distinct stored subjects, recounted from the face store itself
+	-- (rows hidden by row-level security and not yet purged included); the
+	-- governance recount records the day the threshold was first reached;
+	-- the threshold applies to each processor.
+	PERFORM @extschema@._filing_recount(NULL);
+	FOR st IN SELECT * FROM @extschema@.filing_state s
+			   WHERE @extschema@._processor_visible(s.processor) ORDER BY s.processor LOOP
+		v_n := st.stored_subjects;
+		IF st.threshold_reached_on IS NOT NULL AND st.filed_on IS NULL THEN
+			kind := 'initial';
+			purpose := NULL;
+			triggered_on := st.threshold_reached_on;
+			deadline := @extschema@.working_days_after(st.threshold_reached_on, 30);
+			working_days_left := @extschema@.working_days_between(@extschema@._filing_today(), deadline);
+			subjects := v_n;
+			PERFORM @extschema@._jobs_alert(CASE WHEN working_days_left < 0 THEN 'filing_overdue' ELSE 'filing_due' END,
+				NULL, pg_catalog.jsonb_build_object('article', 'Measures Art. 15', 'kind', kind,
+					'stored_subjects', v_n, 'threshold_reached_on', triggered_on,
+					'deadline', deadline, 'working_days_left', working_days_left,
+					'calendar_covers_deadline', @extschema@._calendar_covers(deadline))
+				OPERATOR(pg_catalog.||) CASE WHEN @extschema@._processor_count() > 1
+					THEN pg_catalog.jsonb_build_object('processor', st.processor) ELSE '{}' END);
+			RETURN NEXT;
+		END IF;
+	END LOOP;
+
+	FOR o IN SELECT * FROM @extschema@.filing f
+			  WHERE f.filed_on IS NULL AND @extschema@._processor_visible(f.processor)
+			  ORDER BY f.deadline, f.id LOOP
+		v_n := (SELECT s.stored_subjects FROM @extschema@.filing_state s WHERE s.processor = o.processor);
+		kind := o.kind;
+		purpose := o.purpose;
+		triggered_on := o.triggered_on;
+		deadline := o.deadline;
+		working_days_left := @extschema@.working_days_between(@extschema@._filing_today(), o.deadline);
+		subjects := COALESCE(v_n, 0);
+		PERFORM @extschema@._jobs_alert(CASE WHEN working_days_left < 0 THEN 'filing_overdue' ELSE 'filing_due' END,
+			o.purpose, pg_catalog.jsonb_build_object('article', 'Measures Art. 15', 'kind', o.kind,
+				'triggered_on', o.triggered_on, 'deadline', o.deadline,
+				'working_days_left', working_days_left,
+				'calendar_covers_deadline', @extschema@._calendar_covers(o.deadline))
+			OPERATOR(pg_catalog.||) CASE WHEN @extschema@._processor_count() > 1
+				THEN pg_catalog.jsonb_build_object('processor', o.processor) ELSE '{}' END);
+		RETURN NEXT;
+	END LOOP;
+
+	-- the security measures changed since the last filing, the
+	-- working-day calendar running out (src/jobs/25_filing_changes.sql)
+	-- and overdue complaints and requests (src/jobs/40_rights.sql)
+	PERFORM @extschema@._filing_security_check(false);
+	PERFORM @extschema@._calendar_alert();
+	PERFORM @extschema@._requests_alert();
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.record_filing(p_kind pg_catalog.text, p_filed_on pg_catalog.date,
+	p_reference pg_catalog.text, p_purpose pg_catalog.text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n int8;
+	v_proc text;
+BEGIN
+	-- several processors: only the caller's own purposes (MF160)
+	IF p_purpose IS NOT NULL THEN
+		PERFORM @extschema@._check_tenant('record_filing', p_purpose, NULL, NULL);
+	END IF;
+	v_proc := COALESCE(@extschema@._purpose_processor(p_purpose), @extschema@._acting_processor());
+	IF p_kind IS NULL OR p_kind NOT IN ('initial', 'change', 'cancellation') THEN
+		RAISE EXCEPTION 'filing kind must be initial, change or cancellation, not %', COALESCE(p_kind, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF p_filed_on IS NULL OR p_filed_on > @extschema@._filing_today() THEN
+		RAISE EXCEPTION 'filing date must be today or earlier' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF p_reference IS NULL OR pg_catalog.btrim(p_reference) = '' THEN
+		RAISE EXCEPTION 'a filing needs the reference the cyberspace office gave it'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF p_kind = 'initial' THEN
+		IF p_purpose IS NOT NULL THEN
+			RAISE EXCEPTION 'the initial filing covers the whole installation, not one purpose'
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		IF EXISTS (SELECT 1 FROM @extschema@.filing_state s WHERE s.processor = v_proc AND s.filed_on IS NOT NULL) THEN
+			RAISE EXCEPTION 'the initial filing is already recorded' USING ERRCODE = 'unique_violation',
+				HINT = 'Record later changes with kind => ''change''.';
+		END IF;
+		-- The governance layer keeps the initial filing (and audits it).
+		PERFORM @extschema@.record_filing(p_filed_on, p_reference);
+		PERFORM @extschema@._filing_security_check(true);
+		RETURN;
+	ELSE
+		IF p_kind = 'cancellation' AND p_purpose IS NULL THEN
+			RAISE EXCEPTION 'a cancellation filing names the terminated purpose'
+				USING ERRCODE = 'null_value_not_allowed';
+		END IF;
+		UPDATE @extschema@.filing f SET filed_on = p_filed_on, reference = p_reference,
+			   recorded_by = pg_catalog.session_user()
+		 WHERE f.processor = v_proc AND f.kind = p_kind AND f.purpose IS NOT DISTINCT FROM p_purpose
+		   AND f.filed_on IS NULL;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		IF n = 0 THEN
+			IF p_kind = 'cancellation' THEN
+				RAISE EXCEPTION 'no open cancellation filing for purpose "%"', p_purpose
+					USING ERRCODE = 'no_data_found', HINT = 'Terminate the purpose first: frt.terminate_purpose().';
+			END IF;
+			INSERT INTO @extschema@.filing (processor, kind, purpose, triggered_on, deadline, filed_on, reference,
+				recorded_by)
+			VALUES (v_proc, p_kind, p_purpose, p_filed_on, p_filed_on, p_filed_on, p_reference,
+				pg_catalog.session_user());
+		END IF;
+	END IF;
+	PERFORM @extschema@.audit_event('filing', 'recorded', p_purpose, p_detail => pg_catalog.jsonb_build_object(
+		'kind', p_kind, 'filed_on', p_filed_on, 'reference', p_reference));
+	-- an installation-wide change filing describes the measures as they are
+	IF p_kind = 'change' AND p_purpose IS NULL THEN
+		PERFORM @extschema@._filing_security_check(true);
+	END IF;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._filing_material_columns(p_table pg_catalog.text)
+RETURNS pg_catalog.text[]
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT CASE p_table
+		WHEN 'processor' THEN ARRAY['name', 'contact', 'legal_time_zone']
+		WHEN 'purpose' THEN ARRAY['kind', 'description', 'method', 'processor', 'dimension',
+			'serves_public_security', 'retention', 'minor_retention', 'alternative_method', 'model',
+			'minors_allowed', 'storage', 'storage_legal_basis']
+		ELSE ARRAY[]::pg_catalog.text[] END;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._filing_on_change()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_new pg_catalog.jsonb := pg_catalog.to_jsonb(NEW);
+	v_old pg_catalog.jsonb;
+	v_changed pg_catalog.text[];
+	v_purpose pg_catalog.text;
+	v_processor pg_catalog.text;
+BEGIN
+	IF @extschema@.audit_restoring() THEN
+		RETURN NULL;
+	END IF;
+	IF TG_OP = 'UPDATE' THEN
+		v_old := pg_catalog.to_jsonb(OLD);
+		SELECT pg_catalog.array_agg(c ORDER BY c) INTO v_changed
+		  FROM pg_catalog.unnest(@extschema@._filing_material_columns(TG_TABLE_NAME)) c
+		 WHERE v_new->c IS DISTINCT FROM v_old->c;
+		IF v_changed IS NULL THEN
+			RETURN NULL;
+		END IF;
+	ELSIF TG_TABLE_NAME = 'notice' AND NOT (v_new->>'material_change')::pg_catalog.bool THEN
+		RETURN NULL;
+	ELSE
+		v_changed := ARRAY[TG_TABLE_NAME];
+	END IF;
+	CASE TG_TABLE_NAME
+	WHEN 'processor' THEN
+		v_processor := v_new->>'name';
+	WHEN 'purpose' THEN
+		v_purpose := v_new->>'name';
+		v_processor := v_new->>'processor';
+	ELSE
+		v_purpose := v_new->>'purpose';
+		SELECT p.processor INTO v_processor FROM @extschema@.purpose p WHERE p.name = v_purpose;
+	END CASE;
+	IF NOT @extschema@._filing_filed(v_processor) THEN
+		RETURN NULL;
+	END IF;
+	PERFORM @extschema@.open_filing('change', v_purpose, @extschema@._filing_today());
+	PERFORM @extschema@.audit_event('filing_change', 'material', v_purpose, p_detail =>
+		pg_catalog.jsonb_build_object('article', 'Measures Art. 15', 'table', TG_TABLE_NAME,
+			'op', TG_OP, 'changed', pg_catalog.to_jsonb(v_changed)));
+	RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._filing_security()
+RETURNS pg_catalog.jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT pg_catalog.jsonb_build_object(
+		'encryption_suite', (SELECT k.suite FROM @extschema@._key_status() k),
+		'audit_hash', COALESCE(pg_catalog.current_setting('frt.audit_hash', true), 'sha256'),
+		'checks', (SELECT pg_catalog.jsonb_object_agg(c.check_name, c.status)
+					 FROM @extschema@.compliance_report() c WHERE c.article OPERATOR(pg_catalog.=) 'Art. 14'));
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._filing_security_check(p_take pg_catalog.bool)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_now pg_catalog.jsonb;
+	v_old pg_catalog.jsonb;
+	v_changed pg_catalog.text[];
+BEGIN
+	IF NOT @extschema@._filing_filed(NULL) THEN
+		RETURN;
+	END IF;
+	v_now := @extschema@._filing_security();
+	SELECT b.security INTO v_old FROM @extschema@.filing_baseline b WHERE b.id = 1;
+	IF NOT p_take AND v_old IS NOT NULL AND v_old IS DISTINCT FROM v_now THEN
+		SELECT pg_catalog.array_agg(k ORDER BY k) INTO v_changed
+		  FROM (SELECT pg_catalog.jsonb_object_keys(v_now - 'checks') AS k
+				UNION SELECT 'checks.' || pg_catalog.jsonb_object_keys(v_now->'checks')
+				UNION SELECT 'checks.' || pg_catalog.jsonb_object_keys(v_old->'checks')) x
+		 WHERE CASE WHEN k LIKE 'checks.%' THEN v_now->'checks'->pg_catalog.substr(k, 8)
+					IS DISTINCT FROM v_old->'checks'->pg_catalog.substr(k, 8)
+				ELSE v_now->k IS DISTINCT FROM v_old->k END;
+		PERFORM @extschema@.open_filing('change', NULL, @extschema@._filing_today());
+		PERFORM @extschema@.audit_event('filing_change', 'material', p_detail =>
+			pg_catalog.jsonb_build_object('article', 'Measures Art. 15', 'table', 'security_measures',
+				'changed', pg_catalog.to_jsonb(v_changed)));
+	END IF;
+	IF p_take OR v_old IS DISTINCT FROM v_now THEN
+		INSERT INTO @extschema@.filing_baseline AS b (id, security) VALUES (1, v_now)
+		ON CONFLICT (id) DO UPDATE SET security = excluded.security, taken_at = pg_catalog.now();
+	END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._calendar_alert()
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c record;
+BEGIN
+	SELECT * INTO c FROM @extschema@.calendar_coverage();
+	IF c.last_year IS NULL OR c.days_left <= @extschema@._calendar_warn_days() THEN
+		PERFORM @extschema@._jobs_alert('calendar_expiring', NULL, pg_catalog.jsonb_build_object(
+			'article', 'Measures Art. 15', 'covered_until', c.covered_until, 'days_left', c.days_left,
+			'action', 'load the next year''s State Council holiday notice: frt.load_calendar()'));
+	END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._filing_compliance()
+RETURNS TABLE (article pg_catalog.text, check_name pg_catalog.text, status pg_catalog.text,
+	detail pg_catalog.text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_today pg_catalog.date := @extschema@._filing_today();
+	n pg_catalog.int8;
+	m pg_catalog.int8;
+	v_list pg_catalog.text;
+	c record;
+	v_beyond pg_catalog.text;
+BEGIN
+	SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE f.deadline < v_today),
+		   pg_catalog.string_agg(pg_catalog.format('%s %s due %s (%s working days left)', f.kind,
+				COALESCE('"' || f.purpose || '"', 'installation'), f.deadline,
+				@extschema@.working_days_between(v_today, f.deadline)), '; ' ORDER BY f.deadline, f.id)
+	  INTO n, m, v_list
+	  FROM @extschema@.filing f WHERE f.filed_on IS NULL;
+	RETURN QUERY SELECT 'Art. 15', 'filings_open',
+		CASE WHEN m > 0 THEN 'violation' WHEN n > 0 THEN 'warning' ELSE 'ok' END,
+		CASE WHEN n = 0 THEN 'no change or cancellation filing is open'
+		ELSE pg_catalog.format('%s change or cancellation filings open, %s overdue: %s', n, m, v_list) END;
+
+	SELECT * INTO c FROM @extschema@.calendar_coverage();
+	-- open deadlines (the initial filing's too) beyond the calendar
+	SELECT pg_catalog.string_agg(d::pg_catalog.text, ', ' ORDER BY d) INTO v_beyond
+	  FROM (SELECT f.deadline AS d FROM @extschema@.filing f WHERE f.filed_on IS NULL
+			UNION
+			SELECT @extschema@.working_days_after(s.threshold_reached_on, 30) FROM @extschema@.filing_state s
+			 WHERE s.threshold_reached_on IS NOT NULL AND s.filed_on IS NULL) x
+	 WHERE NOT @extschema@._calendar_covers(x.d);
+	RETURN QUERY SELECT 'Art. 15', 'working_day_calendar',
+		CASE WHEN c.last_year IS NULL OR c.days_left <= @extschema@._calendar_warn_days()
+				  OR v_beyond IS NOT NULL THEN 'warning' ELSE 'ok' END,
+		CASE WHEN c.last_year IS NULL
+			THEN 'the working-day calendar covers no year: deadlines count weekends only; load the State Council holiday notices with frt.load_calendar()'
+		ELSE pg_catalog.format('public holidays and make-up working days known for %s-%s (%s); %s days until its last day %s%s%s',
+			c.first_year, c.last_year, c.sources, c.days_left, c.covered_until,
+			CASE WHEN c.days_left <= @extschema@._calendar_warn_days()
+				THEN pg_catalog.format(': load the %s notice with frt.load_calendar()', c.last_year + 1) ELSE '' END,
+			CASE WHEN v_beyond IS NOT NULL
+				THEN '; deadlines beyond the calendar, counted on weekends only: ' || v_beyond ELSE '' END) END;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._filing_processor(p_processor pg_catalog.text)
+RETURNS @extschema@.processor
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r @extschema@.processor;
+	n pg_catalog.int8;
+BEGIN
+	IF p_processor IS NOT NULL THEN
+		SELECT * INTO r FROM @extschema@.processor p WHERE p.name = p_processor;
+		IF NOT FOUND THEN
+			RAISE EXCEPTION 'processor "%" is not registered', p_processor USING ERRCODE = 'no_data_found';
+		END IF;
+		RETURN r;
+	END IF;
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.processor;
+	IF n <> 1 THEN
+		RAISE EXCEPTION 'name the processor: % are registered', n USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Register the processor first (frt.processor) or pass its name.';
+	END IF;
+	SELECT * INTO r FROM @extschema@.processor;
+	RETURN r;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.filing_materials(p_processor pg_catalog.text DEFAULT NULL)
+RETURNS pg_catalog.jsonb
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	pr @extschema@.processor := @extschema@._filing_processor(p_processor);
+	v_sole pg_catalog.bool := (SELECT pg_catalog.count(*) = 1 FROM @extschema@.processor);
+	v_purposes pg_catalog.text[];
+	fs record;
+	ks record;
+	ap record;
+	v_alg pg_catalog.text;
+	v pg_catalog.jsonb;
+BEGIN
+	-- the processor's purposes (a purpose without one belongs to the sole processor)
+	SELECT COALESCE(pg_catalog.array_agg(p.name ORDER BY p.name), '{}') INTO v_purposes
+	  FROM @extschema@.purpose p WHERE p.processor = pr.name OR (p.processor IS NULL AND v_sole);
+	SELECT * INTO fs FROM @extschema@.filing_status();
+	SELECT * INTO ks FROM @extschema@._key_status();
+	SELECT * INTO ap FROM @extschema@.audit_protection();
+	v_alg := CASE pg_catalog.current_setting('frt.audit_hash', true) WHEN 'sm3' THEN 'SM3' ELSE 'SHA-256' END;
+
+	v := pg_catalog.jsonb_build_object(
+		'law', '《人脸识别技术应用安全管理办法》第十五条',
+		'generated_at', pg_catalog.now(),
+		'processor', pr.name,
+		'processor_basic_information', pg_catalog.jsonb_build_object(
+			'item', '（一）个人信息处理者的基本情况',
+			'name', pr.name, 'contact', pr.contact, 'legal_time_zone', pr.legal_time_zone,
+			'registered_at', pr.registered_at, 'purposes', pg_catalog.cardinality(v_purposes)),
+		'purposes_and_methods', pg_catalog.jsonb_build_object(
+			'item', '（二）人脸信息处理目的和处理方式',
+			'purposes', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+				'name', p.name, 'purpose', p.description, 'method', p.method, 'kind', p.kind,
+				'serves_public_security', p.serves_public_security,
+				'alternative_method', p.alternative_method, 'dimension', p.dimension,
+				'devices', (SELECT pg_catalog.jsonb_agg(DISTINCT pg_catalog.jsonb_build_object(
+						'name', d.name, 'location_type', d.location_type, 'signage', d.signage))
+					FROM @extschema@.face f JOIN @extschema@.device d ON d.name = f.device
+					WHERE f.purpose = p.name),
+				'terminated_on', t.terminated_on) ORDER BY p.name)
+				FROM @extschema@.purpose p LEFT JOIN @extschema@.purpose_termination t ON t.purpose = p.name
+				WHERE p.name = ANY (v_purposes)), '[]')),
+		'storage_scale_and_security_measures', pg_catalog.jsonb_build_object(
+			'item', '（三）人脸信息存储数量和安全保护措施',
+			'storage', pg_catalog.jsonb_build_object(
+				'people_stored', (SELECT pg_catalog.count(DISTINCT f.subject) FROM @extschema@.face f
+								  WHERE f.purpose = ANY (v_purposes)),
+				'faces_stored', (SELECT pg_catalog.count(*) FROM @extschema@.face f WHERE f.purpose = ANY (v_purposes)),
+				'minors_stored', (SELECT pg_catalog.count(DISTINCT f.subject) FROM @extschema@.face f
+								  WHERE f.purpose = ANY (v_purposes) AND f.minor),
+				'per_purpose', COALESCE((SELECT pg_catalog.jsonb_object_agg(x.purpose, x.people)
+					FROM (SELECT f.purpose, pg_catalog.count(DISTINCT f.subject) AS people FROM @extschema@.face f
+						  WHERE f.purpose = ANY (v_purposes) GROUP BY f.purpose) x), '{}'),
+				'installation_people_stored', fs.stored_subjects,
+				'threshold', fs.threshold, 'threshold_reached_on', fs.threshold_reached_on,
+				'filing_deadline', fs.filing_deadline, 'filed_on', fs.filed_on,
+				'filing_reference', fs.filing_reference, 'filing_status', fs.status,
+				'storage_location', 'PostgreSQL database ' || pg_catalog.current_database()),
+			'security_measures', pg_catalog.jsonb_build_object(
+				'encryption', pg_catalog.jsonb_build_object(
+					'enabled', COALESCE(ks.key_loaded, false), 'suite', ks.suite,
+					'current_key_epoch', ks.current_epoch,
+					'key_epochs', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+							'epoch', e.epoch, 'suite', e.suite, 'created_at', e.created_at, 'current', e.is_current,
+							'faces', (SELECT pg_catalog.count(*) FROM @extschema@.face f WHERE f.key_epoch = e.epoch))
+						ORDER BY e.epoch)
+						FROM @extschema@._key_epochs() e JOIN pg_catalog.pg_database d ON d.oid = e.owner_db
+						WHERE d.datname = pg_catalog.current_database()),
+					'keys_outside_database', true),
+				'security_audit', pg_catalog.jsonb_build_object(
+					'hash_chain', v_alg, 'keyed', ap.keyed, 'key_id', ap.key_id,
+					'anchor_interval_s', ap.anchor_interval_s, 'anchor_file', ap.anchor_file,
+					'anchor_command', ap.anchor_command,
+					'records', (SELECT pg_catalog.count(*) FROM @extschema@.audit)),
+				'access_control', pg_catalog.jsonb_build_object(
+					'face_row_security', (SELECT c.relrowsecurity AND c.relforcerowsecurity FROM pg_catalog.pg_class c
+										  WHERE c.oid = '@extschema@.face'::pg_catalog.regclass),
+					'roles', (SELECT pg_catalog.jsonb_object_agg(r.rolname, COALESCE((SELECT pg_catalog.jsonb_agg(m.rolname ORDER BY m.rolname)
+							FROM pg_catalog.pg_auth_members am JOIN pg_catalog.pg_roles m ON m.oid = am.member
+							WHERE am.roleid = r.oid), '[]'))
+						FROM pg_catalog.pg_roles r WHERE r.rolname LIKE 'frt\_%')),
+				'checks', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('check', c.check_name,
+						'status', c.status, 'detail', c.detail) ORDER BY c.check_name)
+					FROM @extschema@.compliance_report() c WHERE c.article = 'Art. 14'),
+				'erasure', pg_catalog.jsonb_build_object(
+					'jobs', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('job', j.jobname,
+							'schedule_gmt', j.schedule, 'command', j.command))
+						FROM @extschema@.job_commands() j),
+					'faces_erased', (SELECT pg_catalog.count(*) FROM @extschema@.erasure_log l
+									 WHERE l.purpose = ANY (v_purposes)),
+					'faces_erased_confirmed', (SELECT pg_catalog.count(*) FROM @extschema@.erasure_log l
+									 WHERE l.purpose = ANY (v_purposes) AND l.heap_erased_at IS NOT NULL)))),
+		'processing_rules_and_operating_procedures', pg_catalog.jsonb_build_object(
+			'item', '（四）人脸信息的处理规则和操作规程',
+			'rules', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+				'purpose', p.name, 'retention', p.retention, 'minor_retention', p.minor_retention,
+				'similarity_threshold', p.similarity_threshold, 'max_k', p.max_k,
+				'score_disclosure', p.score_disclosure,
+				'notice', (SELECT pg_catalog.jsonb_build_object('version', n.version, 'published_at', n.published_at,
+						'body', n.body, 'processing_method', n.processing_method,
+						'retention_statement', n.retention_statement,
+						'necessity_and_impact', n.necessity_and_impact,
+						'rights_procedure', n.rights_procedure, 'accessibility', n.accessibility)
+					FROM @extschema@.notice n WHERE n.purpose = p.name
+					 AND n.version = @extschema@.current_notice_version(p.name))) ORDER BY p.name)
+				FROM @extschema@.purpose p WHERE p.name = ANY (v_purposes)), '[]'),
+			'procedures', pg_catalog.jsonb_build_object(
+				'consent', '按处理目的逐人取得单独同意，同意对应现行告知版本；撤回同意立即生效，人脸信息随即删除',
+				'minors', '不满十四周岁未成年人须由父母或者其他监护人同意，保存期限不超过该目的的未成年人保存期限',
+				'requests', pg_catalog.format('个人的投诉、举报和行使权利的请求逐件登记，在%s个工作日内答复（frt.request）',
+					@extschema@._request_working_days()),
+				'scheduled_jobs', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('job', j.jobname,
+						'schedule_gmt', j.schedule, 'command', j.command))
+					FROM @extschema@.job_commands() j))),
+		'impact_assessment_reports', pg_catalog.jsonb_build_object(
+			'item', '（五）个人信息保护影响评估报告',
+			'reports', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+				'purpose', a.purpose, 'id', a.id, 'assessed_at', a.assessed_at, 'assessor', a.assessor,
+				'valid_until', a.valid_until, 'current', a.voided_at IS NULL
+					AND (a.valid_until IS NULL OR a.valid_until >= @extschema@._filing_today()),
+				'voided_at', a.voided_at, 'void_reason', a.void_reason, 'report', a.report)
+				ORDER BY a.purpose, a.assessed_at DESC, a.id DESC)
+				FROM @extschema@.assessment a WHERE a.purpose = ANY (v_purposes)), '[]')),
+		'filings', pg_catalog.jsonb_build_object(
+			'initial', pg_catalog.jsonb_build_object('filed_on', fs.filed_on, 'reference', fs.filing_reference,
+				'status', fs.status, 'deadline', fs.filing_deadline),
+			'changes_and_cancellations', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+				'kind', f.kind, 'purpose', f.purpose, 'triggered_on', f.triggered_on, 'deadline', f.deadline,
+				'filed_on', f.filed_on, 'reference', f.reference) ORDER BY f.id)
+				FROM @extschema@.filing f WHERE f.purpose IS NULL OR f.purpose = ANY (v_purposes)), '[]')));
+	PERFORM @extschema@.audit_event('filing_materials', 'produced', p_detail =>
+		pg_catalog.jsonb_build_object('article', 'Measures Art. 15', 'processor', pr.name));
+	RETURN v;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._doc_text(p_value pg_catalog.jsonb)
+RETURNS pg_catalog.text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT CASE WHEN p_value IS NULL OR pg_catalog.jsonb_typeof(p_value) OPERATOR(pg_catalog.=) 'null' THEN '-'
+		WHEN pg_catalog.jsonb_typeof(p_value) OPERATOR(pg_catalog.=) 'boolean'
+			THEN CASE WHEN p_value::pg_catalog.text OPERATOR(pg_catalog.=) 'true' THEN '是' ELSE '否' END
+		WHEN pg_catalog.jsonb_typeof(p_value) OPERATOR(pg_catalog.=) 'string' THEN p_value OPERATOR(pg_catalog.#>>) '{}'
+		ELSE p_value::pg_catalog.text END;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.filing_materials_document(p_processor pg_catalog.text DEFAULT NULL)
+RETURNS pg_catalog.text
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	m pg_catalog.jsonb := @extschema@.filing_materials(p_processor);
+	b pg_catalog.jsonb;
+	s pg_catalog.jsonb;
+	x pg_catalog.jsonb;
+	d pg_catalog.text;
+BEGIN
+	b := m->'processor_basic_information';
+	d := pg_catalog.concat_ws(E'\n',
+		'# 人脸识别技术应用备案材料', '',
+		'依据《人脸识别技术应用安全管理办法》第十五条：“个人信息处理者应当在应用人脸识别技术处理的人脸信息存储数量达到10万人之日起30个工作日内向所在地省级以上网信部门履行备案手续。”本材料由数据库按该条所列五项材料生成。', '',
+		'- 生成时间：' || @extschema@._doc_text(m->'generated_at'),
+		'- 数据库：' || pg_catalog.current_database(), '',
+		'## ' || (b->>'item'), '',
+		'- 名称：' || @extschema@._doc_text(b->'name'),
+		'- 联系方式：' || @extschema@._doc_text(b->'contact'),
+		'- 法定日期所用时区：' || @extschema@._doc_text(b->'legal_time_zone'),
+		'- 登记时间：' || @extschema@._doc_text(b->'registered_at'),
+		'- 处理目的数：' || @extschema@._doc_text(b->'purposes'), '',
+		'## ' || (m->'purposes_and_methods'->>'item'), '');
+	FOR x IN SELECT * FROM pg_catalog.jsonb_array_elements(m->'purposes_and_methods'->'purposes') LOOP
+		d := pg_catalog.concat_ws(E'\n', d,
+			'### 处理目的：' || (x->>'name'), '',
+			'- 处理目的：' || @extschema@._doc_text(x->'purpose'),
+			'- 处理方式：' || @extschema@._doc_text(x->'method'),
+			'- 应用类型：' || CASE x->>'kind' WHEN 'verification' THEN '验证个人身份（1:1）' ELSE '辨识特定个人（1:N）' END,
+			'- 为维护公共安全所必需：' || @extschema@._doc_text(x->'serves_public_security'),
+			'- 非人脸识别技术的替代方式：' || @extschema@._doc_text(x->'alternative_method'),
+			'- 特征向量维度（模型）：' || @extschema@._doc_text(x->'dimension'),
+			'- 采集设备：' || COALESCE((SELECT pg_catalog.string_agg(pg_catalog.format('%s（%s，提示标识：%s）',
+					e->>'name', e->>'location_type', @extschema@._doc_text(e->'signage')), '、')
+				FROM pg_catalog.jsonb_array_elements(COALESCE(x->'devices', '[]')) e), '-'),
+			'- 终止应用日期：' || @extschema@._doc_text(x->'terminated_on'), '');
+	END LOOP;
+
+	s := m->'storage_scale_and_security_measures';
+	d := pg_catalog.concat_ws(E'\n', d,
+		'## ' || (s->>'item'), '',
+		'### 人脸信息存储数量', '',
+		'- 存储人脸信息的人数（去重）：' || @extschema@._doc_text(s->'storage'->'people_stored'),
+		'- 人脸信息记录数：' || @extschema@._doc_text(s->'storage'->'faces_stored'),
+		'- 其中不满十四周岁未成年人人数：' || @extschema@._doc_text(s->'storage'->'minors_stored'),
+		'- 各处理目的人数：' || COALESCE((SELECT pg_catalog.string_agg(pg_catalog.format('%s %s人', e.key, e.value), '；' ORDER BY e.key)
+			FROM pg_catalog.jsonb_each(s->'storage'->'per_purpose') e), '-'),
+		'- 本数据库存储总人数：' || @extschema@._doc_text(s->'storage'->'installation_people_stored')
+			|| '（备案门槛 ' || @extschema@._doc_text(s->'storage'->'threshold') || ' 人）',
+		'- 达到10万人之日：' || @extschema@._doc_text(s->'storage'->'threshold_reached_on')
+			|| '；备案期限：' || @extschema@._doc_text(s->'storage'->'filing_deadline')
+			|| '；备案日期：' || @extschema@._doc_text(s->'storage'->'filed_on')
+			|| '；备案编号：' || @extschema@._doc_text(s->'storage'->'filing_reference'),
+		'- 存储位置：' || @extschema@._doc_text(s->'storage'->'storage_location'), '',
+		'### 安全保护措施', '',
+		'- 数据加密：' || CASE WHEN (s->'security_measures'->'encryption'->>'enabled')::pg_catalog.bool
+			THEN '已启用，算法套件 ' || @extschema@._doc_text(s->'security_measures'->'encryption'->'suite')
+				|| '，当前密钥版本 ' || @extschema@._doc_text(s->'security_measures'->'encryption'->'current_key_epoch')
+				|| '，密钥版本数 ' || COALESCE(pg_catalog.jsonb_array_length(s->'security_measures'->'encryption'->'key_epochs'), 0)
+				|| '；根密钥保存在数据库之外'
+			ELSE '未加载根密钥（录入和比对被拒绝）' END,
+		'- 安全审计：哈希链（' || @extschema@._doc_text(s->'security_measures'->'security_audit'->'hash_chain')
+			|| '），密钥签名：' || @extschema@._doc_text(s->'security_measures'->'security_audit'->'keyed')
+			|| '，链头外存：' || CASE WHEN (s->'security_measures'->'security_audit'->>'anchor_file')::pg_catalog.bool
+				OR (s->'security_measures'->'security_audit'->>'anchor_command')::pg_catalog.bool THEN '是' ELSE '仅服务器日志' END
+			|| '，审计记录数 ' || @extschema@._doc_text(s->'security_measures'->'security_audit'->'records'),
+		'- 访问控制：人脸表行级安全（强制）：' || @extschema@._doc_text(s->'security_measures'->'access_control'->'face_row_security')
+			|| '；特征向量列任何角色不可直接读取',
+		'- 授权管理（角色及成员）：' || COALESCE((SELECT pg_catalog.string_agg(pg_catalog.format('%s：%s', e.key,
+				CASE WHEN pg_catalog.jsonb_array_length(e.value) = 0 THEN '无' ELSE
+				(SELECT pg_catalog.string_agg(r, '、') FROM pg_catalog.jsonb_array_elements_text(e.value) r) END), '；' ORDER BY e.key)
+			FROM pg_catalog.jsonb_each(s->'security_measures'->'access_control'->'roles') e), '-'),
+		'- 入侵检测和防御及其他检查（第十四条）：');
+	FOR x IN SELECT * FROM pg_catalog.jsonb_array_elements(COALESCE(s->'security_measures'->'checks', '[]')) LOOP
+		d := d || E'\n' || pg_catalog.format('  - %s（%s）：%s', x->>'check', x->>'status', x->>'detail');
+	END LOOP;
+	d := pg_catalog.concat_ws(E'\n', d,
+		'- 删除：保存期限届满、撤回同意或终止应用的人脸信息由定时任务删除并覆写；已删除 '
+			|| @extschema@._doc_text(s->'security_measures'->'erasure'->'faces_erased') || ' 条，其中已确认覆写 '
+			|| @extschema@._doc_text(s->'security_measures'->'erasure'->'faces_erased_confirmed') || ' 条', '',
+		'## ' || (m->'processing_rules_and_operating_procedures'->>'item'), '',
+		'### 处理规则（向个人告知的事项）', '');
+	FOR x IN SELECT * FROM pg_catalog.jsonb_array_elements(m->'processing_rules_and_operating_procedures'->'rules') LOOP
+		d := pg_catalog.concat_ws(E'\n', d,
+			'#### 处理目的：' || (x->>'purpose'), '',
+			'- 保存期限：' || @extschema@._doc_text(x->'retention') || '；未成年人保存期限：' || @extschema@._doc_text(x->'minor_retention'),
+			'- 比对阈值：' || @extschema@._doc_text(x->'similarity_threshold') || '；单次辨识最多返回：'
+				|| @extschema@._doc_text(x->'max_k') || '；相似度披露方式：' || @extschema@._doc_text(x->'score_disclosure'),
+			'- 告知版本：' || @extschema@._doc_text(x->'notice'->'version') || '（发布于 ' || @extschema@._doc_text(x->'notice'->'published_at') || '）',
+			'- 告知正文：' || @extschema@._doc_text(x->'notice'->'body'),
+			'- 处理方式：' || @extschema@._doc_text(x->'notice'->'processing_method'),
+			'- 保存期限说明：' || @extschema@._doc_text(x->'notice'->'retention_statement'),
+			'- 必要性及对个人权益的影响：' || @extschema@._doc_text(x->'notice'->'necessity_and_impact'),
+			'- 个人行使权利的方式和程序：' || @extschema@._doc_text(x->'notice'->'rights_procedure'),
+			'- 无障碍说明：' || @extschema@._doc_text(x->'notice'->'accessibility'), '');
+	END LOOP;
+	x := m->'processing_rules_and_operating_procedures'->'procedures';
+	d := pg_catalog.concat_ws(E'\n', d,
+		'### 操作规程', '',
+		'- 同意：' || (x->>'consent'),
+		'- 未成年人：' || (x->>'minors'),
+		'- 投诉、举报和个人请求：' || (x->>'requests'),
+		'- 定时任务（cron 表达式为格林尼治时间，北京时间为其加8小时）：'
+			|| COALESCE((SELECT pg_catalog.string_agg(pg_catalog.format('%s `%s`', j->>'job', j->>'schedule_gmt'), '；')
+				FROM pg_catalog.jsonb_array_elements(x->'scheduled_jobs') j), '-'), '',
+		'## ' || (m->'impact_assessment_reports'->>'item'), '');
+	FOR x IN SELECT * FROM pg_catalog.jsonb_array_elements(m->'impact_assessment_reports'->'reports') LOOP
+		d := pg_catalog.concat_ws(E'\n', d,
+			pg_catalog.format('### 处理目的：%s（评估编号 %s，%s）', x->>'purpose', x->>'id',
+				CASE WHEN (x->>'current')::pg_catalog.bool THEN '现行有效' ELSE '已失效' END), '',
+			'- 评估时间：' || @extschema@._doc_text(x->'assessed_at') || '；评估人：' || @extschema@._doc_text(x->'assessor')
+				|| '；有效期至：' || @extschema@._doc_text(x->'valid_until'),
+			CASE WHEN x->>'voided_at' IS NOT NULL THEN '- 失效原因：' || (x->>'void_reason') END,
+			'- 报告：' || @extschema@._doc_text(x->'report'), '');
+	END LOOP;
+	IF pg_catalog.jsonb_array_length(m->'impact_assessment_reports'->'reports') = 0 THEN
+		d := d || E'\n（无）\n';
+	END IF;
+	d := pg_catalog.concat_ws(E'\n', d,
+		'## 备案记录', '',
+		'- 首次备案：' || @extschema@._doc_text(m->'filings'->'initial'->'filed_on') || '，编号 '
+			|| @extschema@._doc_text(m->'filings'->'initial'->'reference') || '，状态 '
+			|| CASE m->'filings'->'initial'->>'status' WHEN 'filed' THEN '已备案' WHEN 'due' THEN '应备案'
+				WHEN 'overdue' THEN '逾期未备案' WHEN 'not required' THEN '未达到10万人，无需备案'
+				ELSE @extschema@._doc_text(m->'filings'->'initial'->'status') END);
+	FOR x IN SELECT * FROM pg_catalog.jsonb_array_elements(m->'filings'->'changes_and_cancellations') LOOP
+		d := d || E'\n' || pg_catalog.format('- %s：%s，变更/终止之日 %s，期限 %s，办理日期 %s，编号 %s',
+			CASE x->>'kind' WHEN 'change' THEN '备案变更' ELSE '注销备案' END,
+			COALESCE(x->>'purpose', '全部'), x->>'triggered_on', x->>'deadline',
+			@extschema@._doc_text(x->'filed_on'), @extschema@._doc_text(x->'reference'));
+	END LOOP;
+	RETURN d || E'\n';
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._jobs_have_audit_retention()
+RETURNS pg_catalog.bool
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_proc p
+				   WHERE p.proname = 'audit_retention_purge'
+					 AND p.pronamespace = '@extschema@'::pg_catalog.regnamespace
+					 AND p.pronargs = p.pronargdefaults);
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.job_commands(
+	p_purge pg_catalog.text DEFAULT '0 18 * * *',
+	p_vacuum pg_catalog.text DEFAULT '20 18 * * *',
+	p_scrub pg_catalog.text DEFAULT '40 18 * * *',
+	p_audit pg_catalog.text DEFAULT '0 19 * * *',
+	p_filing pg_catalog.text DEFAULT '0 17 * * *')
+RETURNS TABLE (jobname pg_catalog.text, schedule pg_catalog.text, command pg_catalog.text)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT j.jobname, j.schedule, j.command FROM (VALUES
+		(1, 'frt-purge', p_purge, 'SELECT @extschema@.purge()'),
+		(2, 'frt-vacuum', p_vacuum, 'VACUUM (INDEX_CLEANUP ON) @extschema@.face'),
+		(3, 'frt-scrub', p_scrub, 'SELECT @extschema@.scrub_faces()'),
+		(4, 'frt-audit-retention', p_audit, 'SELECT @extschema@.audit_retention_purge()'),
+		(5, 'frt-filing-check', p_filing, 'SELECT @extschema@.filing_check()')
+	) AS j(ord, jobname, schedule, command)
+	-- The audit-retention job only if the audit layer provides it.
+	WHERE j.jobname <> 'frt-audit-retention' OR @extschema@._jobs_have_audit_retention()
+	ORDER BY j.ord;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.jobs_require_cron()
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	crondb text := pg_catalog.current_setting('cron.database_name', true);
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
+		RAISE EXCEPTION 'pg_cron is not installed in database "%"', pg_catalog.current_database()
+			USING ERRCODE = 'undefined_object',
+				  DETAIL = CASE WHEN crondb IS NULL
+					THEN 'pg_cron is not loaded (add it to shared_preload_libraries and restart).'
+					ELSE pg_catalog.format('cron.database_name is "%s".', crondb) END,
+				  HINT = 'Set cron.database_name to this database and CREATE EXTENSION pg_cron, '
+					'or run the statements of frt.job_commands() from another scheduler (docs/operations.md).';
+	END IF;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.schedule_jobs(
+	p_purge pg_catalog.text DEFAULT '0 18 * * *',
+	p_vacuum pg_catalog.text DEFAULT '20 18 * * *',
+	p_scrub pg_catalog.text DEFAULT '40 18 * * *',
+	p_audit pg_catalog.text DEFAULT '0 19 * * *',
+	p_filing pg_catalog.text DEFAULT '0 17 * * *')
+RETURNS TABLE (jobname pg_catalog.text, jobid pg_catalog.int8, schedule pg_catalog.text,
+			   command pg_catalog.text)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	j record;
+	ids int8[] := '{}';
+	sockdir text;
+BEGIN
+	PERFORM @extschema@.jobs_require_cron();
+	IF NOT pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c
+								   WHERE c.oid = '@extschema@.face'::regclass), 'USAGE') THEN
+		RAISE EXCEPTION 'frt jobs must be scheduled by the owner of frt.face or a superuser'
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = 'pg_cron runs each job as the role that scheduled it; VACUUM and frt.scrub_faces() need the table owner.';
+	END IF;
+	FOR j IN SELECT * FROM @extschema@.job_commands(p_purge, p_vacuum, p_scrub, p_audit, p_filing) LOOP
+		jobname := j.jobname;
+		schedule := j.schedule;
+		command := j.command;
+		EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO jobid USING j.jobname, j.schedule, j.command;
+		ids := ids || jobid;
+		RETURN NEXT;
+	END LOOP;
+	-- pg_cron connects to cron.host (default localhost) over TCP unless it
+	-- runs jobs in background workers.  A server that listens on no TCP
+	-- address is reached through its socket directory instead.
+	IF COALESCE(pg_catalog.current_setting('cron.use_background_workers', true), 'off') = 'off'
+	   AND pg_catalog.btrim(pg_catalog.current_setting('listen_addresses')) = '' THEN
+		sockdir := pg_catalog.btrim(pg_catalog.split_part(
+			pg_catalog.current_setting('unix_socket_directories'), ',', 1));
+		BEGIN
+			EXECUTE 'UPDATE cron.job SET nodename = $1 WHERE jobid = ANY ($2)' USING sockdir, ids;
+			RAISE NOTICE 'the server listens on no TCP address: frt jobs connect through socket directory "%"', sockdir;
+		EXCEPTION WHEN insufficient_privilege THEN
+			RAISE WARNING 'pg_cron cannot connect: the server listens on no TCP address'
+				USING HINT = 'Set cron.use_background_workers = on, or cron.host to the socket directory.';
+		END;
+	END IF;
+	IF NOT @extschema@._jobs_have_audit_retention() THEN
+		RAISE NOTICE 'frt.audit_retention_purge() does not exist: no audit-retention job scheduled';
+	END IF;
+	PERFORM @extschema@.audit_event('jobs_scheduled', 'ok', p_detail =>
+		pg_catalog.jsonb_build_object('jobs', (SELECT pg_catalog.jsonb_object_agg(c.jobname, c.schedule)
+			FROM @extschema@.job_commands(p_purge, p_vacuum, p_scrub, p_audit, p_filing) c)));
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.unschedule_jobs()
+RETURNS SETOF pg_catalog.text
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n text;
+	ok bool;
+BEGIN
+	PERFORM @extschema@.jobs_require_cron();
+	FOR n IN EXECUTE 'SELECT jobname FROM cron.job WHERE jobname LIKE ''frt-%'' AND username = current_user ORDER BY jobid' LOOP
+		EXECUTE 'SELECT cron.unschedule($1)' INTO ok USING n;
+		IF ok THEN
+			RETURN NEXT n;
+		END IF;
+	END LOOP;
+	PERFORM @extschema@.audit_event('jobs_unscheduled', 'ok');
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._request_working_days()
+RETURNS pg_catalog.int4
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT 15 $$;
+
+CREATE OR REPLACE FUNCTION @extschema@.record_request(p_kind pg_catalog.text, p_channel pg_catalog.text,
+	p_summary pg_catalog.text, p_subject pg_catalog.text DEFAULT NULL,
+	p_purpose pg_catalog.text DEFAULT NULL,
+	p_received_on pg_catalog.date DEFAULT @extschema@._filing_today())
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_id pg_catalog.int8;
+	v_deadline pg_catalog.date;
+BEGIN
+	IF p_received_on IS NULL OR p_received_on > @extschema@._filing_today() THEN
+		RAISE EXCEPTION 'the day received must be today or earlier' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF p_purpose IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.purpose p WHERE p.name = p_purpose) THEN
+		RAISE EXCEPTION 'purpose "%" is not registered', p_purpose USING ERRCODE = 'foreign_key_violation';
+	END IF;
+	IF p_subject IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.subject s WHERE s.id = p_subject) THEN
+		RAISE EXCEPTION 'subject "%" is not registered', p_subject USING ERRCODE = 'foreign_key_violation',
+			HINT = 'Record the request without a subject, and name the person in the summary only as far as needed.';
+	END IF;
+	v_deadline := @extschema@.working_days_after(p_received_on, @extschema@._request_working_days());
+	INSERT INTO @extschema@.request (kind, channel, received_on, subject, purpose, summary, deadline, recorded_by)
+	VALUES (p_kind, p_channel, p_received_on, p_subject, p_purpose, p_summary, v_deadline, @extschema@._caller())
+	RETURNING id INTO v_id;
+	PERFORM @extschema@.audit_event('request', 'received', p_purpose, p_subject, p_detail =>
+		pg_catalog.jsonb_build_object('article', 'Measures Art. 17', 'id', v_id, 'kind', p_kind,
+			'channel', p_channel, 'received_on', p_received_on, 'deadline', v_deadline));
+	RETURN v_id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.update_request(p_id pg_catalog.int8, p_status pg_catalog.text,
+	p_answer pg_catalog.text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r @extschema@.request;
+	v_today pg_catalog.date := @extschema@._filing_today();
+BEGIN
+	SELECT * INTO r FROM @extschema@.request q WHERE q.id = p_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'no request %', p_id USING ERRCODE = 'no_data_found';
+	END IF;
+	IF r.status IN ('closed', 'rejected') THEN
+		RAISE EXCEPTION 'request % is already %', p_id, r.status USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF p_status IS NULL OR p_status NOT IN ('in_progress', 'answered', 'closed', 'rejected') THEN
+		RAISE EXCEPTION 'status must be in_progress, answered, closed or rejected, not %', COALESCE(p_status, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF p_status IN ('answered', 'rejected') AND (p_answer IS NULL OR pg_catalog.btrim(p_answer) = '') THEN
+		RAISE EXCEPTION 'an answered or rejected request records the answer or the reason given'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF p_status = 'closed' AND r.answer IS NULL AND (p_answer IS NULL OR pg_catalog.btrim(p_answer) = '') THEN
+		RAISE EXCEPTION 'a request closes once answered: give the answer'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	UPDATE @extschema@.request q SET
+		status = p_status,
+		answer = COALESCE(NULLIF(pg_catalog.btrim(p_answer), ''), q.answer),
+		answered_on = CASE WHEN NULLIF(pg_catalog.btrim(p_answer), '') IS NOT NULL THEN v_today ELSE q.answered_on END,
+		closed_on = CASE WHEN p_status IN ('closed', 'rejected') THEN v_today END,
+		updated_at = pg_catalog.now()
+	 WHERE q.id = p_id;
+	PERFORM @extschema@.audit_event('request', p_status, r.purpose, r.subject, p_detail =>
+		pg_catalog.jsonb_build_object('article', 'Measures Art. 17', 'id', p_id, 'kind', r.kind,
+			'deadline', r.deadline, 'late', v_today > r.deadline AND r.answered_on IS NULL));
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._requests_overdue()
+RETURNS SETOF @extschema@.request
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT * FROM @extschema@.request q
+	 WHERE q.answered_on IS NULL AND q.closed_on IS NULL
+	   AND q.deadline OPERATOR(pg_catalog.<) @extschema@._filing_today()
+	 ORDER BY q.deadline, q.id;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._requests_alert()
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r record;
+BEGIN
+	FOR r IN SELECT * FROM @extschema@._requests_overdue() LOOP
+		PERFORM @extschema@._jobs_alert('request_overdue', r.purpose, pg_catalog.jsonb_build_object(
+			'article', 'Measures Art. 17', 'id', r.id, 'kind', r.kind, 'received_on', r.received_on,
+			'deadline', r.deadline, 'working_days_late',
+			@extschema@.working_days_between(r.deadline, @extschema@._filing_today())));
+	END LOOP;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._rights_compliance()
+RETURNS TABLE (article pg_catalog.text, check_name pg_catalog.text, status pg_catalog.text,
+	detail pg_catalog.text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n pg_catalog.int8;
+	m pg_catalog.int8;
+	v_list pg_catalog.text;
+BEGIN
+	SELECT pg_catalog.count(*) INTO n FROM @extschema@.request q
+	 WHERE q.answered_on IS NULL AND q.closed_on IS NULL;
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(pg_catalog.format('#%s %s due %s', o.id, o.kind, o.deadline), ', ')
+	  INTO m, v_list FROM @extschema@._requests_overdue() o;
+	RETURN QUERY SELECT 'Art. 17', 'requests_answered',
+		CASE WHEN m > 0 THEN 'violation' WHEN n > 0 THEN 'warning' ELSE 'ok' END,
+		pg_catalog.format('%s complaints, reports and requests of persons awaiting an answer (%s working days each), %s overdue%s',
+			n, @extschema@._request_working_days(), m, COALESCE(': ' || v_list, ''));
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.subject_report(p_subject pg_catalog.text)
+RETURNS pg_catalog.jsonb
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -6457,9 +11987,7 @@ BEGIN
 END
 $$;
 
--- The subject report as a Chinese document (Markdown) to hand to the
--- person: the same content as frt.subject_report (audited the same way).
-CREATE FUNCTION @extschema@.subject_report_document(p_subject pg_catalog.text)
+CREATE OR REPLACE FUNCTION @extschema@.subject_report_document(p_subject pg_catalog.text)
 RETURNS pg_catalog.text
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -6526,24 +12054,397 @@ BEGIN
 END
 $$;
 
-REVOKE ALL ON @extschema@.request, @extschema@.request_id_seq FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.record_request(pg_catalog.text, pg_catalog.text, pg_catalog.text,
-	pg_catalog.text, pg_catalog.text, pg_catalog.date) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.update_request(pg_catalog.int8, pg_catalog.text, pg_catalog.text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@._requests_overdue() FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@._requests_alert() FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@._rights_compliance() FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.subject_report(pg_catalog.text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.subject_report_document(pg_catalog.text) FROM PUBLIC;
-GRANT SELECT ON @extschema@.request TO frt_admin, frt_auditor;
-GRANT EXECUTE ON FUNCTION @extschema@.record_request(pg_catalog.text, pg_catalog.text, pg_catalog.text,
-	pg_catalog.text, pg_catalog.text, pg_catalog.date) TO frt_admin;
-GRANT EXECUTE ON FUNCTION @extschema@.update_request(pg_catalog.int8, pg_catalog.text, pg_catalog.text) TO frt_admin;
-GRANT EXECUTE ON FUNCTION @extschema@.subject_report(pg_catalog.text) TO frt_admin, frt_enroller;
-GRANT EXECUTE ON FUNCTION @extschema@.subject_report_document(pg_catalog.text) TO frt_admin, frt_enroller;
+CREATE OR REPLACE FUNCTION @extschema@._intrusion_count(rec @extschema@.audit)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_role pg_catalog.text := COALESCE(rec.detail #>> '{origin,role}', rec.role_name);
+	v_minute pg_catalog.timestamptz := pg_catalog.date_trunc('minute', rec.at);
+	v_subjects pg_catalog.int8 := 0;
+	v_new pg_catalog.bool;
+BEGIN
+	IF rec.event NOT IN ('match', 'export') THEN
+		RETURN;
+	END IF;
+	IF pg_catalog.jsonb_typeof(rec.detail->'subjects') = 'array' THEN
+		v_subjects := pg_catalog.jsonb_array_length(rec.detail->'subjects');
+	END IF;
+	INSERT INTO @extschema@.intrusion_counter AS c VALUES (v_role, rec.event, v_minute, 1, v_subjects)
+	ON CONFLICT (role_name, event, minute) DO UPDATE SET n = c.n + 1, subjects = c.subjects + v_subjects
+	RETURNING (c.xmax = 0) INTO v_new;
+	IF v_new THEN
+		DELETE FROM @extschema@.intrusion_counter c
+		 WHERE c.role_name = v_role AND c.event = rec.event
+		   AND c.minute < v_minute - '2 hours'::pg_catalog.interval;
+	END IF;
+END
+$$;
 
-SELECT @extschema@._revoke_public_execute();
--- ---- end of filing, calendar and the person's rights ----
+CREATE OR REPLACE FUNCTION @extschema@._intrusion_rate(p_event pg_catalog.text, p_minutes pg_catalog.int4,
+	p_subjects pg_catalog.bool DEFAULT false)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN (SELECT COALESCE(pg_catalog.sum(CASE WHEN p_subjects THEN c.subjects ELSE c.n END), 0)::pg_catalog.int8
+			FROM @extschema@.intrusion_counter c
+			WHERE c.role_name = session_user AND c.event = p_event
+			  AND c.minute >= pg_catalog.date_trunc('minute', pg_catalog.clock_timestamp())
+				 - p_minutes * '1 minute'::pg_catalog.interval);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._intrusion_limits(p_role pg_catalog.text)
+RETURNS @extschema@.intrusion_policy
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	pol @extschema@.intrusion_policy;
+BEGIN
+	SELECT * INTO pol FROM @extschema@.intrusion_policy
+	 WHERE role_name IN (p_role, '*')
+	 ORDER BY role_name = '*' LIMIT 1;
+	IF NOT FOUND THEN
+		-- the column defaults: no match-rate limit (gates legitimately match
+		-- all day), 100 exports an hour, lockout after 5 failures in 15
+		-- minutes, for 30 minutes, 1000 subjects identified an hour
+		pol := ROW('*', NULL, 100, 5, '15 minutes', '30 minutes', 1000);
+	END IF;
+	RETURN pol;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._intrusion_lock(p_rule pg_catalog.text, p_key pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('frt intrusion ' || p_rule),
+		pg_catalog.hashtext(p_key));
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._intrusion_alert_once(p_kind pg_catalog.text,
+	p_since pg_catalog.timestamptz, p_detail pg_catalog.jsonb, p_purpose pg_catalog.text,
+	p_device pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	-- sessions that reach the limit at once raise one alert: the check and
+	-- the alert's record (committed before _alert returns) are serialized
+	PERFORM @extschema@._intrusion_lock('alert ' || p_kind, session_user);
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.audit a
+				   WHERE COALESCE(a.detail #>> '{origin,role}', a.role_name) = session_user
+					 AND a.event = 'alert' AND a.outcome = p_kind AND a.at > p_since) THEN
+		PERFORM @extschema@._alert(p_kind, p_purpose, NULL, p_device, p_detail);
+	END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._intrusion_over_rate(p_kind pg_catalog.text,
+	p_since pg_catalog.timestamptz, p_detail pg_catalog.jsonb, p_message pg_catalog.text,
+	p_function pg_catalog.text, p_purpose pg_catalog.text, p_subject pg_catalog.text,
+	p_device pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM @extschema@._intrusion_alert_once(p_kind, p_since, p_detail, p_purpose, p_device);
+	PERFORM @extschema@._refuse('MF014', 14, p_message, p_function, p_purpose, p_subject, p_device);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._failed_verifications(p_purpose pg_catalog.text,
+	p_subject pg_catalog.text, p_after pg_catalog.timestamptz,
+	p_until pg_catalog.timestamptz DEFAULT NULL)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN (SELECT pg_catalog.count(*) FROM @extschema@.audit a
+			WHERE a.subject = p_subject AND a.purpose = p_purpose
+			  AND a.event = 'match' AND a.outcome = 'not_matched'
+			  AND a.at > p_after AND (p_until IS NULL OR a.at <= p_until));
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._lockout_alert(p_purpose pg_catalog.text, p_subject pg_catalog.text,
+	p_device pg_catalog.text, p_since pg_catalog.timestamptz, p_failures pg_catalog.int8,
+	pol @extschema@.intrusion_policy)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM @extschema@._intrusion_lock('alert verification_lockout',
+		pg_catalog.format('%s/%s', p_purpose, p_subject));
+	IF EXISTS (SELECT 1 FROM @extschema@.audit a
+			   WHERE a.subject = p_subject AND a.purpose = p_purpose AND a.event = 'alert'
+				 AND a.outcome = 'verification_lockout' AND a.at > p_since) THEN
+		RETURN;
+	END IF;
+	PERFORM @extschema@._alert('verification_lockout', p_purpose, p_subject, p_device,
+		pg_catalog.jsonb_build_object('failed_verifications', p_failures,
+			'window_s', pg_catalog.date_part('epoch', pol.failure_window),
+			'lockout_s', pg_catalog.date_part('epoch', pol.lockout)));
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._intrusion_check_match(pol @extschema@.intrusion_policy,
+	p_function pg_catalog.text, p_purpose pg_catalog.text, p_subject pg_catalog.text,
+	p_device pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_n pg_catalog.int8;
+BEGIN
+	IF pol.match_rate_per_minute IS NULL THEN
+		RETURN;
+	END IF;
+	v_n := @extschema@._intrusion_rate('match', 1);
+	IF v_n >= pol.match_rate_per_minute THEN
+		PERFORM @extschema@._intrusion_over_rate('match_rate',
+			pg_catalog.clock_timestamp() - '1 minute'::pg_catalog.interval,
+			pg_catalog.jsonb_build_object('function', p_function,
+				'matches_counted', v_n, 'limit', pol.match_rate_per_minute),
+			pg_catalog.format(
+				'role %I reached its limit of %s matches a minute (%s in this minute and the one before); matching is blocked until the rate falls',
+				session_user, pol.match_rate_per_minute, v_n),
+			p_function, p_purpose, p_subject, p_device);
+	END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._intrusion_check_identified(pol @extschema@.intrusion_policy,
+	p_purpose pg_catalog.text, p_device pg_catalog.text)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_n pg_catalog.int8;
+BEGIN
+	IF pol.identified_per_hour IS NULL THEN
+		RETURN NULL;
+	END IF;
+	v_n := @extschema@._intrusion_rate('match', 60, true);
+	IF v_n >= pol.identified_per_hour THEN
+		PERFORM @extschema@._intrusion_over_rate('bulk_identification',
+			pg_catalog.clock_timestamp() - '1 hour'::pg_catalog.interval,
+			pg_catalog.jsonb_build_object('subjects_counted', v_n, 'limit', pol.identified_per_hour),
+			pg_catalog.format(
+				'role %I reached its limit of %s subjects identified an hour (%s in this minute and the 60 before); identification is blocked until the rate falls',
+				session_user, pol.identified_per_hour, v_n),
+			'identify', p_purpose, NULL, p_device);
+	END IF;
+	RETURN v_n;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._intrusion_check_lockout(pol @extschema@.intrusion_policy,
+	p_purpose pg_catalog.text, p_subject pg_catalog.text, p_device pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_last pg_catalog.timestamptz;
+	v_n pg_catalog.int8;
+BEGIN
+	IF pol.max_failed_verifications IS NULL THEN
+		RETURN;
+	END IF;
+	-- the latest failure recent enough to still lock
+	SELECT pg_catalog.max(a.at) INTO v_last FROM @extschema@.audit a
+	 WHERE a.subject = p_subject AND a.purpose = p_purpose
+	   AND a.event = 'match' AND a.outcome = 'not_matched'
+	   AND a.at > pg_catalog.clock_timestamp() - pol.lockout;
+	IF v_last IS NULL THEN
+		RETURN;
+	END IF;
+	-- how many failures led up to it within the window
+	v_n := @extschema@._failed_verifications(p_purpose, p_subject, v_last - pol.failure_window, v_last);
+	IF v_n >= pol.max_failed_verifications THEN
+		-- normally raised by the failure that locked; here if that one could
+		-- not see enough failures yet (a standby behind its primary)
+		PERFORM @extschema@._lockout_alert(p_purpose, p_subject, p_device,
+			v_last - pol.failure_window, v_n, pol);
+		PERFORM @extschema@._refuse('MF014', 14, pg_catalog.format(
+			'verification of subject %L for purpose %L is locked until %s after %s failed attempts within %s',
+			p_subject, p_purpose, v_last + pol.lockout, v_n, pol.failure_window),
+			'verify', p_purpose, p_subject, p_device);
+	END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._intrusion_after_verify(pol @extschema@.intrusion_policy,
+	p_purpose pg_catalog.text, p_subject pg_catalog.text, p_device pg_catalog.text,
+	p_matched pg_catalog.bool, p_seq pg_catalog.int8)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_since pg_catalog.timestamptz;
+	v_n pg_catalog.int8;
+BEGIN
+	IF p_matched OR pol.max_failed_verifications IS NULL THEN
+		RETURN;
+	END IF;
+	v_since := pg_catalog.clock_timestamp() - pol.failure_window;
+	v_n := @extschema@._failed_verifications(p_purpose, p_subject, v_since);
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.audit a WHERE a.seq = p_seq) THEN
+		v_n := v_n + 1;
+	END IF;
+	IF v_n >= pol.max_failed_verifications THEN
+		PERFORM @extschema@._lockout_alert(p_purpose, p_subject, p_device, v_since, v_n, pol);
+	END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._intrusion_check_export(p_purpose pg_catalog.text, p_subject pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	pol @extschema@.intrusion_policy := @extschema@._intrusion_limits(session_user);
+	v_n pg_catalog.int8;
+BEGIN
+	IF pol.export_rate_per_hour IS NULL THEN
+		RETURN;
+	END IF;
+	PERFORM @extschema@._intrusion_lock('export', session_user);
+	v_n := @extschema@._intrusion_rate('export', 60);
+	IF v_n >= pol.export_rate_per_hour THEN
+		PERFORM @extschema@._intrusion_over_rate('bulk_export',
+			pg_catalog.clock_timestamp() - '1 hour'::pg_catalog.interval,
+			pg_catalog.jsonb_build_object('exports_counted', v_n, 'limit', pol.export_rate_per_hour),
+			pg_catalog.format(
+				'role %I reached its limit of %s exports an hour (%s in this minute and the 60 before); exporting is blocked until the rate falls',
+				session_user, pol.export_rate_per_hour, v_n),
+			'export_faces', p_purpose, p_subject, NULL);
+	END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._intrusion_before_match(p_function pg_catalog.text,
+	p_purpose pg_catalog.text, p_subject pg_catalog.text, p_device pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	pol @extschema@.intrusion_policy := @extschema@._intrusion_limits(session_user);
+BEGIN
+	PERFORM @extschema@._intrusion_check_match(pol, p_function, p_purpose, p_subject, p_device);
+	IF p_function = 'verify' THEN
+		PERFORM @extschema@._intrusion_check_lockout(pol, p_purpose, p_subject, p_device);
+	ELSE
+		PERFORM @extschema@._intrusion_check_identified(pol, p_purpose, p_device);
+	END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._intrusion_admit(p_function pg_catalog.text,
+	p_purpose pg_catalog.text, p_subject pg_catalog.text, p_device pg_catalog.text,
+	p_found pg_catalog.int8)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	pol @extschema@.intrusion_policy := @extschema@._intrusion_limits(session_user);
+	v_n pg_catalog.int8;
+	v_left pg_catalog.int8;
+BEGIN
+	IF pol.match_rate_per_minute IS NOT NULL THEN
+		PERFORM @extschema@._intrusion_lock('match', session_user);
+		PERFORM @extschema@._intrusion_check_match(pol, p_function, p_purpose, p_subject, p_device);
+	END IF;
+	IF p_function = 'verify' AND pol.max_failed_verifications IS NOT NULL THEN
+		PERFORM @extschema@._intrusion_lock('lockout',
+			pg_catalog.jsonb_build_array(p_purpose, p_subject)::pg_catalog.text);
+		PERFORM @extschema@._intrusion_check_lockout(pol, p_purpose, p_subject, p_device);
+	END IF;
+	IF p_function <> 'identify' OR pol.identified_per_hour IS NULL THEN
+		RETURN p_found;
+	END IF;
+	PERFORM @extschema@._intrusion_lock('identified', session_user);
+	-- refuses when nothing is left; else the subjects counted this hour
+	v_n := @extschema@._intrusion_check_identified(pol, p_purpose, p_device);
+	v_left := pol.identified_per_hour - v_n;
+	IF p_found > v_left THEN
+		PERFORM @extschema@._intrusion_alert_once('bulk_identification',
+			pg_catalog.clock_timestamp() - '1 hour'::pg_catalog.interval,
+			pg_catalog.jsonb_build_object('subjects_counted', v_n, 'limit', pol.identified_per_hour,
+				'withheld', p_found - v_left),
+			p_purpose, p_device);
+		RETURN v_left;
+	END IF;
+	RETURN p_found;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._intrusion_after_match(p_function pg_catalog.text,
+	p_purpose pg_catalog.text, p_subject pg_catalog.text, p_device pg_catalog.text,
+	p_seq pg_catalog.int8)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_until pg_catalog.timestamptz;
+BEGIN
+	IF p_seq IS NULL OR NOT pg_catalog.pg_is_in_recovery() THEN
+		RETURN;
+	END IF;
+	v_until := pg_catalog.clock_timestamp()
+		+ pg_catalog.current_setting('frt.audit_timeout')::pg_catalog.interval;
+	WHILE NOT EXISTS (SELECT 1 FROM @extschema@.audit a WHERE a.seq = p_seq) LOOP
+		IF pg_catalog.clock_timestamp() > v_until THEN
+			RAISE WARNING 'frt: audit record % has not replayed on this standby within frt.audit_timeout; intrusion counts here may lag',
+				p_seq;
+			RETURN;
+		END IF;
+		PERFORM pg_catalog.pg_sleep(0.001);
+	END LOOP;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._intrusion_verified(p_purpose pg_catalog.text,
+	p_subject pg_catalog.text, p_device pg_catalog.text, p_matched pg_catalog.bool,
+	p_seq pg_catalog.int8)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT p_matched THEN
+		PERFORM @extschema@._intrusion_after_verify(@extschema@._intrusion_limits(session_user),
+			p_purpose, p_subject, p_device, p_matched, p_seq);
+	END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._intrusion_compliance()
+RETURNS TABLE (article pg_catalog.text, check_name pg_catalog.text, status pg_catalog.text,
+	detail pg_catalog.text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
 	fs @extschema@.intrusion_policy := @extschema@._intrusion_limits('*');
 	n pg_catalog.int8;
 	v_k pg_catalog.int4 := @extschema@._identify_k_default();
@@ -6589,87 +12490,107 @@ BEGIN
 END
 $$;
 
--- Layer 8 (jobs): several processors in one database.  Roles below
--- superuser see the erasure evidence and filing obligations of their own
--- processor only (see src/registry/85_tenancy.sql).
-ALTER TABLE @extschema@.erasure_log ENABLE ROW LEVEL SECURITY;
-CREATE POLICY erasure_log_tenant ON @extschema@.erasure_log FOR SELECT
-	USING (purpose IN (SELECT p.name FROM @extschema@.purpose p
-		WHERE p.processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor())));
-
-ALTER TABLE @extschema@.filing ENABLE ROW LEVEL SECURITY;
-CREATE POLICY filing_tenant ON @extschema@.filing FOR SELECT
-	USING (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()));
-
--- Layer 9 (intrusion detection): several processors in one database.  An
--- administrator sets and reads the limits of its own processor's logins;
--- the limits for '*' (every other role) belong to the installation once
--- there are several processors (see src/registry/85_tenancy.sql).
-ALTER TABLE @extschema@.intrusion_policy ENABLE ROW LEVEL SECURITY;
-CREATE POLICY intrusion_policy_tenant ON @extschema@.intrusion_policy
-	USING (@extschema@._role_visible(role_name))
-	WITH CHECK (@extschema@._role_visible(role_name));
-
-ALTER TABLE @extschema@.intrusion_counter ENABLE ROW LEVEL SECURITY;
-CREATE POLICY intrusion_counter_tenant ON @extschema@.intrusion_counter FOR SELECT
-	USING (@extschema@._role_visible(role_name));
-
-SELECT @extschema@._revoke_public_execute();
--- Several processors in one database: the predicates of the row-level
--- security policies and the column defaults run as the caller.
-GRANT EXECUTE ON FUNCTION @extschema@._caller_processor(), @extschema@._caller_is_superuser(),
-	@extschema@._sole_processor(), @extschema@._acting_processor(),
-	@extschema@._processor_visible(pg_catalog.text), @extschema@._purpose_visible(pg_catalog.text),
-	@extschema@._audit_visible(pg_catalog.text, pg_catalog.jsonb, pg_catalog.text), @extschema@._role_visible(pg_catalog.text),
-	@extschema@._processor_count(), @extschema@._purpose_processor(pg_catalog.text)
-	TO frt_admin, frt_enroller, frt_matcher, frt_auditor;
-GRANT SELECT ON @extschema@.processor_login TO frt_admin, frt_auditor;
-GRANT SELECT (processor) ON @extschema@.face TO frt_admin, frt_enroller;
-
--- ---- end of several processors in one database ----
-	v_version pg_catalog.int4;
-	v_id pg_catalog.int8;
+CREATE OR REPLACE FUNCTION @extschema@._intrusion_policy_looser(b @extschema@.intrusion_policy,
+	a @extschema@.intrusion_policy)
+RETURNS pg_catalog.bool
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	k pg_catalog.text;
+	jb pg_catalog.jsonb := pg_catalog.to_jsonb(b) OPERATOR(pg_catalog.-) 'role_name';
+	ja pg_catalog.jsonb := pg_catalog.to_jsonb(a) OPERATOR(pg_catalog.-) 'role_name';
 BEGIN
-	-- a consent is recorded by an application that enrols for the purpose
-	PERFORM @extschema@._check_authorized('give_consent', 'enrol', p_purpose, NULL);
-	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose) THEN
-		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
-			'give_consent', p_purpose, p_subject, NULL);
+	IF a IS NULL THEN
+		RETURN true;
 	END IF;
-	-- the subject first, in the same lock order as erasure and enrolment
-	PERFORM 1 FROM @extschema@.subject WHERE id = p_subject FOR KEY SHARE;
-	IF NOT FOUND THEN
-		PERFORM @extschema@._reject('P0002', pg_catalog.format('subject %s is not registered', p_subject),
-			'give_consent', p_purpose, p_subject, NULL);
+	-- limits: NULL (rule off) is the loosest, then the higher
+	IF (b.match_rate_per_minute IS NOT NULL AND a.match_rate_per_minute IS DISTINCT FROM
+			LEAST(a.match_rate_per_minute, b.match_rate_per_minute))
+	   OR (b.export_rate_per_hour IS NOT NULL AND a.export_rate_per_hour IS DISTINCT FROM
+			LEAST(a.export_rate_per_hour, b.export_rate_per_hour))
+	   OR (b.max_failed_verifications IS NOT NULL AND a.max_failed_verifications IS DISTINCT FROM
+			LEAST(a.max_failed_verifications, b.max_failed_verifications))
+	   OR (b.identified_per_hour IS NOT NULL AND a.identified_per_hour IS DISTINCT FROM
+			LEAST(a.identified_per_hour, b.identified_per_hour))
+	   -- a shorter window counts fewer failures; a shorter lockout lifts sooner
+	   OR a.failure_window OPERATOR(pg_catalog.<) b.failure_window
+	   OR a.lockout OPERATOR(pg_catalog.<) b.lockout THEN
+		RETURN true;
 	END IF;
-	v_version := @extschema@.current_notice_version(p_purpose);
-	IF v_version IS NULL THEN
-		PERFORM @extschema@._refuse('MF005', 5, pg_catalog.format(
-			'purpose %L has no notice in force; consent cannot be informed', p_purpose),
-			'give_consent', p_purpose, p_subject, NULL);
-	END IF;
-	UPDATE @extschema@.consent
-	SET notice_version = v_version, needs_renotice = false, renewed_at = pg_catalog.now(),
-		given_by = p_given_by, guardian_ref = p_guardian_ref, obtained_how = p_obtained_how,
-		separate = p_separate, condition_of_service = p_condition_of_service,
-		transfer_consent = p_transfer_consent
-	WHERE subject = p_subject AND purpose = p_purpose AND withdrawn_at IS NULL
-	RETURNING id INTO v_id;
-	IF v_id IS NULL THEN
-		INSERT INTO @extschema@.consent (subject, purpose, notice_version, given_by, guardian_ref,
-			obtained_how, separate, condition_of_service, transfer_consent)
-		VALUES (p_subject, p_purpose, v_version, p_given_by, p_guardian_ref,
-			p_obtained_how, p_separate, p_condition_of_service, p_transfer_consent)
-		RETURNING id INTO v_id;
-	END IF;
-	RETURN v_id;
-EXCEPTION WHEN integrity_constraint_violation OR data_exception THEN
-	-- bad input (given_by, obtained_how, guardian_ref...): on record first
-	PERFORM @extschema@._reject(SQLSTATE, SQLERRM, 'give_consent', p_purpose, p_subject, NULL);
-	RETURN NULL;
+	-- a column this guard does not know: any change may loosen
+	FOR k IN SELECT pg_catalog.jsonb_object_keys(ja OPERATOR(pg_catalog.||) jb) LOOP
+		IF k OPERATOR(pg_catalog.<>) ALL ('{match_rate_per_minute,export_rate_per_hour,max_failed_verifications,identified_per_hour,failure_window,lockout}'::pg_catalog.text[])
+		   AND (ja->k) IS DISTINCT FROM (jb->k) THEN
+			RETURN true;
+		END IF;
+	END LOOP;
+	RETURN false;
 END
 $$;
--- ---- end of authorization per application ----
+
+CREATE OR REPLACE FUNCTION @extschema@._intrusion_policy_guard()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_me pg_catalog.text := session_user;
+	v_before @extschema@.intrusion_policy;
+	v_after @extschema@.intrusion_policy;
+	v_looser pg_catalog.bool;
+	v_binds_me pg_catalog.bool;
+	v_super pg_catalog.bool;
+	v_detail pg_catalog.jsonb;
+	v_key pg_catalog.text;
+BEGIN
+	-- reloading a dump (a restore only inserts)
+	IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' AND @extschema@.audit_restoring() THEN
+		RETURN NEW;
+	END IF;
+	IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
+		v_key := NEW.role_name;
+		v_before := @extschema@._intrusion_limits(NEW.role_name);	-- what the role had
+		v_after := NEW;
+	ELSE
+		v_key := OLD.role_name;
+		v_before := OLD;
+		-- a deleted or renamed row: its role falls back to something looser, or not
+		v_after := CASE WHEN TG_OP OPERATOR(pg_catalog.=) 'UPDATE'
+							 AND NEW.role_name OPERATOR(pg_catalog.=) OLD.role_name THEN NEW END;
+	END IF;
+	v_looser := @extschema@._intrusion_policy_looser(v_before, v_after);
+	-- the row binds the changer: its own, or '*' while it has no row of its own
+	v_binds_me := v_key OPERATOR(pg_catalog.=) v_me
+		OR (TG_OP OPERATOR(pg_catalog.<>) 'DELETE' AND NEW.role_name OPERATOR(pg_catalog.=) v_me)
+		OR (v_key OPERATOR(pg_catalog.=) '*' AND NOT EXISTS (
+				SELECT 1 FROM @extschema@.intrusion_policy p WHERE p.role_name OPERATOR(pg_catalog.=) v_me));
+	v_detail := pg_catalog.jsonb_build_object('role_name', v_key, 'op', TG_OP, 'changed_by', v_me,
+		'before', pg_catalog.to_jsonb(v_before), 'after',
+		CASE WHEN TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN NULL ELSE pg_catalog.to_jsonb(NEW) END);
+	v_super := (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) v_me);
+	IF v_looser AND v_binds_me AND NOT v_super THEN
+		PERFORM @extschema@._refuse('MF014', 14, pg_catalog.format(
+			'role %I may not loosen the intrusion limits that bind it (%s of the %L row); another account must make the change',
+			v_me, pg_catalog.lower(TG_OP), v_key),
+			'intrusion_policy', NULL, NULL, NULL);
+	END IF;
+	PERFORM @extschema@.audit_event('intrusion_policy', CASE WHEN v_looser THEN 'loosened' ELSE 'changed' END,
+		NULL, NULL, NULL, NULL, NULL, v_detail);
+	IF v_looser AND NOT v_super THEN
+		PERFORM @extschema@._alert('intrusion_policy_loosened', NULL, NULL, NULL, v_detail);
+	END IF;
+	RETURN CASE WHEN TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN OLD ELSE NEW END;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.open_incident(p_alert_seq pg_catalog.int8,
+	p_description pg_catalog.text DEFAULT NULL, p_major pg_catalog.bool DEFAULT true)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
 	a record;
 BEGIN
 	SELECT * INTO a FROM @extschema@.alert WHERE seq = p_alert_seq;
@@ -6682,44 +12603,14 @@ BEGIN
 		CASE WHEN a.purpose IS NOT NULL THEN ARRAY[a.purpose] END, p_major, a.at, a.seq);
 END
 $$;
-REVOKE ALL ON FUNCTION @extschema@.open_incident(pg_catalog.int8, pg_catalog.text, pg_catalog.bool) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.open_incident(pg_catalog.int8, pg_catalog.text, pg_catalog.bool) TO frt_admin;
-COMMENT ON FUNCTION @extschema@.open_incident(pg_catalog.int8, pg_catalog.text, pg_catalog.bool) IS
-	'open a security incident from an intrusion alert (its audit seq); major by default, voiding the assessments of the alert''s purpose (all if none) (Measures Art. 9)';
 
--- every existing notice states the facts as they are now
-ALTER TABLE @extschema@.notice DISABLE TRIGGER notice_version;
-ALTER TABLE @extschema@.notice DISABLE TRIGGER notice_audit;
-UPDATE @extschema@.notice n SET facts = @extschema@._notice_facts(p)
-  FROM @extschema@.purpose p WHERE p.name = n.purpose;
-ALTER TABLE @extschema@.notice ENABLE TRIGGER notice_version;
-ALTER TABLE @extschema@.notice ENABLE ALWAYS TRIGGER notice_audit;
-
--- what now needs an administrator
-DO $$
-DECLARE
-	v pg_catalog.text;
-BEGIN
-	SELECT pg_catalog.string_agg(p.name, ', ' ORDER BY p.name) INTO v FROM @extschema@.purpose p
-	 WHERE p.storage_legal_basis IS NULL;
-	IF v IS NOT NULL THEN
-		RAISE WARNING 'frt_governance: purposes storing faces centrally without a recorded legal basis: %', v
-			USING DETAIL = 'New enrolments need each subject''s separate consent to central storage (Measures Art. 8).',
-				  HINT = 'Record the law or administrative regulation in purpose.storage_legal_basis (then publish a new notice version), or renew consents with frt.give_consent(..., p_central_storage => true).';
-	END IF;
-	SELECT pg_catalog.string_agg(n.purpose, ', ' ORDER BY n.purpose) INTO v
-	  FROM (SELECT DISTINCT ON (x.purpose) x.purpose, x.accessibility FROM @extschema@.notice x
-			 ORDER BY x.purpose, x.version DESC) n
-	 WHERE n.accessibility IS NULL OR pg_catalog.btrim(n.accessibility) = '';
-	IF v IS NOT NULL THEN
-		RAISE WARNING 'frt_governance: purposes whose notice in force has no accessibility statement: %', v
-			USING HINT = 'Publish a new notice version with an accessibility statement for disabled and elderly people (Measures Art. 5).';
-	END IF;
-	SELECT pg_catalog.string_agg(p.name, ', ' ORDER BY p.name) INTO v FROM @extschema@.purpose p WHERE p.minors_allowed;
-	IF v IS NOT NULL THEN
-		RAISE WARNING 'frt_governance: purposes that hold minors and keep processing them: %', v
-			USING HINT = 'Confirm each (purpose.minors_allowed); setting it false refuses minors and hides their faces from 1:N (Measures Art. 7).';
-	END IF;
-END
-$$;
--- ---- end of the facts a notice states, minors, central storage, incidents ----
+-- the audit chain's checks run as the extension owner (src/registry/85_tenancy.sql)
+ALTER FUNCTION @extschema@.verify_audit_chain() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION @extschema@.verify_audit_chain(pg_catalog.int8, pg_catalog.text, pg_catalog.text,
+	pg_catalog.text) SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION @extschema@._audit_anchor_check(pg_catalog.int8, pg_catalog.text, pg_catalog.text,
+	pg_catalog.text) SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION @extschema@.audit_head() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+-- frt_admin updates every column of purpose and device but the approval ones
+SELECT @extschema@._grant_registry_update();
+-- ---- end of function bodies of this release ----
