@@ -107,7 +107,10 @@ ALTER TABLE @extschema@.assessment ENABLE ALWAYS TRIGGER assessment_filing_chang
 
 -- The security measures as filed (item 3): taken when a filing is
 -- recorded, compared daily.  Settings outside the tables (the encryption
--- suite, the audit hash, keys, anchors) change without any trigger.
+-- suite, the audit hash, keys, anchors) change without any trigger.  One
+-- per installation: the measures (encryption, audit chain, row security,
+-- the Art. 14 checks) are the installation's, shared by every processor;
+-- a change opens a change filing for each processor that has filed.
 CREATE TABLE @extschema@.filing_baseline (
 	id			pg_catalog.int4 PRIMARY KEY DEFAULT 1 CHECK (id = 1),
 	security	pg_catalog.jsonb NOT NULL,
@@ -133,7 +136,10 @@ AS $$
 $$;
 
 -- Take the baseline (a filing was recorded), or, once filed, compare it
--- with the measures now and open a change filing when they differ.
+-- with the measures now and open a change filing, for every processor
+-- that has filed, when they differ.  With several processors only a
+-- superuser (the daily job) takes or compares it: below superuser the
+-- Art. 14 checks show one processor's view, not the installation's.
 CREATE FUNCTION @extschema@._filing_security_check(p_take pg_catalog.bool)
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
@@ -143,8 +149,11 @@ DECLARE
 	v_now pg_catalog.jsonb;
 	v_old pg_catalog.jsonb;
 	v_changed pg_catalog.text[];
+	v_proc pg_catalog.text;
+	v_setting pg_catalog.text := pg_catalog.current_setting('frt.processor', true);
 BEGIN
-	IF NOT @extschema@._filing_filed(NULL) THEN
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.filing_state s WHERE s.filed_on IS NOT NULL)
+	   OR (@extschema@._processor_count() > 1 AND NOT @extschema@._caller_is_superuser()) THEN
 		RETURN;
 	END IF;
 	v_now := @extschema@._filing_security();
@@ -157,10 +166,23 @@ BEGIN
 		 WHERE CASE WHEN k LIKE 'checks.%' THEN v_now->'checks'->pg_catalog.substr(k, 8)
 					IS DISTINCT FROM v_old->'checks'->pg_catalog.substr(k, 8)
 				ELSE v_now->k IS DISTINCT FROM v_old->k END;
-		PERFORM @extschema@.open_filing('change', NULL, @extschema@._filing_today());
-		PERFORM @extschema@.audit_event('filing_change', 'material', p_detail =>
-			pg_catalog.jsonb_build_object('article', 'Measures Art. 15', 'table', 'security_measures',
-				'changed', pg_catalog.to_jsonb(v_changed)));
+		FOR v_proc IN SELECT s.processor FROM @extschema@.filing_state s
+					   WHERE s.filed_on IS NOT NULL AND @extschema@._processor_visible(s.processor)
+					   ORDER BY s.processor LOOP
+			-- open_filing without a purpose is the acting processor's (below
+			-- superuser the caller's own, the only one visible)
+			IF @extschema@._caller_is_superuser() THEN
+				PERFORM pg_catalog.set_config('frt.processor', v_proc, true);
+			END IF;
+			PERFORM @extschema@.open_filing('change', NULL, @extschema@._filing_today());
+			PERFORM @extschema@.audit_event('filing_change', 'material', p_detail =>
+				@extschema@._tenant_detail(pg_catalog.jsonb_build_object('article', 'Measures Art. 15',
+					'table', 'security_measures', 'changed', pg_catalog.to_jsonb(v_changed)),
+					CASE WHEN @extschema@._processor_count() > 1 THEN v_proc END));
+		END LOOP;
+		IF @extschema@._caller_is_superuser() THEN
+			PERFORM pg_catalog.set_config('frt.processor', COALESCE(v_setting, ''), true);
+		END IF;
 	END IF;
 	IF p_take OR v_old IS DISTINCT FROM v_now THEN
 		INSERT INTO @extschema@.filing_baseline AS b (id, security) VALUES (1, v_now)
