@@ -234,7 +234,7 @@ BEGIN
 				COALESCE('"' || f.purpose || '"', 'installation'), f.deadline,
 				@extschema@.working_days_between(v_today, f.deadline)), '; ' ORDER BY f.deadline, f.id)
 	  INTO n, m, v_list
-	  FROM @extschema@.filing f WHERE f.filed_on IS NULL;
+	  FROM @extschema@.filing f WHERE f.filed_on IS NULL AND @extschema@._processor_visible(f.processor);
 	RETURN QUERY SELECT 'Art. 15', 'filings_open',
 		CASE WHEN m > 0 THEN 'violation' WHEN n > 0 THEN 'warning' ELSE 'ok' END,
 		CASE WHEN n = 0 THEN 'no change or cancellation filing is open'
@@ -243,10 +243,12 @@ BEGIN
 	SELECT * INTO c FROM @extschema@.calendar_coverage();
 	-- open deadlines (the initial filing's too) beyond the calendar
 	SELECT pg_catalog.string_agg(d::pg_catalog.text, ', ' ORDER BY d) INTO v_beyond
-	  FROM (SELECT f.deadline AS d FROM @extschema@.filing f WHERE f.filed_on IS NULL
+	  FROM (SELECT f.deadline AS d FROM @extschema@.filing f
+			 WHERE f.filed_on IS NULL AND @extschema@._processor_visible(f.processor)
 			UNION
 			SELECT @extschema@.working_days_after(s.threshold_reached_on, 30) FROM @extschema@.filing_state s
-			 WHERE s.threshold_reached_on IS NOT NULL AND s.filed_on IS NULL) x
+			 WHERE s.threshold_reached_on IS NOT NULL AND s.filed_on IS NULL
+			   AND @extschema@._processor_visible(s.processor)) x
 	 WHERE NOT @extschema@._calendar_covers(x.d);
 	RETURN QUERY SELECT 'Art. 15', 'working_day_calendar',
 		CASE WHEN c.last_year IS NULL OR c.days_left <= @extschema@._calendar_warn_days()
