@@ -117,6 +117,10 @@ my %beta = (
 $node->safe_psql('postgres', q{
 	INSERT INTO frt.intrusion_policy (role_name) VALUES ('a_match'), ('b_match');
 	SELECT frt.record_decline('b_door', 'u1', 'cam');
+	-- a change filing follows Beta's initial filing (a superuser acting for Beta)
+	SET frt.processor = 'Beta Co';
+	SELECT frt.record_filing('initial', current_date, 'CAC-B');
+	RESET frt.processor;
 	SELECT frt.open_filing('change', 'b_door');
 });
 for my $tab (sort keys %beta)

@@ -165,6 +165,15 @@ unlike(as('a_enr', q{SELECT frt.subject_report_document('u1')}), qr/b_door|Beta 
 like(as('b_admin', q{SELECT frt.subject_report('u1')}), qr/too many cameras|b_door/, "Beta's u1 report is Beta's");
 
 # ---- the filing materials (Art. 15) ----
+$node->safe_psql('postgres', q{SET frt.processor = 'Beta Co';
+	SELECT frt.record_filing('initial', current_date, 'CAC-B');
+	RESET frt.processor;
+	UPDATE frt.purpose SET method = '1:1 at the door' WHERE name = 'b_door'});
+is($node->safe_psql('postgres', q{SELECT string_agg(processor || ' ' || kind || ' ' || purpose, ',') FROM frt.filing}),
+	'Beta Co change b_door', "a change of Beta's purpose opens Beta's change filing");
+is(as('a_aud', q{SELECT detail FROM frt.compliance_report() WHERE check_name = 'filings_open'}),
+	'no change or cancellation filing is open', "Alpha's report shows none of Beta's filings");
+is(as('a_admin', q{SELECT count(*) FROM frt.filing}), '0', "Alpha reads none of Beta's filings");
 same_as_missing('a_admin', q{SELECT frt.filing_materials('Beta Co')}, q{SELECT frt.filing_materials('Gamma Co')},
 	'Beta Co', 'Gamma Co', "Alpha asks for Beta's filing materials");
 same_as_missing('a_admin', q{SELECT frt.filing_materials_document('Beta Co')},
