@@ -22,6 +22,19 @@
 
 PG_MODULE_MAGIC;
 
+/* frt.processor: the processor a superuser acts for (read in SQL only). */
+static char *frt_acting_processor = NULL;
+
+/* Define frt.processor (src/registry/10_registry.sql, _acting_processor). */
+static void
+FrtProcessorSettingInit(void)
+{
+	DefineCustomStringVariable("frt.processor",
+							   "Processor a superuser acts for when several share the database (empty: the first registered).",
+							   NULL, &frt_acting_processor, "",
+							   PGC_USERSET, 0, NULL, NULL, NULL);
+}
+
 /* Called when the library is loaded: load the core, start each layer. */
 void
 _PG_init(void)
@@ -35,6 +48,7 @@ _PG_init(void)
 	FrtAuditDdlInit();
 	FrtKeysInit();
 	FrtJobsInit();
+	FrtProcessorSettingInit();
 	/* every frt library has defined its settings: no other frt.* name is valid */
 	MarkGUCPrefixReserved("frt");
 }

@@ -107,7 +107,10 @@ ALTER TABLE @extschema@.assessment ENABLE ALWAYS TRIGGER assessment_filing_chang
 
 -- The security measures as filed (item 3): taken when a filing is
 -- recorded, compared daily.  Settings outside the tables (the encryption
--- suite, the audit hash, keys, anchors) change without any trigger.
+-- suite, the audit hash, keys, anchors) change without any trigger.  One
+-- per installation: the measures (encryption, audit chain, row security,
+-- the Art. 14 checks) are the installation's, shared by every processor;
+-- a change opens a change filing for each processor that has filed.
 CREATE TABLE @extschema@.filing_baseline (
 	id			pg_catalog.int4 PRIMARY KEY DEFAULT 1 CHECK (id = 1),
 	security	pg_catalog.jsonb NOT NULL,
@@ -133,7 +136,10 @@ AS $$
 $$;
 
 -- Take the baseline (a filing was recorded), or, once filed, compare it
--- with the measures now and open a change filing when they differ.
+-- with the measures now and open a change filing, for every processor
+-- that has filed, when they differ.  With several processors only a
+-- superuser (the daily job) takes or compares it: below superuser the
+-- Art. 14 checks show one processor's view, not the installation's.
 CREATE FUNCTION @extschema@._filing_security_check(p_take pg_catalog.bool)
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
@@ -143,8 +149,11 @@ DECLARE
 	v_now pg_catalog.jsonb;
 	v_old pg_catalog.jsonb;
 	v_changed pg_catalog.text[];
+	v_proc pg_catalog.text;
+	v_setting pg_catalog.text := pg_catalog.current_setting('frt.processor', true);
 BEGIN
-	IF NOT @extschema@._filing_filed(NULL) THEN
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.filing_state s WHERE s.filed_on IS NOT NULL)
+	   OR (@extschema@._processor_count() > 1 AND NOT @extschema@._caller_is_superuser()) THEN
 		RETURN;
 	END IF;
 	v_now := @extschema@._filing_security();
@@ -157,10 +166,23 @@ BEGIN
 		 WHERE CASE WHEN k LIKE 'checks.%' THEN v_now->'checks'->pg_catalog.substr(k, 8)
 					IS DISTINCT FROM v_old->'checks'->pg_catalog.substr(k, 8)
 				ELSE v_now->k IS DISTINCT FROM v_old->k END;
-		PERFORM @extschema@.open_filing('change', NULL, @extschema@._filing_today());
-		PERFORM @extschema@.audit_event('filing_change', 'material', p_detail =>
-			pg_catalog.jsonb_build_object('article', 'Measures Art. 15', 'table', 'security_measures',
-				'changed', pg_catalog.to_jsonb(v_changed)));
+		FOR v_proc IN SELECT s.processor FROM @extschema@.filing_state s
+					   WHERE s.filed_on IS NOT NULL AND @extschema@._processor_visible(s.processor)
+					   ORDER BY s.processor LOOP
+			-- open_filing without a purpose is the acting processor's (below
+			-- superuser the caller's own, the only one visible)
+			IF @extschema@._caller_is_superuser() THEN
+				PERFORM pg_catalog.set_config('frt.processor', v_proc, true);
+			END IF;
+			PERFORM @extschema@.open_filing('change', NULL, @extschema@._filing_today());
+			PERFORM @extschema@.audit_event('filing_change', 'material', p_detail =>
+				@extschema@._tenant_detail(pg_catalog.jsonb_build_object('article', 'Measures Art. 15',
+					'table', 'security_measures', 'changed', pg_catalog.to_jsonb(v_changed)),
+					CASE WHEN @extschema@._processor_count() > 1 THEN v_proc END));
+		END LOOP;
+		IF @extschema@._caller_is_superuser() THEN
+			PERFORM pg_catalog.set_config('frt.processor', COALESCE(v_setting, ''), true);
+		END IF;
 	END IF;
 	IF p_take OR v_old IS DISTINCT FROM v_now THEN
 		INSERT INTO @extschema@.filing_baseline AS b (id, security) VALUES (1, v_now)
@@ -212,7 +234,7 @@ BEGIN
 				COALESCE('"' || f.purpose || '"', 'installation'), f.deadline,
 				@extschema@.working_days_between(v_today, f.deadline)), '; ' ORDER BY f.deadline, f.id)
 	  INTO n, m, v_list
-	  FROM @extschema@.filing f WHERE f.filed_on IS NULL;
+	  FROM @extschema@.filing f WHERE f.filed_on IS NULL AND @extschema@._processor_visible(f.processor);
 	RETURN QUERY SELECT 'Art. 15', 'filings_open',
 		CASE WHEN m > 0 THEN 'violation' WHEN n > 0 THEN 'warning' ELSE 'ok' END,
 		CASE WHEN n = 0 THEN 'no change or cancellation filing is open'
@@ -221,10 +243,12 @@ BEGIN
 	SELECT * INTO c FROM @extschema@.calendar_coverage();
 	-- open deadlines (the initial filing's too) beyond the calendar
 	SELECT pg_catalog.string_agg(d::pg_catalog.text, ', ' ORDER BY d) INTO v_beyond
-	  FROM (SELECT f.deadline AS d FROM @extschema@.filing f WHERE f.filed_on IS NULL
+	  FROM (SELECT f.deadline AS d FROM @extschema@.filing f
+			 WHERE f.filed_on IS NULL AND @extschema@._processor_visible(f.processor)
 			UNION
 			SELECT @extschema@.working_days_after(s.threshold_reached_on, 30) FROM @extschema@.filing_state s
-			 WHERE s.threshold_reached_on IS NOT NULL AND s.filed_on IS NULL) x
+			 WHERE s.threshold_reached_on IS NOT NULL AND s.filed_on IS NULL
+			   AND @extschema@._processor_visible(s.processor)) x
 	 WHERE NOT @extschema@._calendar_covers(x.d);
 	RETURN QUERY SELECT 'Art. 15', 'working_day_calendar',
 		CASE WHEN c.last_year IS NULL OR c.days_left <= @extschema@._calendar_warn_days()

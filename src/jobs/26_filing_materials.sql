@@ -22,7 +22,8 @@
 -- as a Chinese Markdown document with the law's headings.
 
 -- The processor the materials are for: the one named, or the
--- installation's sole processor.
+-- installation's sole processor.  Below superuser only the caller's own
+-- (NULL: it); another processor reads as not registered.
 CREATE FUNCTION @extschema@._filing_processor(p_processor pg_catalog.text)
 RETURNS @extschema@.processor
 LANGUAGE plpgsql STABLE
@@ -32,6 +33,12 @@ DECLARE
 	r @extschema@.processor;
 	n pg_catalog.int8;
 BEGIN
+	IF NOT @extschema@._caller_is_superuser() THEN
+		p_processor := COALESCE(p_processor, @extschema@._caller_processor());
+		IF p_processor IS NULL OR p_processor IS DISTINCT FROM @extschema@._caller_processor() THEN
+			RAISE EXCEPTION 'processor "%" is not registered', COALESCE(p_processor, '') USING ERRCODE = 'no_data_found';
+		END IF;
+	END IF;
 	IF p_processor IS NOT NULL THEN
 		SELECT * INTO r FROM @extschema@.processor p WHERE p.name = p_processor;
 		IF NOT FOUND THEN
@@ -65,11 +72,20 @@ DECLARE
 	ap record;
 	v_alg pg_catalog.text;
 	v pg_catalog.jsonb;
+	v_setting pg_catalog.text := pg_catalog.current_setting('frt.processor', true);
 BEGIN
 	-- the processor's purposes (a purpose without one belongs to the sole processor)
 	SELECT COALESCE(pg_catalog.array_agg(p.name ORDER BY p.name), '{}') INTO v_purposes
 	  FROM @extschema@.purpose p WHERE p.processor = pr.name OR (p.processor IS NULL AND v_sole);
+	-- filing_status() is the acting processor's: a superuser acts for this
+	-- one meanwhile (anyone else acts for its own, which this is)
+	IF @extschema@._caller_is_superuser() THEN
+		PERFORM pg_catalog.set_config('frt.processor', pr.name, true);
+	END IF;
 	SELECT * INTO fs FROM @extschema@.filing_status();
+	IF @extschema@._caller_is_superuser() THEN
+		PERFORM pg_catalog.set_config('frt.processor', COALESCE(v_setting, ''), true);
+	END IF;
 	SELECT * INTO ks FROM @extschema@._key_status();
 	SELECT * INTO ap FROM @extschema@.audit_protection();
 	v_alg := CASE pg_catalog.current_setting('frt.audit_hash', true) WHEN 'sm3' THEN 'SM3' ELSE 'SHA-256' END;
@@ -90,7 +106,7 @@ BEGIN
 				'alternative_method', p.alternative_method, 'dimension', p.dimension,
 				'devices', (SELECT pg_catalog.jsonb_agg(DISTINCT pg_catalog.jsonb_build_object(
 						'name', d.name, 'location_type', d.location_type, 'signage', d.signage))
-					FROM @extschema@.face f JOIN @extschema@.device d ON d.name = f.device
+					FROM @extschema@.face f JOIN @extschema@.device d ON d.processor = f.processor AND d.name = f.device
 					WHERE f.purpose = p.name),
 				'terminated_on', t.terminated_on) ORDER BY p.name)
 				FROM @extschema@.purpose p LEFT JOIN @extschema@.purpose_termination t ON t.purpose = p.name
@@ -106,7 +122,7 @@ BEGIN
 				'per_purpose', COALESCE((SELECT pg_catalog.jsonb_object_agg(x.purpose, x.people)
 					FROM (SELECT f.purpose, pg_catalog.count(DISTINCT f.subject) AS people FROM @extschema@.face f
 						  WHERE f.purpose = ANY (v_purposes) GROUP BY f.purpose) x), '{}'),
-				'installation_people_stored', fs.stored_subjects,
+				'processor_people_stored', fs.stored_subjects,
 				'threshold', fs.threshold, 'threshold_reached_on', fs.threshold_reached_on,
 				'filing_deadline', fs.filing_deadline, 'filed_on', fs.filed_on,
 				'filing_reference', fs.filing_reference, 'filing_status', fs.status,
@@ -117,7 +133,8 @@ BEGIN
 					'current_key_epoch', ks.current_epoch,
 					'key_epochs', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
 							'epoch', e.epoch, 'suite', e.suite, 'created_at', e.created_at, 'current', e.is_current,
-							'faces', (SELECT pg_catalog.count(*) FROM @extschema@.face f WHERE f.key_epoch = e.epoch))
+							'faces', (SELECT pg_catalog.count(*) FROM @extschema@.face f
+									  WHERE f.key_epoch = e.epoch AND f.purpose = ANY (v_purposes)))
 						ORDER BY e.epoch)
 						FROM @extschema@._key_epochs() e JOIN pg_catalog.pg_database d ON d.oid = e.owner_db
 						WHERE d.datname = pg_catalog.current_database()),
@@ -126,13 +143,16 @@ BEGIN
 					'hash_chain', v_alg, 'keyed', ap.keyed, 'key_id', ap.key_id,
 					'anchor_interval_s', ap.anchor_interval_s, 'anchor_file', ap.anchor_file,
 					'anchor_command', ap.anchor_command,
-					'records', (SELECT pg_catalog.count(*) FROM @extschema@.audit)),
+					'records', (SELECT pg_catalog.count(*) FROM @extschema@.audit a
+								WHERE v_sole OR COALESCE(a.detail OPERATOR(pg_catalog.->>) 'processor',
+									@extschema@._purpose_processor(a.purpose)) = pr.name)),
 				'access_control', pg_catalog.jsonb_build_object(
 					'face_row_security', (SELECT c.relrowsecurity AND c.relforcerowsecurity FROM pg_catalog.pg_class c
 										  WHERE c.oid = '@extschema@.face'::pg_catalog.regclass),
 					'roles', (SELECT pg_catalog.jsonb_object_agg(r.rolname, COALESCE((SELECT pg_catalog.jsonb_agg(m.rolname ORDER BY m.rolname)
 							FROM pg_catalog.pg_auth_members am JOIN pg_catalog.pg_roles m ON m.oid = am.member
-							WHERE am.roleid = r.oid), '[]'))
+							WHERE am.roleid = r.oid
+							  AND @extschema@._login_processor(m.rolname) IS NOT DISTINCT FROM pr.name), '[]'))
 						FROM pg_catalog.pg_roles r WHERE r.rolname LIKE 'frt\_%')),
 				'checks', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('check', c.check_name,
 						'status', c.status, 'detail', c.detail) ORDER BY c.check_name)
@@ -182,7 +202,7 @@ BEGIN
 			'changes_and_cancellations', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
 				'kind', f.kind, 'purpose', f.purpose, 'triggered_on', f.triggered_on, 'deadline', f.deadline,
 				'filed_on', f.filed_on, 'reference', f.reference) ORDER BY f.id)
-				FROM @extschema@.filing f WHERE f.purpose IS NULL OR f.purpose = ANY (v_purposes)), '[]')));
+				FROM @extschema@.filing f WHERE f.processor = pr.name), '[]')));
 	PERFORM @extschema@.audit_event('filing_materials', 'produced', p_detail =>
 		pg_catalog.jsonb_build_object('article', 'Measures Art. 15', 'processor', pr.name));
 	RETURN v;
@@ -253,7 +273,7 @@ BEGIN
 		'- 其中不满十四周岁未成年人人数：' || @extschema@._doc_text(s->'storage'->'minors_stored'),
 		'- 各处理目的人数：' || COALESCE((SELECT pg_catalog.string_agg(pg_catalog.format('%s %s人', e.key, e.value), '；' ORDER BY e.key)
 			FROM pg_catalog.jsonb_each(s->'storage'->'per_purpose') e), '-'),
-		'- 本数据库存储总人数：' || @extschema@._doc_text(s->'storage'->'installation_people_stored')
+		'- 本处理者存储总人数：' || @extschema@._doc_text(s->'storage'->'processor_people_stored')
 			|| '（备案门槛 ' || @extschema@._doc_text(s->'storage'->'threshold') || ' 人）',
 		'- 达到10万人之日：' || @extschema@._doc_text(s->'storage'->'threshold_reached_on')
 			|| '；备案期限：' || @extschema@._doc_text(s->'storage'->'filing_deadline')

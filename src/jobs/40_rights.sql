@@ -41,13 +41,16 @@ CREATE TABLE @extschema@.request (
 	closed_on	pg_catalog.date,
 	recorded_by pg_catalog.text NOT NULL,
 	updated_at	pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	-- the processor the request was made to (its purpose's, else the recorder's)
+	processor	pg_catalog.text NOT NULL DEFAULT @extschema@._acting_processor()
+		REFERENCES @extschema@.processor (name) ON UPDATE CASCADE,
 	CHECK (deadline >= received_on),
 	CHECK ((answered_on IS NULL) = (answer IS NULL)),
 	CHECK (status NOT IN ('answered', 'closed', 'rejected') OR answer IS NOT NULL),
 	CHECK ((status IN ('closed', 'rejected')) = (closed_on IS NOT NULL))
 );
 ALTER SEQUENCE @extschema@.request_id_seq OWNED BY @extschema@.request.id;
-CREATE INDEX request_subject_idx ON @extschema@.request (subject);
+CREATE INDEX request_subject_idx ON @extschema@.request (processor, subject);
 COMMENT ON TABLE @extschema@.request IS
 	'complaints, reports and requests of persons, with their handling and deadlines (Measures Art. 17; PIPL Art. 50)';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.request', '');
@@ -61,7 +64,10 @@ SET search_path = pg_catalog, pg_temp
 AS $$ SELECT 15 $$;
 
 -- Record a complaint, report or request received; returns its id.  The
--- deadline is 15 working days after p_received_on (a legal date).
+-- deadline is 15 working days after p_received_on (a legal date).  The
+-- request is the processor's of the purpose, else the caller's; below
+-- superuser another processor's purpose or subject reads as not
+-- registered.
 CREATE FUNCTION @extschema@.record_request(p_kind pg_catalog.text, p_channel pg_catalog.text,
 	p_summary pg_catalog.text, p_subject pg_catalog.text DEFAULT NULL,
 	p_purpose pg_catalog.text DEFAULT NULL,
@@ -73,24 +79,34 @@ AS $$
 DECLARE
 	v_id pg_catalog.int8;
 	v_deadline pg_catalog.date;
+	v_proc pg_catalog.text;
 BEGIN
 	IF p_received_on IS NULL OR p_received_on > @extschema@._filing_today() THEN
 		RAISE EXCEPTION 'the day received must be today or earlier' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	IF p_purpose IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.purpose p WHERE p.name = p_purpose) THEN
+	IF p_purpose IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.purpose p WHERE p.name = p_purpose
+											 AND @extschema@._processor_visible(p.processor)) THEN
 		RAISE EXCEPTION 'purpose "%" is not registered', p_purpose USING ERRCODE = 'foreign_key_violation';
 	END IF;
-	IF p_subject IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.subject s WHERE s.id = p_subject) THEN
+	v_proc := COALESCE(@extschema@._purpose_processor(p_purpose), @extschema@._acting_processor());
+	IF v_proc IS NULL THEN
+		RAISE EXCEPTION 'the caller acts for no processor' USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	IF p_subject IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.subject s
+											 WHERE s.processor = v_proc AND s.id = p_subject) THEN
 		RAISE EXCEPTION 'subject "%" is not registered', p_subject USING ERRCODE = 'foreign_key_violation',
 			HINT = 'Record the request without a subject, and name the person in the summary only as far as needed.';
 	END IF;
 	v_deadline := @extschema@.working_days_after(p_received_on, @extschema@._request_working_days());
-	INSERT INTO @extschema@.request (kind, channel, received_on, subject, purpose, summary, deadline, recorded_by)
-	VALUES (p_kind, p_channel, p_received_on, p_subject, p_purpose, p_summary, v_deadline, @extschema@._caller())
+	INSERT INTO @extschema@.request (kind, channel, received_on, subject, purpose, summary, deadline, recorded_by,
+		processor)
+	VALUES (p_kind, p_channel, p_received_on, p_subject, p_purpose, p_summary, v_deadline, @extschema@._caller(),
+		v_proc)
 	RETURNING id INTO v_id;
 	PERFORM @extschema@.audit_event('request', 'received', p_purpose, p_subject, p_detail =>
-		pg_catalog.jsonb_build_object('article', 'Measures Art. 17', 'id', v_id, 'kind', p_kind,
-			'channel', p_channel, 'received_on', p_received_on, 'deadline', v_deadline));
+		@extschema@._tenant_detail(pg_catalog.jsonb_build_object('article', 'Measures Art. 17', 'id', v_id, 'kind', p_kind,
+			'channel', p_channel, 'received_on', p_received_on, 'deadline', v_deadline),
+			CASE WHEN @extschema@._processor_count() > 1 THEN v_proc END));
 	RETURN v_id;
 END
 $$;
@@ -108,7 +124,9 @@ DECLARE
 	r @extschema@.request;
 	v_today pg_catalog.date := @extschema@._filing_today();
 BEGIN
-	SELECT * INTO r FROM @extschema@.request q WHERE q.id = p_id FOR UPDATE;
+	-- another processor's request reads as no request
+	SELECT * INTO r FROM @extschema@.request q
+	 WHERE q.id = p_id AND @extschema@._processor_visible(q.processor) FOR UPDATE;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'no request %', p_id USING ERRCODE = 'no_data_found';
 	END IF;
@@ -135,8 +153,9 @@ BEGIN
 		updated_at = pg_catalog.now()
 	 WHERE q.id = p_id;
 	PERFORM @extschema@.audit_event('request', p_status, r.purpose, r.subject, p_detail =>
-		pg_catalog.jsonb_build_object('article', 'Measures Art. 17', 'id', p_id, 'kind', r.kind,
-			'deadline', r.deadline, 'late', v_today > r.deadline AND r.answered_on IS NULL));
+		@extschema@._tenant_detail(pg_catalog.jsonb_build_object('article', 'Measures Art. 17', 'id', p_id,
+			'kind', r.kind, 'deadline', r.deadline, 'late', v_today > r.deadline AND r.answered_on IS NULL),
+			CASE WHEN @extschema@._processor_count() > 1 THEN r.processor END));
 END
 $$;
 
@@ -149,6 +168,7 @@ AS $$
 	SELECT * FROM @extschema@.request q
 	 WHERE q.answered_on IS NULL AND q.closed_on IS NULL
 	   AND q.deadline OPERATOR(pg_catalog.<) @extschema@._filing_today()
+	   AND @extschema@._processor_visible(q.processor)
 	 ORDER BY q.deadline, q.id;
 $$;
 
@@ -162,10 +182,11 @@ DECLARE
 	r record;
 BEGIN
 	FOR r IN SELECT * FROM @extschema@._requests_overdue() LOOP
-		PERFORM @extschema@._jobs_alert('request_overdue', r.purpose, pg_catalog.jsonb_build_object(
-			'article', 'Measures Art. 17', 'id', r.id, 'kind', r.kind, 'received_on', r.received_on,
-			'deadline', r.deadline, 'working_days_late',
-			@extschema@.working_days_between(r.deadline, @extschema@._filing_today())));
+		PERFORM @extschema@._jobs_alert('request_overdue', r.purpose, @extschema@._tenant_detail(
+			pg_catalog.jsonb_build_object('article', 'Measures Art. 17', 'id', r.id, 'kind', r.kind,
+			'received_on', r.received_on, 'deadline', r.deadline, 'working_days_late',
+			@extschema@.working_days_between(r.deadline, @extschema@._filing_today())),
+			CASE WHEN @extschema@._processor_count() > 1 THEN r.processor END));
 	END LOOP;
 END
 $$;
@@ -183,7 +204,7 @@ DECLARE
 	v_list pg_catalog.text;
 BEGIN
 	SELECT pg_catalog.count(*) INTO n FROM @extschema@.request q
-	 WHERE q.answered_on IS NULL AND q.closed_on IS NULL;
+	 WHERE q.answered_on IS NULL AND q.closed_on IS NULL AND @extschema@._processor_visible(q.processor);
 	SELECT pg_catalog.count(*), pg_catalog.string_agg(pg_catalog.format('#%s %s due %s', o.id, o.kind, o.deadline), ', ')
 	  INTO m, v_list FROM @extschema@._requests_overdue() o;
 	RETURN QUERY SELECT 'Art. 17', 'requests_answered',
@@ -198,7 +219,10 @@ SELECT @extschema@._hook_register('compliance_checks', '_rights_compliance', 'jo
 -- consents with the notice shown (version and text), faces held (metadata,
 -- never the embedding), declines, processing history from the audit trail
 -- (events about this subject only, without scores or details), erasure
--- evidence (frt.erasure_report) and the person's requests.  Audited.
+-- evidence (frt.erasure_report) and the person's requests.  Audited.  The
+-- subject is the caller's processor's (a superuser's: frt.processor, else
+-- the first processor); another processor's subject of the same id reads
+-- as not registered, and nothing of another processor is shown.
 CREATE FUNCTION @extschema@.subject_report(p_subject pg_catalog.text)
 RETURNS pg_catalog.jsonb
 LANGUAGE plpgsql SECURITY DEFINER
@@ -207,12 +231,15 @@ AS $$
 DECLARE
 	s @extschema@.subject;
 	v pg_catalog.jsonb;
+	v_proc pg_catalog.text := @extschema@._acting_processor();
+	v_sole pg_catalog.bool := @extschema@._processor_count() <= 1;
 BEGIN
 	IF p_subject IS NULL THEN
 		RAISE EXCEPTION 'subject must not be null' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
-	SELECT * INTO s FROM @extschema@.subject x WHERE x.id = p_subject;
-	IF NOT FOUND AND NOT EXISTS (SELECT 1 FROM @extschema@.erasure_log l WHERE l.subject = p_subject) THEN
+	SELECT * INTO s FROM @extschema@.subject x WHERE x.processor = v_proc AND x.id = p_subject;
+	IF NOT FOUND AND NOT EXISTS (SELECT 1 FROM @extschema@.erasure_log l JOIN @extschema@.purpose p ON p.name = l.purpose
+								 WHERE l.subject = p_subject AND p.processor = v_proc) THEN
 		RAISE EXCEPTION 'subject "%" is not registered', p_subject USING ERRCODE = 'no_data_found';
 	END IF;
 	v := pg_catalog.jsonb_build_object(
@@ -236,32 +263,32 @@ BEGIN
 				ORDER BY c.given_at, c.id)
 			FROM @extschema@.consent c
 			JOIN @extschema@.notice n ON n.purpose = c.purpose AND n.version = c.notice_version
-			JOIN @extschema@.purpose p ON p.name = c.purpose
-			-- a purpose without a processor belongs to the sole one
-			LEFT JOIN @extschema@.processor pr ON pr.name = COALESCE(p.processor,
-				(SELECT pg_catalog.min(x.name) FROM @extschema@.processor x HAVING pg_catalog.count(*) = 1))
-			WHERE c.subject = p_subject), '[]'),
+			LEFT JOIN @extschema@.processor pr ON pr.name = c.processor
+			WHERE c.processor = v_proc AND c.subject = p_subject), '[]'),
 		'faces', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
 				'id', f.id, 'purpose', f.purpose, 'device', f.device, 'minor', f.minor,
 				'enrolled_at', f.enrolled_at, 'expires_at', f.expires_at,
 				'stored_as', 'encrypted feature vector (not shown)') ORDER BY f.id)
-			FROM @extschema@.face f WHERE f.subject = p_subject), '[]'),
+			FROM @extschema@.face f WHERE f.processor = v_proc AND f.subject = p_subject), '[]'),
 		'declines', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
 				'purpose', d.purpose, 'device', d.device, 'declined_at', d.declined_at) ORDER BY d.id)
-			FROM @extschema@.decline d WHERE d.subject = p_subject), '[]'),
+			FROM @extschema@.decline d WHERE d.processor = v_proc AND d.subject = p_subject), '[]'),
 		'processing_history', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
 				'seq', a.seq, 'at', a.at, 'event', a.event, 'outcome', a.outcome,
 				'purpose', a.purpose, 'device', a.device, 'sqlstate', a.sqlstate) ORDER BY a.seq)
-			FROM @extschema@.audit a WHERE a.subject = p_subject), '[]'),
+			FROM @extschema@.audit a WHERE a.subject = p_subject
+			 AND (v_sole OR COALESCE(a.detail OPERATOR(pg_catalog.->>) 'processor',
+				@extschema@._purpose_processor(a.purpose)) = v_proc)), '[]'),
 		'erasure', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(e) ORDER BY e.face_id)
 			FROM @extschema@.erasure_report(p_subject) e), '[]'),
 		'requests', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
 				'id', q.id, 'kind', q.kind, 'channel', q.channel, 'received_on', q.received_on,
 				'status', q.status, 'deadline', q.deadline, 'answered_on', q.answered_on,
 				'answer', q.answer, 'closed_on', q.closed_on) ORDER BY q.id)
-			FROM @extschema@.request q WHERE q.subject = p_subject), '[]'));
+			FROM @extschema@.request q WHERE q.processor = v_proc AND q.subject = p_subject), '[]'));
 	PERFORM @extschema@.audit_event('subject_report', 'ok', NULL, p_subject, p_detail =>
-		pg_catalog.jsonb_build_object('article', 'Measures Art. 17', 'caller', @extschema@._caller()));
+		@extschema@._tenant_detail(pg_catalog.jsonb_build_object('article', 'Measures Art. 17',
+			'caller', @extschema@._caller()), CASE WHEN NOT v_sole THEN v_proc END));
 	RETURN v;
 END
 $$;

@@ -9,3 +9,9 @@ CREATE POLICY erasure_log_tenant ON @extschema@.erasure_log FOR SELECT
 ALTER TABLE @extschema@.filing ENABLE ROW LEVEL SECURITY;
 CREATE POLICY filing_tenant ON @extschema@.filing FOR SELECT
 	USING (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()));
+
+-- the register of persons' complaints, reports and requests (40_rights.sql)
+ALTER TABLE @extschema@.request ENABLE ROW LEVEL SECURITY;
+CREATE POLICY request_tenant ON @extschema@.request
+	USING (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()))
+	WITH CHECK (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()));

@@ -410,9 +410,9 @@ BEGIN
 		PERFORM @extschema@._reject('22004', 'subject and purpose must not be NULL', 'enroll',
 			p_purpose, p_subject, p_device);
 	END IF;
-	PERFORM @extschema@._check_authorized('enroll', 'enrol', p_purpose, p_device);
 	-- several processors: only the caller's own purposes (MF160)
 	PERFORM @extschema@._check_tenant('enroll', p_purpose, p_subject, p_device);
+	PERFORM @extschema@._check_authorized('enroll', 'enrol', p_purpose, p_device);
 	-- hold the purpose still: a concurrent change of its retention must
 	-- either see this face (and clamp it) or be seen by it
 	PERFORM 1 FROM @extschema@.purpose WHERE name = p_purpose FOR SHARE;
@@ -479,6 +479,8 @@ BEGIN
 		PERFORM @extschema@._reject('22004', 'subject and purpose must not be NULL', 'verify',
 			p_purpose, p_subject, p_device);
 	END IF;
+	-- several processors: only the caller's own purposes (MF160), before the grant
+	PERFORM @extschema@._check_tenant('verify', p_purpose, p_subject, p_device);
 	PERFORM @extschema@._check_authorized('verify', 'verify', p_purpose, p_device);
 	PERFORM @extschema@._require_read_committed('verify');
 	p := @extschema@._check_processing('verify', p_purpose, 'verification', p_device, p_subject);
@@ -541,6 +543,8 @@ BEGIN
 	IF p_purpose IS NULL THEN
 		PERFORM @extschema@._reject('22004', 'purpose must not be NULL', 'identify', NULL, NULL, p_device);
 	END IF;
+	-- several processors: only the caller's own purposes (MF160), before the grant
+	PERFORM @extschema@._check_tenant('identify', p_purpose, NULL, p_device);
 	PERFORM @extschema@._check_authorized('identify', 'identify', p_purpose, p_device);
 	PERFORM @extschema@._require_read_committed('identify');
 	p := @extschema@._check_processing('identify', p_purpose, 'identification', p_device, NULL);
@@ -678,10 +682,10 @@ DECLARE
 	v_version pg_catalog.int4;
 	v_id pg_catalog.int8;
 BEGIN
-	-- a consent is recorded by an application that enrols for the purpose
-	PERFORM @extschema@._check_authorized('give_consent', 'enrol', p_purpose, NULL);
 	-- several processors: only the caller's own purposes (MF160)
 	PERFORM @extschema@._check_tenant('give_consent', p_purpose, p_subject, NULL);
+	-- a consent is recorded by an application that enrols for the purpose
+	PERFORM @extschema@._check_authorized('give_consent', 'enrol', p_purpose, NULL);
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose) THEN
 		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
 			'give_consent', p_purpose, p_subject, NULL);
@@ -806,9 +810,9 @@ DECLARE
 	c @extschema@.consent;
 	v_n pg_catalog.int8;
 BEGIN
-	PERFORM @extschema@._check_authorized('export_faces', 'export', p_purpose, NULL);
 	-- several processors: only the caller's own purposes (MF160)
 	PERFORM @extschema@._check_tenant('export_faces', p_purpose, p_subject, NULL);
+	PERFORM @extschema@._check_authorized('export_faces', 'export', p_purpose, NULL);
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose) THEN
 		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
 			'export_faces', p_purpose, p_subject, NULL);

@@ -122,6 +122,12 @@ BEGIN
 		PERFORM @extschema@._reject('42704', pg_catalog.format('role %s does not exist', p_grantee),
 			'grant_application', p_purpose, NULL, NULL);
 	END IF;
+	-- a login of another processor reads as no role
+	IF EXISTS (SELECT 1 FROM @extschema@.processor_login l WHERE l.login = p_grantee
+			   AND NOT @extschema@._processor_visible(l.processor)) THEN
+		PERFORM @extschema@._reject('42704', pg_catalog.format('role %s does not exist', p_grantee),
+			'grant_application', p_purpose, NULL, NULL);
+	END IF;
 	-- another processor's purpose reads as not registered
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose
 				   AND @extschema@._processor_visible(processor)) THEN
@@ -183,6 +189,11 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = p_grantee) THEN
+		PERFORM @extschema@._reject('42704', pg_catalog.format('role %s does not exist', p_grantee),
+			'bind_device', NULL, NULL, p_device);
+	END IF;
+	IF EXISTS (SELECT 1 FROM @extschema@.processor_login l WHERE l.login = p_grantee
+			   AND NOT @extschema@._processor_visible(l.processor)) THEN
 		PERFORM @extschema@._reject('42704', pg_catalog.format('role %s does not exist', p_grantee),
 			'bind_device', NULL, NULL, p_device);
 	END IF;

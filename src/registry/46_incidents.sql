@@ -16,6 +16,9 @@ CREATE TABLE @extschema@.security_incident (
 	description		pg_catalog.text NOT NULL CHECK (pg_catalog.btrim(description) <> ''),
 	-- the audit record (frt.alert) of the intrusion alert that opened it
 	alert_seq		pg_catalog.int8 UNIQUE,
+	-- the processor whose incident it is (the recorder's); NULL: recorded
+	-- by a superuser for purposes of several processors
+	processor		pg_catalog.text REFERENCES @extschema@.processor (name) ON UPDATE CASCADE,
 	CHECK (occurred_at <= recorded_at)
 );
 ALTER SEQUENCE @extschema@.security_incident_id_seq OWNED BY @extschema@.security_incident.id;
@@ -73,7 +76,9 @@ ALTER TABLE @extschema@.security_incident_purpose ENABLE ALWAYS TRIGGER security
 ALTER TABLE @extschema@.security_incident ENABLE ALWAYS TRIGGER security_incident_audit;
 
 -- Record a security incident; returns its id.  p_purposes: the purposes it
--- touches (NULL: every purpose, e.g. a breach of the database).  A major
+-- touches (NULL: every purpose of the caller's processor, e.g. a breach of
+-- its data; for a superuser every purpose of the database).  Below
+-- superuser another processor's purpose reads as not registered.  A major
 -- incident voids their assessments (Art. 9).  p_alert_seq: the alert
 -- (frt.alert) it was opened from, if any.
 CREATE FUNCTION @extschema@.record_incident(p_description pg_catalog.text,
@@ -86,7 +91,13 @@ AS $$
 DECLARE
 	v_id pg_catalog.int8;
 	v_unknown pg_catalog.text;
+	v_super pg_catalog.bool := @extschema@._caller_is_superuser();
+	v_proc pg_catalog.text := @extschema@._caller_processor();
 BEGIN
+	IF NOT v_super AND v_proc IS NULL THEN
+		PERFORM @extschema@._reject('42501', 'the caller acts for no processor', 'record_incident',
+			NULL, NULL, NULL);
+	END IF;
 	IF p_description IS NULL OR pg_catalog.btrim(p_description) = '' OR p_major IS NULL THEN
 		PERFORM @extschema@._reject('22004', 'an incident needs a description and whether it is major',
 			'record_incident', NULL, NULL, NULL);
@@ -96,7 +107,8 @@ BEGIN
 			'record_incident', NULL, NULL, NULL);
 	END IF;
 	SELECT pg_catalog.string_agg(u, ', ') INTO v_unknown FROM pg_catalog.unnest(p_purposes) u
-	 WHERE NOT EXISTS (SELECT 1 FROM @extschema@.purpose p WHERE p.name = u);
+	 WHERE NOT EXISTS (SELECT 1 FROM @extschema@.purpose p WHERE p.name = u
+					   AND (v_super OR p.processor = v_proc));
 	IF v_unknown IS NOT NULL THEN
 		PERFORM @extschema@._reject('P0002', pg_catalog.format('purpose %s is not registered', v_unknown),
 			'record_incident', NULL, NULL, NULL);
@@ -109,10 +121,17 @@ BEGIN
 		PERFORM @extschema@._reject('22008', 'an incident cannot occur in the future', 'record_incident',
 			NULL, NULL, NULL);
 	END IF;
+	IF v_super THEN
+		-- a superuser's incident is the processor's when its purposes are one's
+		SELECT pg_catalog.min(p.processor) INTO v_proc FROM @extschema@.purpose p
+		 WHERE p_purposes IS NULL OR p.name = ANY (p_purposes)
+		HAVING pg_catalog.count(DISTINCT p.processor) = 1;
+	END IF;
 	BEGIN
-		INSERT INTO @extschema@.security_incident (occurred_at, recorded_by, major, description, alert_seq)
+		INSERT INTO @extschema@.security_incident (occurred_at, recorded_by, major, description, alert_seq,
+			processor)
 		VALUES (COALESCE(p_occurred_at, pg_catalog.now()), @extschema@._caller(), p_major, p_description,
-			p_alert_seq)
+			p_alert_seq, v_proc)
 		RETURNING id INTO v_id;
 	EXCEPTION WHEN unique_violation THEN
 		PERFORM @extschema@._reject('23505', pg_catalog.format('alert %s already opened an incident', p_alert_seq),
@@ -120,7 +139,7 @@ BEGIN
 	END;
 	INSERT INTO @extschema@.security_incident_purpose (incident, purpose)
 	SELECT v_id, p.name FROM @extschema@.purpose p
-	 WHERE p_purposes IS NULL OR p.name = ANY (p_purposes);
+	 WHERE (p_purposes IS NULL OR p.name = ANY (p_purposes)) AND (v_super OR p.processor = v_proc);
 	RETURN v_id;
 END
 $$;
@@ -152,7 +171,7 @@ $$;
 
 -- Purposes touched by a major incident with no valid assessment made after
 -- it (the latest such incident per purpose): the re-assessments Art. 9
--- requires.
+-- requires; the caller's processor's purposes only.
 CREATE FUNCTION @extschema@.reassessment_due()
 RETURNS TABLE (purpose pg_catalog.text, incident pg_catalog.int8, recorded_at pg_catalog.timestamptz)
 LANGUAGE sql STABLE
@@ -161,7 +180,8 @@ AS $$
 	SELECT DISTINCT ON (ip.purpose) ip.purpose, i.id, i.recorded_at
 	  FROM @extschema@.security_incident_purpose ip
 	  JOIN @extschema@.security_incident i ON i.id = ip.incident
-	 WHERE i.major
+	  JOIN @extschema@.purpose p ON p.name = ip.purpose
+	 WHERE i.major AND @extschema@._processor_visible(p.processor)
 	   AND NOT EXISTS (SELECT 1 FROM @extschema@.assessment a
 					   WHERE a.purpose = ip.purpose AND a.voided_at IS NULL AND a.assessed_at >= i.recorded_at)
 	 ORDER BY ip.purpose, i.recorded_at DESC, i.id DESC;

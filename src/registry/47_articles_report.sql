@@ -17,12 +17,13 @@ BEGIN
 	SELECT pg_catalog.count(*), pg_catalog.string_agg(pg_catalog.format('%s (%s)', p.name,
 			pg_catalog.array_to_string(s.diff, ', ')), '; ' ORDER BY p.name) INTO n, names
 	  FROM @extschema@.purpose p, LATERAL (SELECT @extschema@._notice_stale_facts(p) AS diff) s
-	 WHERE s.diff IS NOT NULL;
+	 WHERE s.diff IS NOT NULL AND @extschema@._processor_visible(p.processor);
 	RETURN QUERY SELECT 'Art. 5', 'notice_states_facts', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
 		CASE WHEN n = 0 THEN 'every notice in force states its purpose''s current facts'
 		ELSE pg_catalog.format('%s purposes changed facts their notice in force states (processing refused until a new version is published): %s', n, names) END;
 	SELECT pg_catalog.count(*), pg_catalog.string_agg(n2.purpose, ', ' ORDER BY n2.purpose) INTO n, names
 	  FROM (SELECT DISTINCT ON (x.purpose) x.purpose, x.accessibility FROM @extschema@.notice x
+			 WHERE @extschema@._purpose_visible(x.purpose)
 			 ORDER BY x.purpose, x.version DESC) n2
 	 WHERE n2.accessibility IS NULL OR pg_catalog.btrim(n2.accessibility) = '';
 	RETURN QUERY SELECT 'Art. 5', 'notice_accessibility', CASE WHEN n = 0 THEN 'ok' ELSE 'warning' END,
@@ -36,9 +37,10 @@ BEGIN
 	  INTO names, n
 	  FROM @extschema@.purpose p
 	  LEFT JOIN (SELECT f.purpose, pg_catalog.count(DISTINCT f.subject) AS minors FROM @extschema@.face f
-				  JOIN @extschema@.subject s ON s.id = f.subject
+				  JOIN @extschema@.subject s ON s.processor = f.processor AND s.id = f.subject
 				 WHERE f.minor OR @extschema@.is_minor(s.birth_date, f.purpose)
-				 GROUP BY f.purpose) k ON k.purpose = p.name;
+				 GROUP BY f.purpose) k ON k.purpose = p.name
+	 WHERE @extschema@._processor_visible(p.processor);
 	RETURN QUERY SELECT 'Art. 7', 'minors_per_purpose', CASE WHEN COALESCE(n, 0) = 0 THEN 'info' ELSE 'violation' END,
 		pg_catalog.format('subjects whose faces were stored while under 14, per purpose: %s%s', COALESCE(names, 'no purpose'),
 			CASE WHEN COALESCE(n, 0) > 0 THEN pg_catalog.format('; %s purposes hold minors they do not process (their faces are not matched)', n) ELSE '' END);
@@ -51,7 +53,8 @@ BEGIN
 	  INTO n, m, names
 	  FROM @extschema@.face f JOIN @extschema@.purpose p ON p.name = f.purpose
 	  JOIN @extschema@.consent c ON c.id = f.consent_id
-	 WHERE p.storage = 'device' OR (p.storage_legal_basis IS NULL AND NOT c.central_storage_consent);
+	 WHERE (p.storage = 'device' OR (p.storage_legal_basis IS NULL AND NOT c.central_storage_consent))
+	   AND @extschema@._processor_visible(f.processor);
 	RETURN QUERY SELECT 'Art. 8', 'central_storage_basis',
 		CASE WHEN n > 0 THEN 'violation' WHEN m > 0 THEN 'warning' ELSE 'ok' END,
 		CASE WHEN n + m = 0 THEN 'every stored face has a legal basis or the subject''s separate consent to central storage'
@@ -64,7 +67,10 @@ BEGIN
 	RETURN QUERY SELECT 'Art. 9', 'reassessment_after_incident', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
 		CASE WHEN n = 0 THEN 'every purpose touched by a major security incident was re-assessed since'
 		ELSE pg_catalog.format('%s purposes await re-assessment after a major security incident (processing refused): %s', n, names) END;
-	SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE i.major) INTO n, m FROM @extschema@.security_incident i;
+	SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE i.major) INTO n, m FROM @extschema@.security_incident i
+	 WHERE @extschema@._processor_visible(i.processor)
+		OR EXISTS (SELECT 1 FROM @extschema@.security_incident_purpose ip
+				   WHERE ip.incident = i.id AND @extschema@._purpose_visible(ip.purpose));
 	RETURN QUERY SELECT 'Art. 9', 'security_incidents', 'info',
 		pg_catalog.format('%s security incidents recorded (%s major); the register is kept as recorded', n, m);
 END

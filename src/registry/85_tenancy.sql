@@ -300,6 +300,22 @@ ALTER TABLE @extschema@.device_login ENABLE ROW LEVEL SECURITY;
 CREATE POLICY device_login_tenant ON @extschema@.device_login
 	USING (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()));
 
+-- the security incident register (46_incidents.sql): an incident is read
+-- by its processor, and by each processor whose purposes it touches (a
+-- superuser's incident over several processors); of the purposes touched
+-- each sees its own
+ALTER TABLE @extschema@.security_incident_purpose ENABLE ROW LEVEL SECURITY;
+CREATE POLICY security_incident_purpose_tenant ON @extschema@.security_incident_purpose
+	USING (purpose IN (SELECT p.name FROM @extschema@.purpose p
+		WHERE p.processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor())))
+	WITH CHECK (purpose IN (SELECT p.name FROM @extschema@.purpose p
+		WHERE p.processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor())));
+ALTER TABLE @extschema@.security_incident ENABLE ROW LEVEL SECURITY;
+CREATE POLICY security_incident_tenant ON @extschema@.security_incident
+	USING (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor())
+		OR id IN (SELECT ip.incident FROM @extschema@.security_incident_purpose ip))
+	WITH CHECK (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()));
+
 -- the audit trail (layer 6) is written by its worker only; readers see
 -- their processor's records
 ALTER TABLE @extschema@.audit ENABLE ROW LEVEL SECURITY;

@@ -35,6 +35,9 @@ for my $t ('a', 'b')
 		$setup .= "CREATE ROLE ${t}_$r LOGIN IN ROLE $roles{$r};\n";
 		$setup .= "SELECT frt.processor_login('${t}_$r', '$proc');\n";
 	}
+	# a second administrator approves what the first registers (four eyes)
+	$setup .= "CREATE ROLE ${t}_admin2 LOGIN IN ROLE frt_admin;\n";
+	$setup .= "SELECT frt.processor_login('${t}_admin2', '$proc');\n";
 }
 $node->safe_psql('postgres', $setup);
 
@@ -54,14 +57,22 @@ sub as
 for my $t ('a', 'b')
 {
 	is(as("${t}_admin", qq{
-		INSERT INTO frt.purpose (name, kind, description, method, retention, alternative_method)
-		VALUES ('${t}_door', 'verification', 'door', '1:1', '1 year', 'badge');
-		INSERT INTO frt.purpose (name, kind, description, method, retention)
-		VALUES ('${t}_hall', 'identification', 'hall', '1:N', '30 days');
-		SELECT frt.publish_notice(p, 'notice', 'm', '1 year', 'low', 'write to dpo') FROM unnest(ARRAY['${t}_door', '${t}_hall']) p;
+		INSERT INTO frt.purpose (name, kind, description, method, retention, alternative_method, storage_legal_basis)
+		VALUES ('${t}_door', 'verification', 'door', '1:1', '1 year', 'badge', 'a regulation');
+		INSERT INTO frt.purpose (name, kind, description, method, retention, storage_legal_basis)
+		VALUES ('${t}_hall', 'identification', 'hall', '1:N', '30 days', 'a regulation');
+		SELECT frt.publish_notice(p, 'notice', 'm', '1 year', 'low', 'write to dpo', 'large print') FROM unnest(ARRAY['${t}_door', '${t}_hall']) p;
 		INSERT INTO frt.assessment (purpose, assessor, report) VALUES ('${t}_door', 'dpo', 'PIA'), ('${t}_hall', 'dpo', 'PIA');
 		INSERT INTO frt.device (name, location_type) VALUES ('cam', 'workplace'), ('${t}_cam', 'workplace');
+		SELECT count(frt.grant_application('${t}_' || r, p, ARRAY['enrol', 'verify', 'identify', 'export']))
+		  FROM unnest(ARRAY['enr', 'match', 'admin']) r, unnest(ARRAY['${t}_door', '${t}_hall']) p;
+		SELECT count(frt.bind_device(d, '${t}_' || r))
+		  FROM unnest(ARRAY['enr', 'match', 'admin']) r, unnest(ARRAY['cam', '${t}_cam']) d;
 		SELECT 'ok'}) =~ s/.*\n//sr, 'ok', "$t: the administrator registers its purposes, notices, assessments and devices");
+	is(as("${t}_admin2", qq{
+		SELECT count(*) FILTER (WHERE frt.approve_purpose(p)) FROM unnest(ARRAY['${t}_door', '${t}_hall']) p;
+		SELECT count(*) FILTER (WHERE frt.approve_device(d)) FROM unnest(ARRAY['cam', '${t}_cam']) d;}),
+		"2\n2", "$t: a second administrator approves them");
 	is(as("${t}_enr", qq{
 		SELECT frt.register_subject(s, '1990-01-01') FROM unnest(ARRAY['u1', 'u2', '${t}_only']) s;
 		SELECT frt.give_consent(s, p, 'self', 'written', p_transfer_consent => true)
@@ -106,6 +117,10 @@ my %beta = (
 $node->safe_psql('postgres', q{
 	INSERT INTO frt.intrusion_policy (role_name) VALUES ('a_match'), ('b_match');
 	SELECT frt.record_decline('b_door', 'u1', 'cam');
+	-- a change filing follows Beta's initial filing (a superuser acting for Beta)
+	SET frt.processor = 'Beta Co';
+	SELECT frt.record_filing('initial', current_date, 'CAC-B');
+	RESET frt.processor;
 	SELECT frt.open_filing('change', 'b_door');
 });
 for my $tab (sort keys %beta)

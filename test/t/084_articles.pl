@@ -83,11 +83,15 @@ is(report('notice_accessibility'), 'ok: every notice in force has an accessibili
 	'accessibility reported');
 
 # ---- Art. 9: processor, model and dimension changes void the assessment ----
-for my $change ("processor = 'Acme Ltd'", "model = 'facenet v2'", "dimension = 4")
+# (the purpose moves to another processor and back; the second processor
+# goes again so that the sole processor's roles keep acting for it)
+q1(q{INSERT INTO frt.processor VALUES ('Acme Two', 'dpo@two.example')});
+for my $change ("processor = 'Acme Two'", "processor = 'Acme Ltd'", "model = 'facenet v2'", "dimension = 4")
 {
 	q1(q{INSERT INTO frt.assessment (purpose, assessor, report) VALUES ('gate', 'dpo', 'PIA')});
 	q1("UPDATE frt.purpose SET $change WHERE name = 'gate'");
 	is(q1(q{SELECT frt.has_current_assessment('gate')}), 'f', "$change voids the assessment");
+	q1(q{DELETE FROM frt.processor WHERE name = 'Acme Two'}) if $change =~ /Acme Ltd/;
 }
 is(q1(q{SELECT void_reason FROM frt.assessment WHERE purpose = 'gate' ORDER BY id DESC LIMIT 1}),
 	'purpose changed: dimension', 'the reason names the fact');

@@ -25,10 +25,11 @@ $node->safe_psql('postgres', qq{
 	\\set purpose door
 	\\i $tree/test/sql/jobs_fixture.sql
 	SET client_min_messages = warning;
-	INSERT INTO frt.purpose (name, kind, description, method, retention)
-	VALUES ('canteen', 'identification', 'pay at the canteen', '1:N against staff gallery', '30 days');
+	INSERT INTO frt.purpose (name, kind, description, method, retention, storage_legal_basis)
+	VALUES ('canteen', 'identification', 'pay at the canteen', '1:N against staff gallery', '30 days',
+		'a regulation');
 	SELECT frt.publish_notice('canteen', 'We match your face to pay.', '1:N match', 'kept 30 days',
-		'needed to pay without a card; low impact', 'withdraw at the canteen desk');
+		'needed to pay without a card; low impact', 'withdraw at the canteen desk', 'large print');
 	INSERT INTO frt.assessment (purpose, assessor, report) VALUES ('canteen', 'DPO', 'lawful, necessary, low risk');
 	SELECT frt.register_subject(s, '1985-05-05') FROM unnest(ARRAY['ann', 'ben', 'cai']) s;
 	SELECT frt.give_consent(s, 'door', 'self', 'written') FROM unnest(ARRAY['ann', 'ben', 'cai']) s;
@@ -70,7 +71,7 @@ is(dpo(qq{SELECT concat_ws('|', m->'processor_basic_information'->>'name',
 		m->'processing_rules_and_operating_procedures'->'rules'->0->'notice'->>'version',
 		jsonb_array_length(m->'impact_assessment_reports'->'reports'))
 	FROM (SELECT $m AS m) x}),
-	'jobs processor|dpo@acme.example|2|3|4|3|true|aes-256-gcm|true|2|1|2',
+	'Acme Ltd|dpo@acme.example|2|3|4|3|true|aes-256-gcm|true|2|1|2',
 	'each item from its source: processor, purposes, people and faces stored, encryption, RLS, notices, assessments');
 like(dpo(qq{SELECT $m->'storage_scale_and_security_measures'->'security_measures'->'checks'::text}),
 	qr/intrusion_detection.*identification_exposure|identification_exposure.*intrusion_detection/,
@@ -130,7 +131,7 @@ is(dpo(q{SELECT string_agg(kind || ' ' || purpose || ' ' || (deadline = frt.work
 like($node->safe_psql('postgres', q{SELECT detail::text FROM frt.audit WHERE event = 'filing_change' ORDER BY seq DESC LIMIT 1}),
 	qr/"changed": \["method"\]/, 'the change is recorded with what changed');
 dpo(q{SELECT frt.publish_notice('door', 'We now match contractors too.', '1:N match', 'kept 30 days',
-	'needed for the door', 'withdraw at the desk')});
+	'needed for the door', 'withdraw at the desk', 'large print')});
 is(dpo(q{SELECT count(*) FROM frt.filing WHERE filed_on IS NULL}), '1',
 	'a further change while one is open joins it (one open change filing per purpose)');
 dpo(q{UPDATE frt.processor SET contact = 'privacy@acme.example'});

@@ -28,10 +28,11 @@ $node->safe_psql('postgres', qq{
 	\\set purpose door
 	\\i $tree/test/sql/jobs_fixture.sql
 	SET client_min_messages = warning;
-	INSERT INTO frt.purpose (name, kind, description, method, retention)
-	VALUES ('canteen', 'identification', 'pay at the canteen', '1:N against staff gallery', '30 days');
+	INSERT INTO frt.purpose (name, kind, description, method, retention, storage_legal_basis)
+	VALUES ('canteen', 'identification', 'pay at the canteen', '1:N against staff gallery', '30 days',
+		'a regulation');
 	SELECT frt.publish_notice('canteen', 'We match your face to pay.', '1:N match', 'kept 30 days',
-		'needed to pay without a card; low impact', 'withdraw at the canteen desk');
+		'needed to pay without a card; low impact', 'withdraw at the canteen desk', 'large print');
 	INSERT INTO frt.assessment (purpose, assessor, report) VALUES ('canteen', 'DPO', 'lawful, necessary, low risk');
 	SELECT frt.register_subject('alice', '1985-05-05');
 	SELECT frt.register_subject('bob', '1990-01-01');
@@ -44,7 +45,7 @@ $node->safe_psql('postgres', qq{
 	SELECT frt.withdraw_consent('alice', 'canteen');
 	SELECT frt.purge();
 	SELECT frt.publish_notice('door', 'We match your face to open the door, now also at night.', '1:N match',
-		'kept 30 days', 'needed to open the door; low impact', 'withdraw at the front desk');
+		'kept 30 days', 'needed to open the door; low impact', 'withdraw at the front desk', 'large print');
 	SELECT frt.give_consent('alice', 'door', 'self', 'written');
 });
 # The embedding of each stored face, as numbers (superuser, for the check).
