@@ -105,7 +105,7 @@ DECLARE
 	v_done pg_catalog.int8;
 BEGIN
 	IF p_batch IS NULL OR p_batch < 1 THEN
-		RAISE EXCEPTION 'batch must be a positive number of faces' USING ERRCODE = 'invalid_parameter_value';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('batch must be a positive number of faces'), ERRCODE = 'invalid_parameter_value';
 	END IF;
 	v_cur := @extschema@._key_current_epoch();
 	WITH b AS (
@@ -141,7 +141,7 @@ DECLARE
 	v_n pg_catalog.int8;
 BEGIN
 	IF p_batch IS NULL OR p_batch < 1 THEN
-		RAISE EXCEPTION 'batch must be a positive number of index entries' USING ERRCODE = 'invalid_parameter_value';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('batch must be a positive number of index entries'), ERRCODE = 'invalid_parameter_value';
 	END IF;
 	FOR v_idx IN SELECT * FROM @extschema@._face_ivf_indexes() LOOP
 		EXIT WHEN v_left <= 0;
@@ -224,10 +224,10 @@ DECLARE
 	v_erased pg_catalog.int8;
 BEGIN
 	IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed' THEN
-		RAISE EXCEPTION 'key epochs are destroyed only in READ COMMITTED transactions'
-			USING ERRCODE = 'invalid_transaction_state',
-				  DETAIL = 'A transaction snapshot taken before the destruction does not see faces sealed since.',
-				  HINT = 'Run it in a transaction of isolation level READ COMMITTED (SET default_transaction_isolation = ''read committed'').';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('key epochs are destroyed only in READ COMMITTED transactions'),
+			ERRCODE = 'invalid_transaction_state',
+				  DETAIL = @extschema@._t('A transaction snapshot taken before the destruction does not see faces sealed since.'),
+				  HINT = @extschema@._t('Run it in a transaction of isolation level READ COMMITTED (SET default_transaction_isolation = ''read committed'').');
 	END IF;
 	PERFORM pg_catalog.pg_advisory_xact_lock(@extschema@._key_lock_id());
 	FOR e IN SELECT * FROM @extschema@.key_epochs() k WHERE k.state = 'unused' LOOP
@@ -270,8 +270,8 @@ BEGIN
 		RETURN 0;
 	END IF;
 	v_cur := @extschema@._key_current_epoch();
-	RAISE NOTICE 'frt: key rotation to epoch %: % faces still under other epochs', v_cur,
-		(SELECT pg_catalog.count(*) FROM @extschema@.face f WHERE f.key_epoch OPERATOR(pg_catalog.<>) v_cur);
+	RAISE NOTICE USING MESSAGE = @extschema@._t('frt: key rotation to epoch %s: %s faces still under other epochs', v_cur,
+		(SELECT pg_catalog.count(*) FROM @extschema@.face f WHERE f.key_epoch OPERATOR(pg_catalog.<>) v_cur));
 	RETURN v_n;
 END
 $$;
