@@ -700,8 +700,9 @@ BEGIN
 		RETURNING id)
 	SELECT pg_catalog.array_agg(id) INTO v_ids FROM w;
 	IF v_ids IS NULL THEN
-		RAISE NOTICE USING MESSAGE = @extschema@._t('subject %s has no active consent for %s', p_subject,
-			COALESCE('purpose ' || p_purpose, 'any purpose'));
+		RAISE NOTICE USING MESSAGE = CASE WHEN p_purpose IS NULL
+			THEN @extschema@._t('subject %s has no active consent for any purpose', p_subject)
+			ELSE @extschema@._t('subject %s has no active consent for purpose %s', p_subject, p_purpose) END;
 		RETURN 0;
 	END IF;
 	SELECT pg_catalog.count(*) INTO v_faces FROM @extschema@.face WHERE consent_id = ANY (v_ids);
