@@ -14,6 +14,12 @@ MSGCAT ?= msgcat
 MSGCMP ?= msgcmp
 PO_LANGS = $(basename $(notdir $(wildcard po/*.po)))
 MO_FILES = $(PO_LANGS:%=po/%.mo)
+# Without gettext's tools the libraries still build; messages stay English.
+ifeq ($(shell command -v $(MSGFMT) 2>/dev/null),)
+$(warning $(MSGFMT) not found (Debian package gettext): messages will be in English only)
+PO_LANGS =
+MO_FILES =
+endif
 NLS_LOCALEDIR = $(shell $(PG_CONFIG) --localedir)
 
 # C: ereport's message functions, FrtRefuse's format, FRT_TR.  FrtRefuse's
@@ -31,8 +37,11 @@ EXTRA_CLEAN += $(MO_FILES) po/frt.pot po/frt-check.pot
 po/%.mo: po/%.po
 	$(MSGFMT) -c -o $@ $<
 
-.PHONY: install-nls update-po
+.PHONY: install-nls uninstall-nls update-po
 install: install-nls
+uninstall: uninstall-nls
+uninstall-nls:
+	rm -f $(foreach l,$(PO_LANGS),'$(DESTDIR)$(NLS_LOCALEDIR)/$(l)/LC_MESSAGES/$(FRT_TEXTDOMAIN).mo')
 install-nls: $(MO_FILES)
 	@set -e; for l in $(PO_LANGS); do \
 		$(MKDIR_P) '$(DESTDIR)$(NLS_LOCALEDIR)/'$$l/LC_MESSAGES; \
