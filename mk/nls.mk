@@ -61,11 +61,14 @@ po/frt.pot po/frt-check.pot:
 	$(MSGCAT) --use-first --no-wrap --sort-output -o $@ $(basename $@)-c.pot $(basename $@)-c3.pot $(basename $@)-c4.pot $(basename $@)-c5.pot $(basename $@)-sql.pot
 	rm -f $(basename $@)-c.pot $(basename $@)-c3.pot $(basename $@)-c4.pot $(basename $@)-c5.pot $(basename $@)-sql.pot
 
-# Every message of the sources is in every catalogue, translated and not
-# fuzzy: fails on a message added without a translation.
+# Every message of the SQL goes through _t, and every message of the
+# sources is in every catalogue, translated and not fuzzy: fails on a
+# message added without a translation.
 .PHONY: check-po FORCE
 po/frt-check.pot: FORCE
 check-po: po/frt-check.pot
+	@python3 po/convert-sql.py --check $(sort $(wildcard src/*/*.sql)) || { \
+		echo "messages of the SQL must be written @extschema@._t('...', ...): run po/convert-sql.py src/*/*.sql" >&2; exit 1; }
 	@set -e; for l in $(PO_LANGS); do \
 		$(MSGCMP) --use-fuzzy po/$$l.po po/frt-check.pot || { \
 			echo "po/$$l.po lacks messages of the sources: run make update-po and translate them" >&2; exit 1; }; \

@@ -7,6 +7,7 @@ MESSAGE, DETAIL and HINT of every RAISE, become @extschema@._t('...', ...)
 (a RAISE's % placeholders become %s).  Already converted text is left as it
 is, so it may be run again after others add messages.  Usage:
     po/convert-sql.py src/*/*.sql
+    po/convert-sql.py --check src/*/*.sql   # list what is not converted; exit 1 if any
 """
 import re
 import sys
@@ -184,18 +185,31 @@ def convert_raise_body(body):
     return body
 
 
-def main(files):
+def main(args):
+    check = args[:1] == ['--check']
+    files = args[1:] if check else args
+    unconverted = 0
     for path in files:
         with open(path, encoding='utf-8') as f:
             s = f.read()
         n = convert_call(s, '_refuse', {2, 7, 8}, {'p_message', 'p_detail', 'p_hint'})
         n = convert_call(n, '_reject', {1, 6}, {'p_message', 'p_hint'})
         n = convert_raise(n)
-        if n != s:
+        if n == s:
+            continue
+        if check:
+            old_lines = s.splitlines()
+            new_lines = set(n.splitlines())
+            for i, line in enumerate(old_lines, 1):
+                if line not in new_lines:
+                    print('%s:%d: message not written @extschema@._t(...): %s' % (path, i, line.strip()))
+                    unconverted += 1
+        else:
             with open(path, 'w', encoding='utf-8') as f:
                 f.write(n)
             print('converted', path)
+    return 1 if unconverted else 0
 
 
 if __name__ == '__main__':
-    main(sys.argv[1:])
+    sys.exit(main(sys.argv[1:]))

@@ -4,7 +4,8 @@
 # SQLSTATE and CONSTRAINT field as in English; with lc_messages = 'C' they
 # are in English.  The audit trail records the English reason whatever the
 # caller's language.  The catalogue translates every message of the sources
-# (make check-po): a message added without a translation fails here.
+# and every message of the SQL goes through _t (make check-po): a message
+# added without a translation, or written without _t, fails here.
 #
 # The database is UTF8 with LC_CTYPE C, the case where a preloaded
 # library's catalogue needs its codeset bound in each backend.
@@ -39,6 +40,15 @@ $ok = IPC::Run::run(['make', '-s', '-C', $tree, '-f', 'mk/frt.mk', "PG_CONFIG=$p
 	'>', \$out, '2>', \$err);
 ok(!$ok, 'make check-po fails on a message the catalogue lacks');
 like($err, qr/lacks messages of the sources/, '... saying what to do');
+# ... and so does a message written without _t (a later change's format()).
+open($fh, '>', "$tree/src/zz_probe/probe.sql") or die "open: $!";
+print $fh "DO \$\$ BEGIN RAISE EXCEPTION 'a plain message %', 1 USING ERRCODE = 'data_exception'; END \$\$;\n";
+close($fh);
+($out, $err) = ('', '');
+$ok = IPC::Run::run(['make', '-s', '-C', $tree, '-f', 'mk/frt.mk', "PG_CONFIG=$pg_config", 'check-po'],
+	'>', \$out, '2>', \$err);
+ok(!$ok, 'make check-po fails on a message not written with _t');
+like($out . $err, qr/probe\.sql:1: message not written \@extschema\@\._t/, '... naming the line');
 unlink("$tree/src/zz_probe/probe.sql");
 rmdir("$tree/src/zz_probe");
 
