@@ -326,7 +326,7 @@ BEGIN
 		-- not see enough failures yet (a standby behind its primary)
 		PERFORM @extschema@._lockout_alert(p_purpose, p_subject, p_device,
 			v_last - pol.failure_window, v_n, pol);
-		PERFORM @extschema@._refuse('MF014', 14, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF014', 14, @extschema@._t(
 			'verification of subject %L for purpose %L is locked until %s after %s failed attempts within %s',
 			p_subject, p_purpose, v_last + pol.lockout, v_n, pol.failure_window),
 			'verify', p_purpose, p_subject, p_device);
@@ -485,8 +485,8 @@ BEGIN
 		+ pg_catalog.current_setting('frt.audit_timeout')::pg_catalog.interval;
 	WHILE NOT EXISTS (SELECT 1 FROM @extschema@.audit a WHERE a.seq = p_seq) LOOP
 		IF pg_catalog.clock_timestamp() > v_until THEN
-			RAISE WARNING 'frt: audit record % has not replayed on this standby within frt.audit_timeout; intrusion counts here may lag',
-				p_seq;
+			RAISE WARNING USING MESSAGE = @extschema@._t('frt: audit record %s has not replayed on this standby within frt.audit_timeout; intrusion counts here may lag',
+				p_seq);
 			RETURN;
 		END IF;
 		PERFORM pg_catalog.pg_sleep(0.001);

@@ -29,7 +29,7 @@ BEGIN
 		RETURN NULL;
 	END IF;
 	IF p_n < 0 OR p_n > 3650 THEN
-		RAISE EXCEPTION 'working days must be between 0 and 3650' USING ERRCODE = 'invalid_parameter_value';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('working days must be between 0 and 3650'), ERRCODE = 'invalid_parameter_value';
 	END IF;
 	WHILE left_ > 0 LOOP
 		d := d + 1;
