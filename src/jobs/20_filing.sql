@@ -98,10 +98,10 @@ BEGIN
 	END IF;
 	-- a filing that was never made can be neither changed nor cancelled
 	IF NOT @extschema@._filing_filed((SELECT p.processor FROM @extschema@.purpose p WHERE p.name = p_purpose)) THEN
-		PERFORM @extschema@._refuse('MF170', 15, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF170', 15, @extschema@._t(
 			'no %s filing without an initial filing: none is recorded', p_kind),
 			'open_filing', p_purpose, NULL, NULL,
-			p_hint => 'Record the initial filing first: frt.record_filing(''initial'', filed_on, reference).');
+			p_hint => @extschema@._t('Record the initial filing first: frt.record_filing(''initial'', filed_on, reference).'));
 	END IF;
 	SELECT f.deadline INTO v_deadline FROM @extschema@.filing f
 	 WHERE f.processor = v_proc AND f.kind = p_kind AND f.purpose IS NOT DISTINCT FROM p_purpose

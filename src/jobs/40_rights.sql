@@ -75,14 +75,14 @@ DECLARE
 	v_deadline pg_catalog.date;
 BEGIN
 	IF p_received_on IS NULL OR p_received_on > @extschema@._filing_today() THEN
-		RAISE EXCEPTION 'the day received must be today or earlier' USING ERRCODE = 'invalid_parameter_value';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('the day received must be today or earlier'), ERRCODE = 'invalid_parameter_value';
 	END IF;
 	IF p_purpose IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.purpose p WHERE p.name = p_purpose) THEN
-		RAISE EXCEPTION 'purpose "%" is not registered', p_purpose USING ERRCODE = 'foreign_key_violation';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('purpose "%s" is not registered', p_purpose), ERRCODE = 'foreign_key_violation';
 	END IF;
 	IF p_subject IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.subject s WHERE s.id = p_subject) THEN
-		RAISE EXCEPTION 'subject "%" is not registered', p_subject USING ERRCODE = 'foreign_key_violation',
-			HINT = 'Record the request without a subject, and name the person in the summary only as far as needed.';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('subject "%s" is not registered', p_subject), ERRCODE = 'foreign_key_violation',
+			HINT = @extschema@._t('Record the request without a subject, and name the person in the summary only as far as needed.');
 	END IF;
 	v_deadline := @extschema@.working_days_after(p_received_on, @extschema@._request_working_days());
 	INSERT INTO @extschema@.request (kind, channel, received_on, subject, purpose, summary, deadline, recorded_by)
@@ -110,22 +110,22 @@ DECLARE
 BEGIN
 	SELECT * INTO r FROM @extschema@.request q WHERE q.id = p_id FOR UPDATE;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'no request %', p_id USING ERRCODE = 'no_data_found';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('no request %s', p_id), ERRCODE = 'no_data_found';
 	END IF;
 	IF r.status IN ('closed', 'rejected') THEN
-		RAISE EXCEPTION 'request % is already %', p_id, r.status USING ERRCODE = 'invalid_parameter_value';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('request %s is already %s', p_id, r.status), ERRCODE = 'invalid_parameter_value';
 	END IF;
 	IF p_status IS NULL OR p_status NOT IN ('in_progress', 'answered', 'closed', 'rejected') THEN
-		RAISE EXCEPTION 'status must be in_progress, answered, closed or rejected, not %', COALESCE(p_status, 'NULL')
-			USING ERRCODE = 'invalid_parameter_value';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('status must be in_progress, answered, closed or rejected, not %s', COALESCE(p_status, 'NULL')),
+			ERRCODE = 'invalid_parameter_value';
 	END IF;
 	IF p_status IN ('answered', 'rejected') AND (p_answer IS NULL OR pg_catalog.btrim(p_answer) = '') THEN
-		RAISE EXCEPTION 'an answered or rejected request records the answer or the reason given'
-			USING ERRCODE = 'null_value_not_allowed';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('an answered or rejected request records the answer or the reason given'),
+			ERRCODE = 'null_value_not_allowed';
 	END IF;
 	IF p_status = 'closed' AND r.answer IS NULL AND (p_answer IS NULL OR pg_catalog.btrim(p_answer) = '') THEN
-		RAISE EXCEPTION 'a request closes once answered: give the answer'
-			USING ERRCODE = 'null_value_not_allowed';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('a request closes once answered: give the answer'),
+			ERRCODE = 'null_value_not_allowed';
 	END IF;
 	UPDATE @extschema@.request q SET
 		status = p_status,
@@ -209,11 +209,11 @@ DECLARE
 	v pg_catalog.jsonb;
 BEGIN
 	IF p_subject IS NULL THEN
-		RAISE EXCEPTION 'subject must not be null' USING ERRCODE = 'null_value_not_allowed';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('subject must not be null'), ERRCODE = 'null_value_not_allowed';
 	END IF;
 	SELECT * INTO s FROM @extschema@.subject x WHERE x.id = p_subject;
 	IF NOT FOUND AND NOT EXISTS (SELECT 1 FROM @extschema@.erasure_log l WHERE l.subject = p_subject) THEN
-		RAISE EXCEPTION 'subject "%" is not registered', p_subject USING ERRCODE = 'no_data_found';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('subject "%s" is not registered', p_subject), ERRCODE = 'no_data_found';
 	END IF;
 	v := pg_catalog.jsonb_build_object(
 		'subject', p_subject,

@@ -224,7 +224,7 @@ BEGIN
 	-- a device or purpose whose facts changed waits for a second admin's
 	-- approval (Art. 14; src/registry/45_authz.sql)
 	IF p.approved_at IS NULL OR d.approved_at IS NULL THEN
-		PERFORM @extschema@._refuse('MF146', 14, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF146', 14, @extschema@._t(
 			'%s %L was registered or changed and awaits approval by a second member of frt_admin',
 			CASE WHEN p.approved_at IS NULL THEN 'purpose' ELSE 'device' END,
 			CASE WHEN p.approved_at IS NULL THEN p_purpose ELSE p_device END),
@@ -294,7 +294,7 @@ BEGIN
 	-- Art. 7: a purpose processes subjects under 14 only when it says so
 	IF @extschema@.is_minor(v_birth, p_purpose)
 	   AND NOT (SELECT pp.minors_allowed FROM @extschema@.purpose pp WHERE pp.name = p_purpose) THEN
-		PERFORM @extschema@._refuse('MF070', 7, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF070', 7, @extschema@._t(
 			'subject %L is under 14 and purpose %L does not process minors', p_subject, p_purpose),
 			p_function, p_purpose, p_subject, p_device, p_masked => v_masked);
 	END IF;
@@ -653,7 +653,7 @@ BEGIN
 	-- by each processor, and another processor's "u1" is no conflict
 	IF v_proc IS NULL THEN
 		PERFORM @extschema@._refuse('MF161', 5,
-			'the caller acts for no personal information processor (several are registered; bind the login)',
+			@extschema@._t('the caller acts for no personal information processor (several are registered; bind the login)'),
 			'register_subject', NULL, p_subject, NULL);
 	END IF;
 	INSERT INTO @extschema@.subject (processor, id, birth_date) VALUES (v_proc, p_subject, p_birth_date)
@@ -825,7 +825,7 @@ BEGIN
 	IF EXISTS (SELECT 1 FROM @extschema@.subject s
 			   WHERE s.id = p_subject AND @extschema@.is_minor(s.birth_date, p_purpose))
 	   AND (c.given_by <> 'guardian' OR NOT c.transfer_consent) THEN
-		PERFORM @extschema@._refuse('MF071', 7, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF071', 7, @extschema@._t(
 			'subject %L is under 14; face data leaves only with the guardian''s transfer consent', p_subject),
 			'export_faces', p_purpose, p_subject, NULL);
 	END IF;
@@ -945,7 +945,7 @@ BEGIN
 	-- the caller's processor's filing (a superuser: frt.processor, or the sole one)
 	IF @extschema@._acting_processor() IS NULL THEN
 		PERFORM @extschema@._refuse('MF161', 15,
-			'the caller acts for no personal information processor (several are registered; bind the login)',
+			@extschema@._t('the caller acts for no personal information processor (several are registered; bind the login)'),
 			'record_filing', NULL, NULL, NULL);
 	END IF;
 	INSERT INTO @extschema@.filing_state AS s (processor, filed_on, filing_reference)
