@@ -535,9 +535,9 @@ BEGIN
 		CASE WHEN fs.max_failed_verifications IS NULL OR fs.export_rate_per_hour IS NULL
 				  OR fs.identified_per_hour IS NULL THEN 'warning'
 			 ELSE 'ok' END,
-		pg_catalog.format('limits for roles without their own: brute-force lockout %s; exports %s; subjects identified %s; match rate %s; %s alerts in the last 24 hours (frt.alert)',
+		@extschema@._t('limits for roles without their own: brute-force lockout %s; exports %s; subjects identified %s; match rate %s; %s alerts in the last 24 hours (frt.alert)',
 			CASE WHEN fs.max_failed_verifications IS NULL THEN 'off'
-				 ELSE pg_catalog.format('after %s failed verifications in %s, for %s',
+				 ELSE @extschema@._t('after %s failed verifications in %s, for %s',
 					fs.max_failed_verifications, fs.failure_window, fs.lockout) END,
 			COALESCE(fs.export_rate_per_hour || ' an hour', 'unlimited'),
 			COALESCE(fs.identified_per_hour || ' an hour', 'unlimited'),
@@ -559,10 +559,10 @@ BEGIN
 	RETURN QUERY SELECT 'Art. 14', 'identification_exposure',
 		CASE WHEN v_exact IS NULL AND v_wide IS NULL AND v_unlimited IS NULL THEN 'ok' ELSE 'warning' END,
 		CASE WHEN v_exact IS NULL AND v_wide IS NULL AND v_unlimited IS NULL
-			THEN pg_catalog.format('no purpose discloses exact scores or allows more than %s results per identification; every role''s limit on subjects identified is on', v_k)
+			THEN @extschema@._t('no purpose discloses exact scores or allows more than %s results per identification; every role''s limit on subjects identified is on', v_k)
 		ELSE pg_catalog.concat_ws('; ',
 			'purposes disclosing exact scores: ' OPERATOR(pg_catalog.||) v_exact,
-			pg_catalog.format('purposes allowing more than %s results per identification (max_k): ', v_k) OPERATOR(pg_catalog.||) v_wide,
+			@extschema@._t('purposes allowing more than %s results per identification (max_k): ', v_k) OPERATOR(pg_catalog.||) v_wide,
 			'roles with the limit on subjects identified switched off (''*'': every role without its own row): ' OPERATOR(pg_catalog.||) v_unlimited) END;
 END
 $$;

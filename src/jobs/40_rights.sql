@@ -184,11 +184,11 @@ DECLARE
 BEGIN
 	SELECT pg_catalog.count(*) INTO n FROM @extschema@.request q
 	 WHERE q.answered_on IS NULL AND q.closed_on IS NULL;
-	SELECT pg_catalog.count(*), pg_catalog.string_agg(pg_catalog.format('#%s %s due %s', o.id, o.kind, o.deadline), ', ')
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(@extschema@._t('#%s %s due %s', o.id, o.kind, o.deadline), ', ')
 	  INTO m, v_list FROM @extschema@._requests_overdue() o;
 	RETURN QUERY SELECT 'Art. 17', 'requests_answered',
 		CASE WHEN m > 0 THEN 'violation' WHEN n > 0 THEN 'warning' ELSE 'ok' END,
-		pg_catalog.format('%s complaints, reports and requests of persons awaiting an answer (%s working days each), %s overdue%s',
+		@extschema@._t('%s complaints, reports and requests of persons awaiting an answer (%s working days each), %s overdue%s',
 			n, @extschema@._request_working_days(), m, COALESCE(': ' || v_list, ''));
 END
 $$;

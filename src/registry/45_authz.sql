@@ -425,7 +425,7 @@ BEGIN
 	RETURN QUERY SELECT 'Art. 14', 'application_authorization',
 		CASE WHEN v_pending IS NULL AND v_missing IS NULL AND v_broad IS NULL THEN 'ok' ELSE 'warning' END,
 		pg_catalog.concat_ws('; ',
-			pg_catalog.format('%s grants to %s roles, %s device bindings', v_grants, v_roles, v_bindings),
+			@extschema@._t('%s grants to %s roles, %s device bindings', v_grants, v_roles, v_bindings),
 			'awaiting approval by a second member of frt_admin: ' || v_pending,
 			'granted or bound roles that do not exist: ' || v_missing,
 			'granted or bound to frt_admin, frt_enroller or frt_matcher themselves (so to every member): ' || v_broad);
