@@ -21,8 +21,9 @@
 -- frt.filing_materials() returns them as jsonb; frt.filing_materials_document()
 -- as a Chinese Markdown document with the law's headings.
 
--- The processor the materials are for: the one named, or the
--- installation's sole processor.
+-- The processor the materials are for: the one named (if the caller may
+-- see it), else the one the caller acts for, else the installation's sole
+-- processor.
 CREATE FUNCTION @extschema@._filing_processor(p_processor pg_catalog.text)
 RETURNS @extschema@.processor
 LANGUAGE plpgsql STABLE
@@ -32,8 +33,10 @@ DECLARE
 	r @extschema@.processor;
 	n pg_catalog.int8;
 BEGIN
+	p_processor := COALESCE(p_processor, @extschema@._caller_processor());
 	IF p_processor IS NOT NULL THEN
-		SELECT * INTO r FROM @extschema@.processor p WHERE p.name = p_processor;
+		SELECT * INTO r FROM @extschema@.processor p
+		WHERE p.name = p_processor AND @extschema@._processor_visible(p.name);
 		IF NOT FOUND THEN
 			RAISE EXCEPTION USING MESSAGE = @extschema@._t('processor "%s" is not registered', p_processor), ERRCODE = 'no_data_found';
 		END IF;

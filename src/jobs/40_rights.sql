@@ -171,6 +171,19 @@ END
 $$;
 
 -- Registry's compliance_checks point: the Art. 17 row requests_answered.
+-- Whether the caller sees a request in the report: one of its processor's
+-- purposes, else one recorded by a login of its processor (a request has
+-- no processor column of its own).
+CREATE FUNCTION @extschema@._request_visible(p_purpose pg_catalog.text, p_recorded_by pg_catalog.name)
+RETURNS pg_catalog.bool
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT @extschema@._processor_visible(COALESCE(
+		(SELECT p.processor FROM @extschema@.purpose p WHERE p.name OPERATOR(pg_catalog.=) p_purpose),
+		(SELECT l.processor FROM @extschema@.processor_login l WHERE l.login OPERATOR(pg_catalog.=) p_recorded_by)));
+$$;
+
 CREATE FUNCTION @extschema@._rights_compliance()
 RETURNS TABLE (article pg_catalog.text, check_name pg_catalog.text, status pg_catalog.text,
 	detail pg_catalog.text)
@@ -183,9 +196,9 @@ DECLARE
 	v_list pg_catalog.text;
 BEGIN
 	SELECT pg_catalog.count(*) INTO n FROM @extschema@.request q
-	 WHERE q.answered_on IS NULL AND q.closed_on IS NULL;
+	 WHERE q.answered_on IS NULL AND q.closed_on IS NULL AND @extschema@._request_visible(q.purpose, q.recorded_by);
 	SELECT pg_catalog.count(*), pg_catalog.string_agg(@extschema@._t('#%s %s due %s', o.id, o.kind, o.deadline), ', ')
-	  INTO m, v_list FROM @extschema@._requests_overdue() o;
+	  INTO m, v_list FROM @extschema@._requests_overdue() o WHERE @extschema@._request_visible(o.purpose, o.recorded_by);
 	RETURN QUERY SELECT 'Art. 17', 'requests_answered',
 		CASE WHEN m > 0 THEN 'violation' WHEN n > 0 THEN 'warning' ELSE 'ok' END,
 		@extschema@._t('%s complaints, reports and requests of persons awaiting an answer (%s working days each), %s overdue%s',
@@ -211,8 +224,11 @@ BEGIN
 	IF p_subject IS NULL THEN
 		RAISE EXCEPTION USING MESSAGE = @extschema@._t('subject must not be null'), ERRCODE = 'null_value_not_allowed';
 	END IF;
-	SELECT * INTO s FROM @extschema@.subject x WHERE x.id = p_subject;
-	IF NOT FOUND AND NOT EXISTS (SELECT 1 FROM @extschema@.erasure_log l WHERE l.subject = p_subject) THEN
+	-- several processors: only what the caller's processor holds about the
+	-- person (subject ids are per processor)
+	SELECT * INTO s FROM @extschema@.subject x WHERE x.id = p_subject AND @extschema@._processor_visible(x.processor);
+	IF NOT FOUND AND NOT EXISTS (SELECT 1 FROM @extschema@.erasure_log l
+								 WHERE l.subject = p_subject AND @extschema@._purpose_visible(l.purpose)) THEN
 		RAISE EXCEPTION USING MESSAGE = @extschema@._t('subject "%s" is not registered', p_subject), ERRCODE = 'no_data_found';
 	END IF;
 	v := pg_catalog.jsonb_build_object(
@@ -240,26 +256,28 @@ BEGIN
 			-- a purpose without a processor belongs to the sole one
 			LEFT JOIN @extschema@.processor pr ON pr.name = COALESCE(p.processor,
 				(SELECT pg_catalog.min(x.name) FROM @extschema@.processor x HAVING pg_catalog.count(*) = 1))
-			WHERE c.subject = p_subject), '[]'),
+			WHERE c.subject = p_subject AND @extschema@._processor_visible(c.processor)), '[]'),
 		'faces', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
 				'id', f.id, 'purpose', f.purpose, 'device', f.device, 'minor', f.minor,
 				'enrolled_at', f.enrolled_at, 'expires_at', f.expires_at,
 				'stored_as', 'encrypted feature vector (not shown)') ORDER BY f.id)
-			FROM @extschema@.face f WHERE f.subject = p_subject), '[]'),
+			FROM @extschema@.face f WHERE f.subject = p_subject AND @extschema@._processor_visible(f.processor)), '[]'),
 		'declines', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
 				'purpose', d.purpose, 'device', d.device, 'declined_at', d.declined_at) ORDER BY d.id)
-			FROM @extschema@.decline d WHERE d.subject = p_subject), '[]'),
+			FROM @extschema@.decline d WHERE d.subject = p_subject AND @extschema@._processor_visible(d.processor)), '[]'),
 		'processing_history', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
 				'seq', a.seq, 'at', a.at, 'event', a.event, 'outcome', a.outcome,
 				'purpose', a.purpose, 'device', a.device, 'sqlstate', a.sqlstate) ORDER BY a.seq)
-			FROM @extschema@.audit a WHERE a.subject = p_subject), '[]'),
+			FROM @extschema@.audit a WHERE a.subject = p_subject
+			  AND @extschema@._audit_visible(a.purpose, a.detail, a.role_name)), '[]'),
 		'erasure', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(e) ORDER BY e.face_id)
-			FROM @extschema@.erasure_report(p_subject) e), '[]'),
+			FROM @extschema@.erasure_report(p_subject) e WHERE @extschema@._purpose_visible(e.purpose)), '[]'),
 		'requests', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
 				'id', q.id, 'kind', q.kind, 'channel', q.channel, 'received_on', q.received_on,
 				'status', q.status, 'deadline', q.deadline, 'answered_on', q.answered_on,
 				'answer', q.answer, 'closed_on', q.closed_on) ORDER BY q.id)
-			FROM @extschema@.request q WHERE q.subject = p_subject), '[]'));
+			FROM @extschema@.request q WHERE q.subject = p_subject
+			  AND @extschema@._request_visible(q.purpose, q.recorded_by)), '[]'));
 	PERFORM @extschema@.audit_event('subject_report', 'ok', NULL, p_subject, p_detail =>
 		pg_catalog.jsonb_build_object('article', 'Measures Art. 17', 'caller', @extschema@._caller()));
 	RETURN v;
@@ -342,6 +360,7 @@ REVOKE ALL ON FUNCTION @extschema@.update_request(pg_catalog.int8, pg_catalog.te
 REVOKE ALL ON FUNCTION @extschema@._requests_overdue() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._requests_alert() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._rights_compliance() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._request_visible(pg_catalog.text, pg_catalog.name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.subject_report(pg_catalog.text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.subject_report_document(pg_catalog.text) FROM PUBLIC;
 GRANT SELECT ON @extschema@.request TO frt_admin, frt_auditor;

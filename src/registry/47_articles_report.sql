@@ -31,14 +31,15 @@ BEGIN
 
 	-- Art. 7: minors per purpose; none where the purpose does not process them
 	SELECT pg_catalog.string_agg(pg_catalog.format('%s: %s (%s)', p.name, COALESCE(k.minors, 0),
-			CASE WHEN p.minors_allowed THEN 'allowed' ELSE @extschema@._t('not allowed') END), '; ' ORDER BY p.name),
+			CASE WHEN p.minors_allowed THEN @extschema@._t('allowed') ELSE @extschema@._t('not allowed') END), '; ' ORDER BY p.name),
 		   pg_catalog.count(*) FILTER (WHERE NOT p.minors_allowed AND k.minors > 0)
 	  INTO names, n
 	  FROM @extschema@.purpose p
 	  LEFT JOIN (SELECT f.purpose, pg_catalog.count(DISTINCT f.subject) AS minors FROM @extschema@.face f
-				  JOIN @extschema@.subject s ON s.id = f.subject
+				  JOIN @extschema@.subject s ON s.processor = f.processor AND s.id = f.subject
 				 WHERE f.minor OR @extschema@.is_minor(s.birth_date, f.purpose)
-				 GROUP BY f.purpose) k ON k.purpose = p.name;
+				 GROUP BY f.purpose) k ON k.purpose = p.name
+	 WHERE @extschema@._processor_visible(p.processor);
 	RETURN QUERY SELECT 'Art. 7', 'minors_per_purpose', CASE WHEN COALESCE(n, 0) = 0 THEN 'info' ELSE 'violation' END,
 		@extschema@._t('subjects whose faces were stored while under 14, per purpose: %s%s', COALESCE(names, 'no purpose'),
 			CASE WHEN COALESCE(n, 0) > 0 THEN @extschema@._t('; %s purposes hold minors they do not process (their faces are not matched)', n) ELSE '' END);
@@ -51,7 +52,8 @@ BEGIN
 	  INTO n, m, names
 	  FROM @extschema@.face f JOIN @extschema@.purpose p ON p.name = f.purpose
 	  JOIN @extschema@.consent c ON c.id = f.consent_id
-	 WHERE p.storage = 'device' OR (p.storage_legal_basis IS NULL AND NOT c.central_storage_consent);
+	 WHERE @extschema@._processor_visible(f.processor)
+	   AND (p.storage = 'device' OR (p.storage_legal_basis IS NULL AND NOT c.central_storage_consent));
 	RETURN QUERY SELECT 'Art. 8', 'central_storage_basis',
 		CASE WHEN n > 0 THEN 'violation' WHEN m > 0 THEN 'warning' ELSE 'ok' END,
 		CASE WHEN n + m = 0 THEN @extschema@._t('every stored face has a legal basis or the subject''s separate consent to central storage')
@@ -60,11 +62,13 @@ BEGIN
 	-- Art. 9: re-assessment after a major security incident
 	SELECT pg_catalog.count(*), pg_catalog.string_agg(@extschema@._t('%s (incident %s)', r.purpose, r.incident),
 			', ' ORDER BY r.purpose) INTO n, names
-	  FROM @extschema@.reassessment_due() r;
+	  FROM @extschema@.reassessment_due() r WHERE @extschema@._purpose_visible(r.purpose);
 	RETURN QUERY SELECT 'Art. 9', 'reassessment_after_incident', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
 		CASE WHEN n = 0 THEN @extschema@._t('every purpose touched by a major security incident was re-assessed since')
 		ELSE @extschema@._t('%s purposes await re-assessment after a major security incident (processing refused): %s', n, names) END;
-	SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE i.major) INTO n, m FROM @extschema@.security_incident i;
+	SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE i.major) INTO n, m FROM @extschema@.security_incident i
+	 WHERE EXISTS (SELECT 1 FROM @extschema@.security_incident_purpose ip
+				   WHERE ip.incident = i.id AND @extschema@._purpose_visible(ip.purpose));
 	RETURN QUERY SELECT 'Art. 9', 'security_incidents', 'info',
 		@extschema@._t('%s security incidents recorded (%s major); the register is kept as recorded', n, m);
 END
