@@ -61,13 +61,16 @@ $node->safe_psql('postgres', 'CREATE EXTENSION frt_governance CASCADE');
 $node->safe_psql('postgres', q{
 INSERT INTO frt.processor VALUES ('Acme Ltd', 'dpo@acme.example');
 INSERT INTO frt.purpose (name, kind, description, method, retention, minor_retention,
-	alternative_method, dimension)
-VALUES ('z_door', 'verification', 'office door', '1:1 at the door', '1 year', '90 days', 'badge', 4);
-SELECT frt.publish_notice('z_door', 'We compare your face.', '1:1', '1 year', 'low', 'dpo');
+	alternative_method, dimension, storage_legal_basis)
+VALUES ('z_door', 'verification', 'office door', '1:1 at the door', '1 year', '90 days', 'badge', 4,
+	'test fixture: a regulation allowing central storage');
+SELECT frt.publish_notice('z_door', 'We compare your face.', '1:1', '1 year', 'low', 'dpo', 'read aloud');
 INSERT INTO frt.assessment (purpose, assessor, report) VALUES ('z_door', 'dpo', 'PIA');
 INSERT INTO frt.device (name, location_type) VALUES ('z_office', 'workplace');
 SELECT frt.register_subject('z_s1', '1990-01-01');
 CREATE ROLE z_matcher IN ROLE frt_matcher;
+SELECT frt.grant_application('z_matcher', 'z_door', ARRAY['verify']);
+SELECT frt.bind_device('z_office', 'z_matcher');
 CREATE FUNCTION public.err(q text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE s text; c text; m text; h text;
 BEGIN
