@@ -536,12 +536,15 @@ BEGIN
 				  OR fs.identified_per_hour IS NULL THEN 'warning'
 			 ELSE 'ok' END,
 		@extschema@._t('limits for roles without their own: brute-force lockout %s; exports %s; subjects identified %s; match rate %s; %s alerts in the last 24 hours (frt.alert)',
-			CASE WHEN fs.max_failed_verifications IS NULL THEN 'off'
+			CASE WHEN fs.max_failed_verifications IS NULL THEN @extschema@._t('off')
 				 ELSE @extschema@._t('after %s failed verifications in %s, for %s',
 					fs.max_failed_verifications, fs.failure_window, fs.lockout) END,
-			COALESCE(fs.export_rate_per_hour || ' an hour', 'unlimited'),
-			COALESCE(fs.identified_per_hour || ' an hour', 'unlimited'),
-			COALESCE(fs.match_rate_per_minute || ' a minute', 'unlimited'), n);
+			CASE WHEN fs.export_rate_per_hour IS NULL THEN @extschema@._t('unlimited')
+				 ELSE @extschema@._t('%s an hour', fs.export_rate_per_hour) END,
+			CASE WHEN fs.identified_per_hour IS NULL THEN @extschema@._t('unlimited')
+				 ELSE @extschema@._t('%s an hour', fs.identified_per_hour) END,
+			CASE WHEN fs.match_rate_per_minute IS NULL THEN @extschema@._t('unlimited')
+				 ELSE @extschema@._t('%s a minute', fs.match_rate_per_minute) END, n);
 	SELECT pg_catalog.string_agg(p.name, ', ' ORDER BY p.name) INTO v_exact
 	  FROM @extschema@.purpose p WHERE p.score_disclosure OPERATOR(pg_catalog.=) 'exact'
 	   AND @extschema@._processor_visible(p.processor);

@@ -98,8 +98,9 @@ BEGIN
 	END IF;
 	-- a filing that was never made can be neither changed nor cancelled
 	IF NOT @extschema@._filing_filed((SELECT p.processor FROM @extschema@.purpose p WHERE p.name = p_purpose)) THEN
-		PERFORM @extschema@._refuse('MF170', 15, @extschema@._t(
-			'no %s filing without an initial filing: none is recorded', p_kind),
+		PERFORM @extschema@._refuse('MF170', 15, CASE p_kind
+			WHEN 'change' THEN @extschema@._t('no change filing without an initial filing: none is recorded')
+			ELSE @extschema@._t('no cancellation filing without an initial filing: none is recorded') END,
 			'open_filing', p_purpose, NULL, NULL,
 			p_hint => @extschema@._t('Record the initial filing first: frt.record_filing(''initial'', filed_on, reference).'));
 	END IF;

@@ -224,10 +224,9 @@ BEGIN
 	-- a device or purpose whose facts changed waits for a second admin's
 	-- approval (Art. 14; src/registry/45_authz.sql)
 	IF p.approved_at IS NULL OR d.approved_at IS NULL THEN
-		PERFORM @extschema@._refuse('MF146', 14, @extschema@._t(
-			'%s %L was registered or changed and awaits approval by a second member of frt_admin',
-			CASE WHEN p.approved_at IS NULL THEN 'purpose' ELSE 'device' END,
-			CASE WHEN p.approved_at IS NULL THEN p_purpose ELSE p_device END),
+		PERFORM @extschema@._refuse('MF146', 14, CASE WHEN p.approved_at IS NULL
+			THEN @extschema@._t('purpose %L was registered or changed and awaits approval by a second member of frt_admin', p_purpose)
+			ELSE @extschema@._t('device %L was registered or changed and awaits approval by a second member of frt_admin', p_device) END,
 			p_function, p_purpose, p_subject, p_device);
 	END IF;
 	IF d.location_type = 'private_space' THEN

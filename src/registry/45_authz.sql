@@ -301,7 +301,9 @@ BEGIN
 		WHERE p.name = p_name AND @extschema@._processor_visible(p.processor) FOR UPDATE;
 	END IF;
 	IF NOT FOUND THEN
-		PERFORM @extschema@._reject('P0002', @extschema@._t('%s %s is not registered', p_table, p_name),
+		PERFORM @extschema@._reject('P0002', CASE WHEN p_table = 'device'
+			THEN @extschema@._t('device %s is not registered', p_name)
+			ELSE @extschema@._t('purpose %s is not registered', p_name) END,
 			v_fn, v_purpose, NULL, v_device);
 	END IF;
 	IF v_approved IS NOT NULL THEN
@@ -309,8 +311,9 @@ BEGIN
 	END IF;
 	IF NOT @extschema@._is_superuser(v_caller) THEN
 		IF NOT pg_catalog.pg_has_role(v_caller, 'frt_admin', 'MEMBER') THEN
-			PERFORM @extschema@._refuse('MF147', 14, @extschema@._t(
-				'role %s is not a member of frt_admin and cannot approve %s %L', v_caller, p_table, p_name),
+			PERFORM @extschema@._refuse('MF147', 14, CASE WHEN p_table = 'device'
+				THEN @extschema@._t('role %s is not a member of frt_admin and cannot approve device %L', v_caller, p_name)
+				ELSE @extschema@._t('role %s is not a member of frt_admin and cannot approve purpose %L', v_caller, p_name) END,
 				v_fn, v_purpose, NULL, v_device);
 		END IF;
 		-- four eyes: neither the caller nor the session's login made the
@@ -319,9 +322,11 @@ BEGIN
 				   WHERE r.rolname = v_changed_by
 					 AND (pg_catalog.pg_has_role(v_caller, r.oid, 'MEMBER')
 						  OR pg_catalog.pg_has_role(SESSION_USER, r.oid, 'MEMBER'))) THEN
-			PERFORM @extschema@._refuse('MF147', 14, @extschema@._t(
-				'%s %L was registered or changed by %s; another member of frt_admin must approve it',
-				p_table, p_name, v_changed_by), v_fn, v_purpose, NULL, v_device);
+			PERFORM @extschema@._refuse('MF147', 14, CASE WHEN p_table = 'device'
+				THEN @extschema@._t('device %L was registered or changed by %s; another member of frt_admin must approve it',
+					p_name, v_changed_by)
+				ELSE @extschema@._t('purpose %L was registered or changed by %s; another member of frt_admin must approve it',
+					p_name, v_changed_by) END, v_fn, v_purpose, NULL, v_device);
 		END IF;
 	END IF;
 	IF p_table = 'device' THEN

@@ -41,7 +41,7 @@ BEGIN
 				 GROUP BY f.purpose) k ON k.purpose = p.name
 	 WHERE @extschema@._processor_visible(p.processor);
 	RETURN QUERY SELECT 'Art. 7', 'minors_per_purpose', CASE WHEN COALESCE(n, 0) = 0 THEN 'info' ELSE 'violation' END,
-		@extschema@._t('subjects whose faces were stored while under 14, per purpose: %s%s', COALESCE(names, 'no purpose'),
+		@extschema@._t('subjects whose faces were stored while under 14, per purpose: %s%s', COALESCE(names, @extschema@._t('no purpose')),
 			CASE WHEN COALESCE(n, 0) > 0 THEN @extschema@._t('; %s purposes hold minors they do not process (their faces are not matched)', n) ELSE '' END);
 
 	-- Art. 8: faces in this database need central storage allowed

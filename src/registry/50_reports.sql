@@ -276,9 +276,10 @@ BEGIN
 		CASE WHEN NOT COALESCE(v_keys.key_loaded, false)
 			THEN @extschema@._t('no root key is loaded: set frt.encryption_key_file or frt.encryption_key_command and frt.encryption_keyring; enrolment and matching are refused')
 		ELSE @extschema@._t('faces, index codes and centroids are sealed with %s; current key epoch %s (%s); %s epochs of this database in the keyring, %s in use by faces%s',
-			v_keys.suite, COALESCE(v_keys.current_epoch::pg_catalog.text, 'none yet'),
-			COALESCE('created ' || pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) v_rotated)
-								 OPERATOR(pg_catalog./) 86400)::pg_catalog.int8 || ' days ago', '-'), n, v_used,
+			v_keys.suite, COALESCE(v_keys.current_epoch::pg_catalog.text, @extschema@._t('none yet')),
+			CASE WHEN v_rotated IS NULL THEN '-'
+				ELSE @extschema@._t('created %s days ago', pg_catalog.floor(pg_catalog.date_part('epoch',
+					pg_catalog.now() OPERATOR(pg_catalog.-) v_rotated) OPERATOR(pg_catalog./) 86400)::pg_catalog.int8) END, n, v_used,
 			CASE WHEN v_lost > 0 THEN @extschema@._t('; %s faces are under an epoch missing from the keyring', v_lost) ELSE '' END) END;
 	-- what each application may do, and changes awaiting approval (45_authz.sql)
 	RETURN QUERY SELECT * FROM @extschema@._authz_compliance();
