@@ -96,7 +96,7 @@ BEGIN
 			'record_incident', NULL, NULL, NULL);
 	END IF;
 	SELECT pg_catalog.string_agg(u, ', ') INTO v_unknown FROM pg_catalog.unnest(p_purposes) u
-	 WHERE NOT EXISTS (SELECT 1 FROM @extschema@.purpose p WHERE p.name = u);
+	 WHERE NOT EXISTS (SELECT 1 FROM @extschema@.purpose p WHERE p.name = u AND @extschema@._processor_visible(p.processor));
 	IF v_unknown IS NOT NULL THEN
 		PERFORM @extschema@._reject('P0002', @extschema@._t('purpose %s is not registered', v_unknown),
 			'record_incident', NULL, NULL, NULL);
@@ -119,8 +119,9 @@ BEGIN
 			'record_incident', NULL, NULL, NULL);
 	END;
 	INSERT INTO @extschema@.security_incident_purpose (incident, purpose)
+	-- NULL: every purpose of the caller's processor (a superuser: every one)
 	SELECT v_id, p.name FROM @extschema@.purpose p
-	 WHERE p_purposes IS NULL OR p.name = ANY (p_purposes);
+	 WHERE (p_purposes IS NULL OR p.name = ANY (p_purposes)) AND @extschema@._processor_visible(p.processor);
 	RETURN v_id;
 END
 $$;

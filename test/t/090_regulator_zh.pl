@@ -116,6 +116,17 @@ for my $t ('a', 'b')
 		"t\nt", "$t: a minor security incident and a person's request are registered");
 }
 $node->safe_psql('postgres', 'SET client_min_messages = warning; SELECT frt.purge()');
+# a major incident of every purpose (NULL) of Alpha leaves Beta's assessments alone
+is(as('a_admin', q{SELECT frt.record_incident('a badge server was breached', NULL, true) > 0}), 't',
+	'Alpha records a major incident touching all its purposes');
+is($node->safe_psql('postgres', q{SELECT string_agg(p, ',' ORDER BY p) FROM unnest(ARRAY['a_door', 'a_hall', 'b_door', 'b_hall']) p
+	WHERE frt.has_current_assessment(p)}), 'b_door,b_hall', "it voids Alpha's assessments only");
+like(as('a_enr', q{SELECT frt.enroll('a_adult', 'a_door', '} . emb(97) . q{', 'a_cam')}),
+	qr/^ERROR MF009: 处理目的 'a_door' 没有有效的个人信息保护影响评估.*第九条/,
+	'processing refused until re-assessed (MF009, in Chinese)');
+is(as('a_admin', q{INSERT INTO frt.assessment (purpose, assessor, report)
+	VALUES ('a_door', 'DPO', 'PIA after the breach'), ('a_hall', 'DPO', 'PIA after the breach') RETURNING 'ok'}) =~ s/\n.*//sr,
+	'ok', 'Alpha re-assesses');
 
 # ---- a refusal, in Chinese, with its SQLSTATE and article
 my $refusal = as('a_enr', q{SELECT frt.enroll('a_adult', 'a_door', '} . emb(99) . q{', 'b_cam')});
@@ -139,7 +150,7 @@ unlike($filing, qr/乙公司|b_door|b_hall|b_cam/, 'and nothing of the other pro
 my $report = as('a_aud', q{SELECT article || '|' || check_name || '|' || status || '|' || detail FROM frt.compliance_report()});
 like($report, qr/^Art\. 5\|notice_in_force\|ok\|每个处理目的均有生效的告知$/m,
 	'the compliance report: article, check name and status as they are, the detail in Chinese');
-like($report, qr/^Art\. 9\|security_incidents\|[a-z]+\|已记录安全事件 1 起/m, 'the incident register row counts this processor\'s incident');
+like($report, qr/^Art\. 9\|security_incidents\|[a-z]+\|已记录安全事件 2 起（其中重大安全事件 1 起）/m, 'the incident register row counts this processor\'s incident');
 like($report, qr/^Art\. 6\|separate_consent\|ok\|.*\p{Han}/m, 'every row has a Chinese detail');
 unlike($report, qr/b_door|b_hall|b_cam|乙公司/, 'the report shows nothing of the other processor');
 my $english = $node->safe_psql('postgres', q{SET lc_messages = 'C';
