@@ -9,7 +9,7 @@ EXTENSIONS = frt frt_governance
 SUBMAKE = $(MAKE) --no-print-directory PG_CONFIG='$(PG_CONFIG)'
 
 .PHONY: all install uninstall clean installcheck prove_installcheck \
-	installcheck-frt installcheck-frt_governance
+	installcheck-frt installcheck-frt_governance update-po
 
 all install uninstall clean:
 	+@set -e; for e in $(EXTENSIONS); do $(SUBMAKE) -f mk/$$e.mk $@; done
@@ -22,3 +22,8 @@ installcheck-frt installcheck-frt_governance:
 # TAP tests (PostgreSQL::Test::Cluster) of both extensions.
 prove_installcheck:
 	+$(SUBMAKE) -f mk/tap.mk prove_installcheck
+
+# Messages: extract them into po/frt.pot and merge into po/*.po (mk/nls.mk,
+# docs/translation.md); then translate what msgfmt --statistics reports.
+update-po:
+	+$(SUBMAKE) -f mk/frt.mk update-po

@@ -30,6 +30,7 @@
 	{"frt_admin", "frt_enroller", "frt_matcher", "frt_auditor", FRT_AUDIT_RELAY_ROLE}
 
 /* ---- Layer 6: the audit trail (see frt_audit.h, docs/audit.md) ---- */
+#define FRT_NLS_RECENT			8		/* frt._t() results whose English frt._t_source() knows */
 #define FRT_AUDIT_QUEUE_SLOTS	128		/* records waiting for a worker, all databases */
 #define FRT_AUDIT_MAX_DATABASES	32		/* databases with an audit worker at once */
 #define FRT_AUDIT_BATCH_MAX		64		/* records a worker commits in one transaction */

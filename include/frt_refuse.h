@@ -39,11 +39,17 @@
  * Raise a refusal: ERROR with sqlerrcode (class MF), the message fmt...
  * followed by " (Measures Art. <article><cite_more>)", the CONSTRAINT field
  * "Measures Art. <article>", and detail and hint when not NULL (taken as
- * they are, not as formats).  cite_more adds to the citation, e.g. "; PIPL
+ * they are, not as formats).  fmt, detail, hint and cite_more are looked
+ * up in the message catalogue (lc_messages); the SQLSTATE and the
+ * CONSTRAINT field never change with the language.  cite_more adds to the citation, e.g. "; PIPL
  * Art. 56"; usually NULL.  Never returns.
  */
 extern void FrtRefuse(int sqlerrcode, int article, const char *cite_more,
 					  const char *detail, const char *hint,
 					  const char *fmt,...) pg_attribute_printf(6, 7) pg_attribute_noreturn();
+
+/* src/audit/messages.c: the citation in the caller's language; the codeset. */
+extern char *FrtCite(int article, const char *cite_more);
+extern void FrtMessagesCodeset(void);
 
 #endif							/* FRT_REFUSE_H */

@@ -43,7 +43,11 @@ PG_CONFIG ?= pg_config
 # every -Wall -Wextra warning.  (With -isystem and -I naming the same
 # directory, the -I that PGXS adds is ignored.)
 # FRT_WERROR=-Werror (as CI sets it) turns any warning into an error.
-PG_CPPFLAGS = -I$(srcdir)/include -isystem $(includedir_server) $(EXTRA_CPPFLAGS)
+PG_CPPFLAGS = -I$(srcdir)/include -isystem $(includedir_server) $(EXTRA_CPPFLAGS) \
+	-DFRT_TEXTDOMAIN='"$(FRT_TEXTDOMAIN)"' -include frt_nls.h
+# The gettext domain of both libraries' messages, the TEXTDOMAIN of every C
+# file (include/frt_nls.h, included first; mk/nls.mk).
+FRT_TEXTDOMAIN = frt-$(MAJORVERSION)
 PG_CFLAGS = -std=gnu99 -Wall -Wextra $(FRT_WERROR)
 
 # (install scripts of earlier versions too, left by builds before a version change)

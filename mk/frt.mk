@@ -8,6 +8,7 @@ REGRESS_TESTS = type kernels ivf_basic ivf_filter ivf_threshold
 REGRESS_EXTENSIONS = frt
 
 include mk/common.mk
+include mk/nls.mk
 
 # Kernels: one source compiled once per instruction set; dispatch picks one
 # at load time from the CPU, so a build with generic flags still uses

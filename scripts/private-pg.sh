@@ -12,4 +12,17 @@ if [ ! -x "$prefix/lib/postgresql/15/bin/pg_config" ]; then
 	cp -a /usr/share/postgresql/15 "$prefix/share/postgresql/"
 	cp -a /usr/include/postgresql "$prefix/include/"
 fi
+# Message catalogues: the server looks for them relative to its binaries
+# (pg_config --localedir: $prefix/share/locale here), so the copy gets its own
+# copy of PostgreSQL's catalogues, and `make install` puts frt's beside them.
+if [ ! -d "$prefix/share/locale" ]; then
+	mkdir -p "$prefix/share/locale"
+	for mo in /usr/share/locale/*/LC_MESSAGES/*-15.mo; do
+		[ -e "$mo" ] || continue
+		lang=${mo#/usr/share/locale/}
+		lang=${lang%%/*}
+		mkdir -p "$prefix/share/locale/$lang/LC_MESSAGES"
+		cp -a "$mo" "$prefix/share/locale/$lang/LC_MESSAGES/"
+	done
+fi
 echo "$prefix/lib/postgresql/15/bin/pg_config"

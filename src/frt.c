@@ -21,6 +21,7 @@
 #include "frt_ivf.h"
 #include "frt_kernels.h"
 #include "frt_names.h"
+#include "frt_nls.h"
 
 PG_MODULE_MAGIC;
 
@@ -28,6 +29,7 @@ PG_MODULE_MAGIC;
 void
 _PG_init(void)
 {
+	FRT_NLS_INIT();
 	FrtKernelsInit();
 	FrtIvfInit();
 

@@ -13,12 +13,14 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/guc.h"
 
 #include "frt_governance.h"
 #include "frt_audit.h"
 #include "frt_jobs.h"
 #include "frt_keys.h"
+#include "frt_nls.h"
 
 PG_MODULE_MAGIC;
 
@@ -40,6 +42,7 @@ void
 _PG_init(void)
 {
 	load_file(FRT_CORE_LIBRARY, false);
+	FRT_NLS_INIT();
 	FrtAuditInit();
 	FrtAuditKeyInit();
 	FrtAuditHashInit();

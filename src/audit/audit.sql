@@ -32,8 +32,8 @@ BEGIN
 		IF NOT FOUND THEN
 			EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', r);
 		ELSIF q.rolcanlogin OR q.rolsuper OR q.rolbypassrls THEN
-			RAISE WARNING 'role % exists and can log in, is a superuser or bypasses row-level security', r
-				USING HINT = 'frt_governance roles are meant to be NOLOGIN groups; grant them to login roles instead.';
+			RAISE WARNING USING MESSAGE = @extschema@._t('role %s exists and can log in, is a superuser or bypasses row-level security', r),
+				HINT = @extschema@._t('frt_governance roles are meant to be NOLOGIN groups; grant them to login roles instead.');
 		END IF;
 	END LOOP;
 END

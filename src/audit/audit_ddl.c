@@ -282,6 +282,7 @@ FrtExecutorStart(QueryDesc *queryDesc, int eflags)
 	bool		save = FrtExplainOnly;
 
 	FrtExplainOnly = (eflags & EXEC_FLAG_EXPLAIN_ONLY) != 0;
+	FrtMessagesCodeset();
 	PG_TRY();
 	{
 		if (prev_ExecutorStart)
@@ -493,6 +494,7 @@ FrtAuditDdlProcessUtility(PlannedStmt *pstmt, const char *queryString, bool read
 {
 	Node	   *n = pstmt->utilityStmt;
 
+	FrtMessagesCodeset();
 	if (FrtAudit != NULL && !creating_extension && !FrtAuditIsWriter &&
 		IsTransactionState() && !RecoveryInProgress())
 	{

@@ -430,7 +430,7 @@ FrtAuditRefuseRestore(const char *table, int64 seq, const char *why)
 {
 	FrtRefuse(FRT_ERRCODE_AUDIT_APPEND_ONLY, 14, NULL, NULL,
 			  "The dumped audit trail was altered, or the target database's trail is not empty.",
-			  "restore of frt.%s refused at seq " INT64_FORMAT ": %s", table, seq, why);
+			  "restore of frt.%s refused at seq %lld: %s", table, (long long) seq, why);
 }
 
 /* Read the anchor (exactly one row) into seq and hash; false if not initial. */
@@ -1437,12 +1437,12 @@ frt_audit_retention_purge(PG_FUNCTION_ARGS)
 							  1, types + 1, vals + 1, NULL, false, 0) != SPI_OK_SELECT ||
 		SPI_processed != 1)
 		FrtRefuse(FRT_ERRCODE_AUDIT_APPEND_ONLY, 14, NULL, NULL, NULL,
-				  "audit record " INT64_FORMAT " is missing; purge refused", through);
+				  "audit record %lld is missing; purge refused", (long long) through);
 	vals[2] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
 							FrtGovAttnum(SPI_tuptable->tupdesc, FRT_COL_AUDIT_HASH), &isnull);
 	if (isnull || VARSIZE_ANY_EXHDR(DatumGetByteaPP(vals[2])) != FRT_AUDIT_HASH_LEN)
 		FrtRefuse(FRT_ERRCODE_AUDIT_APPEND_ONLY, 14, NULL, NULL, NULL,
-				  "audit record " INT64_FORMAT " has no valid hash; purge refused", through);
+				  "audit record %lld has no valid hash; purge refused", (long long) through);
 	vals[2] = PointerGetDatum(DatumGetByteaPCopy(vals[2]));
 	vals[3] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
 							FrtGovAttnum(SPI_tuptable->tupdesc, FRT_COL_AUDIT_AT), &isnull);

@@ -63,20 +63,20 @@ DECLARE
 BEGIN
 	SELECT * INTO pt FROM @extschema@.extension_point WHERE point = p_point;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'no extension point %', p_point USING ERRCODE = 'undefined_object';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('no extension point %s', p_point), ERRCODE = 'undefined_object';
 	END IF;
 	fn := pg_catalog.to_regprocedure(pg_catalog.format('%I.%I(%s)', '@extschema@', p_handler,
 		pt.arguments));
 	IF fn IS NULL OR (SELECT p.prorettype FROM pg_catalog.pg_proc p WHERE p.oid = fn)
 		OPERATOR(pg_catalog.<>) pg_catalog.to_regtype(pt.returns) THEN
-		RAISE EXCEPTION 'handler %(%) returning % does not exist for extension point %',
-			p_handler, pt.arguments, pt.returns, p_point USING ERRCODE = 'undefined_function';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('handler %s(%s) returning %s does not exist for extension point %s',
+			p_handler, pt.arguments, pt.returns, p_point), ERRCODE = 'undefined_function';
 	END IF;
 	IF (SELECT l.rank FROM @extschema@.governance_layer l WHERE l.layer OPERATOR(pg_catalog.=) p_layer)
 		OPERATOR(pg_catalog.<=) (SELECT l.rank FROM @extschema@.governance_layer l
 								 WHERE l.layer OPERATOR(pg_catalog.=) pt.offered_by) THEN
-		RAISE EXCEPTION 'layer % may not register at extension point % of layer %: handlers come from the layers above',
-			p_layer, p_point, pt.offered_by USING ERRCODE = 'invalid_parameter_value';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('layer %s may not register at extension point %s of layer %s: handlers come from the layers above',
+			p_layer, p_point, pt.offered_by), ERRCODE = 'invalid_parameter_value';
 	END IF;
 	INSERT INTO @extschema@.extension_hook VALUES (p_point, p_handler, p_layer, p_position);
 END
@@ -118,7 +118,7 @@ BEGIN
 		BEGIN
 			EXECUTE pg_catalog.format('SELECT %s($1)', h) USING NEW;
 		EXCEPTION WHEN OTHERS THEN
-			RAISE WARNING 'frt: audit_recorded handler % failed on record %: %', h, NEW.seq, SQLERRM;
+			RAISE WARNING USING MESSAGE = @extschema@._t('frt: audit_recorded handler %s failed on record %s: %s', h, NEW.seq, SQLERRM);
 		END;
 	END LOOP;
 	RETURN NULL;
@@ -147,7 +147,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	PERFORM @extschema@.audit_event('alert', p_kind, p_purpose, p_subject, p_device, NULL, NULL, p_detail);
-	RAISE WARNING 'frt alert %: %', p_kind, p_detail::pg_catalog.text;
+	RAISE WARNING USING MESSAGE = @extschema@._t('frt alert %s: %s', p_kind, p_detail::pg_catalog.text);
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@._alert(pg_catalog.text, pg_catalog.text, pg_catalog.text,

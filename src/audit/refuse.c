@@ -12,6 +12,7 @@
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 
+#include "frt_nls.h"
 #include "frt_refuse.h"
 
 void
@@ -23,6 +24,8 @@ FrtRefuse(int sqlerrcode, int article, const char *cite_more,
 
 	Assert(ERRCODE_TO_CATEGORY(sqlerrcode) == FRT_ERRCLASS_MEASURES);
 
+	FrtMessagesCodeset();
+	fmt = FRT_TR(fmt);
 	initStringInfo(&msg);
 	for (;;)
 	{
@@ -36,14 +39,14 @@ FrtRefuse(int sqlerrcode, int article, const char *cite_more,
 			break;
 		enlargeStringInfo(&msg, needed);
 	}
-	appendStringInfo(&msg, " (Measures Art. %d%s)", article, cite_more ? cite_more : "");
+	appendStringInfoString(&msg, FrtCite(article, cite_more));
 	snprintf(constraint, sizeof(constraint), "Measures Art. %d", article);
 
 	ereport(ERROR,
 			(errcode(sqlerrcode),
 			 errmsg_internal("%s", msg.data),
-			 detail ? errdetail_internal("%s", detail) : 0,
-			 hint ? errhint("%s", hint) : 0,
+			 detail ? errdetail_internal("%s", FRT_TR(detail)) : 0,
+			 hint ? errhint("%s", FRT_TR(hint)) : 0,
 			 err_generic_string(PG_DIAG_CONSTRAINT_NAME, constraint)));
 	pg_unreachable();
 }

@@ -326,7 +326,7 @@ BEGIN
 		-- not see enough failures yet (a standby behind its primary)
 		PERFORM @extschema@._lockout_alert(p_purpose, p_subject, p_device,
 			v_last - pol.failure_window, v_n, pol);
-		PERFORM @extschema@._refuse('MF014', 14, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF014', 14, @extschema@._t(
 			'verification of subject %L for purpose %L is locked until %s after %s failed attempts within %s',
 			p_subject, p_purpose, v_last + pol.lockout, v_n, pol.failure_window),
 			'verify', p_purpose, p_subject, p_device);
@@ -485,8 +485,8 @@ BEGIN
 		+ pg_catalog.current_setting('frt.audit_timeout')::pg_catalog.interval;
 	WHILE NOT EXISTS (SELECT 1 FROM @extschema@.audit a WHERE a.seq = p_seq) LOOP
 		IF pg_catalog.clock_timestamp() > v_until THEN
-			RAISE WARNING 'frt: audit record % has not replayed on this standby within frt.audit_timeout; intrusion counts here may lag',
-				p_seq;
+			RAISE WARNING USING MESSAGE = @extschema@._t('frt: audit record %s has not replayed on this standby within frt.audit_timeout; intrusion counts here may lag',
+				p_seq);
 			RETURN;
 		END IF;
 		PERFORM pg_catalog.pg_sleep(0.001);
@@ -535,13 +535,16 @@ BEGIN
 		CASE WHEN fs.max_failed_verifications IS NULL OR fs.export_rate_per_hour IS NULL
 				  OR fs.identified_per_hour IS NULL THEN 'warning'
 			 ELSE 'ok' END,
-		pg_catalog.format('limits for roles without their own: brute-force lockout %s; exports %s; subjects identified %s; match rate %s; %s alerts in the last 24 hours (frt.alert)',
-			CASE WHEN fs.max_failed_verifications IS NULL THEN 'off'
-				 ELSE pg_catalog.format('after %s failed verifications in %s, for %s',
+		@extschema@._t('limits for roles without their own: brute-force lockout %s; exports %s; subjects identified %s; match rate %s; %s alerts in the last 24 hours (frt.alert)',
+			CASE WHEN fs.max_failed_verifications IS NULL THEN @extschema@._t('off')
+				 ELSE @extschema@._t('after %s failed verifications in %s, for %s',
 					fs.max_failed_verifications, fs.failure_window, fs.lockout) END,
-			COALESCE(fs.export_rate_per_hour || ' an hour', 'unlimited'),
-			COALESCE(fs.identified_per_hour || ' an hour', 'unlimited'),
-			COALESCE(fs.match_rate_per_minute || ' a minute', 'unlimited'), n);
+			CASE WHEN fs.export_rate_per_hour IS NULL THEN @extschema@._t('unlimited')
+				 ELSE @extschema@._t('%s an hour', fs.export_rate_per_hour) END,
+			CASE WHEN fs.identified_per_hour IS NULL THEN @extschema@._t('unlimited')
+				 ELSE @extschema@._t('%s an hour', fs.identified_per_hour) END,
+			CASE WHEN fs.match_rate_per_minute IS NULL THEN @extschema@._t('unlimited')
+				 ELSE @extschema@._t('%s a minute', fs.match_rate_per_minute) END, n);
 	SELECT pg_catalog.string_agg(p.name, ', ' ORDER BY p.name) INTO v_exact
 	  FROM @extschema@.purpose p WHERE p.score_disclosure OPERATOR(pg_catalog.=) 'exact'
 	   AND @extschema@._processor_visible(p.processor);
@@ -559,10 +562,10 @@ BEGIN
 	RETURN QUERY SELECT 'Art. 14', 'identification_exposure',
 		CASE WHEN v_exact IS NULL AND v_wide IS NULL AND v_unlimited IS NULL THEN 'ok' ELSE 'warning' END,
 		CASE WHEN v_exact IS NULL AND v_wide IS NULL AND v_unlimited IS NULL
-			THEN pg_catalog.format('no purpose discloses exact scores or allows more than %s results per identification; every role''s limit on subjects identified is on', v_k)
+			THEN @extschema@._t('no purpose discloses exact scores or allows more than %s results per identification; every role''s limit on subjects identified is on', v_k)
 		ELSE pg_catalog.concat_ws('; ',
 			'purposes disclosing exact scores: ' OPERATOR(pg_catalog.||) v_exact,
-			pg_catalog.format('purposes allowing more than %s results per identification (max_k): ', v_k) OPERATOR(pg_catalog.||) v_wide,
+			@extschema@._t('purposes allowing more than %s results per identification (max_k): ', v_k) OPERATOR(pg_catalog.||) v_wide,
 			'roles with the limit on subjects identified switched off (''*'': every role without its own row): ' OPERATOR(pg_catalog.||) v_unlimited) END;
 END
 $$;

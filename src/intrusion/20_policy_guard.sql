@@ -107,7 +107,7 @@ BEGIN
 		CASE WHEN TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN NULL ELSE pg_catalog.to_jsonb(NEW) END);
 	v_super := (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) v_me);
 	IF v_looser AND v_binds_me AND NOT v_super THEN
-		PERFORM @extschema@._refuse('MF014', 14, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF014', 14, @extschema@._t(
 			'role %I may not loosen the intrusion limits that bind it (%s of the %L row); another account must make the change',
 			v_me, pg_catalog.lower(TG_OP), v_key),
 			'intrusion_policy', NULL, NULL, NULL);

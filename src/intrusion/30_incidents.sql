@@ -18,7 +18,7 @@ DECLARE
 BEGIN
 	SELECT * INTO a FROM @extschema@.alert WHERE seq = p_alert_seq;
 	IF NOT FOUND THEN
-		PERFORM @extschema@._reject('P0002', pg_catalog.format('audit record %s is not an alert', p_alert_seq),
+		PERFORM @extschema@._reject('P0002', @extschema@._t('audit record %s is not an alert', p_alert_seq),
 			'open_incident', NULL, NULL, NULL);
 	END IF;
 	RETURN @extschema@.record_incident(

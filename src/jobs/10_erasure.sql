@@ -142,8 +142,8 @@ BEGIN
 	-- several processors: installation-wide, the platform's (a superuser's)
 	PERFORM @extschema@._require_platform('purge');
 	IF p_batch IS NULL OR p_batch < 1 OR p_batch > 1000000 THEN
-		RAISE EXCEPTION 'batch size % is out of range (1..1000000)', p_batch
-			USING ERRCODE = 'invalid_parameter_value';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('batch size %s is out of range (1..1000000)', COALESCE(p_batch::pg_catalog.text, '<NULL>')),
+			ERRCODE = 'invalid_parameter_value';
 	END IF;
 	-- Faces of terminated purposes, and faces whose purpose's current
 	-- retention (minor_retention for minors) has ended even though their
@@ -286,7 +286,7 @@ DECLARE
 	v_proc text;
 BEGIN
 	IF p_subject IS NULL THEN
-		RAISE EXCEPTION 'subject must not be null' USING ERRCODE = 'null_value_not_allowed';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('subject must not be null'), ERRCODE = 'null_value_not_allowed';
 	END IF;
 	-- the caller's processor's subject (a superuser: frt.processor, or the sole one)
 	v_proc := @extschema@._acting_processor();
@@ -353,21 +353,21 @@ DECLARE
 	v_deadline date;
 BEGIN
 	IF p_purpose IS NULL OR p_terminated_on IS NULL THEN
-		RAISE EXCEPTION 'purpose and termination date must not be null'
-			USING ERRCODE = 'null_value_not_allowed';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('purpose and termination date must not be null'),
+			ERRCODE = 'null_value_not_allowed';
 	END IF;
 	-- several processors: only the caller's own purposes (MF160)
 	PERFORM @extschema@._check_tenant('terminate_purpose', p_purpose, NULL, NULL);
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose p WHERE p.name = p_purpose) THEN
-		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose "%s" is not registered', p_purpose),
+		PERFORM @extschema@._refuse('MF004', 4, @extschema@._t('purpose "%s" is not registered', p_purpose),
 			'terminate_purpose', p_purpose, NULL, NULL);
 	END IF;
 	IF p_terminated_on > @extschema@._filing_today() THEN
-		RAISE EXCEPTION 'termination date % is in the future', p_terminated_on
-			USING ERRCODE = 'invalid_parameter_value';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('termination date %s is in the future', p_terminated_on),
+			ERRCODE = 'invalid_parameter_value';
 	END IF;
 	IF EXISTS (SELECT 1 FROM @extschema@.purpose_termination t WHERE t.purpose = p_purpose) THEN
-		RAISE EXCEPTION 'purpose "%" is already terminated', p_purpose USING ERRCODE = 'unique_violation';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('purpose "%s" is already terminated', p_purpose), ERRCODE = 'unique_violation';
 	END IF;
 	INSERT INTO @extschema@.purpose_termination (purpose, terminated_on) VALUES (p_purpose, p_terminated_on);
 	-- a cancellation filing only cancels a filing that was made (Art. 15)

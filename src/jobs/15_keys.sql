@@ -109,7 +109,7 @@ BEGIN
 	-- several processors: installation-wide, the platform's (a superuser's)
 	PERFORM @extschema@._require_platform('key_reencrypt');
 	IF p_batch IS NULL OR p_batch < 1 THEN
-		RAISE EXCEPTION 'batch must be a positive number of faces' USING ERRCODE = 'invalid_parameter_value';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('batch must be a positive number of faces'), ERRCODE = 'invalid_parameter_value';
 	END IF;
 	v_cur := @extschema@._key_current_epoch();
 	WITH b AS (
@@ -147,7 +147,7 @@ BEGIN
 	-- several processors: installation-wide, the platform's (a superuser's)
 	PERFORM @extschema@._require_platform('key_reseal_indexes');
 	IF p_batch IS NULL OR p_batch < 1 THEN
-		RAISE EXCEPTION 'batch must be a positive number of index entries' USING ERRCODE = 'invalid_parameter_value';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('batch must be a positive number of index entries'), ERRCODE = 'invalid_parameter_value';
 	END IF;
 	FOR v_idx IN SELECT * FROM @extschema@._face_ivf_indexes() LOOP
 		EXIT WHEN v_left <= 0;
@@ -232,10 +232,10 @@ BEGIN
 	-- several processors: installation-wide, the platform's (a superuser's)
 	PERFORM @extschema@._require_platform('key_destroy_unused');
 	IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed' THEN
-		RAISE EXCEPTION 'key epochs are destroyed only in READ COMMITTED transactions'
-			USING ERRCODE = 'invalid_transaction_state',
-				  DETAIL = 'A transaction snapshot taken before the destruction does not see faces sealed since.',
-				  HINT = 'Run it in a transaction of isolation level READ COMMITTED (SET default_transaction_isolation = ''read committed'').';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('key epochs are destroyed only in READ COMMITTED transactions'),
+			ERRCODE = 'invalid_transaction_state',
+				  DETAIL = @extschema@._t('A transaction snapshot taken before the destruction does not see faces sealed since.'),
+				  HINT = @extschema@._t('Run it in a transaction of isolation level READ COMMITTED (SET default_transaction_isolation = ''read committed'').');
 	END IF;
 	PERFORM pg_catalog.pg_advisory_xact_lock(@extschema@._key_lock_id());
 	FOR e IN SELECT * FROM @extschema@.key_epochs() k WHERE k.state = 'unused' LOOP
@@ -280,8 +280,8 @@ BEGIN
 		RETURN 0;
 	END IF;
 	v_cur := @extschema@._key_current_epoch();
-	RAISE NOTICE 'frt: key rotation to epoch %: % faces still under other epochs', v_cur,
-		(SELECT pg_catalog.count(*) FROM @extschema@.face f WHERE f.key_epoch OPERATOR(pg_catalog.<>) v_cur);
+	RAISE NOTICE USING MESSAGE = @extschema@._t('frt: key rotation to epoch %s: %s faces still under other epochs', v_cur,
+		(SELECT pg_catalog.count(*) FROM @extschema@.face f WHERE f.key_epoch OPERATOR(pg_catalog.<>) v_cur));
 	RETURN v_n;
 END
 $$;

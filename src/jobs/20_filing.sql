@@ -82,26 +82,27 @@ BEGIN
 	END IF;
 	v_proc := COALESCE(@extschema@._purpose_processor(p_purpose), @extschema@._acting_processor());
 	IF p_kind IS NULL OR p_kind NOT IN ('change', 'cancellation') THEN
-		RAISE EXCEPTION 'filing kind must be change or cancellation, not %', COALESCE(p_kind, 'NULL')
-			USING ERRCODE = 'invalid_parameter_value',
-				  HINT = 'The initial filing is opened by frt.filing_check() when 100,000 subjects are stored.';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('filing kind must be change or cancellation, not %s', COALESCE(p_kind, 'NULL')),
+			ERRCODE = 'invalid_parameter_value',
+				  HINT = @extschema@._t('The initial filing is opened by frt.filing_check() when 100,000 subjects are stored.');
 	END IF;
 	IF p_on IS NULL OR p_on > @extschema@._filing_today() THEN
-		RAISE EXCEPTION 'the triggering date must be today or earlier' USING ERRCODE = 'invalid_parameter_value';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('the triggering date must be today or earlier'), ERRCODE = 'invalid_parameter_value';
 	END IF;
 	IF p_kind = 'cancellation' AND p_purpose IS NULL THEN
-		RAISE EXCEPTION 'a cancellation filing names the terminated purpose' USING ERRCODE = 'null_value_not_allowed';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('a cancellation filing names the terminated purpose'), ERRCODE = 'null_value_not_allowed';
 	END IF;
 	IF p_purpose IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.purpose p WHERE p.name = p_purpose) THEN
-		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose "%s" is not registered', p_purpose),
+		PERFORM @extschema@._refuse('MF004', 4, @extschema@._t('purpose "%s" is not registered', p_purpose),
 			'open_filing', p_purpose, NULL, NULL);
 	END IF;
 	-- a filing that was never made can be neither changed nor cancelled
 	IF NOT @extschema@._filing_filed((SELECT p.processor FROM @extschema@.purpose p WHERE p.name = p_purpose)) THEN
-		PERFORM @extschema@._refuse('MF170', 15, pg_catalog.format(
-			'no %s filing without an initial filing: none is recorded', p_kind),
+		PERFORM @extschema@._refuse('MF170', 15, CASE p_kind
+			WHEN 'change' THEN @extschema@._t('no change filing without an initial filing: none is recorded')
+			ELSE @extschema@._t('no cancellation filing without an initial filing: none is recorded') END,
 			'open_filing', p_purpose, NULL, NULL,
-			p_hint => 'Record the initial filing first: frt.record_filing(''initial'', filed_on, reference).');
+			p_hint => @extschema@._t('Record the initial filing first: frt.record_filing(''initial'', filed_on, reference).'));
 	END IF;
 	SELECT f.deadline INTO v_deadline FROM @extschema@.filing f
 	 WHERE f.processor = v_proc AND f.kind = p_kind AND f.purpose IS NOT DISTINCT FROM p_purpose
@@ -222,24 +223,24 @@ BEGIN
 	END IF;
 	v_proc := COALESCE(@extschema@._purpose_processor(p_purpose), @extschema@._acting_processor());
 	IF p_kind IS NULL OR p_kind NOT IN ('initial', 'change', 'cancellation') THEN
-		RAISE EXCEPTION 'filing kind must be initial, change or cancellation, not %', COALESCE(p_kind, 'NULL')
-			USING ERRCODE = 'invalid_parameter_value';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('filing kind must be initial, change or cancellation, not %s', COALESCE(p_kind, 'NULL')),
+			ERRCODE = 'invalid_parameter_value';
 	END IF;
 	IF p_filed_on IS NULL OR p_filed_on > @extschema@._filing_today() THEN
-		RAISE EXCEPTION 'filing date must be today or earlier' USING ERRCODE = 'invalid_parameter_value';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('filing date must be today or earlier'), ERRCODE = 'invalid_parameter_value';
 	END IF;
 	IF p_reference IS NULL OR pg_catalog.btrim(p_reference) = '' THEN
-		RAISE EXCEPTION 'a filing needs the reference the cyberspace office gave it'
-			USING ERRCODE = 'null_value_not_allowed';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('a filing needs the reference the cyberspace office gave it'),
+			ERRCODE = 'null_value_not_allowed';
 	END IF;
 	IF p_kind = 'initial' THEN
 		IF p_purpose IS NOT NULL THEN
-			RAISE EXCEPTION 'the initial filing covers the whole installation, not one purpose'
-				USING ERRCODE = 'invalid_parameter_value';
+			RAISE EXCEPTION USING MESSAGE = @extschema@._t('the initial filing covers the whole installation, not one purpose'),
+				ERRCODE = 'invalid_parameter_value';
 		END IF;
 		IF EXISTS (SELECT 1 FROM @extschema@.filing_state s WHERE s.processor = v_proc AND s.filed_on IS NOT NULL) THEN
-			RAISE EXCEPTION 'the initial filing is already recorded' USING ERRCODE = 'unique_violation',
-				HINT = 'Record later changes with kind => ''change''.';
+			RAISE EXCEPTION USING MESSAGE = @extschema@._t('the initial filing is already recorded'), ERRCODE = 'unique_violation',
+				HINT = @extschema@._t('Record later changes with kind => ''change''.');
 		END IF;
 		-- The governance layer keeps the initial filing (and audits it).
 		PERFORM @extschema@.record_filing(p_filed_on, p_reference);
@@ -247,8 +248,8 @@ BEGIN
 		RETURN;
 	ELSE
 		IF p_kind = 'cancellation' AND p_purpose IS NULL THEN
-			RAISE EXCEPTION 'a cancellation filing names the terminated purpose'
-				USING ERRCODE = 'null_value_not_allowed';
+			RAISE EXCEPTION USING MESSAGE = @extschema@._t('a cancellation filing names the terminated purpose'),
+				ERRCODE = 'null_value_not_allowed';
 		END IF;
 		UPDATE @extschema@.filing f SET filed_on = p_filed_on, reference = p_reference,
 			   recorded_by = pg_catalog.session_user()
@@ -257,8 +258,8 @@ BEGIN
 		GET DIAGNOSTICS n = ROW_COUNT;
 		IF n = 0 THEN
 			IF p_kind = 'cancellation' THEN
-				RAISE EXCEPTION 'no open cancellation filing for purpose "%"', p_purpose
-					USING ERRCODE = 'no_data_found', HINT = 'Terminate the purpose first: frt.terminate_purpose().';
+				RAISE EXCEPTION USING MESSAGE = @extschema@._t('no open cancellation filing for purpose "%s"', p_purpose),
+					ERRCODE = 'no_data_found', HINT = @extschema@._t('Terminate the purpose first: frt.terminate_purpose().');
 			END IF;
 			INSERT INTO @extschema@.filing (processor, kind, purpose, triggered_on, deadline, filed_on, reference,
 				recorded_by)

@@ -230,15 +230,15 @@ DECLARE
 	v_beyond pg_catalog.text;
 BEGIN
 	SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE f.deadline < v_today),
-		   pg_catalog.string_agg(pg_catalog.format('%s %s due %s (%s working days left)', f.kind,
+		   pg_catalog.string_agg(@extschema@._t('%s %s due %s (%s working days left)', f.kind,
 				COALESCE('"' || f.purpose || '"', 'installation'), f.deadline,
 				@extschema@.working_days_between(v_today, f.deadline)), '; ' ORDER BY f.deadline, f.id)
 	  INTO n, m, v_list
 	  FROM @extschema@.filing f WHERE f.filed_on IS NULL AND @extschema@._processor_visible(f.processor);
 	RETURN QUERY SELECT 'Art. 15', 'filings_open',
 		CASE WHEN m > 0 THEN 'violation' WHEN n > 0 THEN 'warning' ELSE 'ok' END,
-		CASE WHEN n = 0 THEN 'no change or cancellation filing is open'
-		ELSE pg_catalog.format('%s change or cancellation filings open, %s overdue: %s', n, m, v_list) END;
+		CASE WHEN n = 0 THEN @extschema@._t('no change or cancellation filing is open')
+		ELSE @extschema@._t('%s change or cancellation filings open, %s overdue: %s', n, m, v_list) END;
 
 	SELECT * INTO c FROM @extschema@.calendar_coverage();
 	-- open deadlines (the initial filing's too) beyond the calendar
@@ -254,13 +254,13 @@ BEGIN
 		CASE WHEN c.last_year IS NULL OR c.days_left <= @extschema@._calendar_warn_days()
 				  OR v_beyond IS NOT NULL THEN 'warning' ELSE 'ok' END,
 		CASE WHEN c.last_year IS NULL
-			THEN 'the working-day calendar covers no year: deadlines count weekends only; load the State Council holiday notices with frt.load_calendar()'
-		ELSE pg_catalog.format('public holidays and make-up working days known for %s-%s (%s); %s days until its last day %s%s%s',
+			THEN @extschema@._t('the working-day calendar covers no year: deadlines count weekends only; load the State Council holiday notices with frt.load_calendar()')
+		ELSE @extschema@._t('public holidays and make-up working days known for %s-%s (%s); %s days until its last day %s%s%s',
 			c.first_year, c.last_year, c.sources, c.days_left, c.covered_until,
 			CASE WHEN c.days_left <= @extschema@._calendar_warn_days()
-				THEN pg_catalog.format(': load the %s notice with frt.load_calendar()', c.last_year + 1) ELSE '' END,
+				THEN @extschema@._t(': load the %s notice with frt.load_calendar()', c.last_year + 1) ELSE '' END,
 			CASE WHEN v_beyond IS NOT NULL
-				THEN '; deadlines beyond the calendar, counted on weekends only: ' || v_beyond ELSE '' END) END;
+				THEN @extschema@._t('; deadlines beyond the calendar, counted on weekends only: ') || v_beyond ELSE '' END) END;
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@._filing_compliance() FROM PUBLIC;

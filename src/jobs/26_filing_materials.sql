@@ -36,20 +36,21 @@ BEGIN
 	IF NOT @extschema@._caller_is_superuser() THEN
 		p_processor := COALESCE(p_processor, @extschema@._caller_processor());
 		IF p_processor IS NULL OR p_processor IS DISTINCT FROM @extschema@._caller_processor() THEN
-			RAISE EXCEPTION 'processor "%" is not registered', COALESCE(p_processor, '') USING ERRCODE = 'no_data_found';
+			RAISE EXCEPTION USING MESSAGE = @extschema@._t('processor "%s" is not registered', COALESCE(p_processor, '')), ERRCODE = 'no_data_found';
 		END IF;
 	END IF;
 	IF p_processor IS NOT NULL THEN
-		SELECT * INTO r FROM @extschema@.processor p WHERE p.name = p_processor;
+		SELECT * INTO r FROM @extschema@.processor p
+		WHERE p.name = p_processor AND @extschema@._processor_visible(p.name);
 		IF NOT FOUND THEN
-			RAISE EXCEPTION 'processor "%" is not registered', p_processor USING ERRCODE = 'no_data_found';
+			RAISE EXCEPTION USING MESSAGE = @extschema@._t('processor "%s" is not registered', p_processor), ERRCODE = 'no_data_found';
 		END IF;
 		RETURN r;
 	END IF;
 	SELECT pg_catalog.count(*) INTO n FROM @extschema@.processor;
 	IF n <> 1 THEN
-		RAISE EXCEPTION 'name the processor: % are registered', n USING ERRCODE = 'invalid_parameter_value',
-			HINT = 'Register the processor first (frt.processor) or pass its name.';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('name the processor: %s are registered', n), ERRCODE = 'invalid_parameter_value',
+			HINT = @extschema@._t('Register the processor first (frt.processor) or pass its name.');
 	END IF;
 	SELECT * INTO r FROM @extschema@.processor;
 	RETURN r;

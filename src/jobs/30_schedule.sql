@@ -62,8 +62,8 @@ DECLARE
 	crondb text := pg_catalog.current_setting('cron.database_name', true);
 BEGIN
 	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
-		RAISE EXCEPTION 'pg_cron is not installed in database "%"', pg_catalog.current_database()
-			USING ERRCODE = 'undefined_object',
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('pg_cron is not installed in database "%s"', pg_catalog.current_database()),
+			ERRCODE = 'undefined_object',
 				  DETAIL = CASE WHEN crondb IS NULL
 					THEN 'pg_cron is not loaded (add it to shared_preload_libraries and restart).'
 					ELSE pg_catalog.format('cron.database_name is "%s".', crondb) END,
@@ -94,9 +94,9 @@ BEGIN
 	PERFORM @extschema@.jobs_require_cron();
 	IF NOT pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c
 								   WHERE c.oid = '@extschema@.face'::regclass), 'USAGE') THEN
-		RAISE EXCEPTION 'frt jobs must be scheduled by the owner of frt.face or a superuser'
-			USING ERRCODE = 'insufficient_privilege',
-				  DETAIL = 'pg_cron runs each job as the role that scheduled it; VACUUM and frt.scrub_faces() need the table owner.';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('frt jobs must be scheduled by the owner of frt.face or a superuser'),
+			ERRCODE = 'insufficient_privilege',
+				  DETAIL = @extschema@._t('pg_cron runs each job as the role that scheduled it; VACUUM and frt.scrub_faces() need the table owner.');
 	END IF;
 	FOR j IN SELECT * FROM @extschema@.job_commands(p_purge, p_vacuum, p_scrub, p_audit, p_filing) LOOP
 		jobname := j.jobname;
@@ -115,14 +115,14 @@ BEGIN
 			pg_catalog.current_setting('unix_socket_directories'), ',', 1));
 		BEGIN
 			EXECUTE 'UPDATE cron.job SET nodename = $1 WHERE jobid = ANY ($2)' USING sockdir, ids;
-			RAISE NOTICE 'the server listens on no TCP address: frt jobs connect through socket directory "%"', sockdir;
+			RAISE NOTICE USING MESSAGE = @extschema@._t('the server listens on no TCP address: frt jobs connect through socket directory "%s"', sockdir);
 		EXCEPTION WHEN insufficient_privilege THEN
-			RAISE WARNING 'pg_cron cannot connect: the server listens on no TCP address'
-				USING HINT = 'Set cron.use_background_workers = on, or cron.host to the socket directory.';
+			RAISE WARNING USING MESSAGE = @extschema@._t('pg_cron cannot connect: the server listens on no TCP address'),
+				HINT = @extschema@._t('Set cron.use_background_workers = on, or cron.host to the socket directory.');
 		END;
 	END IF;
 	IF NOT @extschema@._jobs_have_audit_retention() THEN
-		RAISE NOTICE 'frt.audit_retention_purge() does not exist: no audit-retention job scheduled';
+		RAISE NOTICE USING MESSAGE = @extschema@._t('frt.audit_retention_purge() does not exist: no audit-retention job scheduled');
 	END IF;
 	PERFORM @extschema@.audit_event('jobs_scheduled', 'ok', p_detail =>
 		pg_catalog.jsonb_build_object('jobs', (SELECT pg_catalog.jsonb_object_agg(c.jobname, c.schedule)

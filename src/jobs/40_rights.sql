@@ -82,20 +82,20 @@ DECLARE
 	v_proc pg_catalog.text;
 BEGIN
 	IF p_received_on IS NULL OR p_received_on > @extschema@._filing_today() THEN
-		RAISE EXCEPTION 'the day received must be today or earlier' USING ERRCODE = 'invalid_parameter_value';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('the day received must be today or earlier'), ERRCODE = 'invalid_parameter_value';
 	END IF;
 	IF p_purpose IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.purpose p WHERE p.name = p_purpose
 											 AND @extschema@._processor_visible(p.processor)) THEN
-		RAISE EXCEPTION 'purpose "%" is not registered', p_purpose USING ERRCODE = 'foreign_key_violation';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('purpose "%s" is not registered', p_purpose), ERRCODE = 'foreign_key_violation';
 	END IF;
 	v_proc := COALESCE(@extschema@._purpose_processor(p_purpose), @extschema@._acting_processor());
 	IF v_proc IS NULL THEN
-		RAISE EXCEPTION 'the caller acts for no processor' USING ERRCODE = 'insufficient_privilege';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('the caller acts for no processor'), ERRCODE = 'insufficient_privilege';
 	END IF;
 	IF p_subject IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.subject s
 											 WHERE s.processor = v_proc AND s.id = p_subject) THEN
-		RAISE EXCEPTION 'subject "%" is not registered', p_subject USING ERRCODE = 'foreign_key_violation',
-			HINT = 'Record the request without a subject, and name the person in the summary only as far as needed.';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('subject "%s" is not registered', p_subject), ERRCODE = 'foreign_key_violation',
+			HINT = @extschema@._t('Record the request without a subject, and name the person in the summary only as far as needed.');
 	END IF;
 	v_deadline := @extschema@.working_days_after(p_received_on, @extschema@._request_working_days());
 	INSERT INTO @extschema@.request (kind, channel, received_on, subject, purpose, summary, deadline, recorded_by,
@@ -128,22 +128,22 @@ BEGIN
 	SELECT * INTO r FROM @extschema@.request q
 	 WHERE q.id = p_id AND @extschema@._processor_visible(q.processor) FOR UPDATE;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'no request %', p_id USING ERRCODE = 'no_data_found';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('no request %s', p_id), ERRCODE = 'no_data_found';
 	END IF;
 	IF r.status IN ('closed', 'rejected') THEN
-		RAISE EXCEPTION 'request % is already %', p_id, r.status USING ERRCODE = 'invalid_parameter_value';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('request %s is already %s', p_id, r.status), ERRCODE = 'invalid_parameter_value';
 	END IF;
 	IF p_status IS NULL OR p_status NOT IN ('in_progress', 'answered', 'closed', 'rejected') THEN
-		RAISE EXCEPTION 'status must be in_progress, answered, closed or rejected, not %', COALESCE(p_status, 'NULL')
-			USING ERRCODE = 'invalid_parameter_value';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('status must be in_progress, answered, closed or rejected, not %s', COALESCE(p_status, 'NULL')),
+			ERRCODE = 'invalid_parameter_value';
 	END IF;
 	IF p_status IN ('answered', 'rejected') AND (p_answer IS NULL OR pg_catalog.btrim(p_answer) = '') THEN
-		RAISE EXCEPTION 'an answered or rejected request records the answer or the reason given'
-			USING ERRCODE = 'null_value_not_allowed';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('an answered or rejected request records the answer or the reason given'),
+			ERRCODE = 'null_value_not_allowed';
 	END IF;
 	IF p_status = 'closed' AND r.answer IS NULL AND (p_answer IS NULL OR pg_catalog.btrim(p_answer) = '') THEN
-		RAISE EXCEPTION 'a request closes once answered: give the answer'
-			USING ERRCODE = 'null_value_not_allowed';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('a request closes once answered: give the answer'),
+			ERRCODE = 'null_value_not_allowed';
 	END IF;
 	UPDATE @extschema@.request q SET
 		status = p_status,
@@ -205,11 +205,11 @@ DECLARE
 BEGIN
 	SELECT pg_catalog.count(*) INTO n FROM @extschema@.request q
 	 WHERE q.answered_on IS NULL AND q.closed_on IS NULL AND @extschema@._processor_visible(q.processor);
-	SELECT pg_catalog.count(*), pg_catalog.string_agg(pg_catalog.format('#%s %s due %s', o.id, o.kind, o.deadline), ', ')
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(@extschema@._t('#%s %s due %s', o.id, o.kind, o.deadline), ', ')
 	  INTO m, v_list FROM @extschema@._requests_overdue() o;
 	RETURN QUERY SELECT 'Art. 17', 'requests_answered',
 		CASE WHEN m > 0 THEN 'violation' WHEN n > 0 THEN 'warning' ELSE 'ok' END,
-		pg_catalog.format('%s complaints, reports and requests of persons awaiting an answer (%s working days each), %s overdue%s',
+		@extschema@._t('%s complaints, reports and requests of persons awaiting an answer (%s working days each), %s overdue%s',
 			n, @extschema@._request_working_days(), m, COALESCE(': ' || v_list, ''));
 END
 $$;
@@ -235,12 +235,12 @@ DECLARE
 	v_sole pg_catalog.bool := @extschema@._processor_count() <= 1;
 BEGIN
 	IF p_subject IS NULL THEN
-		RAISE EXCEPTION 'subject must not be null' USING ERRCODE = 'null_value_not_allowed';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('subject must not be null'), ERRCODE = 'null_value_not_allowed';
 	END IF;
 	SELECT * INTO s FROM @extschema@.subject x WHERE x.processor = v_proc AND x.id = p_subject;
 	IF NOT FOUND AND NOT EXISTS (SELECT 1 FROM @extschema@.erasure_log l JOIN @extschema@.purpose p ON p.name = l.purpose
 								 WHERE l.subject = p_subject AND p.processor = v_proc) THEN
-		RAISE EXCEPTION 'subject "%" is not registered', p_subject USING ERRCODE = 'no_data_found';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('subject "%s" is not registered', p_subject), ERRCODE = 'no_data_found';
 	END IF;
 	v := pg_catalog.jsonb_build_object(
 		'subject', p_subject,
@@ -280,7 +280,7 @@ BEGIN
 			 AND (v_sole OR COALESCE(a.detail OPERATOR(pg_catalog.->>) 'processor',
 				@extschema@._purpose_processor(a.purpose)) = v_proc)), '[]'),
 		'erasure', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(e) ORDER BY e.face_id)
-			FROM @extschema@.erasure_report(p_subject) e), '[]'),
+			FROM @extschema@.erasure_report(p_subject) e WHERE @extschema@._purpose_visible(e.purpose)), '[]'),
 		'requests', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
 				'id', q.id, 'kind', q.kind, 'channel', q.channel, 'received_on', q.received_on,
 				'status', q.status, 'deadline', q.deadline, 'answered_on', q.answered_on,

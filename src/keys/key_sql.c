@@ -301,11 +301,11 @@ frt_key_epoch_destroy(PG_FUNCTION_ARGS)
 	if (epoch < 1 || epoch > PG_UINT32_MAX)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("key epoch " INT64_FORMAT " is out of range", epoch)));
+				 errmsg("key epoch %lld is out of range", (long long) epoch)));
 	if (!FrtKeyEpochDestroy((uint32) epoch))
 		ereport(NOTICE,
-				(errmsg("key epoch " INT64_FORMAT " is not in the keyring: nothing to destroy",
-						epoch)));
+				(errmsg("key epoch %lld is not in the keyring: nothing to destroy",
+						(long long) epoch)));
 	PG_RETURN_VOID();
 }
 

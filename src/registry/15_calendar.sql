@@ -48,7 +48,7 @@ DECLARE
 	v_n pg_catalog.int4 := 0;
 BEGIN
 	IF p_data IS NULL THEN
-		RAISE EXCEPTION 'calendar data must not be null' USING ERRCODE = 'null_value_not_allowed';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('calendar data must not be null'), ERRCODE = 'null_value_not_allowed';
 	END IF;
 	FOR l IN SELECT pg_catalog.regexp_split_to_table(p_data, E'\n') LOOP
 		v_line := v_line + 1;
@@ -56,13 +56,13 @@ BEGIN
 		CONTINUE WHEN pg_catalog.btrim(l) = '' OR pg_catalog.left(pg_catalog.btrim(l), 1) = '#';
 		f := pg_catalog.string_to_array(l, E'\t');
 		IF pg_catalog.cardinality(f) <> 3 OR pg_catalog.btrim(f[3]) = '' THEN
-			RAISE EXCEPTION 'calendar line %: expected three tab-separated fields', v_line
-				USING ERRCODE = 'invalid_text_representation';
+			RAISE EXCEPTION USING MESSAGE = @extschema@._t('calendar line %s: expected three tab-separated fields', v_line),
+				ERRCODE = 'invalid_text_representation';
 		END IF;
 		IF f[1] = 'year' THEN
 			IF f[2] !~ '^[0-9]{4}$' THEN
-				RAISE EXCEPTION 'calendar line %: "%" is not a year', v_line, f[2]
-					USING ERRCODE = 'invalid_text_representation';
+				RAISE EXCEPTION USING MESSAGE = @extschema@._t('calendar line %s: "%s" is not a year', v_line, f[2]),
+					ERRCODE = 'invalid_text_representation';
 			END IF;
 			v_year := f[2]::pg_catalog.int4;
 			v_years := v_years || v_year;
@@ -83,21 +83,21 @@ BEGIN
 		BEGIN
 			v_day := f[1]::pg_catalog.date;
 		EXCEPTION WHEN OTHERS THEN
-			RAISE EXCEPTION 'calendar line %: "%" is not a date', v_line, f[1]
-				USING ERRCODE = 'invalid_text_representation';
+			RAISE EXCEPTION USING MESSAGE = @extschema@._t('calendar line %s: "%s" is not a date', v_line, f[1]),
+				ERRCODE = 'invalid_text_representation';
 		END;
 		v_year := pg_catalog.date_part('year', v_day)::pg_catalog.int4;
 		IF NOT v_year = ANY (v_years) THEN
-			RAISE EXCEPTION 'calendar line %: % comes before the line "year<TAB>%<TAB>source"', v_line, v_day, v_year
-				USING ERRCODE = 'invalid_text_representation';
+			RAISE EXCEPTION USING MESSAGE = @extschema@._t('calendar line %s: %s comes before the line "year<TAB>%s<TAB>source"', v_line, v_day, v_year),
+				ERRCODE = 'invalid_text_representation';
 		END IF;
 		IF f[2] NOT IN ('off', 'work') THEN
-			RAISE EXCEPTION 'calendar line %: the kind must be off or work, not "%"', v_line, f[2]
-				USING ERRCODE = 'invalid_text_representation';
+			RAISE EXCEPTION USING MESSAGE = @extschema@._t('calendar line %s: the kind must be off or work, not "%s"', v_line, f[2]),
+				ERRCODE = 'invalid_text_representation';
 		END IF;
 		IF f[2] = 'work' AND pg_catalog.date_part('isodow', v_day) < 6 THEN
-			RAISE EXCEPTION 'calendar line %: % is a weekday: only a weekend day can be a make-up working day', v_line, v_day
-				USING ERRCODE = 'invalid_parameter_value';
+			RAISE EXCEPTION USING MESSAGE = @extschema@._t('calendar line %s: %s is a weekday: only a weekend day can be a make-up working day', v_line, v_day),
+				ERRCODE = 'invalid_parameter_value';
 		END IF;
 		CONTINUE WHEN v_year = ANY (v_skip);
 		INSERT INTO @extschema@.holiday (day, name, is_workday, shipped)
@@ -108,8 +108,8 @@ BEGIN
 		END IF;
 	END LOOP;
 	IF pg_catalog.cardinality(v_years) = 0 THEN
-		RAISE EXCEPTION 'calendar data names no year' USING ERRCODE = 'invalid_text_representation',
-			HINT = 'Each year starts with a line "year<TAB>YYYY<TAB>source" naming the State Council notice.';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('calendar data names no year'), ERRCODE = 'invalid_text_representation',
+			HINT = @extschema@._t('Each year starts with a line "year<TAB>YYYY<TAB>source" naming the State Council notice.');
 	END IF;
 	RETURN v_n;
 END

@@ -228,7 +228,7 @@ DECLARE
 	v_m pg_catalog.int8;
 BEGIN
 	IF p_batch IS NULL OR p_batch < 1 THEN
-		RAISE EXCEPTION 'batch size must be positive' USING ERRCODE = 'invalid_parameter_value';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('batch size must be positive'), ERRCODE = 'invalid_parameter_value';
 	END IF;
 	SELECT pg_catalog.array_agg(f.id) INTO v_ids FROM (
 		SELECT f.id FROM @extschema@.face f

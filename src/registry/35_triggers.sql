@@ -124,8 +124,8 @@ BEGIN
 	END IF;
 	IF TG_OP = 'UPDATE' THEN
 		IF NEW.name <> OLD.name THEN
-			RAISE EXCEPTION 'a purpose cannot be renamed; register a new purpose'
-				USING ERRCODE = 'feature_not_supported';
+			RAISE EXCEPTION USING MESSAGE = @extschema@._t('a purpose cannot be renamed; register a new purpose'),
+				ERRCODE = 'feature_not_supported';
 		END IF;
 		NEW.changed_at := pg_catalog.now();
 		NEW.created_at := OLD.created_at;
@@ -185,12 +185,12 @@ DECLARE
 	v_max pg_catalog.int4;
 BEGIN
 	IF TG_OP <> 'INSERT' THEN
-		RAISE EXCEPTION 'notices are kept as published; publish a new version instead'
-			USING ERRCODE = 'feature_not_supported';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('notices are kept as published; publish a new version instead'),
+			ERRCODE = 'feature_not_supported';
 	END IF;
 	IF NEW.published_at > pg_catalog.now() THEN
-		RAISE EXCEPTION 'a notice takes effect when it is published; insert it then'
-			USING ERRCODE = 'invalid_parameter_value';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('a notice takes effect when it is published; insert it then'),
+			ERRCODE = 'invalid_parameter_value';
 	END IF;
 	-- serialise versioning per purpose
 	PERFORM 1 FROM @extschema@.purpose WHERE name = NEW.purpose FOR NO KEY UPDATE;
@@ -198,8 +198,8 @@ BEGIN
 	IF NEW.version IS NULL THEN
 		NEW.version := COALESCE(v_max, 0) + 1;
 	ELSIF NEW.version <= COALESCE(v_max, 0) THEN
-		RAISE EXCEPTION 'notice version % of purpose % is not newer than version %', NEW.version,
-			NEW.purpose, v_max USING ERRCODE = 'unique_violation';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('notice version %s of purpose %s is not newer than version %s', NEW.version,
+			NEW.purpose, v_max), ERRCODE = 'unique_violation';
 	END IF;
 	RETURN NEW;
 END
@@ -253,14 +253,14 @@ BEGIN
 	IF NOT (TG_OP = 'INSERT' AND @extschema@.audit_restoring()) THEN
 		IF TG_OP = 'INSERT' AND (NEW.given_at IS DISTINCT FROM pg_catalog.now() OR NEW.renewed_at IS NOT NULL) THEN
 			PERFORM @extschema@._refuse('MF006', 6,
-				'the time of a consent is the server''s; given_at and renewed_at cannot be supplied',
+				@extschema@._t('the time of a consent is the server''s; given_at and renewed_at cannot be supplied'),
 				'INSERT consent', NEW.purpose, NEW.subject, NULL,
-				p_hint => 'Leave given_at to its default; keep the date written on a paper consent with the paper.');
+				p_hint => @extschema@._t('Leave given_at to its default; keep the date written on a paper consent with the paper.'));
 		END IF;
 		IF TG_OP = 'UPDATE' AND NEW.renewed_at IS DISTINCT FROM OLD.renewed_at
 		   AND NEW.renewed_at IS DISTINCT FROM pg_catalog.now() THEN
 			PERFORM @extschema@._refuse('MF006', 6,
-				'the time of a consent is the server''s; renewed_at cannot be supplied',
+				@extschema@._t('the time of a consent is the server''s; renewed_at cannot be supplied'),
 				'UPDATE consent', OLD.purpose, OLD.subject, NULL);
 		END IF;
 		IF TG_OP = 'INSERT' OR NEW.notice_version IS DISTINCT FROM OLD.notice_version
@@ -268,12 +268,12 @@ BEGIN
 			SELECT n.published_at INTO v_published FROM @extschema@.notice n
 			 WHERE n.purpose = NEW.purpose AND n.version = NEW.notice_version;
 			IF NOT FOUND THEN
-				PERFORM @extschema@._refuse('MF005', 5, pg_catalog.format(
+				PERFORM @extschema@._refuse('MF005', 5, @extschema@._t(
 					'purpose %L has no notice version %s; a consent cites the notice the person was given',
 					NEW.purpose, NEW.notice_version), TG_OP || ' consent', NEW.purpose, NEW.subject, NULL);
 			END IF;
 			IF v_published > COALESCE(NEW.renewed_at, NEW.given_at) THEN
-				PERFORM @extschema@._refuse('MF005', 5, pg_catalog.format(
+				PERFORM @extschema@._refuse('MF005', 5, @extschema@._t(
 					'notice version %s of purpose %L was published after this consent was recorded; a consent cannot predate its notice',
 					NEW.notice_version, NEW.purpose), TG_OP || ' consent', NEW.purpose, NEW.subject, NULL);
 			END IF;
@@ -282,19 +282,19 @@ BEGIN
 	IF TG_OP = 'UPDATE' THEN
 		IF NEW.subject <> OLD.subject OR NEW.purpose <> OLD.purpose OR NEW.given_at <> OLD.given_at
 		   OR NEW.id <> OLD.id THEN
-			RAISE EXCEPTION 'the subject, purpose and time of a consent cannot change'
-				USING ERRCODE = 'feature_not_supported';
+			RAISE EXCEPTION USING MESSAGE = @extschema@._t('the subject, purpose and time of a consent cannot change'),
+				ERRCODE = 'feature_not_supported';
 		END IF;
 		IF OLD.withdrawn_at IS NOT NULL AND NEW.withdrawn_at IS DISTINCT FROM OLD.withdrawn_at THEN
-			PERFORM @extschema@._refuse('MF006', 6, 'a withdrawn consent stays withdrawn; record a new consent',
+			PERFORM @extschema@._refuse('MF006', 6, @extschema@._t('a withdrawn consent stays withdrawn; record a new consent'),
 				'UPDATE consent', OLD.purpose, OLD.subject, NULL);
 		END IF;
 		IF OLD.withdrawn_at IS NULL AND NEW.withdrawn_at IS NOT NULL THEN
 			NEW.withdrawn_at := pg_catalog.clock_timestamp();	-- the true instant
 		END IF;
 		IF NEW.notice_version < OLD.notice_version THEN
-			RAISE EXCEPTION 'a consent cannot move to an older notice version'
-				USING ERRCODE = 'check_violation';
+			RAISE EXCEPTION USING MESSAGE = @extschema@._t('a consent cannot move to an older notice version'),
+				ERRCODE = 'check_violation';
 		END IF;
 	END IF;
 	IF EXISTS (SELECT 1 FROM @extschema@.notice n
@@ -318,10 +318,10 @@ DECLARE
 BEGIN
 	SELECT t.terminated_on INTO v_on FROM @extschema@.purpose_termination t WHERE t.purpose = NEW.purpose;
 	IF FOUND THEN
-		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF004', 4, @extschema@._t(
 			'purpose "%s" was terminated: no face processing for it', NEW.purpose),
 			TG_OP || ' face', NEW.purpose, NEW.subject, NEW.device,
-			p_detail => pg_catalog.format('Terminated on %s.', v_on), p_cite_more => ', 15');
+			p_detail => @extschema@._t('Terminated on %s.', v_on), p_cite_more => ', 15');
 	END IF;
 	RETURN NEW;
 END;

@@ -10,7 +10,9 @@
 -- include/frt_refuse.h; sql/gov_refusals.sql and
 -- test/t/009_refusal_helper.pl fail on any other): SQLSTATE p_sqlstate, of
 -- class MF; message p_message followed by "(Measures Art. <p_article>)"
--- (p_cite_more, e.g. ', 15', is added inside the parentheses); the
+-- (p_cite_more, e.g. ', 15', is added inside the parentheses), both in the
+-- caller's language (p_message, p_detail and p_hint come from _t(); the
+-- trail records the English, 00_messages.sql); the
 -- article, as 'Measures Art. <p_article>', in the error's CONSTRAINT field
 -- for drivers; DETAIL p_detail and HINT p_hint when given.
 CREATE FUNCTION @extschema@._refuse(p_sqlstate pg_catalog.text, p_article pg_catalog.int4,
@@ -23,20 +25,21 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	v_message pg_catalog.text := pg_catalog.format('%s (Measures Art. %s%s)', p_message, p_article, p_cite_more);
+	v_message pg_catalog.text := p_message OPERATOR(pg_catalog.||) @extschema@._cite(p_article, p_cite_more);
 	v_article pg_catalog.text := 'Measures Art. ' || p_article;
 	v_sqlstate pg_catalog.text := p_sqlstate;
 BEGIN
 	IF p_sqlstate IS NULL OR p_sqlstate !~ '^MF[0-9A-Z]{3}$' OR p_article IS NULL OR p_message IS NULL THEN
-		RAISE EXCEPTION 'frt._refuse: SQLSTATE %, article % is not a refusal of the Measures',
-			COALESCE(p_sqlstate, 'NULL'), COALESCE(p_article::pg_catalog.text, 'NULL')
-			USING ERRCODE = 'internal_error';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('frt._refuse: SQLSTATE %s, article %s is not a refusal of the Measures',
+			COALESCE(p_sqlstate, 'NULL'), COALESCE(p_article::pg_catalog.text, 'NULL')),
+			ERRCODE = 'internal_error';
 	END IF;
-	-- the record keeps the exact reason, masked or not
+	-- the record keeps the exact reason, masked or not, in English whatever
+	-- the caller's lc_messages (_t_source: the English of a _t() message)
 	-- (with several processors, the record names the caller's processor)
 	PERFORM @extschema@.audit_event('refusal', 'refused', p_purpose, p_subject, p_device, NULL,
 		p_sqlstate, @extschema@._tenant_detail(pg_catalog.jsonb_build_object('function', p_function,
-			'article', p_article, 'reason', p_message)
+			'article', p_article, 'reason', @extschema@._t_source(p_message))
 		OPERATOR(pg_catalog.||) CASE WHEN p_masked THEN '{"masked": true}'::pg_catalog.jsonb
 			ELSE '{}'::pg_catalog.jsonb END, @extschema@._record_processor(p_purpose)));
 	-- masked (a matcher asking about a subject): one error for every reason
@@ -79,12 +82,12 @@ AS $$
 BEGIN
 	IF p_sqlstate IS NULL OR p_sqlstate !~ '^[0-9A-Z]{5}$' OR pg_catalog.left(p_sqlstate, 2) = 'MF'
 	   OR p_message IS NULL THEN
-		RAISE EXCEPTION 'frt._reject: SQLSTATE % is not a rejection of input',
-			COALESCE(p_sqlstate, 'NULL') USING ERRCODE = 'internal_error';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('frt._reject: SQLSTATE %s is not a rejection of input',
+			COALESCE(p_sqlstate, 'NULL')), ERRCODE = 'internal_error';
 	END IF;
 	PERFORM @extschema@.audit_event('rejected', 'rejected', p_purpose, p_subject, p_device, NULL,
 		p_sqlstate, @extschema@._tenant_detail(pg_catalog.jsonb_build_object('function', p_function,
-			'reason', p_message), @extschema@._record_processor(p_purpose)));
+			'reason', @extschema@._t_source(p_message)), @extschema@._record_processor(p_purpose)));
 	IF p_hint IS NULL THEN
 		RAISE EXCEPTION USING ERRCODE = p_sqlstate, MESSAGE = p_message;
 	ELSE
@@ -176,31 +179,31 @@ BEGIN
 	PERFORM @extschema@._check_tenant(p_function, p_purpose, p_subject, p_device);
 	SELECT * INTO p FROM @extschema@.purpose WHERE name = p_purpose;
 	IF NOT FOUND THEN
-		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
+		PERFORM @extschema@._refuse('MF004', 4, @extschema@._t('purpose %L is not registered', p_purpose),
 			p_function, p_purpose, p_subject, p_device);
 	END IF;
 	-- a terminated purpose processes nothing more (Art. 4; its cancellation
 	-- filing is due under Art. 15)
 	IF EXISTS (SELECT 1 FROM @extschema@.purpose_termination t WHERE t.purpose = p_purpose) THEN
-		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF004', 4, @extschema@._t(
 			'purpose %L has been terminated; its face processing has ended (Art. 15 cancellation filing)',
 			p_purpose), p_function, p_purpose, p_subject, p_device);
 	END IF;
 	IF p_kind IS NOT NULL AND p.kind <> p_kind THEN
-		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose %L is registered for %s, not %s',
+		PERFORM @extschema@._refuse('MF004', 4, @extschema@._t('purpose %L is registered for %s, not %s',
 			p_purpose, p.kind, p_kind), p_function, p_purpose, p_subject, p_device);
 	END IF;
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.processor pr
 				   WHERE pr.name = p.processor OR p.processor IS NULL) THEN
-		PERFORM @extschema@._refuse('MF005', 5, 'no personal information processor is registered',
+		PERFORM @extschema@._refuse('MF005', 5, @extschema@._t('no personal information processor is registered'),
 			p_function, p_purpose, p_subject, p_device);
 	END IF;
 	IF @extschema@.current_notice_version(p_purpose) IS NULL THEN
-		PERFORM @extschema@._refuse('MF005', 5, pg_catalog.format('purpose %L has no notice in force', p_purpose),
+		PERFORM @extschema@._refuse('MF005', 5, @extschema@._t('purpose %L has no notice in force', p_purpose),
 			p_function, p_purpose, p_subject, p_device);
 	END IF;
 	IF NOT @extschema@.has_current_assessment(p_purpose) THEN
-		PERFORM @extschema@._refuse('MF009', 9, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF009', 9, @extschema@._t(
 			'purpose %L has no current impact assessment (none, expired, or voided by a change of purpose or method)',
 			p_purpose), p_function, p_purpose, p_subject, p_device);
 	END IF;
@@ -209,36 +212,35 @@ BEGIN
 	-- Art. 5: the notice in force states the purpose's facts as they are now
 	PERFORM @extschema@._check_notice_facts(p, p_function, p_subject, p_device);
 	IF p.kind = 'verification' AND p.alternative_method IS NULL THEN
-		PERFORM @extschema@._refuse('MF010', 10, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF010', 10, @extschema@._t(
 			'verification purpose %L declares no non-face alternative', p_purpose),
 			p_function, p_purpose, p_subject, p_device);
 	END IF;
 	SELECT * INTO d FROM @extschema@.device WHERE processor = p.processor AND name = p_device;
 	IF NOT FOUND THEN
-		PERFORM @extschema@._refuse('MF013', 13, pg_catalog.format('device %L is not registered', p_device),
+		PERFORM @extschema@._refuse('MF013', 13, @extschema@._t('device %L is not registered', p_device),
 			p_function, p_purpose, p_subject, p_device);
 	END IF;
 	-- a device or purpose whose facts changed waits for a second admin's
 	-- approval (Art. 14; src/registry/45_authz.sql)
 	IF p.approved_at IS NULL OR d.approved_at IS NULL THEN
-		PERFORM @extschema@._refuse('MF146', 14, pg_catalog.format(
-			'%s %L was registered or changed and awaits approval by a second member of frt_admin',
-			CASE WHEN p.approved_at IS NULL THEN 'purpose' ELSE 'device' END,
-			CASE WHEN p.approved_at IS NULL THEN p_purpose ELSE p_device END),
+		PERFORM @extschema@._refuse('MF146', 14, CASE WHEN p.approved_at IS NULL
+			THEN @extschema@._t('purpose %L was registered or changed and awaits approval by a second member of frt_admin', p_purpose)
+			ELSE @extschema@._t('device %L was registered or changed and awaits approval by a second member of frt_admin', p_device) END,
 			p_function, p_purpose, p_subject, p_device);
 	END IF;
 	IF d.location_type = 'private_space' THEN
-		PERFORM @extschema@._refuse('MF013', 13, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF013', 13, @extschema@._t(
 			'device %L is inside a private space; face capture there is forbidden', p_device),
 			p_function, p_purpose, p_subject, p_device);
 	END IF;
 	IF d.location_type = 'public_place' AND NOT p.serves_public_security THEN
-		PERFORM @extschema@._refuse('MF013', 13, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF013', 13, @extschema@._t(
 			'device %L is in a public place but purpose %L does not serve public security', p_device, p_purpose),
 			p_function, p_purpose, p_subject, p_device);
 	END IF;
 	IF d.location_type = 'public_place' AND (NOT d.signage OR d.capture_area IS NULL) THEN
-		PERFORM @extschema@._refuse('MF013', 13, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF013', 13, @extschema@._t(
 			'public-place device %L has no prominent signage or no defined capture area', p_device),
 			p_function, p_purpose, p_subject, p_device);
 	END IF;
@@ -268,22 +270,22 @@ BEGIN
 	SELECT * INTO c FROM @extschema@.consent
 	WHERE subject = p_subject AND purpose = p_purpose AND withdrawn_at IS NULL;
 	IF v_birth IS NULL THEN
-		PERFORM @extschema@._refuse('MF006', 6, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF006', 6, @extschema@._t(
 			'subject %L is not registered, so has no separate, active consent for purpose %L', p_subject, p_purpose),
 			p_function, p_purpose, p_subject, p_device, p_masked => v_masked);
 	END IF;
 	IF c.id IS NULL OR NOT c.separate THEN
-		PERFORM @extschema@._refuse('MF006', 6, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF006', 6, @extschema@._t(
 			'subject %L has no separate, active consent for purpose %L', p_subject, p_purpose),
 			p_function, p_purpose, p_subject, p_device, p_masked => v_masked);
 	END IF;
 	IF c.condition_of_service THEN
-		PERFORM @extschema@._refuse('MF012', 12, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF012', 12, @extschema@._t(
 			'consent of subject %L for purpose %L was made a condition of service and is not valid',
 			p_subject, p_purpose), p_function, p_purpose, p_subject, p_device, p_masked => v_masked);
 	END IF;
 	IF c.needs_renotice THEN
-		PERFORM @extschema@._refuse('MF005', 5, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF005', 5, @extschema@._t(
 			'consent of subject %L for purpose %L was given under notice version %s; the changed notice must be given first',
 			p_subject, p_purpose, c.notice_version), p_function, p_purpose, p_subject, p_device,
 			p_masked => v_masked);
@@ -291,12 +293,12 @@ BEGIN
 	-- Art. 7: a purpose processes subjects under 14 only when it says so
 	IF @extschema@.is_minor(v_birth, p_purpose)
 	   AND NOT (SELECT pp.minors_allowed FROM @extschema@.purpose pp WHERE pp.name = p_purpose) THEN
-		PERFORM @extschema@._refuse('MF070', 7, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF070', 7, @extschema@._t(
 			'subject %L is under 14 and purpose %L does not process minors', p_subject, p_purpose),
 			p_function, p_purpose, p_subject, p_device, p_masked => v_masked);
 	END IF;
 	IF @extschema@.is_minor(v_birth, p_purpose) AND c.given_by <> 'guardian' THEN
-		PERFORM @extschema@._refuse('MF007', 7, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF007', 7, @extschema@._t(
 			'subject %L is under 14; consent must be given by a parent or guardian', p_subject),
 			p_function, p_purpose, p_subject, p_device, p_masked => v_masked);
 	END IF;
@@ -314,7 +316,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
-		PERFORM @extschema@._reject('25000', pg_catalog.format(
+		PERFORM @extschema@._reject('25000', @extschema@._t(
 			'frt.%s must run at READ COMMITTED isolation, so that a consent withdrawn by another session takes effect at once (Measures Art. 6)',
 			p_function), p_function, NULL, NULL, NULL);
 	END IF;
@@ -336,23 +338,23 @@ DECLARE
 	v_ss pg_catalog.float8;
 BEGIN
 	IF p_embedding IS NULL THEN
-		PERFORM @extschema@._reject('22004', 'embedding must not be NULL', 'check_probe',
+		PERFORM @extschema@._reject('22004', @extschema@._t('embedding must not be NULL'), 'check_probe',
 			p_purpose.name, NULL, NULL);
 	END IF;
 	IF p_purpose.dimension IS NOT NULL AND @extschema@.dims(p_embedding) <> p_purpose.dimension THEN
-		PERFORM @extschema@._reject('22000', pg_catalog.format('embedding has %s dimensions; purpose %s requires %s',
+		PERFORM @extschema@._reject('22000', @extschema@._t('embedding has %s dimensions; purpose %s requires %s',
 			@extschema@.dims(p_embedding), p_purpose.name, p_purpose.dimension), 'check_probe',
 			p_purpose.name, NULL, NULL);
 	END IF;
 	SELECT sum(x * x) INTO v_ss FROM unnest(p_embedding::pg_catalog.float8[]) x;
 	IF v_ss = 0 THEN
-		PERFORM @extschema@._reject('22000', 'embedding has zero length: a face cannot be enrolled or matched with it',
+		PERFORM @extschema@._reject('22000', @extschema@._t('embedding has zero length: a face cannot be enrolled or matched with it'),
 			'check_probe', p_purpose.name, NULL, NULL);
 	END IF;
 	-- FLT_MIN and FLT_MAX, the smallest normal and the largest float4
 	IF NOT v_ss BETWEEN 1.1754943508222875e-38::pg_catalog.float8 AND 3.4028234663852886e38::pg_catalog.float8 THEN
 		PERFORM @extschema@._reject('22003',
-			'embedding length is out of range: its squared length must be a normal number of type real',
+			@extschema@._t('embedding length is out of range: its squared length must be a normal number of type real'),
 			'check_probe', p_purpose.name, NULL, NULL);
 	END IF;
 END
@@ -407,7 +409,7 @@ DECLARE
 	v_id pg_catalog.int8;
 BEGIN
 	IF p_subject IS NULL OR p_purpose IS NULL THEN
-		PERFORM @extschema@._reject('22004', 'subject and purpose must not be NULL', 'enroll',
+		PERFORM @extschema@._reject('22004', @extschema@._t('subject and purpose must not be NULL'), 'enroll',
 			p_purpose, p_subject, p_device);
 	END IF;
 	-- several processors: only the caller's own purposes (MF160)
@@ -439,17 +441,19 @@ BEGIN
 		v_asked_end := @extschema@._legal_add(pg_catalog.now(), p_retention, v_zone);
 	EXCEPTION WHEN datetime_field_overflow THEN
 		-- an end no timestamp can hold ('178000000 years'): rejected, on record
-		PERFORM @extschema@._reject('22008', 'requested retention is out of range', 'enroll',
+		PERFORM @extschema@._reject('22008', @extschema@._t('requested retention is out of range'), 'enroll',
 			p_purpose, p_subject, p_device);
 	END;
 	IF v_asked_end <= pg_catalog.now() OR v_limit_end <= pg_catalog.now() THEN
-		PERFORM @extschema@._reject('22023', 'retention must be positive', 'enroll',
+		PERFORM @extschema@._reject('22023', @extschema@._t('retention must be positive'), 'enroll',
 			p_purpose, p_subject, p_device);
 	END IF;
 	IF v_asked_end > v_limit_end THEN
-		PERFORM @extschema@._refuse('MF008', 8, pg_catalog.format(
-			'requested retention %s exceeds the %s retention %s of purpose %L',
-			p_retention, CASE WHEN v_minor THEN 'minor' ELSE 'purpose' END, v_limit, p_purpose),
+		PERFORM @extschema@._refuse('MF008', 8, CASE WHEN v_minor
+			THEN @extschema@._t('requested retention %s exceeds the minor retention %s of purpose %L',
+				p_retention, v_limit, p_purpose)
+			ELSE @extschema@._t('requested retention %s exceeds the purpose retention %s of purpose %L',
+				p_retention, v_limit, p_purpose) END,
 			'enroll', p_purpose, p_subject, p_device);
 	END IF;
 	v_expires := COALESCE(v_asked_end, v_limit_end);
@@ -476,7 +480,7 @@ DECLARE
 	v_seq pg_catalog.int8;
 BEGIN
 	IF p_subject IS NULL OR p_purpose IS NULL THEN
-		PERFORM @extschema@._reject('22004', 'subject and purpose must not be NULL', 'verify',
+		PERFORM @extschema@._reject('22004', @extschema@._t('subject and purpose must not be NULL'), 'verify',
 			p_purpose, p_subject, p_device);
 	END IF;
 	-- several processors: only the caller's own purposes (MF160), before the grant
@@ -491,7 +495,7 @@ BEGIN
 	similarity := @extschema@._face_similarity(p_subject, p_purpose, p_probe);
 	-- no active face: for a matcher, the same error as the other reasons
 	IF similarity IS NULL AND NOT @extschema@._caller_sees_reasons() THEN
-		PERFORM @extschema@._refuse('MF006', 6, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF006', 6, @extschema@._t(
 			'subject %L has no active face for purpose %L', p_subject, p_purpose),
 			'verify', p_purpose, p_subject, p_device, p_masked => true);
 	END IF;
@@ -541,7 +545,7 @@ DECLARE
 	r record;
 BEGIN
 	IF p_purpose IS NULL THEN
-		PERFORM @extschema@._reject('22004', 'purpose must not be NULL', 'identify', NULL, NULL, p_device);
+		PERFORM @extschema@._reject('22004', @extschema@._t('purpose must not be NULL'), 'identify', NULL, NULL, p_device);
 	END IF;
 	-- several processors: only the caller's own purposes (MF160), before the grant
 	PERFORM @extschema@._check_tenant('identify', p_purpose, NULL, p_device);
@@ -550,25 +554,25 @@ BEGIN
 	p := @extschema@._check_processing('identify', p_purpose, 'identification', p_device, NULL);
 	PERFORM @extschema@._check_probe(p, p_probe);
 	IF p_k IS NULL THEN
-		PERFORM @extschema@._reject('22004', 'k must not be NULL', 'identify', p_purpose, NULL, p_device);
+		PERFORM @extschema@._reject('22004', @extschema@._t('k must not be NULL'), 'identify', p_purpose, NULL, p_device);
 	END IF;
 	IF p_k < 1 THEN
-		PERFORM @extschema@._reject('22023', 'k must be at least 1', 'identify', p_purpose, NULL, p_device);
+		PERFORM @extschema@._reject('22023', @extschema@._t('k must be at least 1'), 'identify', p_purpose, NULL, p_device);
 	END IF;
 	v_min := COALESCE(p_min_similarity, p.similarity_threshold);
 	IF v_min < -1 OR v_min > 1 OR v_min = 'NaN'::pg_catalog.float8 THEN
-		PERFORM @extschema@._reject('22023', 'min_similarity must be between -1 and 1', 'identify',
+		PERFORM @extschema@._reject('22023', @extschema@._t('min_similarity must be between -1 and 1'), 'identify',
 			p_purpose, NULL, p_device);
 	END IF;
 	-- no more subjects, and none less similar, than the purpose needs: a
 	-- large k with a low floor would read the gallery out (Art. 14)
 	IF p_k > p.max_k THEN
-		PERFORM @extschema@._refuse('MF142', 14, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF142', 14, @extschema@._t(
 			'identification asks for %s subjects; purpose %L returns at most %s', p_k, p_purpose, p.max_k),
 			'identify', p_purpose, NULL, p_device);
 	END IF;
 	IF v_min < p.similarity_threshold THEN
-		PERFORM @extschema@._refuse('MF142', 14, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF142', 14, @extschema@._t(
 			'min_similarity %s is below the threshold %s of purpose %L', v_min, p.similarity_threshold,
 			p_purpose), 'identify', p_purpose, NULL, p_device);
 	END IF;
@@ -652,7 +656,7 @@ BEGIN
 	-- by each processor, and another processor's "u1" is no conflict
 	IF v_proc IS NULL THEN
 		PERFORM @extschema@._refuse('MF161', 5,
-			'the caller acts for no personal information processor (several are registered; bind the login)',
+			@extschema@._t('the caller acts for no personal information processor (several are registered; bind the login)'),
 			'register_subject', NULL, p_subject, NULL);
 	END IF;
 	INSERT INTO @extschema@.subject (processor, id, birth_date) VALUES (v_proc, p_subject, p_birth_date)
@@ -687,19 +691,19 @@ BEGIN
 	-- a consent is recorded by an application that enrols for the purpose
 	PERFORM @extschema@._check_authorized('give_consent', 'enrol', p_purpose, NULL);
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose) THEN
-		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
+		PERFORM @extschema@._refuse('MF004', 4, @extschema@._t('purpose %L is not registered', p_purpose),
 			'give_consent', p_purpose, p_subject, NULL);
 	END IF;
 	-- the subject first, in the same lock order as erasure and enrolment
 	PERFORM 1 FROM @extschema@.subject
 	WHERE processor = @extschema@._purpose_processor(p_purpose) AND id = p_subject FOR KEY SHARE;
 	IF NOT FOUND THEN
-		PERFORM @extschema@._reject('P0002', pg_catalog.format('subject %s is not registered', p_subject),
+		PERFORM @extschema@._reject('P0002', @extschema@._t('subject %s is not registered', p_subject),
 			'give_consent', p_purpose, p_subject, NULL);
 	END IF;
 	v_version := @extschema@.current_notice_version(p_purpose);
 	IF v_version IS NULL THEN
-		PERFORM @extschema@._refuse('MF005', 5, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF005', 5, @extschema@._t(
 			'purpose %L has no notice in force; consent cannot be informed', p_purpose),
 			'give_consent', p_purpose, p_subject, NULL);
 	END IF;
@@ -746,7 +750,7 @@ BEGIN
 	END IF;
 	v_proc := COALESCE(@extschema@._purpose_processor(p_purpose), @extschema@._acting_processor());
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.subject WHERE processor = v_proc AND id = p_subject) THEN
-		PERFORM @extschema@._reject('P0002', pg_catalog.format('subject %s is not registered', p_subject),
+		PERFORM @extschema@._reject('P0002', @extschema@._t('subject %s is not registered', p_subject),
 			'withdraw_consent', p_purpose, p_subject, NULL);
 	END IF;
 	WITH w AS (
@@ -756,8 +760,9 @@ BEGIN
 		RETURNING id)
 	SELECT pg_catalog.array_agg(id) INTO v_ids FROM w;
 	IF v_ids IS NULL THEN
-		RAISE NOTICE 'subject % has no active consent for %', p_subject,
-			COALESCE('purpose ' || p_purpose, 'any purpose');
+		RAISE NOTICE USING MESSAGE = CASE WHEN p_purpose IS NULL
+			THEN @extschema@._t('subject %s has no active consent for any purpose', p_subject)
+			ELSE @extschema@._t('subject %s has no active consent for purpose %s', p_subject, p_purpose) END;
 		RETURN 0;
 	END IF;
 	SELECT pg_catalog.count(*) INTO v_faces FROM @extschema@.face WHERE consent_id = ANY (v_ids);
@@ -781,7 +786,7 @@ DECLARE
 BEGIN
 	PERFORM 1 FROM @extschema@.subject WHERE processor = v_proc AND id = p_subject FOR UPDATE;
 	IF NOT FOUND THEN
-		PERFORM @extschema@._reject('P0002', pg_catalog.format('subject %s is not registered', p_subject),
+		PERFORM @extschema@._reject('P0002', @extschema@._t('subject %s is not registered', p_subject),
 			'erase_subject', NULL, p_subject, NULL);
 	END IF;
 	SELECT pg_catalog.array_agg(id) INTO v_ids FROM @extschema@.face
@@ -814,7 +819,7 @@ BEGIN
 	PERFORM @extschema@._check_tenant('export_faces', p_purpose, p_subject, NULL);
 	PERFORM @extschema@._check_authorized('export_faces', 'export', p_purpose, NULL);
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose) THEN
-		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
+		PERFORM @extschema@._refuse('MF004', 4, @extschema@._t('purpose %L is not registered', p_purpose),
 			'export_faces', p_purpose, p_subject, NULL);
 	END IF;
 	PERFORM @extschema@._require_read_committed('export_faces');
@@ -823,12 +828,12 @@ BEGIN
 	IF EXISTS (SELECT 1 FROM @extschema@.subject s
 			   WHERE s.id = p_subject AND @extschema@.is_minor(s.birth_date, p_purpose))
 	   AND (c.given_by <> 'guardian' OR NOT c.transfer_consent) THEN
-		PERFORM @extschema@._refuse('MF071', 7, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF071', 7, @extschema@._t(
 			'subject %L is under 14; face data leaves only with the guardian''s transfer consent', p_subject),
 			'export_faces', p_purpose, p_subject, NULL);
 	END IF;
 	IF NOT c.transfer_consent THEN
-		PERFORM @extschema@._refuse('MF008', 8, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF008', 8, @extschema@._t(
 			'subject %L gave no separate consent to transfer face data for purpose %L', p_subject, p_purpose),
 			'export_faces', p_purpose, p_subject, NULL);
 	END IF;
@@ -855,7 +860,7 @@ BEGIN
 	PERFORM @extschema@._check_tenant('record_decline', p_purpose, p_subject, p_device);
 	SELECT alternative_method INTO v_alt FROM @extschema@.purpose WHERE name = p_purpose;
 	IF NOT FOUND THEN
-		PERFORM @extschema@._reject('P0002', pg_catalog.format('purpose %s is not registered', p_purpose),
+		PERFORM @extschema@._reject('P0002', @extschema@._t('purpose %s is not registered', p_purpose),
 			'record_decline', p_purpose, p_subject, p_device);
 	END IF;
 	INSERT INTO @extschema@.decline (subject, purpose, device)
@@ -896,12 +901,12 @@ DECLARE
 	v_n pg_catalog.int8;
 BEGIN
 	IF p_reason IS NULL OR pg_catalog.btrim(p_reason) = '' THEN
-		PERFORM @extschema@._reject('22004', 'a reason is required', 'void_assessment', p_purpose, NULL, NULL);
+		PERFORM @extschema@._reject('22004', @extschema@._t('a reason is required'), 'void_assessment', p_purpose, NULL, NULL);
 	END IF;
 	-- several processors: only the caller's own purposes (MF160)
 	PERFORM @extschema@._check_tenant('void_assessment', p_purpose, NULL, NULL);
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose) THEN
-		PERFORM @extschema@._reject('P0002', pg_catalog.format('purpose %s is not registered', p_purpose),
+		PERFORM @extschema@._reject('P0002', @extschema@._t('purpose %s is not registered', p_purpose),
 			'void_assessment', p_purpose, NULL, NULL);
 	END IF;
 	v_n := @extschema@._void_assessments(p_purpose, p_reason);
@@ -937,13 +942,13 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	IF p_filed_on IS NULL OR p_reference IS NULL OR pg_catalog.btrim(p_reference) = '' THEN
-		PERFORM @extschema@._reject('22004', 'filing date and reference are required', 'record_filing',
+		PERFORM @extschema@._reject('22004', @extschema@._t('filing date and reference are required'), 'record_filing',
 			NULL, NULL, NULL);
 	END IF;
 	-- the caller's processor's filing (a superuser: frt.processor, or the sole one)
 	IF @extschema@._acting_processor() IS NULL THEN
 		PERFORM @extschema@._refuse('MF161', 15,
-			'the caller acts for no personal information processor (several are registered; bind the login)',
+			@extschema@._t('the caller acts for no personal information processor (several are registered; bind the login)'),
 			'record_filing', NULL, NULL, NULL);
 	END IF;
 	INSERT INTO @extschema@.filing_state AS s (processor, filed_on, filing_reference)

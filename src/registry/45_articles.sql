@@ -68,7 +68,7 @@ DECLARE
 	v_diff pg_catalog.text[] := @extschema@._notice_stale_facts(p);
 BEGIN
 	IF v_diff IS NOT NULL THEN
-		PERFORM @extschema@._refuse('MF050', 5, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF050', 5, @extschema@._t(
 			'purpose %L changed facts its notice in force states (%s); publish a new notice version first',
 			p.name, pg_catalog.array_to_string(v_diff, ', ')), p_function, p.name, p_subject, p_device);
 	END IF;
@@ -97,10 +97,10 @@ BEGIN
 		RETURN NEW;		-- the foreign key rejects it
 	END IF;
 	IF NEW.accessibility IS NULL OR pg_catalog.btrim(NEW.accessibility) = '' THEN
-		PERFORM @extschema@._refuse('MF051', 5, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF051', 5, @extschema@._t(
 			'a notice of purpose %L needs an accessibility statement for disabled and elderly people',
 			NEW.purpose), 'publish_notice', NEW.purpose, NULL, NULL,
-			p_hint => 'Say how the notice is given in accessible forms (large print, audio, assistance), as the national accessibility rules require.');
+			p_hint => @extschema@._t('Say how the notice is given in accessible forms (large print, audio, assistance), as the national accessibility rules require.'));
 	END IF;
 	NEW.facts := @extschema@._notice_facts(p);
 	SELECT n.facts INTO v_prev FROM @extschema@.notice n
@@ -127,15 +127,15 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	IF p.storage = 'device' THEN
-		PERFORM @extschema@._refuse('MF080', 8, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF080', 8, @extschema@._t(
 			'purpose %L keeps faces on the recognition device; they are not stored in this database', p.name),
 			'enroll', p.name, p_subject, p_device);
 	END IF;
 	IF p.storage_legal_basis IS NULL AND NOT c.central_storage_consent THEN
-		PERFORM @extschema@._refuse('MF081', 8, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF081', 8, @extschema@._t(
 			'subject %L gave no separate consent to central storage for purpose %L, and the purpose records no legal basis for it',
 			p_subject, p.name), 'enroll', p.name, p_subject, p_device,
-			p_hint => 'Record the consent (frt.give_consent(..., p_central_storage => true)) or the law or administrative regulation on purpose.storage_legal_basis.');
+			p_hint => @extschema@._t('Record the consent (frt.give_consent(..., p_central_storage => true)) or the law or administrative regulation on purpose.storage_legal_basis.'));
 	END IF;
 END
 $$;
@@ -151,7 +151,7 @@ AS $$
 BEGIN
 	IF NEW.birth_date IS DISTINCT FROM OLD.birth_date
 	   AND @extschema@.is_minor(NEW.birth_date) IS DISTINCT FROM @extschema@.is_minor(OLD.birth_date) THEN
-		PERFORM @extschema@._refuse('MF072', 7, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF072', 7, @extschema@._t(
 			'the birth date of subject %L would change whether it is under 14; erase the subject and register it again',
 			OLD.id), 'UPDATE subject', NULL, OLD.id, NULL);
 	END IF;

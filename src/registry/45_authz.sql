@@ -90,20 +90,20 @@ BEGIN
 				   JOIN pg_catalog.pg_roles r ON r.rolname = g.grantee
 				   WHERE g.purpose = p_purpose AND p_operation = ANY (g.operations)
 					 AND pg_catalog.pg_has_role(v_role, r.oid, 'MEMBER')) THEN
-		PERFORM @extschema@._refuse('MF144', 14, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF144', 14, @extschema@._t(
 			'role %s is not authorized to %s for purpose %L', v_role, p_operation, p_purpose),
 			p_function, p_purpose, NULL, p_device,
-			p_hint => 'A member of frt_admin grants an application its purposes with frt.grant_application().');
+			p_hint => @extschema@._t('A member of frt_admin grants an application its purposes with frt.grant_application().'));
 	END IF;
 	IF p_device IS NOT NULL
 	   AND NOT EXISTS (SELECT 1 FROM @extschema@.device_login b
 					   JOIN pg_catalog.pg_roles r ON r.rolname = b.grantee
 					   WHERE b.processor = @extschema@._purpose_processor(p_purpose) AND b.device = p_device
 						 AND pg_catalog.pg_has_role(v_role, r.oid, 'MEMBER')) THEN
-		PERFORM @extschema@._refuse('MF145', 14, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF145', 14, @extschema@._t(
 			'role %s is not bound to device %L', v_role, p_device),
 			p_function, p_purpose, NULL, p_device,
-			p_hint => 'A member of frt_admin binds an application to its devices with frt.bind_device().');
+			p_hint => @extschema@._t('A member of frt_admin binds an application to its devices with frt.bind_device().'));
 	END IF;
 END
 $$;
@@ -119,25 +119,25 @@ DECLARE
 	v_ops pg_catalog.text[];
 BEGIN
 	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = p_grantee) THEN
-		PERFORM @extschema@._reject('42704', pg_catalog.format('role %s does not exist', p_grantee),
+		PERFORM @extschema@._reject('42704', @extschema@._t('role %s does not exist', p_grantee),
 			'grant_application', p_purpose, NULL, NULL);
 	END IF;
 	-- a login of another processor reads as no role
 	IF EXISTS (SELECT 1 FROM @extschema@.processor_login l WHERE l.login = p_grantee
 			   AND NOT @extschema@._processor_visible(l.processor)) THEN
-		PERFORM @extschema@._reject('42704', pg_catalog.format('role %s does not exist', p_grantee),
+		PERFORM @extschema@._reject('42704', @extschema@._t('role %s does not exist', p_grantee),
 			'grant_application', p_purpose, NULL, NULL);
 	END IF;
 	-- another processor's purpose reads as not registered
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose
 				   AND @extschema@._processor_visible(processor)) THEN
-		PERFORM @extschema@._reject('P0002', pg_catalog.format('purpose %s is not registered', p_purpose),
+		PERFORM @extschema@._reject('P0002', @extschema@._t('purpose %s is not registered', p_purpose),
 			'grant_application', p_purpose, NULL, NULL);
 	END IF;
 	IF p_operations IS NULL OR pg_catalog.cardinality(p_operations) = 0
 	   OR NOT p_operations <@ @extschema@._app_operations()
 	   OR pg_catalog.array_position(p_operations, NULL) IS NOT NULL THEN
-		PERFORM @extschema@._reject('22023', pg_catalog.format('operations must be some of %s',
+		PERFORM @extschema@._reject('22023', @extschema@._t('operations must be some of %s',
 			pg_catalog.array_to_string(@extschema@._app_operations(), ', ')),
 			'grant_application', p_purpose, NULL, NULL);
 	END IF;
@@ -189,17 +189,17 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = p_grantee) THEN
-		PERFORM @extschema@._reject('42704', pg_catalog.format('role %s does not exist', p_grantee),
+		PERFORM @extschema@._reject('42704', @extschema@._t('role %s does not exist', p_grantee),
 			'bind_device', NULL, NULL, p_device);
 	END IF;
 	IF EXISTS (SELECT 1 FROM @extschema@.processor_login l WHERE l.login = p_grantee
 			   AND NOT @extschema@._processor_visible(l.processor)) THEN
-		PERFORM @extschema@._reject('42704', pg_catalog.format('role %s does not exist', p_grantee),
+		PERFORM @extschema@._reject('42704', @extschema@._t('role %s does not exist', p_grantee),
 			'bind_device', NULL, NULL, p_device);
 	END IF;
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.device
 				   WHERE processor = @extschema@._acting_processor() AND name = p_device) THEN
-		PERFORM @extschema@._reject('P0002', pg_catalog.format('device %s is not registered', p_device),
+		PERFORM @extschema@._reject('P0002', @extschema@._t('device %s is not registered', p_device),
 			'bind_device', NULL, NULL, p_device);
 	END IF;
 	INSERT INTO @extschema@.device_login (processor, device, grantee, bound_by)
@@ -312,7 +312,9 @@ BEGIN
 		WHERE p.name = p_name AND @extschema@._processor_visible(p.processor) FOR UPDATE;
 	END IF;
 	IF NOT FOUND THEN
-		PERFORM @extschema@._reject('P0002', pg_catalog.format('%s %s is not registered', p_table, p_name),
+		PERFORM @extschema@._reject('P0002', CASE WHEN p_table = 'device'
+			THEN @extschema@._t('device %s is not registered', p_name)
+			ELSE @extschema@._t('purpose %s is not registered', p_name) END,
 			v_fn, v_purpose, NULL, v_device);
 	END IF;
 	IF v_approved IS NOT NULL THEN
@@ -320,8 +322,9 @@ BEGIN
 	END IF;
 	IF NOT @extschema@._is_superuser(v_caller) THEN
 		IF NOT pg_catalog.pg_has_role(v_caller, 'frt_admin', 'MEMBER') THEN
-			PERFORM @extschema@._refuse('MF147', 14, pg_catalog.format(
-				'role %s is not a member of frt_admin and cannot approve %s %L', v_caller, p_table, p_name),
+			PERFORM @extschema@._refuse('MF147', 14, CASE WHEN p_table = 'device'
+				THEN @extschema@._t('role %s is not a member of frt_admin and cannot approve device %L', v_caller, p_name)
+				ELSE @extschema@._t('role %s is not a member of frt_admin and cannot approve purpose %L', v_caller, p_name) END,
 				v_fn, v_purpose, NULL, v_device);
 		END IF;
 		-- four eyes: neither the caller nor the session's login made the
@@ -330,9 +333,11 @@ BEGIN
 				   WHERE r.rolname = v_changed_by
 					 AND (pg_catalog.pg_has_role(v_caller, r.oid, 'MEMBER')
 						  OR pg_catalog.pg_has_role(SESSION_USER, r.oid, 'MEMBER'))) THEN
-			PERFORM @extschema@._refuse('MF147', 14, pg_catalog.format(
-				'%s %L was registered or changed by %s; another member of frt_admin must approve it',
-				p_table, p_name, v_changed_by), v_fn, v_purpose, NULL, v_device);
+			PERFORM @extschema@._refuse('MF147', 14, CASE WHEN p_table = 'device'
+				THEN @extschema@._t('device %L was registered or changed by %s; another member of frt_admin must approve it',
+					p_name, v_changed_by)
+				ELSE @extschema@._t('purpose %L was registered or changed by %s; another member of frt_admin must approve it',
+					p_name, v_changed_by) END, v_fn, v_purpose, NULL, v_device);
 		END IF;
 	END IF;
 	IF p_table = 'device' THEN
@@ -436,7 +441,7 @@ BEGIN
 	RETURN QUERY SELECT 'Art. 14', 'application_authorization',
 		CASE WHEN v_pending IS NULL AND v_missing IS NULL AND v_broad IS NULL THEN 'ok' ELSE 'warning' END,
 		pg_catalog.concat_ws('; ',
-			pg_catalog.format('%s grants to %s roles, %s device bindings', v_grants, v_roles, v_bindings),
+			@extschema@._t('%s grants to %s roles, %s device bindings', v_grants, v_roles, v_bindings),
 			'awaiting approval by a second member of frt_admin: ' || v_pending,
 			'granted or bound roles that do not exist: ' || v_missing,
 			'granted or bound to frt_admin, frt_enroller or frt_matcher themselves (so to every member): ' || v_broad);

@@ -50,8 +50,8 @@ DECLARE
 	i @extschema@.security_incident;
 BEGIN
 	IF TG_OP <> 'INSERT' THEN
-		RAISE EXCEPTION 'the incident register is kept as recorded; record a new incident instead'
-			USING ERRCODE = 'feature_not_supported';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('the incident register is kept as recorded; record a new incident instead'),
+			ERRCODE = 'feature_not_supported';
 	END IF;
 	IF TG_TABLE_NAME = 'security_incident_purpose' AND NOT @extschema@.audit_restoring() THEN
 		SELECT * INTO i FROM @extschema@.security_incident WHERE id = NEW.incident;
@@ -95,30 +95,30 @@ DECLARE
 	v_proc pg_catalog.text := @extschema@._caller_processor();
 BEGIN
 	IF NOT v_super AND v_proc IS NULL THEN
-		PERFORM @extschema@._reject('42501', 'the caller acts for no processor', 'record_incident',
+		PERFORM @extschema@._reject('42501', @extschema@._t('the caller acts for no processor'), 'record_incident',
 			NULL, NULL, NULL);
 	END IF;
 	IF p_description IS NULL OR pg_catalog.btrim(p_description) = '' OR p_major IS NULL THEN
-		PERFORM @extschema@._reject('22004', 'an incident needs a description and whether it is major',
+		PERFORM @extschema@._reject('22004', @extschema@._t('an incident needs a description and whether it is major'),
 			'record_incident', NULL, NULL, NULL);
 	END IF;
 	IF pg_catalog.cardinality(p_purposes) = 0 THEN
-		PERFORM @extschema@._reject('22023', 'an incident touches at least one purpose (NULL: every purpose)',
+		PERFORM @extschema@._reject('22023', @extschema@._t('an incident touches at least one purpose (NULL: every purpose)'),
 			'record_incident', NULL, NULL, NULL);
 	END IF;
 	SELECT pg_catalog.string_agg(u, ', ') INTO v_unknown FROM pg_catalog.unnest(p_purposes) u
 	 WHERE NOT EXISTS (SELECT 1 FROM @extschema@.purpose p WHERE p.name = u
 					   AND (v_super OR p.processor = v_proc));
 	IF v_unknown IS NOT NULL THEN
-		PERFORM @extschema@._reject('P0002', pg_catalog.format('purpose %s is not registered', v_unknown),
+		PERFORM @extschema@._reject('P0002', @extschema@._t('purpose %s is not registered', v_unknown),
 			'record_incident', NULL, NULL, NULL);
 	END IF;
 	IF p_alert_seq IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.alert a WHERE a.seq = p_alert_seq) THEN
-		PERFORM @extschema@._reject('P0002', pg_catalog.format('audit record %s is not an alert', p_alert_seq),
+		PERFORM @extschema@._reject('P0002', @extschema@._t('audit record %s is not an alert', p_alert_seq),
 			'record_incident', NULL, NULL, NULL);
 	END IF;
 	IF p_occurred_at > pg_catalog.now() THEN
-		PERFORM @extschema@._reject('22008', 'an incident cannot occur in the future', 'record_incident',
+		PERFORM @extschema@._reject('22008', @extschema@._t('an incident cannot occur in the future'), 'record_incident',
 			NULL, NULL, NULL);
 	END IF;
 	IF v_super THEN
@@ -134,10 +134,11 @@ BEGIN
 			p_alert_seq, v_proc)
 		RETURNING id INTO v_id;
 	EXCEPTION WHEN unique_violation THEN
-		PERFORM @extschema@._reject('23505', pg_catalog.format('alert %s already opened an incident', p_alert_seq),
+		PERFORM @extschema@._reject('23505', @extschema@._t('alert %s already opened an incident', p_alert_seq),
 			'record_incident', NULL, NULL, NULL);
 	END;
 	INSERT INTO @extschema@.security_incident_purpose (incident, purpose)
+	-- NULL: every purpose of the caller's processor (a superuser: every one)
 	SELECT v_id, p.name FROM @extschema@.purpose p
 	 WHERE (p_purposes IS NULL OR p.name = ANY (p_purposes)) AND (v_super OR p.processor = v_proc);
 	RETURN v_id;
@@ -162,7 +163,7 @@ BEGIN
 					   WHERE a.purpose = p_purpose AND a.voided_at IS NULL AND a.assessed_at >= i.recorded_at)
 	 ORDER BY i.recorded_at DESC LIMIT 1;
 	IF FOUND THEN
-		PERFORM @extschema@._refuse('MF090', 9, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF090', 9, @extschema@._t(
 			'purpose %L has not been re-assessed since major security incident %s', p_purpose, v_id),
 			p_function, p_purpose, p_subject, p_device);
 	END IF;

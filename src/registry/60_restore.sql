@@ -45,10 +45,10 @@ BEGIN
 		  AND i.indrelid = '@extschema@.face'::pg_catalog.regclass
 		  AND am.amname <> 'frt_ivf'
 	LOOP
-		RAISE EXCEPTION 'index "%" on @extschema@.face reads the face column with access method "%"', r.relname, r.amname
-			USING ERRCODE = 'feature_not_supported',
-				  DETAIL = 'Only frt_ivf indexes seal what they store; any other index over the faces would keep them in clear on disk.',
-				  HINT = 'CREATE INDEX ... ON @extschema@.face USING frt_ivf (@extschema@._face_open(id, embedding) @extschema@.face_cosine_ops) WHERE purpose = ''...''';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('index "%s" on @extschema@.face reads the face column with access method "%s"', r.relname, r.amname),
+			ERRCODE = 'feature_not_supported',
+				  DETAIL = @extschema@._t('Only frt_ivf indexes seal what they store; any other index over the faces would keep them in clear on disk.'),
+				  HINT = @extschema@._t('CREATE INDEX ... ON @extschema@.face USING frt_ivf (@extschema@._face_open(id, embedding) @extschema@.face_cosine_ops) WHERE purpose = ''...''');
 	END LOOP;
 	FOR r IN
 		SELECT DISTINCT c.oid, c.relname
@@ -108,8 +108,8 @@ DECLARE
 	v_created pg_catalog.text[] := '{}';
 BEGIN
 	IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = session_user) THEN
-		RAISE EXCEPTION 'frt.restore_finish() must be run by a superuser'
-			USING ERRCODE = 'insufficient_privilege';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('frt.restore_finish() must be run by a superuser'),
+			ERRCODE = 'insufficient_privilege';
 	END IF;
 	SELECT * INTO v FROM @extschema@.verify_audit_chain();
 	FOR d IN SELECT f.name, f.definition FROM @extschema@.face_index f ORDER BY f.name LOOP
@@ -128,8 +128,8 @@ BEGIN
 		pg_catalog.jsonb_build_object('chain_ok', v.ok, 'records', v.checked, 'first_break', v.seq,
 			'reason', v.reason, 'indexes_created', pg_catalog.to_jsonb(v_created)));
 	IF NOT v.ok THEN
-		RAISE WARNING 'frt: the restored audit trail does not verify: %', v.reason
-			USING HINT = 'Restore from another backup, or keep this database for the investigation; the break is recorded.';
+		RAISE WARNING USING MESSAGE = @extschema@._t('frt: the restored audit trail does not verify: %s', v.reason),
+			HINT = @extschema@._t('Restore from another backup, or keep this database for the investigation; the break is recorded.');
 	END IF;
 END
 $$;

@@ -79,7 +79,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	IF NOT @extschema@._purpose_callers(p_purpose) THEN
-		PERFORM @extschema@._refuse('MF160', 4, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF160', 4, @extschema@._t(
 			'purpose %L is not registered for the processor the caller acts for', p_purpose),
 			p_function, NULL, p_subject, p_device);
 	END IF;
@@ -191,10 +191,10 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	IF NOT @extschema@._caller_is_superuser() THEN
-		RAISE EXCEPTION 'only a superuser binds logins to processors' USING ERRCODE = 'insufficient_privilege';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('only a superuser binds logins to processors'), ERRCODE = 'insufficient_privilege';
 	END IF;
 	IF p_login IS NULL THEN
-		RAISE EXCEPTION 'login must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('login must not be NULL'), ERRCODE = 'null_value_not_allowed';
 	END IF;
 	IF p_processor IS NULL THEN
 		DELETE FROM @extschema@.processor_login WHERE login = p_login;
@@ -368,7 +368,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	IF NOT @extschema@._caller_is_superuser() AND @extschema@._processor_count() > 1 THEN
-		PERFORM @extschema@._reject('42501', pg_catalog.format(
+		PERFORM @extschema@._reject('42501', @extschema@._t(
 			'frt.%s acts on the data of every processor in the database; with several processors only a superuser runs it',
 			p_function), p_function, NULL, NULL, NULL);
 	END IF;

@@ -107,6 +107,7 @@ my %header_layer = (
 	'frt_gov_names.h' => 'audit',
 	'frt_names.h' => 'type',
 	'frt_compat.h' => 'type',
+	'frt_nls.h' => 'type',		# included first by every C file (mk/common.mk)
 	'frt.h' => 'type');
 my @bad;
 for my $l (@layers)
