@@ -7382,6 +7382,119 @@ END
 $$;
 -- ---- end of the facts a notice states, minors, central storage, incidents ----
 
+-- ---- Incidents and requests per processor; messages in the caller's language (registry, jobs) ----
+-- the incident register and the request register carry their processor
+ALTER TABLE @extschema@.security_incident
+	ADD COLUMN processor pg_catalog.text REFERENCES @extschema@.processor (name) ON UPDATE CASCADE;
+ALTER TABLE @extschema@.request
+	ADD COLUMN processor pg_catalog.text NOT NULL DEFAULT @extschema@._acting_processor()
+		REFERENCES @extschema@.processor (name) ON UPDATE CASCADE;
+DROP INDEX @extschema@.request_subject_idx;
+CREATE INDEX request_subject_idx ON @extschema@.request (processor, subject);
+ALTER TABLE @extschema@.request ENABLE ROW LEVEL SECURITY;
+CREATE POLICY request_tenant ON @extschema@.request
+	USING (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()))
+	WITH CHECK (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()));
+ALTER TABLE @extschema@.security_incident_purpose ENABLE ROW LEVEL SECURITY;
+CREATE POLICY security_incident_purpose_tenant ON @extschema@.security_incident_purpose
+	USING (purpose IN (SELECT p.name FROM @extschema@.purpose p
+		WHERE p.processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor())))
+	WITH CHECK (purpose IN (SELECT p.name FROM @extschema@.purpose p
+		WHERE p.processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor())));
+ALTER TABLE @extschema@.security_incident ENABLE ROW LEVEL SECURITY;
+CREATE POLICY security_incident_tenant ON @extschema@.security_incident
+	USING (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor())
+		OR id IN (SELECT ip.incident FROM @extschema@.security_incident_purpose ip))
+	WITH CHECK (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()));
+-- ---- Messages in the caller's language: frt._t() and the catalogue (audit layer; every layer's messages) ----
+CREATE FUNCTION @extschema@._t(pg_catalog.text) RETURNS pg_catalog.text
+LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'frt_t';
+
+CREATE FUNCTION @extschema@._t(pg_catalog.text, VARIADIC "any") RETURNS pg_catalog.text
+LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'frt_t';
+
+CREATE FUNCTION @extschema@._t_source(pg_catalog.text) RETURNS pg_catalog.text
+LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'frt_t_source';
+
+CREATE FUNCTION @extschema@._cite(pg_catalog.int4, pg_catalog.text) RETURNS pg_catalog.text
+LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'frt_cite';
+
+REVOKE ALL ON FUNCTION @extschema@._t(pg_catalog.text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._t(pg_catalog.text, VARIADIC "any") FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._t_source(pg_catalog.text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._cite(pg_catalog.int4, pg_catalog.text) FROM PUBLIC;
+
+-- the compliance report as a Chinese document (src/jobs/27_compliance_document.sql)
+CREATE FUNCTION @extschema@._cn_numeral(p_n pg_catalog.int4)
+RETURNS pg_catalog.text
+LANGUAGE sql IMMUTABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT CASE
+	WHEN p_n OPERATOR(pg_catalog.<) 1 OR p_n OPERATOR(pg_catalog.>) 99 THEN p_n::pg_catalog.text
+	WHEN p_n OPERATOR(pg_catalog.<) 10 THEN d[p_n]
+	ELSE CASE WHEN p_n OPERATOR(pg_catalog./) 10 OPERATOR(pg_catalog.>) 1 THEN d[p_n OPERATOR(pg_catalog./) 10] ELSE '' END
+		OPERATOR(pg_catalog.||) '十'
+		OPERATOR(pg_catalog.||) CASE WHEN p_n OPERATOR(pg_catalog.%) 10 OPERATOR(pg_catalog.>) 0
+			THEN d[p_n OPERATOR(pg_catalog.%) 10] ELSE '' END
+	END
+FROM (SELECT ARRAY['一', '二', '三', '四', '五', '六', '七', '八', '九']::pg_catalog.text[] AS d) x
+$$;
+CREATE FUNCTION @extschema@.compliance_report_document()
+RETURNS pg_catalog.text
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r record;
+	v_art pg_catalog.int4 := NULL;
+	v_body pg_catalog.text := '';
+	v_ok pg_catalog.int4 := 0;
+	v_warning pg_catalog.int4 := 0;
+	v_violation pg_catalog.int4 := 0;
+	v_info pg_catalog.int4 := 0;
+BEGIN
+	-- the rows in article order, each article's rows in the report's order
+	FOR r IN
+		SELECT c.article, c.check_name, c.status, c.detail,
+			pg_catalog.substring(c.article, '[0-9]+')::pg_catalog.int4 AS n
+		FROM @extschema@.compliance_report() WITH ORDINALITY AS c(article, check_name, status, detail, i)
+		ORDER BY n, c.i
+	LOOP
+		IF v_art IS DISTINCT FROM r.n THEN
+			v_body := v_body OPERATOR(pg_catalog.||) E'\n## 第' OPERATOR(pg_catalog.||) @extschema@._cn_numeral(r.n)
+				OPERATOR(pg_catalog.||) E'条\n\n';
+			v_art := r.n;
+		END IF;
+		v_body := v_body OPERATOR(pg_catalog.||) pg_catalog.format(E'- %s（%s）：%s\n',
+			CASE r.status WHEN 'ok' THEN '合规' WHEN 'warning' THEN '警告' WHEN 'violation' THEN '违规'
+				WHEN 'info' THEN '信息' ELSE r.status END,
+			r.check_name, COALESCE(r.detail, ''));
+		CASE r.status
+			WHEN 'ok' THEN v_ok := v_ok + 1;
+			WHEN 'warning' THEN v_warning := v_warning + 1;
+			WHEN 'violation' THEN v_violation := v_violation + 1;
+			ELSE v_info := v_info + 1;
+		END CASE;
+	END LOOP;
+	RETURN pg_catalog.concat_ws(E'\n',
+		'# 人脸识别技术应用合规情况报告', '',
+		'依据《人脸识别技术应用安全管理办法》，以下按条款列出本数据库可以核查的事项及其核查结果。',
+		'括号内为检查项的名称（供程序识别，不翻译）。', '',
+		'- 个人信息处理者：' OPERATOR(pg_catalog.||) COALESCE(@extschema@._caller_processor(), '全部（超级用户）'),
+		'- 生成时间：' OPERATOR(pg_catalog.||) pg_catalog.to_char(pg_catalog.statement_timestamp() AT TIME ZONE 'Asia/Shanghai',
+			'YYYY-MM-DD HH24:MI') OPERATOR(pg_catalog.||) '（北京时间）',
+		pg_catalog.format('- 汇总：合规 %s 项，警告 %s 项，违规 %s 项，信息 %s 项', v_ok, v_warning, v_violation, v_info),
+		v_body);
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._cn_numeral(pg_catalog.int4) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.compliance_report_document() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.compliance_report_document() TO frt_admin, frt_auditor;
+COMMENT ON FUNCTION @extschema@.compliance_report_document() IS
+	'the compliance report as a Chinese Markdown document: one section per article (第N条), statuses 合规, 警告, 违规, 信息';
+-- ---- end of incidents and requests per processor; messages ----
+
 -- ---- Function bodies of this release ----
 -- Every function changed since 1.0.0, as the install script defines it
 -- (the sections above were written one change at a time).
@@ -7423,28 +7536,6 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION @extschema@.audit_head(
-	OUT seq pg_catalog.int8, OUT hash pg_catalog.text, OUT at pg_catalog.timestamptz)
-RETURNS record
-LANGUAGE sql STABLE
-AS $$
-	SELECT h.seq, pg_catalog.encode(h.hash, 'hex'), h.at FROM (
-		(SELECT a.seq, a.hash, a.at FROM @extschema@.audit a ORDER BY a.seq DESC LIMIT 1)
-		UNION ALL
-		(SELECT n.last_seq, n.last_hash, n.last_at FROM @extschema@.audit_anchor n)
-	) h ORDER BY h.seq DESC LIMIT 1
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@._hook_point(p_point pg_catalog.text, p_offered_by pg_catalog.text,
-	p_arguments pg_catalog.text, p_returns pg_catalog.text, p_description pg_catalog.text)
-RETURNS void
-LANGUAGE sql
-SET search_path = pg_catalog, pg_temp
-AS $$
-	INSERT INTO @extschema@.extension_point VALUES (p_point, p_offered_by, p_arguments, p_returns,
-		p_description);
-$$;
-
 CREATE OR REPLACE FUNCTION @extschema@._hook_register(p_point pg_catalog.text, p_handler pg_catalog.text,
 	p_layer pg_catalog.text, p_position pg_catalog.int4 DEFAULT 100)
 RETURNS void
@@ -7457,34 +7548,23 @@ DECLARE
 BEGIN
 	SELECT * INTO pt FROM @extschema@.extension_point WHERE point = p_point;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'no extension point %', p_point USING ERRCODE = 'undefined_object';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('no extension point %s', p_point), ERRCODE = 'undefined_object';
 	END IF;
 	fn := pg_catalog.to_regprocedure(pg_catalog.format('%I.%I(%s)', '@extschema@', p_handler,
 		pt.arguments));
 	IF fn IS NULL OR (SELECT p.prorettype FROM pg_catalog.pg_proc p WHERE p.oid = fn)
 		OPERATOR(pg_catalog.<>) pg_catalog.to_regtype(pt.returns) THEN
-		RAISE EXCEPTION 'handler %(%) returning % does not exist for extension point %',
-			p_handler, pt.arguments, pt.returns, p_point USING ERRCODE = 'undefined_function';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('handler %s(%s) returning %s does not exist for extension point %s',
+			p_handler, pt.arguments, pt.returns, p_point), ERRCODE = 'undefined_function';
 	END IF;
 	IF (SELECT l.rank FROM @extschema@.governance_layer l WHERE l.layer OPERATOR(pg_catalog.=) p_layer)
 		OPERATOR(pg_catalog.<=) (SELECT l.rank FROM @extschema@.governance_layer l
 								 WHERE l.layer OPERATOR(pg_catalog.=) pt.offered_by) THEN
-		RAISE EXCEPTION 'layer % may not register at extension point % of layer %: handlers come from the layers above',
-			p_layer, p_point, pt.offered_by USING ERRCODE = 'invalid_parameter_value';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('layer %s may not register at extension point %s of layer %s: handlers come from the layers above',
+			p_layer, p_point, pt.offered_by), ERRCODE = 'invalid_parameter_value';
 	END IF;
 	INSERT INTO @extschema@.extension_hook VALUES (p_point, p_handler, p_layer, p_position);
 END
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@._hook_handlers(p_point pg_catalog.text)
-RETURNS SETOF pg_catalog.text
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT pg_catalog.format('%I.%I', '@extschema@', h.handler)
-	  FROM @extschema@.extension_hook h
-	 WHERE h.point OPERATOR(pg_catalog.=) p_point
-	 ORDER BY h.position, h.handler;
 $$;
 
 CREATE OR REPLACE FUNCTION @extschema@._audit_recorded()
@@ -7505,7 +7585,7 @@ BEGIN
 		BEGIN
 			EXECUTE pg_catalog.format('SELECT %s($1)', h) USING NEW;
 		EXCEPTION WHEN OTHERS THEN
-			RAISE WARNING 'frt: audit_recorded handler % failed on record %: %', h, NEW.seq, SQLERRM;
+			RAISE WARNING USING MESSAGE = @extschema@._t('frt: audit_recorded handler %s failed on record %s: %s', h, NEW.seq, SQLERRM);
 		END;
 	END LOOP;
 	RETURN NULL;
@@ -7520,113 +7600,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	PERFORM @extschema@.audit_event('alert', p_kind, p_purpose, p_subject, p_device, NULL, NULL, p_detail);
-	RAISE WARNING 'frt alert %: %', p_kind, p_detail::pg_catalog.text;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@._revoke_public_execute()
-RETURNS pg_catalog.int4
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	f pg_catalog.regprocedure;
-	n pg_catalog.int4 := 0;
-BEGIN
-	FOR f IN
-		SELECT p.oid::pg_catalog.regprocedure
-		  FROM pg_catalog.pg_proc p
-		  JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
-			   AND d.objid OPERATOR(pg_catalog.=) p.oid AND d.deptype OPERATOR(pg_catalog.=) 'e'
-		  JOIN pg_catalog.pg_extension e ON e.oid OPERATOR(pg_catalog.=) d.refobjid
-		 WHERE e.extname OPERATOR(pg_catalog.=) 'frt_governance' AND p.proacl IS NULL
-	LOOP
-		EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
-		n := n + 1;
-	END LOOP;
-	RETURN n;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@._before_match(p_function pg_catalog.text, p_purpose pg_catalog.text,
-	p_subject pg_catalog.text, p_device pg_catalog.text)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	h pg_catalog.text;
-BEGIN
-	FOR h IN SELECT @extschema@._hook_handlers('before_match') LOOP
-		EXECUTE pg_catalog.format('SELECT %s($1, $2, $3, $4)', h)
-			USING p_function, p_purpose, p_subject, p_device;
-	END LOOP;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@._after_verify(p_purpose pg_catalog.text, p_subject pg_catalog.text,
-	p_device pg_catalog.text, p_matched pg_catalog.bool, p_seq pg_catalog.int8)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	h pg_catalog.text;
-BEGIN
-	FOR h IN SELECT @extschema@._hook_handlers('after_verify') LOOP
-		EXECUTE pg_catalog.format('SELECT %s($1, $2, $3, $4, $5)', h)
-			USING p_purpose, p_subject, p_device, p_matched, p_seq;
-	END LOOP;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@._admit_results(p_function pg_catalog.text, p_purpose pg_catalog.text,
-	p_subject pg_catalog.text, p_device pg_catalog.text, p_found pg_catalog.int8)
-RETURNS pg_catalog.int8
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	h pg_catalog.text;
-	v_n pg_catalog.int8;
-	v_admit pg_catalog.int8 := p_found;
-BEGIN
-	FOR h IN SELECT @extschema@._hook_handlers('admit_results') LOOP
-		EXECUTE pg_catalog.format('SELECT %s($1, $2, $3, $4, $5)', h) INTO v_n
-			USING p_function, p_purpose, p_subject, p_device, p_found;
-		v_admit := LEAST(v_admit, GREATEST(COALESCE(v_n, p_found), 0));
-	END LOOP;
-	RETURN v_admit;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@._after_match(p_function pg_catalog.text, p_purpose pg_catalog.text,
-	p_subject pg_catalog.text, p_device pg_catalog.text, p_seq pg_catalog.int8)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	h pg_catalog.text;
-BEGIN
-	FOR h IN SELECT @extschema@._hook_handlers('after_match') LOOP
-		EXECUTE pg_catalog.format('SELECT %s($1, $2, $3, $4, $5)', h)
-			USING p_function, p_purpose, p_subject, p_device, p_seq;
-	END LOOP;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@._before_export(p_purpose pg_catalog.text, p_subject pg_catalog.text)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	h pg_catalog.text;
-BEGIN
-	FOR h IN SELECT @extschema@._hook_handlers('before_export') LOOP
-		EXECUTE pg_catalog.format('SELECT %s($1, $2)', h) USING p_purpose, p_subject;
-	END LOOP;
+	RAISE WARNING USING MESSAGE = @extschema@._t('frt alert %s: %s', p_kind, p_detail::pg_catalog.text);
 END
 $$;
 
@@ -7719,7 +7693,7 @@ DECLARE
 	v_n pg_catalog.int4 := 0;
 BEGIN
 	IF p_data IS NULL THEN
-		RAISE EXCEPTION 'calendar data must not be null' USING ERRCODE = 'null_value_not_allowed';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('calendar data must not be null'), ERRCODE = 'null_value_not_allowed';
 	END IF;
 	FOR l IN SELECT pg_catalog.regexp_split_to_table(p_data, E'\n') LOOP
 		v_line := v_line + 1;
@@ -7727,13 +7701,13 @@ BEGIN
 		CONTINUE WHEN pg_catalog.btrim(l) = '' OR pg_catalog.left(pg_catalog.btrim(l), 1) = '#';
 		f := pg_catalog.string_to_array(l, E'\t');
 		IF pg_catalog.cardinality(f) <> 3 OR pg_catalog.btrim(f[3]) = '' THEN
-			RAISE EXCEPTION 'calendar line %: expected three tab-separated fields', v_line
-				USING ERRCODE = 'invalid_text_representation';
+			RAISE EXCEPTION USING MESSAGE = @extschema@._t('calendar line %s: expected three tab-separated fields', v_line),
+				ERRCODE = 'invalid_text_representation';
 		END IF;
 		IF f[1] = 'year' THEN
 			IF f[2] !~ '^[0-9]{4}$' THEN
-				RAISE EXCEPTION 'calendar line %: "%" is not a year', v_line, f[2]
-					USING ERRCODE = 'invalid_text_representation';
+				RAISE EXCEPTION USING MESSAGE = @extschema@._t('calendar line %s: "%s" is not a year', v_line, f[2]),
+					ERRCODE = 'invalid_text_representation';
 			END IF;
 			v_year := f[2]::pg_catalog.int4;
 			v_years := v_years || v_year;
@@ -7754,21 +7728,21 @@ BEGIN
 		BEGIN
 			v_day := f[1]::pg_catalog.date;
 		EXCEPTION WHEN OTHERS THEN
-			RAISE EXCEPTION 'calendar line %: "%" is not a date', v_line, f[1]
-				USING ERRCODE = 'invalid_text_representation';
+			RAISE EXCEPTION USING MESSAGE = @extschema@._t('calendar line %s: "%s" is not a date', v_line, f[1]),
+				ERRCODE = 'invalid_text_representation';
 		END;
 		v_year := pg_catalog.date_part('year', v_day)::pg_catalog.int4;
 		IF NOT v_year = ANY (v_years) THEN
-			RAISE EXCEPTION 'calendar line %: % comes before the line "year<TAB>%<TAB>source"', v_line, v_day, v_year
-				USING ERRCODE = 'invalid_text_representation';
+			RAISE EXCEPTION USING MESSAGE = @extschema@._t('calendar line %s: %s comes before the line "year<TAB>%s<TAB>source"', v_line, v_day, v_year),
+				ERRCODE = 'invalid_text_representation';
 		END IF;
 		IF f[2] NOT IN ('off', 'work') THEN
-			RAISE EXCEPTION 'calendar line %: the kind must be off or work, not "%"', v_line, f[2]
-				USING ERRCODE = 'invalid_text_representation';
+			RAISE EXCEPTION USING MESSAGE = @extschema@._t('calendar line %s: the kind must be off or work, not "%s"', v_line, f[2]),
+				ERRCODE = 'invalid_text_representation';
 		END IF;
 		IF f[2] = 'work' AND pg_catalog.date_part('isodow', v_day) < 6 THEN
-			RAISE EXCEPTION 'calendar line %: % is a weekday: only a weekend day can be a make-up working day', v_line, v_day
-				USING ERRCODE = 'invalid_parameter_value';
+			RAISE EXCEPTION USING MESSAGE = @extschema@._t('calendar line %s: %s is a weekday: only a weekend day can be a make-up working day', v_line, v_day),
+				ERRCODE = 'invalid_parameter_value';
 		END IF;
 		CONTINUE WHEN v_year = ANY (v_skip);
 		INSERT INTO @extschema@.holiday (day, name, is_workday, shipped)
@@ -7779,8 +7753,8 @@ BEGIN
 		END IF;
 	END LOOP;
 	IF pg_catalog.cardinality(v_years) = 0 THEN
-		RAISE EXCEPTION 'calendar data names no year' USING ERRCODE = 'invalid_text_representation',
-			HINT = 'Each year starts with a line "year<TAB>YYYY<TAB>source" naming the State Council notice.';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('calendar data names no year'), ERRCODE = 'invalid_text_representation',
+			HINT = @extschema@._t('Each year starts with a line "year<TAB>YYYY<TAB>source" naming the State Council notice.');
 	END IF;
 	RETURN v_n;
 END
@@ -7824,82 +7798,6 @@ AS $$
 	SELECT EXISTS (SELECT 1 FROM @extschema@.calendar_year c
 				   WHERE c.year OPERATOR(pg_catalog.=) pg_catalog.date_part('year', p_day)::pg_catalog.int4);
 $$;
-
-CREATE OR REPLACE FUNCTION @extschema@._is_time_zone(p_zone pg_catalog.text)
-RETURNS pg_catalog.bool
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_timezone_names z
-				   WHERE z.name OPERATOR(pg_catalog.=) p_zone)
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@._legal_zone(p_purpose pg_catalog.text DEFAULT NULL)
-RETURNS pg_catalog.text
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	v_zone pg_catalog.text;
-BEGIN
-	IF p_purpose IS NOT NULL THEN
-		SELECT pr.legal_time_zone INTO v_zone
-		  FROM @extschema@.purpose p JOIN @extschema@.processor pr ON pr.name = p.processor
-		 WHERE p.name = p_purpose;
-		IF v_zone IS NOT NULL THEN
-			RETURN v_zone;
-		END IF;
-	END IF;
-	SELECT CASE WHEN pg_catalog.count(DISTINCT pr.legal_time_zone) = 1
-				THEN pg_catalog.min(pr.legal_time_zone) END
-	  INTO v_zone FROM @extschema@.processor pr;
-	RETURN COALESCE(v_zone, 'Asia/Shanghai');
-END
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@._legal_date(p_at pg_catalog.timestamptz, p_purpose pg_catalog.text DEFAULT NULL)
-RETURNS pg_catalog.date
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT pg_catalog.timezone(@extschema@._legal_zone(p_purpose), p_at)::pg_catalog.date
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@._legal_today(p_purpose pg_catalog.text DEFAULT NULL)
-RETURNS pg_catalog.date
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT @extschema@._legal_date(pg_catalog.now(), p_purpose)
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@._legal_add(p_at pg_catalog.timestamptz, p_span pg_catalog.interval,
-	p_zone pg_catalog.text)
-RETURNS pg_catalog.timestamptz
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$
-	SELECT pg_catalog.timezone(p_zone,
-		pg_catalog.timezone(p_zone, p_at) OPERATOR(pg_catalog.+) p_span)
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@._face_active(p_consent_id pg_catalog.int8, p_expires_at pg_catalog.timestamptz)
-RETURNS pg_catalog.bool
-LANGUAGE sql STABLE PARALLEL SAFE
-AS $$
-	SELECT p_expires_at OPERATOR(pg_catalog.>) pg_catalog.statement_timestamp()
-		AND COALESCE((SELECT c.withdrawn_at IS NULL FROM @extschema@.consent c
-					  WHERE c.id OPERATOR(pg_catalog.=) p_consent_id), false)
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@._filing_threshold()
-RETURNS pg_catalog.int8
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$ SELECT 100000::pg_catalog.int8 $$;
-
-CREATE OR REPLACE FUNCTION @extschema@._filing_today()
-RETURNS pg_catalog.date
-LANGUAGE sql STABLE
-AS $$ SELECT @extschema@._legal_today(NULL) $$;
 
 CREATE OR REPLACE FUNCTION @extschema@._filing_count(p_delta pg_catalog.int8, p_processor pg_catalog.text)
 RETURNS void
@@ -8055,7 +7953,7 @@ DECLARE
 	v_m pg_catalog.int8;
 BEGIN
 	IF p_batch IS NULL OR p_batch < 1 THEN
-		RAISE EXCEPTION 'batch size must be positive' USING ERRCODE = 'invalid_parameter_value';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('batch size must be positive'), ERRCODE = 'invalid_parameter_value';
 	END IF;
 	SELECT pg_catalog.array_agg(f.id) INTO v_ids FROM (
 		SELECT f.id FROM @extschema@.face f
@@ -8073,25 +7971,6 @@ BEGIN
 	END IF;
 	RETURN v_n;
 END
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@._face_clamp_expiry(p_purpose pg_catalog.text,
-	p_retention pg_catalog.interval, p_minor_retention pg_catalog.interval)
-RETURNS pg_catalog.int8
-LANGUAGE sql
-SET search_path = pg_catalog, pg_temp
-AS $$
-	WITH z AS MATERIALIZED (SELECT @extschema@._legal_zone(p_purpose) AS zone),
-	u AS (
-		UPDATE @extschema@.face f
-		SET expires_at = LEAST(f.expires_at, @extschema@._legal_add(f.enrolled_at, p_retention, z.zone),
-			CASE WHEN f.minor THEN @extschema@._legal_add(f.enrolled_at, p_minor_retention, z.zone) END)
-		FROM z
-		WHERE f.purpose = p_purpose
-		  AND f.expires_at > LEAST(@extschema@._legal_add(f.enrolled_at, p_retention, z.zone),
-			CASE WHEN f.minor THEN @extschema@._legal_add(f.enrolled_at, p_minor_retention, z.zone) END)
-		RETURNING 1)
-	SELECT pg_catalog.count(*) FROM u;
 $$;
 
 CREATE OR REPLACE FUNCTION @extschema@._audit_change()
@@ -8183,8 +8062,8 @@ BEGIN
 	END IF;
 	IF TG_OP = 'UPDATE' THEN
 		IF NEW.name <> OLD.name THEN
-			RAISE EXCEPTION 'a purpose cannot be renamed; register a new purpose'
-				USING ERRCODE = 'feature_not_supported';
+			RAISE EXCEPTION USING MESSAGE = @extschema@._t('a purpose cannot be renamed; register a new purpose'),
+				ERRCODE = 'feature_not_supported';
 		END IF;
 		NEW.changed_at := pg_catalog.now();
 		NEW.created_at := OLD.created_at;
@@ -8234,12 +8113,12 @@ DECLARE
 	v_max pg_catalog.int4;
 BEGIN
 	IF TG_OP <> 'INSERT' THEN
-		RAISE EXCEPTION 'notices are kept as published; publish a new version instead'
-			USING ERRCODE = 'feature_not_supported';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('notices are kept as published; publish a new version instead'),
+			ERRCODE = 'feature_not_supported';
 	END IF;
 	IF NEW.published_at > pg_catalog.now() THEN
-		RAISE EXCEPTION 'a notice takes effect when it is published; insert it then'
-			USING ERRCODE = 'invalid_parameter_value';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('a notice takes effect when it is published; insert it then'),
+			ERRCODE = 'invalid_parameter_value';
 	END IF;
 	-- serialise versioning per purpose
 	PERFORM 1 FROM @extschema@.purpose WHERE name = NEW.purpose FOR NO KEY UPDATE;
@@ -8247,32 +8126,10 @@ BEGIN
 	IF NEW.version IS NULL THEN
 		NEW.version := COALESCE(v_max, 0) + 1;
 	ELSIF NEW.version <= COALESCE(v_max, 0) THEN
-		RAISE EXCEPTION 'notice version % of purpose % is not newer than version %', NEW.version,
-			NEW.purpose, v_max USING ERRCODE = 'unique_violation';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('notice version %s of purpose %s is not newer than version %s', NEW.version,
+			NEW.purpose, v_max), ERRCODE = 'unique_violation';
 	END IF;
 	RETURN NEW;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@._notice_published()
-RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	v_n pg_catalog.int8;
-BEGIN
-	IF NEW.material_change THEN
-		UPDATE @extschema@.consent SET needs_renotice = true
-		WHERE purpose = NEW.purpose AND notice_version < NEW.version
-		  AND withdrawn_at IS NULL AND NOT needs_renotice;
-		GET DIAGNOSTICS v_n = ROW_COUNT;
-		IF v_n > 0 THEN
-			PERFORM @extschema@.audit_event('consent', 'renotice_required', NEW.purpose, NULL, NULL, NULL,
-				NULL, pg_catalog.jsonb_build_object('notice_version', NEW.version, 'consents', v_n));
-		END IF;
-	END IF;
-	RETURN NULL;
 END
 $$;
 
@@ -8289,14 +8146,14 @@ BEGIN
 	IF NOT (TG_OP = 'INSERT' AND @extschema@.audit_restoring()) THEN
 		IF TG_OP = 'INSERT' AND (NEW.given_at IS DISTINCT FROM pg_catalog.now() OR NEW.renewed_at IS NOT NULL) THEN
 			PERFORM @extschema@._refuse('MF006', 6,
-				'the time of a consent is the server''s; given_at and renewed_at cannot be supplied',
+				@extschema@._t('the time of a consent is the server''s; given_at and renewed_at cannot be supplied'),
 				'INSERT consent', NEW.purpose, NEW.subject, NULL,
-				p_hint => 'Leave given_at to its default; keep the date written on a paper consent with the paper.');
+				p_hint => @extschema@._t('Leave given_at to its default; keep the date written on a paper consent with the paper.'));
 		END IF;
 		IF TG_OP = 'UPDATE' AND NEW.renewed_at IS DISTINCT FROM OLD.renewed_at
 		   AND NEW.renewed_at IS DISTINCT FROM pg_catalog.now() THEN
 			PERFORM @extschema@._refuse('MF006', 6,
-				'the time of a consent is the server''s; renewed_at cannot be supplied',
+				@extschema@._t('the time of a consent is the server''s; renewed_at cannot be supplied'),
 				'UPDATE consent', OLD.purpose, OLD.subject, NULL);
 		END IF;
 		IF TG_OP = 'INSERT' OR NEW.notice_version IS DISTINCT FROM OLD.notice_version
@@ -8304,12 +8161,12 @@ BEGIN
 			SELECT n.published_at INTO v_published FROM @extschema@.notice n
 			 WHERE n.purpose = NEW.purpose AND n.version = NEW.notice_version;
 			IF NOT FOUND THEN
-				PERFORM @extschema@._refuse('MF005', 5, pg_catalog.format(
+				PERFORM @extschema@._refuse('MF005', 5, @extschema@._t(
 					'purpose %L has no notice version %s; a consent cites the notice the person was given',
 					NEW.purpose, NEW.notice_version), TG_OP || ' consent', NEW.purpose, NEW.subject, NULL);
 			END IF;
 			IF v_published > COALESCE(NEW.renewed_at, NEW.given_at) THEN
-				PERFORM @extschema@._refuse('MF005', 5, pg_catalog.format(
+				PERFORM @extschema@._refuse('MF005', 5, @extschema@._t(
 					'notice version %s of purpose %L was published after this consent was recorded; a consent cannot predate its notice',
 					NEW.notice_version, NEW.purpose), TG_OP || ' consent', NEW.purpose, NEW.subject, NULL);
 			END IF;
@@ -8318,19 +8175,19 @@ BEGIN
 	IF TG_OP = 'UPDATE' THEN
 		IF NEW.subject <> OLD.subject OR NEW.purpose <> OLD.purpose OR NEW.given_at <> OLD.given_at
 		   OR NEW.id <> OLD.id THEN
-			RAISE EXCEPTION 'the subject, purpose and time of a consent cannot change'
-				USING ERRCODE = 'feature_not_supported';
+			RAISE EXCEPTION USING MESSAGE = @extschema@._t('the subject, purpose and time of a consent cannot change'),
+				ERRCODE = 'feature_not_supported';
 		END IF;
 		IF OLD.withdrawn_at IS NOT NULL AND NEW.withdrawn_at IS DISTINCT FROM OLD.withdrawn_at THEN
-			PERFORM @extschema@._refuse('MF006', 6, 'a withdrawn consent stays withdrawn; record a new consent',
+			PERFORM @extschema@._refuse('MF006', 6, @extschema@._t('a withdrawn consent stays withdrawn; record a new consent'),
 				'UPDATE consent', OLD.purpose, OLD.subject, NULL);
 		END IF;
 		IF OLD.withdrawn_at IS NULL AND NEW.withdrawn_at IS NOT NULL THEN
 			NEW.withdrawn_at := pg_catalog.clock_timestamp();	-- the true instant
 		END IF;
 		IF NEW.notice_version < OLD.notice_version THEN
-			RAISE EXCEPTION 'a consent cannot move to an older notice version'
-				USING ERRCODE = 'check_violation';
+			RAISE EXCEPTION USING MESSAGE = @extschema@._t('a consent cannot move to an older notice version'),
+				ERRCODE = 'check_violation';
 		END IF;
 	END IF;
 	IF EXISTS (SELECT 1 FROM @extschema@.notice n
@@ -8350,10 +8207,10 @@ DECLARE
 BEGIN
 	SELECT t.terminated_on INTO v_on FROM @extschema@.purpose_termination t WHERE t.purpose = NEW.purpose;
 	IF FOUND THEN
-		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF004', 4, @extschema@._t(
 			'purpose "%s" was terminated: no face processing for it', NEW.purpose),
 			TG_OP || ' face', NEW.purpose, NEW.subject, NEW.device,
-			p_detail => pg_catalog.format('Terminated on %s.', v_on), p_cite_more => ', 15');
+			p_detail => @extschema@._t('Terminated on %s.', v_on), p_cite_more => ', 15');
 	END IF;
 	RETURN NEW;
 END;
@@ -8369,20 +8226,21 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	v_message pg_catalog.text := pg_catalog.format('%s (Measures Art. %s%s)', p_message, p_article, p_cite_more);
+	v_message pg_catalog.text := p_message OPERATOR(pg_catalog.||) @extschema@._cite(p_article, p_cite_more);
 	v_article pg_catalog.text := 'Measures Art. ' || p_article;
 	v_sqlstate pg_catalog.text := p_sqlstate;
 BEGIN
 	IF p_sqlstate IS NULL OR p_sqlstate !~ '^MF[0-9A-Z]{3}$' OR p_article IS NULL OR p_message IS NULL THEN
-		RAISE EXCEPTION 'frt._refuse: SQLSTATE %, article % is not a refusal of the Measures',
-			COALESCE(p_sqlstate, 'NULL'), COALESCE(p_article::pg_catalog.text, 'NULL')
-			USING ERRCODE = 'internal_error';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('frt._refuse: SQLSTATE %s, article %s is not a refusal of the Measures',
+			COALESCE(p_sqlstate, 'NULL'), COALESCE(p_article::pg_catalog.text, 'NULL')),
+			ERRCODE = 'internal_error';
 	END IF;
-	-- the record keeps the exact reason, masked or not
+	-- the record keeps the exact reason, masked or not, in English whatever
+	-- the caller's lc_messages (_t_source: the English of a _t() message)
 	-- (with several processors, the record names the caller's processor)
 	PERFORM @extschema@.audit_event('refusal', 'refused', p_purpose, p_subject, p_device, NULL,
 		p_sqlstate, @extschema@._tenant_detail(pg_catalog.jsonb_build_object('function', p_function,
-			'article', p_article, 'reason', p_message)
+			'article', p_article, 'reason', @extschema@._t_source(p_message))
 		OPERATOR(pg_catalog.||) CASE WHEN p_masked THEN '{"masked": true}'::pg_catalog.jsonb
 			ELSE '{}'::pg_catalog.jsonb END, @extschema@._record_processor(p_purpose)));
 	-- masked (a matcher asking about a subject): one error for every reason
@@ -8419,12 +8277,12 @@ AS $$
 BEGIN
 	IF p_sqlstate IS NULL OR p_sqlstate !~ '^[0-9A-Z]{5}$' OR pg_catalog.left(p_sqlstate, 2) = 'MF'
 	   OR p_message IS NULL THEN
-		RAISE EXCEPTION 'frt._reject: SQLSTATE % is not a rejection of input',
-			COALESCE(p_sqlstate, 'NULL') USING ERRCODE = 'internal_error';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('frt._reject: SQLSTATE %s is not a rejection of input',
+			COALESCE(p_sqlstate, 'NULL')), ERRCODE = 'internal_error';
 	END IF;
 	PERFORM @extschema@.audit_event('rejected', 'rejected', p_purpose, p_subject, p_device, NULL,
 		p_sqlstate, @extschema@._tenant_detail(pg_catalog.jsonb_build_object('function', p_function,
-			'reason', p_message), @extschema@._record_processor(p_purpose)));
+			'reason', @extschema@._t_source(p_message)), @extschema@._record_processor(p_purpose)));
 	IF p_hint IS NULL THEN
 		RAISE EXCEPTION USING ERRCODE = p_sqlstate, MESSAGE = p_message;
 	ELSE
@@ -8456,38 +8314,6 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION @extschema@.current_notice_version(p_purpose pg_catalog.text)
-RETURNS pg_catalog.int4
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	RETURN (SELECT pg_catalog.max(n.version) FROM @extschema@.notice n WHERE n.purpose = p_purpose);
-END
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@.is_minor(p_birth_date pg_catalog.date, p_purpose pg_catalog.text DEFAULT NULL)
-RETURNS pg_catalog.bool
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	RETURN p_birth_date > (@extschema@._legal_today(p_purpose) - '14 years'::pg_catalog.interval)::pg_catalog.date;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@.has_current_assessment(p_purpose pg_catalog.text)
-RETURNS pg_catalog.bool
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	RETURN EXISTS (SELECT 1 FROM @extschema@.assessment a
-				   WHERE a.purpose = p_purpose AND a.voided_at IS NULL
-					 AND (a.valid_until IS NULL OR a.valid_until >= @extschema@._legal_today(p_purpose)));
-END
-$$;
-
 CREATE OR REPLACE FUNCTION @extschema@._check_processing(p_function pg_catalog.text, p_purpose pg_catalog.text,
 	p_kind pg_catalog.text, p_device pg_catalog.text, p_subject pg_catalog.text)
 RETURNS @extschema@.purpose
@@ -8502,31 +8328,31 @@ BEGIN
 	PERFORM @extschema@._check_tenant(p_function, p_purpose, p_subject, p_device);
 	SELECT * INTO p FROM @extschema@.purpose WHERE name = p_purpose;
 	IF NOT FOUND THEN
-		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
+		PERFORM @extschema@._refuse('MF004', 4, @extschema@._t('purpose %L is not registered', p_purpose),
 			p_function, p_purpose, p_subject, p_device);
 	END IF;
 	-- a terminated purpose processes nothing more (Art. 4; its cancellation
 	-- filing is due under Art. 15)
 	IF EXISTS (SELECT 1 FROM @extschema@.purpose_termination t WHERE t.purpose = p_purpose) THEN
-		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF004', 4, @extschema@._t(
 			'purpose %L has been terminated; its face processing has ended (Art. 15 cancellation filing)',
 			p_purpose), p_function, p_purpose, p_subject, p_device);
 	END IF;
 	IF p_kind IS NOT NULL AND p.kind <> p_kind THEN
-		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose %L is registered for %s, not %s',
+		PERFORM @extschema@._refuse('MF004', 4, @extschema@._t('purpose %L is registered for %s, not %s',
 			p_purpose, p.kind, p_kind), p_function, p_purpose, p_subject, p_device);
 	END IF;
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.processor pr
 				   WHERE pr.name = p.processor OR p.processor IS NULL) THEN
-		PERFORM @extschema@._refuse('MF005', 5, 'no personal information processor is registered',
+		PERFORM @extschema@._refuse('MF005', 5, @extschema@._t('no personal information processor is registered'),
 			p_function, p_purpose, p_subject, p_device);
 	END IF;
 	IF @extschema@.current_notice_version(p_purpose) IS NULL THEN
-		PERFORM @extschema@._refuse('MF005', 5, pg_catalog.format('purpose %L has no notice in force', p_purpose),
+		PERFORM @extschema@._refuse('MF005', 5, @extschema@._t('purpose %L has no notice in force', p_purpose),
 			p_function, p_purpose, p_subject, p_device);
 	END IF;
 	IF NOT @extschema@.has_current_assessment(p_purpose) THEN
-		PERFORM @extschema@._refuse('MF009', 9, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF009', 9, @extschema@._t(
 			'purpose %L has no current impact assessment (none, expired, or voided by a change of purpose or method)',
 			p_purpose), p_function, p_purpose, p_subject, p_device);
 	END IF;
@@ -8535,36 +8361,35 @@ BEGIN
 	-- Art. 5: the notice in force states the purpose's facts as they are now
 	PERFORM @extschema@._check_notice_facts(p, p_function, p_subject, p_device);
 	IF p.kind = 'verification' AND p.alternative_method IS NULL THEN
-		PERFORM @extschema@._refuse('MF010', 10, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF010', 10, @extschema@._t(
 			'verification purpose %L declares no non-face alternative', p_purpose),
 			p_function, p_purpose, p_subject, p_device);
 	END IF;
 	SELECT * INTO d FROM @extschema@.device WHERE processor = p.processor AND name = p_device;
 	IF NOT FOUND THEN
-		PERFORM @extschema@._refuse('MF013', 13, pg_catalog.format('device %L is not registered', p_device),
+		PERFORM @extschema@._refuse('MF013', 13, @extschema@._t('device %L is not registered', p_device),
 			p_function, p_purpose, p_subject, p_device);
 	END IF;
 	-- a device or purpose whose facts changed waits for a second admin's
 	-- approval (Art. 14; src/registry/45_authz.sql)
 	IF p.approved_at IS NULL OR d.approved_at IS NULL THEN
-		PERFORM @extschema@._refuse('MF146', 14, pg_catalog.format(
-			'%s %L was registered or changed and awaits approval by a second member of frt_admin',
-			CASE WHEN p.approved_at IS NULL THEN 'purpose' ELSE 'device' END,
-			CASE WHEN p.approved_at IS NULL THEN p_purpose ELSE p_device END),
+		PERFORM @extschema@._refuse('MF146', 14, CASE WHEN p.approved_at IS NULL
+			THEN @extschema@._t('purpose %L was registered or changed and awaits approval by a second member of frt_admin', p_purpose)
+			ELSE @extschema@._t('device %L was registered or changed and awaits approval by a second member of frt_admin', p_device) END,
 			p_function, p_purpose, p_subject, p_device);
 	END IF;
 	IF d.location_type = 'private_space' THEN
-		PERFORM @extschema@._refuse('MF013', 13, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF013', 13, @extschema@._t(
 			'device %L is inside a private space; face capture there is forbidden', p_device),
 			p_function, p_purpose, p_subject, p_device);
 	END IF;
 	IF d.location_type = 'public_place' AND NOT p.serves_public_security THEN
-		PERFORM @extschema@._refuse('MF013', 13, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF013', 13, @extschema@._t(
 			'device %L is in a public place but purpose %L does not serve public security', p_device, p_purpose),
 			p_function, p_purpose, p_subject, p_device);
 	END IF;
 	IF d.location_type = 'public_place' AND (NOT d.signage OR d.capture_area IS NULL) THEN
-		PERFORM @extschema@._refuse('MF013', 13, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF013', 13, @extschema@._t(
 			'public-place device %L has no prominent signage or no defined capture area', p_device),
 			p_function, p_purpose, p_subject, p_device);
 	END IF;
@@ -8590,22 +8415,22 @@ BEGIN
 	SELECT * INTO c FROM @extschema@.consent
 	WHERE subject = p_subject AND purpose = p_purpose AND withdrawn_at IS NULL;
 	IF v_birth IS NULL THEN
-		PERFORM @extschema@._refuse('MF006', 6, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF006', 6, @extschema@._t(
 			'subject %L is not registered, so has no separate, active consent for purpose %L', p_subject, p_purpose),
 			p_function, p_purpose, p_subject, p_device, p_masked => v_masked);
 	END IF;
 	IF c.id IS NULL OR NOT c.separate THEN
-		PERFORM @extschema@._refuse('MF006', 6, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF006', 6, @extschema@._t(
 			'subject %L has no separate, active consent for purpose %L', p_subject, p_purpose),
 			p_function, p_purpose, p_subject, p_device, p_masked => v_masked);
 	END IF;
 	IF c.condition_of_service THEN
-		PERFORM @extschema@._refuse('MF012', 12, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF012', 12, @extschema@._t(
 			'consent of subject %L for purpose %L was made a condition of service and is not valid',
 			p_subject, p_purpose), p_function, p_purpose, p_subject, p_device, p_masked => v_masked);
 	END IF;
 	IF c.needs_renotice THEN
-		PERFORM @extschema@._refuse('MF005', 5, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF005', 5, @extschema@._t(
 			'consent of subject %L for purpose %L was given under notice version %s; the changed notice must be given first',
 			p_subject, p_purpose, c.notice_version), p_function, p_purpose, p_subject, p_device,
 			p_masked => v_masked);
@@ -8613,12 +8438,12 @@ BEGIN
 	-- Art. 7: a purpose processes subjects under 14 only when it says so
 	IF @extschema@.is_minor(v_birth, p_purpose)
 	   AND NOT (SELECT pp.minors_allowed FROM @extschema@.purpose pp WHERE pp.name = p_purpose) THEN
-		PERFORM @extschema@._refuse('MF070', 7, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF070', 7, @extschema@._t(
 			'subject %L is under 14 and purpose %L does not process minors', p_subject, p_purpose),
 			p_function, p_purpose, p_subject, p_device, p_masked => v_masked);
 	END IF;
 	IF @extschema@.is_minor(v_birth, p_purpose) AND c.given_by <> 'guardian' THEN
-		PERFORM @extschema@._refuse('MF007', 7, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF007', 7, @extschema@._t(
 			'subject %L is under 14; consent must be given by a parent or guardian', p_subject),
 			p_function, p_purpose, p_subject, p_device, p_masked => v_masked);
 	END IF;
@@ -8633,7 +8458,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
-		PERFORM @extschema@._reject('25000', pg_catalog.format(
+		PERFORM @extschema@._reject('25000', @extschema@._t(
 			'frt.%s must run at READ COMMITTED isolation, so that a consent withdrawn by another session takes effect at once (Measures Art. 6)',
 			p_function), p_function, NULL, NULL, NULL);
 	END IF;
@@ -8649,45 +8474,25 @@ DECLARE
 	v_ss pg_catalog.float8;
 BEGIN
 	IF p_embedding IS NULL THEN
-		PERFORM @extschema@._reject('22004', 'embedding must not be NULL', 'check_probe',
+		PERFORM @extschema@._reject('22004', @extschema@._t('embedding must not be NULL'), 'check_probe',
 			p_purpose.name, NULL, NULL);
 	END IF;
 	IF p_purpose.dimension IS NOT NULL AND @extschema@.dims(p_embedding) <> p_purpose.dimension THEN
-		PERFORM @extschema@._reject('22000', pg_catalog.format('embedding has %s dimensions; purpose %s requires %s',
+		PERFORM @extschema@._reject('22000', @extschema@._t('embedding has %s dimensions; purpose %s requires %s',
 			@extschema@.dims(p_embedding), p_purpose.name, p_purpose.dimension), 'check_probe',
 			p_purpose.name, NULL, NULL);
 	END IF;
 	SELECT sum(x * x) INTO v_ss FROM unnest(p_embedding::pg_catalog.float8[]) x;
 	IF v_ss = 0 THEN
-		PERFORM @extschema@._reject('22000', 'embedding has zero length: a face cannot be enrolled or matched with it',
+		PERFORM @extschema@._reject('22000', @extschema@._t('embedding has zero length: a face cannot be enrolled or matched with it'),
 			'check_probe', p_purpose.name, NULL, NULL);
 	END IF;
 	-- FLT_MIN and FLT_MAX, the smallest normal and the largest float4
 	IF NOT v_ss BETWEEN 1.1754943508222875e-38::pg_catalog.float8 AND 3.4028234663852886e38::pg_catalog.float8 THEN
 		PERFORM @extschema@._reject('22003',
-			'embedding length is out of range: its squared length must be a normal number of type real',
+			@extschema@._t('embedding length is out of range: its squared length must be a normal number of type real'),
 			'check_probe', p_purpose.name, NULL, NULL);
 	END IF;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@._disclose(p_purpose @extschema@.purpose, p_similarity pg_catalog.float8)
-RETURNS pg_catalog.float8
-LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	v_step pg_catalog.float8 := @extschema@._score_step(p_purpose.score_disclosure);
-BEGIN
-	IF p_similarity IS NULL OR p_purpose.score_disclosure = 'exact' THEN
-		RETURN p_similarity;
-	END IF;
-	IF v_step IS NULL OR NOT p_similarity >= p_purpose.similarity_threshold THEN
-		RETURN NULL;
-	END IF;
-	-- numeric, so that 0.7 stays 0.7 (0.7 / 0.01 is 69.99999... in float8)
-	RETURN GREATEST(pg_catalog.floor(p_similarity::pg_catalog.numeric / v_step::pg_catalog.numeric)
-		* v_step::pg_catalog.numeric, p_purpose.similarity_threshold::pg_catalog.numeric)::pg_catalog.float8;
 END
 $$;
 
@@ -8710,12 +8515,12 @@ DECLARE
 	v_id pg_catalog.int8;
 BEGIN
 	IF p_subject IS NULL OR p_purpose IS NULL THEN
-		PERFORM @extschema@._reject('22004', 'subject and purpose must not be NULL', 'enroll',
+		PERFORM @extschema@._reject('22004', @extschema@._t('subject and purpose must not be NULL'), 'enroll',
 			p_purpose, p_subject, p_device);
 	END IF;
-	PERFORM @extschema@._check_authorized('enroll', 'enrol', p_purpose, p_device);
 	-- several processors: only the caller's own purposes (MF160)
 	PERFORM @extschema@._check_tenant('enroll', p_purpose, p_subject, p_device);
+	PERFORM @extschema@._check_authorized('enroll', 'enrol', p_purpose, p_device);
 	-- hold the purpose still: a concurrent change of its retention must
 	-- either see this face (and clamp it) or be seen by it
 	PERFORM 1 FROM @extschema@.purpose WHERE name = p_purpose FOR SHARE;
@@ -8742,17 +8547,19 @@ BEGIN
 		v_asked_end := @extschema@._legal_add(pg_catalog.now(), p_retention, v_zone);
 	EXCEPTION WHEN datetime_field_overflow THEN
 		-- an end no timestamp can hold ('178000000 years'): rejected, on record
-		PERFORM @extschema@._reject('22008', 'requested retention is out of range', 'enroll',
+		PERFORM @extschema@._reject('22008', @extschema@._t('requested retention is out of range'), 'enroll',
 			p_purpose, p_subject, p_device);
 	END;
 	IF v_asked_end <= pg_catalog.now() OR v_limit_end <= pg_catalog.now() THEN
-		PERFORM @extschema@._reject('22023', 'retention must be positive', 'enroll',
+		PERFORM @extschema@._reject('22023', @extschema@._t('retention must be positive'), 'enroll',
 			p_purpose, p_subject, p_device);
 	END IF;
 	IF v_asked_end > v_limit_end THEN
-		PERFORM @extschema@._refuse('MF008', 8, pg_catalog.format(
-			'requested retention %s exceeds the %s retention %s of purpose %L',
-			p_retention, CASE WHEN v_minor THEN 'minor' ELSE 'purpose' END, v_limit, p_purpose),
+		PERFORM @extschema@._refuse('MF008', 8, CASE WHEN v_minor
+			THEN @extschema@._t('requested retention %s exceeds the minor retention %s of purpose %L',
+				p_retention, v_limit, p_purpose)
+			ELSE @extschema@._t('requested retention %s exceeds the purpose retention %s of purpose %L',
+				p_retention, v_limit, p_purpose) END,
 			'enroll', p_purpose, p_subject, p_device);
 	END IF;
 	v_expires := COALESCE(v_asked_end, v_limit_end);
@@ -8776,9 +8583,11 @@ DECLARE
 	v_seq pg_catalog.int8;
 BEGIN
 	IF p_subject IS NULL OR p_purpose IS NULL THEN
-		PERFORM @extschema@._reject('22004', 'subject and purpose must not be NULL', 'verify',
+		PERFORM @extschema@._reject('22004', @extschema@._t('subject and purpose must not be NULL'), 'verify',
 			p_purpose, p_subject, p_device);
 	END IF;
+	-- several processors: only the caller's own purposes (MF160), before the grant
+	PERFORM @extschema@._check_tenant('verify', p_purpose, p_subject, p_device);
 	PERFORM @extschema@._check_authorized('verify', 'verify', p_purpose, p_device);
 	PERFORM @extschema@._require_read_committed('verify');
 	p := @extschema@._check_processing('verify', p_purpose, 'verification', p_device, p_subject);
@@ -8789,7 +8598,7 @@ BEGIN
 	similarity := @extschema@._face_similarity(p_subject, p_purpose, p_probe);
 	-- no active face: for a matcher, the same error as the other reasons
 	IF similarity IS NULL AND NOT @extschema@._caller_sees_reasons() THEN
-		PERFORM @extschema@._refuse('MF006', 6, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF006', 6, @extschema@._t(
 			'subject %L has no active face for purpose %L', p_subject, p_purpose),
 			'verify', p_purpose, p_subject, p_device, p_masked => true);
 	END IF;
@@ -8833,32 +8642,34 @@ DECLARE
 	r record;
 BEGIN
 	IF p_purpose IS NULL THEN
-		PERFORM @extschema@._reject('22004', 'purpose must not be NULL', 'identify', NULL, NULL, p_device);
+		PERFORM @extschema@._reject('22004', @extschema@._t('purpose must not be NULL'), 'identify', NULL, NULL, p_device);
 	END IF;
+	-- several processors: only the caller's own purposes (MF160), before the grant
+	PERFORM @extschema@._check_tenant('identify', p_purpose, NULL, p_device);
 	PERFORM @extschema@._check_authorized('identify', 'identify', p_purpose, p_device);
 	PERFORM @extschema@._require_read_committed('identify');
 	p := @extschema@._check_processing('identify', p_purpose, 'identification', p_device, NULL);
 	PERFORM @extschema@._check_probe(p, p_probe);
 	IF p_k IS NULL THEN
-		PERFORM @extschema@._reject('22004', 'k must not be NULL', 'identify', p_purpose, NULL, p_device);
+		PERFORM @extschema@._reject('22004', @extschema@._t('k must not be NULL'), 'identify', p_purpose, NULL, p_device);
 	END IF;
 	IF p_k < 1 THEN
-		PERFORM @extschema@._reject('22023', 'k must be at least 1', 'identify', p_purpose, NULL, p_device);
+		PERFORM @extschema@._reject('22023', @extschema@._t('k must be at least 1'), 'identify', p_purpose, NULL, p_device);
 	END IF;
 	v_min := COALESCE(p_min_similarity, p.similarity_threshold);
 	IF v_min < -1 OR v_min > 1 OR v_min = 'NaN'::pg_catalog.float8 THEN
-		PERFORM @extschema@._reject('22023', 'min_similarity must be between -1 and 1', 'identify',
+		PERFORM @extschema@._reject('22023', @extschema@._t('min_similarity must be between -1 and 1'), 'identify',
 			p_purpose, NULL, p_device);
 	END IF;
 	-- no more subjects, and none less similar, than the purpose needs: a
 	-- large k with a low floor would read the gallery out (Art. 14)
 	IF p_k > p.max_k THEN
-		PERFORM @extschema@._refuse('MF142', 14, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF142', 14, @extschema@._t(
 			'identification asks for %s subjects; purpose %L returns at most %s', p_k, p_purpose, p.max_k),
 			'identify', p_purpose, NULL, p_device);
 	END IF;
 	IF v_min < p.similarity_threshold THEN
-		PERFORM @extschema@._refuse('MF142', 14, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF142', 14, @extschema@._t(
 			'min_similarity %s is below the threshold %s of purpose %L', v_min, p.similarity_threshold,
 			p_purpose), 'identify', p_purpose, NULL, p_device);
 	END IF;
@@ -8941,7 +8752,7 @@ BEGIN
 	-- by each processor, and another processor's "u1" is no conflict
 	IF v_proc IS NULL THEN
 		PERFORM @extschema@._refuse('MF161', 5,
-			'the caller acts for no personal information processor (several are registered; bind the login)',
+			@extschema@._t('the caller acts for no personal information processor (several are registered; bind the login)'),
 			'register_subject', NULL, p_subject, NULL);
 	END IF;
 	INSERT INTO @extschema@.subject (processor, id, birth_date) VALUES (v_proc, p_subject, p_birth_date)
@@ -8967,24 +8778,24 @@ DECLARE
 	v_version pg_catalog.int4;
 	v_id pg_catalog.int8;
 BEGIN
-	-- a consent is recorded by an application that enrols for the purpose
-	PERFORM @extschema@._check_authorized('give_consent', 'enrol', p_purpose, NULL);
 	-- several processors: only the caller's own purposes (MF160)
 	PERFORM @extschema@._check_tenant('give_consent', p_purpose, p_subject, NULL);
+	-- a consent is recorded by an application that enrols for the purpose
+	PERFORM @extschema@._check_authorized('give_consent', 'enrol', p_purpose, NULL);
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose) THEN
-		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
+		PERFORM @extschema@._refuse('MF004', 4, @extschema@._t('purpose %L is not registered', p_purpose),
 			'give_consent', p_purpose, p_subject, NULL);
 	END IF;
 	-- the subject first, in the same lock order as erasure and enrolment
 	PERFORM 1 FROM @extschema@.subject
 	WHERE processor = @extschema@._purpose_processor(p_purpose) AND id = p_subject FOR KEY SHARE;
 	IF NOT FOUND THEN
-		PERFORM @extschema@._reject('P0002', pg_catalog.format('subject %s is not registered', p_subject),
+		PERFORM @extschema@._reject('P0002', @extschema@._t('subject %s is not registered', p_subject),
 			'give_consent', p_purpose, p_subject, NULL);
 	END IF;
 	v_version := @extschema@.current_notice_version(p_purpose);
 	IF v_version IS NULL THEN
-		PERFORM @extschema@._refuse('MF005', 5, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF005', 5, @extschema@._t(
 			'purpose %L has no notice in force; consent cannot be informed', p_purpose),
 			'give_consent', p_purpose, p_subject, NULL);
 	END IF;
@@ -9026,7 +8837,7 @@ BEGIN
 	END IF;
 	v_proc := COALESCE(@extschema@._purpose_processor(p_purpose), @extschema@._acting_processor());
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.subject WHERE processor = v_proc AND id = p_subject) THEN
-		PERFORM @extschema@._reject('P0002', pg_catalog.format('subject %s is not registered', p_subject),
+		PERFORM @extschema@._reject('P0002', @extschema@._t('subject %s is not registered', p_subject),
 			'withdraw_consent', p_purpose, p_subject, NULL);
 	END IF;
 	WITH w AS (
@@ -9036,8 +8847,9 @@ BEGIN
 		RETURNING id)
 	SELECT pg_catalog.array_agg(id) INTO v_ids FROM w;
 	IF v_ids IS NULL THEN
-		RAISE NOTICE 'subject % has no active consent for %', p_subject,
-			COALESCE('purpose ' || p_purpose, 'any purpose');
+		RAISE NOTICE USING MESSAGE = CASE WHEN p_purpose IS NULL
+			THEN @extschema@._t('subject %s has no active consent for any purpose', p_subject)
+			ELSE @extschema@._t('subject %s has no active consent for purpose %s', p_subject, p_purpose) END;
 		RETURN 0;
 	END IF;
 	SELECT pg_catalog.count(*) INTO v_faces FROM @extschema@.face WHERE consent_id = ANY (v_ids);
@@ -9058,7 +8870,7 @@ DECLARE
 BEGIN
 	PERFORM 1 FROM @extschema@.subject WHERE processor = v_proc AND id = p_subject FOR UPDATE;
 	IF NOT FOUND THEN
-		PERFORM @extschema@._reject('P0002', pg_catalog.format('subject %s is not registered', p_subject),
+		PERFORM @extschema@._reject('P0002', @extschema@._t('subject %s is not registered', p_subject),
 			'erase_subject', NULL, p_subject, NULL);
 	END IF;
 	SELECT pg_catalog.array_agg(id) INTO v_ids FROM @extschema@.face
@@ -9084,11 +8896,11 @@ DECLARE
 	c @extschema@.consent;
 	v_n pg_catalog.int8;
 BEGIN
-	PERFORM @extschema@._check_authorized('export_faces', 'export', p_purpose, NULL);
 	-- several processors: only the caller's own purposes (MF160)
 	PERFORM @extschema@._check_tenant('export_faces', p_purpose, p_subject, NULL);
+	PERFORM @extschema@._check_authorized('export_faces', 'export', p_purpose, NULL);
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose) THEN
-		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose %L is not registered', p_purpose),
+		PERFORM @extschema@._refuse('MF004', 4, @extschema@._t('purpose %L is not registered', p_purpose),
 			'export_faces', p_purpose, p_subject, NULL);
 	END IF;
 	PERFORM @extschema@._require_read_committed('export_faces');
@@ -9097,12 +8909,12 @@ BEGIN
 	IF EXISTS (SELECT 1 FROM @extschema@.subject s
 			   WHERE s.id = p_subject AND @extschema@.is_minor(s.birth_date, p_purpose))
 	   AND (c.given_by <> 'guardian' OR NOT c.transfer_consent) THEN
-		PERFORM @extschema@._refuse('MF071', 7, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF071', 7, @extschema@._t(
 			'subject %L is under 14; face data leaves only with the guardian''s transfer consent', p_subject),
 			'export_faces', p_purpose, p_subject, NULL);
 	END IF;
 	IF NOT c.transfer_consent THEN
-		PERFORM @extschema@._refuse('MF008', 8, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF008', 8, @extschema@._t(
 			'subject %L gave no separate consent to transfer face data for purpose %L', p_subject, p_purpose),
 			'export_faces', p_purpose, p_subject, NULL);
 	END IF;
@@ -9127,7 +8939,7 @@ BEGIN
 	PERFORM @extschema@._check_tenant('record_decline', p_purpose, p_subject, p_device);
 	SELECT alternative_method INTO v_alt FROM @extschema@.purpose WHERE name = p_purpose;
 	IF NOT FOUND THEN
-		PERFORM @extschema@._reject('P0002', pg_catalog.format('purpose %s is not registered', p_purpose),
+		PERFORM @extschema@._reject('P0002', @extschema@._t('purpose %s is not registered', p_purpose),
 			'record_decline', p_purpose, p_subject, p_device);
 	END IF;
 	INSERT INTO @extschema@.decline (subject, purpose, device)
@@ -9165,34 +8977,15 @@ DECLARE
 	v_n pg_catalog.int8;
 BEGIN
 	IF p_reason IS NULL OR pg_catalog.btrim(p_reason) = '' THEN
-		PERFORM @extschema@._reject('22004', 'a reason is required', 'void_assessment', p_purpose, NULL, NULL);
+		PERFORM @extschema@._reject('22004', @extschema@._t('a reason is required'), 'void_assessment', p_purpose, NULL, NULL);
 	END IF;
 	-- several processors: only the caller's own purposes (MF160)
 	PERFORM @extschema@._check_tenant('void_assessment', p_purpose, NULL, NULL);
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose) THEN
-		PERFORM @extschema@._reject('P0002', pg_catalog.format('purpose %s is not registered', p_purpose),
+		PERFORM @extschema@._reject('P0002', @extschema@._t('purpose %s is not registered', p_purpose),
 			'void_assessment', p_purpose, NULL, NULL);
 	END IF;
 	v_n := @extschema@._void_assessments(p_purpose, p_reason);
-	RETURN v_n;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@._void_assessments(p_purpose pg_catalog.text, p_reason pg_catalog.text)
-RETURNS pg_catalog.int8
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	v_n pg_catalog.int8;
-BEGIN
-	UPDATE @extschema@.assessment SET voided_at = pg_catalog.now(), void_reason = p_reason
-	WHERE purpose = p_purpose AND voided_at IS NULL;
-	GET DIAGNOSTICS v_n = ROW_COUNT;
-	IF v_n > 0 THEN
-		PERFORM @extschema@.audit_event('registry', 'assessment_voided', p_purpose, NULL, NULL, NULL, NULL,
-			pg_catalog.jsonb_build_object('assessments', v_n, 'reason', p_reason));
-	END IF;
 	RETURN v_n;
 END
 $$;
@@ -9204,13 +8997,13 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	IF p_filed_on IS NULL OR p_reference IS NULL OR pg_catalog.btrim(p_reference) = '' THEN
-		PERFORM @extschema@._reject('22004', 'filing date and reference are required', 'record_filing',
+		PERFORM @extschema@._reject('22004', @extschema@._t('filing date and reference are required'), 'record_filing',
 			NULL, NULL, NULL);
 	END IF;
 	-- the caller's processor's filing (a superuser: frt.processor, or the sole one)
 	IF @extschema@._acting_processor() IS NULL THEN
 		PERFORM @extschema@._refuse('MF161', 15,
-			'the caller acts for no personal information processor (several are registered; bind the login)',
+			@extschema@._t('the caller acts for no personal information processor (several are registered; bind the login)'),
 			'record_filing', NULL, NULL, NULL);
 	END IF;
 	INSERT INTO @extschema@.filing_state AS s (processor, filed_on, filing_reference)
@@ -9272,7 +9065,7 @@ DECLARE
 	v_diff pg_catalog.text[] := @extschema@._notice_stale_facts(p);
 BEGIN
 	IF v_diff IS NOT NULL THEN
-		PERFORM @extschema@._refuse('MF050', 5, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF050', 5, @extschema@._t(
 			'purpose %L changed facts its notice in force states (%s); publish a new notice version first',
 			p.name, pg_catalog.array_to_string(v_diff, ', ')), p_function, p.name, p_subject, p_device);
 	END IF;
@@ -9297,10 +9090,10 @@ BEGIN
 		RETURN NEW;		-- the foreign key rejects it
 	END IF;
 	IF NEW.accessibility IS NULL OR pg_catalog.btrim(NEW.accessibility) = '' THEN
-		PERFORM @extschema@._refuse('MF051', 5, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF051', 5, @extschema@._t(
 			'a notice of purpose %L needs an accessibility statement for disabled and elderly people',
 			NEW.purpose), 'publish_notice', NEW.purpose, NULL, NULL,
-			p_hint => 'Say how the notice is given in accessible forms (large print, audio, assistance), as the national accessibility rules require.');
+			p_hint => @extschema@._t('Say how the notice is given in accessible forms (large print, audio, assistance), as the national accessibility rules require.'));
 	END IF;
 	NEW.facts := @extschema@._notice_facts(p);
 	SELECT n.facts INTO v_prev FROM @extschema@.notice n
@@ -9320,15 +9113,15 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	IF p.storage = 'device' THEN
-		PERFORM @extschema@._refuse('MF080', 8, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF080', 8, @extschema@._t(
 			'purpose %L keeps faces on the recognition device; they are not stored in this database', p.name),
 			'enroll', p.name, p_subject, p_device);
 	END IF;
 	IF p.storage_legal_basis IS NULL AND NOT c.central_storage_consent THEN
-		PERFORM @extschema@._refuse('MF081', 8, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF081', 8, @extschema@._t(
 			'subject %L gave no separate consent to central storage for purpose %L, and the purpose records no legal basis for it',
 			p_subject, p.name), 'enroll', p.name, p_subject, p_device,
-			p_hint => 'Record the consent (frt.give_consent(..., p_central_storage => true)) or the law or administrative regulation on purpose.storage_legal_basis.');
+			p_hint => @extschema@._t('Record the consent (frt.give_consent(..., p_central_storage => true)) or the law or administrative regulation on purpose.storage_legal_basis.'));
 	END IF;
 END
 $$;
@@ -9341,7 +9134,7 @@ AS $$
 BEGIN
 	IF NEW.birth_date IS DISTINCT FROM OLD.birth_date
 	   AND @extschema@.is_minor(NEW.birth_date) IS DISTINCT FROM @extschema@.is_minor(OLD.birth_date) THEN
-		PERFORM @extschema@._refuse('MF072', 7, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF072', 7, @extschema@._t(
 			'the birth date of subject %L would change whether it is under 14; erase the subject and register it again',
 			OLD.id), 'UPDATE subject', NULL, OLD.id, NULL);
 	END IF;
@@ -9382,20 +9175,20 @@ BEGIN
 				   JOIN pg_catalog.pg_roles r ON r.rolname = g.grantee
 				   WHERE g.purpose = p_purpose AND p_operation = ANY (g.operations)
 					 AND pg_catalog.pg_has_role(v_role, r.oid, 'MEMBER')) THEN
-		PERFORM @extschema@._refuse('MF144', 14, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF144', 14, @extschema@._t(
 			'role %s is not authorized to %s for purpose %L', v_role, p_operation, p_purpose),
 			p_function, p_purpose, NULL, p_device,
-			p_hint => 'A member of frt_admin grants an application its purposes with frt.grant_application().');
+			p_hint => @extschema@._t('A member of frt_admin grants an application its purposes with frt.grant_application().'));
 	END IF;
 	IF p_device IS NOT NULL
 	   AND NOT EXISTS (SELECT 1 FROM @extschema@.device_login b
 					   JOIN pg_catalog.pg_roles r ON r.rolname = b.grantee
 					   WHERE b.processor = @extschema@._purpose_processor(p_purpose) AND b.device = p_device
 						 AND pg_catalog.pg_has_role(v_role, r.oid, 'MEMBER')) THEN
-		PERFORM @extschema@._refuse('MF145', 14, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF145', 14, @extschema@._t(
 			'role %s is not bound to device %L', v_role, p_device),
 			p_function, p_purpose, NULL, p_device,
-			p_hint => 'A member of frt_admin binds an application to its devices with frt.bind_device().');
+			p_hint => @extschema@._t('A member of frt_admin binds an application to its devices with frt.bind_device().'));
 	END IF;
 END
 $$;
@@ -9410,19 +9203,25 @@ DECLARE
 	v_ops pg_catalog.text[];
 BEGIN
 	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = p_grantee) THEN
-		PERFORM @extschema@._reject('42704', pg_catalog.format('role %s does not exist', p_grantee),
+		PERFORM @extschema@._reject('42704', @extschema@._t('role %s does not exist', p_grantee),
+			'grant_application', p_purpose, NULL, NULL);
+	END IF;
+	-- a login of another processor reads as no role
+	IF EXISTS (SELECT 1 FROM @extschema@.processor_login l WHERE l.login = p_grantee
+			   AND NOT @extschema@._processor_visible(l.processor)) THEN
+		PERFORM @extschema@._reject('42704', @extschema@._t('role %s does not exist', p_grantee),
 			'grant_application', p_purpose, NULL, NULL);
 	END IF;
 	-- another processor's purpose reads as not registered
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose WHERE name = p_purpose
 				   AND @extschema@._processor_visible(processor)) THEN
-		PERFORM @extschema@._reject('P0002', pg_catalog.format('purpose %s is not registered', p_purpose),
+		PERFORM @extschema@._reject('P0002', @extschema@._t('purpose %s is not registered', p_purpose),
 			'grant_application', p_purpose, NULL, NULL);
 	END IF;
 	IF p_operations IS NULL OR pg_catalog.cardinality(p_operations) = 0
 	   OR NOT p_operations <@ @extschema@._app_operations()
 	   OR pg_catalog.array_position(p_operations, NULL) IS NOT NULL THEN
-		PERFORM @extschema@._reject('22023', pg_catalog.format('operations must be some of %s',
+		PERFORM @extschema@._reject('22023', @extschema@._t('operations must be some of %s',
 			pg_catalog.array_to_string(@extschema@._app_operations(), ', ')),
 			'grant_application', p_purpose, NULL, NULL);
 	END IF;
@@ -9471,12 +9270,17 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = p_grantee) THEN
-		PERFORM @extschema@._reject('42704', pg_catalog.format('role %s does not exist', p_grantee),
+		PERFORM @extschema@._reject('42704', @extschema@._t('role %s does not exist', p_grantee),
+			'bind_device', NULL, NULL, p_device);
+	END IF;
+	IF EXISTS (SELECT 1 FROM @extschema@.processor_login l WHERE l.login = p_grantee
+			   AND NOT @extschema@._processor_visible(l.processor)) THEN
+		PERFORM @extschema@._reject('42704', @extschema@._t('role %s does not exist', p_grantee),
 			'bind_device', NULL, NULL, p_device);
 	END IF;
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.device
 				   WHERE processor = @extschema@._acting_processor() AND name = p_device) THEN
-		PERFORM @extschema@._reject('P0002', pg_catalog.format('device %s is not registered', p_device),
+		PERFORM @extschema@._reject('P0002', @extschema@._t('device %s is not registered', p_device),
 			'bind_device', NULL, NULL, p_device);
 	END IF;
 	INSERT INTO @extschema@.device_login (processor, device, grantee, bound_by)
@@ -9571,7 +9375,9 @@ BEGIN
 		WHERE p.name = p_name AND @extschema@._processor_visible(p.processor) FOR UPDATE;
 	END IF;
 	IF NOT FOUND THEN
-		PERFORM @extschema@._reject('P0002', pg_catalog.format('%s %s is not registered', p_table, p_name),
+		PERFORM @extschema@._reject('P0002', CASE WHEN p_table = 'device'
+			THEN @extschema@._t('device %s is not registered', p_name)
+			ELSE @extschema@._t('purpose %s is not registered', p_name) END,
 			v_fn, v_purpose, NULL, v_device);
 	END IF;
 	IF v_approved IS NOT NULL THEN
@@ -9579,8 +9385,9 @@ BEGIN
 	END IF;
 	IF NOT @extschema@._is_superuser(v_caller) THEN
 		IF NOT pg_catalog.pg_has_role(v_caller, 'frt_admin', 'MEMBER') THEN
-			PERFORM @extschema@._refuse('MF147', 14, pg_catalog.format(
-				'role %s is not a member of frt_admin and cannot approve %s %L', v_caller, p_table, p_name),
+			PERFORM @extschema@._refuse('MF147', 14, CASE WHEN p_table = 'device'
+				THEN @extschema@._t('role %s is not a member of frt_admin and cannot approve device %L', v_caller, p_name)
+				ELSE @extschema@._t('role %s is not a member of frt_admin and cannot approve purpose %L', v_caller, p_name) END,
 				v_fn, v_purpose, NULL, v_device);
 		END IF;
 		-- four eyes: neither the caller nor the session's login made the
@@ -9589,9 +9396,11 @@ BEGIN
 				   WHERE r.rolname = v_changed_by
 					 AND (pg_catalog.pg_has_role(v_caller, r.oid, 'MEMBER')
 						  OR pg_catalog.pg_has_role(SESSION_USER, r.oid, 'MEMBER'))) THEN
-			PERFORM @extschema@._refuse('MF147', 14, pg_catalog.format(
-				'%s %L was registered or changed by %s; another member of frt_admin must approve it',
-				p_table, p_name, v_changed_by), v_fn, v_purpose, NULL, v_device);
+			PERFORM @extschema@._refuse('MF147', 14, CASE WHEN p_table = 'device'
+				THEN @extschema@._t('device %L was registered or changed by %s; another member of frt_admin must approve it',
+					p_name, v_changed_by)
+				ELSE @extschema@._t('purpose %L was registered or changed by %s; another member of frt_admin must approve it',
+					p_name, v_changed_by) END, v_fn, v_purpose, NULL, v_device);
 		END IF;
 	END IF;
 	IF p_table = 'device' THEN
@@ -9684,7 +9493,7 @@ BEGIN
 	RETURN QUERY SELECT 'Art. 14', 'application_authorization',
 		CASE WHEN v_pending IS NULL AND v_missing IS NULL AND v_broad IS NULL THEN 'ok' ELSE 'warning' END,
 		pg_catalog.concat_ws('; ',
-			pg_catalog.format('%s grants to %s roles, %s device bindings', v_grants, v_roles, v_bindings),
+			@extschema@._t('%s grants to %s roles, %s device bindings', v_grants, v_roles, v_bindings),
 			'awaiting approval by a second member of frt_admin: ' || v_pending,
 			'granted or bound roles that do not exist: ' || v_missing,
 			'granted or bound to frt_admin, frt_enroller or frt_matcher themselves (so to every member): ' || v_broad);
@@ -9700,8 +9509,8 @@ DECLARE
 	i @extschema@.security_incident;
 BEGIN
 	IF TG_OP <> 'INSERT' THEN
-		RAISE EXCEPTION 'the incident register is kept as recorded; record a new incident instead'
-			USING ERRCODE = 'feature_not_supported';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('the incident register is kept as recorded; record a new incident instead'),
+			ERRCODE = 'feature_not_supported';
 	END IF;
 	IF TG_TABLE_NAME = 'security_incident_purpose' AND NOT @extschema@.audit_restoring() THEN
 		SELECT * INTO i FROM @extschema@.security_incident WHERE id = NEW.incident;
@@ -9724,41 +9533,56 @@ AS $$
 DECLARE
 	v_id pg_catalog.int8;
 	v_unknown pg_catalog.text;
+	v_super pg_catalog.bool := @extschema@._caller_is_superuser();
+	v_proc pg_catalog.text := @extschema@._caller_processor();
 BEGIN
+	IF NOT v_super AND v_proc IS NULL THEN
+		PERFORM @extschema@._reject('42501', @extschema@._t('the caller acts for no processor'), 'record_incident',
+			NULL, NULL, NULL);
+	END IF;
 	IF p_description IS NULL OR pg_catalog.btrim(p_description) = '' OR p_major IS NULL THEN
-		PERFORM @extschema@._reject('22004', 'an incident needs a description and whether it is major',
+		PERFORM @extschema@._reject('22004', @extschema@._t('an incident needs a description and whether it is major'),
 			'record_incident', NULL, NULL, NULL);
 	END IF;
 	IF pg_catalog.cardinality(p_purposes) = 0 THEN
-		PERFORM @extschema@._reject('22023', 'an incident touches at least one purpose (NULL: every purpose)',
+		PERFORM @extschema@._reject('22023', @extschema@._t('an incident touches at least one purpose (NULL: every purpose)'),
 			'record_incident', NULL, NULL, NULL);
 	END IF;
 	SELECT pg_catalog.string_agg(u, ', ') INTO v_unknown FROM pg_catalog.unnest(p_purposes) u
-	 WHERE NOT EXISTS (SELECT 1 FROM @extschema@.purpose p WHERE p.name = u);
+	 WHERE NOT EXISTS (SELECT 1 FROM @extschema@.purpose p WHERE p.name = u
+					   AND (v_super OR p.processor = v_proc));
 	IF v_unknown IS NOT NULL THEN
-		PERFORM @extschema@._reject('P0002', pg_catalog.format('purpose %s is not registered', v_unknown),
+		PERFORM @extschema@._reject('P0002', @extschema@._t('purpose %s is not registered', v_unknown),
 			'record_incident', NULL, NULL, NULL);
 	END IF;
 	IF p_alert_seq IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.alert a WHERE a.seq = p_alert_seq) THEN
-		PERFORM @extschema@._reject('P0002', pg_catalog.format('audit record %s is not an alert', p_alert_seq),
+		PERFORM @extschema@._reject('P0002', @extschema@._t('audit record %s is not an alert', p_alert_seq),
 			'record_incident', NULL, NULL, NULL);
 	END IF;
 	IF p_occurred_at > pg_catalog.now() THEN
-		PERFORM @extschema@._reject('22008', 'an incident cannot occur in the future', 'record_incident',
+		PERFORM @extschema@._reject('22008', @extschema@._t('an incident cannot occur in the future'), 'record_incident',
 			NULL, NULL, NULL);
 	END IF;
+	IF v_super THEN
+		-- a superuser's incident is the processor's when its purposes are one's
+		SELECT pg_catalog.min(p.processor) INTO v_proc FROM @extschema@.purpose p
+		 WHERE p_purposes IS NULL OR p.name = ANY (p_purposes)
+		HAVING pg_catalog.count(DISTINCT p.processor) = 1;
+	END IF;
 	BEGIN
-		INSERT INTO @extschema@.security_incident (occurred_at, recorded_by, major, description, alert_seq)
+		INSERT INTO @extschema@.security_incident (occurred_at, recorded_by, major, description, alert_seq,
+			processor)
 		VALUES (COALESCE(p_occurred_at, pg_catalog.now()), @extschema@._caller(), p_major, p_description,
-			p_alert_seq)
+			p_alert_seq, v_proc)
 		RETURNING id INTO v_id;
 	EXCEPTION WHEN unique_violation THEN
-		PERFORM @extschema@._reject('23505', pg_catalog.format('alert %s already opened an incident', p_alert_seq),
+		PERFORM @extschema@._reject('23505', @extschema@._t('alert %s already opened an incident', p_alert_seq),
 			'record_incident', NULL, NULL, NULL);
 	END;
 	INSERT INTO @extschema@.security_incident_purpose (incident, purpose)
+	-- NULL: every purpose of the caller's processor (a superuser: every one)
 	SELECT v_id, p.name FROM @extschema@.purpose p
-	 WHERE p_purposes IS NULL OR p.name = ANY (p_purposes);
+	 WHERE (p_purposes IS NULL OR p.name = ANY (p_purposes)) AND (v_super OR p.processor = v_proc);
 	RETURN v_id;
 END
 $$;
@@ -9779,7 +9603,7 @@ BEGIN
 					   WHERE a.purpose = p_purpose AND a.voided_at IS NULL AND a.assessed_at >= i.recorded_at)
 	 ORDER BY i.recorded_at DESC LIMIT 1;
 	IF FOUND THEN
-		PERFORM @extschema@._refuse('MF090', 9, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF090', 9, @extschema@._t(
 			'purpose %L has not been re-assessed since major security incident %s', p_purpose, v_id),
 			p_function, p_purpose, p_subject, p_device);
 	END IF;
@@ -9794,7 +9618,8 @@ AS $$
 	SELECT DISTINCT ON (ip.purpose) ip.purpose, i.id, i.recorded_at
 	  FROM @extschema@.security_incident_purpose ip
 	  JOIN @extschema@.security_incident i ON i.id = ip.incident
-	 WHERE i.major
+	  JOIN @extschema@.purpose p ON p.name = ip.purpose
+	 WHERE i.major AND @extschema@._processor_visible(p.processor)
 	   AND NOT EXISTS (SELECT 1 FROM @extschema@.assessment a
 					   WHERE a.purpose = ip.purpose AND a.voided_at IS NULL AND a.assessed_at >= i.recorded_at)
 	 ORDER BY ip.purpose, i.recorded_at DESC, i.id DESC;
@@ -9815,31 +9640,33 @@ BEGIN
 	SELECT pg_catalog.count(*), pg_catalog.string_agg(pg_catalog.format('%s (%s)', p.name,
 			pg_catalog.array_to_string(s.diff, ', ')), '; ' ORDER BY p.name) INTO n, names
 	  FROM @extschema@.purpose p, LATERAL (SELECT @extschema@._notice_stale_facts(p) AS diff) s
-	 WHERE s.diff IS NOT NULL;
+	 WHERE s.diff IS NOT NULL AND @extschema@._processor_visible(p.processor);
 	RETURN QUERY SELECT 'Art. 5', 'notice_states_facts', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
-		CASE WHEN n = 0 THEN 'every notice in force states its purpose''s current facts'
-		ELSE pg_catalog.format('%s purposes changed facts their notice in force states (processing refused until a new version is published): %s', n, names) END;
+		CASE WHEN n = 0 THEN @extschema@._t('every notice in force states its purpose''s current facts')
+		ELSE @extschema@._t('%s purposes changed facts their notice in force states (processing refused until a new version is published): %s', n, names) END;
 	SELECT pg_catalog.count(*), pg_catalog.string_agg(n2.purpose, ', ' ORDER BY n2.purpose) INTO n, names
 	  FROM (SELECT DISTINCT ON (x.purpose) x.purpose, x.accessibility FROM @extschema@.notice x
+			 WHERE @extschema@._purpose_visible(x.purpose)
 			 ORDER BY x.purpose, x.version DESC) n2
 	 WHERE n2.accessibility IS NULL OR pg_catalog.btrim(n2.accessibility) = '';
 	RETURN QUERY SELECT 'Art. 5', 'notice_accessibility', CASE WHEN n = 0 THEN 'ok' ELSE 'warning' END,
-		CASE WHEN n = 0 THEN 'every notice in force has an accessibility statement for disabled and elderly people'
-		ELSE pg_catalog.format('%s purposes whose notice in force has no accessibility statement (publish a new version): %s', n, names) END;
+		CASE WHEN n = 0 THEN @extschema@._t('every notice in force has an accessibility statement for disabled and elderly people')
+		ELSE @extschema@._t('%s purposes whose notice in force has no accessibility statement (publish a new version): %s', n, names) END;
 
 	-- Art. 7: minors per purpose; none where the purpose does not process them
 	SELECT pg_catalog.string_agg(pg_catalog.format('%s: %s (%s)', p.name, COALESCE(k.minors, 0),
-			CASE WHEN p.minors_allowed THEN 'allowed' ELSE 'not allowed' END), '; ' ORDER BY p.name),
+			CASE WHEN p.minors_allowed THEN @extschema@._t('allowed') ELSE @extschema@._t('not allowed') END), '; ' ORDER BY p.name),
 		   pg_catalog.count(*) FILTER (WHERE NOT p.minors_allowed AND k.minors > 0)
 	  INTO names, n
 	  FROM @extschema@.purpose p
 	  LEFT JOIN (SELECT f.purpose, pg_catalog.count(DISTINCT f.subject) AS minors FROM @extschema@.face f
-				  JOIN @extschema@.subject s ON s.id = f.subject
+				  JOIN @extschema@.subject s ON s.processor = f.processor AND s.id = f.subject
 				 WHERE f.minor OR @extschema@.is_minor(s.birth_date, f.purpose)
-				 GROUP BY f.purpose) k ON k.purpose = p.name;
+				 GROUP BY f.purpose) k ON k.purpose = p.name
+	 WHERE @extschema@._processor_visible(p.processor);
 	RETURN QUERY SELECT 'Art. 7', 'minors_per_purpose', CASE WHEN COALESCE(n, 0) = 0 THEN 'info' ELSE 'violation' END,
-		pg_catalog.format('subjects whose faces were stored while under 14, per purpose: %s%s', COALESCE(names, 'no purpose'),
-			CASE WHEN COALESCE(n, 0) > 0 THEN pg_catalog.format('; %s purposes hold minors they do not process (their faces are not matched)', n) ELSE '' END);
+		@extschema@._t('subjects whose faces were stored while under 14, per purpose: %s%s', COALESCE(names, @extschema@._t('no purpose')),
+			CASE WHEN COALESCE(n, 0) > 0 THEN @extschema@._t('; %s purposes hold minors they do not process (their faces are not matched)', n) ELSE '' END);
 
 	-- Art. 8: faces in this database need central storage allowed
 	SELECT pg_catalog.count(*) FILTER (WHERE p.storage = 'device'),
@@ -9849,33 +9676,26 @@ BEGIN
 	  INTO n, m, names
 	  FROM @extschema@.face f JOIN @extschema@.purpose p ON p.name = f.purpose
 	  JOIN @extschema@.consent c ON c.id = f.consent_id
-	 WHERE p.storage = 'device' OR (p.storage_legal_basis IS NULL AND NOT c.central_storage_consent);
+	 WHERE (p.storage = 'device' OR (p.storage_legal_basis IS NULL AND NOT c.central_storage_consent))
+	   AND @extschema@._processor_visible(f.processor);
 	RETURN QUERY SELECT 'Art. 8', 'central_storage_basis',
 		CASE WHEN n > 0 THEN 'violation' WHEN m > 0 THEN 'warning' ELSE 'ok' END,
-		CASE WHEN n + m = 0 THEN 'every stored face has a legal basis or the subject''s separate consent to central storage'
-		ELSE pg_catalog.format('%s faces stored for device-storage purposes; %s faces stored centrally without a legal basis or central-storage consent (new enrolments refused): %s', n, m, names) END;
+		CASE WHEN n + m = 0 THEN @extschema@._t('every stored face has a legal basis or the subject''s separate consent to central storage')
+		ELSE @extschema@._t('%s faces stored for device-storage purposes; %s faces stored centrally without a legal basis or central-storage consent (new enrolments refused): %s', n, m, names) END;
 
 	-- Art. 9: re-assessment after a major security incident
-	SELECT pg_catalog.count(*), pg_catalog.string_agg(pg_catalog.format('%s (incident %s)', r.purpose, r.incident),
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(@extschema@._t('%s (incident %s)', r.purpose, r.incident),
 			', ' ORDER BY r.purpose) INTO n, names
-	  FROM @extschema@.reassessment_due() r;
+	  FROM @extschema@.reassessment_due() r WHERE @extschema@._purpose_visible(r.purpose);
 	RETURN QUERY SELECT 'Art. 9', 'reassessment_after_incident', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
-		CASE WHEN n = 0 THEN 'every purpose touched by a major security incident was re-assessed since'
-		ELSE pg_catalog.format('%s purposes await re-assessment after a major security incident (processing refused): %s', n, names) END;
-	SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE i.major) INTO n, m FROM @extschema@.security_incident i;
+		CASE WHEN n = 0 THEN @extschema@._t('every purpose touched by a major security incident was re-assessed since')
+		ELSE @extschema@._t('%s purposes await re-assessment after a major security incident (processing refused): %s', n, names) END;
+	SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE i.major) INTO n, m FROM @extschema@.security_incident i
+	 WHERE @extschema@._processor_visible(i.processor)
+		OR EXISTS (SELECT 1 FROM @extschema@.security_incident_purpose ip
+				   WHERE ip.incident = i.id AND @extschema@._purpose_visible(ip.purpose));
 	RETURN QUERY SELECT 'Art. 9', 'security_incidents', 'info',
-		pg_catalog.format('%s security incidents recorded (%s major); the register is kept as recorded', n, m);
-END
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@.is_working_day(p_day pg_catalog.date)
-RETURNS pg_catalog.bool
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	RETURN COALESCE((SELECT h.is_workday FROM @extschema@.holiday h WHERE h.day = p_day),
-					pg_catalog.date_part('isodow', p_day) < 6);
+		@extschema@._t('%s security incidents recorded (%s major); the register is kept as recorded', n, m);
 END
 $$;
 
@@ -9892,7 +9712,7 @@ BEGIN
 		RETURN NULL;
 	END IF;
 	IF p_n < 0 OR p_n > 3650 THEN
-		RAISE EXCEPTION 'working days must be between 0 and 3650' USING ERRCODE = 'invalid_parameter_value';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('working days must be between 0 and 3650'), ERRCODE = 'invalid_parameter_value';
 	END IF;
 	WHILE left_ > 0 LOOP
 		d := d + 1;
@@ -9980,7 +9800,7 @@ BEGIN
 	-- Art. 4
 	SELECT pg_catalog.count(*) INTO n FROM @extschema@.purpose p WHERE @extschema@._processor_visible(p.processor);
 	RETURN QUERY SELECT 'Art. 4', 'purposes_registered', CASE WHEN n > 0 THEN 'ok' ELSE 'info' END,
-		pg_catalog.format('%s purposes registered; every consent, face and match references one', n);
+		@extschema@._t('%s purposes registered; every consent, face and match references one', n);
 
 	-- Art. 5
 	SELECT pg_catalog.count(*) INTO n FROM @extschema@.processor pr WHERE @extschema@._processor_visible(pr.name);
@@ -9988,32 +9808,32 @@ BEGIN
 	WHERE @extschema@._processor_visible(p.processor)
 	  AND NOT EXISTS (SELECT 1 FROM @extschema@.processor pr WHERE pr.name = p.processor OR p.processor IS NULL);
 	RETURN QUERY SELECT 'Art. 5', 'processor_registered', CASE WHEN m = 0 AND n > 0 THEN 'ok' ELSE 'violation' END,
-		pg_catalog.format('%s processors registered; %s purposes without one', n, m);
+		@extschema@._t('%s processors registered; %s purposes without one', n, m);
 	SELECT pg_catalog.count(*), pg_catalog.string_agg(p.name, ', ' ORDER BY p.name) INTO n, names
 	FROM @extschema@.purpose p WHERE @extschema@._processor_visible(p.processor) AND @extschema@.current_notice_version(p.name) IS NULL;
 	RETURN QUERY SELECT 'Art. 5', 'notice_in_force', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
-		CASE WHEN n = 0 THEN 'every purpose has a notice in force'
-		ELSE pg_catalog.format('%s purposes without a notice: %s', n, names) END;
+		CASE WHEN n = 0 THEN @extschema@._t('every purpose has a notice in force')
+		ELSE @extschema@._t('%s purposes without a notice: %s', n, names) END;
 	SELECT pg_catalog.count(*) INTO n FROM @extschema@.consent c
 	WHERE @extschema@._processor_visible(c.processor) AND c.withdrawn_at IS NULL AND c.needs_renotice;
 	RETURN QUERY SELECT 'Art. 5', 'renotice_pending', CASE WHEN n = 0 THEN 'ok' ELSE 'warning' END,
-		pg_catalog.format('%s active consents given under a materially changed notice await re-notice (processing them is refused)', n);
+		@extschema@._t('%s active consents given under a materially changed notice await re-notice (processing them is refused)', n);
 
 	-- Art. 6
 	SELECT pg_catalog.count(*) INTO n FROM @extschema@.consent c
 	WHERE @extschema@._processor_visible(c.processor) AND c.withdrawn_at IS NULL AND NOT c.separate;
 	RETURN QUERY SELECT 'Art. 6', 'separate_consent', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
-		pg_catalog.format('%s active consents not given separately (processing them is refused)', n);
+		@extschema@._t('%s active consents not given separately (processing them is refused)', n);
 	SELECT pg_catalog.count(*) INTO n FROM @extschema@.face f JOIN @extschema@.consent c ON c.id = f.consent_id
 	WHERE @extschema@._processor_visible(f.processor) AND c.withdrawn_at IS NOT NULL;
 	RETURN QUERY SELECT 'Art. 6', 'withdrawn_awaiting_erasure', CASE WHEN n = 0 THEN 'ok' ELSE 'warning' END,
-		pg_catalog.format('%s faces of withdrawn consents await the purge (already invisible and unmatched)', n);
+		@extschema@._t('%s faces of withdrawn consents await the purge (already invisible and unmatched)', n);
 
 	-- Art. 7
 	SELECT pg_catalog.count(*) INTO n FROM @extschema@.consent c JOIN @extschema@.subject s ON s.processor = c.processor AND s.id = c.subject
 	WHERE @extschema@._processor_visible(c.processor) AND c.withdrawn_at IS NULL AND @extschema@.is_minor(s.birth_date, c.purpose) AND c.given_by <> 'guardian';
 	RETURN QUERY SELECT 'Art. 7', 'minor_guardian_consent', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
-		pg_catalog.format('%s active consents of subjects under 14 not given by a parent or guardian (processing them is refused)', n);
+		@extschema@._t('%s active consents of subjects under 14 not given by a parent or guardian (processing them is refused)', n);
 	-- retention ends counted from the enrolment instant in the legal zone,
 	-- as enrolment counts them (frt._legal_add)
 	SELECT pg_catalog.count(*) INTO n FROM @extschema@.face f
@@ -10021,7 +9841,7 @@ BEGIN
 		ON p.name = f.purpose
 	WHERE @extschema@._processor_visible(f.processor) AND f.minor AND f.expires_at > @extschema@._legal_add(f.enrolled_at, p.minor_retention, p.zone);
 	RETURN QUERY SELECT 'Art. 7', 'minor_retention', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
-		pg_catalog.format('%s faces of minors kept beyond their purpose''s minor retention', n);
+		@extschema@._t('%s faces of minors kept beyond their purpose''s minor retention', n);
 
 	-- Art. 8
 	SELECT pg_catalog.count(*),
@@ -10029,94 +9849,94 @@ BEGIN
 	INTO n, m FROM @extschema@.face f WHERE @extschema@._processor_visible(f.processor) AND f.expires_at <= pg_catalog.statement_timestamp();
 	RETURN QUERY SELECT 'Art. 8', 'expired_not_purged',
 		CASE WHEN m > 0 THEN 'violation' WHEN n > 0 THEN 'warning' ELSE 'ok' END,
-		pg_catalog.format('%s faces past retention not yet purged (%s for more than a day; all invisible and unmatched)', n, m);
+		@extschema@._t('%s faces past retention not yet purged (%s for more than a day; all invisible and unmatched)', n, m);
 	SELECT pg_catalog.count(*) INTO n FROM @extschema@.face f
 	  JOIN (SELECT p.*, @extschema@._legal_zone(p.name) AS zone FROM @extschema@.purpose p OFFSET 0) p
 		ON p.name = f.purpose
 	WHERE @extschema@._processor_visible(f.processor) AND f.expires_at > @extschema@._legal_add(f.enrolled_at, p.retention, p.zone);
 	RETURN QUERY SELECT 'Art. 8', 'retention_within_purpose', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
-		pg_catalog.format('%s faces with an expiry beyond their purpose''s retention', n);
+		@extschema@._t('%s faces with an expiry beyond their purpose''s retention', n);
 	SELECT pg_catalog.count(*) INTO n FROM @extschema@.consent c WHERE @extschema@._processor_visible(c.processor) AND c.withdrawn_at IS NULL AND c.transfer_consent;
 	RETURN QUERY SELECT 'Art. 8', 'transfer_consent', 'info',
-		pg_catalog.format('%s active consents include separate transfer consent; export without it is refused', n);
+		@extschema@._t('%s active consents include separate transfer consent; export without it is refused', n);
 
 	-- Art. 9
 	SELECT pg_catalog.count(*), pg_catalog.string_agg(p.name, ', ' ORDER BY p.name) INTO n, names
 	FROM @extschema@.purpose p WHERE @extschema@._processor_visible(p.processor) AND NOT @extschema@.has_current_assessment(p.name);
 	RETURN QUERY SELECT 'Art. 9', 'assessment_current', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
-		CASE WHEN n = 0 THEN 'every purpose has a current impact assessment'
-		ELSE pg_catalog.format('%s purposes without a current impact assessment (processing refused): %s', n, names) END;
+		CASE WHEN n = 0 THEN @extschema@._t('every purpose has a current impact assessment')
+		ELSE @extschema@._t('%s purposes without a current impact assessment (processing refused): %s', n, names) END;
 	SELECT pg_catalog.count(*) INTO n FROM @extschema@.assessment a
 	WHERE @extschema@._purpose_visible(a.purpose) AND a.assessed_at < pg_catalog.now() - '3 years'::pg_catalog.interval;
 	SELECT pg_catalog.count(*) INTO m FROM @extschema@.assessment a WHERE @extschema@._purpose_visible(a.purpose);
 	RETURN QUERY SELECT 'Art. 9', 'assessment_records', 'info',
-		pg_catalog.format('%s assessment reports kept (%s older than 3 years); none can be deleted by frt roles', m, n);
+		@extschema@._t('%s assessment reports kept (%s older than 3 years); none can be deleted by frt roles', m, n);
 
 	-- Art. 10
 	SELECT pg_catalog.count(*), pg_catalog.string_agg(p.name, ', ' ORDER BY p.name) INTO n, names
 	FROM @extschema@.purpose p WHERE @extschema@._processor_visible(p.processor) AND p.kind = 'verification' AND p.alternative_method IS NULL;
 	RETURN QUERY SELECT 'Art. 10', 'verification_alternative', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
-		CASE WHEN n = 0 THEN 'every verification purpose declares a non-face alternative'
-		ELSE pg_catalog.format('%s verification purposes without a non-face alternative (processing refused): %s', n, names) END;
+		CASE WHEN n = 0 THEN @extschema@._t('every verification purpose declares a non-face alternative')
+		ELSE @extschema@._t('%s verification purposes without a non-face alternative (processing refused): %s', n, names) END;
 
 	-- Art. 12
 	SELECT pg_catalog.count(*) INTO n FROM @extschema@.consent c
 	WHERE @extschema@._processor_visible(c.processor) AND c.withdrawn_at IS NULL AND c.condition_of_service;
 	RETURN QUERY SELECT 'Art. 12', 'consent_not_coerced', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
-		pg_catalog.format('%s active consents recorded as a condition of service (processing them is refused)', n);
+		@extschema@._t('%s active consents recorded as a condition of service (processing them is refused)', n);
 
 	-- Art. 13
 	SELECT pg_catalog.count(*), pg_catalog.string_agg(d.name, ', ' ORDER BY d.name) INTO n, names
 	FROM @extschema@.device d WHERE @extschema@._processor_visible(d.processor) AND d.location_type = 'private_space';
 	RETURN QUERY SELECT 'Art. 13', 'private_space_devices', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
-		CASE WHEN n = 0 THEN 'no device registered in a private space'
-		ELSE pg_catalog.format('%s devices registered in private spaces (capture refused): %s', n, names) END;
+		CASE WHEN n = 0 THEN @extschema@._t('no device registered in a private space')
+		ELSE @extschema@._t('%s devices registered in private spaces (capture refused): %s', n, names) END;
 	SELECT pg_catalog.count(*), pg_catalog.string_agg(d.name, ', ' ORDER BY d.name) INTO n, names
 	FROM @extschema@.device d WHERE @extschema@._processor_visible(d.processor) AND d.location_type = 'public_place' AND (NOT d.signage OR d.capture_area IS NULL);
 	RETURN QUERY SELECT 'Art. 13', 'public_place_signage', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
-		CASE WHEN n = 0 THEN 'every public-place device has signage and a capture area'
-		ELSE pg_catalog.format('%s public-place devices without signage or capture area (capture refused): %s', n, names) END;
+		CASE WHEN n = 0 THEN @extschema@._t('every public-place device has signage and a capture area')
+		ELSE @extschema@._t('%s public-place devices without signage or capture area (capture refused): %s', n, names) END;
 	SELECT pg_catalog.count(*) INTO n FROM @extschema@.face f
 	JOIN @extschema@.device d ON d.processor = f.processor AND d.name = f.device
 	JOIN @extschema@.purpose p ON p.name = f.purpose
 	WHERE @extschema@._processor_visible(f.processor) AND (d.location_type = 'private_space'
 	   OR (d.location_type = 'public_place' AND NOT p.serves_public_security));
 	RETURN QUERY SELECT 'Art. 13', 'faces_from_forbidden_devices', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
-		pg_catalog.format('%s stored faces captured by a private-space device or by a public-place device for a non-public-security purpose', n);
+		@extschema@._t('%s stored faces captured by a private-space device or by a public-place device for a non-public-security purpose', n);
 
 	-- Art. 14
 	SELECT c.relrowsecurity, c.relforcerowsecurity INTO v_rls, v_force
 	FROM pg_catalog.pg_class c WHERE c.oid = '@extschema@.face'::pg_catalog.regclass;
 	RETURN QUERY SELECT 'Art. 14', 'face_row_security', CASE WHEN v_rls AND v_force THEN 'ok' ELSE 'violation' END,
-		pg_catalog.format('row-level security on frt.face: enabled=%s, forced=%s', v_rls, v_force);
+		@extschema@._t('row-level security on frt.face: enabled=%s, forced=%s', v_rls, v_force);
 	SELECT pg_catalog.count(*), pg_catalog.string_agg(r.rolname, ', ' ORDER BY r.rolname) INTO n, names
 	FROM pg_catalog.pg_roles r
 	WHERE NOT r.rolsuper AND NOT r.rolbypassrls
 	  AND (r.rolcanlogin OR r.rolname LIKE 'frt\_%')
 	  AND pg_catalog.has_column_privilege(r.oid, '@extschema@.face'::pg_catalog.regclass, 'embedding', 'SELECT');
 	RETURN QUERY SELECT 'Art. 14', 'embedding_not_readable', CASE WHEN n = 0 THEN 'ok' ELSE 'violation' END,
-		CASE WHEN n = 0 THEN 'no frt role or ordinary login role can SELECT frt.face.embedding; export_faces is the only path'
-		ELSE pg_catalog.format('%s frt or login roles can SELECT frt.face.embedding (directly, or via pg_read_all_data): %s', n, names) END;
+		CASE WHEN n = 0 THEN @extschema@._t('no frt role or ordinary login role can SELECT frt.face.embedding; export_faces is the only path')
+		ELSE @extschema@._t('%s frt or login roles can SELECT frt.face.embedding (directly, or via pg_read_all_data): %s', n, names) END;
 	SELECT pg_catalog.count(*), pg_catalog.string_agg(r.rolname, ', ' ORDER BY r.rolname) INTO n, names
 	FROM pg_catalog.pg_roles r WHERE (r.rolsuper OR r.rolbypassrls) AND r.rolcanlogin;
 	RETURN QUERY SELECT 'Art. 14', 'trusted_boundary', 'info',
-		pg_catalog.format('%s login roles bypass row-level security (superuser or BYPASSRLS): %s', n, names);
+		@extschema@._t('%s login roles bypass row-level security (superuser or BYPASSRLS): %s', n, names);
 	SELECT * INTO v_prot FROM @extschema@.audit_protection();
 	-- the hash function of new records (frt.audit_hash), and whether it
 	-- matches a choice of China's commercial cryptography for the faces
 	v_alg := CASE pg_catalog.current_setting('frt.audit_hash', true) WHEN 'sm3' THEN 'SM3' ELSE 'SHA-256' END;
 	RETURN QUERY SELECT 'Art. 14', 'audit_keyed', CASE WHEN v_prot.keyed THEN 'ok' ELSE 'warning' END,
-		CASE WHEN v_prot.keyed THEN pg_catalog.format('audit records are hashed with %s and signed (HMAC-%s) with a key loaded at server start (key id %s)', v_alg, v_alg, v_prot.key_id)
-		ELSE pg_catalog.format('the audit chain (%s) is unkeyed: set frt.audit_key_file or frt.audit_key_command, or a superuser who knows the hash formula can forge records', v_alg) END
+		CASE WHEN v_prot.keyed THEN @extschema@._t('audit records are hashed with %s and signed (HMAC-%s) with a key loaded at server start (key id %s)', v_alg, v_alg, v_prot.key_id)
+		ELSE @extschema@._t('the audit chain (%s) is unkeyed: set frt.audit_key_file or frt.audit_key_command, or a superuser who knows the hash formula can forge records', v_alg) END
 		OPERATOR(pg_catalog.||) CASE WHEN pg_catalog.current_setting('frt.encryption_suite', true) OPERATOR(pg_catalog.=) 'sm4-sm3'
 			AND v_alg OPERATOR(pg_catalog.<>) 'SM3'
-			THEN '; faces are sealed with sm4-sm3 but new audit records are hashed with SHA-256: set frt.audit_hash = ''sm3'' where SM algorithms are required (GB/T 39786)'
+			THEN @extschema@._t('; faces are sealed with sm4-sm3 but new audit records are hashed with SHA-256: set frt.audit_hash = ''sm3'' where SM algorithms are required (GB/T 39786)')
 			ELSE '' END;
 	RETURN QUERY SELECT 'Art. 14', 'audit_anchored',
 		CASE WHEN v_prot.anchor_file OR v_prot.anchor_command THEN 'ok' ELSE 'warning' END,
-		pg_catalog.format('the chain head leaves the database every %s s: server log%s%s', v_prot.anchor_interval_s,
-			CASE WHEN v_prot.anchor_file THEN ', anchor file' ELSE '' END,
-			CASE WHEN v_prot.anchor_command THEN ', anchor command' ELSE ' (no anchor file or command: set one, the log alone can be lost)' END);
+		@extschema@._t('the chain head leaves the database every %s s: server log%s%s', v_prot.anchor_interval_s,
+			CASE WHEN v_prot.anchor_file THEN @extschema@._t(', anchor file') ELSE '' END,
+			CASE WHEN v_prot.anchor_command THEN @extschema@._t(', anchor command') ELSE @extschema@._t(' (no anchor file or command: set one, the log alone can be lost)') END);
 	SELECT * INTO v_keys FROM @extschema@._key_status();
 	-- this database's epochs (the keyring is the cluster's; any epoch opens)
 	SELECT pg_catalog.count(*) FILTER (WHERE e.owner_db OPERATOR(pg_catalog.=) d.oid),
@@ -10129,12 +9949,13 @@ BEGIN
 	RETURN QUERY SELECT 'Art. 14', 'encryption_at_rest',
 		CASE WHEN NOT COALESCE(v_keys.key_loaded, false) OR v_lost > 0 THEN 'violation' ELSE 'ok' END,
 		CASE WHEN NOT COALESCE(v_keys.key_loaded, false)
-			THEN 'no root key is loaded: set frt.encryption_key_file or frt.encryption_key_command and frt.encryption_keyring; enrolment and matching are refused'
-		ELSE pg_catalog.format('faces, index codes and centroids are sealed with %s; current key epoch %s (%s); %s epochs of this database in the keyring, %s in use by faces%s',
-			v_keys.suite, COALESCE(v_keys.current_epoch::pg_catalog.text, 'none yet'),
-			COALESCE('created ' || pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) v_rotated)
-								 OPERATOR(pg_catalog./) 86400)::pg_catalog.int8 || ' days ago', '-'), n, v_used,
-			CASE WHEN v_lost > 0 THEN pg_catalog.format('; %s faces are under an epoch missing from the keyring', v_lost) ELSE '' END) END;
+			THEN @extschema@._t('no root key is loaded: set frt.encryption_key_file or frt.encryption_key_command and frt.encryption_keyring; enrolment and matching are refused')
+		ELSE @extschema@._t('faces, index codes and centroids are sealed with %s; current key epoch %s (%s); %s epochs of this database in the keyring, %s in use by faces%s',
+			v_keys.suite, COALESCE(v_keys.current_epoch::pg_catalog.text, @extschema@._t('none yet')),
+			CASE WHEN v_rotated IS NULL THEN '-'
+				ELSE @extschema@._t('created %s days ago', pg_catalog.floor(pg_catalog.date_part('epoch',
+					pg_catalog.now() OPERATOR(pg_catalog.-) v_rotated) OPERATOR(pg_catalog./) 86400)::pg_catalog.int8) END, n, v_used,
+			CASE WHEN v_lost > 0 THEN @extschema@._t('; %s faces are under an epoch missing from the keyring', v_lost) ELSE '' END) END;
 	-- what each application may do, and changes awaiting approval (45_authz.sql)
 	RETURN QUERY SELECT * FROM @extschema@._authz_compliance();
 	-- Art. 5, 7, 8, 9: notice facts, minors, central storage, incidents
@@ -10148,7 +9969,7 @@ BEGIN
 	SELECT * INTO fs FROM @extschema@.filing_status();
 	RETURN QUERY SELECT 'Art. 15', 'filing', CASE fs.status WHEN 'overdue' THEN 'violation'
 		WHEN 'not required' THEN 'ok' WHEN 'filed' THEN 'ok' ELSE 'warning' END,
-		pg_catalog.format('%s subjects stored; threshold %s reached on %s; deadline %s; status %s',
+		@extschema@._t('%s subjects stored; threshold %s reached on %s; deadline %s; status %s',
 			fs.stored_subjects, fs.threshold, COALESCE(fs.threshold_reached_on::pg_catalog.text, '-'),
 			COALESCE(fs.filing_deadline::pg_catalog.text, '-'), fs.status);
 END
@@ -10176,10 +9997,10 @@ BEGIN
 		  AND i.indrelid = '@extschema@.face'::pg_catalog.regclass
 		  AND am.amname <> 'frt_ivf'
 	LOOP
-		RAISE EXCEPTION 'index "%" on @extschema@.face reads the face column with access method "%"', r.relname, r.amname
-			USING ERRCODE = 'feature_not_supported',
-				  DETAIL = 'Only frt_ivf indexes seal what they store; any other index over the faces would keep them in clear on disk.',
-				  HINT = 'CREATE INDEX ... ON @extschema@.face USING frt_ivf (@extschema@._face_open(id, embedding) @extschema@.face_cosine_ops) WHERE purpose = ''...''';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('index "%s" on @extschema@.face reads the face column with access method "%s"', r.relname, r.amname),
+			ERRCODE = 'feature_not_supported',
+				  DETAIL = @extschema@._t('Only frt_ivf indexes seal what they store; any other index over the faces would keep them in clear on disk.'),
+				  HINT = @extschema@._t('CREATE INDEX ... ON @extschema@.face USING frt_ivf (@extschema@._face_open(id, embedding) @extschema@.face_cosine_ops) WHERE purpose = ''...''');
 	END LOOP;
 	FOR r IN
 		SELECT DISTINCT c.oid, c.relname
@@ -10202,18 +10023,6 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION @extschema@._face_index_forget()
-RETURNS event_trigger
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	DELETE FROM @extschema@.face_index f
-	USING pg_catalog.pg_event_trigger_dropped_objects() o
-	WHERE o.object_type = 'index' AND o.schema_name = '@extschema@' AND o.object_name = f.name;
-END
-$$;
-
 CREATE OR REPLACE FUNCTION @extschema@.restore_finish(OUT chain_ok pg_catalog.bool, OUT audit_records pg_catalog.int8,
 	OUT indexes_created pg_catalog.int4, OUT restore_seq pg_catalog.int8, OUT reason pg_catalog.text)
 RETURNS record
@@ -10226,8 +10035,8 @@ DECLARE
 	v_created pg_catalog.text[] := '{}';
 BEGIN
 	IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = session_user) THEN
-		RAISE EXCEPTION 'frt.restore_finish() must be run by a superuser'
-			USING ERRCODE = 'insufficient_privilege';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('frt.restore_finish() must be run by a superuser'),
+			ERRCODE = 'insufficient_privilege';
 	END IF;
 	SELECT * INTO v FROM @extschema@.verify_audit_chain();
 	FOR d IN SELECT f.name, f.definition FROM @extschema@.face_index f ORDER BY f.name LOOP
@@ -10246,8 +10055,8 @@ BEGIN
 		pg_catalog.jsonb_build_object('chain_ok', v.ok, 'records', v.checked, 'first_break', v.seq,
 			'reason', v.reason, 'indexes_created', pg_catalog.to_jsonb(v_created)));
 	IF NOT v.ok THEN
-		RAISE WARNING 'frt: the restored audit trail does not verify: %', v.reason
-			USING HINT = 'Restore from another backup, or keep this database for the investigation; the break is recorded.';
+		RAISE WARNING USING MESSAGE = @extschema@._t('frt: the restored audit trail does not verify: %s', v.reason),
+			HINT = @extschema@._t('Restore from another backup, or keep this database for the investigation; the break is recorded.');
 	END IF;
 END
 $$;
@@ -10308,7 +10117,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	IF NOT @extschema@._purpose_callers(p_purpose) THEN
-		PERFORM @extschema@._refuse('MF160', 4, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF160', 4, @extschema@._t(
 			'purpose %L is not registered for the processor the caller acts for', p_purpose),
 			p_function, NULL, p_subject, p_device);
 	END IF;
@@ -10395,10 +10204,10 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	IF NOT @extschema@._caller_is_superuser() THEN
-		RAISE EXCEPTION 'only a superuser binds logins to processors' USING ERRCODE = 'insufficient_privilege';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('only a superuser binds logins to processors'), ERRCODE = 'insufficient_privilege';
 	END IF;
 	IF p_login IS NULL THEN
-		RAISE EXCEPTION 'login must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('login must not be NULL'), ERRCODE = 'null_value_not_allowed';
 	END IF;
 	IF p_processor IS NULL THEN
 		DELETE FROM @extschema@.processor_login WHERE login = p_login;
@@ -10432,26 +10241,12 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	IF NOT @extschema@._caller_is_superuser() AND @extschema@._processor_count() > 1 THEN
-		PERFORM @extschema@._reject('42501', pg_catalog.format(
+		PERFORM @extschema@._reject('42501', @extschema@._t(
 			'frt.%s acts on the data of every processor in the database; with several processors only a superuser runs it',
 			p_function), p_function, NULL, NULL, NULL);
 	END IF;
 END
 $$;
-
-CREATE OR REPLACE FUNCTION @extschema@.scrub_heap(rel pg_catalog.regclass,
-	OUT pages pg_catalog.int8, OUT pages_scrubbed pg_catalog.int8,
-	OUT bytes_zeroed pg_catalog.int8, OUT tuples_pruned pg_catalog.int8)
-RETURNS record
-AS 'MODULE_PATHNAME', 'frt_scrub_heap' LANGUAGE C STRICT VOLATILE;
-
-CREATE OR REPLACE FUNCTION @extschema@.heap_tid_state(rel pg_catalog.regclass, t pg_catalog.tid, xmin pg_catalog.xid)
-RETURNS pg_catalog.text
-AS 'MODULE_PATHNAME', 'frt_heap_tid_state' LANGUAGE C STRICT VOLATILE;
-
-CREATE OR REPLACE FUNCTION @extschema@._erasure_ledger_trigger()
-RETURNS trigger
-AS 'MODULE_PATHNAME', 'frt_erasure_ledger_trigger' LANGUAGE C;
 
 CREATE OR REPLACE FUNCTION @extschema@._erasure_record(p_tid pg_catalog.tid, p_xmin pg_catalog.xid, cols pg_catalog.text[])
 RETURNS void
@@ -10515,8 +10310,8 @@ BEGIN
 	-- several processors: installation-wide, the platform's (a superuser's)
 	PERFORM @extschema@._require_platform('purge');
 	IF p_batch IS NULL OR p_batch < 1 OR p_batch > 1000000 THEN
-		RAISE EXCEPTION 'batch size % is out of range (1..1000000)', p_batch
-			USING ERRCODE = 'invalid_parameter_value';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('batch size %s is out of range (1..1000000)', COALESCE(p_batch::pg_catalog.text, '<NULL>')),
+			ERRCODE = 'invalid_parameter_value';
 	END IF;
 	-- Faces of terminated purposes, and faces whose purpose's current
 	-- retention (minor_retention for minors) has ended even though their
@@ -10641,7 +10436,7 @@ DECLARE
 	v_proc text;
 BEGIN
 	IF p_subject IS NULL THEN
-		RAISE EXCEPTION 'subject must not be null' USING ERRCODE = 'null_value_not_allowed';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('subject must not be null'), ERRCODE = 'null_value_not_allowed';
 	END IF;
 	-- the caller's processor's subject (a superuser: frt.processor, or the sole one)
 	v_proc := @extschema@._acting_processor();
@@ -10701,21 +10496,21 @@ DECLARE
 	v_deadline date;
 BEGIN
 	IF p_purpose IS NULL OR p_terminated_on IS NULL THEN
-		RAISE EXCEPTION 'purpose and termination date must not be null'
-			USING ERRCODE = 'null_value_not_allowed';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('purpose and termination date must not be null'),
+			ERRCODE = 'null_value_not_allowed';
 	END IF;
 	-- several processors: only the caller's own purposes (MF160)
 	PERFORM @extschema@._check_tenant('terminate_purpose', p_purpose, NULL, NULL);
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.purpose p WHERE p.name = p_purpose) THEN
-		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose "%s" is not registered', p_purpose),
+		PERFORM @extschema@._refuse('MF004', 4, @extschema@._t('purpose "%s" is not registered', p_purpose),
 			'terminate_purpose', p_purpose, NULL, NULL);
 	END IF;
 	IF p_terminated_on > @extschema@._filing_today() THEN
-		RAISE EXCEPTION 'termination date % is in the future', p_terminated_on
-			USING ERRCODE = 'invalid_parameter_value';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('termination date %s is in the future', p_terminated_on),
+			ERRCODE = 'invalid_parameter_value';
 	END IF;
 	IF EXISTS (SELECT 1 FROM @extschema@.purpose_termination t WHERE t.purpose = p_purpose) THEN
-		RAISE EXCEPTION 'purpose "%" is already terminated', p_purpose USING ERRCODE = 'unique_violation';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('purpose "%s" is already terminated', p_purpose), ERRCODE = 'unique_violation';
 	END IF;
 	INSERT INTO @extschema@.purpose_termination (purpose, terminated_on) VALUES (p_purpose, p_terminated_on);
 	-- a cancellation filing only cancels a filing that was made (Art. 15)
@@ -10797,7 +10592,7 @@ BEGIN
 	-- several processors: installation-wide, the platform's (a superuser's)
 	PERFORM @extschema@._require_platform('key_reencrypt');
 	IF p_batch IS NULL OR p_batch < 1 THEN
-		RAISE EXCEPTION 'batch must be a positive number of faces' USING ERRCODE = 'invalid_parameter_value';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('batch must be a positive number of faces'), ERRCODE = 'invalid_parameter_value';
 	END IF;
 	v_cur := @extschema@._key_current_epoch();
 	WITH b AS (
@@ -10833,7 +10628,7 @@ BEGIN
 	-- several processors: installation-wide, the platform's (a superuser's)
 	PERFORM @extschema@._require_platform('key_reseal_indexes');
 	IF p_batch IS NULL OR p_batch < 1 THEN
-		RAISE EXCEPTION 'batch must be a positive number of index entries' USING ERRCODE = 'invalid_parameter_value';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('batch must be a positive number of index entries'), ERRCODE = 'invalid_parameter_value';
 	END IF;
 	FOR v_idx IN SELECT * FROM @extschema@._face_ivf_indexes() LOOP
 		EXIT WHEN v_left <= 0;
@@ -10904,10 +10699,10 @@ BEGIN
 	-- several processors: installation-wide, the platform's (a superuser's)
 	PERFORM @extschema@._require_platform('key_destroy_unused');
 	IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed' THEN
-		RAISE EXCEPTION 'key epochs are destroyed only in READ COMMITTED transactions'
-			USING ERRCODE = 'invalid_transaction_state',
-				  DETAIL = 'A transaction snapshot taken before the destruction does not see faces sealed since.',
-				  HINT = 'Run it in a transaction of isolation level READ COMMITTED (SET default_transaction_isolation = ''read committed'').';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('key epochs are destroyed only in READ COMMITTED transactions'),
+			ERRCODE = 'invalid_transaction_state',
+				  DETAIL = @extschema@._t('A transaction snapshot taken before the destruction does not see faces sealed since.'),
+				  HINT = @extschema@._t('Run it in a transaction of isolation level READ COMMITTED (SET default_transaction_isolation = ''read committed'').');
 	END IF;
 	PERFORM pg_catalog.pg_advisory_xact_lock(@extschema@._key_lock_id());
 	FOR e IN SELECT * FROM @extschema@.key_epochs() k WHERE k.state = 'unused' LOOP
@@ -10947,8 +10742,8 @@ BEGIN
 		RETURN 0;
 	END IF;
 	v_cur := @extschema@._key_current_epoch();
-	RAISE NOTICE 'frt: key rotation to epoch %: % faces still under other epochs', v_cur,
-		(SELECT pg_catalog.count(*) FROM @extschema@.face f WHERE f.key_epoch OPERATOR(pg_catalog.<>) v_cur);
+	RAISE NOTICE USING MESSAGE = @extschema@._t('frt: key rotation to epoch %s: %s faces still under other epochs', v_cur,
+		(SELECT pg_catalog.count(*) FROM @extschema@.face f WHERE f.key_epoch OPERATOR(pg_catalog.<>) v_cur));
 	RETURN v_n;
 END
 $$;
@@ -10963,17 +10758,6 @@ BEGIN
 	END LOOP;
 	COMMIT;
 END
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@.working_days_between(a pg_catalog.date, b pg_catalog.date)
-RETURNS pg_catalog.int4
-LANGUAGE sql STABLE STRICT SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT pg_catalog.sign(b - a)::int4 * (
-		SELECT pg_catalog.count(*)::int4
-		  FROM pg_catalog.generate_series((LEAST(a, b) + 1)::pg_catalog.timestamp,
-				GREATEST(a, b)::pg_catalog.timestamp, '1 day'::pg_catalog.interval) g(d)	-- no time zone
-		 WHERE @extschema@.is_working_day(g.d::pg_catalog.date));
 $$;
 
 CREATE OR REPLACE FUNCTION @extschema@._filing_filed(p_processor pg_catalog.text DEFAULT NULL)
@@ -11001,26 +10785,27 @@ BEGIN
 	END IF;
 	v_proc := COALESCE(@extschema@._purpose_processor(p_purpose), @extschema@._acting_processor());
 	IF p_kind IS NULL OR p_kind NOT IN ('change', 'cancellation') THEN
-		RAISE EXCEPTION 'filing kind must be change or cancellation, not %', COALESCE(p_kind, 'NULL')
-			USING ERRCODE = 'invalid_parameter_value',
-				  HINT = 'The initial filing is opened by frt.filing_check() when 100,000 subjects are stored.';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('filing kind must be change or cancellation, not %s', COALESCE(p_kind, 'NULL')),
+			ERRCODE = 'invalid_parameter_value',
+				  HINT = @extschema@._t('The initial filing is opened by frt.filing_check() when 100,000 subjects are stored.');
 	END IF;
 	IF p_on IS NULL OR p_on > @extschema@._filing_today() THEN
-		RAISE EXCEPTION 'the triggering date must be today or earlier' USING ERRCODE = 'invalid_parameter_value';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('the triggering date must be today or earlier'), ERRCODE = 'invalid_parameter_value';
 	END IF;
 	IF p_kind = 'cancellation' AND p_purpose IS NULL THEN
-		RAISE EXCEPTION 'a cancellation filing names the terminated purpose' USING ERRCODE = 'null_value_not_allowed';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('a cancellation filing names the terminated purpose'), ERRCODE = 'null_value_not_allowed';
 	END IF;
 	IF p_purpose IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.purpose p WHERE p.name = p_purpose) THEN
-		PERFORM @extschema@._refuse('MF004', 4, pg_catalog.format('purpose "%s" is not registered', p_purpose),
+		PERFORM @extschema@._refuse('MF004', 4, @extschema@._t('purpose "%s" is not registered', p_purpose),
 			'open_filing', p_purpose, NULL, NULL);
 	END IF;
 	-- a filing that was never made can be neither changed nor cancelled
 	IF NOT @extschema@._filing_filed((SELECT p.processor FROM @extschema@.purpose p WHERE p.name = p_purpose)) THEN
-		PERFORM @extschema@._refuse('MF170', 15, pg_catalog.format(
-			'no %s filing without an initial filing: none is recorded', p_kind),
+		PERFORM @extschema@._refuse('MF170', 15, CASE p_kind
+			WHEN 'change' THEN @extschema@._t('no change filing without an initial filing: none is recorded')
+			ELSE @extschema@._t('no cancellation filing without an initial filing: none is recorded') END,
 			'open_filing', p_purpose, NULL, NULL,
-			p_hint => 'Record the initial filing first: frt.record_filing(''initial'', filed_on, reference).');
+			p_hint => @extschema@._t('Record the initial filing first: frt.record_filing(''initial'', filed_on, reference).'));
 	END IF;
 	SELECT f.deadline INTO v_deadline FROM @extschema@.filing f
 	 WHERE f.processor = v_proc AND f.kind = p_kind AND f.purpose IS NOT DISTINCT FROM p_purpose
@@ -11034,16 +10819,6 @@ BEGIN
 	PERFORM @extschema@.audit_event('filing_due', 'open', p_purpose, p_detail => pg_catalog.jsonb_build_object(
 		'kind', p_kind, 'triggered_on', p_on, 'deadline', v_deadline));
 	RETURN v_deadline;
-END;
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@._jobs_alert(p_kind pg_catalog.text, p_purpose pg_catalog.text,
-	p_detail pg_catalog.jsonb)
-RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	PERFORM @extschema@._alert(p_kind, p_purpose, NULL, NULL, p_detail);
 END;
 $$;
 
@@ -11127,24 +10902,24 @@ BEGIN
 	END IF;
 	v_proc := COALESCE(@extschema@._purpose_processor(p_purpose), @extschema@._acting_processor());
 	IF p_kind IS NULL OR p_kind NOT IN ('initial', 'change', 'cancellation') THEN
-		RAISE EXCEPTION 'filing kind must be initial, change or cancellation, not %', COALESCE(p_kind, 'NULL')
-			USING ERRCODE = 'invalid_parameter_value';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('filing kind must be initial, change or cancellation, not %s', COALESCE(p_kind, 'NULL')),
+			ERRCODE = 'invalid_parameter_value';
 	END IF;
 	IF p_filed_on IS NULL OR p_filed_on > @extschema@._filing_today() THEN
-		RAISE EXCEPTION 'filing date must be today or earlier' USING ERRCODE = 'invalid_parameter_value';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('filing date must be today or earlier'), ERRCODE = 'invalid_parameter_value';
 	END IF;
 	IF p_reference IS NULL OR pg_catalog.btrim(p_reference) = '' THEN
-		RAISE EXCEPTION 'a filing needs the reference the cyberspace office gave it'
-			USING ERRCODE = 'null_value_not_allowed';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('a filing needs the reference the cyberspace office gave it'),
+			ERRCODE = 'null_value_not_allowed';
 	END IF;
 	IF p_kind = 'initial' THEN
 		IF p_purpose IS NOT NULL THEN
-			RAISE EXCEPTION 'the initial filing covers the whole installation, not one purpose'
-				USING ERRCODE = 'invalid_parameter_value';
+			RAISE EXCEPTION USING MESSAGE = @extschema@._t('the initial filing covers the whole installation, not one purpose'),
+				ERRCODE = 'invalid_parameter_value';
 		END IF;
 		IF EXISTS (SELECT 1 FROM @extschema@.filing_state s WHERE s.processor = v_proc AND s.filed_on IS NOT NULL) THEN
-			RAISE EXCEPTION 'the initial filing is already recorded' USING ERRCODE = 'unique_violation',
-				HINT = 'Record later changes with kind => ''change''.';
+			RAISE EXCEPTION USING MESSAGE = @extschema@._t('the initial filing is already recorded'), ERRCODE = 'unique_violation',
+				HINT = @extschema@._t('Record later changes with kind => ''change''.');
 		END IF;
 		-- The governance layer keeps the initial filing (and audits it).
 		PERFORM @extschema@.record_filing(p_filed_on, p_reference);
@@ -11152,8 +10927,8 @@ BEGIN
 		RETURN;
 	ELSE
 		IF p_kind = 'cancellation' AND p_purpose IS NULL THEN
-			RAISE EXCEPTION 'a cancellation filing names the terminated purpose'
-				USING ERRCODE = 'null_value_not_allowed';
+			RAISE EXCEPTION USING MESSAGE = @extschema@._t('a cancellation filing names the terminated purpose'),
+				ERRCODE = 'null_value_not_allowed';
 		END IF;
 		UPDATE @extschema@.filing f SET filed_on = p_filed_on, reference = p_reference,
 			   recorded_by = pg_catalog.session_user()
@@ -11162,8 +10937,8 @@ BEGIN
 		GET DIAGNOSTICS n = ROW_COUNT;
 		IF n = 0 THEN
 			IF p_kind = 'cancellation' THEN
-				RAISE EXCEPTION 'no open cancellation filing for purpose "%"', p_purpose
-					USING ERRCODE = 'no_data_found', HINT = 'Terminate the purpose first: frt.terminate_purpose().';
+				RAISE EXCEPTION USING MESSAGE = @extschema@._t('no open cancellation filing for purpose "%s"', p_purpose),
+					ERRCODE = 'no_data_found', HINT = @extschema@._t('Terminate the purpose first: frt.terminate_purpose().');
 			END IF;
 			INSERT INTO @extschema@.filing (processor, kind, purpose, triggered_on, deadline, filed_on, reference,
 				recorded_by)
@@ -11263,8 +11038,11 @@ DECLARE
 	v_now pg_catalog.jsonb;
 	v_old pg_catalog.jsonb;
 	v_changed pg_catalog.text[];
+	v_proc pg_catalog.text;
+	v_setting pg_catalog.text := pg_catalog.current_setting('frt.processor', true);
 BEGIN
-	IF NOT @extschema@._filing_filed(NULL) THEN
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.filing_state s WHERE s.filed_on IS NOT NULL)
+	   OR (@extschema@._processor_count() > 1 AND NOT @extschema@._caller_is_superuser()) THEN
 		RETURN;
 	END IF;
 	v_now := @extschema@._filing_security();
@@ -11277,10 +11055,23 @@ BEGIN
 		 WHERE CASE WHEN k LIKE 'checks.%' THEN v_now->'checks'->pg_catalog.substr(k, 8)
 					IS DISTINCT FROM v_old->'checks'->pg_catalog.substr(k, 8)
 				ELSE v_now->k IS DISTINCT FROM v_old->k END;
-		PERFORM @extschema@.open_filing('change', NULL, @extschema@._filing_today());
-		PERFORM @extschema@.audit_event('filing_change', 'material', p_detail =>
-			pg_catalog.jsonb_build_object('article', 'Measures Art. 15', 'table', 'security_measures',
-				'changed', pg_catalog.to_jsonb(v_changed)));
+		FOR v_proc IN SELECT s.processor FROM @extschema@.filing_state s
+					   WHERE s.filed_on IS NOT NULL AND @extschema@._processor_visible(s.processor)
+					   ORDER BY s.processor LOOP
+			-- open_filing without a purpose is the acting processor's (below
+			-- superuser the caller's own, the only one visible)
+			IF @extschema@._caller_is_superuser() THEN
+				PERFORM pg_catalog.set_config('frt.processor', v_proc, true);
+			END IF;
+			PERFORM @extschema@.open_filing('change', NULL, @extschema@._filing_today());
+			PERFORM @extschema@.audit_event('filing_change', 'material', p_detail =>
+				@extschema@._tenant_detail(pg_catalog.jsonb_build_object('article', 'Measures Art. 15',
+					'table', 'security_measures', 'changed', pg_catalog.to_jsonb(v_changed)),
+					CASE WHEN @extschema@._processor_count() > 1 THEN v_proc END));
+		END LOOP;
+		IF @extschema@._caller_is_superuser() THEN
+			PERFORM pg_catalog.set_config('frt.processor', COALESCE(v_setting, ''), true);
+		END IF;
 	END IF;
 	IF p_take OR v_old IS DISTINCT FROM v_now THEN
 		INSERT INTO @extschema@.filing_baseline AS b (id, security) VALUES (1, v_now)
@@ -11321,35 +11112,37 @@ DECLARE
 	v_beyond pg_catalog.text;
 BEGIN
 	SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE f.deadline < v_today),
-		   pg_catalog.string_agg(pg_catalog.format('%s %s due %s (%s working days left)', f.kind,
+		   pg_catalog.string_agg(@extschema@._t('%s %s due %s (%s working days left)', f.kind,
 				COALESCE('"' || f.purpose || '"', 'installation'), f.deadline,
 				@extschema@.working_days_between(v_today, f.deadline)), '; ' ORDER BY f.deadline, f.id)
 	  INTO n, m, v_list
-	  FROM @extschema@.filing f WHERE f.filed_on IS NULL;
+	  FROM @extschema@.filing f WHERE f.filed_on IS NULL AND @extschema@._processor_visible(f.processor);
 	RETURN QUERY SELECT 'Art. 15', 'filings_open',
 		CASE WHEN m > 0 THEN 'violation' WHEN n > 0 THEN 'warning' ELSE 'ok' END,
-		CASE WHEN n = 0 THEN 'no change or cancellation filing is open'
-		ELSE pg_catalog.format('%s change or cancellation filings open, %s overdue: %s', n, m, v_list) END;
+		CASE WHEN n = 0 THEN @extschema@._t('no change or cancellation filing is open')
+		ELSE @extschema@._t('%s change or cancellation filings open, %s overdue: %s', n, m, v_list) END;
 
 	SELECT * INTO c FROM @extschema@.calendar_coverage();
 	-- open deadlines (the initial filing's too) beyond the calendar
 	SELECT pg_catalog.string_agg(d::pg_catalog.text, ', ' ORDER BY d) INTO v_beyond
-	  FROM (SELECT f.deadline AS d FROM @extschema@.filing f WHERE f.filed_on IS NULL
+	  FROM (SELECT f.deadline AS d FROM @extschema@.filing f
+			 WHERE f.filed_on IS NULL AND @extschema@._processor_visible(f.processor)
 			UNION
 			SELECT @extschema@.working_days_after(s.threshold_reached_on, 30) FROM @extschema@.filing_state s
-			 WHERE s.threshold_reached_on IS NOT NULL AND s.filed_on IS NULL) x
+			 WHERE s.threshold_reached_on IS NOT NULL AND s.filed_on IS NULL
+			   AND @extschema@._processor_visible(s.processor)) x
 	 WHERE NOT @extschema@._calendar_covers(x.d);
 	RETURN QUERY SELECT 'Art. 15', 'working_day_calendar',
 		CASE WHEN c.last_year IS NULL OR c.days_left <= @extschema@._calendar_warn_days()
 				  OR v_beyond IS NOT NULL THEN 'warning' ELSE 'ok' END,
 		CASE WHEN c.last_year IS NULL
-			THEN 'the working-day calendar covers no year: deadlines count weekends only; load the State Council holiday notices with frt.load_calendar()'
-		ELSE pg_catalog.format('public holidays and make-up working days known for %s-%s (%s); %s days until its last day %s%s%s',
+			THEN @extschema@._t('the working-day calendar covers no year: deadlines count weekends only; load the State Council holiday notices with frt.load_calendar()')
+		ELSE @extschema@._t('public holidays and make-up working days known for %s-%s (%s); %s days until its last day %s%s%s',
 			c.first_year, c.last_year, c.sources, c.days_left, c.covered_until,
 			CASE WHEN c.days_left <= @extschema@._calendar_warn_days()
-				THEN pg_catalog.format(': load the %s notice with frt.load_calendar()', c.last_year + 1) ELSE '' END,
+				THEN @extschema@._t(': load the %s notice with frt.load_calendar()', c.last_year + 1) ELSE '' END,
 			CASE WHEN v_beyond IS NOT NULL
-				THEN '; deadlines beyond the calendar, counted on weekends only: ' || v_beyond ELSE '' END) END;
+				THEN @extschema@._t('; deadlines beyond the calendar, counted on weekends only: ') || v_beyond ELSE '' END) END;
 END
 $$;
 
@@ -11362,17 +11155,24 @@ DECLARE
 	r @extschema@.processor;
 	n pg_catalog.int8;
 BEGIN
+	IF NOT @extschema@._caller_is_superuser() THEN
+		p_processor := COALESCE(p_processor, @extschema@._caller_processor());
+		IF p_processor IS NULL OR p_processor IS DISTINCT FROM @extschema@._caller_processor() THEN
+			RAISE EXCEPTION USING MESSAGE = @extschema@._t('processor "%s" is not registered', COALESCE(p_processor, '')), ERRCODE = 'no_data_found';
+		END IF;
+	END IF;
 	IF p_processor IS NOT NULL THEN
-		SELECT * INTO r FROM @extschema@.processor p WHERE p.name = p_processor;
+		SELECT * INTO r FROM @extschema@.processor p
+		WHERE p.name = p_processor AND @extschema@._processor_visible(p.name);
 		IF NOT FOUND THEN
-			RAISE EXCEPTION 'processor "%" is not registered', p_processor USING ERRCODE = 'no_data_found';
+			RAISE EXCEPTION USING MESSAGE = @extschema@._t('processor "%s" is not registered', p_processor), ERRCODE = 'no_data_found';
 		END IF;
 		RETURN r;
 	END IF;
 	SELECT pg_catalog.count(*) INTO n FROM @extschema@.processor;
 	IF n <> 1 THEN
-		RAISE EXCEPTION 'name the processor: % are registered', n USING ERRCODE = 'invalid_parameter_value',
-			HINT = 'Register the processor first (frt.processor) or pass its name.';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('name the processor: %s are registered', n), ERRCODE = 'invalid_parameter_value',
+			HINT = @extschema@._t('Register the processor first (frt.processor) or pass its name.');
 	END IF;
 	SELECT * INTO r FROM @extschema@.processor;
 	RETURN r;
@@ -11393,11 +11193,20 @@ DECLARE
 	ap record;
 	v_alg pg_catalog.text;
 	v pg_catalog.jsonb;
+	v_setting pg_catalog.text := pg_catalog.current_setting('frt.processor', true);
 BEGIN
 	-- the processor's purposes (a purpose without one belongs to the sole processor)
 	SELECT COALESCE(pg_catalog.array_agg(p.name ORDER BY p.name), '{}') INTO v_purposes
 	  FROM @extschema@.purpose p WHERE p.processor = pr.name OR (p.processor IS NULL AND v_sole);
+	-- filing_status() is the acting processor's: a superuser acts for this
+	-- one meanwhile (anyone else acts for its own, which this is)
+	IF @extschema@._caller_is_superuser() THEN
+		PERFORM pg_catalog.set_config('frt.processor', pr.name, true);
+	END IF;
 	SELECT * INTO fs FROM @extschema@.filing_status();
+	IF @extschema@._caller_is_superuser() THEN
+		PERFORM pg_catalog.set_config('frt.processor', COALESCE(v_setting, ''), true);
+	END IF;
 	SELECT * INTO ks FROM @extschema@._key_status();
 	SELECT * INTO ap FROM @extschema@.audit_protection();
 	v_alg := CASE pg_catalog.current_setting('frt.audit_hash', true) WHEN 'sm3' THEN 'SM3' ELSE 'SHA-256' END;
@@ -11418,7 +11227,7 @@ BEGIN
 				'alternative_method', p.alternative_method, 'dimension', p.dimension,
 				'devices', (SELECT pg_catalog.jsonb_agg(DISTINCT pg_catalog.jsonb_build_object(
 						'name', d.name, 'location_type', d.location_type, 'signage', d.signage))
-					FROM @extschema@.face f JOIN @extschema@.device d ON d.name = f.device
+					FROM @extschema@.face f JOIN @extschema@.device d ON d.processor = f.processor AND d.name = f.device
 					WHERE f.purpose = p.name),
 				'terminated_on', t.terminated_on) ORDER BY p.name)
 				FROM @extschema@.purpose p LEFT JOIN @extschema@.purpose_termination t ON t.purpose = p.name
@@ -11434,7 +11243,7 @@ BEGIN
 				'per_purpose', COALESCE((SELECT pg_catalog.jsonb_object_agg(x.purpose, x.people)
 					FROM (SELECT f.purpose, pg_catalog.count(DISTINCT f.subject) AS people FROM @extschema@.face f
 						  WHERE f.purpose = ANY (v_purposes) GROUP BY f.purpose) x), '{}'),
-				'installation_people_stored', fs.stored_subjects,
+				'processor_people_stored', fs.stored_subjects,
 				'threshold', fs.threshold, 'threshold_reached_on', fs.threshold_reached_on,
 				'filing_deadline', fs.filing_deadline, 'filed_on', fs.filed_on,
 				'filing_reference', fs.filing_reference, 'filing_status', fs.status,
@@ -11445,7 +11254,8 @@ BEGIN
 					'current_key_epoch', ks.current_epoch,
 					'key_epochs', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
 							'epoch', e.epoch, 'suite', e.suite, 'created_at', e.created_at, 'current', e.is_current,
-							'faces', (SELECT pg_catalog.count(*) FROM @extschema@.face f WHERE f.key_epoch = e.epoch))
+							'faces', (SELECT pg_catalog.count(*) FROM @extschema@.face f
+									  WHERE f.key_epoch = e.epoch AND f.purpose = ANY (v_purposes)))
 						ORDER BY e.epoch)
 						FROM @extschema@._key_epochs() e JOIN pg_catalog.pg_database d ON d.oid = e.owner_db
 						WHERE d.datname = pg_catalog.current_database()),
@@ -11454,13 +11264,16 @@ BEGIN
 					'hash_chain', v_alg, 'keyed', ap.keyed, 'key_id', ap.key_id,
 					'anchor_interval_s', ap.anchor_interval_s, 'anchor_file', ap.anchor_file,
 					'anchor_command', ap.anchor_command,
-					'records', (SELECT pg_catalog.count(*) FROM @extschema@.audit)),
+					'records', (SELECT pg_catalog.count(*) FROM @extschema@.audit a
+								WHERE v_sole OR COALESCE(a.detail OPERATOR(pg_catalog.->>) 'processor',
+									@extschema@._purpose_processor(a.purpose)) = pr.name)),
 				'access_control', pg_catalog.jsonb_build_object(
 					'face_row_security', (SELECT c.relrowsecurity AND c.relforcerowsecurity FROM pg_catalog.pg_class c
 										  WHERE c.oid = '@extschema@.face'::pg_catalog.regclass),
 					'roles', (SELECT pg_catalog.jsonb_object_agg(r.rolname, COALESCE((SELECT pg_catalog.jsonb_agg(m.rolname ORDER BY m.rolname)
 							FROM pg_catalog.pg_auth_members am JOIN pg_catalog.pg_roles m ON m.oid = am.member
-							WHERE am.roleid = r.oid), '[]'))
+							WHERE am.roleid = r.oid
+							  AND @extschema@._login_processor(m.rolname) IS NOT DISTINCT FROM pr.name), '[]'))
 						FROM pg_catalog.pg_roles r WHERE r.rolname LIKE 'frt\_%')),
 				'checks', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('check', c.check_name,
 						'status', c.status, 'detail', c.detail) ORDER BY c.check_name)
@@ -11510,7 +11323,7 @@ BEGIN
 			'changes_and_cancellations', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
 				'kind', f.kind, 'purpose', f.purpose, 'triggered_on', f.triggered_on, 'deadline', f.deadline,
 				'filed_on', f.filed_on, 'reference', f.reference) ORDER BY f.id)
-				FROM @extschema@.filing f WHERE f.purpose IS NULL OR f.purpose = ANY (v_purposes)), '[]')));
+				FROM @extschema@.filing f WHERE f.processor = pr.name), '[]')));
 	PERFORM @extschema@.audit_event('filing_materials', 'produced', p_detail =>
 		pg_catalog.jsonb_build_object('article', 'Measures Art. 15', 'processor', pr.name));
 	RETURN v;
@@ -11578,7 +11391,7 @@ BEGIN
 		'- 其中不满十四周岁未成年人人数：' || @extschema@._doc_text(s->'storage'->'minors_stored'),
 		'- 各处理目的人数：' || COALESCE((SELECT pg_catalog.string_agg(pg_catalog.format('%s %s人', e.key, e.value), '；' ORDER BY e.key)
 			FROM pg_catalog.jsonb_each(s->'storage'->'per_purpose') e), '-'),
-		'- 本数据库存储总人数：' || @extschema@._doc_text(s->'storage'->'installation_people_stored')
+		'- 本处理者存储总人数：' || @extschema@._doc_text(s->'storage'->'processor_people_stored')
 			|| '（备案门槛 ' || @extschema@._doc_text(s->'storage'->'threshold') || ' 人）',
 		'- 达到10万人之日：' || @extschema@._doc_text(s->'storage'->'threshold_reached_on')
 			|| '；备案期限：' || @extschema@._doc_text(s->'storage'->'filing_deadline')
@@ -11666,14 +11479,69 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION @extschema@._jobs_have_audit_retention()
-RETURNS pg_catalog.bool
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+CREATE OR REPLACE FUNCTION @extschema@._cn_numeral(p_n pg_catalog.int4)
+RETURNS pg_catalog.text
+LANGUAGE sql IMMUTABLE STRICT
+SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_proc p
-				   WHERE p.proname = 'audit_retention_purge'
-					 AND p.pronamespace = '@extschema@'::pg_catalog.regnamespace
-					 AND p.pronargs = p.pronargdefaults);
+SELECT CASE
+	WHEN p_n OPERATOR(pg_catalog.<) 1 OR p_n OPERATOR(pg_catalog.>) 99 THEN p_n::pg_catalog.text
+	WHEN p_n OPERATOR(pg_catalog.<) 10 THEN d[p_n]
+	ELSE CASE WHEN p_n OPERATOR(pg_catalog./) 10 OPERATOR(pg_catalog.>) 1 THEN d[p_n OPERATOR(pg_catalog./) 10] ELSE '' END
+		OPERATOR(pg_catalog.||) '十'
+		OPERATOR(pg_catalog.||) CASE WHEN p_n OPERATOR(pg_catalog.%) 10 OPERATOR(pg_catalog.>) 0
+			THEN d[p_n OPERATOR(pg_catalog.%) 10] ELSE '' END
+	END
+FROM (SELECT ARRAY['一', '二', '三', '四', '五', '六', '七', '八', '九']::pg_catalog.text[] AS d) x
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.compliance_report_document()
+RETURNS pg_catalog.text
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r record;
+	v_art pg_catalog.int4 := NULL;
+	v_body pg_catalog.text := '';
+	v_ok pg_catalog.int4 := 0;
+	v_warning pg_catalog.int4 := 0;
+	v_violation pg_catalog.int4 := 0;
+	v_info pg_catalog.int4 := 0;
+BEGIN
+	-- the rows in article order, each article's rows in the report's order
+	FOR r IN
+		SELECT c.article, c.check_name, c.status, c.detail,
+			pg_catalog.substring(c.article, '[0-9]+')::pg_catalog.int4 AS n
+		FROM @extschema@.compliance_report() WITH ORDINALITY AS c(article, check_name, status, detail, i)
+		ORDER BY n, c.i
+	LOOP
+		IF v_art IS DISTINCT FROM r.n THEN
+			v_body := v_body OPERATOR(pg_catalog.||) E'\n## 第' OPERATOR(pg_catalog.||) @extschema@._cn_numeral(r.n)
+				OPERATOR(pg_catalog.||) E'条\n\n';
+			v_art := r.n;
+		END IF;
+		v_body := v_body OPERATOR(pg_catalog.||) pg_catalog.format(E'- %s（%s）：%s\n',
+			CASE r.status WHEN 'ok' THEN '合规' WHEN 'warning' THEN '警告' WHEN 'violation' THEN '违规'
+				WHEN 'info' THEN '信息' ELSE r.status END,
+			r.check_name, COALESCE(r.detail, ''));
+		CASE r.status
+			WHEN 'ok' THEN v_ok := v_ok + 1;
+			WHEN 'warning' THEN v_warning := v_warning + 1;
+			WHEN 'violation' THEN v_violation := v_violation + 1;
+			ELSE v_info := v_info + 1;
+		END CASE;
+	END LOOP;
+	RETURN pg_catalog.concat_ws(E'\n',
+		'# 人脸识别技术应用合规情况报告', '',
+		'依据《人脸识别技术应用安全管理办法》，以下按条款列出本数据库可以核查的事项及其核查结果。',
+		'括号内为检查项的名称（供程序识别，不翻译）。', '',
+		'- 个人信息处理者：' OPERATOR(pg_catalog.||) COALESCE(@extschema@._caller_processor(), '全部（超级用户）'),
+		'- 生成时间：' OPERATOR(pg_catalog.||) pg_catalog.to_char(pg_catalog.statement_timestamp() AT TIME ZONE 'Asia/Shanghai',
+			'YYYY-MM-DD HH24:MI') OPERATOR(pg_catalog.||) '（北京时间）',
+		pg_catalog.format('- 汇总：合规 %s 项，警告 %s 项，违规 %s 项，信息 %s 项', v_ok, v_warning, v_violation, v_info),
+		v_body);
+END
 $$;
 
 CREATE OR REPLACE FUNCTION @extschema@.job_commands(
@@ -11705,8 +11573,8 @@ DECLARE
 	crondb text := pg_catalog.current_setting('cron.database_name', true);
 BEGIN
 	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
-		RAISE EXCEPTION 'pg_cron is not installed in database "%"', pg_catalog.current_database()
-			USING ERRCODE = 'undefined_object',
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('pg_cron is not installed in database "%s"', pg_catalog.current_database()),
+			ERRCODE = 'undefined_object',
 				  DETAIL = CASE WHEN crondb IS NULL
 					THEN 'pg_cron is not loaded (add it to shared_preload_libraries and restart).'
 					ELSE pg_catalog.format('cron.database_name is "%s".', crondb) END,
@@ -11734,9 +11602,9 @@ BEGIN
 	PERFORM @extschema@.jobs_require_cron();
 	IF NOT pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c
 								   WHERE c.oid = '@extschema@.face'::regclass), 'USAGE') THEN
-		RAISE EXCEPTION 'frt jobs must be scheduled by the owner of frt.face or a superuser'
-			USING ERRCODE = 'insufficient_privilege',
-				  DETAIL = 'pg_cron runs each job as the role that scheduled it; VACUUM and frt.scrub_faces() need the table owner.';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('frt jobs must be scheduled by the owner of frt.face or a superuser'),
+			ERRCODE = 'insufficient_privilege',
+				  DETAIL = @extschema@._t('pg_cron runs each job as the role that scheduled it; VACUUM and frt.scrub_faces() need the table owner.');
 	END IF;
 	FOR j IN SELECT * FROM @extschema@.job_commands(p_purge, p_vacuum, p_scrub, p_audit, p_filing) LOOP
 		jobname := j.jobname;
@@ -11755,37 +11623,18 @@ BEGIN
 			pg_catalog.current_setting('unix_socket_directories'), ',', 1));
 		BEGIN
 			EXECUTE 'UPDATE cron.job SET nodename = $1 WHERE jobid = ANY ($2)' USING sockdir, ids;
-			RAISE NOTICE 'the server listens on no TCP address: frt jobs connect through socket directory "%"', sockdir;
+			RAISE NOTICE USING MESSAGE = @extschema@._t('the server listens on no TCP address: frt jobs connect through socket directory "%s"', sockdir);
 		EXCEPTION WHEN insufficient_privilege THEN
-			RAISE WARNING 'pg_cron cannot connect: the server listens on no TCP address'
-				USING HINT = 'Set cron.use_background_workers = on, or cron.host to the socket directory.';
+			RAISE WARNING USING MESSAGE = @extschema@._t('pg_cron cannot connect: the server listens on no TCP address'),
+				HINT = @extschema@._t('Set cron.use_background_workers = on, or cron.host to the socket directory.');
 		END;
 	END IF;
 	IF NOT @extschema@._jobs_have_audit_retention() THEN
-		RAISE NOTICE 'frt.audit_retention_purge() does not exist: no audit-retention job scheduled';
+		RAISE NOTICE USING MESSAGE = @extschema@._t('frt.audit_retention_purge() does not exist: no audit-retention job scheduled');
 	END IF;
 	PERFORM @extschema@.audit_event('jobs_scheduled', 'ok', p_detail =>
 		pg_catalog.jsonb_build_object('jobs', (SELECT pg_catalog.jsonb_object_agg(c.jobname, c.schedule)
 			FROM @extschema@.job_commands(p_purge, p_vacuum, p_scrub, p_audit, p_filing) c)));
-END;
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@.unschedule_jobs()
-RETURNS SETOF pg_catalog.text
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	n text;
-	ok bool;
-BEGIN
-	PERFORM @extschema@.jobs_require_cron();
-	FOR n IN EXECUTE 'SELECT jobname FROM cron.job WHERE jobname LIKE ''frt-%'' AND username = current_user ORDER BY jobid' LOOP
-		EXECUTE 'SELECT cron.unschedule($1)' INTO ok USING n;
-		IF ok THEN
-			RETURN NEXT n;
-		END IF;
-	END LOOP;
-	PERFORM @extschema@.audit_event('jobs_unscheduled', 'ok');
 END;
 $$;
 
@@ -11806,24 +11655,34 @@ AS $$
 DECLARE
 	v_id pg_catalog.int8;
 	v_deadline pg_catalog.date;
+	v_proc pg_catalog.text;
 BEGIN
 	IF p_received_on IS NULL OR p_received_on > @extschema@._filing_today() THEN
-		RAISE EXCEPTION 'the day received must be today or earlier' USING ERRCODE = 'invalid_parameter_value';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('the day received must be today or earlier'), ERRCODE = 'invalid_parameter_value';
 	END IF;
-	IF p_purpose IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.purpose p WHERE p.name = p_purpose) THEN
-		RAISE EXCEPTION 'purpose "%" is not registered', p_purpose USING ERRCODE = 'foreign_key_violation';
+	IF p_purpose IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.purpose p WHERE p.name = p_purpose
+											 AND @extschema@._processor_visible(p.processor)) THEN
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('purpose "%s" is not registered', p_purpose), ERRCODE = 'foreign_key_violation';
 	END IF;
-	IF p_subject IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.subject s WHERE s.id = p_subject) THEN
-		RAISE EXCEPTION 'subject "%" is not registered', p_subject USING ERRCODE = 'foreign_key_violation',
-			HINT = 'Record the request without a subject, and name the person in the summary only as far as needed.';
+	v_proc := COALESCE(@extschema@._purpose_processor(p_purpose), @extschema@._acting_processor());
+	IF v_proc IS NULL THEN
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('the caller acts for no processor'), ERRCODE = 'insufficient_privilege';
+	END IF;
+	IF p_subject IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.subject s
+											 WHERE s.processor = v_proc AND s.id = p_subject) THEN
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('subject "%s" is not registered', p_subject), ERRCODE = 'foreign_key_violation',
+			HINT = @extschema@._t('Record the request without a subject, and name the person in the summary only as far as needed.');
 	END IF;
 	v_deadline := @extschema@.working_days_after(p_received_on, @extschema@._request_working_days());
-	INSERT INTO @extschema@.request (kind, channel, received_on, subject, purpose, summary, deadline, recorded_by)
-	VALUES (p_kind, p_channel, p_received_on, p_subject, p_purpose, p_summary, v_deadline, @extschema@._caller())
+	INSERT INTO @extschema@.request (kind, channel, received_on, subject, purpose, summary, deadline, recorded_by,
+		processor)
+	VALUES (p_kind, p_channel, p_received_on, p_subject, p_purpose, p_summary, v_deadline, @extschema@._caller(),
+		v_proc)
 	RETURNING id INTO v_id;
 	PERFORM @extschema@.audit_event('request', 'received', p_purpose, p_subject, p_detail =>
-		pg_catalog.jsonb_build_object('article', 'Measures Art. 17', 'id', v_id, 'kind', p_kind,
-			'channel', p_channel, 'received_on', p_received_on, 'deadline', v_deadline));
+		@extschema@._tenant_detail(pg_catalog.jsonb_build_object('article', 'Measures Art. 17', 'id', v_id, 'kind', p_kind,
+			'channel', p_channel, 'received_on', p_received_on, 'deadline', v_deadline),
+			CASE WHEN @extschema@._processor_count() > 1 THEN v_proc END));
 	RETURN v_id;
 END
 $$;
@@ -11838,24 +11697,26 @@ DECLARE
 	r @extschema@.request;
 	v_today pg_catalog.date := @extschema@._filing_today();
 BEGIN
-	SELECT * INTO r FROM @extschema@.request q WHERE q.id = p_id FOR UPDATE;
+	-- another processor's request reads as no request
+	SELECT * INTO r FROM @extschema@.request q
+	 WHERE q.id = p_id AND @extschema@._processor_visible(q.processor) FOR UPDATE;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'no request %', p_id USING ERRCODE = 'no_data_found';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('no request %s', p_id), ERRCODE = 'no_data_found';
 	END IF;
 	IF r.status IN ('closed', 'rejected') THEN
-		RAISE EXCEPTION 'request % is already %', p_id, r.status USING ERRCODE = 'invalid_parameter_value';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('request %s is already %s', p_id, r.status), ERRCODE = 'invalid_parameter_value';
 	END IF;
 	IF p_status IS NULL OR p_status NOT IN ('in_progress', 'answered', 'closed', 'rejected') THEN
-		RAISE EXCEPTION 'status must be in_progress, answered, closed or rejected, not %', COALESCE(p_status, 'NULL')
-			USING ERRCODE = 'invalid_parameter_value';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('status must be in_progress, answered, closed or rejected, not %s', COALESCE(p_status, 'NULL')),
+			ERRCODE = 'invalid_parameter_value';
 	END IF;
 	IF p_status IN ('answered', 'rejected') AND (p_answer IS NULL OR pg_catalog.btrim(p_answer) = '') THEN
-		RAISE EXCEPTION 'an answered or rejected request records the answer or the reason given'
-			USING ERRCODE = 'null_value_not_allowed';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('an answered or rejected request records the answer or the reason given'),
+			ERRCODE = 'null_value_not_allowed';
 	END IF;
 	IF p_status = 'closed' AND r.answer IS NULL AND (p_answer IS NULL OR pg_catalog.btrim(p_answer) = '') THEN
-		RAISE EXCEPTION 'a request closes once answered: give the answer'
-			USING ERRCODE = 'null_value_not_allowed';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('a request closes once answered: give the answer'),
+			ERRCODE = 'null_value_not_allowed';
 	END IF;
 	UPDATE @extschema@.request q SET
 		status = p_status,
@@ -11865,8 +11726,9 @@ BEGIN
 		updated_at = pg_catalog.now()
 	 WHERE q.id = p_id;
 	PERFORM @extschema@.audit_event('request', p_status, r.purpose, r.subject, p_detail =>
-		pg_catalog.jsonb_build_object('article', 'Measures Art. 17', 'id', p_id, 'kind', r.kind,
-			'deadline', r.deadline, 'late', v_today > r.deadline AND r.answered_on IS NULL));
+		@extschema@._tenant_detail(pg_catalog.jsonb_build_object('article', 'Measures Art. 17', 'id', p_id,
+			'kind', r.kind, 'deadline', r.deadline, 'late', v_today > r.deadline AND r.answered_on IS NULL),
+			CASE WHEN @extschema@._processor_count() > 1 THEN r.processor END));
 END
 $$;
 
@@ -11878,6 +11740,7 @@ AS $$
 	SELECT * FROM @extschema@.request q
 	 WHERE q.answered_on IS NULL AND q.closed_on IS NULL
 	   AND q.deadline OPERATOR(pg_catalog.<) @extschema@._filing_today()
+	   AND @extschema@._processor_visible(q.processor)
 	 ORDER BY q.deadline, q.id;
 $$;
 
@@ -11890,10 +11753,11 @@ DECLARE
 	r record;
 BEGIN
 	FOR r IN SELECT * FROM @extschema@._requests_overdue() LOOP
-		PERFORM @extschema@._jobs_alert('request_overdue', r.purpose, pg_catalog.jsonb_build_object(
-			'article', 'Measures Art. 17', 'id', r.id, 'kind', r.kind, 'received_on', r.received_on,
-			'deadline', r.deadline, 'working_days_late',
-			@extschema@.working_days_between(r.deadline, @extschema@._filing_today())));
+		PERFORM @extschema@._jobs_alert('request_overdue', r.purpose, @extschema@._tenant_detail(
+			pg_catalog.jsonb_build_object('article', 'Measures Art. 17', 'id', r.id, 'kind', r.kind,
+			'received_on', r.received_on, 'deadline', r.deadline, 'working_days_late',
+			@extschema@.working_days_between(r.deadline, @extschema@._filing_today())),
+			CASE WHEN @extschema@._processor_count() > 1 THEN r.processor END));
 	END LOOP;
 END
 $$;
@@ -11910,12 +11774,12 @@ DECLARE
 	v_list pg_catalog.text;
 BEGIN
 	SELECT pg_catalog.count(*) INTO n FROM @extschema@.request q
-	 WHERE q.answered_on IS NULL AND q.closed_on IS NULL;
-	SELECT pg_catalog.count(*), pg_catalog.string_agg(pg_catalog.format('#%s %s due %s', o.id, o.kind, o.deadline), ', ')
+	 WHERE q.answered_on IS NULL AND q.closed_on IS NULL AND @extschema@._processor_visible(q.processor);
+	SELECT pg_catalog.count(*), pg_catalog.string_agg(@extschema@._t('#%s %s due %s', o.id, o.kind, o.deadline), ', ')
 	  INTO m, v_list FROM @extschema@._requests_overdue() o;
 	RETURN QUERY SELECT 'Art. 17', 'requests_answered',
 		CASE WHEN m > 0 THEN 'violation' WHEN n > 0 THEN 'warning' ELSE 'ok' END,
-		pg_catalog.format('%s complaints, reports and requests of persons awaiting an answer (%s working days each), %s overdue%s',
+		@extschema@._t('%s complaints, reports and requests of persons awaiting an answer (%s working days each), %s overdue%s',
 			n, @extschema@._request_working_days(), m, COALESCE(': ' || v_list, ''));
 END
 $$;
@@ -11928,13 +11792,16 @@ AS $$
 DECLARE
 	s @extschema@.subject;
 	v pg_catalog.jsonb;
+	v_proc pg_catalog.text := @extschema@._acting_processor();
+	v_sole pg_catalog.bool := @extschema@._processor_count() <= 1;
 BEGIN
 	IF p_subject IS NULL THEN
-		RAISE EXCEPTION 'subject must not be null' USING ERRCODE = 'null_value_not_allowed';
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('subject must not be null'), ERRCODE = 'null_value_not_allowed';
 	END IF;
-	SELECT * INTO s FROM @extschema@.subject x WHERE x.id = p_subject;
-	IF NOT FOUND AND NOT EXISTS (SELECT 1 FROM @extschema@.erasure_log l WHERE l.subject = p_subject) THEN
-		RAISE EXCEPTION 'subject "%" is not registered', p_subject USING ERRCODE = 'no_data_found';
+	SELECT * INTO s FROM @extschema@.subject x WHERE x.processor = v_proc AND x.id = p_subject;
+	IF NOT FOUND AND NOT EXISTS (SELECT 1 FROM @extschema@.erasure_log l JOIN @extschema@.purpose p ON p.name = l.purpose
+								 WHERE l.subject = p_subject AND p.processor = v_proc) THEN
+		RAISE EXCEPTION USING MESSAGE = @extschema@._t('subject "%s" is not registered', p_subject), ERRCODE = 'no_data_found';
 	END IF;
 	v := pg_catalog.jsonb_build_object(
 		'subject', p_subject,
@@ -11957,32 +11824,32 @@ BEGIN
 				ORDER BY c.given_at, c.id)
 			FROM @extschema@.consent c
 			JOIN @extschema@.notice n ON n.purpose = c.purpose AND n.version = c.notice_version
-			JOIN @extschema@.purpose p ON p.name = c.purpose
-			-- a purpose without a processor belongs to the sole one
-			LEFT JOIN @extschema@.processor pr ON pr.name = COALESCE(p.processor,
-				(SELECT pg_catalog.min(x.name) FROM @extschema@.processor x HAVING pg_catalog.count(*) = 1))
-			WHERE c.subject = p_subject), '[]'),
+			LEFT JOIN @extschema@.processor pr ON pr.name = c.processor
+			WHERE c.processor = v_proc AND c.subject = p_subject), '[]'),
 		'faces', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
 				'id', f.id, 'purpose', f.purpose, 'device', f.device, 'minor', f.minor,
 				'enrolled_at', f.enrolled_at, 'expires_at', f.expires_at,
 				'stored_as', 'encrypted feature vector (not shown)') ORDER BY f.id)
-			FROM @extschema@.face f WHERE f.subject = p_subject), '[]'),
+			FROM @extschema@.face f WHERE f.processor = v_proc AND f.subject = p_subject), '[]'),
 		'declines', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
 				'purpose', d.purpose, 'device', d.device, 'declined_at', d.declined_at) ORDER BY d.id)
-			FROM @extschema@.decline d WHERE d.subject = p_subject), '[]'),
+			FROM @extschema@.decline d WHERE d.processor = v_proc AND d.subject = p_subject), '[]'),
 		'processing_history', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
 				'seq', a.seq, 'at', a.at, 'event', a.event, 'outcome', a.outcome,
 				'purpose', a.purpose, 'device', a.device, 'sqlstate', a.sqlstate) ORDER BY a.seq)
-			FROM @extschema@.audit a WHERE a.subject = p_subject), '[]'),
+			FROM @extschema@.audit a WHERE a.subject = p_subject
+			 AND (v_sole OR COALESCE(a.detail OPERATOR(pg_catalog.->>) 'processor',
+				@extschema@._purpose_processor(a.purpose)) = v_proc)), '[]'),
 		'erasure', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(e) ORDER BY e.face_id)
-			FROM @extschema@.erasure_report(p_subject) e), '[]'),
+			FROM @extschema@.erasure_report(p_subject) e WHERE @extschema@._purpose_visible(e.purpose)), '[]'),
 		'requests', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
 				'id', q.id, 'kind', q.kind, 'channel', q.channel, 'received_on', q.received_on,
 				'status', q.status, 'deadline', q.deadline, 'answered_on', q.answered_on,
 				'answer', q.answer, 'closed_on', q.closed_on) ORDER BY q.id)
-			FROM @extschema@.request q WHERE q.subject = p_subject), '[]'));
+			FROM @extschema@.request q WHERE q.processor = v_proc AND q.subject = p_subject), '[]'));
 	PERFORM @extschema@.audit_event('subject_report', 'ok', NULL, p_subject, p_detail =>
-		pg_catalog.jsonb_build_object('article', 'Measures Art. 17', 'caller', @extschema@._caller()));
+		@extschema@._tenant_detail(pg_catalog.jsonb_build_object('article', 'Measures Art. 17',
+			'caller', @extschema@._caller()), CASE WHEN NOT v_sole THEN v_proc END));
 	RETURN v;
 END
 $$;
@@ -12054,178 +11921,6 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION @extschema@._intrusion_count(rec @extschema@.audit)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	v_role pg_catalog.text := COALESCE(rec.detail #>> '{origin,role}', rec.role_name);
-	v_minute pg_catalog.timestamptz := pg_catalog.date_trunc('minute', rec.at);
-	v_subjects pg_catalog.int8 := 0;
-	v_new pg_catalog.bool;
-BEGIN
-	IF rec.event NOT IN ('match', 'export') THEN
-		RETURN;
-	END IF;
-	IF pg_catalog.jsonb_typeof(rec.detail->'subjects') = 'array' THEN
-		v_subjects := pg_catalog.jsonb_array_length(rec.detail->'subjects');
-	END IF;
-	INSERT INTO @extschema@.intrusion_counter AS c VALUES (v_role, rec.event, v_minute, 1, v_subjects)
-	ON CONFLICT (role_name, event, minute) DO UPDATE SET n = c.n + 1, subjects = c.subjects + v_subjects
-	RETURNING (c.xmax = 0) INTO v_new;
-	IF v_new THEN
-		DELETE FROM @extschema@.intrusion_counter c
-		 WHERE c.role_name = v_role AND c.event = rec.event
-		   AND c.minute < v_minute - '2 hours'::pg_catalog.interval;
-	END IF;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@._intrusion_rate(p_event pg_catalog.text, p_minutes pg_catalog.int4,
-	p_subjects pg_catalog.bool DEFAULT false)
-RETURNS pg_catalog.int8
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	RETURN (SELECT COALESCE(pg_catalog.sum(CASE WHEN p_subjects THEN c.subjects ELSE c.n END), 0)::pg_catalog.int8
-			FROM @extschema@.intrusion_counter c
-			WHERE c.role_name = session_user AND c.event = p_event
-			  AND c.minute >= pg_catalog.date_trunc('minute', pg_catalog.clock_timestamp())
-				 - p_minutes * '1 minute'::pg_catalog.interval);
-END
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@._intrusion_limits(p_role pg_catalog.text)
-RETURNS @extschema@.intrusion_policy
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	pol @extschema@.intrusion_policy;
-BEGIN
-	SELECT * INTO pol FROM @extschema@.intrusion_policy
-	 WHERE role_name IN (p_role, '*')
-	 ORDER BY role_name = '*' LIMIT 1;
-	IF NOT FOUND THEN
-		-- the column defaults: no match-rate limit (gates legitimately match
-		-- all day), 100 exports an hour, lockout after 5 failures in 15
-		-- minutes, for 30 minutes, 1000 subjects identified an hour
-		pol := ROW('*', NULL, 100, 5, '15 minutes', '30 minutes', 1000);
-	END IF;
-	RETURN pol;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@._intrusion_lock(p_rule pg_catalog.text, p_key pg_catalog.text)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('frt intrusion ' || p_rule),
-		pg_catalog.hashtext(p_key));
-END
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@._intrusion_alert_once(p_kind pg_catalog.text,
-	p_since pg_catalog.timestamptz, p_detail pg_catalog.jsonb, p_purpose pg_catalog.text,
-	p_device pg_catalog.text)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	-- sessions that reach the limit at once raise one alert: the check and
-	-- the alert's record (committed before _alert returns) are serialized
-	PERFORM @extschema@._intrusion_lock('alert ' || p_kind, session_user);
-	IF NOT EXISTS (SELECT 1 FROM @extschema@.audit a
-				   WHERE COALESCE(a.detail #>> '{origin,role}', a.role_name) = session_user
-					 AND a.event = 'alert' AND a.outcome = p_kind AND a.at > p_since) THEN
-		PERFORM @extschema@._alert(p_kind, p_purpose, NULL, p_device, p_detail);
-	END IF;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@._intrusion_over_rate(p_kind pg_catalog.text,
-	p_since pg_catalog.timestamptz, p_detail pg_catalog.jsonb, p_message pg_catalog.text,
-	p_function pg_catalog.text, p_purpose pg_catalog.text, p_subject pg_catalog.text,
-	p_device pg_catalog.text)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	PERFORM @extschema@._intrusion_alert_once(p_kind, p_since, p_detail, p_purpose, p_device);
-	PERFORM @extschema@._refuse('MF014', 14, p_message, p_function, p_purpose, p_subject, p_device);
-END
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@._failed_verifications(p_purpose pg_catalog.text,
-	p_subject pg_catalog.text, p_after pg_catalog.timestamptz,
-	p_until pg_catalog.timestamptz DEFAULT NULL)
-RETURNS pg_catalog.int8
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	RETURN (SELECT pg_catalog.count(*) FROM @extschema@.audit a
-			WHERE a.subject = p_subject AND a.purpose = p_purpose
-			  AND a.event = 'match' AND a.outcome = 'not_matched'
-			  AND a.at > p_after AND (p_until IS NULL OR a.at <= p_until));
-END
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@._lockout_alert(p_purpose pg_catalog.text, p_subject pg_catalog.text,
-	p_device pg_catalog.text, p_since pg_catalog.timestamptz, p_failures pg_catalog.int8,
-	pol @extschema@.intrusion_policy)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	PERFORM @extschema@._intrusion_lock('alert verification_lockout',
-		pg_catalog.format('%s/%s', p_purpose, p_subject));
-	IF EXISTS (SELECT 1 FROM @extschema@.audit a
-			   WHERE a.subject = p_subject AND a.purpose = p_purpose AND a.event = 'alert'
-				 AND a.outcome = 'verification_lockout' AND a.at > p_since) THEN
-		RETURN;
-	END IF;
-	PERFORM @extschema@._alert('verification_lockout', p_purpose, p_subject, p_device,
-		pg_catalog.jsonb_build_object('failed_verifications', p_failures,
-			'window_s', pg_catalog.date_part('epoch', pol.failure_window),
-			'lockout_s', pg_catalog.date_part('epoch', pol.lockout)));
-END
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@._intrusion_check_match(pol @extschema@.intrusion_policy,
-	p_function pg_catalog.text, p_purpose pg_catalog.text, p_subject pg_catalog.text,
-	p_device pg_catalog.text)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	v_n pg_catalog.int8;
-BEGIN
-	IF pol.match_rate_per_minute IS NULL THEN
-		RETURN;
-	END IF;
-	v_n := @extschema@._intrusion_rate('match', 1);
-	IF v_n >= pol.match_rate_per_minute THEN
-		PERFORM @extschema@._intrusion_over_rate('match_rate',
-			pg_catalog.clock_timestamp() - '1 minute'::pg_catalog.interval,
-			pg_catalog.jsonb_build_object('function', p_function,
-				'matches_counted', v_n, 'limit', pol.match_rate_per_minute),
-			pg_catalog.format(
-				'role %I reached its limit of %s matches a minute (%s in this minute and the one before); matching is blocked until the rate falls',
-				session_user, pol.match_rate_per_minute, v_n),
-			p_function, p_purpose, p_subject, p_device);
-	END IF;
-END
-$$;
-
 CREATE OR REPLACE FUNCTION @extschema@._intrusion_check_identified(pol @extschema@.intrusion_policy,
 	p_purpose pg_catalog.text, p_device pg_catalog.text)
 RETURNS pg_catalog.int8
@@ -12280,79 +11975,10 @@ BEGIN
 		-- not see enough failures yet (a standby behind its primary)
 		PERFORM @extschema@._lockout_alert(p_purpose, p_subject, p_device,
 			v_last - pol.failure_window, v_n, pol);
-		PERFORM @extschema@._refuse('MF014', 14, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF014', 14, @extschema@._t(
 			'verification of subject %L for purpose %L is locked until %s after %s failed attempts within %s',
 			p_subject, p_purpose, v_last + pol.lockout, v_n, pol.failure_window),
 			'verify', p_purpose, p_subject, p_device);
-	END IF;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@._intrusion_after_verify(pol @extschema@.intrusion_policy,
-	p_purpose pg_catalog.text, p_subject pg_catalog.text, p_device pg_catalog.text,
-	p_matched pg_catalog.bool, p_seq pg_catalog.int8)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	v_since pg_catalog.timestamptz;
-	v_n pg_catalog.int8;
-BEGIN
-	IF p_matched OR pol.max_failed_verifications IS NULL THEN
-		RETURN;
-	END IF;
-	v_since := pg_catalog.clock_timestamp() - pol.failure_window;
-	v_n := @extschema@._failed_verifications(p_purpose, p_subject, v_since);
-	IF NOT EXISTS (SELECT 1 FROM @extschema@.audit a WHERE a.seq = p_seq) THEN
-		v_n := v_n + 1;
-	END IF;
-	IF v_n >= pol.max_failed_verifications THEN
-		PERFORM @extschema@._lockout_alert(p_purpose, p_subject, p_device, v_since, v_n, pol);
-	END IF;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@._intrusion_check_export(p_purpose pg_catalog.text, p_subject pg_catalog.text)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	pol @extschema@.intrusion_policy := @extschema@._intrusion_limits(session_user);
-	v_n pg_catalog.int8;
-BEGIN
-	IF pol.export_rate_per_hour IS NULL THEN
-		RETURN;
-	END IF;
-	PERFORM @extschema@._intrusion_lock('export', session_user);
-	v_n := @extschema@._intrusion_rate('export', 60);
-	IF v_n >= pol.export_rate_per_hour THEN
-		PERFORM @extschema@._intrusion_over_rate('bulk_export',
-			pg_catalog.clock_timestamp() - '1 hour'::pg_catalog.interval,
-			pg_catalog.jsonb_build_object('exports_counted', v_n, 'limit', pol.export_rate_per_hour),
-			pg_catalog.format(
-				'role %I reached its limit of %s exports an hour (%s in this minute and the 60 before); exporting is blocked until the rate falls',
-				session_user, pol.export_rate_per_hour, v_n),
-			'export_faces', p_purpose, p_subject, NULL);
-	END IF;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@._intrusion_before_match(p_function pg_catalog.text,
-	p_purpose pg_catalog.text, p_subject pg_catalog.text, p_device pg_catalog.text)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	pol @extschema@.intrusion_policy := @extschema@._intrusion_limits(session_user);
-BEGIN
-	PERFORM @extschema@._intrusion_check_match(pol, p_function, p_purpose, p_subject, p_device);
-	IF p_function = 'verify' THEN
-		PERFORM @extschema@._intrusion_check_lockout(pol, p_purpose, p_subject, p_device);
-	ELSE
-		PERFORM @extschema@._intrusion_check_identified(pol, p_purpose, p_device);
 	END IF;
 END
 $$;
@@ -12414,27 +12040,12 @@ BEGIN
 		+ pg_catalog.current_setting('frt.audit_timeout')::pg_catalog.interval;
 	WHILE NOT EXISTS (SELECT 1 FROM @extschema@.audit a WHERE a.seq = p_seq) LOOP
 		IF pg_catalog.clock_timestamp() > v_until THEN
-			RAISE WARNING 'frt: audit record % has not replayed on this standby within frt.audit_timeout; intrusion counts here may lag',
-				p_seq;
+			RAISE WARNING USING MESSAGE = @extschema@._t('frt: audit record %s has not replayed on this standby within frt.audit_timeout; intrusion counts here may lag',
+				p_seq);
 			RETURN;
 		END IF;
 		PERFORM pg_catalog.pg_sleep(0.001);
 	END LOOP;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@._intrusion_verified(p_purpose pg_catalog.text,
-	p_subject pg_catalog.text, p_device pg_catalog.text, p_matched pg_catalog.bool,
-	p_seq pg_catalog.int8)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	IF NOT p_matched THEN
-		PERFORM @extschema@._intrusion_after_verify(@extschema@._intrusion_limits(session_user),
-			p_purpose, p_subject, p_device, p_matched, p_seq);
-	END IF;
 END
 $$;
 
@@ -12458,13 +12069,16 @@ BEGIN
 		CASE WHEN fs.max_failed_verifications IS NULL OR fs.export_rate_per_hour IS NULL
 				  OR fs.identified_per_hour IS NULL THEN 'warning'
 			 ELSE 'ok' END,
-		pg_catalog.format('limits for roles without their own: brute-force lockout %s; exports %s; subjects identified %s; match rate %s; %s alerts in the last 24 hours (frt.alert)',
-			CASE WHEN fs.max_failed_verifications IS NULL THEN 'off'
-				 ELSE pg_catalog.format('after %s failed verifications in %s, for %s',
+		@extschema@._t('limits for roles without their own: brute-force lockout %s; exports %s; subjects identified %s; match rate %s; %s alerts in the last 24 hours (frt.alert)',
+			CASE WHEN fs.max_failed_verifications IS NULL THEN @extschema@._t('off')
+				 ELSE @extschema@._t('after %s failed verifications in %s, for %s',
 					fs.max_failed_verifications, fs.failure_window, fs.lockout) END,
-			COALESCE(fs.export_rate_per_hour || ' an hour', 'unlimited'),
-			COALESCE(fs.identified_per_hour || ' an hour', 'unlimited'),
-			COALESCE(fs.match_rate_per_minute || ' a minute', 'unlimited'), n);
+			CASE WHEN fs.export_rate_per_hour IS NULL THEN @extschema@._t('unlimited')
+				 ELSE @extschema@._t('%s an hour', fs.export_rate_per_hour) END,
+			CASE WHEN fs.identified_per_hour IS NULL THEN @extschema@._t('unlimited')
+				 ELSE @extschema@._t('%s an hour', fs.identified_per_hour) END,
+			CASE WHEN fs.match_rate_per_minute IS NULL THEN @extschema@._t('unlimited')
+				 ELSE @extschema@._t('%s a minute', fs.match_rate_per_minute) END, n);
 	SELECT pg_catalog.string_agg(p.name, ', ' ORDER BY p.name) INTO v_exact
 	  FROM @extschema@.purpose p WHERE p.score_disclosure OPERATOR(pg_catalog.=) 'exact'
 	   AND @extschema@._processor_visible(p.processor);
@@ -12482,50 +12096,11 @@ BEGIN
 	RETURN QUERY SELECT 'Art. 14', 'identification_exposure',
 		CASE WHEN v_exact IS NULL AND v_wide IS NULL AND v_unlimited IS NULL THEN 'ok' ELSE 'warning' END,
 		CASE WHEN v_exact IS NULL AND v_wide IS NULL AND v_unlimited IS NULL
-			THEN pg_catalog.format('no purpose discloses exact scores or allows more than %s results per identification; every role''s limit on subjects identified is on', v_k)
+			THEN @extschema@._t('no purpose discloses exact scores or allows more than %s results per identification; every role''s limit on subjects identified is on', v_k)
 		ELSE pg_catalog.concat_ws('; ',
 			'purposes disclosing exact scores: ' OPERATOR(pg_catalog.||) v_exact,
-			pg_catalog.format('purposes allowing more than %s results per identification (max_k): ', v_k) OPERATOR(pg_catalog.||) v_wide,
+			@extschema@._t('purposes allowing more than %s results per identification (max_k): ', v_k) OPERATOR(pg_catalog.||) v_wide,
 			'roles with the limit on subjects identified switched off (''*'': every role without its own row): ' OPERATOR(pg_catalog.||) v_unlimited) END;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@._intrusion_policy_looser(b @extschema@.intrusion_policy,
-	a @extschema@.intrusion_policy)
-RETURNS pg_catalog.bool
-LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	k pg_catalog.text;
-	jb pg_catalog.jsonb := pg_catalog.to_jsonb(b) OPERATOR(pg_catalog.-) 'role_name';
-	ja pg_catalog.jsonb := pg_catalog.to_jsonb(a) OPERATOR(pg_catalog.-) 'role_name';
-BEGIN
-	IF a IS NULL THEN
-		RETURN true;
-	END IF;
-	-- limits: NULL (rule off) is the loosest, then the higher
-	IF (b.match_rate_per_minute IS NOT NULL AND a.match_rate_per_minute IS DISTINCT FROM
-			LEAST(a.match_rate_per_minute, b.match_rate_per_minute))
-	   OR (b.export_rate_per_hour IS NOT NULL AND a.export_rate_per_hour IS DISTINCT FROM
-			LEAST(a.export_rate_per_hour, b.export_rate_per_hour))
-	   OR (b.max_failed_verifications IS NOT NULL AND a.max_failed_verifications IS DISTINCT FROM
-			LEAST(a.max_failed_verifications, b.max_failed_verifications))
-	   OR (b.identified_per_hour IS NOT NULL AND a.identified_per_hour IS DISTINCT FROM
-			LEAST(a.identified_per_hour, b.identified_per_hour))
-	   -- a shorter window counts fewer failures; a shorter lockout lifts sooner
-	   OR a.failure_window OPERATOR(pg_catalog.<) b.failure_window
-	   OR a.lockout OPERATOR(pg_catalog.<) b.lockout THEN
-		RETURN true;
-	END IF;
-	-- a column this guard does not know: any change may loosen
-	FOR k IN SELECT pg_catalog.jsonb_object_keys(ja OPERATOR(pg_catalog.||) jb) LOOP
-		IF k OPERATOR(pg_catalog.<>) ALL ('{match_rate_per_minute,export_rate_per_hour,max_failed_verifications,identified_per_hour,failure_window,lockout}'::pg_catalog.text[])
-		   AND (ja->k) IS DISTINCT FROM (jb->k) THEN
-			RETURN true;
-		END IF;
-	END LOOP;
-	RETURN false;
 END
 $$;
 
@@ -12570,7 +12145,7 @@ BEGIN
 		CASE WHEN TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN NULL ELSE pg_catalog.to_jsonb(NEW) END);
 	v_super := (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) v_me);
 	IF v_looser AND v_binds_me AND NOT v_super THEN
-		PERFORM @extschema@._refuse('MF014', 14, pg_catalog.format(
+		PERFORM @extschema@._refuse('MF014', 14, @extschema@._t(
 			'role %I may not loosen the intrusion limits that bind it (%s of the %L row); another account must make the change',
 			v_me, pg_catalog.lower(TG_OP), v_key),
 			'intrusion_policy', NULL, NULL, NULL);
@@ -12595,7 +12170,7 @@ DECLARE
 BEGIN
 	SELECT * INTO a FROM @extschema@.alert WHERE seq = p_alert_seq;
 	IF NOT FOUND THEN
-		PERFORM @extschema@._reject('P0002', pg_catalog.format('audit record %s is not an alert', p_alert_seq),
+		PERFORM @extschema@._reject('P0002', @extschema@._t('audit record %s is not an alert', p_alert_seq),
 			'open_incident', NULL, NULL, NULL);
 	END IF;
 	RETURN @extschema@.record_incident(
