@@ -15,10 +15,10 @@
 
 #include "frt_compat.h"
 
+#include "frt_common.h"
+
 /* ---- Layer 1: the face_embedding type ---- */
-#define FRT_MAX_DIM				4096	/* largest dimension a value may have */
-#define FRT_MIN_DIM				1		/* smallest dimension */
-#define FRT_TEXT_MAX_LEN		(FRT_MAX_DIM * 32)	/* longest text form read */
+/* FRT_MAX_DIM, FRT_MIN_DIM, FRT_TEXT_MAX_LEN: frt_common.h (both editions) */
 
 /* ---- Layer 4: the frt_ivf index (see frt_ivf.h for page layout) ---- */
 #define FRT_IVF_DEFAULT_LISTS	0		/* 0 = chosen from the row count */
@@ -50,10 +50,7 @@
 #define FRT_IVF_WITHIN_SEL_DUP	0.00005	/* ...of a threshold <= 0 (duplicates only) */
 #define FRT_IVF_WITHIN_SEL_COSINE	0.5	/* ...of a cosine threshold t >= 1: this * t */
 #define FRT_IVF_MAX_VAR_DEPTH	64		/* planner hook: subquery levels followed to a column */
-#define FRT_IVF_FLOAT_SLACK		4.0		/* bound slack in units of dim * FLT_EPSILON */
-#define FRT_IVF_PROBE_QMAX		16383	/* probe quantized to int16 in [-this, this] */
-#define FRT_IVF_NORM_MARGIN		1e-9	/* relative margin on the residual and probe error norms */
-#define FRT_IVF_IP_SLACK		1e-12	/* relative slack on the code-probe product */
+/* the bound's slacks and the probe's int16 range: FRT_QUANT_* in frt_common.h */
 #define FRT_IVF_RECENT_SPARE	4		/* recent-buffer hints: room for 1/this more blocks... */
 #define FRT_IVF_RECENT_EXTRA	64		/* ...plus this many */
 #define FRT_IVF_CHECK_MAX_PROBLEMS	1000	/* index_check lists at most this many problems */

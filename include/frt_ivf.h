@@ -36,6 +36,7 @@
 
 #include "frt_cipher.h"
 #include "frt_kernels.h"
+#include "frt_quant.h"
 
 #define FRT_IVF_MAGIC			0x46495646	/* "FIVF" */
 #define FRT_IVF_VERSION			1
@@ -49,9 +50,9 @@
 #define FRT_IVF_PAGE_DATA		3
 
 /* Metrics, one per operator class; also the ORDER BY strategy numbers. */
-#define FRT_IVF_METRIC_L2		1	/* face_l2_ops: <-> */
-#define FRT_IVF_METRIC_IP		2	/* face_ip_ops: <#> */
-#define FRT_IVF_METRIC_COSINE	3	/* face_cosine_ops: <=> */
+#define FRT_IVF_METRIC_L2		FRT_METRIC_L2	/* face_l2_ops: <-> */
+#define FRT_IVF_METRIC_IP		FRT_METRIC_IP	/* face_ip_ops: <#> */
+#define FRT_IVF_METRIC_COSINE	FRT_METRIC_COSINE	/* face_cosine_ops: <=> */
 #define FRT_IVF_NSTRATEGIES		3
 
 /*
@@ -117,12 +118,14 @@ typedef struct FrtIvfListData
 } FrtIvfListData;
 
 /*
- * One index row.  The row's value x is approximated as scale * code; resid
- * is an upper bound of |x - scale * code| (for cosine, of the unit vector
- * x / |x|), cnorm2 = |scale * code|^2 and cnorm >= |scale * code| (rounded
- * up).  The distance of any probe to x
- * then lies within resid * |probe| of its distance to the approximation
- * (Cauchy-Schwarz), which is what lets a scan prove its order.
+ * One index row: a heap TID and the row's quantization (frt_quant.h, shared
+ * with the SQLite edition).  The row's value x is approximated as scale *
+ * code; resid is an upper bound of |x - scale * code| (for cosine, of the
+ * unit vector x / |x|), cnorm2 = |scale * code|^2 and cnorm >= |scale *
+ * code| (rounded up).  The distance of any probe to x then lies within
+ * resid * |probe| of its distance to the approximation (Cauchy-Schwarz),
+ * which is what lets a scan prove its order.  scale .. cnorm are laid out
+ * as an FrtQuantRow (FrtIvfTupleRow).
  */
 typedef struct FrtIvfTuple
 {
@@ -134,6 +137,12 @@ typedef struct FrtIvfTuple
 	float		cnorm;
 	int8		code[FLEXIBLE_ARRAY_MEMBER];	/* dim int8 values */
 } FrtIvfTuple;
+
+/* A tuple's scale .. cnorm as the shared quantization's row scalars. */
+#define FrtIvfTupleRow(tup)		((const FrtQuantRow *) &(tup)->scale)
+StaticAssertDecl(offsetof(FrtIvfTuple, cnorm) - offsetof(FrtIvfTuple, scale) ==
+				 offsetof(FrtQuantRow, cnorm) - offsetof(FrtQuantRow, scale),
+				 "FrtIvfTuple's scale .. cnorm must be laid out as FrtQuantRow");
 
 #define FRT_IVF_TUPLE_SIZE(dim)	MAXALIGN(offsetof(FrtIvfTuple, code) + (dim))
 #define FRT_IVF_LIST_SIZE(cdim)	MAXALIGN(offsetof(FrtIvfListData, centroid) + sizeof(float) * (cdim))
@@ -155,7 +164,7 @@ typedef struct FrtIvfTuple
 	MAXALIGN(offsetof(FrtIvfListData, centroid) + FRT_CIPHER_OVERHEAD + sizeof(float) * (cdim))
 #define FRT_IVF_CENTROID_AAD	"frt-ivf-centroid"	/* + list number: a centroid's AAD */
 #define FRT_IVF_CENTROID_AAD_LEN	(sizeof(FRT_IVF_CENTROID_AAD) - 1 + sizeof(uint32))
-#define FRT_IVF_CODE_MAX		127		/* codes lie in [-this, this] */
+#define FRT_IVF_CODE_MAX		FRT_QUANT_CODE_MAX	/* codes lie in [-this, this] */
 
 /* Special space of every page. */
 typedef struct FrtIvfPageOpaque
@@ -221,20 +230,8 @@ typedef struct FrtIvfCache
  * they need (scans copy the list heads) instead of keeping the pointer.
  */
 
-/* A probe prepared for ranking codes. */
-typedef struct FrtIvfProbe
-{
-	int			metric;
-	int			dim;
-	bool		zero;			/* cosine with a zero probe: all NaN */
-	float	   *q;				/* the probe (unit length for cosine) */
-	int16	   *qi;				/* q quantized: q ~ qscale * qi */
-	double		qscale;
-	double		eqnorm;			/* >= |q - qscale * qi| */
-	double		qnorm;			/* |q| */
-	double		qnorm2;			/* |q|^2 */
-	double		eps;			/* relative slack for the operator's float rounding */
-} FrtIvfProbe;
+/* A probe prepared for ranking codes (frt_quant.h). */
+typedef FrtQuantProbe FrtIvfProbe;
 
 /*
  * frt.face_within: the right operand of a threshold search operator, "a
@@ -387,39 +384,15 @@ extern void ivfcostestimate(PlannerInfo *root, IndexPath *path, double loop_coun
 
 /*
  * A lower bound of the distance the operator computes between the probe and
- * the row behind 'tup'.  With x' = scale * code and q' = qscale * qi, the
- * integer dot product gives x'.q' exactly, and by Cauchy-Schwarz
- *	 |x.q - x'.q'| <= |x - x'| |q| + |x'| |q - q'| <= resid |q| + cnorm eqnorm.
- * A slack eps covers the float rounding of the operator itself.  NaN when
- * the distance is NaN (cosine with a zero vector).  Inline: it runs once per
+ * the row behind 'tup' (frt_quant.h: FrtQuantLowerBound).  NaN when the
+ * distance is NaN (cosine with a zero vector).  Inline: it runs once per
  * row of every scan.
  */
 static inline double
 FrtIvfLowerBound(const FrtIvfProbe *p, const FrtIvfTuple *tup)
 {
-	int32		s = frt_kernels->dot_i8i16(tup->code, p->qi, p->dim);
-	double		ip = (double) tup->scale * p->qscale * s;
-	double		cn = tup->cnorm;
-	double		err = tup->resid * p->qnorm + cn * p->eqnorm + FRT_IVF_IP_SLACK * fabs(ip);
-
-	switch (p->metric)
-	{
-		case FRT_IVF_METRIC_COSINE:
-			if (p->zero || (tup->flags & FRT_IVF_TUPLE_ZERO))
-				return NAN;
-			return 1.0 - ip - err - p->eps;
-		case FRT_IVF_METRIC_IP:
-			return -ip - err - p->eps * (cn + tup->resid) * p->qnorm;
-		default:
-			{
-				double		sum = cn + p->qnorm;
-				double		d2 = tup->cnorm2 - 2.0 * (ip + cn * p->eqnorm) + p->qnorm2 -
-					p->eps * sum * sum;
-				double		d = (d2 > 0.0 ? sqrt(d2) : 0.0) - tup->resid;
-
-				return d > 0.0 ? d * (1.0 - p->eps) : 0.0;
-			}
-	}
+	return FrtQuantLowerBound(p, FrtIvfTupleRow(tup), (const int8_t *) tup->code,
+							  (tup->flags & FRT_IVF_TUPLE_ZERO) != 0);
 }
 
 #endif							/* FRT_IVF_H */

@@ -3,7 +3,7 @@
 # background workers.  Built by the top-level Makefile.
 
 EXTENSION = frt
-LAYERS = type kernels operators index
+LAYERS = common type kernels operators index
 REGRESS_TESTS = type kernels ivf_basic ivf_filter ivf_threshold
 REGRESS_EXTENSIONS = frt
 
@@ -19,11 +19,11 @@ ISA_AVX512 = -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx2 -mfma
 # SIMDe's 256-bit types passed by value in a 128-bit build draw GCC's ABI
 # note (-Wpsabi) on every such function; it is informational, not a defect.
 ISA_SSE4 = -msse4.1 -Wno-psabi
-src/kernels/kernels_avx2.o: CFLAGS += $(ISA_AVX2)
-src/kernels/kernels_avx512.o: CFLAGS += $(ISA_AVX512)
-src/kernels/kernels_sse4.o: CFLAGS += $(ISA_SSE4)
-src/kernels/kernels_avx2.bc: BITCODE_CFLAGS += $(ISA_AVX2)
-src/kernels/kernels_avx512.bc: BITCODE_CFLAGS += $(ISA_AVX512)
-src/kernels/kernels_sse4.bc: BITCODE_CFLAGS += $(ISA_SSE4)
+src/common/kernels_avx2.o: CFLAGS += $(ISA_AVX2)
+src/common/kernels_avx512.o: CFLAGS += $(ISA_AVX512)
+src/common/kernels_sse4.o: CFLAGS += $(ISA_SSE4)
+src/common/kernels_avx2.bc: BITCODE_CFLAGS += $(ISA_AVX2)
+src/common/kernels_avx512.bc: BITCODE_CFLAGS += $(ISA_AVX512)
+src/common/kernels_sse4.bc: BITCODE_CFLAGS += $(ISA_SSE4)
 endif
-$(filter src/kernels/kernels_%.o,$(OBJS)): src/kernels/kernels_body.h
+$(filter src/common/kernels_%.o,$(OBJS)): src/common/kernels_body.h

@@ -4,7 +4,7 @@
 # Makefile.
 
 EXTENSION = frt_governance
-LAYERS = audit keys registry jobs intrusion
+LAYERS = chain audit keys registry jobs intrusion
 REGRESS_TESTS = audit_trail gov_0_setup gov_layers gov_legal_time gov_match gov_refusals gov_report gov_roles \
 	intrusion jobs_erasure jobs_filing gov_on_record intrusion_policy_guard audit_relay_claim gov_search_path \
 	gov_search_path_attack gov_oracle attack_masked attack_log_render attack_enroll_reject attack_restore_mode \

@@ -237,23 +237,6 @@ SelectSmallest(FrtIvfCand *c, int n, int k)
 	}
 }
 
-/*
- * Round a lower bound down to a float, keeping it a lower bound, without a
- * branch (a data-dependent branch here mispredicted on every other row):
- * the nearest float is at most half an ulp above v, and subtracting |f| *
- * FLT_EPSILON (one to two ulps) and FLT_MIN (for zero and denormals) always
- * lands below v.  NaN stays NaN.
- */
-static inline float
-FloatDown(double v)
-{
-	float		f = (float) v;
-
-	if (f > FLT_MAX)
-		return FLT_MAX;			/* v beyond the float range */
-	return (f - fabsf(f) * FLT_EPSILON) - FLT_MIN;
-}
-
 /* Remember the largest size the scan's memory context has reached. */
 static void
 NotePeak(FrtIvfScanOpaque so)
@@ -487,7 +470,7 @@ RankPage(FrtIvfScanOpaque so, Page page, Page tuples, Page nextpage, bool ranked
 			continue;
 		tup = (FrtIvfTuple *) PageGetItem(tuples, iid);
 		cands[n].tid = tup->tid;
-		cands[n].lb = ranked ? FloatDown(FrtIvfLowerBound(&probe, tup)) : 0.0f;
+		cands[n].lb = ranked ? FrtFloatDown(FrtIvfLowerBound(&probe, tup)) : 0.0f;
 		seen++;
 		/* no branch on the outcome: about as many rows are dropped as kept */
 		n += !filter || CandInWindow(so, &cands[n]);

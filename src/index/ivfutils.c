@@ -184,121 +184,30 @@ FrtIvfNewBuffer(Relation index, ForkNumber fork)
 	return buf;
 }
 
-/* Round a non-negative double up to a float that is not smaller. */
-static float
-FloatUp(double v)
-{
-	float		f = (float) v;
-
-	if ((double) f < v)
-		f = nextafterf(f, INFINITY);
-	return f;
-}
-
 /*
- * Quantize x into an index tuple (tid left to the caller): per-row scale,
- * int8 code, a rounded-up residual norm and the code's squared norm.  For
- * cosine the unit vector x / |x| is quantized.
+ * Quantize x into an index tuple (tid left to the caller): the shared
+ * per-row quantization (frt_quant.h); a zero vector is flagged for cosine,
+ * whose distance to it is undefined (NaN).
  */
 void
 FrtIvfFormTuple(FrtIvfTuple *tup, const float *x, int dim, int metric)
 {
-	double		n2 = 0.0,
-				inv = 1.0,
-				maxabs = 0.0,
-				r2 = 0.0,
-				c2 = 0.0;
-	float		scale;
+	FrtQuantRow row;
+	bool		zero = FrtQuantizeRow(x, dim, metric, &row, (int8_t *) tup->code);
 
-	for (int i = 0; i < dim; i++)
-		n2 += (double) x[i] * x[i];
-	tup->flags = 0;
-	if (n2 == 0.0)
-	{
-		/* zero vector: code 0 is exact; cosine distance is undefined (NaN) */
-		memset(tup->code, 0, dim);
-		tup->scale = tup->resid = tup->cnorm2 = tup->cnorm = 0.0f;
-		if (metric == FRT_IVF_METRIC_COSINE)
-			tup->flags |= FRT_IVF_TUPLE_ZERO;
-		return;
-	}
-	if (metric == FRT_IVF_METRIC_COSINE)
-		inv = 1.0 / sqrt(n2);
-	for (int i = 0; i < dim; i++)
-		maxabs = Max(maxabs, fabs(x[i] * inv));
-	scale = (float) (maxabs / FRT_IVF_CODE_MAX);
-	if (scale == 0.0f)			/* denormal underflow: keep a usable scale */
-		scale = FLT_MIN;
-	for (int i = 0; i < dim; i++)
-	{
-		double		u = x[i] * inv;
-		long		c = lrint(u / scale);
-		double		e;
-
-		c = Max(-FRT_IVF_CODE_MAX, Min(FRT_IVF_CODE_MAX, c));
-		tup->code[i] = (int8) c;
-		e = u - (double) scale * c;
-		r2 += e * e;
-		c2 += (double) c * c;
-	}
-	/* a hair of extra margin covers the rounding of this very sum */
-	tup->resid = FloatUp(sqrt(r2) * (1.0 + FRT_IVF_NORM_MARGIN));
-	tup->scale = scale;
-	tup->cnorm2 = (float) ((double) scale * scale * c2);
-	tup->cnorm = FloatUp(sqrt((double) scale * scale * c2));
+	tup->flags = (zero && metric == FRT_IVF_METRIC_COSINE) ? FRT_IVF_TUPLE_ZERO : 0;
+	tup->scale = row.scale;
+	tup->resid = row.resid;
+	tup->cnorm2 = row.cnorm2;
+	tup->cnorm = row.cnorm;
 }
 
-/*
- * Prepare a probe: copy it (unit-normalized for cosine), quantize it to
- * int16 with a rounded-up norm of the quantization error, and set the slack
- * for the operator's float rounding.
- */
+/* Prepare a probe in the current memory context (frt_quant.h). */
 void
 FrtIvfPrepareProbe(FrtIvfProbe *p, const float *x, int dim, int metric)
 {
-	double		n2 = 0.0,
-				maxabs = 0.0,
-				e2 = 0.0;
-	int			qmax = Min(FRT_IVF_PROBE_QMAX,
-						   (int) (PG_INT32_MAX / ((int64) dim * FRT_IVF_CODE_MAX)) - 1);
-
-	p->metric = metric;
-	p->dim = dim;
-	p->zero = false;
-	p->q = palloc(sizeof(float) * dim);
-	p->qi = palloc(sizeof(int16) * dim);
-	for (int i = 0; i < dim; i++)
-		n2 += (double) x[i] * x[i];
-	if (metric == FRT_IVF_METRIC_COSINE)
-	{
-		double		inv = n2 > 0.0 ? 1.0 / sqrt(n2) : 0.0;
-
-		p->zero = (n2 == 0.0);
-		for (int i = 0; i < dim; i++)
-			p->q[i] = (float) (x[i] * inv);
-		n2 = 0.0;
-		for (int i = 0; i < dim; i++)
-			n2 += (double) p->q[i] * p->q[i];
-	}
-	else
-		memcpy(p->q, x, sizeof(float) * dim);
-	for (int i = 0; i < dim; i++)
-		maxabs = Max(maxabs, fabs(p->q[i]));
-	p->qscale = maxabs > 0.0 ? maxabs / qmax : 1.0;
-	for (int i = 0; i < dim; i++)
-	{
-		long		c = lrint(p->q[i] / p->qscale);
-		double		e;
-
-		c = Max(-qmax, Min(qmax, c));
-		p->qi[i] = (int16) c;
-		e = p->q[i] - p->qscale * c;
-		e2 += e * e;
-	}
-	p->eqnorm = sqrt(e2) * (1.0 + FRT_IVF_NORM_MARGIN);
-	p->qnorm2 = n2;
-	p->qnorm = sqrt(n2);
-	p->eps = FRT_IVF_FLOAT_SLACK * dim * FLT_EPSILON;
+	FrtQuantPrepareProbe(p, x, dim, metric, palloc(sizeof(float) * dim),
+						 palloc(sizeof(int16) * dim));
 }
 
 /* Distance of the probe (or a row) to a centroid, in the index's metric. */

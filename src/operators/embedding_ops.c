@@ -19,6 +19,7 @@
 
 #include "frt_embedding.h"
 #include "frt_kernels.h"
+#include "frt_quant.h"
 
 /* Fetch both operands and check they have the same dimension. */
 #define GET_PAIR() \
@@ -26,31 +27,13 @@
 	FaceEmbedding *b = PG_GETARG_FACE_EMBEDDING_P(1); \
 	FrtCheckSameDim(a, b)
 
-/* Cosine similarity from a dot product and squared norms; NaN for a zero vector. */
-static double
-CosineFromParts(float dot, float na, float nb)
-{
-	double		denom = sqrt((double) na * (double) nb);
-	double		sim;
-
-	if (denom == 0.0)
-		return get_float8_nan();
-	sim = (double) dot / denom;
-	/* rounding may push |sim| just past 1 */
-	if (sim > 1.0)
-		sim = 1.0;
-	else if (sim < -1.0)
-		sim = -1.0;
-	return sim;
-}
-
 PG_FUNCTION_INFO_V1(face_embedding_l2_distance);
 /* a <-> b: Euclidean distance. */
 Datum
 face_embedding_l2_distance(PG_FUNCTION_ARGS)
 {
 	GET_PAIR();
-	PG_RETURN_FLOAT8(sqrt((double) frt_kernels->l2sq(a->x, b->x, a->dim)));
+	PG_RETURN_FLOAT8(FrtDistance(a->x, b->x, a->dim, FRT_METRIC_L2));
 }
 
 PG_FUNCTION_INFO_V1(face_embedding_inner_product);
@@ -68,7 +51,7 @@ Datum
 face_embedding_negative_inner_product(PG_FUNCTION_ARGS)
 {
 	GET_PAIR();
-	PG_RETURN_FLOAT8(-(double) frt_kernels->dot(a->x, b->x, a->dim));
+	PG_RETURN_FLOAT8(FrtDistance(a->x, b->x, a->dim, FRT_METRIC_IP));
 }
 
 PG_FUNCTION_INFO_V1(face_embedding_cosine_distance);
@@ -76,13 +59,8 @@ PG_FUNCTION_INFO_V1(face_embedding_cosine_distance);
 Datum
 face_embedding_cosine_distance(PG_FUNCTION_ARGS)
 {
-	float		dot,
-				na,
-				nb;
-
 	GET_PAIR();
-	frt_kernels->dot_norms(a->x, b->x, a->dim, &dot, &na, &nb);
-	PG_RETURN_FLOAT8(1.0 - CosineFromParts(dot, na, nb));
+	PG_RETURN_FLOAT8(FrtDistance(a->x, b->x, a->dim, FRT_METRIC_COSINE));
 }
 
 PG_FUNCTION_INFO_V1(face_embedding_cosine_similarity);
@@ -96,7 +74,7 @@ face_embedding_cosine_similarity(PG_FUNCTION_ARGS)
 
 	GET_PAIR();
 	frt_kernels->dot_norms(a->x, b->x, a->dim, &dot, &na, &nb);
-	PG_RETURN_FLOAT8(CosineFromParts(dot, na, nb));
+	PG_RETURN_FLOAT8(FrtCosineFromParts(dot, na, nb));
 }
 
 PG_FUNCTION_INFO_V1(face_embedding_dims);

@@ -1,14 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * kernels_neon.c
- *	  The distance kernels compiled for neon (target flags set in the Makefile).
+ *	  The distance kernels compiled for neon (target flags set in mk/frt.mk and mk/sqlite.mk).
  *
  *-------------------------------------------------------------------------
  */
-#include "postgres.h"
-
-#include "frt_compat.h"
-
 #include "frt_kernels.h"
 
 #if defined(__aarch64__)

@@ -1,14 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * kernels_avx2.c
- *	  The distance kernels compiled for avx2 (target flags set in the Makefile).
+ *	  The distance kernels compiled for avx2 (target flags set in mk/frt.mk and mk/sqlite.mk).
  *
  *-------------------------------------------------------------------------
  */
-#include "postgres.h"
-
-#include "frt_compat.h"
-
 #include "frt_kernels.h"
 
 #if defined(__x86_64__) || defined(__i386__)
