@@ -244,11 +244,24 @@ VtabDestroy(sqlite3_vtab *base)
 	return rc;
 }
 
+/* Does the query have embedding MATCH, usable in this plan or not? */
+static bool
+VtabHasMatch(const sqlite3_index_info *info)
+{
+	for (int i = 0; i < info->nConstraint; i++)
+		if (info->aConstraint[i].op == SQLITE_INDEX_CONSTRAINT_MATCH &&
+			info->aConstraint[i].iColumn == COL_EMBEDDING)
+			return true;
+	return false;
+}
+
 /*
  * xBestIndex: a 1:N query when embedding MATCH is usable (taking k,
  * purpose, mode and max_distance equalities with it, and an ORDER BY
  * distance [, rowid]), else rowid = ?, else subject = ? [AND purpose = ?],
- * else a full scan.
+ * else a full scan.  A plan in which the probe or another input of a 1:N
+ * query is not yet known (a join) is refused, so that the planner puts
+ * the tables that provide them first.
  */
 static int
 VtabBestIndex(sqlite3_vtab *base, sqlite3_index_info *info)
@@ -257,6 +270,7 @@ VtabBestIndex(sqlite3_vtab *base, sqlite3_index_info *info)
 				eq[COL_MAXDIST + 1],
 				rowid = -1,
 				argi = 1;
+	bool		knn_unusable = false;
 
 	(void) base;
 	for (int c = 0; c <= COL_MAXDIST; c++)
@@ -266,7 +280,14 @@ VtabBestIndex(sqlite3_vtab *base, sqlite3_index_info *info)
 		const struct sqlite3_index_constraint *c = &info->aConstraint[i];
 
 		if (!c->usable)
+		{
+			/* a 1:N query's inputs must all be known when it runs */
+			if ((c->op == SQLITE_INDEX_CONSTRAINT_MATCH && c->iColumn == COL_EMBEDDING) ||
+				(c->op == SQLITE_INDEX_CONSTRAINT_EQ &&
+				 (c->iColumn == COL_PURPOSE || c->iColumn >= COL_K)))
+				knn_unusable = true;
 			continue;
+		}
 		if (c->op == SQLITE_INDEX_CONSTRAINT_MATCH && c->iColumn == COL_EMBEDDING)
 			match = i;
 		else if (c->op == SQLITE_INDEX_CONSTRAINT_EQ && c->iColumn < 0)
@@ -274,6 +295,8 @@ VtabBestIndex(sqlite3_vtab *base, sqlite3_index_info *info)
 		else if (c->op == SQLITE_INDEX_CONSTRAINT_EQ && c->iColumn <= COL_MAXDIST)
 			eq[c->iColumn] = i;
 	}
+	if (knn_unusable && (match >= 0 || VtabHasMatch(info)))
+		return SQLITE_CONSTRAINT;
 	if (match >= 0)
 	{
 		static const int order[] = {COL_K, COL_PURPOSE, COL_MODE, COL_MAXDIST};
