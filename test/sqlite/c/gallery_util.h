@@ -20,7 +20,7 @@
 #define GU_MAX_DIM		1024
 
 /* Stop the harness with a message. */
-static void
+static inline void
 GuDie(const char *what, const char *detail)
 {
 	fprintf(stderr, "FAIL: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
@@ -28,7 +28,7 @@ GuDie(const char *what, const char *detail)
 }
 
 /* Open (create) a database file with the extension loaded. */
-static sqlite3 *
+static inline sqlite3 *
 GuOpen(const char *path)
 {
 	sqlite3    *db;
@@ -47,7 +47,7 @@ GuOpen(const char *path)
 }
 
 /* Run SQL that returns nothing. */
-static void
+static inline void
 GuExec(sqlite3 *db, const char *sql)
 {
 	char	   *err = NULL;
@@ -57,7 +57,7 @@ GuExec(sqlite3 *db, const char *sql)
 }
 
 /* Prepare a statement or stop. */
-static sqlite3_stmt *
+static inline sqlite3_stmt *
 GuPrepare(sqlite3 *db, const char *sql)
 {
 	sqlite3_stmt *st;
@@ -71,7 +71,7 @@ GuPrepare(sqlite3 *db, const char *sql)
 static uint64_t gu_rng = 0x9E3779B97F4A7C15ULL;
 
 /* A uniform number in [0, 1). */
-static double
+static inline double
 GuUniform(void)
 {
 	gu_rng ^= gu_rng >> 12;
@@ -81,7 +81,7 @@ GuUniform(void)
 }
 
 /* A standard normal number (Box-Muller). */
-static double
+static inline double
 GuNormal(void)
 {
 	double		u = GuUniform() + 1e-300,
@@ -99,7 +99,7 @@ typedef struct GuModel
 } GuModel;
 
 /* Draw a model of a dimension. */
-static void
+static inline void
 GuModelInit(GuModel *m, int dim, uint64_t seed)
 {
 	gu_rng = seed * 0x9E3779B97F4A7C15ULL + 1;
@@ -113,7 +113,7 @@ GuModelInit(GuModel *m, int dim, uint64_t seed)
 }
 
 /* Normalize to unit length. */
-static void
+static inline void
 GuUnit(float *x, int dim)
 {
 	double		n = 0.0;
@@ -126,7 +126,7 @@ GuUnit(float *x, int dim)
 }
 
 /* An identity's centre: a cluster mean, a subspace point, an isotropic part. */
-static void
+static inline void
 GuIdentity(const GuModel *m, float *centre)
 {
 	int			c = (int) (GuUniform() * GuUniform() * GU_CLUSTERS);
@@ -146,7 +146,7 @@ GuIdentity(const GuModel *m, float *centre)
 }
 
 /* A sample of an identity: the centre plus capture noise, unit length. */
-static void
+static inline void
 GuSample(const GuModel *m, const float *centre, float *x)
 {
 	double		noise = 0.45 + 0.35 * GuUniform();
@@ -157,7 +157,7 @@ GuSample(const GuModel *m, const float *centre, float *x)
 }
 
 /* The BLOB form of an embedding (frt_embtext.h): "FRTE", 1, 0, dim LE, floats LE. */
-static int
+static inline int
 GuBlob(const float *x, int dim, unsigned char *out)
 {
 	memcpy(out, "FRTE", 4);
