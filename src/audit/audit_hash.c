@@ -36,12 +36,6 @@ StaticAssertDecl((int) FRT_AUDIT_NFIELDS == (int) FRT_CHAIN_NFIELDS &&
 /* frt.audit_hash: the hash function (and HMAC) of new records. */
 int			frt_audit_hash = FRT_AUDIT_ALG_SHA256;
 
-/* The names of the hash functions, as in column hash_alg and the setting. */
-static const char *const FrtAuditAlgNames[FRT_AUDIT_NALGS] = {
-	[FRT_AUDIT_ALG_SHA256] = "sha256",
-	[FRT_AUDIT_ALG_SM3] = "sm3",
-};
-
 /* The values of frt.audit_hash. */
 static const struct config_enum_entry FrtAuditHashOptions[] = {
 	{"sha256", FRT_AUDIT_ALG_SHA256, false},
@@ -84,25 +78,24 @@ FrtAuditHashInit(void)
 				(errmsg("frt.audit_hash = sm3, but this OpenSSL build has no SM3")));
 }
 
-/* The name of a hash function ("sha256", "sm3"). */
+/* The name of a hash function ("sha256", "sm3"; frt_chain.h's names). */
 const char *
 FrtAuditAlgName(FrtAuditAlg alg)
 {
 	Assert((unsigned int) alg < FRT_AUDIT_NALGS);
-	return FrtAuditAlgNames[alg];
+	return FrtChainAlgName((FrtChainAlg) alg);
 }
 
 /* The hash function of a name; false if there is none of that name. */
 bool
 FrtAuditAlgFromName(const char *name, FrtAuditAlg *alg)
 {
-	for (int a = 0; a < FRT_AUDIT_NALGS; a++)
-		if (name != NULL && strcmp(name, FrtAuditAlgNames[a]) == 0)
-		{
-			*alg = (FrtAuditAlg) a;
-			return true;
-		}
-	return false;
+	FrtChainAlg a;
+
+	if (!FrtChainAlgFromName(name, &a))
+		return false;
+	*alg = (FrtAuditAlg) a;
+	return true;
 }
 
 /*
