@@ -301,13 +301,14 @@ FrtSqDeviceInitFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 
 /*
  * Load governance into a connection: defensive mode, the erasure policy,
- * the authorizer, the SQL functions and the gallery guard.
+ * the authorizer, the SQL functions and the gallery guard.  A trigger on a
+ * governance table (planted by a connection without the extension) does
+ * not stop the load: every governed call refuses until it is dropped.
  */
 int
 FrtSqGovRegister(sqlite3 *db, char **errmsg)
 {
 	FrtSqGov   *gov = calloc(1, sizeof(FrtSqGov));
-	char	   *bad = NULL;
 	int			rc;
 
 	if (gov == NULL)
@@ -328,13 +329,6 @@ FrtSqGovRegister(sqlite3 *db, char **errmsg)
 	rc = sqlite3_create_function(db, "frt_device_init", 4, SQLITE_UTF8 | SQLITE_DIRECTONLY, gov,
 								 FrtSqDeviceInitFunc, NULL, NULL);
 	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-	if (rc == SQLITE_OK && !FrtSqTriggersClean(db, &bad))
-	{
-		*errmsg = sqlite3_mprintf("frt: trigger '%s' on a governance table: drop it before loading "
-								  "the extension", bad);
-		sqlite3_free(bad);
-		rc = SQLITE_ERROR;
-	}
 	if (rc == SQLITE_OK)
 		rc = FrtSqEraseInit(db, gov, errmsg);
 	if (rc == SQLITE_OK)

@@ -22,7 +22,7 @@ static sqlite3_vfs gh_vfs;
 static int	gh_failures = 0;
 
 /* The moved clock. */
-static int
+static inline int
 GhCurrentTimeInt64(sqlite3_vfs *vfs, sqlite3_int64 *out)
 {
 	int			rc = sqlite3_vfs_find(NULL)->xCurrentTimeInt64(vfs, out);
@@ -32,7 +32,7 @@ GhCurrentTimeInt64(sqlite3_vfs *vfs, sqlite3_int64 *out)
 }
 
 /* Register the clock VFS (the default VFS with a moved clock). */
-static void
+static inline void
 GhVfsInit(void)
 {
 	if (gh_vfs.zName != NULL)
@@ -44,14 +44,14 @@ GhVfsInit(void)
 }
 
 /* Move the clock forward. */
-static void
+static inline void
 GhAdvance(double seconds)
 {
 	gh_clock_shift_ms += (sqlite3_int64) (seconds * 1000);
 }
 
 /* A failed check: say it, count it. */
-static void
+static inline void
 GhFail(const char *fmt,...)
 {
 	va_list		ap;
@@ -65,7 +65,7 @@ GhFail(const char *fmt,...)
 }
 
 /* Open path on the clock VFS; load the extension unless raw. */
-static sqlite3 *
+static inline sqlite3 *
 GhOpen(const char *path, int raw)
 {
 	sqlite3    *db;
@@ -91,7 +91,7 @@ GhOpen(const char *path, int raw)
 }
 
 /* Run sql; expect success (want NULL) or an error starting with want. */
-static void
+static inline void
 GhExec(sqlite3 *db, const char *want, const char *sql)
 {
 	char	   *err = NULL;
@@ -105,7 +105,7 @@ GhExec(sqlite3 *db, const char *want, const char *sql)
 }
 
 /* The first column of the first row of sql as an integer (-1: none or error). */
-static sqlite3_int64
+static inline sqlite3_int64
 GhInt(sqlite3 *db, const char *sql)
 {
 	sqlite3_stmt *st;
@@ -125,7 +125,7 @@ GhInt(sqlite3 *db, const char *sql)
 }
 
 /* The first column of the first row of sql as text, copied into buf. */
-static const char *
+static inline const char *
 GhText(sqlite3 *db, const char *sql, char *buf, size_t size)
 {
 	sqlite3_stmt *st;
@@ -141,7 +141,7 @@ GhText(sqlite3 *db, const char *sql, char *buf, size_t size)
 }
 
 /* A whole file (NULL, *len 0 if absent). */
-static unsigned char *
+static inline unsigned char *
 GhRead(const char *path, size_t *len)
 {
 	FILE	   *f = fopen(path, "rb");
@@ -165,7 +165,7 @@ GhRead(const char *path, size_t *len)
  * and its WAL: the whole float32 array, or any of its 16-byte runs at a
  * 4-byte offset.  Returns how many (file, pattern) hits; names them if say.
  */
-static int
+static inline int
 GhTraces(const char *dbpath, const float *x, int dim, int say)
 {
 	static const char *const suffix[] = {"", "-journal", "-wal", "-shm"};
@@ -203,7 +203,7 @@ GhTraces(const char *dbpath, const float *x, int dim, int say)
 }
 
 /* A vector of distinct, random-looking floats (no zero bytes to match by chance). */
-static void
+static inline void
 GhVector(float *x, int dim, unsigned int seed)
 {
 	for (int i = 0; i < dim; i++)
@@ -214,7 +214,7 @@ GhVector(float *x, int dim, unsigned int seed)
 }
 
 /* The text form of a vector for SQL. */
-static char *
+static inline char *
 GhVectorText(const float *x, int dim)
 {
 	size_t		size = (size_t) dim * 20 + 3;
