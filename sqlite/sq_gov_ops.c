@@ -365,10 +365,16 @@ FrtSqOpStart(FrtSqOp *op, FrtSqGov *gov, sqlite3_context *ctx, const char *funct
 	op->spurpose = FrtSqShowId(purpose);
 	op->ssubject = FrtSqShowId(subject);
 	gov->trusted++;
+	/* not recorded: the record could not be committed on its own either */
 	if (!FrtSqStandalone(gov->db))
 	{
-		FrtSqOpReject(op, "25001", "%s must run in a transaction of its own (autocommit), not in the "
-					  "caller's transaction or a writing statement", function);
+		char	   *msg = sqlite3_mprintf("25001: %s must run in a transaction of its own (autocommit), "
+										  "not in the caller's transaction or a writing statement",
+										  function);
+
+		FrtSqOpSay(op, msg, SQLITE_ERROR);
+		sqlite3_free(msg);
+		FrtSqOpClose(op);
 		return false;
 	}
 	if (!FrtSqTriggersClean(gov->db, &bad))
