@@ -25,24 +25,23 @@
 
 #define FRT_CHAIN_HASH_LEN		32	/* SHA-256 and SM3 */
 #define FRT_CHAIN_TAG			"frt-audit-v1"
-#define FRT_CHAIN_MAC_TAG		"frt-audit-mac-v1"
 /* seconds from 1970-01-01 to 2000-01-01: Unix time to 'at' */
 #define FRT_CHAIN_EPOCH_OFFSET	INT64_C(946684800)
 
 /* A record's text fields, in hash order. */
 typedef enum FrtChainField
 {
-	FRT_CF_EVENT,
-	FRT_CF_OUTCOME,
-	FRT_CF_SQLSTATE,
-	FRT_CF_ROLE,
-	FRT_CF_EFFECTIVE_ROLE,
-	FRT_CF_APPLICATION,
-	FRT_CF_CLIENT_ADDR,
-	FRT_CF_PURPOSE,
-	FRT_CF_SUBJECT,
-	FRT_CF_DEVICE,
-	FRT_CF_DETAIL,
+	FRT_CHF_EVENT,
+	FRT_CHF_OUTCOME,
+	FRT_CHF_SQLSTATE,
+	FRT_CHF_ROLE,
+	FRT_CHF_EFFECTIVE_ROLE,
+	FRT_CHF_APPLICATION,
+	FRT_CHF_CLIENT_ADDR,
+	FRT_CHF_PURPOSE,
+	FRT_CHF_SUBJECT,
+	FRT_CHF_DEVICE,
+	FRT_CHF_DETAIL,
 	FRT_CHAIN_NFIELDS
 } FrtChainField;
 
@@ -70,15 +69,11 @@ typedef struct FrtChainRecord
 /* Compute a record's chain hash into out; false if the hash failed. */
 extern bool FrtChainHash(const FrtChainRecord *rec, uint8_t *out);
 
-/* HMAC-H(key, tag || msg) into out (FRT_CHAIN_HASH_LEN bytes); false on failure. */
-extern bool FrtChainMac(FrtChainAlg alg, const uint8_t *key, size_t keylen, const char *tag,
-						const uint8_t *msg, size_t msglen, uint8_t *out);
-
 /* The name of a hash function ("sha256", "sm3"), and back (false: unknown). */
 extern const char *FrtChainAlgName(FrtChainAlg alg);
 extern bool FrtChainAlgFromName(const char *name, FrtChainAlg *alg);
 
-/* Lower-case hex of n bytes into out (2n + 1 bytes); false-free. */
+/* Lower-case hex of n bytes into out (2n + 1 bytes, NUL-terminated). */
 extern void FrtChainToHex(const uint8_t *bytes, size_t n, char *out);
 
 /* Parse 2n hex digits into bytes; false unless exactly that. */

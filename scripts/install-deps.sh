@@ -2,7 +2,7 @@
 # Install, from Debian 12 packages, whatever frt needs that is missing.
 set -euo pipefail
 pkgs="postgresql-15 postgresql-server-dev-15 postgresql-15-cron libsimde-dev libssl-dev
-      libipc-run-perl build-essential python3 gettext locales"
+      libipc-run-perl build-essential python3 gettext locales libsqlite3-dev sqlite3"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

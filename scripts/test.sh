@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Run frt's whole test suite: install dependencies, build, install, then run
-# the pg_regress suites (make installcheck) against a throwaway cluster and
-# the TAP tests (make prove_installcheck), all as the unprivileged user
-# postgres.  Ends with the runners' own summary lines; exits non-zero if
-# anything failed.  Run as root (or with sudo) from the repository.
+# the pg_regress suites (make installcheck) against a throwaway cluster, the
+# TAP tests (make prove_installcheck) and the SQLite edition's suite
+# (make -f mk/sqlite.mk check), all as the unprivileged user postgres.
+# Ends with the runners' own summary lines; exits non-zero if anything
+# failed.  Run as root (or with sudo) from the repository.
 #   scripts/test.sh                          everything
-#   scripts/test.sh test/t/070_upgrade.pl    only these TAP tests, no pg_regress
+#   scripts/test.sh test/t/070_upgrade.pl    only these TAP tests (no pg_regress, no SQLite suite)
 # The TAP tests get the repository's git directory as FRT_GIT_DIR (the
 # upgrade test takes the previous release from it); FRT_UPGRADE_FROM and
 # FRT_TAG_PREFIX are passed on (see test/t/070_upgrade.pl).
@@ -19,6 +20,7 @@ scripts/install-deps.sh || exit 1
 export PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 # Warnings are errors: the build must be clean under -Wall -Wextra.
 make -s -j2 PG_CONFIG="$PG_CONFIG" FRT_WERROR=-Werror >/dev/null && make -s PG_CONFIG="$PG_CONFIG" install >/dev/null || { echo "frt: build failed" >&2; exit 1; }
+make -s -j2 -f mk/sqlite.mk FRT_WERROR=-Werror >/dev/null || { echo "frt: SQLite edition build failed" >&2; exit 1; }
 
 # A copy of the tree the postgres user can write to (results, tmp_check).
 work=$(mktemp -d /tmp/frt-test.XXXXXX)
@@ -54,8 +56,19 @@ if [ $prove_rc != 0 ]; then
 	done
 fi
 
+sqlite_rc=0
+if [ -z "$tap_only" ]; then
+	echo "== SQLite edition (make -f mk/sqlite.mk check)"
+	runuser -u postgres -- bash "$work/test/sqlite/run.sh" >"$work/sqlite.log" 2>&1
+	sqlite_rc=$?
+	cat "$work/sqlite.log"
+else
+	: >"$work/sqlite.log"
+fi
+
 echo
 echo "== summary"
 grep -E "tests? passed|tests? failed|of [0-9]+ tests|All [0-9]+ tests" "$work/regress.log"
 grep -E "^(Files=|Result:)" "$work/prove.log" | tail -2
-[ $regress_rc = 0 ] && [ $prove_rc = 0 ]
+grep -E "^SQLite edition:" "$work/sqlite.log"
+[ $regress_rc = 0 ] && [ $prove_rc = 0 ] && [ $sqlite_rc = 0 ]

@@ -23,15 +23,18 @@
 #include "utils/guc.h"
 
 #include "frt_audit.h"
+#include "frt_chain.h"
+
+/* The server's chain and a device's are one format (frt_chain.h). */
+StaticAssertDecl((int) FRT_AUDIT_NFIELDS == (int) FRT_CHAIN_NFIELDS &&
+				 (int) FRT_AF_DETAIL == (int) FRT_CHF_DETAIL &&
+				 (int) FRT_AF_SUBJECT == (int) FRT_CHF_SUBJECT &&
+				 (int) FRT_AUDIT_ALG_SM3 == (int) FRT_CHAIN_SM3 &&
+				 FRT_AUDIT_HASH_LEN == FRT_CHAIN_HASH_LEN,
+				 "the audit record's fields and hash functions must match frt_chain.h");
 
 /* frt.audit_hash: the hash function (and HMAC) of new records. */
 int			frt_audit_hash = FRT_AUDIT_ALG_SHA256;
-
-/* The names of the hash functions, as in column hash_alg and the setting. */
-static const char *const FrtAuditAlgNames[FRT_AUDIT_NALGS] = {
-	[FRT_AUDIT_ALG_SHA256] = "sha256",
-	[FRT_AUDIT_ALG_SM3] = "sm3",
-};
 
 /* The values of frt.audit_hash. */
 static const struct config_enum_entry FrtAuditHashOptions[] = {
@@ -55,17 +58,6 @@ const FrtGovCol FrtAuditFieldCol[FRT_AUDIT_NFIELDS] = {
 	[FRT_AF_DETAIL] = FRT_COL_AUDIT_DETAIL,
 };
 
-/* Append an unsigned integer, big-endian, of n bytes. */
-static void
-FrtHashUInt(EVP_MD_CTX *ctx, uint64 v, int n)
-{
-	uint8		b[8];
-
-	for (int i = 0; i < n; i++)
-		b[i] = (uint8) (v >> (8 * (n - 1 - i)));
-	EVP_DigestUpdate(ctx, b, n);
-}
-
 /*
  * Define frt.audit_hash (postmaster: fixed while the server runs, so every
  * writer of a run uses one function) and check that OpenSSL offers it.
@@ -86,68 +78,45 @@ FrtAuditHashInit(void)
 				(errmsg("frt.audit_hash = sm3, but this OpenSSL build has no SM3")));
 }
 
-/* The name of a hash function ("sha256", "sm3"). */
+/* The name of a hash function ("sha256", "sm3"; frt_chain.h's names). */
 const char *
 FrtAuditAlgName(FrtAuditAlg alg)
 {
 	Assert((unsigned int) alg < FRT_AUDIT_NALGS);
-	return FrtAuditAlgNames[alg];
+	return FrtChainAlgName((FrtChainAlg) alg);
 }
 
 /* The hash function of a name; false if there is none of that name. */
 bool
 FrtAuditAlgFromName(const char *name, FrtAuditAlg *alg)
 {
-	for (int a = 0; a < FRT_AUDIT_NALGS; a++)
-		if (name != NULL && strcmp(name, FrtAuditAlgNames[a]) == 0)
-		{
-			*alg = (FrtAuditAlg) a;
-			return true;
-		}
-	return false;
+	FrtChainAlg a;
+
+	if (!FrtChainAlgFromName(name, &a))
+		return false;
+	*alg = (FrtAuditAlg) a;
+	return true;
 }
 
-/* Compute a record's chain hash into out (FRT_AUDIT_HASH_LEN bytes). */
+/*
+ * Compute a record's chain hash into out (FRT_AUDIT_HASH_LEN bytes) with
+ * the code a device's trail is hashed with too (src/chain/chain.c).
+ */
 void
 FrtAuditComputeHash(const FrtAuditRow *row, uint8 *out)
 {
-	static const char tag[] = "frt-audit-v1";
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	const EVP_MD *md = row->alg == FRT_AUDIT_ALG_SM3 ? EVP_sm3() : EVP_sha256();
-	unsigned int len = 0;
-	uint64		bits;
-	bool		ok;
+	FrtChainRecord rec;
 
-	if (ctx == NULL)
-		elog(ERROR, "out of memory for a hash context");
-	ok = md != NULL && EVP_DigestInit_ex(ctx, md, NULL) == 1;
-	EVP_DigestUpdate(ctx, tag, sizeof(tag) - 1);
-	FrtHashUInt(ctx, (uint64) row->seq, 8);
-	FrtHashUInt(ctx, (uint64) row->at, 8);
-	FrtHashUInt(ctx, (uint32) row->backend_pid, 4);
-	FrtHashUInt(ctx, row->has_similarity ? 1 : 0, 1);
-	if (row->has_similarity)
-	{
-		memcpy(&bits, &row->similarity, sizeof(bits));
-		FrtHashUInt(ctx, bits, 8);
-	}
+	rec.seq = row->seq;
+	rec.at = row->at;
+	rec.backend_pid = row->backend_pid;
+	rec.has_similarity = row->has_similarity;
+	rec.similarity = row->similarity;
 	for (int f = 0; f < FRT_AUDIT_NFIELDS; f++)
-	{
-		const char *v = row->field[f];
-
-		FrtHashUInt(ctx, v ? 1 : 0, 1);
-		if (v)
-		{
-			size_t		n = strlen(v);
-
-			FrtHashUInt(ctx, (uint32) n, 4);
-			EVP_DigestUpdate(ctx, v, n);
-		}
-	}
-	EVP_DigestUpdate(ctx, row->prev_hash, FRT_AUDIT_HASH_LEN);
-	ok = ok && EVP_DigestFinal_ex(ctx, out, &len) == 1 && len == FRT_AUDIT_HASH_LEN;
-	EVP_MD_CTX_free(ctx);
-	if (!ok)
+		rec.field[f] = row->field[f];
+	memcpy(rec.prev_hash, row->prev_hash, FRT_AUDIT_HASH_LEN);
+	rec.alg = (FrtChainAlg) row->alg;
+	if (!FrtChainHash(&rec, out))
 		elog(ERROR, "%s of an audit record failed", FrtAuditAlgName(row->alg));
 }
 

@@ -25,6 +25,7 @@
 #include "utils/lsyscache.h"
 
 #include "frt_embedding.h"
+#include "frt_embtext.h"
 
 /* Allocate a zeroed embedding of the given dimension. */
 FaceEmbedding *
@@ -96,83 +97,50 @@ TextSyntaxError(const char *what, long pos)
 			 errdetail("%s at character %ld.", what, pos + 1)));
 }
 
-/* Skip white space. */
-static inline const char *
-SkipSpace(const char *p)
-{
-	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-		p++;
-	return p;
-}
-
 PG_FUNCTION_INFO_V1(face_embedding_in);
-/* Text input: [x1,x2,...]. */
+/* Text input: [x1,x2,...], parsed by the code both editions share (embtext.c). */
 Datum
 face_embedding_in(PG_FUNCTION_ARGS)
 {
 	char	   *str = PG_GETARG_CSTRING(0);
 	int32		typmod = PG_GETARG_INT32(2);
-	const char *p = SkipSpace(str);
-	float	   *buf;
-	int			dim = 0;
-	int			cap = 64;
+	float	   *buf = palloc(sizeof(float) * FRT_MAX_DIM);
+	FrtEmbResult res;
 	FaceEmbedding *result;
 
-	if (strlen(str) > FRT_TEXT_MAX_LEN)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("face_embedding text form is too long")));
-	if (*p != '[')
-		TextSyntaxError("expected \"[\"", p - str);
-	p = SkipSpace(p + 1);
-	if (*p == ']')
-		FrtCheckDim(0);
-
-	buf = palloc(sizeof(float) * cap);
-	for (;;)
+	switch (FrtEmbParseText(str, buf, FRT_MAX_DIM, &res))
 	{
-		char	   *end;
-		float		v;
-
-		if (dim >= FRT_MAX_DIM)
+		case FRT_EMB_OK:
+			break;
+		case FRT_EMB_TOO_LONG:
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("face_embedding text form is too long")));
+			break;
+		case FRT_EMB_TOO_FEW:
+			FrtCheckDim(0);
+			break;
+		case FRT_EMB_TOO_MANY:
 			FrtCheckDim(FRT_MAX_DIM + 1);
-		if (*p == '\0')
-			TextSyntaxError("unexpected end of input", p - str);
-		errno = 0;
-		v = strtof(p, &end);
-		if (end == p)
-			TextSyntaxError("expected a number", p - str);
-		if (isnan(v) || (isinf(v) && errno != ERANGE))
-			FrtCheckElement(v);
-		if (errno == ERANGE && (isinf(v) || v == 0.0f))
+			break;
+		case FRT_EMB_NAN:
+			FrtCheckElement(NAN);
+			break;
+		case FRT_EMB_INF:
+			FrtCheckElement(INFINITY);
+			break;
+		case FRT_EMB_RANGE:
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("face_embedding component %d is out of range for type real", dim + 1)));
-		if (dim == cap)
-		{
-			cap *= 2;
-			buf = repalloc(buf, sizeof(float) * cap);
-		}
-		buf[dim++] = v;
-		p = SkipSpace(end);
-		if (*p == ',')
-		{
-			p = SkipSpace(p + 1);
-			continue;
-		}
-		if (*p == ']')
+					 errmsg("face_embedding component %d is out of range for type real", res.component)));
 			break;
-		if (*p == '\0')
-			TextSyntaxError("unexpected end of input", p - str);
-		TextSyntaxError("expected \",\" or \"]\"", p - str);
+		default:
+			TextSyntaxError(res.what, res.pos);
+			break;
 	}
-	p = SkipSpace(p + 1);
-	if (*p != '\0')
-		TextSyntaxError("junk after closing \"]\"", p - str);
-
-	FrtCheckTypmod(typmod, dim);
-	result = FrtEmbeddingAlloc(dim);
-	memcpy(result->x, buf, sizeof(float) * dim);
+	FrtCheckTypmod(typmod, res.dim);
+	result = FrtEmbeddingAlloc(res.dim);
+	memcpy(result->x, buf, sizeof(float) * res.dim);
 	pfree(buf);
 	PG_RETURN_FACE_EMBEDDING_P(result);
 }

@@ -2,7 +2,9 @@
 # source tree (no cluster): the layers of each extension form a stack
 # (a layer uses only what the layers below it, or the extension it
 # requires, define), the core never refers to the governance extension,
-# and C files include only the headers of their own or lower layers.
+# C files include only the headers of their own or lower layers, and the
+# code shared with the SQLite edition (src/common, src/chain, sqlite/)
+# includes no PostgreSQL header.
 use strict;
 use warnings;
 use File::Basename qw(dirname);
@@ -12,10 +14,10 @@ my $root = $ENV{TESTDIR} // dirname(__FILE__) . '/../..';
 chdir $root or die "cannot chdir to $root";
 
 # Layers bottom-up: the core's, then the governance extension's.
-my @layers = qw(type kernels operators index audit keys registry jobs intrusion);
+my @layers = qw(common type kernels operators index chain audit keys registry jobs intrusion);
 my %rank;
 @rank{@layers} = 0 .. $#layers;
-my %core = map { $_ => 1 } qw(type kernels operators index);
+my %core = map { $_ => 1 } qw(common type kernels operators index);
 
 # Which layers each makefile builds, and that they match the order above.
 sub mk_layers
@@ -25,8 +27,8 @@ sub mk_layers
 	while (<$fh>) { return split ' ', $1 if /^LAYERS\s*=\s*(.*)$/; }
 	die "no LAYERS in $mk";
 }
-is_deeply([ mk_layers('mk/frt.mk') ], [qw(type kernels operators index)], 'core layers in mk/frt.mk');
-is_deeply([ mk_layers('mk/frt_governance.mk') ], [qw(audit keys registry jobs intrusion)],
+is_deeply([ mk_layers('mk/frt.mk') ], [qw(common type kernels operators index)], 'core layers in mk/frt.mk');
+is_deeply([ mk_layers('mk/frt_governance.mk') ], [qw(chain audit keys registry jobs intrusion)],
 	'governance layers in mk/frt_governance.mk');
 
 sub slurp
@@ -96,7 +98,11 @@ is(scalar(@c_up), 0, 'no C string names an SQL object of a higher layer') or dia
 # C: a layer includes only its own and lower layers' headers.
 my %header_layer = (
 	'frt_embedding.h' => 'type',
-	'frt_kernels.h' => 'kernels',
+	'frt_common.h' => 'common',
+	'frt_kernels.h' => 'common',
+	'frt_quant.h' => 'common',
+	'frt_embtext.h' => 'common',
+	'frt_chain.h' => 'chain',
 	'frt_ivf.h' => 'index',
 	'frt_audit.h' => 'audit',
 	'frt_jobs.h' => 'jobs',
@@ -136,6 +142,27 @@ for my $f (sort(glob('src/frt.c')), map { glob("src/$_/*.[ch]") } grep { $core{$
 }
 is(scalar(@bad), 0, 'no C file includes a header of a higher layer or of the governance extension')
   or diag(join("\n", @bad));
+
+# The code the SQLite edition compiles includes no PostgreSQL header: only
+# the C library, OpenSSL, SIMDe, SQLite and the PostgreSQL-free frt headers.
+my %pg_free = map { $_ => 1 } qw(frt_common.h frt_kernels.h frt_quant.h frt_embtext.h frt_chain.h);
+my @pg;
+for my $f (sort(glob('src/common/*.[ch]'), glob('src/chain/*.[ch]'), glob('sqlite/*.[ch]')),
+	map { "include/$_" } sort keys %pg_free)
+{
+	my $t = slurp($f);
+	while ($t =~ /#include\s+[<"]([^>"]+)[>"]/g)
+	{
+		my $h = $1;
+		next if $pg_free{$h} || $h =~ /^(?:sq_\w+\.h|kernels_body\.h|sqlite3(?:ext)?\.h|openssl\/\w+\.h|simde\/[\w\/]+\.h)$/;
+		next if $h =~ /^(?:std\w+|string|math|float|errno|limits|time|unistd|fcntl|assert|ctype|inttypes|sys\/\w+)\.h$/;
+		push @pg, "$f includes $h";
+	}
+}
+my @shared = glob('src/common/*.c');
+ok(scalar(@shared) >= 3, 'the shared code is in src/common');
+is(scalar(@pg), 0, 'the code shared with the SQLite edition includes no PostgreSQL header')
+  or diag(join("\n", @pg));
 
 # The core's SQL never refers to a governance object or role.
 my @core_gov;
