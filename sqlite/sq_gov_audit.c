@@ -235,9 +235,9 @@ FrtSqAuditInsert(sqlite3 *db, const FrtChainRecord *rec, const uint8_t *hash)
 					 rec->has_similarity ? "iiIdtttttttttttbbt" : "iiIntttttttttttbbt",
 					 rec->seq, rec->at, (int) rec->backend_pid,
 					 rec->has_similarity ? rec->similarity : 0.0,
-					 f[FRT_CF_EVENT], f[FRT_CF_OUTCOME], f[FRT_CF_SQLSTATE], f[FRT_CF_ROLE],
-					 f[FRT_CF_EFFECTIVE_ROLE], f[FRT_CF_APPLICATION], f[FRT_CF_CLIENT_ADDR],
-					 f[FRT_CF_PURPOSE], f[FRT_CF_SUBJECT], f[FRT_CF_DEVICE], f[FRT_CF_DETAIL],
+					 f[FRT_CHF_EVENT], f[FRT_CHF_OUTCOME], f[FRT_CHF_SQLSTATE], f[FRT_CHF_ROLE],
+					 f[FRT_CHF_EFFECTIVE_ROLE], f[FRT_CHF_APPLICATION], f[FRT_CHF_CLIENT_ADDR],
+					 f[FRT_CHF_PURPOSE], f[FRT_CHF_SUBJECT], f[FRT_CHF_DEVICE], f[FRT_CHF_DETAIL],
 					 rec->prev_hash, FRT_CHAIN_HASH_LEN, hash, FRT_CHAIN_HASH_LEN,
 					 FrtChainAlgName(rec->alg));
 }
@@ -292,13 +292,13 @@ FrtSqAuditAppend(sqlite3 *db, const char *event, const char *outcome,
 	{
 		const char *in[FRT_CHAIN_NFIELDS] = {0};
 
-		in[FRT_CF_EVENT] = event;
-		in[FRT_CF_OUTCOME] = outcome;
-		in[FRT_CF_SQLSTATE] = sqlstate;
-		in[FRT_CF_APPLICATION] = dev.application;
-		in[FRT_CF_PURPOSE] = purpose;
-		in[FRT_CF_SUBJECT] = subject;
-		in[FRT_CF_DEVICE] = dev.device;
+		in[FRT_CHF_EVENT] = event;
+		in[FRT_CHF_OUTCOME] = outcome;
+		in[FRT_CHF_SQLSTATE] = sqlstate;
+		in[FRT_CHF_APPLICATION] = dev.application;
+		in[FRT_CHF_PURPOSE] = purpose;
+		in[FRT_CHF_SUBJECT] = subject;
+		in[FRT_CHF_DEVICE] = dev.device;
 		for (int f = 0; f < FRT_CHAIN_NFIELDS; f++)
 			if (in[f] != NULL)
 				bounded[f] = FrtSqAuditBound(in[f]);
@@ -309,10 +309,10 @@ FrtSqAuditAppend(sqlite3 *db, const char *event, const char *outcome,
 			char		h[FRT_SQ_SHORT_HASH_HEX + 1];
 
 			FrtSqShortHash(detail_json, h);
-			bounded[FRT_CF_DETAIL] = sqlite3_mprintf("{\"sha256\": \"%s\", \"audit_bounded\": \"detail\"}", h);
+			bounded[FRT_CHF_DETAIL] = sqlite3_mprintf("{\"sha256\": \"%s\", \"audit_bounded\": \"detail\"}", h);
 		}
 		else
-			bounded[FRT_CF_DETAIL] = detail_json ? sqlite3_mprintf("%s", detail_json) : NULL;
+			bounded[FRT_CHF_DETAIL] = detail_json ? sqlite3_mprintf("%s", detail_json) : NULL;
 		for (int f = 0; f < FRT_CHAIN_NFIELDS; f++)
 			rec.field[f] = bounded[f];
 		rec.at = FrtSqNow(db);
