@@ -9535,8 +9535,8 @@ $$;
 -- through frt.enroll) only if the device's stored trail records, at
 -- consent_seq and transfer_seq, the subject's consent and separate
 -- transfer consent for the purpose and no withdrawal since, and every
--- rule of the server allows it.  Returns {subject, purpose, face_id} or,
--- refused (audited), {subject, purpose, sqlstate}.
+-- rule of the server allows it.  Returns {face (p_index), subject,
+-- purpose, face_id} or, refused (audited), {face, subject, purpose, sqlstate}.
 CREATE FUNCTION @extschema@._device_sync_face(p_processor pg_catalog.text, p_device pg_catalog.text,
 	p_face pg_catalog.jsonb, p_index pg_catalog.int8, p_receipt pg_catalog.int8)
 RETURNS pg_catalog.jsonb
@@ -9611,7 +9611,8 @@ BEGIN
 			CASE WHEN v_guardian IS NULL THEN 'self' ELSE 'guardian' END, 'electronic', v_guardian,
 			p_transfer_consent => true, p_central_storage => true);
 		v_id := @extschema@.enroll(v_subject, v_purpose, v_embedding, p_device);
-		RETURN pg_catalog.jsonb_build_object('subject', v_subject, 'purpose', v_purpose, 'face_id', v_id);
+		RETURN pg_catalog.jsonb_build_object('face', p_index, 'subject', v_subject, 'purpose', v_purpose,
+			'face_id', v_id);
 	EXCEPTION WHEN OTHERS THEN
 		GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE;
 	END;
@@ -9623,7 +9624,8 @@ BEGIN
 		@extschema@._tenant_detail(pg_catalog.jsonb_build_object('face', p_index, 'receipt', p_receipt,
 			'consent_seq', p_face->'consent_seq', 'transfer_seq', p_face->'transfer_seq'),
 			@extschema@._record_processor(NULL)));
-	RETURN pg_catalog.jsonb_build_object('subject', v_subject, 'purpose', v_purpose, 'sqlstate', v_state);
+	RETURN pg_catalog.jsonb_build_object('face', p_index, 'subject', v_subject, 'purpose', v_purpose,
+		'sqlstate', v_state);
 END
 $$;
 
@@ -9634,8 +9636,9 @@ $$;
 -- the whole payload is refused (MF148) and nothing is stored; then the
 -- withdrawals it records are applied, and each face is accepted or
 -- refused on its own.  Returns the acknowledgement:
--- {"device", "received_through", "received_hash", "receipt", "accepted": [...],
--- "refused": [{"subject", "purpose", "sqlstate"}]}.
+-- {"device", "received_through", "received_hash", "receipt", "accepted":
+-- [{"face", "subject", "purpose", "face_id"}], "refused": [{"face", "subject",
+-- "purpose", "sqlstate"}]} ("face": the face's index in the payload).
 CREATE FUNCTION @extschema@.device_sync(p_payload pg_catalog.jsonb)
 RETURNS pg_catalog.jsonb
 LANGUAGE plpgsql SECURITY DEFINER

@@ -206,7 +206,7 @@ is($state, 'ok', 'first sync accepted') or diag($ack);
 is($ack->{received_through}, $n1, "received through record $n1");
 is($ack->{received_hash}, $trail{records}[-1]{hash}, '... with its hash');
 is_deeply([ map { $_->{subject} } @{ $ack->{accepted} } ], [qw(s1 s3)], 's1 and s3 accepted');
-is_deeply($ack->{refused}, [ { subject => 's2', purpose => 'door', sqlstate => 'MF008' } ],
+is_deeply($ack->{refused}, [ { face => 2, subject => 's2', purpose => 'door', sqlstate => 'MF008' } ],
 	's2 refused: no transfer consent in the trail (MF008)');
 is(q1(q{SELECT string_agg(subject, ',' ORDER BY subject) FROM frt.face}), 's1,s3',
 	'only transfer-consented faces are stored on the server');
