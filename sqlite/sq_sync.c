@@ -483,7 +483,13 @@ FrtSqSyncAppendTrail(sqlite3 *db, sqlite3_int64 after, sqlite3_str *out)
 		if (sqlite3_column_type(st, 3) == SQLITE_NULL || !isfinite(sqlite3_column_double(st, 3)))
 			sqlite3_str_appendall(out, "null");
 		else
-			sqlite3_str_appendf(out, "%.17g", sqlite3_column_double(st, 3));
+		{
+			/* round-trip exact (SQLite's own printf stops at 16 digits) */
+			char		num[32];
+
+			snprintf(num, sizeof(num), "%.17g", sqlite3_column_double(st, 3));
+			sqlite3_str_appendall(out, num);
+		}
 		for (int i = 0; i < 10; i++)
 			FrtSqSyncJsonField(out, names[i], (const char *) sqlite3_column_text(st, 4 + i), false);
 		/* detail: JSON text in jsonb_out's form, embedded as it is */
@@ -670,11 +676,13 @@ FrtSqSyncExportFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv)
  * Record the server's verdict on the faces of one list of the reply
  * ("accepted" or "refused"): each names a face of the last payload by its
  * index, with its subject and purpose; audited one by one.  *count gets
- * how many; false (and *why) if one names no face that was sent.
+ * how many; an entry that names no face of the last payload (not sent by
+ * this device) changes nothing and is counted in *unknown.  False (and
+ * *why) on an error.
  */
 static bool
 FrtSqSyncVerdicts(FrtSqSyncCall *call, const char *reply, bool accepted, sqlite3_int64 *count,
-				  const char **why)
+				  sqlite3_int64 *unknown, const char **why)
 {
 	sqlite3_stmt *st;
 	int			rc;
@@ -703,9 +711,8 @@ FrtSqSyncVerdicts(FrtSqSyncCall *call, const char *reply, bool accepted, sqlite3
 
 		if (sqlite3_column_type(st, 1) == SQLITE_NULL || (!accepted && sqlstate == NULL))
 		{
-			*why = "the server's reply names a face that the last payload did not hold";
-			sqlite3_finalize(st);
-			return false;
+			(*unknown)++;
+			continue;
 		}
 		FrtSqSyncDetailInt(&d, "face", sqlite3_column_int64(st, 1));
 		if (accepted && sqlite3_column_type(st, 5) == SQLITE_INTEGER)
@@ -752,7 +759,8 @@ FrtSqSyncAckFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 				shipped = 0,
 				head = 0,
 				naccepted = 0,
-				nrefused = 0;
+				nrefused = 0,
+				nunknown = 0;
 	char	   *hash = NULL;
 	char	   *ours = NULL;
 	char	   *device = NULL;
@@ -829,16 +837,19 @@ FrtSqSyncAckFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		FrtSqSyncRefuse(&call, "MF148", 14, why);
 		return;
 	}
-	if (!FrtSqSyncVerdicts(&call, reply, true, &naccepted, &why)
-		|| !FrtSqSyncVerdicts(&call, reply, false, &nrefused, &why))
+	if (!FrtSqSyncVerdicts(&call, reply, true, &naccepted, &nunknown, &why)
+		|| !FrtSqSyncVerdicts(&call, reply, false, &nrefused, &nunknown, &why))
 	{
-		FrtSqSyncRefuse(&call, "22023", 0, why);
+		sqlite3_result_error(ctx, why, -1);
+		FrtSqSyncFinish(&call, false);
 		return;
 	}
 	FrtSqSyncDetailInt(&d, "through", through);
 	FrtSqSyncDetailInt(&d, "receipt", receipt);
 	FrtSqSyncDetailInt(&d, "accepted", naccepted);
 	FrtSqSyncDetailInt(&d, "refused", nrefused);
+	if (nunknown > 0)
+		FrtSqSyncDetailInt(&d, "unknown", nunknown);
 	detail = FrtSqSyncDetailFinish(&d);
 	rc = FrtSqAuditAppend(call.db, "sync", "acknowledged", NULL, NULL, NULL, detail, NULL, NULL);
 	sqlite3_free(detail);

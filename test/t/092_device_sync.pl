@@ -23,6 +23,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use Digest::SHA qw(sha256);
 use JSON::PP;
+use IPC::Run;
 use FrtGovTest;
 
 my $node = PostgreSQL::Test::Cluster->new('device_sync');
@@ -45,6 +46,9 @@ sub as
 }
 
 my $json = JSON::PP->new->canonical;
+# a device's payload, decoded and encoded again with its numbers exact
+# (a similarity printed with 17 digits must come back with 17 digits)
+my $exact = JSON::PP->new->canonical->allow_bignum;
 
 # Send a payload (text) as $user; returns (state, ack as a hash or message).
 sub sync
@@ -287,5 +291,127 @@ is($state, 'MF145', "another processor's login is refused (MF145)");
 # EXECUTE: not PUBLIC's
 ($state) = as('auditor', 'SELECT frt.device_sync(\'{}\')');
 is($state, '42501', 'device_sync is not granted to PUBLIC');
+
+# ---- a device of the SQLite edition, through the sqlite3 shell
+SKIP:
+{
+	my $tree = $ENV{TESTDIR};
+	skip "the SQLite edition's governance and gallery are not in this tree", 1
+	  unless -e "$tree/sqlite/sq_gov.h" && -e "$tree/sqlite/sq_gallery.h";
+	my ($out, $err) = ('', '');
+	ok(IPC::Run::run([ 'make', '-s', '-C', $tree, '-f', 'mk/sqlite.mk' ], '>', \$out, '2>', \$err),
+		'make -f mk/sqlite.mk builds the SQLite edition')
+	  or diag("$out\n$err");
+	my $lib = "$tree/frt_sqlite";
+	my $db = $node->basedir . '/device.db';
+
+	# Run statements on the device (the extension loaded first); returns stdout.
+	my $dev = sub {
+		my ($sql) = @_;
+		my ($o, $e) = ('', '');
+		IPC::Run::run([ 'sqlite3', '-batch', '-noheader', $db ], '<', \".load $lib\n$sql\n", '>', \$o, '2>', \$e);
+		$o =~ s/\n$//;
+		return $e eq '' ? $o : "$o\nERROR: $e";
+	};
+	q1(q{
+		INSERT INTO frt.device (name, location_type) VALUES ('cam-3', 'workplace');
+		CREATE ROLE dev3 LOGIN IN ROLE frt_enroller;
+		SELECT frt.processor_login('dev3', 'Acme Ltd');
+		SELECT frt.grant_application('dev3', 'door', ARRAY['enrol']);
+		SELECT frt.bind_device('cam-3', 'dev3');
+	});
+	# a gallery with mixed transfer consent; a verification (a similarity in the trail)
+	$dev->(q{
+		SELECT frt_device_init('cam-3', 'Acme Ltd', 4);
+		SELECT frt_purpose_add('door', 'office door', 365, 0.6);
+		SELECT frt_notice_publish('door', 'We compare your face.');
+		SELECT frt_consent_give('d1', 'door', 1, '1990-01-01');
+		SELECT frt_consent_transfer('d1', 'door');
+		SELECT frt_consent_give('d2', 'door', 1, '1991-02-02');
+		SELECT frt_consent_give('d3', 'door', 1, '1992-03-03');
+		SELECT frt_consent_transfer('d3', 'door');
+		SELECT frt_enroll('d1', 'door', '[1,0,0,0]');
+		SELECT frt_enroll('d2', 'door', '[0,1,0,0]');
+		SELECT frt_enroll('d3', 'door', '[0,0,1,0.5]');
+		SELECT frt_verify('d1', 'door', '[0.9,0.1,0.2,0]');
+	});
+	my $payload = $dev->('SELECT frt_sync_export();');
+	my $p = eval { $exact->decode($payload) };
+	ok($p, 'frt_sync_export() returns a JSON payload') or diag($payload);
+	is_deeply([ map { $_->{subject} } @{ $p->{faces} } ], [qw(d1 d3)], 'only transfer-consented faces are in it');
+	is($dev->(q{SELECT count(*) FROM frt_audit WHERE event = 'export' AND outcome = 'refused'
+			AND sqlstate = 'MF008' AND subject = 'd2';}), '1', "d2's face withheld, audited on the device");
+	my ($last) = grep { $_->{event} eq 'export' && $_->{outcome} eq 'exported' } @{ $p->{audit} };
+	ok($last && $last->{seq} == $p->{audit}[-1]{seq}, 'the export is audited, and its record is the last one shipped');
+
+	# tampered: an edited detail, a dropped record; refused whole
+	my $t = $exact->decode($payload);
+	$t->{audit}[3]{detail}{notice_version} = 2;
+	($state) = sync('dev3', $exact->encode($t));
+	is($state, 'MF148', "the device's trail with an edited record is refused (MF148)");
+	$t = $exact->decode($payload);
+	splice(@{ $t->{audit} }, 5, 1);
+	($state) = sync('dev3', $exact->encode($t));
+	is($state, 'MF148', '... and with a dropped record');
+	is(q1(q{SELECT count(*) FROM frt.device_audit WHERE device = 'cam-3'}), '0', '... nothing stored');
+
+	# sent, with a forged face for d2 (the device withheld it)
+	$t = $exact->decode($payload);
+	my ($c2) = grep { ($_->{subject} // '') eq 'd2' && $_->{outcome} eq 'given' } @{ $t->{audit} };
+	push @{ $t->{faces} }, { subject => 'd2', purpose => 'door', embedding => '[0,1,0,0]',
+		consent_seq => $c2->{seq}, transfer_seq => $c2->{seq} + 1, birth_date => '1991-02-02' };
+	($state, $ack) = sync('dev3', $exact->encode($t));
+	is($state, 'ok', "the device's own trail verifies on the server") or diag($ack);
+	is_deeply([ map { $_->{subject} } @{ $ack->{accepted} } ], [qw(d1 d3)], 'd1 and d3 accepted');
+	is_deeply([ map { "$_->{subject}:$_->{sqlstate}" } @{ $ack->{refused} } ], ['d2:MF008'],
+		'the forged d2 refused (MF008)');
+	is(q1(q{SELECT count(*) FROM frt.audit WHERE event = 'device_sync' AND outcome = 'face_refused'
+			AND subject = 'd2' AND device = 'cam-3'}), '1', '... on the server\'s record');
+	is(q1(q{SELECT count(*) FROM frt.device_audit WHERE device = 'cam-3' AND event = 'export'
+			AND outcome = 'refused' AND subject = 'd2'}), '1', "... and the device's refusal is in its trail there");
+	is(q1(q{SELECT count(*) FROM frt.device_audit WHERE device = 'cam-3' AND similarity IS NOT NULL}), '1',
+		'the verification record (with its similarity) verified too');
+	is(q1(q{SELECT string_agg(subject, ',' ORDER BY subject) FROM frt.face WHERE device = 'cam-3'}), 'd1,d3',
+		'the server holds d1 and d3 from cam-3');
+
+	# the device records the reply and ships only new records next time
+	my $ackjson = $json->encode($ack);
+	$ackjson =~ s/'/''/g;
+	is($dev->("SELECT frt_sync_ack('$ackjson');"), $ack->{received_through}, 'frt_sync_ack advances to the acknowledged seq');
+	is($dev->(q{SELECT group_concat(subject || ':' || outcome, ',') FROM frt_audit WHERE event = 'sync'
+			AND subject IS NOT NULL;}), 'd1:accepted,d3:accepted', 'each verdict audited on the device');
+	($state) = sync('dev3', $payload);
+	is($state, 'MF148', 'the first payload again: a replay, refused (MF148)');
+
+	$dev->(q{
+		SELECT frt_withdraw('d3', 'door');
+		SELECT frt_consent_give('d4', 'door', 1, '1980-04-04');
+		SELECT frt_consent_transfer('d4', 'door');
+		SELECT frt_enroll('d4', 'door', '[0,0,0,1]');
+	});
+	my $p2text = $dev->('SELECT frt_sync_export();');
+	my $p2 = $exact->decode($p2text);
+	is($p2->{audit}[0]{seq}, $ack->{received_through} + 1, 'the second payload starts after the acknowledged record');
+	is_deeply([ map { $_->{subject} } @{ $p2->{faces} } ], ['d4'], '... and holds only the new face');
+	my $before = q1(q{SELECT count(*) FROM frt.device_audit WHERE device = 'cam-3'});
+	($state, my $ack2) = sync('dev3', $p2text);
+	is($state, 'ok', 'second sync accepted') or diag($ack2);
+	is(q1(q{SELECT count(*) FROM frt.device_audit WHERE device = 'cam-3'}) - $before, scalar @{ $p2->{audit} },
+		'only the new records were added');
+	is(q1(q{SELECT withdrawn_at IS NOT NULL FROM frt.consent WHERE subject = 'd3'}), 't',
+		"d3's withdrawal on the device withdrew the server's consent");
+	my $bad = $json->encode({ %$ack2, received_hash => '00' x 32 });
+	like($dev->("SELECT frt_sync_ack('$bad');"), qr/MF148: the server's acknowledgement does not match/,
+		'an acknowledgement that does not match the trail is refused on the device (MF148)');
+	is($dev->(q{SELECT count(*) FROM frt_audit WHERE event = 'refusal' AND sqlstate = 'MF148';}), '1',
+		'... audited on the device');
+	$ackjson = $json->encode($ack2);
+	is($dev->("SELECT frt_sync_ack('$ackjson');"), $ack2->{received_through}, 'second acknowledgement recorded');
+	is($dev->(q{SELECT json_extract(frt_sync_status(), '$.faces.accepted');}), '2',
+		'd1 and d4 accepted (d3 erased on the device since)');
+	is($dev->('SELECT frt_audit_verify();'), 'ok', "the device's trail still verifies on the device");
+	is(q1(q{SELECT bool_and(frt._device_record_hash(a) = a.hash) FROM frt.device_audit a}), 't',
+		'every stored trail verifies on the server');
+}
 
 done_testing();
