@@ -9551,6 +9551,8 @@ DECLARE
 	v_withdrawn pg_catalog.int8;
 	v_birth pg_catalog.date;
 	v_guardian pg_catalog.text;
+	v_export pg_catalog.bool;
+	v_stored pg_catalog.bool;
 	v_embedding @extschema@.face_embedding;
 	v_id pg_catalog.int8;
 	v_state pg_catalog.text;
@@ -9605,11 +9607,21 @@ BEGIN
 			INSERT INTO @extschema@.subject (processor, id, birth_date) VALUES (p_processor, v_subject, v_birth);
 		END IF;
 		-- the server's consent record: the consent the device recorded, with
-		-- its separate transfer consent, which is consent to storage here (Art. 8)
-		v_guardian := p_face->>'guardian';
-		PERFORM @extschema@.give_consent(v_subject, v_purpose,
-			CASE WHEN v_guardian IS NULL THEN 'self' ELSE 'guardian' END, 'electronic', v_guardian,
-			p_transfer_consent => true, p_central_storage => true);
+		-- the separate consent the device calls transfer consent, which is
+		-- consent to storing the face here, central storage (Art. 8); not
+		-- consent to hand it to another party (export keeps its own
+		-- transfer_consent, which a consent given here keeps)
+		SELECT c.transfer_consent, c.central_storage_consent AND NOT c.needs_renotice
+		INTO v_export, v_stored
+		FROM @extschema@.consent c
+		WHERE c.processor = p_processor AND c.subject = v_subject AND c.purpose = v_purpose
+		  AND c.withdrawn_at IS NULL;
+		IF v_stored IS NOT TRUE THEN
+			v_guardian := p_face->>'guardian';
+			PERFORM @extschema@.give_consent(v_subject, v_purpose,
+				CASE WHEN v_guardian IS NULL THEN 'self' ELSE 'guardian' END, 'electronic', v_guardian,
+				p_transfer_consent => COALESCE(v_export, false), p_central_storage => true);
+		END IF;
 		v_id := @extschema@.enroll(v_subject, v_purpose, v_embedding, p_device);
 		RETURN pg_catalog.jsonb_build_object('face', p_index, 'subject', v_subject, 'purpose', v_purpose,
 			'face_id', v_id);

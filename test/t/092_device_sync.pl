@@ -74,6 +74,9 @@ SELECT frt.grant_application('dev1', 'door', ARRAY['enrol']);
 SELECT frt.grant_application('dev2', 'door', ARRAY['enrol']);
 SELECT frt.bind_device('cam-1', 'dev1');
 SELECT frt.bind_device('cam-2', 'dev2');
+-- s3 consented here before, to export too (a consent the device's does not narrow)
+SELECT frt.register_subject('s3', '1985-05-05');
+SELECT frt.give_consent('s3', 'door', 'self', 'written', p_transfer_consent => true);
 });
 
 # ---- a device trail made here (the chain of frt_chain.h, in Perl)
@@ -215,7 +218,8 @@ is_deeply($ack->{refused}, [ { face => 2, subject => 's2', purpose => 'door', sq
 is(q1(q{SELECT string_agg(subject, ',' ORDER BY subject) FROM frt.face}), 's1,s3',
 	'only transfer-consented faces are stored on the server');
 is(q1(q{SELECT string_agg(subject || ':' || transfer_consent || ':' || central_storage_consent, ',' ORDER BY subject)
-		FROM frt.consent}), 's1:true:true,s3:true:true', 'server consents recorded with the transfer consent');
+		FROM frt.consent}), 's1:false:true,s3:true:true',
+	"server consents record the device's transfer consent as central-storage consent, not as consent to export");
 is(q1(q{SELECT count(*) FROM frt.audit WHERE event = 'device_sync' AND outcome = 'face_refused'
 		AND subject = 's2' AND sqlstate = 'MF008'}), '1', "the refusal of s2's face is on the server's record");
 is(q1(q{SELECT count(*) FROM frt.device_audit WHERE event = 'export' AND outcome = 'refused'
