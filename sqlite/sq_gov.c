@@ -195,21 +195,6 @@ FrtSqDeviceExists(sqlite3 *db)
 	return found;
 }
 
-/* Parse a metric name; false if unknown. */
-static bool
-FrtSqMetricFromName(const char *name, int *metric)
-{
-	if (name == NULL || strcmp(name, "cosine") == 0)
-		*metric = FRT_METRIC_COSINE;
-	else if (strcmp(name, "l2") == 0)
-		*metric = FRT_METRIC_L2;
-	else if (strcmp(name, "ip") == 0)
-		*metric = FRT_METRIC_IP;
-	else
-		return false;
-	return true;
-}
-
 /* Create the schema, the device row and the gallery, and the first record. */
 static bool
 FrtSqDeviceCreate(FrtSqOp *op, const char *device, const char *processor, int dim, int metric,
@@ -281,7 +266,8 @@ FrtSqDeviceInitFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		sqlite3_result_error(ctx, "22023: dim must be an integer from 1 to 4096", -1);
 		return;
 	}
-	if ((argc > 3 && mname == NULL) || !FrtSqMetricFromName(mname, &metric))
+	if ((argc > 3 && mname == NULL) ||
+		(metric = (mname == NULL ? FRT_METRIC_COSINE : FrtSqMetricFromName(mname))) == 0)
 	{
 		sqlite3_result_error(ctx, "22023: metric must be 'cosine', 'l2' or 'ip'", -1);
 		return;

@@ -23,6 +23,7 @@
 
 #include "sq_common.h"
 #include "frt_chain.h"
+#include "sq_gallery.h"
 
 /* printf-style checking of the message formats */
 #define FRT_SQ_PRINTF(f, a)	__attribute__((format(printf, f, a)))
@@ -123,7 +124,6 @@ extern bool FrtSqParseDate(const char *s, int64_t *day);
 extern bool FrtSqIsMinor(int64_t birth_day, int64_t today);
 extern bool FrtSqDeviceRead(sqlite3 *db, FrtSqDevice *dev);
 extern void FrtSqDeviceFree(FrtSqDevice *dev);
-extern const char *FrtSqMetricName(int metric);
 extern bool FrtSqStandalone(sqlite3 *db);
 extern bool FrtSqOpStart(FrtSqOp *op, FrtSqGov *gov, sqlite3_context *ctx, const char *function,
 						 const char *purpose, const char *subject);

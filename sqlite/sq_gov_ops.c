@@ -137,13 +137,6 @@ FrtSqIsMinor(int64_t birth_day, int64_t today)
 	return birth_day > FrtSqDaysFromCivil(y, m, d);
 }
 
-/* The name of a metric, as frt_device.metric holds it. */
-const char *
-FrtSqMetricName(int metric)
-{
-	return metric == FRT_METRIC_L2 ? "l2" : metric == FRT_METRIC_IP ? "ip" : "cosine";
-}
-
 /* Read the device row; false if the device is not initialized. */
 bool
 FrtSqDeviceRead(sqlite3 *db, FrtSqDevice *dev)
