@@ -179,6 +179,9 @@ FrtSqAuthorize(void *arg, int action, const char *a1, const char *a2, const char
 			return FrtSqIsOurName(a2) ? SQLITE_DENY : SQLITE_OK;
 		case SQLITE_PRAGMA:
 			return FrtSqPragmaAllowed(a1, a2) ? SQLITE_OK : SQLITE_DENY;
+		case SQLITE_READ:
+			/* the faces' shadow tables: the gallery's own statements only */
+			return FrtSqIsShadowName(a1) && !FrtSqGalleryInside(gov->db) ? SQLITE_DENY : SQLITE_OK;
 		default:
 			return SQLITE_OK;
 	}

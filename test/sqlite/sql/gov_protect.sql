@@ -74,3 +74,11 @@ BEGIN;
 SELECT rowid, subject FROM frt_face WHERE embedding MATCH frt_embedding('[1,0.1,0,0]') AND purpose = 'door' AND k = 5;
 ROLLBACK;
 SELECT frt_audit_verify();
+-- the faces' shadow tables: readable by the gallery only, not by SQL
+SELECT length(vectors) FROM frt_face_chunks;
+SELECT subject FROM frt_face_rows;
+SELECT count(*) FROM frt_face_free;
+CREATE TEMP VIEW peek AS SELECT vectors FROM main.frt_face_chunks;
+SELECT subject, purpose FROM frt_face ORDER BY rowid;
+SELECT frt_audit_verify();
+SELECT count(*) FROM peek;
