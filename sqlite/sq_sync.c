@@ -19,6 +19,7 @@
  *-------------------------------------------------------------------------
  */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -485,12 +486,12 @@ FrtSqSyncAppendTrail(sqlite3 *db, sqlite3_int64 after, sqlite3_str *out)
 		else
 		{
 			/* round-trip exact (SQLite's own printf stops at 16 digits) */
-			char		num[32];
+			char		num[FRT_SQ_SYNC_NUMBER_LEN];
 
 			snprintf(num, sizeof(num), "%.17g", sqlite3_column_double(st, 3));
 			sqlite3_str_appendall(out, num);
 		}
-		for (int i = 0; i < 10; i++)
+		for (int i = 0; i < (int) (sizeof(names) / sizeof(names[0])); i++)
 			FrtSqSyncJsonField(out, names[i], (const char *) sqlite3_column_text(st, 4 + i), false);
 		/* detail: JSON text in jsonb_out's form, embedded as it is */
 		sqlite3_str_appendall(out, ", \"detail\": ");

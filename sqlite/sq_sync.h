@@ -29,6 +29,9 @@
 /* The payload's format name (frt.device_sync refuses any other). */
 #define FRT_SQ_SYNC_FORMAT		"frt-device-sync-v1"
 
+/* Room for a similarity printed round-trip exact ("%.17g"). */
+#define FRT_SQ_SYNC_NUMBER_LEN	32
+
 /* Items of one audit detail object written by sync. */
 #define FRT_SQ_SYNC_DETAIL_ITEMS	8
 
