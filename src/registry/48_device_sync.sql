@@ -44,6 +44,22 @@ COMMENT ON COLUMN @extschema@.device_audit.record_device IS 'the device field of
 COMMENT ON COLUMN @extschema@.device_audit.receipt_seq IS 'frt.audit seq of the device_sync receipt that stored the record';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.device_audit', '');
 
+-- The faces a device's syncs enrolled: one per transfer consent, so that a
+-- payload sent again (its acknowledgement lost) enrols nothing twice.
+CREATE TABLE @extschema@.device_face (
+	processor		pg_catalog.text NOT NULL,
+	device			pg_catalog.text NOT NULL,
+	subject			pg_catalog.text NOT NULL,
+	purpose			pg_catalog.text NOT NULL,
+	transfer_seq	pg_catalog.int8 NOT NULL,		-- the device record of the transfer consent
+	face_id			pg_catalog.int8 NOT NULL,		-- frt.face id it was enrolled as
+	receipt_seq		pg_catalog.int8 NOT NULL,		-- frt.audit seq of the sync that brought it
+	PRIMARY KEY (processor, device, subject, purpose, transfer_seq)
+);
+COMMENT ON TABLE @extschema@.device_face IS
+	'faces enrolled from devices by frt.device_sync(), one per transfer consent recorded in the device''s trail (a payload sent again enrols nothing twice)';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.device_face', '');
+
 -- Refuse (MF141) any change to a received device trail but appending.
 CREATE FUNCTION @extschema@._device_audit_guard()
 RETURNS trigger
@@ -279,6 +295,15 @@ BEGIN
 				'subject %L withdrew consent for purpose %L on device %L (its audit record %s)',
 				v_subject, v_purpose, p_device, v_withdrawn), 'device_sync', v_purpose, v_subject, p_device);
 		END IF;
+		-- received before, by a sync whose acknowledgement the device did not
+		-- get: answered as then, enrolled once
+		SELECT f.face_id INTO v_id FROM @extschema@.device_face f
+		WHERE f.processor = p_processor AND f.device = p_device AND f.subject = v_subject
+		  AND f.purpose = v_purpose AND f.transfer_seq = v_tseq;
+		IF FOUND THEN
+			RETURN pg_catalog.jsonb_build_object('face', p_index, 'subject', v_subject, 'purpose', v_purpose,
+				'face_id', v_id, 'again', true);
+		END IF;
 		-- the face itself (a malformed one is rejected, never shown)
 		v_embedding := (p_face->>'embedding')::@extschema@.face_embedding;
 		-- the subject as the server keeps it: id and birth date (Art. 7)
@@ -308,6 +333,8 @@ BEGIN
 				p_transfer_consent => COALESCE(v_export, false), p_central_storage => true);
 		END IF;
 		v_id := @extschema@.enroll(v_subject, v_purpose, v_embedding, p_device);
+		INSERT INTO @extschema@.device_face (processor, device, subject, purpose, transfer_seq, face_id, receipt_seq)
+		VALUES (p_processor, p_device, v_subject, v_purpose, v_tseq, v_id, p_receipt);
 		RETURN pg_catalog.jsonb_build_object('face', p_index, 'subject', v_subject, 'purpose', v_purpose,
 			'face_id', v_id);
 	EXCEPTION WHEN OTHERS THEN
@@ -330,7 +357,10 @@ $$;
 -- edition): the caller is a login bound to the device, the device
 -- registered and approved; the trail must continue the one received
 -- before, record by record (seq, prev_hash, and each hash recomputed), or
--- the whole payload is refused (MF148) and nothing is stored; then the
+-- the whole payload is refused (MF148) and nothing is stored (records the
+-- server holds already may lead the payload, unchanged: a payload sent
+-- again after a lost acknowledgement is answered again, its faces
+-- enrolled once, frt.device_face); then the
 -- withdrawals it records are applied, and each face is accepted or
 -- refused on its own.  Returns the acknowledgement:
 -- {"device", "received_through", "received_hash", "receipt", "accepted":
@@ -351,6 +381,8 @@ DECLARE
 	v_last pg_catalog.int8 := 0;
 	v_last_hash pg_catalog.bytea := pg_catalog.decode(pg_catalog.repeat('00', 32), 'hex');
 	v_first pg_catalog.int8;
+	v_held pg_catalog.int8;
+	v_cur pg_catalog.int8;
 	v_receipt pg_catalog.int8;
 	v_result pg_catalog.jsonb;
 	v_accepted pg_catalog.jsonb := '[]';
@@ -400,6 +432,7 @@ BEGIN
 		v_last := 0;
 		v_last_hash := pg_catalog.decode(pg_catalog.repeat('00', 32), 'hex');
 	END IF;
+	v_held := v_last;
 	FOR r IN SELECT e.value, e.ordinality FROM pg_catalog.jsonb_array_elements(p_payload->'audit') WITH ORDINALITY e LOOP
 		BEGIN
 			a := @extschema@._device_record(r.value, v_proc, v_device);
@@ -407,13 +440,24 @@ BEGIN
 			PERFORM @extschema@._reject('22023', @extschema@._t('device sync payload is malformed at %s',
 				pg_catalog.format('audit[%s]', r.ordinality - 1)), 'device_sync', NULL, NULL, v_device);
 		END;
-		v_first := COALESCE(v_first, a.seq);
-		IF a.seq <= v_last THEN
-			PERFORM @extschema@._refuse('MF148', 14, @extschema@._t(
-				'device %L sent audit record %s again: the server holds its trail through record %s',
-				v_device, a.seq, v_last), 'device_sync', NULL, NULL, v_device,
-				p_detail => @extschema@._t('Nothing of the payload was stored.'));
+		IF a.seq <= v_held THEN
+			-- held already (a payload sent again after a lost acknowledgement):
+			-- the same record, in order, or the payload is refused
+			IF a.seq <> COALESCE(v_cur + 1, a.seq)
+			   OR @extschema@._device_record_hash(a) <> a.hash
+			   OR NOT EXISTS (SELECT 1 FROM @extschema@.device_audit x
+							  WHERE x.processor = v_proc AND x.device = v_device
+								AND x.seq = a.seq AND x.hash = a.hash) THEN
+				PERFORM @extschema@._refuse('MF148', 14, @extschema@._t(
+					'device %L sent audit record %s again, not as the server holds it',
+					v_device, a.seq), 'device_sync', NULL, NULL, v_device,
+					p_detail => @extschema@._t('Nothing of the payload was stored.'));
+			END IF;
+			v_cur := a.seq;
+			CONTINUE;
 		END IF;
+		v_cur := a.seq;
+		v_first := COALESCE(v_first, a.seq);
 		IF a.seq > v_last + 1 THEN
 			PERFORM @extschema@._refuse('MF148', 14, @extschema@._t(
 				'device %L sent audit record %s, but the server holds its trail through record %s: records are missing',

@@ -110,3 +110,4 @@ GRANT EXECUTE ON FUNCTION @extschema@.reassessment_due() TO frt_admin, frt_audit
 -- enrol for the purposes) sends; frt_admin and frt_auditor read the trails.
 GRANT EXECUTE ON FUNCTION @extschema@.device_sync(pg_catalog.jsonb) TO frt_enroller;
 GRANT SELECT ON @extschema@.device_audit TO frt_admin, frt_auditor;
+GRANT SELECT ON @extschema@.device_face TO frt_admin, frt_auditor;

@@ -233,10 +233,26 @@ is(q1(q{SELECT count(DISTINCT receipt_seq) || ':' || bool_and(r.event = 'device_
 		FROM frt.device_audit a JOIN frt.audit r ON r.seq = a.receipt_seq}), '1:true',
 	'each record names the receipt on the server');
 
-# ---- replay: the same payload again
-($state, my $msg) = sync('dev1', payload(1, $n1, @face{qw(s1 s3)}));
-is($state, 'MF148', 'a replayed payload is refused (MF148)');
-like($msg, qr/sent audit record 1 again/, '... as a replay');
+# ---- the same payload again (its acknowledgement lost): answered again, nothing twice
+my $first_ack = $ack;
+($state, my $again) = sync('dev1', payload(1, $n1, @face{qw(s1 s3)}));
+is($state, 'ok', 'the same payload sent again is answered again') or diag($again);
+is($again->{received_through}, $first_ack->{received_through}, '... with the same acknowledged record');
+is(join(',', map { "$_->{subject}:$_->{face_id}:" . ($_->{again} ? 'again' : 'new') } @{ $again->{accepted} }),
+	join(',', map { "$_->{subject}:$_->{face_id}:again" } @{ $first_ack->{accepted} }),
+	'... its faces answered with the faces enrolled the first time');
+is(counts(), "$n1/2", '... nothing stored or enrolled twice');
+# a record the server holds, sent again changed: refused whole
+my $fork = $json->decode(payload(1, $n1, @face{qw(s1 s3)}));
+$fork->{audit}[1]{outcome} = 'changed';
+($state, my $msg) = sync('dev1', $json->encode($fork));
+is($state, 'MF148', 'a held record sent again with other content is refused (MF148)');
+like($msg, qr/sent audit record 2 again, not as the server holds it/, '... naming the record');
+# held records out of order: refused whole
+$fork = $json->decode(payload(1, $n1, @face{qw(s1 s3)}));
+@{ $fork->{audit} }[ 0, 1 ] = @{ $fork->{audit} }[ 1, 0 ];
+($state) = sync('dev1', $json->encode($fork));
+is($state, 'MF148', 'held records sent again out of order are refused (MF148)');
 is(counts(), "$n1/2", '... nothing stored');
 
 # ---- the second sync: new records only; a withdrawal stops a face
@@ -384,8 +400,10 @@ SKIP:
 	is($dev->("SELECT frt_sync_ack('$ackjson');"), $ack->{received_through}, 'frt_sync_ack advances to the acknowledged seq');
 	is($dev->(q{SELECT group_concat(subject || ':' || outcome, ',') FROM frt_audit WHERE event = 'sync'
 			AND subject IS NOT NULL;}), 'd1:accepted,d3:accepted', 'each verdict audited on the device');
-	($state) = sync('dev3', $payload);
-	is($state, 'MF148', 'the first payload again: a replay, refused (MF148)');
+	($state, my $ackagain) = sync('dev3', $payload);
+	is($state, 'ok', 'the first payload again (as after a lost acknowledgement): answered again') or diag($ackagain);
+	is(q1(q{SELECT string_agg(subject, ',' ORDER BY subject) FROM frt.face WHERE device = 'cam-3'}), 'd1,d3',
+		'... d1 and d3 not enrolled twice');
 
 	$dev->(q{
 		SELECT frt_withdraw('d3', 'door');
