@@ -74,7 +74,7 @@ FrtSqStoreCreate(sqlite3 *db, const char *schema, const char *name, char **err)
 					   schema, name, err);
 	if (rc != SQLITE_OK)
 		return rc;
-	info = sqlite3_mprintf("CREATE INDEX \"%w\".\"%w_rows_subject\" ON \"%w_rows\"(subject, purpose);"
+	info = sqlite3_mprintf("CREATE INDEX \"%w\".\"%w_rows_subject\" ON \"%w_rows\"(subject);"
 						   "INSERT INTO \"%w\".\"%w_info\" VALUES (1, %d, 0, 0)",
 						   schema, name, name, schema, name, FRT_SQ_CHUNK_ROWS);
 	if (info == NULL)

@@ -39,7 +39,10 @@ SELECT rowid, subject, distance FROM g WHERE embedding MATCH '[1,0,0]' AND k = 1
 SELECT rowid, subject, distance FROM g WHERE embedding MATCH '[1,0,0]' AND k = 10 AND purpose = NULL;
 SELECT rowid, subject, distance FROM g WHERE embedding MATCH '[1,0,0]' AND k = 10 AND max_distance = 1.0;
 SELECT rowid, subject, distance FROM g WHERE embedding MATCH '[1,0,0]' AND k = 10 AND max_distance = 0.5 AND purpose = 'pay';
+-- default mode re-ranks the k rows of the smallest bounds: of two rows tied at
+-- the k-th distance it may return either; exact mode returns the lower rowid
 SELECT rowid, subject, distance FROM g WHERE embedding MATCH '[1,0,0]' AND k = 2 ORDER BY distance, rowid;
+SELECT rowid, subject, distance FROM g WHERE embedding MATCH '[1,0,0]' AND k = 2 AND mode = 'exact';
 SELECT rowid, subject FROM g WHERE embedding MATCH '[1,0,0]' AND k = 10 ORDER BY subject DESC LIMIT 2;
 -- ties at equal distance come by rowid
 INSERT INTO g(rowid, subject, purpose, embedding) VALUES (7, 'twin', 'door', '[0,1,0]');
