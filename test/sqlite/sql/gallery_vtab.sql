@@ -13,7 +13,8 @@ CREATE VIRTUAL TABLE bad4 USING frt_gallery(dim=3, metric=hamming);
 CREATE VIRTUAL TABLE bad5 USING frt_gallery(dim=3, colour=blue);
 CREATE VIRTUAL TABLE g USING frt_gallery(dim=3, metric=l2);
 CREATE VIRTUAL TABLE c USING frt_gallery(dim = 2, metric = 'cosine');
-SELECT name FROM sqlite_schema ORDER BY name;
+SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name;
+SELECT tbl_name, substr(name, 1, length(tbl_name) + 9) FROM sqlite_schema WHERE type = 'index' ORDER BY name;
 
 -- writes
 INSERT INTO g(subject, purpose, embedding) VALUES
@@ -111,6 +112,10 @@ ALTER TABLE g RENAME TO h;
 SELECT name FROM sqlite_schema WHERE name LIKE 'h%' ORDER BY name;
 SELECT rowid, subject FROM h WHERE embedding MATCH '[1,0,0]' AND k = 1;
 SELECT frt_gallery_verify('h', 1, '[1,0,0]');
+CREATE VIRTUAL TABLE g USING frt_gallery(dim=3);
+INSERT INTO g(subject, purpose, embedding) VALUES ('new', 'door', '[1,2,3]');
+SELECT rowid, subject FROM g WHERE subject = 'new';
+DROP TABLE g;
 DROP TABLE h;
 DROP TABLE c;
 SELECT name FROM sqlite_schema ORDER BY name;
