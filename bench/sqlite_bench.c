@@ -324,18 +324,21 @@ SteadyAll(const Opts *o, const Engine *eng, const float *probes, Answer *ans[2][
 			}
 	}
 	for (int q = 0; q < o->probes; q++)
-		for (int e = 0; e < 2; e++)
-			for (int m = 0; m < 2; m++)
-				for (int p = 0; p < 2; p++)
-				{
-					double		c0 = Cpu();
+		for (int v = 0; v < 8; v++)
+		{
+			/* the order rotates: each variant follows each other one as often */
+			int			w = (v + q) % 8,
+						e = w >> 2,
+						m = (w >> 1) & 1,
+						p = w & 1;
+			double		c0 = Cpu();
 
-					if (st[e][m][p] == NULL)
-						continue;
-					t[e][m][p][q] = Query(st[e][m][p], probes + (size_t) q * o->dim, o->dim,
-										  eng[e].frt, &ans[e][m][p][q]);
-					c[e][m][p][q] = Cpu() - c0;
-				}
+			if (st[e][m][p] == NULL)
+				continue;
+			t[e][m][p][q] = Query(st[e][m][p], probes + (size_t) q * o->dim, o->dim,
+								  eng[e].frt, &ans[e][m][p][q]);
+			c[e][m][p][q] = Cpu() - c0;
+		}
 	for (int e = 0; e < 2; e++)
 	{
 		for (int m = 0; m < 2; m++)
