@@ -22,6 +22,7 @@
 #include <sqlite3.h>
 
 #define TOPK		10
+#define BENCH_ROUNDS	10		/* blocks of probes the variants alternate on */
 #define MAXDIM		4096
 
 typedef struct Opts
@@ -293,10 +294,13 @@ Cpu(void)
 }
 
 /*
- * Steady state: each probe in turn goes through every variant (frt exact
- * and default, vec0; without and with the purpose filter), after one
- * warm-up query each, so that load from other work on the machine falls on
- * all of them alike.  Wall-clock median and 95th percentile, CPU median.
+ * Steady state: the probes in BENCH_ROUNDS blocks; in each round every
+ * variant (frt exact and default, vec0; without and with the purpose
+ * filter) runs the block in turn, after one warm-up query each, so that
+ * load from other work on the machine falls on all of them alike while a
+ * block keeps the CPU caches as a device's steady use would (one query
+ * right after the other engine's full scan would find them flushed).
+ * Wall-clock median and 95th percentile, CPU median.
  */
 static void
 SteadyAll(const Opts *o, const Engine *eng, const float *probes, Answer *ans[2][2][2],
@@ -323,21 +327,25 @@ SteadyAll(const Opts *o, const Engine *eng, const float *probes, Answer *ans[2][
 				Query(st[e][m][p], probes, o->dim, eng[e].frt, &warm);
 			}
 	}
-	for (int q = 0; q < o->probes; q++)
+	for (int r = 0; r < BENCH_ROUNDS; r++)
 		for (int v = 0; v < 8; v++)
 		{
-			/* the order rotates: each variant follows each other one as often */
-			int			w = (v + q) % 8,
+			/* each round, the variants take their turn in another order */
+			int			w = (v + 3 * r) % 8,
 						e = w >> 2,
 						m = (w >> 1) & 1,
 						p = w & 1;
-			double		c0 = Cpu();
 
 			if (st[e][m][p] == NULL)
 				continue;
-			t[e][m][p][q] = Query(st[e][m][p], probes + (size_t) q * o->dim, o->dim,
-								  eng[e].frt, &ans[e][m][p][q]);
-			c[e][m][p][q] = Cpu() - c0;
+			for (int q = r * o->probes / BENCH_ROUNDS; q < (r + 1) * o->probes / BENCH_ROUNDS; q++)
+			{
+				double		c0 = Cpu();
+
+				t[e][m][p][q] = Query(st[e][m][p], probes + (size_t) q * o->dim, o->dim,
+									  eng[e].frt, &ans[e][m][p][q]);
+				c[e][m][p][q] = Cpu() - c0;
+			}
 		}
 	for (int e = 0; e < 2; e++)
 	{
