@@ -25,14 +25,11 @@
 #define EMB_FN_COSINE			FRT_METRIC_COSINE
 #define EMB_FN_SIMILARITY		100
 
-/* Zero memory that held biometric data; the volatile pointer keeps the stores. */
+/* Zero memory that held biometric data; explicit_bzero is never optimized away. */
 void
 FrtSqWipe(void *p, size_t n)
 {
-	volatile unsigned char *b = p;
-
-	while (n-- > 0)
-		*b++ = 0;
+	explicit_bzero(p, n);
 }
 
 /* The metric a name stands for (cosine, l2, ip), or 0. */

@@ -25,7 +25,8 @@
 #define FRT_SQ_CHUNK_ROWS		64		/* vectors per chunk BLOB of a new table */
 #define FRT_SQ_MAX_CHUNK_ROWS	65536	/* most vectors per chunk a table may declare */
 #define FRT_SQ_MAX_K			4096	/* largest k of one 1:N query */
-#define FRT_SQ_DEFAULT_RERANK	32		/* default mode: candidates re-ranked beyond k */
+#define FRT_SQ_DEFAULT_RERANK	0		/* default mode: candidates re-ranked beyond k */
+#define FRT_SQ_PREFETCH_ROWS	32		/* rows whose codes the scan prefetches ahead */
 #define FRT_SQ_MAX_PURPOSES		65535	/* distinct purposes one cache interns */
 #define FRT_SQ_DEFAULT_METRIC	FRT_METRIC_COSINE	/* metric when none is named */
 

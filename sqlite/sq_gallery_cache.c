@@ -339,6 +339,23 @@ FrtSqCacheClear(FrtSqGalleryVtab *vt, int slot)
 	FrtSqWipe(&c->qrow[slot], sizeof(FrtQuantRow));
 }
 
+/* Does the search look at this slot: a row, of the wanted purpose (-2: any)? */
+static inline bool
+CacheWanted(const FrtSqCache *c, int32_t slot, int purpose_id)
+{
+	int32_t		pu = c->purpose[slot];
+
+	return pu >= 0 && (purpose_id < 0 || pu == purpose_id);
+}
+
+/* Ask the CPU to bring a row's code into the cache. */
+static inline void
+CachePrefetch(const int8_t *code, int dim)
+{
+	for (int off = 0; off < dim; off += 64)
+		__builtin_prefetch(code + off, 0, 0);
+}
+
 /* Sift the root of a max-heap of candidates (by bound) down. */
 static void
 HeapDown(CacheCand *h, int n, int i)
@@ -520,15 +537,29 @@ FrtSqCacheSearch(FrtSqGalleryVtab *vt, const float *probe, int purpose_id, int k
 		rc = SQLITE_NOMEM;
 	if (rc == SQLITE_OK)
 	{
+		int32_t		ahead = 0;
+		int			pending = 0;
+
 		FrtQuantPrepareProbe(&p, probe, dim, vt->metric, q, qi);
 		for (int32_t i = 0; i < c->nslots; i++)
 		{
-			int32_t		pu = c->purpose[i];
 			double		lb;
 			float		f;
 
-			if (pu < 0 || (purpose_id >= 0 && pu != purpose_id))
+			/*
+			 * Prefetch the codes of the rows the scan will rank next: a
+			 * purpose filter leaves gaps in the stream that defeat the
+			 * hardware prefetcher.
+			 */
+			for (; ahead < c->nslots && pending < FRT_SQ_PREFETCH_ROWS; ahead++)
+				if (CacheWanted(c, ahead, purpose_id))
+				{
+					CachePrefetch(c->codes + (size_t) ahead * dim, dim);
+					pending++;
+				}
+			if (!CacheWanted(c, i, purpose_id))
 				continue;
+			pending--;
 			lb = FrtQuantLowerBound(&p, &c->qrow[i], c->codes + (size_t) i * dim, c->zero[i]);
 			if (!(lb <= max_distance))
 				continue;		/* beyond the threshold, or NaN */

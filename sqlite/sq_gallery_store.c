@@ -59,6 +59,7 @@ int
 FrtSqStoreCreate(sqlite3 *db, const char *schema, const char *name, char **err)
 {
 	char	   *info;
+	sqlite3_uint64 tag;
 	int			rc;
 
 	rc = StoreExec(db,
@@ -74,9 +75,14 @@ FrtSqStoreCreate(sqlite3 *db, const char *schema, const char *name, char **err)
 					   schema, name, err);
 	if (rc != SQLITE_OK)
 		return rc;
-	info = sqlite3_mprintf("CREATE INDEX \"%w\".\"%w_rows_subject\" ON \"%w_rows\"(subject, purpose);"
+	/*
+	 * The index's name has a random part: an index keeps its name when its
+	 * table is renamed, and a new gallery may then take the old name.
+	 */
+	sqlite3_randomness(sizeof(tag), &tag);
+	info = sqlite3_mprintf("CREATE INDEX \"%w\".\"%w_rows_subject_%016llx\" ON \"%w_rows\"(subject);"
 						   "INSERT INTO \"%w\".\"%w_info\" VALUES (1, %d, 0, 0)",
-						   schema, name, name, schema, name, FRT_SQ_CHUNK_ROWS);
+						   schema, name, tag, name, schema, name, FRT_SQ_CHUNK_ROWS);
 	if (info == NULL)
 		return SQLITE_NOMEM;
 	rc = sqlite3_exec(db, info, NULL, NULL, err);

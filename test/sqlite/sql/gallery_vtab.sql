@@ -13,7 +13,8 @@ CREATE VIRTUAL TABLE bad4 USING frt_gallery(dim=3, metric=hamming);
 CREATE VIRTUAL TABLE bad5 USING frt_gallery(dim=3, colour=blue);
 CREATE VIRTUAL TABLE g USING frt_gallery(dim=3, metric=l2);
 CREATE VIRTUAL TABLE c USING frt_gallery(dim = 2, metric = 'cosine');
-SELECT name FROM sqlite_schema ORDER BY name;
+SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name;
+SELECT tbl_name, substr(name, 1, length(tbl_name) + 9) FROM sqlite_schema WHERE type = 'index' ORDER BY name;
 
 -- writes
 INSERT INTO g(subject, purpose, embedding) VALUES
@@ -39,7 +40,10 @@ SELECT rowid, subject, distance FROM g WHERE embedding MATCH '[1,0,0]' AND k = 1
 SELECT rowid, subject, distance FROM g WHERE embedding MATCH '[1,0,0]' AND k = 10 AND purpose = NULL;
 SELECT rowid, subject, distance FROM g WHERE embedding MATCH '[1,0,0]' AND k = 10 AND max_distance = 1.0;
 SELECT rowid, subject, distance FROM g WHERE embedding MATCH '[1,0,0]' AND k = 10 AND max_distance = 0.5 AND purpose = 'pay';
+-- default mode re-ranks the k rows of the smallest bounds: of two rows tied at
+-- the k-th distance it may return either; exact mode returns the lower rowid
 SELECT rowid, subject, distance FROM g WHERE embedding MATCH '[1,0,0]' AND k = 2 ORDER BY distance, rowid;
+SELECT rowid, subject, distance FROM g WHERE embedding MATCH '[1,0,0]' AND k = 2 AND mode = 'exact';
 SELECT rowid, subject FROM g WHERE embedding MATCH '[1,0,0]' AND k = 10 ORDER BY subject DESC LIMIT 2;
 -- ties at equal distance come by rowid
 INSERT INTO g(rowid, subject, purpose, embedding) VALUES (7, 'twin', 'door', '[0,1,0]');
@@ -108,6 +112,10 @@ ALTER TABLE g RENAME TO h;
 SELECT name FROM sqlite_schema WHERE name LIKE 'h%' ORDER BY name;
 SELECT rowid, subject FROM h WHERE embedding MATCH '[1,0,0]' AND k = 1;
 SELECT frt_gallery_verify('h', 1, '[1,0,0]');
+CREATE VIRTUAL TABLE g USING frt_gallery(dim=3);
+INSERT INTO g(subject, purpose, embedding) VALUES ('new', 'door', '[1,2,3]');
+SELECT rowid, subject FROM g WHERE subject = 'new';
+DROP TABLE g;
 DROP TABLE h;
 DROP TABLE c;
 SELECT name FROM sqlite_schema ORDER BY name;
