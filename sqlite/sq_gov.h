@@ -95,6 +95,9 @@ typedef struct FrtSqOp
 
 /* ---- the API other modules use (sync) ---- */
 
+/* Append s to out as a JSON string, escaped as PostgreSQL's escape_json does. */
+extern void FrtSqJsonAppendString(sqlite3_str *out, const char *s);
+
 /*
  * Append one record to frt_audit, chained (frt_chain.h); in the caller's
  * transaction if one is open, else in its own.  detail_json: a JSON object

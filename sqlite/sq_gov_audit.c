@@ -105,12 +105,10 @@ FrtSqJsonAdd(FrtSqJson *j, const char *key, char *text)
 	j->n++;
 }
 
-/* A string as JSON text, escaped as PostgreSQL's escape_json does. */
-static char *
-FrtSqJsonQuote(const char *s)
+/* Append s to out as a JSON string, escaped as PostgreSQL's escape_json does. */
+void
+FrtSqJsonAppendString(sqlite3_str *out, const char *s)
 {
-	sqlite3_str *out = sqlite3_str_new(NULL);
-
 	sqlite3_str_appendchar(out, 1, '"');
 	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
 	{
@@ -145,6 +143,15 @@ FrtSqJsonQuote(const char *s)
 		}
 	}
 	sqlite3_str_appendchar(out, 1, '"');
+}
+
+/* A string as JSON text (sqlite3_malloc'd). */
+static char *
+FrtSqJsonQuote(const char *s)
+{
+	sqlite3_str *out = sqlite3_str_new(NULL);
+
+	FrtSqJsonAppendString(out, s);
 	return sqlite3_str_finish(out);
 }
 

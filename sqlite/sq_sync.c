@@ -77,58 +77,18 @@ static const char *const FrtSqSyncSchema =
 "purpose TEXT NOT NULL, consent_seq INTEGER, transfer_seq INTEGER, state TEXT NOT NULL, "
 "sqlstate TEXT, idx INTEGER, export_seq INTEGER)";
 
-/* Append s to out as a JSON string, escaped as jsonb_out escapes it. */
-static void
-FrtSqSyncJsonString(sqlite3_str *out, const char *s)
-{
-	sqlite3_str_appendchar(out, 1, '"');
-	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
-	{
-		switch (*p)
-		{
-			case '"':
-				sqlite3_str_appendall(out, "\\\"");
-				break;
-			case '\\':
-				sqlite3_str_appendall(out, "\\\\");
-				break;
-			case '\b':
-				sqlite3_str_appendall(out, "\\b");
-				break;
-			case '\f':
-				sqlite3_str_appendall(out, "\\f");
-				break;
-			case '\n':
-				sqlite3_str_appendall(out, "\\n");
-				break;
-			case '\r':
-				sqlite3_str_appendall(out, "\\r");
-				break;
-			case '\t':
-				sqlite3_str_appendall(out, "\\t");
-				break;
-			default:
-				if (*p < 0x20)
-					sqlite3_str_appendf(out, "\\u%04x", *p);
-				else
-					sqlite3_str_appendchar(out, 1, (char) *p);
-		}
-	}
-	sqlite3_str_appendchar(out, 1, '"');
-}
-
 /* Append "key": value to out, or "key": null for a NULL value. */
 static void
 FrtSqSyncJsonField(sqlite3_str *out, const char *key, const char *value, bool first)
 {
 	if (!first)
 		sqlite3_str_appendall(out, ", ");
-	FrtSqSyncJsonString(out, key);
+	FrtSqJsonAppendString(out, key);
 	sqlite3_str_appendall(out, ": ");
 	if (value == NULL)
 		sqlite3_str_appendall(out, "null");
 	else
-		FrtSqSyncJsonString(out, value);
+		FrtSqJsonAppendString(out, value);
 }
 
 /* Add a string value to a detail object. */
@@ -137,7 +97,7 @@ FrtSqSyncDetailStr(FrtSqSyncDetail *d, const char *key, const char *value)
 {
 	sqlite3_str *s = sqlite3_str_new(NULL);
 
-	FrtSqSyncJsonString(s, value);
+	FrtSqJsonAppendString(s, value);
 	d->item[d->n].key = key;
 	d->item[d->n++].text = sqlite3_str_finish(s);
 }
@@ -176,7 +136,7 @@ FrtSqSyncDetailFinish(FrtSqSyncDetail *d)
 	{
 		if (i > 0)
 			sqlite3_str_appendall(s, ", ");
-		FrtSqSyncJsonString(s, d->item[i].key);
+		FrtSqJsonAppendString(s, d->item[i].key);
 		sqlite3_str_appendall(s, ": ");
 		sqlite3_str_appendall(s, d->item[i].text ? d->item[i].text : "null");
 		sqlite3_free(d->item[i].text);
@@ -630,7 +590,7 @@ FrtSqSyncExportFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	{
 		out = sqlite3_str_new(call.db);
 		sqlite3_str_appendall(out, "{\"format\": ");
-		FrtSqSyncJsonString(out, FRT_SQ_SYNC_FORMAT);
+		FrtSqJsonAppendString(out, FRT_SQ_SYNC_FORMAT);
 		FrtSqSyncJsonField(out, "device", call.device, false);
 		FrtSqSyncJsonField(out, "processor", call.processor, false);
 		sqlite3_str_appendall(out, ", \"audit\": [");
