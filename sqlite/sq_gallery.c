@@ -36,6 +36,15 @@ FrtSqGalleryConnOf(sqlite3 *db)
 	return c;
 }
 
+/* Whether the gallery is running its own statements on db. */
+bool
+FrtSqGalleryInside(sqlite3 *db)
+{
+	FrtSqGalleryConn *c = FrtSqGalleryConnOf(db);
+
+	return c != NULL && c->inside > 0;
+}
+
 /* Release one registration's hold on a connection's state (module destructor). */
 static void
 GalleryConnRelease(void *arg)
@@ -265,11 +274,6 @@ GalleryVerifyFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 					sqlite3_mprintf("frt_gallery_verify: no frt_gallery table of that name"));
 		return;
 	}
-	if ((rc = FrtSqStoreReady(vt)) != SQLITE_OK)
-	{
-		GalleryFail(ctx, rc, NULL);
-		return;
-	}
 	rc = FrtSqEmbFromValue(argv[argc - 1], probe, &dim, &msg);
 	if (rc == SQLITE_OK && dim != vt->dim)
 	{
@@ -285,7 +289,10 @@ GalleryVerifyFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		FrtSqWipe(probe, sizeof(float) * dim);
 		return;
 	}
-	if (argc == 3)
+	conn->inside++;
+	if ((rc = FrtSqStoreReady(vt)) != SQLITE_OK)
+		;
+	else if (argc == 3)
 	{
 		rc = FrtSqStoreRowGet(vt, sqlite3_value_int64(argv[1]), &subject, &purpose, &one);
 		slots = &one;
@@ -302,6 +309,7 @@ GalleryVerifyFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		rc = SQLITE_OK;
 	if (rc == SQLITE_OK)
 		rc = GalleryVerifySlots(vt, subject, purpose, slots, nslots, probe, &best, &msg);
+	conn->inside--;
 	if (rc != SQLITE_OK)
 		GalleryFail(ctx, rc, msg);
 	else if (!isnan(best))

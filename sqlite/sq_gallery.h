@@ -60,6 +60,13 @@ typedef int (*FrtSqGalleryGuard) (void *arg, sqlite3 *db, const FrtSqGalleryEven
 
 extern void FrtSqGallerySetGuard(sqlite3 *db, FrtSqGalleryGuard guard, void *arg);
 
+/*
+ * Whether the gallery is running its own statements on db (inside one of
+ * its methods or functions): an authorizer lets those read the shadow
+ * tables and refuses the same reads to SQL (sq_gov.c).
+ */
+extern bool FrtSqGalleryInside(sqlite3 *db);
+
 /* ---- inside the gallery ---- */
 
 /* An embedding read from an SQL value: dim floats in caller memory. */
@@ -85,6 +92,7 @@ typedef struct FrtSqGalleryConn
 	FrtSqGalleryGuard guard;
 	void	   *guard_arg;
 	struct FrtSqGalleryVtab *tables;	/* connected frt_gallery tables */
+	int			inside;			/* > 0 while the gallery runs its own statements */
 	struct FrtSqGalleryConn *next;	/* in the list of all connections */
 } FrtSqGalleryConn;
 

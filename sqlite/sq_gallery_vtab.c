@@ -1005,22 +1005,147 @@ VtabShadowName(const char *suffix)
 	return FrtSqStoreIsShadow(suffix);
 }
 
+/*
+ * Every method runs with the connection's gallery "inside", so that the
+ * authorizer tells the gallery's own statements on its shadow tables
+ * (prepared, re-prepared or stepped here) from SQL reading them.
+ */
+#define INSIDE_VT(vt, call) \
+	do { \
+		FrtSqGalleryConn *conn_ = ((FrtSqGalleryVtab *) (vt))->conn; \
+		int			rc_; \
+		conn_->inside++; \
+		rc_ = (call); \
+		conn_->inside--; \
+		return rc_; \
+	} while (0)
+
+/* Run a method that has only the connection (create, connect) inside. */
+static int
+InsideDb(sqlite3 *db, void *aux, int argc, const char *const *argv,
+		 sqlite3_vtab **out, char **err, bool create)
+{
+	FrtSqGalleryConn *conn = aux;
+	int			rc;
+
+	conn->inside++;
+	rc = create ? VtabCreate(db, aux, argc, argv, out, err) : VtabConnect(db, aux, argc, argv, out, err);
+	conn->inside--;
+	return rc;
+}
+
+/* xCreate, inside. */
+static int
+WrapCreate(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **out, char **err)
+{
+	return InsideDb(db, aux, argc, argv, out, err, true);
+}
+
+/* xConnect, inside. */
+static int
+WrapConnect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **out, char **err)
+{
+	return InsideDb(db, aux, argc, argv, out, err, false);
+}
+
+/* xDestroy, inside (the table's state is freed by the call). */
+static int
+WrapDestroy(sqlite3_vtab *base)
+{
+	FrtSqGalleryConn *conn = ((FrtSqGalleryVtab *) base)->conn;
+	int			rc;
+
+	conn->inside++;
+	rc = VtabDestroy(base);
+	conn->inside--;
+	return rc;
+}
+
+/* xDisconnect, inside (the table's state is freed by the call). */
+static int
+WrapDisconnect(sqlite3_vtab *base)
+{
+	FrtSqGalleryConn *conn = ((FrtSqGalleryVtab *) base)->conn;
+	int			rc;
+
+	conn->inside++;
+	rc = VtabDisconnect(base);
+	conn->inside--;
+	return rc;
+}
+
+/* xBestIndex, inside. */
+static int
+WrapBestIndex(sqlite3_vtab *base, sqlite3_index_info *info)
+{
+	INSIDE_VT(base, VtabBestIndex(base, info));
+}
+
+/* xOpen, inside. */
+static int
+WrapOpen(sqlite3_vtab *base, sqlite3_vtab_cursor **out)
+{
+	INSIDE_VT(base, VtabOpen(base, out));
+}
+
+/* xClose, inside (the cursor is freed by the call). */
+static int
+WrapClose(sqlite3_vtab_cursor *cur)
+{
+	INSIDE_VT(cur->pVtab, VtabClose(cur));
+}
+
+/* xFilter, inside. */
+static int
+WrapFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, int argc, sqlite3_value **argv)
+{
+	INSIDE_VT(cur->pVtab, VtabFilter(cur, idxNum, idxStr, argc, argv));
+}
+
+/* xNext, inside. */
+static int
+WrapNext(sqlite3_vtab_cursor *cur)
+{
+	INSIDE_VT(cur->pVtab, VtabNext(cur));
+}
+
+/* xColumn, inside. */
+static int
+WrapColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
+{
+	INSIDE_VT(cur->pVtab, VtabColumn(cur, ctx, col));
+}
+
+/* xUpdate, inside. */
+static int
+WrapUpdate(sqlite3_vtab *base, int argc, sqlite3_value **argv, sqlite3_int64 *rowid)
+{
+	INSIDE_VT(base, VtabUpdate(base, argc, argv, rowid));
+}
+
+/* xRename, inside. */
+static int
+WrapRename(sqlite3_vtab *base, const char *name)
+{
+	INSIDE_VT(base, VtabRename(base, name));
+}
+
 static const sqlite3_module gallery_module = {
 	.iVersion = 3,
-	.xCreate = VtabCreate,
-	.xConnect = VtabConnect,
-	.xBestIndex = VtabBestIndex,
-	.xDisconnect = VtabDisconnect,
-	.xDestroy = VtabDestroy,
-	.xOpen = VtabOpen,
-	.xClose = VtabClose,
-	.xFilter = VtabFilter,
-	.xNext = VtabNext,
+	.xCreate = WrapCreate,
+	.xConnect = WrapConnect,
+	.xBestIndex = WrapBestIndex,
+	.xDisconnect = WrapDisconnect,
+	.xDestroy = WrapDestroy,
+	.xOpen = WrapOpen,
+	.xClose = WrapClose,
+	.xFilter = WrapFilter,
+	.xNext = WrapNext,
 	.xEof = VtabEof,
-	.xColumn = VtabColumn,
+	.xColumn = WrapColumn,
 	.xRowid = VtabRowid,
-	.xUpdate = VtabUpdate,
-	.xRename = VtabRename,
+	.xUpdate = WrapUpdate,
+	.xRename = WrapRename,
 	.xShadowName = VtabShadowName,
 };
 

@@ -316,6 +316,15 @@ CREATE POLICY security_incident_tenant ON @extschema@.security_incident
 		OR id IN (SELECT ip.incident FROM @extschema@.security_incident_purpose ip))
 	WITH CHECK (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()));
 
+-- the devices' trails as received (48_device_sync.sql): written by
+-- frt.device_sync() only; readers see their processor's devices'
+ALTER TABLE @extschema@.device_audit ENABLE ROW LEVEL SECURITY;
+CREATE POLICY device_audit_tenant ON @extschema@.device_audit FOR SELECT
+	USING (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()));
+ALTER TABLE @extschema@.device_face ENABLE ROW LEVEL SECURITY;
+CREATE POLICY device_face_tenant ON @extschema@.device_face FOR SELECT
+	USING (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()));
+
 -- the audit trail (layer 6) is written by its worker only; readers see
 -- their processor's records
 ALTER TABLE @extschema@.audit ENABLE ROW LEVEL SECURITY;

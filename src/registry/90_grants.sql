@@ -106,3 +106,8 @@ GRANT SELECT ON @extschema@.security_incident, @extschema@.security_incident_pur
 GRANT EXECUTE ON FUNCTION @extschema@.record_incident(pg_catalog.text, pg_catalog.text[], pg_catalog.bool,
 	pg_catalog.timestamptz, pg_catalog.int8) TO frt_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.reassessment_due() TO frt_admin, frt_auditor;
+-- Device sync (48_device_sync.sql): a device's login (bound to it, granted
+-- enrol for the purposes) sends; frt_admin and frt_auditor read the trails.
+GRANT EXECUTE ON FUNCTION @extschema@.device_sync(pg_catalog.jsonb) TO frt_enroller;
+GRANT SELECT ON @extschema@.device_audit TO frt_admin, frt_auditor;
+GRANT SELECT ON @extschema@.device_face TO frt_admin, frt_auditor;

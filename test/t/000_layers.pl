@@ -155,7 +155,7 @@ for my $f (sort(glob('src/common/*.[ch]'), glob('src/chain/*.[ch]'), glob('sqlit
 	{
 		my $h = $1;
 		next if $pg_free{$h} || $h =~ /^(?:sq_\w+\.h|kernels_body\.h|sqlite3(?:ext)?\.h|openssl\/\w+\.h|simde\/[\w\/]+\.h)$/;
-		next if $h =~ /^(?:std\w+|string|math|float|errno|limits|time|unistd|fcntl|assert|ctype|inttypes|sys\/\w+)\.h$/;
+		next if $h =~ /^(?:std\w+|string|math|float|errno|limits|time|unistd|fcntl|assert|ctype|inttypes|pthread|sys\/\w+)\.h$/;
 		push @pg, "$f includes $h";
 	}
 }
