@@ -19,6 +19,11 @@
 
 #include "sq_gallery.h"
 
+/* Chunks hold float32 in host order, which the BLOB form fixes as little-endian. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the gallery's chunks assume a little-endian host"
+#endif
+
 /* The shadow tables' suffixes, as xShadowName recognizes them. */
 static const char *const store_suffixes[] = {"info", "rows", "chunks", "free"};
 
