@@ -127,9 +127,16 @@ FrtSqPragmaAllowed(const char *name, const char *value)
 {
 	if (name == NULL || value == NULL)
 		return true;
-	/* a persistent journal keeps the pages an erasure overwrote */
+	/*
+	 * a persistent journal keeps the pages an erasure overwrote; SQLite takes
+	 * any prefix of a mode's name ('p' is PERSIST)
+	 */
 	if (sqlite3_stricmp(name, "journal_mode") == 0)
-		return sqlite3_stricmp(value, "persist") != 0;
+		return *value == '\0' || strlen(value) > strlen("persist") ||
+			sqlite3_strnicmp(value, "persist", (int) strlen(value)) != 0;
+	/* in exclusive locking mode a DELETE journal is kept (header zeroed), pages and all */
+	if (sqlite3_stricmp(name, "locking_mode") == 0)
+		return sqlite3_stricmp(value, "normal") == 0;
 	/* FAST leaves deleted content on freelist pages */
 	if (sqlite3_stricmp(name, "secure_delete") == 0)
 		return sqlite3_stricmp(value, "on") == 0 || sqlite3_stricmp(value, "1") == 0 ||

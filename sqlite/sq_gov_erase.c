@@ -7,7 +7,8 @@
  *	  cells and freed pages in the file; a rollback journal (DELETE or
  *	  TRUNCATE mode) holds the old pages only until the commit removes or
  *	  empties it, and PERSIST, which keeps them, is refused (and replaced by
- *	  DELETE at load); in WAL mode the frames written before the erasure
+ *	  DELETE at load), as is EXCLUSIVE locking, under which SQLite keeps a
+ *	  DELETE journal as PERSIST does (replaced by NORMAL at load); in WAL mode the frames written before the erasure
  *	  still hold the face, so the WAL hook, which SQLite calls after each
  *	  commit, checkpoints with SQLITE_CHECKPOINT_TRUNCATE after a commit that
  *	  erased, and again after later commits while readers keep it from
@@ -21,17 +22,24 @@
 
 #include "sq_gov.h"
 
+/* The value a pragma query returns ("delete", "exclusive", ...), copied. */
+static char *
+FrtSqPragmaValue(sqlite3 *db, const char *pragma)
+{
+	sqlite3_stmt *st = FrtSqQuery(db, pragma, "");
+	char	   *value = NULL;
+
+	if (st != NULL && sqlite3_step(st) == SQLITE_ROW)
+		value = sqlite3_mprintf("%s", sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return value;
+}
+
 /* The journal mode of the main database ("delete", "wal", ...), copied. */
 static char *
 FrtSqJournalMode(sqlite3 *db)
 {
-	sqlite3_stmt *st = FrtSqQuery(db, "PRAGMA main.journal_mode", "");
-	char	   *mode = NULL;
-
-	if (st != NULL && sqlite3_step(st) == SQLITE_ROW)
-		mode = sqlite3_mprintf("%s", sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	return mode;
+	return FrtSqPragmaValue(db, "PRAGMA main.journal_mode");
 }
 
 /* Try to empty the WAL of erased faces: a TRUNCATE checkpoint. */
@@ -81,7 +89,7 @@ FrtSqEraseCommitted(FrtSqGov *gov)
 
 /*
  * The erasure policy of a connection: secure_delete on, no persistent
- * journal, the WAL hook.
+ * journal, normal locking, the WAL hook.
  */
 int
 FrtSqEraseInit(sqlite3 *db, FrtSqGov *gov, char **errmsg)
@@ -95,6 +103,11 @@ FrtSqEraseInit(sqlite3 *db, FrtSqGov *gov, char **errmsg)
 	mode = FrtSqJournalMode(db);
 	if (mode != NULL && sqlite3_stricmp(mode, "persist") == 0)
 		rc = sqlite3_exec(db, "PRAGMA main.journal_mode = DELETE", NULL, NULL, errmsg);
+	sqlite3_free(mode);
+	/* exclusive locking keeps a DELETE journal's pages after the commit */
+	mode = FrtSqPragmaValue(db, "PRAGMA main.locking_mode");
+	if (rc == SQLITE_OK && mode != NULL && sqlite3_stricmp(mode, "exclusive") == 0)
+		rc = sqlite3_exec(db, "PRAGMA locking_mode = NORMAL", NULL, NULL, errmsg);
 	sqlite3_free(mode);
 	sqlite3_wal_hook(db, FrtSqWalHook, gov);
 	return rc;

@@ -6,8 +6,9 @@
  *	  journal modes DELETE, TRUNCATE and WAL; the other faces still are (so
  *	  the scan finds what is there).  In WAL mode a reader of another
  *	  connection holds the truncation back: frt_erasure_status() says
- *	  'pending' until a later commit finishes it.  PERSIST is replaced at
- *	  load and refused after.
+ *	  'pending' until a later commit finishes it.  PERSIST (in any spelling
+ *	  SQLite takes) and EXCLUSIVE locking are replaced at load and refused
+ *	  after.
  */
 #include "gov_harness.h"
 
@@ -117,6 +118,55 @@ RunPersist(void)
 	sqlite3_close(db);
 }
 
+/*
+ * EXCLUSIVE locking keeps a DELETE journal (header zeroed, pages and all)
+ * while the connection lives: replaced by NORMAL at load, refused after,
+ * and an erasure leaves no journal behind.  journal_mode takes any prefix
+ * of a mode's name: 'p' is PERSIST, refused too.
+ */
+static void
+RunExclusive(void)
+{
+	const char *path = "erase_exclusive.db";
+	float		target[DIM];
+	char	   *t,
+				sql[8192],
+				buf[64];
+	sqlite3    *db;
+
+	remove(path);
+	printf("case %s\n", path);
+	GhVector(target, DIM, 4242);
+	t = GhVectorText(target, DIM);
+	db = GhOpen(path, 1);
+	GhExec(db, NULL, "PRAGMA locking_mode = EXCLUSIVE");
+	sqlite3_enable_load_extension(db, 1);
+	if (sqlite3_load_extension(db, getenv("FRT_SQLITE_LIB"), NULL, NULL) != SQLITE_OK)
+		GhFail("exclusive: cannot load");
+	if (strcmp(GhText(db, "PRAGMA locking_mode", buf, sizeof(buf)), "normal") != 0)
+		GhFail("exclusive: locking mode %s after load", buf);
+	GhExec(db, "not authorized", "PRAGMA locking_mode = EXCLUSIVE");
+	GhExec(db, "not authorized", "PRAGMA main.locking_mode = exclusive");
+	GhExec(db, "not authorized", "PRAGMA journal_mode = p");
+	GhExec(db, "not authorized", "PRAGMA main.journal_mode = 'Pers'");
+	GhExec(db, NULL, "PRAGMA journal_mode = d");
+	GhExec(db, NULL, "SELECT frt_device_init('cam-1', 'Acme', 64);"
+		   "SELECT frt_purpose_add('door', 'office door', 1, 0.3);"
+		   "SELECT frt_notice_publish('door', 'notice');"
+		   "SELECT frt_consent_give('target', 'door', 1);");
+	snprintf(sql, sizeof(sql), "SELECT frt_enroll('target', 'door', '%s')", t);
+	GhExec(db, NULL, sql);
+	if (GhTraces(path, target, DIM, 0) == 0)
+		GhFail("exclusive: the enrolled face is not found before the erasure (the scan is blind)");
+	if (GhInt(db, "SELECT frt_withdraw('target')") != 1)
+		GhFail("exclusive: frt_withdraw() did not erase one face");
+	/* the connection is still open: a kept journal would be on disk now */
+	if (GhTraces(path, target, DIM, 1) != 0)
+		GhFail("exclusive: the erased face is still on disk");
+	sqlite3_close(db);
+	free(t);
+}
+
 int
 main(void)
 {
@@ -128,6 +178,7 @@ main(void)
 	RunCase("wal", 0, 1);
 	RunCase("wal", 1, 1);
 	RunPersist();
+	RunExclusive();
 	printf("%s: %d failures\n", gh_failures ? "FAILED" : "ok", gh_failures);
 	return gh_failures ? 1 : 0;
 }
