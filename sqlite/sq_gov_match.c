@@ -388,8 +388,9 @@ FrtSqGuardQueryDone(FrtSqGov *gov, const FrtSqGalleryEvent *ev, char **errmsg)
 }
 
 /*
- * The gallery guard: frt_face's rows are written and its vectors read only
- * by the extension's own statements; its 1:N queries are governed.  Other
+ * The gallery guard: frt_face's rows are written, its vectors read and its
+ * faces verified 1:1 (frt_gallery_verify: an exact distance, no lockout)
+ * only by the extension's own statements; its 1:N queries are governed.  Other
  * frt_gallery tables are pure matching, not governed.
  */
 static int
@@ -403,6 +404,13 @@ FrtSqGuard(void *arg, sqlite3 *db, const FrtSqGalleryEvent *ev, char **errmsg)
 	switch (ev->op)
 	{
 		case FRT_SQ_OP_QUERY:
+			/* a 1:1 comparison names its subject: frt_verify's, with the lockout */
+			if (ev->subject != NULL)
+			{
+				*errmsg = sqlite3_mprintf("42501: a face of %s is verified by frt_verify only",
+										  FRT_SQ_FACE_TABLE);
+				return SQLITE_ERROR;
+			}
 			return FrtSqGuardQuery(gov, ev, errmsg);
 		case FRT_SQ_OP_QUERY_DONE:
 			return FrtSqGuardQueryDone(gov, ev, errmsg);

@@ -82,3 +82,10 @@ CREATE TEMP VIEW peek AS SELECT vectors FROM main.frt_face_chunks;
 SELECT subject, purpose FROM frt_face ORDER BY rowid;
 SELECT frt_audit_verify();
 SELECT count(*) FROM peek;
+-- 1:1 on frt_face is frt_verify's, with its lockout: frt_gallery_verify
+-- (an exact distance to a named face, again and again) is refused
+SELECT state FROM fp;
+SELECT frt_gallery_verify('frt_face', 1, '[1,0,0,0]');
+SELECT frt_gallery_verify('frt_face', 'alice', 'door', '[0,1,0,0]');
+SELECT state FROM fp;
+SELECT frt_audit_verify();
