@@ -9452,18 +9452,19 @@ AS $$
 					 AND a.subject = p_subject AND a.purpose = p_purpose);
 $$;
 
--- The first withdrawal (or expiry) after p_after in the stored trail of a
--- device of the subject's consent for the purpose (or for every purpose);
+-- The first record after p_after in the stored trail of a device of one
+-- of the kinds p_kinds (_device_consent_events) for the subject and
+-- purpose (a withdrawal or expiry may name no purpose: every purpose);
 -- NULL: none.
-CREATE FUNCTION @extschema@._device_trail_withdrawal(p_processor pg_catalog.text, p_device pg_catalog.text,
-	p_subject pg_catalog.text, p_purpose pg_catalog.text, p_after pg_catalog.int8)
+CREATE FUNCTION @extschema@._device_trail_next(p_processor pg_catalog.text, p_device pg_catalog.text,
+	p_kinds pg_catalog.text[], p_subject pg_catalog.text, p_purpose pg_catalog.text, p_after pg_catalog.int8)
 RETURNS pg_catalog.int8
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT pg_catalog.min(a.seq) FROM @extschema@.device_audit a
 	JOIN @extschema@._device_consent_events() e
-	  ON e.event = a.event AND e.outcome = a.outcome AND e.kind IN ('withdrawal', 'expiry')
+	  ON e.event = a.event AND e.outcome = a.outcome AND e.kind = ANY (p_kinds)
 	WHERE a.processor = p_processor AND a.device = p_device AND a.seq > p_after
 	  AND a.subject = p_subject AND (a.purpose = p_purpose OR a.purpose IS NULL);
 $$;
@@ -9550,7 +9551,8 @@ $$;
 -- One face of a payload, from p_device of p_processor: accepted (enrolled
 -- through frt.enroll) only if the device's stored trail records, at
 -- consent_seq and transfer_seq, the subject's consent and separate
--- transfer consent for the purpose and no withdrawal since, and every
+-- transfer consent for the purpose, no consent given again since the
+-- transfer consent (which clears it) and no withdrawal, and every
 -- rule of the server allows it.  Returns {face (p_index), subject,
 -- purpose, face_id} or, refused (audited), {face, subject, purpose, sqlstate}.
 CREATE FUNCTION @extschema@._device_sync_face(p_processor pg_catalog.text, p_device pg_catalog.text,
@@ -9565,6 +9567,7 @@ DECLARE
 	v_cseq pg_catalog.int8;
 	v_tseq pg_catalog.int8;
 	v_withdrawn pg_catalog.int8;
+	v_renewed pg_catalog.int8;
 	v_birth pg_catalog.date;
 	v_guardian pg_catalog.text;
 	v_export pg_catalog.bool;
@@ -9604,7 +9607,16 @@ BEGIN
 				'the audit trail of device %L records no separate consent of subject %L to transfer face data for purpose %L at record %s',
 				p_device, v_subject, v_purpose, v_tseq), 'device_sync', v_purpose, v_subject, p_device);
 		END IF;
-		v_withdrawn := @extschema@._device_trail_withdrawal(p_processor, p_device, v_subject, v_purpose, v_cseq);
+		-- a consent given again clears the transfer consent (the device asks
+		-- for it anew): a face under the one before is not to be sent
+		v_renewed := @extschema@._device_trail_next(p_processor, p_device, '{consent}', v_subject, v_purpose, v_tseq);
+		IF v_renewed IS NOT NULL THEN
+			PERFORM @extschema@._refuse('MF008', 8, @extschema@._t(
+				'subject %L gave consent for purpose %L again on device %L (its audit record %s), which cleared the separate consent to transfer face data of record %s',
+				v_subject, v_purpose, p_device, v_renewed, v_tseq), 'device_sync', v_purpose, v_subject, p_device);
+		END IF;
+		v_withdrawn := @extschema@._device_trail_next(p_processor, p_device, '{withdrawal,expiry}', v_subject, v_purpose,
+			v_cseq);
 		IF v_withdrawn IS NOT NULL THEN
 			PERFORM @extschema@._refuse('MF006', 6, @extschema@._t(
 				'subject %L withdrew consent for purpose %L on device %L (its audit record %s)',

@@ -7,7 +7,8 @@
 #    SQLite edition itself (when its library builds) both verify;
 #  - only faces whose subjects gave the device a separate transfer consent
 #    arrive, through frt.enroll; a face without it in the device's trail, or
-#    withdrawn since, is refused (MF008, MF006) and audited on the server,
+#    withdrawn since, or whose consent was given again since (which clears
+#    it), is refused (MF008, MF006) and audited on the server,
 #    and the device's own refusal of it is in the trail the server holds;
 #  - a tampered payload (an edited record, a dropped record, a record whose
 #    previous hash is wrong, a replay) is refused whole (MF148), audited,
@@ -278,6 +279,24 @@ is(q1(qq{SELECT count(DISTINCT receipt_seq) FROM frt.device_audit}), '2', 'two r
 # an empty sync acknowledges the same point
 ($state, $ack) = sync('dev1', payload($n2 + 1, $n2));
 is($ack->{received_through}, $n2, 'an empty sync acknowledges the trail received so far');
+
+# ---- a consent given again clears the transfer consent on the device (it
+# asks for it anew): a face sent under the transfer consent before is refused
+my $c6 = record(event => 'consent', outcome => 'given', purpose => 'door', subject => 's6',
+	detail => '{"notice_version": 1}');
+my $t6 = record(event => 'consent', outcome => 'transfer_given', purpose => 'door', subject => 's6');
+my $r6 = record(event => 'consent', outcome => 'renewed', purpose => 'door', subject => 's6',
+	detail => '{"notice_version": 1}');
+my %face6 = (subject => 's6', purpose => 'door', embedding => '[1,1,0,0]', consent_seq => $c6,
+	transfer_seq => $t6, birth_date => '1975-06-06');
+($state, $ack) = sync('dev1', payload($n2 + 1, $r6, \%face6, { %face6, consent_seq => $r6 }));
+is($state, 'ok', 'third sync accepted') or diag($ack);
+is_deeply([ map { "$_->{subject}:$_->{sqlstate}" } @{ $ack->{refused} } ], [ 's6:MF008', 's6:MF008' ],
+	"s6's face under the transfer consent its renewed consent cleared is refused (MF008)");
+is(q1(q{SELECT count(*) FROM frt.face WHERE subject = 's6'}), '0', '... and not stored');
+like(q1(q{SELECT detail->>'reason' FROM frt.audit WHERE event = 'refusal' AND subject = 's6' ORDER BY seq LIMIT 1}),
+	qr/gave consent for purpose 'door' again on device 'cam-1'/, '... saying why');
+$n2 = $r6;
 
 # ---- the received trail: append-only, per processor
 for my $sql ('UPDATE frt.device_audit SET subject = NULL', 'DELETE FROM frt.device_audit',
