@@ -6,7 +6,8 @@
  *	  gets SQLITE_DBCONFIG_DEFENSIVE (no writable_schema, the gallery's
  *	  shadow tables read-only to SQL) and an authorizer that refuses, to
  *	  every statement but the extension's own, writes and DDL on the frt_*
- *	  tables and the pragmas that would keep erased faces on disk.  A process
+ *	  tables, the pragmas that would keep erased faces on disk and SQL's
+ *	  load_extension() (native code, which can undo all this).  A process
  *	  holding the file itself is outside this model; the audit chain,
  *	  verified on the server, is what detects its edits.
  *
@@ -186,6 +187,9 @@ FrtSqAuthorize(void *arg, int action, const char *a1, const char *a2, const char
 			return FrtSqIsOurName(a2) ? SQLITE_DENY : SQLITE_OK;
 		case SQLITE_PRAGMA:
 			return FrtSqPragmaAllowed(a1, a2) ? SQLITE_OK : SQLITE_DENY;
+		case SQLITE_FUNCTION:
+			/* native code on the connection can remove this authorizer */
+			return sqlite3_stricmp(a2, "load_extension") == 0 ? SQLITE_DENY : SQLITE_OK;
 		case SQLITE_READ:
 			/* the faces' shadow tables: the gallery's own statements only */
 			return FrtSqIsShadowName(a1) && !FrtSqGalleryInside(gov->db) ? SQLITE_DENY : SQLITE_OK;

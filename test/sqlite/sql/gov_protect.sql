@@ -89,3 +89,5 @@ SELECT frt_gallery_verify('frt_face', 1, '[1,0,0,0]');
 SELECT frt_gallery_verify('frt_face', 'alice', 'door', '[0,1,0,0]');
 SELECT state FROM fp;
 SELECT frt_audit_verify();
+-- native code from SQL could remove the authorizer: load_extension() is refused
+SELECT load_extension('./no_such_library');
