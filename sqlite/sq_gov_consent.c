@@ -282,10 +282,14 @@ FrtSqConsentAge(FrtSqOp *op, const FrtSqDevice *dev, const char *birth_date, con
 	return true;
 }
 
-/* Record a consent given or renewed; the record's seq is the consent's. */
+/*
+ * Record a consent given or renewed; the record's seq is the consent's.  The
+ * birth date (when given) and who gave it are in the record, so the server
+ * takes them from the chained trail, not from a payload (docs/sqlite.md).
+ */
 static bool
-FrtSqConsentRecord(FrtSqOp *op, bool renewal, int version, bool guardian, int64_t expires,
-				   int64_t *seq)
+FrtSqConsentRecord(FrtSqOp *op, bool renewal, int version, bool guardian, const char *birth_date,
+				   int64_t expires, int64_t *seq)
 {
 	FrtSqJson	j = {0};
 	char	   *detail;
@@ -293,6 +297,8 @@ FrtSqConsentRecord(FrtSqOp *op, bool renewal, int version, bool guardian, int64_
 
 	FrtSqJsonInt(&j, "notice_version", version);
 	FrtSqJsonStr(&j, "given_by", guardian ? "guardian" : "self");
+	if (birth_date != NULL)
+		FrtSqJsonStr(&j, "birth_date", birth_date);
 	FrtSqJsonInt(&j, "expires_at", expires);
 	detail = FrtSqJsonFinish(&j);
 	rc = FrtSqAuditAppend(op->gov->db, "consent", renewal ? "renewed" : "given", NULL, op->purpose,
@@ -369,7 +375,7 @@ FrtSqConsentGiveFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	}
 	expires = now + (int64_t) days * FRT_SQ_USEC_PER_DAY;
 	if (!FrtSqConsentRecord(&op, renewal, (int) version, guardian != NULL && *guardian != '\0',
-							expires, &seq))
+							birth_date, expires, &seq))
 		goto done;
 	rc = FrtSqStep(op.gov->db, "INSERT OR REPLACE INTO main.frt_consent (subject, purpose, "
 				   "notice_version, given_at, consent_seq, birth_date, guardian, transfer, expires_at) "

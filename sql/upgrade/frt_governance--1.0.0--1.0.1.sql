@@ -9570,6 +9570,8 @@ DECLARE
 	v_renewed pg_catalog.int8;
 	v_birth pg_catalog.date;
 	v_guardian pg_catalog.text;
+	v_tbirth pg_catalog.text;
+	v_tby pg_catalog.text;
 	v_export pg_catalog.bool;
 	v_stored pg_catalog.bool;
 	v_embedding @extschema@.face_embedding;
@@ -9631,11 +9633,23 @@ BEGIN
 			RETURN pg_catalog.jsonb_build_object('face', p_index, 'subject', v_subject, 'purpose', v_purpose,
 				'face_id', v_id, 'again', true);
 		END IF;
+		-- who gave the consent, and the birth date, as the chained trail
+		-- records them (a payload's own claims are not evidence): a face
+		-- whose payload says otherwise is refused (Art. 6, 7)
+		SELECT x.detail->>'birth_date', x.detail->>'given_by' INTO v_tbirth, v_tby
+		FROM @extschema@.device_audit x
+		WHERE x.processor = p_processor AND x.device = p_device AND x.seq = v_cseq;
+		IF (p_face ? 'birth_date' AND (p_face->>'birth_date') IS DISTINCT FROM v_tbirth)
+		   OR (p_face->>'guardian' IS NOT NULL) IS DISTINCT FROM (v_tby IS NOT DISTINCT FROM 'guardian') THEN
+			PERFORM @extschema@._refuse('MF006', 6, @extschema@._t(
+				'the consent of subject %L for purpose %L sent by device %L is not the consent its audit record %s states (birth date, or who gave it)',
+				v_subject, v_purpose, p_device, v_cseq), 'device_sync', v_purpose, v_subject, p_device);
+		END IF;
 		-- the face itself (a malformed one is rejected, never shown)
 		v_embedding := (p_face->>'embedding')::@extschema@.face_embedding;
 		-- the subject as the server keeps it: id and birth date (Art. 7)
 		IF NOT EXISTS (SELECT 1 FROM @extschema@.subject s WHERE s.processor = p_processor AND s.id = v_subject) THEN
-			v_birth := (p_face->>'birth_date')::pg_catalog.date;
+			v_birth := v_tbirth::pg_catalog.date;
 			IF v_birth IS NULL THEN
 				PERFORM @extschema@._refuse('MF006', 6, @extschema@._t(
 					'subject %L is not registered, so has no separate, active consent for purpose %L', v_subject, v_purpose),

@@ -139,12 +139,12 @@ sub payload
 }
 
 my $c1 = record(event => 'consent', outcome => 'given', purpose => 'door', subject => 's1',
-	detail => '{"notice_version": 1}');
+	detail => '{"given_by": "self", "birth_date": "1990-01-01", "notice_version": 1}');
 my $t1 = record(event => 'consent', outcome => 'transfer_given', purpose => 'door', subject => 's1');
 my $c2 = record(event => 'consent', outcome => 'given', purpose => 'door', subject => 's2',
-	detail => '{"notice_version": 1}');
+	detail => '{"given_by": "self", "birth_date": "1991-01-01", "notice_version": 1}');
 my $c3 = record(event => 'consent', outcome => 'given', purpose => 'door', subject => 's3',
-	detail => '{"notice_version": 1}');
+	detail => '{"given_by": "self", "birth_date": "1985-05-05", "notice_version": 1}');
 my $t3 = record(event => 'consent', outcome => 'transfer_given', purpose => 'door', subject => 's3');
 record(event => 'match', outcome => 'matched', purpose => 'door', subject => 's1', similarity => 0.75,
 	detail => '{"kind": "verification"}');
@@ -259,7 +259,7 @@ is(counts(), "$n1/2", '... nothing stored');
 # ---- the second sync: new records only; a withdrawal stops a face
 my $w3 = record(event => 'consent', outcome => 'withdrawn', purpose => 'door', subject => 's3');
 my $c4 = record(event => 'consent', outcome => 'given', purpose => 'door', subject => 's4',
-	detail => '{"notice_version": 1}');
+	detail => '{"given_by": "self", "birth_date": "1970-02-02", "notice_version": 1}');
 my $t4 = record(event => 'consent', outcome => 'transfer_given', purpose => 'door', subject => 's4');
 my $n2 = scalar @{ $trail{records} };
 my %face4 = (subject => 's4', purpose => 'door', embedding => '[0,0,0,1]', consent_seq => $c4,
@@ -280,13 +280,27 @@ is(q1(qq{SELECT count(DISTINCT receipt_seq) FROM frt.device_audit}), '2', 'two r
 ($state, $ack) = sync('dev1', payload($n2 + 1, $n2));
 is($ack->{received_through}, $n2, 'an empty sync acknowledges the trail received so far');
 
+# ---- the payload's birth date and guardian are checked against the trail's
+# consent record: a child (guardian's consent) sent as an adult is refused
+my $c7 = record(event => 'consent', outcome => 'given', purpose => 'door', subject => 's7',
+	detail => '{"given_by": "guardian", "birth_date": "2016-03-03", "notice_version": 1}');
+my $t7 = record(event => 'consent', outcome => 'transfer_given', purpose => 'door', subject => 's7');
+my %face7 = (subject => 's7', purpose => 'door', embedding => '[1,0,1,0]', consent_seq => $c7,
+	transfer_seq => $t7, birth_date => '1990-03-03');
+($state, $ack) = sync('dev1', payload($n2 + 1, $t7, \%face7, { %face7, birth_date => '2016-03-03' }));
+is($state, 'ok', 'a sync with a child sent as an adult is taken') or diag($ack);
+is_deeply([ map { "$_->{subject}:$_->{sqlstate}" } @{ $ack->{refused} } ], [ 's7:MF006', 's7:MF006' ],
+	"s7's face refused (MF006): a birth date, or a consent without its guardian, the trail does not state");
+is(q1(q{SELECT count(*) FROM frt.subject WHERE id = 's7'}), '0', '... and s7 not registered');
+$n2 = $t7;
+
 # ---- a consent given again clears the transfer consent on the device (it
 # asks for it anew): a face sent under the transfer consent before is refused
 my $c6 = record(event => 'consent', outcome => 'given', purpose => 'door', subject => 's6',
-	detail => '{"notice_version": 1}');
+	detail => '{"given_by": "self", "birth_date": "1975-06-06", "notice_version": 1}');
 my $t6 = record(event => 'consent', outcome => 'transfer_given', purpose => 'door', subject => 's6');
 my $r6 = record(event => 'consent', outcome => 'renewed', purpose => 'door', subject => 's6',
-	detail => '{"notice_version": 1}');
+	detail => '{"given_by": "self", "birth_date": "1975-06-06", "notice_version": 1}');
 my %face6 = (subject => 's6', purpose => 'door', embedding => '[1,1,0,0]', consent_seq => $c6,
 	transfer_seq => $t6, birth_date => '1975-06-06');
 ($state, $ack) = sync('dev1', payload($n2 + 1, $r6, \%face6, { %face6, consent_seq => $r6 }));
