@@ -31,11 +31,14 @@ SELECT frt_enroll('emp-6', 'door', (SELECT e FROM face WHERE p = 1 AND capture =
 SELECT count(frt_enroll(CASE WHEN p = 5 THEN 'kid-5' ELSE 'emp-' || p END, 'door', e)) AS enrolled
   FROM face WHERE capture = 0;
 
-.print '== 3. matching on the device: 1:1 at the turnstile, 1:N for the purpose (exact mode)'
+.print '== 3. matching on the device: 1:1 at the turnstile, 1:N for the purpose (exact mode, within its threshold)'
 SELECT frt_verify('emp-2', 'door', (SELECT e FROM face WHERE p = 2 AND capture = 1)) AS emp2_verified;
 SELECT subject, round(distance, 3) AS distance
   FROM frt_face WHERE embedding MATCH (SELECT e FROM face WHERE p = 4 AND capture = 1)
-   AND purpose = 'door' AND k = 3 AND mode = 'exact';
+   AND purpose = 'door' AND k = 3 AND max_distance = 0.25 AND mode = 'exact';
+.print 'no asking for more faces, or farther ones, than the purpose needs (a gallery read out one distance at a time):'
+SELECT subject FROM frt_face WHERE embedding MATCH (SELECT e FROM face WHERE p = 4 AND capture = 1)
+   AND purpose = 'door' AND k = 3 AND max_distance = 2;
 .print 'nothing reads a stored face, not the table, not its storage:'
 SELECT embedding FROM frt_face LIMIT 1;
 SELECT vectors FROM frt_face_chunks LIMIT 1;

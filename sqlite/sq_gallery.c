@@ -178,7 +178,7 @@ GalleryVerifySlots(FrtSqGalleryVtab *vt, const char *subject, const char *purpos
 				   const int *slots, int nslots, const float *probe, double *best,
 				   char **msg)
 {
-	FrtSqGalleryEvent ev = {FRT_SQ_OP_QUERY, vt->name, purpose, subject, 0, NAN};
+	FrtSqGalleryEvent ev = {FRT_SQ_OP_QUERY, vt->name, purpose, subject, 0, NAN, 1, NAN};
 	float	   *x = sqlite3_malloc64(sizeof(float) * vt->dim);
 	int			rc;
 

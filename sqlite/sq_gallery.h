@@ -52,6 +52,8 @@ typedef struct FrtSqGalleryEvent
 	const char *subject;
 	int			nrows;
 	double		best;
+	int			k;				/* FRT_SQ_OP_QUERY of a 1:N query: its k */
+	double		max_distance;	/* ... and its max_distance (NaN: none) */
 } FrtSqGalleryEvent;
 
 /* SQLITE_OK lets it happen; anything else refuses, *errmsg (sqlite3_malloc) says why */

@@ -525,7 +525,7 @@ CursorKnn(GalleryCursor *cur, FrtSqGalleryVtab *vt, int plan, sqlite3_value **ar
 	float	   *probe = sqlite3_malloc64(sizeof(float) * FRT_MAX_DIM);
 	sqlite3_value *pv;
 	const char *purpose = NULL;
-	FrtSqGalleryEvent ev = {FRT_SQ_OP_QUERY, vt->name, NULL, NULL, 0, NAN};
+	FrtSqGalleryEvent ev = {FRT_SQ_OP_QUERY, vt->name, NULL, NULL, 0, NAN, 0, NAN};
 	char	   *msg = NULL;
 	bool		empty;
 	int			rc,
@@ -543,6 +543,8 @@ CursorKnn(GalleryCursor *cur, FrtSqGalleryVtab *vt, int plan, sqlite3_value **ar
 	if (pv != NULL)
 		purpose = (const char *) sqlite3_value_text(pv);
 	ev.purpose = purpose;
+	ev.k = cur->k;
+	ev.max_distance = cur->maxd;
 	if ((rc = FrtSqGalleryCallGuard(vt->db, &ev, &msg)) != SQLITE_OK)
 		VtabError(vt, rc, msg);
 	else if ((rc = FrtSqCacheFresh(vt)) != SQLITE_OK)
@@ -664,7 +666,7 @@ static int
 CursorEmbedding(GalleryCursor *cur, FrtSqGalleryVtab *vt, sqlite3_context *ctx,
 				const char *subject, const char *purpose, int slot)
 {
-	FrtSqGalleryEvent ev = {FRT_SQ_OP_READ_VECTOR, vt->name, purpose, subject, 0, NAN};
+	FrtSqGalleryEvent ev = {FRT_SQ_OP_READ_VECTOR, vt->name, purpose, subject, 0, NAN, 0, NAN};
 	char	   *msg = NULL;
 	float	   *x;
 	unsigned char *blob;
@@ -784,7 +786,7 @@ UpdateEnd(FrtSqGalleryVtab *vt)
 static int
 UpdateGuard(FrtSqGalleryVtab *vt, FrtSqGalleryOp op, const char *subject, const char *purpose)
 {
-	FrtSqGalleryEvent ev = {op, vt->name, purpose, subject, 0, NAN};
+	FrtSqGalleryEvent ev = {op, vt->name, purpose, subject, 0, NAN, 0, NAN};
 	char	   *msg = NULL;
 	int			rc = FrtSqGalleryCallGuard(vt->db, &ev, &msg);
 

@@ -35,6 +35,7 @@
 #define FRT_SQ_LOCKOUT_FAILURES		5		/* failed verifications that lock ... */
 #define FRT_SQ_LOCKOUT_WINDOW_S		300		/* ... within this many seconds ... */
 #define FRT_SQ_LOCKOUT_S			900		/* ... for this many seconds */
+#define FRT_SQ_IDENTIFY_MAX_K		10		/* most faces one identification may return (MF142) */
 #define FRT_SQ_RETENTION_DAYS_MAX	36600	/* a purpose's retention: 1 .. this */
 #define FRT_SQ_FIELD_MAX			256		/* an audit text field, bytes */
 #define FRT_SQ_DETAIL_MAX			12288	/* an audit detail, bytes */

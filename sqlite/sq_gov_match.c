@@ -326,6 +326,7 @@ FrtSqGuardQuery(FrtSqGov *gov, const FrtSqGalleryEvent *ev, char **errmsg)
 	int64_t		now;
 	int			current,
 				stale = 0;
+	double		threshold = 0.0;
 
 	if (!FrtSqOpStart(&op, gov, NULL, "identify", ev->purpose, NULL))
 		goto refused;
@@ -335,8 +336,19 @@ FrtSqGuardQuery(FrtSqGov *gov, const FrtSqGalleryEvent *ev, char **errmsg)
 	if (ev->purpose == NULL)
 		FrtSqOpRefuse(&op, "MF004", 4, "an identification names its purpose: constrain purpose = ? "
 					  "in the query on %s", FRT_SQ_FACE_TABLE);
-	else if (!FrtSqPurposeRead(gov->db, ev->purpose, NULL, NULL))
+	else if (!FrtSqPurposeRead(gov->db, ev->purpose, NULL, &threshold))
 		FrtSqOpRefuse(&op, "MF004", 4, "purpose '%s' is not registered", op.spurpose);
+	/*
+	 * no more faces, and none farther, than the purpose needs: a large k or
+	 * a distance past the threshold would read the gallery out, one exact
+	 * distance at a time (Art. 14; the server's MF142)
+	 */
+	else if (ev->k > FRT_SQ_IDENTIFY_MAX_K)
+		FrtSqOpRefuse(&op, "MF142", 14, "identification asks for %d faces; purpose '%s' returns at most %d",
+					  ev->k, op.spurpose, FRT_SQ_IDENTIFY_MAX_K);
+	else if (isnan(ev->max_distance) || ev->max_distance > threshold)
+		FrtSqOpRefuse(&op, "MF142", 14, "an identification on %s names max_distance, at most the "
+					  "threshold %g of purpose '%s'", FRT_SQ_FACE_TABLE, threshold, op.spurpose);
 	else
 	{
 		current = FrtSqNoticeCurrent(gov->db, ev->purpose);

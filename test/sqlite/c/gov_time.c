@@ -65,12 +65,12 @@ Retention(sqlite3 *db)
 	GhExec(db, "MF008", "SELECT frt_verify('bob', 'hall', '[0,0,1,0]')");
 	GhExec(db, "MF008", "SELECT frt_enroll('bob', 'hall', '[0,0,1,0]')");
 	GhExec(db, "MF008", "SELECT rowid FROM frt_face WHERE embedding MATCH frt_embedding('[0,0,1,0]') "
-		   "AND purpose = 'hall' AND k = 5");
+		   "AND purpose = 'hall' AND k = 5 AND max_distance = 0.2");
 	if (GhInt(db, "SELECT frt_expire()") != 1)
 		GhFail("frt_expire() did not erase bob's face");
 	LastIs(db, "purge/ok/-");
 	GhExec(db, NULL, "SELECT rowid FROM frt_face WHERE embedding MATCH frt_embedding('[0,0,1,0]') "
-		   "AND purpose = 'hall' AND k = 5");
+		   "AND purpose = 'hall' AND k = 5 AND max_distance = 0.2");
 	GhExec(db, "MF006", "SELECT frt_verify('bob', 'hall', '[0,0,1,0]')");
 	if (GhInt(db, "SELECT count(*) FROM frt_face WHERE subject = 'bob'") != 0)
 		GhFail("bob's face is still in frt_face");

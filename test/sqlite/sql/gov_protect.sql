@@ -65,13 +65,13 @@ INSERT INTO u VALUES (1);
 SELECT state FROM fp;
 SELECT frt_audit_verify();
 -- identification: a query on frt_face with its purpose, recorded
-SELECT rowid, subject FROM frt_face WHERE embedding MATCH frt_embedding('[1,0.1,0,0]') AND purpose = 'door' AND k = 5;
+SELECT rowid, subject FROM frt_face WHERE embedding MATCH frt_embedding('[1,0.1,0,0]') AND purpose = 'door' AND k = 5 AND max_distance = 0.3;
 SELECT event || ' ' || outcome || ' ' || coalesce(purpose, '-') || ' ' || detail || ' ' || (similarity > 0.99) FROM frt_audit ORDER BY seq DESC LIMIT 1;
 SELECT rowid, subject FROM frt_face WHERE embedding MATCH frt_embedding('[1,0.1,0,0]') AND k = 5;
 SELECT rowid, subject FROM frt_face WHERE embedding MATCH frt_embedding('[1,0.1,0,0]') AND purpose = 'hall' AND k = 5;
 SELECT event || ' ' || outcome || ' ' || sqlstate || ' ' || coalesce(purpose, '-') FROM frt_audit ORDER BY seq DESC LIMIT 2;
 BEGIN;
-SELECT rowid, subject FROM frt_face WHERE embedding MATCH frt_embedding('[1,0.1,0,0]') AND purpose = 'door' AND k = 5;
+SELECT rowid, subject FROM frt_face WHERE embedding MATCH frt_embedding('[1,0.1,0,0]') AND purpose = 'door' AND k = 5 AND max_distance = 0.3;
 ROLLBACK;
 SELECT frt_audit_verify();
 -- the faces' shadow tables: readable by the gallery only, not by SQL
@@ -91,3 +91,10 @@ SELECT state FROM fp;
 SELECT frt_audit_verify();
 -- native code from SQL could remove the authorizer: load_extension() is refused
 SELECT load_extension('./no_such_library');
+-- identification returns no more faces, and none farther, than the purpose needs (MF142)
+SELECT rowid FROM frt_face WHERE embedding MATCH frt_embedding('[1,0.1,0,0]') AND purpose = 'door' AND k = 11 AND max_distance = 0.3;
+SELECT rowid FROM frt_face WHERE embedding MATCH frt_embedding('[0,0,0,1]') AND purpose = 'door' AND k = 5 AND max_distance = 2;
+SELECT rowid FROM frt_face WHERE embedding MATCH frt_embedding('[0,0,0,1]') AND purpose = 'door' AND k = 5;
+SELECT rowid, subject FROM frt_face WHERE embedding MATCH frt_embedding('[0,0,0,1]') AND purpose = 'door' AND k = 5 AND max_distance = 0.3;
+SELECT event || ' ' || outcome || ' ' || coalesce(sqlstate, '-') FROM frt_audit ORDER BY seq DESC LIMIT 4;
+SELECT frt_audit_verify();
