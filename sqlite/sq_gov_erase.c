@@ -12,7 +12,8 @@
  *	  still hold the face, so the WAL hook, which SQLite calls after each
  *	  commit, checkpoints with SQLITE_CHECKPOINT_TRUNCATE after a commit that
  *	  erased, and again after later commits while readers keep it from
- *	  finishing (frt_erasure_status() says so).  The hook also does the
+ *	  finishing (frt_erasure_status() says so); loading the extension on a
+ *	  WAL database truncates too (a process may have died in between).  The hook also does the
  *	  passive checkpoints of SQLite's default autocheckpoint, which it
  *	  replaces.
  *
@@ -110,6 +111,19 @@ FrtSqEraseInit(sqlite3 *db, FrtSqGov *gov, char **errmsg)
 		rc = sqlite3_exec(db, "PRAGMA locking_mode = NORMAL", NULL, NULL, errmsg);
 	sqlite3_free(mode);
 	sqlite3_wal_hook(db, FrtSqWalHook, gov);
+	/*
+	 * A process that died between an erasure's commit and its truncation
+	 * left the face in the WAL, and nothing in the file says so: in WAL
+	 * mode every load truncates (or, readers holding it back, leaves it
+	 * pending for the next commit, as after an erasure).
+	 */
+	mode = FrtSqJournalMode(db);
+	if (rc == SQLITE_OK && mode != NULL && sqlite3_stricmp(mode, "wal") == 0)
+	{
+		gov->erase_pending = true;
+		FrtSqEraseCheckpoint(gov);
+	}
+	sqlite3_free(mode);
 	return rc;
 }
 

@@ -8,8 +8,13 @@
  *	  connection holds the truncation back: frt_erasure_status() says
  *	  'pending' until a later commit finishes it.  PERSIST (in any spelling
  *	  SQLite takes) and EXCLUSIVE locking are replaced at load and refused
- *	  after.
+ *	  after.  A process that dies between a withdrawal's commit and the
+ *	  truncation (a reader held it back) leaves the face in the WAL: the
+ *	  next connection that loads the extension truncates it at once.
  */
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "gov_harness.h"
 
 #define DIM 64
@@ -167,6 +172,68 @@ RunExclusive(void)
 	free(t);
 }
 
+/*
+ * A withdrawal commits in WAL mode while a reader blocks the truncation,
+ * and the process dies before a later commit could finish it: the next
+ * connection that loads the extension leaves no trace of the face.
+ */
+static void
+RunCrash(void)
+{
+	const char *path = "erase_wal_crash.db";
+	float		target[DIM];
+	char		sql[8192],
+				buf[512];
+	char	   *t;
+	sqlite3    *db;
+	pid_t		pid;
+	int			status = 0;
+
+	remove(path);
+	printf("case %s\n", path);
+	GhVector(target, DIM, 4242);
+	t = GhVectorText(target, DIM);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0)
+	{
+		sqlite3    *rd;
+
+		db = GhOpen(path, 0);
+		GhExec(db, NULL, "PRAGMA journal_mode = WAL");
+		GhExec(db, NULL, "SELECT frt_device_init('cam-1', 'Acme', 64);"
+			   "SELECT frt_purpose_add('door', 'office door', 1, 0.3);"
+			   "SELECT frt_notice_publish('door', 'notice');"
+			   "SELECT frt_consent_give('target', 'door', 1);");
+		snprintf(sql, sizeof(sql), "SELECT frt_enroll('target', 'door', '%s')", t);
+		GhExec(db, NULL, sql);
+		rd = GhOpen(path, 1);
+		GhExec(rd, NULL, "BEGIN; SELECT count(*) FROM frt_audit;");
+		if (GhInt(db, "SELECT frt_withdraw('target')") != 1)
+			GhFail("crash: frt_withdraw() did not erase one face");
+		GhText(db, "SELECT frt_erasure_status()", buf, sizeof(buf));
+		if (strstr(buf, "\"erasure\": \"pending\"") == NULL)
+			GhFail("crash: with a reader, status %s", buf);
+		if (GhTraces(path, target, DIM, 0) == 0)
+			GhFail("crash: the withdrawn face is not in the WAL before the crash (the case tests nothing)");
+		fflush(stdout);
+		_exit(gh_failures ? 1 : 0);	/* dies: no close, no checkpoint */
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		GhFail("crash: the dying process failed (status %d)", status);
+	db = GhOpen(path, 0);
+	if (GhTraces(path, target, DIM, 1) != 0)
+		GhFail("crash: after the extension loaded again, the erased face is still on disk");
+	GhText(db, "SELECT frt_erasure_status()", buf, sizeof(buf));
+	if (strstr(buf, "\"erasure\": \"complete\"") == NULL)
+		GhFail("crash: status %s", buf);
+	GhText(db, "SELECT frt_audit_verify()", buf, sizeof(buf));
+	if (strcmp(buf, "ok") != 0)
+		GhFail("crash: audit %s", buf);
+	sqlite3_close(db);
+	free(t);
+}
+
 int
 main(void)
 {
@@ -179,6 +246,7 @@ main(void)
 	RunCase("wal", 1, 1);
 	RunPersist();
 	RunExclusive();
+	RunCrash();
 	printf("%s: %d failures\n", gh_failures ? "FAILED" : "ok", gh_failures);
 	return gh_failures ? 1 : 0;
 }
