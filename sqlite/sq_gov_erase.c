@@ -95,16 +95,16 @@ FrtSqEraseCommitted(FrtSqGov *gov)
 int
 FrtSqEraseInit(sqlite3 *db, FrtSqGov *gov, char **errmsg)
 {
-	char	   *mode;
+	char	   *journal,
+			   *mode;
 	int			rc;
 
 	rc = sqlite3_exec(db, "PRAGMA secure_delete = ON", NULL, NULL, errmsg);
 	if (rc != SQLITE_OK)
 		return rc;
-	mode = FrtSqJournalMode(db);
-	if (mode != NULL && sqlite3_stricmp(mode, "persist") == 0)
+	journal = FrtSqJournalMode(db);
+	if (journal != NULL && sqlite3_stricmp(journal, "persist") == 0)
 		rc = sqlite3_exec(db, "PRAGMA main.journal_mode = DELETE", NULL, NULL, errmsg);
-	sqlite3_free(mode);
 	/* exclusive locking keeps a DELETE journal's pages after the commit */
 	mode = FrtSqPragmaValue(db, "PRAGMA main.locking_mode");
 	if (rc == SQLITE_OK && mode != NULL && sqlite3_stricmp(mode, "exclusive") == 0)
@@ -117,13 +117,12 @@ FrtSqEraseInit(sqlite3 *db, FrtSqGov *gov, char **errmsg)
 	 * mode every load truncates (or, readers holding it back, leaves it
 	 * pending for the next commit, as after an erasure).
 	 */
-	mode = FrtSqJournalMode(db);
-	if (rc == SQLITE_OK && mode != NULL && sqlite3_stricmp(mode, "wal") == 0)
+	if (rc == SQLITE_OK && journal != NULL && sqlite3_stricmp(journal, "wal") == 0)
 	{
 		gov->erase_pending = true;
 		FrtSqEraseCheckpoint(gov);
 	}
-	sqlite3_free(mode);
+	sqlite3_free(journal);
 	return rc;
 }
 
