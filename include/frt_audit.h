@@ -26,34 +26,32 @@
 #include "frt_governance.h"
 #include "frt_refuse.h"			/* FRT_ERRCODE_AUDIT_*, raised by FrtRefuse() */
 #include "frt_gov_names.h"
-
-/* Text fields of a record, in hash order (their columns: FrtAuditFieldCol). */
-typedef enum FrtAuditField
-{
-	FRT_AF_EVENT,
-	FRT_AF_OUTCOME,
-	FRT_AF_SQLSTATE,
-	FRT_AF_ROLE,
-	FRT_AF_EFFECTIVE_ROLE,
-	FRT_AF_APPLICATION,
-	FRT_AF_CLIENT_ADDR,
-	FRT_AF_PURPOSE,
-	FRT_AF_SUBJECT,
-	FRT_AF_DEVICE,
-	FRT_AF_DETAIL,
-	FRT_AUDIT_NFIELDS
-} FrtAuditField;
+#include "frt_chain.h"
 
 /*
- * Hash functions of the chain (frt.audit_hash, column hash_alg): each
- * record names the one its hash and MAC were made with (docs/audit.md).
+ * A record's text fields, in hash order (their columns: FrtAuditFieldCol),
+ * and the chain's hash functions (frt.audit_hash, column hash_alg; each
+ * record names the one its hash and MAC were made with, docs/audit.md):
+ * frt_chain.h's, which a device's trail shares.
  */
-typedef enum FrtAuditAlg
-{
-	FRT_AUDIT_ALG_SHA256,		/* SHA-256, HMAC-SHA-256 */
-	FRT_AUDIT_ALG_SM3,			/* SM3, HMAC-SM3 (GB/T 32905) */
-	FRT_AUDIT_NALGS
-} FrtAuditAlg;
+typedef FrtChainField FrtAuditField;
+#define FRT_AF_EVENT			FRT_CHF_EVENT
+#define FRT_AF_OUTCOME			FRT_CHF_OUTCOME
+#define FRT_AF_SQLSTATE			FRT_CHF_SQLSTATE
+#define FRT_AF_ROLE				FRT_CHF_ROLE
+#define FRT_AF_EFFECTIVE_ROLE	FRT_CHF_EFFECTIVE_ROLE
+#define FRT_AF_APPLICATION		FRT_CHF_APPLICATION
+#define FRT_AF_CLIENT_ADDR		FRT_CHF_CLIENT_ADDR
+#define FRT_AF_PURPOSE			FRT_CHF_PURPOSE
+#define FRT_AF_SUBJECT			FRT_CHF_SUBJECT
+#define FRT_AF_DEVICE			FRT_CHF_DEVICE
+#define FRT_AF_DETAIL			FRT_CHF_DETAIL
+#define FRT_AUDIT_NFIELDS		FRT_CHAIN_NFIELDS
+
+typedef FrtChainAlg FrtAuditAlg;
+#define FRT_AUDIT_ALG_SHA256	FRT_CHAIN_SHA256	/* SHA-256, HMAC-SHA-256 */
+#define FRT_AUDIT_ALG_SM3		FRT_CHAIN_SM3	/* SM3, HMAC-SM3 (GB/T 32905) */
+#define FRT_AUDIT_NALGS			FRT_CHAIN_NALGS
 
 /* The audit table's column of each text field (audit_hash.c). */
 extern const FrtGovCol FrtAuditFieldCol[FRT_AUDIT_NFIELDS];
@@ -71,18 +69,11 @@ typedef struct FrtAuditPayload
 	char		buf[FRT_AUDIT_PAYLOAD_BYTES];
 } FrtAuditPayload;
 
-/* A record's content as hashed: the same for the writer and the verifier. */
-typedef struct FrtAuditRow
-{
-	int64		seq;
-	TimestampTz at;
-	int32		backend_pid;
-	bool		has_similarity;
-	float8		similarity;
-	const char *field[FRT_AUDIT_NFIELDS];	/* NULL = SQL NULL */
-	uint8		prev_hash[FRT_AUDIT_HASH_LEN];
-	FrtAuditAlg alg;			/* the hash function (column hash_alg) */
-} FrtAuditRow;
+/*
+ * A record's content as hashed: the same for the writer, the verifier and
+ * a device (frt_chain.h; 'at' is a TimestampTz).
+ */
+typedef FrtChainRecord FrtAuditRow;
 
 /* Slot states. */
 #define FRT_SLOT_FREE		0

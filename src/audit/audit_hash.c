@@ -25,13 +25,9 @@
 #include "frt_audit.h"
 #include "frt_chain.h"
 
-/* The server's chain and a device's are one format (frt_chain.h). */
-StaticAssertDecl((int) FRT_AUDIT_NFIELDS == (int) FRT_CHAIN_NFIELDS &&
-				 (int) FRT_AF_DETAIL == (int) FRT_CHF_DETAIL &&
-				 (int) FRT_AF_SUBJECT == (int) FRT_CHF_SUBJECT &&
-				 (int) FRT_AUDIT_ALG_SM3 == (int) FRT_CHAIN_SM3 &&
-				 FRT_AUDIT_HASH_LEN == FRT_CHAIN_HASH_LEN,
-				 "the audit record's fields and hash functions must match frt_chain.h");
+/* The server's chain hash is a device's (frt_chain.h): one length. */
+StaticAssertDecl(FRT_AUDIT_HASH_LEN == FRT_CHAIN_HASH_LEN,
+				 "the audit hash must be as long as frt_chain.h's");
 
 /* frt.audit_hash: the hash function (and HMAC) of new records. */
 int			frt_audit_hash = FRT_AUDIT_ALG_SHA256;
@@ -83,19 +79,14 @@ const char *
 FrtAuditAlgName(FrtAuditAlg alg)
 {
 	Assert((unsigned int) alg < FRT_AUDIT_NALGS);
-	return FrtChainAlgName((FrtChainAlg) alg);
+	return FrtChainAlgName(alg);
 }
 
 /* The hash function of a name; false if there is none of that name. */
 bool
 FrtAuditAlgFromName(const char *name, FrtAuditAlg *alg)
 {
-	FrtChainAlg a;
-
-	if (!FrtChainAlgFromName(name, &a))
-		return false;
-	*alg = (FrtAuditAlg) a;
-	return true;
+	return FrtChainAlgFromName(name, alg);
 }
 
 /*
@@ -105,18 +96,7 @@ FrtAuditAlgFromName(const char *name, FrtAuditAlg *alg)
 void
 FrtAuditComputeHash(const FrtAuditRow *row, uint8 *out)
 {
-	FrtChainRecord rec;
-
-	rec.seq = row->seq;
-	rec.at = row->at;
-	rec.backend_pid = row->backend_pid;
-	rec.has_similarity = row->has_similarity;
-	rec.similarity = row->similarity;
-	for (int f = 0; f < FRT_AUDIT_NFIELDS; f++)
-		rec.field[f] = row->field[f];
-	memcpy(rec.prev_hash, row->prev_hash, FRT_AUDIT_HASH_LEN);
-	rec.alg = (FrtChainAlg) row->alg;
-	if (!FrtChainHash(&rec, out))
+	if (!FrtChainHash(row, out))
 		elog(ERROR, "%s of an audit record failed", FrtAuditAlgName(row->alg));
 }
 
