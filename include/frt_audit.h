@@ -175,6 +175,12 @@ extern void FrtAuditClaimMac(FrtAuditAlg alg, const char *const *fields,
 
 /* audit_relay.c */
 extern int64 FrtAuditRelay(const FrtAuditPayload *rec);
+/* raises its caller's error on failure; never returns */
+typedef void (*FrtRelayFailure) (const char *why, const char *detail);
+struct pg_result;
+extern struct pg_result *FrtAuditRelayQuery(const char *sql, int nparams,
+											const char *const *params,
+											FrtRelayFailure onfail);
 extern void FrtAuditRelayDrop(void);
 
 /* audit_worker.c */

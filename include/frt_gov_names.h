@@ -40,6 +40,7 @@ typedef enum FrtGovFunc
 	FRT_FUNC_AUDIT_EVENT,		/* a standby forwards records to it */
 	FRT_FUNC_ERASURE_RECORD,	/* the erasure ledger trigger's SQL half */
 	FRT_FUNC_FACE_OPEN,			/* opens a sealed face (index expressions) */
+	FRT_FUNC_KEY_EPOCH_RECORDS,	/* a standby copies key epochs from the primary */
 	FRT_GOV_NFUNCS
 } FrtGovFunc;
 

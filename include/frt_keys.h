@@ -84,6 +84,15 @@
 #define FRT_KEYRING_RECORD_LEN_V1 76	/* version 1: the same without the owner */
 #define FRT_KEYRING_MAX_EPOCHS	4096	/* epoch files a keyring may hold */
 
+/*
+ * ---- The keyring's WAL records (key_wal.c) ----
+ * A custom resource manager's id is fixed in the WAL it wrote: it never
+ * changes.  The server refuses to start if another preloaded library
+ * registered the same id.
+ */
+#define FRT_KEY_RMGR_ID			193
+#define FRT_KEY_RMGR_NAME		"frt_keys"
+
 /* Module start (from _PG_init): settings, root key, shared memory, FrtCipher. */
 extern void FrtKeysInit(void);
 
@@ -94,10 +103,13 @@ extern void FrtKeyGuardInit(void);
 /* key_root.c: the root key and the settings */
 extern char *frt_encryption_key_file;
 extern char *frt_encryption_key_command;
+extern char *frt_encryption_previous_key_file;
+extern char *frt_encryption_previous_key_command;
 extern char *frt_encryption_keyring;
 extern int	frt_encryption_suite;
 extern bool FrtKeyRootLoaded(void);
 extern const uint8 *FrtKeyRoot(size_t *len);
+extern const uint8 *FrtKeyRootPrevious(size_t *len);
 extern const char *FrtKeySuiteName(int suite);
 extern void FrtKeyRootInit(void);
 extern uint64 FrtKeyGeneration(void);
@@ -118,6 +130,7 @@ typedef struct FrtKeyEpochInfo
 	Oid			owner;			/* database that created it; InvalidOid: unknown */
 	bool		current;		/* the epoch this database seals under */
 	bool		verified;		/* the root key derives this epoch's check value */
+	bool		previous;		/* ... the previous root key does (a root key rotation) */
 } FrtKeyEpochInfo;
 
 extern void FrtKeyringCheckAtStart(void);
@@ -130,6 +143,19 @@ extern void **FrtKeyEpochCtx(FrtKeyEpoch *e);
 extern int	FrtKeyringList(FrtKeyEpochInfo **out);
 extern uint32 FrtKeyEpochCreate(void);
 extern bool FrtKeyEpochDestroy(uint32 epoch);
+extern void FrtKeyringReplayDestroy(uint32 epoch);
+extern size_t FrtKeyringRecord(uint32 epoch, uint8 *rec, uint32 *highest);
+extern bool FrtKeyringAdopt(uint32 epoch, const uint8 *rec, size_t len, uint64 *gen);
+extern bool FrtKeyringHas(uint32 epoch, uint64 *gen);
+
+/* key_wal.c: the keyring's WAL records */
+extern void FrtKeyWalRegister(void);
+extern void FrtKeyWalCreate(uint32 epoch, int suite, Oid owner);
+extern void FrtKeyWalDestroy(uint32 epoch);
+
+/* key_fetch.c: a standby copies the epochs it lacks from the primary */
+#define FRT_KEY_FETCH_ALL		0	/* FrtKeyFetch: every epoch the primary has */
+extern int	FrtKeyFetch(uint32 epoch, bool *destroyed);
 extern void FrtKeyRefuseUnloaded(void) pg_attribute_noreturn();
 
 /* key_seal.c: the suites and the envelope; the FrtCipher */

@@ -9875,3 +9875,22 @@ CREATE POLICY device_face_tenant ON @extschema@.device_face FOR SELECT
 	USING (processor OPERATOR(pg_catalog.=) (SELECT @extschema@._caller_processor()));
 GRANT SELECT ON @extschema@.device_face TO frt_admin, frt_auditor;
 -- ---- end of device sync ----
+
+-- ---- keyring replication ----
+-- (10_keys.sql) a standby copies the key epochs it lacks from the primary
+CREATE FUNCTION @extschema@._key_epoch_records(p_epochs pg_catalog.int8[])
+RETURNS TABLE (epoch pg_catalog.int8, record pg_catalog.bytea, highest pg_catalog.int8)
+LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'frt_key_epoch_records';
+CREATE FUNCTION @extschema@._key_fetch(p_epoch pg_catalog.int8 DEFAULT NULL)
+RETURNS pg_catalog.int8
+LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'frt_key_fetch';
+REVOKE ALL ON FUNCTION @extschema@._key_epoch_records(pg_catalog.int8[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._key_fetch(pg_catalog.int8) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._key_epoch_records(pg_catalog.int8[]) TO frt_audit_relay;
+-- a root key rotation
+CREATE FUNCTION @extschema@._key_previous_epochs()
+RETURNS pg_catalog.int8[]
+LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'frt_key_previous_epochs';
+REVOKE ALL ON FUNCTION @extschema@._key_previous_epochs() FROM PUBLIC;
+SELECT @extschema@._revoke_public_execute();
+-- ---- end of keyring replication ----

@@ -32,6 +32,7 @@ char	   *frt_audit_primary_conninfo = NULL;
 
 static PGconn *FrtRelayConn = NULL;		/* cached connection to the primary */
 static char *FrtRelayConnInfo = NULL;	/* the conninfo it was made with */
+static FrtRelayFailure FrtRelayOnFail = NULL;	/* FrtAuditRelayQuery's caller's error */
 
 /* Arguments of the primary's audit_event: ours, with the origin merged into detail. */
 #define FRT_RELAY_NPARAMS 9
@@ -57,13 +58,18 @@ FrtAuditRelayDrop(void)
 	FrtRelayConnInfo = NULL;
 }
 
-/* Fail closed: drop the connection and refuse the audited operation. */
+/*
+ * Fail closed: drop the connection and refuse the audited operation, or
+ * for FrtAuditRelayQuery raise its caller's error.
+ */
 static void
 FrtRelayFail(const char *why, const char *libpq_msg)
 {
 	char	   *detail = libpq_msg ? pstrdup(libpq_msg) : NULL;
+	FrtRelayFailure onfail = FrtRelayOnFail;
 
 	FrtAuditRelayDrop();
+	FrtRelayOnFail = NULL;
 	if (detail)
 	{
 		size_t		n = strlen(detail);
@@ -71,6 +77,8 @@ FrtRelayFail(const char *why, const char *libpq_msg)
 		while (n > 0 && (detail[n - 1] == '\n' || detail[n - 1] == ' '))
 			detail[--n] = '\0';
 	}
+	if (onfail)
+		onfail(why, detail);
 	FrtRefuse(FRT_ERRCODE_AUDIT_UNAVAILABLE, 14, NULL, detail,
 			  "A standby audits through the primary: check that the primary is up and reachable with frt.audit_primary_conninfo (empty: primary_conninfo), and that the role it connects as is a member of frt_audit_relay.",
 			  "audit trail unavailable: this standby could not forward the audit record to the primary: %s",
@@ -243,25 +251,26 @@ FrtRelaySignedOrigin(const FrtAuditPayload *rec, const char *const *params)
 }
 
 /*
- * Send the record and wait for the primary's answer.  Returns false if the
- * connection broke before an answer (the caller may retry on a new one);
- * any answer that is not a seq fails closed.
+ * Send a query and wait for the primary's answer: its last result, or NULL
+ * if the connection broke before an answer (the caller may retry on a new
+ * one).  An answer that is not rows fails closed (refused: what was sent).
  */
-static bool
-FrtRelaySend(const char *sql, const char *const *params, TimestampTz deadline, int64 *seq)
+static PGresult *
+FrtRelayExec(const char *sql, int nparams, const char *const *params, TimestampTz deadline,
+			 const char *refused)
 {
 	PGresult   *res;
 	PGresult   *last = NULL;
 	int			flush;
 
-	if (!PQsendQueryParams(FrtRelayConn, sql, FRT_RELAY_NPARAMS, NULL, params, NULL, NULL, 0))
-		return false;
+	if (!PQsendQueryParams(FrtRelayConn, sql, nparams, NULL, params, NULL, NULL, 0))
+		return NULL;
 	while ((flush = PQflush(FrtRelayConn)) > 0)
 		if (!FrtRelayWait(WL_SOCKET_WRITEABLE, deadline))
 			FrtRelayFail(psprintf("no answer within frt.audit_timeout (%d ms)",
 								  frt_audit_timeout_ms), NULL);
 	if (flush < 0)
-		return false;
+		return NULL;
 	for (;;)
 	{
 		while (PQisBusy(FrtRelayConn))
@@ -273,7 +282,7 @@ FrtRelaySend(const char *sql, const char *const *params, TimestampTz deadline, i
 			{
 				if (last)
 					PQclear(last);
-				return false;
+				return NULL;
 			}
 		}
 		res = PQgetResult(FrtRelayConn);
@@ -287,19 +296,86 @@ FrtRelaySend(const char *sql, const char *const *params, TimestampTz deadline, i
 	{
 		if (last)
 			PQclear(last);
-		return false;
+		return NULL;
 	}
-	if (PQresultStatus(last) != PGRES_TUPLES_OK || PQntuples(last) != 1 ||
-		PQgetisnull(last, 0, 0))
+	if (PQresultStatus(last) != PGRES_TUPLES_OK)
 	{
 		char	   *msg = pstrdup(PQresultErrorMessage(last));
 
 		PQclear(last);
-		FrtRelayFail("the primary refused the record", msg);
+		FrtRelayFail(refused, msg);
 	}
-	*seq = strtoi64(PQgetvalue(last, 0, 0), NULL, 10);
-	PQclear(last);
-	return true;
+	return last;
+}
+
+/*
+ * Run a query over the cached connection (made or remade as needed) within
+ * frt.audit_timeout: its rows, which the caller PQclears.  A cached
+ * connection that broke is remade once.
+ */
+static PGresult *
+FrtRelayRun(const char *sql, int nparams, const char *const *params, const char *refused)
+{
+	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													   frt_audit_timeout_ms);
+	PGresult   *res = NULL;
+
+	/* a changed setting (SIGHUP) takes effect on the next query */
+	if (FrtRelayConn && strcmp(FrtRelayConnInfo, FrtRelayConnInfoSetting()) != 0)
+		FrtAuditRelayDrop();
+	if (FrtRelayConn && PQstatus(FrtRelayConn) != CONNECTION_OK)
+		FrtAuditRelayDrop();
+
+	PG_TRY();
+	{
+		bool		cached = (FrtRelayConn != NULL);
+
+		if (!cached)
+			FrtRelayConnect(deadline);
+		res = FrtRelayExec(sql, nparams, params, deadline, refused);
+		if (res == NULL)
+		{
+			/* a cached connection may have died with a primary restart */
+			char	   *msg = pstrdup(PQerrorMessage(FrtRelayConn));
+
+			if (!cached)
+				FrtRelayFail("the connection to the primary broke", msg);
+			FrtAuditRelayDrop();
+			FrtRelayConnect(deadline);
+			res = FrtRelayExec(sql, nparams, params, deadline, refused);
+			if (res == NULL)
+				FrtRelayFail("the connection to the primary broke",
+							 PQerrorMessage(FrtRelayConn));
+		}
+	}
+	PG_CATCH();
+	{
+		/* interrupted or failed mid-protocol: the connection is unusable */
+		FrtRelayOnFail = NULL;
+		FrtAuditRelayDrop();
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	return res;
+}
+
+/*
+ * On a standby: run a query in this database on the primary, over the
+ * relay's connection, as the role it connects as (a member of
+ * frt_audit_relay).  Returns its rows (PQclear them); when the primary
+ * cannot be reached or refuses, onfail(why, detail) raises the caller's
+ * error (it must not return).
+ */
+PGresult *
+FrtAuditRelayQuery(const char *sql, int nparams, const char *const *params,
+				   FrtRelayFailure onfail)
+{
+	PGresult   *res;
+
+	FrtRelayOnFail = onfail;
+	res = FrtRelayRun(sql, nparams, params, "the primary refused the query");
+	FrtRelayOnFail = NULL;
+	return res;
 }
 
 /*
@@ -309,11 +385,10 @@ FrtRelaySend(const char *sql, const char *const *params, TimestampTz deadline, i
 int64
 FrtAuditRelay(const FrtAuditPayload *rec)
 {
-	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-													   frt_audit_timeout_ms);
 	const char *params[FRT_RELAY_NPARAMS];
 	char		sim[64];
-	int64		seq = 0;
+	PGresult   *res;
+	int64		seq;
 	/* the same schema as here: a standby is a copy of the primary */
 	char	   *sql = psprintf("SELECT %s%s", FrtGovFuncName(FRT_FUNC_AUDIT_EVENT), FrtRelayArgs);
 
@@ -331,38 +406,14 @@ FrtAuditRelay(const FrtAuditPayload *rec)
 	if (FrtAuditKeyed())
 		params[8] = FrtRelaySignedOrigin(rec, params);
 
-	/* a changed setting (SIGHUP) takes effect on the next record */
-	if (FrtRelayConn && strcmp(FrtRelayConnInfo, FrtRelayConnInfoSetting()) != 0)
-		FrtAuditRelayDrop();
-	if (FrtRelayConn && PQstatus(FrtRelayConn) != CONNECTION_OK)
-		FrtAuditRelayDrop();
-
-	PG_TRY();
+	FrtRelayOnFail = NULL;
+	res = FrtRelayRun(sql, FRT_RELAY_NPARAMS, params, "the primary refused the record");
+	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0))
 	{
-		bool		cached = (FrtRelayConn != NULL);
-
-		if (!cached)
-			FrtRelayConnect(deadline);
-		if (!FrtRelaySend(sql, params, deadline, &seq))
-		{
-			/* a cached connection may have died with a primary restart */
-			char	   *msg = pstrdup(PQerrorMessage(FrtRelayConn));
-
-			if (!cached)
-				FrtRelayFail("the connection to the primary broke", msg);
-			FrtAuditRelayDrop();
-			FrtRelayConnect(deadline);
-			if (!FrtRelaySend(sql, params, deadline, &seq))
-				FrtRelayFail("the connection to the primary broke",
-							 PQerrorMessage(FrtRelayConn));
-		}
+		PQclear(res);
+		FrtRelayFail("the primary refused the record", "it returned no sequence number");
 	}
-	PG_CATCH();
-	{
-		/* interrupted or failed mid-protocol: the connection is unusable */
-		FrtAuditRelayDrop();
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
+	seq = strtoi64(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
 	return seq;
 }

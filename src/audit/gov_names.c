@@ -48,6 +48,7 @@ static const char *const FrtGovFuncNames[FRT_GOV_NFUNCS] = {
 	[FRT_FUNC_AUDIT_EVENT] = "audit_event",
 	[FRT_FUNC_ERASURE_RECORD] = "_erasure_record",
 	[FRT_FUNC_FACE_OPEN] = "_face_open",
+	[FRT_FUNC_KEY_EPOCH_RECORDS] = "_key_epoch_records",
 };
 
 /* The access method of the core whose indexes seal their codes. */

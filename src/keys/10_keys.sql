@@ -71,6 +71,29 @@ RETURNS TABLE (key_loaded pg_catalog.bool, key_source pg_catalog.text, keyring p
 	suite pg_catalog.text, current_epoch pg_catalog.int8)
 LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'frt_key_status';
 
+-- During a root key rotation: the epochs of the keyring the previous root
+-- key (frt.encryption_previous_key_file) derives; none left: the previous
+-- key is no longer needed.
+CREATE FUNCTION @extschema@._key_previous_epochs()
+RETURNS pg_catalog.int8[]
+LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'frt_key_previous_epochs';
+
+-- For a standby: each epoch asked for (NULL: every epoch of the keyring),
+-- its file as the keyring holds it (NULL if it is not there) and the
+-- keyring's highest epoch.  An epoch's file is inert without the root key,
+-- which alone derives its check value.  Granted to frt_audit_relay: a
+-- standby calls it through the audit relay's connection.
+CREATE FUNCTION @extschema@._key_epoch_records(p_epochs pg_catalog.int8[])
+RETURNS TABLE (epoch pg_catalog.int8, record pg_catalog.bytea, highest pg_catalog.int8)
+LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'frt_key_epoch_records';
+
+-- On a standby: copy an epoch (NULL: every epoch the primary has) from the
+-- primary into this server's keyring if it lacks it; how many were copied.
+-- A standby also copies an epoch by itself when it meets a face under it.
+CREATE FUNCTION @extschema@._key_fetch(p_epoch pg_catalog.int8 DEFAULT NULL)
+RETURNS pg_catalog.int8
+LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'frt_key_fetch';
+
 REVOKE ALL ON FUNCTION @extschema@._face_seal(pg_catalog.int8, @extschema@.face_embedding) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._face_open(pg_catalog.int8, pg_catalog.bytea) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._sealed_epoch(pg_catalog.bytea) FROM PUBLIC;
@@ -80,3 +103,7 @@ REVOKE ALL ON FUNCTION @extschema@._key_epoch_create() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._key_epoch_destroy(pg_catalog.int8) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._key_epochs() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._key_status() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._key_epoch_records(pg_catalog.int8[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._key_fetch(pg_catalog.int8) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._key_previous_epochs() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._key_epoch_records(pg_catalog.int8[]) TO frt_audit_relay;

@@ -55,6 +55,7 @@
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 
+#include "access/parallel.h"
 #include "access/xlog.h"
 #include "commands/dbcommands.h"
 #include "miscadmin.h"
@@ -76,6 +77,7 @@ struct FrtKeyEpoch
 	bool		damaged;		/* the file did not parse */
 	bool		derived;		/* check value computed, data keys made */
 	bool		verified;		/* the root key derives the check value */
+	bool		previous;		/* ... the previous root key does, not the root key */
 	uint8		secret[FRT_KEYRING_SECRET_LEN];
 	uint8		check[FRT_KEYRING_CHECK_LEN];
 	uint8		data_key[FRT_KEY_DATA_KEY_MAX];
@@ -199,17 +201,16 @@ FrtKeyHkdf(const char *digest, const uint8 *key, size_t keylen, const uint8 *sal
 
 /*
  * An epoch's key (into ekey, FRT_KEY_EPOCH_KEY_LEN bytes) and its check
- * value (into check, FRT_KEYRING_CHECK_LEN bytes), from the root key and
+ * value (into check, FRT_KEYRING_CHECK_LEN bytes), from a root key and
  * the epoch's secret; false if OpenSSL failed.
  */
 static bool
-FrtKeyEpochKey(int suite, uint32 epoch, const uint8 *secret, uint8 *ekey, uint8 *check)
+FrtKeyEpochKey(const uint8 *root, size_t rootlen, int suite, uint32 epoch, const uint8 *secret,
+			   uint8 *ekey, uint8 *check)
 {
 	uint8		info[sizeof(FRT_KEY_HKDF_INFO) - 1 + 5];
 	uint8		mac[EVP_MAX_MD_SIZE];
 	size_t		maclen = 0;
-	size_t		rootlen;
-	const uint8 *root = FrtKeyRoot(&rootlen);
 	const char *digest = FrtKeySuiteDigest(suite);
 	bool		ok;
 
@@ -229,8 +230,9 @@ FrtKeyEpochKey(int suite, uint32 epoch, const uint8 *secret, uint8 *ekey, uint8 
 }
 
 /*
- * Derive an epoch's key from the root key: its check value decides
- * 'verified'; when it verifies, the data keys too.  The epoch key itself is
+ * Derive an epoch's key from the root key, or else from the previous root
+ * key (then 'previous'): its check value decides 'verified'; when it
+ * verifies, the data keys too.  The epoch key itself is
  * wiped at once.
  */
 static void
@@ -238,10 +240,20 @@ FrtKeyDerive(FrtKeyEpoch *e)
 {
 	uint8		ekey[FRT_KEY_EPOCH_KEY_LEN];
 	uint8		check[FRT_KEYRING_CHECK_LEN];
+	size_t		rootlen;
+	const uint8 *root = FrtKeyRoot(&rootlen);
 	bool		ok;
 
-	ok = FrtKeyEpochKey(e->suite, e->epoch, e->secret, ekey, check);
+	ok = FrtKeyEpochKey(root, rootlen, e->suite, e->epoch, e->secret, ekey, check);
 	e->verified = ok && timingsafe_bcmp(check, e->check, FRT_KEYRING_CHECK_LEN) == 0;
+	/* during a root key rotation, the epochs made before it */
+	root = FrtKeyRootPrevious(&rootlen);
+	if (ok && !e->verified && root != NULL)
+	{
+		ok = FrtKeyEpochKey(root, rootlen, e->suite, e->epoch, e->secret, ekey, check);
+		e->verified = e->previous =
+			ok && timingsafe_bcmp(check, e->check, FRT_KEYRING_CHECK_LEN) == 0;
+	}
 	if (ok && e->verified)
 		ok = FrtKeyHkdf(FrtKeySuiteDigest(e->suite), ekey, sizeof(ekey), NULL, 0,
 						(const uint8 *) FRT_KEY_DATA_INFO, strlen(FRT_KEY_DATA_INFO),
@@ -479,9 +491,10 @@ FrtKeyReady(FrtKeyEpoch *e)
 
 /*
  * The epoch a payload is sealed under, ready to open it.  An epoch this
- * backend does not know makes it read the keyring once more (a standby
- * whose keyring was just synced); then a number below the current epoch
- * was destroyed (MF151), any other is unknown (MF150).
+ * backend does not know makes it read the keyring once more (a file copied
+ * by hand), and a standby copy it from the primary (key_fetch.c); then a
+ * number the primary destroyed, or one below the keyring's highest, was
+ * destroyed (MF151), any other is unknown (MF150).
  */
 FrtKeyEpoch *
 FrtKeyEpochGet(uint32 epoch)
@@ -492,6 +505,17 @@ FrtKeyEpochGet(uint32 epoch)
 	e = FrtKeyFind(epoch);
 	if (e == NULL)
 	{
+		FrtKeyringLoad(FrtKeyringDir(), ERROR);
+		e = FrtKeyFind(epoch);
+	}
+	if (e == NULL && RecoveryInProgress() && OidIsValid(MyDatabaseId) && !IsParallelWorker())
+	{
+		bool		destroyed;
+
+		(void) FrtKeyFetch(epoch, &destroyed);
+		if (destroyed)
+			FrtRefuse(FRT_ERRCODE_KEY_DESTROYED, 14, NULL, NULL, NULL,
+					  "key epoch %u was destroyed", epoch);
 		FrtKeyringLoad(FrtKeyringDir(), ERROR);
 		e = FrtKeyFind(epoch);
 	}
@@ -506,9 +530,10 @@ FrtKeyEpochGet(uint32 epoch)
 }
 
 /*
- * This database's current epoch, ready to seal.  A database that owns none
- * gets a new epoch (the next number of the keyring) when create is true on
- * a primary; a standby never creates one.
+ * This database's current epoch, ready to seal.  A database that owns none,
+ * or whose current epoch the previous root key derives, gets a new epoch
+ * (the next number of the keyring) when create is true on a primary; a
+ * standby never creates one.
  */
 FrtKeyEpoch *
 FrtKeyEpochCurrent(bool create)
@@ -518,14 +543,17 @@ FrtKeyEpochCurrent(bool create)
 	FrtKeyNeedDatabase();
 	FrtKeyFresh();
 	e = FrtKeyOwnCurrent();
-	if (e == NULL && create && !RecoveryInProgress())
+	if (e != NULL)
+		(void) FrtKeyReady(e);
+	/* after a root key rotation, new seals go under a new root key's epoch */
+	if ((e == NULL || e->previous) && create && !RecoveryInProgress())
 	{
 		(void) FrtKeyEpochCreateIf(true);
 		e = FrtKeyOwnCurrent();
 	}
 	if (e == NULL)
 		FrtRefuse(FRT_ERRCODE_KEY_UNAVAILABLE, 14, NULL, NULL,
-				  RecoveryInProgress() ? "Copy the keyring's files from the primary." : NULL,
+				  RecoveryInProgress() ? "Run SELECT frt._key_fetch() on this standby to copy the primary's epochs." : NULL,
 				  "the keyring holds no key epoch of this database");
 	return FrtKeyReady(e);
 }
@@ -587,6 +615,7 @@ FrtKeyringList(FrtKeyEpochInfo **out)
 		(*out)[i].owner = e->owner;
 		(*out)[i].current = e == current;
 		(*out)[i].verified = !e->damaged && e->verified;
+		(*out)[i].previous = !e->damaged && e->previous;
 	}
 	return FrtKeyNEpochs;
 }
@@ -628,53 +657,25 @@ FrtKeyWriteAll(int fd, const uint8 *buf, size_t n)
 }
 
 /*
- * Write epoch's file (new secret, owned by database owner) through a
- * temporary file; false if it exists.
+ * Write an epoch's file (its record, len bytes) through a temporary file
+ * linked into place, and sync the directory; false if the file exists.
  */
 static bool
-FrtKeyWriteEpoch(const char *dir, uint32 epoch, int suite, Oid owner)
+FrtKeyWriteRecord(const char *dir, uint32 epoch, const uint8 *rec, size_t len)
 {
 	char		path[MAXPGPATH];
 	char		tmp[MAXPGPATH];
-	uint8		rec[FRT_KEYRING_RECORD_LEN];
-	uint8		ekey[FRT_KEY_EPOCH_KEY_LEN];
 	int			fd;
-	bool		ok;
 	bool		linked;
-
-	memset(rec, 0, sizeof(rec));
-	memcpy(rec, FRT_KEYRING_MAGIC, 8);
-	rec[8] = FRT_KEYRING_VERSION;
-	rec[9] = (uint8) suite;
-	FrtKeyPut32(rec + 12, epoch);
-	FrtKeyPut64(rec + 16, (int64) time(NULL));
-	FrtKeyPut32(rec + FRT_KEYRING_OFF_OWNER, (uint32) owner);
-	if (!pg_strong_random(rec + FRT_KEYRING_OFF_SECRET, FRT_KEYRING_SECRET_LEN))
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not generate a random epoch secret")));
-	/* the check value, from the key this root key derives */
-	ok = FrtKeyEpochKey(suite, epoch, rec + FRT_KEYRING_OFF_SECRET, ekey,
-						rec + FRT_KEYRING_OFF_CHECK);
-	explicit_bzero(ekey, sizeof(ekey));
-	if (!ok)
-	{
-		explicit_bzero(rec, sizeof(rec));
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not derive the key of key epoch %u", epoch)));
-	}
-	FrtKeyPut32(rec + FRT_KEYRING_RECORD_LEN - 4, FrtKeyRecordCrc(rec, FRT_KEYRING_RECORD_LEN));
 
 	snprintf(path, sizeof(path), "%s/" FRT_KEYRING_FILE_FMT, dir, epoch);
 	snprintf(tmp, sizeof(tmp), "%s%s", path, FRT_KEYRING_TMP_SUFFIX);
 	(void) unlink(tmp);			/* left by a crash while creating */
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | PG_BINARY, S_IRUSR | S_IWUSR);
-	if (fd < 0 || !FrtKeyWriteAll(fd, rec, sizeof(rec)) || pg_fsync(fd) != 0)
+	if (fd < 0 || !FrtKeyWriteAll(fd, rec, len) || pg_fsync(fd) != 0)
 	{
 		int			save = errno;
 
-		explicit_bzero(rec, sizeof(rec));
 		if (fd >= 0)
 			close(fd);
 		(void) unlink(tmp);
@@ -683,7 +684,6 @@ FrtKeyWriteEpoch(const char *dir, uint32 epoch, int suite, Oid owner)
 				(errcode_for_file_access(),
 				 errmsg("could not write key epoch %u to the keyring: %m", epoch)));
 	}
-	explicit_bzero(rec, sizeof(rec));
 	close(fd);
 	linked = link(tmp, path) == 0;
 	if (!linked && errno != EEXIST)
@@ -706,9 +706,60 @@ FrtKeyWriteEpoch(const char *dir, uint32 epoch, int suite, Oid owner)
 }
 
 /*
+ * Write epoch's file (new secret, owned by database owner) through a
+ * temporary file; false if it exists.
+ */
+static bool
+FrtKeyWriteEpoch(const char *dir, uint32 epoch, int suite, Oid owner)
+{
+	uint8		rec[FRT_KEYRING_RECORD_LEN];
+	uint8		ekey[FRT_KEY_EPOCH_KEY_LEN];
+	size_t		rootlen;
+	const uint8 *root;
+	bool		ok;
+	bool		linked;
+
+	memset(rec, 0, sizeof(rec));
+	memcpy(rec, FRT_KEYRING_MAGIC, 8);
+	rec[8] = FRT_KEYRING_VERSION;
+	rec[9] = (uint8) suite;
+	FrtKeyPut32(rec + 12, epoch);
+	FrtKeyPut64(rec + 16, (int64) time(NULL));
+	FrtKeyPut32(rec + FRT_KEYRING_OFF_OWNER, (uint32) owner);
+	if (!pg_strong_random(rec + FRT_KEYRING_OFF_SECRET, FRT_KEYRING_SECRET_LEN))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not generate a random epoch secret")));
+	/* the check value, from the key this root key derives */
+	root = FrtKeyRoot(&rootlen);
+	ok = FrtKeyEpochKey(root, rootlen, suite, epoch, rec + FRT_KEYRING_OFF_SECRET, ekey,
+						rec + FRT_KEYRING_OFF_CHECK);
+	explicit_bzero(ekey, sizeof(ekey));
+	if (!ok)
+	{
+		explicit_bzero(rec, sizeof(rec));
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not derive the key of key epoch %u", epoch)));
+	}
+	FrtKeyPut32(rec + FRT_KEYRING_RECORD_LEN - 4, FrtKeyRecordCrc(rec, FRT_KEYRING_RECORD_LEN));
+	PG_TRY();
+	{
+		linked = FrtKeyWriteRecord(dir, epoch, rec, sizeof(rec));
+	}
+	PG_FINALLY();
+	{
+		explicit_bzero(rec, sizeof(rec));
+	}
+	PG_END_TRY();
+	return linked;
+}
+
+/*
  * Create a new epoch owned by this database (its current one from now on)
  * with the suite of frt.encryption_suite, or only if this database owns
- * none when if_none; returns this database's current epoch.  Refused on a
+ * none, or only one the previous root key derives, when if_none; returns
+ * this database's current epoch.  Refused on a
  * standby and when the root key does not derive the epochs already there.
  */
 static uint32
@@ -722,18 +773,18 @@ FrtKeyEpochCreateIf(bool if_none)
 		ereport(ERROR,
 				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
 				 errmsg("key epochs are created on the primary"),
-				 errhint("Copy the keyring's files from the primary.")));
+				 errhint("A standby copies the primary's epochs: SELECT frt._key_fetch().")));
 	FrtKeyLockAcquire();
 	FrtKeyringLoad(dir, ERROR);
-	if (if_none && FrtKeyOwnCurrent() != NULL)
+	for (int i = 0; i < FrtKeyNEpochs; i++)
+		if (!FrtKeyEpochs[i].damaged)
+			(void) FrtKeyReady(&FrtKeyEpochs[i]);
+	if (if_none && FrtKeyOwnCurrent() != NULL && !FrtKeyOwnCurrent()->previous)
 	{
 		/* another backend of this database created it first */
 		FrtKeyLockRelease();
 		return FrtKeyOwnCurrentNumber();
 	}
-	for (int i = 0; i < FrtKeyNEpochs; i++)
-		if (!FrtKeyEpochs[i].damaged)
-			(void) FrtKeyReady(&FrtKeyEpochs[i]);
 	epoch = FrtKeyHighest() + 1;
 	if (FrtKeyHighest() >= PG_UINT32_MAX - 1)
 		ereport(ERROR,
@@ -742,6 +793,8 @@ FrtKeyEpochCreateIf(bool if_none)
 	if (!FrtKeyWriteEpoch(dir, epoch, frt_encryption_suite, MyDatabaseId))
 		ereport(LOG,
 				(errmsg("key epoch %u was created by another process meanwhile", epoch)));
+	else
+		FrtKeyWalCreate(epoch, frt_encryption_suite, MyDatabaseId);
 	FrtKeyGenerationBump();
 	FrtKeyLockRelease();
 	FrtKeyringLoad(dir, ERROR);
@@ -753,6 +806,43 @@ uint32
 FrtKeyEpochCreate(void)
 {
 	return FrtKeyEpochCreateIf(false);
+}
+
+/*
+ * Overwrite epoch's file with zeros, sync it, unlink it and sync the
+ * directory (the caller holds the layer's lock).  False if there was no
+ * file; a failure is reported at elevel (and false if that returns).
+ */
+static bool
+FrtKeyShred(const char *dir, uint32 epoch, int elevel)
+{
+	char		path[MAXPGPATH];
+	uint8		zeros[FRT_KEYRING_RECORD_LEN];
+	struct stat st;
+	int			fd;
+	bool		ok;
+
+	snprintf(path, sizeof(path), "%s/" FRT_KEYRING_FILE_FMT, dir, epoch);
+	memset(zeros, 0, sizeof(zeros));
+	memset(&st, 0, sizeof(st));
+	fd = open(path, O_WRONLY | PG_BINARY, 0);
+	if (fd < 0 && errno == ENOENT)
+		return false;
+	ok = fd >= 0 && fstat(fd, &st) == 0;
+	for (off_t done = 0; ok && done < st.st_size; done += sizeof(zeros))
+		ok = FrtKeyWriteAll(fd, zeros, Min(sizeof(zeros), (size_t) (st.st_size - done)));
+	ok = ok && pg_fsync(fd) == 0;
+	if (fd >= 0)
+		close(fd);
+	if (!ok || unlink(path) != 0)
+	{
+		ereport(elevel,
+				(errcode_for_file_access(),
+				 errmsg("could not destroy key epoch %u in the keyring: %m", epoch)));
+		return false;
+	}
+	FrtKeySync(dir, true);
+	return true;
 }
 
 /*
@@ -788,14 +878,9 @@ bool
 FrtKeyEpochDestroy(uint32 epoch)
 {
 	const char *dir = FrtKeyringDir();
-	char		path[MAXPGPATH];
-	uint8		zeros[FRT_KEYRING_RECORD_LEN];
-	struct stat st;
 	FrtKeyEpoch *e;
 	bool		seen;
 	Oid			checked = InvalidOid;
-	int			fd;
-	bool		ok;
 
 	/* an epoch's owner never changes: checked before the lock */
 	FrtKeyFresh();
@@ -807,7 +892,6 @@ FrtKeyEpochDestroy(uint32 epoch)
 		checked = e->owner;
 	}
 
-	memset(&st, 0, sizeof(st));
 	FrtKeyLockAcquire();
 	FrtKeyringLoad(dir, ERROR);
 	if (epoch == FrtKeyOwnCurrentNumber())
@@ -832,24 +916,110 @@ FrtKeyEpochDestroy(uint32 epoch)
 				 errmsg("key epoch %u is the highest of the keyring and cannot be destroyed", epoch),
 				 errdetail("The next epoch is numbered after the highest; no number is given twice."),
 				 errhint("Destroy it once a newer epoch exists.")));
-	snprintf(path, sizeof(path), "%s/" FRT_KEYRING_FILE_FMT, dir, epoch);
-	memset(zeros, 0, sizeof(zeros));
-	fd = open(path, O_WRONLY | PG_BINARY, 0);
-	ok = fd >= 0 && fstat(fd, &st) == 0;
-	for (off_t done = 0; ok && done < st.st_size; done += sizeof(zeros))
-		ok = FrtKeyWriteAll(fd, zeros, Min(sizeof(zeros), (size_t) (st.st_size - done)));
-	ok = ok && pg_fsync(fd) == 0;
-	if (fd >= 0)
-		close(fd);
-	if (!ok || unlink(path) != 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not destroy key epoch %u in the keyring: %m", epoch)));
-	FrtKeySync(dir, true);
+	/* WAL first: replay finishes a destruction a crash cut short, and repeats it on standbys */
+	FrtKeyWalDestroy(epoch);
+	(void) FrtKeyShred(dir, epoch, ERROR);
 	FrtKeyGenerationBump();
 	FrtKeyLockRelease();
 	FrtKeyringLoad(dir, ERROR);
 	return true;
+}
+
+/*
+ * WAL replay of a destruction (on a standby, in crash recovery, in a
+ * restored backup): destroy the epoch's file here too, if it is still
+ * there.  Never an error: a failure is a WARNING, and the file stays.
+ */
+void
+FrtKeyringReplayDestroy(uint32 epoch)
+{
+	const char *dir = frt_encryption_keyring;
+
+	if (dir == NULL || dir[0] == '\0')
+		return;
+	FrtKeyLockAcquire();
+	if (FrtKeyShred(dir, epoch, WARNING))
+		ereport(LOG,
+				(errmsg("key epoch %u destroyed in the keyring, as the primary destroyed it", epoch)));
+	FrtKeyGenerationBump();
+	FrtKeyLockRelease();
+}
+
+/*
+ * Epoch's file as it is in the keyring, into rec (FRT_KEYRING_RECORD_LEN
+ * bytes): its length, or 0 if there is none.  *highest gets the keyring's
+ * highest epoch.  Read under the layer's lock, so that a destruction is
+ * either wholly before (no file) or wholly after (its WAL record follows).
+ */
+size_t
+FrtKeyringRecord(uint32 epoch, uint8 *rec, uint32 *highest)
+{
+	const char *dir = FrtKeyringDir();
+	char		path[MAXPGPATH];
+	ssize_t		n = 0;
+	int			fd;
+
+	FrtKeyLockAcquire();
+	FrtKeyringLoad(dir, ERROR);
+	*highest = FrtKeyHighest();
+	snprintf(path, sizeof(path), "%s/" FRT_KEYRING_FILE_FMT, dir, epoch);
+	fd = open(path, O_RDONLY | PG_BINARY, 0);
+	if (fd >= 0)
+	{
+		n = read(fd, rec, FRT_KEYRING_RECORD_LEN);
+		close(fd);
+	}
+	FrtKeyLockRelease();
+	return n > 0 ? (size_t) n : 0;
+}
+
+/*
+ * On a standby: add an epoch file fetched from the primary (rec, len
+ * bytes) to the keyring, if it parses as epoch, this root key derives it,
+ * and the keyring's generation is still *gen (else a destruction may have
+ * been replayed meanwhile: false, nothing written).  True if written; *gen
+ * is then the generation after it.
+ */
+bool
+FrtKeyringAdopt(uint32 epoch, const uint8 *rec, size_t len, uint64 *gen)
+{
+	const char *dir = FrtKeyringDir();
+	FrtKeyEpoch *e = FrtKeyMemAlloc(sizeof(FrtKeyEpoch));
+	bool		ok;
+
+	ok = FrtKeyParse(rec, len, epoch, e);
+	if (ok)
+	{
+		FrtKeyDerive(e);
+		ok = e->verified;
+	}
+	FrtKeyMemFree(e, sizeof(FrtKeyEpoch));
+	if (!ok)
+		FrtRefuse(FRT_ERRCODE_KEY_UNAVAILABLE, 14, NULL, NULL,
+				  "The standby's root key must be the primary's.",
+				  "key epoch %u from the primary is damaged or made with another root key", epoch);
+	FrtKeyLockAcquire();
+	if (FrtKeyGeneration() != *gen)
+	{
+		FrtKeyLockRelease();
+		return false;
+	}
+	(void) FrtKeyWriteRecord(dir, epoch, rec, len);
+	FrtKeyGenerationBump();
+	*gen = FrtKeyGeneration();
+	FrtKeyLockRelease();
+	ereport(LOG,
+			(errmsg("key epoch %u copied from the primary into the keyring", epoch)));
+	return true;
+}
+
+/* The keyring's generation and whether it has epoch (a fresh look). */
+bool
+FrtKeyringHas(uint32 epoch, uint64 *gen)
+{
+	FrtKeyringLoad(FrtKeyringDir(), ERROR);
+	*gen = FrtKeySeenGen;
+	return FrtKeyFind(epoch) != NULL;
 }
 
 /*
@@ -863,6 +1033,8 @@ FrtKeyringCheckAtStart(void)
 {
 	const char *dir = frt_encryption_keyring;
 	struct stat st;
+	int			nprevious = 0;
+	size_t		prevlen;
 
 	if (dir == NULL || dir[0] == '\0')
 		return;
@@ -902,8 +1074,18 @@ FrtKeyringCheckAtStart(void)
 				ereport(WARNING,
 						(errmsg("the encryption key does not match key epoch %u of the keyring: what is sealed under it cannot be opened",
 								e->epoch)));
+			else if (e->previous)
+				nprevious++;
 		}
 	}
+	if (nprevious > 0)
+		ereport(LOG,
+				(errmsg("%d key epochs of the keyring are derived from the previous root key", nprevious),
+				 errhint("Rotate every database's faces to a new epoch, then unset frt.encryption_previous_key_file (docs/operations.md, \"Rotating the root key\").")));
+	else if (FrtKeyRootPrevious(&prevlen) != NULL)
+		ereport(LOG,
+				(errmsg("no key epoch of the keyring is derived from the previous root key"),
+				 errhint("Unset frt.encryption_previous_key_file (or frt.encryption_previous_key_command) and destroy the previous key.")));
 	/* the postmaster keeps no epoch key: its children derive their own */
 	FrtKeyCacheDrop();
 }

@@ -40,12 +40,17 @@
 
 char	   *frt_encryption_key_file = NULL;
 char	   *frt_encryption_key_command = NULL;
+char	   *frt_encryption_previous_key_file = NULL;
+char	   *frt_encryption_previous_key_command = NULL;
 char	   *frt_encryption_keyring = NULL;
 int			frt_encryption_suite = FRT_SUITE_DEFAULT;
 
 /* The root key, in this process's private memory only (FrtKeyMemAlloc'd). */
 static uint8 *FrtKeyRootBytes = NULL;
 static size_t FrtKeyRootLen = 0;
+/* The previous root key, while a root key rotation needs it (the same way). */
+static uint8 *FrtKeyPrevBytes = NULL;
+static size_t FrtKeyPrevLen = 0;
 
 /* What every backend shares: the keyring's generation and its lock. */
 typedef struct FrtKeyShared
@@ -88,9 +93,12 @@ FrtKeyHexDigit(char c)
 	return -1;
 }
 
-/* Decode the root key from the text read (hex, blanks around it); wipe the text. */
+/*
+ * Decode a root key from the text read (hex, blanks around it) into key
+ * (FRT_KEY_ROOT_MAX_BYTES), its length into *keylen; wipe the text.
+ */
 static void
-FrtKeyRootFrom(char *text, size_t len, const char *source)
+FrtKeyRootFrom(char *text, size_t len, const char *source, uint8 *key, size_t *keylen)
 {
 	size_t		start = 0,
 				end = len,
@@ -112,12 +120,12 @@ FrtKeyRootFrom(char *text, size_t len, const char *source)
 		if (hi < 0 || lo < 0)
 			ok = false;
 		else
-			FrtKeyRootBytes[i / 2] = (uint8) (hi << 4 | lo);
+			key[i / 2] = (uint8) (hi << 4 | lo);
 	}
 	explicit_bzero(text, len);
 	if (!ok)
 	{
-		explicit_bzero(FrtKeyRootBytes, FRT_KEY_ROOT_MAX_BYTES);
+		explicit_bzero(key, FRT_KEY_ROOT_MAX_BYTES);
 		ereport(FATAL,
 				(errmsg("the encryption key from %s is not one line of at most %d hex digits",
 						source, FRT_KEY_ROOT_MAX_BYTES * 2),
@@ -125,40 +133,71 @@ FrtKeyRootFrom(char *text, size_t len, const char *source)
 	}
 	if (n / 2 < FRT_KEY_ROOT_MIN_BYTES)
 	{
-		explicit_bzero(FrtKeyRootBytes, FRT_KEY_ROOT_MAX_BYTES);
+		explicit_bzero(key, FRT_KEY_ROOT_MAX_BYTES);
 		ereport(FATAL,
 				(errmsg("the encryption key from %s is shorter than %d bytes (%d hex digits)",
 						source, FRT_KEY_ROOT_MIN_BYTES, FRT_KEY_ROOT_MIN_BYTES * 2),
 				 errhint("Make one with: openssl rand -hex 32")));
 	}
-	FrtKeyRootLen = n / 2;
+	*keylen = n / 2;
 }
 
-/* Load the root key from the file or the command (postmaster, at start). */
+/*
+ * Load a root key from the file or the command of the settings named
+ * filevar and cmdvar (postmaster, at start); NULL if neither is set.
+ */
+static uint8 *
+FrtKeyRootLoadFrom(const char *filevar, const char *file, const char *cmdvar,
+				   const char *cmd, size_t *keylen)
+{
+	char		buf[FRT_KEY_FILE_MAX];
+	uint8	   *key;
+	size_t		n;
+
+	if (file[0] != '\0' && cmd[0] != '\0')
+		ereport(FATAL,
+				(errmsg("set %s or %s, not both", filevar, cmdvar)));
+	if (file[0] == '\0' && cmd[0] == '\0')
+		return NULL;
+	key = FrtKeyMemAlloc(FRT_KEY_ROOT_MAX_BYTES);
+	if (file[0] != '\0')
+	{
+		n = FrtSecretFromFile(filevar, "encryption key", file, buf, sizeof(buf));
+		FrtKeyRootFrom(buf, n, filevar, key, keylen);
+	}
+	else
+	{
+		n = FrtSecretFromCommand(cmdvar, cmd, buf, sizeof(buf));
+		FrtKeyRootFrom(buf, n, cmdvar, key, keylen);
+	}
+	return key;
+}
+
+/*
+ * Load the root key, and the previous one if set, from their files or
+ * commands (postmaster, at start).  A previous key alone, or equal to the
+ * root key, keeps the server down.
+ */
 static void
 FrtKeyRootLoad(void)
 {
-	char		buf[FRT_KEY_FILE_MAX];
-	size_t		n;
-
-	if (frt_encryption_key_file[0] != '\0' && frt_encryption_key_command[0] != '\0')
+	FrtKeyRootBytes = FrtKeyRootLoadFrom("frt.encryption_key_file", frt_encryption_key_file,
+										 "frt.encryption_key_command", frt_encryption_key_command,
+										 &FrtKeyRootLen);
+	FrtKeyPrevBytes = FrtKeyRootLoadFrom("frt.encryption_previous_key_file",
+										 frt_encryption_previous_key_file,
+										 "frt.encryption_previous_key_command",
+										 frt_encryption_previous_key_command,
+										 &FrtKeyPrevLen);
+	if (FrtKeyPrevBytes != NULL && FrtKeyRootBytes == NULL)
 		ereport(FATAL,
-				(errmsg("set frt.encryption_key_file or frt.encryption_key_command, not both")));
-	if (frt_encryption_key_file[0] == '\0' && frt_encryption_key_command[0] == '\0')
-		return;
-	FrtKeyRootBytes = FrtKeyMemAlloc(FRT_KEY_ROOT_MAX_BYTES);
-	if (frt_encryption_key_file[0] != '\0')
-	{
-		n = FrtSecretFromFile("frt.encryption_key_file", "encryption key",
-							  frt_encryption_key_file, buf, sizeof(buf));
-		FrtKeyRootFrom(buf, n, "frt.encryption_key_file");
-	}
-	else if (frt_encryption_key_command[0] != '\0')
-	{
-		n = FrtSecretFromCommand("frt.encryption_key_command", frt_encryption_key_command,
-								 buf, sizeof(buf));
-		FrtKeyRootFrom(buf, n, "frt.encryption_key_command");
-	}
+				(errmsg("frt.encryption_previous_key_file or frt.encryption_previous_key_command is set without a root key"),
+				 errhint("The previous key serves a root key rotation: set the new key as frt.encryption_key_file (or frt.encryption_key_command).")));
+	if (FrtKeyPrevBytes != NULL && FrtKeyPrevLen == FrtKeyRootLen &&
+		timingsafe_bcmp(FrtKeyPrevBytes, FrtKeyRootBytes, FrtKeyRootLen) == 0)
+		ereport(FATAL,
+				(errmsg("the previous encryption key is the root key itself"),
+				 errhint("Unset frt.encryption_previous_key_file (or frt.encryption_previous_key_command), or give the new root key.")));
 }
 
 /* Is the root key loaded? */
@@ -174,6 +213,14 @@ FrtKeyRoot(size_t *len)
 {
 	*len = FrtKeyRootLen;
 	return FrtKeyRootBytes;
+}
+
+/* The previous root key and its length, or NULL (a root key rotation). */
+const uint8 *
+FrtKeyRootPrevious(size_t *len)
+{
+	*len = FrtKeyPrevLen;
+	return FrtKeyPrevBytes;
 }
 
 /* A length rounded up to whole pages. */
@@ -299,6 +346,15 @@ FrtKeyRootInit(void)
 							   "Command printing the root encryption key (hex), run once at server start.",
 							   NULL, &frt_encryption_key_command, "",
 							   PGC_POSTMASTER, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+	DefineCustomStringVariable("frt.encryption_previous_key_file",
+							   "File holding the previous root key (hex) during a root key rotation, read once at server start.",
+							   "Epochs the root key does not derive are derived with it; see docs/operations.md, \"Rotating the root key\".",
+							   &frt_encryption_previous_key_file, "",
+							   PGC_POSTMASTER, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+	DefineCustomStringVariable("frt.encryption_previous_key_command",
+							   "Command printing the previous root key (hex) during a root key rotation, run once at server start.",
+							   NULL, &frt_encryption_previous_key_command, "",
+							   PGC_POSTMASTER, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
 	DefineCustomStringVariable("frt.encryption_keyring",
 							   "Directory of the key epochs (one file each), outside the data directory.",
 							   "Mode 0700, owned by the server's OS user; see docs/operations.md, \"Encryption keys\".",
@@ -310,6 +366,7 @@ FrtKeyRootInit(void)
 							 &frt_encryption_suite, FRT_SUITE_DEFAULT, FrtKeySuiteOptions,
 							 PGC_POSTMASTER, 0, NULL, NULL, NULL);
 
+	FrtKeyWalRegister();
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = FrtKeyShmemRequest;
 	prev_shmem_startup_hook = shmem_startup_hook;

@@ -11,8 +11,10 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -345,6 +347,27 @@ frt_key_epochs(PG_FUNCTION_ARGS)
 	PG_RETURN_NULL();
 }
 
+PG_FUNCTION_INFO_V1(frt_key_previous_epochs);
+
+/*
+ * SQL: frt._key_previous_epochs() -- the epochs of the keyring the previous
+ * root key derives, ascending (a root key rotation is finished when the
+ * array is empty).
+ */
+Datum
+frt_key_previous_epochs(PG_FUNCTION_ARGS)
+{
+	FrtKeyEpochInfo *info;
+	int			n = FrtKeyringList(&info);
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+	int			k = 0;
+
+	for (int i = 0; i < n; i++)
+		if (info[i].previous)
+			elems[k++] = Int64GetDatum((int64) info[i].epoch);
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, k, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
 PG_FUNCTION_INFO_V1(frt_key_status);
 
 /*
@@ -365,7 +388,15 @@ frt_key_status(PG_FUNCTION_ARGS)
 	values[0] = BoolGetDatum(loaded);
 	nulls[1] = !loaded;
 	if (loaded)
-		values[1] = CStringGetTextDatum(frt_encryption_key_file[0] != '\0' ? "file" : "command");
+	{
+		size_t		prevlen;
+		const char *source = frt_encryption_key_file[0] != '\0' ? "file" : "command";
+
+		if (FrtKeyRootPrevious(&prevlen) != NULL)
+			source = psprintf("%s; previous key: %s", source,
+							  frt_encryption_previous_key_file[0] != '\0' ? "file" : "command");
+		values[1] = CStringGetTextDatum(source);
+	}
 	nulls[2] = frt_encryption_keyring == NULL || frt_encryption_keyring[0] == '\0';
 	if (!nulls[2])
 		values[2] = CStringGetTextDatum(frt_encryption_keyring);

@@ -8,8 +8,9 @@
 # the key bytes and the keys derived from them never in the server log or
 # the data directory (pg_wal included); the epoch file's check value as
 # OpenSSL's own HKDF and HMAC compute it; a standby with the same key and a
-# copy of the keyring opens what the primary sealed, and reads a new epoch
-# once its file is copied; a restart with another root key fails clearly;
+# copy of the keyring opens what the primary sealed, copies a new epoch from
+# the primary when it meets a face under it (or says clearly that it cannot
+# reach the primary), and reads a file copied by hand; a restart with another root key fails clearly;
 # two sessions sealing at once into an empty keyring make one epoch 1.
 use strict;
 use warnings;
@@ -290,13 +291,28 @@ is(q1('SELECT frt._key_epoch_create()'), '4', 'the primary makes epoch 4');
 q1('INSERT INTO sealed SELECT g, frt._face_seal(g, ' . vec_sql('g') . '), ' . vec_sql('g')
 	  . ' FROM generate_series(201, 205) g');
 $primary->wait_for_catchup($standby);
-like(err_of($standby, 'SELECT frt._face_open(id, v) FROM sealed WHERE id = 201'),
-	qr/ERROR:  MF150: key epoch 4 is not in the keyring.*HINT:  Copy the keyring's files/s,
-	'before its keyring has epoch 4, the standby says so');
-copy("$ring/epoch-00000004.key", "$standby_ring/epoch-00000004.key") or die;
-chmod 0600, "$standby_ring/epoch-00000004.key";
 is($standby->safe_psql('postgres', 'SELECT count(*) FROM sealed WHERE frt._face_open(id, v) OPERATOR(frt.=) e'),
-	'25', 'once copied, it opens them (no restart)');
+	'25', 'meeting a face under epoch 4, the standby copies the epoch from the primary (no restart)');
+ok(-f "$standby_ring/epoch-00000004.key", '... into its own keyring');
+is(slurp_file("$standby_ring/epoch-00000004.key"), slurp_file("$ring/epoch-00000004.key"),
+	'... byte for byte');
+is((stat("$standby_ring/epoch-00000004.key"))[2] & 07777, 0600, '... readable by the server only');
+like(slurp_file($standby->logfile), qr/LOG:  key epoch 4 copied from the primary into the keyring/,
+	'the copy is logged');
+# without a primary to ask, a clear MF150
+$standby->append_conf('postgresql.conf', "frt.audit_primary_conninfo = 'host=/nonexistent port=1 connect_timeout=2'\n");
+$standby->reload;
+is(q1('SELECT frt._key_epoch_create()'), '5', 'the primary makes epoch 5');
+q1('INSERT INTO sealed SELECT 206, frt._face_seal(206, ' . vec_sql(206) . '), ' . vec_sql(206));
+$primary->wait_for_catchup($standby);
+like(err_of($standby, 'SELECT frt._face_open(id, v) FROM sealed WHERE id = 206'),
+	qr/ERROR:  MF150: key epoch 5 is not in the keyring, and the primary could not be asked for it: could not connect.*HINT:  A standby copies key epochs from the primary/s,
+	'a standby that cannot reach the primary says so');
+ok(!-e "$standby_ring/epoch-00000005.key", '... and writes nothing');
+copy("$ring/epoch-00000005.key", "$standby_ring/epoch-00000005.key") or die;
+chmod 0600, "$standby_ring/epoch-00000005.key";
+is($standby->safe_psql('postgres', 'SELECT count(*) FROM sealed WHERE frt._face_open(id, v) OPERATOR(frt.=) e'),
+	'26', 'a file copied by hand serves too (no restart)');
 $standby->stop;
 
 # 8. Restarted with another root key: a warning at start, and a clear error at use.
@@ -308,7 +324,7 @@ like(substr(slurp_file($primary->logfile), $off),
 like(err_of($primary, 'SELECT frt._face_open(id, v) FROM sealed WHERE id = 101'),
 	qr/ERROR:  MF150: the encryption key does not match key epoch 3 of the keyring/, 'opening fails clearly');
 like(err_of($primary, 'SELECT frt._face_seal(1, ' . vec_sql(1) . ')'),
-	qr/MF150: the encryption key does not match key epoch 4/, 'so does sealing');
+	qr/MF150: the encryption key does not match key epoch 5/, 'so does sealing');
 like(err_of($primary, 'SELECT frt._key_epoch_create()'), qr/MF150: the encryption key does not match/,
 	'and no epoch is made with it');
 is(q1('SELECT bool_or(verified) FROM frt._key_epochs()'), 'f', '_key_epochs shows none verified');
