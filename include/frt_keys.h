@@ -156,6 +156,8 @@ extern void FrtKeyWalDestroy(uint32 epoch);
 /* key_fetch.c: a standby copies the epochs it lacks from the primary */
 #define FRT_KEY_FETCH_ALL		0	/* FrtKeyFetch: every epoch the primary has */
 extern int	FrtKeyFetch(uint32 epoch, bool *destroyed);
+extern void FrtKeyFetchLater(uint32 epoch, Oid owner);
+extern PGDLLEXPORT void FrtKeyFetchWorkerMain(Datum main_arg);
 extern void FrtKeyRefuseUnloaded(void) pg_attribute_noreturn();
 
 /* key_seal.c: the suites and the envelope; the FrtCipher */

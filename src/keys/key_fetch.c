@@ -19,13 +19,23 @@
  */
 #include "postgres.h"
 
+#include <sys/stat.h>
+
+#include "access/xact.h"
 #include "access/xlog.h"
+#include "access/xlogrecovery.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "libpq-fe.h"
 #include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "tcop/tcopprot.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/snapmgr.h"
 
 #include "frt_audit.h"
 #include "frt_gov_names.h"
@@ -34,6 +44,9 @@
 
 /* Times a copy is tried again when the keyring changed meanwhile. */
 #define FRT_KEY_FETCH_TRIES		3
+/* The worker started by a replayed creation: attempts, and the pause between. */
+#define FRT_KEY_FETCH_WORKER_TRIES	20
+#define FRT_KEY_FETCH_WORKER_PAUSE_MS	15000
 
 static uint32 FrtKeyFetching = 0;	/* the epoch asked for, for the error */
 
@@ -270,4 +283,110 @@ frt_key_fetch(PG_FUNCTION_ARGS)
 		FrtRefuse(FRT_ERRCODE_KEY_DESTROYED, 14, NULL, NULL, NULL,
 				  "key epoch %u was destroyed", (uint32) epoch);
 	PG_RETURN_INT64(written);
+}
+
+/*
+ * In WAL replay of an epoch's creation, on a server whose keyring lacks
+ * it: ask the postmaster for a worker that copies it from the primary as
+ * soon as the standby is consistent, so that a standby holds a new epoch
+ * before it could be promoted.  Never an error (the epoch is still copied
+ * when first needed).
+ */
+void
+FrtKeyFetchLater(uint32 epoch, Oid owner)
+{
+	BackgroundWorker bgw;
+	BackgroundWorkerHandle *handle;
+	char		path[MAXPGPATH];
+	struct stat st;
+
+	if (!OidIsValid(owner) || frt_encryption_keyring == NULL ||
+		frt_encryption_keyring[0] == '\0' || !FrtKeyRootLoaded())
+		return;
+	/* a restore from an archive alone has no primary to ask */
+	if ((frt_audit_primary_conninfo == NULL || frt_audit_primary_conninfo[0] == '\0') &&
+		(PrimaryConnInfo == NULL || PrimaryConnInfo[0] == '\0'))
+		return;
+	snprintf(path, sizeof(path), "%s/" FRT_KEYRING_FILE_FMT, frt_encryption_keyring, epoch);
+	if (stat(path, &st) == 0)
+		return;
+	memset(&bgw, 0, sizeof(bgw));
+	bgw.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	bgw.bgw_start_time = BgWorkerStart_ConsistentState;
+	bgw.bgw_restart_time = BGW_NEVER_RESTART;
+	snprintf(bgw.bgw_library_name, BGW_MAXLEN, FRT_GOVERNANCE_LIBRARY);
+	snprintf(bgw.bgw_function_name, BGW_MAXLEN, "FrtKeyFetchWorkerMain");
+	snprintf(bgw.bgw_name, BGW_MAXLEN, "frt keyring copy of key epoch %u", epoch);
+	snprintf(bgw.bgw_type, BGW_MAXLEN, "frt keyring copy");
+	bgw.bgw_main_arg = ObjectIdGetDatum(owner);
+	memcpy(bgw.bgw_extra, &epoch, sizeof(epoch));
+	if (!RegisterDynamicBackgroundWorker(&bgw, &handle))
+		ereport(LOG,
+				(errmsg("could not start a worker to copy key epoch %u from the primary; it is copied when first needed",
+						epoch)));
+}
+
+/* One attempt of the worker: copy the epoch; true when nothing is left to do. */
+static bool
+FrtKeyFetchWorkerTry(uint32 epoch)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	volatile bool done = false;
+
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	PG_TRY();
+	{
+		bool		destroyed;
+		uint64		gen;
+
+		if (!RecoveryInProgress() || FrtKeyringHas(epoch, &gen))
+			done = true;
+		else
+		{
+			(void) FrtKeyFetch(epoch, &destroyed);
+			done = true;
+		}
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		EmitErrorReport();
+		FlushErrorState();
+		AbortCurrentTransaction();
+	}
+	PG_END_TRY();
+	return done;
+}
+
+/*
+ * Background worker (on a standby, started by FrtKeyFetchLater): connect to
+ * the epoch's owner database and copy the epoch from the primary, trying
+ * again for a while if the primary cannot be reached.
+ */
+void
+FrtKeyFetchWorkerMain(Datum main_arg)
+{
+	Oid			owner = DatumGetObjectId(main_arg);
+	uint32		epoch;
+
+	memcpy(&epoch, MyBgworkerEntry->bgw_extra, sizeof(epoch));
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnectionByOid(owner, InvalidOid, 0);
+	for (int i = 0; i < FRT_KEY_FETCH_WORKER_TRIES; i++)
+	{
+		if (FrtKeyFetchWorkerTry(epoch))
+			proc_exit(0);
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 FRT_KEY_FETCH_WORKER_PAUSE_MS, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+	ereport(LOG,
+			(errmsg("key epoch %u could not be copied from the primary; it is copied when first needed",
+					epoch)));
+	proc_exit(0);
 }

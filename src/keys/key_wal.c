@@ -6,7 +6,7 @@
  *	  every standby and every restored backup that replays past it.
  *
  * No record holds key material: a creation names the epoch, its suite and
- * its owner (a standby copies the file itself from the primary, key_fetch.c);
+ * its owner (a standby then copies the file from the primary, key_fetch.c);
  * a destruction names the epoch.  The primary logs a destruction and
  * flushes it before it destroys the file, so that crash recovery finishes
  * a destruction a crash cut short; replay destroys the file wherever it
@@ -67,7 +67,10 @@ FrtKeyWalDestroy(uint32 epoch)
 	XLogFlush(FrtKeyWalLog(FRT_KEY_WAL_DESTROY, epoch, 0, InvalidOid));
 }
 
-/* Replay: a destruction destroys the file here too; a creation needs nothing. */
+/*
+ * Replay: a destruction destroys the file here too; a creation the keyring
+ * lacks starts a worker that copies it from the primary (key_fetch.c).
+ */
 static void
 FrtKeyWalRedo(XLogReaderState *record)
 {
@@ -80,7 +83,9 @@ FrtKeyWalRedo(XLogReaderState *record)
 	memcpy(&rec, XLogRecGetData(record), sizeof(rec));
 	if (info == FRT_KEY_WAL_DESTROY)
 		FrtKeyringReplayDestroy(rec.epoch);
-	else if (info != FRT_KEY_WAL_CREATE)
+	else if (info == FRT_KEY_WAL_CREATE)
+		FrtKeyFetchLater(rec.epoch, rec.owner);
+	else
 		elog(PANIC, "frt_keys: unknown WAL record kind %u", info);
 }
 

@@ -1,6 +1,7 @@
 # The keyring beyond one server: a standby with an empty keyring copies
-# every epoch from the primary (frt._key_fetch) and adopts only what its
-# own root key derives; a destruction on the primary is WAL-logged and
+# every epoch from the primary (frt._key_fetch), copies a new epoch unasked
+# when it replays its creation, and adopts only what its own root key
+# derives; a destruction on the primary is WAL-logged and
 # destroys the epoch on the standby when replayed, finishes after a crash
 # that cut it short (crash recovery replays it), and destroys the epoch in
 # the keyring a restored backup is started with when the restore replays
@@ -43,6 +44,17 @@ sub ring_with
 	return $dir;
 }
 sub epoch_file { return sprintf('%s/epoch-%08d.key', $_[0], $_[1]); }
+# Wait up to a minute for a file to appear.
+sub wait_for_file
+{
+	my ($path) = @_;
+	for (1 .. 300)
+	{
+		return 1 if -e $path;
+		select(undef, undef, undef, 0.2);
+	}
+	return 0;
+}
 
 # The error text of $sql on $node (verbose: with its SQLSTATE), or '' if none.
 sub err_of
@@ -105,20 +117,27 @@ like(err_of($primary, q{SELECT * FROM frt._key_epoch_records('{0}')}),
 like(err_of($primary, q{SELECT frt._key_fetch()}),
 	qr/only a standby copies key epochs from its primary/, 'a primary fetches nothing');
 
-# 2. A standby started with an empty keyring copies both epochs, and opens everything.
+# 2. A standby started with an empty keyring gets both epochs, and opens everything.
 my $ring_s = ring_with('ring_standby');
 my $standby = PostgreSQL::Test::Cluster->new('ring_standby');
 $standby->init_from_backup($primary, 'b0', has_streaming => 1);
 $standby->append_conf('postgresql.conf', "frt.encryption_keyring = '$ring_s'\narchive_mode = off\n");
 $standby->start;
 $primary->wait_for_catchup($standby);
-is($standby->safe_psql('postgres', 'SELECT frt._key_fetch()'), '2', 'frt._key_fetch copies both epochs');
+ok(wait_for_file(epoch_file($ring_s, 2)),
+	'replaying the creation of epoch 2 (after the backup), the standby copied it unasked');
+is($standby->safe_psql('postgres', 'SELECT frt._key_fetch()'), '1',
+	'frt._key_fetch copies epoch 1, made before the backup');
 is($standby->safe_psql('postgres', 'SELECT frt._key_fetch()'), '0', 'a second call copies nothing');
 is(slurp_file(epoch_file($ring_s, $_)), slurp_file(epoch_file($ring, $_)), "epoch $_ byte for byte") for 1, 2;
 is($standby->safe_psql('postgres', $opened), '20', 'the standby opens every face');
 
-# 3. A destruction on the primary destroys the standby's copy when replayed.
+# 3. A creation replayed: the standby copies the epoch at once, unasked.
 is($primary->safe_psql('postgres', 'SELECT frt._key_epoch_create()'), '3', 'epoch 3');
+ok(wait_for_file(epoch_file($ring_s, 3)), 'replaying its creation, the standby copies epoch 3 without being asked');
+is(slurp_file(epoch_file($ring_s, 3)), slurp_file(epoch_file($ring, 3)), '... byte for byte');
+
+# 4. A destruction on the primary destroys the standby's copy when replayed.
 $primary->safe_psql('postgres', 'DELETE FROM sealed WHERE id <= 10');
 my $off = -s $standby->logfile;
 $primary->safe_psql('postgres', 'SELECT frt._key_epoch_destroy(1)');
@@ -132,7 +151,7 @@ like(err_of($standby, 'SELECT frt._key_fetch(1)'), qr/ERROR:  MF151: key epoch 1
 ok(!-e epoch_file($ring_s, 1), '... and nothing was written');
 is($standby->safe_psql('postgres', $opened), '10', 'the faces left open on the standby');
 
-# 4. A crash between the WAL record and the file's destruction: recovery finishes it.
+# 5. A crash between the WAL record and the file's destruction: recovery finishes it.
 $primary->safe_psql('postgres', 'CHECKPOINT');
 copy(epoch_file($ring, 2), "$outside/saved-2") or die;
 is($primary->safe_psql('postgres', 'SELECT frt._key_epoch_create()'), '4', 'epoch 4');
@@ -149,7 +168,7 @@ ok(!-e epoch_file($ring, 2), 'crash recovery destroyed the epoch the crash left 
 seal_rows($primary, 21, 25);
 is($primary->safe_psql('postgres', $opened), '5', 'the primary seals and opens after recovery');
 
-# 5. A restored backup replays the destructions into the keyring it is started with.
+# 6. A restored backup replays the destructions into the keyring it is started with.
 $primary->safe_psql('postgres', 'SELECT pg_switch_wal()');
 my $last = $primary->safe_psql('postgres', 'SELECT pg_walfile_name(pg_current_wal_lsn())');
 $primary->safe_psql('postgres', 'SELECT pg_switch_wal()');
@@ -166,7 +185,7 @@ ok(!-e epoch_file($ring_r, 1) && !-e epoch_file($ring_r, 2),
 is($restored->safe_psql('postgres', 'SELECT count(*) FROM sealed'), '5', 'the restore replayed to the end of the archive (the 5 faces sealed last)');
 $restored->stop;
 
-# 6. A standby with another root key adopts nothing.
+# 7. A standby with another root key adopts nothing.
 $primary->backup('b1');
 my $ring_x = ring_with('ring_other');
 my $other = PostgreSQL::Test::Cluster->new('ring_other');
