@@ -70,6 +70,7 @@
 #define FRT_KEYRING_FILE_FMT	"epoch-%08u.key"	/* name of epoch N's file */
 #define FRT_KEYRING_FILE_LEN	18		/* strlen of such a name */
 #define FRT_KEYRING_TMP_SUFFIX	".tmp"	/* a file being written, linked into place */
+#define FRT_KEYRING_FLOOR_FILE	"highest-replayed"	/* the highest epoch a standby replayed */
 #define FRT_KEYRING_MAGIC		"FRTEPOCH"	/* 8 bytes at offset 0 */
 #define FRT_KEYRING_VERSION		2		/* byte 8: files written now */
 #define FRT_KEYRING_VERSION_V1	1		/* files without an owner, still read */
@@ -144,7 +145,9 @@ extern int	FrtKeyringList(FrtKeyEpochInfo **out);
 extern uint32 FrtKeyEpochCreate(void);
 extern bool FrtKeyEpochDestroy(uint32 epoch);
 extern void FrtKeyringReplayDestroy(uint32 epoch);
-extern size_t FrtKeyringRecord(uint32 epoch, uint8 *rec, uint32 *highest);
+extern void FrtKeyringReplayCreate(uint32 epoch);
+extern void FrtKeyringRecords(const uint32 *epochs, int n, uint8 *recs, size_t *lens,
+							  uint32 *highest);
 extern bool FrtKeyringAdopt(uint32 epoch, const uint8 *rec, size_t len, uint64 *gen);
 extern bool FrtKeyringHas(uint32 epoch, uint64 *gen);
 
@@ -155,6 +158,7 @@ extern void FrtKeyWalDestroy(uint32 epoch);
 
 /* key_fetch.c: a standby copies the epochs it lacks from the primary */
 #define FRT_KEY_FETCH_ALL		0	/* FrtKeyFetch: every epoch the primary has */
+#define FRT_KEY_SERVED_EVENT	"key_epochs_served"	/* audit event: files given to a standby */
 extern int	FrtKeyFetch(uint32 epoch, bool *destroyed);
 extern void FrtKeyFetchLater(uint32 epoch, Oid owner);
 extern PGDLLEXPORT void FrtKeyFetchWorkerMain(Datum main_arg);

@@ -276,8 +276,12 @@ FrtRelayExec(const char *sql, int nparams, const char *const *params, TimestampT
 		while (PQisBusy(FrtRelayConn))
 		{
 			if (!FrtRelayWait(WL_SOCKET_READABLE, deadline))
+			{
+				if (last)
+					PQclear(last);
 				FrtRelayFail(psprintf("no answer within frt.audit_timeout (%d ms)",
 									  frt_audit_timeout_ms), NULL);
+			}
 			if (!PQconsumeInput(FrtRelayConn))
 			{
 				if (last)

@@ -42,6 +42,8 @@
 #include "frt_keys.h"
 #include "frt_refuse.h"
 
+/* Most epochs one call of frt._key_epoch_records names. */
+#define FRT_KEY_FETCH_MAX_ASK	64
 /* Times a copy is tried again when the keyring changed meanwhile. */
 #define FRT_KEY_FETCH_TRIES		3
 /* The worker started by a replayed creation: attempts, and the pause between. */
@@ -64,6 +66,20 @@ FrtKeyFetchFailed(const char *why, const char *detail)
 	FrtRefuse(FRT_ERRCODE_KEY_UNAVAILABLE, 14, NULL, detail,
 			  "A standby copies key epochs from the primary through frt.audit_primary_conninfo (empty: primary_conninfo), as a member of frt_audit_relay.",
 			  "the primary could not be asked for its key epochs: %s", why);
+}
+
+/* An epoch number of the primary's answer (an error if it is not one). */
+static uint32
+FrtKeyFetchNumber(const char *text)
+{
+	char	   *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	if (errno != 0 || end == text || *end != '\0' || v > PG_UINT32_MAX)
+		FrtKeyFetchFailed("its answer is malformed", NULL);
+	return (uint32) v;
 }
 
 /* Bytes of a bytea in text form ("\x..."), into out (at most max); length or -1. */
@@ -92,11 +108,14 @@ FrtKeyFetchAdopt(PGresult *res, uint32 want, uint64 *gen, bool *destroyed)
 		FrtKeyFetchFailed("its answer has the wrong shape", NULL);
 	for (int i = 0; i < PQntuples(res); i++)
 	{
-		uint32		epoch = (uint32) strtoul(PQgetvalue(res, i, 0), NULL, 10);
-		uint32		highest = (uint32) strtoul(PQgetvalue(res, i, 2), NULL, 10);
+		uint32		epoch = FrtKeyFetchNumber(PQgetvalue(res, i, 0));
+		uint32		highest = FrtKeyFetchNumber(PQgetvalue(res, i, 2));
 		uint8		rec[FRT_KEYRING_RECORD_LEN];
 		uint64		seen;
 		int			len;
+
+		if (want != FRT_KEY_FETCH_ALL && epoch != want)
+			FrtKeyFetchFailed("it answered for another epoch than the one asked for", NULL);
 
 		if (PQgetisnull(res, i, 1))
 		{
@@ -139,6 +158,10 @@ FrtKeyFetchOnce(const char *sql, const char *const *params, uint32 epoch, uint64
 	}
 	PG_FINALLY();
 	{
+		/* the records are inert without the root key; wiped all the same */
+		for (int i = 0; i < PQntuples(res); i++)
+			if (PQnfields(res) > 1 && !PQgetisnull(res, i, 1))
+				explicit_bzero(PQgetvalue(res, i, 1), PQgetlength(res, i, 1));
 		PQclear(res);
 	}
 	PG_END_TRY();
@@ -187,7 +210,9 @@ PG_FUNCTION_INFO_V1(frt_key_epoch_records);
 /*
  * frt._key_epoch_records(epochs int8[]): for each epoch asked for (NULL:
  * every epoch of the keyring), its file (NULL if it is not there) and the
- * keyring's highest epoch.  Granted to frt_audit_relay: standbys call it.
+ * keyring's highest epoch.  Only a primary answers (a standby's keyring
+ * may lag its replay, or be partial).  Granted to frt_audit_relay:
+ * standbys call it; every answer with files is on the audit trail.
  */
 Datum
 frt_key_epoch_records(PG_FUNCTION_ARGS)
@@ -195,7 +220,17 @@ frt_key_epoch_records(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	uint32	   *want;
 	int			nwant;
+	uint8	   *recs;
+	size_t	   *lens;
+	uint32		highest = 0;
+	StringInfoData served;
+	int			nserved = 0;
 
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("key epochs are served by the primary, and this server is a standby"),
+				 errhint("Point frt.audit_primary_conninfo of the asking standby at the primary.")));
 	InitMaterializedSRF(fcinfo, 0);
 	if (PG_ARGISNULL(0))
 	{
@@ -218,10 +253,10 @@ frt_key_epoch_records(PG_FUNCTION_ARGS)
 					 errmsg("the epochs must be a one-dimensional array")));
 		deconstruct_array(arr, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
 						  &elems, &nulls, &nwant);
-		if (nwant > FRT_KEYRING_MAX_EPOCHS)
+		if (nwant > FRT_KEY_FETCH_MAX_ASK)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("at most %d epochs at once", FRT_KEYRING_MAX_EPOCHS)));
+					 errmsg("at most %d epochs at once", FRT_KEY_FETCH_MAX_ASK)));
 		want = palloc(sizeof(uint32) * Max(nwant, 1));
 		for (int i = 0; i < nwant; i++)
 		{
@@ -234,29 +269,36 @@ frt_key_epoch_records(PG_FUNCTION_ARGS)
 			want[i] = (uint32) v;
 		}
 	}
+	recs = palloc0((Size) Max(nwant, 1) * FRT_KEYRING_RECORD_LEN);
+	lens = palloc0(sizeof(size_t) * Max(nwant, 1));
+	FrtKeyringRecords(want, nwant, recs, lens, &highest);
+	initStringInfo(&served);
 	for (int i = 0; i < nwant; i++)
 	{
-		uint8		rec[FRT_KEYRING_RECORD_LEN];
-		uint32		highest = 0;
-		size_t		len = FrtKeyringRecord(want[i], rec, &highest);
 		Datum		values[3];
 		bool		isnull[3] = {false, false, false};
 
 		values[0] = Int64GetDatum(want[i]);
-		if (len > 0)
+		if (lens[i] > 0)
 		{
-			bytea	   *b = palloc(VARHDRSZ + len);
+			bytea	   *b = palloc(VARHDRSZ + lens[i]);
 
-			SET_VARSIZE(b, VARHDRSZ + len);
-			memcpy(VARDATA(b), rec, len);
+			SET_VARSIZE(b, VARHDRSZ + lens[i]);
+			memcpy(VARDATA(b), recs + (size_t) i * FRT_KEYRING_RECORD_LEN, lens[i]);
 			values[1] = PointerGetDatum(b);
+			appendStringInfo(&served, "%s%u", nserved++ > 0 ? ", " : "", want[i]);
 		}
 		else
 			isnull[1] = true;
 		values[2] = Int64GetDatum(highest);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, isnull);
-		explicit_bzero(rec, sizeof(rec));
+		if (lens[i] > 0)
+			explicit_bzero(VARDATA(DatumGetPointer(values[1])), lens[i]);
 	}
+	explicit_bzero(recs, (Size) Max(nwant, 1) * FRT_KEYRING_RECORD_LEN);
+	if (nserved > 0)
+		(void) FrtAuditRecord(FRT_KEY_SERVED_EVENT, "ok",
+							  psprintf("{\"epochs\": [%s]}", served.data), false);
 	return (Datum) 0;
 }
 

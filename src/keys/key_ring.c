@@ -61,6 +61,7 @@
 #include "miscadmin.h"
 #include "port/pg_crc32c.h"
 #include "storage/fd.h"
+#include "storage/proc.h"
 #include "utils/memutils.h"
 
 #include "frt_audit.h"
@@ -91,6 +92,7 @@ static Size FrtKeyEpochsLen = 0;	/* bytes FrtKeyMemAlloc'd for FrtKeyEpochs */
 static bool FrtKeyCached = false;
 static uint64 FrtKeySeenGen = 0;
 static FrtKeyEpoch *FrtKeyLast = NULL;	/* the epoch used last */
+static uint32 FrtKeyFloor = 0;	/* highest number replayed (FRT_KEYRING_FLOOR_FILE) */
 
 static uint32 FrtKeyEpochCreateIf(bool if_empty);
 
@@ -330,6 +332,24 @@ FrtKeyFileEpoch(const char *name)
 	return strcmp(again, name) == 0 ? epoch : 0;
 }
 
+/* The number in the keyring's floor file (0 if there is none). */
+static uint32
+FrtKeyReadFloor(const char *dir)
+{
+	char		path[MAXPGPATH];
+	uint8		buf[4];
+	int			fd;
+	ssize_t		n = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, FRT_KEYRING_FLOOR_FILE);
+	fd = open(path, O_RDONLY | PG_BINARY, 0);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	return n == sizeof(buf) ? FrtKeyGet32(buf) : 0;
+}
+
 /* Read the keyring into this backend's cache (elevel for an unreadable directory). */
 static void
 FrtKeyringLoad(const char *dir, int elevel)
@@ -384,6 +404,7 @@ FrtKeyringLoad(const char *dir, int elevel)
 		return;
 	}
 
+	FrtKeyFloor = FrtKeyReadFloor(dir);
 	FrtKeyEpochsLen = sizeof(FrtKeyEpoch) * Max(nfound, 1);
 	FrtKeyEpochs = FrtKeyMemAlloc(FrtKeyEpochsLen);
 	for (int i = 0; i < nfound; i++)
@@ -432,11 +453,18 @@ FrtKeyFind(uint32 epoch)
 	return NULL;
 }
 
-/* The highest epoch of the keyring (whoever owns it), or 0 if it is empty. */
+/*
+ * The highest epoch number of the keyring (whoever owns it), or 0 if it is
+ * empty: its files, and on a server that was a standby the highest number
+ * it replayed the creation of (so that a promoted standby never numbers an
+ * epoch it did not copy a second time).
+ */
 static uint32
 FrtKeyHighest(void)
 {
-	return FrtKeyNEpochs > 0 ? FrtKeyEpochs[FrtKeyNEpochs - 1].epoch : 0;
+	uint32		files = FrtKeyNEpochs > 0 ? FrtKeyEpochs[FrtKeyNEpochs - 1].epoch : 0;
+
+	return Max(files, FrtKeyFloor);
 }
 
 /* This database's current epoch: the highest it owns, or NULL if none. */
@@ -508,7 +536,9 @@ FrtKeyEpochGet(uint32 epoch)
 		FrtKeyringLoad(FrtKeyringDir(), ERROR);
 		e = FrtKeyFind(epoch);
 	}
-	if (e == NULL && RecoveryInProgress() && OidIsValid(MyDatabaseId) && !IsParallelWorker())
+	/* never over the network while a buffer lock (or any LWLock) is held */
+	if (e == NULL && RecoveryInProgress() && OidIsValid(MyDatabaseId) && !IsParallelWorker() &&
+		InterruptHoldoffCount == 0)
 	{
 		bool		destroyed;
 
@@ -524,7 +554,7 @@ FrtKeyEpochGet(uint32 epoch)
 				  "key epoch %u was destroyed", epoch);
 	if (e == NULL)
 		FrtRefuse(FRT_ERRCODE_KEY_UNAVAILABLE, 14, NULL, NULL,
-				  "Copy the keyring's files from the primary (or from its backup).",
+				  "On a standby, SELECT frt._key_fetch() copies it from the primary; otherwise restore the file from the keyring's backup.",
 				  "key epoch %u is not in the keyring", epoch);
 	return FrtKeyReady(e);
 }
@@ -656,6 +686,25 @@ FrtKeyWriteAll(int fd, const uint8 *buf, size_t n)
 	return true;
 }
 
+/* Overwrite and remove the temporary file of an epoch file's path, if a crash left one. */
+static void
+FrtKeyShredTmp(const char *path)
+{
+	char		tmp[MAXPGPATH];
+	uint8		zeros[FRT_KEYRING_RECORD_LEN];
+	int			fd;
+
+	snprintf(tmp, sizeof(tmp), "%s%s", path, FRT_KEYRING_TMP_SUFFIX);
+	fd = open(tmp, O_WRONLY | PG_BINARY, 0);
+	if (fd < 0)
+		return;
+	memset(zeros, 0, sizeof(zeros));
+	(void) FrtKeyWriteAll(fd, zeros, sizeof(zeros));
+	(void) pg_fsync(fd);
+	close(fd);
+	(void) unlink(tmp);
+}
+
 /*
  * Write an epoch's file (its record, len bytes) through a temporary file
  * linked into place, and sync the directory; false if the file exists.
@@ -670,7 +719,7 @@ FrtKeyWriteRecord(const char *dir, uint32 epoch, const uint8 *rec, size_t len)
 
 	snprintf(path, sizeof(path), "%s/" FRT_KEYRING_FILE_FMT, dir, epoch);
 	snprintf(tmp, sizeof(tmp), "%s%s", path, FRT_KEYRING_TMP_SUFFIX);
-	(void) unlink(tmp);			/* left by a crash while creating */
+	FrtKeyShredTmp(path);		/* left by a crash while creating */
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | PG_BINARY, S_IRUSR | S_IWUSR);
 	if (fd < 0 || !FrtKeyWriteAll(fd, rec, len) || pg_fsync(fd) != 0)
 	{
@@ -776,15 +825,16 @@ FrtKeyEpochCreateIf(bool if_none)
 				 errhint("A standby copies the primary's epochs: SELECT frt._key_fetch().")));
 	FrtKeyLockAcquire();
 	FrtKeyringLoad(dir, ERROR);
-	for (int i = 0; i < FrtKeyNEpochs; i++)
-		if (!FrtKeyEpochs[i].damaged)
-			(void) FrtKeyReady(&FrtKeyEpochs[i]);
-	if (if_none && FrtKeyOwnCurrent() != NULL && !FrtKeyOwnCurrent()->previous)
+	if (if_none && FrtKeyOwnCurrent() != NULL &&
+		!FrtKeyReady(FrtKeyOwnCurrent())->previous)
 	{
 		/* another backend of this database created it first */
 		FrtKeyLockRelease();
 		return FrtKeyOwnCurrentNumber();
 	}
+	for (int i = 0; i < FrtKeyNEpochs; i++)
+		if (!FrtKeyEpochs[i].damaged)
+			(void) FrtKeyReady(&FrtKeyEpochs[i]);
 	epoch = FrtKeyHighest() + 1;
 	if (FrtKeyHighest() >= PG_UINT32_MAX - 1)
 		ereport(ERROR,
@@ -823,6 +873,7 @@ FrtKeyShred(const char *dir, uint32 epoch, int elevel)
 	bool		ok;
 
 	snprintf(path, sizeof(path), "%s/" FRT_KEYRING_FILE_FMT, dir, epoch);
+	FrtKeyShredTmp(path);
 	memset(zeros, 0, sizeof(zeros));
 	memset(&st, 0, sizeof(st));
 	fd = open(path, O_WRONLY | PG_BINARY, 0);
@@ -882,6 +933,11 @@ FrtKeyEpochDestroy(uint32 epoch)
 	bool		seen;
 	Oid			checked = InvalidOid;
 
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("key epochs are destroyed on the primary"),
+				 errhint("A standby destroys an epoch when it replays the primary's destruction.")));
 	/* an epoch's owner never changes: checked before the lock */
 	FrtKeyFresh();
 	e = FrtKeyFind(epoch);
@@ -916,9 +972,20 @@ FrtKeyEpochDestroy(uint32 epoch)
 				 errmsg("key epoch %u is the highest of the keyring and cannot be destroyed", epoch),
 				 errdetail("The next epoch is numbered after the highest; no number is given twice."),
 				 errhint("Destroy it once a newer epoch exists.")));
-	/* WAL first: replay finishes a destruction a crash cut short, and repeats it on standbys */
+	/*
+	 * WAL first: replay finishes a destruction a crash cut short, and
+	 * repeats it on standbys.  No checkpoint completes in between (so crash
+	 * recovery replays the record if the file may still be there), and a
+	 * failure to destroy the file once the record is flushed is a PANIC:
+	 * recovery then destroys it, or the server does not start.
+	 */
+	Assert((MyProc->delayChkptFlags & DELAY_CHKPT_COMPLETE) == 0);
+	MyProc->delayChkptFlags |= DELAY_CHKPT_COMPLETE;
+	START_CRIT_SECTION();
 	FrtKeyWalDestroy(epoch);
-	(void) FrtKeyShred(dir, epoch, ERROR);
+	(void) FrtKeyShred(dir, epoch, PANIC);
+	END_CRIT_SECTION();
+	MyProc->delayChkptFlags &= ~DELAY_CHKPT_COMPLETE;
 	FrtKeyGenerationBump();
 	FrtKeyLockRelease();
 	FrtKeyringLoad(dir, ERROR);
@@ -928,7 +995,8 @@ FrtKeyEpochDestroy(uint32 epoch)
 /*
  * WAL replay of a destruction (on a standby, in crash recovery, in a
  * restored backup): destroy the epoch's file here too, if it is still
- * there.  Never an error: a failure is a WARNING, and the file stays.
+ * there.  A failure stops recovery (FATAL): a destroyed epoch never stays
+ * readable silently.
  */
 void
 FrtKeyringReplayDestroy(uint32 epoch)
@@ -938,7 +1006,7 @@ FrtKeyringReplayDestroy(uint32 epoch)
 	if (dir == NULL || dir[0] == '\0')
 		return;
 	FrtKeyLockAcquire();
-	if (FrtKeyShred(dir, epoch, WARNING))
+	if (FrtKeyShred(dir, epoch, FATAL))
 		ereport(LOG,
 				(errmsg("key epoch %u destroyed in the keyring, as the primary destroyed it", epoch)));
 	FrtKeyGenerationBump();
@@ -946,31 +1014,76 @@ FrtKeyringReplayDestroy(uint32 epoch)
 }
 
 /*
- * Epoch's file as it is in the keyring, into rec (FRT_KEYRING_RECORD_LEN
- * bytes): its length, or 0 if there is none.  *highest gets the keyring's
- * highest epoch.  Read under the layer's lock, so that a destruction is
- * either wholly before (no file) or wholly after (its WAL record follows).
+ * WAL replay of a creation: raise the keyring's floor to epoch, so that a
+ * standby promoted before it copied the epoch never gives its number to
+ * another.  The floor file is written through a temporary file and synced.
  */
-size_t
-FrtKeyringRecord(uint32 epoch, uint8 *rec, uint32 *highest)
+void
+FrtKeyringReplayCreate(uint32 epoch)
+{
+	const char *dir = frt_encryption_keyring;
+	char		path[MAXPGPATH];
+	char		tmp[MAXPGPATH];
+	uint8		buf[4];
+	int			fd;
+
+	if (dir == NULL || dir[0] == '\0' || FrtKeyReadFloor(dir) >= epoch)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", dir, FRT_KEYRING_FLOOR_FILE);
+	snprintf(tmp, sizeof(tmp), "%s%s", path, FRT_KEYRING_TMP_SUFFIX);
+	FrtKeyPut32(buf, epoch);
+	FrtKeyLockAcquire();
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY, S_IRUSR | S_IWUSR);
+	if (fd < 0 || !FrtKeyWriteAll(fd, buf, sizeof(buf)) || pg_fsync(fd) != 0 ||
+		close(fd) != 0 || rename(tmp, path) != 0)
+		ereport(FATAL,
+				(errcode_for_file_access(),
+				 errmsg("could not record key epoch %u as the keyring's highest: %m", epoch),
+				 errhint("The server's OS user must be able to write the keyring directory.")));
+	FrtKeySync(dir, true);
+	FrtKeyGenerationBump();
+	FrtKeyLockRelease();
+}
+
+/*
+ * The files of n epochs as the keyring holds them, into recs (n records of
+ * FRT_KEYRING_RECORD_LEN bytes), their lengths into lens (0: no such file),
+ * and the keyring's highest epoch into *highest; one read of the keyring,
+ * under the layer's lock, so that a destruction is either wholly before (no
+ * file) or wholly after (its WAL record follows).  A file that exists but
+ * cannot be read is an error, never "no file".
+ */
+void
+FrtKeyringRecords(const uint32 *epochs, int n, uint8 *recs, size_t *lens, uint32 *highest)
 {
 	const char *dir = FrtKeyringDir();
-	char		path[MAXPGPATH];
-	ssize_t		n = 0;
-	int			fd;
 
 	FrtKeyLockAcquire();
 	FrtKeyringLoad(dir, ERROR);
 	*highest = FrtKeyHighest();
-	snprintf(path, sizeof(path), "%s/" FRT_KEYRING_FILE_FMT, dir, epoch);
-	fd = open(path, O_RDONLY | PG_BINARY, 0);
-	if (fd >= 0)
+	for (int i = 0; i < n; i++)
 	{
-		n = read(fd, rec, FRT_KEYRING_RECORD_LEN);
-		close(fd);
+		char		path[MAXPGPATH];
+		ssize_t		got = 0;
+		int			fd;
+
+		lens[i] = 0;
+		snprintf(path, sizeof(path), "%s/" FRT_KEYRING_FILE_FMT, dir, epochs[i]);
+		fd = open(path, O_RDONLY | PG_BINARY, 0);
+		if (fd < 0 && errno == ENOENT)
+			continue;
+		if (fd >= 0)
+		{
+			got = read(fd, recs + (size_t) i * FRT_KEYRING_RECORD_LEN, FRT_KEYRING_RECORD_LEN);
+			close(fd);
+		}
+		if (fd < 0 || got <= 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not read key epoch %u in the keyring: %m", epochs[i])));
+		lens[i] = (size_t) got;
 	}
 	FrtKeyLockRelease();
-	return n > 0 ? (size_t) n : 0;
 }
 
 /*
@@ -988,12 +1101,19 @@ FrtKeyringAdopt(uint32 epoch, const uint8 *rec, size_t len, uint64 *gen)
 	bool		ok;
 
 	ok = FrtKeyParse(rec, len, epoch, e);
-	if (ok)
+	PG_TRY();
 	{
-		FrtKeyDerive(e);
-		ok = e->verified;
+		if (ok)
+		{
+			FrtKeyDerive(e);
+			ok = e->verified;
+		}
 	}
-	FrtKeyMemFree(e, sizeof(FrtKeyEpoch));
+	PG_FINALLY();
+	{
+		FrtKeyMemFree(e, sizeof(FrtKeyEpoch));
+	}
+	PG_END_TRY();
 	if (!ok)
 		FrtRefuse(FRT_ERRCODE_KEY_UNAVAILABLE, 14, NULL, NULL,
 				  "The standby's root key must be the primary's.",
@@ -1004,7 +1124,11 @@ FrtKeyringAdopt(uint32 epoch, const uint8 *rec, size_t len, uint64 *gen)
 		FrtKeyLockRelease();
 		return false;
 	}
-	(void) FrtKeyWriteRecord(dir, epoch, rec, len);
+	if (!FrtKeyWriteRecord(dir, epoch, rec, len))
+	{
+		FrtKeyLockRelease();
+		return false;
+	}
 	FrtKeyGenerationBump();
 	*gen = FrtKeyGeneration();
 	FrtKeyLockRelease();

@@ -53,11 +53,14 @@ FrtKeyWalLog(uint8 info, uint32 epoch, int suite, Oid owner)
 	return XLogInsert(FRT_KEY_RMGR_ID, info);
 }
 
-/* On the primary: log that epoch was created (no key material). */
+/*
+ * On the primary: log that epoch was created (no key material), and flush
+ * it, so that standbys learn of it now and not at the next commit.
+ */
 void
 FrtKeyWalCreate(uint32 epoch, int suite, Oid owner)
 {
-	(void) FrtKeyWalLog(FRT_KEY_WAL_CREATE, epoch, suite, owner);
+	XLogFlush(FrtKeyWalLog(FRT_KEY_WAL_CREATE, epoch, suite, owner));
 }
 
 /* On the primary, before the file goes: log and flush epoch's destruction. */
@@ -84,7 +87,10 @@ FrtKeyWalRedo(XLogReaderState *record)
 	if (info == FRT_KEY_WAL_DESTROY)
 		FrtKeyringReplayDestroy(rec.epoch);
 	else if (info == FRT_KEY_WAL_CREATE)
+	{
+		FrtKeyringReplayCreate(rec.epoch);
 		FrtKeyFetchLater(rec.epoch, rec.owner);
+	}
 	else
 		elog(PANIC, "frt_keys: unknown WAL record kind %u", info);
 }

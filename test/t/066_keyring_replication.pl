@@ -5,7 +5,9 @@
 # destroys the epoch on the standby when replayed, finishes after a crash
 # that cut it short (crash recovery replays it), and destroys the epoch in
 # the keyring a restored backup is started with when the restore replays
-# past it; the primary's records are served only to frt_audit_relay.
+# past it; the primary's records are served only to frt_audit_relay, only
+# by a primary, and on the audit trail; a standby promoted before it copied
+# an epoch never gives its number to another.
 use strict;
 use warnings;
 use File::Copy qw(copy);
@@ -121,7 +123,10 @@ like(err_of($primary, q{SELECT frt._key_fetch()}),
 my $ring_s = ring_with('ring_standby');
 my $standby = PostgreSQL::Test::Cluster->new('ring_standby');
 $standby->init_from_backup($primary, 'b0', has_streaming => 1);
-$standby->append_conf('postgresql.conf', "frt.encryption_keyring = '$ring_s'\narchive_mode = off\n");
+# it asks the primary as a member of frt_audit_relay, not as a superuser
+my $relay_conninfo = 'host=' . $primary->host . ' port=' . $primary->port . ' user=relay_login dbname=postgres';
+$standby->append_conf('postgresql.conf',
+	"frt.encryption_keyring = '$ring_s'\narchive_mode = off\nfrt.audit_primary_conninfo = '$relay_conninfo'\n");
 $standby->start;
 $primary->wait_for_catchup($standby);
 ok(wait_for_file(epoch_file($ring_s, 2)),
@@ -131,6 +136,14 @@ is($standby->safe_psql('postgres', 'SELECT frt._key_fetch()'), '1',
 is($standby->safe_psql('postgres', 'SELECT frt._key_fetch()'), '0', 'a second call copies nothing');
 is(slurp_file(epoch_file($ring_s, $_)), slurp_file(epoch_file($ring, $_)), "epoch $_ byte for byte") for 1, 2;
 is($standby->safe_psql('postgres', $opened), '20', 'the standby opens every face');
+is($primary->safe_psql('postgres',
+		q{SELECT count(*) > 0 FROM frt.audit WHERE event = 'key_epochs_served' AND role_name = 'relay_login'}),
+	't', 'the primary put the copies on the audit trail, with the relay login');
+like(err_of($standby, 'SELECT count(*) FROM frt._key_epoch_records(NULL)'),
+	qr/key epochs are served by the primary, and this server is a standby/,
+	'a standby serves no epoch (a cascading standby asks the primary)');
+like(err_of($standby, 'SELECT frt._key_epoch_destroy(1)'), qr/key epochs are destroyed on the primary/,
+	'nor destroys one');
 
 # 3. A creation replayed: the standby copies the epoch at once, unasked.
 is($primary->safe_psql('postgres', 'SELECT frt._key_epoch_create()'), '3', 'epoch 3');
@@ -203,6 +216,23 @@ closedir $dh;
 like(err_of($other, 'SELECT frt._face_open(id, v) FROM sealed LIMIT 1'), qr/MF150/,
 	'it opens nothing either');
 $other->stop;
+
+# 8. A standby promoted before it could copy an epoch never numbers another epoch alike.
+my $ring_p2 = ring_with('ring_promoted', map { epoch_file($ring, $_) } 3, 4);
+my $promoted = PostgreSQL::Test::Cluster->new('ring_promoted');
+$promoted->init_from_backup($primary, 'b1', has_streaming => 1);
+$promoted->append_conf('postgresql.conf',
+	"frt.encryption_keyring = '$ring_p2'\narchive_mode = off\nfrt.audit_primary_conninfo = 'host=/nonexistent port=1'\n");
+$promoted->start;
+my $next = $primary->safe_psql('postgres', 'SELECT frt._key_epoch_create()');
+$primary->wait_for_catchup($promoted);
+ok(!-e epoch_file($ring_p2, $next), "the standby could not copy epoch $next");
+ok(-e "$ring_p2/highest-replayed", '... but recorded its number as the highest replayed');
+$promoted->promote;
+$promoted->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()') or die 'promotion timed out';
+is($promoted->safe_psql('postgres', 'SELECT frt._key_epoch_create()'), $next + 1,
+	'promoted, its first new epoch is numbered after the one it never copied');
+$promoted->stop;
 $standby->stop;
 $primary->stop;
 
