@@ -70,7 +70,9 @@
 #define FRT_KEYRING_FILE_FMT	"epoch-%08u.key"	/* name of epoch N's file */
 #define FRT_KEYRING_FILE_LEN	18		/* strlen of such a name */
 #define FRT_KEYRING_TMP_SUFFIX	".tmp"	/* a file being written, linked into place */
-#define FRT_KEYRING_FLOOR_FILE	"highest-replayed"	/* the highest epoch a standby replayed */
+#define FRT_KEYRING_FLOOR_FILE	"highest-replayed"	/* the highest epoch a standby learnt of */
+#define FRT_KEYRING_FLOOR_MAGIC	"FRTFLOOR"	/* 8 bytes; then the epoch, a CRC-32C */
+#define FRT_KEYRING_FLOOR_LEN	16
 #define FRT_KEYRING_MAGIC		"FRTEPOCH"	/* 8 bytes at offset 0 */
 #define FRT_KEYRING_VERSION		2		/* byte 8: files written now */
 #define FRT_KEYRING_VERSION_V1	1		/* files without an owner, still read */
@@ -145,7 +147,7 @@ extern int	FrtKeyringList(FrtKeyEpochInfo **out);
 extern uint32 FrtKeyEpochCreate(void);
 extern bool FrtKeyEpochDestroy(uint32 epoch);
 extern void FrtKeyringReplayDestroy(uint32 epoch);
-extern void FrtKeyringReplayCreate(uint32 epoch);
+extern void FrtKeyringRaiseFloor(uint32 epoch, int elevel);
 extern void FrtKeyringRecords(const uint32 *epochs, int n, uint8 *recs, size_t *lens,
 							  uint32 *highest);
 extern bool FrtKeyringAdopt(uint32 epoch, const uint8 *rec, size_t len, uint64 *gen);

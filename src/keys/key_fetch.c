@@ -117,6 +117,8 @@ FrtKeyFetchAdopt(PGresult *res, uint32 want, uint64 *gen, bool *destroyed)
 		if (want != FRT_KEY_FETCH_ALL && epoch != want)
 			FrtKeyFetchFailed("it answered for another epoch than the one asked for", NULL);
 
+		/* never number an epoch the primary already has */
+		FrtKeyringRaiseFloor(highest, ERROR);
 		if (PQgetisnull(res, i, 1))
 		{
 			/* the primary has no such file: below its highest, destroyed */

@@ -93,8 +93,11 @@ static bool FrtKeyCached = false;
 static uint64 FrtKeySeenGen = 0;
 static FrtKeyEpoch *FrtKeyLast = NULL;	/* the epoch used last */
 static uint32 FrtKeyFloor = 0;	/* highest number replayed (FRT_KEYRING_FLOOR_FILE) */
+static uint32 FrtKeyScheduled = 0;	/* the epoch this backend last had a worker copy */
 
 static uint32 FrtKeyEpochCreateIf(bool if_empty);
+static void FrtKeySync(const char *path, bool isdir);
+static bool FrtKeyWriteAll(int fd, const uint8 *buf, size_t n);
 
 /* Raise MF150: the root key or the keyring is not there. */
 void
@@ -280,6 +283,7 @@ FrtKeyCacheDrop(void)
 	FrtKeyEpochsLen = 0;
 	FrtKeyNEpochs = 0;
 	FrtKeyLast = NULL;
+	FrtKeyFloor = 0;
 	FrtKeyCached = false;
 }
 
@@ -332,22 +336,69 @@ FrtKeyFileEpoch(const char *name)
 	return strcmp(again, name) == 0 ? epoch : 0;
 }
 
-/* The number in the keyring's floor file (0 if there is none). */
+/*
+ * The number in the keyring's floor file (0 if there is none); a file that
+ * cannot be read or is damaged is reported at elevel (and 0 if that
+ * returns).  The file: magic "FRTFLOOR", the epoch, a CRC-32C of both.
+ */
 static uint32
-FrtKeyReadFloor(const char *dir)
+FrtKeyReadFloor(const char *dir, int elevel)
 {
 	char		path[MAXPGPATH];
-	uint8		buf[4];
+	uint8		buf[FRT_KEYRING_FLOOR_LEN + 1];
 	int			fd;
-	ssize_t		n = 0;
+	ssize_t		n = -1;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, FRT_KEYRING_FLOOR_FILE);
 	fd = open(path, O_RDONLY | PG_BINARY, 0);
-	if (fd < 0)
+	if (fd < 0 && errno == ENOENT)
 		return 0;
-	n = read(fd, buf, sizeof(buf));
-	close(fd);
-	return n == sizeof(buf) ? FrtKeyGet32(buf) : 0;
+	if (fd >= 0)
+	{
+		n = read(fd, buf, sizeof(buf));
+		close(fd);
+	}
+	if (n != FRT_KEYRING_FLOOR_LEN || memcmp(buf, FRT_KEYRING_FLOOR_MAGIC, 8) != 0 ||
+		FrtKeyGet32(buf + 12) != FrtKeyRecordCrc(buf, FRT_KEYRING_FLOOR_LEN))
+	{
+		ereport(elevel,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("the keyring's file \"%s\" is damaged or unreadable", FRT_KEYRING_FLOOR_FILE),
+				 errhint("It holds the highest key epoch a standby replayed; remove it only if no epoch above the keyring's highest file was ever created.")));
+		return 0;
+	}
+	return FrtKeyGet32(buf + 8);
+}
+
+/*
+ * Raise the keyring's floor file to epoch (the caller holds the layer's
+ * lock): through a temporary file, renamed into place and synced.
+ * Reported at elevel on failure.
+ */
+static void
+FrtKeyWriteFloor(const char *dir, uint32 epoch, int elevel)
+{
+	char		path[MAXPGPATH];
+	char		tmp[MAXPGPATH];
+	uint8		buf[FRT_KEYRING_FLOOR_LEN];
+	int			fd;
+
+	memcpy(buf, FRT_KEYRING_FLOOR_MAGIC, 8);
+	FrtKeyPut32(buf + 8, epoch);
+	FrtKeyPut32(buf + 12, FrtKeyRecordCrc(buf, FRT_KEYRING_FLOOR_LEN));
+	snprintf(path, sizeof(path), "%s/%s", dir, FRT_KEYRING_FLOOR_FILE);
+	snprintf(tmp, sizeof(tmp), "%s%s", path, FRT_KEYRING_TMP_SUFFIX);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY, S_IRUSR | S_IWUSR);
+	if (fd < 0 || !FrtKeyWriteAll(fd, buf, sizeof(buf)) || pg_fsync(fd) != 0 ||
+		close(fd) != 0 || rename(tmp, path) != 0)
+	{
+		ereport(elevel,
+				(errcode_for_file_access(),
+				 errmsg("could not record key epoch %u as the keyring's highest: %m", epoch),
+				 errhint("The server's OS user must be able to write the keyring directory.")));
+		return;
+	}
+	FrtKeySync(dir, true);
 }
 
 /* Read the keyring into this backend's cache (elevel for an unreadable directory). */
@@ -404,7 +455,7 @@ FrtKeyringLoad(const char *dir, int elevel)
 		return;
 	}
 
-	FrtKeyFloor = FrtKeyReadFloor(dir);
+	FrtKeyFloor = FrtKeyReadFloor(dir, WARNING);	/* creation reads it again, strictly */
 	FrtKeyEpochsLen = sizeof(FrtKeyEpoch) * Max(nfound, 1);
 	FrtKeyEpochs = FrtKeyMemAlloc(FrtKeyEpochsLen);
 	for (int i = 0; i < nfound; i++)
@@ -454,10 +505,10 @@ FrtKeyFind(uint32 epoch)
 }
 
 /*
- * The highest epoch number of the keyring (whoever owns it), or 0 if it is
- * empty: its files, and on a server that was a standby the highest number
- * it replayed the creation of (so that a promoted standby never numbers an
- * epoch it did not copy a second time).
+ * The highest epoch number the keyring knows of (whoever owns it), or 0:
+ * its files, and the highest number it replayed the creation of or a
+ * primary named (so that a promoted standby never numbers an epoch it did
+ * not copy a second time).  For numbering only.
  */
 static uint32
 FrtKeyHighest(void)
@@ -465,6 +516,16 @@ FrtKeyHighest(void)
 	uint32		files = FrtKeyNEpochs > 0 ? FrtKeyEpochs[FrtKeyNEpochs - 1].epoch : 0;
 
 	return Max(files, FrtKeyFloor);
+}
+
+/*
+ * The highest epoch file of the keyring, or 0: never destroyed, and what a
+ * missing number is compared with ("destroyed" only below it).
+ */
+static uint32
+FrtKeyHighestFile(void)
+{
+	return FrtKeyNEpochs > 0 ? FrtKeyEpochs[FrtKeyNEpochs - 1].epoch : 0;
 }
 
 /* This database's current epoch: the highest it owns, or NULL if none. */
@@ -520,8 +581,9 @@ FrtKeyReady(FrtKeyEpoch *e)
 /*
  * The epoch a payload is sealed under, ready to open it.  An epoch this
  * backend does not know makes it read the keyring once more (a file copied
- * by hand), and a standby copy it from the primary (key_fetch.c); then a
- * number the primary destroyed, or one below the keyring's highest, was
+ * by hand), and a standby copy it from the primary (key_fetch.c; or, under
+ * a buffer lock, have a worker copy it); then a number the primary says it
+ * destroyed, or on a primary one below the keyring's highest file, was
  * destroyed (MF151), any other is unknown (MF150).
  */
 FrtKeyEpoch *
@@ -536,20 +598,33 @@ FrtKeyEpochGet(uint32 epoch)
 		FrtKeyringLoad(FrtKeyringDir(), ERROR);
 		e = FrtKeyFind(epoch);
 	}
-	/* never over the network while a buffer lock (or any LWLock) is held */
-	if (e == NULL && RecoveryInProgress() && OidIsValid(MyDatabaseId) && !IsParallelWorker() &&
-		InterruptHoldoffCount == 0)
+	if (e == NULL && RecoveryInProgress())
 	{
-		bool		destroyed;
+		bool		destroyed = false;
 
-		(void) FrtKeyFetch(epoch, &destroyed);
-		if (destroyed)
-			FrtRefuse(FRT_ERRCODE_KEY_DESTROYED, 14, NULL, NULL, NULL,
-					  "key epoch %u was destroyed", epoch);
-		FrtKeyringLoad(FrtKeyringDir(), ERROR);
-		e = FrtKeyFind(epoch);
+		/* never over the network while a buffer lock (or any LWLock) is held */
+		if (OidIsValid(MyDatabaseId) && !IsParallelWorker() && InterruptHoldoffCount == 0)
+		{
+			(void) FrtKeyFetch(epoch, &destroyed);
+			if (destroyed)
+				FrtRefuse(FRT_ERRCODE_KEY_DESTROYED, 14, NULL, NULL, NULL,
+						  "key epoch %u was destroyed", epoch);
+			FrtKeyringLoad(FrtKeyringDir(), ERROR);
+			e = FrtKeyFind(epoch);
+		}
+		else if (OidIsValid(MyDatabaseId) && FrtKeyScheduled != epoch)
+		{
+			/* a worker copies it; this query fails (MF150) */
+			FrtKeyScheduled = epoch;
+			FrtKeyFetchLater(epoch, MyDatabaseId);
+		}
+		/* a standby's keyring may lack what the primary still has: never "destroyed" */
+		if (e == NULL)
+			FrtRefuse(FRT_ERRCODE_KEY_UNAVAILABLE, 14, NULL, NULL,
+					  "A standby copies it from the primary (a background worker, or SELECT frt._key_fetch()); try again in a moment.",
+					  "key epoch %u is not in the keyring", epoch);
 	}
-	if (e == NULL && epoch < FrtKeyHighest())
+	if (e == NULL && epoch < FrtKeyHighestFile())
 		FrtRefuse(FRT_ERRCODE_KEY_DESTROYED, 14, NULL, NULL, NULL,
 				  "key epoch %u was destroyed", epoch);
 	if (e == NULL)
@@ -835,6 +910,8 @@ FrtKeyEpochCreateIf(bool if_none)
 	for (int i = 0; i < FrtKeyNEpochs; i++)
 		if (!FrtKeyEpochs[i].damaged)
 			(void) FrtKeyReady(&FrtKeyEpochs[i]);
+	/* a damaged floor file must not let a number be given twice */
+	FrtKeyFloor = FrtKeyReadFloor(dir, ERROR);
 	epoch = FrtKeyHighest() + 1;
 	if (FrtKeyHighest() >= PG_UINT32_MAX - 1)
 		ereport(ERROR,
@@ -859,32 +936,60 @@ FrtKeyEpochCreate(void)
 }
 
 /*
- * Overwrite epoch's file with zeros, sync it, unlink it and sync the
- * directory (the caller holds the layer's lock).  False if there was no
- * file; a failure is reported at elevel (and false if that returns).
+ * Open epoch's file for its destruction: the descriptor, -1 if there is no
+ * file; a file that is there but cannot be written, or a directory the
+ * file cannot be removed from, is reported at elevel (and -1 if that
+ * returns).
+ */
+static int
+FrtKeyShredOpen(const char *dir, uint32 epoch, int elevel)
+{
+	char		path[MAXPGPATH];
+	int			fd;
+
+	snprintf(path, sizeof(path), "%s/" FRT_KEYRING_FILE_FMT, dir, epoch);
+	fd = open(path, O_WRONLY | PG_BINARY, 0);
+	if (fd < 0 && errno == ENOENT)
+		return -1;
+	if (fd < 0 || access(dir, W_OK | X_OK) != 0)
+	{
+		int			save = errno;
+
+		if (fd >= 0)
+			close(fd);
+		errno = save;
+		ereport(elevel,
+				(errcode_for_file_access(),
+				 errmsg("could not destroy key epoch %u in the keyring: %m", epoch),
+				 errhint("The server's OS user must be able to write the epoch's file and the keyring directory.")));
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Overwrite epoch's file (open as fd, from FrtKeyShredOpen) with zeros,
+ * sync it, unlink it and sync the directory (the caller holds the layer's
+ * lock); any temporary file it left goes too.  A failure is reported at
+ * elevel (and false if that returns).
  */
 static bool
-FrtKeyShred(const char *dir, uint32 epoch, int elevel)
+FrtKeyShredFd(const char *dir, uint32 epoch, int fd, int elevel)
 {
 	char		path[MAXPGPATH];
 	uint8		zeros[FRT_KEYRING_RECORD_LEN];
 	struct stat st;
-	int			fd;
 	bool		ok;
 
 	snprintf(path, sizeof(path), "%s/" FRT_KEYRING_FILE_FMT, dir, epoch);
 	FrtKeyShredTmp(path);
 	memset(zeros, 0, sizeof(zeros));
 	memset(&st, 0, sizeof(st));
-	fd = open(path, O_WRONLY | PG_BINARY, 0);
-	if (fd < 0 && errno == ENOENT)
-		return false;
-	ok = fd >= 0 && fstat(fd, &st) == 0;
+	ok = fstat(fd, &st) == 0;
 	for (off_t done = 0; ok && done < st.st_size; done += sizeof(zeros))
 		ok = FrtKeyWriteAll(fd, zeros, Min(sizeof(zeros), (size_t) (st.st_size - done)));
 	ok = ok && pg_fsync(fd) == 0;
-	if (fd >= 0)
-		close(fd);
+	close(fd);
 	if (!ok || unlink(path) != 0)
 	{
 		ereport(elevel,
@@ -932,6 +1037,7 @@ FrtKeyEpochDestroy(uint32 epoch)
 	FrtKeyEpoch *e;
 	bool		seen;
 	Oid			checked = InvalidOid;
+	int			fd;
 
 	if (RecoveryInProgress())
 		ereport(ERROR,
@@ -966,7 +1072,7 @@ FrtKeyEpochDestroy(uint32 epoch)
 				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
 				 errmsg("key epoch %u was created while it was being destroyed", epoch),
 				 errhint("Try again.")));
-	if (epoch == FrtKeyHighest())
+	if (epoch == FrtKeyHighestFile())
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_IN_USE),
 				 errmsg("key epoch %u is the highest of the keyring and cannot be destroyed", epoch),
@@ -979,11 +1085,17 @@ FrtKeyEpochDestroy(uint32 epoch)
 	 * failure to destroy the file once the record is flushed is a PANIC:
 	 * recovery then destroys it, or the server does not start.
 	 */
+	fd = FrtKeyShredOpen(dir, epoch, ERROR);	/* permissions: an ERROR, before the WAL */
+	if (fd < 0)
+	{
+		FrtKeyLockRelease();
+		return false;
+	}
 	Assert((MyProc->delayChkptFlags & DELAY_CHKPT_COMPLETE) == 0);
 	MyProc->delayChkptFlags |= DELAY_CHKPT_COMPLETE;
 	START_CRIT_SECTION();
 	FrtKeyWalDestroy(epoch);
-	(void) FrtKeyShred(dir, epoch, PANIC);
+	(void) FrtKeyShredFd(dir, epoch, fd, PANIC);
 	END_CRIT_SECTION();
 	MyProc->delayChkptFlags &= ~DELAY_CHKPT_COMPLETE;
 	FrtKeyGenerationBump();
@@ -1002,11 +1114,13 @@ void
 FrtKeyringReplayDestroy(uint32 epoch)
 {
 	const char *dir = frt_encryption_keyring;
+	int			fd;
 
 	if (dir == NULL || dir[0] == '\0')
 		return;
 	FrtKeyLockAcquire();
-	if (FrtKeyShred(dir, epoch, FATAL))
+	fd = FrtKeyShredOpen(dir, epoch, FATAL);
+	if (fd >= 0 && FrtKeyShredFd(dir, epoch, fd, FATAL))
 		ereport(LOG,
 				(errmsg("key epoch %u destroyed in the keyring, as the primary destroyed it", epoch)));
 	FrtKeyGenerationBump();
@@ -1014,34 +1128,26 @@ FrtKeyringReplayDestroy(uint32 epoch)
 }
 
 /*
- * WAL replay of a creation: raise the keyring's floor to epoch, so that a
- * standby promoted before it copied the epoch never gives its number to
- * another.  The floor file is written through a temporary file and synced.
+ * Raise the keyring's floor to epoch unless its files or floor already
+ * reach it (a standby: a replayed creation, or the highest its primary
+ * named), so that a standby promoted before it copied an epoch never gives
+ * its number to another.  Reported at elevel on failure.
  */
 void
-FrtKeyringReplayCreate(uint32 epoch)
+FrtKeyringRaiseFloor(uint32 epoch, int elevel)
 {
 	const char *dir = frt_encryption_keyring;
 	char		path[MAXPGPATH];
-	char		tmp[MAXPGPATH];
-	uint8		buf[4];
-	int			fd;
+	struct stat st;
 
-	if (dir == NULL || dir[0] == '\0' || FrtKeyReadFloor(dir) >= epoch)
+	if (dir == NULL || dir[0] == '\0' || epoch == 0)
 		return;
-	snprintf(path, sizeof(path), "%s/%s", dir, FRT_KEYRING_FLOOR_FILE);
-	snprintf(tmp, sizeof(tmp), "%s%s", path, FRT_KEYRING_TMP_SUFFIX);
-	FrtKeyPut32(buf, epoch);
+	snprintf(path, sizeof(path), "%s/" FRT_KEYRING_FILE_FMT, dir, epoch);
+	if (stat(path, &st) == 0)
+		return;					/* the file itself is there */
 	FrtKeyLockAcquire();
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY, S_IRUSR | S_IWUSR);
-	if (fd < 0 || !FrtKeyWriteAll(fd, buf, sizeof(buf)) || pg_fsync(fd) != 0 ||
-		close(fd) != 0 || rename(tmp, path) != 0)
-		ereport(FATAL,
-				(errcode_for_file_access(),
-				 errmsg("could not record key epoch %u as the keyring's highest: %m", epoch),
-				 errhint("The server's OS user must be able to write the keyring directory.")));
-	FrtKeySync(dir, true);
-	FrtKeyGenerationBump();
+	if (FrtKeyReadFloor(dir, elevel) < epoch)
+		FrtKeyWriteFloor(dir, epoch, elevel);
 	FrtKeyLockRelease();
 }
 

@@ -88,7 +88,7 @@ FrtKeyWalRedo(XLogReaderState *record)
 		FrtKeyringReplayDestroy(rec.epoch);
 	else if (info == FRT_KEY_WAL_CREATE)
 	{
-		FrtKeyringReplayCreate(rec.epoch);
+		FrtKeyringRaiseFloor(rec.epoch, WARNING);
 		FrtKeyFetchLater(rec.epoch, rec.owner);
 	}
 	else

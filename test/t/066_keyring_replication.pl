@@ -152,6 +152,14 @@ is(slurp_file(epoch_file($ring_s, 3)), slurp_file(epoch_file($ring, 3)), '... by
 
 # 4. A destruction on the primary destroys the standby's copy when replayed.
 $primary->safe_psql('postgres', 'DELETE FROM sealed WHERE id <= 10');
+# a file the server cannot write: an ERROR before anything is logged, not a crash
+chmod 0400, epoch_file($ring, 1);
+like(err_of($primary, 'SELECT frt._key_epoch_destroy(1)'),
+	qr/ERROR:  .*could not destroy key epoch 1 in the keyring: Permission denied/,
+	'a destruction the server cannot carry out is refused');
+ok(-e epoch_file($ring, 1) && -e epoch_file($ring_s, 1), '... on both servers');
+is($primary->safe_psql('postgres', 'SELECT 1'), '1', '... and the primary stays up');
+chmod 0600, epoch_file($ring, 1);
 my $off = -s $standby->logfile;
 $primary->safe_psql('postgres', 'SELECT frt._key_epoch_destroy(1)');
 ok(!-e epoch_file($ring, 1), 'the primary destroyed epoch 1');
@@ -211,7 +219,7 @@ like(err_of($other, 'SELECT frt._key_fetch()'),
 	qr/ERROR:  MF150: key epoch \d+ from the primary is damaged or made with another root key/,
 	'a standby whose root key differs refuses the copies');
 opendir(my $dh, $ring_x) or die;
-is(scalar(grep { !/^\./ } readdir($dh)), 0, '... and writes nothing');
+is(scalar(grep { /^epoch-/ } readdir($dh)), 0, '... and writes no epoch file');
 closedir $dh;
 like(err_of($other, 'SELECT frt._face_open(id, v) FROM sealed LIMIT 1'), qr/MF150/,
 	'it opens nothing either');
