@@ -6,8 +6,10 @@
 # that cut it short (crash recovery replays it), and destroys the epoch in
 # the keyring a restored backup is started with when the restore replays
 # past it; the primary's records are served only to frt_audit_relay, only
-# by a primary, and on the audit trail; a standby promoted before it copied
-# an epoch never gives its number to another.
+# by a primary, and on the audit trail; an index scan on a standby that
+# lacks an epoch fails clearly (no network call under a buffer lock) and a
+# worker copies the epoch; a standby promoted before it copied an epoch
+# never gives its number to another.
 use strict;
 use warnings;
 use File::Copy qw(copy);
@@ -225,7 +227,28 @@ like(err_of($other, 'SELECT frt._face_open(id, v) FROM sealed LIMIT 1'), qr/MF15
 	'it opens nothing either');
 $other->stop;
 
-# 8. A standby promoted before it could copy an epoch never numbers another epoch alike.
+# 8. An index scan on a standby meets an epoch it lacks: never a network call under a
+# buffer lock; a clear MF150, a worker copies the epoch, and the scan then answers.
+$primary->safe_psql('postgres',
+	'CREATE INDEX sealed_e ON sealed USING frt_ivf (e frt.face_cosine_ops) WITH (lists = 1, sealed = true)');
+$standby->append_conf('postgresql.conf', "frt.audit_primary_conninfo = 'host=/nonexistent port=1'\n");
+$standby->reload;
+my $fresh = $primary->safe_psql('postgres', 'SELECT frt._key_epoch_create()');
+$primary->safe_psql('postgres', 'REINDEX INDEX sealed_e');
+$primary->wait_for_catchup($standby);
+ok(!-e epoch_file($ring_s, $fresh), "the standby, cut off from the primary, lacks epoch $fresh");
+my $knn = 'SET enable_seqscan = off; SELECT id FROM sealed ORDER BY e OPERATOR(frt.<=>) '
+  . vec_sql(23) . ' LIMIT 1';
+like(err_of($standby, $knn),
+	qr/ERROR:  MF150: key epoch $fresh is not in the keyring.*HINT:  A standby copies it from the primary/s,
+	'the index scan fails clearly, without asking the primary under a buffer lock');
+$standby->append_conf('postgresql.conf', "frt.audit_primary_conninfo = '$relay_conninfo'\n");
+$standby->reload;
+$standby->psql('postgres', $knn);	# a new session: it has a worker copy the epoch
+ok(wait_for_file(epoch_file($ring_s, $fresh)), "a worker copied epoch $fresh");
+is($standby->safe_psql('postgres', $knn), '23', 'the index scan answers');
+
+# 9. A standby promoted before it could copy an epoch never numbers another epoch alike.
 my $ring_p2 = ring_with('ring_promoted', map { epoch_file($ring, $_) } 3, 4);
 my $promoted = PostgreSQL::Test::Cluster->new('ring_promoted');
 $promoted->init_from_backup($primary, 'b1', has_streaming => 1);
