@@ -106,6 +106,9 @@ FrtKeyFetchAdopt(PGresult *res, uint32 want, uint64 *gen, bool *destroyed)
 
 	if (PQnfields(res) != 3)
 		FrtKeyFetchFailed("its answer has the wrong shape", NULL);
+	/* never number an epoch the primary already has (every row names its highest) */
+	if (PQntuples(res) > 0)
+		FrtKeyringRaiseFloor(FrtKeyFetchNumber(PQgetvalue(res, 0, 2)), ERROR);
 	for (int i = 0; i < PQntuples(res); i++)
 	{
 		uint32		epoch = FrtKeyFetchNumber(PQgetvalue(res, i, 0));
@@ -116,9 +119,6 @@ FrtKeyFetchAdopt(PGresult *res, uint32 want, uint64 *gen, bool *destroyed)
 
 		if (want != FRT_KEY_FETCH_ALL && epoch != want)
 			FrtKeyFetchFailed("it answered for another epoch than the one asked for", NULL);
-
-		/* never number an epoch the primary already has */
-		FrtKeyringRaiseFloor(highest, ERROR);
 		if (PQgetisnull(res, i, 1))
 		{
 			/* the primary has no such file: below its highest, destroyed */

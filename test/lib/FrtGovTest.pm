@@ -6,7 +6,25 @@ use warnings;
 use Exporter 'import';
 use File::Path qw(make_path);
 
-our @EXPORT = qw(gov_keys gov_authorize);
+our @EXPORT = qw(gov_keys gov_authorize gov_new_key gov_put_file);
+
+# A random key of $bytes bytes, in hex.
+sub gov_new_key
+{
+	my ($bytes) = @_;
+	return join('', map { sprintf('%02x', int(rand(256))) } 1 .. $bytes);
+}
+
+# Write $text to $path with $mode (a key file, outside any data directory); returns $path.
+sub gov_put_file
+{
+	my ($path, $text, $mode) = @_;
+	open(my $fh, '>', $path) or die "$path: $!";
+	print $fh $text;
+	close $fh;
+	chmod $mode, $path;
+	return $path;
+}
 
 # Give a node the encryption settings frt_governance needs to seal faces:
 # a root key file and a keyring directory, both outside the data directory
@@ -20,14 +38,7 @@ sub gov_keys
 	make_path("$dir/keyring");
 	chmod 0700, $dir, "$dir/keyring";
 	my $keyfile = "$dir/root.key";
-	unless (-e $keyfile)
-	{
-		my $key = join('', map { sprintf('%02x', int(rand(256))) } 1 .. 32);
-		open(my $fh, '>', $keyfile) or die "$keyfile: $!";
-		print $fh "$key\n";
-		close $fh;
-		chmod 0600, $keyfile;
-	}
+	gov_put_file($keyfile, gov_new_key(32) . "\n", 0600) unless -e $keyfile;
 	my $conf = "frt.encryption_key_file = '$keyfile'\nfrt.encryption_keyring = '$dir/keyring'\n";
 	$conf .= "frt.encryption_suite = '$opt{suite}'\n" if $opt{suite};
 	$node->append_conf('postgresql.conf', $conf);

@@ -19,24 +19,13 @@ use File::Find;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FrtGovTest;
 
 my $outside = PostgreSQL::Test::Utils::tempdir;
-sub new_key { return join('', map { sprintf('%02x', int(rand(256))) } 1 .. $_[0]); }
-my $key = new_key(32);
-my $other_key = new_key(32);
-
-# A file outside the data directory holding $text, with $mode.
-sub put_file
-{
-	my ($path, $text, $mode) = @_;
-	open(my $fh, '>', $path) or die "$path: $!";
-	print $fh $text;
-	close $fh;
-	chmod $mode, $path;
-	return $path;
-}
-my $kfile = put_file("$outside/root.key", "$key\n", 0400);
-my $other_kfile = put_file("$outside/other.key", "$other_key\n", 0400);
+my $key = gov_new_key(32);
+my $other_key = gov_new_key(32);
+my $kfile = gov_put_file("$outside/root.key", "$key\n", 0400);
+my $other_kfile = gov_put_file("$outside/other.key", "$other_key\n", 0400);
 my $ring = "$outside/ring";
 mkdir $ring, 0700 or die;
 
@@ -70,19 +59,19 @@ sub refused
 	like($log, $re, "... and says why: $what");
 	unlike($log, qr/\Q$key\E|\Q$other_key\E/i, "... without the key: $what");
 }
-put_file("$data/root.key", "$key\n", 0400);
+gov_put_file("$data/root.key", "$key\n", 0400);
 refused("frt.encryption_key_file = '$data/root.key'\n",
 	qr/FATAL:  frt.encryption_key_file must be an absolute path outside the data directory/,
 	'key file inside the data directory');
-put_file("$outside/open.key", "$key\n", 0644);
+gov_put_file("$outside/open.key", "$key\n", 0644);
 refused("frt.encryption_key_file = '$outside/open.key'\n",
 	qr/FATAL:  the encryption key file ".*open.key" is accessible to its group or to others/,
 	'key file readable by others');
-put_file("$outside/short.key", new_key(16) . "\n", 0400);
+gov_put_file("$outside/short.key", gov_new_key(16) . "\n", 0400);
 refused("frt.encryption_key_file = '$outside/short.key'\n",
 	qr/FATAL:  the encryption key from frt.encryption_key_file is shorter than 32 bytes/,
 	'key shorter than 32 bytes');
-put_file("$outside/nothex.key", "this is not a hexadecimal key at all, is it? no, it is not!!\n", 0400);
+gov_put_file("$outside/nothex.key", "this is not a hexadecimal key at all, is it? no, it is not!!\n", 0400);
 refused("frt.encryption_key_file = '$outside/nothex.key'\n",
 	qr/FATAL:  the encryption key from frt.encryption_key_file is not one line of at most 128 hex digits/,
 	'key not hexadecimal');

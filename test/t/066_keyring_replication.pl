@@ -16,22 +16,11 @@ use File::Copy qw(copy);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FrtGovTest;
 
 my $outside = PostgreSQL::Test::Utils::tempdir;
-sub new_key { return join('', map { sprintf('%02x', int(rand(256))) } 1 .. $_[0]); }
-
-# A file outside the data directory holding $text, with $mode.
-sub put_file
-{
-	my ($path, $text, $mode) = @_;
-	open(my $fh, '>', $path) or die "$path: $!";
-	print $fh $text;
-	close $fh;
-	chmod $mode, $path;
-	return $path;
-}
-my $kfile = put_file("$outside/root.key", new_key(32) . "\n", 0400);
-my $other_kfile = put_file("$outside/other.key", new_key(32) . "\n", 0400);
+my $kfile = gov_put_file("$outside/root.key", gov_new_key(32) . "\n", 0400);
+my $other_kfile = gov_put_file("$outside/other.key", gov_new_key(32) . "\n", 0400);
 
 # A keyring directory holding copies of the given epoch files.
 sub ring_with

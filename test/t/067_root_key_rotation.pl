@@ -51,15 +51,8 @@ is(q1('SELECT frt._key_current_epoch()'), '1', 'faces are under epoch 1');
 
 # 1. Refusals at start.
 my $old_key = slurp_file("$keydir/root.key");
-my $new_key = join('', map { sprintf('%02x', int(rand(256))) } 1 .. 32);
-sub put_key
-{
-	my ($path, $key) = @_;
-	open(my $fh, '>', $path) or die "$path: $!";
-	print $fh "$key\n";
-	close $fh;
-	chmod 0400, $path;
-}
+my $new_key = gov_new_key(32);
+sub put_key { my ($path, $key) = @_; gov_put_file($path, "$key\n", 0400); }
 put_key("$keydir/previous.key", $old_key =~ s/\s+//gr);
 put_key("$keydir/new.key", $new_key);
 $node->stop;
@@ -106,7 +99,7 @@ is(q1("SELECT subject FROM frt.identify('gate', '" . vec_text(99) . "', 'cam', 1
 unlike(slurp_file($node->logfile), qr/\Q$new_key\E|\Q@{[ $old_key =~ s\/\s+\/\/gr ]}\E/i, 'neither key is in the log');
 
 # 5. A new root key alone, without the previous one, before the rotation: a clear error.
-put_key("$keydir/third.key", join('', map { sprintf('%02x', int(rand(256))) } 1 .. 32));
+put_key("$keydir/third.key", gov_new_key(32));
 $node->stop;
 $node->append_conf('postgresql.conf', "frt.encryption_key_file = '$keydir/third.key'\n");
 $off = -s $node->logfile;
